@@ -1,0 +1,202 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OpenSpe.Cli.Output;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Persistence;
+
+namespace OpenSpe.Cli.Commands;
+
+/// <summary><c>spe audit ...</c>: offline tools that work on the data directory (or a copy of it).</summary>
+internal static class AuditCommands
+{
+    public static Command Create()
+    {
+        var command = new Command("audit", "Verify, export, purge the audit log and show its public key (offline, on a data directory).");
+        command.Subcommands.Add(Verify());
+        command.Subcommands.Add(Export());
+        command.Subcommands.Add(PublicKey());
+        command.Subcommands.Add(Purge());
+        return command;
+    }
+
+    private static Command Verify()
+    {
+        var dataDir = CommonOptions.DataDir(required: false);
+        var database = CommonOptions.Database();
+        var publicKey = new Option<FileInfo?>("--public-key") { Description = "Verify against this public key (PEM) instead of the one in the data directory; keep it apart from the server." };
+        var json = CommonOptions.Json();
+        var command = new Command("verify", "Check every record and checkpoint; exit 1 and name the first bad sequence number if anything was changed, removed, inserted or reordered.")
+        {
+            dataDir, database, publicKey, json,
+        };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(async () =>
+        {
+            var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
+            using var key = AuditKeyFile.LoadPublic(directory, parse.GetValue(publicKey)?.FullName);
+            var service = Service(directory, parse.GetValue(database), key);
+            var result = AuditVerificationView.From(await service.VerifyAsync(cancellationToken), key.KeyId);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(Console.Out, result);
+            }
+            else
+            {
+                TableWriter.WriteFields(Console.Out,
+                [
+                    ("Result", result.Valid ? "VALID" : "INVALID"),
+                    ("Records checked", result.RecordsChecked.ToString(CultureInfo.InvariantCulture)),
+                    ("Checkpoints checked", result.CheckpointsChecked.ToString(CultureInfo.InvariantCulture)),
+                    ("First sequence", result.FirstSequence?.ToString(CultureInfo.InvariantCulture)),
+                    ("Last sequence", result.LastSequence?.ToString(CultureInfo.InvariantCulture)),
+                    ("Latest checkpoint", result.LatestCheckpoint?.ToString("O", CultureInfo.InvariantCulture)),
+                    ("Key id", result.KeyId),
+                    ("First bad sequence", result.FirstBadSequence?.ToString(CultureInfo.InvariantCulture)),
+                    ("Problem", result.Problem),
+                    ("Message", result.Message),
+                ]);
+            }
+
+            return result.Valid ? ExitCodes.Success : ExitCodes.Failure;
+        }));
+        return command;
+    }
+
+    private static Command Export()
+    {
+        var dataDir = CommonOptions.DataDir(required: false);
+        var database = CommonOptions.Database();
+        var since = new Option<DateTimeOffset?>("--since") { Description = "Only records at or after this time (ISO 8601)." };
+        var until = new Option<DateTimeOffset?>("--until") { Description = "Only records before this time (ISO 8601)." };
+        var format = new Option<string>("--format") { Description = "jsonl or csv.", DefaultValueFactory = _ => "jsonl" };
+        format.AcceptOnlyFromAmong("jsonl", "csv");
+        var output = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file instead of standard output." };
+        var command = new Command("export", "Export audit records as JSON Lines or CSV.") { dataDir, database, since, until, format, output };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(async () =>
+        {
+            var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
+            using var key = AuditKeyFile.LoadPublic(directory);
+            var service = Service(directory, parse.GetValue(database), key);
+            var query = new AuditQuery(SinceMicros: Micros(parse.GetValue(since)), UntilMicros: Micros(parse.GetValue(until)));
+            var kind = parse.GetValue(format) == "csv" ? AuditExportFormat.Csv : AuditExportFormat.Jsonl;
+            if (parse.GetValue(output) is { } file)
+            {
+                await using var stream = file.Create();
+                await service.ExportAsync(query, kind, stream, cancellationToken);
+            }
+            else
+            {
+                await using var stdout = Console.OpenStandardOutput();
+                await service.ExportAsync(query, kind, stdout, cancellationToken);
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command PublicKey()
+    {
+        var dataDir = CommonOptions.DataDir(required: false);
+        var json = CommonOptions.Json();
+        var command = new Command("public-key", "Print the checkpoint-signing public key (PEM) to keep apart from the server.") { dataDir, json };
+        command.SetAction(async (parse, _) => await RunAsync(() =>
+        {
+            var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
+            using var key = AuditKeyFile.LoadPublic(directory);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(Console.Out, new AuditPublicKeyView(key.KeyId, "ES256", key.ExportPublicKeyPem()));
+            }
+            else
+            {
+                Console.Out.Write(key.ExportPublicKeyPem());
+                Console.Out.WriteLine();
+            }
+
+            return Task.FromResult(ExitCodes.Success);
+        }));
+        return command;
+    }
+
+    private static Command Purge()
+    {
+        var dataDir = CommonOptions.DataDir(required: false);
+        var database = CommonOptions.Database();
+        var retention = new Option<int>("--retention-days") { Description = "Retention in days; values below 365 are refused.", DefaultValueFactory = _ => 400 };
+        var json = CommonOptions.Json();
+        var command = new Command("purge", "Remove only records older than the retention period (at least 365 days) and sign a purge anchor so the rest still verifies.")
+        {
+            dataDir, database, retention, json,
+        };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(async () =>
+        {
+            var days = parse.GetValue(retention);
+            if (days < AuditOptions.MinimumRetentionDays)
+            {
+                await Console.Error.WriteLineAsync($"spe audit purge: --retention-days must be at least {AuditOptions.MinimumRetentionDays} (EHDSR-8, OPR-17)");
+                return ExitCodes.Usage;
+            }
+
+            var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
+            using var key = AuditKeyFile.LoadOrCreate(directory);
+            var options = Options.Create(new AuditOptions { RetentionDays = days });
+            var store = new AuditStore(SpeDatabase.Resolve(new DatabaseOptions { ConnectionString = parse.GetValue(database) }, directory.Path));
+            var service = new AuditService(store, key, options, TimeProvider.System);
+            var result = await service.PurgeAsync(key, cancellationToken);
+            await using (var writer = new AuditWriter(store, key, options, TimeProvider.System, NullLogger<AuditWriter>.Instance))
+            {
+                await writer.StartAsync(cancellationToken);
+                await writer.AppendAsync(new AuditEntry(AuditActor.System, "audit.purged", new AuditResource("audit-log", null, null), AuditOutcome.Success, null, null,
+                    new Dictionary<string, string>
+                    {
+                        ["removed"] = result.Removed.ToString(CultureInfo.InvariantCulture),
+                        ["anchor"] = result.AnchorSequence?.ToString(CultureInfo.InvariantCulture) ?? "none",
+                        ["retentionDays"] = days.ToString(CultureInfo.InvariantCulture),
+                        ["via"] = "cli",
+                        ["osUser"] = Environment.UserName,
+                    }), cancellationToken);
+            }
+
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(Console.Out, result);
+            }
+            else
+            {
+                TableWriter.WriteFields(Console.Out,
+                [
+                    ("Removed", result.Removed.ToString(CultureInfo.InvariantCulture)),
+                    ("Purge anchor", result.AnchorSequence?.ToString(CultureInfo.InvariantCulture) ?? "none (nothing older than retention)"),
+                    ("Cutoff", result.Cutoff.ToString("O", CultureInfo.InvariantCulture)),
+                    ("Retention days", result.RetentionDays.ToString(CultureInfo.InvariantCulture)),
+                ]);
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static AuditService Service(DataDirectory directory, string? database, AuditSigningKey key) =>
+        new(new AuditStore(SpeDatabase.Resolve(new DatabaseOptions { ConnectionString = database }, directory.Path)), key,
+            Options.Create(new AuditOptions()), TimeProvider.System);
+
+    private static long? Micros(DateTimeOffset? time) => time is { } t ? AuditTime.ToMicros(t) : null;
+
+    private static async Task<int> RunAsync(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or System.Security.Cryptography.CryptographicException or InvalidOperationException)
+        {
+            await Console.Error.WriteLineAsync($"spe audit: {ex.Message.Split('\n')[0]}");
+            return ExitCodes.Failure;
+        }
+    }
+}

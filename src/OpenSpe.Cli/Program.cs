@@ -1,0 +1,22 @@
+using System.CommandLine;
+using OpenSpe.Cli;
+using OpenSpe.Cli.Commands;
+
+var root = new RootCommand("spe: the OpenSPE Secure Processing Environment. 'spe server' runs it; the other verbs are its client and offline tools.");
+root.Subcommands.Add(ServerCommand.Create());
+root.Subcommands.Add(AuditCommands.Create());
+root.Subcommands.Add(VersionCommand.Create());
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors)
+    {
+        await Console.Error.WriteLineAsync($"spe: {error.Message}");
+    }
+
+    await Console.Error.WriteLineAsync("Run 'spe --help' for usage.");
+    return ExitCodes.Usage;
+}
+
+return await parse.InvokeAsync();

@@ -1,0 +1,66 @@
+namespace OpenSpe.Server.Api;
+
+/// <summary>
+/// Stable error identifiers shared by problem details (<c>code</c>), logs and the audit log.
+/// Each has a line in docs/errors.md; never renumber.
+/// </summary>
+public static class ErrorCodes
+{
+    /// <summary>Unexpected server error.</summary>
+    public const string Internal = "SPE1000";
+
+    /// <summary>Malformed JSON, unknown property or wrong type in the body.</summary>
+    public const string MalformedBody = "SPE1001";
+
+    /// <summary>Input failed validation (length, range, format).</summary>
+    public const string ValidationFailed = "SPE1002";
+
+    /// <summary>Body larger than allowed.</summary>
+    public const string BodyTooLarge = "SPE1003";
+
+    /// <summary>Too many requests.</summary>
+    public const string RateLimited = "SPE1004";
+
+    /// <summary>Not authenticated.</summary>
+    public const string Unauthenticated = "SPE1005";
+
+    /// <summary>Authenticated but not allowed.</summary>
+    public const string Forbidden = "SPE1006";
+
+    /// <summary>No such resource or route.</summary>
+    public const string NotFound = "SPE1007";
+
+    /// <summary>Method not allowed on this route.</summary>
+    public const string MethodNotAllowed = "SPE1008";
+
+    /// <summary>The API version is past its sunset date.</summary>
+    public const string VersionSunset = "SPE1009";
+
+    /// <summary>Other malformed request (bad query value, bad header).</summary>
+    public const string BadRequest = "SPE1010";
+
+    /// <summary>Unsupported media type.</summary>
+    public const string UnsupportedMediaType = "SPE1011";
+
+    /// <summary>The audit log cannot be written; the request was refused (fail closed).</summary>
+    public const string AuditUnavailable = "SPE2100";
+
+    /// <summary>A dependency (database) is not ready.</summary>
+    public const string NotReady = "SPE2001";
+
+    /// <summary>Maps a status code with no more specific error to its generic code.</summary>
+    public static string ForStatus(int status) => status switch
+    {
+        400 => BadRequest,
+        401 => Unauthenticated,
+        403 => Forbidden,
+        404 => NotFound,
+        405 => MethodNotAllowed,
+        410 => VersionSunset,
+        413 => BodyTooLarge,
+        415 => UnsupportedMediaType,
+        429 => RateLimited,
+        503 => NotReady,
+        _ => Internal,
+    };
+}

@@ -1,0 +1,32 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace OpenSpe.Server.Api;
+
+/// <summary>Strict JSON (TIR-9, TIR-17): unknown properties, comments, trailing commas and numbers in strings are refused.</summary>
+public static class JsonSetup
+{
+    /// <summary>Applies the strict settings to minimal-API JSON.</summary>
+    public static IServiceCollection AddSpeJson(this IServiceCollection services)
+    {
+        services.Configure<JsonOptions>(options => Apply(options.SerializerOptions));
+        return services;
+    }
+
+    /// <summary>Applies the strict settings to a serializer options instance (also used by the CLI).</summary>
+    public static void Apply(JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.AllowTrailingCommas = false;
+        options.ReadCommentHandling = JsonCommentHandling.Disallow;
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
+        options.RespectNullableAnnotations = true;
+        options.RespectRequiredConstructorParameters = true;
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false));
+    }
+}

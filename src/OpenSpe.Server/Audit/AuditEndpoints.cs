@@ -1,0 +1,142 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Identity;
+
+namespace OpenSpe.Server.Audit;
+
+/// <summary>The audit API under <c>/api/v1/audit</c>: auditors read and verify; operators purge; anyone may fetch the public key.</summary>
+public static class AuditEndpoints
+{
+    private const int MaxPage = 1000;
+    private const int MaxFilterLength = 200;
+
+    /// <summary>Maps the endpoints.</summary>
+    public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/audit").WithTags("Audit").WithMetadata(new AuditResourceAttribute("audit-log"));
+
+        group.MapGet("/records", ListRecordsAsync).WithName("audit.records.list").RequireAuthorization(SpePolicies.Auditor)
+            .WithSummary("Pages through audit records, filtered by actor, action, project and time.");
+        group.MapGet("/verify", VerifyAsync).WithName("audit.verify").RequireAuthorization(SpePolicies.Auditor)
+            .WithSummary("Verifies every record and checkpoint; reports the first bad sequence number.");
+        group.MapGet("/checkpoints", ListCheckpointsAsync).WithName("audit.checkpoints.list").RequireAuthorization(SpePolicies.Auditor)
+            .WithSummary("The most recent signed checkpoints (signed tree heads), newest last.");
+        group.MapGet("/export", ExportAsync).WithName("audit.export").RequireAuthorization(SpePolicies.Auditor)
+            .WithSummary("Streams records as JSON Lines or CSV.")
+            .Produces(200, contentType: "application/jsonl").Produces(200, contentType: "text/csv");
+        group.MapGet("/public-key", PublicKey).WithName("audit.public-key").AllowAnonymous()
+            .WithSummary("The checkpoint-signing public key (SPKI PEM), to verify a copy of the log offline.");
+        group.MapPost("/purge", PurgeAsync).WithName("audit.purge").RequireAuthorization(SpePolicies.Operator)
+            .Validate<AuditPurgeRequest>()
+            .WithSummary("Removes records older than the retention period (at least 365 days) and signs a purge anchor.");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<AuditRecordPage>, ValidationProblem>> ListRecordsAsync(
+        AuditService audit, string? actor, string? action, string? project, DateTimeOffset? since, DateTimeOffset? until, long? after, int? limit,
+        CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        CheckLength(errors, "actor", actor);
+        CheckLength(errors, "action", action);
+        CheckLength(errors, "project", project);
+        if (limit is < 1 or > MaxPage)
+        {
+            errors["limit"] = [$"limit must be between 1 and {MaxPage}."];
+        }
+
+        if (after is < 0)
+        {
+            errors["after"] = ["after must not be negative."];
+        }
+
+        if (since is not null && until is not null && since > until)
+        {
+            errors["until"] = ["until must not be before since."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, detail: "The query has invalid parameters.", extensions: Code(ErrorCodes.ValidationFailed));
+        }
+
+        var pageSize = limit ?? 100;
+        var rows = await audit.QueryAsync(new AuditQuery(actor, action, project, Micros(since), Micros(until), after, pageSize), cancellationToken);
+        var items = rows.Select(AuditRecordView.From).ToList();
+        return TypedResults.Ok(new AuditRecordPage(items, items.Count == pageSize ? items[^1].Sequence : null));
+    }
+
+    private static async Task<Ok<AuditVerificationView>> VerifyAsync(AuditService audit, AuditSigningKey key, CancellationToken cancellationToken) =>
+        TypedResults.Ok(AuditVerificationView.From(await audit.VerifyAsync(cancellationToken), key.KeyId));
+
+    private static async Task<Results<Ok<List<AuditCheckpointView>>, ValidationProblem>> ListCheckpointsAsync(AuditService audit, int? limit, CancellationToken cancellationToken)
+    {
+        if (limit is < 1 or > MaxPage)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must be between 1 and {MaxPage}."] },
+                extensions: Code(ErrorCodes.ValidationFailed));
+        }
+
+        var all = await audit.CheckpointsAsync(cancellationToken);
+        return TypedResults.Ok(all.TakeLast(limit ?? 100).Select(AuditCheckpointView.From).ToList());
+    }
+
+    private static async Task<Results<EmptyHttpResult, ValidationProblem>> ExportAsync(
+        HttpContext context, AuditService audit, string? format, DateTimeOffset? since, DateTimeOffset? until, CancellationToken cancellationToken)
+    {
+        AuditExportFormat parsed;
+        switch (format ?? "jsonl")
+        {
+            case "jsonl": parsed = AuditExportFormat.Jsonl; break;
+            case "csv": parsed = AuditExportFormat.Csv; break;
+            default:
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["format must be jsonl or csv."] },
+                    extensions: Code(ErrorCodes.ValidationFailed));
+        }
+
+        context.Response.ContentType = parsed == AuditExportFormat.Csv ? "text/csv; charset=utf-8" : "application/jsonl; charset=utf-8";
+        await audit.ExportAsync(new AuditQuery(SinceMicros: Micros(since), UntilMicros: Micros(until)), parsed, context.Response.Body, cancellationToken);
+        return TypedResults.Empty;
+    }
+
+    private static Ok<AuditPublicKeyView> PublicKey(AuditSigningKey key) =>
+        TypedResults.Ok(new AuditPublicKeyView(key.KeyId, "ES256", key.ExportPublicKeyPem()));
+
+    private static async Task<Ok<AuditPurgeResult>> PurgeAsync(AuditPurgeRequest request, AuditService audit, AuditSigningKey key, IAuditLog log, HttpContext context, CancellationToken cancellationToken)
+    {
+        var result = await audit.PurgeAsync(key, cancellationToken);
+        await log.AppendAsync(new AuditEntry(
+            AuditActor.System, "audit.purged", new AuditResource("audit-log", null, null), AuditOutcome.Success, null, TraceIds.Current(context),
+            new Dictionary<string, string>
+            {
+                ["removed"] = result.Removed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["anchor"] = result.AnchorSequence?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none",
+                ["retentionDays"] = result.RetentionDays.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["requestedBy"] = context.User.FindFirst("preferred_username")?.Value ?? "unknown",
+                ["reason"] = request.Reason,
+            }), cancellationToken);
+        return TypedResults.Ok(result);
+    }
+
+    private static void CheckLength(Dictionary<string, string[]> errors, string name, string? value)
+    {
+        if (value is { Length: > MaxFilterLength })
+        {
+            errors[name] = [$"{name} must be at most {MaxFilterLength} characters."];
+        }
+    }
+
+    private static long? Micros(DateTimeOffset? time) => time is { } t ? AuditTime.ToMicros(t) : null;
+
+    private static Dictionary<string, object?> Code(string code) => new() { ["code"] = code };
+}
+
+/// <summary>The checkpoint-signing public key.</summary>
+/// <param name="KeyId">Key id used in checkpoints.</param>
+/// <param name="Algorithm">JOSE name of the signature algorithm.</param>
+/// <param name="PublicKeyPem">SubjectPublicKeyInfo PEM.</param>
+public sealed record AuditPublicKeyView(string KeyId, string Algorithm, string PublicKeyPem);

@@ -1,0 +1,177 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.WebUtilities;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Api;
+
+namespace OpenSpe.Server.Audit;
+
+/// <summary>
+/// Writes one outcome record for every request (SPER-9, TIR-12) and holds the response until that
+/// record is durable; if it cannot be written, the client gets 503 instead of the answer.
+/// Requests that can change state (anything but GET, HEAD, OPTIONS) are also gated before they
+/// run: a <c>request.received</c> record must be durable first, so when the audit log is down
+/// they are refused with no other effect (fail closed, as Vault does).
+/// </summary>
+internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
+{
+    private const int MaxUserAgent = 256;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var path = context.Request.Path;
+        if (path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz"))
+        {
+            // Liveness probes run every few seconds and carry no actor or data; auditing them would drown the log.
+            await next(context);
+            return;
+        }
+
+        var traceId = TraceIds.Current(context);
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method) && !HttpMethods.IsOptions(context.Request.Method))
+        {
+            try
+            {
+                await audit.AppendAsync(Entry(context, "request.received", AuditOutcome.Success, null, traceId), context.RequestAborted);
+            }
+            catch (AuditUnavailableException)
+            {
+                await ProblemDetailsSetup.WriteProblemAsync(context, 503, ErrorCodes.AuditUnavailable,
+                    "The audit log cannot be written, so the request was not carried out. Try again later.");
+                return;
+            }
+        }
+
+        var original = context.Response.Body;
+        await using var buffer = new FileBufferingWriteStream();
+        context.Response.Body = buffer;
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            context.Response.Body = original;
+            // The exception handler outside answers 500; the record of it must exist first.
+            await audit.AppendAsync(Entry(context, ActionName(context), AuditOutcome.Error, 500, traceId), CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        var status = context.Response.StatusCode;
+        try
+        {
+            await audit.AppendAsync(Entry(context, ActionName(context), OutcomeOf(status), status, traceId), CancellationToken.None);
+        }
+        catch (AuditUnavailableException)
+        {
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                await ProblemDetailsSetup.WriteProblemAsync(context, 503, ErrorCodes.AuditUnavailable,
+                    "The audit log cannot be written, so no answer can be given. Try again later.");
+            }
+
+            return;
+        }
+
+        await buffer.DrainBufferAsync(original, context.RequestAborted);
+    }
+
+    internal static AuditOutcome OutcomeOf(int status) => status switch
+    {
+        < 400 => AuditOutcome.Success,
+        < 500 => AuditOutcome.Denied,
+        _ => AuditOutcome.Error,
+    };
+
+    private static string ActionName(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint?.Metadata.GetMetadata<IEndpointNameMetadata>() is { } name)
+        {
+            return name.EndpointName;
+        }
+
+        return endpoint is RouteEndpoint route
+            ? $"http.{context.Request.Method.ToLowerInvariant()} {route.RoutePattern.RawText}"
+            : $"http.{context.Request.Method.ToLowerInvariant()} unmatched";
+    }
+
+    private static AuditEntry Entry(HttpContext context, string action, AuditOutcome outcome, int? status, string traceId)
+    {
+        var user = context.User;
+        var authenticated = user.Identity?.IsAuthenticated == true;
+        var userAgent = context.Request.Headers.UserAgent.ToString();
+        var actor = new AuditActor(
+            authenticated ? user.FindFirst("sub")?.Value : null,
+            authenticated ? user.FindFirst("preferred_username")?.Value : null,
+            authenticated ? user.FindAll("role").Select(c => c.Value).Order(StringComparer.Ordinal).ToArray() : [],
+            authenticated ? user.FindFirst("client_id")?.Value : null,
+            context.Connection.RemoteIpAddress?.ToString(),
+            userAgent.Length == 0 ? null : userAgent.Length > MaxUserAgent ? userAgent[..MaxUserAgent] : userAgent);
+        var routeValues = context.Request.RouteValues;
+        var metadata = context.GetEndpoint()?.Metadata.GetMetadata<AuditResourceAttribute>();
+        var resource = new AuditResource(
+            metadata?.Type,
+            routeValues.TryGetValue("id", out var id) ? Truncate(id?.ToString()) : null,
+            routeValues.TryGetValue("projectId", out var project) ? Truncate(project?.ToString()) : null);
+        var details = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["method"] = context.Request.Method,
+            // Note: the path, never the query string: queries may carry search terms that are data.
+            ["path"] = Truncate(context.Request.Path.Value) ?? "/",
+        };
+        if (status is >= 400)
+        {
+            details["reason"] = context.Items.TryGetValue(AuditDenialReason.Key, out var reason) && reason is string r ? r : AuditDenialReason.ForStatus(status.Value);
+        }
+
+        return new AuditEntry(actor, action, resource, outcome, status, traceId, details);
+    }
+
+    private static string? Truncate(string? value) => value is { Length: > 200 } ? value[..200] : value;
+}
+
+/// <summary>Names the resource type an endpoint acts on, for its audit records.</summary>
+/// <param name="type">Resource type, e.g. <c>audit-log</c>.</param>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
+public sealed class AuditResourceAttribute(string type) : Attribute
+{
+    /// <summary>Resource type.</summary>
+    public string Type { get; } = type;
+}
+
+/// <summary>Lets a handler or policy say why it refused, for the audit record (a class of reason, never a secret).</summary>
+public static class AuditDenialReason
+{
+    /// <summary>Key in <see cref="HttpContext.Items"/>.</summary>
+    public const string Key = "spe.audit.reason";
+
+    /// <summary>The reason class implied by a status when the handler gave none.</summary>
+    public static string ForStatus(int status) => status switch
+    {
+        400 => "invalid-input",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not-found",
+        405 => "method-not-allowed",
+        410 => "version-retired",
+        413 => "too-large",
+        415 => "unsupported-media-type",
+        423 => "locked",
+        429 => "rate-limited",
+        503 => "unavailable",
+        _ => status >= 500 ? "server-error" : "refused",
+    };
+
+    /// <summary>Records the reason class.</summary>
+    public static void Set(HttpContext context, string reason)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Items[Key] = reason;
+    }
+}

@@ -1,0 +1,18 @@
+namespace OpenSpe.Server.Audit;
+
+/// <summary>Filters for reading the audit log; every field narrows, null means any.</summary>
+/// <param name="Actor">Username or subject id.</param>
+/// <param name="Action">Exact action name.</param>
+/// <param name="ProjectId">Project id.</param>
+/// <param name="SinceMicros">Inclusive lower time bound.</param>
+/// <param name="UntilMicros">Exclusive upper time bound.</param>
+/// <param name="AfterSequence">Only records after this sequence (keyset paging).</param>
+/// <param name="Limit">Most records returned; null for all.</param>
+public sealed record AuditQuery(
+    string? Actor = null,
+    string? Action = null,
+    string? ProjectId = null,
+    long? SinceMicros = null,
+    long? UntilMicros = null,
+    long? AfterSequence = null,
+    int? Limit = null);

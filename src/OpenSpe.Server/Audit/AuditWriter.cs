@@ -1,0 +1,301 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenSpe.Core.Audit;
+
+namespace OpenSpe.Server.Audit;
+
+/// <summary>
+/// The single writer of the audit chain. Callers queue entries; one loop takes everything that is
+/// waiting (up to <see cref="AuditOptions.MaxBatchSize"/>), chains and hashes it, and commits it
+/// in one durable transaction (group commit), so concurrent requests share one fsync. Checkpoints
+/// are signed inside the same transactions, every <see cref="AuditOptions.CheckpointEveryRecords"/>
+/// records, and on a timer when the log is quiet.
+/// </summary>
+public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
+{
+    private readonly AuditStore _store;
+    private readonly AuditSigningKey _key;
+    private readonly AuditOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<AuditWriter> _logger;
+    private readonly Channel<Pending> _queue;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _loop;
+    private ITimer? _timer;
+    private DbConnection? _connection;
+    private AuditHead _head = AuditHead.Empty;
+    private volatile bool _healthy = true;
+
+    /// <summary>Creates the writer; call <see cref="StartAsync"/> before appending.</summary>
+    public AuditWriter(AuditStore store, AuditSigningKey key, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _key = key;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+        _queue = Channel.CreateBounded<Pending>(new BoundedChannelOptions(_options.MaxPending)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <inheritdoc />
+    public bool IsHealthy => _healthy;
+
+    /// <summary>The last sequence written (for diagnostics and tests).</summary>
+    public long HeadSequence => Volatile.Read(ref _head).Sequence;
+
+    /// <summary>Reads the chain head and starts the writer loop and the checkpoint timer.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _connection = await _store.OpenAsync(cancellationToken);
+        _head = await AuditStore.ReadHeadAsync(_connection, cancellationToken);
+        _loop = Task.Run(RunAsync, CancellationToken.None);
+        // Note: ticking at half the interval bounds the gap between checkpoints by the interval itself.
+        var tick = _options.CheckpointInterval / 2;
+        _timer = _time.CreateTimer(_ => _queue.Writer.TryWrite(Pending.CheckpointTick), null, tick, tick);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> AppendAsync(AuditEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var pending = new Pending(entry);
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new AuditUnavailableException("The audit log is shutting down.", ex);
+        }
+
+        return await pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Signs a checkpoint now (used by purge, shutdown and tests), through the writer loop.</summary>
+    public async Task SignCheckpointNowAsync(CancellationToken cancellationToken = default)
+    {
+        var pending = Pending.ForCheckpoint();
+        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        await pending.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (_timer is not null)
+        {
+            await _timer.DisposeAsync();
+        }
+
+        if (_queue.Writer.TryComplete() && _loop is not null)
+        {
+            await _loop;
+        }
+
+        try
+        {
+            if (_connection is not null && _healthy && _head.Sequence > 0)
+            {
+                await WriteCheckpointOnlyAsync(AuditCheckpointKinds.Shutdown, CancellationToken.None);
+            }
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException)
+        {
+            LogWriteFailed(_logger, ex.GetType().Name);
+        }
+
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<Pending>(_options.MaxBatchSize);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            var checkpointRequested = false;
+            var tick = false;
+            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var item))
+            {
+                if (item.IsTick)
+                {
+                    tick = true;
+                }
+                else if (item.Entry is null)
+                {
+                    checkpointRequested = true;
+                    batch.Add(item);
+                }
+                else
+                {
+                    batch.Add(item);
+                }
+            }
+
+            var checkpoint = checkpointRequested || (tick && CheckpointDue());
+            if (batch.Count > 0 || checkpoint)
+            {
+                await WriteBatchAsync(batch, checkpoint);
+            }
+        }
+    }
+
+    private bool CheckpointDue()
+    {
+        var age = AuditTime.ToMicros(_time.GetUtcNow()) - _head.CheckpointMicros;
+        return age >= (long)(_options.CheckpointInterval.TotalMilliseconds * 500);
+    }
+
+    private async Task WriteBatchAsync(List<Pending> batch, bool forceCheckpoint)
+    {
+        Exception? failure = null;
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            try
+            {
+                var (rows, checkpoints, newHead) = Build(batch, forceCheckpoint);
+                _connection ??= await _store.OpenAsync(_stopping.Token);
+                await AuditStore.AppendAsync(_connection, rows, checkpoints, _stopping.Token);
+                Volatile.Write(ref _head, newHead);
+                _healthy = true;
+                var rowIndex = 0;
+                foreach (var pending in batch)
+                {
+                    // Rows are built only for entries; a checkpoint request answers with the head it signed.
+                    pending.Completion.TrySetResult(pending.Entry is null ? newHead.Sequence : rows[rowIndex++].Sequence);
+                }
+
+                return;
+            }
+            catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException or TimeoutException)
+            {
+                failure = ex;
+                LogWriteFailed(_logger, ex.GetType().Name);
+                await ResetConnectionAsync();
+            }
+        }
+
+        // Note: fail closed. No caller learns its entry was written, so none of them may proceed.
+        _healthy = false;
+        foreach (var pending in batch)
+        {
+            pending.Completion.TrySetException(new AuditUnavailableException("The audit log could not be written.", failure!));
+        }
+    }
+
+    private (List<AuditRow> Rows, List<AuditCheckpoint> Checkpoints, AuditHead Head) Build(List<Pending> batch, bool forceCheckpoint)
+    {
+        var head = _head;
+        var rows = new List<AuditRow>(batch.Count);
+        var checkpoints = new List<AuditCheckpoint>(1);
+        var previous = head.Hash;
+        var sequence = head.Sequence;
+        var checkpointSequence = head.CheckpointSequence;
+        var checkpointMicros = head.CheckpointMicros;
+        // Note: time never goes backwards inside the chain, so purge-by-age always removes a prefix.
+        var now = Math.Max(AuditTime.ToMicros(_time.GetUtcNow()), head.TimestampMicros);
+        using var hasher = new AuditChainHasher();
+        foreach (var pending in batch)
+        {
+            if (pending.Entry is null)
+            {
+                continue;
+            }
+
+            sequence++;
+            var row = AuditRow.FromEntry(sequence, now, pending.Entry);
+            var hash = new byte[AuditCanonicalForm.HashSize];
+            hasher.Compute(row, previous, hash);
+            row.Hash = hash;
+            rows.Add(row);
+            previous = hash;
+            if (sequence - checkpointSequence >= _options.CheckpointEveryRecords)
+            {
+                checkpoints.Add(_key.Sign(sequence, hash, now, AuditCheckpointKinds.Periodic));
+                checkpointSequence = sequence;
+                checkpointMicros = now;
+            }
+        }
+
+        var headJustSigned = checkpoints.Count > 0 && checkpointSequence == sequence;
+        if (forceCheckpoint && !headJustSigned)
+        {
+            var kind = sequence == checkpointSequence ? AuditCheckpointKinds.Idle : AuditCheckpointKinds.Periodic;
+            checkpoints.Add(_key.Sign(sequence, previous, now, kind));
+            checkpointSequence = sequence;
+            checkpointMicros = now;
+        }
+
+        var newHead = new AuditHead(sequence, previous, rows.Count > 0 ? now : head.TimestampMicros, checkpointSequence, checkpointMicros);
+        return (rows, checkpoints, newHead);
+    }
+
+    private async Task WriteCheckpointOnlyAsync(string kind, CancellationToken cancellationToken)
+    {
+        var head = _head;
+        var now = Math.Max(AuditTime.ToMicros(_time.GetUtcNow()), head.TimestampMicros);
+        var checkpoint = _key.Sign(head.Sequence, head.Hash, now, kind);
+        _connection ??= await _store.OpenAsync(cancellationToken);
+        await AuditStore.AppendAsync(_connection, [], [checkpoint], cancellationToken);
+    }
+
+    private async Task ResetConnectionAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+            _connection = null;
+        }
+
+        try
+        {
+            // Another process (e.g. an offline purge) may have written; continue from what is stored.
+            _connection = await _store.OpenAsync(_stopping.Token);
+            _head = await AuditStore.ReadHeadAsync(_connection, _stopping.Token);
+        }
+        catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException)
+        {
+            LogWriteFailed(_logger, ex.GetType().Name);
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Error, Message = "SPE2101 audit write failed ({ErrorType}); requests fail closed until it recovers")]
+    private static partial void LogWriteFailed(ILogger logger, string errorType);
+
+    private sealed class Pending
+    {
+        public static readonly Pending CheckpointTick = new(null, isTick: true);
+
+        public Pending(AuditEntry? entry, bool isTick = false)
+        {
+            Entry = entry;
+            IsTick = isTick;
+        }
+
+        public AuditEntry? Entry { get; }
+
+        public bool IsTick { get; }
+
+        public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public static Pending ForCheckpoint() => new(null);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+
+namespace OpenSpe.Server.Hosting;
+
+/// <summary>Liveness, readiness and server information.</summary>
+public static class ServerEndpoints
+{
+    /// <summary>Maps <c>/healthz</c>, <c>/readyz</c> and <c>/api/v1/server/info</c>.</summary>
+    public static IEndpointRouteBuilder MapServerEndpoints(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/healthz", () => TypedResults.Ok(new HealthView("ok"))).WithName("health.live").AllowAnonymous().WithTags("Health")
+            .WithSummary("Liveness: the process answers.");
+        routes.MapGet("/readyz", ReadyAsync).WithName("health.ready").AllowAnonymous().WithTags("Health")
+            .WithSummary("Readiness: the database answers and the audit log takes writes.");
+        routes.MapGet("/api/v1/server/info", Info).WithName("server.info").RequireAuthorization(SpePolicies.Authenticated).WithTags("Server")
+            .WithSummary("Server version and the caller as the server sees them.");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<ReadinessView>, ProblemHttpResult>> ReadyAsync(AuditStore store, IAuditLog audit, CancellationToken cancellationToken)
+    {
+        var database = "ok";
+        var auditState = audit.IsHealthy ? "ok" : "failing";
+        try
+        {
+            await using var connection = await store.OpenAsync(cancellationToken);
+            await using (var command = connection.CreateCommand())
+            {
+                command.CommandText = "SELECT 1";
+                await command.ExecuteScalarAsync(cancellationToken);
+            }
+
+            try
+            {
+                await AuditStore.ProbeWritableAsync(connection, cancellationToken);
+            }
+            catch (System.Data.Common.DbException)
+            {
+                auditState = "not-writable";
+            }
+        }
+        catch (System.Data.Common.DbException)
+        {
+            database = "unreachable";
+            auditState = "unknown";
+        }
+
+        if (database == "ok" && auditState == "ok")
+        {
+            return TypedResults.Ok(new ReadinessView("ready", database, auditState));
+        }
+
+        return TypedResults.Problem(statusCode: 503, detail: $"Not ready: database {database}, audit log {auditState}.",
+            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotReady, ["database"] = database, ["audit"] = auditState });
+    }
+
+    private static Ok<ServerInfoView> Info(HttpContext context) => TypedResults.Ok(new ServerInfoView(
+        "OpenSPE",
+        typeof(ServerEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0",
+        ["v1"],
+        context.User.FindFirst("preferred_username")?.Value,
+        context.User.FindAll("role").Select(c => c.Value).ToArray()));
+}
+
+/// <summary>Liveness answer.</summary>
+public sealed record HealthView(string Status);
+
+/// <summary>Readiness answer.</summary>
+public sealed record ReadinessView(string Status, string Database, string Audit);
+
+/// <summary>Server information.</summary>
+public sealed record ServerInfoView(string Name, string Version, IReadOnlyList<string> ApiVersions, string? Username, IReadOnlyList<string> Roles);

@@ -1,0 +1,323 @@
+using System.ComponentModel.DataAnnotations;
+using System.Diagnostics;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Persistence;
+
+namespace OpenSpe.Server.Hosting;
+
+/// <summary>What a started server tells its operator.</summary>
+/// <param name="Urls">The HTTPS addresses it listens on.</param>
+/// <param name="CertificateFingerprint">SHA-256 of the TLS certificate, for pinning.</param>
+/// <param name="DataDirectory">Where its data is.</param>
+/// <param name="DevAccountsPath">The dev accounts file, in dev mode.</param>
+/// <param name="DevAccounts">The dev accounts, in dev mode.</param>
+/// <param name="Database">The database, described without secrets.</param>
+public sealed record SpeStartInfo(IReadOnlyList<string> Urls, string CertificateFingerprint, string DataDirectory, string? DevAccountsPath, IReadOnlyList<DevAccount> DevAccounts, string Database);
+
+/// <summary>
+/// Builds and starts the SPE server: one place that turns configuration into a running HTTPS
+/// host. Used by <c>spe server</c>, the integration tests and the benchmarks alike.
+/// </summary>
+public static class SpeHost
+{
+    private static readonly ActivityListener TraceListener = CreateTraceListener();
+
+    /// <summary>
+    /// Builds the server from configuration (keys: <c>Server:*</c>, <c>Tls:*</c>, <c>Database:*</c>,
+    /// <c>Audit:*</c>, <c>RateLimiting:*</c>, <c>Api:*</c>, <c>Tokens:*</c>).
+    /// </summary>
+    /// <exception cref="SpeConfigurationException">The configuration cannot work.</exception>
+    public static WebApplication Build(IConfiguration configuration, Action<IServiceCollection>? configureServices = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        GC.KeepAlive(TraceListener);
+        var server = BindValidated<ServerOptions>(configuration, ServerOptions.Section);
+        var tls = BindValidated<TlsOptions>(configuration, TlsOptions.Section);
+        var databaseOptions = BindValidated<DatabaseOptions>(configuration, DatabaseOptions.Section);
+        IReadOnlyList<System.Net.IPEndPoint> endpoints;
+        try
+        {
+            endpoints = ListenUrls.Parse(server.Urls);
+        }
+        catch (FormatException ex)
+        {
+            throw new SpeConfigurationException($"Server:Urls: {ex.Message}", ex);
+        }
+
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(SpeHost).Assembly.GetName().Name });
+        builder.Configuration.AddConfiguration(configuration);
+        var time = TimeProvider.System;
+        builder.Services.AddSingleton(time);
+
+        var directory = DataDirectory.Open(server.DataDirectory);
+        var certificate = LoadCertificate(server, tls, directory, time);
+        var database = SpeDatabase.Resolve(databaseOptions, directory.Path);
+
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = configuration.GetValue<long?>("Api:MaxRequestBodyBytes") ?? 1024 * 1024;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            foreach (var endpoint in endpoints)
+            {
+                kestrel.Listen(endpoint, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1AndHttp2;
+                    // Note: TLS only, 1.2 or newer (TIR-3, TIR-8); there is no code path that opens a plain listener.
+                    listen.UseHttps(https =>
+                    {
+                        https.ServerCertificate = certificate;
+                        https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+                    });
+                });
+            }
+        });
+        builder.Services.AddRoutingCore();
+        builder.Services.AddLogging(logging =>
+        {
+            logging.AddConfiguration(configuration.GetSection("Logging"));
+            logging.AddSimpleConsole(o => o.SingleLine = true);
+        });
+
+        builder.Services.AddSingleton(directory);
+        // Authentication pulls in Data Protection; its keys belong in the 0700 data directory, not the home directory.
+        builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(directory.File("data-protection"))).SetApplicationName("openspe");
+        builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(certificate);
+        AddOptions<ServerOptions>(builder.Services, ServerOptions.Section);
+        AddOptions<DatabaseOptions>(builder.Services, DatabaseOptions.Section);
+        AddOptions<AuditOptions>(builder.Services, AuditOptions.Section);
+        AddOptions<RateLimitOptions>(builder.Services, RateLimitOptions.Section);
+        AddOptions<TokenOptions>(builder.Services, TokenOptions.Section);
+        AddOptions<ApiVersionOptions>(builder.Services, ApiVersionOptions.Section);
+
+        builder.Services.AddSingleton(_ => AuditKeyFile.LoadOrCreate(directory));
+        builder.Services.AddSingleton<AuditStore>();
+        builder.Services.AddSingleton<AuditWriter>();
+        builder.Services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());
+        builder.Services.AddSingleton<AuditService>();
+        builder.Services.AddSingleton(_ => TokenSigningKey.LoadOrCreate(directory));
+        builder.Services.AddSingleton<AccessTokenIssuer>();
+
+        builder.Services.AddSpeProblemDetails();
+        builder.Services.AddExceptionHandler<SpeExceptionHandler>();
+        builder.Services.AddSpeJson();
+        builder.Services.AddSpeRateLimiting();
+        builder.Services.AddSpeAuthentication();
+        builder.Services.AddSpeOpenApi();
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        configureServices?.Invoke(builder.Services);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<SecurityHeadersMiddleware>();
+        app.UseMiddleware<ApiVersionMiddleware>();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseMiddleware<AuditMiddleware>();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous().WithName("openapi.document");
+        app.MapServerEndpoints();
+        app.MapAuditEndpoints();
+        return app;
+    }
+
+    /// <summary>
+    /// Applies migrations, starts the audit writer, records the start (and any configuration
+    /// change) in the audit log, then starts listening.
+    /// </summary>
+    public static async Task<SpeStartInfo> StartAsync(WebApplication app, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var services = app.Services;
+        var database = services.GetRequiredService<SpeDatabase>();
+        var server = services.GetRequiredService<IOptions<ServerOptions>>().Value;
+        ValidateAllOptions(services);
+        try
+        {
+            await database.MigrateAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException)
+        {
+            throw new SpeConfigurationException($"Database {database.Describe()} is not usable: {FirstLine(ex.Message)}", ex);
+        }
+
+        var writer = services.GetRequiredService<AuditWriter>();
+        await writer.StartAsync(cancellationToken);
+        await RecordStartAsync(services, database, server, cancellationToken);
+
+        await app.StartAsync(cancellationToken);
+        var urls = app.Urls.ToList();
+        var directory = services.GetRequiredService<DataDirectory>();
+        IReadOnlyList<DevAccount> accounts = server.Dev ? DevAccounts.LoadOrCreate(directory) : [];
+        return new SpeStartInfo(
+            urls,
+            TlsCertificates.Fingerprint(services.GetRequiredService<X509Certificate2>()),
+            directory.Path,
+            server.Dev ? directory.File(DevAccounts.FileName) : null,
+            accounts,
+            database.Describe());
+    }
+
+    private static async Task RecordStartAsync(IServiceProvider services, SpeDatabase database, ServerOptions server, CancellationToken cancellationToken)
+    {
+        var audit = services.GetRequiredService<IAuditLog>();
+        var fingerprint = ConfigurationFingerprint(services, database, server);
+        await using var context = database.CreateDbContext();
+        var stored = await context.ServerSettings.FirstOrDefaultAsync(s => s.Name == "config.fingerprint", cancellationToken);
+        if (stored is not null && stored.Value != fingerprint)
+        {
+            await audit.AppendAsync(new AuditEntry(AuditActor.System, "config.changed", new AuditResource("configuration", null, null), AuditOutcome.Success, null, null,
+                new Dictionary<string, string> { ["previous"] = stored.Value, ["current"] = fingerprint }), cancellationToken);
+        }
+
+        await audit.AppendAsync(new AuditEntry(AuditActor.System, "server.started", new AuditResource("server", null, null), AuditOutcome.Success, null, null,
+            new Dictionary<string, string>
+            {
+                ["mode"] = server.Dev ? "dev" : "production",
+                ["database"] = database.Describe(),
+                ["urls"] = server.Urls,
+                ["configFingerprint"] = fingerprint,
+            }), cancellationToken);
+
+        if (stored is null)
+        {
+            context.ServerSettings.Add(new ServerSettingEntity { Name = "config.fingerprint", Value = fingerprint });
+        }
+        else
+        {
+            stored.Value = fingerprint;
+        }
+
+        await context.SaveChangesAsync(cancellationToken);
+    }
+
+    private static string ConfigurationFingerprint(IServiceProvider services, SpeDatabase database, ServerOptions server)
+    {
+        // Only settings that change behaviour and hold no secret: the fingerprint is itself audited.
+        var snapshot = new
+        {
+            server.Dev,
+            server.Urls,
+            Database = database.Describe(),
+            Audit = services.GetRequiredService<IOptions<AuditOptions>>().Value,
+            RateLimiting = services.GetRequiredService<IOptions<RateLimitOptions>>().Value,
+            Tokens = services.GetRequiredService<IOptions<TokenOptions>>().Value,
+            Api = services.GetRequiredService<IOptions<ApiVersionOptions>>().Value,
+        };
+        var json = JsonSerializer.SerializeToUtf8Bytes(snapshot);
+        return Convert.ToHexStringLower(SHA256.HashData(json))[..16];
+    }
+
+    private static X509Certificate2 LoadCertificate(ServerOptions server, TlsOptions tls, DataDirectory directory, TimeProvider time)
+    {
+        if (!string.IsNullOrWhiteSpace(tls.CertificatePath) || !string.IsNullOrWhiteSpace(tls.KeyPath))
+        {
+            if (string.IsNullOrWhiteSpace(tls.CertificatePath) || string.IsNullOrWhiteSpace(tls.KeyPath))
+            {
+                throw new SpeConfigurationException("TLS needs both Tls:CertificatePath and Tls:KeyPath.");
+            }
+
+            try
+            {
+                return TlsCertificates.Load(tls.CertificatePath, tls.KeyPath);
+            }
+            catch (Exception ex) when (ex is IOException or CryptographicException or UnauthorizedAccessException)
+            {
+                throw new SpeConfigurationException($"TLS certificate {tls.CertificatePath} or key {tls.KeyPath} cannot be loaded: {FirstLine(ex.Message)}", ex);
+            }
+        }
+
+        if (!server.Dev)
+        {
+            throw new SpeConfigurationException(
+                "refusing to start without TLS: set Tls:CertificatePath and Tls:KeyPath (or SPE__Tls__CertificatePath and SPE__Tls__KeyPath), or use --dev for a self-signed certificate");
+        }
+
+        return TlsCertificates.LoadOrCreateDev(directory, time);
+    }
+
+    private static T BindValidated<T>(IConfiguration configuration, string section)
+        where T : class, new()
+    {
+        var options = new T();
+        try
+        {
+            configuration.GetSection(section).Bind(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new SpeConfigurationException($"{section}: {FirstLine(ex.Message)}", ex);
+        }
+
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
+        {
+            throw new SpeConfigurationException($"{section}: {string.Join("; ", results.Select(r => r.ErrorMessage))}");
+        }
+
+        return options;
+    }
+
+    private static void AddOptions<T>(IServiceCollection services, string section)
+        where T : class => services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+
+    private static void ValidateAllOptions(IServiceProvider services)
+    {
+        try
+        {
+            _ = services.GetRequiredService<IOptions<AuditOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<TokenOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<ApiVersionOptions>>().Value;
+        }
+        catch (OptionsValidationException ex)
+        {
+            throw new SpeConfigurationException(string.Join("; ", ex.Failures), ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new SpeConfigurationException(FirstLine(ex.Message), ex);
+        }
+    }
+
+    private static string FirstLine(string message)
+    {
+        var end = message.IndexOfAny(['\r', '\n']);
+        return end < 0 ? message : message[..end];
+    }
+
+    private static ActivityListener CreateTraceListener()
+    {
+        // Note: ASP.NET Core only creates request activities (and so honours an incoming W3C traceparent) when someone listens.
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.PropagationData,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+}

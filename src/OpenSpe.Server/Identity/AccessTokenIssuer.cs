@@ -1,0 +1,54 @@
+using System.Security.Claims;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace OpenSpe.Server.Identity;
+
+/// <summary>Who a token is for: the claims that the API's policies read.</summary>
+/// <param name="SubjectId">Account or client id (<c>sub</c>).</param>
+/// <param name="Username">Account name (<c>preferred_username</c>).</param>
+/// <param name="Roles">Roles (<c>role</c>).</param>
+/// <param name="AuthenticationMethods">How the holder signed in (<c>amr</c>), e.g. <c>pwd</c> and <c>otp</c>.</param>
+/// <param name="ClientId">OAuth client (<c>client_id</c>).</param>
+public sealed record TokenSubject(string SubjectId, string Username, IReadOnlyList<string> Roles, IReadOnlyList<string> AuthenticationMethods, string? ClientId = null);
+
+/// <summary>
+/// Issues short-lived ES256 access tokens. The sign-in flows of the identity module call this
+/// after the password and second factor are proven; nothing else in the server does.
+/// </summary>
+public sealed class AccessTokenIssuer(TokenSigningKey key, IOptions<TokenOptions> options, TimeProvider time)
+{
+    private readonly JsonWebTokenHandler _handler = new();
+
+    /// <summary>Issues an access token for <paramref name="subject"/>, valid for the configured lifetime (at most 15 minutes).</summary>
+    public string Issue(TokenSubject subject, TimeSpan? lifetime = null)
+    {
+        ArgumentNullException.ThrowIfNull(subject);
+        var now = time.GetUtcNow().UtcDateTime;
+        var life = lifetime is { } l && l < options.Value.AccessTokenLifetime ? l : options.Value.AccessTokenLifetime;
+        var claims = new List<Claim>
+        {
+            new("sub", subject.SubjectId),
+            new("preferred_username", subject.Username),
+            new("jti", Guid.NewGuid().ToString("N")),
+        };
+        claims.AddRange(subject.Roles.Select(r => new Claim("role", r)));
+        claims.AddRange(subject.AuthenticationMethods.Select(a => new Claim("amr", a)));
+        if (subject.ClientId is not null)
+        {
+            claims.Add(new Claim("client_id", subject.ClientId));
+        }
+
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Value.Issuer,
+            Audience = options.Value.Audience,
+            Subject = new ClaimsIdentity(claims),
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.Add(life),
+            SigningCredentials = new SigningCredentials(key.SecurityKey, SecurityAlgorithms.EcdsaSha256),
+        });
+    }
+}

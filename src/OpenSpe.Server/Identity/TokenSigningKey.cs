@@ -1,0 +1,44 @@
+using System.Security.Cryptography;
+using Microsoft.IdentityModel.Tokens;
+using OpenSpe.Server.Hosting;
+
+namespace OpenSpe.Server.Identity;
+
+/// <summary>The ES256 key that signs this SPE's access tokens; kept in the data directory (0600).</summary>
+public sealed class TokenSigningKey : IDisposable
+{
+    /// <summary>File name in the data directory.</summary>
+    public const string FileName = "token-signing.key";
+
+    private readonly ECDsa _key;
+
+    private TokenSigningKey(ECDsa key)
+    {
+        _key = key;
+        SecurityKey = new ECDsaSecurityKey(key) { KeyId = Convert.ToHexStringLower(SHA256.HashData(key.ExportSubjectPublicKeyInfo()))[..16] };
+    }
+
+    /// <summary>The key as the token libraries want it.</summary>
+    public ECDsaSecurityKey SecurityKey { get; }
+
+    /// <summary>Loads the key, generating it on first start.</summary>
+    public static TokenSigningKey LoadOrCreate(DataDirectory directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var path = directory.File(FileName);
+        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        if (File.Exists(path))
+        {
+            key.ImportFromPem(File.ReadAllText(path));
+        }
+        else
+        {
+            directory.WriteSecret(FileName, key.ExportPkcs8PrivateKeyPem());
+        }
+
+        return new TokenSigningKey(key);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _key.Dispose();
+}

@@ -1,0 +1,86 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace OpenSpe.Server.Persistence;
+
+/// <summary>
+/// The SPE's schema. One model, two providers: each provider has its own subclass so that it
+/// gets its own migrations (SQLite and PostgreSQL differ in types and DDL).
+/// </summary>
+public abstract class SpeDbContext : DbContext
+{
+    /// <summary>Creates the context.</summary>
+    protected SpeDbContext(DbContextOptions options)
+        : base(options)
+    {
+    }
+
+    /// <summary>The audit log (written through raw SQL by the audit writer; mapped here for the schema).</summary>
+    public DbSet<AuditRecordEntity> AuditRecords => Set<AuditRecordEntity>();
+
+    /// <summary>Signed audit checkpoints.</summary>
+    public DbSet<AuditCheckpointEntity> AuditCheckpoints => Set<AuditCheckpointEntity>();
+
+    /// <summary>Small server facts kept across restarts (e.g. the last configuration fingerprint).</summary>
+    public DbSet<ServerSettingEntity> ServerSettings => Set<ServerSettingEntity>();
+
+    /// <inheritdoc />
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        ArgumentNullException.ThrowIfNull(modelBuilder);
+        modelBuilder.Entity<AuditRecordEntity>(e =>
+        {
+            e.ToTable("audit_records");
+            e.HasKey(x => x.Sequence);
+            e.Property(x => x.Sequence).HasColumnName("sequence").ValueGeneratedNever();
+            e.Property(x => x.TimestampMicros).HasColumnName("timestamp_us");
+            e.Property(x => x.ActorSubject).HasColumnName("actor_subject").HasMaxLength(200);
+            e.Property(x => x.ActorUsername).HasColumnName("actor_username").HasMaxLength(200);
+            e.Property(x => x.ActorRoles).HasColumnName("actor_roles").HasMaxLength(500);
+            e.Property(x => x.ActorClientId).HasColumnName("actor_client_id").HasMaxLength(200);
+            e.Property(x => x.SourceIp).HasColumnName("source_ip").HasMaxLength(64);
+            e.Property(x => x.UserAgent).HasColumnName("user_agent").HasMaxLength(256);
+            e.Property(x => x.Action).HasColumnName("action").HasMaxLength(200);
+            e.Property(x => x.ResourceType).HasColumnName("resource_type").HasMaxLength(100);
+            e.Property(x => x.ResourceId).HasColumnName("resource_id").HasMaxLength(200);
+            e.Property(x => x.ProjectId).HasColumnName("project_id").HasMaxLength(200);
+            e.Property(x => x.Outcome).HasColumnName("outcome").HasMaxLength(16);
+            e.Property(x => x.HttpStatus).HasColumnName("http_status");
+            e.Property(x => x.TraceId).HasColumnName("trace_id").HasMaxLength(64);
+            e.Property(x => x.DetailsJson).HasColumnName("details");
+            e.Property(x => x.Hash).HasColumnName("hash");
+            e.HasIndex(x => x.TimestampMicros).HasDatabaseName("ix_audit_records_timestamp");
+            e.HasIndex(x => x.ActorUsername).HasDatabaseName("ix_audit_records_actor");
+            e.HasIndex(x => x.Action).HasDatabaseName("ix_audit_records_action");
+            e.HasIndex(x => x.ProjectId).HasDatabaseName("ix_audit_records_project");
+            e.HasIndex(x => x.TraceId).HasDatabaseName("ix_audit_records_trace");
+        });
+
+        modelBuilder.Entity<AuditCheckpointEntity>(e =>
+        {
+            e.ToTable("audit_checkpoints");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasColumnName("id").ValueGeneratedOnAdd();
+            e.Property(x => x.Sequence).HasColumnName("sequence");
+            e.Property(x => x.Hash).HasColumnName("hash");
+            e.Property(x => x.TimestampMicros).HasColumnName("timestamp_us");
+            e.Property(x => x.Kind).HasColumnName("kind").HasMaxLength(16);
+            e.Property(x => x.KeyId).HasColumnName("key_id").HasMaxLength(32);
+            e.Property(x => x.Signature).HasColumnName("signature");
+            e.HasIndex(x => x.Sequence).HasDatabaseName("ix_audit_checkpoints_sequence");
+        });
+
+        modelBuilder.Entity<ServerSettingEntity>(e =>
+        {
+            e.ToTable("server_settings");
+            e.HasKey(x => x.Name);
+            e.Property(x => x.Name).HasColumnName("name").HasMaxLength(100);
+            e.Property(x => x.Value).HasColumnName("value").HasMaxLength(4000);
+        });
+    }
+}
+
+/// <summary>SQLite flavour of the schema (own migrations).</summary>
+public sealed class SqliteSpeDbContext(DbContextOptions<SqliteSpeDbContext> options) : SpeDbContext(options);
+
+/// <summary>PostgreSQL flavour of the schema (own migrations).</summary>
+public sealed class PostgresSpeDbContext(DbContextOptions<PostgresSpeDbContext> options) : SpeDbContext(options);
