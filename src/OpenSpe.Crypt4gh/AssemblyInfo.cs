@@ -1,0 +1,1 @@
+// GA4GH Crypt4GH v1 for .NET: keys, headers, segments and streams.
