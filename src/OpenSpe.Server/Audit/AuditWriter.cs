@@ -27,6 +27,7 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     private DbConnection? _connection;
     private AuditHead _head = AuditHead.Empty;
     private volatile bool _healthy = true;
+    private long _commits;
 
     /// <summary>Creates the writer; call <see cref="StartAsync"/> before appending.</summary>
     public AuditWriter(AuditStore store, AuditSigningKey key, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger)
@@ -46,6 +47,9 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
 
     /// <inheritdoc />
     public bool IsHealthy => _healthy;
+
+    /// <summary>Transactions committed so far; fewer than appends when group commit shares flushes.</summary>
+    public long CommitCount => Interlocked.Read(ref _commits);
 
     /// <summary>The last sequence written (for diagnostics and tests).</summary>
     public long HeadSequence => Volatile.Read(ref _head).Sequence;
@@ -170,6 +174,7 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
                 _connection ??= await _store.OpenAsync(_stopping.Token);
                 await AuditStore.AppendAsync(_connection, rows, checkpoints, _stopping.Token);
                 Volatile.Write(ref _head, newHead);
+                Interlocked.Increment(ref _commits);
                 _healthy = true;
                 var rowIndex = 0;
                 foreach (var pending in batch)

@@ -1,0 +1,83 @@
+using Npgsql;
+
+namespace OpenSpe.Server.Tests.Infrastructure;
+
+/// <summary>The database engines the shared behaviour suites run against.</summary>
+public enum TestBackend
+{
+    Sqlite,
+    PostgreSql,
+}
+
+/// <summary>
+/// Finds the PostgreSQL that .ci/run starts (SPE_TEST_POSTGRES, default 127.0.0.1:55432) and
+/// gives each test its own fresh database. Without one, PostgreSQL tests skip with the reason,
+/// or fail when SPE_REQUIRE_ALL=1 (as in CI).
+/// </summary>
+public static class TestDatabases
+{
+    private static readonly string AdminConnectionString =
+        Environment.GetEnvironmentVariable("SPE_TEST_POSTGRES") is { Length: > 0 } configured
+            ? configured
+            : "Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres";
+
+    private static readonly Lazy<Task<string?>> Unavailable = new(ProbeAsync);
+
+    /// <summary>A connection string for a new, empty database on <paramref name="backend"/>.</summary>
+    public static async Task<string> CreateAsync(TestBackend backend, string directory)
+    {
+        if (backend == TestBackend.Sqlite)
+        {
+            return $"Data Source={Path.Combine(directory, "spe.db")}";
+        }
+
+        var reason = await Unavailable.Value;
+        if (reason is not null)
+        {
+            Requirements.Missing($"PostgreSQL is not reachable ({reason}); start it with .ci/start-postgres.sh or set SPE_TEST_POSTGRES");
+        }
+
+        var name = "spe_test_" + Guid.NewGuid().ToString("N")[..16];
+        await using (var connection = new NpgsqlConnection(AdminConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"CREATE DATABASE {name}";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name, Pooling = false }.ConnectionString;
+    }
+
+    private static async Task<string?> ProbeAsync()
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(AdminConnectionString + ";Timeout=3");
+            await connection.OpenAsync();
+            return null;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return ex.Message;
+        }
+    }
+}
+
+/// <summary>What a test does when a real component it needs is missing.</summary>
+public static class Requirements
+{
+    /// <summary>True in CI: a missing component is a failure, not a skip.</summary>
+    public static bool RequireAll => Environment.GetEnvironmentVariable("SPE_REQUIRE_ALL") == "1";
+
+    /// <summary>Skips (or, with SPE_REQUIRE_ALL=1, fails) the current test with the reason.</summary>
+    public static void Missing(string reason)
+    {
+        if (RequireAll)
+        {
+            Assert.Fail(reason + " (SPE_REQUIRE_ALL=1)");
+        }
+
+        Assert.Skip(reason);
+    }
+}
