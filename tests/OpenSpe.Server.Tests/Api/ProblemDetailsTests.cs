@@ -1,0 +1,163 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using OpenSpe.Server.Tests.Infrastructure;
+
+namespace OpenSpe.Server.Tests.Api;
+
+/// <summary>Every class of error answers an RFC 9457 problem with no internals (TIR-10).</summary>
+public sealed class ProblemDetailsTests : IAsyncLifetime
+{
+    private SpeTestServer _server = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await SpeTestServer.StartAsync(map: app =>
+        {
+            app.MapGet("/api/v1/test/crash", string () =>
+                throw new InvalidOperationException("SqliteException at /work/main/src/Secret.cs:line 42 SELECT * FROM secrets"))
+                .RequireAuthorization();
+        });
+    }
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    public async Task Unhandled_exception_becomes_500_without_internals()
+    {
+        using var client = _server.ClientAs("auditor1", "auditor");
+
+        var response = await client.GetAsync("/api/v1/test/crash");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.InternalServerError);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    public async Task Missing_token_is_401_problem()
+    {
+        var response = await _server.Client.GetAsync("/api/v1/audit/records");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    public async Task Wrong_role_is_403_problem()
+    {
+        using var client = _server.ClientAs("researcher1", "researcher");
+
+        var response = await client.GetAsync("/api/v1/audit/records");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    public async Task Unknown_route_is_404_problem()
+    {
+        using var client = _server.ClientAs("auditor1", "auditor");
+
+        var response = await client.GetAsync("/api/v1/no-such-thing");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    public async Task Wrong_method_is_405_problem()
+    {
+        using var client = _server.ClientAs("auditor1", "auditor");
+
+        var response = await client.DeleteAsync("/api/v1/audit/records");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.MethodNotAllowed);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    [Trait("Requirement", "TIR-9")]
+    public async Task Oversized_body_is_413_problem()
+    {
+        using var client = _server.ClientAs("operator1", "operator");
+        var huge = "{\"reason\":\"" + new string('a', 2 * 1024 * 1024) + "\"}";
+
+        var response = await client.PostAsync("/api/v1/audit/purge", new StringContent(huge, Encoding.UTF8, "application/json"));
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    [Trait("Requirement", "TIR-4")]
+    public async Task Non_json_body_is_415_problem()
+    {
+        using var client = _server.ClientAs("operator1", "operator");
+
+        var response = await client.PostAsync("/api/v1/audit/purge", new StringContent("reason=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    public async Task Expired_token_is_401_problem_that_says_so()
+    {
+        var issuer = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler();
+        var key = (OpenSpe.Server.Identity.TokenSigningKey)_server.Services.GetService(typeof(OpenSpe.Server.Identity.TokenSigningKey))!;
+        var past = DateTime.UtcNow.AddMinutes(-20);
+        var token = issuer.CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Issuer = "openspe",
+            Audience = "spe-api",
+            IssuedAt = past,
+            NotBefore = past,
+            Expires = past.AddMinutes(5),
+            Claims = new Dictionary<string, object> { ["sub"] = "sub-a", ["preferred_username"] = "a", ["role"] = "auditor", ["amr"] = new[] { "pwd", "otp" } },
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(key.SecurityKey, "ES256"),
+        });
+        using var client = _server.ClientWithToken(token);
+
+        var response = await client.GetAsync("/api/v1/audit/records");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized);
+        Assert.Contains("expired", problem.GetProperty("detail").GetString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    public async Task Token_without_second_factor_is_refused()
+    {
+        var token = _server.Services.GetService(typeof(OpenSpe.Server.Identity.AccessTokenIssuer)) is OpenSpe.Server.Identity.AccessTokenIssuer issuer
+            ? issuer.Issue(new OpenSpe.Server.Identity.TokenSubject("sub-a", "a", ["auditor"], ["pwd"]))
+            : throw new InvalidOperationException();
+        using var client = _server.ClientWithToken(token);
+
+        var response = await client.GetAsync("/api/v1/audit/records");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    public async Task Token_signed_by_another_key_is_refused()
+    {
+        using var other = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var token = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Issuer = "openspe",
+            Audience = "spe-api",
+            Expires = DateTime.UtcNow.AddMinutes(5),
+            Claims = new Dictionary<string, object> { ["sub"] = "sub-a", ["role"] = "auditor", ["amr"] = new[] { "pwd", "otp" } },
+            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(other), "ES256"),
+        });
+        using var client = _server.ClientWithToken(token);
+
+        var response = await client.GetAsync("/api/v1/audit/records");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized);
+    }
+}
