@@ -164,6 +164,8 @@ public static class SpeHost
             throw new SpeConfigurationException($"Database {database.Describe()} is not usable: {FirstLine(ex.Message)}", ex);
         }
 
+        // Keys are created at start, not on first use, so a fresh data directory is complete before the first request.
+        _ = services.GetRequiredService<TokenSigningKey>();
         var writer = services.GetRequiredService<AuditWriter>();
         await writer.StartAsync(cancellationToken);
         await RecordStartAsync(services, database, server, cancellationToken);
