@@ -6,6 +6,11 @@ var root = new RootCommand("spe: the OpenSPE Secure Processing Environment. 'spe
 root.Subcommands.Add(ServerCommand.Create());
 root.Subcommands.Add(AuditCommands.Create());
 root.Subcommands.Add(VersionCommand.Create());
+root.Subcommands.Add(LoginCommands.Login());
+root.Subcommands.Add(LoginCommands.WhoAmI());
+root.Subcommands.Add(LoginCommands.Logout());
+root.Subcommands.Add(AccountCommands.Create());
+root.Subcommands.Add(AdminCommands.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -35,7 +35,8 @@ public sealed class AuditSigningKey : IDisposable
         try
         {
             key.ImportFromPem(pem);
-            if (key.KeySize != 256)
+            // Note: only NIST P-256 (secp256r1); other 256-bit curves such as secp256k1 would also have KeySize 256.
+            if (key.ExportParameters(false).Curve.Oid?.Value != "1.2.840.10045.3.1.7")
             {
                 throw new CryptographicException("The audit signing key must be ECDSA P-256.");
             }

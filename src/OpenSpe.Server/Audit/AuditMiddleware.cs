@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
@@ -25,6 +26,16 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
             // Liveness probes run every few seconds and carry no actor or data; auditing them would drown the log.
             await next(context);
             return;
+        }
+
+        if (context.Request.Headers.Authorization.Count > 0)
+        {
+            // Authenticate here (the result is cached for the rest of the request) so that every record, including the intent record, names the actor.
+            var authentication = await context.AuthenticateAsync();
+            if (authentication.Succeeded)
+            {
+                context.User = authentication.Principal;
+            }
         }
 
         var traceId = TraceIds.Current(context);
@@ -94,6 +105,12 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
         if (endpoint?.Metadata.GetMetadata<IEndpointNameMetadata>() is { } name)
         {
             return name.EndpointName;
+        }
+
+        if (context.Request.Path.StartsWithSegments("/connect", out var rest) && rest.HasValue)
+        {
+            // OAuth protocol endpoints answered by the OpenID Connect server itself.
+            return "oauth." + rest.Value!.Trim('/').Replace('/', '.');
         }
 
         return endpoint is RouteEndpoint route

@@ -28,6 +28,7 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     private AuditHead _head = AuditHead.Empty;
     private volatile bool _healthy = true;
     private long _commits;
+    private int _disposed;
 
     /// <summary>Creates the writer; call <see cref="StartAsync"/> before appending.</summary>
     public AuditWriter(AuditStore store, AuditSigningKey key, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger)
@@ -69,6 +70,13 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     public async Task<long> AppendAsync(AuditEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        // Checked here, on the caller's side, so that one malformed entry fails its caller and never the shared batch.
+        if (string.IsNullOrEmpty(entry.Action) || entry.Action.Length > 200 || !Enum.IsDefined(entry.Outcome)
+            || entry.Details?.Count > AuditCanonicalForm.MaxDetails)
+        {
+            throw new ArgumentException("The audit entry is malformed (action, outcome or details).", nameof(entry));
+        }
+
         var pending = new Pending(entry);
         try
         {
@@ -93,6 +101,12 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // The container may dispose this instance twice (as itself and as IAuditLog).
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (_timer is not null)
         {
             await _timer.DisposeAsync();
@@ -118,12 +132,32 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
         if (_connection is not null)
         {
             await _connection.DisposeAsync();
+            _connection = null;
         }
 
         _stopping.Dispose();
     }
 
     private async Task RunAsync()
+    {
+        try
+        {
+            await RunLoopAsync();
+        }
+        catch (Exception ex)
+        {
+            // Note: if the loop itself ever dies, nothing may wait on it forever: close the queue so appends fail closed.
+            _healthy = false;
+            LogWriteFailed(_logger, ex.GetType().Name);
+            _queue.Writer.TryComplete(ex);
+            while (_queue.Reader.TryRead(out var orphan))
+            {
+                orphan.Completion.TrySetException(new AuditUnavailableException("The audit writer stopped.", ex));
+            }
+        }
+    }
+
+    private async Task RunLoopAsync()
     {
         var batch = new List<Pending>(_options.MaxBatchSize);
         var reader = _queue.Reader;
@@ -185,7 +219,7 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
 
                 return;
             }
-            catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException or TimeoutException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
             {
                 failure = ex;
                 LogWriteFailed(_logger, ex.GetType().Name);

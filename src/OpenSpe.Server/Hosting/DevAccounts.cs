@@ -88,4 +88,36 @@ public static class Base32
 
         return output.ToString();
     }
+
+    /// <summary>Decodes base32 (case-insensitive, padding and spaces ignored).</summary>
+    /// <exception cref="FormatException">A character outside the alphabet.</exception>
+    public static byte[] Decode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var output = new List<byte>(text.Length * 5 / 8);
+        int buffer = 0, bits = 0;
+        foreach (var c in text)
+        {
+            if (c is '=' or ' ' or '-')
+            {
+                continue;
+            }
+
+            var value = Alphabet.IndexOf(char.ToUpperInvariant(c), StringComparison.Ordinal);
+            if (value < 0)
+            {
+                throw new FormatException("not base32");
+            }
+
+            buffer = (buffer << 5) | value;
+            bits += 5;
+            if (bits >= 8)
+            {
+                output.Add((byte)((buffer >> (bits - 8)) & 0xff));
+                bits -= 8;
+            }
+        }
+
+        return [.. output];
+    }
 }

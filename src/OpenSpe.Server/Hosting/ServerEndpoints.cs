@@ -19,7 +19,7 @@ public static class ServerEndpoints
             .WithSummary("Liveness: the process answers.");
         routes.MapGet("/readyz", ReadyAsync).WithName("health.ready").AllowAnonymous().WithTags("Health")
             .WithSummary("Readiness: the database answers and the audit log takes writes.");
-        routes.MapGet("/api/v1/server/info", Info).WithName("server.info").RequireAuthorization(SpePolicies.Authenticated).WithTags("Server")
+        routes.MapGet("/api/v1/server/info", Info).WithName("server.info").RequireAuthorization(SpePolicies.HumanOrClient).WithTags("Server")
             .WithSummary("Server version and the caller as the server sees them.");
         return routes;
     }

@@ -71,6 +71,17 @@ public static class SpeHost
         var directory = DataDirectory.Open(server.DataDirectory);
         var certificate = LoadCertificate(server, tls, directory, time);
         var database = SpeDatabase.Resolve(databaseOptions, directory.Path);
+        var tokens = BindValidated<TokenOptions>(configuration, TokenOptions.Section);
+        var issuer = IssuerFor(tokens, endpoints);
+        var external = new ExternalIdentityOptions();
+        configuration.GetSection(ExternalIdentityOptions.Section).Bind(external);
+        foreach (var provider in external.Providers)
+        {
+            ValidateObject(provider, ExternalIdentityOptions.Section);
+        }
+
+        var signingKey = TokenSigningKey.LoadOrCreate(directory);
+        var encryptionKey = TokenEncryptionKey.LoadOrCreate(directory);
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
@@ -115,14 +126,22 @@ public static class SpeHost
         builder.Services.AddSingleton<AuditWriter>();
         builder.Services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());
         builder.Services.AddSingleton<AuditService>();
-        builder.Services.AddSingleton(_ => TokenSigningKey.LoadOrCreate(directory));
+        builder.Services.AddSingleton(signingKey);
+        builder.Services.PostConfigure<TokenOptions>(o => o.Issuer = issuer);
         builder.Services.AddSingleton<AccessTokenIssuer>();
+        builder.Services.AddScoped<TokenPrincipals>();
+        builder.Services.AddSpeIdentity(signingKey, encryptionKey, issuer, external);
+        builder.Services.AddAntiforgery(o =>
+        {
+            o.Cookie.Name = "__Host-spe-af";
+            o.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.Always;
+            o.Cookie.SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Strict;
+        });
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
         builder.Services.AddSpeJson();
         builder.Services.AddSpeRateLimiting();
-        builder.Services.AddSpeAuthentication();
         builder.Services.AddSpeOpenApi();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         configureServices?.Invoke(builder.Services);
@@ -133,14 +152,21 @@ public static class SpeHost
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseMiddleware<ApiVersionMiddleware>();
         app.UseRouting();
-        app.UseAuthentication();
+        // The audit middleware authenticates the bearer token itself (to name the actor), so it can
+        // also record what the OAuth server answers inside UseAuthentication.
         app.UseMiddleware<AuditMiddleware>();
         app.UseRateLimiter();
+        app.UseAuthentication();
         app.UseAuthorization();
+        app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous().WithName("openapi.document");
         app.MapServerEndpoints();
         app.MapAuditEndpoints();
+        app.MapOAuthEndpoints();
+        app.MapSignInPages();
+        app.MapAccountEndpoints();
+        app.MapAdminEndpoints();
         return app;
     }
 
@@ -169,11 +195,17 @@ public static class SpeHost
         var writer = services.GetRequiredService<AuditWriter>();
         await writer.StartAsync(cancellationToken);
         await RecordStartAsync(services, database, server, cancellationToken);
+        var directory = services.GetRequiredService<DataDirectory>();
+        IReadOnlyList<DevAccount> accounts = server.Dev ? DevAccounts.LoadOrCreate(directory) : [];
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var seeder = scope.ServiceProvider.GetRequiredService<IdentitySeeder>();
+            await seeder.SeedAsync(services.GetRequiredService<IOptions<TokenOptions>>().Value.Issuer!, cancellationToken);
+            await seeder.SeedDevAccountsAsync(accounts);
+        }
 
         await app.StartAsync(cancellationToken);
         var urls = app.Urls.ToList();
-        var directory = services.GetRequiredService<DataDirectory>();
-        IReadOnlyList<DevAccount> accounts = server.Dev ? DevAccounts.LoadOrCreate(directory) : [];
         return new SpeStartInfo(
             urls,
             TlsCertificates.Fingerprint(services.GetRequiredService<X509Certificate2>()),
@@ -274,13 +306,41 @@ public static class SpeHost
             throw new SpeConfigurationException($"{section}: {FirstLine(ex.Message)}", ex);
         }
 
+        ValidateObject(options, section);
+        return options;
+    }
+
+    private static void ValidateObject(object options, string section)
+    {
         var results = new List<ValidationResult>();
         if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
         {
             throw new SpeConfigurationException($"{section}: {string.Join("; ", results.Select(r => r.ErrorMessage))}");
         }
+    }
 
-        return options;
+    private static string IssuerFor(TokenOptions tokens, IReadOnlyList<System.Net.IPEndPoint> endpoints)
+    {
+        if (!string.IsNullOrWhiteSpace(tokens.Issuer))
+        {
+            if (!Uri.TryCreate(tokens.Issuer, UriKind.Absolute, out var configured) || configured.Scheme != Uri.UriSchemeHttps)
+            {
+                throw new SpeConfigurationException("Tokens:Issuer must be an absolute https:// URL");
+            }
+
+            return configured.AbsoluteUri;
+        }
+
+        var first = endpoints[0];
+        if (first.Port == 0)
+        {
+            throw new SpeConfigurationException("Server:Urls: give a fixed port (the token issuer URL is derived from it), or set Tokens:Issuer");
+        }
+
+        var host = first.Address.Equals(System.Net.IPAddress.Any) || first.Address.Equals(System.Net.IPAddress.IPv6Any)
+            ? "localhost"
+            : first.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{first.Address}]" : first.Address.ToString();
+        return $"https://{host}:{first.Port}/";
     }
 
     private static void AddOptions<T>(IServiceCollection services, string section)

@@ -42,6 +42,7 @@ public sealed class AccessTokenIssuer(TokenSigningKey key, IOptions<TokenOptions
 
         return _handler.CreateToken(new SecurityTokenDescriptor
         {
+            TokenType = "at+jwt",
             Issuer = options.Value.Issuer,
             Audience = options.Value.Audience,
             Subject = new ClaimsIdentity(claims),

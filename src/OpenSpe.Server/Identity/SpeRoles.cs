@@ -26,17 +26,35 @@ public static class SpeRoles
 
     /// <summary>Every role.</summary>
     public static IReadOnlyList<string> All { get; } = [Hdab, OutputChecker, DataHolder, Researcher, Operator, Auditor, Admin];
+
+    /// <summary>Roles whose grant needs a second admin's approval (OPR-2).</summary>
+    public static IReadOnlySet<string> HighPrivilege { get; } = new HashSet<string>(StringComparer.Ordinal) { Admin, Operator };
 }
 
 /// <summary>Authorization policy names. Every endpoint names one, or is explicitly anonymous.</summary>
 public static class SpePolicies
 {
-    /// <summary>Any signed-in caller whose human sign-in used a second factor.</summary>
-    public const string Authenticated = "authenticated";
+    /// <summary>A person signed in with a second factor (the default and fallback).</summary>
+    public const string Human = "human-mfa";
+
+    /// <summary>A person with MFA, or an OAuth client (client credentials) acting for its bound account.</summary>
+    public const string HumanOrClient = "human-mfa-or-client";
+
+    /// <summary>A person signed in with a password only: may enrol a second factor and nothing else.</summary>
+    public const string Enrolment = "enrolment";
 
     /// <summary>Auditors.</summary>
-    public const string Auditor = "role:auditor";
+    public const string Auditor = "role:" + SpeRoles.Auditor;
 
     /// <summary>Operators.</summary>
-    public const string Operator = "role:operator";
+    public const string Operator = "role:" + SpeRoles.Operator;
+
+    /// <summary>Admins.</summary>
+    public const string Admin = "role:" + SpeRoles.Admin;
+
+    /// <summary>HDAB officers.</summary>
+    public const string Hdab = "role:" + SpeRoles.Hdab;
+
+    /// <summary>The policy that requires <paramref name="role"/> (with MFA).</summary>
+    public static string ForRole(string role) => "role:" + role;
 }

@@ -2,23 +2,75 @@ using System.ComponentModel.DataAnnotations;
 
 namespace OpenSpe.Server.Identity;
 
-/// <summary>Access-token validation settings.</summary>
+/// <summary>Token issuance and validation settings.</summary>
 public sealed class TokenOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Tokens";
 
-    /// <summary>Issuer (<c>iss</c>) that access tokens must carry.</summary>
-    [Required]
+    /// <summary>
+    /// Issuer URL (<c>iss</c>) of this SPE's tokens. Defaults to the first listen URL; set it to
+    /// the public URL when the server sits behind a load balancer.
+    /// </summary>
     [MaxLength(500)]
-    public string Issuer { get; set; } = "openspe";
+    public string? Issuer { get; set; }
 
-    /// <summary>Audience (<c>aud</c>) that access tokens must carry.</summary>
+    /// <summary>Audience (<c>aud</c>) that access tokens carry and the API requires.</summary>
     [Required]
     [MaxLength(200)]
     public string Audience { get; set; } = "spe-api";
 
-    /// <summary>Longest lifetime an access token may have.</summary>
+    /// <summary>Access-token lifetime; at most 15 minutes.</summary>
     [Range(typeof(TimeSpan), "00:00:30", "00:15:00")]
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Refresh-token lifetime (each use rotates it).</summary>
+    [Range(typeof(TimeSpan), "00:05:00", "30.00:00:00")]
+    public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>Failed sign-ins before the account locks.</summary>
+    [Range(3, 20)]
+    public int MaxFailedSignIns { get; set; } = 5;
+
+    /// <summary>How long a locked account stays locked.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+}
+
+/// <summary>An external OpenID Connect provider whose tokens are accepted for mapped local accounts (FSPER-2, FSPER-6).</summary>
+public sealed class ExternalProviderOptions
+{
+    /// <summary>Issuer (<c>iss</c>) exactly as in its tokens.</summary>
+    [Required]
+    [Url]
+    public string Issuer { get; set; } = "";
+
+    /// <summary>Audience its tokens must carry for this SPE.</summary>
+    [Required]
+    public string Audience { get; set; } = "";
+
+    /// <summary>Where its JSON Web Key Set is (HTTPS).</summary>
+    [Required]
+    [Url]
+    public string JwksUrl { get; set; } = "";
+
+    /// <summary>Optional SHA-256 pin of the JWKS server's certificate, for private CAs.</summary>
+    public string? JwksCertificateFingerprint { get; set; }
+
+    /// <summary>Claim that proves MFA: <c>amr</c> (default) or <c>acr</c>.</summary>
+    [Required]
+    public string MfaClaim { get; set; } = "amr";
+
+    /// <summary>Values of <see cref="MfaClaim"/> that count as MFA.</summary>
+    public List<string> MfaValues { get; } = [];
+}
+
+/// <summary>Trusted external providers.</summary>
+public sealed class ExternalIdentityOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "ExternalIdentity";
+
+    /// <summary>The providers, in order.</summary>
+    public List<ExternalProviderOptions> Providers { get; } = [];
 }

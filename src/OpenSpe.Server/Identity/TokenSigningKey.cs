@@ -42,3 +42,29 @@ public sealed class TokenSigningKey : IDisposable
     /// <inheritdoc />
     public void Dispose() => _key.Dispose();
 }
+
+/// <summary>The AES-256 key that encrypts refresh tokens, authorization codes and device codes; kept in the data directory (0600).</summary>
+public static class TokenEncryptionKey
+{
+    /// <summary>File name in the data directory.</summary>
+    public const string FileName = "token-encryption.key";
+
+    /// <summary>Loads the key, generating it on first start.</summary>
+    public static SymmetricSecurityKey LoadOrCreate(DataDirectory directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var path = directory.File(FileName);
+        byte[] key;
+        if (File.Exists(path))
+        {
+            key = Convert.FromBase64String(File.ReadAllText(path).Trim());
+        }
+        else
+        {
+            key = RandomNumberGenerator.GetBytes(32);
+            directory.WriteSecret(FileName, Convert.ToBase64String(key));
+        }
+
+        return new SymmetricSecurityKey(key);
+    }
+}

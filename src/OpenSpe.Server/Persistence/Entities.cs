@@ -89,3 +89,31 @@ public sealed class ServerSettingEntity
     /// <summary>Setting value.</summary>
     public string Value { get; set; } = "";
 }
+
+/// <summary>A request to grant <c>admin</c> or <c>operator</c>: it takes effect only when a second admin approves (OPR-2).</summary>
+public sealed class RoleGrantRequestEntity
+{
+    /// <summary>Identifier.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>Account that would receive the role.</summary>
+    public string UserId { get; set; } = "";
+
+    /// <summary>The role.</summary>
+    public string Role { get; set; } = "";
+
+    /// <summary>Admin who asked.</summary>
+    public string RequestedBy { get; set; } = "";
+
+    /// <summary>When it was asked.</summary>
+    public DateTimeOffset RequestedAt { get; set; }
+
+    /// <summary><c>pending</c>, <c>approved</c>.</summary>
+    public string Status { get; set; } = "pending";
+
+    /// <summary>Admin who approved.</summary>
+    public string? DecidedBy { get; set; }
+
+    /// <summary>When it was approved.</summary>
+    public DateTimeOffset? DecidedAt { get; set; }
+}

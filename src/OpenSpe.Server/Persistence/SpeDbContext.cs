@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using OpenSpe.Server.Identity;
 
 namespace OpenSpe.Server.Persistence;
 
@@ -6,7 +8,7 @@ namespace OpenSpe.Server.Persistence;
 /// The SPE's schema. One model, two providers: each provider has its own subclass so that it
 /// gets its own migrations (SQLite and PostgreSQL differ in types and DDL).
 /// </summary>
-public abstract class SpeDbContext : DbContext
+public abstract class SpeDbContext : IdentityDbContext<SpeUser>
 {
     /// <summary>Creates the context.</summary>
     protected SpeDbContext(DbContextOptions options)
@@ -20,13 +22,30 @@ public abstract class SpeDbContext : DbContext
     /// <summary>Signed audit checkpoints.</summary>
     public DbSet<AuditCheckpointEntity> AuditCheckpoints => Set<AuditCheckpointEntity>();
 
+    /// <summary>Requests to grant a high-privilege role, waiting for a second admin.</summary>
+    public DbSet<RoleGrantRequestEntity> RoleGrantRequests => Set<RoleGrantRequestEntity>();
+
     /// <summary>Small server facts kept across restarts (e.g. the last configuration fingerprint).</summary>
     public DbSet<ServerSettingEntity> ServerSettings => Set<ServerSettingEntity>();
 
     /// <inheritdoc />
-    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    protected override void OnModelCreating(ModelBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(modelBuilder);
+        ArgumentNullException.ThrowIfNull(builder);
+        var modelBuilder = builder;
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.UseOpenIddict();
+        modelBuilder.Entity<RoleGrantRequestEntity>(e =>
+        {
+            e.ToTable("role_grant_requests");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasMaxLength(64);
+            e.Property(x => x.UserId).HasMaxLength(450);
+            e.Property(x => x.Role).HasMaxLength(64);
+            e.Property(x => x.RequestedBy).HasMaxLength(450);
+            e.Property(x => x.DecidedBy).HasMaxLength(450);
+            e.Property(x => x.Status).HasMaxLength(16);
+        });
         modelBuilder.Entity<AuditRecordEntity>(e =>
         {
             e.ToTable("audit_records");

@@ -14,7 +14,7 @@ public sealed class CliTests
         var (code, stdout, _) = await SpeProcess.RunAsync("--help");
 
         Assert.Equal(0, code);
-        foreach (var verb in new[] { "server", "audit", "version" })
+        foreach (var verb in new[] { "server", "audit", "version", "login", "whoami", "logout", "account", "admin" })
         {
             Assert.Contains(verb, stdout, StringComparison.Ordinal);
         }

@@ -24,7 +24,7 @@ public sealed class CrashRecoveryTests
         try
         {
             var fingerprint = await WaitForServingAsync(process);
-            var token = IssueToken(data);
+            var token = IssueToken(data, port);
             using var client = PinnedHttp.Create(new Uri($"https://127.0.0.1:{port}"), fingerprint, HttpVersion.Version11);
             client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
 
@@ -106,17 +106,13 @@ public sealed class CrashRecoveryTests
         throw new InvalidOperationException("spe server exited before serving: " + await process.StandardError.ReadToEndAsync(CancellationToken.None));
     }
 
-    private static string IssueToken(string data)
+    private static string IssueToken(string data, int port)
     {
         using var key = TokenSigningKey.LoadOrCreate(DataDirectory.OpenExisting(data));
-        var issuer = new AccessTokenIssuer(key, Microsoft.Extensions.Options.Options.Create(new TokenOptions()), TimeProvider.System);
+        var options = new TokenOptions { Issuer = $"https://127.0.0.1:{port}/" };
+        var issuer = new AccessTokenIssuer(key, Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
         return issuer.Issue(new TokenSubject("sub-crash", "crash", ["auditor"], ["pwd", "otp"]));
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => SpeTestServer.FreePort();
 }

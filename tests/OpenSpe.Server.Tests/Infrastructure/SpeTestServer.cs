@@ -50,7 +50,7 @@ public sealed class SpeTestServer : IAsyncDisposable
             {
                 ["Server:Dev"] = "true",
                 ["Server:DataDirectory"] = directory.File("data"),
-                ["Server:Urls"] = "https://127.0.0.1:0",
+                ["Server:Urls"] = $"https://127.0.0.1:{FreePort()}",
                 ["Database:ConnectionString"] = await TestDatabases.CreateAsync(backend, directory.File("data")),
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
@@ -71,6 +71,14 @@ public sealed class SpeTestServer : IAsyncDisposable
             directory.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A loopback port free now (the issuer URL needs the real port before the server starts).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>A token as the identity module issues after a password and TOTP sign-in.</summary>

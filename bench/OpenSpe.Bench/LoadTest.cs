@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Identity;
+
+namespace OpenSpe.Bench;
+
+/// <summary>
+/// Starts a real SPE server in this process (dev mode, temp data directory, SQLite, TLS, every
+/// request audited durably) and drives <c>GET /api/v1/server/info</c> with an open-loop load
+/// generator: requests are scheduled at a fixed rate and latency is measured from the scheduled
+/// start, so a slow answer delays no later request's clock (no coordinated omission). Then runs
+/// wrk (closed loop) for comparison when it is installed. Target: p99 below 10 ms at 500 requests/s.
+/// </summary>
+internal static class LoadTest
+{
+    private const string Path = "/api/v1/server/info";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var rate = Option(args, "--rate", 500);
+        var seconds = Option(args, "--seconds", 20);
+        var connections = Option(args, "--connections", 32);
+        var runWrk = !args.Contains("--no-wrk");
+        var directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "openspe-bench", Guid.NewGuid().ToString("N")[..12]);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Server:Dev"] = "true",
+            ["Server:DataDirectory"] = directory,
+            ["Server:Urls"] = "https://127.0.0.1:0",
+            ["RateLimiting:PerIdentityBurst"] = "100000",
+            ["RateLimiting:PerIdentityPerSecond"] = "100000",
+            ["RateLimiting:PerAddressBurst"] = "100000",
+            ["RateLimiting:PerAddressPerSecond"] = "100000",
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+        }).Build();
+
+        try
+        {
+            var app = SpeHost.Build(configuration);
+            await using (app)
+            {
+                var info = await SpeHost.StartAsync(app);
+                var baseUrl = new Uri(info.Urls[0]);
+                var token = app.Services.GetRequiredService<AccessTokenIssuer>()
+                    .Issue(new TokenSubject("sub-bench", "bench", ["auditor"], ["pwd", "otp"]));
+                Console.WriteLine($"server       {baseUrl} (in this process: server and load generator share {Environment.ProcessorCount} cores)");
+                Console.WriteLine($"fingerprint  {info.CertificateFingerprint}");
+                Console.WriteLine($"database     {info.Database}");
+                Console.WriteLine($"token        {token}");
+                Console.WriteLine();
+
+                using var client = CreateClient(baseUrl, info.CertificateFingerprint, token, connections);
+                await WarmUpAsync(client, connections);
+
+                var writer = app.Services.GetRequiredService<AuditWriter>();
+                var (recordsBefore, commitsBefore) = (writer.HeadSequence, writer.CommitCount);
+                var result = await OpenLoopAsync(client, rate, seconds);
+                Print(result, rate, seconds, connections);
+                var records = writer.HeadSequence - recordsBefore;
+                var commits = writer.CommitCount - commitsBefore;
+                Console.WriteLine($"audit        {records} records in {commits} durable commits ({(double)records / Math.Max(1, commits):F2} records/commit)");
+                Console.WriteLine();
+
+                if (runWrk)
+                {
+                    await RunWrkAsync(baseUrl, token, seconds, connections);
+                }
+
+                await app.StopAsync();
+                return result.Errors == 0 ? 0 : 1;
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort.
+            }
+        }
+    }
+
+    private static HttpClient CreateClient(Uri baseUrl, string fingerprint, string token, int connections)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = connections,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            SslOptions =
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    certificate is not null && Convert.ToHexStringLower(SHA256.HashData(certificate.GetRawCertData())) == fingerprint,
+            },
+        };
+        var client = new HttpClient(handler)
+        {
+            BaseAddress = baseUrl,
+            DefaultRequestVersion = HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    private static async Task WarmUpAsync(HttpClient client, int connections)
+    {
+        // Opens every connection of the pool (TLS handshakes) and JIT-compiles both ends.
+        for (var round = 0; round < 20; round++)
+        {
+            var batch = Enumerable.Range(0, connections).Select(async _ =>
+            {
+                using var response = await client.GetAsync(Path);
+                response.EnsureSuccessStatusCode();
+            });
+            await Task.WhenAll(batch);
+        }
+    }
+
+    private sealed record LoadResult(long[] FromSchedule, long[] FromSend, int Errors, Dictionary<string, int> ErrorKinds, TimeSpan Elapsed);
+
+    private static async Task<LoadResult> OpenLoopAsync(HttpClient client, int rate, int seconds)
+    {
+        var total = rate * seconds;
+        var fromSchedule = new long[total];
+        var fromSend = new long[total];
+        var errors = 0;
+        var kinds = new Dictionary<string, int>(StringComparer.Ordinal);
+        var tasks = new Task[total];
+        var period = Stopwatch.Frequency / (double)rate;
+        var start = Stopwatch.GetTimestamp();
+
+        async Task SendAsync(int i, long due)
+        {
+            var sent = Stopwatch.GetTimestamp();
+            string? error = null;
+            try
+            {
+                using var response = await client.GetAsync(Path, HttpCompletionOption.ResponseContentRead);
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    error = "http " + ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                error = ex.GetType().Name;
+            }
+
+            var end = Stopwatch.GetTimestamp();
+            fromSchedule[i] = end - due;
+            fromSend[i] = end - sent;
+            if (error is not null)
+            {
+                Interlocked.Increment(ref errors);
+                lock (kinds)
+                {
+                    kinds[error] = kinds.GetValueOrDefault(error) + 1;
+                }
+            }
+        }
+
+        // The dispatcher sends every request whose time has come, then sleeps ~1 ms; it never
+        // waits for answers. Dispatch lag is counted in the latency (it starts at the scheduled time).
+        var dispatcher = new Thread(() =>
+        {
+            for (var i = 0; i < total; i++)
+            {
+                var due = start + (long)(i * period);
+                while (Stopwatch.GetTimestamp() < due)
+                {
+                    Thread.Sleep(1);
+                }
+
+                var index = i;
+                tasks[i] = Task.Run(() => SendAsync(index, due));
+            }
+        })
+        { IsBackground = true, Name = "load-dispatcher", Priority = ThreadPriority.AboveNormal };
+        dispatcher.Start();
+        await Task.Run(dispatcher.Join);
+        await Task.WhenAll(tasks);
+        return new LoadResult(fromSchedule, fromSend, errors, kinds, Stopwatch.GetElapsedTime(start));
+    }
+
+    private static void Print(LoadResult result, int rate, int seconds, int connections)
+    {
+        Console.WriteLine($"open loop    {rate} requests/s for {seconds} s over at most {connections} HTTP/1.1 keep-alive connections, GET {Path}");
+        Console.WriteLine($"requests     {result.FromSchedule.Length} in {result.Elapsed.TotalSeconds:F2} s ({result.FromSchedule.Length / result.Elapsed.TotalSeconds:F1}/s achieved), errors {result.Errors}"
+            + (result.ErrorKinds.Count > 0 ? " (" + string.Join(", ", result.ErrorKinds.Select(k => $"{k.Key}: {k.Value}")) + ")" : ""));
+        Console.WriteLine("latency (ms)     p50      p90      p99    p99.9      max");
+        Console.WriteLine("from schedule " + Percentiles(result.FromSchedule));
+        Console.WriteLine("from send     " + Percentiles(result.FromSend));
+    }
+
+    private static string Percentiles(long[] ticks)
+    {
+        var sorted = ticks.Order().ToArray();
+        double Ms(long t) => t * 1000.0 / Stopwatch.Frequency;
+        double At(double q) => Ms(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)]);
+        return string.Create(CultureInfo.InvariantCulture, $"{At(0.50),8:F2} {At(0.90),8:F2} {At(0.99),8:F2} {At(0.999),8:F2} {Ms(sorted[^1]),8:F2}");
+    }
+
+    private static async Task RunWrkAsync(Uri baseUrl, string token, int seconds, int connections)
+    {
+        var start = new ProcessStartInfo("wrk")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "-H", $"Authorization: Bearer {token}", new Uri(baseUrl, Path).ToString() })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        Console.WriteLine($"wrk (closed loop) -t2 -c{connections} -d{seconds}s --latency -H 'Authorization: Bearer <token>' {new Uri(baseUrl, Path)}");
+        try
+        {
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Console.WriteLine(await output);
+            Console.Error.Write(await error);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            Console.WriteLine("wrk is not installed (apt-get install -y wrk); skipped.");
+        }
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : fallback;
+    }
+}

@@ -1,0 +1,12 @@
+using BenchmarkDotNet.Running;
+using OpenSpe.Bench;
+
+// `load [--rate R] [--seconds S] [--connections C] [--no-wrk]` runs the HTTP load test;
+// anything else goes to BenchmarkDotNet (e.g. `--filter '*AuditAppend*'`).
+if (args.Length > 0 && args[0] == "load")
+{
+    return await LoadTest.RunAsync(args[1..]);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(args);
+return 0;

@@ -1,0 +1,280 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using OpenSpe.Cli.Client;
+using OpenSpe.Cli.Output;
+using SpeRoles = OpenSpe.Server.Identity.SpeRoles;
+
+namespace OpenSpe.Cli.Commands;
+
+/// <summary><c>spe admin ...</c>: account administration through the API (role <c>admin</c>).</summary>
+internal static class AdminCommands
+{
+    public static Command Create(ClientEnvironment? environment = null)
+    {
+        var env = environment ?? ClientEnvironment.System;
+        var user = new Command("user", "Create, list, disable and enable accounts, grant and revoke roles, reset a lost second factor.");
+        user.Subcommands.Add(UserCreate(env));
+        user.Subcommands.Add(UserList(env));
+        user.Subcommands.Add(UserState(env, "disable", "Disable an account: it can no longer sign in, and its refresh tokens stop working."));
+        user.Subcommands.Add(UserState(env, "enable", "Enable a disabled account again."));
+        user.Subcommands.Add(UserGrant(env));
+        user.Subcommands.Add(UserRevoke(env));
+        user.Subcommands.Add(UserState(env, "reset-mfa", "Remove an account's second factor and recovery codes (after verifying the person out of band); "
+            + "its next sign-in can only enrol a new one."));
+
+        var grants = new Command("role-grants", "Grants of admin or operator waiting for a second admin's approval.");
+        grants.Subcommands.Add(GrantsList(env));
+        grants.Subcommands.Add(GrantsApprove(env));
+
+        var client = new Command("client", "OAuth clients for applications (client_credentials), each bound to one account and its roles.");
+        client.Subcommands.Add(ClientCreate(env));
+
+        return new Command("admin", "Administer accounts, role grants and application clients on the server (needs the admin role).")
+        {
+            user, grants, client,
+        };
+    }
+
+    private static Command UserCreate(ClientEnvironment env)
+    {
+        var username = Username();
+        var roles = new Option<string[]>("--role")
+        {
+            Description = $"A role to grant (repeat for several): {string.Join(", ", SpeRoles.All)}. Admin and operator need a second admin's approval.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        roles.AcceptOnlyFromAmong([.. SpeRoles.All]);
+        var json = CommonOptions.Json();
+        var command = new Command("create", "Create an account. Prints its initial password once; give it to the person over a separate channel. "
+            + "They must enrol a second factor at first sign-in.")
+        {
+            username, roles, json,
+        };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var created = await api.SendAsync<CreatedUserView>(HttpMethod.Post, "api/v1/admin/users",
+                new CreateUserRequest(parse.GetValue(username)!, parse.GetValue(roles) ?? []), cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, created);
+            }
+            else
+            {
+                TableWriter.WriteFields(streams.Out, [("Username", created.Username), ("Initial password", created.InitialPassword)]);
+                streams.Hint("The initial password is shown only now.");
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command UserList(ClientEnvironment env)
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("list", "List accounts with their roles, state and second-factor enrolment.") { json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var users = await api.GetAsync<List<UserView>>("api/v1/admin/users", cancellationToken);
+            WriteUsers(streams.Out, users, parse.GetValue(json));
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    /// <summary><c>disable</c>, <c>enable</c> and <c>reset-mfa</c>: a POST on the account that answers with it.</summary>
+    private static Command UserState(ClientEnvironment env, string verb, string description)
+    {
+        var username = Username();
+        var json = CommonOptions.Json();
+        var command = new Command(verb, description) { username, json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var updated = await api.SendAsync<UserView>(HttpMethod.Post, $"api/v1/admin/users/{Segment(parse.GetValue(username)!)}/{verb}", null, cancellationToken);
+            WriteUser(streams.Out, updated, parse.GetValue(json));
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command UserGrant(ClientEnvironment env)
+    {
+        var username = Username();
+        var role = Role();
+        var json = CommonOptions.Json();
+        var command = new Command("grant", "Grant a role. Nobody can grant a role to themselves; admin and operator wait for a second admin "
+            + "('spe admin role-grants approve ID').")
+        {
+            username, role, json,
+        };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var (name, roleName) = (parse.GetValue(username)!, parse.GetValue(role)!);
+            var result = await api.SendAsync<RoleGrantResultView>(HttpMethod.Put, $"api/v1/admin/users/{Segment(name)}/roles/{Segment(roleName)}", null, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, new { username = name, role = roleName, status = result.Status, approvalId = result.ApprovalId });
+            }
+            else
+            {
+                TableWriter.WriteFields(streams.Out, [("Username", name), ("Role", roleName), ("Status", result.Status), ("Approval id", result.ApprovalId)]);
+                if (result.ApprovalId is { } id)
+                {
+                    streams.Hint($"A second admin must approve it: spe admin role-grants approve {id}");
+                }
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command UserRevoke(ClientEnvironment env)
+    {
+        var username = Username();
+        var role = Role();
+        var json = CommonOptions.Json();
+        var command = new Command("revoke", "Revoke a role from an account.") { username, role, json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var (name, roleName) = (parse.GetValue(username)!, parse.GetValue(role)!);
+            var answer = await api.SendOptionalAsync(HttpMethod.Delete, $"api/v1/admin/users/{Segment(name)}/roles/{Segment(roleName)}", null, cancellationToken);
+            WriteDone(streams.Out, answer, parse.GetValue(json), [("Username", name), ("Role", roleName), ("Status", "revoked")]);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command GrantsList(ClientEnvironment env)
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("list", "List role grants waiting for approval.") { json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var pending = await api.GetAsync<List<PendingRoleGrantView>>("api/v1/admin/role-grants", cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, pending);
+            }
+            else
+            {
+                TableWriter.Write(streams.Out, ["ID", "USERNAME", "ROLE", "REQUESTED BY", "REQUESTED AT"],
+                    pending.Select(g => (IReadOnlyList<string?>)[g.Id, g.Username, g.Role, g.RequestedBy, Time(g.RequestedAt)]));
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command GrantsApprove(ClientEnvironment env)
+    {
+        var id = new Argument<string>("id") { Description = "The grant's id, from 'spe admin role-grants list'." };
+        var json = CommonOptions.Json();
+        var command = new Command("approve", "Approve a pending admin or operator grant requested by another admin (never your own request).") { id, json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var grant = parse.GetValue(id)!;
+            var answer = await api.SendOptionalAsync(HttpMethod.Post, $"api/v1/admin/role-grants/{Segment(grant)}/approve", null, cancellationToken);
+            WriteDone(streams.Out, answer, parse.GetValue(json), [("Grant", grant), ("Status", "approved")]);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command ClientCreate(ClientEnvironment env)
+    {
+        var clientId = new Argument<string>("client-id") { Description = "The new client's id, e.g. holder-app." };
+        var account = new Option<string>("--account") { Description = "The account the client acts as; the client gets that account's roles.", Required = true };
+        var json = CommonOptions.Json();
+        var command = new Command("create", "Create a client_credentials client for an application. Prints its secret once.") { clientId, account, json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var created = await api.SendAsync<CreatedClientView>(HttpMethod.Post, "api/v1/admin/clients",
+                new CreateClientRequest(parse.GetValue(clientId)!, parse.GetValue(account)!), cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, created);
+            }
+            else
+            {
+                TableWriter.WriteFields(streams.Out, [("Client id", created.ClientId), ("Client secret", created.ClientSecret), ("Account", created.Account)]);
+                streams.Hint("The client secret is shown only now; store it in the application's secret store.");
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Argument<string> Username() => new("username") { Description = "The account name." };
+
+    private static Argument<string> Role()
+    {
+        var role = new Argument<string>("role") { Description = $"One of: {string.Join(", ", SpeRoles.All)}.", HelpName = "role" };
+        role.AcceptOnlyFromAmong([.. SpeRoles.All]);
+        return role;
+    }
+
+    private static void WriteUsers(TextWriter output, List<UserView> users, bool json)
+    {
+        if (json)
+        {
+            JsonOutput.Write(output, users);
+        }
+        else
+        {
+            UserTable(output, users);
+        }
+    }
+
+    private static void WriteUser(TextWriter output, UserView user, bool json)
+    {
+        if (json)
+        {
+            JsonOutput.Write(output, user);
+        }
+        else
+        {
+            UserTable(output, [user]);
+        }
+    }
+
+    private static void UserTable(TextWriter output, IEnumerable<UserView> users) =>
+        TableWriter.Write(output, ["USERNAME", "ROLES", "DISABLED", "MFA", "LOCKED OUT UNTIL"],
+            users.Select(u => (IReadOnlyList<string?>)[u.Username, string.Join(",", u.Roles ?? []), u.Disabled ? "yes" : "no", u.MfaEnrolled ? "yes" : "no", Time(u.LockedOutUntil)]));
+
+    /// <summary>For answers whose body the contract leaves open: the server's JSON when it sent some, else a summary.</summary>
+    private static void WriteDone(TextWriter output, JsonElement? answer, bool json, IReadOnlyList<(string Field, string? Value)> summary)
+    {
+        if (json)
+        {
+            if (answer is { } body)
+            {
+                JsonOutput.Write(output, body);
+            }
+            else
+            {
+                JsonOutput.Write(output, summary.ToDictionary(f => char.ToLowerInvariant(f.Field[0]) + f.Field[1..], f => f.Value));
+            }
+        }
+        else
+        {
+            TableWriter.WriteFields(output, summary);
+        }
+    }
+
+    private static string? Time(DateTimeOffset? time) => time?.ToString("O", CultureInfo.InvariantCulture);
+
+    // Names go into the path escaped, so "a/b" or "../x" stays one segment.
+    private static string Segment(string value) => Uri.EscapeDataString(value);
+}

@@ -1,0 +1,133 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+
+namespace OpenSpe.Server.Identity;
+
+/// <summary>The caller's own account: who am I, enrol a second factor, change the password.</summary>
+public static class AccountEndpoints
+{
+    /// <summary>Maps <c>/api/v1/account</c>.</summary>
+    public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/account").WithTags("Account").WithMetadata(new AuditResourceAttribute("account"));
+        group.MapGet("", WhoAmIAsync).WithName("account.whoami").RequireAuthorization(SpePolicies.Enrolment)
+            .WithSummary("The caller as the server sees them: account, roles, how they signed in.");
+        group.MapPost("/totp", BeginTotpAsync).WithName("account.totp.begin").RequireAuthorization(SpePolicies.Enrolment)
+            .WithSummary("Starts TOTP enrolment: returns a new secret to load into an authenticator app.");
+        group.MapPost("/totp/confirm", ConfirmTotpAsync).WithName("account.totp.confirm").RequireAuthorization(SpePolicies.Enrolment)
+            .Validate<TotpConfirmRequest>()
+            .WithSummary("Confirms enrolment with a code from the new secret; returns recovery codes once.");
+        group.MapPost("/password", ChangePasswordAsync).WithName("account.password").RequireAuthorization(SpePolicies.Human)
+            .Validate<PasswordChangeRequest>()
+            .WithSummary("Changes the caller's password (at least 12 characters, not a common or breached pattern).");
+        return routes;
+    }
+
+    private static async Task<Ok<WhoAmIView>> WhoAmIAsync(HttpContext context, UserManager<SpeUser> users)
+    {
+        var user = await CurrentAsync(context, users);
+        return TypedResults.Ok(new WhoAmIView(
+            context.User.FindFirst("sub")?.Value ?? "",
+            context.User.FindFirst("preferred_username")?.Value ?? "",
+            context.User.FindAll("role").Select(c => c.Value).ToArray(),
+            context.User.FindAll("amr").Select(c => c.Value).ToArray(),
+            context.User.FindFirst("client_id")?.Value,
+            user?.MfaEnrolled ?? false));
+    }
+
+    private static async Task<Results<Ok<TotpEnrolmentView>, ProblemHttpResult>> BeginTotpAsync(HttpContext context, UserManager<SpeUser> users, SignInService signIn, IAuditLog audit)
+    {
+        var user = await CurrentAsync(context, users);
+        if (user is null)
+        {
+            return Problem(404, "The account no longer exists.");
+        }
+
+        if (user.MfaEnrolled && !IdentitySetup.HasSecondFactor(context.User))
+        {
+            return Problem(403, "A second factor is already enrolled; sign in with it to replace it.");
+        }
+
+        var secret = await signIn.BeginTotpEnrolmentAsync(user);
+        var uri = $"otpauth://totp/OpenSPE:{Uri.EscapeDataString(user.UserName!)}?secret={secret}&issuer=OpenSPE&algorithm=SHA1&digits=6&period=30";
+        await AuditAccountAsync(audit, context, user, "account.mfa.enrolment-started");
+        return TypedResults.Ok(new TotpEnrolmentView(secret, uri));
+    }
+
+    private static async Task<Results<Ok<RecoveryCodesView>, ProblemHttpResult>> ConfirmTotpAsync(TotpConfirmRequest request, HttpContext context, UserManager<SpeUser> users, SignInService signIn, IAuditLog audit)
+    {
+        var user = await CurrentAsync(context, users);
+        if (user is null)
+        {
+            return Problem(404, "The account no longer exists.");
+        }
+
+        var codes = await signIn.ConfirmTotpEnrolmentAsync(user, request.Code);
+        if (codes is null)
+        {
+            AuditDenialReason.Set(context, "otp-invalid");
+            return Problem(400, "The code does not match the new secret (or no enrolment was started).");
+        }
+
+        await AuditAccountAsync(audit, context, user, "account.mfa.enrolled");
+        return TypedResults.Ok(new RecoveryCodesView(codes));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> ChangePasswordAsync(PasswordChangeRequest request, HttpContext context, UserManager<SpeUser> users, IAuditLog audit)
+    {
+        var user = await CurrentAsync(context, users);
+        if (user is null)
+        {
+            return Problem(404, "The account no longer exists.");
+        }
+
+        var result = await users.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword);
+        if (!result.Succeeded)
+        {
+            AuditDenialReason.Set(context, "password-rejected");
+            var mismatch = result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch));
+            return TypedResults.ValidationProblem(
+                new Dictionary<string, string[]> { [mismatch ? "currentPassword" : "newPassword"] = result.Errors.Select(e => e.Description).ToArray() },
+                detail: "The password was not changed.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed });
+        }
+
+        await AuditAccountAsync(audit, context, user, "account.password.changed");
+        return TypedResults.NoContent();
+    }
+
+    internal static async Task<SpeUser?> CurrentAsync(HttpContext context, UserManager<SpeUser> users) =>
+        context.User.FindFirst("sub")?.Value is { } id ? await users.FindByIdAsync(id) : null;
+
+    private static Task<long> AuditAccountAsync(IAuditLog audit, HttpContext context, SpeUser user, string action) =>
+        audit.AppendAsync(new AuditEntry(
+            new AuditActor(user.Id, user.UserName, context.User.FindAll("role").Select(c => c.Value).ToArray(), context.User.FindFirst("client_id")?.Value,
+                context.Connection.RemoteIpAddress?.ToString(), null),
+            action, new AuditResource("account", user.Id, null), AuditOutcome.Success, null, TraceIds.Current(context)));
+
+    private static ProblemHttpResult Problem(int status, string detail) =>
+        TypedResults.Problem(statusCode: status, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ForStatus(status) });
+}
+
+/// <summary>The caller.</summary>
+public sealed record WhoAmIView(string SubjectId, string Username, IReadOnlyList<string> Roles, IReadOnlyList<string> AuthenticationMethods, string? ClientId, bool MfaEnrolled);
+
+/// <summary>A new TOTP secret.</summary>
+public sealed record TotpEnrolmentView(string Secret, string OtpauthUri);
+
+/// <summary>Recovery codes, shown once.</summary>
+public sealed record RecoveryCodesView(IReadOnlyList<string> RecoveryCodes);
+
+/// <summary>Confirms TOTP enrolment.</summary>
+public sealed record TotpConfirmRequest([property: Required, RegularExpression("^[0-9]{6}$", ErrorMessage = "code must be 6 digits.")] string Code);
+
+/// <summary>Changes the password.</summary>
+public sealed record PasswordChangeRequest(
+    [property: Required, StringLength(256)] string CurrentPassword,
+    [property: Required, StringLength(256, MinimumLength = 12)] string NewPassword);

@@ -1,0 +1,224 @@
+using System.IdentityModel.Tokens.Jwt;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server.AspNetCore;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Persistence;
+
+namespace OpenSpe.Server.Identity;
+
+/// <summary>
+/// Accounts (ASP.NET Core Identity), the OAuth 2.0 / OpenID Connect server (OpenIddict) and the
+/// API's token validation and policies. Deny by default: the fallback policy requires a person
+/// signed in with a second factor.
+/// </summary>
+public static class IdentitySetup
+{
+    /// <summary>Scheme that picks the right bearer validator by the token's issuer.</summary>
+    public const string BearerSelector = "spe-bearer";
+
+    /// <summary>Scheme validating this SPE's own access tokens.</summary>
+    public const string LocalBearer = JwtBearerDefaults.AuthenticationScheme;
+
+    /// <summary>Cookie for the interactive sign-in page (device verification and authorization code flows only; the API never accepts it).</summary>
+    public const string SessionCookie = "spe-session";
+
+    /// <summary>Methods in <c>amr</c> that prove a second factor (RFC 8176).</summary>
+    public static readonly IReadOnlySet<string> SecondFactors = new HashSet<string>(StringComparer.Ordinal) { "otp", "hwk", "mfa", "swk" };
+
+    /// <summary>Registers identity, the OAuth server and validation.</summary>
+    public static IServiceCollection AddSpeIdentity(this IServiceCollection services, TokenSigningKey signingKey, SymmetricSecurityKey encryptionKey, string issuer, ExternalIdentityOptions external)
+    {
+        ArgumentNullException.ThrowIfNull(signingKey);
+        ArgumentNullException.ThrowIfNull(external);
+        services.AddScoped<SpeDbContext>(sp => sp.GetRequiredService<SpeDatabase>().CreateDbContext());
+        services.AddIdentityCore<SpeUser>(o =>
+            {
+                o.Password.RequiredLength = 12;
+                o.Password.RequireDigit = false;
+                o.Password.RequireLowercase = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequiredUniqueChars = 4;
+                o.Lockout.AllowedForNewUsers = true;
+                o.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyz0123456789-._";
+                o.User.RequireUniqueEmail = false;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<SpeDbContext>()
+            .AddPasswordValidator<BreachedPatternPasswordValidator>();
+        services.AddOptions<IdentityOptions>().Configure<IOptions<TokenOptions>>((o, tokens) =>
+        {
+            o.Lockout.MaxFailedAccessAttempts = tokens.Value.MaxFailedSignIns;
+            o.Lockout.DefaultLockoutTimeSpan = tokens.Value.LockoutDuration;
+        });
+        services.AddScoped<SignInService>();
+        services.AddScoped<IdentitySeeder>();
+        services.AddScoped<AdminContext>();
+
+        services.AddOpenIddict()
+            .AddCore(o => o.UseEntityFrameworkCore().UseDbContext<SpeDbContext>())
+            .AddServer(o =>
+            {
+                o.SetIssuer(new Uri(issuer));
+                o.SetTokenEndpointUris("/connect/token")
+                    .SetDeviceAuthorizationEndpointUris("/connect/device")
+                    .SetEndUserVerificationEndpointUris("/connect/verify")
+                    .SetAuthorizationEndpointUris("/connect/authorize")
+                    .SetRevocationEndpointUris("/connect/revoke")
+                    .SetIntrospectionEndpointUris("/connect/introspect")
+                    .SetJsonWebKeySetEndpointUris("/.well-known/jwks");
+                o.AllowPasswordFlow()
+                    .AllowRefreshTokenFlow()
+                    .AllowClientCredentialsFlow()
+                    .AllowDeviceAuthorizationFlow()
+                    .AllowAuthorizationCodeFlow()
+                    .RequireProofKeyForCodeExchange();
+                o.RegisterScopes("openid", "offline_access", "profile", "roles");
+                o.AddSigningKey(signingKey.SecurityKey);
+                o.AddEncryptionKey(encryptionKey);
+                // Access tokens are signed JWTs the API validates without a database round trip; refresh tokens, codes and device codes stay encrypted.
+                o.DisableAccessTokenEncryption();
+                // Note: no grace period for a used refresh token: a second use is treated as theft and refused.
+                o.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
+                o.UseAspNetCore()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableEndUserVerificationEndpointPassthrough()
+                    .EnableStatusCodePagesIntegration();
+            });
+        services.AddOptions<OpenIddict.Server.OpenIddictServerOptions>().Configure<IOptions<TokenOptions>>((o, tokens) =>
+        {
+            o.AccessTokenLifetime = tokens.Value.AccessTokenLifetime;
+            o.RefreshTokenLifetime = tokens.Value.RefreshTokenLifetime;
+            o.DeviceCodeLifetime = TimeSpan.FromMinutes(10);
+            o.UserCodeLifetime = TimeSpan.FromMinutes(10);
+        });
+
+        var authentication = services.AddAuthentication(BearerSelector)
+            .AddPolicyScheme(BearerSelector, "Bearer token (local or trusted external issuer)", o =>
+                o.ForwardDefaultSelector = context => SelectBearerScheme(context, issuer, external))
+            .AddJwtBearer(LocalBearer)
+            .AddCookie(SessionCookie, o =>
+            {
+                o.Cookie.Name = "__Host-spe-session";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+                o.Cookie.SameSite = SameSiteMode.Strict;
+                o.ExpireTimeSpan = TimeSpan.FromMinutes(15);
+                o.SlidingExpiration = false;
+                o.LoginPath = "/account/login";
+                o.AccessDeniedPath = "/account/login";
+            });
+        services.AddOptions<JwtBearerOptions>(LocalBearer).Configure<IOptions<TokenOptions>, TimeProvider>((o, tokens, time) =>
+            ConfigureBearer(o, issuer, tokens.Value.Audience, [signingKey.SecurityKey], time));
+        for (var i = 0; i < external.Providers.Count; i++)
+        {
+            var provider = external.Providers[i];
+            authentication.AddJwtBearer(ExternalScheme(i));
+            services.AddOptions<JwtBearerOptions>(ExternalScheme(i)).Configure<TimeProvider, IHttpClientFactory>((o, time, http) =>
+                ExternalIdentity.Configure(o, provider, time, http));
+        }
+
+        services.AddHttpClient();
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(HumanPolicy().Build())
+            .SetDefaultPolicy(HumanPolicy().Build())
+            .AddPolicy(SpePolicies.Human, HumanPolicy().Build())
+            .AddPolicy(SpePolicies.HumanOrClient, Bearer().RequireAssertion(c => HasSecondFactor(c.User) || IsClient(c.User)).Build())
+            .AddPolicy(SpePolicies.Enrolment, Bearer().RequireAssertion(c => !IsClient(c.User)).Build());
+        services.AddAuthorization(o =>
+        {
+            foreach (var role in SpeRoles.All)
+            {
+                o.AddPolicy(SpePolicies.ForRole(role), HumanPolicy().RequireRole(role).Build());
+            }
+        });
+        return services;
+    }
+
+    /// <summary>True when the principal proved a second factor.</summary>
+    public static bool HasSecondFactor(System.Security.Claims.ClaimsPrincipal user) =>
+        user.FindAll("amr").Any(c => SecondFactors.Contains(c.Value));
+
+    /// <summary>True for an OAuth client acting by client credentials (it has a client and no person's sign-in methods).</summary>
+    public static bool IsClient(System.Security.Claims.ClaimsPrincipal user) =>
+        user.HasClaim(c => c.Type == "client_id") && !user.HasClaim(c => c.Type == "amr");
+
+    /// <summary>Scheme name of the <paramref name="index"/>th external provider.</summary>
+    public static string ExternalScheme(int index) => "external-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    internal static void ConfigureBearer(JwtBearerOptions options, string issuer, string audience, IEnumerable<SecurityKey> keys, TimeProvider time)
+    {
+        options.MapInboundClaims = false;
+        options.TimeProvider = time;
+        options.TokenValidationParameters = new TokenValidationParameters
+        {
+            ValidIssuer = issuer,
+            ValidAudience = audience,
+            IssuerSigningKeys = keys,
+            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.RsaSha256],
+            RequireExpirationTime = true,
+            RequireSignedTokens = true,
+            ClockSkew = TimeSpan.FromSeconds(30),
+            NameClaimType = "preferred_username",
+            RoleClaimType = "role",
+        };
+        options.Events = new JwtBearerEvents
+        {
+            OnChallenge = async context =>
+            {
+                context.HandleResponse();
+                var expired = context.AuthenticateFailure is SecurityTokenExpiredException;
+                context.Response.Headers.WWWAuthenticate = expired
+                    ? "Bearer error=\"invalid_token\", error_description=\"The access token expired\""
+                    : "Bearer";
+                await ProblemDetailsSetup.WriteProblemAsync(context.HttpContext, 401, ErrorCodes.Unauthenticated,
+                    expired ? "The access token has expired: refresh it or sign in again." : "Authentication is required: send a valid bearer token from a multi-factor sign-in.");
+            },
+            OnForbidden = context => ProblemDetailsSetup.WriteProblemAsync(context.HttpContext, 403, ErrorCodes.Forbidden,
+                "Your roles do not allow this, or your sign-in did not use a second factor."),
+        };
+    }
+
+    private static string SelectBearerScheme(HttpContext context, string issuer, ExternalIdentityOptions external)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || external.Providers.Count == 0)
+        {
+            return LocalBearer;
+        }
+
+        try
+        {
+            // Reading the issuer before validation only picks the validator; the chosen validator checks everything.
+            var tokenIssuer = new JwtSecurityTokenHandler().ReadJwtToken(header[7..].Trim()).Issuer;
+            for (var i = 0; i < external.Providers.Count; i++)
+            {
+                if (string.Equals(external.Providers[i].Issuer, tokenIssuer, StringComparison.Ordinal) && !string.Equals(tokenIssuer, issuer, StringComparison.Ordinal))
+                {
+                    return ExternalScheme(i);
+                }
+            }
+        }
+        catch (ArgumentException)
+        {
+            // Not a JWT: the local validator refuses it with a 401 problem.
+        }
+
+        return LocalBearer;
+    }
+
+    private static AuthorizationPolicyBuilder Bearer() => new AuthorizationPolicyBuilder(BearerSelector).RequireAuthenticatedUser();
+
+    // Note: a person's token without a second factor is refused everywhere but enrolment (EHDSR-5, TIR-22).
+    private static AuthorizationPolicyBuilder HumanPolicy() => Bearer().RequireAssertion(c => HasSecondFactor(c.User));
+}

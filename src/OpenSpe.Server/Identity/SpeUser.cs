@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace OpenSpe.Server.Identity;
+
+/// <summary>A person's (or a client's bound) account. Extends ASP.NET Core Identity with the SPE's second-factor state.</summary>
+public sealed class SpeUser : IdentityUser
+{
+    /// <summary>Disabled accounts cannot sign in and their tokens stop refreshing.</summary>
+    public bool Disabled { get; set; }
+
+    /// <summary>The enrolled TOTP secret, protected with Data Protection (never stored in the clear).</summary>
+    public string? TotpSecretProtected { get; set; }
+
+    /// <summary>A TOTP secret issued by enrolment but not yet confirmed with a code.</summary>
+    public string? PendingTotpSecretProtected { get; set; }
+
+    /// <summary>The last TOTP time step accepted: a code at or before it is a replay.</summary>
+    public long LastTotpStep { get; set; }
+
+    /// <summary>SHA-256 hashes (hex, space-separated) of the unused recovery codes.</summary>
+    public string? RecoveryCodeHashes { get; set; }
+
+    /// <summary>When the account was created.</summary>
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>True when a second factor is enrolled.</summary>
+    public bool MfaEnrolled => TotpSecretProtected is not null;
+}
