@@ -31,7 +31,7 @@ public sealed class OpenApiTests : IAsyncLifetime
         Assert.Equal("http", scheme.GetProperty("type").GetString());
         foreach (var endpoint in Endpoints())
         {
-            var path = "/" + endpoint.RoutePattern.RawText!.TrimStart('/');
+            var path = "/" + endpoint.RoutePattern.RawText!.Trim('/');
             Assert.True(paths.TryGetProperty(path, out var item), $"{path} is missing from the OpenAPI document");
             foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods)
             {
