@@ -17,7 +17,7 @@ public static class AccountEndpoints
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/account").WithTags("Account").WithMetadata(new AuditResourceAttribute("account"));
-        group.MapGet("", WhoAmIAsync).WithName("account.whoami").RequireAuthorization(SpePolicies.Enrolment)
+        group.MapGet("", WhoAmIAsync).WithName("account.whoami").RequireAuthorization(SpePolicies.SignedIn)
             .WithSummary("The caller as the server sees them: account, roles, how they signed in.");
         group.MapPost("/totp", BeginTotpAsync).WithName("account.totp.begin").RequireAuthorization(SpePolicies.Enrolment)
             .WithSummary("Starts TOTP enrolment: returns a new secret to load into an authenticator app.");

@@ -134,7 +134,8 @@ public static class IdentitySetup
             .SetDefaultPolicy(HumanPolicy().Build())
             .AddPolicy(SpePolicies.Human, HumanPolicy().Build())
             .AddPolicy(SpePolicies.HumanOrClient, Bearer().RequireAssertion(c => HasSecondFactor(c.User) || IsClient(c.User)).Build())
-            .AddPolicy(SpePolicies.Enrolment, Bearer().RequireAssertion(c => !IsClient(c.User)).Build());
+            .AddPolicy(SpePolicies.Enrolment, Bearer().RequireAssertion(c => !IsClient(c.User)).Build())
+            .AddPolicy(SpePolicies.SignedIn, Bearer().Build());
         services.AddAuthorization(o =>
         {
             foreach (var role in SpeRoles.All)

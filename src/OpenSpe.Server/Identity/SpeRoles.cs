@@ -43,6 +43,9 @@ public static class SpePolicies
     /// <summary>A person signed in with a password only: may enrol a second factor and nothing else.</summary>
     public const string Enrolment = "enrolment";
 
+    /// <summary>Anyone with a valid token, even before enrolling a second factor: only for reading one's own identity.</summary>
+    public const string SignedIn = "signed-in";
+
     /// <summary>Auditors.</summary>
     public const string Auditor = "role:" + SpeRoles.Auditor;
 

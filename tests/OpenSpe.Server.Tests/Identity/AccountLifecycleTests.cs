@@ -1,0 +1,233 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Tests.Infrastructure;
+
+namespace OpenSpe.Server.Tests.Identity;
+
+/// <summary>Accounts from creation to sign-in: enrolment-only until a second factor exists, disable, separation of duties, password policy and client applications (SDR-1, SDR-2, OPR-1, OPR-2, TIR-7).</summary>
+public sealed class AccountLifecycleTests : IAsyncLifetime
+{
+    private SpeTestServer _server = null!;
+    private IdentityClient _identity = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await SpeTestServer.StartAsync();
+        _identity = new IdentityClient(_server);
+    }
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-5")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task New_account_can_only_enrol_until_it_has_a_second_factor()
+    {
+        using var admin = await _identity.ClientForAsync("admin");
+        var created = await (await admin.PostAsJsonAsync("/api/v1/admin/users", new { username = "newbie", roles = new[] { "researcher" } })).Content.ReadFromJsonAsync<JsonElement>();
+        var password = created.GetProperty("initialPassword").GetString()!;
+
+        var (passwordOnly, _) = await IdentityClient.TokensAsync(await _identity.PasswordGrantAsync("newbie", password, null));
+        using var enrolling = _server.ClientWithToken(passwordOnly);
+        var refused = await enrolling.GetAsync("/api/v1/server/info");
+        var me = await enrolling.GetFromJsonAsync<JsonElement>("/api/v1/account");
+        var secret = (await (await enrolling.PostAsync("/api/v1/account/totp", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
+        var confirm = await enrolling.PostAsJsonAsync("/api/v1/account/totp/confirm", new { code = _identity.NextCode(secret) });
+        var recoveryCodes = (await confirm.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recoveryCodes").EnumerateArray().Select(c => c.GetString()!).ToList();
+        var (withMfa, _) = await IdentityClient.TokensAsync(await _identity.PasswordGrantAsync("newbie", password, _identity.NextCode(secret)));
+        using var enrolled = _server.ClientWithToken(withMfa);
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.False(me.GetProperty("mfaEnrolled").GetBoolean());
+        Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
+        Assert.Equal(10, recoveryCodes.Count);
+        Assert.Equal(HttpStatusCode.OK, (await enrolled.GetAsync("/api/v1/server/info")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _identity.PasswordGrantAsync("newbie", password, null, recoveryCodes[0])).StatusCode);
+        Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(await _identity.PasswordGrantAsync("newbie", password, null, recoveryCodes[0])));
+        Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(await _identity.PasswordGrantAsync("newbie", password, null)));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-1")]
+    [Trait("Requirement", "EHDSR-7")]
+    public async Task Disabled_account_cannot_sign_in_or_refresh()
+    {
+        var (_, refresh) = await _identity.SignInAsync("researcher");
+        using var admin = await _identity.ClientForAsync("admin");
+
+        var disable = await admin.PostAsync("/api/v1/admin/users/researcher/disable", null);
+        var account = _identity.Account("researcher");
+        var signIn = await _identity.PasswordGrantAsync("researcher", account.Password, _identity.NextCode(account.TotpSecret));
+        var refreshed = await _identity.RefreshAsync(refresh);
+
+        Assert.Equal(HttpStatusCode.OK, disable.StatusCode);
+        Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(signIn));
+        Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(refreshed));
+        var rows = await RowsAsync();
+        Assert.Contains(rows, r => r.Action == "auth.signin" && r.ActorUsername == "researcher" && r.DetailsJson.Contains("\"reason\":\"disabled\"", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Action == "admin.users.disabled" && r.ActorUsername == "admin");
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "OPR-2")]
+    public async Task Nobody_changes_their_own_roles_and_high_privilege_grants_need_a_second_admin()
+    {
+        using var admin = await _identity.ClientForAsync("admin");
+        await CreateSecondAdminAsync("admin2");
+        using var admin2 = await SignInCreatedAsync("admin2");
+
+        var self = await admin.PutAsync("/api/v1/admin/users/admin/roles/researcher", null);
+        var pending = await admin.PutAsync("/api/v1/admin/users/researcher/roles/operator", null);
+        var approvalId = (await pending.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("approvalId").GetString();
+        var ownApproval = await admin.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
+        var researcherBefore = await RolesAsync("researcher");
+        var secondApproval = await admin2.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
+
+        Assert.Equal(HttpStatusCode.Forbidden, self.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, ownApproval.StatusCode);
+        Assert.DoesNotContain("operator", researcherBefore);
+        Assert.Equal(HttpStatusCode.OK, secondApproval.StatusCode);
+        Assert.Contains("operator", await RolesAsync("researcher"));
+        var rows = await RowsAsync();
+        Assert.Contains(rows, r => r.Action == "security.alert" && r.DetailsJson.Contains("high-privilege-grant-requested", StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Action == "admin.roles.granted" && r.ActorUsername == "admin2" && r.DetailsJson.Contains("\"role\":\"operator\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    public async Task Admin_cannot_disable_or_reset_their_own_account()
+    {
+        using var admin = await _identity.ClientForAsync("admin");
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.PostAsync("/api/v1/admin/users/admin/disable", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.PostAsync("/api/v1/admin/users/admin/reset-mfa", null)).StatusCode);
+    }
+
+    [Theory]
+    [InlineData("password1234")]
+    [InlineData("short")]
+    [InlineData("zzzzzzzzzzzzzz")]
+    [InlineData("my-hdab-password")]
+    [InlineData("abcdefgh-12345")]
+    [Trait("Requirement", "EHDSR-5")]
+    public async Task Weak_passwords_are_refused_with_a_field_error(string weak)
+    {
+        using var hdab = await _identity.ClientForAsync("hdab");
+
+        var response = await hdab.PostAsJsonAsync("/api/v1/account/password", new { currentPassword = _identity.Account("hdab").Password, newPassword = weak });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("newPassword", out _));
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-5")]
+    public async Task Password_change_takes_effect()
+    {
+        using var hdab = await _identity.ClientForAsync("hdab");
+        var account = _identity.Account("hdab");
+
+        var changed = await hdab.PostAsJsonAsync("/api/v1/account/password", new { currentPassword = account.Password, newPassword = "Correct-Horse-Battery-Staple-7" });
+        var old = await _identity.PasswordGrantAsync("hdab", account.Password, _identity.NextCode(account.TotpSecret));
+
+        Assert.Equal(HttpStatusCode.NoContent, changed.StatusCode);
+        Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(old));
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-7")]
+    [Trait("Requirement", "TIR-1")]
+    public async Task Client_credentials_act_for_the_bound_holder_account_without_human_rights()
+    {
+        using var admin = await _identity.ClientForAsync("admin");
+        var created = await (await admin.PostAsJsonAsync("/api/v1/admin/clients", new { clientId = "holder-app", account = "holder" })).Content.ReadFromJsonAsync<JsonElement>();
+        var secret = created.GetProperty("clientSecret").GetString()!;
+        var tokenResponse = await _server.Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = "holder-app",
+            ["client_secret"] = secret,
+        }));
+        var (access, _) = await IdentityClient.TokensAsync(tokenResponse);
+        using var app = _server.ClientWithToken(access);
+
+        var me = await app.GetFromJsonAsync<JsonElement>("/api/v1/account");
+        var info = await app.GetAsync("/api/v1/server/info");
+        var humanOnly = await app.PostAsJsonAsync("/api/v1/account/password", new { currentPassword = "x", newPassword = "y-long-enough-1" });
+        var enrol = await app.PostAsync("/api/v1/account/totp", null);
+        var introspection = await _server.Client.PostAsync("/connect/introspect", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["token"] = access,
+            ["client_id"] = "holder-app",
+            ["client_secret"] = secret,
+        }));
+        var wrongSecret = await _server.Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = "holder-app",
+            ["client_secret"] = "not-the-secret",
+        }));
+
+        Assert.Equal("holder-app", me.GetProperty("clientId").GetString());
+        Assert.Equal(["data-holder"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        Assert.Empty(me.GetProperty("authenticationMethods").EnumerateArray());
+        Assert.Equal(HttpStatusCode.OK, info.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, humanOnly.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, enrol.StatusCode);
+        Assert.True((await introspection.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("active").GetBoolean());
+        Assert.NotEqual(HttpStatusCode.OK, wrongSecret.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-2")]
+    public async Task Client_cannot_be_bound_to_an_operator_account()
+    {
+        using var admin = await _identity.ClientForAsync("admin");
+
+        var response = await admin.PostAsJsonAsync("/api/v1/admin/clients", new { clientId = "ops-bot", account = "operator" });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    private async Task CreateSecondAdminAsync(string username)
+    {
+        // Arrange-only shortcut: a second admin can only come from another admin's approval, and the dev seed has one.
+        await using var scope = _server.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<SpeUser>>();
+        var signIn = scope.ServiceProvider.GetRequiredService<SignInService>();
+        var user = new SpeUser { UserName = username, CreatedAt = DateTimeOffset.UtcNow, LockoutEnabled = true };
+        signIn.SetEnrolledSecret(user, SecondAdminSecret);
+        Assert.True((await users.CreateAsync(user, SecondAdminPassword)).Succeeded);
+        await users.AddToRoleAsync(user, "admin");
+    }
+
+    private async Task<HttpClient> SignInCreatedAsync(string username)
+    {
+        var (access, _) = await IdentityClient.TokensAsync(await _identity.PasswordGrantAsync(username, SecondAdminPassword, _identity.NextCode(SecondAdminSecret)));
+        return _server.ClientWithToken(access);
+    }
+
+    private const string SecondAdminPassword = "Second-Admin-Pass-9431";
+    private const string SecondAdminSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+    private async Task<IList<string>> RolesAsync(string username)
+    {
+        await using var scope = _server.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<SpeUser>>();
+        return await users.GetRolesAsync((await users.FindByNameAsync(username))!);
+    }
+
+    private async Task<List<OpenSpe.Core.Audit.AuditRow>> RowsAsync()
+    {
+        await using var connection = await _server.Database.OpenConnectionAsync();
+        return AuditStore.ReadRows(connection).Select(r => r.Clone()).ToList();
+    }
+}
