@@ -292,6 +292,21 @@ public abstract class AuditChainBehaviourTests
         Assert.True((await log.VerifyAsync()).Valid);
     }
 
+    [Fact]
+    [Trait("Requirement", "OPR-7")]
+    public async Task Malformed_entry_fails_only_its_caller_and_the_writer_keeps_going()
+    {
+        await using var log = await AuditTestLog.CreateAsync(Backend);
+        var tooManyDetails = Enumerable.Range(0, 40).ToDictionary(i => "k" + i, i => "v");
+        var bad = AuditTestLog.Entry(1) with { Details = tooManyDetails };
+
+        await Assert.ThrowsAsync<ArgumentException>(() => log.Writer.AppendAsync(bad));
+        var next = await log.Writer.AppendAsync(AuditTestLog.Entry(2));
+
+        Assert.Equal(1, next);
+        Assert.True(log.Writer.IsHealthy);
+    }
+
     private static async Task WaitForCheckpointsAsync(AuditTestLog log, int count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);

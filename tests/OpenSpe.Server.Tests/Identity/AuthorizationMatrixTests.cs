@@ -1,0 +1,148 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Tests.Infrastructure;
+
+namespace OpenSpe.Server.Tests.Identity;
+
+/// <summary>
+/// Every endpoint, called as anonymous, as each role, with a token lacking MFA and as a client
+/// application, answers as its declared policy says. The matrix is generated from the endpoint
+/// metadata, so a new endpoint is covered without editing this test (TIR-7, SDR-1, SDR-2, OPR-1).
+/// </summary>
+public sealed class AuthorizationMatrixTests : IAsyncLifetime
+{
+    private SpeTestServer _server = null!;
+
+    public async ValueTask InitializeAsync() => _server = await SpeTestServer.StartAsync(settings: new Dictionary<string, string?>
+    {
+        ["RateLimiting:PerAddressBurst"] = "100000",
+        ["RateLimiting:PerAddressPerSecond"] = "100000",
+        ["RateLimiting:PerIdentityBurst"] = "100000",
+        ["RateLimiting:PerIdentityPerSecond"] = "100000",
+    });
+
+    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    public static TheoryData<string> Callers => new(["anonymous", "no-mfa", "client", .. SpeRoles.All]);
+
+    [Theory]
+    [MemberData(nameof(Callers))]
+    [Trait("Requirement", "TIR-7")]
+    [Trait("Requirement", "SDR-1")]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "OPR-1")]
+    public async Task Every_endpoint_answers_as_its_policy_says(string caller)
+    {
+        using var client = ClientFor(caller);
+        var failures = new List<string>();
+        foreach (var (method, path, endpoint) in Endpoints())
+        {
+            var expected = Expected(endpoint, caller);
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (method is "POST" or "PUT")
+            {
+                request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+            }
+
+            using var response = await client.SendAsync(request);
+            var status = response.StatusCode;
+            var ok = expected switch
+            {
+                Access.Allowed => status is not HttpStatusCode.Unauthorized and not HttpStatusCode.Forbidden,
+                Access.Unauthenticated => status == HttpStatusCode.Unauthorized,
+                _ => status == HttpStatusCode.Forbidden,
+            };
+            if (!ok)
+            {
+                failures.Add($"{method} {path} as {caller}: expected {expected}, got {(int)status}");
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "OPR-2")]
+    public void Admin_and_operator_policies_open_no_project_data_endpoint()
+    {
+        // Project data lives under /api/v1/projects/{projectId}/...; neither role may reach any of it.
+        var reachable = Endpoints()
+            .Where(e => e.Path.Contains("/projects/", StringComparison.Ordinal))
+            .Where(e => Expected(e.Endpoint, SpeRoles.Admin) == Access.Allowed || Expected(e.Endpoint, SpeRoles.Operator) == Access.Allowed)
+            .Where(e => !e.Path.EndsWith("/halt", StringComparison.Ordinal) && !e.Path.EndsWith("/resume", StringComparison.Ordinal))
+            .Select(e => $"{e.Method} {e.Path}")
+            .ToList();
+
+        Assert.Empty(reachable);
+    }
+
+    private enum Access
+    {
+        Allowed,
+        Unauthenticated,
+        Forbidden,
+    }
+
+    private static Access Expected(Endpoint endpoint, string caller)
+    {
+        if (endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+        {
+            return Access.Allowed;
+        }
+
+        if (caller == "anonymous")
+        {
+            return Access.Unauthenticated;
+        }
+
+        var policies = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy ?? SpePolicies.Human).DefaultIfEmpty(SpePolicies.Human).ToList();
+        return policies.All(p => Satisfies(p, caller)) ? Access.Allowed : Access.Forbidden;
+    }
+
+    private static bool Satisfies(string policy, string caller) => policy switch
+    {
+        SpePolicies.SignedIn => true,
+        SpePolicies.Enrolment => caller != "client",
+        SpePolicies.HumanOrClient => caller != "no-mfa",
+        SpePolicies.Human => caller is not "no-mfa" and not "client",
+        _ when policy.StartsWith("role:", StringComparison.Ordinal) => policy["role:".Length..] == caller,
+        _ => throw new InvalidOperationException($"The matrix does not know policy '{policy}': add it here."),
+    };
+
+    private HttpClient ClientFor(string caller)
+    {
+        var issuer = _server.Services.GetRequiredService<AccessTokenIssuer>();
+        return caller switch
+        {
+            "anonymous" => PinnedHttp.Create(_server.BaseAddress, _server.Info.CertificateFingerprint),
+            // A person who proved only a password: the holder of every role, so only the missing factor can explain a refusal.
+            "no-mfa" => _server.ClientWithToken(issuer.Issue(new TokenSubject("sub-nomfa", "nomfa", SpeRoles.All, ["pwd"]))),
+            "client" => _server.ClientWithToken(issuer.Issue(new TokenSubject("sub-app", "holder", [SpeRoles.DataHolder], [], "holder-app"))),
+            _ => _server.ClientWithToken(issuer.Issue(new TokenSubject("sub-" + caller, "matrix-" + caller, [caller], ["pwd", "otp"]))),
+        };
+    }
+
+    private IEnumerable<(string Method, string Path, Endpoint Endpoint)> Endpoints()
+    {
+        foreach (var endpoint in _server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
+        {
+            var raw = endpoint.RoutePattern.RawText!;
+            if (!raw.StartsWith("/api/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var path = string.Join('/', raw.Split('/').Select(segment => segment.StartsWith('{') ? "matrix-x" : segment));
+            foreach (var method in endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? [])
+            {
+                yield return (method, path, endpoint);
+            }
+        }
+    }
+}
