@@ -11,6 +11,10 @@ root.Subcommands.Add(LoginCommands.WhoAmI());
 root.Subcommands.Add(LoginCommands.Logout());
 root.Subcommands.Add(AccountCommands.Create());
 root.Subcommands.Add(AdminCommands.Create());
+root.Subcommands.Add(PermitCommands.Create());
+root.Subcommands.Add(ProjectCommands.Create());
+root.Subcommands.Add(HaltCommands.Halt());
+root.Subcommands.Add(HaltCommands.Resume());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

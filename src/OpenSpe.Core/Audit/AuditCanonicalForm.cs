@@ -21,7 +21,7 @@ public static class AuditCanonicalForm
     public const int MaxDetails = 32;
 
     /// <summary>Maximum length of one details value.</summary>
-    public const int MaxDetailValueLength = 512;
+    public const int MaxDetailValueLength = 2048;
 
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = true };
 

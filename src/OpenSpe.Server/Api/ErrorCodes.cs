@@ -42,6 +42,18 @@ public static class ErrorCodes
     /// <summary>Unsupported media type.</summary>
     public const string UnsupportedMediaType = "SPE1011";
 
+    /// <summary>The project (or the whole SPE) is halted.</summary>
+    public const string ProjectHalted = "SPE3001";
+
+    /// <summary>The permit is not in force (suspended, expired, revoked, terminated, or outside its validity).</summary>
+    public const string PermitNotActive = "SPE3002";
+
+    /// <summary>The permit's state does not allow this change.</summary>
+    public const string PermitStateConflict = "SPE3003";
+
+    /// <summary>The two-person rule: a different person must lift the halt.</summary>
+    public const string TwoPersonRule = "SPE3004";
+
     /// <summary>The audit log cannot be written; the request was refused (fail closed).</summary>
     public const string AuditUnavailable = "SPE2100";
 
@@ -57,6 +69,7 @@ public static class ErrorCodes
         404 => NotFound,
         405 => MethodNotAllowed,
         410 => VersionSunset,
+        423 => ProjectHalted,
         413 => BodyTooLarge,
         415 => UnsupportedMediaType,
         429 => RateLimited,

@@ -20,7 +20,9 @@ using OpenSpe.Core.Audit;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
+using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
+using OpenSpe.Server.Vault;
 
 namespace OpenSpe.Server.Hosting;
 
@@ -131,6 +133,13 @@ public static class SpeHost
         builder.Services.AddSingleton<AccessTokenIssuer>();
         builder.Services.AddScoped<TokenPrincipals>();
         builder.Services.AddSpeIdentity(signingKey, encryptionKey, issuer, external);
+        builder.Services.AddVault();
+        builder.Services.AddSingleton(_ => PermitSigningKey.LoadOrCreate(directory));
+        builder.Services.AddSingleton<HaltRegistry>();
+        builder.Services.AddSingleton<PermitLifecycleSignal>();
+        builder.Services.AddScoped<PermitService>();
+        builder.Services.AddHostedService<PermitLifecycleService>();
+        AddOptions<PermitOptions>(builder.Services, PermitOptions.Section);
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "__Host-spe-af";
@@ -158,6 +167,7 @@ public static class SpeHost
         app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseMiddleware<ProjectAccessGate>();
         app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous().WithName("openapi.document");
@@ -167,6 +177,9 @@ public static class SpeHost
         app.MapSignInPages();
         app.MapAccountEndpoints();
         app.MapAdminEndpoints();
+        app.MapPermitEndpoints();
+        app.MapProjectEndpoints();
+        app.MapHaltEndpoints();
         return app;
     }
 
@@ -202,7 +215,10 @@ public static class SpeHost
             var seeder = scope.ServiceProvider.GetRequiredService<IdentitySeeder>();
             await seeder.SeedAsync(services.GetRequiredService<IOptions<TokenOptions>>().Value.Issuer!, cancellationToken);
             await seeder.SeedDevAccountsAsync(accounts);
+            await services.GetRequiredService<HaltRegistry>().ReloadAsync(scope.ServiceProvider.GetRequiredService<SpeDbContext>(), cancellationToken);
         }
+
+        _ = services.GetRequiredService<PermitSigningKey>();
 
         await app.StartAsync(cancellationToken);
         var urls = app.Urls.ToList();

@@ -142,6 +142,11 @@ public static class IdentitySetup
             {
                 o.AddPolicy(SpePolicies.ForRole(role), HumanPolicy().RequireRole(role).Build());
             }
+
+            foreach (var policy in SpePolicies.AnyOfRoles)
+            {
+                o.AddPolicy(policy, HumanPolicy().RequireRole(policy["roles:".Length..].Split(',')).Build());
+            }
         });
         return services;
     }

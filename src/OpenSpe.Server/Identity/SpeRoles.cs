@@ -58,6 +58,15 @@ public static class SpePolicies
     /// <summary>HDAB officers.</summary>
     public const string Hdab = "role:" + SpeRoles.Hdab;
 
+    /// <summary>Those who halt and resume (OPR-20): operators and HDAB officers.</summary>
+    public const string HaltOperators = "roles:" + SpeRoles.Operator + "," + SpeRoles.Hdab;
+
+    /// <summary>Those who may read permits (each sees only the permits naming them, unless hdab, auditor or operator).</summary>
+    public const string PermitReaders = "roles:" + SpeRoles.Hdab + "," + SpeRoles.Auditor + "," + SpeRoles.Operator + "," + SpeRoles.Researcher + "," + SpeRoles.DataHolder;
+
+    /// <summary>Multi-role policies: any of the listed roles, with MFA.</summary>
+    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders];
+
     /// <summary>The policy that requires <paramref name="role"/> (with MFA).</summary>
     public static string ForRole(string role) => "role:" + role;
 }

@@ -22,6 +22,18 @@ public abstract class SpeDbContext : IdentityDbContext<SpeUser>
     /// <summary>Signed audit checkpoints.</summary>
     public DbSet<AuditCheckpointEntity> AuditCheckpoints => Set<AuditCheckpointEntity>();
 
+    /// <summary>Data permits.</summary>
+    public DbSet<Permits.PermitEntity> Permits => Set<Permits.PermitEntity>();
+
+    /// <summary>Every version of every permit.</summary>
+    public DbSet<Permits.PermitVersionEntity> PermitVersions => Set<Permits.PermitVersionEntity>();
+
+    /// <summary>The people of each permit's current version.</summary>
+    public DbSet<Permits.PermitMemberEntity> PermitMembers => Set<Permits.PermitMemberEntity>();
+
+    /// <summary>Emergency halts.</summary>
+    public DbSet<Permits.HaltEntity> Halts => Set<Permits.HaltEntity>();
+
     /// <summary>Requests to grant a high-privilege role, waiting for a second admin.</summary>
     public DbSet<RoleGrantRequestEntity> RoleGrantRequests => Set<RoleGrantRequestEntity>();
 
@@ -35,6 +47,51 @@ public abstract class SpeDbContext : IdentityDbContext<SpeUser>
         var modelBuilder = builder;
         base.OnModelCreating(modelBuilder);
         modelBuilder.UseOpenIddict();
+        modelBuilder.Entity<Permits.PermitEntity>(e =>
+        {
+            e.ToTable("permits");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasMaxLength(64);
+            e.Property(x => x.Reference).HasMaxLength(64);
+            e.HasIndex(x => x.Reference).IsUnique();
+            e.Property(x => x.ProjectId).HasMaxLength(64);
+            e.HasIndex(x => x.ProjectId).IsUnique();
+            e.Property(x => x.State).HasMaxLength(16);
+            e.Property(x => x.Title).HasMaxLength(300);
+            e.Property(x => x.CreatedBy).HasMaxLength(450);
+            e.Property(x => x.StateReason).HasMaxLength(500);
+            e.Property(x => x.Revision).IsConcurrencyToken();
+        });
+        modelBuilder.Entity<Permits.PermitVersionEntity>(e =>
+        {
+            e.ToTable("permit_versions");
+            e.HasKey(x => new { x.PermitId, x.Version });
+            e.Property(x => x.PermitId).HasMaxLength(64);
+            e.Property(x => x.CreatedBy).HasMaxLength(450);
+            e.Property(x => x.Summary).HasMaxLength(500);
+        });
+        modelBuilder.Entity<Permits.PermitMemberEntity>(e =>
+        {
+            e.ToTable("permit_members");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.PermitId).HasMaxLength(64);
+            e.Property(x => x.Role).HasMaxLength(32);
+            e.Property(x => x.AccountId).HasMaxLength(450);
+            e.Property(x => x.Issuer).HasMaxLength(500);
+            e.Property(x => x.Subject).HasMaxLength(255);
+            e.HasIndex(x => x.AccountId);
+            e.HasIndex(x => x.PermitId);
+        });
+        modelBuilder.Entity<Permits.HaltEntity>(e =>
+        {
+            e.ToTable("halts");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasMaxLength(64);
+            e.Property(x => x.ProjectId).HasMaxLength(64);
+            e.Property(x => x.Reason).HasMaxLength(500);
+            e.Property(x => x.HaltedBy).HasMaxLength(450);
+            e.Property(x => x.ResumedBy).HasMaxLength(450);
+        });
         modelBuilder.Entity<RoleGrantRequestEntity>(e =>
         {
             e.ToTable("role_grant_requests");

@@ -69,17 +69,19 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     [Fact]
     [Trait("Requirement", "SDR-2")]
     [Trait("Requirement", "OPR-2")]
-    public void Admin_and_operator_policies_open_no_project_data_endpoint()
+    [Trait("Requirement", "OPR-1")]
+    public void Every_project_scoped_endpoint_declares_its_action_and_none_opens_data_to_admins_or_operators()
     {
-        // Project data lives under /api/v1/projects/{projectId}/...; neither role may reach any of it.
-        var reachable = Endpoints()
-            .Where(e => e.Path.Contains("/projects/", StringComparison.Ordinal))
-            .Where(e => Expected(e.Endpoint, SpeRoles.Admin) == Access.Allowed || Expected(e.Endpoint, SpeRoles.Operator) == Access.Allowed)
-            .Where(e => !e.Path.EndsWith("/halt", StringComparison.Ordinal) && !e.Path.EndsWith("/resume", StringComparison.Ordinal))
-            .Select(e => $"{e.Method} {e.Path}")
-            .ToList();
+        var projectScoped = Endpoints().Where(e => e.Path.Contains("/projects/matrix-x", StringComparison.Ordinal)).ToList();
 
-        Assert.Empty(reachable);
+        Assert.NotEmpty(projectScoped);
+        foreach (var (method, path, endpoint) in projectScoped)
+        {
+            var action = endpoint.Metadata.GetMetadata<OpenSpe.Server.Permits.ProjectActionAttribute>();
+            Assert.True(action is not null, $"{method} {path} declares no project action, so the access gate refuses it");
+            Assert.DoesNotContain(SpeRoles.Admin, action.MemberRoles);
+            Assert.DoesNotContain(SpeRoles.Operator, action.MemberRoles);
+        }
     }
 
     private enum Access
@@ -112,6 +114,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         SpePolicies.HumanOrClient => caller != "no-mfa",
         SpePolicies.Human => caller is not "no-mfa" and not "client",
         _ when policy.StartsWith("role:", StringComparison.Ordinal) => policy["role:".Length..] == caller,
+        _ when policy.StartsWith("roles:", StringComparison.Ordinal) => policy["roles:".Length..].Split(',').Contains(caller),
         _ => throw new InvalidOperationException($"The matrix does not know policy '{policy}': add it here."),
     };
 

@@ -41,7 +41,7 @@ public sealed class SpeTestServer : IAsyncDisposable
     public SpeDatabase Database => Services.GetRequiredService<SpeDatabase>();
 
     /// <summary>Starts a server on <paramref name="backend"/> with extra settings; <paramref name="map"/> may add test-only endpoints.</summary>
-    public static async Task<SpeTestServer> StartAsync(TestBackend backend = TestBackend.Sqlite, IDictionary<string, string?>? settings = null, Action<WebApplication>? map = null)
+    public static async Task<SpeTestServer> StartAsync(TestBackend backend = TestBackend.Sqlite, IDictionary<string, string?>? settings = null, Action<WebApplication>? map = null, TimeProvider? time = null)
     {
         var directory = new TempDirectory();
         try
@@ -61,7 +61,13 @@ public sealed class SpeTestServer : IAsyncDisposable
             }
 
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-            var app = SpeHost.Build(configuration);
+            var app = SpeHost.Build(configuration, services =>
+            {
+                if (time is not null)
+                {
+                    services.AddSingleton(time);
+                }
+            });
             map?.Invoke(app);
             var info = await SpeHost.StartAsync(app);
             return new SpeTestServer(directory, app, info);
@@ -84,6 +90,19 @@ public sealed class SpeTestServer : IAsyncDisposable
     /// <summary>A token as the identity module issues after a password and TOTP sign-in.</summary>
     public string TokenFor(string username, params string[] roles) =>
         Services.GetRequiredService<AccessTokenIssuer>().Issue(new TokenSubject("sub-" + username, username, roles, ["pwd", "otp"]));
+
+    /// <summary>A token for an existing account (its real subject id and roles), as issued after an MFA sign-in, on the server's clock.</summary>
+    public async Task<string> TokenForAccountAsync(string username)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>();
+        var user = await users.FindByNameAsync(username) ?? throw new InvalidOperationException($"no account {username}");
+        var roles = await users.GetRolesAsync(user);
+        return Services.GetRequiredService<AccessTokenIssuer>().Issue(new TokenSubject(user.Id, username, [.. roles], ["pwd", "otp"]));
+    }
+
+    /// <summary>A client for an existing account (see <see cref="TokenForAccountAsync"/>).</summary>
+    public async Task<HttpClient> ClientForAccountAsync(string username) => ClientWithToken(await TokenForAccountAsync(username));
 
     /// <summary>A client signed in as <paramref name="username"/> with <paramref name="roles"/> and MFA.</summary>
     public HttpClient ClientAs(string username, params string[] roles) => ClientWithToken(TokenFor(username, roles));

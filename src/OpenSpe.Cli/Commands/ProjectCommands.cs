@@ -1,0 +1,81 @@
+using System.CommandLine;
+using OpenSpe.Cli.Client;
+using OpenSpe.Cli.Output;
+using static OpenSpe.Cli.Client.PermitClient;
+
+namespace OpenSpe.Cli.Commands;
+
+/// <summary><c>spe project ...</c>: the projects (one per permit) the signed-in user belongs to or oversees.</summary>
+internal static class ProjectCommands
+{
+    public static Command Create(ClientEnvironment? environment = null)
+    {
+        var env = environment ?? ClientEnvironment.System;
+        return new Command("project", "List and show projects. Each permit has one project; its members are the data users of the permit's current version. "
+            + "You see only the projects you belong to (hdab, operator and auditor see their metadata).")
+        {
+            List(env),
+            Show(env),
+        };
+    }
+
+    private static Command List(ClientEnvironment env)
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("list", "List your projects with their state, validity period and your roles in them.") { json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var (raw, projects) = await api.CallAsync<List<ProjectSummary>>(HttpMethod.Get, "api/v1/projects", null, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, raw);
+            }
+            else
+            {
+                TableWriter.Write(streams.Out, ["ID", "REFERENCE", "TITLE", "STATE", "VALID FROM", "VALID UNTIL", "MY ROLES", "PERMIT"],
+                    projects.Select(p => (IReadOnlyList<string?>)[p.Id, p.Reference, p.Title, p.State, Time(p.ValidFrom), Time(p.ValidUntil), string.Join(",", p.MyRoles ?? []), p.PermitId]));
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command Show(ClientEnvironment env)
+    {
+        var id = new Argument<string>("id") { Description = "The project's id, from 'spe project list'." };
+        var json = CommonOptions.Json();
+        var command = new Command("show", "Show a project: its permit, state, whether it is halted, its members and its datasets.") { id, json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var (raw, project) = await api.CallAsync<ProjectView>(HttpMethod.Get, $"api/v1/projects/{Segment(parse.GetValue(id)!)}", null, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, raw);
+                return ExitCodes.Success;
+            }
+
+            TableWriter.WriteFields(streams.Out,
+            [
+                ("Id", project.Id),
+                ("Permit", project.PermitId),
+                ("Reference", project.Reference),
+                ("Title", project.Title),
+                ("State", project.State),
+                ("Halted", project.Halted ? "yes" : "no"),
+                ("Valid from", Time(project.ValidFrom)),
+                ("Valid until", Time(project.ValidUntil)),
+            ]);
+            streams.Out.WriteLine();
+            TableWriter.Write(streams.Out, ["MEMBER", "ISSUER", "SUBJECT", "NAME", "ROLE"],
+                (project.Members ?? []).Select(m => (IReadOnlyList<string?>)[m.Username ?? "-", m.Issuer ?? "-", m.Subject ?? "-", m.Name ?? "-", m.Role]));
+            streams.Out.WriteLine();
+            TableWriter.Write(streams.Out, ["DATASET", "TITLE", "HOLDER"],
+                (project.Datasets ?? []).Select(d => (IReadOnlyList<string?>)[d.Id, d.Title, d.Holder]));
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+}

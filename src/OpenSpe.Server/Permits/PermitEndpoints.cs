@@ -1,0 +1,175 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Persistence;
+
+namespace OpenSpe.Server.Permits;
+
+/// <summary>Permits under <c>/api/v1/permits</c> (the HDAB issues and changes them; the people they name read them) and the public signing keys.</summary>
+public static class PermitEndpoints
+{
+    /// <summary>Maps the endpoints.</summary>
+    public static IEndpointRouteBuilder MapPermitEndpoints(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/.well-known/spe-keys.json", (PermitSigningKey key) => TypedResults.Ok(key.PublicJwks()))
+            .WithName("keys.permit-signing").AllowAnonymous().WithTags("Permits")
+            .WithSummary("The JWK set that verifies permit documents, visas and erasure certificates.");
+
+        var group = routes.MapGroup("/api/v1/permits").WithTags("Permits").WithMetadata(new AuditResourceAttribute("permit"));
+        group.MapPost("", CreateAsync).WithName("permits.create").RequireAuthorization(SpePolicies.Hdab)
+            .WithSummary("Issues a permit; its project and the project's key pair are created with it.");
+        group.MapGet("", ListAsync).WithName("permits.list").RequireAuthorization(SpePolicies.PermitReaders)
+            .WithSummary("Permits the caller may see.");
+        group.MapGet("/{id}", ShowAsync).WithName("permits.show").RequireAuthorization(SpePolicies.PermitReaders);
+        group.MapGet("/{id}/versions", VersionsAsync).WithName("permits.versions").RequireAuthorization(SpePolicies.PermitReaders);
+        group.MapGet("/{id}/document", DocumentAsync).WithName("permits.document").RequireAuthorization(SpePolicies.PermitReaders)
+            .Produces<string>(200, "application/jose")
+            .WithSummary("The current version as a compact JWS (ES256), verifiable with /.well-known/spe-keys.json.");
+        group.MapGet("/{id}/visas", VisasAsync).WithName("permits.visas").RequireAuthorization(SpePolicies.PermitReaders)
+            .WithSummary("GA4GH Passport ControlledAccessGrants visas, one per data user and dataset.");
+        group.MapPost("/{id}/amendments", AmendAsync).WithName("permits.amend").RequireAuthorization(SpePolicies.Hdab)
+            .WithSummary("Issues a new version (people, period, datasets, policies); the history is kept.");
+        group.MapPost("/{id}/suspend", (string id, PermitReasonRequest body, HttpContext c, PermitService p, UserManager<SpeUser> u, CancellationToken t) =>
+                ChangeAsync(id, body, c, p, u, requireReason: true, (s, r, a, tr) => s.SuspendAsync(id, r!, a, tr, t)))
+            .WithName("permits.suspend").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>();
+        group.MapPost("/{id}/resume", (string id, PermitReasonRequest body, HttpContext c, PermitService p, UserManager<SpeUser> u, CancellationToken t) =>
+                ChangeAsync(id, body, c, p, u, requireReason: false, (s, r, a, tr) => s.ResumeAsync(id, r, a, tr, t)))
+            .WithName("permits.resume").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>();
+        group.MapPost("/{id}/revoke", (string id, PermitReasonRequest body, HttpContext c, PermitService p, UserManager<SpeUser> u, CancellationToken t) =>
+                ChangeAsync(id, body, c, p, u, requireReason: true, (s, r, a, tr) => s.RevokeAsync(id, r!, a, tr, t)))
+            .WithName("permits.revoke").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>()
+            .WithSummary("Revokes the permit and terminates its project at once.");
+        return routes;
+    }
+
+    private static async Task<Results<Created<PermitView>, ValidationProblem>> CreateAsync(PermitDocument document, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var permit = await permits.CreateAsync(document, context.User, TraceIds.Current(context), cancellationToken);
+            return TypedResults.Created($"/api/v1/permits/{permit.Id}", await ViewAsync(permit, permits, users, cancellationToken));
+        }
+        catch (PermitValidationException ex)
+        {
+            return Invalid(ex);
+        }
+    }
+
+    private static async Task<Ok<List<PermitSummary>>> ListAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await permits.VisibleAsync(context.User, cancellationToken)).Select(PermitSummary.From).ToList());
+
+    private static async Task<Results<Ok<PermitView>, ProblemHttpResult>> ShowAsync(string id, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken) =>
+        await VisibleAsync(id, context.User, permits, cancellationToken) is { } permit
+            ? TypedResults.Ok(await ViewAsync(permit, permits, users, cancellationToken))
+            : NotFound();
+
+    private static async Task<Results<Ok<List<PermitVersionView>>, ProblemHttpResult>> VersionsAsync(string id, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken)
+    {
+        if (await VisibleAsync(id, context.User, permits, cancellationToken) is null)
+        {
+            return NotFound();
+        }
+
+        var versions = await permits.VersionsAsync(id, cancellationToken);
+        var result = new List<PermitVersionView>();
+        foreach (var v in versions)
+        {
+            result.Add(new PermitVersionView(v.Version, v.CreatedAt, await UsernameAsync(users, v.CreatedBy), v.Summary));
+        }
+
+        return TypedResults.Ok(result);
+    }
+
+    private static async Task<Results<ContentHttpResult, ProblemHttpResult>> DocumentAsync(string id, HttpContext context, PermitService permits, CancellationToken cancellationToken) =>
+        await VisibleAsync(id, context.User, permits, cancellationToken) is { } permit
+            ? TypedResults.Text(await permits.SignedDocumentAsync(permit, cancellationToken), "application/jose")
+            : NotFound();
+
+    private static async Task<Results<Ok<List<PermitVisaView>>, ProblemHttpResult>> VisasAsync(string id, HttpContext context, PermitService permits, CancellationToken cancellationToken) =>
+        await VisibleAsync(id, context.User, permits, cancellationToken) is { } permit
+            ? TypedResults.Ok((await permits.VisasAsync(permit, cancellationToken)).Select(v => new PermitVisaView(v.User, v.Dataset, v.Visa)).ToList())
+            : NotFound();
+
+    private static async Task<Results<Ok<PermitView>, ValidationProblem, ProblemHttpResult>> AmendAsync(string id, PermitDocument document, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var permit = await permits.AmendAsync(id, document, context.User, TraceIds.Current(context), cancellationToken);
+            return TypedResults.Ok(await ViewAsync(permit, permits, users, cancellationToken));
+        }
+        catch (KeyNotFoundException)
+        {
+            return NotFound();
+        }
+        catch (PermitValidationException ex)
+        {
+            return Invalid(ex);
+        }
+        catch (PermitStateException ex)
+        {
+            return Conflict(ex.Message);
+        }
+    }
+
+    private static async Task<Results<Ok<PermitView>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
+        string id, PermitReasonRequest body, HttpContext context, PermitService permits, UserManager<SpeUser> users, bool requireReason,
+        Func<PermitService, string?, ClaimsPrincipal, string, Task<PermitEntity>> change)
+    {
+        if (requireReason && string.IsNullOrWhiteSpace(body.Reason))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = ["A reason is required."] },
+                extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed });
+        }
+
+        try
+        {
+            var permit = await change(permits, body.Reason, context.User, TraceIds.Current(context));
+            return TypedResults.Ok(await ViewAsync(permit, permits, users, context.RequestAborted));
+        }
+        catch (KeyNotFoundException)
+        {
+            return NotFound();
+        }
+        catch (PermitStateException ex)
+        {
+            return Conflict(ex.Message);
+        }
+    }
+
+    private static async Task<PermitEntity?> VisibleAsync(string id, ClaimsPrincipal caller, PermitService permits, CancellationToken cancellationToken)
+    {
+        var permit = await permits.FindAsync(id, cancellationToken);
+        if (permit is null)
+        {
+            return null;
+        }
+
+        // Note: a person not named in a permit gets 404, exactly as for a permit that does not exist.
+        return caller.IsInRole(SpeRoles.Hdab) || caller.IsInRole(SpeRoles.Auditor) || caller.IsInRole(SpeRoles.Operator)
+            || (await permits.MemberRolesAsync(permit.Id, caller, cancellationToken)).Count > 0
+            ? permit
+            : null;
+    }
+
+    internal static async Task<PermitView> ViewAsync(PermitEntity permit, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken) =>
+        new(permit.Id, permit.ProjectId, permit.Reference, permit.Title, permit.State, permit.CurrentVersion, permit.ValidFrom, permit.ValidUntil,
+            permit.CreatedAt, await UsernameAsync(users, permit.CreatedBy), await permits.CurrentDocumentAsync(permit, cancellationToken));
+
+    private static async Task<string> UsernameAsync(UserManager<SpeUser> users, string id) => (await users.FindByIdAsync(id))?.UserName ?? id;
+
+    private static ValidationProblem Invalid(PermitValidationException ex) =>
+        TypedResults.ValidationProblem(ex.Errors, detail: "The permit has invalid fields.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed });
+
+    private static ProblemHttpResult NotFound() =>
+        TypedResults.Problem(statusCode: 404, detail: "There is no such permit.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotFound });
+
+    private static ProblemHttpResult Conflict(string detail) =>
+        TypedResults.Problem(statusCode: 409, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.PermitStateConflict });
+}

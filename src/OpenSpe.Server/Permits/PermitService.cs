@@ -1,0 +1,479 @@
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Persistence;
+using OpenSpe.Server.Vault;
+
+namespace OpenSpe.Server.Permits;
+
+/// <summary>A permit request was invalid; <see cref="Errors"/> says where.</summary>
+public sealed class PermitValidationException(Dictionary<string, string[]> errors) : Exception("The permit is invalid.")
+{
+    /// <summary>Errors keyed by JSON path.</summary>
+    public Dictionary<string, string[]> Errors { get; } = errors;
+}
+
+/// <summary>A state change that the permit's current state does not allow.</summary>
+public sealed class PermitStateException(string message) : Exception(message);
+
+/// <summary>
+/// Issues, amends and moves permits through their states (EHDSR-1, EHDSR-3, EHDSR-10, OPR-5).
+/// Every version and transition is audited; the project follows the permit.
+/// </summary>
+public sealed class PermitService(
+    SpeDbContext database,
+    UserManager<SpeUser> users,
+    IProjectKeyStore keys,
+    IProjectDataEraser eraser,
+    PermitSigningKey signingKey,
+    IOptions<PermitOptions> options,
+    IOptions<Identity.TokenOptions> tokens,
+    IEnumerable<IProjectTerminationHook> terminationHooks,
+    PermitLifecycleSignal signal,
+    TimeProvider time,
+    IAuditLog audit)
+{
+    /// <summary>Serializer for stored permit documents (camelCase, compact).</summary>
+    public static readonly JsonSerializerOptions DocumentJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Issues a permit, creates its project and the project's key pair.</summary>
+    public async Task<PermitEntity> CreateAsync(PermitDocument document, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        await ValidateAsync(document);
+        if (await database.Permits.AnyAsync(p => p.Reference == document.Reference, cancellationToken))
+        {
+            throw new PermitValidationException(new() { ["reference"] = [$"A permit with reference {document.Reference} already exists."] });
+        }
+
+        var normalized = PermitDefaults.Normalize(document);
+        var now = time.GetUtcNow();
+        var id = "pmt-" + RandomNumberGenerator.GetHexString(20, lowercase: true);
+        var permit = new PermitEntity
+        {
+            Id = id,
+            ProjectId = "prj-" + RandomNumberGenerator.GetHexString(20, lowercase: true),
+            Reference = normalized.Reference,
+            Title = normalized.Title,
+            State = PermitStates.Active,
+            CurrentVersion = 1,
+            ValidFrom = normalized.ValidFrom,
+            ValidUntil = normalized.ValidUntil,
+            CreatedAt = now,
+            CreatedBy = Subject(actor),
+            StateChangedAt = now,
+            Revision = Guid.NewGuid(),
+        };
+        database.Permits.Add(permit);
+        database.PermitVersions.Add(Version(permit, 1, normalized, actor, "issued"));
+        await ReplaceMembersAsync(permit.Id, normalized, cancellationToken);
+        // Note: the project's key pair exists before any holder can upload, and only wrapped (TIR-8).
+        await keys.CreateProjectKeyAsync(permit.ProjectId, cancellationToken);
+        await database.SaveChangesAsync(cancellationToken);
+        await AuditAsync(actor, "permit.issued", permit, traceId, new() { ["reference"] = permit.Reference, ["version"] = "1" });
+        await AuditAsync(actor, "project.created", permit, traceId, new() { ["permit"] = permit.Id });
+        signal.Notify();
+        return permit;
+    }
+
+    /// <summary>Issues a new version of an active or suspended permit; the history is kept.</summary>
+    public async Task<PermitEntity> AmendAsync(string id, PermitDocument document, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var permit = await FindAsync(id, cancellationToken) ?? throw new KeyNotFoundException(id);
+        if (permit.State is not (PermitStates.Active or PermitStates.Suspended))
+        {
+            throw new PermitStateException($"A {permit.State} permit cannot be amended.");
+        }
+
+        if (!string.Equals(document.Reference, permit.Reference, StringComparison.Ordinal))
+        {
+            throw new PermitValidationException(new() { ["reference"] = ["An amendment keeps the permit's reference."] });
+        }
+
+        await ValidateAsync(document);
+        var normalized = PermitDefaults.Normalize(document);
+        var previous = await CurrentDocumentAsync(permit, cancellationToken);
+        var summary = DescribeChanges(previous, normalized);
+        permit.CurrentVersion++;
+        permit.Title = normalized.Title;
+        permit.ValidFrom = normalized.ValidFrom;
+        permit.ValidUntil = normalized.ValidUntil;
+        permit.Revision = Guid.NewGuid();
+        database.PermitVersions.Add(Version(permit, permit.CurrentVersion, normalized, actor, summary));
+        await ReplaceMembersAsync(permit.Id, normalized, cancellationToken);
+        await database.SaveChangesAsync(cancellationToken);
+        await AuditAsync(actor, "permit.amended", permit, traceId, new() { ["version"] = permit.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["changes"] = summary });
+        signal.Notify();
+        return permit;
+    }
+
+    /// <summary>Suspends an active permit (access stops at once; it can be resumed).</summary>
+    public Task<PermitEntity> SuspendAsync(string id, string reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken) =>
+        TransitionAsync(id, [PermitStates.Active], PermitStates.Suspended, "permit.suspended", reason, actor, traceId, cancellationToken);
+
+    /// <summary>Resumes a suspended permit.</summary>
+    public Task<PermitEntity> ResumeAsync(string id, string? reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken) =>
+        TransitionAsync(id, [PermitStates.Suspended], PermitStates.Active, "permit.resumed", reason, actor, traceId, cancellationToken);
+
+    /// <summary>Revokes a permit; its project is terminated at once.</summary>
+    public async Task<PermitEntity> RevokeAsync(string id, string reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
+    {
+        var permit = await TransitionAsync(id, [PermitStates.Active, PermitStates.Suspended], PermitStates.Revoked, "permit.revoked", reason, actor, traceId, cancellationToken);
+        await TerminateAsync(permit, "revoked", traceId, cancellationToken);
+        return permit;
+    }
+
+    /// <summary>Expires permits past their validity and erases terminated projects past the grace period. Returns how many changed.</summary>
+    public async Task<int> ProcessDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var changed = 0;
+        var live = await database.Permits.Where(p => p.State == PermitStates.Active || p.State == PermitStates.Suspended).ToListAsync(cancellationToken);
+        foreach (var permit in live.Where(p => p.ValidUntil <= now))
+        {
+            permit.State = PermitStates.Expired;
+            permit.StateChangedAt = now;
+            permit.StateReason = "validity ended";
+            permit.Revision = Guid.NewGuid();
+            await database.SaveChangesAsync(cancellationToken);
+            await AuditAsync(null, "permit.expired", permit, null, new() { ["validUntil"] = permit.ValidUntil.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
+            await TerminateAsync(permit, "expired", null, cancellationToken);
+            changed++;
+        }
+
+        var terminated = await database.Permits.Where(p => p.State == PermitStates.Terminated).ToListAsync(cancellationToken);
+        foreach (var permit in terminated.Where(p => p.TerminatedAt + options.Value.ErasureGracePeriod <= now))
+        {
+            await EraseAsync(permit, cancellationToken);
+            changed++;
+        }
+
+        return changed;
+    }
+
+    /// <summary>When the next expiry or erasure is due, or null when nothing is scheduled.</summary>
+    public async Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken)
+    {
+        var permits = await database.Permits
+            .Where(p => p.State == PermitStates.Active || p.State == PermitStates.Suspended || p.State == PermitStates.Terminated)
+            .Select(p => new { p.State, p.ValidUntil, p.TerminatedAt })
+            .ToListAsync(cancellationToken);
+        var due = permits.Select(p => p.State == PermitStates.Terminated ? p.TerminatedAt!.Value + options.Value.ErasureGracePeriod : p.ValidUntil);
+        return due.Any() ? due.Min() : null;
+    }
+
+    /// <summary>The permit, or null.</summary>
+    public Task<PermitEntity?> FindAsync(string id, CancellationToken cancellationToken) =>
+        database.Permits.FirstOrDefaultAsync(p => p.Id == id, cancellationToken);
+
+    /// <summary>The permit of a project, or null.</summary>
+    public Task<PermitEntity?> FindByProjectAsync(string projectId, CancellationToken cancellationToken) =>
+        database.Permits.FirstOrDefaultAsync(p => p.ProjectId == projectId, cancellationToken);
+
+    /// <summary>The current version's document.</summary>
+    public async Task<PermitDocument> CurrentDocumentAsync(PermitEntity permit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(permit);
+        var version = await database.PermitVersions.FirstAsync(v => v.PermitId == permit.Id && v.Version == permit.CurrentVersion, cancellationToken);
+        return JsonSerializer.Deserialize<PermitDocument>(version.DocumentJson, DocumentJson)!;
+    }
+
+    /// <summary>All versions, oldest first.</summary>
+    public Task<List<PermitVersionEntity>> VersionsAsync(string id, CancellationToken cancellationToken) =>
+        database.PermitVersions.Where(v => v.PermitId == id).OrderBy(v => v.Version).ToListAsync(cancellationToken);
+
+    /// <summary>The roles the caller holds in the permit (<c>researcher</c> as a data user, <c>data-holder</c> as a holder).</summary>
+    public async Task<IReadOnlySet<string>> MemberRolesAsync(string permitId, ClaimsPrincipal caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var subject = caller.FindFirst("sub")?.Value;
+        var members = await database.PermitMembers.Where(m => m.PermitId == permitId).ToListAsync(cancellationToken);
+        var roles = members.Where(m => m.AccountId != null && m.AccountId == subject).Select(m => m.Role).ToHashSet(StringComparer.Ordinal);
+        var external = members.Where(m => m.AccountId is null && m.Issuer is not null).ToList();
+        if (external.Count > 0 && subject is not null && await users.FindByIdAsync(subject) is { } account)
+        {
+            var logins = await users.GetLoginsAsync(account);
+            foreach (var member in external.Where(m => logins.Any(l => l.LoginProvider == m.Issuer && l.ProviderKey == m.Subject)))
+            {
+                roles.Add(member.Role);
+            }
+        }
+
+        return roles;
+    }
+
+    /// <summary>Permits the caller may see: all for hdab and auditors, otherwise those naming the caller.</summary>
+    public async Task<List<PermitEntity>> VisibleAsync(ClaimsPrincipal caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (caller.IsInRole(SpeRoles.Hdab) || caller.IsInRole(SpeRoles.Auditor) || caller.IsInRole(SpeRoles.Operator))
+        {
+            return await database.Permits.OrderBy(p => p.CreatedAt).ToListAsync(cancellationToken);
+        }
+
+        var subject = caller.FindFirst("sub")?.Value;
+        var ids = await database.PermitMembers.Where(m => m.AccountId == subject).Select(m => m.PermitId).Distinct().ToListAsync(cancellationToken);
+        var result = new List<PermitEntity>();
+        foreach (var permit in await database.Permits.ToListAsync(cancellationToken))
+        {
+            if (ids.Contains(permit.Id) || (await MemberRolesAsync(permit.Id, caller, cancellationToken)).Count > 0)
+            {
+                result.Add(permit);
+            }
+        }
+
+        return result.OrderBy(p => p.CreatedAt).ToList();
+    }
+
+    /// <summary>The current version as a compact JWS (ES256) that anyone with the published key can verify offline.</summary>
+    public async Task<string> SignedDocumentAsync(PermitEntity permit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(permit);
+        var document = await CurrentDocumentAsync(permit, cancellationToken);
+        var payload = JsonSerializer.Serialize(new
+        {
+            iss = tokens.Value.Issuer,
+            iat = time.GetUtcNow().ToUnixTimeSeconds(),
+            jti = Guid.NewGuid().ToString("N"),
+            permitId = permit.Id,
+            projectId = permit.ProjectId,
+            version = permit.CurrentVersion,
+            state = permit.State,
+            permit = document,
+        }, DocumentJson);
+        return signingKey.SignJson(payload, "openspe-permit+jws");
+    }
+
+    /// <summary>One GA4GH Passport <c>ControlledAccessGrants</c> visa per data user and dataset.</summary>
+    public async Task<List<(string User, string Dataset, string Visa)>> VisasAsync(PermitEntity permit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(permit);
+        var document = await CurrentDocumentAsync(permit, cancellationToken);
+        var issuer = tokens.Value.Issuer!;
+        var now = time.GetUtcNow();
+        var result = new List<(string, string, string)>();
+        foreach (var user in document.DataUsers)
+        {
+            var subject = user.Account is not null ? (await users.FindByNameAsync(user.Account))?.Id ?? user.Account : user.Subject!;
+            var label = user.Account ?? $"{user.Issuer}#{user.Subject}";
+            foreach (var dataset in document.Datasets)
+            {
+                var claims = new Dictionary<string, object>
+                {
+                    ["sub"] = subject,
+                    ["jti"] = Guid.NewGuid().ToString("N"),
+                    ["ga4gh_visa_v1"] = new Dictionary<string, object>
+                    {
+                        ["type"] = "ControlledAccessGrants",
+                        ["asserted"] = permit.CreatedAt.ToUnixTimeSeconds(),
+                        ["value"] = $"{issuer}api/v1/permits/{permit.Id}/datasets/{dataset.Id}",
+                        ["source"] = issuer,
+                        ["by"] = "dac",
+                    },
+                };
+                if (user.Issuer is not null)
+                {
+                    claims["subject_issuer"] = user.Issuer;
+                }
+
+                result.Add((label, dataset.Id, signingKey.SignClaims(claims, now, permit.ValidUntil, issuer)));
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<PermitEntity> TransitionAsync(string id, string[] from, string to, string action, string? reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
+    {
+        var permit = await FindAsync(id, cancellationToken) ?? throw new KeyNotFoundException(id);
+        if (!from.Contains(permit.State))
+        {
+            throw new PermitStateException($"A {permit.State} permit cannot become {to}.");
+        }
+
+        permit.State = to;
+        permit.StateChangedAt = time.GetUtcNow();
+        permit.StateReason = reason;
+        permit.Revision = Guid.NewGuid();
+        await database.SaveChangesAsync(cancellationToken);
+        await AuditAsync(actor, action, permit, traceId, new() { ["reason"] = reason ?? "" });
+        signal.Notify();
+        return permit;
+    }
+
+    private async Task TerminateAsync(PermitEntity permit, string cause, string? traceId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        permit.State = PermitStates.Terminated;
+        permit.TerminatedAt = now;
+        permit.StateChangedAt = now;
+        permit.StateReason = cause;
+        permit.Revision = Guid.NewGuid();
+        await database.SaveChangesAsync(cancellationToken);
+        foreach (var hook in terminationHooks)
+        {
+            await hook.OnProjectTerminatedAsync(permit.ProjectId, cancellationToken);
+        }
+
+        await AuditAsync(null, "project.terminated", permit, traceId, new()
+        {
+            ["cause"] = cause,
+            ["erasureDue"] = (now + options.Value.ErasureGracePeriod).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        signal.Notify();
+    }
+
+    private async Task EraseAsync(PermitEntity permit, CancellationToken cancellationToken)
+    {
+        var erasure = await eraser.EraseProjectAsync(permit.ProjectId, cancellationToken);
+        var certificate = JsonSerializer.Serialize(new
+        {
+            type = "openspe-erasure-certificate",
+            issuer = tokens.Value.Issuer,
+            projectId = permit.ProjectId,
+            permitId = permit.Id,
+            reference = permit.Reference,
+            rule = $"erased {options.Value.ErasureGracePeriod.TotalDays:0.##} days after termination ({permit.StateReason})",
+            terminatedAt = permit.TerminatedAt,
+            erasedAt = erasure.CompletedAt,
+            key = erasure.Key is null ? null : new { erasure.Key.KeyFingerprint, erasure.Key.Backend, erasure.Key.MasterKeyId, erasure.Key.DestroyedAt },
+            objects = new { erasure.ObjectPrefix, count = erasure.ObjectCount, bytes = erasure.Bytes },
+        }, DocumentJson);
+        var signed = signingKey.SignJson(certificate, "openspe-erasure+jws");
+        permit.State = PermitStates.Erased;
+        permit.StateChangedAt = erasure.CompletedAt;
+        permit.Revision = Guid.NewGuid();
+        await database.SaveChangesAsync(cancellationToken);
+        // Note: the audit record is the durable home of the certificate; audit records are never erased.
+        await AuditAsync(null, "project.erased", permit, null, new()
+        {
+            ["certificate"] = signed,
+            ["keyDestroyed"] = erasure.Key?.KeyFingerprint ?? "none",
+            ["objects"] = erasure.ObjectCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["bytes"] = erasure.Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+    }
+
+    private async Task ValidateAsync(PermitDocument document)
+    {
+        var errors = await PermitValidator.ValidateAsync(document, new AccountLookup(users));
+        if (errors.Count > 0)
+        {
+            throw new PermitValidationException(errors);
+        }
+    }
+
+    private async Task ReplaceMembersAsync(string permitId, PermitDocument document, CancellationToken cancellationToken)
+    {
+        database.PermitMembers.RemoveRange(await database.PermitMembers.Where(m => m.PermitId == permitId).ToListAsync(cancellationToken));
+        foreach (var user in document.DataUsers)
+        {
+            var account = user.Account is null ? null : await users.FindByNameAsync(user.Account);
+            database.PermitMembers.Add(new PermitMemberEntity { PermitId = permitId, Role = SpeRoles.Researcher, AccountId = account?.Id, Issuer = user.Issuer, Subject = user.Subject });
+        }
+
+        foreach (var holder in document.Datasets.Select(d => d.Holder).Distinct(StringComparer.Ordinal))
+        {
+            var account = await users.FindByNameAsync(holder);
+            database.PermitMembers.Add(new PermitMemberEntity { PermitId = permitId, Role = SpeRoles.DataHolder, AccountId = account?.Id });
+        }
+    }
+
+    private PermitVersionEntity Version(PermitEntity permit, int version, PermitDocument document, ClaimsPrincipal actor, string summary) => new()
+    {
+        PermitId = permit.Id,
+        Version = version,
+        DocumentJson = JsonSerializer.Serialize(document, DocumentJson),
+        CreatedAt = time.GetUtcNow(),
+        CreatedBy = Subject(actor),
+        Summary = summary.Length > 500 ? summary[..500] : summary,
+    };
+
+    private static string DescribeChanges(PermitDocument before, PermitDocument after)
+    {
+        static string Key(PermitDataUser u) => u.Account ?? $"{u.Issuer}#{u.Subject}";
+        var changes = new List<string>();
+        var added = after.DataUsers.Select(Key).Except(before.DataUsers.Select(Key)).ToList();
+        var removed = before.DataUsers.Select(Key).Except(after.DataUsers.Select(Key)).ToList();
+        if (added.Count > 0)
+        {
+            changes.Add("added " + string.Join(", ", added));
+        }
+
+        if (removed.Count > 0)
+        {
+            changes.Add("removed " + string.Join(", ", removed));
+        }
+
+        if (before.ValidFrom != after.ValidFrom || before.ValidUntil != after.ValidUntil)
+        {
+            changes.Add($"validity {after.ValidFrom:O}..{after.ValidUntil:O}");
+        }
+
+        if (JsonSerializer.Serialize(before.Datasets, DocumentJson) != JsonSerializer.Serialize(after.Datasets, DocumentJson))
+        {
+            changes.Add("datasets changed");
+        }
+
+        if (JsonSerializer.Serialize(before.Policies, DocumentJson) != JsonSerializer.Serialize(after.Policies, DocumentJson))
+        {
+            changes.Add("policies changed");
+        }
+
+        return changes.Count == 0 ? "no material change" : string.Join("; ", changes);
+    }
+
+    private Task<long> AuditAsync(ClaimsPrincipal? actor, string action, PermitEntity permit, string? traceId, Dictionary<string, string> details)
+    {
+        details["state"] = permit.State;
+        var who = actor is null
+            ? AuditActor.System
+            : new AuditActor(actor.FindFirst("sub")?.Value, actor.FindFirst("preferred_username")?.Value, actor.FindAll("role").Select(c => c.Value).ToArray(),
+                actor.FindFirst("client_id")?.Value, null, null);
+        return audit.AppendAsync(new AuditEntry(who, action, new AuditResource("permit", permit.Id, permit.ProjectId), AuditOutcome.Success, null, traceId, details));
+    }
+
+    private static string Subject(ClaimsPrincipal actor) => actor.FindFirst("sub")?.Value ?? "system";
+
+    private sealed class AccountLookup(UserManager<SpeUser> users) : PermitValidator.IAccounts
+    {
+        public async Task<IReadOnlyList<string>?> RolesOfAsync(string username)
+        {
+            var user = await users.FindByNameAsync(username);
+            return user is null ? null : (await users.GetRolesAsync(user)).ToList();
+        }
+    }
+}
+
+/// <summary>Wakes the lifecycle service when a permit changes, so it re-plans its next wake-up.</summary>
+public sealed class PermitLifecycleSignal : IDisposable
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    /// <summary>Signals a change.</summary>
+    public void Notify()
+    {
+        try
+        {
+            _signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled: one wake-up covers every change.
+        }
+    }
+
+    /// <summary>Waits for a change.</summary>
+    public Task WaitAsync(CancellationToken cancellationToken) => _signal.WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public void Dispose() => _signal.Dispose();
+}

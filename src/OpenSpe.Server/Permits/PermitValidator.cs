@@ -1,0 +1,245 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace OpenSpe.Server.Permits;
+
+/// <summary>
+/// Checks a permit document field by field and returns errors keyed by JSON path
+/// (e.g. <c>datasets[1].id</c>), so the HDAB sees exactly what to fix.
+/// </summary>
+public static partial class PermitValidator
+{
+    /// <summary>Account lookups the validator needs (existence and roles).</summary>
+    public interface IAccounts
+    {
+        /// <summary>Roles of the named account, or null when it does not exist.</summary>
+        Task<IReadOnlyList<string>?> RolesOfAsync(string username);
+    }
+
+    /// <summary>Returns the errors (empty when valid).</summary>
+    public static async Task<Dictionary<string, string[]>> ValidateAsync(PermitDocument permit, IAccounts accounts)
+    {
+        ArgumentNullException.ThrowIfNull(permit);
+        ArgumentNullException.ThrowIfNull(accounts);
+        var errors = new Errors();
+        Text(errors, "reference", permit.Reference, 3, 64, ReferencePattern());
+        Text(errors, "title", permit.Title, 3, 300);
+        Text(errors, "legalBasis", permit.LegalBasis, 3, 300);
+        if (!PermitDefaults.Purposes.Contains(permit.Purpose))
+        {
+            errors.Add("purpose", $"purpose must be one of: {string.Join(", ", PermitDefaults.Purposes)}.");
+        }
+
+        if (permit.ValidFrom >= permit.ValidUntil)
+        {
+            errors.Add("validUntil", "validUntil must be after validFrom.");
+        }
+
+        if (permit.Datasets is not { Count: > 0 and <= 100 })
+        {
+            errors.Add("datasets", "A permit names between 1 and 100 datasets.");
+        }
+        else
+        {
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < permit.Datasets.Count; i++)
+            {
+                var dataset = permit.Datasets[i];
+                var path = $"datasets[{i}]";
+                Text(errors, path + ".id", dataset.Id, 1, 64, IdPattern());
+                Text(errors, path + ".title", dataset.Title, 1, 300);
+                if (dataset.Description is { Length: > 2000 })
+                {
+                    errors.Add(path + ".description", "description must be at most 2000 characters.");
+                }
+
+                if (dataset.Id is not null && !seen.Add(dataset.Id))
+                {
+                    errors.Add(path + ".id", $"dataset '{dataset.Id}' is listed twice.");
+                }
+
+                var roles = string.IsNullOrEmpty(dataset.Holder) ? null : await accounts.RolesOfAsync(dataset.Holder);
+                if (roles is null)
+                {
+                    errors.Add(path + ".holder", $"there is no account '{dataset.Holder}'.");
+                }
+                else if (!roles.Contains(Identity.SpeRoles.DataHolder))
+                {
+                    errors.Add(path + ".holder", $"'{dataset.Holder}' is not a data holder.");
+                }
+            }
+        }
+
+        await ValidateUsersAsync(permit, accounts, errors);
+        ValidatePolicies(permit.Policies, errors);
+        return errors.ToDictionary();
+    }
+
+    private static async Task ValidateUsersAsync(PermitDocument permit, IAccounts accounts, Errors errors)
+    {
+        if (permit.DataUsers is not { Count: > 0 and <= 200 })
+        {
+            errors.Add("dataUsers", "A permit names between 1 and 200 data users.");
+            return;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < permit.DataUsers.Count; i++)
+        {
+            var user = permit.DataUsers[i];
+            var path = $"dataUsers[{i}]";
+            if (user.Account is not null == (user.Issuer is not null || user.Subject is not null))
+            {
+                errors.Add(path, "name either a local account, or an external identity with issuer and subject.");
+                continue;
+            }
+
+            string key;
+            if (user.Account is not null)
+            {
+                key = "account:" + user.Account;
+                if (await accounts.RolesOfAsync(user.Account) is null)
+                {
+                    errors.Add(path + ".account", $"there is no account '{user.Account}'.");
+                }
+            }
+            else
+            {
+                if (!Uri.TryCreate(user.Issuer, UriKind.Absolute, out var issuer) || issuer.Scheme != Uri.UriSchemeHttps || user.Issuer!.Length > 500)
+                {
+                    errors.Add(path + ".issuer", "issuer must be an https URL.");
+                }
+
+                Text(errors, path + ".subject", user.Subject, 1, 255);
+                key = "external:" + user.Issuer + "|" + user.Subject;
+            }
+
+            if (user.Name is { Length: > 200 })
+            {
+                errors.Add(path + ".name", "name must be at most 200 characters.");
+            }
+
+            if (!seen.Add(key))
+            {
+                errors.Add(path, "this person is listed twice.");
+            }
+        }
+    }
+
+    private static void ValidatePolicies(PermitPolicies? policies, Errors errors)
+    {
+        if (policies is null)
+        {
+            return;
+        }
+
+        foreach (var (kind, i) in (policies.WorkspaceKinds ?? []).Select((k, i) => (k, i)))
+        {
+            if (!PermitDefaults.WorkspaceKinds.Contains(kind))
+            {
+                errors.Add($"policies.workspaceKinds[{i}]", $"workspace kind must be one of: {string.Join(", ", PermitDefaults.WorkspaceKinds)}.");
+            }
+        }
+
+        Range(errors, "policies.idleTimeoutMinutes", policies.IdleTimeoutMinutes, 1, 480);
+        if (policies.Clipboard is not null && !PermitDefaults.ClipboardModes.Contains(policies.Clipboard))
+        {
+            errors.Add("policies.clipboard", "clipboard must be none, in, out or both.");
+        }
+
+        Extensions(errors, "policies.fileTypes.upload", policies.FileTypes?.Upload);
+        Extensions(errors, "policies.fileTypes.import", policies.FileTypes?.Import);
+        Extensions(errors, "policies.fileTypes.export", policies.FileTypes?.Export);
+        if (policies.Airlock is { } a)
+        {
+            Range(errors, "policies.airlock.reviewersRequired", a.ReviewersRequired, 1, 5);
+            Range(errors, "policies.airlock.threshold", a.Threshold, 1, 1000);
+            Range(errors, "policies.airlock.dominanceN", a.DominanceN, 1, 10);
+            Range(errors, "policies.airlock.dominanceK", a.DominanceK, 0.5, 1.0);
+            Range(errors, "policies.airlock.pPercent", a.PPercent, 0.0, 1.0);
+            Range(errors, "policies.airlock.kAnonymity", a.KAnonymity, 2, 1000);
+        }
+
+        foreach (var (component, i) in (policies.ApprovedComponents ?? []).Select((c, i) => (c, i)))
+        {
+            Text(errors, $"policies.approvedComponents[{i}].name", component.Name, 1, 100);
+            Text(errors, $"policies.approvedComponents[{i}].version", component.Version, 1, 50);
+            if (component.Sha256 is null || !Sha256Pattern().IsMatch(component.Sha256))
+            {
+                errors.Add($"policies.approvedComponents[{i}].sha256", "sha256 must be 64 lower-case hex digits.");
+            }
+        }
+
+        if (policies.PrivacyBudget is { } b)
+        {
+            if (!(b.Epsilon > 0 && b.Epsilon <= 100))
+            {
+                errors.Add("policies.privacyBudget.epsilon", "epsilon must be greater than 0 and at most 100.");
+            }
+
+            Range(errors, "policies.privacyBudget.delta", b.Delta, 0.0, 1e-3);
+        }
+    }
+
+    private static void Text(Errors errors, string path, string? value, int min, int max, Regex? pattern = null)
+    {
+        if (string.IsNullOrWhiteSpace(value) || value.Length < min || value.Length > max)
+        {
+            errors.Add(path, $"{Leaf(path)} must be {min} to {max} characters.");
+        }
+        else if (pattern is not null && !pattern.IsMatch(value))
+        {
+            errors.Add(path, $"{Leaf(path)} has characters that are not allowed.");
+        }
+    }
+
+    private static void Range(Errors errors, string path, double? value, double min, double max)
+    {
+        if (value is { } v && (double.IsNaN(v) || v < min || v > max))
+        {
+            errors.Add(path, string.Create(CultureInfo.InvariantCulture, $"{Leaf(path)} must be between {min} and {max}."));
+        }
+    }
+
+    private static void Extensions(Errors errors, string path, IReadOnlyList<string>? extensions)
+    {
+        foreach (var (extension, i) in (extensions ?? []).Select((e, i) => (e, i)))
+        {
+            if (extension is null || !ExtensionPattern().IsMatch(extension))
+            {
+                errors.Add($"{path}[{i}]", "file types are lower-case extensions without a dot, e.g. csv.");
+            }
+        }
+    }
+
+    private static string Leaf(string path) => path[(path.LastIndexOf('.') + 1)..];
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._/-]*$")]
+    private static partial Regex ReferencePattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*$")]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[a-f0-9]{64}$")]
+    private static partial Regex Sha256Pattern();
+
+    [GeneratedRegex("^[a-z0-9]{1,10}$")]
+    private static partial Regex ExtensionPattern();
+
+    private sealed class Errors
+    {
+        private readonly Dictionary<string, List<string>> _errors = new(StringComparer.Ordinal);
+
+        public void Add(string path, string message)
+        {
+            if (!_errors.TryGetValue(path, out var list))
+            {
+                _errors[path] = list = [];
+            }
+
+            list.Add(message);
+        }
+
+        public Dictionary<string, string[]> ToDictionary() => _errors.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,111 @@
+using Microsoft.AspNetCore.Http;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+
+namespace OpenSpe.Server.Permits;
+
+/// <summary>What a project-scoped endpoint does, and who may do it.</summary>
+/// <param name="name">Action name, e.g. <c>project.datasets.list</c>.</param>
+/// <param name="memberRoles">Permit roles that may do it (<c>researcher</c>, <c>data-holder</c>).</param>
+[AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
+public sealed class ProjectActionAttribute(string name, params string[] memberRoles) : Attribute
+{
+    /// <summary>Action name.</summary>
+    public string Name { get; } = name;
+
+    /// <summary>Permit roles that may do it.</summary>
+    public IReadOnlyList<string> MemberRoles { get; } = memberRoles;
+
+    /// <summary>
+    /// True when HDAB officers, operators and auditors may do it too: metadata only, never data
+    /// (SDR-2). Such actions are open to them whatever the permit's state, except during a halt.
+    /// </summary>
+    public bool Oversight { get; init; }
+}
+
+/// <summary>The gate's verdict, for the handler: the permit and the caller's roles in it.</summary>
+public sealed record ProjectAccess(PermitEntity Permit, IReadOnlySet<string> MemberRoles, bool AsOversight);
+
+/// <summary>
+/// The one access gate of every project-scoped request (any route with <c>{projectId}</c>), in
+/// this order: signed in with MFA (or a client acting for its account); the project exists and
+/// the caller is named in the current permit version (otherwise 404, so its existence does not
+/// leak); not halted (423); the permit is active now (403); the caller's permit role allows the
+/// action (403). Each refusal records its reason class for the audit log (OPR-1, EHDSR-3).
+/// </summary>
+internal sealed class ProjectAccessGate(RequestDelegate next, HaltRegistry halts, TimeProvider time)
+{
+    private static readonly string[] OversightRoles = [SpeRoles.Hdab, SpeRoles.Operator, SpeRoles.Auditor];
+
+    public async Task InvokeAsync(HttpContext context, PermitService permits)
+    {
+        if (context.Request.RouteValues["projectId"] is not string projectId)
+        {
+            await next(context);
+            return;
+        }
+
+        var action = context.GetEndpoint()?.Metadata.GetMetadata<ProjectActionAttribute>();
+        if (action is null)
+        {
+            // Note: fail closed: a project-scoped endpoint that does not declare its action is unreachable.
+            await RefuseAsync(context, 403, ErrorCodes.Forbidden, "undeclared-project-action", "This operation is not available.");
+            return;
+        }
+
+        var user = context.User;
+        if (!IdentitySetup.HasSecondFactor(user) && !IdentitySetup.IsClient(user))
+        {
+            await RefuseAsync(context, 403, ErrorCodes.Forbidden, "mfa-required", "Project access needs a sign-in with a second factor.");
+            return;
+        }
+
+        var permit = await permits.FindByProjectAsync(projectId, context.RequestAborted);
+        var memberRoles = permit is null ? new HashSet<string>() : await permits.MemberRolesAsync(permit.Id, user, context.RequestAborted);
+        // A role counts only when the person holds it both in the permit and in their account.
+        var effective = memberRoles.Where(user.IsInRole).ToHashSet(StringComparer.Ordinal);
+        var oversight = action.Oversight && OversightRoles.Any(user.IsInRole);
+        if (permit is null || (effective.Count == 0 && !oversight))
+        {
+            await RefuseAsync(context, 404, ErrorCodes.NotFound, "not-a-member", "There is no such project.");
+            return;
+        }
+
+        if (halts.IsHalted(projectId))
+        {
+            await RefuseAsync(context, 423, ErrorCodes.ProjectHalted, "halted", "This project is halted by an emergency stop. Nothing can be done until it is resumed.");
+            return;
+        }
+
+        var asOversight = oversight && !action.MemberRoles.Any(effective.Contains);
+        if (!asOversight)
+        {
+            var now = time.GetUtcNow();
+            var reason = permit.State != PermitStates.Active ? "permit-" + permit.State
+                : now < permit.ValidFrom ? "permit-not-yet-valid"
+                : now >= permit.ValidUntil ? "permit-expired"
+                : null;
+            if (reason is not null)
+            {
+                await RefuseAsync(context, 403, ErrorCodes.PermitNotActive, reason, $"The permit is not in force ({reason.Replace('-', ' ')}).");
+                return;
+            }
+
+            if (!action.MemberRoles.Any(effective.Contains))
+            {
+                await RefuseAsync(context, 403, ErrorCodes.Forbidden, "permit-role", "Your role in this permit does not allow this.");
+                return;
+            }
+        }
+
+        context.Items[typeof(ProjectAccess)] = new ProjectAccess(permit, effective, asOversight);
+        await next(context);
+    }
+
+    private static Task RefuseAsync(HttpContext context, int status, string code, string reason, string detail)
+    {
+        AuditDenialReason.Set(context, reason);
+        return ProblemDetailsSetup.WriteProblemAsync(context, status, code, detail);
+    }
+}

@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Persistence;
+
+namespace OpenSpe.Server.Permits;
+
+/// <summary>
+/// Projects under <c>/api/v1/projects</c>. The listing shows each caller only the projects whose
+/// permit names them (oversight roles see metadata of all); everything under
+/// <c>/api/v1/projects/{projectId}</c> passes the <see cref="ProjectAccessGate"/>.
+/// </summary>
+public static class ProjectEndpoints
+{
+    /// <summary>Maps the endpoints.</summary>
+    public static IEndpointRouteBuilder MapProjectEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/projects").WithTags("Projects").WithMetadata(new AuditResourceAttribute("project"));
+        group.MapGet("", ListAsync).WithName("projects.list").RequireAuthorization(SpePolicies.HumanOrClient)
+            .WithSummary("Projects the caller belongs to (HDAB, operators and auditors: metadata of all).");
+        group.MapGet("/{projectId}", ShowAsync).WithName("projects.show").RequireAuthorization(SpePolicies.HumanOrClient)
+            .WithMetadata(new ProjectActionAttribute("project.show", SpeRoles.Researcher, SpeRoles.DataHolder) { Oversight = true })
+            .WithSummary("A project's metadata: permit, members, datasets (members see each other, SPER-5).");
+        group.MapGet("/{projectId}/datasets", DatasetsAsync).WithName("projects.datasets.list").RequireAuthorization(SpePolicies.HumanOrClient)
+            .WithMetadata(new ProjectActionAttribute("project.datasets.list", SpeRoles.Researcher, SpeRoles.DataHolder))
+            .WithSummary("The datasets the project's permit names.");
+        return routes;
+    }
+
+    private static async Task<Ok<List<ProjectSummary>>> ListAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken)
+    {
+        var result = new List<ProjectSummary>();
+        foreach (var permit in await permits.VisibleAsync(context.User, cancellationToken))
+        {
+            var roles = (await permits.MemberRolesAsync(permit.Id, context.User, cancellationToken)).Where(context.User.IsInRole).Order(StringComparer.Ordinal).ToList();
+            result.Add(new ProjectSummary(permit.ProjectId, permit.Id, permit.Reference, permit.Title, permit.State, permit.ValidFrom, permit.ValidUntil, roles));
+        }
+
+        return TypedResults.Ok(result);
+    }
+
+    private static async Task<Ok<ProjectView>> ShowAsync(HttpContext context, PermitService permits, SpeDbContext database, UserManager<SpeUser> users, HaltRegistry halts, CancellationToken cancellationToken)
+    {
+        var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
+        var permit = access.Permit;
+        var document = await permits.CurrentDocumentAsync(permit, cancellationToken);
+        var members = new List<ProjectMemberView>();
+        foreach (var user in document.DataUsers)
+        {
+            members.Add(new ProjectMemberView(user.Account, user.Issuer, user.Subject, user.Name, SpeRoles.Researcher));
+        }
+
+        foreach (var holder in document.Datasets.Select(d => d.Holder).Distinct(StringComparer.Ordinal))
+        {
+            members.Add(new ProjectMemberView(holder, null, null, null, SpeRoles.DataHolder));
+        }
+
+        return TypedResults.Ok(new ProjectView(permit.ProjectId, permit.Id, permit.Reference, permit.Title, permit.State, permit.ValidFrom, permit.ValidUntil,
+            members, document.Datasets.Select(d => new ProjectDatasetView(d.Id, d.Title, d.Holder, d.Description)).ToList(), halts.IsHalted(permit.ProjectId)));
+    }
+
+    private static async Task<Ok<List<ProjectDatasetView>>> DatasetsAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken)
+    {
+        var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
+        var document = await permits.CurrentDocumentAsync(access.Permit, cancellationToken);
+        return TypedResults.Ok(document.Datasets.Select(d => new ProjectDatasetView(d.Id, d.Title, d.Holder, d.Description)).ToList());
+    }
+}
