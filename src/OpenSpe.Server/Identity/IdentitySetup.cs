@@ -177,6 +177,22 @@ public static class IdentitySetup
             ClockSkew = TimeSpan.FromSeconds(30),
             NameClaimType = "preferred_username",
             RoleClaimType = "role",
+            // Lifetimes are judged on the server's TimeProvider, the same clock that permits, audit and tokens use.
+            LifetimeValidator = (notBefore, expires, _, parameters) =>
+            {
+                var now = time.GetUtcNow().UtcDateTime;
+                if (expires is null || expires.Value.Add(parameters.ClockSkew) <= now)
+                {
+                    throw new SecurityTokenExpiredException("The token has expired.") { Expires = expires ?? DateTime.MinValue };
+                }
+
+                if (notBefore is { } nbf && nbf > now.Add(parameters.ClockSkew))
+                {
+                    throw new SecurityTokenNotYetValidException("The token is not yet valid.") { NotBefore = nbf };
+                }
+
+                return true;
+            },
         };
         options.Events = new JwtBearerEvents
         {

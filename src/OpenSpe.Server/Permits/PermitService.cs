@@ -216,7 +216,8 @@ public sealed class PermitService(
         ArgumentNullException.ThrowIfNull(caller);
         if (caller.IsInRole(SpeRoles.Hdab) || caller.IsInRole(SpeRoles.Auditor) || caller.IsInRole(SpeRoles.Operator))
         {
-            return await database.Permits.OrderBy(p => p.CreatedAt).ToListAsync(cancellationToken);
+            // Ordered in memory: SQLite cannot order by DateTimeOffset.
+            return (await database.Permits.ToListAsync(cancellationToken)).OrderBy(p => p.CreatedAt).ToList();
         }
 
         var subject = caller.FindFirst("sub")?.Value;
