@@ -15,6 +15,7 @@ root.Subcommands.Add(PermitCommands.Create());
 root.Subcommands.Add(ProjectCommands.Create());
 root.Subcommands.Add(HaltCommands.Halt());
 root.Subcommands.Add(HaltCommands.Resume());
+root.Subcommands.Add(Crypt4ghCommands.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -22,6 +22,11 @@ public sealed class Crypt4ghDecryptingStream : Stream
     private long _position;
     private long _loadedSegment = -1;
     private int _loadedLength;
+
+    // The last segment when it was decrypted straight into a caller's buffer: reading past its end is the end of the data,
+    // not a reason to fetch it again (which a forward-only input cannot do).
+    private long _finalSegment = -1;
+    private int _finalLength;
     private long _nextInputSegment; // where a non-seekable input stands
     private long _endSegment = long.MaxValue; // first segment index known not to exist
     private bool _disposed;
@@ -198,6 +203,8 @@ public sealed class Crypt4ghDecryptingStream : Stream
                 buffer = buffer[plainLength..];
                 if (plainLength < Format.SegmentSize)
                 {
+                    _finalSegment = segment;
+                    _finalLength = plainLength;
                     break;
                 }
 
@@ -206,6 +213,11 @@ public sealed class Crypt4ghDecryptingStream : Stream
 
             if (segment != _loadedSegment)
             {
+                if (segment == _finalSegment && offset >= _finalLength)
+                {
+                    break;
+                }
+
                 var read = ReadCipherSegment(segment);
                 if (read <= 0 || !Load(segment, read))
                 {
@@ -268,6 +280,8 @@ public sealed class Crypt4ghDecryptingStream : Stream
                 buffer = buffer[plainLength..];
                 if (plainLength < Format.SegmentSize)
                 {
+                    _finalSegment = segment;
+                    _finalLength = plainLength;
                     break;
                 }
 
@@ -276,6 +290,11 @@ public sealed class Crypt4ghDecryptingStream : Stream
 
             if (segment != _loadedSegment)
             {
+                if (segment == _finalSegment && offset >= _finalLength)
+                {
+                    break;
+                }
+
                 var read = await ReadCipherSegmentAsync(segment, cancellationToken).ConfigureAwait(false);
                 if (read <= 0 || !Load(segment, read))
                 {
@@ -318,6 +337,11 @@ public sealed class Crypt4ghDecryptingStream : Stream
             var offset = (int)(raw % Format.SegmentSize);
             if (segment != _loadedSegment)
             {
+                if (segment == _finalSegment && offset >= _finalLength)
+                {
+                    break;
+                }
+
                 var read = ReadCipherSegment(segment);
                 if (read <= 0 || !Load(segment, read))
                 {
@@ -350,6 +374,11 @@ public sealed class Crypt4ghDecryptingStream : Stream
             var offset = (int)(raw % Format.SegmentSize);
             if (segment != _loadedSegment)
             {
+                if (segment == _finalSegment && offset >= _finalLength)
+                {
+                    break;
+                }
+
                 var read = await ReadCipherSegmentAsync(segment, cancellationToken).ConfigureAwait(false);
                 if (read <= 0 || !Load(segment, read))
                 {

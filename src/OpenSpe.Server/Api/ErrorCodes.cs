@@ -54,6 +54,9 @@ public static class ErrorCodes
     /// <summary>The two-person rule: a different person must lift the halt.</summary>
     public const string TwoPersonRule = "SPE3004";
 
+    /// <summary>A completed upload failed verification (not Crypt4GH for this project, damaged, checksum or file type).</summary>
+    public const string UploadRejected = "SPE5100";
+
     /// <summary>The audit log cannot be written; the request was refused (fail closed).</summary>
     public const string AuditUnavailable = "SPE2100";
 

@@ -140,6 +140,11 @@ public static class SpeHost
         builder.Services.AddScoped<PermitService>();
         builder.Services.AddHostedService<PermitLifecycleService>();
         AddOptions<PermitOptions>(builder.Services, PermitOptions.Section);
+        AddOptions<OpenSpe.Server.Transfers.UploadOptions>(builder.Services, OpenSpe.Server.Transfers.UploadOptions.Section);
+        builder.Services.AddSingleton<OpenSpe.Server.Transfers.UploadStaging>();
+        builder.Services.AddSingleton<OpenSpe.Server.Transfers.IngestVerifier>();
+        builder.Services.AddScoped<OpenSpe.Server.Transfers.UploadService>();
+        builder.Services.AddScoped<IProjectTerminationHook, OpenSpe.Server.Transfers.UploadTerminationHook>();
         builder.Services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "__Host-spe-af";
@@ -180,6 +185,7 @@ public static class SpeHost
         app.MapPermitEndpoints();
         app.MapProjectEndpoints();
         app.MapHaltEndpoints();
+        OpenSpe.Server.Transfers.TusEndpoints.MapTransferEndpoints(app);
         return app;
     }
 

@@ -31,6 +31,12 @@ public abstract class SpeDbContext : IdentityDbContext<SpeUser>
     /// <summary>The people of each permit's current version.</summary>
     public DbSet<Permits.PermitMemberEntity> PermitMembers => Set<Permits.PermitMemberEntity>();
 
+    /// <summary>Uploads in progress.</summary>
+    public DbSet<Transfers.UploadEntity> Uploads => Set<Transfers.UploadEntity>();
+
+    /// <summary>Verified dataset files.</summary>
+    public DbSet<Transfers.ProjectFileEntity> ProjectFiles => Set<Transfers.ProjectFileEntity>();
+
     /// <summary>Emergency halts.</summary>
     public DbSet<Permits.HaltEntity> Halts => Set<Permits.HaltEntity>();
 
@@ -91,6 +97,32 @@ public abstract class SpeDbContext : IdentityDbContext<SpeUser>
             e.Property(x => x.Reason).HasMaxLength(500);
             e.Property(x => x.HaltedBy).HasMaxLength(450);
             e.Property(x => x.ResumedBy).HasMaxLength(450);
+        });
+        modelBuilder.Entity<Transfers.UploadEntity>(e =>
+        {
+            e.ToTable("uploads");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasMaxLength(64);
+            e.Property(x => x.ProjectId).HasMaxLength(64);
+            e.Property(x => x.DatasetId).HasMaxLength(64);
+            e.Property(x => x.Filename).HasMaxLength(255);
+            e.Property(x => x.PlaintextSha256).HasMaxLength(64);
+            e.Property(x => x.CreatedBy).HasMaxLength(450);
+            e.HasIndex(x => x.ProjectId);
+        });
+        modelBuilder.Entity<Transfers.ProjectFileEntity>(e =>
+        {
+            e.ToTable("project_files");
+            e.HasKey(x => x.Id);
+            e.Property(x => x.Id).HasMaxLength(64);
+            e.Property(x => x.ProjectId).HasMaxLength(64);
+            e.Property(x => x.DatasetId).HasMaxLength(64);
+            e.Property(x => x.Filename).HasMaxLength(255);
+            e.Property(x => x.Sha256).HasMaxLength(64);
+            e.Property(x => x.PlaintextSha256).HasMaxLength(64);
+            e.Property(x => x.ObjectKey).HasMaxLength(300);
+            e.Property(x => x.UploadedBy).HasMaxLength(450);
+            e.HasIndex(x => x.ProjectId);
         });
         modelBuilder.Entity<RoleGrantRequestEntity>(e =>
         {

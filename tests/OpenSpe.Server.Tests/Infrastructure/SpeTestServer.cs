@@ -15,12 +15,15 @@ namespace OpenSpe.Server.Tests.Infrastructure;
 /// </summary>
 public sealed class SpeTestServer : IAsyncDisposable
 {
-    private readonly TempDirectory _directory;
+    private readonly TempDirectory? _directory;
+    private readonly string _path;
+    private bool _stopped;
     private readonly WebApplication _app;
 
-    private SpeTestServer(TempDirectory directory, WebApplication app, SpeStartInfo info)
+    private SpeTestServer(TempDirectory? directory, string path, WebApplication app, SpeStartInfo info)
     {
         _directory = directory;
+        _path = path;
         _app = app;
         Info = info;
         BaseAddress = new Uri(info.Urls[0]);
@@ -36,22 +39,24 @@ public sealed class SpeTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public string DataDirectory => _directory.Path;
+    public string DataDirectory => _path;
 
     public SpeDatabase Database => Services.GetRequiredService<SpeDatabase>();
 
     /// <summary>Starts a server on <paramref name="backend"/> with extra settings; <paramref name="map"/> may add test-only endpoints.</summary>
-    public static async Task<SpeTestServer> StartAsync(TestBackend backend = TestBackend.Sqlite, IDictionary<string, string?>? settings = null, Action<WebApplication>? map = null, TimeProvider? time = null)
+    /// <remarks><c>reuseDirectory</c> runs on an existing server directory (a restart); it is then not deleted on dispose.</remarks>
+    public static async Task<SpeTestServer> StartAsync(TestBackend backend = TestBackend.Sqlite, IDictionary<string, string?>? settings = null, Action<WebApplication>? map = null, TimeProvider? time = null, string? reuseDirectory = null)
     {
-        var directory = new TempDirectory();
+        var directory = reuseDirectory is null ? new TempDirectory() : null;
+        var path = reuseDirectory ?? directory!.Path;
         try
         {
             var values = new Dictionary<string, string?>
             {
                 ["Server:Dev"] = "true",
-                ["Server:DataDirectory"] = directory.File("data"),
+                ["Server:DataDirectory"] = Path.Combine(path, "data"),
                 ["Server:Urls"] = $"https://127.0.0.1:{FreePort()}",
-                ["Database:ConnectionString"] = await TestDatabases.CreateAsync(backend, directory.File("data")),
+                ["Database:ConnectionString"] = await TestDatabases.CreateAsync(backend, Path.Combine(path, "data")),
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
             };
@@ -70,11 +75,11 @@ public sealed class SpeTestServer : IAsyncDisposable
             });
             map?.Invoke(app);
             var info = await SpeHost.StartAsync(app);
-            return new SpeTestServer(directory, app, info);
+            return new SpeTestServer(directory, path, app, info);
         }
         catch
         {
-            directory.Dispose();
+            directory?.Dispose();
             throw;
         }
     }
@@ -115,12 +120,25 @@ public sealed class SpeTestServer : IAsyncDisposable
         return client;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the server but keeps its data directory (to start another server on it, as after a restart).</summary>
+    public async Task StopKeepingDataAsync()
     {
-        Client.Dispose();
+        if (_stopped)
+        {
+            return;
+        }
+
+        _stopped = true;
         await _app.StopAsync();
         await _app.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _directory.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await StopKeepingDataAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _directory?.Dispose();
     }
 }

@@ -1,0 +1,593 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Win32.SafeHandles;
+using OpenSpe.Cli.Client;
+using OpenSpe.Crypt4gh;
+
+namespace OpenSpe.Cli.Transfers;
+
+/// <summary><c>GET /api/v1/projects/{id}/public-key</c>.</summary>
+internal sealed record ProjectPublicKeyView(
+    [property: JsonPropertyName("publicKey")] string PublicKey,
+    [property: JsonPropertyName("fingerprint")] string? Fingerprint);
+
+/// <summary>One entry of <c>GET /api/v1/projects/{id}/files</c>: a verified dataset file.</summary>
+internal sealed record ProjectFileView(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("dataset")] string? Dataset,
+    [property: JsonPropertyName("filename")] string? Filename,
+    [property: JsonPropertyName("size")] long? Size,
+    [property: JsonPropertyName("plaintextSize")] long? PlaintextSize,
+    [property: JsonPropertyName("sha256")] string? Sha256,
+    [property: JsonPropertyName("plaintextSha256")] string? PlaintextSha256,
+    [property: JsonPropertyName("uploadedBy")] string? UploadedBy,
+    [property: JsonPropertyName("uploadedAt")] DateTimeOffset? UploadedAt);
+
+/// <summary>One FILE argument of <c>spe upload</c>, checked.</summary>
+/// <param name="Source">Full path.</param>
+/// <param name="Filename">The name declared to the server: the plaintext's name (a pre-encrypted file's without <c>.c4gh</c>).</param>
+/// <param name="Mode">Encrypt here, or send as it is.</param>
+/// <param name="DeclaredPlaintextSha256">For pre-encrypted files: the plaintext SHA-256 the user gave.</param>
+internal sealed record UploadItem(string Source, string Filename, UploadMode Mode, string? DeclaredPlaintextSha256)
+{
+    public string DisplayName => Path.GetFileName(Source);
+}
+
+/// <summary>What one file's upload produced.</summary>
+internal sealed record UploadResult(
+    string File,
+    string Filename,
+    string Dataset,
+    string? Id,
+    long Size,
+    long? PlaintextSize,
+    string Sha256,
+    string PlaintextSha256,
+    bool Encrypted,
+    bool Resumed,
+    long BytesSent,
+    double Seconds);
+
+/// <summary>Settings shared by every file of one <c>spe upload</c>.</summary>
+internal sealed record UploadContext(
+    string Server,
+    string Project,
+    string Dataset,
+    Uri Collection,
+    Crypt4ghPublicKey Key,
+    TusCapabilities Capabilities,
+    int ChunkSize,
+    string CacheDirectory);
+
+/// <summary>The server refused the file for good (verification, policy, size): the next file may still go.</summary>
+internal sealed class UploadRefusedException : SpeClientException
+{
+    public UploadRefusedException()
+    {
+    }
+
+    public UploadRefusedException(string message)
+        : base(message)
+    {
+    }
+
+    public UploadRefusedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Uploads one file with tus: prepares it (encrypts to a staged <c>.c4gh</c>, or hashes a pre-encrypted one), creates the
+/// upload (with the first chunk in the POST when the server offers creation-with-upload), sends chunks with
+/// <c>Upload-Checksum: sha256</c>, and on a dropped connection, a 409 or a re-run after a killed process asks the server for
+/// its offset (HEAD) and continues from there. The state that makes a re-run resume is in <see cref="UploadStateStore"/>.
+/// </summary>
+internal sealed class FileUploader
+{
+    /// <summary>How long to wait before each retry after a network failure or a 5xx; the upload gives up after the last one without progress.</summary>
+    public static readonly IReadOnlyList<TimeSpan> DefaultRetryDelays =
+        [TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30)];
+
+    private const int MaxConflicts = 4;
+    private const int MaxChecksumFailures = 3;
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly TusClient _tus;
+    private readonly SpeApiClient _api;
+    private readonly UploadStateStore _states;
+    private readonly UploadContext _context;
+    private readonly TextWriter _error;
+    private readonly bool _terminal;
+    private readonly TimeProvider _time;
+
+    public FileUploader(TusClient tus, SpeApiClient api, UploadStateStore states, UploadContext context, TextWriter error, bool terminal, TimeProvider time)
+    {
+        _tus = tus;
+        _api = api;
+        _states = states;
+        _context = context;
+        _error = error;
+        _terminal = terminal;
+        _time = time;
+    }
+
+    public IReadOnlyList<TimeSpan> RetryDelays { get; init; } = DefaultRetryDelays;
+
+    public async Task<UploadResult> UploadAsync(UploadItem item, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        var key = UploadStateStore.KeyOf(_context.Server, _context.Project, _context.Dataset, item.Source);
+        using var _ = _states.Lock(key);
+        var source = new FileInfo(item.Source);
+        var state = _states.Load(key);
+        if (state is not null && !Reusable(state, source, item))
+        {
+            await DiscardAsync(key, state, cancellationToken);
+            state = null;
+        }
+
+        if (state is null)
+        {
+            state = await PrepareAsync(item, source, key, cancellationToken);
+            _states.Save(key, state);
+        }
+
+        if (_context.Capabilities.MaxSize is { } max && state.Length > max)
+        {
+            throw new UploadRefusedException($"it is {TransferProgress.Bytes(state.Length)} encrypted; the server accepts at most {TransferProgress.Bytes(max)} per file");
+        }
+
+        var started = _time.GetTimestamp();
+        using var handle = File.OpenHandle(state.Staged ?? state.Source, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        if (RandomAccess.GetLength(handle) != state.Length)
+        {
+            _states.Delete(key);
+            throw new SpeClientException($"{state.Staged ?? state.Source} changed size since the upload began; run the command again to start over");
+        }
+
+        var (id, sent, wasResumed) = await SendAsync(key, state, handle, item, cancellationToken);
+        _states.Delete(key);
+        if (state.Staged is not null)
+        {
+            File.Delete(state.Staged);
+        }
+
+        return new UploadResult(item.Source, state.Filename, _context.Dataset, id, state.Length, state.PlaintextSize, state.Sha256, state.PlaintextSha256,
+            state.Mode == UploadMode.Encrypt, wasResumed, sent, _time.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>A saved state still describes this file: same size and modification time, same key, staged copy intact.</summary>
+    private bool Reusable(UploadState state, FileInfo source, UploadItem item) =>
+        state.Server == _context.Server && state.Project == _context.Project && state.Dataset == _context.Dataset && state.Source == item.Source
+        && state.Mode == item.Mode && state.Filename == item.Filename
+        && source.Exists && state.SourceSize == source.Length && state.SourceModified == new DateTimeOffset(source.LastWriteTimeUtc)
+        && (state.Mode == UploadMode.Encrypt
+            ? state.KeyFingerprint == _context.Key.Fingerprint && state.Staged is not null && new FileInfo(state.Staged) is { Exists: true } staged && staged.Length == state.Length
+            : state.PlaintextSha256 == item.DeclaredPlaintextSha256 && state.Length == source.Length);
+
+    /// <summary>Forgets a state that no longer fits: terminates its upload on the server (best effort) and removes the staged copy.</summary>
+    private async Task DiscardAsync(string key, UploadState state, CancellationToken cancellationToken)
+    {
+        if (state.Location is { } location)
+        {
+            try
+            {
+                await _tus.DeleteAsync(new Uri(location), cancellationToken);
+            }
+            catch (SpeClientException)
+            {
+                // It expires on its own.
+            }
+        }
+
+        if (state.Staged is not null)
+        {
+            File.Delete(state.Staged);
+        }
+
+        _states.Delete(key);
+    }
+
+    private async Task<UploadState> PrepareAsync(UploadItem item, FileInfo source, string key, CancellationToken cancellationToken)
+    {
+        var modified = new DateTimeOffset(source.LastWriteTimeUtc);
+        if (item.Mode == UploadMode.PreEncrypted)
+        {
+            var hashing = new TransferProgress(_error, _terminal, $"{item.DisplayName}: hashing", source.Length);
+            var hashed = await RunPhaseAsync(hashing, p => Crypt4ghStaging.HashAsync(item.Source, p, cancellationToken));
+            return NewState(item, source.Length, modified, null, null, hashed.Length, hashed.Sha256, item.DeclaredPlaintextSha256!, null);
+        }
+
+        var estimated = Crypt4ghStaging.CiphertextLength(source.Length);
+        if (_context.Capabilities.MaxSize is { } max && estimated > max)
+        {
+            throw new UploadRefusedException($"it would be {TransferProgress.Bytes(estimated)} encrypted; the server accepts at most {TransferProgress.Bytes(max)} per file");
+        }
+
+        var staged = TransferPaths.StagedFile(_context.CacheDirectory, key);
+        var encrypting = new TransferProgress(_error, _terminal, $"{item.DisplayName}: encrypting", source.Length);
+        var result = await RunPhaseAsync(encrypting, p => Crypt4ghStaging.EncryptAsync(item.Source, staged, _context.Key, p, cancellationToken));
+        return NewState(item, source.Length, modified, _context.Key.Fingerprint, staged, result.Length, result.Sha256, result.PlaintextSha256!, result.PlaintextLength);
+    }
+
+    private UploadState NewState(UploadItem item, long size, DateTimeOffset modified, string? fingerprint, string? staged, long length, string sha256, string plaintextSha256, long? plaintextSize) => new()
+    {
+        Server = _context.Server,
+        Project = _context.Project,
+        Dataset = _context.Dataset,
+        Source = item.Source,
+        SourceSize = size,
+        SourceModified = modified,
+        Mode = item.Mode,
+        KeyFingerprint = fingerprint,
+        Staged = staged,
+        Filename = item.Filename,
+        Length = length,
+        Sha256 = sha256,
+        PlaintextSha256 = plaintextSha256,
+        PlaintextSize = plaintextSize,
+        UpdatedAt = _time.GetUtcNow(),
+    };
+
+    private static async Task<T> RunPhaseAsync<T>(TransferProgress progress, Func<Action<long>, Task<T>> phase)
+    {
+        try
+        {
+            var result = await phase(progress.Report);
+            progress.Finish();
+            return result;
+        }
+        catch
+        {
+            progress.Abandon();
+            throw;
+        }
+    }
+
+    /// <summary>The tus exchange; returns the server's file id (when it says), the bytes sent in this run, and whether it resumed a server-side upload.</summary>
+    private async Task<(string? Id, long Sent, bool Resumed)> SendAsync(string key, UploadState state, SafeFileHandle handle, UploadItem item, CancellationToken cancellationToken)
+    {
+        var location = state.Location is null ? null : new Uri(state.Location);
+        long offset = 0;
+        long sent = 0;
+        var resumed = false;
+        var recreated = false;
+        var needsSync = location is not null;
+        var failures = 0;
+        var conflicts = 0;
+        var checksumFailures = 0;
+        var reader = new ChunkReader(handle, state.Length, _context.ChunkSize, _context.Capabilities.ChecksumAlgorithm is not null);
+        TransferProgress? progress = null;
+        try
+        {
+            while (true)
+            {
+                try
+                {
+                    if (needsSync && location is not null)
+                    {
+                        var status = await HeadOrNullAsync(location, cancellationToken);
+                        needsSync = false;
+                        if (status is null || (status.Length is { } length && length != state.Length))
+                        {
+                            // Gone: finished (its last answer was lost), expired or terminated; or not ours any more.
+                            if (await FindFileAsync(state, cancellationToken) is { } done)
+                            {
+                                progress?.Finish();
+                                return (done, sent, resumed);
+                            }
+
+                            if (status is not null)
+                            {
+                                await _tus.DeleteAsync(location, cancellationToken);
+                            }
+
+                            if (recreated)
+                            {
+                                throw new SpeClientException("the server lost the upload twice; run the command again");
+                            }
+
+                            recreated = true;
+                            location = null;
+                            offset = 0;
+                            progress?.Report(0);
+                            _states.Save(key, state = state with { Location = null, Expires = null, UpdatedAt = _time.GetUtcNow() });
+                            Note(progress, $"{item.DisplayName}: the server no longer has the partial upload; starting it again");
+                        }
+                        else
+                        {
+                            if (progress is null && status.Offset > 0)
+                            {
+                                resumed = true;
+                                _error.WriteLine($"{item.DisplayName}: resuming at {TransferProgress.Bytes(status.Offset)} of {TransferProgress.Bytes(state.Length)} (the server's offset)");
+                            }
+
+                            offset = status.Offset;
+                            if (offset == state.Length)
+                            {
+                                // Everything arrived but the answer to the last PATCH was lost: the server verifies and then lists the file.
+                                if (await WaitForFileAsync(state, cancellationToken) is { } done)
+                                {
+                                    progress?.Finish();
+                                    return (done, sent, resumed);
+                                }
+
+                                throw new SpeClientException($"the server holds the whole upload but lists no file for it; check 'spe dataset list --project {_context.Project}' before uploading it again");
+                            }
+                        }
+                    }
+
+                    progress ??= new TransferProgress(_error, _terminal, $"{item.DisplayName}: uploading", state.Length, offset);
+                    if (location is null)
+                    {
+                        var chunk = state.Length == 0 || !_context.Capabilities.Supports("creation-with-upload") ? Chunk.Empty : await reader.ReadAsync(0, cancellationToken);
+                        var created = await _tus.CreateAsync(_context.Collection, state.Length, Metadata(state), chunk.Data, chunk.Checksum, cancellationToken);
+                        location = created.Location;
+                        _states.Save(key, state = state with { Location = location.ToString(), Expires = created.Expires, UpdatedAt = _time.GetUtcNow() });
+                        offset = created.Offset;
+                        sent += created.Offset;
+                        progress.Report(offset);
+                        if (offset == state.Length)
+                        {
+                            // The whole file fitted in the POST; the server has verified it already.
+                            progress.Finish();
+                            return (created.FileId ?? await FindFileAsync(state, cancellationToken), sent, resumed);
+                        }
+
+                        continue;
+                    }
+
+                    var next = await reader.ReadAsync(offset, cancellationToken);
+                    var before = offset;
+                    var answer = await _tus.PatchAsync(location, offset, next.Data, next.Checksum, cancellationToken);
+                    if (answer.Offset <= before || answer.Offset > state.Length)
+                    {
+                        throw new SpeClientException($"the server answered PATCH at offset {before} with Upload-Offset {answer.Offset}; expected up to {before + next.Data.Length}");
+                    }
+
+                    offset = answer.Offset;
+                    sent += offset - before;
+                    failures = conflicts = checksumFailures = 0;
+                    progress.Report(offset);
+                    if (offset == state.Length)
+                    {
+                        progress.Finish();
+                        return (answer.FileId ?? await FindFileAsync(state, cancellationToken), sent, resumed);
+                    }
+                }
+                catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.Conflict)
+                {
+                    // Our offset is not the server's (an earlier answer was lost): ask and continue from there.
+                    if (++conflicts > MaxConflicts)
+                    {
+                        throw new SpeClientException($"the server keeps refusing the offset: {ex.Message}", ex);
+                    }
+
+                    needsSync = true;
+                }
+                catch (ApiProblemException ex) when ((int)ex.Status == 460)
+                {
+                    if (++checksumFailures > MaxChecksumFailures)
+                    {
+                        throw new SpeClientException($"the server rejected the checksum of the chunk at byte {offset} {MaxChecksumFailures + 1} times (is the file being changed?): {ex.Message}", ex);
+                    }
+
+                    // The server kept nothing of the chunk: read it again from disk and resend it.
+                    Note(progress, $"{item.DisplayName}: the server received a damaged chunk at byte {offset}; sending it again");
+                }
+                catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone && location is not null)
+                {
+                    // Expired or terminated mid-way (or finished, its answer lost): HEAD tells which, and the upload starts again if need be.
+                    needsSync = true;
+                }
+                catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.UnprocessableEntity)
+                {
+                    // Verification at completion failed; the server has discarded the upload, and this staged copy cannot pass either.
+                    progress?.Abandon();
+                    _states.Delete(key);
+                    if (state.Staged is not null)
+                    {
+                        File.Delete(state.Staged);
+                    }
+
+                    throw new UploadRefusedException($"the server refused the file: {ex.Message}", ex);
+                }
+                catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest
+                    or HttpStatusCode.UnsupportedMediaType or HttpStatusCode.PreconditionFailed)
+                {
+                    progress?.Abandon();
+                    var hint = ex.Status == HttpStatusCode.RequestEntityTooLarge && offset < state.Length ? " (try a smaller --chunk-size)" : "";
+                    throw new UploadRefusedException($"{ex.Message}{hint}", ex);
+                }
+                catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+                {
+                    if (failures >= RetryDelays.Count)
+                    {
+                        throw new SpeClientException($"{Describe(ex)}; gave up after {failures + 1} attempts at byte {offset}. Run the same command again to resume", ex);
+                    }
+
+                    var delay = RetryDelays[failures++];
+                    Note(progress, $"{item.DisplayName}: {Describe(ex)}; retrying in {delay.TotalSeconds:0.#} s");
+                    await Task.Delay(delay, _time, cancellationToken);
+                    needsSync = location is not null;
+                }
+            }
+        }
+        catch
+        {
+            progress?.Abandon();
+            throw;
+        }
+        finally
+        {
+            await reader.DisposeAsync();
+        }
+    }
+
+    private async Task<TusUploadStatus?> HeadOrNullAsync(Uri location, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _tus.HeadAsync(location, cancellationToken);
+        }
+        catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The dataset file the server made of this upload, found by the SHA-256 of what was sent; null when not listed (or not listable).</summary>
+    private async Task<string?> FindFileAsync(UploadState state, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _api.SendAsync(HttpMethod.Get, $"api/v1/projects/{Uri.EscapeDataString(_context.Project)}/files", null, cancellationToken);
+            var files = await response.Content.ReadFromJsonAsync<List<ProjectFileView>>(Json, cancellationToken) ?? [];
+            return files.Where(f => string.Equals(f.Sha256, state.Sha256, StringComparison.OrdinalIgnoreCase) && (f.Dataset is null || f.Dataset == state.Dataset))
+                .OrderByDescending(f => f.UploadedAt).FirstOrDefault()?.Id;
+        }
+        catch (Exception ex) when (ex is ApiProblemException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<string?> WaitForFileAsync(UploadState state, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            if (await FindFileAsync(state, cancellationToken) is { } id)
+            {
+                return id;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken);
+        }
+
+        return null;
+    }
+
+    private static List<KeyValuePair<string, string>> Metadata(UploadState state) =>
+    [
+        new("dataset", state.Dataset),
+        new("filename", state.Filename),
+        new("plaintextSha256", state.PlaintextSha256),
+    ];
+
+    private void Note(TransferProgress? progress, string text)
+    {
+        if (progress is not null)
+        {
+            progress.Note(text);
+        }
+        else
+        {
+            _error.WriteLine(text);
+        }
+    }
+
+    /// <summary>Worth a retry: the network, a timeout, or the server being briefly unable (5xx, 408, 429).</summary>
+    internal static bool IsTransient(Exception ex) => ex switch
+    {
+        ApiProblemException problem => (int)problem.Status >= 500 || problem.Status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests,
+        SpeClientException { InnerException: HttpRequestException http } => http.HttpRequestError != HttpRequestError.SecureConnectionError,
+        SpeClientException { InnerException: TaskCanceledException or TimeoutException } => true,
+        HttpRequestException http => http.HttpRequestError != HttpRequestError.SecureConnectionError,
+        HttpIOException => true,
+        _ => false,
+    };
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        ApiProblemException problem => problem.Message,
+        SpeClientException client => client.Message,
+        _ => "connection lost: " + ProblemText.OneLine(ex.Message),
+    };
+
+    /// <summary>A chunk to send and its <c>Upload-Checksum</c> value.</summary>
+    private readonly record struct Chunk(ReadOnlyMemory<byte> Data, string? Checksum)
+    {
+        public static Chunk Empty => new(ReadOnlyMemory<byte>.Empty, null);
+    }
+
+    /// <summary>
+    /// Reads chunks from the file with the next one read and hashed ahead (on another thread) while the current one is sent.
+    /// Two buffers of the chunk size: memory stays at twice the chunk size, whatever the file size.
+    /// </summary>
+    private sealed class ChunkReader(SafeFileHandle handle, long length, int chunkSize, bool checksum) : IAsyncDisposable
+    {
+        private readonly byte[][] _buffers = [new byte[(int)Math.Min(chunkSize, Math.Max(1, length))], new byte[(int)Math.Min(chunkSize, Math.Max(1, length))]];
+        private int _current;
+        private Task<Chunk>? _ahead;
+        private long _aheadOffset = -1;
+
+        public async Task<Chunk> ReadAsync(long offset, CancellationToken cancellationToken)
+        {
+            Chunk chunk;
+            if (_ahead is not null && _aheadOffset == offset)
+            {
+                chunk = await _ahead;
+                _ahead = null;
+                _current ^= 1;
+            }
+            else
+            {
+                await SettleAsync();
+                _current ^= 1;
+                chunk = await LoadAsync(offset, _buffers[_current], cancellationToken);
+            }
+
+            var next = offset + chunk.Data.Length;
+            if (next < length)
+            {
+                var buffer = _buffers[_current ^ 1];
+                _aheadOffset = next;
+                _ahead = Task.Run(() => LoadAsync(next, buffer, cancellationToken), cancellationToken);
+            }
+
+            return chunk;
+        }
+
+        public async ValueTask DisposeAsync() => await SettleAsync();
+
+        private async Task SettleAsync()
+        {
+            if (_ahead is { } ahead)
+            {
+                _ahead = null;
+                _aheadOffset = -1;
+                try
+                {
+                    await ahead;
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or SpeClientException)
+                {
+                    // A read ahead nobody needs any more.
+                }
+            }
+        }
+
+        private async Task<Chunk> LoadAsync(long offset, byte[] buffer, CancellationToken cancellationToken)
+        {
+            var size = (int)Math.Min(buffer.Length, length - offset);
+            var filled = 0;
+            while (filled < size)
+            {
+                var n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(filled, size - filled), offset + filled, cancellationToken);
+                if (n == 0)
+                {
+                    throw new SpeClientException($"the file to send ended at byte {offset + filled}, before its recorded length {length}; run the command again to start over");
+                }
+
+                filled += n;
+            }
+
+            var data = buffer.AsMemory(0, size);
+            return new Chunk(data, checksum ? "sha256 " + Convert.ToBase64String(SHA256.HashData(data.Span)) : null);
+        }
+    }
+}

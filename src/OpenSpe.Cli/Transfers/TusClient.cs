@@ -1,0 +1,259 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using OpenSpe.Cli.Client;
+
+namespace OpenSpe.Cli.Transfers;
+
+/// <summary>What <c>OPTIONS</c> on the upload collection announced.</summary>
+/// <param name="Versions">Tus-Version.</param>
+/// <param name="Extensions">Tus-Extension.</param>
+/// <param name="MaxSize">Tus-Max-Size, or null when the server sets no limit.</param>
+/// <param name="ChecksumAlgorithms">Tus-Checksum-Algorithm.</param>
+internal sealed record TusCapabilities(IReadOnlyList<string> Versions, IReadOnlyList<string> Extensions, long? MaxSize, IReadOnlyList<string> ChecksumAlgorithms)
+{
+    /// <summary>What a server that answers OPTIONS with nothing useful is assumed to support: the core protocol and creation only.</summary>
+    public static TusCapabilities Minimal { get; } = new([TusClient.ProtocolVersion], ["creation"], null, []);
+
+    public bool Supports(string extension) => Extensions.Contains(extension, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The checksum algorithm to use: sha256 when offered, else sha1, else none.</summary>
+    public string? ChecksumAlgorithm =>
+        !Supports("checksum") ? null
+        : ChecksumAlgorithms.Contains("sha256", StringComparer.OrdinalIgnoreCase) ? "sha256"
+        : ChecksumAlgorithms.Contains("sha1", StringComparer.OrdinalIgnoreCase) ? "sha1"
+        : null;
+}
+
+/// <summary>An upload's state on the server (<c>HEAD</c>, or the answer to <c>PATCH</c>).</summary>
+/// <param name="Offset">Upload-Offset.</param>
+/// <param name="Length">Upload-Length (HEAD only).</param>
+/// <param name="Expires">Upload-Expires.</param>
+/// <param name="FileId">The SPE's <c>Upload-File-Id</c>: the dataset file the last PATCH created.</param>
+internal sealed record TusUploadStatus(long Offset, long? Length, DateTimeOffset? Expires, string? FileId = null);
+
+/// <summary>A new upload (<c>POST</c>).</summary>
+internal sealed record TusCreated(Uri Location, long Offset, DateTimeOffset? Expires, string? FileId = null);
+
+/// <summary>
+/// A tus 1.0.0 client (core, creation, creation-with-upload, checksum, expiration, termination) over the CLI's
+/// <see cref="ServerConnection"/>: every request carries <c>Tus-Resumable: 1.0.0</c> and the session's bearer token,
+/// refreshed like <see cref="SpeApiClient"/> does. Error answers become <see cref="ApiProblemException"/> (the status is
+/// kept, so callers can tell 409 from 460 from 422); network failures become <see cref="SpeClientException"/>.
+/// </summary>
+internal sealed class TusClient
+{
+    public const string ProtocolVersion = "1.0.0";
+    public const string OffsetOctetStream = "application/offset+octet-stream";
+
+    private readonly SpeApiClient _api;
+    private readonly ServerConnection _connection;
+    private readonly TimeProvider _time;
+
+    /// <param name="api">Holds the session's tokens and refreshes them.</param>
+    /// <param name="connection">The connection tus requests go over (usually one with a longer timeout than JSON calls).</param>
+    /// <param name="time">The clock that decides when the token needs a refresh.</param>
+    public TusClient(SpeApiClient api, ServerConnection connection, TimeProvider time)
+    {
+        _api = api;
+        _connection = connection;
+        _time = time;
+    }
+
+    /// <summary>Which HTTP version tus requests ask for (HTTP/1.1 moves bulk data with less overhead than HTTP/2 on a fast link).</summary>
+    public Version HttpVersion { get; init; } = System.Net.HttpVersion.Version11;
+
+    /// <summary><c>OPTIONS</c> on the collection; a server that answers without tus headers gets <see cref="TusCapabilities.Minimal"/>.</summary>
+    public async Task<TusCapabilities> OptionsAsync(Uri collection, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => Request(HttpMethod.Options, collection), cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            // 404/405: the server does not speak tus at this address, or not OPTIONS; the POST will tell.
+            if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
+            {
+                return TusCapabilities.Minimal;
+            }
+
+            throw await ProblemText.FromResponseAsync(response, cancellationToken);
+        }
+
+        var versions = List(response, "Tus-Version");
+        return new TusCapabilities(
+            versions.Count == 0 ? [ProtocolVersion] : versions,
+            List(response, "Tus-Extension"),
+            Header(response, "Tus-Max-Size") is { } max && long.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : null,
+            List(response, "Tus-Checksum-Algorithm"));
+    }
+
+    /// <summary>
+    /// <c>POST</c>: creates an upload of <paramref name="length"/> bytes with <paramref name="metadata"/>; with a non-empty
+    /// <paramref name="firstChunk"/> (creation-with-upload) sends it in the same request.
+    /// </summary>
+    public async Task<TusCreated> CreateAsync(Uri collection, long length, IReadOnlyList<KeyValuePair<string, string>> metadata,
+        ReadOnlyMemory<byte> firstChunk, string? checksum, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(metadata);
+        using var response = await SendAsync(() =>
+        {
+            var request = Request(HttpMethod.Post, collection);
+            request.Headers.Add("Upload-Length", length.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add("Upload-Metadata", EncodeMetadata(metadata));
+            if (!firstChunk.IsEmpty)
+            {
+                request.Content = Body(firstChunk);
+                if (checksum is not null)
+                {
+                    request.Headers.Add("Upload-Checksum", checksum);
+                }
+            }
+
+            return request;
+        }, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Created || response.Headers.Location is not { } location)
+        {
+            throw new SpeClientException($"the server answered POST {collection.AbsolutePath} with {(int)response.StatusCode} but no upload Location");
+        }
+
+        var absolute = Resolve(collection, location);
+        var offset = Offset(response) ?? 0;
+        return new TusCreated(absolute, firstChunk.IsEmpty ? 0 : offset, Expires(response), Header(response, "Upload-File-Id"));
+    }
+
+    /// <summary><c>HEAD</c>: where the server's copy of the upload ends.</summary>
+    public async Task<TusUploadStatus> HeadAsync(Uri location, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => Request(HttpMethod.Head, location), cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        var offset = Offset(response) ?? throw new SpeClientException($"the server's answer to HEAD {location.AbsolutePath} has no Upload-Offset");
+        var length = Header(response, "Upload-Length") is { } l && long.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : (long?)null;
+        return new TusUploadStatus(offset, length, Expires(response));
+    }
+
+    /// <summary><c>PATCH</c>: appends <paramref name="chunk"/> at <paramref name="offset"/>; returns the server's new offset.</summary>
+    public async Task<TusUploadStatus> PatchAsync(Uri location, long offset, ReadOnlyMemory<byte> chunk, string? checksum, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() =>
+        {
+            var request = Request(HttpMethod.Patch, location);
+            request.Headers.Add("Upload-Offset", offset.ToString(CultureInfo.InvariantCulture));
+            if (checksum is not null)
+            {
+                request.Headers.Add("Upload-Checksum", checksum);
+            }
+
+            request.Content = Body(chunk);
+            return request;
+        }, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        return new TusUploadStatus(Offset(response) ?? offset + chunk.Length, null, Expires(response), Header(response, "Upload-File-Id"));
+    }
+
+    /// <summary><c>DELETE</c> (termination); an upload that is already gone counts as deleted.</summary>
+    public async Task DeleteAsync(Uri location, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => Request(HttpMethod.Delete, location), cancellationToken);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+        {
+            return;
+        }
+
+        await EnsureSuccessAsync(response, cancellationToken);
+    }
+
+    /// <summary><c>Upload-Metadata</c>: comma-separated <c>key base64(value)</c> pairs.</summary>
+    public static string EncodeMetadata(IEnumerable<KeyValuePair<string, string>> metadata) =>
+        string.Join(',', metadata.Select(p => p.Value.Length == 0 ? p.Key : $"{p.Key} {Convert.ToBase64String(Encoding.UTF8.GetBytes(p.Value))}"));
+
+    /// <summary>
+    /// The upload URL from a <c>Location</c> header, resolved against the request. It must stay on the server's origin:
+    /// the bearer token is sent to it, so a Location pointing elsewhere is refused rather than followed.
+    /// </summary>
+    internal Uri Resolve(Uri request, Uri location)
+    {
+        var absolute = location.IsAbsoluteUri ? location : new Uri(request, location);
+        var server = _connection.Server;
+        if (!string.Equals(absolute.Scheme, server.Scheme, StringComparison.OrdinalIgnoreCase)
+            || !string.Equals(absolute.IdnHost, server.IdnHost, StringComparison.OrdinalIgnoreCase)
+            || absolute.Port != server.Port)
+        {
+            throw new SpeClientException($"refusing the upload Location {ServerConnection.Sanitize(absolute.ToString())}: it is not on {server.GetLeftPart(UriPartial.Authority)}, and the session's token would be sent there");
+        }
+
+        return absolute;
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await ProblemText.FromResponseAsync(response, cancellationToken);
+        }
+    }
+
+    private HttpRequestMessage Request(HttpMethod method, Uri uri)
+    {
+        var request = new HttpRequestMessage(method, uri)
+        {
+            Version = HttpVersion,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        request.Headers.Add("Tus-Resumable", ProtocolVersion);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/problem+json"));
+        return request;
+    }
+
+    private static ReadOnlyMemoryContent Body(ReadOnlyMemory<byte> chunk)
+    {
+        var content = new ReadOnlyMemoryContent(chunk);
+        content.Headers.ContentType = new MediaTypeHeaderValue(OffsetOctetStream);
+        content.Headers.ContentLength = chunk.Length;
+        return content;
+    }
+
+    /// <summary>Sends with the bearer token, refreshing it before expiry or once after a 401 (the request is rebuilt for the retry).</summary>
+    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken)
+    {
+        var refreshed = false;
+        if (_time.GetUtcNow() >= _api.Credentials.AccessTokenExpiresAt - SpeApiClient.RefreshMargin)
+        {
+            await _api.RefreshAsync(_api.Credentials.AccessToken, cancellationToken);
+            refreshed = true;
+        }
+
+        var response = await SendOnceAsync(build, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Unauthorized && !refreshed && _api.Credentials.RefreshToken is not null)
+        {
+            response.Dispose();
+            await _api.RefreshAsync(_api.Credentials.AccessToken, cancellationToken);
+            response = await SendOnceAsync(build, cancellationToken);
+        }
+
+        return response;
+    }
+
+    private async Task<HttpResponseMessage> SendOnceAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken)
+    {
+        using var request = build();
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _api.Credentials.AccessToken);
+        return await _connection.SendAsync(request, cancellationToken);
+    }
+
+    private static string? Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault()?.Trim() : null;
+
+    private static List<string> List(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values)
+            ? values.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList()
+            : [];
+
+    private static long? Offset(HttpResponseMessage response) =>
+        Header(response, "Upload-Offset") is { } value && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var offset) ? offset : null;
+
+    private static DateTimeOffset? Expires(HttpResponseMessage response) =>
+        Header(response, "Upload-Expires") is { } value
+            && DateTimeOffset.TryParseExact(value, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expires) ? expires : null;
+}

@@ -1,0 +1,457 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Permits;
+using OpenSpe.Server.Persistence;
+using OpenSpe.Server.Vault;
+
+namespace OpenSpe.Server.Transfers;
+
+/// <summary>
+/// Resumable uploads by data holders (EHDSR-11, TIR-5): tus 1.0.0 with the creation,
+/// creation-with-upload, checksum (sha1, sha256), expiration and termination extensions, at
+/// <c>/api/v1/projects/{projectId}/uploads</c>. Bytes go to an owner-only staging file and the
+/// offset advances only after they are on disk, so an upload survives a restart and resumes.
+/// On completion the file is verified (<see cref="IngestVerifier"/>) before it becomes a dataset file.
+/// </summary>
+public static class TusEndpoints
+{
+    /// <summary>The protocol version.</summary>
+    public const string TusVersion = "1.0.0";
+
+    private const string OffsetOctetStream = "application/offset+octet-stream";
+    private const int BufferSize = 1024 * 1024;
+
+    /// <summary>Maps the tus endpoints, the project public key and the dataset files listing.</summary>
+    public static IEndpointRouteBuilder MapTransferEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var project = routes.MapGroup("/api/v1/projects/{projectId}").WithTags("Transfers").RequireAuthorization(SpePolicies.HumanOrClient)
+            .WithMetadata(new AuditResourceAttribute("upload"));
+        project.MapGet("/public-key", PublicKeyAsync).WithName("projects.public-key")
+            .WithMetadata(new ProjectActionAttribute("project.public-key", SpeRoles.DataHolder, SpeRoles.Researcher))
+            .WithSummary("The project's Crypt4GH public key: encrypt for it before uploading.");
+        project.MapGet("/files", FilesAsync).WithName("projects.files.list")
+            .WithMetadata(new ProjectActionAttribute("project.files.list", SpeRoles.DataHolder, SpeRoles.Researcher))
+            .WithSummary("Verified dataset files (metadata only; holders see the datasets they hold).");
+
+        var uploads = project.MapGroup("/uploads");
+        uploads.MapMethods("", ["OPTIONS"], Options).WithName("uploads.options")
+            .WithMetadata(new ProjectActionAttribute("uploads.options", SpeRoles.DataHolder)).WithSummary("tus discovery.");
+        uploads.MapPost("", CreateAsync).WithName("uploads.create")
+            .WithMetadata(new ProjectActionAttribute("uploads.create", SpeRoles.DataHolder))
+            .WithSummary("tus creation (and creation-with-upload). Upload-Metadata: dataset, filename, plaintextSha256.");
+        uploads.MapMethods("/{uploadId}", ["HEAD"], HeadAsync).WithName("uploads.offset")
+            .WithMetadata(new ProjectActionAttribute("uploads.offset", SpeRoles.DataHolder)).WithSummary("tus: the current offset.");
+        uploads.MapPatch("/{uploadId}", PatchAsync).WithName("uploads.append")
+            .WithMetadata(new ProjectActionAttribute("uploads.append", SpeRoles.DataHolder))
+            .WithSummary("tus: appends bytes at Upload-Offset; the last PATCH verifies the file (422 when it is refused).");
+        uploads.MapDelete("/{uploadId}", DeleteAsync).WithName("uploads.terminate")
+            .WithMetadata(new ProjectActionAttribute("uploads.terminate", SpeRoles.DataHolder)).WithSummary("tus termination.");
+        return routes;
+    }
+
+    private static IResult Options(HttpContext context, IOptions<UploadOptions> options)
+    {
+        var headers = context.Response.Headers;
+        headers["Tus-Resumable"] = TusVersion;
+        headers["Tus-Version"] = TusVersion;
+        headers["Tus-Extension"] = "creation,creation-with-upload,checksum,expiration,termination";
+        headers["Tus-Max-Size"] = options.Value.MaxUploadBytes.ToString(CultureInfo.InvariantCulture);
+        headers["Tus-Checksum-Algorithm"] = "sha1,sha256";
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> PublicKeyAsync(string projectId, IProjectKeyStore keys, CancellationToken cancellationToken)
+    {
+        var key = await keys.GetPublicKeyAsync(projectId, cancellationToken);
+        return TypedResults.Ok(new ProjectPublicKeyView(key.ToPem(), key.Fingerprint));
+    }
+
+    private static async Task<IResult> FilesAsync(string projectId, HttpContext context, SpeDbContext database, PermitService permits, Microsoft.AspNetCore.Identity.UserManager<SpeUser> users, CancellationToken cancellationToken)
+    {
+        var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
+        var files = await database.ProjectFiles.Where(f => f.ProjectId == projectId).ToListAsync(cancellationToken);
+        if (!access.MemberRoles.Contains(SpeRoles.Researcher))
+        {
+            // Note: a holder sees only the files of the datasets they hold, never another holder's (SDR-1).
+            var document = await permits.CurrentDocumentAsync(access.Permit, cancellationToken);
+            var mine = document.Datasets.Where(d => d.Holder == context.User.FindFirst("preferred_username")?.Value).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+            files = files.Where(f => mine.Contains(f.DatasetId)).ToList();
+        }
+
+        var views = new List<ProjectFileView>();
+        foreach (var f in files.OrderBy(f => f.UploadedAt))
+        {
+            views.Add(new ProjectFileView(f.Id, f.DatasetId, f.Filename, f.Size, f.PlaintextSize, f.Sha256, f.PlaintextSha256,
+                (await users.FindByIdAsync(f.UploadedBy))?.UserName ?? f.UploadedBy, f.UploadedAt));
+        }
+
+        return TypedResults.Ok(views);
+    }
+
+    private static async Task<IResult> CreateAsync(string projectId, HttpContext context, SpeDbContext database, PermitService permits, UploadStaging staging,
+        UploadService service, IOptions<UploadOptions> options, TimeProvider time)
+    {
+        if (RefuseVersion(context) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (!long.TryParse(context.Request.Headers["Upload-Length"], NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+        {
+            return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Length is required (deferred lengths are not supported).");
+        }
+
+        if (length > options.Value.MaxUploadBytes)
+        {
+            return Problem(context, 413, ErrorCodes.BodyTooLarge, $"The upload is larger than the maximum of {options.Value.MaxUploadBytes} bytes.");
+        }
+
+        var metadata = ParseMetadata(context.Request.Headers["Upload-Metadata"].ToString());
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var dataset = metadata.GetValueOrDefault("dataset");
+        var filename = metadata.GetValueOrDefault("filename");
+        var plaintextSha = metadata.GetValueOrDefault("plaintextSha256")?.ToLowerInvariant();
+        if (string.IsNullOrEmpty(dataset))
+        {
+            errors["dataset"] = ["Upload-Metadata must name the permit's dataset."];
+        }
+
+        if (filename is null || filename.Length is 0 or > 255 || filename is "." or ".." || filename.Any(c => c is '/' or '\\' || char.IsControl(c)))
+        {
+            errors["filename"] = ["Upload-Metadata must give a plain file name (no path, at most 255 characters)."];
+        }
+
+        if (plaintextSha is null || plaintextSha.Length != 64 || !plaintextSha.All(char.IsAsciiHexDigitLower))
+        {
+            errors["plaintextSha256"] = ["Upload-Metadata must give the plaintext's SHA-256 as 64 hex digits."];
+        }
+
+        if (errors.Count > 0)
+        {
+            AuditDenialReason.Set(context, "invalid-metadata");
+            SetTusHeader(context);
+            return TypedResults.ValidationProblem(errors, detail: "The upload metadata is invalid.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed });
+        }
+
+        var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
+        var document = await permits.CurrentDocumentAsync(access.Permit, context.RequestAborted);
+        var permitted = document.Datasets.FirstOrDefault(d => d.Id == dataset);
+        if (permitted is null || permitted.Holder != context.User.FindFirst("preferred_username")?.Value)
+        {
+            // Note: only the holder the permit names for this dataset may upload to it.
+            AuditDenialReason.Set(context, permitted is null ? "dataset-not-in-permit" : "not-holder-of-dataset");
+            return Problem(context, 403, ErrorCodes.Forbidden, permitted is null ? "The permit names no such dataset." : "The permit names another data holder for this dataset.");
+        }
+
+        var extension = FileTypes.ExtensionOf(filename!);
+        if (extension is null || !(document.Policies?.FileTypes?.Upload ?? []).Contains(extension))
+        {
+            AuditDenialReason.Set(context, "file-type-not-allowed");
+            return Problem(context, 403, ErrorCodes.Forbidden, $"The permit does not allow uploading '.{extension}' files.");
+        }
+
+        var now = time.GetUtcNow();
+        var upload = new UploadEntity
+        {
+            Id = "up-" + RandomNumberGenerator.GetHexString(24, lowercase: true),
+            ProjectId = projectId,
+            DatasetId = dataset!,
+            Filename = filename!,
+            PlaintextSha256 = plaintextSha!,
+            Length = length,
+            CreatedBy = context.User.FindFirst("sub")?.Value ?? "",
+            CreatedAt = now,
+            ExpiresAt = now + options.Value.Expiration,
+        };
+        staging.Create(upload.Id);
+        database.Uploads.Add(upload);
+        await database.SaveChangesAsync(context.RequestAborted);
+
+        var location = $"/api/v1/projects/{projectId}/uploads/{upload.Id}";
+        context.Response.Headers.Location = location;
+        context.Response.Headers["Upload-Expires"] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
+        if (context.Request.ContentType == OffsetOctetStream && (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0))
+        {
+            var appended = await AppendAsync(context, upload, database, staging, service);
+            if (appended is not null)
+            {
+                return appended;
+            }
+        }
+
+        SetTusHeader(context);
+        context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+        return Results.StatusCode(201);
+    }
+
+    private static async Task<IResult> HeadAsync(string projectId, string uploadId, HttpContext context, SpeDbContext database, UploadService service, TimeProvider time)
+    {
+        if (RefuseVersion(context) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var upload = await FindAsync(context, database, service, projectId, uploadId, time);
+        if (upload is null)
+        {
+            SetTusHeader(context);
+            return Results.NotFound();
+        }
+
+        SetTusHeader(context);
+        context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers["Upload-Length"] = upload.Length.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers["Upload-Expires"] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
+        context.Response.Headers.CacheControl = "no-store";
+        return Results.Ok();
+    }
+
+    private static async Task<IResult> PatchAsync(string projectId, string uploadId, HttpContext context, SpeDbContext database, UploadStaging staging, UploadService service, TimeProvider time)
+    {
+        if (RefuseVersion(context) is { } refusal)
+        {
+            return refusal;
+        }
+
+        if (context.Request.ContentType != OffsetOctetStream)
+        {
+            return Problem(context, 415, ErrorCodes.UnsupportedMediaType, $"PATCH bodies must be {OffsetOctetStream}.");
+        }
+
+        var gate = UploadService.LockFor(uploadId);
+        await gate.WaitAsync(context.RequestAborted);
+        try
+        {
+            var upload = await FindAsync(context, database, service, projectId, uploadId, time);
+            if (upload is null)
+            {
+                return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload (finished, terminated or expired).");
+            }
+
+            if (!long.TryParse(context.Request.Headers["Upload-Offset"], NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
+            {
+                return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Offset is required.");
+            }
+
+            if (offset != upload.Offset)
+            {
+                context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+                return Problem(context, 409, ErrorCodes.BadRequest, $"Upload-Offset {offset} does not match the server's offset {upload.Offset}: ask with HEAD and resume from there.");
+            }
+
+            return await AppendAsync(context, upload, database, staging, service) ?? NoContentWithOffset(context, upload);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private static async Task<IResult> DeleteAsync(string projectId, string uploadId, HttpContext context, SpeDbContext database, UploadService service, TimeProvider time)
+    {
+        if (RefuseVersion(context) is { } refusal)
+        {
+            return refusal;
+        }
+
+        var upload = await FindAsync(context, database, service, projectId, uploadId, time);
+        if (upload is null)
+        {
+            return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload.");
+        }
+
+        await service.DiscardAsync(upload, context.RequestAborted);
+        SetTusHeader(context);
+        return Results.NoContent();
+    }
+
+    /// <summary>Appends the request body at the upload's offset; null when the caller should answer 204 with the new offset.</summary>
+    private static async Task<IResult?> AppendAsync(HttpContext context, UploadEntity upload, SpeDbContext database, UploadStaging staging, UploadService service)
+    {
+        var remaining = upload.Length - upload.Offset;
+        if (context.Request.ContentLength is { } declared && declared > remaining)
+        {
+            return Problem(context, 413, ErrorCodes.BodyTooLarge, $"The body is longer than the {remaining} bytes the upload still expects.");
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            // Uploads are limited by Upload-Length, not by the JSON body limit.
+            limit.MaxRequestBodySize = remaining;
+        }
+
+        IncrementalHash? checksum = null;
+        byte[]? expected = null;
+        var checksumHeader = context.Request.Headers["Upload-Checksum"].ToString();
+        if (checksumHeader.Length > 0)
+        {
+            var parts = checksumHeader.Split(' ', 2);
+            var algorithm = parts[0] switch { "sha256" => HashAlgorithmName.SHA256, "sha1" => HashAlgorithmName.SHA1, _ => default };
+            if (algorithm == default || parts.Length != 2)
+            {
+                return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Checksum must be 'sha256 <base64>' or 'sha1 <base64>'.");
+            }
+
+            try
+            {
+                expected = Convert.FromBase64String(parts[1]);
+            }
+            catch (FormatException)
+            {
+                return Problem(context, 400, ErrorCodes.BadRequest, "The Upload-Checksum value is not base64.");
+            }
+
+            checksum = IncrementalHash.CreateHash(algorithm);
+        }
+
+        var start = upload.Offset;
+        long written = 0;
+        var aborted = false;
+        var path = staging.PathOf(upload.Id);
+        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+        {
+            // Anything past the committed offset is from an interrupted write that was never acknowledged.
+            file.SetLength(start);
+            file.Seek(start, SeekOrigin.Begin);
+            var buffer = new byte[BufferSize];
+            try
+            {
+                int read;
+                while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
+                {
+                    if (written + read > remaining)
+                    {
+                        file.SetLength(start);
+                        return Problem(context, 413, ErrorCodes.BodyTooLarge, "The body is longer than the upload still expects.");
+                    }
+
+                    await file.WriteAsync(buffer.AsMemory(0, read));
+                    checksum?.AppendData(buffer, 0, read);
+                    written += read;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
+            {
+                // The client went away mid-body: keep what arrived (unless it must match a checksum), so it can resume.
+                aborted = true;
+                if (ex is BadHttpRequestException { StatusCode: 413 })
+                {
+                    file.SetLength(start);
+                    return Problem(context, 413, ErrorCodes.BodyTooLarge, "The body is longer than the upload still expects.");
+                }
+            }
+
+            if (checksum is not null && (aborted || !CryptographicOperations.FixedTimeEquals(checksum.GetHashAndReset(), expected)))
+            {
+                file.SetLength(start);
+                await file.FlushAsync();
+                checksum.Dispose();
+                return aborted ? Results.Empty : Problem(context, 460, ErrorCodes.BadRequest, "Upload-Checksum does not match the bytes received; nothing was kept.");
+            }
+
+            checksum?.Dispose();
+            // Note: the bytes are on disk before the offset that acknowledges them is stored.
+            file.Flush(flushToDisk: true);
+        }
+
+        upload.Offset = start + written;
+        await database.SaveChangesAsync(CancellationToken.None);
+        if (aborted)
+        {
+            return Results.Empty;
+        }
+
+        if (upload.Offset == upload.Length)
+        {
+            var (stored, result) = await service.CompleteAsync(upload, context.User, TraceIds.Current(context), CancellationToken.None);
+            if (stored is null)
+            {
+                AuditDenialReason.Set(context, "ingest-" + result.Failure.ToString().ToLowerInvariant());
+                return Problem(context, 422, ErrorCodes.UploadRejected, result.Detail + " The upload was discarded.");
+            }
+
+            context.Response.Headers["Upload-File-Id"] = stored.Id;
+        }
+
+        return null;
+    }
+
+    private static async Task<UploadEntity?> FindAsync(HttpContext context, SpeDbContext database, UploadService service, string projectId, string uploadId, TimeProvider time)
+    {
+        var upload = await database.Uploads.FirstOrDefaultAsync(u => u.Id == uploadId && u.ProjectId == projectId, context.RequestAborted);
+        if (upload is null || upload.CreatedBy != context.User.FindFirst("sub")?.Value)
+        {
+            return null;
+        }
+
+        if (upload.ExpiresAt <= time.GetUtcNow())
+        {
+            await service.DiscardAsync(upload, context.RequestAborted);
+            return null;
+        }
+
+        return upload;
+    }
+
+    private static IResult NoContentWithOffset(HttpContext context, UploadEntity upload)
+    {
+        SetTusHeader(context);
+        context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers["Upload-Expires"] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
+        return Results.NoContent();
+    }
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? RefuseVersion(HttpContext context)
+    {
+        if (context.Request.Headers["Tus-Resumable"] == TusVersion)
+        {
+            return null;
+        }
+
+        context.Response.Headers["Tus-Version"] = TusVersion;
+        return Problem(context, 412, ErrorCodes.BadRequest, $"Send Tus-Resumable: {TusVersion}.");
+    }
+
+    private static Dictionary<string, string> ParseMetadata(string header)
+    {
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in header.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = pair.Split(' ', 2);
+            try
+            {
+                result[parts[0]] = parts.Length == 2 ? Encoding.UTF8.GetString(Convert.FromBase64String(parts[1])) : "";
+            }
+            catch (FormatException)
+            {
+                // A value that is not base64 is treated as missing, and reported by the caller.
+            }
+        }
+
+        return result;
+    }
+
+    private static void SetTusHeader(HttpContext context) => context.Response.Headers["Tus-Resumable"] = TusVersion;
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(HttpContext context, int status, string code, string detail)
+    {
+        SetTusHeader(context);
+        return TypedResults.Problem(statusCode: status, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = code });
+    }
+}
+
+/// <summary>The project's Crypt4GH public key.</summary>
+public sealed record ProjectPublicKeyView(string PublicKey, string Fingerprint);
+
+/// <summary>A verified dataset file.</summary>
+public sealed record ProjectFileView(string Id, string Dataset, string Filename, long Size, long PlaintextSize, string Sha256, string PlaintextSha256, string UploadedBy, DateTimeOffset UploadedAt);

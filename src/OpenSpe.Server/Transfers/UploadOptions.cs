@@ -1,0 +1,18 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OpenSpe.Server.Transfers;
+
+/// <summary>Upload settings (TIR-5).</summary>
+public sealed class UploadOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Uploads";
+
+    /// <summary>Largest upload accepted (Tus-Max-Size).</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxUploadBytes { get; set; } = 1L << 40;
+
+    /// <summary>How long an unfinished upload is kept.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan Expiration { get; set; } = TimeSpan.FromHours(24);
+}

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Permits;
+using OpenSpe.Server.Persistence;
+using OpenSpe.Server.Vault;
+
+namespace OpenSpe.Server.Transfers;
+
+/// <summary>Completes uploads: verification, storage as a dataset file, audit; and cleans up after projects end.</summary>
+public sealed class UploadService(SpeDbContext database, UploadStaging staging, IngestVerifier verifier, IObjectStore objects, PermitService permits, TimeProvider time, IAuditLog audit)
+{
+    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Locks = new(StringComparer.Ordinal);
+
+    /// <summary>A lock per upload, so two PATCHes of one upload never interleave.</summary>
+    public static SemaphoreSlim LockFor(string uploadId) => Locks.GetOrAdd(uploadId, _ => new SemaphoreSlim(1, 1));
+
+    /// <summary>Verifies a fully received upload and turns it into a dataset file; the staging copy and the upload are removed either way.</summary>
+    public async Task<(ProjectFileEntity? File, IngestResult Result)> CompleteAsync(UploadEntity upload, ClaimsPrincipal actor, string traceId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        var permit = await permits.FindByProjectAsync(upload.ProjectId, cancellationToken) ?? throw new InvalidOperationException("project vanished");
+        var document = await permits.CurrentDocumentAsync(permit, cancellationToken);
+        var allowed = document.Policies?.FileTypes?.Upload ?? [];
+        var path = staging.PathOf(upload.Id);
+        var result = await verifier.VerifyAsync(upload.ProjectId, path, upload.Filename, upload.PlaintextSha256, allowed.ToHashSet(StringComparer.Ordinal), cancellationToken);
+        ProjectFileEntity? file = null;
+        try
+        {
+            if (result.Failure == IngestFailure.None)
+            {
+                var id = "f-" + RandomNumberGenerator.GetHexString(20, lowercase: true);
+                var key = $"projects/{upload.ProjectId}/datasets/{upload.DatasetId}/{id}.c4gh";
+                await using (var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous))
+                {
+                    await objects.PutAsync(key, source, cancellationToken);
+                }
+
+                file = new ProjectFileEntity
+                {
+                    Id = id,
+                    ProjectId = upload.ProjectId,
+                    DatasetId = upload.DatasetId,
+                    Filename = upload.Filename,
+                    Size = upload.Length,
+                    PlaintextSize = result.PlaintextSize,
+                    Sha256 = result.Sha256,
+                    PlaintextSha256 = result.PlaintextSha256,
+                    ObjectKey = key,
+                    UploadedBy = upload.CreatedBy,
+                    UploadedAt = time.GetUtcNow(),
+                };
+                database.ProjectFiles.Add(file);
+            }
+
+            database.Uploads.Remove(upload);
+            await database.SaveChangesAsync(cancellationToken);
+        }
+        finally
+        {
+            staging.Delete(upload.Id);
+        }
+
+        await audit.AppendAsync(new AuditEntry(
+            Actor(actor),
+            file is null ? "upload.rejected" : "dataset.file.uploaded",
+            new AuditResource("dataset-file", file?.Id ?? upload.Id, upload.ProjectId),
+            file is null ? AuditOutcome.Denied : AuditOutcome.Success,
+            null,
+            traceId,
+            new Dictionary<string, string>
+            {
+                ["dataset"] = upload.DatasetId,
+                ["filename"] = upload.Filename,
+                ["size"] = upload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["plaintextSize"] = result.PlaintextSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["sha256"] = result.Sha256,
+                ["plaintextSha256"] = result.PlaintextSha256,
+                ["result"] = result.Failure.ToString(),
+            }), cancellationToken);
+        return (file, result);
+    }
+
+    /// <summary>Discards an upload and its bytes.</summary>
+    public async Task DiscardAsync(UploadEntity upload, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(upload);
+        database.Uploads.Remove(upload);
+        await database.SaveChangesAsync(cancellationToken);
+        staging.Delete(upload.Id);
+    }
+
+    private static AuditActor Actor(ClaimsPrincipal actor) => new(
+        actor.FindFirst("sub")?.Value, actor.FindFirst("preferred_username")?.Value, actor.FindAll("role").Select(c => c.Value).ToArray(),
+        actor.FindFirst("client_id")?.Value, null, null);
+}
+
+/// <summary>Discards a terminated project's unfinished uploads: a terminated project takes no more data.</summary>
+/// <remarks>Separate from <see cref="UploadService"/>, which depends on the permit service that calls this hook.</remarks>
+public sealed class UploadTerminationHook(SpeDbContext database, UploadStaging staging) : IProjectTerminationHook
+{
+    /// <inheritdoc />
+    public async Task OnProjectTerminatedAsync(string projectId, CancellationToken cancellationToken)
+    {
+        var uploads = await database.Uploads.Where(u => u.ProjectId == projectId).ToListAsync(cancellationToken);
+        database.Uploads.RemoveRange(uploads);
+        await database.SaveChangesAsync(cancellationToken);
+        foreach (var upload in uploads)
+        {
+            staging.Delete(upload.Id);
+        }
+    }
+}

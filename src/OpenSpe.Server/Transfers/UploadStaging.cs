@@ -1,0 +1,52 @@
+using OpenSpe.Server.Hosting;
+
+namespace OpenSpe.Server.Transfers;
+
+/// <summary>
+/// Where partial uploads live: <c>&lt;data&gt;/uploads/&lt;uploadId&gt;.part</c>, owner-only. Paths come only
+/// from server-generated ids, never from anything the client sent.
+/// </summary>
+public sealed class UploadStaging
+{
+    private readonly string _root;
+
+    /// <summary>Creates the staging area in the data directory.</summary>
+    public UploadStaging(DataDirectory directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        _root = directory.File("uploads");
+        Directory.CreateDirectory(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+    }
+
+    /// <summary>The staging file of an upload.</summary>
+    public string PathOf(string uploadId)
+    {
+        if (!uploadId.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            throw new ArgumentException("Not an upload id.", nameof(uploadId));
+        }
+
+        return Path.Combine(_root, uploadId + ".part");
+    }
+
+    /// <summary>Creates an empty staging file (0600).</summary>
+    public void Create(string uploadId)
+    {
+        using var stream = new FileStream(PathOf(uploadId), new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+    }
+
+    /// <summary>Removes a staging file if present.</summary>
+    public void Delete(string uploadId)
+    {
+        var path = PathOf(uploadId);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
+}
