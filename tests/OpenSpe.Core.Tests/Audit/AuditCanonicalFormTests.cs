@@ -250,7 +250,7 @@ public sealed class AuditCanonicalFormTests
         var json = AuditCanonicalForm.SerializeDetails(details);
 
         Assert.Equal(
-            "{\"exact\":\"" + new string('e', 512) + "\",\"long\":\"" + new string('l', 512) + "\"}",
+            "{\"exact\":\"" + new string('e', AuditCanonicalForm.MaxDetailValueLength) + "\",\"long\":\"" + new string('l', AuditCanonicalForm.MaxDetailValueLength) + "\"}",
             json);
     }
 
