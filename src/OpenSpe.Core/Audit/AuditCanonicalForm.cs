@@ -73,14 +73,19 @@ public static class AuditCanonicalForm
         writer.WriteStartObject();
         writer.WriteNumber("v"u8, Version);
         writer.WriteNumber("seq"u8, row.Sequence);
-        writer.WriteString("ts"u8, AuditTime.Format(row.TimestampMicros));
+        Span<byte> timestamp = stackalloc byte[AuditTime.MaxUtf8Length];
+        writer.WriteString("ts"u8, timestamp[..AuditTime.FormatUtf8(row.TimestampMicros, timestamp)]);
         writer.WriteStartObject("actor"u8);
         WriteNullable(writer, "sub"u8, row.ActorSubject);
         WriteNullable(writer, "name"u8, row.ActorUsername);
         writer.WriteStartArray("roles"u8);
-        foreach (var role in row.ActorRoles.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        var roles = row.ActorRoles.AsSpan();
+        foreach (var range in roles.Split(' '))
         {
-            writer.WriteStringValue(role);
+            if (!roles[range].IsEmpty)
+            {
+                writer.WriteStringValue(roles[range]);
+            }
         }
 
         writer.WriteEndArray();
