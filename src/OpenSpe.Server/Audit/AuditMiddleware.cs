@@ -16,8 +16,6 @@ namespace OpenSpe.Server.Audit;
 /// </summary>
 internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
 {
-    private const int MaxUserAgent = 256;
-
     public async Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
@@ -120,16 +118,7 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
 
     private static AuditEntry Entry(HttpContext context, string action, AuditOutcome outcome, int? status, string traceId)
     {
-        var user = context.User;
-        var authenticated = user.Identity?.IsAuthenticated == true;
-        var userAgent = context.Request.Headers.UserAgent.ToString();
-        var actor = new AuditActor(
-            authenticated ? user.FindFirst("sub")?.Value : null,
-            authenticated ? user.FindFirst("preferred_username")?.Value : null,
-            authenticated ? user.FindAll("role").Select(c => c.Value).Order(StringComparer.Ordinal).ToArray() : [],
-            authenticated ? user.FindFirst("client_id")?.Value : null,
-            context.Connection.RemoteIpAddress?.ToString(),
-            userAgent.Length == 0 ? null : userAgent.Length > MaxUserAgent ? userAgent[..MaxUserAgent] : userAgent);
+        var actor = AuditActors.From(context.User, context);
         var routeValues = context.Request.RouteValues;
         var metadata = context.GetEndpoint()?.Metadata.GetMetadata<AuditResourceAttribute>();
         var resource = new AuditResource(

@@ -107,8 +107,7 @@ public static class AccountEndpoints
 
     private static Task<long> AuditAccountAsync(IAuditLog audit, HttpContext context, SpeUser user, string action) =>
         audit.AppendAsync(new AuditEntry(
-            new AuditActor(user.Id, user.UserName, context.User.FindAll("role").Select(c => c.Value).ToArray(), context.User.FindFirst("client_id")?.Value,
-                context.Connection.RemoteIpAddress?.ToString(), null),
+            AuditActors.From(context.User, context),
             action, new AuditResource("account", user.Id, null), AuditOutcome.Success, null, TraceIds.Current(context)));
 
     private static ProblemHttpResult Problem(int status, string detail) =>

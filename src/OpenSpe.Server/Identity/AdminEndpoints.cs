@@ -304,9 +304,7 @@ public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext databa
         var details2 = details ?? [];
         details2["target"] = target.UserName ?? target.Id;
         return audit.AppendAsync(new AuditEntry(
-            new AuditActor(context.User.FindFirst("sub")?.Value, context.User.FindFirst("preferred_username")?.Value,
-                context.User.FindAll("role").Select(c => c.Value).ToArray(), context.User.FindFirst("client_id")?.Value,
-                context.Connection.RemoteIpAddress?.ToString(), null),
+            AuditActors.From(context.User, context),
             action, new AuditResource("account", target.Id, null), AuditOutcome.Success, null, TraceIds.Current(context), details2));
     }
 

@@ -111,8 +111,7 @@ public static class HaltEndpoints
         }
 
         return audit.AppendAsync(new AuditEntry(
-            new AuditActor(context.User.FindFirst("sub")?.Value, context.User.FindFirst("preferred_username")?.Value, context.User.FindAll("role").Select(c => c.Value).ToArray(),
-                null, context.Connection.RemoteIpAddress?.ToString(), null),
+            AuditActors.From(context.User, context),
             action, new AuditResource("halt", halt.Id, halt.ProjectId), AuditOutcome.Success, null, TraceIds.Current(context), details));
     }
 }

@@ -437,8 +437,7 @@ public sealed class PermitService(
         details["state"] = permit.State;
         var who = actor is null
             ? AuditActor.System
-            : new AuditActor(actor.FindFirst("sub")?.Value, actor.FindFirst("preferred_username")?.Value, actor.FindAll("role").Select(c => c.Value).ToArray(),
-                actor.FindFirst("client_id")?.Value, null, null);
+            : AuditActors.From(actor);
         return audit.AppendAsync(new AuditEntry(who, action, new AuditResource("permit", permit.Id, permit.ProjectId), AuditOutcome.Success, null, traceId, details));
     }
 

@@ -66,7 +66,7 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
         }
 
         await audit.AppendAsync(new AuditEntry(
-            Actor(actor),
+            AuditActors.From(actor),
             file is null ? "upload.rejected" : "dataset.file.uploaded",
             new AuditResource("dataset-file", file?.Id ?? upload.Id, upload.ProjectId),
             file is null ? AuditOutcome.Denied : AuditOutcome.Success,
@@ -94,9 +94,6 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
         staging.Delete(upload.Id);
     }
 
-    private static AuditActor Actor(ClaimsPrincipal actor) => new(
-        actor.FindFirst("sub")?.Value, actor.FindFirst("preferred_username")?.Value, actor.FindAll("role").Select(c => c.Value).ToArray(),
-        actor.FindFirst("client_id")?.Value, null, null);
 }
 
 /// <summary>Discards a terminated project's unfinished uploads: a terminated project takes no more data.</summary>
