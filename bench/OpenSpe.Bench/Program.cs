@@ -1,11 +1,16 @@
 using BenchmarkDotNet.Running;
 using OpenSpe.Bench;
 
-// `load [--rate R] [--seconds S] [--connections C] [--no-wrk]` runs the HTTP load test;
+// `load [--rate R] [--seconds S] [--connections C] [--no-wrk]` runs the HTTP load test; `upload` the end-to-end upload benchmark;
 // anything else goes to BenchmarkDotNet (e.g. `--filter '*AuditAppend*'`).
 if (args.Length > 0 && args[0] == "load")
 {
     return await LoadTest.RunAsync(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "upload")
+{
+    return await UploadBenchmark.RunAsync(args[1..]);
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(args);

@@ -73,11 +73,16 @@ internal static class UploadBenchmark
                 Console.WriteLine($"project      {project}, dataset {Dataset}, --chunk-size {chunk} MiB");
                 Console.WriteLine();
 
+                var serverBaseline = Rss("self");
                 ResetPeakRss();
-                var (exitCode, seconds, clientPeak, stdout, stderr) = await RunCliAsync(spe, configDirectory, Path.Combine(directory, "cache"),
+                var self = Process.GetCurrentProcess();
+                var serverCpuBefore = self.TotalProcessorTime;
+                var (exitCode, seconds, clientPeak, clientCpu, stdout, stderr) = await RunCliAsync(spe, configDirectory, Path.Combine(directory, "cache"),
                     ["upload", "--project", project, "--dataset", Dataset, file, "--chunk-size", chunk, "--json"]);
                 var serverPeak = PeakRss("self");
-                foreach (var line in stderr.Split('\n').Where(l => l.Contains("100%", StringComparison.Ordinal) || l.StartsWith("spe:", StringComparison.Ordinal)))
+                self.Refresh();
+                var serverCpu = (self.TotalProcessorTime - serverCpuBefore).TotalSeconds;
+                foreach (var line in stderr.Split('\n').Where(l => l.Contains('%', StringComparison.Ordinal) || l.StartsWith("spe:", StringComparison.Ordinal)))
                 {
                     Console.WriteLine($"cli stderr   {line.Trim()}");
                 }
@@ -95,7 +100,8 @@ internal static class UploadBenchmark
                     + $"{uploaded.GetProperty("size").GetInt64():N0} bytes encrypted");
                 Console.WriteLine($"wall time    {seconds:F2} s (CLI start to exit)");
                 Console.WriteLine($"throughput   {size / seconds / 1e6:F0} MB/s ({size / seconds / (1 << 20):F0} MiB/s) of plaintext, end to end   target >= 400 MB/s");
-                Console.WriteLine($"peak RSS     CLI {clientPeak / 1e6:F0} MB, server process {serverPeak / 1e6:F0} MB   target < 200 MB each");
+                Console.WriteLine($"peak RSS     CLI {clientPeak / 1e6:F0} MB, server process {serverPeak / 1e6:F0} MB (it was {serverBaseline / 1e6:F0} MB idle before the upload)   target < 200 MB each");
+                Console.WriteLine($"CPU time     CLI {clientCpu:F1} s, server process {serverCpu:F1} s ({(clientCpu + serverCpu) / (size / (double)(1L << 30)):F1} CPU-s per GiB); load average {File.ReadAllText("/proc/loadavg").Trim()}");
                 await app.StopAsync();
                 return sha == plaintextSha ? 0 : 1;
             }
@@ -200,8 +206,8 @@ internal static class UploadBenchmark
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    /// <summary>Runs <c>dotnet spe.dll ARGS</c>, sampling its VmHWM every 20 ms (the last sample before exit is its peak).</summary>
-    private static async Task<(int ExitCode, double Seconds, long PeakRss, string Stdout, string Stderr)> RunCliAsync(string spe, string configDirectory, string cacheDirectory, string[] args)
+    /// <summary>Runs <c>dotnet spe.dll ARGS</c>, sampling its VmHWM and CPU time every 20 ms (the last sample before exit is its peak and nearly all its CPU).</summary>
+    private static async Task<(int ExitCode, double Seconds, long PeakRss, double CpuSeconds, string Stdout, string Stderr)> RunCliAsync(string spe, string configDirectory, string cacheDirectory, string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         info.ArgumentList.Add(spe);
@@ -218,24 +224,45 @@ internal static class UploadBenchmark
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         long peak = 0;
+        double cpu = 0;
         var pid = process.Id.ToString(CultureInfo.InvariantCulture);
         while (!process.HasExited)
         {
             peak = Math.Max(peak, PeakRss(pid));
+            cpu = Math.Max(cpu, CpuSeconds(pid));
             await Task.Delay(20);
         }
 
         await process.WaitForExitAsync();
         var seconds = clock.Elapsed.TotalSeconds;
-        return (process.ExitCode, seconds, peak, await stdout, await stderr);
+        return (process.ExitCode, seconds, peak, cpu, await stdout, await stderr);
     }
 
-    /// <summary>VmHWM of /proc/<paramref name="pid"/>/status in bytes (0 once the process is gone).</summary>
-    private static long PeakRss(string pid)
+    /// <summary>utime + stime of /proc/<paramref name="pid"/>/stat in seconds (0 once the process is gone).</summary>
+    private static double CpuSeconds(string pid)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>VmHWM of /proc/<paramref name="pid"/>/status in bytes (0 once the process is gone).</summary>
+    private static long PeakRss(string pid) => Status(pid, "VmHWM:");
+
+    private static long Rss(string pid) => Status(pid, "VmRSS:");
+
+    private static long Status(string pid, string field)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
             return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

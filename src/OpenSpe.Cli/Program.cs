@@ -16,6 +16,8 @@ root.Subcommands.Add(ProjectCommands.Create());
 root.Subcommands.Add(HaltCommands.Halt());
 root.Subcommands.Add(HaltCommands.Resume());
 root.Subcommands.Add(Crypt4ghCommands.Create());
+root.Subcommands.Add(UploadCommands.Create());
+root.Subcommands.Add(DatasetCommands.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

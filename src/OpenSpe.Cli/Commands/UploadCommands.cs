@@ -34,7 +34,7 @@ internal static class UploadCommands
         };
         var chunkSize = new Option<int>("--chunk-size")
         {
-            Description = $"Bytes per request, in MiB (1-{MaxChunkMiB}, default {DefaultChunkMiB}). Memory use is about twice this.",
+            Description = $"Bytes per request, in MiB (1-{MaxChunkMiB}). Memory use is about twice this.",
             DefaultValueFactory = _ => DefaultChunkMiB,
             HelpName = "MiB",
         };
@@ -61,9 +61,10 @@ internal static class UploadCommands
         var command = new Command("upload", "Upload dataset files to a project (data holders). Each file is encrypted on this machine with Crypt4GH "
             + "for the project's public key (its fingerprint is shown), into a temporary encrypted copy in $SPE_CACHE_DIR, $XDG_CACHE_HOME/spe "
             + "or ~/.cache/spe (never a plaintext copy), and sent with the tus resumable upload protocol in checksummed chunks. "
-            + "An interrupted upload (dropped connection, killed process) resumes from the server's offset: run the same command again. "
+            + "An interrupted upload (dropped connection, killed process) resumes from the server's offset: run the same command again "
+            + "(what it needs is kept in $SPE_CONFIG_DIR/uploads, or the 'uploads' directory next to the session). "
             + "The server decrypts the file once to verify every segment and the plaintext SHA-256 before it accepts it. "
-            + "Prints each file's id and plaintext SHA-256. Exit status 1 if any file failed.")
+            + "Prints each file's id and plaintext SHA-256. Exit status: 0 all files uploaded, 1 any file failed (the others are still tried), 2 bad usage.")
         {
             project, dataset, files, chunkSize, plaintextSha, keyFingerprint, json,
         };
@@ -104,11 +105,11 @@ internal static class UploadCommands
                 {
                     results.Add(await uploader.UploadAsync(item, cancellationToken));
                 }
-                catch (SpeClientException ex)
+                catch (Exception ex) when (ex is SpeClientException or IOException or UnauthorizedAccessException)
                 {
                     failures.Add((item.Source, ex.Message));
                     await streams.Error.WriteLineAsync($"spe: {ProblemText.OneLine(item.DisplayName)}: {ProblemText.OneLine(ex.Message)}");
-                    if (ex is not UploadRefusedException && i < items.Count - 1)
+                    if (ex is SpeClientException and not UploadRefusedException && i < items.Count - 1)
                     {
                         // The session, the server or the network failed, not this file: the next files would fail the same way.
                         streams.Hint($"Not attempted: {string.Join(", ", items.Skip(i + 1).Select(x => ProblemText.OneLine(x.DisplayName)))}. Run the same command again to resume.");

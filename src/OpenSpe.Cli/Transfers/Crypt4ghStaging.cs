@@ -4,12 +4,12 @@ using OpenSpe.Crypt4gh;
 
 namespace OpenSpe.Cli.Transfers;
 
-/// <summary>What was staged (or hashed): sizes and SHA-256 (lowercase hex) of the bytes to send and of the plaintext.</summary>
-internal sealed record StagedFile(long Length, string Sha256, long? PlaintextLength, string? PlaintextSha256);
+/// <summary>What was staged: the size of the ciphertext to send, and the plaintext's size and SHA-256 (lowercase hex).</summary>
+internal sealed record StagedFile(long Length, long PlaintextLength, string PlaintextSha256);
 
 /// <summary>
 /// Client-side encryption before upload. A plaintext file is encrypted once, in one streaming pass that also hashes the
-/// plaintext and the ciphertext, into a staged <c>.c4gh</c> file in the user's cache directory (mode 0600; it only ever
+/// plaintext, into a staged <c>.c4gh</c> file in the user's cache directory (mode 0600; it only ever
 /// holds ciphertext). The upload then sends that file, so a resume days later re-sends exactly the bytes the server
 /// already has a prefix of.
 /// </summary>
@@ -38,7 +38,8 @@ internal static class Crypt4ghStaging
     /// <summary>
     /// Encrypts <paramref name="source"/> for <paramref name="recipient"/> into <paramref name="destination"/> (written under a
     /// temporary name and renamed, so a killed process never leaves a file that looks complete). Reading, hashing the
-    /// plaintext and encrypting (with the ciphertext hash) overlap on separate threads; memory stays at a few blocks.
+    /// plaintext and encrypting overlap on separate threads; memory stays at a few blocks. (The ciphertext's own SHA-256 is
+    /// not computed here: the server computes and lists it, and one more hash pass would cost as much as the encryption.)
     /// </summary>
     public static async Task<StagedFile> EncryptAsync(string source, string destination, Crypt4ghPublicKey recipient, Action<long> progress, CancellationToken cancellationToken)
     {
@@ -56,7 +57,6 @@ internal static class Crypt4ghStaging
         EnsureSpace(directory, CiphertextLength(expected));
 
         using var plainHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var cipherHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long total = 0;
         try
         {
@@ -71,8 +71,7 @@ internal static class Crypt4ghStaging
             });
             await using (file)
             {
-                await using var hashing = new HashingWriteStream(file, cipherHash);
-                await using var encrypting = new Crypt4ghEncryptingStream(hashing, [recipient], new Crypt4ghEncryptionOptions { LeaveOpen = true });
+                await using var encrypting = new Crypt4ghEncryptingStream(file, [recipient], new Crypt4ghEncryptionOptions { LeaveOpen = true });
                 byte[][] buffers = [new byte[BlockSize], new byte[BlockSize]];
                 var current = 0;
                 var pending = ReadBlockAsync(input, buffers[current], 0, cancellationToken);
@@ -103,41 +102,12 @@ internal static class Crypt4ghStaging
             }
 
             File.Move(partial, destination, overwrite: true);
-            return new StagedFile(new FileInfo(destination).Length, Hex(cipherHash), total, Hex(plainHash));
+            return new StagedFile(new FileInfo(destination).Length, total, Convert.ToHexStringLower(plainHash.GetHashAndReset()));
         }
         finally
         {
             File.Delete(partial);
         }
-    }
-
-    /// <summary>Hashes a file that is sent as it is (a pre-encrypted <c>.c4gh</c>).</summary>
-    public static async Task<StagedFile> HashAsync(string path, Action<long> progress, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(progress);
-        using var input = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        byte[][] buffers = [new byte[BlockSize], new byte[BlockSize]];
-        var current = 0;
-        long total = 0;
-        var pending = ReadBlockAsync(input, buffers[current], 0, cancellationToken);
-        while (true)
-        {
-            var read = await pending;
-            if (read == 0)
-            {
-                break;
-            }
-
-            var block = buffers[current];
-            total += read;
-            current ^= 1;
-            pending = ReadBlockAsync(input, buffers[current], total, cancellationToken);
-            hash.AppendData(block, 0, read);
-            progress(total);
-        }
-
-        return new StagedFile(total, Hex(hash), null, null);
     }
 
     /// <summary>True when the file starts with the Crypt4GH magic and version 1.</summary>
@@ -195,52 +165,5 @@ internal static class Crypt4ghStaging
         }
 
         return filled;
-    }
-
-    private static string Hex(IncrementalHash hash) => Convert.ToHexStringLower(hash.GetHashAndReset());
-
-    /// <summary>Passes writes through to a stream and hashes them on the way.</summary>
-    private sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : Stream
-    {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            hash.AppendData(buffer);
-            inner.Write(buffer);
-        }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            hash.AppendData(buffer.Span);
-            await inner.WriteAsync(buffer, cancellationToken);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush() => inner.Flush();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

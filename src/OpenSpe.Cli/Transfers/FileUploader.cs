@@ -44,7 +44,7 @@ internal sealed record UploadResult(
     string? Id,
     long Size,
     long? PlaintextSize,
-    string Sha256,
+    string? Sha256,
     string PlaintextSha256,
     bool Encrypted,
     bool Resumed,
@@ -156,8 +156,10 @@ internal sealed class FileUploader
             File.Delete(state.Staged);
         }
 
-        return new UploadResult(item.Source, state.Filename, _context.Dataset, id, state.Length, state.PlaintextSize, state.Sha256, state.PlaintextSha256,
-            state.Mode == UploadMode.Encrypt, wasResumed, sent, _time.GetElapsedTime(started).TotalSeconds);
+        // The server's record of the file: its SHA-256 of the ciphertext and the plaintext size it found (for the report only).
+        var listed = await FindFileAsync(state, id, cancellationToken);
+        return new UploadResult(item.Source, state.Filename, _context.Dataset, id ?? listed?.Id, state.Length, state.PlaintextSize ?? listed?.PlaintextSize, listed?.Sha256,
+            state.PlaintextSha256, state.Mode == UploadMode.Encrypt, wasResumed, sent, _time.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>A saved state still describes this file: same size and modification time, same key, staged copy intact.</summary>
@@ -197,9 +199,7 @@ internal sealed class FileUploader
         var modified = new DateTimeOffset(source.LastWriteTimeUtc);
         if (item.Mode == UploadMode.PreEncrypted)
         {
-            var hashing = new TransferProgress(_error, _terminal, $"{item.DisplayName}: hashing", source.Length);
-            var hashed = await RunPhaseAsync(hashing, p => Crypt4ghStaging.HashAsync(item.Source, p, cancellationToken));
-            return NewState(item, source.Length, modified, null, null, hashed.Length, hashed.Sha256, item.DeclaredPlaintextSha256!, null);
+            return NewState(item, source.Length, modified, null, null, source.Length, item.DeclaredPlaintextSha256!, null);
         }
 
         var estimated = Crypt4ghStaging.CiphertextLength(source.Length);
@@ -211,10 +211,10 @@ internal sealed class FileUploader
         var staged = TransferPaths.StagedFile(_context.CacheDirectory, key);
         var encrypting = new TransferProgress(_error, _terminal, $"{item.DisplayName}: encrypting", source.Length);
         var result = await RunPhaseAsync(encrypting, p => Crypt4ghStaging.EncryptAsync(item.Source, staged, _context.Key, p, cancellationToken));
-        return NewState(item, source.Length, modified, _context.Key.Fingerprint, staged, result.Length, result.Sha256, result.PlaintextSha256!, result.PlaintextLength);
+        return NewState(item, source.Length, modified, _context.Key.Fingerprint, staged, result.Length, result.PlaintextSha256, result.PlaintextLength);
     }
 
-    private UploadState NewState(UploadItem item, long size, DateTimeOffset modified, string? fingerprint, string? staged, long length, string sha256, string plaintextSha256, long? plaintextSize) => new()
+    private UploadState NewState(UploadItem item, long size, DateTimeOffset modified, string? fingerprint, string? staged, long length, string plaintextSha256, long? plaintextSize) => new()
     {
         Server = _context.Server,
         Project = _context.Project,
@@ -227,7 +227,6 @@ internal sealed class FileUploader
         Staged = staged,
         Filename = item.Filename,
         Length = length,
-        Sha256 = sha256,
         PlaintextSha256 = plaintextSha256,
         PlaintextSize = plaintextSize,
         UpdatedAt = _time.GetUtcNow(),
@@ -275,10 +274,10 @@ internal sealed class FileUploader
                         if (status is null || (status.Length is { } length && length != state.Length))
                         {
                             // Gone: finished (its last answer was lost), expired or terminated; or not ours any more.
-                            if (await FindFileAsync(state, cancellationToken) is { } done)
+                            if (await FindFileAsync(state, null, cancellationToken) is { } done)
                             {
                                 progress?.Finish();
-                                return (done, sent, resumed);
+                                return (done.Id, sent, resumed);
                             }
 
                             if (status is not null)
@@ -335,7 +334,7 @@ internal sealed class FileUploader
                         {
                             // The whole file fitted in the POST; the server has verified it already.
                             progress.Finish();
-                            return (created.FileId ?? await FindFileAsync(state, cancellationToken), sent, resumed);
+                            return (created.FileId, sent, resumed);
                         }
 
                         continue;
@@ -356,7 +355,7 @@ internal sealed class FileUploader
                     if (offset == state.Length)
                     {
                         progress.Finish();
-                        return (answer.FileId ?? await FindFileAsync(state, cancellationToken), sent, resumed);
+                        return (answer.FileId, sent, resumed);
                     }
                 }
                 catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.Conflict)
@@ -440,15 +439,21 @@ internal sealed class FileUploader
         }
     }
 
-    /// <summary>The dataset file the server made of this upload, found by the SHA-256 of what was sent; null when not listed (or not listable).</summary>
-    private async Task<string?> FindFileAsync(UploadState state, CancellationToken cancellationToken)
+    /// <summary>
+    /// The dataset file the server made of this upload: the one with <paramref name="id"/>, or else the newest with this
+    /// dataset, name, size and plaintext SHA-256 that was uploaded since the state was saved; null when not listed (or not listable).
+    /// </summary>
+    private async Task<ProjectFileView?> FindFileAsync(UploadState state, string? id, CancellationToken cancellationToken)
     {
         try
         {
             using var response = await _api.SendAsync(HttpMethod.Get, $"api/v1/projects/{Uri.EscapeDataString(_context.Project)}/files", null, cancellationToken);
             var files = await response.Content.ReadFromJsonAsync<List<ProjectFileView>>(Json, cancellationToken) ?? [];
-            return files.Where(f => string.Equals(f.Sha256, state.Sha256, StringComparison.OrdinalIgnoreCase) && (f.Dataset is null || f.Dataset == state.Dataset))
-                .OrderByDescending(f => f.UploadedAt).FirstOrDefault()?.Id;
+            return id is not null ? files.FirstOrDefault(f => f.Id == id)
+                : files.Where(f => f.Dataset == state.Dataset && f.Filename == state.Filename && f.Size == state.Length
+                        && string.Equals(f.PlaintextSha256, state.PlaintextSha256, StringComparison.OrdinalIgnoreCase)
+                        && (f.UploadedAt is null || f.UploadedAt >= state.UpdatedAt - TimeSpan.FromMinutes(5)))
+                    .OrderByDescending(f => f.UploadedAt).FirstOrDefault();
         }
         catch (Exception ex) when (ex is ApiProblemException or JsonException)
         {
@@ -460,9 +465,9 @@ internal sealed class FileUploader
     {
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            if (await FindFileAsync(state, cancellationToken) is { } id)
+            if (await FindFileAsync(state, null, cancellationToken) is { } file)
             {
-                return id;
+                return file.Id;
             }
 
             await Task.Delay(TimeSpan.FromSeconds(1), _time, cancellationToken);

@@ -23,7 +23,7 @@ internal enum UploadMode
 /// </summary>
 internal sealed record UploadState
 {
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     [JsonPropertyName("version")]
     public int Version { get; init; } = CurrentVersion;
@@ -64,10 +64,6 @@ internal sealed record UploadState
     /// <summary>Upload-Length: the size of what is sent.</summary>
     [JsonPropertyName("length")]
     public required long Length { get; init; }
-
-    /// <summary>SHA-256 (hex) of what is sent.</summary>
-    [JsonPropertyName("sha256")]
-    public required string Sha256 { get; init; }
 
     [JsonPropertyName("plaintextSha256")]
     public required string PlaintextSha256 { get; init; }

@@ -50,6 +50,7 @@ internal sealed class FakeTusServer : IAsyncDisposable
     private readonly Lock _gate = new();
     private long _received;
     private int _counter;
+    private int _inFlight;
 
     private FakeTusServer(TempDirectory directory, WebApplication app, string fingerprint, int port)
     {
@@ -146,6 +147,17 @@ internal sealed class FakeTusServer : IAsyncDisposable
 
     public IEnumerable<TusRequest> Tus => Requests.Where(r => r.Path.Contains("/uploads", StringComparison.Ordinal));
 
+    /// <summary>Waits until no request is being handled (a request is recorded only when its handler ends, e.g. after a stall).</summary>
+    public async Task WaitIdleAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (Volatile.Read(ref _inFlight) > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the fake tus server is still handling a request");
+            await Task.Delay(10);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
@@ -167,6 +179,7 @@ internal sealed class FakeTusServer : IAsyncDisposable
         }
 
         var body = new BodyResult(0, null);
+        Interlocked.Increment(ref _inFlight);
         try
         {
             body = await RouteAsync(context, headers);
@@ -174,6 +187,7 @@ internal sealed class FakeTusServer : IAsyncDisposable
         finally
         {
             Requests.Enqueue(new TusRequest(request.Method, request.Path.Value ?? "", headers, body.Bytes, body.ChecksumMatched, context.Response.StatusCode));
+            Interlocked.Decrement(ref _inFlight);
         }
     }
 

@@ -205,6 +205,8 @@ public sealed class UploadCliTests
             await first.WaitForExitAsync(TestContext.Current.CancellationToken);
         }
 
+        await harness.Server.WaitIdleAsync();
+
         // What survives the kill: the state (with the upload's URL) and the encrypted copy; the server kept 2 whole chunks.
         var upload = Assert.Single(harness.Server.Uploads.Values);
         Assert.Equal(2 * MiB, upload.Offset);
@@ -241,6 +243,7 @@ public sealed class UploadCliTests
         await harness.Server.Stalled.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         await interrupt.CancelAsync();
         await first;
+        await harness.Server.WaitIdleAsync();
         Assert.Single(harness.StateFiles());
         harness.Server.Uploads.Clear();
         var before = harness.Server.Tus.Count();
@@ -360,8 +363,15 @@ public sealed class UploadCliTests
         Assert.Equal(0, (await harness.RunAsync(Upload(path))).Code);
         harness.Server.ExtraFiles.Add(new
         {
-            id = "f-other", dataset = "ds-2", filename = "other.csv", size = 2000, plaintextSize = 1500, sha256 = new string('1', 64),
-            plaintextSha256 = new string('2', 64), uploadedBy = "bob", uploadedAt = DateTimeOffset.Parse("2026-11-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
+            id = "f-other",
+            dataset = "ds-2",
+            filename = "other.csv",
+            size = 2000,
+            plaintextSize = 1500,
+            sha256 = new string('1', 64),
+            plaintextSha256 = new string('2', 64),
+            uploadedBy = "bob",
+            uploadedAt = DateTimeOffset.Parse("2026-11-01T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture),
         });
 
         var (code, stdout, stderr) = await harness.RunAsync("dataset", "list", "--project", FakeTusServer.Project);
