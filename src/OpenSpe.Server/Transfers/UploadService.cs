@@ -27,19 +27,41 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
         var document = await permits.CurrentDocumentAsync(permit, cancellationToken);
         var allowed = document.Policies?.FileTypes?.Upload ?? [];
         var path = staging.PathOf(upload.Id);
-        var result = await verifier.VerifyAsync(upload.ProjectId, path, upload.Filename, upload.PlaintextSha256, allowed.ToHashSet(StringComparer.Ordinal), cancellationToken);
+        var id = "f-" + RandomNumberGenerator.GetHexString(20, lowercase: true);
+        var key = $"projects/{upload.ProjectId}/datasets/{upload.DatasetId}/{id}.c4gh";
+        // Verification and the copy into the object store read the same staged file on two cores at once;
+        // the copy is removed again if verification refuses the file, and no file record points at it before then.
+        var copy = Task.Run(async () =>
+        {
+            await using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
+            await objects.PutAsync(key, source, cancellationToken);
+        }, cancellationToken);
+        IngestResult result;
+        try
+        {
+            result = await verifier.VerifyAsync(upload.ProjectId, path, upload.Filename, upload.PlaintextSha256, allowed.ToHashSet(StringComparer.Ordinal), cancellationToken);
+        }
+        finally
+        {
+            await copy.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        }
+
+        if (copy.IsFaulted)
+        {
+            // The store failed (e.g. disk full): keep the staged bytes, so an empty final PATCH retries the completion.
+            await objects.DeleteAsync(key, CancellationToken.None);
+            await copy;
+        }
+
         ProjectFileEntity? file = null;
         try
         {
-            if (result.Failure == IngestFailure.None)
+            if (result.Failure != IngestFailure.None)
             {
-                var id = "f-" + RandomNumberGenerator.GetHexString(20, lowercase: true);
-                var key = $"projects/{upload.ProjectId}/datasets/{upload.DatasetId}/{id}.c4gh";
-                await using (var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous))
-                {
-                    await objects.PutAsync(key, source, cancellationToken);
-                }
-
+                await objects.DeleteAsync(key, CancellationToken.None);
+            }
+            else
+            {
                 file = new ProjectFileEntity
                 {
                     Id = id,
