@@ -129,6 +129,7 @@ public static class SpeHost
         builder.Services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());
         builder.Services.AddSingleton<AuditService>();
         builder.Services.AddSingleton(signingKey);
+        builder.Services.AddSingleton(external);
         builder.Services.PostConfigure<TokenOptions>(o => o.Issuer = issuer);
         builder.Services.AddSingleton<AccessTokenIssuer>();
         builder.Services.AddScoped<TokenPrincipals>();

@@ -219,8 +219,14 @@ public static class AdminEndpoints
         return TypedResults.Created($"/api/v1/admin/clients/{request.ClientId}", new CreatedClientView(request.ClientId, secret, account.UserName!));
     }
 
-    private static async Task<Results<Ok<UserView>, ProblemHttpResult>> LinkExternalAsync(string username, ExternalIdentityRequest request, HttpContext context, AdminContext admin)
+    private static async Task<Results<Ok<UserView>, ProblemHttpResult>> LinkExternalAsync(string username, ExternalIdentityRequest request, HttpContext context, AdminContext admin, ExternalIdentityOptions external)
     {
+        if (!external.Providers.Any(p => string.Equals(p.Issuer, request.Issuer, StringComparison.Ordinal)))
+        {
+            // A mapping for an issuer nobody trusts would never apply; refuse it rather than store a silent no-op.
+            return Problem(400, "The issuer is not one of the configured external identity providers (ExternalIdentity:Providers).");
+        }
+
         var (user, refusal) = await admin.TargetAsync(context, username);
         if (user is null)
         {

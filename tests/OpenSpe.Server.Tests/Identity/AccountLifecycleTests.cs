@@ -197,6 +197,17 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    [Fact]
+    [Trait("Requirement", "FSPER-2")]
+    public async Task Mapping_an_identity_from_an_untrusted_issuer_is_refused()
+    {
+        using var admin = await _identity.ClientForAsync("admin");
+
+        var response = await admin.PostAsJsonAsync("/api/v1/admin/users/researcher/external-identities", new { issuer = "https://unknown.example/", subject = "x" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+    }
+
     private async Task CreateSecondAdminAsync(string username)
     {
         // Arrange-only shortcut: a second admin can only come from another admin's approval, and the dev seed has one.
