@@ -51,6 +51,7 @@ internal sealed class FakeTusServer : IAsyncDisposable
     private long _received;
     private int _counter;
     private int _inFlight;
+    private readonly TaskCompletionSource _stallReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private FakeTusServer(TempDirectory directory, WebApplication app, string fingerprint, int port)
     {
@@ -148,8 +149,12 @@ internal sealed class FakeTusServer : IAsyncDisposable
     public IEnumerable<TusRequest> Tus => Requests.Where(r => r.Path.Contains("/uploads", StringComparison.Ordinal));
 
     /// <summary>Waits until no request is being handled (a request is recorded only when its handler ends, e.g. after a stall).</summary>
+    /// <summary>Ends a stall (call once the client process has exited).</summary>
+    public void ReleaseStall() => _stallReleased.TrySetResult();
+
     public async Task WaitIdleAsync()
     {
+        ReleaseStall();
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (Volatile.Read(ref _inFlight) > 0)
         {
@@ -372,7 +377,11 @@ internal sealed class FakeTusServer : IAsyncDisposable
                 {
                     StallAfterBytes = null;
                     Stalled.TrySetResult();
-                    await Task.Delay(Timeout.Infinite, context.RequestAborted);
+                    // A stalled request may never see the client go away (Kestrel stops reading once its request buffer is full),
+                    // so the stall also ends when the test says the client is gone.
+                    await Task.WhenAny(Task.Delay(Timeout.Infinite, context.RequestAborted), _stallReleased.Task);
+                    context.Abort();
+                    throw new OperationCanceledException();
                 }
             }
         }

@@ -240,7 +240,12 @@ public sealed class UploadCliTests
         var (path, content) = harness.WritePlaintext("data.csv", FileSize);
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         var first = harness.RunAsync(interrupt.Token, Upload(path));
-        await harness.Server.Stalled.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        // Under a loaded machine the first run can take a while to reach the stall: wait for the stall or for the run to end, generously.
+        var ended = await Task.WhenAny(harness.Server.Stalled.Task, first).WaitAsync(TimeSpan.FromSeconds(120), TestContext.Current.CancellationToken);
+        if (ended != harness.Server.Stalled.Task)
+        {
+            Assert.Fail("the first upload ended before the server stalled: " + (await first).Stderr);
+        }
         await interrupt.CancelAsync();
         await first;
         await harness.Server.WaitIdleAsync();
