@@ -17,7 +17,7 @@ internal sealed class ValidationFilter<T> : IEndpointFilter
         var body = context.Arguments.OfType<T>().FirstOrDefault();
         if (body is null)
         {
-            return TypedResults.Problem(statusCode: 400, detail: "A JSON body is required.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.MalformedBody });
+            return Problems.Of(400, "A JSON body is required.", ErrorCodes.MalformedBody);
         }
 
         var results = new List<ValidationResult>();
@@ -30,7 +30,7 @@ internal sealed class ValidationFilter<T> : IEndpointFilter
             .SelectMany(r => (r.MemberNames.Any() ? r.MemberNames : [""]).Select(m => (Member: JsonNamingPolicy.CamelCase.ConvertName(m), r.ErrorMessage ?? "Invalid value.")))
             .GroupBy(e => e.Member, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(e => e.Item2).ToArray(), StringComparer.Ordinal);
-        return TypedResults.ValidationProblem(errors, detail: "The request has invalid fields.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed });
+        return Problems.Invalid(errors, "The request has invalid fields.");
     }
 }
 

@@ -61,7 +61,7 @@ public static class AuditEndpoints
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors, detail: "The query has invalid parameters.", extensions: Code(ErrorCodes.ValidationFailed));
+            return Problems.Invalid(errors, "The query has invalid parameters.");
         }
 
         var pageSize = limit ?? 100;
@@ -77,8 +77,7 @@ public static class AuditEndpoints
     {
         if (limit is < 1 or > MaxPage)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must be between 1 and {MaxPage}."] },
-                extensions: Code(ErrorCodes.ValidationFailed));
+            return Problems.Invalid("limit", $"limit must be between 1 and {MaxPage}.");
         }
 
         var all = await audit.CheckpointsAsync(cancellationToken);
@@ -94,8 +93,7 @@ public static class AuditEndpoints
             case "jsonl": parsed = AuditExportFormat.Jsonl; break;
             case "csv": parsed = AuditExportFormat.Csv; break;
             default:
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["format"] = ["format must be jsonl or csv."] },
-                    extensions: Code(ErrorCodes.ValidationFailed));
+                return Problems.Invalid("format", "format must be jsonl or csv.");
         }
 
         context.Response.ContentType = parsed == AuditExportFormat.Csv ? "text/csv; charset=utf-8" : "application/jsonl; charset=utf-8";
@@ -131,8 +129,6 @@ public static class AuditEndpoints
     }
 
     private static long? Micros(DateTimeOffset? time) => time is { } t ? AuditTime.ToMicros(t) : null;
-
-    private static Dictionary<string, object?> Code(string code) => new() { ["code"] = code };
 }
 
 /// <summary>The checkpoint-signing public key.</summary>

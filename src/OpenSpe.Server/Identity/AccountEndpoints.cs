@@ -93,9 +93,9 @@ public static class AccountEndpoints
         {
             AuditDenialReason.Set(context, "password-rejected");
             var mismatch = result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch));
-            return TypedResults.ValidationProblem(
+            return Problems.Invalid(
                 new Dictionary<string, string[]> { [mismatch ? "currentPassword" : "newPassword"] = result.Errors.Select(e => e.Description).ToArray() },
-                detail: "The password was not changed.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed });
+                "The password was not changed.");
         }
 
         await AuditAccountAsync(audit, context, user, "account.password.changed");
@@ -110,8 +110,7 @@ public static class AccountEndpoints
             AuditActors.From(context.User, context),
             action, new AuditResource("account", user.Id, null), AuditOutcome.Success, null, TraceIds.Current(context)));
 
-    private static ProblemHttpResult Problem(int status, string detail) =>
-        TypedResults.Problem(statusCode: status, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ForStatus(status) });
+    private static ProblemHttpResult Problem(int status, string detail) => Problems.Of(status, detail);
 }
 
 /// <summary>The caller.</summary>

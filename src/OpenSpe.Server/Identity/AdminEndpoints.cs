@@ -243,11 +243,9 @@ public static class AdminEndpoints
         return TypedResults.Ok(await admin.ViewAsync(user));
     }
 
-    private static ValidationProblem Invalid(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed });
+    private static ValidationProblem Invalid(string field, string message) => Problems.Invalid(field, message);
 
-    internal static ProblemHttpResult Problem(int status, string detail) =>
-        TypedResults.Problem(statusCode: status, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ForStatus(status) });
+    internal static ProblemHttpResult Problem(int status, string detail) => Problems.Of(status, detail);
 }
 
 /// <summary>What admin handlers share: the account store, the database, the clock and the audit log.</summary>

@@ -35,7 +35,7 @@ public static class HaltEndpoints
     {
         if (request.ProjectId is not null && !await database.Permits.AnyAsync(p => p.ProjectId == request.ProjectId))
         {
-            return TypedResults.Problem(statusCode: 404, detail: "There is no such project.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotFound });
+            return Problems.Of(404, "There is no such project.");
         }
 
         var halt = new HaltEntity
@@ -71,7 +71,7 @@ public static class HaltEndpoints
         var targets = await database.Halts.Where(h => h.ResumedAt == null && h.ProjectId == request.ProjectId).ToListAsync();
         if (targets.Count == 0)
         {
-            return TypedResults.Problem(statusCode: 404, detail: "No halt is in force for this scope.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotFound });
+            return Problems.Of(404, "No halt is in force for this scope.");
         }
 
         var me = context.User.FindFirst("sub")?.Value;
@@ -79,8 +79,7 @@ public static class HaltEndpoints
         {
             // Note: the two-person rule (OPR-20): whoever stopped the SPE cannot alone decide that it is safe again.
             AuditDenialReason.Set(context, "two-person-rule");
-            return TypedResults.Problem(statusCode: 403, detail: "A different person (or an HDAB officer) must lift a halt you started.",
-                extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.TwoPersonRule });
+            return Problems.Of(403, "A different person (or an HDAB officer) must lift a halt you started.", ErrorCodes.TwoPersonRule);
         }
 
         foreach (var halt in targets)

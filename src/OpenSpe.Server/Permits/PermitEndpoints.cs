@@ -124,8 +124,7 @@ public static class PermitEndpoints
     {
         if (requireReason && string.IsNullOrWhiteSpace(body.Reason))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = ["A reason is required."] },
-                extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed });
+            return Problems.Invalid("reason", "A reason is required.");
         }
 
         try
@@ -164,12 +163,9 @@ public static class PermitEndpoints
 
     private static async Task<string> UsernameAsync(UserManager<SpeUser> users, string id) => (await users.FindByIdAsync(id))?.UserName ?? id;
 
-    private static ValidationProblem Invalid(PermitValidationException ex) =>
-        TypedResults.ValidationProblem(ex.Errors, detail: "The permit has invalid fields.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed });
+    private static ValidationProblem Invalid(PermitValidationException ex) => Problems.Invalid(ex.Errors, "The permit has invalid fields.");
 
-    private static ProblemHttpResult NotFound() =>
-        TypedResults.Problem(statusCode: 404, detail: "There is no such permit.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotFound });
+    private static ProblemHttpResult NotFound() => Problems.Of(404, "There is no such permit.");
 
-    private static ProblemHttpResult Conflict(string detail) =>
-        TypedResults.Problem(statusCode: 409, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.PermitStateConflict });
+    private static ProblemHttpResult Conflict(string detail) => Problems.Of(409, detail, ErrorCodes.PermitStateConflict);
 }

@@ -140,7 +140,7 @@ public static class TusEndpoints
         {
             AuditDenialReason.Set(context, "invalid-metadata");
             SetTusHeader(context);
-            return TypedResults.ValidationProblem(errors, detail: "The upload metadata is invalid.", extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.ValidationFailed });
+            return Problems.Invalid(errors, "The upload metadata is invalid.");
         }
 
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
@@ -446,7 +446,7 @@ public static class TusEndpoints
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(HttpContext context, int status, string code, string detail)
     {
         SetTusHeader(context);
-        return TypedResults.Problem(statusCode: status, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = code });
+        return Problems.Of(status, detail, code);
     }
 }
 
