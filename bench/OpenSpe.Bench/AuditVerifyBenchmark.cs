@@ -10,7 +10,8 @@ namespace OpenSpe.Bench;
 /// signs them). <see cref="VerifyEndToEnd"/> is the figure with a target (at least 500,000
 /// records/s); the others split it into its parts: SQLite stepping alone, reading rows into
 /// <see cref="AuditRow"/>, canonical JSON alone, SHA-256 alone, canonical JSON plus SHA-256, and
-/// the in-memory verifier (which adds the checkpoint signature checks).
+/// the in-memory verifier (which adds the checkpoint signature checks). <see cref="VerifyEndToEnd"/> uses
+/// every core (ranges of the log verified at once); <see cref="VerifyOneCore"/> is the same on one.
 /// </summary>
 [Config(typeof(BenchConfig))]
 public class AuditVerifyBenchmark
@@ -99,6 +100,28 @@ public class AuditVerifyBenchmark
     {
         var result = await _service!.VerifyAsync();
         return result.Valid ? result.RecordsChecked : throw new InvalidOperationException(result.Message);
+    }
+
+    /// <summary>The same verification on one core: a single range through the raw SQLite cursor.</summary>
+    [Benchmark(OperationsPerInvoke = Records)]
+    public long VerifyOneCore()
+    {
+        var result = new AuditChainVerifier(_key!).VerifyInParallel(new SqliteAuditRowSource(_database!.Database), _checkpoints, Records, ranges: 1);
+        return result.Valid ? result.RecordsChecked : throw new InvalidOperationException(result.Message);
+    }
+
+    /// <summary>Only the raw SQLite cursor the verifier reads through: every column as a UTF-8 view, nothing hashed.</summary>
+    [Benchmark(OperationsPerInvoke = Records)]
+    public long ReadUtf8ViewsOnly()
+    {
+        using var cursor = new SqliteAuditRowSource(_database!.Database).Open(long.MinValue, long.MaxValue);
+        long sum = 0;
+        while (cursor.Read(out var row))
+        {
+            sum += row.Sequence + row.DetailsJson.Length + row.Hash.Length;
+        }
+
+        return sum;
     }
 
     /// <summary>Only the database read: <see cref="AuditStore.ReadRows"/> into the reused row.</summary>

@@ -69,6 +69,16 @@ public static class AuditCanonicalForm
     public static void Write(AuditRow row, Utf8JsonWriter writer)
     {
         ArgumentNullException.ThrowIfNull(row);
+        Write(new AuditRowEncoder().Encode(row), writer);
+    }
+
+    /// <summary>
+    /// Writes the canonical JSON of a row's UTF-8 view: the one definition of the byte form, used
+    /// both when a record is appended and when the stored bytes are verified.
+    /// </summary>
+    /// <exception cref="ArgumentException">A text column is not valid UTF-8 (only stored bytes can be).</exception>
+    public static void Write(scoped in AuditRowUtf8 row, Utf8JsonWriter writer)
+    {
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();
         writer.WriteNumber("v"u8, Version);
@@ -79,8 +89,8 @@ public static class AuditCanonicalForm
         WriteNullable(writer, "sub"u8, row.ActorSubject);
         WriteNullable(writer, "name"u8, row.ActorUsername);
         writer.WriteStartArray("roles"u8);
-        var roles = row.ActorRoles.AsSpan();
-        foreach (var range in roles.Split(' '))
+        var roles = row.ActorRoles;
+        foreach (var range in roles.Split((byte)' '))
         {
             if (!roles[range].IsEmpty)
             {
@@ -125,15 +135,15 @@ public static class AuditCanonicalForm
         hash.GetHashAndReset(destination);
     }
 
-    private static void WriteNullable(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? value)
+    private static void WriteNullable(Utf8JsonWriter writer, ReadOnlySpan<byte> name, Utf8Column value)
     {
-        if (value is null)
+        if (value.IsNull)
         {
             writer.WriteNull(name);
         }
         else
         {
-            writer.WriteString(name, value);
+            writer.WriteString(name, value.Bytes);
         }
     }
 }

@@ -5,8 +5,17 @@ namespace OpenSpe.Core.Audit;
 /// its content and its predecessor, gaps and reordering, and that no signed checkpoint covers
 /// records that are gone. Reports the first sequence number that fails.
 /// </summary>
+/// <remarks>
+/// A record is valid when SHA-256(stored hash of its predecessor || its canonical JSON) equals its
+/// own stored hash. Because the check needs only the predecessor's stored hash, disjoint sequence
+/// ranges can be verified independently and at once (<see cref="VerifyInParallel"/>): every link,
+/// including those at range borders, is still checked exactly once.
+/// </remarks>
 public sealed class AuditChainVerifier
 {
+    /// <summary>The default smallest range: below it, another thread costs more than it saves.</summary>
+    public const long DefaultMinimumRecordsPerRange = 50_000;
+
     private readonly AuditSigningKey _publicKey;
 
     /// <summary>Creates a verifier that trusts checkpoints signed by <paramref name="publicKey"/>.</summary>
@@ -20,13 +29,72 @@ public sealed class AuditChainVerifier
     /// <param name="checkpoints">All stored checkpoints.</param>
     public AuditVerificationResult Verify(IEnumerable<AuditRow> rows, IReadOnlyList<AuditCheckpoint> checkpoints)
     {
-        ArgumentNullException.ThrowIfNull(rows);
-        ArgumentNullException.ThrowIfNull(checkpoints);
+        using var cursor = new AuditRowEnumerableCursor(rows);
+        return Verify(cursor, checkpoints);
+    }
 
+    /// <summary>Verifies every row of a cursor (ordered by sequence, as stored) against the checkpoints.</summary>
+    public AuditVerificationResult Verify(IAuditRowCursor rows, IReadOnlyList<AuditCheckpoint> checkpoints)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var trust = Trust(checkpoints);
+        var range = VerifyRange(rows, trust.AnchorSequence + 1, trust.AnchorHash, through: null, trust.BySequence, new FailureTracker());
+        return Result(trust, [range]);
+    }
+
+    /// <summary>
+    /// Verifies the log up to <paramref name="lastSequence"/> in up to <paramref name="ranges"/>
+    /// sequence ranges at once, each read through its own cursor from <paramref name="source"/>.
+    /// Read the checkpoints before <paramref name="lastSequence"/> so that none is newer than it.
+    /// </summary>
+    /// <param name="source">Where the rows are read from.</param>
+    /// <param name="checkpoints">All stored checkpoints.</param>
+    /// <param name="lastSequence">The last record to check.</param>
+    /// <param name="ranges">The most ranges to check at once (the number of cores).</param>
+    /// <param name="minimumRecordsPerRange">No range is smaller than this.</param>
+    public AuditVerificationResult VerifyInParallel(IAuditRowSource source, IReadOnlyList<AuditCheckpoint> checkpoints, long lastSequence, int ranges, long minimumRecordsPerRange = DefaultMinimumRecordsPerRange)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ranges, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(minimumRecordsPerRange, 1);
+        var trust = Trust(checkpoints);
+        var span = lastSequence - trust.AnchorSequence;
+        var count = (int)Math.Clamp(span / minimumRecordsPerRange, 1, ranges);
+        var borders = new long[count + 1];
+        for (var i = 0; i <= count; i++)
+        {
+            borders[i] = trust.AnchorSequence + (span * i / count);
+        }
+
+        borders[count] = lastSequence;
+        var results = new RangeResult[count];
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = count }, i =>
+        {
+            // Note: the first range reads from the very start, so rows left before a purge anchor are still reported.
+            var after = i == 0 ? long.MinValue : borders[i];
+            var previous = i == 0 ? trust.AnchorHash : source.StoredHash(borders[i]);
+            var failure = new FailureTracker();
+            if (previous is null || previous.Length != AuditCanonicalForm.HashSize)
+            {
+                // Nothing in this range can be linked; the range before it reports the same record
+                // (or an earlier fault). Its rows are still read so the counts are those of one pass.
+                failure.Report(borders[i], AuditVerificationProblems.RecordMissing, $"Record {borders[i]} is missing.");
+                previous = AuditCanonicalForm.GenesisHash.ToArray();
+            }
+
+            using var cursor = source.Open(after, borders[i + 1]);
+            results[i] = VerifyRange(cursor, borders[i] + 1, previous, borders[i + 1], trust.BySequence, failure);
+        });
+        return Result(trust, results);
+    }
+
+    private TrustedCheckpoints Trust(IReadOnlyList<AuditCheckpoint> checkpoints)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoints);
         var failure = new FailureTracker();
         long? latestCheckpoint = null;
         var anchorSequence = 0L;
-        byte[] anchorHash = AuditCanonicalForm.GenesisHash.ToArray();
+        var anchorHash = AuditCanonicalForm.GenesisHash.ToArray();
         var bySequence = new Dictionary<long, List<AuditCheckpoint>>();
 
         foreach (var checkpoint in checkpoints)
@@ -54,15 +122,19 @@ public sealed class AuditChainVerifier
             list.Add(checkpoint);
         }
 
-        var expected = anchorSequence + 1;
-        var previous = anchorHash;
+        return new TrustedCheckpoints(checkpoints.Count, failure, latestCheckpoint, anchorSequence, anchorHash, bySequence);
+    }
+
+    private static RangeResult VerifyRange(IAuditRowCursor rows, long expected, byte[] previousHash, long? through, Dictionary<long, List<AuditCheckpoint>> bySequence, FailureTracker failure)
+    {
+        var previous = previousHash.ToArray();
         var computed = new byte[AuditCanonicalForm.HashSize];
         long count = 0;
         long? first = null;
         long? lastRead = null;
         using var hasher = new AuditChainHasher();
 
-        foreach (var row in rows)
+        while (rows.Read(out var row))
         {
             count++;
             first ??= row.Sequence;
@@ -86,13 +158,12 @@ public sealed class AuditChainVerifier
                 continue;
             }
 
-            if (row.Hash.Length != AuditCanonicalForm.HashSize || !AuditOutcomeNames.TryParse(row.Outcome, out _))
+            if (row.Hash.Length != AuditCanonicalForm.HashSize || !AuditOutcomeNames.IsKnown(row.Outcome) || !TryCompute(hasher, row, previous, computed))
             {
                 failure.Report(row.Sequence, AuditVerificationProblems.RecordMalformed, $"Record {row.Sequence} is malformed.");
                 continue;
             }
 
-            hasher.Compute(row, previous, computed);
             if (!computed.AsSpan().SequenceEqual(row.Hash))
             {
                 failure.Report(row.Sequence, AuditVerificationProblems.RecordModified,
@@ -116,8 +187,44 @@ public sealed class AuditChainVerifier
             expected++;
         }
 
-        var last = expected - 1;
-        foreach (var sequence in bySequence.Keys)
+        if (through is { } end && expected <= end)
+        {
+            failure.Report(expected, AuditVerificationProblems.RecordMissing, $"Record {expected} is missing.");
+        }
+
+        return new RangeResult(count, first, lastRead, expected, failure);
+    }
+
+    private static bool TryCompute(AuditChainHasher hasher, scoped in AuditRowUtf8 row, byte[] previous, byte[] computed)
+    {
+        try
+        {
+            hasher.Compute(row, previous, computed);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            // Stored text that is not UTF-8 was never written by the writer.
+            return false;
+        }
+    }
+
+    private static AuditVerificationResult Result(TrustedCheckpoints trust, IReadOnlyList<RangeResult> ranges)
+    {
+        var failure = trust.Failure;
+        long count = 0;
+        long? first = null;
+        long? lastRead = null;
+        foreach (var range in ranges)
+        {
+            count += range.Count;
+            first ??= range.First;
+            lastRead = range.LastRead ?? lastRead;
+            failure.Merge(range.Failure);
+        }
+
+        var last = ranges[^1].Expected - 1;
+        foreach (var sequence in trust.BySequence.Keys)
         {
             if (sequence > last)
             {
@@ -129,14 +236,24 @@ public sealed class AuditChainVerifier
         return new AuditVerificationResult(
             !failure.HasFailure,
             count,
-            checkpoints.Count,
+            trust.CheckpointCount,
             first,
             lastRead,
             failure.HasFailure ? failure.Sequence : null,
             failure.Problem,
             failure.Message,
-            latestCheckpoint);
+            trust.LatestCheckpointMicros);
     }
+
+    private sealed record TrustedCheckpoints(
+        int CheckpointCount,
+        FailureTracker Failure,
+        long? LatestCheckpointMicros,
+        long AnchorSequence,
+        byte[] AnchorHash,
+        Dictionary<long, List<AuditCheckpoint>> BySequence);
+
+    private sealed record RangeResult(long Count, long? First, long? LastRead, long Expected, FailureTracker Failure);
 
     private sealed class FailureTracker
     {
@@ -159,6 +276,14 @@ public sealed class AuditChainVerifier
             Sequence = sequence;
             Problem = problem;
             Message = message;
+        }
+
+        public void Merge(FailureTracker other)
+        {
+            if (other.HasFailure)
+            {
+                Report(other.Sequence, other.Problem!, other.Message!);
+            }
         }
     }
 }

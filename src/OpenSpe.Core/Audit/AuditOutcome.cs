@@ -36,4 +36,8 @@ public static class AuditOutcomeNames
             default: outcome = default; return false;
         }
     }
+
+    /// <summary>True when <paramref name="utf8"/> is one of the wire names.</summary>
+    public static bool IsKnown(ReadOnlySpan<byte> utf8) =>
+        utf8.SequenceEqual("success"u8) || utf8.SequenceEqual("denied"u8) || utf8.SequenceEqual("error"u8);
 }

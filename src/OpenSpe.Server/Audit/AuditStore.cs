@@ -56,6 +56,15 @@ public sealed class AuditStore(SpeDatabase database)
         return head;
     }
 
+    /// <summary>The highest record sequence, or 0 when there are no records.</summary>
+    public static async Task<long> ReadLastSequenceAsync(DbConnection connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT MAX(sequence) FROM audit_records";
+        return await command.ExecuteScalarAsync(cancellationToken) is long last ? last : 0;
+    }
+
     /// <summary>Inserts rows and checkpoints in one transaction and commits it durably.</summary>
     public static async Task AppendAsync(DbConnection connection, IReadOnlyList<AuditRow> rows, IReadOnlyList<AuditCheckpoint> checkpoints, CancellationToken cancellationToken = default)
     {

@@ -542,7 +542,43 @@ public sealed class AuditChainVerifierTests
         var verifier = new AuditChainVerifier(key);
 
         Assert.Throws<ArgumentNullException>(() => new AuditChainVerifier(null!));
-        Assert.Throws<ArgumentNullException>(() => verifier.Verify(null!, []));
-        Assert.Throws<ArgumentNullException>(() => verifier.Verify([], null!));
+        Assert.Throws<ArgumentNullException>(() => verifier.Verify((IEnumerable<AuditRow>)null!, []));
+        Assert.Throws<ArgumentNullException>(() => verifier.Verify((IAuditRowCursor)null!, []));
+        Assert.Throws<ArgumentNullException>(() => verifier.VerifyInParallel(null!, [], 0, 2));
+        Assert.Throws<ArgumentNullException>(() => verifier.Verify(Array.Empty<AuditRow>(), null!));
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-6")]
+    [Trait("Requirement", "OPR-7")]
+    public void VerifyInParallel_NamesEveryEditedRecord_WhereverTheRangeBordersFall()
+    {
+        for (var edited = 1; edited <= 30; edited++)
+        {
+            using var chain = TestChain.Create(30);
+            chain.Row(edited).Action = "audit.tampered";
+
+            // TestChain.Verify also checks that ranges of 1, 3 and 7 records agree with one pass.
+            var result = chain.Verify();
+
+            Assert.False(result.Valid);
+            Assert.Equal(edited, result.FirstBadSequence);
+            Assert.Equal(AuditVerificationProblems.RecordModified, result.Problem);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-6")]
+    public void VerifyInParallel_ReadsEachRecordOnce_AndChecksEveryLinkAcrossBorders()
+    {
+        using var chain = TestChain.Create(100);
+        var source = new InMemoryRowSource(chain.Rows);
+
+        var result = new AuditChainVerifier(chain.Key).VerifyInParallel(source, chain.Checkpoints, 100, ranges: 4, minimumRecordsPerRange: 10);
+
+        Assert.True(result.Valid, result.Message);
+        Assert.Equal(100, result.RecordsChecked);
+        Assert.Equal(1, result.FirstSequence);
+        Assert.Equal(100, result.LastSequence);
     }
 }

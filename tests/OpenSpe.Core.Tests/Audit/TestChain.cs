@@ -112,8 +112,33 @@ internal sealed class TestChain : IDisposable
         }
     }
 
-    public AuditVerificationResult Verify(IEnumerable<AuditRow>? rows = null, IReadOnlyList<AuditCheckpoint>? checkpoints = null, AuditSigningKey? trusted = null) =>
-        new AuditChainVerifier(trusted ?? Key).Verify(Streamed(rows ?? Rows), checkpoints ?? Checkpoints);
+    /// <summary>
+    /// Verifies in one pass and returns that result, after checking that range-parallel verification
+    /// of the same rows (ordered as a database returns them) agrees, with ranges of several sizes.
+    /// </summary>
+    public AuditVerificationResult Verify(IEnumerable<AuditRow>? rows = null, IReadOnlyList<AuditCheckpoint>? checkpoints = null, AuditSigningKey? trusted = null)
+    {
+        var list = (rows ?? Rows).ToList();
+        var verifier = new AuditChainVerifier(trusted ?? Key);
+        var result = verifier.Verify(Streamed(list), checkpoints ?? Checkpoints);
+        AssertRangesAgree(verifier, list, checkpoints ?? Checkpoints);
+        return result;
+    }
+
+    private static void AssertRangesAgree(AuditChainVerifier verifier, List<AuditRow> rows, IReadOnlyList<AuditCheckpoint> checkpoints)
+    {
+        var source = new InMemoryRowSource(rows);
+        var expected = verifier.Verify(Streamed(source.Sorted), checkpoints);
+        var last = rows.Count == 0 ? 0 : rows.Max(r => r.Sequence);
+        foreach (var perRange in new long[] { 1, 3, 7 })
+        {
+            var actual = verifier.VerifyInParallel(source, checkpoints, last, ranges: 4, perRange);
+            Assert.True(
+                (expected.Valid, expected.FirstBadSequence, expected.Problem, expected.RecordsChecked, expected.FirstSequence, expected.LastSequence)
+                == (actual.Valid, actual.FirstBadSequence, actual.Problem, actual.RecordsChecked, actual.FirstSequence, actual.LastSequence),
+                $"Ranges of {perRange}: expected {expected} but got {actual}");
+        }
+    }
 
     /// <summary>Yields copies into one reused instance, as <c>AuditStore.ReadRows</c> does.</summary>
     public static IEnumerable<AuditRow> Streamed(IEnumerable<AuditRow> rows)
@@ -146,5 +171,20 @@ internal sealed class TestChain : IDisposable
     {
         _hasher.Dispose();
         Key.Dispose();
+    }
+}
+
+/// <summary>Rows as a database holds them (one per sequence, read in sequence order), for range-parallel verification.</summary>
+internal sealed class InMemoryRowSource(List<AuditRow> rows) : IAuditRowSource
+{
+    public List<AuditRow> Sorted { get; } = [.. rows.OrderBy(r => r.Sequence)];
+
+    public IAuditRowCursor Open(long afterSequence, long throughSequence) =>
+        new AuditRowEnumerableCursor(TestChain.Streamed(Sorted.Where(r => r.Sequence > afterSequence && r.Sequence <= throughSequence)));
+
+    public byte[]? StoredHash(long sequence)
+    {
+        var matches = Sorted.Where(r => r.Sequence == sequence).ToList();
+        return matches.Count == 1 ? matches[0].Hash : null;
     }
 }

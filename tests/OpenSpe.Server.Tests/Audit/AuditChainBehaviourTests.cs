@@ -325,6 +325,24 @@ public abstract class AuditChainBehaviourTests
 public sealed class SqliteAuditChainBehaviourTests : AuditChainBehaviourTests
 {
     protected override TestBackend Backend => TestBackend.Sqlite;
+
+    [Theory]
+    [Trait("Requirement", "EHDSR-6")]
+    [InlineData("actor_username = CAST(X'C328' AS TEXT)")] // not UTF-8: only something other than the writer puts it there
+    [InlineData("details = ''")]
+    [InlineData("hash = X'00'")]
+    [InlineData("outcome = 'fine'")]
+    public async Task Stored_bytes_the_writer_never_writes_are_named_not_crashed_on(string assignment)
+    {
+        await using var log = await AuditTestLog.CreateAsync(Backend);
+        await log.AppendAsync(25);
+
+        await log.ExecuteAsync($"UPDATE audit_records SET {assignment} WHERE sequence = 9");
+        var result = await log.VerifyAsync();
+
+        Assert.False(result.Valid);
+        Assert.Equal(9, result.FirstBadSequence);
+    }
 }
 
 public sealed class PostgresAuditChainBehaviourTests : AuditChainBehaviourTests

@@ -21,7 +21,8 @@ public sealed class AuditTestLog : IAsyncDisposable
         Key = AuditSigningKey.Generate();
         Store = new AuditStore(database);
         Writer = new AuditWriter(Store, Key, Microsoft.Extensions.Options.Options.Create(options), time, NullLogger<AuditWriter>.Instance);
-        Service = new AuditService(Store, Key, Microsoft.Extensions.Options.Options.Create(options), time);
+        // Note: ranges of 4 records, so every SQLite audit test also crosses the borders of parallel verification.
+        Service = new AuditService(Store, Key, Microsoft.Extensions.Options.Options.Create(options), time) { RecordsPerVerifyRange = 4 };
     }
 
     public SpeDatabase Database { get; }

@@ -238,13 +238,17 @@ public abstract class ProjectKeyStoreBehaviour : IDisposable
         Directory.CreateDirectory(other.File(WrappedKeyStore.KeysFolder));
         File.Copy(KeyFile(data, "p1"), KeyFile(other, "p1"));
 
+        // Note: one store at a time. A server holds one token; two tokens open at once in one
+        // process made SoftHSM2 unwrap with the first token's key about once in six full runs.
+        store.Dispose();
         var foreign = Track(CreateStoreWithOtherMasterKey(other));
 
         var use = await Assert.ThrowsAsync<ProjectKeyException>(() => foreign.UsePrivateKeyAsync("p1", key => Decrypt(file, key)));
         Assert.Contains(use.Error, new[] { ProjectKeyError.UnwrapFailed, ProjectKeyError.MasterKeyUnavailable });
         await Assert.ThrowsAsync<ProjectKeyException>(() => foreign.GetPublicKeyAsync("p1"));
         await Assert.ThrowsAsync<ProjectKeyException>(() => foreign.RotateMasterKeyAsync());
-        Assert.Equal(publicKey, await store.GetPublicKeyAsync("p1"));
+        foreign.Dispose();
+        Assert.Equal(publicKey, await Open(data).GetPublicKeyAsync("p1"));
     }
 
     [Fact]
