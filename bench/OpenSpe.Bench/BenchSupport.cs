@@ -79,3 +79,15 @@ internal static class BenchEntries
         System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString(),
         new Dictionary<string, string>(StringComparer.Ordinal) { ["method"] = "GET", ["path"] = "/api/v1/server/info" });
 }
+
+/// <summary>Loopback ports for the servers the benchmarks start.</summary>
+internal static class BenchPorts
+{
+    /// <summary>A port that was free a moment ago.</summary>
+    public static int Free()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -34,7 +34,8 @@ internal static class LoadTest
         {
             ["Server:Dev"] = "true",
             ["Server:DataDirectory"] = directory,
-            ["Server:Urls"] = "https://127.0.0.1:0",
+            // A fixed port: the token issuer URL is derived from it.
+            ["Server:Urls"] = $"https://127.0.0.1:{BenchPorts.Free()}",
             ["RateLimiting:PerIdentityBurst"] = "100000",
             ["RateLimiting:PerIdentityPerSecond"] = "100000",
             ["RateLimiting:PerAddressBurst"] = "100000",
@@ -63,8 +64,12 @@ internal static class LoadTest
 
                 var writer = app.Services.GetRequiredService<AuditWriter>();
                 var (recordsBefore, commitsBefore) = (writer.HeadSequence, writer.CommitCount);
+                var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
                 var result = await OpenLoopAsync(client, rate, seconds);
                 Print(result, rate, seconds, connections);
+                Console.WriteLine(
+                    $"gc           {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2; " +
+                    $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F1} ms in all ({(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC)");
                 var records = writer.HeadSequence - recordsBefore;
                 var commits = writer.CommitCount - commitsBefore;
                 Console.WriteLine($"audit        {records} records in {commits} durable commits ({(double)records / Math.Max(1, commits):F2} records/commit)");
@@ -72,7 +77,8 @@ internal static class LoadTest
 
                 if (runWrk)
                 {
-                    await RunWrkAsync(baseUrl, token, seconds, connections);
+                    await RunWrkAsync(baseUrl, token, seconds, connections, rate);
+                    await RunWrkAsync(baseUrl, token, seconds, connections, rate: null);
                 }
 
                 await app.StopAsync();
@@ -215,7 +221,13 @@ internal static class LoadTest
         return string.Create(CultureInfo.InvariantCulture, $"{At(0.50),8:F2} {At(0.90),8:F2} {At(0.99),8:F2} {At(0.999),8:F2} {Ms(sorted[^1]),8:F2}");
     }
 
-    private static async Task RunWrkAsync(Uri baseUrl, string token, int seconds, int connections)
+    /// <summary>
+    /// Runs wrk from a separate process. With <paramref name="rate"/>, each connection waits a
+    /// random time averaging connections/rate seconds after every answer (wrk's Lua <c>delay</c>
+    /// hook), which paces the load near that rate; wrk times each request from its send (so, unlike
+    /// the open loop above, a stall delays the requests behind it unseen). Without it, closed loop.
+    /// </summary>
+    private static async Task RunWrkAsync(Uri baseUrl, string token, int seconds, int connections, int? rate)
     {
         var start = new ProcessStartInfo("wrk")
         {
@@ -223,12 +235,25 @@ internal static class LoadTest
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { "-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "-H", $"Authorization: Bearer {token}", new Uri(baseUrl, Path).ToString() })
+        var script = rate is { } r ? System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"openspe-wrk-{Guid.NewGuid():N}.lua") : null;
+        var arguments = new List<string> { "-t2", $"-c{connections}", $"-d{seconds}s", "--latency", "-H", $"Authorization: Bearer {token}" };
+        if (script is not null)
+        {
+            // Note: a random wait (uniform, mean connections/rate) keeps the connections out of step;
+            // a fixed one makes all of them fire together and measures a burst, not a rate.
+            var meanMs = connections * 1000 / rate!.Value;
+            await File.WriteAllTextAsync(script, $"function init(args)\n  math.randomseed(os.time() + math.floor(os.clock() * 1000000))\nend\nfunction delay()\n  return math.random(0, {2 * meanMs})\nend\n");
+            arguments.AddRange(["-s", script]);
+        }
+
+        arguments.Add(new Uri(baseUrl, Path).ToString());
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
-        Console.WriteLine($"wrk (closed loop) -t2 -c{connections} -d{seconds}s --latency -H 'Authorization: Bearer <token>' {new Uri(baseUrl, Path)}");
+        var mode = rate is null ? "closed loop" : $"paced near {rate} requests/s";
+        Console.WriteLine($"wrk ({mode}) {string.Join(' ', arguments.Select(a => a.StartsWith("Authorization", StringComparison.Ordinal) ? "'Authorization: Bearer <token>'" : a))}");
         try
         {
             using var process = Process.Start(start)!;
@@ -241,6 +266,13 @@ internal static class LoadTest
         catch (System.ComponentModel.Win32Exception)
         {
             Console.WriteLine("wrk is not installed (apt-get install -y wrk); skipped.");
+        }
+        finally
+        {
+            if (script is not null)
+            {
+                File.Delete(script);
+            }
         }
     }
 

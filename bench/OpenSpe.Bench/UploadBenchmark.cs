@@ -43,7 +43,7 @@ internal static class UploadBenchmark
         {
             ["Server:Dev"] = "true",
             ["Server:DataDirectory"] = Path.Combine(directory, "data"),
-            ["Server:Urls"] = $"https://127.0.0.1:{FreePort()}",
+            ["Server:Urls"] = $"https://127.0.0.1:{BenchPorts.Free()}",
             ["Uploads:MaxUploadBytes"] = (4 * size).ToString(CultureInfo.InvariantCulture),
             ["RateLimiting:PerIdentityBurst"] = "100000",
             ["RateLimiting:PerIdentityPerSecond"] = "100000",
@@ -296,13 +296,6 @@ internal static class UploadBenchmark
         }
 
         return null;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string? Option(string[] args, string name)
