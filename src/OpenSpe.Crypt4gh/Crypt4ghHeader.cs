@@ -121,6 +121,20 @@ public sealed class Crypt4ghHeader
     }
 
     /// <summary>
+    /// Reads the header's bytes at the current position of <paramref name="input"/> without decrypting them, so a caller
+    /// can wait for a slow stream before it holds a private key; <see cref="Crypt4ghSealedHeader.Open"/> decrypts them.
+    /// The stream is left at the first data segment.
+    /// </summary>
+    /// <param name="input">The Crypt4GH stream.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="Crypt4ghException">The header is malformed or truncated.</exception>
+    public static async Task<Crypt4ghSealedHeader> ReadSealedAsync(Stream input, CancellationToken cancellationToken = default) =>
+        new(await RawHeader.ReadAsync(input, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>Decrypts a header read by <see cref="ReadSealedAsync"/>.</summary>
+    internal static Crypt4ghHeader Open(RawHeader raw, Crypt4ghPrivateKey readerKey) => Open(raw, readerKey, expectedWriter: null).Header;
+
+    /// <summary>
     /// Reads the header at the current position of <paramref name="input"/> with the reader's key and returns a new
     /// serialized header holding the same packets (data keys, edit list) encrypted for <paramref name="recipients"/>.
     /// The input is left at the first data segment, which can be copied unchanged after the new header.

@@ -144,6 +144,7 @@ public static class SpeHost
         AddOptions<OpenSpe.Server.Transfers.UploadOptions>(builder.Services, OpenSpe.Server.Transfers.UploadOptions.Section);
         builder.Services.AddSingleton<OpenSpe.Server.Transfers.UploadStaging>();
         builder.Services.AddSingleton<OpenSpe.Server.Transfers.IngestVerifier>();
+        builder.Services.AddSingleton<OpenSpe.Server.Transfers.IngestSessions>();
         builder.Services.AddScoped<OpenSpe.Server.Transfers.UploadService>();
         builder.Services.AddScoped<IProjectTerminationHook, OpenSpe.Server.Transfers.UploadTerminationHook>();
         builder.Services.AddAntiforgery(o =>

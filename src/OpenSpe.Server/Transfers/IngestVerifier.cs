@@ -30,10 +30,20 @@ public enum IngestFailure
 public sealed record IngestResult(IngestFailure Failure, string Sha256, string PlaintextSha256, long PlaintextSize, string Detail);
 
 /// <summary>
+/// What reading the ciphertext proved, before any policy is applied: a cryptographic failure
+/// (<see cref="IngestFailure.NotCrypt4gh"/>, <see cref="IngestFailure.WrongKey"/>,
+/// <see cref="IngestFailure.Corrupt"/>) or none, both SHA-256 values, and the plaintext's first bytes.
+/// </summary>
+public sealed record IngestProof(IngestFailure Failure, string Detail, string Sha256, string PlaintextSha256, long PlaintextSize, byte[] Head);
+
+/// <summary>
 /// Proves a completed upload before it becomes a dataset file (TIR-5, SDR-3): it is Crypt4GH,
 /// its header opens with the project key, every segment authenticates, the plaintext hashes to
 /// what the holder declared, and its type is allowed by the permit by name and by content.
-/// One streaming pass, constant memory; the project's private key is unwrapped only to read the header.
+/// One streaming pass, constant memory; the project's private key is unwrapped only to open the
+/// header, after its bytes have arrived. The pass can run on the staged file after the last byte
+/// (<see cref="VerifyAsync"/>) or on the bytes as they arrive (<see cref="ProveAsync"/> fed by
+/// <see cref="IngestSessions"/>), with the policy judged at completion either way (<see cref="Judge"/>).
 /// </summary>
 public sealed class IngestVerifier(IProjectKeyStore keys)
 {
@@ -42,27 +52,34 @@ public sealed class IngestVerifier(IProjectKeyStore keys)
     /// <summary>Verifies the staged ciphertext.</summary>
     public async Task<IngestResult> VerifyAsync(string projectId, string stagingPath, string filename, string declaredPlaintextSha256, IReadOnlyCollection<string> allowedTypes, CancellationToken cancellationToken)
     {
-        var extension = FileTypes.ExtensionOf(filename);
-        if (extension is null || !allowedTypes.Contains(extension))
+        if (RefuseName(filename, allowedTypes) is { } refused)
         {
-            return Fail(IngestFailure.FileTypeNotAllowed, $"'.{extension}' files are not allowed for upload by the permit.");
+            return refused;
         }
 
         await using var file = new FileStream(stagingPath, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        return Judge(await ProveAsync(projectId, file, cancellationToken), filename, declaredPlaintextSha256, allowedTypes);
+    }
+
+    /// <summary>Reads the whole ciphertext once: header with the project key, every segment, both hashes.</summary>
+    public async Task<IngestProof> ProveAsync(string projectId, Stream ciphertext, CancellationToken cancellationToken)
+    {
         using var cipherHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var hashing = new HashingReadStream(file, cipherHash);
+        await using var hashing = new HashingReadStream(ciphertext, cipherHash);
         Crypt4ghHeader header;
         try
         {
-            header = await keys.UsePrivateKeyAsync(projectId, key => Crypt4ghHeader.ReadAsync(hashing, key, cancellationToken: cancellationToken), cancellationToken);
+            // Note: the header's bytes are read first (they may still be on their way); the key is unwrapped only to open them.
+            var sealedHeader = await Crypt4ghHeader.ReadSealedAsync(hashing, cancellationToken);
+            header = await keys.UsePrivateKeyAsync(projectId, sealedHeader.Open, cancellationToken);
         }
         catch (Crypt4ghException ex) when (ex.Kind == Crypt4ghErrorKind.NoMatchingKey)
         {
-            return Fail(IngestFailure.WrongKey, "The file is encrypted for another key, not this project's.");
+            return Failed(IngestFailure.WrongKey, "The file is encrypted for another key, not this project's.");
         }
         catch (Crypt4ghException)
         {
-            return Fail(IngestFailure.NotCrypt4gh, "The file is not a Crypt4GH file: encrypt it for the project's public key before uploading.");
+            return Failed(IngestFailure.NotCrypt4gh, "The file is not a Crypt4GH file: encrypt it for the project's public key before uploading.");
         }
 
         using var plainHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -89,7 +106,7 @@ public sealed class IngestVerifier(IProjectKeyStore keys)
         }
         catch (Crypt4ghException)
         {
-            return Fail(IngestFailure.Corrupt, "A segment of the file does not authenticate: it is damaged or truncated.");
+            return Failed(IngestFailure.Corrupt, "A segment of the file does not authenticate: it is damaged or truncated.");
         }
 
         // Any bytes after the last segment still count toward the ciphertext hash.
@@ -97,21 +114,48 @@ public sealed class IngestVerifier(IProjectKeyStore keys)
         {
         }
 
-        var plaintextSha = Convert.ToHexStringLower(plainHash.GetHashAndReset());
-        var cipherSha = Convert.ToHexStringLower(cipherHash.GetHashAndReset());
-        if (!string.Equals(plaintextSha, declaredPlaintextSha256, StringComparison.Ordinal))
+        return new IngestProof(IngestFailure.None, "", Convert.ToHexStringLower(cipherHash.GetHashAndReset()),
+            Convert.ToHexStringLower(plainHash.GetHashAndReset()), plaintextSize, head[..headLength]);
+    }
+
+    /// <summary>Applies the declaration and the permit's upload policy to what the ciphertext proved.</summary>
+    public static IngestResult Judge(IngestProof proof, string filename, string declaredPlaintextSha256, IReadOnlyCollection<string> allowedTypes)
+    {
+        ArgumentNullException.ThrowIfNull(proof);
+        if (RefuseName(filename, allowedTypes) is { } refused)
         {
-            return new IngestResult(IngestFailure.ChecksumMismatch, cipherSha, plaintextSha, plaintextSize,
+            return refused;
+        }
+
+        if (proof.Failure != IngestFailure.None)
+        {
+            return Fail(proof.Failure, proof.Detail);
+        }
+
+        if (!string.Equals(proof.PlaintextSha256, declaredPlaintextSha256, StringComparison.Ordinal))
+        {
+            return new IngestResult(IngestFailure.ChecksumMismatch, proof.Sha256, proof.PlaintextSha256, proof.PlaintextSize,
                 "The decrypted file's SHA-256 differs from the declared plaintextSha256: it was corrupted or is not the file meant.");
         }
 
-        if (!FileTypes.ContentMatches(extension, head.AsSpan(0, headLength)))
+        var extension = FileTypes.ExtensionOf(filename)!;
+        if (!FileTypes.ContentMatches(extension, proof.Head))
         {
-            return new IngestResult(IngestFailure.FileTypeNotAllowed, cipherSha, plaintextSha, plaintextSize, $"The content is not a '.{extension}' file.");
+            return new IngestResult(IngestFailure.FileTypeNotAllowed, proof.Sha256, proof.PlaintextSha256, proof.PlaintextSize, $"The content is not a '.{extension}' file.");
         }
 
-        return new IngestResult(IngestFailure.None, cipherSha, plaintextSha, plaintextSize, "");
+        return new IngestResult(IngestFailure.None, proof.Sha256, proof.PlaintextSha256, proof.PlaintextSize, "");
     }
+
+    private static IngestResult? RefuseName(string filename, IReadOnlyCollection<string> allowedTypes)
+    {
+        var extension = FileTypes.ExtensionOf(filename);
+        return extension is null || !allowedTypes.Contains(extension)
+            ? Fail(IngestFailure.FileTypeNotAllowed, $"'.{extension}' files are not allowed for upload by the permit.")
+            : null;
+    }
+
+    private static IngestProof Failed(IngestFailure failure, string detail) => new(failure, detail, "", "", 0, []);
 
     private static IngestResult Fail(IngestFailure failure, string detail) => new(failure, "", "", 0, detail);
 

@@ -318,6 +318,8 @@ public static class TusEndpoints
         long written = 0;
         var aborted = false;
         var path = staging.PathOf(upload.Id);
+        var sessions = context.RequestServices.GetRequiredService<IngestSessions>();
+        var session = sessions.Join(upload.ProjectId, upload.Id, start);
         await using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
         {
             // Anything past the committed offset is from an interrupted write that was never acknowledged.
@@ -332,18 +334,26 @@ public static class TusEndpoints
                     if (written + read > remaining)
                     {
                         file.SetLength(start);
+                        sessions.Drop(upload.Id);
                         return Problem(context, 413, ErrorCodes.BodyTooLarge, "The body is longer than the upload still expects.");
                     }
 
                     await file.WriteAsync(buffer.AsMemory(0, read));
                     checksum?.AppendData(buffer, 0, read);
+                    if (session is not null)
+                    {
+                        await session.FeedAsync(buffer.AsMemory(0, read));
+                    }
+
                     written += read;
                 }
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
             {
                 // The client went away mid-body: keep what arrived (unless it must match a checksum), so it can resume.
+                // Its verification is dropped; a resume may come much later, and completion then verifies the file.
                 aborted = true;
+                sessions.Drop(upload.Id);
                 if (ex is BadHttpRequestException { StatusCode: 413 })
                 {
                     file.SetLength(start);
@@ -353,6 +363,7 @@ public static class TusEndpoints
 
             if (checksum is not null && (aborted || !CryptographicOperations.FixedTimeEquals(checksum.GetHashAndReset(), expected)))
             {
+                sessions.Drop(upload.Id);
                 file.SetLength(start);
                 await file.FlushAsync();
                 checksum.Dispose();

@@ -15,4 +15,12 @@ public sealed class UploadOptions
     /// <summary>How long an unfinished upload is kept.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan Expiration { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Uploads verified while they arrive, at once; more run their verification after their last byte.</summary>
+    [Range(0, 64)]
+    public int MaxStreamingVerifications { get; set; } = 4;
+
+    /// <summary>A verification that receives nothing for this long is dropped (the upload then verifies at completion).</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan StreamingVerificationIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
 }

@@ -12,7 +12,7 @@ using OpenSpe.Server.Vault;
 namespace OpenSpe.Server.Transfers;
 
 /// <summary>Completes uploads: verification, storage as a dataset file, audit; and cleans up after projects end.</summary>
-public sealed class UploadService(SpeDbContext database, UploadStaging staging, IngestVerifier verifier, IObjectStore objects, PermitService permits, TimeProvider time, IAuditLog audit)
+public sealed class UploadService(SpeDbContext database, UploadStaging staging, IngestVerifier verifier, IngestSessions sessions, IObjectStore objects, PermitService permits, TimeProvider time, IAuditLog audit)
 {
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> Locks = new(StringComparer.Ordinal);
 
@@ -29,38 +29,22 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
         var path = staging.PathOf(upload.Id);
         var id = "f-" + RandomNumberGenerator.GetHexString(20, lowercase: true);
         var key = $"projects/{upload.ProjectId}/datasets/{upload.DatasetId}/{id}.c4gh";
-        // Verification and the copy into the object store read the same staged file on two cores at once;
-        // the copy is removed again if verification refuses the file, and no file record points at it before then.
-        var copy = Task.Run(async () =>
+        var allowedSet = allowed.ToHashSet(StringComparer.Ordinal);
+        // Note: usually proved while the bytes arrived; otherwise (a resumed or restarted upload) in one pass now.
+        var proof = await sessions.FinishAsync(upload.Id, upload.Length);
+        var result = proof is not null
+            ? IngestVerifier.Judge(proof, upload.Filename, upload.PlaintextSha256, allowedSet)
+            : await verifier.VerifyAsync(upload.ProjectId, path, upload.Filename, upload.PlaintextSha256, allowedSet, cancellationToken);
+        if (result.Failure == IngestFailure.None)
         {
-            await using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
-            await objects.PutAsync(key, source, cancellationToken);
-        }, cancellationToken);
-        IngestResult result;
-        try
-        {
-            result = await verifier.VerifyAsync(upload.ProjectId, path, upload.Filename, upload.PlaintextSha256, allowed.ToHashSet(StringComparer.Ordinal), cancellationToken);
-        }
-        finally
-        {
-            await copy.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        }
-
-        if (copy.IsFaulted)
-        {
-            // The store failed (e.g. disk full): keep the staged bytes, so an empty final PATCH retries the completion.
-            await objects.DeleteAsync(key, CancellationToken.None);
-            await copy;
+            // A store failure (e.g. disk full) propagates with the staged bytes kept, so an empty final PATCH retries.
+            await StoreAsync(key, path, cancellationToken);
         }
 
         ProjectFileEntity? file = null;
         try
         {
-            if (result.Failure != IngestFailure.None)
-            {
-                await objects.DeleteAsync(key, CancellationToken.None);
-            }
-            else
+            if (result.Failure == IngestFailure.None)
             {
                 file = new ProjectFileEntity
                 {
@@ -107,10 +91,24 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
         return (file, result);
     }
 
+    private async Task StoreAsync(string key, string path, CancellationToken cancellationToken)
+    {
+        if (objects is IObjectFileImport import)
+        {
+            // The staged file was synced by every PATCH; the store takes it over without a copy.
+            await import.ImportFileAsync(key, path, cancellationToken);
+            return;
+        }
+
+        await using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan | FileOptions.Asynchronous);
+        await objects.PutAsync(key, source, cancellationToken);
+    }
+
     /// <summary>Discards an upload and its bytes.</summary>
     public async Task DiscardAsync(UploadEntity upload, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
+        sessions.Drop(upload.Id);
         database.Uploads.Remove(upload);
         await database.SaveChangesAsync(cancellationToken);
         staging.Delete(upload.Id);
@@ -120,7 +118,7 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
 
 /// <summary>Discards a terminated project's unfinished uploads: a terminated project takes no more data.</summary>
 /// <remarks>Separate from <see cref="UploadService"/>, which depends on the permit service that calls this hook.</remarks>
-public sealed class UploadTerminationHook(SpeDbContext database, UploadStaging staging) : IProjectTerminationHook
+public sealed class UploadTerminationHook(SpeDbContext database, UploadStaging staging, IngestSessions sessions) : IProjectTerminationHook
 {
     /// <inheritdoc />
     public async Task OnProjectTerminatedAsync(string projectId, CancellationToken cancellationToken)
@@ -130,6 +128,7 @@ public sealed class UploadTerminationHook(SpeDbContext database, UploadStaging s
         await database.SaveChangesAsync(cancellationToken);
         foreach (var upload in uploads)
         {
+            sessions.Drop(upload.Id);
             staging.Delete(upload.Id);
         }
     }

@@ -10,7 +10,7 @@ namespace OpenSpe.Server.Vault;
 /// renames it into place and syncs the directory, so a reader sees the whole object or none.
 /// Memory use is one buffer per put, whatever the object's size.
 /// </summary>
-internal sealed class FileSystemObjectStore : IObjectStore
+internal sealed class FileSystemObjectStore : IObjectStore, IObjectFileImport
 {
     private const int BufferSize = 1024 * 1024;
 
@@ -67,6 +67,38 @@ internal sealed class FileSystemObjectStore : IObjectStore
 
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <inheritdoc/>
+    public Task ImportFileAsync(string key, string path, CancellationToken cancellationToken = default)
+    {
+        var target = PathFor(key);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        cancellationToken.ThrowIfCancellationRequested();
+        var directory = Path.GetDirectoryName(target)!;
+        DurableFiles.EnsureDirectory(directory);
+        var temporary = DurableFiles.TemporaryPathFor(target);
+        // Note: first under a temporary name: a rename on one file system, but a copy (visible while it
+        // grows) when the store is on another one; only the second, same-directory rename publishes it.
+        File.Move(path, temporary);
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite, FileShare.None, bufferSize: 0))
+            {
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temporary, target, overwrite: true);
+            DurableFiles.SyncDirectory(directory);
+            DurableFiles.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        }
+        catch when (File.Exists(temporary))
+        {
+            File.Move(temporary, path);
+            throw;
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc/>

@@ -10,8 +10,12 @@ using OpenSpe.Server.Vault;
 
 namespace OpenSpe.Server.Tests.Transfers;
 
-/// <summary>Resumable, client-side-encrypted uploads by data holders (EHDSR-11, TIR-5, SDR-3, TIR-8): tus status codes, ingest verification, and nothing partial ever visible.</summary>
-public sealed class UploadTests : IAsyncLifetime
+/// <summary>
+/// Resumable, client-side-encrypted uploads by data holders (EHDSR-11, TIR-5, SDR-3, TIR-8): tus status codes, ingest
+/// verification, and nothing partial ever visible. Uploads sent in one unbroken run are verified while they arrive;
+/// <see cref="UploadVerifiedAtCompletionTests"/> runs every test again with that turned off.
+/// </summary>
+public class UploadTests : IAsyncLifetime
 {
     private static readonly byte[] Csv = Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(0, 20_000).Select(i => $"{i},patient-{i % 97},{i * 7 % 1000}")));
 
@@ -22,7 +26,11 @@ public sealed class UploadTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _f = await PermitFixture.StartAsync(new Dictionary<string, string?> { ["Uploads:MaxUploadBytes"] = "10000000" });
+        _f = await PermitFixture.StartAsync(new Dictionary<string, string?>
+        {
+            ["Uploads:MaxUploadBytes"] = "10000000",
+            ["Uploads:MaxStreamingVerifications"] = StreamingVerifications.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30));
         document["policies"] = new { fileTypes = new { upload = new[] { "csv", "parquet" } } };
         (_, _projectId) = await _f.IssueAsync(document);
@@ -30,10 +38,16 @@ public sealed class UploadTests : IAsyncLifetime
         _tus = new TusClient(_holder, _projectId);
     }
 
+    /// <summary>How many uploads may be verified while they arrive.</summary>
+    protected virtual int StreamingVerifications => 4;
+
+    private long ProvedWhileArriving => _f.Server.Services.GetRequiredService<OpenSpe.Server.Transfers.IngestSessions>().ProvedWhileArriving;
+
     public async ValueTask DisposeAsync()
     {
         _holder.Dispose();
         await _f.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 
     [Fact]
@@ -48,6 +62,7 @@ public sealed class UploadTests : IAsyncLifetime
         var files = await _holder.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{_projectId}/files");
 
         Assert.Equal(HttpStatusCode.NoContent, last.StatusCode);
+        Assert.Equal(StreamingVerifications > 0 ? 1 : 0, ProvedWhileArriving);
         var file = Assert.Single(files.EnumerateArray());
         Assert.Equal(TusClient.Sha256Hex(Csv), file.GetProperty("plaintextSha256").GetString());
         Assert.Equal(TusClient.Sha256Hex(ciphertext), file.GetProperty("sha256").GetString());
@@ -130,6 +145,28 @@ public sealed class UploadTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "TIR-5")]
+    [Trait("Requirement", "SDR-3")]
+    public async Task Upload_broken_by_a_refused_chunk_is_verified_whole_at_completion()
+    {
+        var ciphertext = TusClient.Encrypt(Csv, await _tus.ProjectKeyAsync());
+        var location = (await _tus.CreateAsync(ciphertext.Length, "omop-2026", "cohort.csv", TusClient.Sha256Hex(Csv))).Headers.Location!.OriginalString;
+        await _tus.PatchAsync(location, 0, ciphertext[..5000]);
+
+        // The refused bytes reached the verifier before the checksum was checked: the run is broken.
+        var refused = await _tus.PatchAsync(location, 5000, ciphertext[5000..9000], "sha256 " + Convert.ToBase64String(new byte[32]));
+        var last = await _tus.PatchAsync(location, 5000, ciphertext[5000..]);
+        var files = await _holder.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{_projectId}/files");
+
+        Assert.Equal(460, (int)refused.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, last.StatusCode);
+        Assert.Equal(0, ProvedWhileArriving);
+        var file = Assert.Single(files.EnumerateArray());
+        Assert.Equal(TusClient.Sha256Hex(Csv), file.GetProperty("plaintextSha256").GetString());
+        Assert.Equal(TusClient.Sha256Hex(ciphertext), file.GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-5")]
     public async Task Protocol_errors_get_the_tus_status_codes()
     {
         var tooLarge = await _tus.CreateAsync(20_000_000, "omop-2026", "cohort.csv", new string('a', 64));
@@ -189,6 +226,7 @@ public sealed class UploadTests : IAsyncLifetime
         head.Headers.Add("Tus-Resumable", "1.0.0");
 
         await Api.ProblemAssert.IsProblemAsync(last, HttpStatusCode.UnprocessableEntity);
+        Assert.Equal(StreamingVerifications > 0 ? 1 : 0, ProvedWhileArriving);
         Assert.Equal(0, files.GetArrayLength());
         Assert.Empty(await objects.ListAsync($"projects/{_projectId}/").ToListAsync());
         Assert.Equal(HttpStatusCode.NotFound, (await _holder.SendAsync(head)).StatusCode);
@@ -263,4 +301,11 @@ public sealed class UploadTests : IAsyncLifetime
         // The first server is gone; a new one starts on the same data directory, as after a restart.
         return await SpeTestServer.StartAsync(settings: new Dictionary<string, string?> { ["Uploads:MaxUploadBytes"] = "10000000" }, time: _f.Clock, reuseDirectory: directory);
     }
+}
+
+/// <summary>The upload tests with verification only after the last byte (no upload verified while it arrives).</summary>
+public sealed class UploadVerifiedAtCompletionTests : UploadTests
+{
+    /// <inheritdoc/>
+    protected override int StreamingVerifications => 0;
 }

@@ -209,7 +209,47 @@ public sealed class FileSystemObjectStoreTests : IDisposable
         Assert.Equal(["p/a"], (await ListAsync("p/")).Select(e => e.Key));
     }
 
+    [Fact]
+    [Trait("Requirement", "SDR-3")]
+    public async Task ImportFile_MovesTheFileIntoPlace_WithoutACopy()
+    {
+        var content = RandomNumberGenerator.GetBytes(200_000);
+        var staged = _temp.File("staged.part");
+        await File.WriteAllBytesAsync(staged, content);
+        var inode = Inode(staged);
+
+        await _store.ImportFileAsync("projects/p1/datasets/d/f-1.c4gh", staged);
+
+        var target = Path.Combine(_store.Root, "projects/p1/datasets/d/f-1.c4gh");
+        Assert.False(File.Exists(staged));
+        Assert.Equal(content, await File.ReadAllBytesAsync(target));
+        Assert.Equal(inode, Inode(target));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(target)!, DurableFiles.TemporaryPrefix + "*"));
+    }
+
+    [Fact]
+    public async Task ImportFile_WithAnInvalidKey_LeavesTheFileWhereItWas()
+    {
+        var staged = _temp.File("staged.part");
+        await File.WriteAllBytesAsync(staged, [1, 2, 3]);
+
+        await Assert.ThrowsAsync<ArgumentException>(() => _store.ImportFileAsync("../escape", staged));
+
+        Assert.True(File.Exists(staged));
+        Assert.Empty(await _store.ListAsync("").ToListAsync());
+    }
+
     public void Dispose() => _temp.Dispose();
+
+    private static string Inode(string path)
+    {
+        // stat(1) is in coreutils: %i is the inode number, which a rename keeps and a copy does not.
+        var start = new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%i", path]) { RedirectStandardOutput = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        return output;
+    }
 
     private async Task<List<ObjectEntry>> ListAsync(string prefix)
     {
