@@ -57,16 +57,22 @@ internal static class UploadCommands
             Description = "Refuse to upload unless the project's public key has this SHA-256 fingerprint (hex), e.g. one the data access body sent you.",
             HelpName = "hex",
         };
+        var checksum = new Option<bool>("--checksum")
+        {
+            Description = "Also send each chunk's SHA-256 (the tus checksum extension), so the server refuses a chunk that changed on the way. "
+                + "Off by default: TLS already authenticates every byte sent, and the server checks every Crypt4GH segment's MAC and the "
+                + "plaintext SHA-256 before it accepts the file; the extra hash costs about as much CPU on each side as the encryption.",
+        };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON (project key fingerprint, and per file its id, sizes and SHA-256s) instead of a table." };
         var command = new Command("upload", "Upload dataset files to a project (data holders). Each file is encrypted on this machine with Crypt4GH "
             + "for the project's public key (its fingerprint is shown), into a temporary encrypted copy in $SPE_CACHE_DIR, $XDG_CACHE_HOME/spe "
-            + "or ~/.cache/spe (never a plaintext copy), and sent with the tus resumable upload protocol in checksummed chunks. "
+            + "or ~/.cache/spe (never a plaintext copy), and sent with the tus resumable upload protocol in chunks. "
             + "An interrupted upload (dropped connection, killed process) resumes from the server's offset: run the same command again "
             + "(what it needs is kept in $SPE_CONFIG_DIR/uploads, or the 'uploads' directory next to the session). "
             + "The server decrypts the file once to verify every segment and the plaintext SHA-256 before it accepts it. "
             + "Prints each file's id and plaintext SHA-256. Exit status: 0 all files uploaded, 1 any file failed (the others are still tried), 2 bad usage.")
         {
-            project, dataset, files, chunkSize, plaintextSha, keyFingerprint, json,
+            project, dataset, files, chunkSize, plaintextSha, keyFingerprint, checksum, json,
         };
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
@@ -90,7 +96,7 @@ internal static class UploadCommands
             }
 
             var context = new UploadContext(credentials.Server, projectId, datasetId, collection, key, capabilities,
-                parse.GetValue(chunkSize) * 1024 * 1024, TransferPaths.ResolveCacheDirectory(env.Variables));
+                parse.GetValue(chunkSize) * 1024 * 1024, TransferPaths.ResolveCacheDirectory(env.Variables), parse.GetValue(checksum));
             var uploader = new FileUploader(tus, api, UploadStateStore.Open(env), context, streams.Error, IsTerminal(streams.Error), env.Time)
             {
                 RetryDelays = retryDelays ?? FileUploader.DefaultRetryDelays,

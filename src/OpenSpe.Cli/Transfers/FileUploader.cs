@@ -60,7 +60,8 @@ internal sealed record UploadContext(
     Crypt4ghPublicKey Key,
     TusCapabilities Capabilities,
     int ChunkSize,
-    string CacheDirectory);
+    string CacheDirectory,
+    bool Checksum = false);
 
 /// <summary>The server refused the file for good (verification, policy, size): the next file may still go.</summary>
 internal sealed class UploadRefusedException : SpeClientException
@@ -83,7 +84,7 @@ internal sealed class UploadRefusedException : SpeClientException
 /// <summary>
 /// Uploads one file with tus: prepares it (encrypts to a staged <c>.c4gh</c>, or hashes a pre-encrypted one), creates the
 /// upload (with the first chunk in the POST when the server offers creation-with-upload), sends chunks with
-/// <c>Upload-Checksum: sha256</c>, and on a dropped connection, a 409 or a re-run after a killed process asks the server for
+/// <c>Upload-Checksum: sha256</c> when asked to (<c>--checksum</c>), and on a dropped connection, a 409 or a re-run after a killed process asks the server for
 /// its offset (HEAD) and continues from there. The state that makes a re-run resume is in <see cref="UploadStateStore"/>.
 /// </summary>
 internal sealed class FileUploader
@@ -259,7 +260,7 @@ internal sealed class FileUploader
         var failures = 0;
         var conflicts = 0;
         var checksumFailures = 0;
-        var reader = new ChunkReader(handle, state.Length, _context.ChunkSize, _context.Capabilities.ChecksumAlgorithm is not null);
+        var reader = new ChunkReader(handle, state.Length, _context.ChunkSize, _context.Checksum && _context.Capabilities.ChecksumAlgorithm is not null);
         TransferProgress? progress = null;
         try
         {

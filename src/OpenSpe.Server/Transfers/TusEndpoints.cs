@@ -320,25 +320,23 @@ public static class TusEndpoints
         var path = staging.PathOf(upload.Id);
         var sessions = context.RequestServices.GetRequiredService<IngestSessions>();
         var session = sessions.Join(upload.ProjectId, upload.Id, start);
-        await using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
+        // Anything past the committed offset is from an interrupted write that was never acknowledged.
+        using (var file = StagingFileWriter.Open(path, start))
         {
-            // Anything past the committed offset is from an interrupted write that was never acknowledged.
-            file.SetLength(start);
-            file.Seek(start, SeekOrigin.Begin);
             var buffer = new byte[BufferSize];
             try
             {
                 int read;
-                while ((read = await context.Request.Body.ReadAsync(buffer)) > 0)
+                while ((read = await ReadFullAsync(context.Request.Body, buffer)) > 0)
                 {
                     if (written + read > remaining)
                     {
-                        file.SetLength(start);
+                        file.Truncate(start);
                         sessions.Drop(upload.Id);
                         return Problem(context, 413, ErrorCodes.BodyTooLarge, "The body is longer than the upload still expects.");
                     }
 
-                    await file.WriteAsync(buffer.AsMemory(0, read));
+                    file.Write(buffer.AsSpan(0, read));
                     checksum?.AppendData(buffer, 0, read);
                     if (session is not null)
                     {
@@ -356,7 +354,7 @@ public static class TusEndpoints
                 sessions.Drop(upload.Id);
                 if (ex is BadHttpRequestException { StatusCode: 413 })
                 {
-                    file.SetLength(start);
+                    file.Truncate(start);
                     return Problem(context, 413, ErrorCodes.BodyTooLarge, "The body is longer than the upload still expects.");
                 }
             }
@@ -364,15 +362,14 @@ public static class TusEndpoints
             if (checksum is not null && (aborted || !CryptographicOperations.FixedTimeEquals(checksum.GetHashAndReset(), expected)))
             {
                 sessions.Drop(upload.Id);
-                file.SetLength(start);
-                await file.FlushAsync();
+                file.Truncate(start);
                 checksum.Dispose();
                 return aborted ? Results.Empty : Problem(context, 460, ErrorCodes.BadRequest, "Upload-Checksum does not match the bytes received; nothing was kept.");
             }
 
             checksum?.Dispose();
             // Note: the bytes are on disk before the offset that acknowledges them is stored.
-            file.Flush(flushToDisk: true);
+            file.FlushToDisk();
         }
 
         upload.Offset = start + written;
@@ -395,6 +392,19 @@ public static class TusEndpoints
         }
 
         return null;
+    }
+
+    /// <summary>Fills <paramref name="buffer"/> (or reads to the end): a TLS record at a time would mean a write and a feed per 16 KiB.</summary>
+    private static async Task<int> ReadFullAsync(Stream body, byte[] buffer)
+    {
+        var filled = 0;
+        int read;
+        while (filled < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(filled))) > 0)
+        {
+            filled += read;
+        }
+
+        return filled;
     }
 
     private static async Task<UploadEntity?> FindAsync(HttpContext context, SpeDbContext database, UploadService service, string projectId, string uploadId, TimeProvider time)

@@ -22,12 +22,12 @@ public sealed class UploadCliTests
 
     [Fact]
     [Trait("Requirement", "TIR-5")]
-    public async Task FakeTusServer_receives_only_checksummed_ciphertext_that_decrypts_to_the_original()
+    public async Task FakeTusServer_receives_only_checksummed_ciphertext_that_decrypts_to_the_original_with_checksum()
     {
         await using var harness = await UploadHarness.StartAsync();
         var (path, content) = harness.WritePlaintext("data.csv", FileSize);
 
-        var (code, stdout, stderr) = await harness.RunAsync(Upload(path));
+        var (code, stdout, stderr) = await harness.RunAsync(Upload(path, "--checksum"));
 
         Assert.True(code == 0, stderr);
         var server = harness.Server;
@@ -172,13 +172,27 @@ public sealed class UploadCliTests
     }
 
     [Fact]
+    [Trait("Requirement", "TIR-5")]
+    public async Task By_default_chunks_carry_no_checksum_and_the_upload_completes()
+    {
+        await using var harness = await UploadHarness.StartAsync();
+        var (path, content) = harness.WritePlaintext("data.csv", FileSize);
+
+        var (code, _, stderr) = await harness.RunAsync(Upload(path));
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal(content, harness.Server.Decrypt(Assert.Single(harness.Server.Completed).Upload));
+        Assert.All(harness.Server.Tus.Where(r => r.Method is "POST" or "PATCH"), r => Assert.False(r.Headers.ContainsKey("Upload-Checksum")));
+    }
+
+    [Fact]
     public async Task FakeTusServer_460_checksum_mismatch_sends_the_same_chunk_again()
     {
         await using var harness = await UploadHarness.StartAsync();
         harness.Server.ChecksumMismatchesToInject = 1;
         var (path, content) = harness.WritePlaintext("data.csv", 100_000);
 
-        var (code, _, stderr) = await harness.RunAsync(Upload(path));
+        var (code, _, stderr) = await harness.RunAsync(Upload(path, "--checksum"));
 
         Assert.True(code == 0, stderr);
         Assert.Contains("damaged chunk", stderr, StringComparison.Ordinal);
