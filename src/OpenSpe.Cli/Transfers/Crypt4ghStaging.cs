@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 using OpenSpe.Crypt4gh;
+using OpenSpe.Server.Transfers;
 
 namespace OpenSpe.Cli.Transfers;
 
@@ -60,15 +61,13 @@ internal static class Crypt4ghStaging
         long total = 0;
         try
         {
-            var file = new FileStream(partial, new FileStreamOptions
+            using (new FileStream(partial, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnlyFile }))
             {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                Share = FileShare.None,
-                BufferSize = 1 << 20,
-                UnixCreateMode = OwnerOnlyFile,
-                PreallocationSize = CiphertextLength(expected),
-            });
+            }
+
+            // Note: whole blocks go to the disk with O_DIRECT (DirectIo explains why); the buffer makes every write a whole block.
+            using var writer = StagingFileWriter.Open(partial, 0);
+            var file = new BufferedStream(new AppendStream(writer), BlockSize);
             await using (file)
             {
                 await using var encrypting = new Crypt4ghEncryptingStream(file, [recipient], new Crypt4ghEncryptionOptions { LeaveOpen = true });
@@ -94,7 +93,10 @@ internal static class Crypt4ghStaging
                 }
 
                 encrypting.Complete();
+                await file.FlushAsync(cancellationToken);
             }
+
+            writer.FlushToDisk();
 
             if (total != expected || RandomAccess.GetLength(input) != expected)
             {
@@ -165,5 +167,33 @@ internal static class Crypt4ghStaging
         }
 
         return filled;
+    }
+
+    /// <summary>A write-only stream that appends to a <see cref="StagingFileWriter"/>.</summary>
+    private sealed class AppendStream(StagingFileWriter writer) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => writer.Position;
+
+        public override long Position { get => writer.Position; set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count) => writer.Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer) => writer.Write(buffer);
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

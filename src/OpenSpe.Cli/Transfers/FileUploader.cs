@@ -1,11 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Win32.SafeHandles;
 using OpenSpe.Cli.Client;
 using OpenSpe.Crypt4gh;
+
+using OpenSpe.Server.Transfers;
 
 namespace OpenSpe.Cli.Transfers;
 
@@ -260,7 +263,7 @@ internal sealed class FileUploader
         var failures = 0;
         var conflicts = 0;
         var checksumFailures = 0;
-        var reader = new ChunkReader(handle, state.Length, _context.ChunkSize, _context.Checksum && _context.Capabilities.ChecksumAlgorithm is not null);
+        var reader = new ChunkReader(handle, state.Staged is { } staged ? DirectIo.TryOpen(staged, write: false) : null, state.Length, _context.ChunkSize, _context.Checksum && _context.Capabilities.ChecksumAlgorithm is not null);
         TransferProgress? progress = null;
         try
         {
@@ -524,9 +527,11 @@ internal sealed class FileUploader
     /// Reads chunks from the file with the next one read and hashed ahead (on another thread) while the current one is sent.
     /// Two buffers of the chunk size: memory stays at twice the chunk size, whatever the file size.
     /// </summary>
-    private sealed class ChunkReader(SafeFileHandle handle, long length, int chunkSize, bool checksum) : IAsyncDisposable
+    /// Aligned chunks of a file that allows it are read with O_DIRECT (see <see cref="DirectIo"/>): the encrypted copy was
+    /// written that way and is not in the page cache, and pulling it in costs more than sending it.
+    private sealed class ChunkReader(SafeFileHandle handle, SafeFileHandle? direct, long length, int chunkSize, bool checksum) : IAsyncDisposable
     {
-        private readonly byte[][] _buffers = [new byte[(int)Math.Min(chunkSize, Math.Max(1, length))], new byte[(int)Math.Min(chunkSize, Math.Max(1, length))]];
+        private readonly Memory<byte>[] _buffers = [Buffer(chunkSize, length), Buffer(chunkSize, length)];
         private int _current;
         private Task<Chunk>? _ahead;
         private long _aheadOffset = -1;
@@ -558,7 +563,17 @@ internal sealed class FileUploader
             return chunk;
         }
 
-        public async ValueTask DisposeAsync() => await SettleAsync();
+        public async ValueTask DisposeAsync()
+        {
+            await SettleAsync();
+            direct?.Dispose();
+        }
+
+        private static Memory<byte> Buffer(int chunkSize, long length)
+        {
+            var size = (int)Math.Min(chunkSize, Math.Max(1, length));
+            return DirectIo.AlignedBuffer((size + DirectIo.Alignment - 1) / DirectIo.Alignment * DirectIo.Alignment)[..size];
+        }
 
         private async Task SettleAsync()
         {
@@ -577,13 +592,22 @@ internal sealed class FileUploader
             }
         }
 
-        private async Task<Chunk> LoadAsync(long offset, byte[] buffer, CancellationToken cancellationToken)
+        private async Task<Chunk> LoadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
         {
             var size = (int)Math.Min(buffer.Length, length - offset);
             var filled = 0;
+            if (direct is not null && offset % DirectIo.Alignment == 0)
+            {
+                // The request is rounded up to whole blocks (the buffer has room); the end of the file comes back short.
+                var request = (size + DirectIo.Alignment - 1) / DirectIo.Alignment * DirectIo.Alignment;
+                MemoryMarshal.TryGetArray<byte>(buffer, out var segment);
+                var whole = segment.Array.AsMemory(segment.Offset, request);
+                filled = Math.Min(size, await RandomAccess.ReadAsync(direct, whole, offset, cancellationToken));
+            }
+
             while (filled < size)
             {
-                var n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(filled, size - filled), offset + filled, cancellationToken);
+                var n = await RandomAccess.ReadAsync(handle, buffer[filled..size], offset + filled, cancellationToken);
                 if (n == 0)
                 {
                     throw new SpeClientException($"the file to send ended at byte {offset + filled}, before its recorded length {length}; run the command again to start over");
@@ -592,7 +616,7 @@ internal sealed class FileUploader
                 filled += n;
             }
 
-            var data = buffer.AsMemory(0, size);
+            var data = buffer[..size];
             return new Chunk(data, checksum ? "sha256 " + Convert.ToBase64String(SHA256.HashData(data.Span)) : null);
         }
     }

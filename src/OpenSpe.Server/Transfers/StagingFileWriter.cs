@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
 namespace OpenSpe.Server.Transfers;
@@ -12,28 +11,21 @@ namespace OpenSpe.Server.Transfers;
 /// with <c>oflag=direct</c>: 1.9 GB/s). Where O_DIRECT is refused (tmpfs, another platform) every
 /// write is a normal one. Not thread-safe; one per PATCH.
 /// </summary>
-internal sealed partial class StagingFileWriter : IDisposable
+internal sealed class StagingFileWriter : IDisposable
 {
-    private const int Alignment = 4096;
+    private const int Alignment = DirectIo.Alignment;
     private const int AlignedCapacity = 1 << 20;
 
     private readonly FileStream _buffered;
     private readonly SafeFileHandle? _direct;
-    private readonly byte[]? _block;
-    private readonly int _blockStart;
+    private readonly Memory<byte> _block;
 
     private StagingFileWriter(FileStream buffered, SafeFileHandle? direct, long position)
     {
         _buffered = buffered;
         _direct = direct;
         Position = position;
-        if (direct is not null)
-        {
-            // A pinned array with an aligned window: O_DIRECT needs the memory, the length and the offset aligned.
-            _block = GC.AllocateUninitializedArray<byte>(AlignedCapacity + Alignment, pinned: true);
-            var address = Marshal.UnsafeAddrOfPinnedArrayElement(_block, 0).ToInt64();
-            _blockStart = (int)((Alignment - (address % Alignment)) % Alignment);
-        }
+        _block = direct is null ? Memory<byte>.Empty : DirectIo.AlignedBuffer(AlignedCapacity);
     }
 
     /// <summary>Where the next byte goes.</summary>
@@ -49,7 +41,7 @@ internal sealed partial class StagingFileWriter : IDisposable
         try
         {
             buffered.SetLength(start);
-            return new StagingFileWriter(buffered, OpenDirect(path), start);
+            return new StagingFileWriter(buffered, DirectIo.TryOpen(path, write: true), start);
         }
         catch
         {
@@ -67,7 +59,7 @@ internal sealed partial class StagingFileWriter : IDisposable
             if (_direct is not null && misalignment == 0 && data.Length >= Alignment)
             {
                 var length = Math.Min(data.Length, AlignedCapacity) / Alignment * Alignment;
-                var block = _block.AsSpan(_blockStart, length);
+                var block = _block.Span[..length];
                 data[..length].CopyTo(block);
                 RandomAccess.Write(_direct, block, Position);
                 Position += length;
@@ -98,32 +90,5 @@ internal sealed partial class StagingFileWriter : IDisposable
     {
         _direct?.Dispose();
         _buffered.Dispose();
-    }
-
-    private static SafeFileHandle? OpenDirect(string path)
-    {
-        // O_DIRECT's value differs between architectures; elsewhere, write through the page cache.
-        var direct = RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => 0x4000,
-            Architecture.Arm64 => 0x10000,
-            _ => 0,
-        };
-        if (!OperatingSystem.IsLinux() || direct == 0)
-        {
-            return null;
-        }
-
-        const int WriteOnly = 0x1;
-        const int CloseOnExec = 0x80000;
-        var fd = NativeMethods.Open(path, WriteOnly | direct | CloseOnExec, 0);
-        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
-    }
-
-    private static partial class NativeMethods
-    {
-        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static partial int Open(string path, int flags, int mode);
     }
 }
