@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
+using OpenSpe.Server.Vault;
 
 namespace OpenSpe.Server.Transfers;
 
@@ -11,7 +12,7 @@ namespace OpenSpe.Server.Transfers;
 /// Offsets, lengths and memory must be multiples of <see cref="Alignment"/>; callers do the rest
 /// with ordinary I/O.
 /// </summary>
-internal static partial class DirectIo
+internal static class DirectIo
 {
     /// <summary>The alignment O_DIRECT needs here (the page size covers every logical block size).</summary>
     public const int Alignment = 4096;
@@ -31,10 +32,7 @@ internal static partial class DirectIo
             return null;
         }
 
-        const int ReadOnly = 0x0;
-        const int WriteOnly = 0x1;
-        const int CloseOnExec = 0x80000;
-        var fd = NativeMethods.Open(path, (write ? WriteOnly : ReadOnly) | direct | CloseOnExec, 0);
+        var fd = Libc.Open(path, (write ? Libc.WriteOnly : Libc.ReadOnly) | direct | Libc.CloseOnExec);
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
 
@@ -45,12 +43,5 @@ internal static partial class DirectIo
         var address = Marshal.UnsafeAddrOfPinnedArrayElement(array, 0).ToInt64();
         var start = (int)((Alignment - (address % Alignment)) % Alignment);
         return array.AsMemory(start, capacity);
-    }
-
-    private static partial class NativeMethods
-    {
-        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static partial int Open(string path, int flags, int mode);
     }
 }

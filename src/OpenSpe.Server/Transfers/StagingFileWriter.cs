@@ -31,9 +31,6 @@ internal sealed class StagingFileWriter : IDisposable
     /// <summary>Where the next byte goes.</summary>
     public long Position { get; private set; }
 
-    /// <summary>True when whole blocks bypass the page cache.</summary>
-    public bool Direct => _direct is not null;
-
     /// <summary>Opens <paramref name="path"/> and cuts it to <paramref name="start"/> (anything after it was never acknowledged).</summary>
     public static StagingFileWriter Open(string path, long start)
     {

@@ -120,7 +120,7 @@ internal static partial class DurableFiles
     public static void SyncDirectory(string directory)
     {
         // .NET refuses to open a directory as a file, hence the direct system calls.
-        var fd = NativeMethods.Open(directory, NativeMethods.ReadOnly);
+        var fd = Libc.Open(directory, Libc.ReadOnly);
         if (fd < 0)
         {
             throw new IOException($"cannot open directory {directory} to sync it (errno {Marshal.GetLastPInvokeError()})");
@@ -128,31 +128,14 @@ internal static partial class DurableFiles
 
         try
         {
-            if (NativeMethods.FSync(fd) != 0)
+            if (Libc.FSync(fd) != 0)
             {
                 throw new IOException($"fsync of directory {directory} failed (errno {Marshal.GetLastPInvokeError()})");
             }
         }
         finally
         {
-            _ = NativeMethods.Close(fd);
+            _ = Libc.Close(fd);
         }
-    }
-
-    private static partial class NativeMethods
-    {
-        public const int ReadOnly = 0;
-
-        [DllImport("libc", EntryPoint = "open", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
-
-        [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int FSync(int fd);
-
-        [DllImport("libc", EntryPoint = "close", SetLastError = true)]
-        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-        public static extern int Close(int fd);
     }
 }

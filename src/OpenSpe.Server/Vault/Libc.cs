@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+
+namespace OpenSpe.Server.Vault;
+
+/// <summary>The few system calls .NET does not offer: opening a directory (to fsync it) and opening with O_DIRECT.</summary>
+internal static class Libc
+{
+    /// <summary>O_RDONLY.</summary>
+    public const int ReadOnly = 0x0;
+
+    /// <summary>O_WRONLY.</summary>
+    public const int WriteOnly = 0x1;
+
+    /// <summary>O_CLOEXEC.</summary>
+    public const int CloseOnExec = 0x80000;
+
+    /// <summary>open(2) without O_CREAT; a negative result means failure (errno in the last P/Invoke error).</summary>
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    /// <summary>fsync(2).</summary>
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern int FSync(int fd);
+
+    /// <summary>close(2).</summary>
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    public static extern int Close(int fd);
+}
