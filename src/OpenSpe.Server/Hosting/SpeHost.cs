@@ -104,6 +104,7 @@ public static class SpeHost
                 });
             }
         });
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, TransportMemoryPoolFactory>();
         builder.Services.AddRoutingCore();
         builder.Services.AddLogging(logging =>
         {

@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
-using System.IO.Pipelines;
+using System.Security.Cryptography;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 
 namespace OpenSpe.Server.Transfers;
 
 /// <summary>
-/// Verification that runs while an upload arrives: each PATCH body is written to the staging file
-/// and, in order, fed to an <see cref="IngestVerifier.ProveAsync"/> pass on another thread, so the
+/// Verification that runs while an upload arrives: each PATCH body is written to the staging file,
+/// hashed, and handed in order (the very blocks it was read into) to an
+/// <see cref="IngestVerifier.ProveAsync(string, Stream, CancellationToken)"/> pass on another thread, so the
 /// proof is ready when the last byte lands instead of starting then. Only an unbroken run of
 /// PATCHes feeds a session; anything else (a dropped connection, a refused checksum, a restart, an
 /// offset that does not match, too many uploads at once) drops it, and completion then verifies
@@ -14,9 +16,8 @@ namespace OpenSpe.Server.Transfers;
 /// </summary>
 public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptions> options, TimeProvider time) : IDisposable
 {
-    // Note: at most this much ciphertext waits between a PATCH and the verifier; the PATCH waits when it is full.
-    private const long PauseBytes = 8L << 20;
-    private const long ResumeBytes = 4L << 20;
+    // Note: at most this many blocks of ciphertext wait between a PATCH and the verifier; the PATCH waits when they are full.
+    private const int QueuedBlocks = 4;
 
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private long _proved;
@@ -52,7 +53,7 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
             return null;
         }
 
-        var session = new Session(verifier, projectId, time);
+        var session = new Session(verifier, projectId, AlignedBlockPool.Shared, time);
         if (_sessions.TryAdd(uploadId, session))
         {
             return session;
@@ -119,15 +120,22 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
     }
 
     /// <summary>One upload's running verification.</summary>
-    public sealed class Session
+    public sealed class Session : IDisposable
     {
-        private readonly Pipe _pipe = new(new PipeOptions(pauseWriterThreshold: PauseBytes, resumeWriterThreshold: ResumeBytes, useSynchronizationContext: false));
+        private readonly Channel<(Memory<byte> Block, int Length)> _blocks = Channel.CreateBounded<(Memory<byte>, int)>(
+            new BoundedChannelOptions(QueuedBlocks) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
+
+        // Note: the ciphertext is hashed here, on the PATCH's thread, so the verifier's thread only decrypts and hashes
+        // the plaintext; the two SHA-256 passes run on two cores.
+        private readonly IncrementalHash _cipherHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly AlignedBlockPool _pool;
         private readonly TimeProvider _time;
         private readonly Task<IngestProof?> _proof;
         private int _closed;
 
-        internal Session(IngestVerifier verifier, string projectId, TimeProvider time)
+        internal Session(IngestVerifier verifier, string projectId, AlignedBlockPool pool, TimeProvider time)
         {
+            _pool = pool;
             _time = time;
             LastFed = time.GetUtcNow();
             _proof = Task.Run(() => ProveAsync(verifier, projectId));
@@ -142,47 +150,91 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
         /// <summary>True once the session was abandoned or finished.</summary>
         public bool Closed => Volatile.Read(ref _closed) != 0;
 
-        /// <summary>Passes the next bytes of the upload to the verifier (waiting while it is behind).</summary>
-        public async ValueTask FeedAsync(ReadOnlyMemory<byte> bytes)
+        /// <summary>
+        /// Passes the next <paramref name="length"/> bytes of the upload, at the start of <paramref name="block"/> (a block of
+        /// the pool, which the session now owns), to the verifier, waiting while it is more than a few blocks behind.
+        /// </summary>
+        public async ValueTask FeedAsync(Memory<byte> block, int length)
         {
-            if (!Closed)
+            Fed += length;
+            LastFed = _time.GetUtcNow();
+            if (Closed || _blocks.Reader.Completion.IsCompleted)
             {
                 // Note: once the verifier has its answer (a failure can show in the first bytes) it reads no more; the
                 // bytes are then only counted, so the offsets still line up.
-                await _pipe.Writer.WriteAsync(bytes);
+                _pool.Return(block);
+                return;
             }
 
-            Fed += bytes.Length;
-            LastFed = _time.GetUtcNow();
+            lock (_cipherHash)
+            {
+                if (Closed)
+                {
+                    _pool.Return(block);
+                    return;
+                }
+
+                _cipherHash.AppendData(block.Span[..length]);
+            }
+
+            try
+            {
+                await _blocks.Writer.WriteAsync((block, length));
+            }
+            catch (ChannelClosedException)
+            {
+                _pool.Return(block);
+            }
         }
 
         internal async Task<IngestProof?> FinishAsync()
         {
-            await _pipe.Writer.CompleteAsync();
+            _blocks.Writer.TryComplete();
             var proof = await _proof;
-            Close();
-            return proof;
+            string hash;
+            lock (_cipherHash)
+            {
+                hash = Convert.ToHexStringLower(_cipherHash.GetHashAndReset());
+                Close();
+            }
+
+            return proof is { Failure: IngestFailure.None } ? proof with { Sha256 = hash } : proof;
         }
 
         internal void Abandon()
         {
-            if (Close())
+            lock (_cipherHash)
             {
-                // Note: both calls are safe from any thread: the verifier's next read ends (and it gives up),
-                // and a PATCH waiting for room returns at once.
-                _pipe.Reader.CancelPendingRead();
-                _pipe.Writer.CancelPendingFlush();
+                if (!Close())
+                {
+                    return;
+                }
             }
+
+            // Note: safe from any thread: the verifier's next read ends (and it gives up), and a PATCH waiting for room returns at once.
+            _blocks.Writer.TryComplete();
         }
 
-        private bool Close() => Interlocked.Exchange(ref _closed, 1) == 0;
+        /// <summary>Abandons the session if it is still running.</summary>
+        public void Dispose() => Abandon();
+
+        private bool Close()
+        {
+            if (Interlocked.Exchange(ref _closed, 1) != 0)
+            {
+                return false;
+            }
+
+            _cipherHash.Dispose();
+            return true;
+        }
 
         private async Task<IngestProof?> ProveAsync(IngestVerifier verifier, string projectId)
         {
             try
             {
-                await using var stream = _pipe.Reader.AsStream(leaveOpen: true);
-                return await verifier.ProveAsync(projectId, stream, CancellationToken.None);
+                await using var stream = new BlockReadStream(_blocks.Reader, _pool, () => Closed);
+                return await verifier.ProveAsync(projectId, stream, hashCiphertext: false, CancellationToken.None);
             }
             catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
             {
@@ -191,7 +243,89 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
             }
             finally
             {
-                await _pipe.Reader.CompleteAsync();
+                // Note: nothing reads any more; a PATCH waiting for room, and any later ones, only count their bytes.
+                _blocks.Writer.TryComplete();
+                while (_blocks.Reader.TryRead(out var queued))
+                {
+                    _pool.Return(queued.Block);
+                }
+            }
+        }
+    }
+
+    /// <summary>The fed blocks as one forward-only stream; each block goes back to the pool once read.</summary>
+    private sealed class BlockReadStream(ChannelReader<(Memory<byte> Block, int Length)> blocks, AlignedBlockPool pool, Func<bool> abandoned) : Stream
+    {
+        private Memory<byte> _block;
+        private Memory<byte> _rest;
+        private bool _ended;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            while (_rest.IsEmpty)
+            {
+                ReleaseBlock();
+                if (abandoned())
+                {
+                    throw new OperationCanceledException("The upload's verification was abandoned.");
+                }
+
+                if (_ended || !await blocks.WaitToReadAsync(cancellationToken))
+                {
+                    _ended = true;
+                    return 0;
+                }
+
+                if (blocks.TryRead(out var next))
+                {
+                    _block = next.Block;
+                    _rest = next.Block[..next.Length];
+                }
+            }
+
+            var count = Math.Min(buffer.Length, _rest.Length);
+            _rest[..count].CopyTo(buffer);
+            _rest = _rest[count..];
+            return count;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read asynchronously.");
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            ReleaseBlock();
+            base.Dispose(disposing);
+        }
+
+        private void ReleaseBlock()
+        {
+            if (!_block.IsEmpty)
+            {
+                pool.Return(_block);
+                _block = default;
             }
         }
     }

@@ -42,7 +42,7 @@ public sealed record IngestProof(IngestFailure Failure, string Detail, string Sh
 /// what the holder declared, and its type is allowed by the permit by name and by content.
 /// One streaming pass, constant memory; the project's private key is unwrapped only to open the
 /// header, after its bytes have arrived. The pass can run on the staged file after the last byte
-/// (<see cref="VerifyAsync"/>) or on the bytes as they arrive (<see cref="ProveAsync"/> fed by
+/// (<see cref="VerifyAsync"/>) or on the bytes as they arrive (<see cref="ProveAsync(string, Stream, CancellationToken)"/> fed by
 /// <see cref="IngestSessions"/>), with the policy judged at completion either way (<see cref="Judge"/>).
 /// </summary>
 public sealed class IngestVerifier(IProjectKeyStore keys)
@@ -62,9 +62,16 @@ public sealed class IngestVerifier(IProjectKeyStore keys)
     }
 
     /// <summary>Reads the whole ciphertext once: header with the project key, every segment, both hashes.</summary>
-    public async Task<IngestProof> ProveAsync(string projectId, Stream ciphertext, CancellationToken cancellationToken)
+    public Task<IngestProof> ProveAsync(string projectId, Stream ciphertext, CancellationToken cancellationToken) =>
+        ProveAsync(projectId, ciphertext, hashCiphertext: true, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ProveAsync(string, Stream, CancellationToken)"/>; without <paramref name="hashCiphertext"/> the proof's
+    /// <see cref="IngestProof.Sha256"/> is empty, for a caller that hashes the ciphertext on its own thread.
+    /// </summary>
+    internal async Task<IngestProof> ProveAsync(string projectId, Stream ciphertext, bool hashCiphertext, CancellationToken cancellationToken)
     {
-        using var cipherHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var cipherHash = hashCiphertext ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         await using var hashing = new HashingReadStream(ciphertext, cipherHash);
         Crypt4ghHeader header;
         try
@@ -114,7 +121,7 @@ public sealed class IngestVerifier(IProjectKeyStore keys)
         {
         }
 
-        return new IngestProof(IngestFailure.None, "", Convert.ToHexStringLower(cipherHash.GetHashAndReset()),
+        return new IngestProof(IngestFailure.None, "", cipherHash is null ? "" : Convert.ToHexStringLower(cipherHash.GetHashAndReset()),
             Convert.ToHexStringLower(plainHash.GetHashAndReset()), plaintextSize, head[..headLength]);
     }
 
@@ -159,8 +166,8 @@ public sealed class IngestVerifier(IProjectKeyStore keys)
 
     private static IngestResult Fail(IngestFailure failure, string detail) => new(failure, "", "", 0, detail);
 
-    /// <summary>Hashes everything read through it.</summary>
-    private sealed class HashingReadStream(Stream inner, IncrementalHash hash) : Stream
+    /// <summary>Hashes everything read through it (when given a hash).</summary>
+    private sealed class HashingReadStream(Stream inner, IncrementalHash? hash) : Stream
     {
         public override bool CanRead => true;
 
@@ -175,14 +182,14 @@ public sealed class IngestVerifier(IProjectKeyStore keys)
         public override int Read(byte[] buffer, int offset, int count)
         {
             var read = inner.Read(buffer, offset, count);
-            hash.AppendData(buffer, offset, read);
+            hash?.AppendData(buffer, offset, read);
             return read;
         }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             var read = await inner.ReadAsync(buffer, cancellationToken);
-            hash.AppendData(buffer.Span[..read]);
+            hash?.AppendData(buffer.Span[..read]);
             return read;
         }
 

@@ -53,7 +53,15 @@ internal sealed class StagingFileWriter : IDisposable
         while (!data.IsEmpty)
         {
             var misalignment = (int)(Position % Alignment);
-            if (_direct is not null && misalignment == 0 && data.Length >= Alignment)
+            if (_direct is not null && misalignment == 0 && data.Length >= Alignment && IsAligned(data))
+            {
+                // Already in aligned memory (a block of AlignedBlockPool): written as it is.
+                var length = data.Length / Alignment * Alignment;
+                RandomAccess.Write(_direct, data[..length], Position);
+                Position += length;
+                data = data[length..];
+            }
+            else if (_direct is not null && misalignment == 0 && data.Length >= Alignment)
             {
                 var length = Math.Min(data.Length, AlignedCapacity) / Alignment * Alignment;
                 var block = _block.Span[..length];
@@ -69,6 +77,14 @@ internal sealed class StagingFileWriter : IDisposable
                 Position += length;
                 data = data[length..];
             }
+        }
+    }
+
+    private static unsafe bool IsAligned(ReadOnlySpan<byte> data)
+    {
+        fixed (byte* start = data)
+        {
+            return (nuint)start % Alignment == 0;
         }
     }
 

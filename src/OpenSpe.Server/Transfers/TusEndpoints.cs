@@ -29,7 +29,6 @@ public static class TusEndpoints
     public const string TusVersion = "1.0.0";
 
     private const string OffsetOctetStream = "application/offset+octet-stream";
-    private const int BufferSize = 1024 * 1024;
 
     /// <summary>Maps the tus endpoints, the project public key and the dataset files listing.</summary>
     public static IEndpointRouteBuilder MapTransferEndpoints(this IEndpointRouteBuilder routes)
@@ -323,11 +322,13 @@ public static class TusEndpoints
         // Anything past the committed offset is from an interrupted write that was never acknowledged.
         using (var file = StagingFileWriter.Open(path, start))
         {
-            var buffer = new byte[BufferSize];
+            // Note: bodies are read into aligned blocks, so they go to the disk and to the verifier without further copies.
+            var pool = AlignedBlockPool.Shared;
+            var block = pool.Rent();
             try
             {
                 int read;
-                while ((read = await ReadFullAsync(context.Request.Body, buffer)) > 0)
+                while ((read = await ReadFullAsync(context.Request.Body, block)) > 0)
                 {
                     if (written + read > remaining)
                     {
@@ -336,11 +337,13 @@ public static class TusEndpoints
                         return Problem(context, 413, ErrorCodes.BodyTooLarge, "The body is longer than the upload still expects.");
                     }
 
-                    file.Write(buffer.AsSpan(0, read));
-                    checksum?.AppendData(buffer, 0, read);
+                    var bytes = block[..read];
+                    file.Write(bytes.Span);
+                    checksum?.AppendData(bytes.Span);
                     if (session is not null)
                     {
-                        await session.FeedAsync(buffer.AsMemory(0, read));
+                        await session.FeedAsync(block, read);
+                        block = pool.Rent();
                     }
 
                     written += read;
@@ -357,6 +360,10 @@ public static class TusEndpoints
                     file.Truncate(start);
                     return Problem(context, 413, ErrorCodes.BodyTooLarge, "The body is longer than the upload still expects.");
                 }
+            }
+            finally
+            {
+                pool.Return(block);
             }
 
             if (checksum is not null && (aborted || !CryptographicOperations.FixedTimeEquals(checksum.GetHashAndReset(), expected)))
@@ -395,11 +402,11 @@ public static class TusEndpoints
     }
 
     /// <summary>Fills <paramref name="buffer"/> (or reads to the end): a TLS record at a time would mean a write and a feed per 16 KiB.</summary>
-    private static async Task<int> ReadFullAsync(Stream body, byte[] buffer)
+    private static async Task<int> ReadFullAsync(Stream body, Memory<byte> buffer)
     {
         var filled = 0;
         int read;
-        while (filled < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(filled))) > 0)
+        while (filled < buffer.Length && (read = await body.ReadAsync(buffer[filled..])) > 0)
         {
             filled += read;
         }

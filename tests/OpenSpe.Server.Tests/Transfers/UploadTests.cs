@@ -199,6 +199,38 @@ public class UploadTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, (await _holder.SendAsync(head)).StatusCode);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    [Trait("Requirement", "TIR-5")]
+    [Trait("Requirement", "SDR-3")]
+    public async Task A_file_of_many_blocks_is_proved_whole_and_one_for_another_key_is_refused_without_stalling_later_chunks(bool forProject)
+    {
+        // 9 MB of ciphertext in 3 MiB PATCHes: many 1 MiB blocks pass the verifier; for another key it stops reading at the header.
+        var plaintext = new byte[9_000_000];
+        Random.Shared.NextBytes(plaintext);
+        "PAR1"u8.CopyTo(plaintext);
+        using var stranger = Crypt4ghPrivateKey.Generate();
+        var ciphertext = TusClient.Encrypt(plaintext, forProject ? await _tus.ProjectKeyAsync() : stranger.PublicKey);
+
+        var (_, last) = await _tus.UploadAsync(ciphertext, "omop-2026", "cohort.parquet", TusClient.Sha256Hex(plaintext), chunk: 3 << 20);
+        var files = await _holder.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{_projectId}/files");
+
+        Assert.Equal(StreamingVerifications > 0 ? 1 : 0, ProvedWhileArriving);
+        if (!forProject)
+        {
+            await Api.ProblemAssert.IsProblemAsync(last, HttpStatusCode.UnprocessableEntity);
+            Assert.Equal(0, files.GetArrayLength());
+            return;
+        }
+
+        Assert.Equal(HttpStatusCode.NoContent, last.StatusCode);
+        var file = Assert.Single(files.EnumerateArray());
+        Assert.Equal(TusClient.Sha256Hex(plaintext), file.GetProperty("plaintextSha256").GetString());
+        Assert.Equal(TusClient.Sha256Hex(ciphertext), file.GetProperty("sha256").GetString());
+        Assert.Equal(plaintext.Length, file.GetProperty("plaintextSize").GetInt64());
+    }
+
     public static TheoryData<string> RejectedAtIngest => new(["plaintext", "other-key", "checksum", "content"]);
 
     [Theory]
