@@ -77,12 +77,16 @@ internal static class UploadBenchmark
                 ResetPeakRss();
                 var self = Process.GetCurrentProcess();
                 var serverCpuBefore = self.TotalProcessorTime;
+                using var sampling = new CancellationTokenSource();
+                var serverKinds = SamplePeaksAsync(sampling.Token);
                 var (exitCode, seconds, clientPeak, clientCpu, stdout, stderr) = await RunCliAsync(spe, configDirectory, Path.Combine(directory, "cache"),
                     ["upload", "--project", project, "--dataset", Dataset, file, "--chunk-size", chunk, "--json"]);
                 var serverPeak = PeakRss("self");
+                await sampling.CancelAsync();
+                var (anonPeak, filePeak, sharedPeak) = await serverKinds;
                 self.Refresh();
                 var serverCpu = (self.TotalProcessorTime - serverCpuBefore).TotalSeconds;
-                foreach (var line in stderr.Split('\n').Where(l => l.Contains('%', StringComparison.Ordinal) || l.StartsWith("spe:", StringComparison.Ordinal)))
+                foreach (var line in stderr.Split('\n').Where(l => l.Contains(" in ", StringComparison.Ordinal) || l.StartsWith("spe:", StringComparison.Ordinal)))
                 {
                     Console.WriteLine($"cli stderr   {line.Trim()}");
                 }
@@ -101,6 +105,8 @@ internal static class UploadBenchmark
                 Console.WriteLine($"wall time    {seconds:F2} s (CLI start to exit)");
                 Console.WriteLine($"throughput   {size / seconds / 1e6:F0} MB/s ({size / seconds / (1 << 20):F0} MiB/s) of plaintext, end to end   target >= 400 MB/s");
                 Console.WriteLine($"peak RSS     CLI {clientPeak / 1e6:F0} MB, server process {serverPeak / 1e6:F0} MB (it was {serverBaseline / 1e6:F0} MB idle before the upload)   target < 200 MB each");
+                Console.WriteLine($"server RSS   by kind, peak of 20 ms samples: private (RssAnon) {anonPeak / 1e6:F0} MB, files mapped (RssFile: runtime, assemblies, native libraries) "
+                    + $"{filePeak / 1e6:F0} MB, shared (RssShmem: the JIT's double-mapped code) {sharedPeak / 1e6:F0} MB");
                 Console.WriteLine($"CPU time     CLI {clientCpu:F1} s, server process {serverCpu:F1} s ({(clientCpu + serverCpu) / (size / (double)(1L << 30)):F1} CPU-s per GiB); load average {File.ReadAllText("/proc/loadavg").Trim()}");
                 await app.StopAsync();
                 return sha == plaintextSha ? 0 : 1;
@@ -236,6 +242,28 @@ internal static class UploadBenchmark
         await process.WaitForExitAsync();
         var seconds = clock.Elapsed.TotalSeconds;
         return (process.ExitCode, seconds, peak, cpu, await stdout, await stderr);
+    }
+
+    /// <summary>The peaks of this process's RssAnon, RssFile and RssShmem, sampled every 20 ms until cancelled.</summary>
+    private static async Task<(long Anon, long File, long Shared)> SamplePeaksAsync(CancellationToken cancellationToken)
+    {
+        long anon = 0, file = 0, shared = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            anon = Math.Max(anon, Status("self", "RssAnon:"));
+            file = Math.Max(file, Status("self", "RssFile:"));
+            shared = Math.Max(shared, Status("self", "RssShmem:"));
+            try
+            {
+                await Task.Delay(20, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return (anon, file, shared);
     }
 
     /// <summary>utime + stime of /proc/<paramref name="pid"/>/stat in seconds (0 once the process is gone).</summary>

@@ -65,9 +65,9 @@ internal static class Crypt4ghStaging
             {
             }
 
-            // Note: whole blocks go to the disk with O_DIRECT (DirectIo explains why); the buffer makes every write a whole block.
+            // Note: whole blocks go to the disk with O_DIRECT (DirectIo explains why), each written while the next is encrypted.
             using var writer = StagingFileWriter.Open(partial, 0);
-            var file = new BufferedStream(new AppendStream(writer), BlockSize);
+            var file = new OverlappedAppendStream(writer, BlockSize);
             await using (file)
             {
                 await using var encrypting = new Crypt4ghEncryptingStream(file, [recipient], new Crypt4ghEncryptionOptions { LeaveOpen = true });
@@ -169,25 +169,59 @@ internal static class Crypt4ghStaging
         return filled;
     }
 
-    /// <summary>A write-only stream that appends to a <see cref="StagingFileWriter"/>.</summary>
-    private sealed class AppendStream(StagingFileWriter writer) : Stream
+    /// <summary>
+    /// A write-only stream that gathers bytes into aligned blocks and appends each full block to a
+    /// <see cref="StagingFileWriter"/> on another thread while the caller fills the next one (two blocks in all).
+    /// </summary>
+    private sealed class OverlappedAppendStream(StagingFileWriter writer, int blockSize) : Stream
     {
+        private Memory<byte> _filling = DirectIo.AlignedBuffer(blockSize);
+        private Memory<byte> _spare = DirectIo.AlignedBuffer(blockSize);
+        private int _filled;
+        private Task _writing = Task.CompletedTask;
+
         public override bool CanRead => false;
 
         public override bool CanSeek => false;
 
         public override bool CanWrite => true;
 
-        public override long Length => writer.Position;
+        public override long Length => throw new NotSupportedException();
 
-        public override long Position { get => writer.Position; set => throw new NotSupportedException(); }
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-        public override void Write(byte[] buffer, int offset, int count) => writer.Write(buffer.AsSpan(offset, count));
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
-        public override void Write(ReadOnlySpan<byte> buffer) => writer.Write(buffer);
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            while (!buffer.IsEmpty)
+            {
+                var take = Math.Min(buffer.Length, blockSize - _filled);
+                buffer[..take].CopyTo(_filling.Span[_filled..]);
+                _filled += take;
+                buffer = buffer[take..];
+                if (_filled == blockSize)
+                {
+                    StartWrite();
+                }
+            }
+        }
 
+        /// <summary>Writes what is gathered and waits until every write is done (errors surface here).</summary>
         public override void Flush()
         {
+            if (_filled > 0)
+            {
+                StartWrite();
+            }
+
+            _writing.GetAwaiter().GetResult();
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken)
+        {
+            Flush();
+            return Task.CompletedTask;
         }
 
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
@@ -195,5 +229,22 @@ internal static class Crypt4ghStaging
         public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
         public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            // Note: a write still running must end before the file is closed under it; its error was or will be seen by Flush.
+            _writing.ContinueWith(static _ => { }, TaskScheduler.Default).Wait();
+            base.Dispose(disposing);
+        }
+
+        private void StartWrite()
+        {
+            // The previous block must be on its way out before its buffer is reused.
+            _writing.GetAwaiter().GetResult();
+            var block = _filling[.._filled];
+            _writing = Task.Run(() => writer.Write(block.Span));
+            (_filling, _spare) = (_spare, _filling);
+            _filled = 0;
+        }
     }
 }
