@@ -152,29 +152,36 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
 
         /// <summary>
         /// Passes the next <paramref name="length"/> bytes of the upload, at the start of <paramref name="block"/> (a block of
-        /// the pool, which the session now owns), to the verifier, waiting while it is more than a few blocks behind.
+        /// the pool, which the session now owns), to the verifier, waiting while it is more than a few blocks behind. The
+        /// bytes are hashed while <paramref name="written"/> (the block's write to the staging file) runs; the block goes on
+        /// only after that write, since the verifier returns it to the pool and the disk must not read a reused block.
         /// </summary>
-        public async ValueTask FeedAsync(Memory<byte> block, int length)
+        public async ValueTask FeedAsync(Memory<byte> block, int length, Task written)
         {
+            ArgumentNullException.ThrowIfNull(written);
             Fed += length;
             LastFed = _time.GetUtcNow();
-            if (Closed || _blocks.Reader.Completion.IsCompleted)
+
+            // Note: once the verifier has its answer (a failure can show in the first bytes) it reads no more; the
+            // bytes are then only counted, so the offsets still line up.
+            var forward = !Closed && !_blocks.Reader.Completion.IsCompleted;
+            if (forward)
             {
-                // Note: once the verifier has its answer (a failure can show in the first bytes) it reads no more; the
-                // bytes are then only counted, so the offsets still line up.
-                _pool.Return(block);
-                return;
+                lock (_cipherHash)
+                {
+                    forward = !Closed;
+                    if (forward)
+                    {
+                        _cipherHash.AppendData(block.Span[..length]);
+                    }
+                }
             }
 
-            lock (_cipherHash)
+            await written;
+            if (!forward)
             {
-                if (Closed)
-                {
-                    _pool.Return(block);
-                    return;
-                }
-
-                _cipherHash.AppendData(block.Span[..length]);
+                _pool.Return(block);
+                return;
             }
 
             try

@@ -337,13 +337,18 @@ public static class TusEndpoints
                         return Problem(context, 413, ErrorCodes.BodyTooLarge, "The body is longer than the upload still expects.");
                     }
 
+                    // Note: the disk write (O_DIRECT, so the thread waits for the device) runs while this thread hashes the block.
                     var bytes = block[..read];
-                    file.Write(bytes.Span);
+                    var writing = Task.Run(() => file.Write(bytes.Span));
                     checksum?.AppendData(bytes.Span);
                     if (session is not null)
                     {
-                        await session.FeedAsync(block, read);
+                        await session.FeedAsync(block, read, writing);
                         block = pool.Rent();
+                    }
+                    else
+                    {
+                        await writing;
                     }
 
                     written += read;
