@@ -24,11 +24,11 @@ internal static class UploadBenchmark
 {
     private const string Dataset = "bench-ds";
 
-    /// <summary><c>upload [--size-gib 2] [--chunk-size 16] [--warm-up-mib 64] [--spe PATH/spe.dll] [--keep]</c>.</summary>
+    /// <summary><c>upload [--size-gib 2] [--chunk-size 64] [--warm-up-mib 64] [--spe PATH/spe.dll] [--keep]</c>.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var sizeGiB = double.Parse(Option(args, "--size-gib") ?? "2", CultureInfo.InvariantCulture);
-        var chunk = Option(args, "--chunk-size") ?? "16";
+        var chunk = Option(args, "--chunk-size") ?? "64";
         var warmUpMiB = int.Parse(Option(args, "--warm-up-mib") ?? "64", CultureInfo.InvariantCulture);
         var spe = Option(args, "--spe") ?? FindSpe();
         if (spe is null || !File.Exists(spe))

@@ -327,8 +327,8 @@ internal sealed class FileUploader
                     progress ??= new TransferProgress(_error, _terminal, $"{item.DisplayName}: uploading", state.Length, offset);
                     if (location is null)
                     {
-                        var chunk = state.Length == 0 || !_context.Capabilities.Supports("creation-with-upload") ? Chunk.Empty : await reader.ReadAsync(0, cancellationToken);
-                        var created = await _tus.CreateAsync(_context.Collection, state.Length, Metadata(state), chunk.Data, chunk.Checksum, cancellationToken);
+                        var chunk = state.Length == 0 || !_context.Capabilities.Supports("creation-with-upload") ? TusBody.Empty : await reader.ReadAsync(0, cancellationToken);
+                        var created = await _tus.CreateAsync(_context.Collection, state.Length, Metadata(state), chunk, cancellationToken);
                         location = created.Location;
                         _states.Save(key, state = state with { Location = location.ToString(), Expires = created.Expires, UpdatedAt = _time.GetUtcNow() });
                         offset = created.Offset;
@@ -346,10 +346,10 @@ internal sealed class FileUploader
 
                     var next = await reader.ReadAsync(offset, cancellationToken);
                     var before = offset;
-                    var answer = await _tus.PatchAsync(location, offset, next.Data, next.Checksum, cancellationToken);
+                    var answer = await _tus.PatchAsync(location, offset, next, cancellationToken);
                     if (answer.Offset <= before || answer.Offset > state.Length)
                     {
-                        throw new SpeClientException($"the server answered PATCH at offset {before} with Upload-Offset {answer.Offset}; expected up to {before + next.Data.Length}");
+                        throw new SpeClientException($"the server answered PATCH at offset {before} with Upload-Offset {answer.Offset}; expected up to {before + next.Length}");
                     }
 
                     offset = answer.Offset;
@@ -517,30 +517,31 @@ internal sealed class FileUploader
         _ => "connection lost: " + ProblemText.OneLine(ex.Message),
     };
 
-    /// <summary>A chunk to send and its <c>Upload-Checksum</c> value.</summary>
-    private readonly record struct Chunk(ReadOnlyMemory<byte> Data, string? Checksum)
-    {
-        public static Chunk Empty => new(ReadOnlyMemory<byte>.Empty, null);
-    }
-
     /// <summary>
-    /// Reads chunks from the file with the next one read and hashed ahead (on another thread) while the current one is sent.
-    /// Two buffers of the chunk size: memory stays at twice the chunk size, whatever the file size.
+    /// What <see cref="FileUploader"/> sends, read from the file (with O_DIRECT where the file and the offset allow it, see
+    /// <see cref="DirectIo"/>: the encrypted copy was written that way and is not in the page cache). Without a checksum a
+    /// chunk is streamed while it is sent, 1 MiB at a time with the next MiB read ahead, so memory stays at two MiB whatever
+    /// the chunk size. With <c>--checksum</c> the chunk's SHA-256 goes in a header before the body, so the whole chunk is read
+    /// (and the next one read and hashed ahead on another thread): memory is then twice the chunk size.
     /// </summary>
-    /// Aligned chunks of a file that allows it are read with O_DIRECT (see <see cref="DirectIo"/>): the encrypted copy was
-    /// written that way and is not in the page cache, and pulling it in costs more than sending it.
     private sealed class ChunkReader(SafeFileHandle handle, SafeFileHandle? direct, long length, int chunkSize, bool checksum) : IAsyncDisposable
     {
-        private const int DirectReadSize = 1 << 20;
+        private const int PieceSize = 1 << 20;
 
-        private readonly Memory<byte>[] _buffers = [Buffer(chunkSize, length), Buffer(chunkSize, length)];
+        private readonly Memory<byte>[] _buffers = checksum ? [Buffer(chunkSize, length), Buffer(chunkSize, length)] : [];
         private int _current;
-        private Task<Chunk>? _ahead;
+        private Task<TusBody>? _ahead;
         private long _aheadOffset = -1;
 
-        public async Task<Chunk> ReadAsync(long offset, CancellationToken cancellationToken)
+        public async Task<TusBody> ReadAsync(long offset, CancellationToken cancellationToken)
         {
-            Chunk chunk;
+            if (!checksum)
+            {
+                var size = Math.Min(chunkSize, length - offset);
+                return new TusBody(size, () => new FileRangeContent(this, offset, size), null);
+            }
+
+            TusBody chunk;
             if (_ahead is not null && _aheadOffset == offset)
             {
                 chunk = await _ahead;
@@ -551,15 +552,15 @@ internal sealed class FileUploader
             {
                 await SettleAsync();
                 _current ^= 1;
-                chunk = await LoadAsync(offset, _buffers[_current], cancellationToken);
+                chunk = await LoadHashedAsync(offset, _buffers[_current], cancellationToken);
             }
 
-            var next = offset + chunk.Data.Length;
+            var next = offset + chunk.Length;
             if (next < length)
             {
                 var buffer = _buffers[_current ^ 1];
                 _aheadOffset = next;
-                _ahead = Task.Run(() => LoadAsync(next, buffer, cancellationToken), cancellationToken);
+                _ahead = Task.Run(() => LoadHashedAsync(next, buffer, cancellationToken), cancellationToken);
             }
 
             return chunk;
@@ -594,7 +595,14 @@ internal sealed class FileUploader
             }
         }
 
-        private async Task<Chunk> LoadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+        private async Task<TusBody> LoadHashedAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
+        {
+            var data = await LoadAsync(offset, buffer, cancellationToken);
+            return TusBody.FromMemory(data, "sha256 " + Convert.ToBase64String(SHA256.HashData(data.Span)));
+        }
+
+        /// <summary>Fills <paramref name="buffer"/> (or up to the end of the file) from <paramref name="offset"/>; the buffer must be aligned with room to round up to a block.</summary>
+        private async Task<ReadOnlyMemory<byte>> LoadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
         {
             var size = (int)Math.Min(buffer.Length, length - offset);
             var filled = 0;
@@ -609,7 +617,7 @@ internal sealed class FileUploader
                 var got = 0;
                 while (got < request)
                 {
-                    var n = await RandomAccess.ReadAsync(direct, whole.Slice(got, Math.Min(DirectReadSize, request - got)), offset + got, cancellationToken);
+                    var n = await RandomAccess.ReadAsync(direct, whole.Slice(got, Math.Min(PieceSize, request - got)), offset + got, cancellationToken);
                     got += n;
                     if (n == 0 || got % DirectIo.Alignment != 0)
                     {
@@ -631,8 +639,47 @@ internal sealed class FileUploader
                 filled += n;
             }
 
-            var data = buffer[..size];
-            return new Chunk(data, checksum ? "sha256 " + Convert.ToBase64String(SHA256.HashData(data.Span)) : null);
+            return buffer[..size];
+        }
+
+        /// <summary>
+        /// One chunk of the file as a request body, read 1 MiB at a time while it is written (the next MiB read during the
+        /// write). Its two blocks belong to this content alone, so a send that is abandoned never shares them with a retry.
+        /// </summary>
+        private sealed class FileRangeContent(ChunkReader reader, long offset, long size) : HttpContent
+        {
+            protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+                SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+            protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+            {
+                Memory<byte>[] blocks = [DirectIo.AlignedBuffer(PieceSize), DirectIo.AlignedBuffer(PieceSize)];
+                var end = offset + size;
+                var position = offset;
+                var index = 0;
+                var pending = Piece(position, blocks[index]);
+                while (pending is not null)
+                {
+                    var data = await pending;
+                    position += data.Length;
+                    index ^= 1;
+                    pending = position < end ? Piece(position, blocks[index]) : null;
+                    await stream.WriteAsync(data, cancellationToken);
+                }
+
+                Task<ReadOnlyMemory<byte>> Piece(long at, Memory<byte> block)
+                {
+                    // Pieces end on 1 MiB boundaries of the file, so after an unaligned start (a resume) the rest are aligned.
+                    var piece = (int)Math.Min(PieceSize - (at % PieceSize), end - at);
+                    return reader.LoadAsync(at, block[..piece], cancellationToken);
+                }
+            }
+
+            protected override bool TryComputeLength(out long length)
+            {
+                length = size;
+                return true;
+            }
         }
     }
 }

@@ -33,6 +33,19 @@ internal sealed record TusCapabilities(IReadOnlyList<string> Versions, IReadOnly
 /// <param name="FileId">The SPE's <c>Upload-File-Id</c>: the dataset file the last PATCH created.</param>
 internal sealed record TusUploadStatus(long Offset, long? Length, DateTimeOffset? Expires, string? FileId = null);
 
+/// <summary>
+/// The body of a <c>POST</c> (creation-with-upload) or <c>PATCH</c>: its length, a way to make its content (again, when a
+/// request is rebuilt after a token refresh), and its <c>Upload-Checksum</c> if any.
+/// </summary>
+internal sealed record TusBody(long Length, Func<HttpContent> Content, string? Checksum)
+{
+    /// <summary>No body.</summary>
+    public static TusBody Empty { get; } = FromMemory(ReadOnlyMemory<byte>.Empty, null);
+
+    /// <summary>A body held in memory.</summary>
+    public static TusBody FromMemory(ReadOnlyMemory<byte> bytes, string? checksum) => new(bytes.Length, () => new ReadOnlyMemoryContent(bytes), checksum);
+}
+
 /// <summary>A new upload (<c>POST</c>).</summary>
 internal sealed record TusCreated(Uri Location, long Offset, DateTimeOffset? Expires, string? FileId = null);
 
@@ -92,19 +105,20 @@ internal sealed class TusClient
     /// <paramref name="firstChunk"/> (creation-with-upload) sends it in the same request.
     /// </summary>
     public async Task<TusCreated> CreateAsync(Uri collection, long length, IReadOnlyList<KeyValuePair<string, string>> metadata,
-        ReadOnlyMemory<byte> firstChunk, string? checksum, CancellationToken cancellationToken)
+        TusBody firstChunk, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(firstChunk);
         using var response = await SendAsync(() =>
         {
             var request = Request(HttpMethod.Post, collection);
             request.Headers.Add("Upload-Length", length.ToString(CultureInfo.InvariantCulture));
             request.Headers.Add("Upload-Metadata", EncodeMetadata(metadata));
-            if (!firstChunk.IsEmpty)
+            if (firstChunk.Length > 0)
             {
                 request.Content = Body(firstChunk);
-                if (checksum is not null)
+                if (firstChunk.Checksum is { } checksum)
                 {
                     request.Headers.Add("Upload-Checksum", checksum);
                 }
@@ -120,7 +134,7 @@ internal sealed class TusClient
 
         var absolute = Resolve(collection, location);
         var offset = Offset(response) ?? 0;
-        return new TusCreated(absolute, firstChunk.IsEmpty ? 0 : offset, Expires(response), Header(response, "Upload-File-Id"));
+        return new TusCreated(absolute, firstChunk.Length == 0 ? 0 : offset, Expires(response), Header(response, "Upload-File-Id"));
     }
 
     /// <summary><c>HEAD</c>: where the server's copy of the upload ends.</summary>
@@ -134,13 +148,14 @@ internal sealed class TusClient
     }
 
     /// <summary><c>PATCH</c>: appends <paramref name="chunk"/> at <paramref name="offset"/>; returns the server's new offset.</summary>
-    public async Task<TusUploadStatus> PatchAsync(Uri location, long offset, ReadOnlyMemory<byte> chunk, string? checksum, CancellationToken cancellationToken)
+    public async Task<TusUploadStatus> PatchAsync(Uri location, long offset, TusBody chunk, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(chunk);
         using var response = await SendAsync(() =>
         {
             var request = Request(HttpMethod.Patch, location);
             request.Headers.Add("Upload-Offset", offset.ToString(CultureInfo.InvariantCulture));
-            if (checksum is not null)
+            if (chunk.Checksum is { } checksum)
             {
                 request.Headers.Add("Upload-Checksum", checksum);
             }
@@ -206,9 +221,9 @@ internal sealed class TusClient
         return request;
     }
 
-    private static ReadOnlyMemoryContent Body(ReadOnlyMemory<byte> chunk)
+    private static HttpContent Body(TusBody chunk)
     {
-        var content = new ReadOnlyMemoryContent(chunk);
+        var content = chunk.Content();
         content.Headers.ContentType = new MediaTypeHeaderValue(OffsetOctetStream);
         content.Headers.ContentLength = chunk.Length;
         return content;

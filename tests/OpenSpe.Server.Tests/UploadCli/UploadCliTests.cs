@@ -154,6 +154,30 @@ public sealed class UploadCliTests
     }
 
     [Fact]
+    [Trait("Requirement", "TIR-5")]
+    public async Task Chunks_are_streamed_from_disk_and_a_resume_at_an_unaligned_offset_sends_exactly_the_rest()
+    {
+        await using var harness = await UploadHarness.StartAsync();
+        // 2 MiB chunks go out as 1 MiB pieces; the connection breaks 1 MiB into the PATCH at 2 MiB, and the server keeps an odd
+        // number of its bytes, so the resume starts mid-block (plain reads up to the next MiB, then aligned direct reads).
+        harness.Server.DropMidBodyAfterBytes = 3 * MiB;
+        harness.Server.PartialBytesKeptOnDrop = 100_001;
+        var (path, content) = harness.WritePlaintext("data.csv", (5 * MiB) + 12345);
+
+        var (code, _, stderr) = await harness.RunAsync(
+            ["upload", "--project", FakeTusServer.Project, "--dataset", FakeTusServer.Dataset, path, "--chunk-size", "2"]);
+
+        Assert.True(code == 0, stderr);
+        var (upload, _, _) = Assert.Single(harness.Server.Completed);
+        Assert.Equal(content, harness.Server.Decrypt(upload));
+        var tus = harness.Server.Tus.ToList();
+        Assert.Equal(2 * MiB, tus.Single(r => r.Method == "POST").BodyBytes);
+        var head = tus.FindIndex(r => r.Method == "HEAD");
+        Assert.Equal(((2 * MiB) + 100_001).ToString(System.Globalization.CultureInfo.InvariantCulture), tus[head + 1].Headers["Upload-Offset"]);
+        Assert.All(tus.Where(r => r.Method is "POST" or "PATCH"), r => Assert.False(r.Headers.ContainsKey("Upload-Checksum")));
+    }
+
+    [Fact]
     public async Task FakeTusServer_409_makes_the_client_ask_HEAD_for_the_offset_and_continue()
     {
         await using var harness = await UploadHarness.StartAsync();
