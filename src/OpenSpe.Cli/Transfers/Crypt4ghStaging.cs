@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Microsoft.Win32.SafeHandles;
 using OpenSpe.Crypt4gh;
 using OpenSpe.Server.Transfers;
@@ -25,6 +26,9 @@ internal static class Crypt4ghStaging
 {
     /// <summary>Bytes read per step: a multiple of the 64 KiB segment, so the encryptor never buffers a partial segment mid-file.</summary>
     public const int BlockSize = 4 << 20;
+
+    // Plaintext blocks in flight between the reader, the hasher and the encryptor.
+    private const int SharedBlocks = 4;
 
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -71,25 +75,45 @@ internal static class Crypt4ghStaging
             await using (file)
             {
                 await using var encrypting = new Crypt4ghEncryptingStream(file, [recipient], new Crypt4ghEncryptionOptions { LeaveOpen = true });
-                byte[][] buffers = [new byte[BlockSize], new byte[BlockSize]];
-                var current = 0;
-                var pending = ReadBlockAsync(input, buffers[current], 0, cancellationToken);
-                while (true)
+                // Note: one reader hands every block to two independent consumers, so hashing (the slower, on its own
+                // thread) and encrypting never wait for each other block by block; a block is reused once both are done.
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var free = Channel.CreateUnbounded<SharedBlock>();
+                for (var i = 0; i < SharedBlocks; i++)
                 {
-                    var read = await pending;
-                    if (read == 0)
+                    free.Writer.TryWrite(new SharedBlock(BlockSize));
+                }
+
+                var toHash = Channel.CreateUnbounded<SharedBlock>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                var toEncrypt = Channel.CreateUnbounded<SharedBlock>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                var reading = Task.Run(() => ReadAllAsync(input, free.Reader, toHash.Writer, toEncrypt.Writer, stop.Token), stop.Token);
+                var hashing = Task.Run(
+                    async () =>
                     {
-                        break;
+                        await foreach (var block in toHash.Reader.ReadAllAsync(stop.Token))
+                        {
+                            plainHash.AppendData(block.Data, 0, block.Length);
+                            block.Release(free.Writer);
+                        }
+                    }, stop.Token);
+                try
+                {
+                    await foreach (var block in toEncrypt.Reader.ReadAllAsync(stop.Token))
+                    {
+                        encrypting.Write(block.Data, 0, block.Length);
+                        total += block.Length;
+                        block.Release(free.Writer);
+                        progress(total);
                     }
 
-                    var block = buffers[current];
-                    total += read;
-                    current ^= 1;
-                    pending = ReadBlockAsync(input, buffers[current], total, cancellationToken);
-                    var hashing1 = Task.Run(() => plainHash.AppendData(block, 0, read), cancellationToken);
-                    encrypting.Write(block, 0, read);
-                    await hashing1;
-                    progress(total);
+                    await reading;
+                    await hashing;
+                }
+                finally
+                {
+                    // A failure on any side stops the others (a reader waiting for a free block, a hasher waiting for work).
+                    await stop.CancelAsync();
+                    await Task.WhenAll(reading, hashing).ContinueWith(static _ => { }, TaskScheduler.Default);
                 }
 
                 encrypting.Complete();
@@ -152,6 +176,37 @@ internal static class Crypt4ghStaging
         }
     }
 
+    private static async Task ReadAllAsync(SafeFileHandle input, ChannelReader<SharedBlock> free, ChannelWriter<SharedBlock> toHash, ChannelWriter<SharedBlock> toEncrypt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            long offset = 0;
+            while (true)
+            {
+                var block = await free.ReadAsync(cancellationToken);
+                var read = await ReadBlockAsync(input, block.Data, offset, cancellationToken);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                block.Hand(read, consumers: 2);
+                offset += read;
+                toHash.TryWrite(block);
+                toEncrypt.TryWrite(block);
+            }
+
+            toHash.TryComplete();
+            toEncrypt.TryComplete();
+        }
+        catch (Exception ex)
+        {
+            toHash.TryComplete(ex);
+            toEncrypt.TryComplete(ex);
+            throw;
+        }
+    }
+
     private static async Task<int> ReadBlockAsync(SafeFileHandle input, byte[] buffer, long offset, CancellationToken cancellationToken)
     {
         var filled = 0;
@@ -167,6 +222,30 @@ internal static class Crypt4ghStaging
         }
 
         return filled;
+    }
+
+    /// <summary>A block of plaintext read once and used by several consumers; it goes back to the free list when the last is done.</summary>
+    private sealed class SharedBlock(int size)
+    {
+        private int _users;
+
+        public byte[] Data { get; } = new byte[size];
+
+        public int Length { get; private set; }
+
+        public void Hand(int length, int consumers)
+        {
+            Length = length;
+            Volatile.Write(ref _users, consumers);
+        }
+
+        public void Release(ChannelWriter<SharedBlock> free)
+        {
+            if (Interlocked.Decrement(ref _users) == 0)
+            {
+                free.TryWrite(this);
+            }
+        }
     }
 
     /// <summary>

@@ -153,6 +153,28 @@ public sealed class UploadCliTests
         Assert.Equal(2, tus.Count(r => r.Method == "PATCH" && r.Headers["Upload-Offset"] == "2097152"));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(4 * MiB)]
+    [InlineData((4 * MiB) + 1)]
+    [InlineData((17 * MiB) + 3)]
+    [Trait("Requirement", "TIR-5")]
+    public async Task Files_of_any_size_are_hashed_and_encrypted_in_one_read_and_arrive_whole(int size)
+    {
+        // 4 MiB plaintext blocks are shared by the hasher and the encryptor; 17 MiB cycles every one of them more than once.
+        await using var harness = await UploadHarness.StartAsync();
+        var (path, content) = harness.WritePlaintext("data.csv", size);
+
+        var (code, stdout, stderr) = await harness.RunAsync(Upload(path));
+
+        Assert.True(code == 0, stderr);
+        var (upload, _, _) = Assert.Single(harness.Server.Completed);
+        Assert.Equal(content, harness.Server.Decrypt(upload));
+        Assert.Equal(Sha256(content), upload.Metadata["plaintextSha256"]);
+        Assert.Contains(Sha256(content), stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     [Trait("Requirement", "TIR-5")]
     public async Task Chunks_are_streamed_from_disk_and_a_resume_at_an_unaligned_offset_sends_exactly_the_rest()
