@@ -4,21 +4,19 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Identity;
 
 namespace OpenSpe.Bench;
 
 /// <summary>
-/// End-to-end <c>spe upload</c> of a large file over loopback HTTPS: a real SPE server in this process (dev mode, temp data
-/// directory, SQLite, TLS, the real tus endpoints and ingest verification) and the real <c>spe</c> CLI as a child process,
-/// signed in as the dev data holder of a permit issued for the run. Reports wall time and throughput (file size / wall time
-/// of the CLI, which includes its start-up, the client-side Crypt4GH encryption and hashing, the upload, and the server's
-/// verification of the whole file before its last answer), and the peak RSS (VmHWM) of the CLI and of this process (the
-/// server; its peak is reset just before the upload). Target: ≥ 400 MB/s, each peak RSS &lt; 200 MB.
+/// End-to-end <c>spe upload</c> of a large file over loopback HTTPS, with both sides as users run them: the server is
+/// <c>dotnet spe.dll server --dev</c> in a temp data directory (SQLite, TLS, the real tus endpoints and ingest verification),
+/// and the client is <c>dotnet spe.dll upload</c>, signed in with <c>spe login</c> as the dev data holder of a permit the dev
+/// HDAB issued for the run. Reports wall time and throughput (file size / wall time of the CLI, which includes its start-up,
+/// the client-side Crypt4GH encryption and hashing, the upload, and the server's verification before its last answer), the
+/// peak RSS (VmHWM) of each process, the server's RSS by kind, and both processes' CPU time.
+/// Target: ≥ 400 MB/s, each peak RSS &lt; 200 MB.
 /// </summary>
 internal static class UploadBenchmark
 {
@@ -40,97 +38,84 @@ internal static class UploadBenchmark
         var size = (long)(sizeGiB * (1L << 30));
         var directory = Path.Combine(Path.GetTempPath(), "openspe-bench", Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Server:Dev"] = "true",
-            ["Server:DataDirectory"] = Path.Combine(directory, "data"),
-            ["Server:Urls"] = $"https://127.0.0.1:{BenchPorts.Free()}",
-            ["Uploads:MaxUploadBytes"] = (4 * size).ToString(CultureInfo.InvariantCulture),
-            ["RateLimiting:PerIdentityBurst"] = "100000",
-            ["RateLimiting:PerIdentityPerSecond"] = "100000",
-            ["RateLimiting:PerAddressBurst"] = "100000",
-            ["RateLimiting:PerAddressPerSecond"] = "100000",
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
-        }).Build();
-
+        var dataDirectory = Path.Combine(directory, "data");
+        var baseUrl = new Uri($"https://127.0.0.1:{BenchPorts.Free()}/");
+        using var server = StartServer(spe, dataDirectory, baseUrl, 4 * size);
         try
         {
-            var app = SpeHost.Build(configuration);
-            await using (app)
+            var fingerprint = await WaitForServerAsync(server);
+            var hdabConfig = Path.Combine(directory, "config-hdab");
+            var holderConfig = Path.Combine(directory, "config-holder");
+            await LoginAsync(spe, dataDirectory, baseUrl, fingerprint, "hdab", hdabConfig);
+            await LoginAsync(spe, dataDirectory, baseUrl, fingerprint, "holder", holderConfig);
+            var project = await IssuePermitAsync(baseUrl, fingerprint, AccessToken(hdabConfig));
+            var cache = Path.Combine(directory, "cache");
+            var pid = server.Id.ToString(CultureInfo.InvariantCulture);
+            Console.WriteLine($"server       dotnet {spe} server --dev, pid {pid}, {baseUrl} (server and CLI share {Environment.ProcessorCount} cores)");
+            Console.WriteLine($"project      {project}, dataset {Dataset}, --chunk-size {chunk} MiB");
+
+            if (warmUpMiB > 0)
             {
-                var info = await SpeHost.StartAsync(app);
-                var baseUrl = new Uri(info.Urls[0]);
-                var project = await IssuePermitAsync(app.Services, baseUrl, info.CertificateFingerprint);
-                var holderToken = await TokenForAsync(app.Services, "holder");
-                var configDirectory = Path.Combine(directory, "config");
-                WriteCredentials(configDirectory, baseUrl, info.CertificateFingerprint, holderToken);
-
-                if (warmUpMiB > 0)
-                {
-                    // A server in service has long finished tiering up its code; one just started has not, and its JIT then
-                    // competes with the upload for the two cores. 1 MiB chunks make every per-request path run often enough.
-                    var warmUp = Path.Combine(directory, "warm-up.bin");
-                    await WriteFileAsync(warmUp, (long)warmUpMiB << 20);
-                    var warm = await RunCliAsync(spe, configDirectory, Path.Combine(directory, "cache"),
-                        ["upload", "--project", project, "--dataset", Dataset, warmUp, "--chunk-size", "1", "--json"]);
-                    Console.WriteLine($"warm-up      {warmUpMiB} MiB uploaded in 1 MiB chunks first ({warm.Seconds:F1} s, exit code {warm.ExitCode}); --warm-up-mib 0 measures a cold server");
-                    File.Delete(warmUp);
-                    await Task.Delay(TimeSpan.FromSeconds(1));
-                }
-
-                var file = Path.Combine(directory, "bench.bin");
-                var plaintextSha = await WriteFileAsync(file, size);
-                Console.WriteLine($"server       {baseUrl} (in this process; server and CLI share {Environment.ProcessorCount} cores)");
-                Console.WriteLine($"cli          dotnet {spe}");
-                Console.WriteLine($"file         {file}: {size:N0} bytes ({sizeGiB} GiB, in the page cache), plaintext SHA-256 {plaintextSha}");
-                Console.WriteLine($"project      {project}, dataset {Dataset}, --chunk-size {chunk} MiB");
-                Console.WriteLine();
-
-                var serverBaseline = Rss("self");
-                ResetPeakRss();
-                var self = Process.GetCurrentProcess();
-                var serverCpuBefore = self.TotalProcessorTime;
-                using var sampling = new CancellationTokenSource();
-                var serverKinds = SamplePeaksAsync(sampling.Token);
-                var (exitCode, seconds, clientPeak, clientCpu, stdout, stderr) = await RunCliAsync(spe, configDirectory, Path.Combine(directory, "cache"),
-                    ["upload", "--project", project, "--dataset", Dataset, file, "--chunk-size", chunk, "--json"]);
-                var serverPeak = PeakRss("self");
-                await sampling.CancelAsync();
-                var (anonPeak, filePeak, sharedPeak) = await serverKinds;
-                self.Refresh();
-                var serverCpu = (self.TotalProcessorTime - serverCpuBefore).TotalSeconds;
-                foreach (var line in stderr.Split('\n').Where(l => l.Contains(" in ", StringComparison.Ordinal) || l.StartsWith("spe:", StringComparison.Ordinal)))
-                {
-                    Console.WriteLine($"cli stderr   {line.Trim()}");
-                }
-
-                if (exitCode != 0)
-                {
-                    Console.WriteLine($"spe upload failed with exit code {exitCode}:\n{stderr}");
-                    return 1;
-                }
-
-                using var result = JsonDocument.Parse(stdout);
-                var uploaded = result.RootElement.GetProperty("files")[0];
-                var sha = uploaded.GetProperty("plaintextSha256").GetString();
-                Console.WriteLine($"file id      {uploaded.GetProperty("id").GetString()} (plaintext SHA-256 {(sha == plaintextSha ? "matches" : "DIFFERS: " + sha)}), "
-                    + $"{uploaded.GetProperty("size").GetInt64():N0} bytes encrypted");
-                Console.WriteLine($"wall time    {seconds:F2} s (CLI start to exit)");
-                Console.WriteLine($"throughput   {size / seconds / 1e6:F0} MB/s ({size / seconds / (1 << 20):F0} MiB/s) of plaintext, end to end   target >= 400 MB/s");
-                Console.WriteLine($"peak RSS     CLI {clientPeak / 1e6:F0} MB, server process {serverPeak / 1e6:F0} MB (it was {serverBaseline / 1e6:F0} MB idle before the upload)   target < 200 MB each");
-                Console.WriteLine($"server RSS   by kind, peak of 20 ms samples: private (RssAnon) {anonPeak / 1e6:F0} MB, files mapped (RssFile: runtime, assemblies, native libraries) "
-                    + $"{filePeak / 1e6:F0} MB, shared (RssShmem: the JIT's double-mapped code) {sharedPeak / 1e6:F0} MB");
-                Console.WriteLine($"CPU time     CLI {clientCpu:F1} s, server process {serverCpu:F1} s ({(clientCpu + serverCpu) / (size / (double)(1L << 30)):F1} CPU-s per GiB); load average {File.ReadAllText("/proc/loadavg").Trim()}");
-                await app.StopAsync();
-                return sha == plaintextSha ? 0 : 1;
+                // A server in service has long finished tiering up its code; one just started has not, and its JIT then
+                // competes with the upload for the two cores. 1 MiB chunks make every per-request path run often enough.
+                var warmUp = Path.Combine(directory, "warm-up.bin");
+                await WriteFileAsync(warmUp, (long)warmUpMiB << 20);
+                var warm = await RunCliAsync(spe, holderConfig, cache, ["upload", "--project", project, "--dataset", Dataset, warmUp, "--chunk-size", "1", "--json"]);
+                Console.WriteLine($"warm-up      {warmUpMiB} MiB uploaded in 1 MiB chunks first ({warm.Seconds:F1} s, exit code {warm.ExitCode}); --warm-up-mib 0 measures a cold server");
+                File.Delete(warmUp);
+                await Task.Delay(TimeSpan.FromSeconds(1));
             }
+
+            var file = Path.Combine(directory, "bench.bin");
+            var plaintextSha = await WriteFileAsync(file, size);
+            Console.WriteLine($"file         {file}: {size:N0} bytes ({sizeGiB} GiB, in the page cache), plaintext SHA-256 {plaintextSha}");
+            Console.WriteLine();
+
+            var serverBaseline = Status(pid, "VmRSS:");
+            ResetPeakRss(pid);
+            var serverCpuBefore = CpuSeconds(pid);
+            using var sampling = new CancellationTokenSource();
+            var serverKinds = SamplePeaksAsync(pid, sampling.Token);
+            var (exitCode, seconds, clientPeak, clientCpu, stdout, stderr) = await RunCliAsync(spe, holderConfig, cache,
+                ["upload", "--project", project, "--dataset", Dataset, file, "--chunk-size", chunk, "--json"]);
+            var serverPeak = PeakRss(pid);
+            var serverCpu = CpuSeconds(pid) - serverCpuBefore;
+            await sampling.CancelAsync();
+            var (anonPeak, filePeak, sharedPeak) = await serverKinds;
+            foreach (var line in stderr.Split('\n').Where(l => l.Contains(" in ", StringComparison.Ordinal) || l.StartsWith("spe:", StringComparison.Ordinal)))
+            {
+                Console.WriteLine($"cli stderr   {line.Trim()}");
+            }
+
+            if (exitCode != 0)
+            {
+                Console.WriteLine($"spe upload failed with exit code {exitCode}:\n{stderr}");
+                return 1;
+            }
+
+            using var result = JsonDocument.Parse(stdout);
+            var uploaded = result.RootElement.GetProperty("files")[0];
+            var sha = uploaded.GetProperty("plaintextSha256").GetString();
+            Console.WriteLine($"file id      {uploaded.GetProperty("id").GetString()} (plaintext SHA-256 {(sha == plaintextSha ? "matches" : "DIFFERS: " + sha)}), "
+                + $"{uploaded.GetProperty("size").GetInt64():N0} bytes encrypted");
+            Console.WriteLine($"wall time    {seconds:F2} s (CLI start to exit)");
+            Console.WriteLine($"throughput   {size / seconds / 1e6:F0} MB/s ({size / seconds / (1 << 20):F0} MiB/s) of plaintext, end to end   target >= 400 MB/s");
+            Console.WriteLine($"peak RSS     CLI {clientPeak / 1e6:F0} MB, server {serverPeak / 1e6:F0} MB (it was {serverBaseline / 1e6:F0} MB before the upload)   target < 200 MB each");
+            Console.WriteLine($"server RSS   by kind, peak of 20 ms samples: private (RssAnon) {anonPeak / 1e6:F0} MB, files mapped (RssFile: runtime, assemblies, native libraries) "
+                + $"{filePeak / 1e6:F0} MB, shared (RssShmem: the JIT's double-mapped code) {sharedPeak / 1e6:F0} MB");
+            Console.WriteLine($"CPU time     CLI {clientCpu:F1} s, server {serverCpu:F1} s ({(clientCpu + serverCpu) / (size / (double)(1L << 30)):F1} CPU-s per GiB); load average {File.ReadAllText("/proc/loadavg").Trim()}");
+            return sha == plaintextSha ? 0 : 1;
         }
         finally
         {
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+                await server.WaitForExitAsync();
+            }
+
             if (!args.Contains("--keep"))
             {
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
                 try
                 {
                     Directory.Delete(directory, recursive: true);
@@ -143,10 +128,75 @@ internal static class UploadBenchmark
         }
     }
 
-    /// <summary>Issues, as the dev HDAB, a permit whose dataset <see cref="Dataset"/> is held by the dev holder and allows '.bin' uploads; returns its project id.</summary>
-    private static async Task<string> IssuePermitAsync(IServiceProvider services, Uri baseUrl, string fingerprint)
+    /// <summary><c>dotnet spe.dll server --dev</c> with the upload limit raised and the rate limits out of the way.</summary>
+    private static Process StartServer(string spe, string dataDirectory, Uri baseUrl, long maxUploadBytes)
     {
-        using var hdab = Client(baseUrl, fingerprint, await TokenForAsync(services, "hdab"));
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
+        foreach (var arg in new[] { spe, "server", "--dev", "--data-dir", dataDirectory, "--urls", baseUrl.GetLeftPart(UriPartial.Authority) })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["SPE__Uploads__MaxUploadBytes"] = maxUploadBytes.ToString(CultureInfo.InvariantCulture);
+        foreach (var limit in new[] { "PerIdentityBurst", "PerIdentityPerSecond", "PerAddressBurst", "PerAddressPerSecond" })
+        {
+            info.Environment[$"SPE__RateLimiting__{limit}"] = "100000";
+        }
+
+        info.Environment["SPE__Logging__LogLevel__Default"] = "Warning";
+        return Process.Start(info) ?? throw new InvalidOperationException("could not start the server");
+    }
+
+    /// <summary>Reads the server's banner until it serves; returns the certificate fingerprint it prints.</summary>
+    private static async Task<string> WaitForServerAsync(Process server)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        string? fingerprint = null;
+        while (await server.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("TLS SHA-256", StringComparison.Ordinal))
+            {
+                fingerprint = line["TLS SHA-256".Length..].Trim();
+            }
+
+            if (line.StartsWith("Serving on", StringComparison.Ordinal) && fingerprint is not null)
+            {
+                // The rest of its output is not needed, but must be read so the server never blocks on a full pipe.
+                _ = server.StandardOutput.ReadToEndAsync(CancellationToken.None);
+                _ = server.StandardError.ReadToEndAsync(CancellationToken.None);
+                return fingerprint;
+            }
+        }
+
+        throw new InvalidOperationException($"the server exited before serving: {await server.StandardError.ReadToEndAsync(CancellationToken.None)}");
+    }
+
+    /// <summary><c>spe login</c> as a dev account, with its password on standard input and its current TOTP code.</summary>
+    private static async Task LoginAsync(string spe, string dataDirectory, Uri baseUrl, string fingerprint, string username, string configDirectory)
+    {
+        using var accounts = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dataDirectory, DevAccounts.FileName)));
+        var account = accounts.RootElement.EnumerateArray().Single(a => a.GetProperty("username").GetString() == username);
+        var otp = Totp.Compute(Base32.Decode(account.GetProperty("totpSecret").GetString()!), Totp.StepAt(DateTimeOffset.UtcNow));
+        var login = await RunCliAsync(spe, configDirectory, Path.Combine(configDirectory, "cache"),
+            ["login", "--server", baseUrl.ToString(), "--user", username, "--password-stdin", "--otp", otp, "--ca-fingerprint", fingerprint],
+            account.GetProperty("password").GetString());
+        if (login.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"spe login as {username} failed: {login.Stderr}");
+        }
+    }
+
+    /// <summary>The access token <c>spe login</c> stored in <paramref name="configDirectory"/>.</summary>
+    private static string AccessToken(string configDirectory)
+    {
+        using var credentials = JsonDocument.Parse(File.ReadAllText(Path.Combine(configDirectory, "credentials.json")));
+        return credentials.RootElement.GetProperty("accessToken").GetString()!;
+    }
+
+    /// <summary>Issues, as the dev HDAB, a permit whose dataset <see cref="Dataset"/> is held by the dev holder and allows '.bin' uploads; returns its project id.</summary>
+    private static async Task<string> IssuePermitAsync(Uri baseUrl, string fingerprint, string token)
+    {
+        using var hdab = Client(baseUrl, fingerprint, token);
         var now = DateTimeOffset.UtcNow;
         var response = await hdab.PostAsJsonAsync("/api/v1/permits", new Dictionary<string, object?>
         {
@@ -169,15 +219,6 @@ internal static class UploadBenchmark
         return JsonDocument.Parse(body).RootElement.GetProperty("projectId").GetString()!;
     }
 
-    private static async Task<string> TokenForAsync(IServiceProvider services, string username)
-    {
-        await using var scope = services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<SpeUser>>();
-        var user = await users.FindByNameAsync(username) ?? throw new InvalidOperationException($"no dev account {username}");
-        var roles = await users.GetRolesAsync(user);
-        return services.GetRequiredService<AccessTokenIssuer>().Issue(new TokenSubject(user.Id, username, [.. roles], ["pwd", "otp"]));
-    }
-
     private static HttpClient Client(Uri baseUrl, string fingerprint, string token)
     {
         var handler = new SocketsHttpHandler();
@@ -186,24 +227,6 @@ internal static class UploadBenchmark
         var client = new HttpClient(handler) { BaseAddress = baseUrl };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
-    }
-
-    /// <summary>The session <c>spe login</c> would have stored for the holder (credentials.json, 0600, in a 0700 directory).</summary>
-    private static void WriteCredentials(string configDirectory, Uri baseUrl, string fingerprint, string token)
-    {
-        Directory.CreateDirectory(configDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var path = Path.Combine(configDirectory, "credentials.json");
-        var json = JsonSerializer.Serialize(new
-        {
-            server = new Uri(baseUrl, "/").ToString(),
-            caFingerprint = fingerprint,
-            username = "holder",
-            accessToken = token,
-            accessTokenExpiresAt = DateTimeOffset.UtcNow.AddMinutes(9),
-            refreshToken = (string?)null,
-        });
-        File.WriteAllText(path, json);
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>Writes <paramref name="size"/> pseudo-random bytes with constant memory; returns their SHA-256.</summary>
@@ -227,7 +250,7 @@ internal static class UploadBenchmark
     }
 
     /// <summary>Runs <c>dotnet spe.dll ARGS</c>, sampling its VmHWM and CPU time every 20 ms (the last sample before exit is its peak and nearly all its CPU).</summary>
-    private static async Task<(int ExitCode, double Seconds, long PeakRss, double CpuSeconds, string Stdout, string Stderr)> RunCliAsync(string spe, string configDirectory, string cacheDirectory, string[] args)
+    private static async Task<(int ExitCode, double Seconds, long PeakRss, double CpuSeconds, string Stdout, string Stderr)> RunCliAsync(string spe, string configDirectory, string cacheDirectory, string[] args, string? input = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         info.ArgumentList.Add(spe);
@@ -240,6 +263,11 @@ internal static class UploadBenchmark
         info.Environment["SPE_CACHE_DIR"] = cacheDirectory;
         var clock = Stopwatch.StartNew();
         using var process = Process.Start(info)!;
+        if (input is not null)
+        {
+            await process.StandardInput.WriteLineAsync(input);
+        }
+
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -258,15 +286,15 @@ internal static class UploadBenchmark
         return (process.ExitCode, seconds, peak, cpu, await stdout, await stderr);
     }
 
-    /// <summary>The peaks of this process's RssAnon, RssFile and RssShmem, sampled every 20 ms until cancelled.</summary>
-    private static async Task<(long Anon, long File, long Shared)> SamplePeaksAsync(CancellationToken cancellationToken)
+    /// <summary>The peaks of process <paramref name="pid"/>'s RssAnon, RssFile and RssShmem, sampled every 20 ms until cancelled.</summary>
+    private static async Task<(long Anon, long File, long Shared)> SamplePeaksAsync(string pid, CancellationToken cancellationToken)
     {
         long anon = 0, file = 0, shared = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            anon = Math.Max(anon, Status("self", "RssAnon:"));
-            file = Math.Max(file, Status("self", "RssFile:"));
-            shared = Math.Max(shared, Status("self", "RssShmem:"));
+            anon = Math.Max(anon, Status(pid, "RssAnon:"));
+            file = Math.Max(file, Status(pid, "RssFile:"));
+            shared = Math.Max(shared, Status(pid, "RssShmem:"));
             try
             {
                 await Task.Delay(20, cancellationToken);
@@ -298,8 +326,6 @@ internal static class UploadBenchmark
     /// <summary>VmHWM of /proc/<paramref name="pid"/>/status in bytes (0 once the process is gone).</summary>
     private static long PeakRss(string pid) => Status(pid, "VmHWM:");
 
-    private static long Rss(string pid) => Status(pid, "VmRSS:");
-
     private static long Status(string pid, string field)
     {
         try
@@ -313,12 +339,12 @@ internal static class UploadBenchmark
         }
     }
 
-    /// <summary>Resets this process's VmHWM to its current RSS (Linux: write 5 to clear_refs), so the server's peak is the upload's.</summary>
-    private static void ResetPeakRss()
+    /// <summary>Resets the server's VmHWM to its current RSS (Linux: write 5 to clear_refs), so its peak is the upload's.</summary>
+    private static void ResetPeakRss(string pid)
     {
         try
         {
-            File.WriteAllText("/proc/self/clear_refs", "5");
+            File.WriteAllText($"/proc/{pid}/clear_refs", "5");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
