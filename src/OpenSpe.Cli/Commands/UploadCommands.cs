@@ -10,8 +10,11 @@ namespace OpenSpe.Cli.Commands;
 /// <summary><c>spe upload</c>: data holders send dataset files, encrypted on their machine for the project's key, with resumable tus uploads.</summary>
 internal static class UploadCommands
 {
-    /// <summary>Per-request timeout of tus requests: a chunk at a slow link, or the server verifying a large file after the last one.</summary>
+    /// <summary>Per-request timeout of tus requests besides sending the chunk: the server verifying a large file after the last one.</summary>
     public static readonly TimeSpan TransferTimeout = TimeSpan.FromMinutes(10);
+
+    // Note: plus the chunk at 1 Mbit/s, so a slow link still gets whole chunks through (each request's timeout covers its body).
+    private const double SlowestLinkBytesPerSecond = 125_000;
 
     // Note: chunks are streamed from disk, so their size costs no memory; each request costs the server ~8 ms of fixed work
     // (authentication, two audit records, the offset commit), which 64 MiB spreads thin while a drop still loses little.
@@ -85,7 +88,8 @@ internal static class UploadCommands
 
             using var api = SpeApiClient.Open(env);
             var credentials = api.Credentials;
-            using var connection = env.Connect(credentials.ServerUri, credentials.CaFingerprint, TransferTimeout);
+            using var connection = env.Connect(credentials.ServerUri, credentials.CaFingerprint,
+                TransferTimeout + TimeSpan.FromSeconds(parse.GetValue(chunkSize) * (double)(1 << 20) / SlowestLinkBytesPerSecond));
             var tus = new TusClient(api, connection, env.Time);
             var key = await FetchKeyAsync(api, projectId, expectedKey, cancellationToken);
             streams.Hint($"Project {ProblemText.OneLine(projectId)} public key fingerprint (SHA-256): {key.Fingerprint}");

@@ -86,14 +86,23 @@ internal static class Crypt4ghStaging
 
                 var toHash = Channel.CreateUnbounded<SharedBlock>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
                 var toEncrypt = Channel.CreateUnbounded<SharedBlock>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-                var reading = Task.Run(() => ReadAllAsync(input, free.Reader, toHash.Writer, toEncrypt.Writer, stop.Token), stop.Token);
+                var reading = Task.Run(() => ReadAllAsync(input, free.Reader, toHash.Writer, toEncrypt.Writer, stop), stop.Token);
                 var hashing = Task.Run(
                     async () =>
                     {
-                        await foreach (var block in toHash.Reader.ReadAllAsync(stop.Token))
+                        try
                         {
-                            plainHash.AppendData(block.Data, 0, block.Length);
-                            block.Release(free.Writer);
+                            await foreach (var block in toHash.Reader.ReadAllAsync(stop.Token))
+                            {
+                                plainHash.AppendData(block.Data, 0, block.Length);
+                                block.Release(free.Writer);
+                            }
+                        }
+                        catch
+                        {
+                            // Nothing is released any more: the reader and the encryptor must not wait for it.
+                            await stop.CancelAsync();
+                            throw;
                         }
                     }, stop.Token);
                 try
@@ -176,8 +185,9 @@ internal static class Crypt4ghStaging
         }
     }
 
-    private static async Task ReadAllAsync(SafeFileHandle input, ChannelReader<SharedBlock> free, ChannelWriter<SharedBlock> toHash, ChannelWriter<SharedBlock> toEncrypt, CancellationToken cancellationToken)
+    private static async Task ReadAllAsync(SafeFileHandle input, ChannelReader<SharedBlock> free, ChannelWriter<SharedBlock> toHash, ChannelWriter<SharedBlock> toEncrypt, CancellationTokenSource stop)
     {
+        var cancellationToken = stop.Token;
         try
         {
             long offset = 0;
@@ -203,6 +213,7 @@ internal static class Crypt4ghStaging
         {
             toHash.TryComplete(ex);
             toEncrypt.TryComplete(ex);
+            await stop.CancelAsync();
             throw;
         }
     }

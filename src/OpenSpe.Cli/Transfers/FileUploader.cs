@@ -537,7 +537,7 @@ internal sealed class FileUploader
         {
             if (!checksum)
             {
-                var size = Math.Min(chunkSize, length - offset);
+                var size = ChunkLength(offset);
                 return new TusBody(size, () => new FileRangeContent(this, offset, size), null);
             }
 
@@ -572,6 +572,9 @@ internal sealed class FileUploader
             direct?.Dispose();
         }
 
+        /// <summary>Chunks end on multiples of the chunk size: after a resume at an odd offset, one short chunk realigns the rest (for O_DIRECT).</summary>
+        private long ChunkLength(long offset) => Math.Min(chunkSize - (offset % chunkSize), length - offset);
+
         private static Memory<byte> Buffer(int chunkSize, long length)
         {
             var size = (int)Math.Min(chunkSize, Math.Max(1, length));
@@ -597,7 +600,7 @@ internal sealed class FileUploader
 
         private async Task<TusBody> LoadHashedAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
         {
-            var data = await LoadAsync(offset, buffer, cancellationToken);
+            var data = await LoadAsync(offset, buffer[..(int)ChunkLength(offset)], cancellationToken);
             return TusBody.FromMemory(data, "sha256 " + Convert.ToBase64String(SHA256.HashData(data.Span)));
         }
 
@@ -658,13 +661,25 @@ internal sealed class FileUploader
                 var position = offset;
                 var index = 0;
                 var pending = Piece(position, blocks[index]);
-                while (pending is not null)
+                try
                 {
-                    var data = await pending;
-                    position += data.Length;
-                    index ^= 1;
-                    pending = position < end ? Piece(position, blocks[index]) : null;
-                    await stream.WriteAsync(data, cancellationToken);
+                    while (pending is not null)
+                    {
+                        var data = await pending;
+                        pending = null;
+                        position += data.Length;
+                        index ^= 1;
+                        pending = position < end ? Piece(position, blocks[index]) : null;
+                        await stream.WriteAsync(data, cancellationToken);
+                    }
+                }
+                finally
+                {
+                    // A send that failed leaves a read ahead running: it ends before the file handle may be closed, its error unseen.
+                    if (pending is not null)
+                    {
+                        await pending.ContinueWith(static _ => { }, TaskScheduler.Default);
+                    }
                 }
 
                 Task<ReadOnlyMemory<byte>> Piece(long at, Memory<byte> block)

@@ -110,11 +110,12 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
     private void DropIdle()
     {
         var cutoff = time.GetUtcNow() - options.Value.StreamingVerificationIdleTimeout;
-        foreach (var (id, session) in _sessions)
+        foreach (var entry in _sessions)
         {
-            if (session.LastFed < cutoff)
+            // Note: only this session is removed, not one a concurrent Join may have put under the same id.
+            if (entry.Value.LastFed < cutoff && _sessions.TryRemove(entry))
             {
-                Drop(id);
+                entry.Value.Abandon();
             }
         }
     }
@@ -131,21 +132,22 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
         private readonly AlignedBlockPool _pool;
         private readonly TimeProvider _time;
         private readonly Task<IngestProof?> _proof;
+        private long _lastFedTicks;
         private int _closed;
 
         internal Session(IngestVerifier verifier, string projectId, AlignedBlockPool pool, TimeProvider time)
         {
             _pool = pool;
             _time = time;
-            LastFed = time.GetUtcNow();
+            _lastFedTicks = time.GetUtcNow().UtcTicks;
             _proof = Task.Run(() => ProveAsync(verifier, projectId));
         }
 
         /// <summary>Bytes fed so far.</summary>
         public long Fed { get; private set; }
 
-        /// <summary>When bytes last arrived.</summary>
-        public DateTimeOffset LastFed { get; private set; }
+        /// <summary>When bytes last arrived (read by other uploads' requests, hence kept as atomic ticks).</summary>
+        public DateTimeOffset LastFed => new(Interlocked.Read(ref _lastFedTicks), TimeSpan.Zero);
 
         /// <summary>True once the session was abandoned or finished.</summary>
         public bool Closed => Volatile.Read(ref _closed) != 0;
@@ -160,7 +162,7 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
         {
             ArgumentNullException.ThrowIfNull(written);
             Fed += length;
-            LastFed = _time.GetUtcNow();
+            Interlocked.Exchange(ref _lastFedTicks, _time.GetUtcNow().UtcTicks);
 
             // Note: once the verifier has its answer (a failure can show in the first bytes) it reads no more; the
             // bytes are then only counted, so the offsets still line up.
@@ -201,6 +203,11 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
             string hash;
             lock (_cipherHash)
             {
+                if (Closed)
+                {
+                    return null;
+                }
+
                 hash = Convert.ToHexStringLower(_cipherHash.GetHashAndReset());
                 Close();
             }
@@ -243,9 +250,10 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
                 await using var stream = new BlockReadStream(_blocks.Reader, _pool, () => Closed);
                 return await verifier.ProveAsync(projectId, stream, hashCiphertext: false, CancellationToken.None);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // Abandoned (or the key store failed): completion verifies the staged file instead.
+                // Abandoned, or anything else went wrong (the key store, say): a session never decides alone, so completion
+                // verifies the staged file instead, and that pass reports whatever the failure was.
                 return null;
             }
             finally

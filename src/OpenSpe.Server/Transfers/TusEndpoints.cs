@@ -340,15 +340,24 @@ public static class TusEndpoints
                     // Note: the disk write (O_DIRECT, so the thread waits for the device) runs while this thread hashes the block.
                     var bytes = block[..read];
                     var writing = Task.Run(() => file.Write(bytes.Span));
-                    checksum?.AppendData(bytes.Span);
-                    if (session is not null)
+                    try
                     {
-                        await session.FeedAsync(block, read, writing);
-                        block = pool.Rent();
+                        checksum?.AppendData(bytes.Span);
+                        if (session is not null)
+                        {
+                            await session.FeedAsync(block, read, writing);
+                            block = pool.Rent();
+                        }
+                        else
+                        {
+                            await writing;
+                        }
                     }
-                    else
+                    catch
                     {
-                        await writing;
+                        // The block goes back to the pool and the file is closed below: the write must be over first.
+                        await writing.ContinueWith(static _ => { }, TaskScheduler.Default);
+                        throw;
                     }
 
                     written += read;

@@ -83,7 +83,10 @@ internal sealed class FakeTusServer : IAsyncDisposable
     /// <summary>Once: close the connection in the middle of a body once this many bytes have arrived (the partial chunk is discarded, as checksums require).</summary>
     public long? DropMidBodyAfterBytes { get; set; }
 
-    /// <summary>With <see cref="DropMidBodyAfterBytes"/> and no checksum: keep this many bytes of the broken chunk, as the real server keeps what arrived.</summary>
+    /// <summary>
+    /// With <see cref="DropMidBodyAfterBytes"/>: keep this many bytes of the broken chunk, as the real server keeps what arrived
+    /// without a checksum (kept here even with one, which stands for an earlier run without <c>--checksum</c>: an odd offset).
+    /// </summary>
     public long? PartialBytesKeptOnDrop { get; set; }
 
     /// <summary>Once: stop reading once this many bytes have arrived, until the client goes away; <see cref="Stalled"/> completes then.</summary>
@@ -372,7 +375,7 @@ internal sealed class FakeTusServer : IAsyncDisposable
                 if (DropMidBodyAfterBytes is { } drop && total >= drop)
                 {
                     DropMidBodyAfterBytes = null;
-                    if (PartialBytesKeptOnDrop is { } keep && !headers.ContainsKey("Upload-Checksum"))
+                    if (PartialBytesKeptOnDrop is { } keep)
                     {
                         upload.Data.Write(chunk.GetBuffer(), 0, (int)Math.Min(keep, chunk.Length));
                     }
