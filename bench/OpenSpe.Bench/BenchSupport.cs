@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
@@ -14,15 +17,18 @@ namespace OpenSpe.Bench;
 /// </summary>
 public sealed class BenchConfig : ManualConfig
 {
+    /// <summary>One launch, two warm-up and five measured iterations of one invocation each.</summary>
+    public static readonly Job ShortJob = Job.Default
+        .WithStrategy(RunStrategy.Monitoring)
+        .WithLaunchCount(1)
+        .WithWarmupCount(2)
+        .WithIterationCount(5)
+        .WithInvocationCount(1)
+        .WithUnrollFactor(1);
+
     public BenchConfig()
     {
-        AddJob(Job.Default
-            .WithStrategy(RunStrategy.Monitoring)
-            .WithLaunchCount(1)
-            .WithWarmupCount(2)
-            .WithIterationCount(5)
-            .WithInvocationCount(1)
-            .WithUnrollFactor(1));
+        AddJob(ShortJob);
         AddColumn(StatisticColumn.OperationsPerSecond);
         AddColumn(StatisticColumn.Min, StatisticColumn.Max);
         SummaryStyle = BenchmarkDotNet.Reports.SummaryStyle.Default.WithMaxParameterColumnWidth(40);
@@ -89,5 +95,33 @@ internal static class BenchPorts
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>HTTP clients for a bench's server: its self-signed certificate pinned by SHA-256, a bearer token, HTTP/1.1.</summary>
+internal static class BenchHttp
+{
+    public static HttpClient PinnedClient(Uri baseUrl, string fingerprint, string token, int connections = 1)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = connections,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            SslOptions =
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    certificate is not null && string.Equals(Convert.ToHexStringLower(SHA256.HashData(certificate.GetRawCertData())), fingerprint, StringComparison.OrdinalIgnoreCase),
+            },
+        };
+        var client = new HttpClient(handler)
+        {
+            BaseAddress = baseUrl,
+            DefaultRequestVersion = HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
     }
 }

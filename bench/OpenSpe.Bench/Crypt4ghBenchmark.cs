@@ -3,8 +3,6 @@ using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
-using BenchmarkDotNet.Engines;
-using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using OpenSpe.Crypt4gh;
@@ -100,13 +98,7 @@ public sealed class Crypt4ghBenchConfig : ManualConfig
 {
     public Crypt4ghBenchConfig()
     {
-        AddJob(Job.Default
-            .WithStrategy(RunStrategy.Monitoring)
-            .WithLaunchCount(1)
-            .WithWarmupCount(2)
-            .WithIterationCount(5)
-            .WithInvocationCount(1)
-            .WithUnrollFactor(1));
+        AddJob(BenchConfig.ShortJob);
         AddColumn(new ThroughputColumn(best: false), new ThroughputColumn(best: true));
         AddColumn(StatisticColumn.Min, StatisticColumn.Max);
 

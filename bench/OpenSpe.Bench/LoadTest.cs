@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -59,7 +57,7 @@ internal static class LoadTest
                 Console.WriteLine($"token        {token}");
                 Console.WriteLine();
 
-                using var client = CreateClient(baseUrl, info.CertificateFingerprint, token, connections);
+                using var client = BenchHttp.PinnedClient(baseUrl, info.CertificateFingerprint, token, connections);
                 await WarmUpAsync(client, connections);
 
                 var writer = app.Services.GetRequiredService<AuditWriter>();
@@ -97,30 +95,6 @@ internal static class LoadTest
                 // Best effort.
             }
         }
-    }
-
-    private static HttpClient CreateClient(Uri baseUrl, string fingerprint, string token, int connections)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            MaxConnectionsPerServer = connections,
-            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-            SslOptions =
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                    certificate is not null && Convert.ToHexStringLower(SHA256.HashData(certificate.GetRawCertData())) == fingerprint,
-            },
-        };
-        var client = new HttpClient(handler)
-        {
-            BaseAddress = baseUrl,
-            DefaultRequestVersion = HttpVersion.Version11,
-            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Timeout = TimeSpan.FromSeconds(30),
-        };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
     }
 
     private static async Task WarmUpAsync(HttpClient client, int connections)

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -196,7 +195,7 @@ internal static class UploadBenchmark
     /// <summary>Issues, as the dev HDAB, a permit whose dataset <see cref="Dataset"/> is held by the dev holder and allows '.bin' uploads; returns its project id.</summary>
     private static async Task<string> IssuePermitAsync(Uri baseUrl, string fingerprint, string token)
     {
-        using var hdab = Client(baseUrl, fingerprint, token);
+        using var hdab = BenchHttp.PinnedClient(baseUrl, fingerprint, token);
         var now = DateTimeOffset.UtcNow;
         var response = await hdab.PostAsJsonAsync("/api/v1/permits", new Dictionary<string, object?>
         {
@@ -217,16 +216,6 @@ internal static class UploadBenchmark
         }
 
         return JsonDocument.Parse(body).RootElement.GetProperty("projectId").GetString()!;
-    }
-
-    private static HttpClient Client(Uri baseUrl, string fingerprint, string token)
-    {
-        var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-            certificate is not null && string.Equals(Convert.ToHexStringLower(SHA256.HashData(certificate.GetRawCertData())), fingerprint, StringComparison.OrdinalIgnoreCase);
-        var client = new HttpClient(handler) { BaseAddress = baseUrl };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
     }
 
     /// <summary>Writes <paramref name="size"/> pseudo-random bytes with constant memory; returns their SHA-256.</summary>
@@ -292,9 +281,10 @@ internal static class UploadBenchmark
         long anon = 0, file = 0, shared = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            anon = Math.Max(anon, Status(pid, "RssAnon:"));
-            file = Math.Max(file, Status(pid, "RssFile:"));
-            shared = Math.Max(shared, Status(pid, "RssShmem:"));
+            var status = ReadStatus(pid);
+            anon = Math.Max(anon, Field(status, "RssAnon:"));
+            file = Math.Max(file, Field(status, "RssFile:"));
+            shared = Math.Max(shared, Field(status, "RssShmem:"));
             try
             {
                 await Task.Delay(20, cancellationToken);
@@ -326,18 +316,26 @@ internal static class UploadBenchmark
     /// <summary>VmHWM of /proc/<paramref name="pid"/>/status in bytes (0 once the process is gone).</summary>
     private static long PeakRss(string pid) => Status(pid, "VmHWM:");
 
-    private static long Status(string pid, string field)
+    private static long Status(string pid, string field) => Field(ReadStatus(pid), field);
+
+    /// <summary>The lines of /proc/<paramref name="pid"/>/status (none once the process is gone).</summary>
+    private static string[] ReadStatus(string pid)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
-            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+            return File.ReadAllLines($"/proc/{pid}/status");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return 0;
+            return [];
         }
     }
+
+    /// <summary>A "Name: N kB" field of a status file in bytes (0 when absent).</summary>
+    private static long Field(string[] status, string field) =>
+        status.FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal)) is { } line
+            ? long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024
+            : 0;
 
     /// <summary>Resets the server's VmHWM to its current RSS (Linux: write 5 to clear_refs), so its peak is the upload's.</summary>
     private static void ResetPeakRss(string pid)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Connections;
 
 namespace OpenSpe.Server.Hosting;
@@ -22,8 +21,7 @@ internal sealed class TransportMemoryPoolFactory : IMemoryPoolFactory<byte>
 /// <summary>A pool of pinned arrays of one size; at most <c>retained</c> free blocks are kept, the rest left to the collector.</summary>
 internal sealed class TransportMemoryPool(int blockSize, int retained) : MemoryPool<byte>
 {
-    private readonly ConcurrentQueue<Block> _free = new();
-    private int _freeCount;
+    private readonly FreeList<Block> _free = new(retained);
     private bool _disposed;
 
     /// <inheritdoc/>
@@ -33,13 +31,7 @@ internal sealed class TransportMemoryPool(int blockSize, int retained) : MemoryP
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minBufferSize, blockSize);
-        if (_free.TryDequeue(out var block))
-        {
-            Interlocked.Decrement(ref _freeCount);
-            return block;
-        }
-
-        return new Block(this, GC.AllocateUninitializedArray<byte>(blockSize, pinned: true));
+        return _free.TryTake(out var block) ? block : new Block(this, GC.AllocateUninitializedArray<byte>(blockSize, pinned: true));
     }
 
     /// <inheritdoc/>
@@ -51,13 +43,9 @@ internal sealed class TransportMemoryPool(int blockSize, int retained) : MemoryP
 
     private void Return(Block block)
     {
-        if (!Volatile.Read(ref _disposed) && Interlocked.Increment(ref _freeCount) <= retained)
+        if (!Volatile.Read(ref _disposed))
         {
-            _free.Enqueue(block);
-        }
-        else
-        {
-            Interlocked.Decrement(ref _freeCount);
+            _free.Return(block);
         }
     }
 

@@ -22,22 +22,7 @@ public sealed class TokenSigningKey : IDisposable
     public ECDsaSecurityKey SecurityKey { get; }
 
     /// <summary>Loads the key, generating it on first start.</summary>
-    public static TokenSigningKey LoadOrCreate(DataDirectory directory)
-    {
-        ArgumentNullException.ThrowIfNull(directory);
-        var path = directory.File(FileName);
-        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        if (File.Exists(path))
-        {
-            key.ImportFromPem(File.ReadAllText(path));
-        }
-        else
-        {
-            directory.WriteSecret(FileName, key.ExportPkcs8PrivateKeyPem());
-        }
-
-        return new TokenSigningKey(key);
-    }
+    public static TokenSigningKey LoadOrCreate(DataDirectory directory) => new(P256KeyFile.LoadOrCreate(directory, FileName));
 
     /// <inheritdoc />
     public void Dispose() => _key.Dispose();

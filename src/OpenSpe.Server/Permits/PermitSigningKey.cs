@@ -29,22 +29,7 @@ public sealed class PermitSigningKey : IDisposable
     public ECDsaSecurityKey SecurityKey { get; }
 
     /// <summary>Loads the key, generating it on first start.</summary>
-    public static PermitSigningKey LoadOrCreate(DataDirectory directory)
-    {
-        ArgumentNullException.ThrowIfNull(directory);
-        var path = directory.File(FileName);
-        var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        if (File.Exists(path))
-        {
-            key.ImportFromPem(File.ReadAllText(path));
-        }
-        else
-        {
-            directory.WriteSecret(FileName, key.ExportPkcs8PrivateKeyPem());
-        }
-
-        return new PermitSigningKey(key);
-    }
+    public static PermitSigningKey LoadOrCreate(DataDirectory directory) => new(P256KeyFile.LoadOrCreate(directory, FileName));
 
     /// <summary>The public key as a JWK set (what <c>/.well-known/spe-keys.json</c> serves).</summary>
     public JsonElement PublicJwks()

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using OpenSpe.Server.Hosting;
 
 namespace OpenSpe.Server.Transfers;
 
@@ -12,23 +12,13 @@ internal sealed class AlignedBlockPool(int retained)
     /// <summary>The size of every block.</summary>
     public const int BlockSize = 1 << 20;
 
-    private readonly ConcurrentBag<Memory<byte>> _free = [];
-    private int _freeCount;
+    private readonly FreeList<Memory<byte>> _free = new(retained);
 
     /// <summary>The pool uploads use: enough free blocks for a few uploads in flight.</summary>
     public static AlignedBlockPool Shared { get; } = new(retained: 16);
 
     /// <summary>A block for the caller to own until it is returned (or dropped).</summary>
-    public Memory<byte> Rent()
-    {
-        if (_free.TryTake(out var block))
-        {
-            Interlocked.Decrement(ref _freeCount);
-            return block;
-        }
-
-        return DirectIo.AlignedBuffer(BlockSize);
-    }
+    public Memory<byte> Rent() => _free.TryTake(out var block) ? block : DirectIo.AlignedBuffer(BlockSize);
 
     /// <summary>Gives a block back; the caller must not touch it afterwards.</summary>
     public void Return(Memory<byte> block)
@@ -38,13 +28,6 @@ internal sealed class AlignedBlockPool(int retained)
             throw new ArgumentException("Not a block of this pool.", nameof(block));
         }
 
-        if (Interlocked.Increment(ref _freeCount) <= retained)
-        {
-            _free.Add(block);
-        }
-        else
-        {
-            Interlocked.Decrement(ref _freeCount);
-        }
+        _free.Return(block);
     }
 }

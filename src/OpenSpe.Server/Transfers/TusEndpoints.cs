@@ -328,7 +328,8 @@ public static class TusEndpoints
             try
             {
                 int read;
-                while ((read = await ReadFullAsync(context.Request.Body, block)) > 0)
+                // Note: a whole block per step (or the rest of the body); a TLS record at a time would mean a write and a feed per 16 KiB.
+                while ((read = await context.Request.Body.ReadAtLeastAsync(block, block.Length, throwOnEndOfStream: false)) > 0)
                 {
                     if (written + read > remaining)
                     {
@@ -413,19 +414,6 @@ public static class TusEndpoints
         }
 
         return null;
-    }
-
-    /// <summary>Fills <paramref name="buffer"/> (or reads to the end): a TLS record at a time would mean a write and a feed per 16 KiB.</summary>
-    private static async Task<int> ReadFullAsync(Stream body, Memory<byte> buffer)
-    {
-        var filled = 0;
-        int read;
-        while (filled < buffer.Length && (read = await body.ReadAsync(buffer[filled..])) > 0)
-        {
-            filled += read;
-        }
-
-        return filled;
     }
 
     private static async Task<UploadEntity?> FindAsync(HttpContext context, SpeDbContext database, UploadService service, string projectId, string uploadId, TimeProvider time)

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+
+namespace OpenSpe.Server.Hosting;
+
+/// <summary>
+/// Free items kept for reuse, at most <c>retained</c> of them; an item returned beyond that is dropped (left to the
+/// garbage collector), so a burst does not pin its peak memory for good. Thread-safe.
+/// </summary>
+internal sealed class FreeList<T>(int retained)
+{
+    private readonly ConcurrentQueue<T> _items = new();
+    private int _count;
+
+    /// <summary>Takes a free item, if any.</summary>
+    public bool TryTake(out T item)
+    {
+        if (_items.TryDequeue(out item!))
+        {
+            Interlocked.Decrement(ref _count);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>Keeps <paramref name="item"/> for reuse unless enough are kept already.</summary>
+    public void Return(T item)
+    {
+        if (Interlocked.Increment(ref _count) <= retained)
+        {
+            _items.Enqueue(item);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _count);
+        }
+    }
+
+    /// <summary>Drops every free item.</summary>
+    public void Clear()
+    {
+        while (TryTake(out _))
+        {
+        }
+    }
+}
