@@ -18,15 +18,14 @@ internal sealed class StagingFileWriter : IDisposable
 
     private readonly FileStream _buffered;
     private readonly SafeFileHandle? _direct;
-
-    // Note: only for bytes that are not already in aligned memory (the endpoint's blocks are), so made on first need.
-    private Memory<byte> _bounce;
+    private readonly Memory<byte> _block;
 
     private StagingFileWriter(FileStream buffered, SafeFileHandle? direct, long position)
     {
         _buffered = buffered;
         _direct = direct;
         Position = position;
+        _block = direct is null ? Memory<byte>.Empty : DirectIo.AlignedBuffer(AlignedCapacity);
     }
 
     /// <summary>Where the next byte goes.</summary>
@@ -54,34 +53,30 @@ internal sealed class StagingFileWriter : IDisposable
         while (!data.IsEmpty)
         {
             var misalignment = (int)(Position % Alignment);
-            int length;
-            if (_direct is not null && misalignment == 0 && data.Length >= Alignment)
+            if (_direct is not null && misalignment == 0 && data.Length >= Alignment && IsAligned(data))
             {
-                // Whole blocks: written as they are when already in aligned memory (a block of AlignedBlockPool), else through the bounce buffer.
-                var inPlace = IsAligned(data);
-                length = (inPlace ? data.Length : Math.Min(data.Length, AlignedCapacity)) / Alignment * Alignment;
-                var blocks = data[..length];
-                if (!inPlace)
-                {
-                    if (_bounce.IsEmpty)
-                    {
-                        _bounce = DirectIo.AlignedBuffer(AlignedCapacity);
-                    }
-
-                    blocks.CopyTo(_bounce.Span);
-                    blocks = _bounce.Span[..length];
-                }
-
-                RandomAccess.Write(_direct, blocks, Position);
+                // Already in aligned memory (a block of AlignedBlockPool): written as it is.
+                var length = data.Length / Alignment * Alignment;
+                RandomAccess.Write(_direct, data[..length], Position);
+                Position += length;
+                data = data[length..];
+            }
+            else if (_direct is not null && misalignment == 0 && data.Length >= Alignment)
+            {
+                var length = Math.Min(data.Length, AlignedCapacity) / Alignment * Alignment;
+                var block = _block.Span[..length];
+                data[..length].CopyTo(block);
+                RandomAccess.Write(_direct, block, Position);
+                Position += length;
+                data = data[length..];
             }
             else
             {
-                length = _direct is null ? data.Length : Math.Min(data.Length, Alignment - misalignment);
+                var length = _direct is null ? data.Length : Math.Min(data.Length, Alignment - misalignment);
                 RandomAccess.Write(_buffered.SafeFileHandle, data[..length], Position);
+                Position += length;
+                data = data[length..];
             }
-
-            Position += length;
-            data = data[length..];
         }
     }
 
