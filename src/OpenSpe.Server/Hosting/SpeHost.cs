@@ -147,6 +147,8 @@ public static class SpeHost
         builder.Services.AddSingleton<OpenSpe.Server.Transfers.IngestVerifier>();
         builder.Services.AddSingleton<OpenSpe.Server.Transfers.IngestSessions>();
         builder.Services.AddScoped<OpenSpe.Server.Transfers.UploadService>();
+        builder.Services.AddSingleton<OpenSpe.Server.Transfers.ExpiredUploadSweeper>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<OpenSpe.Server.Transfers.ExpiredUploadSweeper>());
         builder.Services.AddScoped<IProjectTerminationHook, OpenSpe.Server.Transfers.UploadTerminationHook>();
         builder.Services.AddAntiforgery(o =>
         {

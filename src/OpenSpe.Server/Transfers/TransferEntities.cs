@@ -15,8 +15,14 @@ public sealed class UploadEntity
     /// <summary>File name as declared (display only; never used to build a path).</summary>
     public string Filename { get; set; } = "";
 
-    /// <summary>Declared plaintext SHA-256 (hex), checked at completion.</summary>
+    /// <summary>Declared plaintext SHA-256 (hex), checked at completion; empty for a partial upload (its final upload declares it).</summary>
     public string PlaintextSha256 { get; set; } = "";
+
+    /// <summary>
+    /// A tus concatenation partial upload (<c>Upload-Concat: partial</c>): its last byte completes nothing; a final upload
+    /// that names it, with the metadata, makes it a dataset file. Its <see cref="Filename"/> may be empty.
+    /// </summary>
+    public bool Partial { get; set; }
 
     /// <summary>Total length in bytes.</summary>
     public long Length { get; set; }

@@ -18,12 +18,13 @@ namespace OpenSpe.Server.Transfers;
 
 /// <summary>
 /// Resumable uploads by data holders (EHDSR-11, TIR-5): tus 1.0.0 with the creation,
-/// creation-with-upload, checksum (sha1, sha256), expiration and termination extensions, at
-/// <c>/api/v1/projects/{projectId}/uploads</c>. Bytes go to an owner-only staging file and the
+/// creation-with-upload, checksum (sha1, sha256), expiration, termination and concatenation extensions, at
+/// <c>/api/v1/projects/{projectId}/uploads</c> (concatenation lets a client declare the plaintext's SHA-256 after sending
+/// the bytes, in the final upload's metadata, so it can hash while it sends). Bytes go to an owner-only staging file and the
 /// offset advances only after they are on disk, so an upload survives a restart and resumes.
 /// On completion the file is verified (<see cref="IngestVerifier"/>) before it becomes a dataset file.
 /// </summary>
-public static class TusEndpoints
+public static partial class TusEndpoints
 {
     /// <summary>The protocol version.</summary>
     public const string TusVersion = "1.0.0";
@@ -47,7 +48,7 @@ public static class TusEndpoints
             .WithMetadata(new ProjectActionAttribute("uploads.options", SpeRoles.DataHolder)).WithSummary("tus discovery.");
         uploads.MapPost("", CreateAsync).WithName("uploads.create")
             .WithMetadata(new ProjectActionAttribute("uploads.create", SpeRoles.DataHolder))
-            .WithSummary("tus creation (and creation-with-upload). Upload-Metadata: dataset, filename, plaintextSha256.");
+            .WithSummary("tus creation (and creation-with-upload, and concatenation: Upload-Concat partial or final). Upload-Metadata: dataset, filename, plaintextSha256.");
         uploads.MapMethods("/{uploadId}", ["HEAD"], HeadAsync).WithName("uploads.offset")
             .WithMetadata(new ProjectActionAttribute("uploads.offset", SpeRoles.DataHolder)).WithSummary("tus: the current offset.");
         uploads.MapPatch("/{uploadId}", PatchAsync).WithName("uploads.append")
@@ -63,7 +64,7 @@ public static class TusEndpoints
         var headers = context.Response.Headers;
         headers["Tus-Resumable"] = TusVersion;
         headers["Tus-Version"] = TusVersion;
-        headers["Tus-Extension"] = "creation,creation-with-upload,checksum,expiration,termination";
+        headers["Tus-Extension"] = "creation,creation-with-upload,checksum,expiration,termination,concatenation";
         headers["Tus-Max-Size"] = options.Value.MaxUploadBytes.ToString(CultureInfo.InvariantCulture);
         headers["Tus-Checksum-Algorithm"] = "sha1,sha256";
         return Results.NoContent();
@@ -105,6 +106,18 @@ public static class TusEndpoints
             return refusal;
         }
 
+        var concat = context.Request.Headers["Upload-Concat"].ToString();
+        if (concat.StartsWith(FinalPrefix, StringComparison.Ordinal))
+        {
+            return await CreateFinalAsync(projectId, concat, context, database, permits, service, staging, options, time);
+        }
+
+        if (concat.Length > 0 && concat != "partial")
+        {
+            return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Concat must be 'partial', or 'final;' followed by the partial uploads' URLs.");
+        }
+
+        var partial = concat.Length > 0;
         if (!long.TryParse(context.Request.Headers["Upload-Length"], NumberStyles.None, CultureInfo.InvariantCulture, out var length))
         {
             return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Length is required (deferred lengths are not supported).");
@@ -115,58 +128,27 @@ public static class TusEndpoints
             return Problem(context, 413, ErrorCodes.BodyTooLarge, $"The upload is larger than the maximum of {options.Value.MaxUploadBytes} bytes.");
         }
 
-        var metadata = ParseMetadata(context.Request.Headers["Upload-Metadata"].ToString());
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var dataset = metadata.GetValueOrDefault("dataset");
-        var filename = metadata.GetValueOrDefault("filename");
-        var plaintextSha = metadata.GetValueOrDefault("plaintextSha256")?.ToLowerInvariant();
-        if (string.IsNullOrEmpty(dataset))
+        var metadata = ReadMetadata(context, partial);
+        if (metadata.Refusal is { } invalid)
         {
-            errors["dataset"] = ["Upload-Metadata must name the permit's dataset."];
-        }
-
-        if (filename is null || filename.Length is 0 or > 255 || filename is "." or ".." || filename.Any(c => c is '/' or '\\' || char.IsControl(c)))
-        {
-            errors["filename"] = ["Upload-Metadata must give a plain file name (no path, at most 255 characters)."];
-        }
-
-        if (plaintextSha is null || plaintextSha.Length != 64 || !plaintextSha.All(char.IsAsciiHexDigitLower))
-        {
-            errors["plaintextSha256"] = ["Upload-Metadata must give the plaintext's SHA-256 as 64 hex digits."];
-        }
-
-        if (errors.Count > 0)
-        {
-            AuditDenialReason.Set(context, "invalid-metadata");
-            SetTusHeader(context);
-            return Problems.Invalid(errors, "The upload metadata is invalid.");
+            return invalid;
         }
 
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
-        var document = await permits.CurrentDocumentAsync(access.Permit, context.RequestAborted);
-        var permitted = document.Datasets.FirstOrDefault(d => d.Id == dataset);
-        if (permitted is null || permitted.Holder != context.User.FindFirst("preferred_username")?.Value)
+        if (await AuthorizeAsync(context, permits, access, metadata.Dataset, metadata.Filename) is { } forbidden)
         {
-            // Note: only the holder the permit names for this dataset may upload to it.
-            AuditDenialReason.Set(context, permitted is null ? "dataset-not-in-permit" : "not-holder-of-dataset");
-            return Problem(context, 403, ErrorCodes.Forbidden, permitted is null ? "The permit names no such dataset." : "The permit names another data holder for this dataset.");
-        }
-
-        var extension = FileTypes.ExtensionOf(filename!);
-        if (extension is null || !(document.Policies?.FileTypes?.Upload ?? []).Contains(extension))
-        {
-            AuditDenialReason.Set(context, "file-type-not-allowed");
-            return Problem(context, 403, ErrorCodes.Forbidden, $"The permit does not allow uploading '.{extension}' files.");
+            return forbidden;
         }
 
         var now = time.GetUtcNow();
         var upload = new UploadEntity
         {
-            Id = "up-" + RandomNumberGenerator.GetHexString(24, lowercase: true),
+            Id = NewUploadId(),
             ProjectId = projectId,
-            DatasetId = dataset!,
-            Filename = filename!,
-            PlaintextSha256 = plaintextSha!,
+            DatasetId = metadata.Dataset,
+            Filename = metadata.Filename ?? "",
+            PlaintextSha256 = metadata.PlaintextSha256 ?? "",
+            Partial = partial,
             Length = length,
             CreatedBy = context.User.FindFirst("sub")?.Value ?? "",
             CreatedAt = now,
@@ -179,6 +161,11 @@ public static class TusEndpoints
         var location = $"/api/v1/projects/{projectId}/uploads/{upload.Id}";
         context.Response.Headers.Location = location;
         context.Response.Headers["Upload-Expires"] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
+        if (partial)
+        {
+            context.Response.Headers["Upload-Concat"] = "partial";
+        }
+
         if (context.Request.ContentType == OffsetOctetStream && (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0))
         {
             var appended = await AppendAsync(context, upload, database, staging, service);
@@ -192,6 +179,71 @@ public static class TusEndpoints
         context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
         return Results.StatusCode(201);
     }
+
+    /// <summary>The dataset, file name and plaintext SHA-256 of <c>Upload-Metadata</c>, or a 400 naming what is wrong.</summary>
+    /// <param name="context">The request.</param>
+    /// <param name="partial">For a partial upload only the dataset is required (a file name, when given, must still be plain).</param>
+    private static UploadMetadata ReadMetadata(HttpContext context, bool partial)
+    {
+        var metadata = ParseMetadata(context.Request.Headers["Upload-Metadata"].ToString());
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var dataset = metadata.GetValueOrDefault("dataset");
+        var filename = metadata.GetValueOrDefault("filename");
+        var plaintextSha = partial ? null : metadata.GetValueOrDefault("plaintextSha256")?.ToLowerInvariant();
+        if (string.IsNullOrEmpty(dataset))
+        {
+            errors["dataset"] = ["Upload-Metadata must name the permit's dataset."];
+        }
+
+        if ((filename is not null || !partial)
+            && (filename is null || filename.Length is 0 or > 255 || filename is "." or ".." || filename.Any(c => c is '/' or '\\' || char.IsControl(c))))
+        {
+            errors["filename"] = ["Upload-Metadata must give a plain file name (no path, at most 255 characters)."];
+        }
+
+        if (!partial && (plaintextSha is null || plaintextSha.Length != 64 || !plaintextSha.All(char.IsAsciiHexDigitLower)))
+        {
+            errors["plaintextSha256"] = ["Upload-Metadata must give the plaintext's SHA-256 as 64 hex digits."];
+        }
+
+        if (errors.Count == 0)
+        {
+            return new UploadMetadata(dataset!, filename, plaintextSha, null);
+        }
+
+        AuditDenialReason.Set(context, "invalid-metadata");
+        SetTusHeader(context);
+        return new UploadMetadata("", null, null, Problems.Invalid(errors, "The upload metadata is invalid."));
+    }
+
+    /// <summary>Null when the caller is the holder the permit names for <paramref name="dataset"/> and the file type (if named) may be uploaded; else the 403.</summary>
+    private static async Task<IResult?> AuthorizeAsync(HttpContext context, PermitService permits, ProjectAccess access, string dataset, string? filename)
+    {
+        var document = await permits.CurrentDocumentAsync(access.Permit, context.RequestAborted);
+        var permitted = document.Datasets.FirstOrDefault(d => d.Id == dataset);
+        if (permitted is null || permitted.Holder != context.User.FindFirst("preferred_username")?.Value)
+        {
+            // Note: only the holder the permit names for this dataset may upload to it.
+            AuditDenialReason.Set(context, permitted is null ? "dataset-not-in-permit" : "not-holder-of-dataset");
+            return Problem(context, 403, ErrorCodes.Forbidden, permitted is null ? "The permit names no such dataset." : "The permit names another data holder for this dataset.");
+        }
+
+        if (filename is null)
+        {
+            return null;
+        }
+
+        var extension = FileTypes.ExtensionOf(filename);
+        if (extension is null || !(document.Policies?.FileTypes?.Upload ?? []).Contains(extension))
+        {
+            AuditDenialReason.Set(context, "file-type-not-allowed");
+            return Problem(context, 403, ErrorCodes.Forbidden, $"The permit does not allow uploading '.{extension}' files.");
+        }
+
+        return null;
+    }
+
+    private static string NewUploadId() => "up-" + RandomNumberGenerator.GetHexString(24, lowercase: true);
 
     private static async Task<IResult> HeadAsync(string projectId, string uploadId, HttpContext context, SpeDbContext database, UploadService service, TimeProvider time)
     {
@@ -208,6 +260,11 @@ public static class TusEndpoints
         }
 
         SetTusHeader(context);
+        if (upload.Partial)
+        {
+            context.Response.Headers["Upload-Concat"] = "partial";
+        }
+
         context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
         context.Response.Headers["Upload-Length"] = upload.Length.ToString(CultureInfo.InvariantCulture);
         context.Response.Headers["Upload-Expires"] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
@@ -401,7 +458,8 @@ public static class TusEndpoints
             return Results.Empty;
         }
 
-        if (upload.Offset == upload.Length)
+        // Note: a partial upload's last byte completes nothing; the final upload that names it does (TusEndpoints.Concatenation).
+        if (upload.Offset == upload.Length && !upload.Partial)
         {
             var (stored, result) = await service.CompleteAsync(upload, context.User, TraceIds.Current(context), CancellationToken.None);
             if (stored is null)

@@ -23,4 +23,8 @@ public sealed class UploadOptions
     /// <summary>A verification that receives nothing for this long is dropped (the upload then verifies at completion).</summary>
     [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
     public TimeSpan StreamingVerificationIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often expired uploads and orphaned staging files are removed (<see cref="ExpiredUploadSweeper"/>).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
 }

@@ -40,6 +40,19 @@ public sealed class UploadStaging
         });
     }
 
+    /// <summary>Every staging file: its upload id and when it was last written.</summary>
+    public IEnumerable<(string UploadId, DateTimeOffset LastWrite)> List()
+    {
+        foreach (var path in Directory.EnumerateFiles(_root, "*.part"))
+        {
+            var id = Path.GetFileNameWithoutExtension(path);
+            if (id.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+            {
+                yield return (id, new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero));
+            }
+        }
+    }
+
     /// <summary>Removes a staging file if present.</summary>
     public void Delete(string uploadId)
     {

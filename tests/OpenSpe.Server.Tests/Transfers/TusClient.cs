@@ -45,6 +45,32 @@ public sealed class TusClient(HttpClient http, string projectId)
         return await http.SendAsync(request);
     }
 
+    /// <summary>POST to the collection with Tus-Resumable and whatever <paramref name="configure"/> adds.</summary>
+    public async Task<HttpResponseMessage> SendCreateAsync(Action<HttpRequestMessage> configure)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Collection);
+        request.Headers.Add("Tus-Resumable", "1.0.0");
+        configure(request);
+        return await http.SendAsync(request);
+    }
+
+    /// <summary>A final upload (concatenation) of <paramref name="partials"/> with the full metadata; an empty hash is left out.</summary>
+    public Task<HttpResponseMessage> CreateFinalAsync(IEnumerable<string> partials, string dataset, string filename, string plaintextSha256, long? length = null) =>
+        SendCreateAsync(request =>
+        {
+            request.Headers.Add("Upload-Concat", "final;" + string.Join(' ', partials));
+            request.Headers.Add("Upload-Metadata", plaintextSha256.Length == 0
+                ? Metadata(("dataset", dataset), ("filename", filename))
+                : Metadata(("dataset", dataset), ("filename", filename), ("plaintextSha256", plaintextSha256)));
+            if (length is { } l)
+            {
+                request.Headers.Add("Upload-Length", l.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        });
+
+    /// <summary>An Upload-Metadata value.</summary>
+    public static string Metadata(params (string Key, string Value)[] pairs) => string.Join(',', pairs.Select(p => $"{p.Key} {B64(p.Value)}"));
+
     public async Task<HttpResponseMessage> PatchAsync(string location, long offset, byte[] chunk, string? checksum = "sha256", string contentType = "application/offset+octet-stream")
     {
         using var request = new HttpRequestMessage(HttpMethod.Patch, location);

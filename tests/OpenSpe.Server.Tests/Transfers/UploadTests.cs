@@ -85,7 +85,7 @@ public class UploadTests : IAsyncLifetime
         var response = await _holder.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        Assert.Equal("creation,creation-with-upload,checksum,expiration,termination", response.Headers.GetValues("Tus-Extension").Single());
+        Assert.Equal("creation,creation-with-upload,checksum,expiration,termination,concatenation", response.Headers.GetValues("Tus-Extension").Single());
         Assert.Equal("sha1,sha256", response.Headers.GetValues("Tus-Checksum-Algorithm").Single());
     }
 

@@ -920,6 +920,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
                     b.Property<long>("Offset")
                         .HasColumnType("bigint");
 
+                    b.Property<bool>("Partial")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("PlaintextSha256")
                         .IsRequired()
                         .HasMaxLength(64)

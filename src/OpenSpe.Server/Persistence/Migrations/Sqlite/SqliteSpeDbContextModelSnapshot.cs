@@ -907,6 +907,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
                     b.Property<long>("Offset")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("Partial")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("PlaintextSha256")
                         .IsRequired()
                         .HasMaxLength(64)

@@ -1,0 +1,220 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Permits;
+using OpenSpe.Server.Persistence;
+
+namespace OpenSpe.Server.Transfers;
+
+/// <summary>
+/// The tus concatenation extension. A partial upload (<c>Upload-Concat: partial</c>) names only its dataset; its bytes
+/// complete nothing. A final upload (<c>Upload-Concat: final;URL...</c>) carries the metadata a plain upload carries at
+/// creation (dataset, filename, plaintextSha256), names its finished partial uploads in order, and is verified and stored
+/// at once: 201 with <c>Upload-File-Id</c>, or 422 when verification refuses it (its partial uploads are then discarded).
+/// <c>concatenation-unfinished</c> is not offered: every partial upload must be complete.
+/// </summary>
+public static partial class TusEndpoints
+{
+    private const string FinalPrefix = "final;";
+
+    /// <summary>Most partial uploads one final upload may name.</summary>
+    private const int MaxPartials = 64;
+
+    private static async Task<IResult> CreateFinalAsync(string projectId, string concat, HttpContext context, SpeDbContext database, PermitService permits,
+        UploadService service, UploadStaging staging, IOptions<UploadOptions> options, TimeProvider time)
+    {
+        if (context.Request.Headers.ContainsKey("Upload-Length"))
+        {
+            return Problem(context, 400, ErrorCodes.BadRequest, "A final upload's length is the sum of its partial uploads: send no Upload-Length.");
+        }
+
+        if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        {
+            return Problem(context, 400, ErrorCodes.BadRequest, "A final upload takes no body: its bytes are in its partial uploads.");
+        }
+
+        var ids = PartialIds(projectId, concat[FinalPrefix.Length..]);
+        if (ids is null)
+        {
+            return Problem(context, 400, ErrorCodes.BadRequest,
+                $"Upload-Concat: final; must list 1 to {MaxPartials} different partial uploads of this project by URL (/api/v1/projects/{projectId}/uploads/<id>), separated by spaces.");
+        }
+
+        var metadata = ReadMetadata(context, partial: false);
+        if (metadata.Refusal is { } invalid)
+        {
+            return invalid;
+        }
+
+        var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
+        if (await AuthorizeAsync(context, permits, access, metadata.Dataset, metadata.Filename) is { } forbidden)
+        {
+            return forbidden;
+        }
+
+        // Note: the partial uploads' locks, taken in one order, keep their PATCHes, DELETEs and other finals out meanwhile.
+        var gates = new List<SemaphoreSlim>();
+        try
+        {
+            foreach (var id in ids.Order(StringComparer.Ordinal))
+            {
+                var gate = UploadService.LockFor(id);
+                await gate.WaitAsync(context.RequestAborted);
+                gates.Add(gate);
+            }
+
+            var partials = new List<UploadEntity>();
+            foreach (var id in ids)
+            {
+                var upload = await FindAsync(context, database, service, projectId, id, time);
+                var problem = upload switch
+                {
+                    null => $"There is no partial upload {id} (concatenated already, terminated or expired).",
+                    { Partial: false } => $"Upload {id} is not a partial upload (create those with Upload-Concat: partial).",
+                    _ when upload.Offset != upload.Length => $"Partial upload {id} has {upload.Offset} of its {upload.Length} bytes: unfinished uploads cannot be concatenated.",
+                    _ when upload.DatasetId != metadata.Dataset => $"Partial upload {id} was created for another dataset.",
+                    _ => null,
+                };
+                if (problem is not null)
+                {
+                    AuditDenialReason.Set(context, "invalid-partial-upload");
+                    return Problem(context, 400, ErrorCodes.BadRequest, problem);
+                }
+
+                partials.Add(upload!);
+            }
+
+            var length = partials.Sum(p => p.Length);
+            if (length > options.Value.MaxUploadBytes)
+            {
+                return Problem(context, 413, ErrorCodes.BodyTooLarge, $"The partial uploads add up to more than the maximum of {options.Value.MaxUploadBytes} bytes.");
+            }
+
+            var whole = partials.Count == 1 ? partials[0] : await ConcatenateAsync(partials, database, staging, options.Value, time);
+            whole.Filename = metadata.Filename!;
+            whole.PlaintextSha256 = metadata.PlaintextSha256!;
+            whole.Partial = false;
+            var (stored, result) = await service.CompleteAsync(whole, context.User, TraceIds.Current(context), CancellationToken.None);
+            if (partials.Count > 1)
+            {
+                // Their bytes are in the verified file, or in a refused one that no retry could make pass.
+                foreach (var partial in partials)
+                {
+                    await service.DiscardAsync(partial, CancellationToken.None);
+                }
+            }
+
+            if (stored is null)
+            {
+                AuditDenialReason.Set(context, "ingest-" + result.Failure.ToString().ToLowerInvariant());
+                return Problem(context, 422, ErrorCodes.UploadRejected, result.Detail + " The upload and its partial uploads were discarded.");
+            }
+
+            SetTusHeader(context);
+            var headers = context.Response.Headers;
+            headers.Location = $"/api/v1/projects/{projectId}/uploads/{NewUploadId()}";
+            headers["Upload-Concat"] = FinalPrefix + string.Join(' ', ids.Select(id => $"/api/v1/projects/{projectId}/uploads/{id}"));
+            headers["Upload-Length"] = length.ToString(CultureInfo.InvariantCulture);
+            headers["Upload-Offset"] = length.ToString(CultureInfo.InvariantCulture);
+            headers["Upload-File-Id"] = stored.Id;
+            return Results.StatusCode(201);
+        }
+        finally
+        {
+            foreach (var gate in gates)
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    /// <summary>The upload ids of a final upload's list of partial-upload URLs (absolute or relative), or null when the list is malformed.</summary>
+    private static List<string>? PartialIds(string projectId, string list)
+    {
+        var prefix = $"/api/v1/projects/{projectId}/uploads/";
+        var ids = new List<string>();
+        foreach (var item in list.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Uri.TryCreate(item, UriKind.RelativeOrAbsolute, out var uri))
+            {
+                return null;
+            }
+
+            // Note: only the path counts; the id is then looked up among this caller's uploads of this project, like any other.
+            var path = uri.IsAbsoluteUri ? uri.AbsolutePath : item;
+            if (!path.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return null;
+            }
+
+            var id = path[prefix.Length..];
+            if (id.Length is 0 or > 64 || !id.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') || ids.Contains(id))
+            {
+                return null;
+            }
+
+            ids.Add(id);
+        }
+
+        return ids.Count is > 0 and <= MaxPartials ? ids : null;
+    }
+
+    /// <summary>
+    /// Copies several finished partial uploads, in order, into the staging file of a new (complete) upload, so completion
+    /// verifies and stores one file; the partial uploads stay until the caller discards them.
+    /// </summary>
+    private static async Task<UploadEntity> ConcatenateAsync(List<UploadEntity> partials, SpeDbContext database, UploadStaging staging, UploadOptions options, TimeProvider time)
+    {
+        var now = time.GetUtcNow();
+        var first = partials[0];
+        var whole = new UploadEntity
+        {
+            Id = NewUploadId(),
+            ProjectId = first.ProjectId,
+            DatasetId = first.DatasetId,
+            Length = partials.Sum(p => p.Length),
+            CreatedBy = first.CreatedBy,
+            CreatedAt = now,
+            ExpiresAt = now + options.Expiration,
+        };
+        staging.Create(whole.Id);
+        await using (var output = new FileStream(staging.PathOf(whole.Id), FileMode.Open, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+        {
+            foreach (var partial in partials)
+            {
+                await using var input = new FileStream(staging.PathOf(partial.Id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                // Note: only the acknowledged bytes; anything past the offset is an interrupted write's.
+                await CopyExactlyAsync(input, output, partial.Length);
+            }
+
+            await output.FlushAsync();
+            output.Flush(flushToDisk: true);
+        }
+
+        whole.Offset = whole.Length;
+        database.Uploads.Add(whole);
+        await database.SaveChangesAsync(CancellationToken.None);
+        return whole;
+    }
+
+    private static async Task CopyExactlyAsync(Stream input, Stream output, long count)
+    {
+        var buffer = new byte[1 << 20];
+        while (count > 0)
+        {
+            var read = await input.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, count)));
+            if (read == 0)
+            {
+                throw new IOException("A partial upload's staging file is shorter than its acknowledged offset.");
+            }
+
+            await output.WriteAsync(buffer.AsMemory(0, read));
+            count -= read;
+        }
+    }
+
+    /// <summary>What <see cref="ReadMetadata"/> found: the values, or the refusal to answer with.</summary>
+    private sealed record UploadMetadata(string Dataset, string? Filename, string? PlaintextSha256, IResult? Refusal);
+}
