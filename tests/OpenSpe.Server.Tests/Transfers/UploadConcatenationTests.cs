@@ -235,8 +235,9 @@ public sealed class UploadConcatenationTests : IAsyncLifetime
         }
 
         Assert.Equal([Path.GetFileName(young)], Directory.GetFiles(StagingDirectory).Select(Path.GetFileName));
-        var rows = await _f.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(ProjectId: _projectId));
-        Assert.Contains(rows, r => r.Action == "upload.expired" && r.ActorUsername == "system" && r.DetailsJson.Contains("\"offset\":\"4096\"", StringComparison.Ordinal));
+        var expired = Assert.Single(await _f.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(Action: "upload.expired", ProjectId: _projectId)));
+        Assert.Equal("system", expired.ActorUsername);
+        Assert.Equal("4096", JsonDocument.Parse(expired.DetailsJson).RootElement.GetProperty("offset").GetString());
     }
 
     private async Task<string> CreatePartialAsync(long length)
