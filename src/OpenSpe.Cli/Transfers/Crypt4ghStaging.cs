@@ -46,17 +46,51 @@ internal static class Crypt4ghStaging
     /// plaintext and encrypting overlap on separate threads; memory stays at a few blocks. (The ciphertext's own SHA-256 is
     /// not computed here: the server computes and lists it, and one more hash pass would cost as much as the encryption.)
     /// </summary>
-    public static async Task<StagedFile> EncryptAsync(string source, string destination, Crypt4ghPublicKey recipient, Action<long> progress, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With a <paramref name="watermark"/> the copy is written in place at <paramref name="destination"/> (made by
+    /// <see cref="CreateEmpty"/>), and the watermark tells a concurrent upload how much of it is written; the caller then
+    /// knows from its own state whether the copy is whole.
+    /// </remarks>
+    public static async Task<StagedFile> EncryptAsync(string source, string destination, Crypt4ghPublicKey recipient, Action<long> progress, CancellationToken cancellationToken,
+        StagingWatermark? watermark = null)
     {
         ArgumentNullException.ThrowIfNull(progress);
-        var directory = Path.GetDirectoryName(destination)!;
+        try
+        {
+            return await EncryptToAsync(source, destination, recipient, progress, watermark, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            watermark?.Fail(ex);
+            throw;
+        }
+    }
+
+    /// <summary>Creates (or empties) <paramref name="path"/> as an owner-only file for <see cref="EncryptAsync"/> to write in place.</summary>
+    public static void CreateEmpty(string path)
+    {
+        var directory = Path.GetDirectoryName(path)!;
         if (!Directory.Exists(directory))
         {
             Directory.CreateDirectory(directory, OwnerOnlyDirectory);
         }
 
-        var partial = destination + ".partial";
-        File.Delete(partial);
+        File.Delete(path);
+        using (new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnlyFile }))
+        {
+        }
+    }
+
+    private static async Task<StagedFile> EncryptToAsync(string source, string destination, Crypt4ghPublicKey recipient, Action<long> progress, StagingWatermark? watermark, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(destination)!;
+        var inPlace = watermark is not null;
+        var partial = inPlace ? destination : destination + ".partial";
+        if (!inPlace)
+        {
+            CreateEmpty(partial);
+        }
+
         using var input = File.OpenHandle(source, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
         var expected = RandomAccess.GetLength(input);
         EnsureSpace(directory, CiphertextLength(expected));
@@ -65,13 +99,9 @@ internal static class Crypt4ghStaging
         long total = 0;
         try
         {
-            using (new FileStream(partial, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnlyFile }))
-            {
-            }
-
             // Note: whole blocks go to the disk with O_DIRECT (DirectIo explains why), each written while the next is encrypted.
             using var writer = StagingFileWriter.Open(partial, 0);
-            var file = new OverlappedAppendStream(writer, BlockSize);
+            var file = new OverlappedAppendStream(writer, BlockSize, watermark);
             await using (file)
             {
                 await using var encrypting = new Crypt4ghEncryptingStream(file, [recipient], new Crypt4ghEncryptionOptions { LeaveOpen = true });
@@ -136,12 +166,23 @@ internal static class Crypt4ghStaging
                 throw new Client.SpeClientException($"{source} changed while it was being encrypted; run the command again once nothing writes to it");
             }
 
-            File.Move(partial, destination, overwrite: true);
+            if (inPlace)
+            {
+                watermark!.Complete();
+            }
+            else
+            {
+                File.Move(partial, destination, overwrite: true);
+            }
+
             return new StagedFile(new FileInfo(destination).Length, total, Convert.ToHexStringLower(plainHash.GetHashAndReset()));
         }
         finally
         {
-            File.Delete(partial);
+            if (!inPlace)
+            {
+                File.Delete(partial);
+            }
         }
     }
 
@@ -261,9 +302,10 @@ internal static class Crypt4ghStaging
 
     /// <summary>
     /// A write-only stream that gathers bytes into aligned blocks and appends each full block to a
-    /// <see cref="StagingFileWriter"/> on another thread while the caller fills the next one (two blocks in all).
+    /// <see cref="StagingFileWriter"/> on another thread while the caller fills the next one (two blocks in all),
+    /// advancing the watermark (if any) as each lands.
     /// </summary>
-    private sealed class OverlappedAppendStream(StagingFileWriter writer, int blockSize) : Stream
+    private sealed class OverlappedAppendStream(StagingFileWriter writer, int blockSize, StagingWatermark? watermark) : Stream
     {
         private Memory<byte> _filling = DirectIo.AlignedBuffer(blockSize);
         private Memory<byte> _spare = DirectIo.AlignedBuffer(blockSize);
@@ -332,7 +374,11 @@ internal static class Crypt4ghStaging
             // The previous block must be on its way out before its buffer is reused.
             _writing.GetAwaiter().GetResult();
             var block = _filling[.._filled];
-            _writing = Task.Run(() => writer.Write(block.Span));
+            _writing = Task.Run(() =>
+            {
+                writer.Write(block.Span);
+                watermark?.Advance(block.Length);
+            });
             (_filling, _spare) = (_spare, _filling);
             _filled = 0;
         }

@@ -107,6 +107,7 @@ internal sealed class FileUploader
     private readonly TextWriter _error;
     private readonly bool _terminal;
     private readonly TimeProvider _time;
+    private readonly Lock _stateGate = new();
 
     public FileUploader(TusClient tus, SpeApiClient api, UploadStateStore states, UploadContext context, TextWriter error, bool terminal, TimeProvider time)
     {
@@ -134,6 +135,11 @@ internal sealed class FileUploader
             state = null;
         }
 
+        if (state is null && item.Mode == UploadMode.Encrypt && _context.Capabilities.Supports("concatenation"))
+        {
+            return await UploadWhileEncryptingAsync(item, source, key, cancellationToken);
+        }
+
         if (state is null)
         {
             state = await PrepareAsync(item, source, key, cancellationToken);
@@ -153,7 +159,12 @@ internal sealed class FileUploader
             throw new SpeClientException($"{state.Staged ?? state.Source} changed size since the upload began; run the command again to start over");
         }
 
-        var (id, sent, wasResumed) = await SendAsync(key, state, handle, item, cancellationToken);
+        var (id, sent, wasResumed, location) = await SendAsync(key, state, handle, item, null, cancellationToken);
+        if (state.Partial)
+        {
+            id = await CreateFinalAsync(key, state with { Location = location.ToString() }, cancellationToken);
+        }
+
         _states.Delete(key);
         if (state.Staged is not null)
         {
@@ -173,6 +184,9 @@ internal sealed class FileUploader
         && source.Exists && state.SourceSize == source.Length && state.SourceModified == new DateTimeOffset(source.LastWriteTimeUtc)
         && (state.Mode == UploadMode.Encrypt
             ? state.KeyFingerprint == _context.Key.Fingerprint && state.Staged is not null && new FileInfo(state.Staged) is { Exists: true } staged && staged.Length == state.Length
+                // Note: a partial upload whose copy was still being encrypted when the run ended cannot continue: the rest of
+                // the copy would be encrypted with another data key than the part the server holds.
+                && (!state.Partial || state.PlaintextSha256.Length == 64)
             : state.PlaintextSha256 == item.DeclaredPlaintextSha256 && state.Length == source.Length);
 
     /// <summary>Forgets a state that no longer fits: terminates its upload on the server (best effort) and removes the staged copy.</summary>
@@ -196,6 +210,143 @@ internal sealed class FileUploader
         }
 
         _states.Delete(key);
+    }
+
+    /// <summary>
+    /// Encrypts into the staged copy and uploads it at the same time (the server offers concatenation): the bytes go in a
+    /// partial upload as soon as they are in the copy, and a final upload declares the plaintext SHA-256 once both are done.
+    /// The hash no longer has to be known before the first byte is sent, so hashing, encrypting and sending overlap.
+    /// </summary>
+    private async Task<UploadResult> UploadWhileEncryptingAsync(UploadItem item, FileInfo source, string key, CancellationToken cancellationToken)
+    {
+        var length = Crypt4ghStaging.CiphertextLength(source.Length);
+        if (_context.Capabilities.MaxSize is { } max && length > max)
+        {
+            throw new UploadRefusedException($"it would be {TransferProgress.Bytes(length)} encrypted; the server accepts at most {TransferProgress.Bytes(max)} per file");
+        }
+
+        var staged = TransferPaths.StagedFile(_context.CacheDirectory, key);
+        Crypt4ghStaging.CreateEmpty(staged);
+        var state = NewState(item, source.Length, new DateTimeOffset(source.LastWriteTimeUtc), _context.Key.Fingerprint, staged, length, "", source.Length) with { Partial = true };
+        _states.Save(key, state);
+        var started = _time.GetTimestamp();
+        using var watermark = new StagingWatermark();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, watermark.Failed);
+        var encrypting = Task.Run(
+            async () =>
+            {
+                var copy = await Crypt4ghStaging.EncryptAsync(item.Source, staged, _context.Key, static _ => { }, stop.Token, watermark);
+                if (copy.Length == length)
+                {
+                    // Note: recorded as soon as the copy is whole, so that from here on a re-run resumes instead of starting over.
+                    Update(key, s => s with { PlaintextSha256 = copy.PlaintextSha256, PlaintextSize = copy.PlaintextLength, UpdatedAt = _time.GetUtcNow() });
+                }
+
+                return copy;
+            }, stop.Token);
+        (string? Id, long Sent, bool Resumed, Uri Location) sent;
+        try
+        {
+            using var handle = File.OpenHandle(staged, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
+            sent = await SendAsync(key, state, handle, item, watermark, stop.Token);
+        }
+        catch (Exception ex) when (watermark.Failure is not null && ex is not UploadRefusedException)
+        {
+            // The upload stopped because the encryption failed: that is the error to report.
+            await encrypting;
+            throw;
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            await encrypting.ContinueWith(static _ => { }, TaskScheduler.Default);
+            throw;
+        }
+
+        var encrypted = await encrypting;
+        if (encrypted.Length != length)
+        {
+            throw new SpeClientException($"the encrypted copy is {encrypted.Length} bytes, not the {length} announced; run the command again to start over");
+        }
+
+        state = Update(key, s => s with { Location = sent.Location.ToString(), PlaintextSha256 = encrypted.PlaintextSha256, PlaintextSize = encrypted.PlaintextLength });
+        var id = await CreateFinalAsync(key, state, cancellationToken);
+        _states.Delete(key);
+        File.Delete(staged);
+        var listed = await FindFileAsync(state, id, cancellationToken);
+        return new UploadResult(item.Source, state.Filename, _context.Dataset, id ?? listed?.Id, state.Length, state.PlaintextSize ?? listed?.PlaintextSize, listed?.Sha256,
+            state.PlaintextSha256, Encrypted: true, sent.Resumed, sent.Sent, _time.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>
+    /// The final upload of a finished partial one: the server verifies the file and names it. Network failures are retried; when
+    /// the partial upload is gone, the answer to an earlier attempt may have been lost, so the files list is asked first.
+    /// </summary>
+    private async Task<string?> CreateFinalAsync(string key, UploadState state, CancellationToken cancellationToken)
+    {
+        var failures = 0;
+        while (true)
+        {
+            try
+            {
+                var created = await _tus.CreateFinalAsync(_context.Collection, [new Uri(state.Location!)], Metadata(state with { Partial = false }), cancellationToken);
+                return created.FileId;
+            }
+            catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.UnprocessableEntity)
+            {
+                Forget(key, state);
+                throw new UploadRefusedException($"the server refused the file: {ex.Message}", ex);
+            }
+            catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.BadRequest)
+            {
+                if (await FindFileAsync(state, null, cancellationToken) is { } done)
+                {
+                    return done.Id;
+                }
+
+                Forget(key, state);
+                throw new SpeClientException($"the server could not complete the upload ({ex.Message}); run the command again to start over", ex);
+            }
+            catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden or HttpStatusCode.PreconditionFailed)
+            {
+                throw new UploadRefusedException(ex.Message, ex);
+            }
+            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                if (failures >= RetryDelays.Count)
+                {
+                    throw new SpeClientException($"{Describe(ex)}; gave up after {failures + 1} attempts to complete the upload. Run the same command again to finish it", ex);
+                }
+
+                var delay = RetryDelays[failures++];
+                _error.WriteLine($"{Path.GetFileName(state.Source)}: {Describe(ex)}; retrying in {delay.TotalSeconds:0.#} s");
+                await Task.Delay(delay, _time, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Changes the saved state and returns it. While a copy is encrypted during the upload, its hash and the upload's URL are
+    /// recorded from two threads, so each change applies to what is on disk, under a lock.
+    /// </summary>
+    private UploadState Update(string key, Func<UploadState, UploadState> change)
+    {
+        lock (_stateGate)
+        {
+            var next = change(_states.Load(key) ?? throw new SpeClientException("the upload's saved state vanished; run the command again"));
+            _states.Save(key, next);
+            return next;
+        }
+    }
+
+    /// <summary>Forgets an upload that cannot go on: its state and staged copy.</summary>
+    private void Forget(string key, UploadState state)
+    {
+        _states.Delete(key);
+        if (state.Staged is not null)
+        {
+            File.Delete(state.Staged);
+        }
     }
 
     private async Task<UploadState> PrepareAsync(UploadItem item, FileInfo source, string key, CancellationToken cancellationToken)
@@ -251,8 +402,14 @@ internal sealed class FileUploader
         }
     }
 
-    /// <summary>The tus exchange; returns the server's file id (when it says), the bytes sent in this run, and whether it resumed a server-side upload.</summary>
-    private async Task<(string? Id, long Sent, bool Resumed)> SendAsync(string key, UploadState state, SafeFileHandle handle, UploadItem item, CancellationToken cancellationToken)
+    /// <summary>
+    /// The tus exchange; returns the server's file id (when it says), the bytes sent in this run, whether it resumed a
+    /// server-side upload, and the upload's URL. A <see cref="UploadState.Partial"/> upload ends when its last byte is
+    /// acknowledged (the caller then creates the final upload); with a <paramref name="watermark"/> the staged copy is still
+    /// being written, and each byte is sent once it is in the file.
+    /// </summary>
+    private async Task<(string? Id, long Sent, bool Resumed, Uri Location)> SendAsync(string key, UploadState state, SafeFileHandle handle, UploadItem item,
+        StagingWatermark? watermark, CancellationToken cancellationToken)
     {
         var location = state.Location is null ? null : new Uri(state.Location);
         long offset = 0;
@@ -263,7 +420,8 @@ internal sealed class FileUploader
         var failures = 0;
         var conflicts = 0;
         var checksumFailures = 0;
-        var reader = new ChunkReader(handle, state.Staged is { } staged ? DirectIo.TryOpen(staged, write: false) : null, state.Length, _context.ChunkSize, _context.Checksum && _context.Capabilities.ChecksumAlgorithm is not null);
+        var reader = new ChunkReader(handle, state.Staged is { } staged ? DirectIo.TryOpen(staged, write: false) : null, state.Length, _context.ChunkSize,
+            _context.Checksum && _context.Capabilities.ChecksumAlgorithm is not null, watermark);
         TransferProgress? progress = null;
         try
         {
@@ -278,10 +436,10 @@ internal sealed class FileUploader
                         if (status is null || (status.Length is { } length && length != state.Length))
                         {
                             // Gone: finished (its last answer was lost), expired or terminated; or not ours any more.
-                            if (await FindFileAsync(state, null, cancellationToken) is { } done)
+                            if (state.PlaintextSha256.Length > 0 && await FindFileAsync(state, null, cancellationToken) is { } done)
                             {
                                 progress?.Finish();
-                                return (done.Id, sent, resumed);
+                                return (done.Id, sent, resumed, location);
                             }
 
                             if (status is not null)
@@ -298,7 +456,7 @@ internal sealed class FileUploader
                             location = null;
                             offset = 0;
                             progress?.Report(0);
-                            _states.Save(key, state = state with { Location = null, Expires = null, UpdatedAt = _time.GetUtcNow() });
+                            state = Update(key, s => s with { Location = null, Expires = null, UpdatedAt = _time.GetUtcNow() });
                             Note(progress, $"{item.DisplayName}: the server no longer has the partial upload; starting it again");
                         }
                         else
@@ -310,13 +468,20 @@ internal sealed class FileUploader
                             }
 
                             offset = status.Offset;
+                            if (offset == state.Length && state.Partial)
+                            {
+                                // All there; the final upload (the caller's) completes it.
+                                progress?.Finish();
+                                return (null, sent, resumed, location);
+                            }
+
                             if (offset == state.Length)
                             {
                                 // Everything arrived but the answer to the last PATCH was lost: the server verifies and then lists the file.
                                 if (await WaitForFileAsync(state, cancellationToken) is { } done)
                                 {
                                     progress?.Finish();
-                                    return (done, sent, resumed);
+                                    return (done, sent, resumed, location);
                                 }
 
                                 throw new SpeClientException($"the server holds the whole upload but lists no file for it; check 'spe dataset list --project {_context.Project}' before uploading it again");
@@ -328,17 +493,17 @@ internal sealed class FileUploader
                     if (location is null)
                     {
                         var chunk = state.Length == 0 || !_context.Capabilities.Supports("creation-with-upload") ? TusBody.Empty : await reader.ReadAsync(0, cancellationToken);
-                        var created = await _tus.CreateAsync(_context.Collection, state.Length, Metadata(state), chunk, cancellationToken);
+                        var created = await _tus.CreateAsync(_context.Collection, state.Length, Metadata(state), chunk, state.Partial, cancellationToken);
                         location = created.Location;
-                        _states.Save(key, state = state with { Location = location.ToString(), Expires = created.Expires, UpdatedAt = _time.GetUtcNow() });
+                        state = Update(key, s => s with { Location = location.ToString(), Expires = created.Expires, UpdatedAt = _time.GetUtcNow() });
                         offset = created.Offset;
                         sent += created.Offset;
                         progress.Report(offset);
                         if (offset == state.Length)
                         {
-                            // The whole file fitted in the POST; the server has verified it already.
+                            // The whole file fitted in the POST; the server has verified it already (unless it is a partial upload).
                             progress.Finish();
-                            return (created.FileId, sent, resumed);
+                            return (created.FileId, sent, resumed, location);
                         }
 
                         continue;
@@ -359,7 +524,7 @@ internal sealed class FileUploader
                     if (offset == state.Length)
                     {
                         progress.Finish();
-                        return (answer.FileId, sent, resumed);
+                        return (answer.FileId, sent, resumed, location);
                     }
                 }
                 catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.Conflict)
@@ -480,12 +645,10 @@ internal sealed class FileUploader
         return null;
     }
 
-    private static List<KeyValuePair<string, string>> Metadata(UploadState state) =>
-    [
-        new("dataset", state.Dataset),
-        new("filename", state.Filename),
-        new("plaintextSha256", state.PlaintextSha256),
-    ];
+    /// <summary>Upload-Metadata: a partial upload's names only its dataset and file name (the final upload declares the hash).</summary>
+    private static List<KeyValuePair<string, string>> Metadata(UploadState state) => state.Partial
+        ? [new("dataset", state.Dataset), new("filename", state.Filename)]
+        : [new("dataset", state.Dataset), new("filename", state.Filename), new("plaintextSha256", state.PlaintextSha256)];
 
     private void Note(TransferProgress? progress, string text)
     {
@@ -524,7 +687,7 @@ internal sealed class FileUploader
     /// the chunk size. With <c>--checksum</c> the chunk's SHA-256 goes in a header before the body, so the whole chunk is read
     /// (and the next one read and hashed ahead on another thread): memory is then twice the chunk size.
     /// </summary>
-    private sealed class ChunkReader(SafeFileHandle handle, SafeFileHandle? direct, long length, int chunkSize, bool checksum) : IAsyncDisposable
+    private sealed class ChunkReader(SafeFileHandle handle, SafeFileHandle? direct, long length, int chunkSize, bool checksum, StagingWatermark? watermark) : IAsyncDisposable
     {
         private const int PieceSize = 1 << 20;
 
@@ -608,6 +771,11 @@ internal sealed class FileUploader
         private async Task<ReadOnlyMemory<byte>> LoadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken)
         {
             var size = (int)Math.Min(buffer.Length, length - offset);
+            if (watermark is not null)
+            {
+                await watermark.WaitForAsync(offset + size, cancellationToken);
+            }
+
             var filled = 0;
             if (direct is not null && offset % DirectIo.Alignment == 0)
             {

@@ -50,7 +50,7 @@ internal sealed record TusBody(long Length, Func<HttpContent> Content, string? C
 internal sealed record TusCreated(Uri Location, long Offset, DateTimeOffset? Expires, string? FileId = null);
 
 /// <summary>
-/// A tus 1.0.0 client (core, creation, creation-with-upload, checksum, expiration, termination) over the CLI's
+/// A tus 1.0.0 client (core, creation, creation-with-upload, checksum, expiration, termination, concatenation) over the CLI's
 /// <see cref="ServerConnection"/>: every request carries <c>Tus-Resumable: 1.0.0</c> and the session's bearer token,
 /// refreshed like <see cref="SpeApiClient"/> does. Error answers become <see cref="ApiProblemException"/> (the status is
 /// kept, so callers can tell 409 from 460 from 422); network failures become <see cref="SpeClientException"/>.
@@ -104,8 +104,14 @@ internal sealed class TusClient
     /// <c>POST</c>: creates an upload of <paramref name="length"/> bytes with <paramref name="metadata"/>; with a non-empty
     /// <paramref name="firstChunk"/> (creation-with-upload) sends it in the same request.
     /// </summary>
+    /// <param name="collection">The uploads collection.</param>
+    /// <param name="length">Upload-Length.</param>
+    /// <param name="metadata">Upload-Metadata.</param>
+    /// <param name="firstChunk">The body to send with the creation (creation-with-upload), or empty.</param>
+    /// <param name="partial">A concatenation partial upload (<c>Upload-Concat: partial</c>), completed later by <see cref="CreateFinalAsync"/>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     public async Task<TusCreated> CreateAsync(Uri collection, long length, IReadOnlyList<KeyValuePair<string, string>> metadata,
-        TusBody firstChunk, CancellationToken cancellationToken)
+        TusBody firstChunk, bool partial, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(metadata);
@@ -113,6 +119,11 @@ internal sealed class TusClient
         using var response = await SendAsync(() =>
         {
             var request = Request(HttpMethod.Post, collection);
+            if (partial)
+            {
+                request.Headers.Add("Upload-Concat", "partial");
+            }
+
             request.Headers.Add("Upload-Length", length.ToString(CultureInfo.InvariantCulture));
             request.Headers.Add("Upload-Metadata", EncodeMetadata(metadata));
             if (firstChunk.Length > 0)
@@ -135,6 +146,32 @@ internal sealed class TusClient
         var absolute = Resolve(collection, location);
         var offset = Offset(response) ?? 0;
         return new TusCreated(absolute, firstChunk.Length == 0 ? 0 : offset, Expires(response), Header(response, "Upload-File-Id"));
+    }
+
+    /// <summary>
+    /// <c>POST</c> with <c>Upload-Concat: final;…</c> (concatenation): the file made of the finished <paramref name="partials"/>,
+    /// in order, with <paramref name="metadata"/>. The server verifies it before answering; the answer names the file.
+    /// </summary>
+    public async Task<TusCreated> CreateFinalAsync(Uri collection, IReadOnlyList<Uri> partials, IReadOnlyList<KeyValuePair<string, string>> metadata, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(partials);
+        ArgumentNullException.ThrowIfNull(metadata);
+        using var response = await SendAsync(() =>
+        {
+            var request = Request(HttpMethod.Post, collection);
+            // Note: paths, not absolute URLs: the server resolves them among its own uploads either way.
+            request.Headers.Add("Upload-Concat", "final;" + string.Join(' ', partials.Select(p => p.IsAbsoluteUri ? p.AbsolutePath : p.OriginalString)));
+            request.Headers.Add("Upload-Metadata", EncodeMetadata(metadata));
+            return request;
+        }, cancellationToken);
+        await EnsureSuccessAsync(response, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.Created || response.Headers.Location is not { } location)
+        {
+            throw new SpeClientException($"the server answered the final POST {collection.AbsolutePath} with {(int)response.StatusCode} but no upload Location");
+        }
+
+        return new TusCreated(Resolve(collection, location), Offset(response) ?? 0, null, Header(response, "Upload-File-Id"));
     }
 
     /// <summary><c>HEAD</c>: where the server's copy of the upload ends.</summary>

@@ -65,8 +65,16 @@ internal sealed record UploadState
     [JsonPropertyName("length")]
     public required long Length { get; init; }
 
+    /// <summary>The plaintext SHA-256; empty while a <see cref="Partial"/> upload's copy is still being encrypted.</summary>
     [JsonPropertyName("plaintextSha256")]
     public required string PlaintextSha256 { get; init; }
+
+    /// <summary>
+    /// Sent as a tus concatenation partial upload while the staged copy was still being encrypted; a final upload that
+    /// declares <see cref="PlaintextSha256"/> completes it.
+    /// </summary>
+    [JsonPropertyName("partial")]
+    public bool Partial { get; init; }
 
     /// <summary>Plaintext size, when known (null for pre-encrypted files).</summary>
     [JsonPropertyName("plaintextSize")]

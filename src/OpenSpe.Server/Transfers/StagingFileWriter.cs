@@ -34,7 +34,8 @@ internal sealed class StagingFileWriter : IDisposable
     /// <summary>Opens <paramref name="path"/> and cuts it to <paramref name="start"/> (anything after it was never acknowledged).</summary>
     public static StagingFileWriter Open(string path, long start)
     {
-        var buffered = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.None, bufferSize: 0);
+        // Note: FileShare.Read (a shared lock), so the CLI can send a staged copy while it is still being written.
+        var buffered = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
         try
         {
             buffered.SetLength(start);

@@ -26,6 +26,9 @@ internal sealed class FakeUpload
 
     public required IReadOnlyDictionary<string, string> Metadata { get; init; }
 
+    /// <summary>A concatenation partial upload: its last byte completes nothing.</summary>
+    public bool Partial { get; init; }
+
     public MemoryStream Data { get; } = new();
 
     public long Offset => Data.Length;
@@ -109,6 +112,12 @@ internal sealed class FakeTusServer : IAsyncDisposable
 
     public long MaxSize { get; set; } = 1L << 30;
 
+    /// <summary>Offer (and serve) the concatenation extension: partial uploads, and final uploads that complete them.</summary>
+    public bool Concatenation { get; set; }
+
+    /// <summary>Once: complete a final upload, then close the connection instead of answering.</summary>
+    public bool DropFinalResponse { get; set; }
+
     public List<object> ExtraFiles { get; } = [];
 
     public long ReceivedBytes => Interlocked.Read(ref _received);
@@ -181,7 +190,7 @@ internal sealed class FakeTusServer : IAsyncDisposable
     {
         var request = context.Request;
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var name in new[] { "Tus-Resumable", "Upload-Offset", "Upload-Length", "Upload-Metadata", "Upload-Checksum", "Content-Type", "Authorization" })
+        foreach (var name in new[] { "Tus-Resumable", "Upload-Offset", "Upload-Length", "Upload-Metadata", "Upload-Concat", "Upload-Checksum", "Content-Type", "Authorization" })
         {
             if (request.Headers.TryGetValue(name, out var value))
             {
@@ -249,7 +258,7 @@ internal sealed class FakeTusServer : IAsyncDisposable
         if (HttpMethods.IsOptions(request.Method) && id is null)
         {
             response.Headers["Tus-Version"] = "1.0.0";
-            response.Headers["Tus-Extension"] = "creation,creation-with-upload,checksum,expiration,termination";
+            response.Headers["Tus-Extension"] = "creation,creation-with-upload,checksum,expiration,termination" + (Concatenation ? ",concatenation" : "");
             response.Headers["Tus-Max-Size"] = MaxSize.ToString(CultureInfo.InvariantCulture);
             response.Headers["Tus-Checksum-Algorithm"] = "sha1,sha256";
             response.StatusCode = 204;
@@ -326,6 +335,13 @@ internal sealed class FakeTusServer : IAsyncDisposable
 
     private async Task<BodyResult> CreateAsync(HttpContext context, Dictionary<string, string> headers)
     {
+        var concat = headers.GetValueOrDefault("Upload-Concat");
+        if (Concatenation && concat is not null && concat.StartsWith("final;", StringComparison.Ordinal))
+        {
+            await CreateFinalAsync(context, concat["final;".Length..], ParseMetadata(headers));
+            return BodyResult.None;
+        }
+
         if (!long.TryParse(headers.GetValueOrDefault("Upload-Length"), NumberStyles.None, CultureInfo.InvariantCulture, out var length))
         {
             await ProblemAsync(context, 400, "Upload-Length is required.");
@@ -338,10 +354,8 @@ internal sealed class FakeTusServer : IAsyncDisposable
             return BodyResult.None;
         }
 
-        var metadata = headers.GetValueOrDefault("Upload-Metadata", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(p => p.Split(' ', 2))
-            .ToDictionary(p => p[0], p => p.Length == 2 ? Encoding.UTF8.GetString(Convert.FromBase64String(p[1])) : "", StringComparer.Ordinal);
-        var upload = new FakeUpload { Id = $"up-{Interlocked.Increment(ref _counter)}", Length = length, Metadata = metadata };
+        var metadata = ParseMetadata(headers);
+        var upload = new FakeUpload { Id = $"up-{Interlocked.Increment(ref _counter)}", Length = length, Metadata = metadata, Partial = Concatenation && concat == "partial" };
         Uploads[upload.Id] = upload;
         context.Response.Headers.Location = LocationOverride ?? $"/api/v1/projects/{Project}/uploads/{upload.Id}";
         context.Response.Headers["Upload-Expires"] = DateTimeOffset.UtcNow.AddDays(1).ToString("R", CultureInfo.InvariantCulture);
@@ -435,7 +449,7 @@ internal sealed class FakeTusServer : IAsyncDisposable
         }
 
         context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
-        if (upload.Offset == upload.Length)
+        if (upload.Offset == upload.Length && !upload.Partial)
         {
             Uploads.TryRemove(upload.Id, out _);
             if (Verify(upload) is { } failure)
@@ -454,6 +468,59 @@ internal sealed class FakeTusServer : IAsyncDisposable
 
         context.Response.StatusCode = created ? 201 : 204;
         return new BodyResult(chunk.Length, matched);
+    }
+
+    private static Dictionary<string, string> ParseMetadata(Dictionary<string, string> headers) =>
+        headers.GetValueOrDefault("Upload-Metadata", "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => p.Split(' ', 2))
+            .ToDictionary(p => p[0], p => p.Length == 2 ? Encoding.UTF8.GetString(Convert.FromBase64String(p[1])) : "", StringComparer.Ordinal);
+
+    /// <summary>A final upload: the named partial uploads, finished, in order, verified as one file with the final's metadata.</summary>
+    private async Task CreateFinalAsync(HttpContext context, string list, Dictionary<string, string> metadata)
+    {
+        var prefix = $"/api/v1/projects/{Project}/uploads/";
+        var partials = new List<FakeUpload>();
+        foreach (var path in list.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!path.StartsWith(prefix, StringComparison.Ordinal) || !Uploads.TryGetValue(path[prefix.Length..], out var partial) || !partial.Partial || partial.Offset != partial.Length)
+            {
+                await ProblemAsync(context, 400, $"{path} is not a finished partial upload.");
+                return;
+            }
+
+            partials.Add(partial);
+        }
+
+        var whole = new FakeUpload { Id = $"up-{Interlocked.Increment(ref _counter)}", Length = partials.Sum(p => p.Length), Metadata = metadata };
+        foreach (var partial in partials)
+        {
+            Uploads.TryRemove(partial.Id, out _);
+            partial.Data.Position = 0;
+            await partial.Data.CopyToAsync(whole.Data);
+        }
+
+        if (Verify(whole) is { } failure)
+        {
+            await ProblemAsync(context, 422, failure + " The upload was discarded.");
+            return;
+        }
+
+        var fileId = $"f-{whole.Id}";
+        Completed.Enqueue((whole, fileId, DateTimeOffset.UtcNow));
+        if (DropFinalResponse)
+        {
+            DropFinalResponse = false;
+            context.Abort();
+            return;
+        }
+
+        context.Response.Headers.Location = $"/api/v1/projects/{Project}/uploads/{whole.Id}";
+        if (SendFileId)
+        {
+            context.Response.Headers["Upload-File-Id"] = fileId;
+        }
+
+        context.Response.StatusCode = 201;
     }
 
     /// <summary>What the real server checks at completion; null when the file passes.</summary>

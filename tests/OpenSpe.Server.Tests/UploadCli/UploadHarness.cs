@@ -11,8 +11,9 @@ using OpenSpe.Server.Tests.Infrastructure;
 namespace OpenSpe.Server.Tests.UploadCli;
 
 /// <summary>
-/// <c>spe upload</c> and <c>spe dataset list</c> against <see cref="FakeTusServer"/>: a private config directory (with a
-/// session pinned to the fake's certificate) and cache directory, the verbs run in process or as the real <c>spe</c>.
+/// <c>spe upload</c> and <c>spe dataset list</c> against <see cref="FakeTusServer"/> (or a real server, <see cref="ForServer"/>):
+/// a private config directory (with a session pinned to the server's certificate) and cache directory, the verbs run in
+/// process or as the real <c>spe</c>.
 /// </summary>
 internal sealed class UploadHarness : IAsyncDisposable
 {
@@ -22,9 +23,16 @@ internal sealed class UploadHarness : IAsyncDisposable
 
     private readonly TempDirectory _directory = new();
 
+    private readonly FakeTusServer? _fake;
+
     private UploadHarness(FakeTusServer server)
+        : this(server.BaseAddress, server.CertificateFingerprint, FakeTusServer.Token)
     {
-        Server = server;
+        _fake = server;
+    }
+
+    private UploadHarness(Uri server, string fingerprint, string token)
+    {
         Environment = new ClientEnvironment
         {
             Variables = name => name switch
@@ -34,11 +42,11 @@ internal sealed class UploadHarness : IAsyncDisposable
                 _ => null,
             },
         };
-        new CredentialStore(ConfigDirectory).Save(new StoredCredentials(server.BaseAddress.ToString(), server.CertificateFingerprint, "holder",
-            FakeTusServer.Token, DateTimeOffset.UtcNow.AddHours(1), null));
+        new CredentialStore(ConfigDirectory).Save(new StoredCredentials(server.ToString(), fingerprint, "holder", token, DateTimeOffset.UtcNow.AddMinutes(9), null));
     }
 
-    public FakeTusServer Server { get; }
+    /// <summary>The fake server (harnesses made by <see cref="StartAsync"/> only).</summary>
+    public FakeTusServer Server => _fake ?? throw new InvalidOperationException("This harness runs against a real server.");
 
     public ClientEnvironment Environment { get; }
 
@@ -51,6 +59,10 @@ internal sealed class UploadHarness : IAsyncDisposable
     public string StagingDirectory => Path.Combine(CacheDirectory, "uploads");
 
     public static async Task<UploadHarness> StartAsync() => new(await FakeTusServer.StartAsync());
+
+    /// <summary>A harness signed in to a real server with <paramref name="accessToken"/> (a holder's); the server stays the caller's.</summary>
+    public static UploadHarness ForServer(SpeTestServer server, string accessToken) =>
+        new(server.BaseAddress, server.Info.CertificateFingerprint, accessToken);
 
     /// <summary>A plaintext file of <paramref name="size"/> bytes: marker lines (so a plaintext leak is easy to spot) and random bytes.</summary>
     public (string Path, byte[] Content) WritePlaintext(string name, int size)
@@ -133,7 +145,11 @@ internal sealed class UploadHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Server.DisposeAsync();
+        if (_fake is not null)
+        {
+            await _fake.DisposeAsync();
+        }
+
         _directory.Dispose();
     }
 }
