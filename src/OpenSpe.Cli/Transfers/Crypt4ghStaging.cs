@@ -100,7 +100,7 @@ internal static class Crypt4ghStaging
         try
         {
             // Note: whole blocks go to the disk with O_DIRECT (DirectIo explains why), each written while the next is encrypted.
-            using var writer = StagingFileWriter.Open(partial, 0);
+            using var writer = StagingFileWriter.Open(partial, 0, inPlace ? FileShare.Read : FileShare.None);
             var file = new OverlappedAppendStream(writer, BlockSize, watermark);
             await using (file)
             {

@@ -304,6 +304,15 @@ internal sealed class FileUploader
                     return done.Id;
                 }
 
+                try
+                {
+                    await _tus.DeleteAsync(new Uri(state.Location!), cancellationToken);
+                }
+                catch (SpeClientException)
+                {
+                    // It expires on its own.
+                }
+
                 Forget(key, state);
                 throw new SpeClientException($"the server could not complete the upload ({ex.Message}); run the command again to start over", ex);
             }

@@ -32,10 +32,15 @@ internal sealed class StagingFileWriter : IDisposable
     public long Position { get; private set; }
 
     /// <summary>Opens <paramref name="path"/> and cuts it to <paramref name="start"/> (anything after it was never acknowledged).</summary>
-    public static StagingFileWriter Open(string path, long start)
+    /// <param name="path">The file.</param>
+    /// <param name="start">Where writing starts.</param>
+    /// <param name="share">
+    /// <see cref="FileShare.None"/> (an exclusive lock) by default; the CLI passes <see cref="FileShare.Read"/> to send a staged copy
+    /// while it is still being written.
+    /// </param>
+    public static StagingFileWriter Open(string path, long start, FileShare share = FileShare.None)
     {
-        // Note: FileShare.Read (a shared lock), so the CLI can send a staged copy while it is still being written.
-        var buffered = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        var buffered = new FileStream(path, FileMode.Open, FileAccess.Write, share, bufferSize: 0);
         try
         {
             buffered.SetLength(start);

@@ -54,6 +54,16 @@ public static partial class TusEndpoints
             return forbidden;
         }
 
+        foreach (var id in ids)
+        {
+            // Note: only uploads that exist get a lock (the ids come from the request, and locks are kept).
+            if (await FindAsync(context, database, service, projectId, id, time, locked: false) is null)
+            {
+                AuditDenialReason.Set(context, "invalid-partial-upload");
+                return Problem(context, 400, ErrorCodes.BadRequest, $"There is no partial upload {id} (concatenated already, terminated or expired).");
+            }
+        }
+
         // Note: the partial uploads' locks, taken in one order, keep their PATCHes, DELETEs and other finals out meanwhile.
         var gates = new List<SemaphoreSlim>();
         try
@@ -68,7 +78,7 @@ public static partial class TusEndpoints
             var partials = new List<UploadEntity>();
             foreach (var id in ids)
             {
-                var upload = await FindAsync(context, database, service, projectId, id, time);
+                var upload = await FindAsync(context, database, service, projectId, id, time, locked: true);
                 var problem = upload switch
                 {
                     null => $"There is no partial upload {id} (concatenated already, terminated or expired).",
@@ -96,13 +106,38 @@ public static partial class TusEndpoints
             whole.Filename = metadata.Filename!;
             whole.PlaintextSha256 = metadata.PlaintextSha256!;
             whole.Partial = false;
-            var (stored, result) = await service.CompleteAsync(whole, context.User, TraceIds.Current(context), CancellationToken.None);
-            if (partials.Count > 1)
+            var copied = partials.Count > 1;
+            if (copied)
             {
-                // Their bytes are in the verified file, or in a refused one that no retry could make pass.
+                // Note: removed in the same commit as the file's row (inside CompleteAsync), so a crash never leaves both the file
+                // and partial uploads that a retried final would store a second time. Their bytes are in the verified file, or in a
+                // refused one that no retry could make pass.
+                database.Uploads.RemoveRange(partials);
+            }
+
+            ProjectFileEntity? stored;
+            IngestResult result;
+            try
+            {
+                (stored, result) = await service.CompleteAsync(whole, context.User, TraceIds.Current(context), CancellationToken.None);
+            }
+            catch when (copied)
+            {
+                // The partial uploads stay for a retry; the copy of their bytes goes now rather than at its expiry.
                 foreach (var partial in partials)
                 {
-                    await service.DiscardAsync(partial, CancellationToken.None);
+                    database.Entry(partial).State = Microsoft.EntityFrameworkCore.EntityState.Unchanged;
+                }
+
+                await service.TryDiscardAsync(whole);
+                throw;
+            }
+
+            if (copied)
+            {
+                foreach (var partial in partials)
+                {
+                    service.DeleteStaged(partial.Id);
                 }
             }
 

@@ -252,7 +252,7 @@ public static partial class TusEndpoints
             return refusal;
         }
 
-        var upload = await FindAsync(context, database, service, projectId, uploadId, time);
+        var upload = await FindAsync(context, database, service, projectId, uploadId, time, locked: false);
         if (upload is null)
         {
             SetTusHeader(context);
@@ -284,11 +284,17 @@ public static partial class TusEndpoints
             return Problem(context, 415, ErrorCodes.UnsupportedMediaType, $"PATCH bodies must be {OffsetOctetStream}.");
         }
 
+        // Note: only uploads that exist get a lock (the ids come from the URL, and locks are kept).
+        if (await FindAsync(context, database, service, projectId, uploadId, time, locked: false) is null)
+        {
+            return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload (finished, terminated or expired).");
+        }
+
         var gate = UploadService.LockFor(uploadId);
         await gate.WaitAsync(context.RequestAborted);
         try
         {
-            var upload = await FindAsync(context, database, service, projectId, uploadId, time);
+            var upload = await FindAsync(context, database, service, projectId, uploadId, time, locked: true);
             if (upload is null)
             {
                 return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload (finished, terminated or expired).");
@@ -320,13 +326,29 @@ public static partial class TusEndpoints
             return refusal;
         }
 
-        var upload = await FindAsync(context, database, service, projectId, uploadId, time);
-        if (upload is null)
+        if (await FindAsync(context, database, service, projectId, uploadId, time, locked: false) is null)
         {
             return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload.");
         }
 
-        await service.DiscardAsync(upload, context.RequestAborted);
+        // Note: under the upload's lock, so a termination never lands in the middle of a PATCH or of a final upload's completion.
+        var gate = UploadService.LockFor(uploadId);
+        await gate.WaitAsync(context.RequestAborted);
+        try
+        {
+            var upload = await FindAsync(context, database, service, projectId, uploadId, time, locked: true);
+            if (upload is null)
+            {
+                return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload.");
+            }
+
+            await service.DiscardAsync(upload, context.RequestAborted);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
         SetTusHeader(context);
         return Results.NoContent();
     }
@@ -474,9 +496,15 @@ public static partial class TusEndpoints
         return null;
     }
 
-    private static async Task<UploadEntity?> FindAsync(HttpContext context, SpeDbContext database, UploadService service, string projectId, string uploadId, TimeProvider time)
+    /// <summary>
+    /// The caller's upload <paramref name="uploadId"/> of this project, or null. An expired one counts as gone; it is discarded
+    /// here only when <paramref name="locked"/> (the caller holds its <see cref="UploadService.LockFor"/>), else left to the sweep.
+    /// </summary>
+    private static async Task<UploadEntity?> FindAsync(HttpContext context, SpeDbContext database, UploadService service, string projectId, string uploadId, TimeProvider time, bool locked)
     {
-        var upload = await database.Uploads.FirstOrDefaultAsync(u => u.Id == uploadId && u.ProjectId == projectId, context.RequestAborted);
+        // Note: a look without the lock is not tracked, so the read under the lock gets fresh values.
+        var uploads = locked ? database.Uploads : database.Uploads.AsNoTracking();
+        var upload = await uploads.FirstOrDefaultAsync(u => u.Id == uploadId && u.ProjectId == projectId, context.RequestAborted);
         if (upload is null || upload.CreatedBy != context.User.FindFirst("sub")?.Value)
         {
             return null;
@@ -484,7 +512,11 @@ public static partial class TusEndpoints
 
         if (upload.ExpiresAt <= time.GetUtcNow())
         {
-            await service.DiscardAsync(upload, context.RequestAborted);
+            if (locked)
+            {
+                await service.DiscardAsync(upload, context.RequestAborted);
+            }
+
             return null;
         }
 

@@ -104,6 +104,26 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
         await objects.PutAsync(key, source, cancellationToken);
     }
 
+    /// <summary>Drops the streaming verification and the staging file of an upload whose row is already gone.</summary>
+    public void DeleteStaged(string uploadId)
+    {
+        sessions.Drop(uploadId);
+        staging.Delete(uploadId);
+    }
+
+    /// <summary>Discards an upload after a failure; when that fails too, the sweep removes it at its expiry.</summary>
+    public async Task TryDiscardAsync(UploadEntity upload)
+    {
+        try
+        {
+            await DiscardAsync(upload, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is DbUpdateException or IOException or InvalidOperationException)
+        {
+            // Note: left for ExpiredUploadSweeper.
+        }
+    }
+
     /// <summary>Discards an upload and its bytes.</summary>
     public async Task DiscardAsync(UploadEntity upload, CancellationToken cancellationToken)
     {
