@@ -165,16 +165,17 @@ internal sealed class FileUploader
             id = await CreateFinalAsync(key, state with { Location = location.ToString() }, cancellationToken);
         }
 
-        _states.Delete(key);
-        if (state.Staged is not null)
-        {
-            File.Delete(state.Staged);
-        }
+        return await CompletedAsync(item, key, state, id, sent, wasResumed, started, cancellationToken);
+    }
 
+    /// <summary>After success: forgets the upload locally and reports it, with the server's record of the file.</summary>
+    private async Task<UploadResult> CompletedAsync(UploadItem item, string key, UploadState state, string? id, long sent, bool resumed, long started, CancellationToken cancellationToken)
+    {
+        Forget(key, state);
         // The server's record of the file: its SHA-256 of the ciphertext and the plaintext size it found (for the report only).
         var listed = await FindFileAsync(state, id, cancellationToken);
         return new UploadResult(item.Source, state.Filename, _context.Dataset, id ?? listed?.Id, state.Length, state.PlaintextSize ?? listed?.PlaintextSize, listed?.Sha256,
-            state.PlaintextSha256, state.Mode == UploadMode.Encrypt, wasResumed, sent, _time.GetElapsedTime(started).TotalSeconds);
+            state.PlaintextSha256, state.Mode == UploadMode.Encrypt, resumed, sent, _time.GetElapsedTime(started).TotalSeconds);
     }
 
     /// <summary>A saved state still describes this file: same size and modification time, same key, staged copy intact.</summary>
@@ -204,12 +205,7 @@ internal sealed class FileUploader
             }
         }
 
-        if (state.Staged is not null)
-        {
-            File.Delete(state.Staged);
-        }
-
-        _states.Delete(key);
+        Forget(key, state);
     }
 
     /// <summary>
@@ -271,11 +267,7 @@ internal sealed class FileUploader
 
         state = Update(key, s => s with { Location = sent.Location.ToString(), PlaintextSha256 = encrypted.PlaintextSha256, PlaintextSize = encrypted.PlaintextLength });
         var id = await CreateFinalAsync(key, state, cancellationToken);
-        _states.Delete(key);
-        File.Delete(staged);
-        var listed = await FindFileAsync(state, id, cancellationToken);
-        return new UploadResult(item.Source, state.Filename, _context.Dataset, id ?? listed?.Id, state.Length, state.PlaintextSize ?? listed?.PlaintextSize, listed?.Sha256,
-            state.PlaintextSha256, Encrypted: true, sent.Resumed, sent.Sent, _time.GetElapsedTime(started).TotalSeconds);
+        return await CompletedAsync(item, key, state, id, sent.Sent, sent.Resumed, started, cancellationToken);
     }
 
     /// <summary>
@@ -304,16 +296,7 @@ internal sealed class FileUploader
                     return done.Id;
                 }
 
-                try
-                {
-                    await _tus.DeleteAsync(new Uri(state.Location!), cancellationToken);
-                }
-                catch (SpeClientException)
-                {
-                    // It expires on its own.
-                }
-
-                Forget(key, state);
+                await DiscardAsync(key, state, cancellationToken);
                 throw new SpeClientException($"the server could not complete the upload ({ex.Message}); run the command again to start over", ex);
             }
             catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden or HttpStatusCode.PreconditionFailed)
@@ -565,12 +548,7 @@ internal sealed class FileUploader
                 {
                     // Verification at completion failed; the server has discarded the upload, and this staged copy cannot pass either.
                     progress?.Abandon();
-                    _states.Delete(key);
-                    if (state.Staged is not null)
-                    {
-                        File.Delete(state.Staged);
-                    }
-
+                    Forget(key, state);
                     throw new UploadRefusedException($"the server refused the file: {ex.Message}", ex);
                 }
                 catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest

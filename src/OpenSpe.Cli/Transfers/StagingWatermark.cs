@@ -31,7 +31,16 @@ internal sealed class StagingWatermark : IDisposable
     }
 
     /// <summary>Bytes at the start of the file that are written.</summary>
-    public long Written => Interlocked.Read(ref _written);
+    public long Written
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _written;
+            }
+        }
+    }
 
     /// <summary>Another <paramref name="bytes"/> bytes are in the file.</summary>
     public void Advance(long bytes) => Signal(() => _written += bytes);

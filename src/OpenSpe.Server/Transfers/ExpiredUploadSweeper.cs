@@ -33,37 +33,31 @@ public sealed partial class ExpiredUploadSweeper(IServiceScopeFactory scopes, Up
         var removed = 0;
         foreach (var candidate in all.Where(u => u.ExpiresAt <= now))
         {
-            var gate = UploadService.LockFor(candidate.Id);
-            if (!await gate.WaitAsync(TimeSpan.Zero, cancellationToken))
+            using var held = UploadLocks.TryAcquire(candidate.Id);
+            if (held is null)
             {
                 continue; // A request is using it right now; the next pass sees it again.
             }
 
-            try
+            var upload = await database.Uploads.FirstOrDefaultAsync(u => u.Id == candidate.Id, cancellationToken);
+            if (upload is null || upload.ExpiresAt > now)
             {
-                var upload = await database.Uploads.FirstOrDefaultAsync(u => u.Id == candidate.Id, cancellationToken);
-                if (upload is null || upload.ExpiresAt > now)
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                await service.DiscardAsync(upload, cancellationToken);
-                removed++;
-                await audit.AppendAsync(new AuditEntry(AuditActor.System, "upload.expired", new AuditResource("upload", upload.Id, upload.ProjectId), AuditOutcome.Success, null, null,
-                    new Dictionary<string, string>
-                    {
-                        ["dataset"] = upload.DatasetId,
-                        ["offset"] = upload.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                        ["length"] = upload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    }), cancellationToken);
-            }
-            finally
-            {
-                gate.Release();
-            }
+            await service.DiscardAsync(upload, cancellationToken);
+            removed++;
+            await audit.AppendAsync(new AuditEntry(AuditActor.System, "upload.expired", new AuditResource("upload", upload.Id, upload.ProjectId), AuditOutcome.Success, null, null,
+                new Dictionary<string, string>
+                {
+                    ["dataset"] = upload.DatasetId,
+                    ["offset"] = upload.Offset.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["length"] = upload.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                }), cancellationToken);
         }
 
-        var known = (await database.Uploads.AsNoTracking().Select(u => u.Id).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        // Note: the uploads read above (a staging file made since is younger than OrphanAge; a removed upload's file is gone).
+        var known = all.Select(u => u.Id).ToHashSet(StringComparer.Ordinal);
         var orphans = 0;
         foreach (var (id, written) in staging.List())
         {

@@ -54,25 +54,13 @@ public static partial class TusEndpoints
             return forbidden;
         }
 
-        foreach (var id in ids)
-        {
-            // Note: only uploads that exist get a lock (the ids come from the request, and locks are kept).
-            if (await FindAsync(context, database, service, projectId, id, time, locked: false) is null)
-            {
-                AuditDenialReason.Set(context, "invalid-partial-upload");
-                return Problem(context, 400, ErrorCodes.BadRequest, $"There is no partial upload {id} (concatenated already, terminated or expired).");
-            }
-        }
-
         // Note: the partial uploads' locks, taken in one order, keep their PATCHes, DELETEs and other finals out meanwhile.
-        var gates = new List<SemaphoreSlim>();
+        var held = new List<IDisposable>();
         try
         {
             foreach (var id in ids.Order(StringComparer.Ordinal))
             {
-                var gate = UploadService.LockFor(id);
-                await gate.WaitAsync(context.RequestAborted);
-                gates.Add(gate);
+                held.Add(await UploadLocks.AcquireAsync(id, context.RequestAborted));
             }
 
             var partials = new List<UploadEntity>();
@@ -158,9 +146,9 @@ public static partial class TusEndpoints
         }
         finally
         {
-            foreach (var gate in gates)
+            foreach (var lease in held)
             {
-                gate.Release();
+                lease.Dispose();
             }
         }
     }
@@ -185,7 +173,7 @@ public static partial class TusEndpoints
             }
 
             var id = path[prefix.Length..];
-            if (id.Length is 0 or > 64 || !id.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') || ids.Contains(id))
+            if (!UploadStaging.IsUploadId(id) || ids.Contains(id))
             {
                 return null;
             }

@@ -284,39 +284,25 @@ public static partial class TusEndpoints
             return Problem(context, 415, ErrorCodes.UnsupportedMediaType, $"PATCH bodies must be {OffsetOctetStream}.");
         }
 
-        // Note: only uploads that exist get a lock (the ids come from the URL, and locks are kept).
-        if (await FindAsync(context, database, service, projectId, uploadId, time, locked: false) is null)
+        using var held = await UploadLocks.AcquireAsync(uploadId, context.RequestAborted);
+        var upload = await FindAsync(context, database, service, projectId, uploadId, time, locked: true);
+        if (upload is null)
         {
             return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload (finished, terminated or expired).");
         }
 
-        var gate = UploadService.LockFor(uploadId);
-        await gate.WaitAsync(context.RequestAborted);
-        try
+        if (!long.TryParse(context.Request.Headers["Upload-Offset"], NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
         {
-            var upload = await FindAsync(context, database, service, projectId, uploadId, time, locked: true);
-            if (upload is null)
-            {
-                return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload (finished, terminated or expired).");
-            }
-
-            if (!long.TryParse(context.Request.Headers["Upload-Offset"], NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
-            {
-                return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Offset is required.");
-            }
-
-            if (offset != upload.Offset)
-            {
-                context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
-                return Problem(context, 409, ErrorCodes.BadRequest, $"Upload-Offset {offset} does not match the server's offset {upload.Offset}: ask with HEAD and resume from there.");
-            }
-
-            return await AppendAsync(context, upload, database, staging, service) ?? NoContentWithOffset(context, upload);
+            return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Offset is required.");
         }
-        finally
+
+        if (offset != upload.Offset)
         {
-            gate.Release();
+            context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+            return Problem(context, 409, ErrorCodes.BadRequest, $"Upload-Offset {offset} does not match the server's offset {upload.Offset}: ask with HEAD and resume from there.");
         }
+
+        return await AppendAsync(context, upload, database, staging, service) ?? NoContentWithOffset(context, upload);
     }
 
     private static async Task<IResult> DeleteAsync(string projectId, string uploadId, HttpContext context, SpeDbContext database, UploadService service, TimeProvider time)
@@ -326,15 +312,8 @@ public static partial class TusEndpoints
             return refusal;
         }
 
-        if (await FindAsync(context, database, service, projectId, uploadId, time, locked: false) is null)
-        {
-            return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload.");
-        }
-
         // Note: under the upload's lock, so a termination never lands in the middle of a PATCH or of a final upload's completion.
-        var gate = UploadService.LockFor(uploadId);
-        await gate.WaitAsync(context.RequestAborted);
-        try
+        using (await UploadLocks.AcquireAsync(uploadId, context.RequestAborted))
         {
             var upload = await FindAsync(context, database, service, projectId, uploadId, time, locked: true);
             if (upload is null)
@@ -343,10 +322,6 @@ public static partial class TusEndpoints
             }
 
             await service.DiscardAsync(upload, context.RequestAborted);
-        }
-        finally
-        {
-            gate.Release();
         }
 
         SetTusHeader(context);
@@ -498,13 +473,11 @@ public static partial class TusEndpoints
 
     /// <summary>
     /// The caller's upload <paramref name="uploadId"/> of this project, or null. An expired one counts as gone; it is discarded
-    /// here only when <paramref name="locked"/> (the caller holds its <see cref="UploadService.LockFor"/>), else left to the sweep.
+    /// here only when <paramref name="locked"/> (the caller holds its <see cref="UploadLocks"/> lock), else left to the sweep.
     /// </summary>
     private static async Task<UploadEntity?> FindAsync(HttpContext context, SpeDbContext database, UploadService service, string projectId, string uploadId, TimeProvider time, bool locked)
     {
-        // Note: a look without the lock is not tracked, so the read under the lock gets fresh values.
-        var uploads = locked ? database.Uploads : database.Uploads.AsNoTracking();
-        var upload = await uploads.FirstOrDefaultAsync(u => u.Id == uploadId && u.ProjectId == projectId, context.RequestAborted);
+        var upload = await database.Uploads.FirstOrDefaultAsync(u => u.Id == uploadId && u.ProjectId == projectId, context.RequestAborted);
         if (upload is null || upload.CreatedBy != context.User.FindFirst("sub")?.Value)
         {
             return null;

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
@@ -14,11 +13,6 @@ namespace OpenSpe.Server.Transfers;
 /// <summary>Completes uploads: verification, storage as a dataset file, audit; and cleans up after projects end.</summary>
 public sealed class UploadService(SpeDbContext database, UploadStaging staging, IngestVerifier verifier, IngestSessions sessions, IObjectStore objects, PermitService permits, TimeProvider time, IAuditLog audit)
 {
-    private static readonly ConcurrentDictionary<string, SemaphoreSlim> Locks = new(StringComparer.Ordinal);
-
-    /// <summary>A lock per upload, so two PATCHes of one upload never interleave.</summary>
-    public static SemaphoreSlim LockFor(string uploadId) => Locks.GetOrAdd(uploadId, _ => new SemaphoreSlim(1, 1));
-
     /// <summary>Verifies a fully received upload and turns it into a dataset file; the staging copy and the upload are removed either way.</summary>
     public async Task<(ProjectFileEntity? File, IngestResult Result)> CompleteAsync(UploadEntity upload, ClaimsPrincipal actor, string traceId, CancellationToken cancellationToken)
     {

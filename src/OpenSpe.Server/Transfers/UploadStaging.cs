@@ -18,10 +18,14 @@ public sealed class UploadStaging
         Directory.CreateDirectory(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
+    /// <summary>True for what an upload id may look like (lower-case letters, digits and '-', at most 64): safe in a file name.</summary>
+    public static bool IsUploadId(string value) =>
+        value is { Length: > 0 and <= 64 } && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+
     /// <summary>The staging file of an upload.</summary>
     public string PathOf(string uploadId)
     {
-        if (!uploadId.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        if (!IsUploadId(uploadId))
         {
             throw new ArgumentException("Not an upload id.", nameof(uploadId));
         }
@@ -46,7 +50,7 @@ public sealed class UploadStaging
         foreach (var path in Directory.EnumerateFiles(_root, "*.part"))
         {
             var id = Path.GetFileNameWithoutExtension(path);
-            if (id.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+            if (IsUploadId(id))
             {
                 yield return (id, new DateTimeOffset(File.GetLastWriteTimeUtc(path), TimeSpan.Zero));
             }
