@@ -28,7 +28,16 @@ internal sealed record UserView(
     DateTimeOffset? LockedOutUntil);
 
 /// <summary><c>POST /api/v1/admin/users</c> answer; the initial password is shown once.</summary>
-internal sealed record CreatedUserView(string Username, string InitialPassword);
+internal sealed record CreatedUserView(string Username, string EnrolmentUrl, DateTimeOffset EnrolmentExpiresAt, IReadOnlyList<string>? Granted, IReadOnlyList<string>? PendingApproval);
+
+/// <summary>A new enrolment link.</summary>
+internal sealed record EnrolmentLinkView(string Username, string EnrolmentUrl, DateTimeOffset EnrolmentExpiresAt);
+
+/// <summary>A registered application.</summary>
+internal sealed record ClientView(string ClientId, string? DisplayName, string? RegisteredBy);
+
+/// <summary>Activates an account with its enrolment token.</summary>
+internal sealed record ActivateRequest(string Token, string Password);
 
 /// <summary><c>PUT .../roles/{role}</c> answer: <c>granted</c>, or <c>pending-approval</c> until a second admin approves.</summary>
 internal sealed record RoleGrantResultView(
@@ -44,7 +53,7 @@ internal sealed record PendingRoleGrantView(
     DateTimeOffset? RequestedAt);
 
 /// <summary><c>POST /api/v1/admin/clients</c> answer; the secret is shown once.</summary>
-internal sealed record CreatedClientView(string ClientId, string ClientSecret, string Account);
+internal sealed record CreatedClientView(string ClientId, string ClientSecret, string RegisteredBy);
 
 /// <summary>Request bodies.</summary>
 internal sealed record TotpConfirmRequest(string Code);
@@ -56,7 +65,7 @@ internal sealed record PasswordChangeRequest(string CurrentPassword, string NewP
 
 internal sealed record CreateUserRequest(string Username, IReadOnlyList<string> Roles);
 
-internal sealed record CreateClientRequest(string ClientId, string Account);
+internal sealed record CreateClientRequest(string ClientId, string? DisplayName);
 
 /// <summary>Reads an id the server may send as a string or a number, so the CLI need not know which.</summary>
 internal sealed class LenientStringConverter : JsonConverter<string?>

@@ -13,6 +13,7 @@ internal static class AccountCommands
         var command = new Command("account", "Manage your own account: enrol a second factor, change your password.");
         command.Subcommands.Add(EnrolTotp(env));
         command.Subcommands.Add(Password(env));
+        command.Subcommands.Add(Activate(env));
         return command;
     }
 
@@ -67,6 +68,71 @@ internal static class AccountCommands
         return command;
     }
 
+    private static Command Activate(ClientEnvironment env)
+    {
+        var link = new Argument<string>("link") { Description = "The one-time enrolment link an admin handed you (https://HOST:PORT/account/activate?token=...)." };
+        var fingerprint = new Option<string?>("--ca-fingerprint")
+        {
+            Description = "Trust exactly the server certificate with this SHA-256 (hex) instead of the system trust store; ask the operator for it.",
+        };
+        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the new password from the first line of standard input instead of prompting." };
+        var command = new Command("activate", "Set your own password on a new account with the one-time enrolment link from your admin. "
+            + "Then sign in with 'spe login' (no code yet) and enrol your second factor with 'spe account enrol-totp'.")
+        {
+            link, fingerprint, passwordStdin,
+        };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            if (!Uri.TryCreate(parse.GetValue(link), UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps
+                || System.Web.HttpUtility.ParseQueryString(uri.Query)["token"] is not { Length: > 0 } token)
+            {
+                throw new SpeUsageException("the link must be the https URL from your admin, with its token (…/account/activate?token=…)");
+            }
+
+            string password;
+            if (parse.GetValue(passwordStdin))
+            {
+                password = env.Input.ReadLine() ?? "";
+            }
+            else
+            {
+                if (!env.Input.IsTerminal)
+                {
+                    throw new SpeUsageException("standard input is not a terminal, so the password cannot be prompted for; pipe it in with --password-stdin");
+                }
+
+                password = env.Input.Prompt("New password (at least 12 characters): ", echo: false);
+                if (env.Input.Prompt("New password again: ", echo: false) != password)
+                {
+                    throw new SpeClientException("the passwords do not match; nothing was changed");
+                }
+            }
+
+            if (password.Length == 0)
+            {
+                throw new SpeUsageException("no password given");
+            }
+
+            var server = new Uri(uri.GetLeftPart(UriPartial.Authority) + "/");
+            var pin = parse.GetValue(fingerprint) is { } f ? CertificatePin.Normalize(f) : null;
+            using var connection = env.Connect(server, pin);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/account/activate")
+            {
+                Content = System.Net.Http.Json.JsonContent.Create(new ActivateRequest(token, password), options: new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)),
+            };
+            using var response = await connection.SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw await ProblemText.FromResponseAsync(response, cancellationToken);
+            }
+
+            await streams.Out.WriteLineAsync("Password set.");
+            streams.Hint($"Next: spe login --server {server} --user YOUR-ACCOUNT{(pin is null ? "" : " --ca-fingerprint " + pin)} (leave the code empty), then spe account enrol-totp.");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
     private static Command Password(ClientEnvironment env)
     {
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the current password from the first line of standard input and the new one from the second, instead of prompting." };
@@ -112,6 +178,7 @@ internal static class AccountCommands
             (await api.SendAsync(HttpMethod.Post, "api/v1/account/password", new PasswordChangeRequest(current, next), cancellationToken)).Dispose();
 
             await streams.Out.WriteLineAsync("Password changed.");
+            streams.Hint("Every session of your account has ended, this one too: sign in again with 'spe login'.");
             return ExitCodes.Success;
         }));
         return command;

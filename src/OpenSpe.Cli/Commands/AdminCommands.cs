@@ -21,14 +21,18 @@ internal static class AdminCommands
         user.Subcommands.Add(UserGrant(env));
         user.Subcommands.Add(UserRevoke(env));
         user.Subcommands.Add(UserState(env, "reset-mfa", "Remove an account's second factor and recovery codes (after verifying the person out of band); "
-            + "its next sign-in can only enrol a new one."));
+            + "every session of the account ends, and its next sign-in can only enrol a new one."));
+        user.Subcommands.Add(UserEnrolment(env));
 
-        var grants = new Command("role-grants", "Grants of admin or operator waiting for a second admin's approval.");
+        var grants = new Command("role-grants", "Grants of privileged roles (admin, operator, hdab, auditor, output-checker) waiting for a second admin's approval.");
         grants.Subcommands.Add(GrantsList(env));
         grants.Subcommands.Add(GrantsApprove(env));
 
-        var client = new Command("client", "OAuth clients for applications (client_credentials), each bound to one account and its roles.");
+        var client = new Command("client", "Applications (OAuth client_credentials): principals of their own that act for nobody; "
+            + "one reaches a project only when the HDAB names it in the permit (dataUsers[].application).");
         client.Subcommands.Add(ClientCreate(env));
+        client.Subcommands.Add(ClientList(env));
+        client.Subcommands.Add(ClientDelete(env));
 
         return new Command("admin", "Administer accounts, role grants and application clients on the server (needs the admin role).")
         {
@@ -41,13 +45,14 @@ internal static class AdminCommands
         var username = Username();
         var roles = new Option<string[]>("--role")
         {
-            Description = $"A role to grant (repeat for several): {string.Join(", ", SpeRoles.All)}. Admin and operator need a second admin's approval.",
+            Description = $"A role to grant (repeat for several): {string.Join(", ", SpeRoles.All)}. All but researcher and data-holder need a second admin's approval; "
+                + "roles that may not be held together (docs/separation-of-duties.md) are refused.",
             Arity = ArgumentArity.ZeroOrMore,
         };
         roles.AcceptOnlyFromAmong([.. SpeRoles.All]);
         var json = CommonOptions.Json();
-        var command = new Command("create", "Create an account. Prints its initial password once; give it to the person over a separate channel. "
-            + "They must enrol a second factor at first sign-in.")
+        var command = new Command("create", "Create an account without a password. Prints its one-time enrolment link: hand it to the person over a "
+            + "separate channel; they set their own password with 'spe account activate LINK', then sign in and enrol a second factor.")
         {
             username, roles, json,
         };
@@ -62,8 +67,16 @@ internal static class AdminCommands
             }
             else
             {
-                TableWriter.WriteFields(streams.Out, [("Username", created.Username), ("Initial password", created.InitialPassword)]);
-                streams.Hint("The initial password is shown only now.");
+                TableWriter.WriteFields(streams.Out,
+                [
+                    ("Username", created.Username), ("Enrolment link", created.EnrolmentUrl), ("Link expires", Time(created.EnrolmentExpiresAt)),
+                    ("Granted", string.Join(",", created.Granted ?? [])), ("Waiting for approval", string.Join(",", created.PendingApproval ?? [])),
+                ]);
+                streams.Hint("The enrolment link works once and is shown only now: hand it to the person over a separate channel.");
+                if (created.PendingApproval is { Count: > 0 })
+                {
+                    streams.Hint("A second admin must approve the privileged roles: spe admin role-grants list");
+                }
             }
 
             return ExitCodes.Success;
@@ -101,13 +114,41 @@ internal static class AdminCommands
         return command;
     }
 
+    private static Command UserEnrolment(ClientEnvironment env)
+    {
+        var username = Username();
+        var json = CommonOptions.Json();
+        var command = new Command("enrolment", "Issue a new one-time enrolment link for an account whose person lost their password "
+            + "(after verifying them out of band): the password and second factor are removed and every session ends.")
+        {
+            username, json,
+        };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var link = await api.SendAsync<EnrolmentLinkView>(HttpMethod.Post, $"api/v1/admin/users/{Segment(parse.GetValue(username)!)}/enrolment", null, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, link);
+            }
+            else
+            {
+                TableWriter.WriteFields(streams.Out, [("Username", link.Username), ("Enrolment link", link.EnrolmentUrl), ("Link expires", Time(link.EnrolmentExpiresAt))]);
+                streams.Hint("The enrolment link works once and is shown only now: hand it to the person over a separate channel.");
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
     private static Command UserGrant(ClientEnvironment env)
     {
         var username = Username();
         var role = Role();
         var json = CommonOptions.Json();
-        var command = new Command("grant", "Grant a role. Nobody can grant a role to themselves; admin and operator wait for a second admin "
-            + "('spe admin role-grants approve ID').")
+        var command = new Command("grant", "Grant a role. Nobody can grant a role to themselves, nor one the separation-of-duties table forbids "
+            + "beside the roles held; admin, operator, hdab, auditor and output-checker wait for a second admin ('spe admin role-grants approve ID').")
         {
             username, role, json,
         };
@@ -178,7 +219,7 @@ internal static class AdminCommands
     {
         var id = new Argument<string>("id") { Description = "The grant's id, from 'spe admin role-grants list'." };
         var json = CommonOptions.Json();
-        var command = new Command("approve", "Approve a pending admin or operator grant requested by another admin (never your own request).") { id, json };
+        var command = new Command("approve", "Approve a pending privileged grant requested by another admin (never your own request, never your own account).") { id, json };
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
             using var api = SpeApiClient.Open(env);
@@ -192,25 +233,67 @@ internal static class AdminCommands
 
     private static Command ClientCreate(ClientEnvironment env)
     {
-        var clientId = new Argument<string>("client-id") { Description = "The new client's id, e.g. holder-app." };
-        var account = new Option<string>("--account") { Description = "The account the client acts as; the client gets that account's roles.", Required = true };
+        var clientId = new Argument<string>("client-id") { Description = "The new application's client id, e.g. cohort-pipeline." };
+        var name = new Option<string?>("--name") { Description = "A display name for the application." };
         var json = CommonOptions.Json();
-        var command = new Command("create", "Create a client_credentials client for an application. Prints its secret once.") { clientId, account, json };
+        var command = new Command("create", "Register an application (client_credentials). It acts for nobody and reaches a project only when the HDAB "
+            + "names it in the permit (dataUsers: [{\"application\": \"CLIENT-ID\"}]). Prints its secret once.")
+        {
+            clientId, name, json,
+        };
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
             using var api = SpeApiClient.Open(env);
             var created = await api.SendAsync<CreatedClientView>(HttpMethod.Post, "api/v1/admin/clients",
-                new CreateClientRequest(parse.GetValue(clientId)!, parse.GetValue(account)!), cancellationToken);
+                new CreateClientRequest(parse.GetValue(clientId)!, parse.GetValue(name)), cancellationToken);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(streams.Out, created);
             }
             else
             {
-                TableWriter.WriteFields(streams.Out, [("Client id", created.ClientId), ("Client secret", created.ClientSecret), ("Account", created.Account)]);
+                TableWriter.WriteFields(streams.Out, [("Client id", created.ClientId), ("Client secret", created.ClientSecret), ("Registered by", created.RegisteredBy)]);
                 streams.Hint("The client secret is shown only now; store it in the application's secret store.");
             }
 
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command ClientList(ClientEnvironment env)
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("list", "List the registered applications and who registered them.") { json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var clients = await api.GetAsync<List<ClientView>>("api/v1/admin/clients", cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, clients);
+            }
+            else
+            {
+                TableWriter.Write(streams.Out, ["CLIENT ID", "NAME", "REGISTERED BY"], clients.Select(c => (IReadOnlyList<string?>)[c.ClientId, c.DisplayName, c.RegisteredBy]));
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command ClientDelete(ClientEnvironment env)
+    {
+        var clientId = new Argument<string>("client-id") { Description = "The application's client id." };
+        var json = CommonOptions.Json();
+        var command = new Command("delete", "Delete an application: its tokens stop working within a second.") { clientId, json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var id = parse.GetValue(clientId)!;
+            var answer = await api.SendOptionalAsync(HttpMethod.Delete, $"api/v1/admin/clients/{Segment(id)}", null, cancellationToken);
+            WriteDone(streams.Out, answer, parse.GetValue(json), [("Client id", id), ("Status", "deleted")]);
             return ExitCodes.Success;
         }));
         return command;

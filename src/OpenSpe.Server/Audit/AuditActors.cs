@@ -15,9 +15,16 @@ public static class AuditActors
         ArgumentNullException.ThrowIfNull(user);
         var authenticated = user.Identity?.IsAuthenticated == true;
         var userAgent = context?.Request.Headers.UserAgent.ToString() ?? "";
+        // An application's records name it and the person who registered it (FCR-7).
+        var name = user.FindFirst("preferred_username")?.Value;
+        if (user.FindFirst(Identity.SpeClaims.RegisteredBy)?.Value is { } registeredBy)
+        {
+            name = $"{name} (application registered by {registeredBy})";
+        }
+
         return new AuditActor(
             authenticated ? user.FindFirst("sub")?.Value : null,
-            authenticated ? user.FindFirst("preferred_username")?.Value : null,
+            authenticated ? name : null,
             authenticated ? user.FindAll("role").Select(c => c.Value).Order(StringComparer.Ordinal).ToArray() : [],
             authenticated ? user.FindFirst("client_id")?.Value : null,
             context?.Connection.RemoteIpAddress?.ToString(),

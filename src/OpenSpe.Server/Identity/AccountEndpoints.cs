@@ -24,6 +24,8 @@ public static class AccountEndpoints
         group.MapPost("/totp/confirm", ConfirmTotpAsync).WithName("account.totp.confirm").RequireAuthorization(SpePolicies.Enrolment)
             .Validate<TotpConfirmRequest>()
             .WithSummary("Confirms enrolment with a code from the new secret; returns recovery codes once.");
+        group.MapPost("/activate", ActivateAsync).WithName("account.activate").AllowAnonymous().Validate<ActivateRequest>()
+            .WithSummary("Sets the password of a new account with its one-time enrolment link's token; then sign in and enrol a second factor.");
         group.MapPost("/password", ChangePasswordAsync).WithName("account.password").RequireAuthorization(SpePolicies.Human)
             .Validate<PasswordChangeRequest>()
             .WithSummary("Changes the caller's password (at least 12 characters, not a common or breached pattern).");
@@ -80,7 +82,37 @@ public static class AccountEndpoints
         return TypedResults.Ok(new RecoveryCodesView(codes));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> ChangePasswordAsync(PasswordChangeRequest request, HttpContext context, UserManager<SpeUser> users, IAuditLog audit)
+    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> ActivateAsync(ActivateRequest request, HttpContext context, UserManager<SpeUser> users, IAuditLog audit, TimeProvider time, AccountStateCache states)
+    {
+        var hash = EnrolmentLinks.Hash(request.Token);
+        var user = users.Users.FirstOrDefault(u => u.EnrolmentTokenHash == hash);
+        // Note: an unknown, used and expired token get the same answer, so the endpoint tells nothing about which links exist.
+        if (user is null || user.EnrolmentExpiresAt is not { } expires || expires <= time.GetUtcNow())
+        {
+            AuditDenialReason.Set(context, "enrolment-link-invalid");
+            return Problem(400, "This enrolment link is not valid: it was used already, has expired, or never existed. Ask an admin for a new one.");
+        }
+
+        user.PasswordHash = null;
+        var result = await users.AddPasswordAsync(user, request.Password);
+        if (!result.Succeeded)
+        {
+            AuditDenialReason.Set(context, "password-rejected");
+            return Problems.Invalid(new Dictionary<string, string[]> { ["password"] = result.Errors.Select(e => e.Description).ToArray() }, "The password was not set.");
+        }
+
+        user.EnrolmentTokenHash = null;
+        user.EnrolmentExpiresAt = null;
+        await users.UpdateAsync(user);
+        await users.UpdateSecurityStampAsync(user);
+        states.Invalidate(user.Id);
+        await audit.AppendAsync(new AuditEntry(
+            new AuditActor(user.Id, user.UserName, [], null, context.Connection.RemoteIpAddress?.ToString(), null),
+            "account.activated", new AuditResource("account", user.Id, null), AuditOutcome.Success, null, TraceIds.Current(context)));
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> ChangePasswordAsync(PasswordChangeRequest request, HttpContext context, UserManager<SpeUser> users, IAuditLog audit, AccountStateCache states)
     {
         var user = await CurrentAsync(context, users);
         if (user is null)
@@ -98,6 +130,8 @@ public static class AccountEndpoints
                 "The password was not changed.");
         }
 
+        // Note: the password change gave the account a new security stamp: every other session of this person ends within a second.
+        states.Invalidate(user.Id);
         await AuditAccountAsync(audit, context, user, "account.password.changed");
         return TypedResults.NoContent();
     }
@@ -124,6 +158,11 @@ public sealed record RecoveryCodesView(IReadOnlyList<string> RecoveryCodes);
 
 /// <summary>Confirms TOTP enrolment.</summary>
 public sealed record TotpConfirmRequest([property: Required, RegularExpression("^[0-9]{6}$", ErrorMessage = "code must be 6 digits.")] string Code);
+
+/// <summary>Activates a new account with the token of its enrolment link and the person's own password.</summary>
+public sealed record ActivateRequest(
+    [property: Required, StringLength(100, MinimumLength = 20)] string Token,
+    [property: Required, StringLength(256, MinimumLength = 12)] string Password);
 
 /// <summary>Changes the password.</summary>
 public sealed record PasswordChangeRequest(

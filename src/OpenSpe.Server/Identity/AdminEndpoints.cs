@@ -16,8 +16,9 @@ namespace OpenSpe.Server.Identity;
 
 /// <summary>
 /// Account administration for the <c>admin</c> role, with separation of duties (SDR-2, OPR-2):
-/// nobody changes their own roles, state or second factor; <c>admin</c> and <c>operator</c>
-/// grants wait for a second admin; nothing here returns project data.
+/// nobody changes their own roles, state or second factor; no account holds two roles the
+/// separation-of-duties table forbids together; every privileged grant waits for a second admin;
+/// no admin ever learns a working credential of another person; nothing here returns project data.
 /// </summary>
 public static class AdminEndpoints
 {
@@ -27,7 +28,9 @@ public static class AdminEndpoints
         var group = routes.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(SpePolicies.Admin).WithMetadata(new AuditResourceAttribute("account"));
         group.MapGet("/users", ListAsync).WithName("admin.users.list").WithSummary("All accounts with their roles and state.");
         group.MapPost("/users", CreateAsync).WithName("admin.users.create").Validate<CreateUserRequest>()
-            .WithSummary("Creates an account with a one-time initial password; it must enrol a second factor at first sign-in.");
+            .WithSummary("Creates an account without a password and returns its one-time enrolment link, to hand to the person out of band: they set their own password and enrol a second factor. Privileged roles wait for a second admin.");
+        group.MapPost("/users/{username}/enrolment", ReissueEnrolmentAsync).WithName("admin.users.enrolment")
+            .WithSummary("Issues a new one-time enrolment link (not for yourself): the password and second factor are removed and every session ends.");
         group.MapPost("/users/{username}/disable", (string username, HttpContext c, AdminContext a) => SetDisabledAsync(username, true, c, a))
             .WithName("admin.users.disable").WithSummary("Disables an account (not your own).");
         group.MapPost("/users/{username}/enable", (string username, HttpContext c, AdminContext a) => SetDisabledAsync(username, false, c, a))
@@ -35,13 +38,16 @@ public static class AdminEndpoints
         group.MapPost("/users/{username}/reset-mfa", ResetMfaAsync).WithName("admin.users.reset-mfa")
             .WithSummary("Removes an account's second factor (not your own): it can then only enrol again.");
         group.MapPut("/users/{username}/roles/{role}", GrantAsync).WithName("admin.roles.grant")
-            .WithSummary("Grants a role (not to yourself); admin and operator wait for a second admin's approval.");
+            .WithSummary("Grants a role (not to yourself, never one the separation-of-duties table forbids with the roles held); admin, operator, hdab, auditor and output-checker wait for a second admin's approval.");
         group.MapDelete("/users/{username}/roles/{role}", RevokeAsync).WithName("admin.roles.revoke").WithSummary("Revokes a role (not your own).");
         group.MapGet("/role-grants", ListGrantsAsync).WithName("admin.role-grants.list").WithSummary("Pending high-privilege grants.");
         group.MapPost("/role-grants/{id}/approve", ApproveAsync).WithName("admin.role-grants.approve")
             .WithSummary("Approves a pending grant: a different admin from the one who asked, and not the grantee.");
         group.MapPost("/clients", CreateClientAsync).WithName("admin.clients.create").Validate<CreateClientRequest>()
-            .WithSummary("Creates a client-credentials application bound to one account; the secret is shown once.");
+            .WithSummary("Registers an application (client credentials), a principal of its own that acts for nobody; the secret is shown once. It reaches a project only when the HDAB names it in a permit.");
+        group.MapGet("/clients", ListClientsAsync).WithName("admin.clients.list").WithSummary("Registered applications and who registered them.");
+        group.MapDelete("/clients/{clientId}", DeleteClientAsync).WithName("admin.clients.delete")
+            .WithSummary("Deletes an application; its tokens stop working within a second.");
         group.MapPost("/users/{username}/external-identities", LinkExternalAsync).WithName("admin.external-identities.add").Validate<ExternalIdentityRequest>()
             .WithSummary("Maps an external identity (issuer, subject) to the account.");
         return routes;
@@ -58,9 +64,15 @@ public static class AdminEndpoints
             return Invalid("roles", $"Unknown roles: {string.Join(", ", unknown)}.");
         }
 
-        var password = RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789", 20);
-        var user = new SpeUser { UserName = request.Username, CreatedAt = admin.Time.GetUtcNow(), LockoutEnabled = true };
-        var created = await admin.Users.CreateAsync(user, password);
+        if (SeparationOfDuties.Within(request.Roles) is { } conflict)
+        {
+            return admin.SeparationOfDutiesRefusal(context, conflict);
+        }
+
+        // Note: the account gets no password: the person sets their own through the one-time enrolment link, so the admin never holds a working credential.
+        var user = new SpeUser { UserName = request.Username, CreatedAt = admin.Time.GetUtcNow() };
+        var link = admin.Enrolment.Issue(user);
+        var created = await admin.Users.CreateAsync(user);
         if (!created.Succeeded)
         {
             return created.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.DuplicateUserName))
@@ -68,15 +80,36 @@ public static class AdminEndpoints
                 : Invalid("username", string.Join(" ", created.Errors.Select(e => e.Description)));
         }
 
-        var direct = request.Roles.Where(r => !SpeRoles.HighPrivilege.Contains(r)).Distinct().ToList();
+        var direct = request.Roles.Where(r => !SeparationOfDuties.NeedsApproval.Contains(r)).Distinct().ToList();
         await admin.Users.AddToRolesAsync(user, direct);
-        await admin.AuditAsync(context, "admin.users.created", user, new() { ["roles"] = string.Join(' ', direct) });
-        foreach (var role in request.Roles.Where(SpeRoles.HighPrivilege.Contains).Distinct())
+        await admin.AuditAsync(context, "admin.users.created", user, new() { ["roles"] = string.Join(' ', direct), ["enrolmentExpires"] = link.ExpiresAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
+        var pending = new List<string>();
+        foreach (var role in request.Roles.Where(SeparationOfDuties.NeedsApproval.Contains).Distinct())
         {
-            await admin.RequestHighPrivilegeAsync(context, user, role);
+            await admin.RequestApprovalAsync(context, user, role);
+            pending.Add(role);
         }
 
-        return TypedResults.Created($"/api/v1/admin/users/{user.UserName}", new CreatedUserView(user.UserName!, password));
+        return TypedResults.Created($"/api/v1/admin/users/{user.UserName}", new CreatedUserView(user.UserName!, link.Url, link.ExpiresAt, direct, pending));
+    }
+
+    private static async Task<Results<Ok<EnrolmentLinkView>, ProblemHttpResult>> ReissueEnrolmentAsync(string username, HttpContext context, AdminContext admin)
+    {
+        var (user, refusal) = await admin.TargetAsync(context, username);
+        if (user is null)
+        {
+            return refusal!;
+        }
+
+        // Note: a new link takes away the password and the second factor, and ends every session: whoever holds the link sets new ones.
+        var link = admin.Enrolment.Issue(user);
+        SignInService.ResetSecondFactor(user);
+        user.PasswordHash = null;
+        await admin.Users.UpdateAsync(user);
+        await admin.Users.UpdateSecurityStampAsync(user);
+        admin.AccountStates.Invalidate(user.Id);
+        await admin.AuditAsync(context, "admin.users.enrolment-reissued", user, new() { ["enrolmentExpires"] = link.ExpiresAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
+        return TypedResults.Ok(new EnrolmentLinkView(user.UserName!, link.Url, link.ExpiresAt));
     }
 
     private static async Task<Results<Ok<UserView>, ProblemHttpResult>> SetDisabledAsync(string username, bool disabled, HttpContext context, AdminContext admin)
@@ -90,6 +123,7 @@ public static class AdminEndpoints
         user.Disabled = disabled;
         await admin.Users.UpdateAsync(user);
         await admin.Users.UpdateSecurityStampAsync(user);
+        admin.AccountStates.Invalidate(user.Id);
         await admin.AuditAsync(context, disabled ? "admin.users.disabled" : "admin.users.enabled", user);
         return TypedResults.Ok(await admin.ViewAsync(user));
     }
@@ -104,6 +138,9 @@ public static class AdminEndpoints
 
         SignInService.ResetSecondFactor(user);
         await admin.Users.UpdateAsync(user);
+        // Note: every token and session that proved the old factor ends with it (within a second).
+        await admin.Users.UpdateSecurityStampAsync(user);
+        admin.AccountStates.Invalidate(user.Id);
         await admin.AuditAsync(context, "admin.users.mfa-reset", user);
         return TypedResults.Ok(await admin.ViewAsync(user));
     }
@@ -121,9 +158,20 @@ public static class AdminEndpoints
             return refusal!;
         }
 
-        if (SpeRoles.HighPrivilege.Contains(role))
+        var held = await admin.Users.GetRolesAsync(user);
+        if (held.Contains(role))
         {
-            var id = await admin.RequestHighPrivilegeAsync(context, user, role);
+            return TypedResults.Ok(new RoleChangeView("granted", null));
+        }
+
+        if (SeparationOfDuties.Within([.. held, .. await admin.PendingRolesAsync(user), role]) is { } conflict)
+        {
+            return admin.SeparationOfDutiesRefusal(context, conflict);
+        }
+
+        if (SeparationOfDuties.NeedsApproval.Contains(role))
+        {
+            var id = await admin.RequestApprovalAsync(context, user, role);
             return TypedResults.Accepted($"/api/v1/admin/role-grants/{id}", new RoleChangeView("pending-approval", id));
         }
 
@@ -147,6 +195,7 @@ public static class AdminEndpoints
 
         await admin.Users.RemoveFromRoleAsync(user, role);
         await admin.Users.UpdateSecurityStampAsync(user);
+        admin.AccountStates.Invalidate(user.Id);
         await admin.AuditAsync(context, "admin.roles.revoked", user, new() { ["role"] = role });
         return TypedResults.Ok(new RoleChangeView("revoked", null));
     }
@@ -187,6 +236,12 @@ public static class AdminEndpoints
             return Problem(404, "The account no longer exists.");
         }
 
+        if (SeparationOfDuties.Within([.. await admin.Users.GetRolesAsync(user), request.Role]) is { } conflict)
+        {
+            // Note: the table is checked again at approval: a conflicting role may have been granted since the request.
+            return admin.SeparationOfDutiesRefusal(context, conflict);
+        }
+
         request.Status = "approved";
         request.DecidedBy = approver;
         request.DecidedAt = admin.Time.GetUtcNow();
@@ -198,25 +253,48 @@ public static class AdminEndpoints
 
     private static async Task<Results<Created<CreatedClientView>, ProblemHttpResult, ValidationProblem>> CreateClientAsync(CreateClientRequest request, HttpContext context, AdminContext admin, IdentitySeeder seeder, IOpenIddictApplicationManager applications)
     {
-        var account = await admin.Users.FindByNameAsync(request.Account);
-        if (account is null)
-        {
-            return Invalid("account", "No such account.");
-        }
-
-        if ((await admin.Users.GetRolesAsync(account)).Any(SpeRoles.HighPrivilege.Contains))
-        {
-            return Problem(403, "A client cannot act for an admin or operator account.");
-        }
-
         if (await applications.FindByClientIdAsync(request.ClientId) is not null || request.ClientId is IdentitySeeder.CliClientId or IdentitySeeder.PortalClientId)
         {
             return Problem(409, "A client with this id already exists.");
         }
 
-        var secret = await seeder.CreateClientAsync(request.ClientId, account, context.RequestAborted);
-        await admin.AuditAsync(context, "admin.clients.created", account, new() { ["clientId"] = request.ClientId });
-        return TypedResults.Created($"/api/v1/admin/clients/{request.ClientId}", new CreatedClientView(request.ClientId, secret, account.UserName!));
+        // Note: an application is a principal of its own, bound to no person: it reaches a project only when the HDAB names it in a permit (FCR-7).
+        var registeredBy = context.User.FindFirst("preferred_username")?.Value ?? context.User.FindFirst("sub")?.Value ?? "";
+        var secret = await seeder.CreateApplicationAsync(request.ClientId, request.DisplayName, registeredBy, context.RequestAborted);
+        await admin.AuditApplicationAsync(context, "admin.clients.created", request.ClientId, new() { ["registeredBy"] = registeredBy });
+        return TypedResults.Created($"/api/v1/admin/clients/{request.ClientId}", new CreatedClientView(request.ClientId, secret, registeredBy));
+    }
+
+    private static async Task<Ok<List<ClientView>>> ListClientsAsync(IOpenIddictApplicationManager applications, CancellationToken cancellationToken)
+    {
+        var views = new List<ClientView>();
+        await foreach (var application in applications.ListAsync(count: null, offset: null, cancellationToken))
+        {
+            if (await applications.HasClientTypeAsync(application, OpenIddictConstants.ClientTypes.Confidential, cancellationToken))
+            {
+                var properties = await applications.GetPropertiesAsync(application, cancellationToken);
+                views.Add(new ClientView(
+                    (await applications.GetClientIdAsync(application, cancellationToken))!,
+                    await applications.GetDisplayNameAsync(application, cancellationToken),
+                    properties.TryGetValue(IdentitySeeder.RegisteredByProperty, out var by) ? by.GetString() : null));
+            }
+        }
+
+        return TypedResults.Ok(views.OrderBy(v => v.ClientId, StringComparer.Ordinal).ToList());
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteClientAsync(string clientId, HttpContext context, AdminContext admin, IOpenIddictApplicationManager applications, ApplicationStateCache states)
+    {
+        var application = await applications.FindByClientIdAsync(clientId, context.RequestAborted);
+        if (application is null || !await applications.HasClientTypeAsync(application, OpenIddictConstants.ClientTypes.Confidential, context.RequestAborted))
+        {
+            return Problem(404, $"There is no application '{clientId}'.");
+        }
+
+        await applications.DeleteAsync(application, context.RequestAborted);
+        states.Invalidate(clientId);
+        await admin.AuditApplicationAsync(context, "admin.clients.deleted", clientId, []);
+        return TypedResults.NoContent();
     }
 
     private static async Task<Results<Ok<UserView>, ProblemHttpResult>> LinkExternalAsync(string username, ExternalIdentityRequest request, HttpContext context, AdminContext admin, ExternalIdentityOptions external)
@@ -249,10 +327,31 @@ public static class AdminEndpoints
 }
 
 /// <summary>What admin handlers share: the account store, the database, the clock and the audit log.</summary>
-public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext database, TimeProvider time, IAuditLog audit)
+public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext database, TimeProvider time, IAuditLog audit, EnrolmentLinks enrolment, AccountStateCache accountStates)
 {
     /// <summary>Accounts.</summary>
     public UserManager<SpeUser> Users { get; } = users;
+
+    /// <summary>One-time enrolment links.</summary>
+    public EnrolmentLinks Enrolment { get; } = enrolment;
+
+    /// <summary>The cached account states that token validation reads; invalidated here on every change.</summary>
+    public AccountStateCache AccountStates { get; } = accountStates;
+
+    /// <summary>Roles of <paramref name="user"/> still waiting for approval.</summary>
+    public async Task<List<string>> PendingRolesAsync(SpeUser user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return await Database.RoleGrantRequests.Where(r => r.UserId == user.Id && r.Status == "pending").Select(r => r.Role).ToListAsync();
+    }
+
+    /// <summary>The 403 answer to a change the separation-of-duties table forbids.</summary>
+    public ProblemHttpResult SeparationOfDutiesRefusal(HttpContext context, RoleConflict conflict)
+    {
+        ArgumentNullException.ThrowIfNull(conflict);
+        AuditDenialReason.Set(context, "separation-of-duties");
+        return AdminEndpoints.Problem(403, conflict.Describe());
+    }
 
     /// <summary>Database.</summary>
     public SpeDbContext Database { get; } = database;
@@ -280,8 +379,8 @@ public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext databa
         return (user, null);
     }
 
-    /// <summary>Records a high-privilege grant request and raises a security alert; returns its id.</summary>
-    public async Task<string> RequestHighPrivilegeAsync(HttpContext context, SpeUser user, string role)
+    /// <summary>Records a privileged grant request for a second admin and raises a security alert; returns its id.</summary>
+    public async Task<string> RequestApprovalAsync(HttpContext context, SpeUser user, string role)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(user);
@@ -312,6 +411,17 @@ public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext databa
             action, new AuditResource("account", target.Id, null), AuditOutcome.Success, null, TraceIds.Current(context), details2));
     }
 
+    /// <summary>Appends an audit record naming the admin as actor and an application as resource.</summary>
+    public Task<long> AuditApplicationAsync(HttpContext context, string action, string clientId, Dictionary<string, string> details)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(details);
+        details["clientId"] = clientId;
+        return audit.AppendAsync(new AuditEntry(
+            AuditActors.From(context.User, context),
+            action, new AuditResource("application", clientId, null), AuditOutcome.Success, null, TraceIds.Current(context), details));
+    }
+
     /// <summary>The admin view of an account.</summary>
     public async Task<UserView> ViewAsync(SpeUser user)
     {
@@ -336,8 +446,14 @@ public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext databa
 /// <summary>An account as admins see it.</summary>
 public sealed record UserView(string Username, IReadOnlyList<string> Roles, bool Disabled, bool MfaEnrolled, DateTimeOffset? LockedOutUntil);
 
-/// <summary>A new account and its one-time initial password.</summary>
-public sealed record CreatedUserView(string Username, string InitialPassword);
+/// <summary>A new account: its one-time enrolment link (to hand to the person out of band), the roles granted and those waiting for a second admin.</summary>
+public sealed record CreatedUserView(string Username, string EnrolmentUrl, DateTimeOffset EnrolmentExpiresAt, IReadOnlyList<string> Granted, IReadOnlyList<string> PendingApproval);
+
+/// <summary>A new one-time enrolment link.</summary>
+public sealed record EnrolmentLinkView(string Username, string EnrolmentUrl, DateTimeOffset EnrolmentExpiresAt);
+
+/// <summary>A registered application.</summary>
+public sealed record ClientView(string ClientId, string? DisplayName, string? RegisteredBy);
 
 /// <summary>The result of a role change.</summary>
 public sealed record RoleChangeView(string Status, string? ApprovalId);
@@ -345,18 +461,18 @@ public sealed record RoleChangeView(string Status, string? ApprovalId);
 /// <summary>A pending high-privilege grant.</summary>
 public sealed record RoleGrantView(string Id, string Username, string Role, string RequestedBy, DateTimeOffset RequestedAt);
 
-/// <summary>A new client and its secret, shown once.</summary>
-public sealed record CreatedClientView(string ClientId, string ClientSecret, string Account);
+/// <summary>A new application and its secret, shown once.</summary>
+public sealed record CreatedClientView(string ClientId, string ClientSecret, string RegisteredBy);
 
 /// <summary>Creates an account.</summary>
 public sealed record CreateUserRequest(
     [property: Required, StringLength(64, MinimumLength = 2), RegularExpression("^[a-z0-9][a-z0-9._-]*$", ErrorMessage = "username: lower-case letters, digits, '.', '_' and '-'.")] string Username,
     [property: Required, MaxLength(7)] IReadOnlyList<string> Roles);
 
-/// <summary>Creates a client bound to an account.</summary>
+/// <summary>Registers an application. It names no account: applications act for nobody.</summary>
 public sealed record CreateClientRequest(
     [property: Required, StringLength(64, MinimumLength = 3), RegularExpression("^[a-z0-9][a-z0-9._-]*$", ErrorMessage = "clientId: lower-case letters, digits, '.', '_' and '-'.")] string ClientId,
-    [property: Required, StringLength(64)] string Account);
+    [property: StringLength(200)] string? DisplayName = null);
 
 /// <summary>Maps an external identity to an account.</summary>
 public sealed record ExternalIdentityRequest(

@@ -7,7 +7,8 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>Creates what identity needs at start: the roles, the first-party OAuth clients and, in dev mode, the dev accounts.</summary>
-public sealed class IdentitySeeder(UserManager<SpeUser> users, RoleManager<IdentityRole> roles, IOpenIddictApplicationManager applications, SignInService signIn, TimeProvider time)
+public sealed partial class IdentitySeeder(UserManager<SpeUser> users, RoleManager<IdentityRole> roles, IOpenIddictApplicationManager applications, SignInService signIn, TimeProvider time,
+    OpenSpe.Server.Audit.IAuditLog audit, Microsoft.Extensions.Logging.ILogger<IdentitySeeder> logger)
 {
     /// <summary>The CLI's public client.</summary>
     public const string CliClientId = "spe-cli";
@@ -15,8 +16,14 @@ public sealed class IdentitySeeder(UserManager<SpeUser> users, RoleManager<Ident
     /// <summary>The portal's public client.</summary>
     public const string PortalClientId = "spe-portal";
 
-    /// <summary>Property on a client-credentials client naming the account it acts for.</summary>
-    public const string AccountProperty = "spe_account";
+    /// <summary>
+    /// Property by which clients were once bound to an account they acted for. No client may act for a
+    /// person any more: <see cref="MigrateBoundClientsAsync"/> removes it at start.
+    /// </summary>
+    public const string LegacyAccountProperty = "spe_account";
+
+    /// <summary>Property on an application naming the person who registered it (for the audit log).</summary>
+    public const string RegisteredByProperty = "spe_registered_by";
 
     /// <summary>Ensures roles and first-party clients exist.</summary>
     public async Task SeedAsync(string issuer, CancellationToken cancellationToken)
@@ -64,7 +71,40 @@ public sealed class IdentitySeeder(UserManager<SpeUser> users, RoleManager<Ident
             portal.Requirements.Add(Requirements.Features.ProofKeyForCodeExchange);
             await applications.CreateAsync(portal, cancellationToken);
         }
+
+        foreach (var (clientId, account) in await MigrateBoundClientsAsync(cancellationToken))
+        {
+            LogClientUnbound(logger, clientId, account);
+            await audit.AppendAsync(new OpenSpe.Core.Audit.AuditEntry(OpenSpe.Core.Audit.AuditActor.System, "admin.clients.migrated",
+                new OpenSpe.Core.Audit.AuditResource("application", clientId, null), OpenSpe.Core.Audit.AuditOutcome.Success, null, null,
+                new Dictionary<string, string> { ["clientId"] = clientId, ["wasBoundTo"] = account }), cancellationToken);
+        }
+
+        await ReportRoleConflictsAsync(cancellationToken);
     }
+
+    // Accounts created before the separation-of-duties table may hold conflicting roles: the project gate refuses them, and operators hear of it here.
+    private async Task ReportRoleConflictsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var user in users.Users.ToList())
+        {
+            if (SeparationOfDuties.Within(await users.GetRolesAsync(user)) is { } conflict)
+            {
+                LogRoleConflict(logger, user.UserName ?? user.Id, conflict.First, conflict.Second);
+                await audit.AppendAsync(new OpenSpe.Core.Audit.AuditEntry(OpenSpe.Core.Audit.AuditActor.System, "security.alert",
+                    new OpenSpe.Core.Audit.AuditResource("account", user.Id, null), OpenSpe.Core.Audit.AuditOutcome.Success, null, null,
+                    new Dictionary<string, string> { ["kind"] = "role-conflict", ["roles"] = conflict.First + " " + conflict.Second }), cancellationToken);
+            }
+        }
+    }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6101, Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "Client {ClientId} acted for account {Account}; it is now an application of its own and reaches a project only when a permit names it (dataUsers[].application)")]
+    private static partial void LogClientUnbound(Microsoft.Extensions.Logging.ILogger logger, string clientId, string account);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6102, Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "Account {Account} holds {First} and {Second}, which the separation-of-duties table forbids together; it has no project access until an admin revokes one")]
+    private static partial void LogRoleConflict(Microsoft.Extensions.Logging.ILogger logger, string account, string first, string second);
 
     /// <summary>Creates the dev accounts (password, enrolled TOTP secret, roles) when they do not exist.</summary>
     public async Task SeedDevAccountsAsync(IReadOnlyList<DevAccount> accounts)
@@ -77,7 +117,7 @@ public sealed class IdentitySeeder(UserManager<SpeUser> users, RoleManager<Ident
                 continue;
             }
 
-            var user = new SpeUser { UserName = account.Username, CreatedAt = time.GetUtcNow(), LockoutEnabled = true };
+            var user = new SpeUser { UserName = account.Username, CreatedAt = time.GetUtcNow() };
             signIn.SetEnrolledSecret(user, account.TotpSecret);
             var created = await users.CreateAsync(user, account.Password);
             if (!created.Succeeded)
@@ -89,21 +129,52 @@ public sealed class IdentitySeeder(UserManager<SpeUser> users, RoleManager<Ident
         }
     }
 
-    /// <summary>Creates a confidential client-credentials client bound to <paramref name="account"/>; returns its secret (shown once).</summary>
-    public async Task<string> CreateClientAsync(string clientId, SpeUser account, CancellationToken cancellationToken)
+    /// <summary>Registers a confidential client-credentials application that acts for nobody; returns its secret (shown once).</summary>
+    public async Task<string> CreateApplicationAsync(string clientId, string? displayName, string registeredBy, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(account);
         var secret = System.Security.Cryptography.RandomNumberGenerator.GetHexString(48, lowercase: true);
         var descriptor = new OpenIddictApplicationDescriptor
         {
             ClientId = clientId,
             ClientSecret = secret,
             ClientType = ClientTypes.Confidential,
-            DisplayName = $"{clientId} (acts for {account.UserName})",
+            DisplayName = displayName ?? clientId,
         };
-        descriptor.Permissions.UnionWith([Permissions.Endpoints.Token, Permissions.Endpoints.Introspection, Permissions.Endpoints.Revocation, Permissions.GrantTypes.ClientCredentials]);
-        descriptor.Properties[AccountProperty] = JsonSerializer.SerializeToElement(account.Id);
+        descriptor.Permissions.UnionWith([Permissions.Endpoints.Token, Permissions.Endpoints.Revocation, Permissions.GrantTypes.ClientCredentials]);
+        descriptor.Properties[RegisteredByProperty] = JsonSerializer.SerializeToElement(registeredBy);
         await applications.CreateAsync(descriptor, cancellationToken);
         return secret;
+    }
+
+    /// <summary>
+    /// Unbinds clients that were created to act for an account (before applications became principals of
+    /// their own): each keeps its secret but now reaches a project only when a permit names it. Returns
+    /// the client ids and the accounts they acted for, for the log and the audit record.
+    /// </summary>
+    public async Task<List<(string ClientId, string Account)>> MigrateBoundClientsAsync(CancellationToken cancellationToken)
+    {
+        var migrated = new List<(string, string)>();
+        var bound = new List<object>();
+        await foreach (var application in applications.ListAsync(count: null, offset: null, cancellationToken))
+        {
+            if ((await applications.GetPropertiesAsync(application, cancellationToken)).ContainsKey(LegacyAccountProperty))
+            {
+                bound.Add(application);
+            }
+        }
+
+        foreach (var application in bound)
+        {
+            var descriptor = new OpenIddictApplicationDescriptor();
+            await applications.PopulateAsync(descriptor, application, cancellationToken);
+            var account = descriptor.Properties[LegacyAccountProperty].GetString() ?? "";
+            descriptor.Properties.Remove(LegacyAccountProperty);
+            descriptor.Properties[RegisteredByProperty] = JsonSerializer.SerializeToElement("migrated (was bound to account " + account + ")");
+            descriptor.Permissions.Remove(Permissions.Endpoints.Introspection);
+            await applications.UpdateAsync(application, descriptor, cancellationToken);
+            migrated.Add((descriptor.ClientId!, account));
+        }
+
+        return migrated;
     }
 }

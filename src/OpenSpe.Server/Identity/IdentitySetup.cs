@@ -61,6 +61,9 @@ public static class IdentitySetup
             o.Lockout.DefaultLockoutTimeSpan = tokens.Value.LockoutDuration;
         });
         services.AddScoped<SignInService>();
+        services.AddSingleton<EnrolmentLinks>();
+        services.AddSingleton<AccountStateCache>();
+        services.AddSingleton<ApplicationStateCache>();
         services.AddScoped<IdentitySeeder>();
         services.AddScoped<AdminContext>();
 
@@ -89,6 +92,7 @@ public static class IdentitySetup
                 o.DisableAccessTokenEncryption();
                 // Note: no grace period for a used refresh token: a second use is treated as theft and refused.
                 o.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
+                o.AddEventHandler(RevocationEndsSession.Descriptor);
                 o.UseAspNetCore()
                     .EnableTokenEndpointPassthrough()
                     .EnableAuthorizationEndpointPassthrough()
@@ -119,7 +123,10 @@ public static class IdentitySetup
                 o.AccessDeniedPath = "/account/login";
             });
         services.AddOptions<JwtBearerOptions>(LocalBearer).Configure<IOptions<TokenOptions>, TimeProvider>((o, tokens, time) =>
-            ConfigureBearer(o, issuer, tokens.Value.Audience, [signingKey.SecurityKey], time));
+        {
+            ConfigureBearer(o, issuer, tokens.Value.Audience, [signingKey.SecurityKey], time);
+            o.Events.OnTokenValidated = SessionValidation.CheckAsync;
+        });
         for (var i = 0; i < external.Providers.Count; i++)
         {
             var provider = external.Providers[i];
@@ -200,11 +207,14 @@ public static class IdentitySetup
             {
                 context.HandleResponse();
                 var expired = context.AuthenticateFailure is SecurityTokenExpiredException;
-                context.Response.Headers.WWWAuthenticate = expired
-                    ? "Bearer error=\"invalid_token\", error_description=\"The access token expired\""
+                var ended = context.AuthenticateFailure is SessionEndedException;
+                context.Response.Headers.WWWAuthenticate = expired || ended
+                    ? $"Bearer error=\"invalid_token\", error_description=\"{(expired ? "The access token expired" : "The session has ended")}\""
                     : "Bearer";
                 await ProblemDetailsSetup.WriteProblemAsync(context.HttpContext, 401, ErrorCodes.Unauthenticated,
-                    expired ? "The access token has expired: refresh it or sign in again." : "Authentication is required: send a valid bearer token from a multi-factor sign-in.");
+                    expired ? "The access token has expired: refresh it or sign in again."
+                    : ended ? "The session has ended (password or second factor changed, role revoked, account disabled or signed out): sign in again."
+                    : "Authentication is required: send a valid bearer token from a multi-factor sign-in.");
             },
             OnForbidden = context => ProblemDetailsSetup.WriteProblemAsync(context.HttpContext, 403, ErrorCodes.Forbidden,
                 "Your roles do not allow this, or your sign-in did not use a second factor."),

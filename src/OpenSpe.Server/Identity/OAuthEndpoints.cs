@@ -19,7 +19,8 @@ namespace OpenSpe.Server.Identity;
 /// <summary>
 /// The token endpoint's decisions (OpenIddict validates the protocol, these handlers decide who
 /// gets a token): direct sign-in with password and one-time code for the CLI, refresh with
-/// rotation, client credentials for applications bound to an account, and the device and
+/// rotation (never past the session's absolute lifetime, never after the account's security stamp
+/// changed), client credentials for applications (principals of their own), and the device and
 /// authorization-code grants completed on the sign-in page.
 /// </summary>
 public static class OAuthEndpoints
@@ -33,7 +34,7 @@ public static class OAuthEndpoints
     }
 
     private static async Task<IResult> ExchangeAsync(HttpContext context, SignInService signIn, UserManager<SpeUser> users, TokenPrincipals principals,
-        IOpenIddictApplicationManager applications, IAuditLog audit)
+        IOpenIddictApplicationManager applications, IAuditLog audit, Microsoft.Extensions.Options.IOptions<TokenOptions> tokenOptions, TimeProvider time)
     {
         var request = context.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("The OpenIddict request is missing.");
         if (request.IsPasswordGrantType())
@@ -57,35 +58,51 @@ public static class OAuthEndpoints
         if (request.IsRefreshTokenGrantType() || request.IsDeviceCodeGrantType() || request.IsAuthorizationCodeGrantType())
         {
             var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
-            var user = result.Principal?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdAsync(id) : null;
-            if (user is null || user.Disabled || await users.IsLockedOutAsync(user))
+            var previous = result.Principal ?? new ClaimsPrincipal();
+            var user = previous.GetClaim(Claims.Subject) is { } id ? await users.FindByIdAsync(id) : null;
+            if (user is null || user.Disabled)
             {
                 AuditDenialReason.Set(context, "account-inactive");
                 return Refuse("The account can no longer sign in.");
             }
 
-            var methods = result.Principal!.GetClaims("amr");
-            ClaimsPrincipal principal = result.Principal!.GetClaim("client_id") is { } boundClient && methods.IsEmpty
-                ? await principals.ForClientAsync(user, boundClient, result.Principal!.GetScopes())
-                : await principals.ForPersonAsync(user, methods, result.Principal!.GetScopes());
+            // Note: a refresh token from before a password change, factor reset, role revocation, disabling or logout is refused (its stamp is old).
+            if (!string.Equals(previous.GetClaim(SpeClaims.Stamp), AccountStateCache.StampOf(user), StringComparison.Ordinal))
+            {
+                AuditDenialReason.Set(context, "session-ended");
+                return Refuse("The session has ended: sign in again.");
+            }
+
+            // Note: rotation never extends a session past its absolute lifetime after the sign-in with credentials.
+            var sessionStart = TokenPrincipals.SessionStartOf(previous);
+            if (sessionStart is null || sessionStart.Value.Add(tokenOptions.Value.RefreshTokenLifetime) <= time.GetUtcNow())
+            {
+                AuditDenialReason.Set(context, "session-expired");
+                return Refuse("The session has reached its absolute lifetime: sign in again.");
+            }
+
+            var principal = await principals.ForPersonAsync(user, previous.GetClaims("amr"), previous.GetScopes(), sessionStart);
             await AuditIssueAsync(audit, context, user, request.GrantType!, request.ClientId);
             return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
 
         if (request.IsClientCredentialsGrantType())
         {
+            // OpenIddict has authenticated the client by its secret; only confidential clients may use this grant.
             var application = await applications.FindByClientIdAsync(request.ClientId!);
-            var properties = application is null ? ImmutableDictionary<string, JsonElement>.Empty : await applications.GetPropertiesAsync(application);
-            var accountId = properties.TryGetValue(IdentitySeeder.AccountProperty, out var bound) ? bound.GetString() : null;
-            var account = accountId is null ? null : await users.FindByIdAsync(accountId);
-            if (account is null || account.Disabled)
+            if (application is null)
             {
-                AuditDenialReason.Set(context, "client-account-inactive");
-                return Refuse("This client is not bound to an active account.");
+                AuditDenialReason.Set(context, "application-unknown");
+                return Refuse("This application is not registered.");
             }
 
-            var principal = await principals.ForClientAsync(account, request.ClientId!, request.GetScopes());
-            await AuditIssueAsync(audit, context, account, "client_credentials", request.ClientId);
+            var properties = await applications.GetPropertiesAsync(application);
+            var registeredBy = properties.TryGetValue(IdentitySeeder.RegisteredByProperty, out var by) ? by.GetString() : null;
+            var principal = principals.ForApplication(request.ClientId!, registeredBy, request.GetScopes());
+            await audit.AppendAsync(new AuditEntry(
+                new AuditActor(TokenPrincipals.ApplicationSubject(request.ClientId!), request.ClientId, [], request.ClientId, context.Connection.RemoteIpAddress?.ToString(), null),
+                "auth.token.issued", new AuditResource("application", request.ClientId, null), AuditOutcome.Success, null, TraceIds.Current(context),
+                new Dictionary<string, string> { ["grant"] = "client_credentials", ["registeredBy"] = registeredBy ?? "" }));
             return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
 

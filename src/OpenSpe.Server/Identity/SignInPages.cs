@@ -69,7 +69,7 @@ public static class SignInPages
         }
 
         var user = await users.FindByIdAsync(session.Principal!.FindFirst("sub")!.Value);
-        if (user is null || user.Disabled)
+        if (user is null || user.Disabled || !SessionStillValid(session.Principal!, user))
         {
             return Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
             {
@@ -79,7 +79,7 @@ public static class SignInPages
         }
 
         // First-party clients only (the portal): consent is implied by the HDAB's deployment, so none is asked.
-        var principal = await principals.ForPersonAsync(user, session.Principal!.FindAll("amr").Select(c => c.Value), request.GetScopes());
+        var principal = await principals.ForPersonAsync(user, session.Principal!.FindAll("amr").Select(c => c.Value), request.GetScopes(), TokenPrincipals.SessionStartOf(session.Principal!));
         return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
 
@@ -117,15 +117,19 @@ public static class SignInPages
 
         var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         var user = await users.FindByIdAsync(session.Principal!.FindFirst("sub")!.Value);
-        if (result.Principal is not { } pending || string.IsNullOrEmpty(pending.GetClaim(Claims.ClientId)) || user is null || user.Disabled)
+        if (result.Principal is not { } pending || string.IsNullOrEmpty(pending.GetClaim(Claims.ClientId)) || user is null || user.Disabled || !SessionStillValid(session.Principal!, user))
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
             return Page(context, "Approve device", "<p>This code is not valid or has expired. Start <code>spe login --device</code> again.</p>");
         }
 
-        var principal = await principals.ForPersonAsync(user, session.Principal!.FindAll("amr").Select(c => c.Value), pending.GetScopes());
+        var principal = await principals.ForPersonAsync(user, session.Principal!.FindAll("amr").Select(c => c.Value), pending.GetScopes(), TokenPrincipals.SessionStartOf(session.Principal!));
         return Results.SignIn(principal, new AuthenticationProperties { RedirectUri = "/account/approved" }, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
     }
+
+    // Note: a sign-in cookie from before a password change, factor reset, role change or logout cannot approve new tokens.
+    private static bool SessionStillValid(System.Security.Claims.ClaimsPrincipal session, SpeUser user) =>
+        string.Equals(session.FindFirst(SpeClaims.Stamp)?.Value, AccountStateCache.StampOf(user), StringComparison.Ordinal);
 
     private static string LoginForm(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? error)
     {

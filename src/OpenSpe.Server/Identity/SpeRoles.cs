@@ -1,6 +1,6 @@
 namespace OpenSpe.Server.Identity;
 
-/// <summary>The SPE's roles (see docs/architecture.md). These names are part of the API: never rename.</summary>
+/// <summary>The SPE's account roles (see docs/separation-of-duties.md). These names are part of the API: never rename.</summary>
 public static class SpeRoles
 {
     /// <summary>Health Data Access Body officer.</summary>
@@ -27,8 +27,6 @@ public static class SpeRoles
     /// <summary>Every role.</summary>
     public static IReadOnlyList<string> All { get; } = [Hdab, OutputChecker, DataHolder, Researcher, Operator, Auditor, Admin];
 
-    /// <summary>Roles whose grant needs a second admin's approval (OPR-2).</summary>
-    public static IReadOnlySet<string> HighPrivilege { get; } = new HashSet<string>(StringComparer.Ordinal) { Admin, Operator };
 }
 
 /// <summary>Authorization policy names. Every endpoint names one, or is explicitly anonymous.</summary>
@@ -37,7 +35,7 @@ public static class SpePolicies
     /// <summary>A person signed in with a second factor (the default and fallback).</summary>
     public const string Human = "human-mfa";
 
-    /// <summary>A person with MFA, or an OAuth client (client credentials) acting for its bound account.</summary>
+    /// <summary>A person with MFA, or an application (client credentials) — which reaches a project only when a permit names it.</summary>
     public const string HumanOrClient = "human-mfa-or-client";
 
     /// <summary>A person signed in with a password only: may enrol a second factor and nothing else.</summary>
@@ -64,8 +62,11 @@ public static class SpePolicies
     /// <summary>Those who may read permits (each sees only the permits naming them, unless hdab, auditor or operator).</summary>
     public const string PermitReaders = "roles:" + SpeRoles.Hdab + "," + SpeRoles.Auditor + "," + SpeRoles.Operator + "," + SpeRoles.Researcher + "," + SpeRoles.DataHolder;
 
+    /// <summary>Those who may read visas: HDAB officers (all) and data users (their own). Visas are credentials: not operators or auditors.</summary>
+    public const string VisaReaders = "roles:" + SpeRoles.Hdab + "," + SpeRoles.Researcher;
+
     /// <summary>Multi-role policies: any of the listed roles, with MFA.</summary>
-    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders];
+    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders];
 
     /// <summary>The policy that requires <paramref name="role"/> (with MFA).</summary>
     public static string ForRole(string role) => "role:" + role;

@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Identity;
 
 namespace OpenSpe.Server.Identity;
 
-/// <summary>A person's (or a client's bound) account. Extends ASP.NET Core Identity with the SPE's second-factor state.</summary>
+/// <summary>A person's account. Extends ASP.NET Core Identity with the SPE's second-factor and enrolment state.</summary>
 public sealed class SpeUser : IdentityUser
 {
     /// <summary>Disabled accounts cannot sign in and their tokens stop refreshing.</summary>
@@ -22,6 +22,15 @@ public sealed class SpeUser : IdentityUser
 
     /// <summary>When the account was created.</summary>
     public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>
+    /// SHA-256 (hex) of the one-time enrolment token an admin's account creation issued; null once
+    /// the person has set their own password. The token itself is never stored.
+    /// </summary>
+    public string? EnrolmentTokenHash { get; set; }
+
+    /// <summary>When the enrolment token stops working.</summary>
+    public DateTimeOffset? EnrolmentExpiresAt { get; set; }
 
     /// <summary>True when a second factor is enrolled.</summary>
     public bool MfaEnrolled => TotpSecretProtected is not null;

@@ -20,11 +20,23 @@ public sealed class TokenOptions
     [MaxLength(200)]
     public string Audience { get; set; } = "spe-api";
 
+    /// <summary>
+    /// How long a token's account state (security stamp, disabled) is trusted before it is read from
+    /// the database again. Changes on this instance take effect at once; on other instances within this
+    /// time, so revocation reaches every instance within a second.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01")]
+    public TimeSpan AccountStateCacheTime { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long a one-time enrolment link works.</summary>
+    [Range(typeof(TimeSpan), "00:10:00", "14.00:00:00")]
+    public TimeSpan EnrolmentLinkLifetime { get; set; } = TimeSpan.FromDays(3);
+
     /// <summary>Access-token lifetime; at most 15 minutes.</summary>
     [Range(typeof(TimeSpan), "00:00:30", "00:15:00")]
     public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Refresh-token lifetime (each use rotates it).</summary>
+    /// <summary>Absolute session lifetime: refresh tokens rotate on each use, but never extend a session past this time after the sign-in.</summary>
     [Range(typeof(TimeSpan), "00:05:00", "30.00:00:00")]
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromHours(12);
 

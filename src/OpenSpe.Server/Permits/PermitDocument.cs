@@ -19,8 +19,11 @@ public sealed record PermitDocument(
 /// <summary>A dataset the permit makes available, and the data holder who uploads it.</summary>
 public sealed record PermitDataset(string Id, string Title, string Holder, string? Description = null);
 
-/// <summary>A natural person allowed in: a local account, or an external identity (issuer, subject).</summary>
-public sealed record PermitDataUser(string? Account = null, string? Issuer = null, string? Subject = null, string? Name = null);
+/// <summary>
+/// A data user allowed in: a natural person (a local account, or an external identity by issuer and
+/// subject), or a data user's application by its OAuth client id (FCR-7). Exactly one is named.
+/// </summary>
+public sealed record PermitDataUser(string? Account = null, string? Issuer = null, string? Subject = null, string? Name = null, string? Application = null);
 
 /// <summary>What the permit allows inside the project.</summary>
 public sealed record PermitPolicies(

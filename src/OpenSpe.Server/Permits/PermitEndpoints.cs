@@ -32,8 +32,8 @@ public static class PermitEndpoints
         group.MapGet("/{id}/document", DocumentAsync).WithName("permits.document").RequireAuthorization(SpePolicies.PermitReaders)
             .Produces<string>(200, "application/jose")
             .WithSummary("The current version as a compact JWS (ES256), verifiable with /.well-known/spe-keys.json.");
-        group.MapGet("/{id}/visas", VisasAsync).WithName("permits.visas").RequireAuthorization(SpePolicies.PermitReaders)
-            .WithSummary("GA4GH Passport ControlledAccessGrants visas, one per data user and dataset.");
+        group.MapGet("/{id}/visas", VisasAsync).WithName("permits.visas").RequireAuthorization(SpePolicies.VisaReaders)
+            .WithSummary("GA4GH Passport ControlledAccessGrants visas, one per data user and dataset: all for the HDAB, a data user's own otherwise.");
         group.MapPost("/{id}/amendments", AmendAsync).WithName("permits.amend").RequireAuthorization(SpePolicies.Hdab)
             .WithSummary("Issues a new version (people, period, datasets, policies); the history is kept.");
         group.MapPost("/{id}/suspend", (string id, PermitReasonRequest body, HttpContext c, PermitService p, UserManager<SpeUser> u, CancellationToken t) =>
@@ -94,7 +94,7 @@ public static class PermitEndpoints
 
     private static async Task<Results<Ok<List<PermitVisaView>>, ProblemHttpResult>> VisasAsync(string id, HttpContext context, PermitService permits, CancellationToken cancellationToken) =>
         await VisibleAsync(id, context.User, permits, cancellationToken) is { } permit
-            ? TypedResults.Ok((await permits.VisasAsync(permit, cancellationToken)).Select(v => new PermitVisaView(v.User, v.Dataset, v.Visa)).ToList())
+            ? TypedResults.Ok((await permits.VisasAsync(permit, context.User, cancellationToken)).Select(v => new PermitVisaView(v.User, v.Dataset, v.Visa)).ToList())
             : NotFound();
 
     private static async Task<Results<Ok<PermitView>, ValidationProblem, ProblemHttpResult>> AmendAsync(string id, PermitDocument document, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken)

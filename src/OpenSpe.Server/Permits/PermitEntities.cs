@@ -99,7 +99,7 @@ public sealed class PermitMemberEntity
     /// <summary>Permit id.</summary>
     public string PermitId { get; set; } = "";
 
-    /// <summary>The role this person has in the permit: <c>researcher</c> (data user) or <c>data-holder</c>.</summary>
+    /// <summary>The member's role in the permit: <c>researcher</c> (data user), <c>data-holder</c>, or <c>application</c> (a data user's application, FCR-7).</summary>
     public string Role { get; set; } = "";
 
     /// <summary>Local account id (null for an external identity not yet mapped).</summary>
@@ -110,6 +110,9 @@ public sealed class PermitMemberEntity
 
     /// <summary>External subject.</summary>
     public string? Subject { get; set; }
+
+    /// <summary>OAuth client id of an application the HDAB named (role <c>application</c>); null for persons.</summary>
+    public string? ClientId { get; set; }
 }
 
 /// <summary>Row of <c>halts</c>: an emergency halt of one project or of everything (OPR-20).</summary>

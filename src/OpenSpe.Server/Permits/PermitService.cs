@@ -36,6 +36,7 @@ public sealed class PermitService(
     IOptions<PermitOptions> options,
     IOptions<Identity.TokenOptions> tokens,
     IEnumerable<IProjectTerminationHook> terminationHooks,
+    OpenIddict.Abstractions.IOpenIddictApplicationManager applications,
     PermitLifecycleSignal signal,
     TimeProvider time,
     IAuditLog audit)
@@ -47,7 +48,7 @@ public sealed class PermitService(
     public async Task<PermitEntity> CreateAsync(PermitDocument document, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
-        await ValidateAsync(document);
+        await ValidateAsync(document, actor);
         if (await database.Permits.AnyAsync(p => p.Reference == document.Reference, cancellationToken))
         {
             throw new PermitValidationException(new() { ["reference"] = [$"A permit with reference {document.Reference} already exists."] });
@@ -98,7 +99,7 @@ public sealed class PermitService(
             throw new PermitValidationException(new() { ["reference"] = ["An amendment keeps the permit's reference."] });
         }
 
-        await ValidateAsync(document);
+        await ValidateAsync(document, actor);
         var normalized = PermitDefaults.Normalize(document);
         var previous = await CurrentDocumentAsync(permit, cancellationToken);
         var summary = DescribeChanges(previous, normalized);
@@ -194,8 +195,18 @@ public sealed class PermitService(
     public async Task<IReadOnlySet<string>> MemberRolesAsync(string permitId, ClaimsPrincipal caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        if (IdentitySetup.IsClient(caller))
+        {
+            // Note: an application is a member only by its own client id, never through an account (FCR-7).
+            var clientId = caller.FindFirst("client_id")?.Value;
+            return clientId is null
+                ? new HashSet<string>()
+                : (await database.PermitMembers.Where(m => m.PermitId == permitId && m.ClientId == clientId && m.Role == PermitRoles.Application)
+                    .Select(m => m.Role).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        }
+
         var subject = caller.FindFirst("sub")?.Value;
-        var members = await database.PermitMembers.Where(m => m.PermitId == permitId).ToListAsync(cancellationToken);
+        var members = await database.PermitMembers.Where(m => m.PermitId == permitId && m.ClientId == null).ToListAsync(cancellationToken);
         var roles = members.Where(m => m.AccountId != null && m.AccountId == subject).Select(m => m.Role).ToHashSet(StringComparer.Ordinal);
         var external = members.Where(m => m.AccountId is null && m.Issuer is not null).ToList();
         if (external.Count > 0 && subject is not null && await users.FindByIdAsync(subject) is { } account)
@@ -218,6 +229,13 @@ public sealed class PermitService(
         {
             // Ordered in memory: SQLite cannot order by DateTimeOffset.
             return (await database.Permits.ToListAsync(cancellationToken)).OrderBy(p => p.CreatedAt).ToList();
+        }
+
+        if (IdentitySetup.IsClient(caller))
+        {
+            var clientId = caller.FindFirst("client_id")?.Value;
+            var named = await database.PermitMembers.Where(m => m.ClientId != null && m.ClientId == clientId).Select(m => m.PermitId).Distinct().ToListAsync(cancellationToken);
+            return (await database.Permits.Where(p => named.Contains(p.Id)).ToListAsync(cancellationToken)).OrderBy(p => p.CreatedAt).ToList();
         }
 
         var subject = caller.FindFirst("sub")?.Value;
@@ -253,16 +271,31 @@ public sealed class PermitService(
         return signingKey.SignJson(payload, "openspe-permit+jws");
     }
 
-    /// <summary>One GA4GH Passport <c>ControlledAccessGrants</c> visa per data user and dataset.</summary>
-    public async Task<List<(string User, string Dataset, string Visa)>> VisasAsync(PermitEntity permit, CancellationToken cancellationToken)
+    /// <summary>
+    /// One GA4GH Passport <c>ControlledAccessGrants</c> visa per data user and dataset: every data
+    /// user's for an HDAB officer, otherwise only the caller's own (visas are credentials).
+    /// </summary>
+    public async Task<List<(string User, string Dataset, string Visa)>> VisasAsync(PermitEntity permit, ClaimsPrincipal caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(permit);
+        ArgumentNullException.ThrowIfNull(caller);
         var document = await CurrentDocumentAsync(permit, cancellationToken);
         var issuer = tokens.Value.Issuer!;
         var now = time.GetUtcNow();
         var result = new List<(string, string, string)>();
-        foreach (var user in document.DataUsers)
+        var everyone = caller.IsInRole(SpeRoles.Hdab) && !IdentitySetup.IsClient(caller);
+        var self = !everyone && caller.FindFirst("sub")?.Value is { } sub ? await users.FindByIdAsync(sub) : null;
+        var logins = self is null ? [] : await users.GetLoginsAsync(self);
+        foreach (var user in document.DataUsers.Where(u => u.Application is null))
         {
+            // Note: only the HDAB and the person a visa names may read it: a visa is a credential a peer SPE accepts.
+            var own = self is not null && (string.Equals(user.Account, self.UserName, StringComparison.Ordinal)
+                || (user.Issuer is not null && logins.Any(l => l.LoginProvider == user.Issuer && l.ProviderKey == user.Subject)));
+            if (!everyone && !own)
+            {
+                continue;
+            }
+
             var subject = user.Account is not null ? (await users.FindByNameAsync(user.Account))?.Id ?? user.Account : user.Subject!;
             var label = user.Account ?? $"{user.Issuer}#{user.Subject}";
             foreach (var dataset in document.Datasets)
@@ -363,9 +396,10 @@ public sealed class PermitService(
         });
     }
 
-    private async Task ValidateAsync(PermitDocument document)
+    private async Task ValidateAsync(PermitDocument document, ClaimsPrincipal actor)
     {
-        var errors = await PermitValidator.ValidateAsync(document, new AccountLookup(users));
+        var officer = actor.FindFirst("preferred_username")?.Value;
+        var errors = await PermitValidator.ValidateAsync(document, new AccountLookup(users, applications), officer);
         if (errors.Count > 0)
         {
             throw new PermitValidationException(errors);
@@ -377,6 +411,12 @@ public sealed class PermitService(
         database.PermitMembers.RemoveRange(await database.PermitMembers.Where(m => m.PermitId == permitId).ToListAsync(cancellationToken));
         foreach (var user in document.DataUsers)
         {
+            if (user.Application is not null)
+            {
+                database.PermitMembers.Add(new PermitMemberEntity { PermitId = permitId, Role = PermitRoles.Application, ClientId = user.Application });
+                continue;
+            }
+
             var account = user.Account is null ? null : await users.FindByNameAsync(user.Account);
             database.PermitMembers.Add(new PermitMemberEntity { PermitId = permitId, Role = SpeRoles.Researcher, AccountId = account?.Id, Issuer = user.Issuer, Subject = user.Subject });
         }
@@ -400,7 +440,7 @@ public sealed class PermitService(
 
     private static string DescribeChanges(PermitDocument before, PermitDocument after)
     {
-        static string Key(PermitDataUser u) => u.Account ?? $"{u.Issuer}#{u.Subject}";
+        static string Key(PermitDataUser u) => u.Application is not null ? "application " + u.Application : u.Account ?? $"{u.Issuer}#{u.Subject}";
         var changes = new List<string>();
         var added = after.DataUsers.Select(Key).Except(before.DataUsers.Select(Key)).ToList();
         var removed = before.DataUsers.Select(Key).Except(after.DataUsers.Select(Key)).ToList();
@@ -443,8 +483,12 @@ public sealed class PermitService(
 
     private static string Subject(ClaimsPrincipal actor) => actor.FindFirst("sub")?.Value ?? "system";
 
-    private sealed class AccountLookup(UserManager<SpeUser> users) : PermitValidator.IAccounts
+    private sealed class AccountLookup(UserManager<SpeUser> users, OpenIddict.Abstractions.IOpenIddictApplicationManager applications) : PermitValidator.IAccounts
     {
+        public async Task<bool> ApplicationExistsAsync(string clientId) =>
+            await applications.FindByClientIdAsync(clientId) is { } application
+            && await applications.HasClientTypeAsync(application, OpenIddict.Abstractions.OpenIddictConstants.ClientTypes.Confidential);
+
         public async Task<IReadOnlyList<string>?> RolesOfAsync(string username)
         {
             var user = await users.FindByNameAsync(username);

@@ -14,10 +14,16 @@ public static partial class PermitValidator
     {
         /// <summary>Roles of the named account, or null when it does not exist.</summary>
         Task<IReadOnlyList<string>?> RolesOfAsync(string username);
+
+        /// <summary>True when an application (a confidential OAuth client) with this client id is registered.</summary>
+        Task<bool> ApplicationExistsAsync(string clientId);
     }
 
     /// <summary>Returns the errors (empty when valid).</summary>
-    public static async Task<Dictionary<string, string[]>> ValidateAsync(PermitDocument permit, IAccounts accounts)
+    /// <param name="permit">The document.</param>
+    /// <param name="accounts">Account and application lookups.</param>
+    /// <param name="officer">Account name of the HDAB officer issuing or amending it: they can never be named in it.</param>
+    public static async Task<Dictionary<string, string[]>> ValidateAsync(PermitDocument permit, IAccounts accounts, string? officer = null)
     {
         ArgumentNullException.ThrowIfNull(permit);
         ArgumentNullException.ThrowIfNull(accounts);
@@ -63,6 +69,11 @@ public static partial class PermitValidator
                 {
                     errors.Add(path + ".holder", $"there is no account '{dataset.Holder}'.");
                 }
+                else if (string.Equals(dataset.Holder, officer, StringComparison.Ordinal))
+                {
+                    // Note: the officer who issues or amends a permit is never one of its holders (separation of duties, SDR-2).
+                    errors.Add(path + ".holder", "the HDAB officer issuing or amending a permit cannot be one of its data holders.");
+                }
                 else if (!roles.Contains(Identity.SpeRoles.DataHolder))
                 {
                     errors.Add(path + ".holder", $"'{dataset.Holder}' is not a data holder.");
@@ -70,12 +81,12 @@ public static partial class PermitValidator
             }
         }
 
-        await ValidateUsersAsync(permit, accounts, errors);
+        await ValidateUsersAsync(permit, accounts, officer, errors);
         ValidatePolicies(permit.Policies, errors);
         return errors.ToDictionary();
     }
 
-    private static async Task ValidateUsersAsync(PermitDocument permit, IAccounts accounts, Errors errors)
+    private static async Task ValidateUsersAsync(PermitDocument permit, IAccounts accounts, string? officer, Errors errors)
     {
         if (permit.DataUsers is not { Count: > 0 and <= 200 })
         {
@@ -88,19 +99,38 @@ public static partial class PermitValidator
         {
             var user = permit.DataUsers[i];
             var path = $"dataUsers[{i}]";
-            if (user.Account is not null == (user.Issuer is not null || user.Subject is not null))
+            var kinds = (user.Account is not null ? 1 : 0) + (user.Issuer is not null || user.Subject is not null ? 1 : 0) + (user.Application is not null ? 1 : 0);
+            if (kinds != 1)
             {
-                errors.Add(path, "name either a local account, or an external identity with issuer and subject.");
+                errors.Add(path, "name exactly one of: a local account, an external identity with issuer and subject, or an application.");
                 continue;
             }
 
             string key;
-            if (user.Account is not null)
+            if (user.Application is not null)
+            {
+                key = "application:" + user.Application;
+                if (!await accounts.ApplicationExistsAsync(user.Application))
+                {
+                    errors.Add(path + ".application", $"there is no registered application '{user.Application}'.");
+                }
+            }
+            else if (user.Account is not null)
             {
                 key = "account:" + user.Account;
-                if (await accounts.RolesOfAsync(user.Account) is null)
+                var roles = await accounts.RolesOfAsync(user.Account);
+                if (roles is null)
                 {
                     errors.Add(path + ".account", $"there is no account '{user.Account}'.");
+                }
+                else if (string.Equals(user.Account, officer, StringComparison.Ordinal))
+                {
+                    // Note: the officer who issues or amends a permit is never one of its data users (separation of duties, SDR-2).
+                    errors.Add(path + ".account", "the HDAB officer issuing or amending a permit cannot be one of its data users.");
+                }
+                else if (roles.FirstOrDefault(r => Identity.SeparationOfDuties.Between(r, Identity.SpeRoles.Researcher) is not null) is { } conflicting)
+                {
+                    errors.Add(path + ".account", $"'{user.Account}' holds '{conflicting}', which no data user may hold (separation of duties).");
                 }
             }
             else
@@ -121,7 +151,7 @@ public static partial class PermitValidator
 
             if (!seen.Add(key))
             {
-                errors.Add(path, "this person is listed twice.");
+                errors.Add(path, "this data user is listed twice.");
             }
         }
     }

@@ -29,8 +29,9 @@ public sealed record ProjectAccess(PermitEntity Permit, IReadOnlySet<string> Mem
 
 /// <summary>
 /// The one access gate of every project-scoped request (any route with <c>{projectId}</c>), in
-/// this order: signed in with MFA (or a client acting for its account); the project exists and
-/// the caller is named in the current permit version (otherwise 404, so its existence does not
+/// this order: signed in with MFA (or an application); no conflicting account roles; the project
+/// exists and the caller is named in the current permit version — a person by account or external
+/// identity, an application by its client id (otherwise 404, so its existence does not
 /// leak); not halted (423); the permit is active now (403); the caller's permit role allows the
 /// action (403). Each refusal records its reason class for the audit log (OPR-1, EHDSR-3).
 /// </summary>
@@ -61,11 +62,21 @@ internal sealed class ProjectAccessGate(RequestDelegate next, HaltRegistry halts
             return;
         }
 
+        var application = IdentitySetup.IsClient(user);
+        if (!application && SeparationOfDuties.Within(user.FindAll("role").Select(c => c.Value)) is not null)
+        {
+            // Note: an account holding roles the separation-of-duties table forbids together (made before the table existed) gets no project access at all.
+            await RefuseAsync(context, 403, ErrorCodes.Forbidden, "role-conflict", "Your account holds roles that may not be held together: ask an admin to revoke one.");
+            return;
+        }
+
         var permit = await permits.FindByProjectAsync(projectId, context.RequestAborted);
         var memberRoles = permit is null ? new HashSet<string>() : await permits.MemberRolesAsync(permit.Id, user, context.RequestAborted);
-        // A role counts only when the person holds it both in the permit and in their account.
-        var effective = memberRoles.Where(user.IsInRole).ToHashSet(StringComparer.Ordinal);
-        var oversight = action.Oversight && OversightRoles.Any(user.IsInRole);
+        // A person's role counts only when they hold it both in the permit and in their account; an application's role comes from the permit alone (FCR-7).
+        var effective = application
+            ? memberRoles.Where(r => r == PermitRoles.Application).ToHashSet(StringComparer.Ordinal)
+            : memberRoles.Where(r => r != PermitRoles.Application && user.IsInRole(r)).ToHashSet(StringComparer.Ordinal);
+        var oversight = !application && action.Oversight && OversightRoles.Any(user.IsInRole);
         if (permit is null || (effective.Count == 0 && !oversight))
         {
             await RefuseAsync(context, 404, ErrorCodes.NotFound, "not-a-member", "There is no such project.");

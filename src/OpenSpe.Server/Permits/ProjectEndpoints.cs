@@ -24,10 +24,10 @@ public static class ProjectEndpoints
         group.MapGet("", ListAsync).WithName("projects.list").RequireAuthorization(SpePolicies.HumanOrClient)
             .WithSummary("Projects the caller belongs to (HDAB, operators and auditors: metadata of all).");
         group.MapGet("/{projectId}", ShowAsync).WithName("projects.show").RequireAuthorization(SpePolicies.HumanOrClient)
-            .WithMetadata(new ProjectActionAttribute("project.show", SpeRoles.Researcher, SpeRoles.DataHolder) { Oversight = true })
+            .WithMetadata(new ProjectActionAttribute("project.show", SpeRoles.Researcher, SpeRoles.DataHolder, PermitRoles.Application) { Oversight = true })
             .WithSummary("A project's metadata: permit, members, datasets (members see each other, SPER-5).");
         group.MapGet("/{projectId}/datasets", DatasetsAsync).WithName("projects.datasets.list").RequireAuthorization(SpePolicies.HumanOrClient)
-            .WithMetadata(new ProjectActionAttribute("project.datasets.list", SpeRoles.Researcher, SpeRoles.DataHolder))
+            .WithMetadata(new ProjectActionAttribute("project.datasets.list", SpeRoles.Researcher, SpeRoles.DataHolder, PermitRoles.Application))
             .WithSummary("The datasets the project's permit names.");
         return routes;
     }

@@ -53,6 +53,11 @@ public abstract class SpeDbContext : IdentityDbContext<SpeUser>
         var modelBuilder = builder;
         base.OnModelCreating(modelBuilder);
         modelBuilder.UseOpenIddict();
+        modelBuilder.Entity<Identity.SpeUser>(e =>
+        {
+            e.Property(x => x.EnrolmentTokenHash).HasMaxLength(64);
+            e.HasIndex(x => x.EnrolmentTokenHash).IsUnique();
+        });
         modelBuilder.Entity<Permits.PermitEntity>(e =>
         {
             e.ToTable("permits");
@@ -85,7 +90,9 @@ public abstract class SpeDbContext : IdentityDbContext<SpeUser>
             e.Property(x => x.AccountId).HasMaxLength(450);
             e.Property(x => x.Issuer).HasMaxLength(500);
             e.Property(x => x.Subject).HasMaxLength(255);
+            e.Property(x => x.ClientId).HasMaxLength(100);
             e.HasIndex(x => x.AccountId);
+            e.HasIndex(x => x.ClientId);
             e.HasIndex(x => x.PermitId);
         });
         modelBuilder.Entity<Permits.HaltEntity>(e =>

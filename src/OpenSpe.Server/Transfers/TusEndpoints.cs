@@ -37,10 +37,10 @@ public static partial class TusEndpoints
         var project = routes.MapGroup("/api/v1/projects/{projectId}").WithTags("Transfers").RequireAuthorization(SpePolicies.HumanOrClient)
             .WithMetadata(new AuditResourceAttribute("upload"));
         project.MapGet("/public-key", PublicKeyAsync).WithName("projects.public-key")
-            .WithMetadata(new ProjectActionAttribute("project.public-key", SpeRoles.DataHolder, SpeRoles.Researcher))
+            .WithMetadata(new ProjectActionAttribute("project.public-key", SpeRoles.DataHolder, SpeRoles.Researcher, PermitRoles.Application))
             .WithSummary("The project's Crypt4GH public key: encrypt for it before uploading.");
         project.MapGet("/files", FilesAsync).WithName("projects.files.list")
-            .WithMetadata(new ProjectActionAttribute("project.files.list", SpeRoles.DataHolder, SpeRoles.Researcher))
+            .WithMetadata(new ProjectActionAttribute("project.files.list", SpeRoles.DataHolder, SpeRoles.Researcher, PermitRoles.Application))
             .WithSummary("Verified dataset files (metadata only; holders see the datasets they hold).");
 
         var uploads = project.MapGroup("/uploads");
@@ -80,7 +80,7 @@ public static partial class TusEndpoints
     {
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
         var files = await database.ProjectFiles.Where(f => f.ProjectId == projectId).ToListAsync(cancellationToken);
-        if (!access.MemberRoles.Contains(SpeRoles.Researcher))
+        if (!access.MemberRoles.Contains(SpeRoles.Researcher) && !access.MemberRoles.Contains(PermitRoles.Application))
         {
             // Note: a holder sees only the files of the datasets they hold, never another holder's (SDR-1).
             var document = await permits.CurrentDocumentAsync(access.Permit, cancellationToken);

@@ -29,7 +29,7 @@ public abstract class FailClosedTests
                 Interlocked.Increment(ref effects);
                 return TypedResults.Ok();
             }).RequireAuthorization());
-        using var client = server.ClientAs("operator1", "operator");
+        using var client = await server.ClientAsAsync("operator1", "operator");
         var recordsBefore = await CountRecordsAsync(server);
 
         HttpResponseMessage post, get, ready;

@@ -27,7 +27,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [Trait("Requirement", "TIR-10")]
     public async Task Unhandled_exception_becomes_500_without_internals()
     {
-        using var client = _server.ClientAs("auditor1", "auditor");
+        using var client = await _server.ClientAsAsync("auditor1", "auditor");
 
         var response = await client.GetAsync("/api/v1/test/crash");
 
@@ -48,7 +48,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [Trait("Requirement", "TIR-10")]
     public async Task Wrong_role_is_403_problem()
     {
-        using var client = _server.ClientAs("researcher1", "researcher");
+        using var client = await _server.ClientAsAsync("researcher1", "researcher");
 
         var response = await client.GetAsync("/api/v1/audit/records");
 
@@ -59,7 +59,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [Trait("Requirement", "TIR-10")]
     public async Task Unknown_route_is_404_problem()
     {
-        using var client = _server.ClientAs("auditor1", "auditor");
+        using var client = await _server.ClientAsAsync("auditor1", "auditor");
 
         var response = await client.GetAsync("/api/v1/no-such-thing");
 
@@ -70,7 +70,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [Trait("Requirement", "TIR-10")]
     public async Task Wrong_method_is_405_problem()
     {
-        using var client = _server.ClientAs("auditor1", "auditor");
+        using var client = await _server.ClientAsAsync("auditor1", "auditor");
 
         var response = await client.DeleteAsync("/api/v1/audit/records");
 
@@ -82,7 +82,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [Trait("Requirement", "TIR-9")]
     public async Task Oversized_body_is_413_problem()
     {
-        using var client = _server.ClientAs("operator1", "operator");
+        using var client = await _server.ClientAsAsync("operator1", "operator");
         var huge = "{\"reason\":\"" + new string('a', 2 * 1024 * 1024) + "\"}";
 
         var response = await client.PostAsync("/api/v1/audit/purge", new StringContent(huge, Encoding.UTF8, "application/json"));
@@ -95,7 +95,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [Trait("Requirement", "TIR-4")]
     public async Task Non_json_body_is_415_problem()
     {
-        using var client = _server.ClientAs("operator1", "operator");
+        using var client = await _server.ClientAsAsync("operator1", "operator");
 
         var response = await client.PostAsync("/api/v1/audit/purge", new StringContent("reason=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
 
@@ -131,9 +131,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [Trait("Requirement", "TIR-10")]
     public async Task Token_without_second_factor_is_refused()
     {
-        var token = _server.Services.GetService(typeof(OpenSpe.Server.Identity.AccessTokenIssuer)) is OpenSpe.Server.Identity.AccessTokenIssuer issuer
-            ? issuer.Issue(new OpenSpe.Server.Identity.TokenSubject("sub-a", "a", ["auditor"], ["pwd"]))
-            : throw new InvalidOperationException();
+        var token = await _server.PasswordOnlyTokenAsync("pwd-only", "auditor");
         using var client = _server.ClientWithToken(token);
 
         var response = await client.GetAsync("/api/v1/audit/records");
@@ -145,15 +143,16 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [Trait("Requirement", "TIR-10")]
     public async Task Token_signed_by_another_key_is_refused()
     {
+        // A genuine token from a real sign-in, re-signed with another P-256 key: issuer, audience, type, lifetime,
+        // subject, stamp and second factor are all right, so only the signature can explain the refusal.
+        var genuine = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await _server.TokenForAsync("forged-auditor", "auditor"));
+        using var stillValid = _server.ClientWithToken(genuine.EncodedToken);
+        Assert.Equal(HttpStatusCode.OK, (await stillValid.GetAsync("/api/v1/audit/records")).StatusCode);
         using var other = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
-        var token = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
-        {
-            Issuer = "openspe",
-            Audience = "spe-api",
-            Expires = DateTime.UtcNow.AddMinutes(5),
-            Claims = new Dictionary<string, object> { ["sub"] = "sub-a", ["role"] = "auditor", ["amr"] = new[] { "pwd", "otp" } },
-            SigningCredentials = new Microsoft.IdentityModel.Tokens.SigningCredentials(new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(other), "ES256"),
-        });
+        var payload = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(genuine.EncodedPayload);
+        var token = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(payload,
+            new Microsoft.IdentityModel.Tokens.SigningCredentials(new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(other) { KeyId = genuine.Kid }, "ES256"),
+            new Dictionary<string, object> { ["typ"] = genuine.Typ });
         using var client = _server.ClientWithToken(token);
 
         var response = await client.GetAsync("/api/v1/audit/records");

@@ -15,8 +15,8 @@ public sealed class RateLimitTests
             ["RateLimiting:PerIdentityBurst"] = "5",
             ["RateLimiting:PerIdentityPerSecond"] = "1",
         });
-        using var greedy = server.ClientAs("greedy", "auditor");
-        using var other = server.ClientAs("other", "auditor");
+        using var greedy = await server.ClientAsAsync("greedy", "auditor");
+        using var other = await server.ClientAsAsync("other", "auditor");
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => greedy.GetAsync("/api/v1/server/info")));
         var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();

@@ -14,7 +14,7 @@ public sealed class ValidationTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _server = await SpeTestServer.StartAsync();
-        _operator = _server.ClientAs("operator1", "operator");
+        _operator = await _server.ClientAsAsync("operator1", "operator");
     }
 
     public async ValueTask DisposeAsync()
@@ -70,7 +70,7 @@ public sealed class ValidationTests : IAsyncLifetime
     [Trait("Requirement", "TIR-17")]
     public async Task Out_of_range_query_is_400_naming_the_field(string query, string field)
     {
-        using var auditor = _server.ClientAs("auditor1", "auditor");
+        using var auditor = await _server.ClientAsAsync("auditor1", "auditor");
 
         var response = await auditor.GetAsync("/api/v1/audit/records?" + query);
 
@@ -85,7 +85,7 @@ public sealed class ValidationTests : IAsyncLifetime
     [Trait("Requirement", "TIR-9")]
     public async Task Malformed_query_is_400(string query)
     {
-        using var auditor = _server.ClientAs("auditor1", "auditor");
+        using var auditor = await _server.ClientAsAsync("auditor1", "auditor");
 
         var response = await auditor.GetAsync("/api/v1/audit/records?" + query);
 
@@ -96,7 +96,7 @@ public sealed class ValidationTests : IAsyncLifetime
     [Trait("Requirement", "TIR-9")]
     public async Task Injection_shaped_filter_is_data_not_sql()
     {
-        using var auditor = _server.ClientAs("auditor1", "auditor");
+        using var auditor = await _server.ClientAsAsync("auditor1", "auditor");
 
         var response = await auditor.GetAsync("/api/v1/audit/records?actor=" + Uri.EscapeDataString("x' OR '1'='1"));
         var page = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;

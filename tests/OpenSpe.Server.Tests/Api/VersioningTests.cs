@@ -16,7 +16,7 @@ public sealed class VersioningTests
             ["Api:Versions:v1:SunsetAt"] = "2099-06-30T00:00:00Z",
             ["Api:Versions:v1:Link"] = "https://openspe.eu/docs/migrate-v2",
         });
-        using var client = server.ClientAs("a", "auditor");
+        using var client = await server.ClientAsAsync("a", "auditor");
 
         var response = await client.GetAsync("/api/v1/server/info");
 
@@ -31,7 +31,7 @@ public sealed class VersioningTests
     public async Task Current_version_carries_no_deprecation()
     {
         await using var server = await SpeTestServer.StartAsync();
-        using var client = server.ClientAs("a", "auditor");
+        using var client = await server.ClientAsAsync("a", "auditor");
 
         var response = await client.GetAsync("/api/v1/server/info");
 
@@ -48,7 +48,7 @@ public sealed class VersioningTests
             ["Api:Versions:v1:DeprecatedAt"] = "2020-01-01T00:00:00Z",
             ["Api:Versions:v1:SunsetAt"] = "2021-01-01T00:00:00Z",
         });
-        using var client = server.ClientAs("a", "auditor");
+        using var client = await server.ClientAsAsync("a", "auditor");
 
         var response = await client.GetAsync("/api/v1/server/info");
 

@@ -79,7 +79,7 @@ public sealed class CliTests
     public async Task Offline_verify_passes_on_an_untouched_copy_and_names_the_first_bad_record_after_tampering()
     {
         await using var server = await SpeTestServer.StartAsync();
-        using var client = server.ClientAs("a", "auditor");
+        using var client = await server.ClientAsAsync("a", "auditor");
         for (var i = 0; i < 5; i++)
         {
             await client.GetAsync("/api/v1/server/info");
@@ -111,7 +111,7 @@ public sealed class CliTests
     public async Task Public_key_and_export_work_offline()
     {
         await using var server = await SpeTestServer.StartAsync();
-        using var client = server.ClientAs("a", "auditor");
+        using var client = await server.ClientAsAsync("a", "auditor");
         await client.GetAsync("/api/v1/server/info");
         var data = Path.Combine(server.DataDirectory, "data");
         var published = await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/audit/public-key");

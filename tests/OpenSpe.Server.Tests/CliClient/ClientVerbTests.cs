@@ -289,7 +289,11 @@ public sealed class ClientVerbTests
     [InlineData("admin user reset-mfa", "<username>", "--json")]
     [InlineData("admin role-grants list", "--json")]
     [InlineData("admin role-grants approve", "<id>", "--json")]
-    [InlineData("admin client create", "<client-id>", "--account", "--json")]
+    [InlineData("admin user enrolment", "<username>", "--json")]
+    [InlineData("admin client create", "<client-id>", "--name", "--json")]
+    [InlineData("admin client list", "--json")]
+    [InlineData("admin client delete", "<client-id>", "--json")]
+    [InlineData("account activate", "<link>", "--ca-fingerprint", "--password-stdin")]
     public async Task Every_client_verb_documents_its_options(string verb, params string[] expected)
     {
         using var harness = new ClientHarness();

@@ -27,12 +27,20 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
     [Fact]
     [Trait("Requirement", "EHDSR-5")]
     [Trait("Requirement", "TIR-22")]
-    public async Task New_account_can_only_enrol_until_it_has_a_second_factor()
+    [Trait("Requirement", "SDR-2")]
+    public async Task New_account_has_no_password_until_the_person_uses_the_one_time_link_then_can_only_enrol()
     {
         using var admin = await _identity.ClientForAsync("admin");
-        var created = await (await admin.PostAsJsonAsync("/api/v1/admin/users", new { username = "newbie", roles = new[] { "researcher" } })).Content.ReadFromJsonAsync<JsonElement>();
-        var password = created.GetProperty("initialPassword").GetString()!;
+        var response = await admin.PostAsJsonAsync("/api/v1/admin/users", new { username = "newbie", roles = new[] { "researcher" } });
+        var created = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var link = new Uri(created.GetProperty("enrolmentUrl").GetString()!);
+        var token = System.Web.HttpUtility.ParseQueryString(link.Query)["token"]!;
+        const string password = "Correct-Horse-Battery-Staple-9";
 
+        var beforeActivation = await _identity.PasswordGrantAsync("newbie", "Correct-Horse-Battery-Staple-9", null);
+        var wrongToken = await _server.Client.PostAsJsonAsync("/api/v1/account/activate", new { token = token[..^2] + "xx", password });
+        var activated = await _server.Client.PostAsJsonAsync("/api/v1/account/activate", new { token, password });
+        var reused = await _server.Client.PostAsJsonAsync("/api/v1/account/activate", new { token, password = "Another-Passphrase-77" });
         var (passwordOnly, _) = await IdentityClient.TokensAsync(await _identity.PasswordGrantAsync("newbie", password, null));
         using var enrolling = _server.ClientWithToken(passwordOnly);
         var refused = await enrolling.GetAsync("/api/v1/server/info");
@@ -43,6 +51,13 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
         var (withMfa, _) = await IdentityClient.TokensAsync(await _identity.PasswordGrantAsync("newbie", password, _identity.NextCode(secret)));
         using var enrolled = _server.ClientWithToken(withMfa);
 
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(link.GetLeftPart(UriPartial.Authority), _server.BaseAddress.GetLeftPart(UriPartial.Authority));
+        Assert.Equal(["enrolmentExpiresAt", "enrolmentUrl", "granted", "pendingApproval", "username"], created.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(beforeActivation));
+        Assert.Equal(HttpStatusCode.BadRequest, wrongToken.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, activated.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, reused.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.False(me.GetProperty("mfaEnrolled").GetBoolean());
         Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
@@ -51,6 +66,44 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await _identity.PasswordGrantAsync("newbie", password, null, recoveryCodes[0])).StatusCode);
         Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(await _identity.PasswordGrantAsync("newbie", password, null, recoveryCodes[0])));
         Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(await _identity.PasswordGrantAsync("newbie", password, null)));
+        var rows = await RowsAsync();
+        Assert.Contains(rows, r => r.Action == "account.activated" && r.ActorUsername == "newbie");
+        Assert.DoesNotContain(rows, r => r.DetailsJson.Contains(token, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    public async Task Enrolment_link_expires_and_a_reissued_link_ends_the_old_password_and_sessions()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await SpeTestServer.StartAsync(time: time);
+        var identity = new IdentityClient(server);
+        using var admin = server.ClientWithToken((await SignInAtAsync(server, "admin", time)).Access);
+        var created = await (await admin.PostAsJsonAsync("/api/v1/admin/users", new { username = "late", roles = Array.Empty<string>() })).Content.ReadFromJsonAsync<JsonElement>();
+        var token = System.Web.HttpUtility.ParseQueryString(new Uri(created.GetProperty("enrolmentUrl").GetString()!).Query)["token"]!;
+
+        time.Advance(TimeSpan.FromDays(3) + TimeSpan.FromSeconds(1));
+        var expired = await server.Client.PostAsJsonAsync("/api/v1/account/activate", new { token, password = "Late-Person-Passphrase-1" });
+        using var admin2 = server.ClientWithToken((await SignInAtAsync(server, "admin", time)).Access);
+        var (researcherAccess, researcherRefresh) = await SignInAtAsync(server, "researcher", time);
+        var reissued = await admin2.PostAsync("/api/v1/admin/users/researcher/enrolment", null);
+        using var researcher = server.ClientWithToken(researcherAccess);
+        var afterReissue = await researcher.GetAsync("/api/v1/projects");
+        var refresh = await identity.RefreshAsync(researcherRefresh);
+        var oldPassword = await identity.PasswordGrantAsync("researcher", identity.Account("researcher").Password, null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, expired.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, reissued.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, afterReissue.StatusCode);
+        Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(refresh));
+        Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(oldPassword));
+    }
+
+    private static async Task<(string Access, string Refresh)> SignInAtAsync(SpeTestServer server, string username, TimeProvider time)
+    {
+        var account = server.Info.DevAccounts.Single(a => a.Username == username);
+        var code = Totp.Compute(Base32.Decode(account.TotpSecret), Totp.StepAt(time.GetUtcNow()));
+        return await IdentityClient.TokensAsync(await new IdentityClient(server).PasswordGrantAsync(username, account.Password, code));
     }
 
     [Fact]
@@ -83,19 +136,21 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
         await CreateSecondAdminAsync("admin2");
         using var admin2 = await SignInCreatedAsync("admin2");
 
-        var self = await admin.PutAsync("/api/v1/admin/users/admin/roles/researcher", null);
-        var pending = await admin.PutAsync("/api/v1/admin/users/researcher/roles/operator", null);
+        await admin.PostAsJsonAsync("/api/v1/admin/users", new { username = "ops2", roles = Array.Empty<string>() });
+
+        var self = await admin.PutAsync("/api/v1/admin/users/admin/roles/operator", null);
+        var pending = await admin.PutAsync("/api/v1/admin/users/ops2/roles/operator", null);
         var approvalId = (await pending.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("approvalId").GetString();
         var ownApproval = await admin.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
-        var researcherBefore = await RolesAsync("researcher");
+        var before = await RolesAsync("ops2");
         var secondApproval = await admin2.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
 
         Assert.Equal(HttpStatusCode.Forbidden, self.StatusCode);
         Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, ownApproval.StatusCode);
-        Assert.DoesNotContain("operator", researcherBefore);
+        Assert.DoesNotContain("operator", before);
         Assert.Equal(HttpStatusCode.OK, secondApproval.StatusCode);
-        Assert.Contains("operator", await RolesAsync("researcher"));
+        Assert.Contains("operator", await RolesAsync("ops2"));
         var rows = await RowsAsync();
         Assert.Contains(rows, r => r.Action == "security.alert" && r.DetailsJson.Contains("high-privilege-grant-requested", StringComparison.Ordinal));
         Assert.Contains(rows, r => r.Action == "admin.roles.granted" && r.ActorUsername == "admin2" && r.DetailsJson.Contains("\"role\":\"operator\"", StringComparison.Ordinal));
@@ -143,61 +198,6 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Requirement", "TIR-7")]
-    [Trait("Requirement", "TIR-1")]
-    public async Task Client_credentials_act_for_the_bound_holder_account_without_human_rights()
-    {
-        using var admin = await _identity.ClientForAsync("admin");
-        var created = await (await admin.PostAsJsonAsync("/api/v1/admin/clients", new { clientId = "holder-app", account = "holder" })).Content.ReadFromJsonAsync<JsonElement>();
-        var secret = created.GetProperty("clientSecret").GetString()!;
-        var tokenResponse = await _server.Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials",
-            ["client_id"] = "holder-app",
-            ["client_secret"] = secret,
-        }));
-        var (access, _) = await IdentityClient.TokensAsync(tokenResponse);
-        using var app = _server.ClientWithToken(access);
-
-        var me = await app.GetFromJsonAsync<JsonElement>("/api/v1/account");
-        var info = await app.GetAsync("/api/v1/server/info");
-        var humanOnly = await app.PostAsJsonAsync("/api/v1/account/password", new { currentPassword = "x", newPassword = "y-long-enough-1" });
-        var enrol = await app.PostAsync("/api/v1/account/totp", null);
-        var introspection = await _server.Client.PostAsync("/connect/introspect", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["token"] = access,
-            ["client_id"] = "holder-app",
-            ["client_secret"] = secret,
-        }));
-        var wrongSecret = await _server.Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials",
-            ["client_id"] = "holder-app",
-            ["client_secret"] = "not-the-secret",
-        }));
-
-        Assert.Equal("holder-app", me.GetProperty("clientId").GetString());
-        Assert.Equal(["data-holder"], me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
-        Assert.Empty(me.GetProperty("authenticationMethods").EnumerateArray());
-        Assert.Equal(HttpStatusCode.OK, info.StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, humanOnly.StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, enrol.StatusCode);
-        Assert.True((await introspection.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("active").GetBoolean());
-        Assert.NotEqual(HttpStatusCode.OK, wrongSecret.StatusCode);
-    }
-
-    [Fact]
-    [Trait("Requirement", "OPR-2")]
-    public async Task Client_cannot_be_bound_to_an_operator_account()
-    {
-        using var admin = await _identity.ClientForAsync("admin");
-
-        var response = await admin.PostAsJsonAsync("/api/v1/admin/clients", new { clientId = "ops-bot", account = "operator" });
-
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-    }
-
-    [Fact]
     [Trait("Requirement", "FSPER-2")]
     public async Task Mapping_an_identity_from_an_untrusted_issuer_is_refused()
     {
@@ -214,7 +214,7 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
         await using var scope = _server.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<SpeUser>>();
         var signIn = scope.ServiceProvider.GetRequiredService<SignInService>();
-        var user = new SpeUser { UserName = username, CreatedAt = DateTimeOffset.UtcNow, LockoutEnabled = true };
+        var user = new SpeUser { UserName = username, CreatedAt = DateTimeOffset.UtcNow };
         signIn.SetEnrolledSecret(user, SecondAdminSecret);
         Assert.True((await users.CreateAsync(user, SecondAdminPassword)).Succeeded);
         await users.AddToRoleAsync(user, "admin");

@@ -10,9 +10,10 @@ using OpenSpe.Server.Tests.Infrastructure;
 namespace OpenSpe.Server.Tests.Identity;
 
 /// <summary>
-/// Every endpoint, called as anonymous, as each role, with a token lacking MFA and as a client
-/// application, answers as its declared policy says. The matrix is generated from the endpoint
-/// metadata, so a new endpoint is covered without editing this test (TIR-7, SDR-1, SDR-2, OPR-1).
+/// Every endpoint, called as anonymous, as each role, with a token lacking MFA and as an application,
+/// answers as its declared policy says, all with real sign-ins. The matrix is generated from the
+/// endpoint metadata, so a new endpoint is covered without editing this test; it is the second check
+/// beside the hand-written expectations of <c>AccessTableTests</c> (TIR-7, SDR-1, SDR-2, OPR-1).
 /// </summary>
 public sealed class AuthorizationMatrixTests : IAsyncLifetime
 {
@@ -38,7 +39,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
     [Trait("Requirement", "OPR-1")]
     public async Task Every_endpoint_answers_as_its_policy_says(string caller)
     {
-        using var client = ClientFor(caller);
+        using var client = await ClientForAsync(caller);
         var failures = new List<string>();
         foreach (var (method, path, endpoint) in Endpoints())
         {
@@ -118,18 +119,14 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         _ => throw new InvalidOperationException($"The matrix does not know policy '{policy}': add it here."),
     };
 
-    private HttpClient ClientFor(string caller)
+    private async Task<HttpClient> ClientForAsync(string caller) => caller switch
     {
-        var issuer = _server.Services.GetRequiredService<AccessTokenIssuer>();
-        return caller switch
-        {
-            "anonymous" => PinnedHttp.Create(_server.BaseAddress, _server.Info.CertificateFingerprint),
-            // A person who proved only a password: the holder of every role, so only the missing factor can explain a refusal.
-            "no-mfa" => _server.ClientWithToken(issuer.Issue(new TokenSubject("sub-nomfa", "nomfa", SpeRoles.All, ["pwd"]))),
-            "client" => _server.ClientWithToken(issuer.Issue(new TokenSubject("sub-app", "holder", [SpeRoles.DataHolder], [], "holder-app"))),
-            _ => _server.ClientWithToken(issuer.Issue(new TokenSubject("sub-" + caller, "matrix-" + caller, [caller], ["pwd", "otp"]))),
-        };
-    }
+        "anonymous" => PinnedHttp.Create(_server.BaseAddress, _server.Info.CertificateFingerprint),
+        // A person who proved only a password (a real sign-in before enrolment), holding every role, so only the missing factor can explain a refusal.
+        "no-mfa" => _server.ClientWithToken(await _server.PasswordOnlyTokenAsync("matrix-nomfa", [.. SpeRoles.All])),
+        "client" => _server.ClientWithToken(await _server.ApplicationTokenAsync("matrix-app")),
+        _ => await _server.ClientAsAsync("matrix-" + caller, caller),
+    };
 
     private IEnumerable<(string Method, string Path, Endpoint Endpoint)> Endpoints()
     {

@@ -18,6 +18,7 @@ public sealed class SpeTestServer : IAsyncDisposable
     private readonly TempDirectory? _directory;
     private readonly string _path;
     private bool _stopped;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Password, string Secret)> _accounts = new(StringComparer.Ordinal);
     private readonly WebApplication _app;
 
     private SpeTestServer(TempDirectory? directory, string path, WebApplication app, SpeStartInfo info)
@@ -92,25 +93,163 @@ public sealed class SpeTestServer : IAsyncDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>A token as the identity module issues after a password and TOTP sign-in.</summary>
-    public string TokenFor(string username, params string[] roles) =>
-        Services.GetRequiredService<AccessTokenIssuer>().Issue(new TokenSubject("sub-" + username, username, roles, ["pwd", "otp"]));
+    /// <summary>
+    /// Signs <paramref name="username"/> in for real, through the token endpoint with the account's password and a
+    /// one-time code computed on the server's clock, and returns the access token. The account must be a dev account
+    /// or one made by <see cref="EnsureAccountAsync"/>.
+    /// </summary>
+    public async Task<string> TokenForAccountAsync(string username) => (await SignInAsync(username)).AccessToken;
 
-    /// <summary>A token for an existing account (its real subject id and roles), as issued after an MFA sign-in, on the server's clock.</summary>
-    public async Task<string> TokenForAccountAsync(string username)
+    /// <summary>A real sign-in (see <see cref="TokenForAccountAsync"/>): access and refresh token.</summary>
+    public async Task<(string AccessToken, string RefreshToken)> SignInAsync(string username)
+    {
+        var (password, secret) = Credentials(username);
+        await using (var scope = Services.CreateAsyncScope())
+        {
+            // Note: one-time codes are single use (replay is tested in SignInTests); tests sign the same person in many times
+            // within one 30-second step, so the replay guard is reset before each sign-in here. Nothing else is bypassed.
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>();
+            var user = await users.FindByNameAsync(username) ?? throw new InvalidOperationException($"no account {username}");
+            user.LastTotpStep = 0;
+            await users.UpdateAsync(user);
+        }
+
+        var now = Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var code = Totp.Compute(Base32.Decode(secret), Totp.StepAt(now));
+        using var response = await Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password",
+            ["client_id"] = "spe-cli",
+            ["username"] = username,
+            ["password"] = password,
+            ["otp"] = code,
+            ["scope"] = "openid offline_access",
+        }));
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"sign-in of {username} failed: {(int)response.StatusCode} {body}");
+        }
+
+        var json = System.Text.Json.JsonDocument.Parse(body).RootElement;
+        return (json.GetProperty("access_token").GetString()!, json.TryGetProperty("refresh_token", out var r) ? r.GetString()! : "");
+    }
+
+    /// <summary>A client for an account, signed in for real (see <see cref="TokenForAccountAsync"/>).</summary>
+    public async Task<HttpClient> ClientForAccountAsync(string username) => ClientWithToken(await TokenForAccountAsync(username));
+
+    /// <summary>
+    /// A client for a person named <paramref name="username"/> holding exactly <paramref name="roles"/>, signed in for
+    /// real. The account is made (or its roles set) directly in the account store, as arrangement: the admin API's
+    /// enrolment and four-eyes steps are tested in their own tests.
+    /// </summary>
+    public async Task<HttpClient> ClientAsAsync(string username, params string[] roles)
+    {
+        await EnsureAccountAsync(username, roles);
+        return await ClientForAccountAsync(username);
+    }
+
+    /// <summary>A real sign-in token for a person holding exactly <paramref name="roles"/> (see <see cref="ClientAsAsync"/>).</summary>
+    public async Task<string> TokenForAsync(string username, params string[] roles)
+    {
+        await EnsureAccountAsync(username, roles);
+        return await TokenForAccountAsync(username);
+    }
+
+    /// <summary>
+    /// A real password-only sign-in: an account holding <paramref name="roles"/> but no second factor yet (as after
+    /// enrolment, before TOTP) signs in with its password alone; the token's <c>amr</c> is <c>pwd</c>.
+    /// </summary>
+    public async Task<string> PasswordOnlyTokenAsync(string username, params string[] roles)
+    {
+        await EnsureAccountAsync(username, roles);
+        await using (var scope = Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>();
+            var user = (await users.FindByNameAsync(username))!;
+            SignInService.ResetSecondFactor(user);
+            await users.UpdateAsync(user);
+        }
+
+        using var response = await Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password",
+            ["client_id"] = "spe-cli",
+            ["username"] = username,
+            ["password"] = Credentials(username).Password,
+            ["scope"] = "openid offline_access",
+        }));
+        var body = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode
+            ? System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!
+            : throw new InvalidOperationException($"password-only sign-in of {username} failed: {(int)response.StatusCode} {body}");
+    }
+
+    /// <summary>Registers an application (as the admin API does) and returns a real client-credentials token for it.</summary>
+    public async Task<string> ApplicationTokenAsync(string clientId)
+    {
+        string secret;
+        await using (var scope = Services.CreateAsyncScope())
+        {
+            var applications = scope.ServiceProvider.GetRequiredService<OpenIddict.Abstractions.IOpenIddictApplicationManager>();
+            if (await applications.FindByClientIdAsync(clientId) is { } existing)
+            {
+                await applications.DeleteAsync(existing);
+            }
+
+            secret = await scope.ServiceProvider.GetRequiredService<IdentitySeeder>().CreateApplicationAsync(clientId, null, "test-admin", CancellationToken.None);
+        }
+
+        using var response = await Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_secret"] = secret,
+        }));
+        var body = await response.Content.ReadAsStringAsync();
+        return response.IsSuccessStatusCode
+            ? System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!
+            : throw new InvalidOperationException($"client-credentials grant of {clientId} failed: {(int)response.StatusCode} {body}");
+    }
+
+    /// <summary>Makes an account with a known password and second factor and exactly <paramref name="roles"/>, or sets the roles of an existing one.</summary>
+    public async Task EnsureAccountAsync(string username, params string[] roles)
     {
         await using var scope = Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>();
-        var user = await users.FindByNameAsync(username) ?? throw new InvalidOperationException($"no account {username}");
-        var roles = await users.GetRolesAsync(user);
-        return Services.GetRequiredService<AccessTokenIssuer>().Issue(new TokenSubject(user.Id, username, [.. roles], ["pwd", "otp"]));
+        var user = await users.FindByNameAsync(username);
+        if (user is null)
+        {
+            var password = "test-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+            var secret = Base32.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
+            user = new SpeUser { UserName = username, CreatedAt = DateTimeOffset.UtcNow };
+            scope.ServiceProvider.GetRequiredService<SignInService>().SetEnrolledSecret(user, secret);
+            var created = await users.CreateAsync(user, password);
+            if (!created.Succeeded)
+            {
+                throw new InvalidOperationException(string.Join("; ", created.Errors.Select(e => e.Description)));
+            }
+
+            _accounts[username] = (password, secret);
+        }
+
+        var held = await users.GetRolesAsync(user);
+        await users.RemoveFromRolesAsync(user, held.Except(roles));
+        await users.AddToRolesAsync(user, roles.Except(held).Distinct());
     }
 
-    /// <summary>A client for an existing account (see <see cref="TokenForAccountAsync"/>).</summary>
-    public async Task<HttpClient> ClientForAccountAsync(string username) => ClientWithToken(await TokenForAccountAsync(username));
+    /// <summary>The password and TOTP secret of a dev account or of one made by <see cref="EnsureAccountAsync"/>.</summary>
+    public (string Password, string Secret) Credentials(string username)
+    {
+        if (_accounts.TryGetValue(username, out var known))
+        {
+            return known;
+        }
 
-    /// <summary>A client signed in as <paramref name="username"/> with <paramref name="roles"/> and MFA.</summary>
-    public HttpClient ClientAs(string username, params string[] roles) => ClientWithToken(TokenFor(username, roles));
+        var dev = Info.DevAccounts.FirstOrDefault(a => a.Username == username)
+            ?? throw new InvalidOperationException($"no known credentials for {username}: use a dev account or EnsureAccountAsync");
+        return (dev.Password, dev.TotpSecret);
+    }
 
     /// <summary>A client that sends the given bearer token.</summary>
     public HttpClient ClientWithToken(string token)

@@ -387,6 +387,13 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("boolean");
 
+                    b.Property<DateTimeOffset?>("EnrolmentExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("EnrolmentTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<long>("LastTotpStep")
                         .HasColumnType("bigint");
 
@@ -433,6 +440,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(256)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("EnrolmentTokenHash")
+                        .IsUnique();
 
                     b.HasIndex("NormalizedEmail")
                         .HasDatabaseName("EmailIndex");
@@ -559,6 +569,10 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
                         .HasMaxLength(450)
                         .HasColumnType("character varying(450)");
 
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
                     b.Property<string>("Issuer")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)");
@@ -580,6 +594,8 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("AccountId");
+
+                    b.HasIndex("ClientId");
 
                     b.HasIndex("PermitId");
 

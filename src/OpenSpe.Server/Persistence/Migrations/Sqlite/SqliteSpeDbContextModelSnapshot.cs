@@ -378,6 +378,13 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
                     b.Property<bool>("EmailConfirmed")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTimeOffset?>("EnrolmentExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EnrolmentTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("LastTotpStep")
                         .HasColumnType("INTEGER");
 
@@ -424,6 +431,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("EnrolmentTokenHash")
+                        .IsUnique();
 
                     b.HasIndex("NormalizedEmail")
                         .HasDatabaseName("EmailIndex");
@@ -548,6 +558,10 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
                         .HasMaxLength(450)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ClientId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Issuer")
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
@@ -569,6 +583,8 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("AccountId");
+
+                    b.HasIndex("ClientId");
 
                     b.HasIndex("PermitId");
 

@@ -1,0 +1,17 @@
+namespace OpenSpe.Server.Identity;
+
+/// <summary>The SPE's own claims in its tokens, beside the registered ones (<c>sub</c>, <c>amr</c>, <c>client_id</c>, <c>role</c>).</summary>
+public static class SpeClaims
+{
+    /// <summary>
+    /// A digest of the account's security stamp when the token was issued. Password change, second-factor
+    /// reset, disabling, role revocation and logout change the stamp, so every older token stops working.
+    /// </summary>
+    public const string Stamp = "spe_stamp";
+
+    /// <summary>When the person signed in with their credentials (Unix seconds): refresh never extends a session past its absolute lifetime.</summary>
+    public const string SessionStart = "spe_session_start";
+
+    /// <summary>On an application's token: the person who registered the application, for the audit log.</summary>
+    public const string RegisteredBy = "spe_registered_by";
+}
