@@ -49,8 +49,15 @@ internal static class LoadTest
             {
                 var info = await SpeHost.StartAsync(app);
                 var baseUrl = new Uri(info.Urls[0]);
-                var token = app.Services.GetRequiredService<AccessTokenIssuer>()
-                    .Issue(new TokenSubject("sub-bench", "bench", ["auditor"], ["pwd", "otp"]));
+                string token;
+                await using (var scope = app.Services.CreateAsyncScope())
+                {
+                    // The dev auditor's real subject and stamp: session validation refuses tokens of accounts that do not exist.
+                    var auditor = (await scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>().FindByNameAsync("auditor"))!;
+                    token = app.Services.GetRequiredService<AccessTokenIssuer>()
+                        .Issue(new TokenSubject(auditor.Id, "auditor", ["auditor"], ["pwd", "otp"], Stamp: AccountStateCache.StampOf(auditor)));
+                }
+
                 Console.WriteLine($"server       {baseUrl} (in this process: server and load generator share {Environment.ProcessorCount} cores)");
                 Console.WriteLine($"fingerprint  {info.CertificateFingerprint}");
                 Console.WriteLine($"database     {info.Database}");

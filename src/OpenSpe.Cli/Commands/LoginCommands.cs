@@ -129,8 +129,8 @@ internal static class LoginCommands
     public static Command Logout(ClientEnvironment? environment = null)
     {
         var env = environment ?? ClientEnvironment.System;
-        var command = new Command("logout", "Revoke the session's refresh token at the server and delete the local credentials "
-            + "(deleted even when the server cannot be reached; the message says so).");
+        var command = new Command("logout", "Revoke the session's refresh token at the server, which ends every session of your account "
+            + "within a second (on every device), and delete the local credentials (deleted even when the server cannot be reached; the message says so).");
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
             var store = env.Store();

@@ -11,11 +11,13 @@ namespace OpenSpe.Server.Identity;
 /// <param name="Roles">Roles (<c>role</c>).</param>
 /// <param name="AuthenticationMethods">How the holder signed in (<c>amr</c>), e.g. <c>pwd</c> and <c>otp</c>.</param>
 /// <param name="ClientId">OAuth client (<c>client_id</c>).</param>
-public sealed record TokenSubject(string SubjectId, string Username, IReadOnlyList<string> Roles, IReadOnlyList<string> AuthenticationMethods, string? ClientId = null);
+/// <param name="Stamp">The account's security stamp digest (<see cref="SpeClaims.Stamp"/>): without the current one, the API refuses the token.</param>
+public sealed record TokenSubject(string SubjectId, string Username, IReadOnlyList<string> Roles, IReadOnlyList<string> AuthenticationMethods, string? ClientId = null, string? Stamp = null);
 
 /// <summary>
-/// Issues short-lived ES256 access tokens. The sign-in flows of the identity module call this
-/// after the password and second factor are proven; nothing else in the server does.
+/// Mints short-lived ES256 access tokens with the server's key, without a sign-in: for the load
+/// benchmark only (OpenIddict issues every token the API sees in production). A minted token still
+/// passes session validation only with a real account's subject id and current stamp.
 /// </summary>
 public sealed class AccessTokenIssuer(TokenSigningKey key, IOptions<TokenOptions> options, TimeProvider time)
 {
@@ -38,6 +40,11 @@ public sealed class AccessTokenIssuer(TokenSigningKey key, IOptions<TokenOptions
         if (subject.ClientId is not null)
         {
             claims.Add(new Claim("client_id", subject.ClientId));
+        }
+
+        if (subject.Stamp is not null)
+        {
+            claims.Add(new Claim(SpeClaims.Stamp, subject.Stamp));
         }
 
         return _handler.CreateToken(new SecurityTokenDescriptor

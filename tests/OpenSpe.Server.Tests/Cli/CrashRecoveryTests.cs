@@ -24,8 +24,8 @@ public sealed class CrashRecoveryTests
         try
         {
             var fingerprint = await WaitForServingAsync(process);
-            var token = IssueToken(data, port);
             using var client = PinnedHttp.Create(new Uri($"https://127.0.0.1:{port}"), fingerprint, HttpVersion.Version11);
+            var token = await SignInAsync(client, data);
             client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
 
             var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
@@ -106,12 +106,22 @@ public sealed class CrashRecoveryTests
         throw new InvalidOperationException("spe server exited before serving: " + await process.StandardError.ReadToEndAsync(CancellationToken.None));
     }
 
-    private static string IssueToken(string data, int port)
+    // A real sign-in of the dev auditor (password and a one-time code) against the server process.
+    private static async Task<string> SignInAsync(HttpClient client, string data)
     {
-        using var key = TokenSigningKey.LoadOrCreate(DataDirectory.OpenExisting(data));
-        var options = new TokenOptions { Issuer = $"https://127.0.0.1:{port}/" };
-        var issuer = new AccessTokenIssuer(key, Microsoft.Extensions.Options.Options.Create(options), TimeProvider.System);
-        return issuer.Issue(new TokenSubject("sub-crash", "crash", ["auditor"], ["pwd", "otp"]));
+        var auditor = DevAccounts.LoadOrCreate(DataDirectory.OpenExisting(data)).Single(a => a.Username == "auditor");
+        var code = Totp.Compute(Base32.Decode(auditor.TotpSecret), Totp.StepAt(DateTimeOffset.UtcNow));
+        using var response = await client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "password",
+            ["client_id"] = "spe-cli",
+            ["username"] = "auditor",
+            ["password"] = auditor.Password,
+            ["otp"] = code,
+        }));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, body);
+        return System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!;
     }
 
     private static int FreePort() => SpeTestServer.FreePort();

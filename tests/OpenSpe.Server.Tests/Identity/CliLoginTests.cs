@@ -81,7 +81,7 @@ public sealed class CliLoginTests : IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Requirement", "OPR-2")]
+    [Trait("Requirement", "SDR-2")]
     public async Task Admin_creates_a_user_from_the_cli()
     {
         var account = _identity.Account("admin");
@@ -94,5 +94,23 @@ public sealed class CliLoginTests : IAsyncLifetime
         Assert.True(create.ExitCode == 0, create.Stderr + create.Stdout);
         Assert.Contains("carol", list.Stdout, StringComparison.Ordinal);
         Assert.Contains("researcher", list.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("password", create.Stdout, StringComparison.OrdinalIgnoreCase);
+
+        // The person, on their own machine, sets their password with the link, then signs in to enrol.
+        var link = JsonDocument.Parse(create.Stdout).RootElement.GetProperty("enrolmentUrl").GetString()!;
+        using var carolConfig = new TempDirectory();
+        const string password = "Carols-Own-Long-Passphrase";
+        var activate = await SpeClientProcess.RunAsync(carolConfig.Path, password + "\n", "account", "activate", link, "--ca-fingerprint", _server.Info.CertificateFingerprint, "--password-stdin");
+        var again = await SpeClientProcess.RunAsync(carolConfig.Path, "Another-Long-Passphrase\n", "account", "activate", link, "--ca-fingerprint", _server.Info.CertificateFingerprint, "--password-stdin");
+        var malformed = await SpeClientProcess.RunAsync(carolConfig.Path, password + "\n", "account", "activate", "http://not-a-link", "--password-stdin");
+        var login = await SpeClientProcess.RunAsync(carolConfig.Path, password + "\n",
+            "login", "--server", _server.BaseAddress.AbsoluteUri, "--user", "carol", "--password-stdin", "--ca-fingerprint", _server.Info.CertificateFingerprint);
+
+        Assert.True(activate.ExitCode == 0, activate.Stderr + activate.Stdout);
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("not valid", again.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, malformed.ExitCode);
+        Assert.True(login.ExitCode == 0, login.Stderr + login.Stdout);
+        Assert.Contains("enrol-totp", login.Stderr + login.Stdout, StringComparison.Ordinal);
     }
 }

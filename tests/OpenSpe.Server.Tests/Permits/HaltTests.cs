@@ -79,10 +79,6 @@ public sealed class HaltTests : IAsyncLifetime
     private async Task CreateSecondOperatorAsync()
     {
         // Arrange-only: a second operator account (the dev seed has one).
-        await using var scope = _f.Server.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<SpeUser>>();
-        var user = new SpeUser { UserName = "operator2", CreatedAt = PermitFixture.Start, LockoutEnabled = true };
-        Assert.True((await users.CreateAsync(user, "Operator-Two-Password-83")).Succeeded);
-        await users.AddToRoleAsync(user, "operator");
+        await _f.Server.EnsureAccountAsync("operator2", "operator");
     }
 }

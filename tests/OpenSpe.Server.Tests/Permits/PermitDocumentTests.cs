@@ -46,14 +46,37 @@ public sealed class PermitDocumentTests : IAsyncLifetime
         var (permitId, _) = await _f.IssueAsync(PermitFixture.Document(PermitFixture.Start, PermitFixture.Start.AddDays(365)));
         using var researcher = await _f.Server.ClientForAccountAsync("researcher");
 
-        var visas = JsonDocument.Parse(await researcher.GetStringAsync($"/api/v1/permits/{permitId}/visas")).RootElement;
-        var first = await VerifyWithPublishedKeyAsync(_f.Server, visas[0].GetProperty("visa").GetString()!);
+        using var hdab = await _f.Server.ClientForAccountAsync("hdab");
 
-        Assert.Equal(2, visas.GetArrayLength());
+        var visas = JsonDocument.Parse(await hdab.GetStringAsync($"/api/v1/permits/{permitId}/visas")).RootElement;
+        var own = JsonDocument.Parse(await researcher.GetStringAsync($"/api/v1/permits/{permitId}/visas")).RootElement;
+        var first = await VerifyWithPublishedKeyAsync(_f.Server, own[0].GetProperty("visa").GetString()!);
+
+        Assert.Equal(["researcher", "researcher2"], visas.EnumerateArray().Select(v => v.GetProperty("user").GetString()).Order(StringComparer.Ordinal));
+        Assert.Equal(["researcher"], own.EnumerateArray().Select(v => v.GetProperty("user").GetString()));
         var visa = first.GetProperty("ga4gh_visa_v1");
         Assert.Equal("ControlledAccessGrants", visa.GetProperty("type").GetString());
         Assert.EndsWith($"/api/v1/permits/{permitId}/datasets/omop-2026", visa.GetProperty("value").GetString(), StringComparison.Ordinal);
         Assert.Equal("dac", visa.GetProperty("by").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "SDR-1")]
+    public async Task Visas_are_credentials_that_operators_auditors_and_other_holders_never_read()
+    {
+        var (permitId, _) = await _f.IssueAsync(PermitFixture.Document(PermitFixture.Start, PermitFixture.Start.AddDays(365), "HDAB-VISA-1"));
+
+        foreach (var reader in new[] { "operator", "auditor", "holder", "admin", "checker" })
+        {
+            using var client = await _f.Server.ClientForAccountAsync(reader);
+            var response = await client.GetAsync($"/api/v1/permits/{permitId}/visas");
+            Assert.True(response.StatusCode == System.Net.HttpStatusCode.Forbidden, $"{reader} got {(int)response.StatusCode}");
+        }
+
+        using var outsider = await _f.Server.ClientAsAsync("visa-outsider", "researcher");
+        var notNamed = await outsider.GetAsync($"/api/v1/permits/{permitId}/visas");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, notNamed.StatusCode);
     }
 
     /// <summary>Verifies a JWS with the JWK set at /.well-known/spe-keys.json and returns its payload.</summary>
