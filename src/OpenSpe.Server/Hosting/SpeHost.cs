@@ -383,6 +383,7 @@ public static class SpeHost
             _ = services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
             _ = services.GetRequiredService<IOptions<TokenOptions>>().Value;
             _ = services.GetRequiredService<IOptions<ApiVersionOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<OpenSpe.Server.Transfers.UploadOptions>>().Value;
         }
         catch (OptionsValidationException ex)
         {
