@@ -107,7 +107,7 @@ public sealed partial class UploadHolderSeparationTests : IAsyncLifetime
         var tus = new TusClient(_holder, _projectId);
         var key = await tus.ProjectKeyAsync();
         var ciphertext = TusClient.Encrypt(CohortCsv, key);
-        var fileId = await UploadAsync(_holder, "omop-2026", "cohort.csv", CohortCsv);
+        var fileId = await UploadAsync(_holder, "omop-2026", "cohort.csv", CohortCsv, ciphertext);
         var unfinished = TusClient.Encrypt(RegistryCsv, key);
         var location = (await new TusClient(_holder2, _projectId).CreateAsync(unfinished.Length, "registry-2026", "registry.csv", TusClient.Sha256Hex(RegistryCsv))).Headers.Location!.OriginalString;
         Assert.Equal(HttpStatusCode.NoContent, (await new TusClient(_holder2, _projectId).PatchAsync(location, 0, unfinished[..(unfinished.Length / 2)])).StatusCode);
@@ -119,6 +119,14 @@ public sealed partial class UploadHolderSeparationTests : IAsyncLifetime
             ciphertext.AsMemory(ciphertext.Length / 2, 48), ciphertext.AsMemory(ciphertext.Length - 48, 48),
             unfinished.AsMemory(unfinished.Length / 4, 48), CohortCsv.AsMemory(CohortCsv.Length / 2, 48), RegistryCsv.AsMemory(100, 48),
         };
+        await using (var stored = await _f.Server.Services.GetRequiredService<OpenSpe.Server.Vault.IObjectStore>().OpenReadAsync($"projects/{_projectId}/datasets/omop-2026/{fileId}.c4gh"))
+        {
+            // The windows looked for are the bytes the server holds.
+            using var copy = new MemoryStream();
+            await stored.CopyToAsync(copy);
+            Assert.Equal(ciphertext, copy.ToArray());
+        }
+
         var urls = GetRoutes().SelectMany(pattern => Fill(pattern, candidates)).Append(location).Distinct().ToList();
 
         var attempts = 0;
@@ -172,10 +180,10 @@ public sealed partial class UploadHolderSeparationTests : IAsyncLifetime
     [GeneratedRegex(@"\{\*{0,2}(?<name>[A-Za-z]+)[^}]*\}")]
     private static partial Regex Parameter();
 
-    private async Task<string> UploadAsync(HttpClient client, string dataset, string filename, byte[] plaintext)
+    private async Task<string> UploadAsync(HttpClient client, string dataset, string filename, byte[] plaintext, byte[]? ciphertext = null)
     {
         var tus = new TusClient(client, _projectId);
-        var (_, last) = await tus.UploadAsync(TusClient.Encrypt(plaintext, await tus.ProjectKeyAsync()), dataset, filename, TusClient.Sha256Hex(plaintext));
+        var (_, last) = await tus.UploadAsync(ciphertext ?? TusClient.Encrypt(plaintext, await tus.ProjectKeyAsync()), dataset, filename, TusClient.Sha256Hex(plaintext));
         Assert.Equal(HttpStatusCode.NoContent, last.StatusCode);
         return last.Headers.GetValues("Upload-File-Id").Single();
     }
