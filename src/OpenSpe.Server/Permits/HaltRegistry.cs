@@ -145,11 +145,18 @@ public sealed class HaltRegistry
     {
         lock (_lock)
         {
-            if (--scope.Users == 0 && _work.TryGetValue(scope.ProjectId, out var current) && current == scope)
+            if (--scope.Users > 0)
+            {
+                return;
+            }
+
+            // A scope a halt detached is no longer in the map; either way its last user disposes it.
+            if (_work.TryGetValue(scope.ProjectId, out var current) && current == scope)
             {
                 _work.Remove(scope.ProjectId);
-                scope.Source.Dispose();
             }
+
+            scope.Source.Dispose();
         }
     }
 
