@@ -57,6 +57,15 @@ public static class ErrorCodes
     /// <summary>A completed upload failed verification (not Crypt4GH for this project, damaged, checksum or file type).</summary>
     public const string UploadRejected = "SPE5100";
 
+    /// <summary>An upload is larger than the largest accepted (<c>Uploads:MaxUploadBytes</c>).</summary>
+    public const string UploadTooLarge = "SPE5103";
+
+    /// <summary>An upload would take the project past its storage quota (<c>Uploads:MaxProjectBytes</c>).</summary>
+    public const string ProjectQuotaExceeded = "SPE5104";
+
+    /// <summary>Not enough free space for the upload's bytes without touching the reserve kept for the audit log and database.</summary>
+    public const string InsufficientStorage = "SPE5105";
+
     /// <summary>The audit log cannot be written; the request was refused (fail closed).</summary>
     public const string AuditUnavailable = "SPE2100";
 
@@ -77,6 +86,7 @@ public static class ErrorCodes
         415 => UnsupportedMediaType,
         429 => RateLimited,
         503 => NotReady,
+        507 => InsufficientStorage,
         _ => Internal,
     };
 }

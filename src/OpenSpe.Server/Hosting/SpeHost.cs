@@ -144,6 +144,8 @@ public static class SpeHost
         AddOptions<PermitOptions>(builder.Services, PermitOptions.Section);
         AddOptions<OpenSpe.Server.Transfers.UploadOptions>(builder.Services, OpenSpe.Server.Transfers.UploadOptions.Section);
         builder.Services.AddSingleton<OpenSpe.Server.Transfers.UploadStaging>();
+        builder.Services.AddSingleton<OpenSpe.Server.Transfers.IFreeSpaceProbe, OpenSpe.Server.Transfers.DriveFreeSpaceProbe>();
+        builder.Services.AddSingleton<OpenSpe.Server.Transfers.UploadStorage>();
         builder.Services.AddSingleton<OpenSpe.Server.Transfers.IngestVerifier>();
         builder.Services.AddSingleton<OpenSpe.Server.Transfers.IngestSessions>();
         builder.Services.AddScoped<OpenSpe.Server.Transfers.UploadService>();
@@ -381,6 +383,7 @@ public static class SpeHost
             _ = services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
             _ = services.GetRequiredService<IOptions<TokenOptions>>().Value;
             _ = services.GetRequiredService<IOptions<ApiVersionOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<OpenSpe.Server.Transfers.UploadOptions>>().Value;
         }
         catch (OptionsValidationException ex)
         {

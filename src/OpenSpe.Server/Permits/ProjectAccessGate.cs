@@ -32,7 +32,7 @@ public sealed record ProjectAccess(PermitEntity Permit, IReadOnlySet<string> Mem
 /// this order: signed in with MFA (or an application); no conflicting account roles; the project
 /// exists and the caller is named in the current permit version — a person by account or external
 /// identity, an application by its client id (otherwise 404, so its existence does not
-/// leak); not halted (423); the permit is active now (403); the caller's permit role allows the
+/// leak); not halted (423; a halt while the request runs cancels it); the permit is active now (403); the caller's permit role allows the
 /// action (403). Each refusal records its reason class for the audit log (OPR-1, EHDSR-3).
 /// </summary>
 internal sealed class ProjectAccessGate(RequestDelegate next, HaltRegistry halts, TimeProvider time)
@@ -83,9 +83,10 @@ internal sealed class ProjectAccessGate(RequestDelegate next, HaltRegistry halts
             return;
         }
 
-        if (halts.IsHalted(projectId))
+        using var work = halts.TryBeginWork(projectId);
+        if (work is null)
         {
-            await RefuseAsync(context, 423, ErrorCodes.ProjectHalted, "halted", "This project is halted by an emergency stop. Nothing can be done until it is resumed.");
+            await RefuseHaltedAsync(context);
             return;
         }
 
@@ -111,8 +112,33 @@ internal sealed class ProjectAccessGate(RequestDelegate next, HaltRegistry halts
         }
 
         context.Items[typeof(ProjectAccess)] = new ProjectAccess(permit, effective, asOversight);
-        await next(context);
+        // Note: the request's token is also cancelled by a halt, so a halt stops requests already past this gate (OPR-20).
+        var aborted = context.RequestAborted;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, work.Halted);
+        context.RequestAborted = linked.Token;
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (work.Halted.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            if (context.Response.HasStarted)
+            {
+                context.Abort();
+                return;
+            }
+
+            context.Response.Clear();
+            await RefuseHaltedAsync(context);
+        }
+        finally
+        {
+            context.RequestAborted = aborted;
+        }
     }
+
+    private static Task RefuseHaltedAsync(HttpContext context) =>
+        RefuseAsync(context, 423, ErrorCodes.ProjectHalted, "halted", "This project is halted by an emergency stop. Nothing can be done until it is resumed.");
 
     private static Task RefuseAsync(HttpContext context, int status, string code, string reason, string detail)
     {

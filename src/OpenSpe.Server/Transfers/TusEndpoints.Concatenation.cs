@@ -23,7 +23,7 @@ public static partial class TusEndpoints
     private const int MaxPartials = 64;
 
     private static async Task<IResult> CreateFinalAsync(string projectId, string concat, HttpContext context, SpeDbContext database, PermitService permits,
-        UploadService service, UploadStaging staging, IOptions<UploadOptions> options, TimeProvider time)
+        UploadService service, UploadStaging staging, UploadStorage storage, HaltRegistry halts, IOptions<UploadOptions> options, TimeProvider time)
     {
         if (context.Request.Headers.ContainsKey("Upload-Length"))
         {
@@ -87,10 +87,37 @@ public static partial class TusEndpoints
             var length = partials.Sum(p => p.Length);
             if (length > options.Value.MaxUploadBytes)
             {
-                return Problem(context, 413, ErrorCodes.BodyTooLarge, $"The partial uploads add up to more than the maximum of {options.Value.MaxUploadBytes} bytes.");
+                return Refused(context, new StorageRefusal(413, ErrorCodes.UploadTooLarge, "upload-quota",
+                    $"The partial uploads add up to {length} bytes, more than the largest upload accepted, {options.Value.MaxUploadBytes} bytes."));
             }
 
-            var whole = partials.Count == 1 ? partials[0] : await ConcatenateAsync(partials, database, staging, options.Value, time);
+            UploadEntity whole;
+            if (partials.Count == 1)
+            {
+                whole = partials[0];
+            }
+            else
+            {
+                // Note: the copy needs room of its own until the partial uploads are removed; never taken from the reserve.
+                if (!storage.HasRoomFor(length))
+                {
+                    return Refused(context, UploadStorage.NoRoom(length));
+                }
+
+                var copy = await ConcatenateAsync(partials, database, staging, halts, options.Value, time);
+                if (copy.Halted)
+                {
+                    return Halted(context);
+                }
+
+                if (copy.Refusal is { } refusal)
+                {
+                    return Refused(context, refusal);
+                }
+
+                whole = copy.Upload!;
+            }
+
             whole.Filename = metadata.Filename!;
             whole.PlaintextSha256 = metadata.PlaintextSha256!;
             whole.Partial = false;
@@ -103,11 +130,10 @@ public static partial class TusEndpoints
                 database.Uploads.RemoveRange(partials);
             }
 
-            ProjectFileEntity? stored;
-            IngestResult result;
+            UploadCompletion completion;
             try
             {
-                (stored, result) = await service.CompleteAsync(whole, context.User, TraceIds.Current(context), CancellationToken.None);
+                completion = await service.CompleteAsync(whole, context.User, TraceIds.Current(context), CancellationToken.None);
             }
             catch when (copied)
             {
@@ -121,6 +147,19 @@ public static partial class TusEndpoints
                 throw;
             }
 
+            if (completion.Halted)
+            {
+                // Note: nothing was committed; the partial uploads stay as they were, and the copy's row is left for the sweep
+                // (no row of a halted project changes), only its bytes go now.
+                database.ChangeTracker.Clear();
+                if (copied)
+                {
+                    service.DeleteStaged(whole.Id);
+                }
+
+                return Halted(context);
+            }
+
             if (copied)
             {
                 foreach (var partial in partials)
@@ -129,10 +168,11 @@ public static partial class TusEndpoints
                 }
             }
 
+            var stored = completion.File;
             if (stored is null)
             {
-                AuditDenialReason.Set(context, "ingest-" + result.Failure.ToString().ToLowerInvariant());
-                return Problem(context, 422, ErrorCodes.UploadRejected, result.Detail + " The upload and its partial uploads were discarded.");
+                AuditDenialReason.Set(context, "ingest-" + completion.Result.Failure.ToString().ToLowerInvariant());
+                return Problem(context, 422, ErrorCodes.UploadRejected, completion.Result.Detail + " The upload and its partial uploads were discarded.");
             }
 
             SetTusHeader(context);
@@ -186,9 +226,11 @@ public static partial class TusEndpoints
 
     /// <summary>
     /// Copies several finished partial uploads, in order, into the staging file of a new (complete) upload, so completion
-    /// verifies and stores one file; the partial uploads stay until the caller discards them.
+    /// verifies and stores one file; the partial uploads stay until the caller discards them. Refused (and the copy removed)
+    /// when the disk fills up or the project is halted meanwhile.
     /// </summary>
-    private static async Task<UploadEntity> ConcatenateAsync(List<UploadEntity> partials, SpeDbContext database, UploadStaging staging, UploadOptions options, TimeProvider time)
+    private static async Task<(UploadEntity? Upload, StorageRefusal? Refusal, bool Halted)> ConcatenateAsync(List<UploadEntity> partials, SpeDbContext database, UploadStaging staging,
+        HaltRegistry halts, UploadOptions options, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var first = partials[0];
@@ -203,23 +245,45 @@ public static partial class TusEndpoints
             ExpiresAt = now + options.Expiration,
         };
         staging.Create(whole.Id);
-        await using (var output = new FileStream(staging.PathOf(whole.Id), FileMode.Open, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+        try
         {
-            foreach (var partial in partials)
+            await using (var output = new FileStream(staging.PathOf(whole.Id), FileMode.Open, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
             {
-                await using var input = new FileStream(staging.PathOf(partial.Id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
-                // Note: only the acknowledged bytes; anything past the offset is an interrupted write's.
-                await CopyExactlyAsync(input, output, partial.Length);
+                foreach (var partial in partials)
+                {
+                    await using var input = new FileStream(staging.PathOf(partial.Id), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    // Note: only the acknowledged bytes; anything past the offset is an interrupted write's.
+                    await CopyExactlyAsync(input, output, partial.Length);
+                }
+
+                await output.FlushAsync();
+                output.Flush(flushToDisk: true);
             }
 
-            await output.FlushAsync();
-            output.Flush(flushToDisk: true);
-        }
+            using var commit = halts.TryBeginCommit(whole.ProjectId);
+            if (commit is null)
+            {
+                staging.Delete(whole.Id);
+                return (null, null, true);
+            }
 
-        whole.Offset = whole.Length;
-        database.Uploads.Add(whole);
-        await database.SaveChangesAsync(CancellationToken.None);
-        return whole;
+            whole.Offset = whole.Length;
+            database.Uploads.Add(whole);
+            await database.SaveChangesAsync(CancellationToken.None);
+            return (whole, null, false);
+        }
+        catch (IOException ex) when (UploadStorage.IsDiskFull(ex))
+        {
+            // A failed copy leaves no staging file behind.
+            staging.Delete(whole.Id);
+            return (null, UploadStorage.NoRoom(whole.Length), false);
+        }
+        catch
+        {
+            database.Entry(whole).State = Microsoft.EntityFrameworkCore.EntityState.Detached;
+            staging.Delete(whole.Id);
+            throw;
+        }
     }
 
     private static async Task CopyExactlyAsync(Stream input, Stream output, long count)

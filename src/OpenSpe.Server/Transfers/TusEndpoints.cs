@@ -99,7 +99,7 @@ public static partial class TusEndpoints
     }
 
     private static async Task<IResult> CreateAsync(string projectId, HttpContext context, SpeDbContext database, PermitService permits, UploadStaging staging,
-        UploadService service, IOptions<UploadOptions> options, TimeProvider time)
+        UploadService service, UploadStorage storage, HaltRegistry halts, IOptions<UploadOptions> options, TimeProvider time)
     {
         if (RefuseVersion(context) is { } refusal)
         {
@@ -109,7 +109,7 @@ public static partial class TusEndpoints
         var concat = context.Request.Headers["Upload-Concat"].ToString();
         if (concat.StartsWith(FinalPrefix, StringComparison.Ordinal))
         {
-            return await CreateFinalAsync(projectId, concat, context, database, permits, service, staging, options, time);
+            return await CreateFinalAsync(projectId, concat, context, database, permits, service, staging, storage, halts, options, time);
         }
 
         if (concat.Length > 0 && concat != "partial")
@@ -125,7 +125,9 @@ public static partial class TusEndpoints
 
         if (length > options.Value.MaxUploadBytes)
         {
-            return Problem(context, 413, ErrorCodes.BodyTooLarge, $"The upload is larger than the maximum of {options.Value.MaxUploadBytes} bytes.");
+            // Checked again at admission below; refused here before anything else is looked at.
+            return Refused(context, new StorageRefusal(413, ErrorCodes.UploadTooLarge, "upload-quota",
+                $"The upload's {length} bytes are more than the largest upload accepted, {options.Value.MaxUploadBytes} bytes."));
         }
 
         var metadata = ReadMetadata(context, partial);
@@ -154,9 +156,34 @@ public static partial class TusEndpoints
             CreatedAt = now,
             ExpiresAt = now + options.Value.Expiration,
         };
-        staging.Create(upload.Id);
-        database.Uploads.Add(upload);
-        await database.SaveChangesAsync(context.RequestAborted);
+        // Note: the declared length is claimed against the quotas and the free space before anything is written (#11.7).
+        using (var admission = await storage.AdmitAsync(database, projectId, length, context.RequestAborted))
+        {
+            if (admission.Refusal is { } storageRefusal)
+            {
+                return Refused(context, storageRefusal);
+            }
+
+            using var commit = halts.TryBeginCommit(projectId);
+            if (commit is null)
+            {
+                return Halted(context);
+            }
+
+            staging.Create(upload.Id);
+            try
+            {
+                database.Uploads.Add(upload);
+                await database.SaveChangesAsync(context.RequestAborted);
+            }
+            catch
+            {
+                // A failed upload leaves no staging file behind.
+                database.Entry(upload).State = EntityState.Detached;
+                staging.Delete(upload.Id);
+                throw;
+            }
+        }
 
         var location = $"/api/v1/projects/{projectId}/uploads/{upload.Id}";
         context.Response.Headers.Location = location;
@@ -321,6 +348,12 @@ public static partial class TusEndpoints
                 return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload.");
             }
 
+            using var commit = context.RequestServices.GetRequiredService<HaltRegistry>().TryBeginCommit(projectId);
+            if (commit is null)
+            {
+                return Halted(context);
+            }
+
             await service.DiscardAsync(upload, context.RequestAborted);
         }
 
@@ -370,8 +403,11 @@ public static partial class TusEndpoints
         var start = upload.Offset;
         long written = 0;
         var aborted = false;
+        StorageRefusal? full = null;
         var path = staging.PathOf(upload.Id);
         var sessions = context.RequestServices.GetRequiredService<IngestSessions>();
+        var storage = context.RequestServices.GetRequiredService<UploadStorage>();
+        var halts = context.RequestServices.GetRequiredService<HaltRegistry>();
         var session = sessions.Join(upload.ProjectId, upload.Id, start);
         // Anything past the committed offset is from an interrupted write that was never acknowledged.
         using (var file = StagingFileWriter.Open(path, start))
@@ -383,13 +419,21 @@ public static partial class TusEndpoints
             {
                 int read;
                 // Note: a whole block per step (or the rest of the body); a TLS record at a time would mean a write and a feed per 16 KiB.
-                while ((read = await context.Request.Body.ReadAtLeastAsync(block, block.Length, throwOnEndOfStream: false)) > 0)
+                // Note: with the request's token, which a halt of the project cancels (ProjectAccessGate), so a halt stops the body at once.
+                while ((read = await context.Request.Body.ReadAtLeastAsync(block, block.Length, throwOnEndOfStream: false, context.RequestAborted)) > 0)
                 {
                     if (written + read > remaining)
                     {
                         file.Truncate(start);
                         sessions.Drop(upload.Id);
                         return Problem(context, 413, ErrorCodes.BodyTooLarge, "The body is longer than the upload still expects.");
+                    }
+
+                    if (!storage.HasRoomFor(read))
+                    {
+                        // Note: the free-space reserve keeps the audit log and the database writable; what was written so far is kept.
+                        full = UploadStorage.NoRoom(remaining - written);
+                        break;
                     }
 
                     // Note: the disk write (O_DIRECT, so the thread waits for the device) runs while this thread hashes the block.
@@ -418,6 +462,20 @@ public static partial class TusEndpoints
                     written += read;
                 }
             }
+            catch (IOException ex) when (UploadStorage.IsDiskFull(ex))
+            {
+                // The file system filled up all the same (something else wrote to it): the failed block is cut off, the rest kept.
+                file.Truncate(start + written);
+                sessions.Drop(upload.Id);
+                full = UploadStorage.NoRoom(remaining - written);
+            }
+            catch (OperationCanceledException) when (halts.IsHalted(upload.ProjectId))
+            {
+                // Note: halted while the body arrived: nothing of this PATCH is kept or acknowledged (OPR-20).
+                file.Truncate(start);
+                sessions.Drop(upload.Id);
+                return Halted(context);
+            }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or BadHttpRequestException)
             {
                 // The client went away mid-body: keep what arrived (unless it must match a checksum), so it can resume.
@@ -435,12 +493,19 @@ public static partial class TusEndpoints
                 pool.Return(block);
             }
 
-            if (checksum is not null && (aborted || !CryptographicOperations.FixedTimeEquals(checksum.GetHashAndReset(), expected)))
+            if (checksum is not null && (aborted || full is not null || !CryptographicOperations.FixedTimeEquals(checksum.GetHashAndReset(), expected)))
             {
                 sessions.Drop(upload.Id);
                 file.Truncate(start);
                 checksum.Dispose();
-                return aborted ? Results.Empty : Problem(context, 460, ErrorCodes.BadRequest, "Upload-Checksum does not match the bytes received; nothing was kept.");
+                return aborted ? Results.Empty
+                    : full is not null ? Refused(context, full)
+                    : Problem(context, 460, ErrorCodes.BadRequest, "Upload-Checksum does not match the bytes received; nothing was kept.");
+            }
+
+            if (full is not null)
+            {
+                sessions.Drop(upload.Id);
             }
 
             checksum?.Dispose();
@@ -448,24 +513,45 @@ public static partial class TusEndpoints
             file.FlushToDisk();
         }
 
-        upload.Offset = start + written;
-        await database.SaveChangesAsync(CancellationToken.None);
+        using (var commit = halts.TryBeginCommit(upload.ProjectId))
+        {
+            if (commit is null)
+            {
+                // Note: the bytes stay unacknowledged (past the stored offset, so the next PATCH cuts them off): nothing commits after a halt.
+                return Halted(context);
+            }
+
+            upload.Offset = start + written;
+            await database.SaveChangesAsync(CancellationToken.None);
+        }
+
         if (aborted)
         {
             return Results.Empty;
         }
 
+        if (full is not null)
+        {
+            context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+            return Refused(context, full);
+        }
+
         // Note: a partial upload's last byte completes nothing; the final upload that names it does (TusEndpoints.Concatenation).
         if (upload.Offset == upload.Length && !upload.Partial)
         {
-            var (stored, result) = await service.CompleteAsync(upload, context.User, TraceIds.Current(context), CancellationToken.None);
-            if (stored is null)
+            var completion = await service.CompleteAsync(upload, context.User, TraceIds.Current(context), CancellationToken.None);
+            if (completion.Halted)
             {
-                AuditDenialReason.Set(context, "ingest-" + result.Failure.ToString().ToLowerInvariant());
-                return Problem(context, 422, ErrorCodes.UploadRejected, result.Detail + " The upload was discarded.");
+                return Halted(context);
             }
 
-            context.Response.Headers["Upload-File-Id"] = stored.Id;
+            if (completion.File is null)
+            {
+                AuditDenialReason.Set(context, "ingest-" + completion.Result.Failure.ToString().ToLowerInvariant());
+                return Problem(context, 422, ErrorCodes.UploadRejected, completion.Result.Detail + " The upload was discarded.");
+            }
+
+            context.Response.Headers["Upload-File-Id"] = completion.File.Id;
         }
 
         return null;
@@ -487,7 +573,11 @@ public static partial class TusEndpoints
         {
             if (locked)
             {
-                await service.DiscardAsync(upload, context.RequestAborted);
+                using var commit = context.RequestServices.GetRequiredService<HaltRegistry>().TryBeginCommit(projectId);
+                if (commit is not null)
+                {
+                    await service.DiscardAsync(upload, context.RequestAborted);
+                }
             }
 
             return null;
@@ -535,6 +625,20 @@ public static partial class TusEndpoints
     }
 
     private static void SetTusHeader(HttpContext context) => context.Response.Headers["Tus-Resumable"] = TusVersion;
+
+    /// <summary>The 423 of a request that a halt of its project overtook: nothing of it was committed.</summary>
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Halted(HttpContext context)
+    {
+        AuditDenialReason.Set(context, "halted");
+        return Problem(context, 423, ErrorCodes.ProjectHalted, "This project was halted by an emergency stop while the request ran; nothing of it was kept. Nothing can be done until it is resumed.");
+    }
+
+    /// <summary>A quota or free-space refusal (413, 507).</summary>
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Refused(HttpContext context, StorageRefusal refusal)
+    {
+        AuditDenialReason.Set(context, refusal.Reason);
+        return Problem(context, refusal.Status, refusal.Code, refusal.Detail);
+    }
 
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Problem(HttpContext context, int status, string code, string detail)
     {

@@ -11,10 +11,13 @@ using OpenSpe.Server.Vault;
 namespace OpenSpe.Server.Transfers;
 
 /// <summary>Completes uploads: verification, storage as a dataset file, audit; and cleans up after projects end.</summary>
-public sealed class UploadService(SpeDbContext database, UploadStaging staging, IngestVerifier verifier, IngestSessions sessions, IObjectStore objects, PermitService permits, TimeProvider time, IAuditLog audit)
+public sealed class UploadService(SpeDbContext database, UploadStaging staging, IngestVerifier verifier, IngestSessions sessions, IObjectStore objects, PermitService permits, HaltRegistry halts, TimeProvider time, IAuditLog audit)
 {
-    /// <summary>Verifies a fully received upload and turns it into a dataset file; the staging copy and the upload are removed either way.</summary>
-    public async Task<(ProjectFileEntity? File, IngestResult Result)> CompleteAsync(UploadEntity upload, ClaimsPrincipal actor, string traceId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Verifies a fully received upload and turns it into a dataset file; the staging copy and the upload are removed either
+    /// way, unless the project is halted: then nothing is stored or changed (the upload and its bytes stay as they were).
+    /// </summary>
+    public async Task<UploadCompletion> CompleteAsync(UploadEntity upload, ClaimsPrincipal actor, string traceId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(upload);
         var permit = await permits.FindByProjectAsync(upload.ProjectId, cancellationToken) ?? throw new InvalidOperationException("project vanished");
@@ -29,6 +32,15 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
         var result = proof is not null
             ? IngestVerifier.Judge(proof, upload.Filename, upload.PlaintextSha256, allowedSet)
             : await verifier.VerifyAsync(upload.ProjectId, path, upload.Filename, upload.PlaintextSha256, allowedSet, cancellationToken);
+
+        // Note: the halt is checked again under the lease that the halt waits for, so no file of a halted project is stored
+        // and no record of it follows the halt's (OPR-20): the object's rename, the rows and the audit record all happen inside.
+        using var commit = halts.TryBeginCommit(upload.ProjectId);
+        if (commit is null)
+        {
+            return new UploadCompletion(null, result, Halted: true);
+        }
+
         if (result.Failure == IngestFailure.None)
         {
             // A store failure (e.g. disk full) propagates with the staged bytes kept, so an empty final PATCH retries.
@@ -82,7 +94,7 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
                 ["plaintextSha256"] = result.PlaintextSha256,
                 ["result"] = result.Failure.ToString(),
             }), cancellationToken);
-        return (file, result);
+        return new UploadCompletion(file, result, Halted: false);
     }
 
     private async Task StoreAsync(string key, string path, CancellationToken cancellationToken)
@@ -129,6 +141,12 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
     }
 
 }
+
+/// <summary>How completing an upload ended.</summary>
+/// <param name="File">The dataset file it became, or null.</param>
+/// <param name="Result">What ingest found (why it was refused when <paramref name="File"/> is null and it is not <paramref name="Halted"/>).</param>
+/// <param name="Halted">The project was halted before the file could be stored: nothing was committed and the upload is kept.</param>
+public sealed record UploadCompletion(ProjectFileEntity? File, IngestResult Result, bool Halted);
 
 /// <summary>Discards a terminated project's unfinished uploads: a terminated project takes no more data.</summary>
 /// <remarks>Separate from <see cref="UploadService"/>, which depends on the permit service that calls this hook.</remarks>

@@ -18,6 +18,9 @@ public sealed class UploadStaging
         Directory.CreateDirectory(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
+    /// <summary>The staging directory (its file system is the one uploads fill).</summary>
+    public string Root => _root;
+
     /// <summary>True for what an upload id may look like (lower-case letters, digits and '-', at most 64): safe in a file name.</summary>
     public static bool IsUploadId(string value) =>
         value is { Length: > 0 and <= 64 } && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');

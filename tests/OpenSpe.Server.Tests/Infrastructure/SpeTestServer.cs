@@ -45,8 +45,12 @@ public sealed class SpeTestServer : IAsyncDisposable
     public SpeDatabase Database => Services.GetRequiredService<SpeDatabase>();
 
     /// <summary>Starts a server on <paramref name="backend"/> with extra settings; <paramref name="map"/> may add test-only endpoints.</summary>
-    /// <remarks><c>reuseDirectory</c> runs on an existing server directory (a restart); it is then not deleted on dispose.</remarks>
-    public static async Task<SpeTestServer> StartAsync(TestBackend backend = TestBackend.Sqlite, IDictionary<string, string?>? settings = null, Action<WebApplication>? map = null, TimeProvider? time = null, string? reuseDirectory = null)
+    /// <remarks>
+    /// <c>reuseDirectory</c> runs on an existing server directory (a restart); it is then not deleted on dispose.
+    /// <c>services</c> may replace services after the host registered its own (e.g. a fake free-space probe).
+    /// </remarks>
+    public static async Task<SpeTestServer> StartAsync(TestBackend backend = TestBackend.Sqlite, IDictionary<string, string?>? settings = null, Action<WebApplication>? map = null, TimeProvider? time = null, string? reuseDirectory = null,
+        Action<IServiceCollection>? services = null)
     {
         var directory = reuseDirectory is null ? new TempDirectory() : null;
         var path = reuseDirectory ?? directory!.Path;
@@ -67,12 +71,14 @@ public sealed class SpeTestServer : IAsyncDisposable
             }
 
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-            var app = SpeHost.Build(configuration, services =>
+            var app = SpeHost.Build(configuration, registered =>
             {
                 if (time is not null)
                 {
-                    services.AddSingleton(time);
+                    registered.AddSingleton(time);
                 }
+
+                services?.Invoke(registered);
             });
             map?.Invoke(app);
             var info = await SpeHost.StartAsync(app);

@@ -21,10 +21,10 @@ public sealed class PermitFixture : IAsyncDisposable
 
     public FakeTimeProvider Clock { get; }
 
-    public static async Task<PermitFixture> StartAsync(IDictionary<string, string?>? settings = null, TestBackend backend = TestBackend.Sqlite)
+    public static async Task<PermitFixture> StartAsync(IDictionary<string, string?>? settings = null, TestBackend backend = TestBackend.Sqlite, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
     {
         var clock = new FakeTimeProvider(Start);
-        var server = await SpeTestServer.StartAsync(backend, settings, time: clock);
+        var server = await SpeTestServer.StartAsync(backend, settings, time: clock, services: services);
         return new PermitFixture(server, clock);
     }
 
