@@ -316,8 +316,7 @@ public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext databa
     public async Task<UserView> ViewAsync(SpeUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var lockedOut = user.LockoutEnd is { } end && end > Time.GetUtcNow() ? end : (DateTimeOffset?)null;
-        return new UserView(user.UserName!, (await Users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToArray(), user.Disabled, user.MfaEnrolled, lockedOut);
+        return new UserView(user.UserName!, (await Users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToArray(), user.Disabled, user.MfaEnrolled);
     }
 
     /// <summary>Views of several accounts.</summary>
@@ -334,7 +333,7 @@ public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext databa
 }
 
 /// <summary>An account as admins see it.</summary>
-public sealed record UserView(string Username, IReadOnlyList<string> Roles, bool Disabled, bool MfaEnrolled, DateTimeOffset? LockedOutUntil);
+public sealed record UserView(string Username, IReadOnlyList<string> Roles, bool Disabled, bool MfaEnrolled);
 
 /// <summary>A new account and its one-time initial password.</summary>
 public sealed record CreatedUserView(string Username, string InitialPassword);

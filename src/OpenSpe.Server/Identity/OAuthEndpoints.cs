@@ -41,12 +41,7 @@ public static class OAuthEndpoints
             var outcome = await signIn.SignInAsync(request.Username, request.Password, (string?)request["otp"], (string?)request["recovery_code"], context);
             if (!outcome.Succeeded)
             {
-                return Refuse(outcome.Failure switch
-                {
-                    SignInFailure.OtpRequired => "A one-time code from the authenticator is required (otp).",
-                    SignInFailure.LockedOut => "The account is temporarily locked after repeated failures.",
-                    _ => "The credentials are invalid.",
-                });
+                return Refuse(SignInService.RefusalMessage(outcome));
             }
 
             var principal = await principals.ForPersonAsync(outcome.User!, outcome.AuthenticationMethods, request.GetScopes());
@@ -58,7 +53,7 @@ public static class OAuthEndpoints
         {
             var result = await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
             var user = result.Principal?.GetClaim(Claims.Subject) is { } id ? await users.FindByIdAsync(id) : null;
-            if (user is null || user.Disabled || await users.IsLockedOutAsync(user))
+            if (user is null || user.Disabled)
             {
                 AuditDenialReason.Set(context, "account-inactive");
                 return Refuse("The account can no longer sign in.");
