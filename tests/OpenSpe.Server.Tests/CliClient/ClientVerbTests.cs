@@ -108,7 +108,7 @@ public sealed class ClientVerbTests
         var (code, _, stderr) = await harness.RunAsync("login", "--server", Server, "--user", "alice", "--password-stdin", "--otp", "123456");
 
         Assert.Equal(1, code);
-        Assert.Equal("spe: sign-in refused: The username or password is wrong. (invalid_grant)", stderr.Trim());
+        Assert.Equal("spe: sign-in refused: The credentials are invalid. (invalid_grant)", stderr.Trim());
         Assert.Null(harness.Store.Load());
     }
 
