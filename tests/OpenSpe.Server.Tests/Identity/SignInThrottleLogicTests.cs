@@ -1,6 +1,8 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Identity;
 
 namespace OpenSpe.Server.Tests.Identity;
@@ -189,6 +191,25 @@ public sealed class SignInThrottleLogicTests
         Assert.Contains(Validate(tooLong), r => r.MemberNames.Contains(nameof(TokenOptions.MaxDelayPerAccount)));
         Assert.Contains(Validate(belowFirst), r => r.MemberNames.Contains(nameof(TokenOptions.MaxDelayPerAccountAndAddress)));
         Assert.Empty(Validate(new TokenOptions()));
+    }
+
+    [Fact]
+    public void Server_refuses_to_start_with_an_account_cap_above_five_minutes_in_one_line()
+    {
+        using var directory = new Infrastructure.TempDirectory();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Server:Dev"] = "true",
+            ["Server:DataDirectory"] = directory.File("data"),
+            ["Server:Urls"] = "https://127.0.0.1:0",
+            ["Tokens:MaxDelayPerAccount"] = "00:10:00",
+        }).Build();
+
+        var error = Assert.Throws<SpeConfigurationException>(() => SpeHost.Build(configuration));
+
+        Assert.StartsWith("Tokens:", error.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxDelayPerAccount", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
     }
 
     private static List<System.ComponentModel.DataAnnotations.ValidationResult> Validate(TokenOptions options)
