@@ -75,8 +75,8 @@ public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionPro
     public async Task<SignInOutcome> SignInAsync(string? username, string? password, string? otp, string? recoveryCode, HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var known = string.IsNullOrWhiteSpace(username) ? "" : users.NormalizeName(username) ?? "";
-        var attempt = throttle.Begin(known, context.Connection.RemoteIpAddress);
+        var normalized = string.IsNullOrWhiteSpace(username) ? "" : users.NormalizeName(username) ?? "";
+        var attempt = throttle.Begin(normalized, context.Connection.RemoteIpAddress);
         if (attempt.RetryAfter is { } wait)
         {
             // Note: refused before the account is looked up or the password checked, because a guess inside a delay must prove
@@ -86,7 +86,7 @@ public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionPro
                 new() { ["heldBy"] = HeldBy(attempt.HeldBy), ["retryAfterSeconds"] = Seconds(wait).ToString(CultureInfo.InvariantCulture) });
         }
 
-        var user = known.Length == 0 ? null : await users.FindByNameAsync(username!);
+        var user = normalized.Length == 0 ? null : await users.FindByNameAsync(username!);
         if (user is null)
         {
             // Note: hash anyway so that an unknown name takes as long as a wrong password (no account enumeration by timing).
