@@ -24,8 +24,7 @@ internal sealed record UserView(
     string Username,
     IReadOnlyList<string>? Roles,
     bool Disabled,
-    bool MfaEnrolled,
-    DateTimeOffset? LockedOutUntil);
+    bool MfaEnrolled);
 
 /// <summary><c>POST /api/v1/admin/users</c> answer; the initial password is shown once.</summary>
 internal sealed record CreatedUserView(string Username, string EnrolmentUrl, DateTimeOffset EnrolmentExpiresAt, IReadOnlyList<string>? Granted, IReadOnlyList<string>? PendingApproval);

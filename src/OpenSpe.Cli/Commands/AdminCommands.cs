@@ -333,8 +333,8 @@ internal static class AdminCommands
     }
 
     private static void UserTable(TextWriter output, IEnumerable<UserView> users) =>
-        TableWriter.Write(output, ["USERNAME", "ROLES", "DISABLED", "MFA", "LOCKED OUT UNTIL"],
-            users.Select(u => (IReadOnlyList<string?>)[u.Username, string.Join(",", u.Roles ?? []), u.Disabled ? "yes" : "no", u.MfaEnrolled ? "yes" : "no", Time(u.LockedOutUntil)]));
+        TableWriter.Write(output, ["USERNAME", "ROLES", "DISABLED", "MFA"],
+            users.Select(u => (IReadOnlyList<string?>)[u.Username, string.Join(",", u.Roles ?? []), u.Disabled ? "yes" : "no", u.MfaEnrolled ? "yes" : "no"]));
 
     /// <summary>For answers whose body the contract leaves open: the server's JSON when it sent some, else a summary.</summary>
     private static void WriteDone(TextWriter output, JsonElement? answer, bool json, IReadOnlyList<(string Field, string? Value)> summary)

@@ -78,7 +78,17 @@ internal static class LoginCommands
                     otpCode = answer.Length == 0 ? null : NormalizeOtp(answer);
                 }
 
-                token = await oauth.PasswordAsync(username, password, otpCode, recovery, cancellationToken);
+                try
+                {
+                    token = await oauth.PasswordAsync(username, password, otpCode, recovery, cancellationToken);
+                }
+                catch (OAuthException ex) when (ex.Error == "invalid_grant" && otpCode is null && recovery is null)
+                {
+                    // The server answers a missing code exactly as a wrong password (it must not confirm the password), so say it here.
+                    streams.Hint("spe: if this account has a second factor, give its code too (--otp, or --recovery-code).");
+                    throw;
+                }
+
                 secondFactorGiven = otpCode is not null || recovery is not null;
             }
 

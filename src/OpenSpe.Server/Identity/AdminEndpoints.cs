@@ -426,8 +426,7 @@ public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext databa
     public async Task<UserView> ViewAsync(SpeUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var lockedOut = user.LockoutEnd is { } end && end > Time.GetUtcNow() ? end : (DateTimeOffset?)null;
-        return new UserView(user.UserName!, (await Users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToArray(), user.Disabled, user.MfaEnrolled, lockedOut);
+        return new UserView(user.UserName!, (await Users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToArray(), user.Disabled, user.MfaEnrolled);
     }
 
     /// <summary>Views of several accounts.</summary>
@@ -444,7 +443,7 @@ public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext databa
 }
 
 /// <summary>An account as admins see it.</summary>
-public sealed record UserView(string Username, IReadOnlyList<string> Roles, bool Disabled, bool MfaEnrolled, DateTimeOffset? LockedOutUntil);
+public sealed record UserView(string Username, IReadOnlyList<string> Roles, bool Disabled, bool MfaEnrolled);
 
 /// <summary>A new account: its one-time enrolment link (to hand to the person out of band), the roles granted and those waiting for a second admin.</summary>
 public sealed record CreatedUserView(string Username, string EnrolmentUrl, DateTimeOffset EnrolmentExpiresAt, IReadOnlyList<string> Granted, IReadOnlyList<string> PendingApproval);

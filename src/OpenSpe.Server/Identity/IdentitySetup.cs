@@ -48,18 +48,15 @@ public static class IdentitySetup
                 o.Password.RequireUppercase = false;
                 o.Password.RequireNonAlphanumeric = false;
                 o.Password.RequiredUniqueChars = 4;
-                o.Lockout.AllowedForNewUsers = true;
+                // Note: no lockout, because anyone could lock anyone out; SignInThrottle delays guessing instead.
+                o.Lockout.AllowedForNewUsers = false;
                 o.User.AllowedUserNameCharacters = "abcdefghijklmnopqrstuvwxyz0123456789-._";
                 o.User.RequireUniqueEmail = false;
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<SpeDbContext>()
             .AddPasswordValidator<BreachedPatternPasswordValidator>();
-        services.AddOptions<IdentityOptions>().Configure<IOptions<TokenOptions>>((o, tokens) =>
-        {
-            o.Lockout.MaxFailedAccessAttempts = tokens.Value.MaxFailedSignIns;
-            o.Lockout.DefaultLockoutTimeSpan = tokens.Value.LockoutDuration;
-        });
+        services.AddSingleton<SignInThrottle>();
         services.AddScoped<SignInService>();
         services.AddSingleton<EnrolmentLinks>();
         services.AddSingleton<AccountStateCache>();

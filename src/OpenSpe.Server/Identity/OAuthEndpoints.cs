@@ -42,12 +42,7 @@ public static class OAuthEndpoints
             var outcome = await signIn.SignInAsync(request.Username, request.Password, (string?)request["otp"], (string?)request["recovery_code"], context);
             if (!outcome.Succeeded)
             {
-                return Refuse(outcome.Failure switch
-                {
-                    SignInFailure.OtpRequired => "A one-time code from the authenticator is required (otp).",
-                    SignInFailure.LockedOut => "The account is temporarily locked after repeated failures.",
-                    _ => "The credentials are invalid.",
-                });
+                return Refuse(SignInService.RefusalMessage(outcome));
             }
 
             var principal = await principals.ForPersonAsync(outcome.User!, outcome.AuthenticationMethods, request.GetScopes());

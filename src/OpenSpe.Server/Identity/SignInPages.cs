@@ -48,7 +48,7 @@ public static class SignInPages
         var outcome = await signIn.SignInAsync(form["username"], form["password"], form["otp"], null, context);
         if (!outcome.Succeeded || !IdentitySetup.SecondFactors.Overlaps(outcome.AuthenticationMethods))
         {
-            var message = outcome.Succeeded ? "Enrol a second factor first (spe account enrol-totp)." : "The credentials are invalid.";
+            var message = outcome.Succeeded ? "Enrol a second factor first (spe account enrol-totp)." : SignInService.RefusalMessage(outcome);
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             return Page(context, "Sign in", LoginForm(context, antiforgery, returnUrl, message));
         }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
@@ -21,13 +22,13 @@ public enum SignInFailure
     /// <summary>Wrong password.</summary>
     PasswordInvalid,
 
-    /// <summary>Too many failures; locked for a while.</summary>
-    LockedOut,
+    /// <summary>Held back by the sign-in throttle: tried inside a delay, before the password was looked at.</summary>
+    Throttled,
 
     /// <summary>Disabled by an admin.</summary>
     Disabled,
 
-    /// <summary>A second factor is enrolled but no code was given.</summary>
+    /// <summary>The password was right, a second factor is enrolled, but no code was given (answered as a wrong password).</summary>
     OtpRequired,
 
     /// <summary>The code did not match.</summary>
@@ -44,7 +45,8 @@ public enum SignInFailure
 /// <param name="User">The account, when signed in.</param>
 /// <param name="Failure">The reason class when refused.</param>
 /// <param name="AuthenticationMethods">RFC 8176 <c>amr</c> values proven.</param>
-public sealed record SignInOutcome(SpeUser? User, SignInFailure Failure, IReadOnlyList<string> AuthenticationMethods)
+/// <param name="RetryAfter">When throttled: how long until the next attempt is looked at.</param>
+public sealed record SignInOutcome(SpeUser? User, SignInFailure Failure, IReadOnlyList<string> AuthenticationMethods, TimeSpan? RetryAfter = null)
 {
     /// <summary>True when signed in.</summary>
     public bool Succeeded => Failure == SignInFailure.None && User is not null;
@@ -52,17 +54,39 @@ public sealed record SignInOutcome(SpeUser? User, SignInFailure Failure, IReadOn
 
 /// <summary>
 /// Password plus second-factor sign-in shared by the token endpoint and the sign-in page. Every
-/// attempt is audited with its reason class; failures of either factor count toward lockout.
+/// attempt is audited with its reason class. There is no lockout: every failure of either factor
+/// counts in the <see cref="SignInThrottle"/>, which delays further attempts instead, and every
+/// refusal gets one of two answers (<see cref="RefusalMessage"/>) whatever the reason.
 /// </summary>
-public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionProvider protection, TimeProvider time, IAuditLog audit)
+public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionProvider protection, TimeProvider time, IAuditLog audit, SignInThrottle throttle)
 {
     private const string TotpPurpose = "OpenSpe.Identity.Totp.v1";
+
+    /// <summary>The one answer a refused sign-in gets: the wait when throttled, otherwise "invalid credentials" whatever failed.</summary>
+    public static string RefusalMessage(SignInOutcome outcome)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        return outcome.RetryAfter is { } wait
+            ? $"Too many attempts: try again in {Seconds(wait).ToString(CultureInfo.InvariantCulture)} s."
+            : "The credentials are invalid.";
+    }
 
     /// <summary>Checks the password and the one-time code (or a recovery code).</summary>
     public async Task<SignInOutcome> SignInAsync(string? username, string? password, string? otp, string? recoveryCode, HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var user = string.IsNullOrWhiteSpace(username) ? null : await users.FindByNameAsync(username);
+        var normalized = string.IsNullOrWhiteSpace(username) ? "" : users.NormalizeName(username) ?? "";
+        var attempt = throttle.Begin(normalized, context.Connection.RemoteIpAddress);
+        if (attempt.RetryAfter is { } wait)
+        {
+            // Note: refused before the account is looked up or the password checked, because a guess inside a delay must prove
+            // nothing and the answer must not depend on whether the name exists; the record names the account only as given.
+            context.Response.Headers.RetryAfter = Seconds(wait).ToString(CultureInfo.InvariantCulture);
+            return await RefuseAsync(context, null, username, SignInFailure.Throttled, wait,
+                new() { ["heldBy"] = HeldBy(attempt.HeldBy), ["retryAfterSeconds"] = Seconds(wait).ToString(CultureInfo.InvariantCulture) });
+        }
+
+        var user = normalized.Length == 0 ? null : await users.FindByNameAsync(username!);
         if (user is null)
         {
             // Note: hash anyway so that an unknown name takes as long as a wrong password (no account enumeration by timing).
@@ -70,14 +94,9 @@ public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionPro
             return await RefuseAsync(context, null, username, SignInFailure.UnknownUser);
         }
 
-        if (await users.IsLockedOutAsync(user))
-        {
-            return await RefuseAsync(context, user, username, SignInFailure.LockedOut);
-        }
-
         if (!await users.CheckPasswordAsync(user, password ?? ""))
         {
-            return await CountFailureAsync(context, user, SignInFailure.PasswordInvalid);
+            return await RefuseAsync(context, user, username, SignInFailure.PasswordInvalid);
         }
 
         if (user.Disabled)
@@ -95,13 +114,15 @@ public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionPro
         {
             if (!await RedeemRecoveryCodeAsync(user, recoveryCode))
             {
-                return await CountFailureAsync(context, user, SignInFailure.RecoveryCodeInvalid);
+                return await RefuseAsync(context, user, username, SignInFailure.RecoveryCodeInvalid);
             }
 
             methods = ["pwd", "otp"];
         }
         else if (string.IsNullOrEmpty(otp))
         {
+            // Note: answered and counted as a wrong password, because "right password, code missing" would tell a guesser
+            // that the password is right (TIR-22); the audit record says otp-required, for the account's owner and auditors.
             return await RefuseAsync(context, user, username, SignInFailure.OtpRequired);
         }
         else
@@ -109,13 +130,13 @@ public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionPro
             var failure = await CheckTotpAsync(user, otp);
             if (failure != SignInFailure.None)
             {
-                return await CountFailureAsync(context, user, failure);
+                return await RefuseAsync(context, user, username, failure);
             }
 
             methods = ["pwd", "otp"];
         }
 
-        await users.ResetAccessFailedCountAsync(user);
+        throttle.Succeeded(attempt);
         await AuditAsync(context, user, user.UserName, "auth.signin", AuditOutcome.Success, new() { ["amr"] = string.Join(' ', methods) });
         return new SignInOutcome(user, SignInFailure.None, methods);
     }
@@ -202,27 +223,22 @@ public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionPro
         return (await users.UpdateAsync(user)).Succeeded;
     }
 
-    private async Task<SignInOutcome> CountFailureAsync(HttpContext context, SpeUser user, SignInFailure failure)
-    {
-        await users.AccessFailedAsync(user);
-        if (await users.IsLockedOutAsync(user))
-        {
-            await AuditAsync(context, user, user.UserName, "auth.lockout", AuditOutcome.Denied, new() { ["after"] = Reason(failure) });
-        }
-
-        return await RefuseAsync(context, user, user.UserName, failure);
-    }
-
-    private async Task<SignInOutcome> RefuseAsync(HttpContext context, SpeUser? user, string? username, SignInFailure failure)
+    // The failure was already counted by the throttle when the attempt began (a success gives it back).
+    private async Task<SignInOutcome> RefuseAsync(HttpContext context, SpeUser? user, string? username, SignInFailure failure, TimeSpan? retryAfter = null,
+        Dictionary<string, string>? details = null)
     {
         AuditDenialReason.Set(context, Reason(failure));
-        await AuditAsync(context, user, username, "auth.signin", AuditOutcome.Denied, new() { ["reason"] = Reason(failure) });
-        return new SignInOutcome(null, failure, []);
+        details ??= [];
+        details["reason"] = Reason(failure);
+        await AuditAsync(context, user, username, "auth.signin", AuditOutcome.Denied, details);
+        return new SignInOutcome(null, failure, [], retryAfter);
     }
 
     private async Task AuditAsync(HttpContext context, SpeUser? user, string? username, string action, AuditOutcome outcome, Dictionary<string, string> details)
     {
-        var actor = new AuditActor(user?.Id, Truncate(username), user is null ? [] : (await users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToArray(),
+        // Note: a refusal names the account but not its roles, so that it costs the same database work whether the name exists.
+        string[] roles = user is null || outcome != AuditOutcome.Success ? [] : (await users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToArray();
+        var actor = new AuditActor(user?.Id, Truncate(username), roles,
             context.Request.HasFormContentType && context.Request.Form.TryGetValue("client_id", out var client) ? Truncate(client.ToString()) : null,
             context.Connection.RemoteIpAddress?.ToString(), Truncate(context.Request.Headers.UserAgent.ToString()));
         await audit.AppendAsync(new AuditEntry(actor, action, new AuditResource("account", user?.Id, null), outcome, null, TraceIds.Current(context), details));
@@ -233,7 +249,7 @@ public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionPro
     {
         SignInFailure.UnknownUser => "unknown-user",
         SignInFailure.PasswordInvalid => "password-invalid",
-        SignInFailure.LockedOut => "locked-out",
+        SignInFailure.Throttled => "throttled",
         SignInFailure.Disabled => "disabled",
         SignInFailure.OtpRequired => "otp-required",
         SignInFailure.OtpInvalid => "otp-invalid",
@@ -241,6 +257,16 @@ public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionPro
         SignInFailure.RecoveryCodeInvalid => "recovery-code-invalid",
         _ => "none",
     };
+
+    private static string HeldBy(SignInThrottleKey key) => key switch
+    {
+        SignInThrottleKey.AccountAndAddress => "account-and-address",
+        SignInThrottleKey.Account => "account",
+        SignInThrottleKey.Address => "address",
+        _ => "none",
+    };
+
+    private static int Seconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
 
     private IDataProtector Protector() => protection.CreateProtector(TotpPurpose);
 

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>Token issuance and validation settings.</summary>
-public sealed class TokenOptions
+public sealed class TokenOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Tokens";
@@ -40,13 +40,67 @@ public sealed class TokenOptions
     [Range(typeof(TimeSpan), "00:05:00", "30.00:00:00")]
     public TimeSpan RefreshTokenLifetime { get; set; } = TimeSpan.FromHours(12);
 
-    /// <summary>Failed sign-ins before the account locks.</summary>
-    [Range(3, 20)]
-    public int MaxFailedSignIns { get; set; } = 5;
+    // Sign-in throttling (SignInThrottle): growing delays instead of a lockout a stranger could trigger.
 
-    /// <summary>How long a locked account stays locked.</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
-    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+    /// <summary>Failures of one account name from one address before delays start.</summary>
+    [Range(1, 100)]
+    public int FreeFailuresPerAccountAndAddress { get; set; } = 3;
+
+    /// <summary>Longest delay for one account name from one address.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan MaxDelayPerAccountAndAddress { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Failures of one account name, from any address, before delays start.</summary>
+    [Range(1, 1000)]
+    public int FreeFailuresPerAccount { get; set; } = 10;
+
+    /// <summary>
+    /// Longest delay for one account name from any address. At most 5 minutes, because this is the
+    /// key strangers elsewhere can drive: it may slow the owner down, never lock them out.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    public TimeSpan MaxDelayPerAccount { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Failures from one address, for any account names, before delays start (room for a shared NAT).</summary>
+    [Range(1, 10_000)]
+    public int FreeFailuresPerAddress { get; set; } = 20;
+
+    /// <summary>Longest delay for one address.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan MaxDelayPerAddress { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The first delay; each further failure doubles it up to the key's cap.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00")]
+    public TimeSpan FirstSignInDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>A key's failures are forgotten when it has had none for this long.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan SignInFailuresForgottenAfter { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>After a sign-in from an address, attempts on that account from it skip the account key (still subject to the other two) for this long.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "90.00:00:00")]
+    public TimeSpan KnownAddressTrustedFor { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Most throttle entries kept in memory; the least recently used go first.</summary>
+    [Range(1_000, 10_000_000)]
+    public int SignInThrottleMaxEntries { get; set; } = 100_000;
+
+    /// <inheritdoc/>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (name, cap) in new[]
+        {
+            (nameof(MaxDelayPerAccountAndAddress), MaxDelayPerAccountAndAddress),
+            (nameof(MaxDelayPerAccount), MaxDelayPerAccount),
+            (nameof(MaxDelayPerAddress), MaxDelayPerAddress),
+        })
+        {
+            if (cap < FirstSignInDelay)
+            {
+                yield return new ValidationResult($"{name} must not be shorter than {nameof(FirstSignInDelay)}.", [name]);
+            }
+        }
+    }
 }
 
 /// <summary>An external OpenID Connect provider whose tokens are accepted for mapped local accounts (FSPER-2, FSPER-6).</summary>

@@ -60,6 +60,20 @@ public sealed class ClientVerbTests
         Assert.NotNull(harness.Store.Load());
     }
 
+    [Fact]
+    public async Task Fake_server_login_without_a_code_on_an_enrolled_account_fails_and_says_the_code_may_be_missing()
+    {
+        using var harness = new ClientHarness();
+        harness.Input.Stdin.Enqueue(harness.Server.Password);
+
+        var (code, _, stderr) = await harness.RunAsync("login", "--server", Server, "--user", "alice", "--password-stdin");
+
+        Assert.Equal(1, code);
+        Assert.Contains("The credentials are invalid.", stderr, StringComparison.Ordinal);
+        Assert.Contains("--otp", stderr, StringComparison.Ordinal);
+        Assert.Null(harness.Store.Load());
+    }
+
     [Theory]
     [InlineData(false, "--server", "https://spe.test:8443", "--user", "alice")]
     [InlineData(true, "--server", "http://spe.test", "--user", "alice", "--password-stdin")]
@@ -94,7 +108,7 @@ public sealed class ClientVerbTests
         var (code, _, stderr) = await harness.RunAsync("login", "--server", Server, "--user", "alice", "--password-stdin", "--otp", "123456");
 
         Assert.Equal(1, code);
-        Assert.Equal("spe: sign-in refused: The username or password is wrong. (invalid_grant)", stderr.Trim());
+        Assert.Equal("spe: sign-in refused: The credentials are invalid. (invalid_grant)", stderr.Trim());
         Assert.Null(harness.Store.Load());
     }
 
@@ -235,7 +249,7 @@ public sealed class ClientVerbTests
         using var harness = new ClientHarness();
         harness.SignIn();
         harness.Server.Routes["GET /api/v1/admin/users"] = (System.Net.HttpStatusCode.OK,
-            """[{"username":"bob","roles":["researcher","auditor"],"disabled":false,"mfaEnrolled":true,"lockedOutUntil":null},{"username":"carol","roles":[],"disabled":true,"mfaEnrolled":false,"lockedOutUntil":"2026-03-01T12:15:00+00:00"}]""");
+            """[{"username":"bob","roles":["researcher","auditor"],"disabled":false,"mfaEnrolled":true},{"username":"carol","roles":[],"disabled":true,"mfaEnrolled":false}]""");
 
         var (code, table, _) = await harness.RunAsync("admin", "user", "list");
         var (_, json, _) = await harness.RunAsync("admin", "user", "list", "--json");
@@ -244,7 +258,7 @@ public sealed class ClientVerbTests
         var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("USERNAME", lines[0], StringComparison.Ordinal);
         Assert.Contains("researcher,auditor", lines[1], StringComparison.Ordinal);
-        Assert.Contains("2026-03-01T12:15:00.0000000+00:00", lines[2], StringComparison.Ordinal);
+        Assert.Contains("yes", lines[2], StringComparison.Ordinal);
         using var document = JsonDocument.Parse(json);
         Assert.Equal(2, document.RootElement.GetArrayLength());
     }

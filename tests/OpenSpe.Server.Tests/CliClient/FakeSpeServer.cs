@@ -144,13 +144,14 @@ internal sealed class FakeSpeServer(TimeProvider time) : HttpMessageHandler
             case "password":
                 if (form.GetValueOrDefault("username") != Username || form.GetValueOrDefault("password") != Password)
                 {
-                    return OAuthError("invalid_grant", "The username or password is wrong.");
+                    return OAuthError("invalid_grant", "The credentials are invalid.");
                 }
 
                 var otp = form.GetValueOrDefault("otp");
                 if (MfaEnrolled && otp != Otp)
                 {
-                    return OAuthError("invalid_grant", otp is null ? "A one-time code is required." : "The one-time code is wrong.");
+                    // As the real server: a missing or wrong code is answered exactly as a wrong password.
+                    return OAuthError("invalid_grant", "The credentials are invalid.");
                 }
 
                 return Tokens(mfa: MfaEnrolled);

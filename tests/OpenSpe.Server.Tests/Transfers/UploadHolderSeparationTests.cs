@@ -197,10 +197,6 @@ public sealed partial class UploadHolderSeparationTests : IAsyncLifetime
     private async Task CreateSecondHolderAsync()
     {
         // Arrange-only: a second data holder account (the dev seed has one), made as HaltTests makes a second operator.
-        await using var scope = _f.Server.Services.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<SpeUser>>();
-        var user = new SpeUser { UserName = "holder2", CreatedAt = PermitFixture.Start, LockoutEnabled = true };
-        Assert.True((await users.CreateAsync(user, "Holder-Two-Password-61")).Succeeded);
-        await users.AddToRoleAsync(user, "data-holder");
+        await _f.Server.EnsureAccountAsync("holder2", "data-holder");
     }
 }
