@@ -26,6 +26,7 @@ public static class AuditEndpoints
         group.MapGet("/checkpoints", ListCheckpointsAsync).WithName("audit.checkpoints.list").RequireAuthorization(SpePolicies.Auditor)
             .WithSummary("The most recent signed checkpoints (signed tree heads), newest last.");
         group.MapGet("/checkpoints/latest", LatestCheckpointAsync).WithName("audit.checkpoints.latest").RequireAuthorization(SpePolicies.Auditor)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("The newest signed checkpoint with the public key that verifies it, for a witness to keep ('spe audit witness'); 404 before the first one.");
         group.MapGet("/export", ExportAsync).WithName("audit.export").RequireAuthorization(SpePolicies.Auditor)
             .WithSummary("Streams records as JSON Lines or CSV.")

@@ -243,16 +243,17 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
                 Volatile.Write(ref _head, newHead);
                 Interlocked.Increment(ref _commits);
                 _healthy = true;
+                if (checkpoints.Count > 0)
+                {
+                    // Recorded before any caller learns of the commit, so a signed head is never only in the database.
+                    _ledger?.Record(checkpoints[^1]);
+                }
+
                 var rowIndex = 0;
                 foreach (var pending in batch)
                 {
                     // Rows are built only for entries; a checkpoint request answers with the head it signed.
                     pending.Completion.TrySetResult(pending.Entry is null ? newHead.Sequence : rows[rowIndex++].Sequence);
-                }
-
-                if (checkpoints.Count > 0)
-                {
-                    _ledger?.Record(checkpoints[^1]);
                 }
 
                 return;
