@@ -123,15 +123,15 @@ public sealed class AuditWitnessCliTests
         var writer = server.Services.GetRequiredService<AuditWriter>();
         await writer.SignCheckpointNowAsync();
         var key = server.Services.GetRequiredService<AuditSigningKey>();
-        // The head the server will sign next (the witness's own request adds one record), with another hash.
-        var other = key.Sign(writer.HeadSequence + 1, Enumerable.Repeat((byte)7, 32).ToArray(), AuditTime.ToMicros(DateTimeOffset.UtcNow.AddHours(-1)), AuditCheckpointKinds.Periodic);
+        // What the witness saw before a rewrite: the head the server serves now, with another hash.
+        var other = key.Sign(writer.HeadSequence, Enumerable.Repeat((byte)7, 32).ToArray(), AuditTime.ToMicros(DateTimeOffset.UtcNow.AddHours(-1)), AuditCheckpointKinds.Periodic);
         AuditWitnessFile.Append(witness, AuditCheckpointDocument.From(other, key));
-        await server.Services.GetRequiredService<OpenSpe.Server.Audit.AuditWriter>().SignCheckpointNowAsync();
 
         var result = await SpeClientProcess.RunAsync(config.Path, null, "audit", "witness", "--out", witness);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("refusing to save", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("the log was rewritten", result.Stderr, StringComparison.Ordinal);
         Assert.Single(AuditWitnessFile.ReadAll(witness));
     }
 
