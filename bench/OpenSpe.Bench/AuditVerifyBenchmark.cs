@@ -94,7 +94,7 @@ public class AuditVerifyBenchmark
         _database?.Dispose();
     }
 
-    /// <summary><see cref="AuditService.VerifyAsync"/>: open, read checkpoints, stream rows, hash, check checkpoints.</summary>
+    /// <summary><see cref="AuditService.VerifyAsync(CancellationToken)"/>: open, read checkpoints, stream rows, hash, check checkpoints.</summary>
     [Benchmark(OperationsPerInvoke = Records, Baseline = true)]
     public async Task<long> VerifyEndToEnd()
     {

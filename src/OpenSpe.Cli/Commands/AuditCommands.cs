@@ -15,11 +15,12 @@ internal static class AuditCommands
 {
     public static Command Create()
     {
-        var command = new Command("audit", "Verify, export, purge the audit log and show its public key (offline, on a data directory).");
+        var command = new Command("audit", "Verify, export, purge the audit log and show its public key (offline, on a data directory); witness its checkpoints (online, as auditor).");
         command.Subcommands.Add(Verify());
         command.Subcommands.Add(Export());
         command.Subcommands.Add(PublicKey());
         command.Subcommands.Add(Purge());
+        command.Subcommands.Add(AuditWitnessCommand.Create());
         return command;
     }
 
@@ -28,17 +29,25 @@ internal static class AuditCommands
         var dataDir = CommonOptions.DataDir(required: false);
         var database = CommonOptions.Database();
         var publicKey = new Option<FileInfo?>("--public-key") { Description = "Verify against this public key (PEM) instead of the one in the data directory; keep it apart from the server." };
-        var json = CommonOptions.Json();
-        var command = new Command("verify", "Check every record and checkpoint; exit 1 and name the first bad sequence number if anything was changed, removed, inserted or reordered.")
+        var witness = new Option<FileInfo[]>("--witness")
         {
-            dataDir, database, publicKey, json,
+            Description = "Witness files ('spe audit witness'): the log must contain every checkpoint in them exactly (same sequence, same hash, still stored).",
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "file",
+        };
+        var json = CommonOptions.Json();
+        var command = new Command("verify", "Check every record and checkpoint; exit 1 and name the first bad sequence number if anything was changed, removed, inserted or reordered, "
+            + "if the log is empty, or if it lacks a checkpoint a witness file holds.")
+        {
+            dataDir, database, publicKey, witness, json,
         };
         command.SetAction(async (parse, cancellationToken) => await RunAsync(async () =>
         {
             var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
             using var key = AuditKeyFile.LoadPublic(directory, parse.GetValue(publicKey)?.FullName);
             var service = Service(directory, parse.GetValue(database), key);
-            var result = AuditVerificationView.From(await service.VerifyAsync(cancellationToken), key.KeyId);
+            var witnessed = ReadWitnesses(parse.GetValue(witness) ?? []);
+            var result = AuditVerificationView.From(await service.VerifyAsync(witnessed, cancellationToken), key.KeyId) with { WitnessedCheckpoints = witnessed.Count };
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(Console.Out, result);
@@ -54,6 +63,7 @@ internal static class AuditCommands
                     ("Last sequence", result.LastSequence?.ToString(CultureInfo.InvariantCulture)),
                     ("Latest checkpoint", result.LatestCheckpoint?.ToString("O", CultureInfo.InvariantCulture)),
                     ("Key id", result.KeyId),
+                    ("Witnessed checkpoints", witnessed.Count.ToString(CultureInfo.InvariantCulture)),
                     ("First bad sequence", result.FirstBadSequence?.ToString(CultureInfo.InvariantCulture)),
                     ("Problem", result.Problem),
                     ("Message", result.Message),
@@ -146,10 +156,13 @@ internal static class AuditCommands
             var options = Options.Create(new AuditOptions { RetentionDays = days });
             var store = new AuditStore(SpeDatabase.Resolve(new DatabaseOptions { ConnectionString = parse.GetValue(database) }, directory.Path));
             var service = new AuditService(store, key, options, TimeProvider.System);
-            var result = await service.PurgeAsync(key, cancellationToken);
-            await using (var writer = new AuditWriter(store, key, options, TimeProvider.System, NullLogger<AuditWriter>.Instance))
+            var ledger = new AuditCheckpointLedger(directory, key, [], null, NullLogger.Instance);
+            AuditPurgeResult result;
+            await using (var writer = new AuditWriter(store, key, options, TimeProvider.System, NullLogger<AuditWriter>.Instance, ledger))
             {
+                // Started first: it refuses a log that no longer holds the last signed checkpoint, before anything is signed.
                 await writer.StartAsync(cancellationToken);
+                result = await service.PurgeAsync(key, cancellationToken);
                 await writer.AppendAsync(new AuditEntry(AuditActor.System, "audit.purged", new AuditResource("audit-log", null, null), AuditOutcome.Success, null, null,
                     new Dictionary<string, string>
                     {
@@ -185,6 +198,33 @@ internal static class AuditCommands
         new(new AuditStore(SpeDatabase.Resolve(new DatabaseOptions { ConnectionString = database }, directory.Path)), key,
             Options.Create(new AuditOptions()), TimeProvider.System);
 
+    /// <summary>Every checkpoint of every witness file, each named by its file and line.</summary>
+    private static List<AuditWitnessedCheckpoint> ReadWitnesses(FileInfo[] files)
+    {
+        var result = new List<AuditWitnessedCheckpoint>();
+        foreach (var file in files)
+        {
+            if (!file.Exists)
+            {
+                throw new IOException($"witness file {file.FullName} does not exist");
+            }
+
+            try
+            {
+                foreach (var (line, document) in AuditWitnessFile.ReadAll(file.FullName))
+                {
+                    result.Add(new AuditWitnessedCheckpoint(document.ToCheckpoint(), $"witness {file.FullName} line {line}"));
+                }
+            }
+            catch (FormatException ex)
+            {
+                throw new IOException(ex.Message, ex);
+            }
+        }
+
+        return result;
+    }
+
     private static long? Micros(DateTimeOffset? time) => time is { } t ? AuditTime.ToMicros(t) : null;
 
     private static async Task<int> RunAsync(Func<Task<int>> action)
@@ -193,7 +233,8 @@ internal static class AuditCommands
         {
             return await action();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or System.Security.Cryptography.CryptographicException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Data.Common.DbException or System.Security.Cryptography.CryptographicException or InvalidOperationException
+            or AuditLogRegressionException)
         {
             await Console.Error.WriteLineAsync($"spe audit: {ex.Message.Split('\n')[0]}");
             return ExitCodes.Failure;

@@ -2,8 +2,10 @@ namespace OpenSpe.Core.Audit;
 
 /// <summary>
 /// Checks an audit log end to end: every checkpoint's signature, every record's hash against
-/// its content and its predecessor, gaps and reordering, and that no signed checkpoint covers
-/// records that are gone. Reports the first sequence number that fails.
+/// its content and its predecessor, gaps and reordering, that no signed checkpoint covers
+/// records that are gone, that the log is not empty, and that every checkpoint a witness kept
+/// outside the database is still stored and still matches the log. Reports the first sequence
+/// number that fails.
 /// </summary>
 /// <remarks>
 /// A record is valid when SHA-256(stored hash of its predecessor || its canonical JSON) equals its
@@ -27,18 +29,19 @@ public sealed class AuditChainVerifier
     /// <summary>Verifies rows (ordered by sequence, as stored) against the checkpoints.</summary>
     /// <param name="rows">Rows ordered by sequence; the enumerator may reuse one instance.</param>
     /// <param name="checkpoints">All stored checkpoints.</param>
-    public AuditVerificationResult Verify(IEnumerable<AuditRow> rows, IReadOnlyList<AuditCheckpoint> checkpoints)
+    /// <param name="witnessed">Checkpoints kept by witnesses outside the database, which the log must contain exactly.</param>
+    public AuditVerificationResult Verify(IEnumerable<AuditRow> rows, IReadOnlyList<AuditCheckpoint> checkpoints, IReadOnlyList<AuditWitnessedCheckpoint>? witnessed = null)
     {
         using var cursor = new AuditRowEnumerableCursor(rows);
-        return Verify(cursor, checkpoints);
+        return Verify(cursor, checkpoints, witnessed);
     }
 
     /// <summary>Verifies every row of a cursor (ordered by sequence, as stored) against the checkpoints.</summary>
-    public AuditVerificationResult Verify(IAuditRowCursor rows, IReadOnlyList<AuditCheckpoint> checkpoints)
+    public AuditVerificationResult Verify(IAuditRowCursor rows, IReadOnlyList<AuditCheckpoint> checkpoints, IReadOnlyList<AuditWitnessedCheckpoint>? witnessed = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var trust = Trust(checkpoints);
-        var range = VerifyRange(rows, trust.AnchorSequence + 1, trust.AnchorHash, through: null, trust.BySequence, new FailureTracker());
+        var trust = Trust(checkpoints, witnessed);
+        var range = VerifyRange(rows, trust.AnchorSequence + 1, trust.AnchorHash, through: null, trust, new FailureTracker());
         return Result(trust, [range]);
     }
 
@@ -52,12 +55,14 @@ public sealed class AuditChainVerifier
     /// <param name="lastSequence">The last record to check.</param>
     /// <param name="ranges">The most ranges to check at once (the number of cores).</param>
     /// <param name="minimumRecordsPerRange">No range is smaller than this.</param>
-    public AuditVerificationResult VerifyInParallel(IAuditRowSource source, IReadOnlyList<AuditCheckpoint> checkpoints, long lastSequence, int ranges, long minimumRecordsPerRange = DefaultMinimumRecordsPerRange)
+    /// <param name="witnessed">Checkpoints kept by witnesses outside the database, which the log must contain exactly.</param>
+    public AuditVerificationResult VerifyInParallel(IAuditRowSource source, IReadOnlyList<AuditCheckpoint> checkpoints, long lastSequence, int ranges, long minimumRecordsPerRange = DefaultMinimumRecordsPerRange,
+        IReadOnlyList<AuditWitnessedCheckpoint>? witnessed = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfLessThan(ranges, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(minimumRecordsPerRange, 1);
-        var trust = Trust(checkpoints);
+        var trust = Trust(checkpoints, witnessed);
         var span = lastSequence - trust.AnchorSequence;
         var count = (int)Math.Clamp(span / minimumRecordsPerRange, 1, ranges);
         var borders = new long[count + 1];
@@ -83,12 +88,12 @@ public sealed class AuditChainVerifier
             }
 
             using var cursor = source.Open(after, borders[i + 1]);
-            results[i] = VerifyRange(cursor, borders[i] + 1, previous, borders[i + 1], trust.BySequence, failure);
+            results[i] = VerifyRange(cursor, borders[i] + 1, previous, borders[i + 1], trust, failure);
         });
         return Result(trust, results);
     }
 
-    private TrustedCheckpoints Trust(IReadOnlyList<AuditCheckpoint> checkpoints)
+    private TrustedCheckpoints Trust(IReadOnlyList<AuditCheckpoint> checkpoints, IReadOnlyList<AuditWitnessedCheckpoint>? witnessed)
     {
         ArgumentNullException.ThrowIfNull(checkpoints);
         var failure = new FailureTracker();
@@ -122,11 +127,47 @@ public sealed class AuditChainVerifier
             list.Add(checkpoint);
         }
 
-        return new TrustedCheckpoints(checkpoints.Count, failure, latestCheckpoint, anchorSequence, anchorHash, bySequence);
+        var witnessedBySequence = new Dictionary<long, List<AuditWitnessedCheckpoint>>();
+        var notStored = new List<AuditWitnessedCheckpoint>();
+        foreach (var kept in witnessed ?? [])
+        {
+            var checkpoint = kept.Checkpoint;
+            if (!_publicKey.Verify(checkpoint) || !AuditCheckpointKinds.IsKnown(checkpoint.Kind))
+            {
+                failure.Report(Math.Max(checkpoint.Sequence, 1), AuditVerificationProblems.WitnessForged,
+                    $"The checkpoint that {kept.Witness} holds at {kept.Describe()} is not signed by the trusted key {_publicKey.KeyId}.");
+                continue;
+            }
+
+            // Note: a witnessed checkpoint must still be stored because checkpoints are never deleted
+            // legitimately (purge removes records, not checkpoints); deleting them is how a rewrite hides.
+            var stored = bySequence.TryGetValue(checkpoint.Sequence, out var atThis) && atThis.Any(c => c.Hash.AsSpan().SequenceEqual(checkpoint.Hash));
+            if (!stored)
+            {
+                // Reported after the records are read, so that a record that disagrees is named first.
+                notStored.Add(kept);
+            }
+
+            if (checkpoint.Sequence < anchorSequence || (checkpoint.Sequence == anchorSequence && checkpoint.Hash.AsSpan().SequenceEqual(anchorHash)))
+            {
+                // Records before the purge anchor are gone by rule; the stored check above still applies.
+                continue;
+            }
+
+            if (!witnessedBySequence.TryGetValue(checkpoint.Sequence, out var list))
+            {
+                witnessedBySequence[checkpoint.Sequence] = list = [];
+            }
+
+            list.Add(kept);
+        }
+
+        return new TrustedCheckpoints(checkpoints.Count, failure, latestCheckpoint, anchorSequence, anchorHash, bySequence, witnessedBySequence, notStored);
     }
 
-    private static RangeResult VerifyRange(IAuditRowCursor rows, long expected, byte[] previousHash, long? through, Dictionary<long, List<AuditCheckpoint>> bySequence, FailureTracker failure)
+    private static RangeResult VerifyRange(IAuditRowCursor rows, long expected, byte[] previousHash, long? through, TrustedCheckpoints trust, FailureTracker failure)
     {
+        var bySequence = trust.BySequence;
         var previous = previousHash.ToArray();
         var computed = new byte[AuditCanonicalForm.HashSize];
         long count = 0;
@@ -183,6 +224,18 @@ public sealed class AuditChainVerifier
                 }
             }
 
+            if (trust.WitnessedBySequence.TryGetValue(row.Sequence, out var witnessedHere))
+            {
+                foreach (var kept in witnessedHere)
+                {
+                    if (!kept.Checkpoint.Hash.AsSpan().SequenceEqual(computed))
+                    {
+                        failure.Report(row.Sequence, AuditVerificationProblems.WitnessMismatch,
+                            $"{kept.Witness} holds the checkpoint at {kept.Describe()} but the log has hash {Convert.ToHexStringLower(computed)} there: records up to it were rewritten.");
+                    }
+                }
+            }
+
             (previous, computed) = (computed, previous);
             expected++;
         }
@@ -233,6 +286,28 @@ public sealed class AuditChainVerifier
             }
         }
 
+        foreach (var (sequence, kept) in trust.WitnessedBySequence)
+        {
+            if (sequence > last)
+            {
+                failure.Report(last + 1, AuditVerificationProblems.WitnessMissing,
+                    $"{kept[0].Witness} holds the checkpoint at {kept[0].Describe()} but the log ends at {last}: records {last + 1}..{sequence} were removed.");
+            }
+        }
+
+        foreach (var kept in trust.WitnessedNotStored)
+        {
+            failure.Report(Math.Max(kept.Checkpoint.Sequence, 1), AuditVerificationProblems.WitnessMissing,
+                $"The checkpoint that {kept.Witness} holds at {kept.Describe()} is missing from the stored checkpoints: checkpoints were deleted.");
+        }
+
+        if (count == 0)
+        {
+            // Note: never VALID when empty, because emptying the tables is the cheapest way to erase a log.
+            failure.Report(trust.AnchorSequence + 1, AuditVerificationProblems.LogEmpty,
+                "The audit log holds no records; a server records its own start, so an empty log was emptied.");
+        }
+
         return new AuditVerificationResult(
             !failure.HasFailure,
             count,
@@ -251,7 +326,9 @@ public sealed class AuditChainVerifier
         long? LatestCheckpointMicros,
         long AnchorSequence,
         byte[] AnchorHash,
-        Dictionary<long, List<AuditCheckpoint>> BySequence);
+        Dictionary<long, List<AuditCheckpoint>> BySequence,
+        Dictionary<long, List<AuditWitnessedCheckpoint>> WitnessedBySequence,
+        List<AuditWitnessedCheckpoint> WitnessedNotStored);
 
     private sealed record RangeResult(long Count, long? First, long? LastRead, long Expected, FailureTracker Failure);
 

@@ -44,4 +44,16 @@ public static class AuditVerificationProblems
 
     /// <summary>A record is malformed (unknown outcome, wrong hash length).</summary>
     public const string RecordMalformed = "record-malformed";
+
+    /// <summary>The log holds no records: a log the server writes is never empty (it records its own start).</summary>
+    public const string LogEmpty = "log-empty";
+
+    /// <summary>A witnessed checkpoint is beyond the end of the log, or no longer among the stored checkpoints.</summary>
+    public const string WitnessMissing = "witness-missing";
+
+    /// <summary>The log has a different hash at a witnessed checkpoint's sequence: it was rewritten.</summary>
+    public const string WitnessMismatch = "witness-mismatch";
+
+    /// <summary>A witnessed checkpoint's signature does not verify with the trusted key.</summary>
+    public const string WitnessForged = "witness-forged";
 }

@@ -25,6 +25,9 @@ public static class AuditEndpoints
             .WithSummary("Verifies every record and checkpoint; reports the first bad sequence number.");
         group.MapGet("/checkpoints", ListCheckpointsAsync).WithName("audit.checkpoints.list").RequireAuthorization(SpePolicies.Auditor)
             .WithSummary("The most recent signed checkpoints (signed tree heads), newest last.");
+        group.MapGet("/checkpoints/latest", LatestCheckpointAsync).WithName("audit.checkpoints.latest").RequireAuthorization(SpePolicies.Auditor)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("The newest signed checkpoint with the public key that verifies it, for a witness to keep ('spe audit witness'); 404 before the first one.");
         group.MapGet("/export", ExportAsync).WithName("audit.export").RequireAuthorization(SpePolicies.Auditor)
             .WithSummary("Streams records as JSON Lines or CSV.")
             .Produces(200, contentType: "application/jsonl").Produces(200, contentType: "text/csv");
@@ -82,6 +85,29 @@ public static class AuditEndpoints
 
         var all = await audit.CheckpointsAsync(cancellationToken);
         return TypedResults.Ok(all.TakeLast(limit ?? 100).Select(AuditCheckpointView.From).ToList());
+    }
+
+    private static async Task<Results<Ok<AuditCheckpointDocument>, ProblemHttpResult>> LatestCheckpointAsync(
+        AuditCheckpointLedger ledger, AuditStore store, AuditSigningKey key, CancellationToken cancellationToken)
+    {
+        AuditCheckpoint? stored;
+        await using (var connection = await store.OpenAsync(cancellationToken))
+        {
+            stored = await AuditStore.ReadLatestCheckpointAsync(connection, cancellationToken);
+        }
+
+        // Note: the server serves what it signed; a stored row is used only when its signature verifies
+        // and it is newer, so a row written into the database by someone else is never handed to a witness.
+        var latest = ledger.LastSigned;
+        if (stored is not null && key.Verify(stored)
+            && (latest is null || stored.Sequence > latest.Sequence || (stored.Sequence == latest.Sequence && AuditTime.FromMicros(stored.TimestampMicros) > latest.Timestamp)))
+        {
+            latest = AuditCheckpointDocument.From(stored, key);
+        }
+
+        return latest is null
+            ? Problems.Of(StatusCodes.Status404NotFound, "No checkpoint has been signed yet; one is signed at least every Audit:CheckpointInterval.")
+            : TypedResults.Ok(latest);
     }
 
     private static async Task<Results<EmptyHttpResult, ValidationProblem>> ExportAsync(

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Audit;
 
 /// <summary>Audit log settings. The bounds are the requirement, not a preference: they cannot be configured away.</summary>
-public sealed class AuditOptions
+public sealed class AuditOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Audit";
@@ -30,4 +30,10 @@ public sealed class AuditOptions
     /// <summary>Most appends waiting for the writer before callers are pushed back.</summary>
     [Range(1, 1_000_000)]
     public int MaxPending { get; set; } = 100_000;
+
+    /// <summary>Where each new checkpoint is pushed (<c>Audit:Witnesses:*</c>).</summary>
+    public AuditWitnessOptions Witnesses { get; set; } = new();
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => Witnesses.Validate();
 }

@@ -17,7 +17,10 @@ public sealed class AuditService(AuditStore store, AuditSigningKey verificationK
     internal long RecordsPerVerifyRange { get; init; } = AuditChainVerifier.DefaultMinimumRecordsPerRange;
 
     /// <summary>Verifies every record and checkpoint.</summary>
-    public async Task<AuditVerificationResult> VerifyAsync(CancellationToken cancellationToken = default)
+    public Task<AuditVerificationResult> VerifyAsync(CancellationToken cancellationToken = default) => VerifyAsync(null, cancellationToken);
+
+    /// <summary>Verifies every record and checkpoint, and that the log contains every <paramref name="witnessed"/> checkpoint exactly.</summary>
+    public async Task<AuditVerificationResult> VerifyAsync(IReadOnlyList<AuditWitnessedCheckpoint>? witnessed, CancellationToken cancellationToken = default)
     {
         await using var connection = await store.OpenAsync(cancellationToken);
         var checkpoints = await AuditStore.ReadCheckpointsAsync(connection, cancellationToken);
@@ -27,7 +30,7 @@ public sealed class AuditService(AuditStore store, AuditSigningKey verificationK
             var last = await AuditStore.ReadLastSequenceAsync(connection, cancellationToken);
             var source = new SqliteAuditRowSource(store.Database);
             var result = await Task.Run(
-                () => verifier.VerifyInParallel(source, checkpoints, last, Environment.ProcessorCount, RecordsPerVerifyRange),
+                () => verifier.VerifyInParallel(source, checkpoints, last, Environment.ProcessorCount, RecordsPerVerifyRange, witnessed),
                 cancellationToken);
             if (result.Valid)
             {
@@ -39,7 +42,7 @@ public sealed class AuditService(AuditStore store, AuditSigningKey verificationK
             checkpoints = await AuditStore.ReadCheckpointsAsync(connection, cancellationToken);
         }
 
-        return verifier.Verify(AuditStore.ReadRows(connection), checkpoints);
+        return verifier.Verify(AuditStore.ReadRows(connection), checkpoints, witnessed);
     }
 
     /// <summary>A page of records matching the query (copies, safe to keep).</summary>

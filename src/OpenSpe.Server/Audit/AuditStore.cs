@@ -65,6 +65,52 @@ public sealed class AuditStore(SpeDatabase database)
         return await command.ExecuteScalarAsync(cancellationToken) is long last ? last : 0;
     }
 
+    /// <summary>The stored hash of the record at <paramref name="sequence"/>, or null when there is none.</summary>
+    public static async Task<byte[]?> ReadRecordHashAsync(DbConnection connection, long sequence, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT hash FROM audit_records WHERE sequence = @seq";
+        Add(command, "@seq", DbType.Int64).Value = sequence;
+        return await command.ExecuteScalarAsync(cancellationToken) as byte[];
+    }
+
+    /// <summary>The stored checkpoints at <paramref name="sequence"/> (any kind or time), oldest first.</summary>
+    public static Task<List<AuditCheckpoint>> ReadCheckpointsAtAsync(DbConnection connection, long sequence, CancellationToken cancellationToken = default) =>
+        ReadCheckpointsWhereAsync(connection, "sequence = @seq", sequence, cancellationToken);
+
+    /// <summary>The stored purge anchors at or after <paramref name="sequence"/>.</summary>
+    public static Task<List<AuditCheckpoint>> ReadPurgeAnchorsFromAsync(DbConnection connection, long sequence, CancellationToken cancellationToken = default) =>
+        ReadCheckpointsWhereAsync(connection, $"kind = '{AuditCheckpointKinds.Purge}' AND sequence >= @seq", sequence, cancellationToken);
+
+    private static async Task<List<AuditCheckpoint>> ReadCheckpointsWhereAsync(DbConnection connection, string condition, long sequence, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var result = new List<AuditCheckpoint>();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT sequence, hash, timestamp_us, kind, key_id, signature FROM audit_checkpoints WHERE {condition} ORDER BY sequence, timestamp_us";
+        Add(command, "@seq", DbType.Int64).Value = sequence;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(new AuditCheckpoint(reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4), (byte[])reader.GetValue(5)));
+        }
+
+        return result;
+    }
+
+    /// <summary>The newest stored checkpoint (highest sequence, then latest), or null when none was signed.</summary>
+    public static async Task<AuditCheckpoint?> ReadLatestCheckpointAsync(DbConnection connection, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sequence, hash, timestamp_us, kind, key_id, signature FROM audit_checkpoints ORDER BY sequence DESC, timestamp_us DESC LIMIT 1";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new AuditCheckpoint(reader.GetInt64(0), (byte[])reader.GetValue(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4), (byte[])reader.GetValue(5))
+            : null;
+    }
+
     /// <summary>Inserts rows and checkpoints in one transaction and commits it durably.</summary>
     public static async Task AppendAsync(DbConnection connection, IReadOnlyList<AuditRow> rows, IReadOnlyList<AuditCheckpoint> checkpoints, CancellationToken cancellationToken = default)
     {

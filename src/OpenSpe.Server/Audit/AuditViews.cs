@@ -70,6 +70,9 @@ public sealed record AuditVerificationView(
     DateTimeOffset? LatestCheckpoint,
     string KeyId)
 {
+    /// <summary>How many witnessed checkpoints were checked (null when none were given).</summary>
+    public int? WitnessedCheckpoints { get; init; }
+
     /// <summary>Builds the view.</summary>
     public static AuditVerificationView From(AuditVerificationResult result, string keyId)
     {

@@ -11,7 +11,9 @@ namespace OpenSpe.Server.Audit;
 /// waiting (up to <see cref="AuditOptions.MaxBatchSize"/>), chains and hashes it, and commits it
 /// in one durable transaction (group commit), so concurrent requests share one fsync. Checkpoints
 /// are signed inside the same transactions, every <see cref="AuditOptions.CheckpointEveryRecords"/>
-/// records, and on a timer when the log is quiet.
+/// records, and on a timer when the log is quiet. Every checkpoint it signs is recorded outside
+/// the database and pushed to the witnesses (<see cref="AuditCheckpointLedger"/>); over a log read
+/// from the database that no longer contains the last of them it signs nothing.
 /// </summary>
 public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
 {
@@ -22,6 +24,8 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     private readonly ILogger<AuditWriter> _logger;
     private readonly Channel<Pending> _queue;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly AuditCheckpointLedger? _ledger;
+    private string? _refusal;
     private Task? _loop;
     private ITimer? _timer;
     private DbConnection? _connection;
@@ -31,8 +35,15 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     private int _disposed;
 
     /// <summary>Creates the writer; call <see cref="StartAsync"/> before appending.</summary>
-    public AuditWriter(AuditStore store, AuditSigningKey key, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger)
+    /// <param name="store">The database.</param>
+    /// <param name="key">The checkpoint-signing key.</param>
+    /// <param name="options">Settings.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="logger">Where failures are logged.</param>
+    /// <param name="ledger">The record of signed checkpoints outside the database; null only in benchmarks.</param>
+    public AuditWriter(AuditStore store, AuditSigningKey key, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger, AuditCheckpointLedger? ledger = null)
     {
+        _ledger = ledger;
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _key = key;
@@ -56,10 +67,28 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     public long HeadSequence => Volatile.Read(ref _head).Sequence;
 
     /// <summary>Reads the chain head and starts the writer loop and the checkpoint timer.</summary>
+    /// <exception cref="AuditLogRegressionException">The log no longer contains the last signed or witnessed checkpoint.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         _connection = await _store.OpenAsync(cancellationToken);
         _head = await AuditStore.ReadHeadAsync(_connection, cancellationToken);
+        if (_ledger is not null)
+        {
+            try
+            {
+                // Note: fail closed before the first signature, because a fresh checkpoint over a
+                // truncated or rewritten log would make the tampering verify.
+                await _ledger.CheckAsync(_connection, _head, cancellationToken);
+            }
+            catch (AuditLogRegressionException ex)
+            {
+                LogRegression(_logger, ex.Message);
+                await _connection.DisposeAsync();
+                _connection = null;
+                throw;
+            }
+        }
+
         _loop = Task.Run(RunAsync, CancellationToken.None);
         // Note: ticking at half the interval bounds the gap between checkpoints by the interval itself.
         var tick = _options.CheckpointInterval / 2;
@@ -119,9 +148,13 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
 
         try
         {
-            if (_connection is not null && _healthy && _head.Sequence > 0)
+            if (_connection is not null && _healthy && _refusal is null && _head.Sequence > 0)
             {
                 await WriteCheckpointOnlyAsync(AuditCheckpointKinds.Shutdown, CancellationToken.None);
+                if (_ledger is not null)
+                {
+                    await _ledger.DrainAsync(TimeSpan.FromSeconds(5));
+                }
             }
         }
         catch (Exception ex) when (ex is DbException or InvalidOperationException)
@@ -200,7 +233,7 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     private async Task WriteBatchAsync(List<Pending> batch, bool forceCheckpoint)
     {
         Exception? failure = null;
-        for (var attempt = 0; attempt < 2; attempt++)
+        for (var attempt = 0; attempt < 2 && _refusal is null; attempt++)
         {
             try
             {
@@ -210,6 +243,12 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
                 Volatile.Write(ref _head, newHead);
                 Interlocked.Increment(ref _commits);
                 _healthy = true;
+                if (checkpoints.Count > 0)
+                {
+                    // Recorded before any caller learns of the commit, so a signed head is never only in the database.
+                    _ledger?.Record(checkpoints[^1]);
+                }
+
                 var rowIndex = 0;
                 foreach (var pending in batch)
                 {
@@ -229,9 +268,10 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
 
         // Note: fail closed. No caller learns its entry was written, so none of them may proceed.
         _healthy = false;
+        var reason = failure ?? new AuditLogRegressionException(_refusal!);
         foreach (var pending in batch)
         {
-            pending.Completion.TrySetException(new AuditUnavailableException("The audit log could not be written.", failure!));
+            pending.Completion.TrySetException(new AuditUnavailableException("The audit log could not be written.", reason));
         }
     }
 
@@ -289,6 +329,7 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
         var checkpoint = _key.Sign(head.Sequence, head.Hash, now, kind);
         _connection ??= await _store.OpenAsync(cancellationToken);
         await AuditStore.AppendAsync(_connection, [], [checkpoint], cancellationToken);
+        _ledger?.Record(checkpoint);
     }
 
     private async Task ResetConnectionAsync()
@@ -303,7 +344,19 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
         {
             // Another process (e.g. an offline purge) may have written; continue from what is stored.
             _connection = await _store.OpenAsync(_stopping.Token);
-            _head = await AuditStore.ReadHeadAsync(_connection, _stopping.Token);
+            var head = await AuditStore.ReadHeadAsync(_connection, _stopping.Token);
+            if (_ledger is not null)
+            {
+                await _ledger.CheckAsync(_connection, head, _stopping.Token);
+            }
+
+            _head = head;
+        }
+        catch (AuditLogRegressionException ex)
+        {
+            // Note: the log changed under the running server; it signs nothing more and every append fails closed.
+            _refusal = ex.Message;
+            LogRegression(_logger, ex.Message);
         }
         catch (Exception ex) when (ex is DbException or InvalidOperationException or IOException)
         {
@@ -318,6 +371,9 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Error, Message = "SPE2101 audit write failed ({ErrorType}); requests fail closed until it recovers")]
     private static partial void LogWriteFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Critical, Message = "SPE2103 refusing to sign over the audit log: {Reason}")]
+    private static partial void LogRegression(ILogger logger, string reason);
 
     private sealed class Pending
     {

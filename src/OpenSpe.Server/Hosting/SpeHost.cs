@@ -126,6 +126,7 @@ public static class SpeHost
 
         builder.Services.AddSingleton(_ => AuditKeyFile.LoadOrCreate(directory));
         builder.Services.AddSingleton<AuditStore>();
+        builder.Services.AddAuditWitnessing(directory);
         builder.Services.AddSingleton<AuditWriter>();
         builder.Services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());
         builder.Services.AddSingleton<AuditService>();
@@ -218,8 +219,15 @@ public static class SpeHost
 
         // Keys are created at start, not on first use, so a fresh data directory is complete before the first request.
         _ = services.GetRequiredService<TokenSigningKey>();
-        var writer = services.GetRequiredService<AuditWriter>();
-        await writer.StartAsync(cancellationToken);
+        try
+        {
+            await services.GetRequiredService<AuditWriter>().StartAsync(cancellationToken);
+        }
+        catch (AuditLogRegressionException ex)
+        {
+            // Note: fail closed; signing over a truncated or rewritten log would make the tampering verify.
+            throw new SpeConfigurationException($"refusing to start: {FirstLine(ex.Message)} (SPE2103; see docs/operations.md, 'Witnesses')", ex);
+        }
         await RecordStartAsync(services, database, server, cancellationToken);
         var directory = services.GetRequiredService<DataDirectory>();
         IReadOnlyList<DevAccount> accounts = server.Dev ? DevAccounts.LoadOrCreate(directory) : [];

@@ -42,13 +42,16 @@ public sealed class AuditChainVerifierTests
 
     [Fact]
     [Trait("Requirement", "EHDSR-6")]
-    public void Verify_WithEmptyLog_IsValid()
+    [Trait("Requirement", "OPR-7")]
+    public void Verify_WithEmptyLog_IsNeverValid()
     {
         using var chain = new TestChain();
 
         var result = chain.Verify();
 
-        Assert.True(result.Valid, result.Message);
+        Assert.False(result.Valid);
+        Assert.Equal(AuditVerificationProblems.LogEmpty, result.Problem);
+        Assert.Equal(1, result.FirstBadSequence);
         Assert.Equal(0, result.RecordsChecked);
         Assert.Equal(0, result.CheckpointsChecked);
         Assert.Null(result.FirstSequence);
@@ -58,14 +61,15 @@ public sealed class AuditChainVerifierTests
 
     [Fact]
     [Trait("Requirement", "EHDSR-6")]
-    public void Verify_WithEmptyLogAndIdleCheckpointAtZero_IsValid()
+    public void Verify_WithEmptyLogAndIdleCheckpointAtZero_IsStillNotValid()
     {
         using var chain = new TestChain();
         var idle = chain.Sign(AuditCheckpointKinds.Idle);
 
         var result = chain.Verify();
 
-        Assert.True(result.Valid, result.Message);
+        Assert.False(result.Valid);
+        Assert.Equal(AuditVerificationProblems.LogEmpty, result.Problem);
         Assert.Equal(1, result.CheckpointsChecked);
         Assert.Equal(idle.TimestampMicros, result.LatestCheckpointMicros);
     }
@@ -442,7 +446,7 @@ public sealed class AuditChainVerifierTests
 
     [Fact]
     [Trait("Requirement", "EHDSR-6")]
-    public void Verify_AfterPurgeOfEverything_ThenNewRecords_IsValid()
+    public void Verify_AfterPurgeOfEverything_IsEmptyUntilNewRecords_ThenValid()
     {
         using var chain = TestChain.Create(25);
         chain.Purge(25);
@@ -451,7 +455,9 @@ public sealed class AuditChainVerifierTests
 
         var continued = chain.Verify();
 
-        Assert.True(emptied.Valid, emptied.Message);
+        // The server appends audit.purged right after a purge, so a log left with no record is never valid.
+        Assert.False(emptied.Valid);
+        Assert.Equal((AuditVerificationProblems.LogEmpty, 26L), (emptied.Problem, emptied.FirstBadSequence));
         Assert.Equal(0, emptied.RecordsChecked);
         Assert.True(continued.Valid, continued.Message);
         Assert.Equal(26, continued.FirstSequence);

@@ -116,23 +116,24 @@ internal sealed class TestChain : IDisposable
     /// Verifies in one pass and returns that result, after checking that range-parallel verification
     /// of the same rows (ordered as a database returns them) agrees, with ranges of several sizes.
     /// </summary>
-    public AuditVerificationResult Verify(IEnumerable<AuditRow>? rows = null, IReadOnlyList<AuditCheckpoint>? checkpoints = null, AuditSigningKey? trusted = null)
+    public AuditVerificationResult Verify(IEnumerable<AuditRow>? rows = null, IReadOnlyList<AuditCheckpoint>? checkpoints = null, AuditSigningKey? trusted = null,
+        IReadOnlyList<AuditWitnessedCheckpoint>? witnessed = null)
     {
         var list = (rows ?? Rows).ToList();
         var verifier = new AuditChainVerifier(trusted ?? Key);
-        var result = verifier.Verify(Streamed(list), checkpoints ?? Checkpoints);
-        AssertRangesAgree(verifier, list, checkpoints ?? Checkpoints);
+        var result = verifier.Verify(Streamed(list), checkpoints ?? Checkpoints, witnessed);
+        AssertRangesAgree(verifier, list, checkpoints ?? Checkpoints, witnessed);
         return result;
     }
 
-    private static void AssertRangesAgree(AuditChainVerifier verifier, List<AuditRow> rows, IReadOnlyList<AuditCheckpoint> checkpoints)
+    private static void AssertRangesAgree(AuditChainVerifier verifier, List<AuditRow> rows, IReadOnlyList<AuditCheckpoint> checkpoints, IReadOnlyList<AuditWitnessedCheckpoint>? witnessed)
     {
         var source = new InMemoryRowSource(rows);
-        var expected = verifier.Verify(Streamed(source.Sorted), checkpoints);
+        var expected = verifier.Verify(Streamed(source.Sorted), checkpoints, witnessed);
         var last = rows.Count == 0 ? 0 : rows.Max(r => r.Sequence);
         foreach (var perRange in new long[] { 1, 3, 7 })
         {
-            var actual = verifier.VerifyInParallel(source, checkpoints, last, ranges: 4, perRange);
+            var actual = verifier.VerifyInParallel(source, checkpoints, last, ranges: 4, perRange, witnessed);
             Assert.True(
                 (expected.Valid, expected.FirstBadSequence, expected.Problem, expected.RecordsChecked, expected.FirstSequence, expected.LastSequence)
                 == (actual.Valid, actual.FirstBadSequence, actual.Problem, actual.RecordsChecked, actual.FirstSequence, actual.LastSequence),

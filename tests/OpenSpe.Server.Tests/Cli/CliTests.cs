@@ -22,7 +22,8 @@ public sealed class CliTests
 
     [Theory]
     [InlineData("server", "--dev", "--data-dir", "--urls", "--config", "--database")]
-    [InlineData("audit verify", "--data-dir", "--public-key", "--json")]
+    [InlineData("audit verify", "--data-dir", "--public-key", "--witness", "--json")]
+    [InlineData("audit witness", "--server", "--out", "--public-key", "--json")]
     [InlineData("audit export", "--since", "--until", "--format", "--output")]
     [InlineData("audit purge", "--retention-days", "--json")]
     [InlineData("audit public-key", "--data-dir", "--json")]

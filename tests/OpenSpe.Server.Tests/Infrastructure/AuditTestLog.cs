@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Persistence;
 
 namespace OpenSpe.Server.Tests.Infrastructure;
@@ -20,7 +21,8 @@ public sealed class AuditTestLog : IAsyncDisposable
         Time = time;
         Key = AuditSigningKey.Generate();
         Store = new AuditStore(database);
-        Writer = new AuditWriter(Store, Key, Microsoft.Extensions.Options.Options.Create(options), time, NullLogger<AuditWriter>.Instance);
+        Data = DataDirectory.Open(directory.File("data"));
+        Writer = NewWriter();
         // Note: ranges of 4 records, so every SQLite audit test also crosses the borders of parallel verification.
         Service = new AuditService(Store, Key, Microsoft.Extensions.Options.Options.Create(options), time) { RecordsPerVerifyRange = 4 };
     }
@@ -35,7 +37,33 @@ public sealed class AuditTestLog : IAsyncDisposable
 
     public AuditStore Store { get; }
 
-    public AuditWriter Writer { get; }
+    public AuditWriter Writer { get; private set; }
+
+    /// <summary>The directory where the last signed checkpoint is recorded (as the server's data directory).</summary>
+    public DataDirectory Data { get; }
+
+    /// <summary>The file recording the last signed checkpoint.</summary>
+    public string StateFile => Data.File(AuditCheckpointLedger.StateFileName);
+
+    /// <summary>A writer with a fresh ledger on <see cref="Data"/> (as after a restart), pushing to <paramref name="witnessFiles"/>.</summary>
+    public AuditWriter NewWriter(IReadOnlyList<string>? witnessFiles = null)
+    {
+        var files = witnessFiles ?? [];
+        var publisher = new AuditWitnessPublisher(new AuditWitnessOptions { Files = [.. files] }, NullLogger.Instance);
+        var ledger = new AuditCheckpointLedger(Data, Key, files, publisher, NullLogger.Instance);
+        return new AuditWriter(Store, Key, Microsoft.Extensions.Options.Options.Create(Options), Time, NullLogger<AuditWriter>.Instance, ledger);
+    }
+
+    /// <summary>Stops the writer (it signs its shutdown checkpoint), as a server that stops.</summary>
+    public ValueTask StopWriterAsync() => Writer.DisposeAsync();
+
+    /// <summary>Starts a new writer on the same log, as a restarted server; throws what its start throws.</summary>
+    public async Task RestartWriterAsync(IReadOnlyList<string>? witnessFiles = null)
+    {
+        await Writer.DisposeAsync();
+        Writer = NewWriter(witnessFiles);
+        await Writer.StartAsync();
+    }
 
     public AuditService Service { get; }
 
