@@ -24,7 +24,7 @@ public sealed class AuditCheckpointEndpointTests : IAsyncLifetime
     [Trait("Requirement", "EHDSR-6")]
     public async Task Auditor_gets_the_newest_checkpoint_and_it_verifies_with_the_published_key()
     {
-        using var auditor = _server.ClientAs("carol", "auditor");
+        using var auditor = await _server.ClientAsAsync("carol", "auditor");
         await auditor.GetAsync("/api/v1/server/info");
         await _server.Services.GetRequiredService<AuditWriter>().SignCheckpointNowAsync();
 
@@ -50,7 +50,7 @@ public sealed class AuditCheckpointEndpointTests : IAsyncLifetime
     [Trait("Requirement", "EHDSR-6")]
     public async Task Before_the_first_checkpoint_it_answers_404_with_a_problem()
     {
-        using var auditor = _server.ClientAs("carol", "auditor");
+        using var auditor = await _server.ClientAsAsync("carol", "auditor");
 
         var response = await auditor.GetAsync(Latest);
 
@@ -78,7 +78,7 @@ public sealed class AuditCheckpointEndpointTests : IAsyncLifetime
     public async Task Other_roles_get_403(string role)
     {
         await _server.Services.GetRequiredService<AuditWriter>().SignCheckpointNowAsync();
-        using var client = _server.ClientAs("someone", role);
+        using var client = await _server.ClientAsAsync("someone", role);
 
         var response = await client.GetAsync(Latest);
 
@@ -102,7 +102,7 @@ public sealed class AuditCheckpointEndpointTests : IAsyncLifetime
     [Trait("Requirement", "TIR-7")]
     public async Task Only_get_is_routed()
     {
-        using var auditor = _server.ClientAs("carol", "auditor");
+        using var auditor = await _server.ClientAsAsync("carol", "auditor");
 
         var response = await auditor.PostAsync(Latest, JsonContent.Create(new { sequence = 1 }));
 

@@ -60,7 +60,7 @@ public sealed class AuditWitnessPushTests
 
         await server.Services.GetRequiredService<AuditWriter>().SignCheckpointNowAsync();
         await server.Services.GetRequiredService<AuditWitnessPublisher>().DrainAsync();
-        using var auditor = server.ClientAs("carol", "auditor");
+        using var auditor = await server.ClientAsAsync("carol", "auditor");
         var after = await auditor.GetAsync("/api/v1/server/info");
 
         Assert.False(endpoint.Received.Task.IsCompleted);
@@ -113,7 +113,7 @@ public sealed class AuditWitnessPushTests
     {
         using var directory = new TempDirectory();
         var first = await SpeTestServer.StartAsync(reuseDirectory: directory.Path);
-        using (var auditor = first.ClientAs("carol", "auditor"))
+        using (var auditor = await first.ClientAsAsync("carol", "auditor"))
         {
             for (var i = 0; i < 5; i++)
             {
@@ -147,7 +147,7 @@ public sealed class AuditWitnessPushTests
         await first.DisposeAsync();
 
         await using var second = await SpeTestServer.StartAsync(reuseDirectory: directory.Path);
-        using var auditor = second.ClientAs("carol", "auditor");
+        using var auditor = await second.ClientAsAsync("carol", "auditor");
         var verify = await auditor.GetStringAsync("/api/v1/audit/verify");
 
         Assert.Contains("\"valid\":true", verify, StringComparison.Ordinal);

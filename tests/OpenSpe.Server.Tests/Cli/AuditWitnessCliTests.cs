@@ -31,8 +31,8 @@ public sealed class AuditWitnessCliTests
         using var config = new TempDirectory();
         var witness = config.File("witness.jsonl");
         var server = await SpeTestServer.StartAsync(reuseDirectory: directory.Path);
-        SignInAs(server, config.Path, "auditor");
-        using (var auditor = server.ClientAs("carol", "auditor"))
+        await SignInAsAsync(server, config.Path, "auditor");
+        using (var auditor = await server.ClientAsAsync("carol", "auditor"))
         {
             for (var i = 0; i < 5; i++)
             {
@@ -72,7 +72,7 @@ public sealed class AuditWitnessCliTests
         await using var server = await SpeTestServer.StartAsync();
         using var config = new TempDirectory();
         var witness = config.File("witness.jsonl");
-        SignInAs(server, config.Path, "auditor");
+        await SignInAsAsync(server, config.Path, "auditor");
         var writer = server.Services.GetRequiredService<AuditWriter>();
 
         await writer.SignCheckpointNowAsync();
@@ -96,7 +96,7 @@ public sealed class AuditWitnessCliTests
         await using var server = await SpeTestServer.StartAsync();
         using var config = new TempDirectory();
         var witness = config.File("witness.jsonl");
-        SignInAs(server, config.Path, "auditor");
+        await SignInAsAsync(server, config.Path, "auditor");
         await server.Services.GetRequiredService<AuditWriter>().SignCheckpointNowAsync();
         // What the witness saw before the log was cut back: a later head signed by the server's own key.
         var key = server.Services.GetRequiredService<AuditSigningKey>();
@@ -119,7 +119,7 @@ public sealed class AuditWitnessCliTests
         await using var server = await SpeTestServer.StartAsync();
         using var config = new TempDirectory();
         var witness = config.File("witness.jsonl");
-        SignInAs(server, config.Path, "auditor");
+        await SignInAsAsync(server, config.Path, "auditor");
         var writer = server.Services.GetRequiredService<AuditWriter>();
         await writer.SignCheckpointNowAsync();
         var key = server.Services.GetRequiredService<AuditSigningKey>();
@@ -142,7 +142,7 @@ public sealed class AuditWitnessCliTests
         await using var server = await SpeTestServer.StartAsync();
         using var config = new TempDirectory();
         var witness = config.File("witness.jsonl");
-        SignInAs(server, config.Path, "auditor");
+        await SignInAsAsync(server, config.Path, "auditor");
         await server.Services.GetRequiredService<AuditWriter>().SignCheckpointNowAsync();
         using var other = AuditSigningKey.Generate();
         var pinned = config.File("other.pub");
@@ -164,7 +164,7 @@ public sealed class AuditWitnessCliTests
     {
         await using var server = await SpeTestServer.StartAsync();
         using var config = new TempDirectory();
-        SignInAs(server, config.Path, role);
+        await SignInAsAsync(server, config.Path, role);
         await server.Services.GetRequiredService<AuditWriter>().SignCheckpointNowAsync();
 
         var result = await SpeClientProcess.RunAsync(config.Path, null, "audit", "witness", "--out", config.File("w.jsonl"));
@@ -182,7 +182,7 @@ public sealed class AuditWitnessCliTests
         using var config = new TempDirectory();
 
         var none = await SpeClientProcess.RunAsync(config.Path, null, "audit", "witness", "--out", config.File("w.jsonl"));
-        SignInAs(server, config.Path, "auditor");
+        await SignInAsAsync(server, config.Path, "auditor");
         var other = await SpeClientProcess.RunAsync(config.Path, null, "audit", "witness", "--server", "https://elsewhere.test:8443", "--out", config.File("w.jsonl"));
         var missingOut = await SpeClientProcess.RunAsync(config.Path, null, "audit", "witness");
 
@@ -212,7 +212,7 @@ public sealed class AuditWitnessCliTests
         Assert.Contains("line 1", malformed.Stderr, StringComparison.Ordinal);
     }
 
-    private static void SignInAs(SpeTestServer server, string configDirectory, string role) =>
+    private static async Task SignInAsAsync(SpeTestServer server, string configDirectory, string role) =>
         new CredentialStore(configDirectory).Save(new StoredCredentials(
-            server.BaseAddress.ToString(), server.Info.CertificateFingerprint, "carol", server.TokenFor("carol", role), DateTimeOffset.UtcNow.AddMinutes(9), null));
+            server.BaseAddress.ToString(), server.Info.CertificateFingerprint, "carol", await server.TokenForAsync("carol", role), DateTimeOffset.UtcNow.AddMinutes(9), null));
 }
