@@ -65,12 +65,34 @@ public static class SpeHost
             throw new SpeConfigurationException($"Server:Urls: {ex.Message}", ex);
         }
 
+        var directory = DataDirectory.Open(server.DataDirectory);
+        var directoryLock = DataDirectoryLock.Acquire(directory);
+        try
+        {
+            return BuildOnLockedDirectory(configuration, configureServices, server, tls, databaseOptions, endpoints, directory, directoryLock);
+        }
+        catch
+        {
+            directoryLock.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication BuildOnLockedDirectory(
+        IConfiguration configuration,
+        Action<IServiceCollection>? configureServices,
+        ServerOptions server,
+        TlsOptions tls,
+        DatabaseOptions databaseOptions,
+        IReadOnlyList<System.Net.IPEndPoint> endpoints,
+        DataDirectory directory,
+        DataDirectoryLock directoryLock)
+    {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(SpeHost).Assembly.GetName().Name });
         builder.Configuration.AddConfiguration(configuration);
         var time = TimeProvider.System;
         builder.Services.AddSingleton(time);
 
-        var directory = DataDirectory.Open(server.DataDirectory);
         var certificate = LoadCertificate(server, tls, directory, time);
         var database = SpeDatabase.Resolve(databaseOptions, directory.Path);
         var tokens = BindValidated<TokenOptions>(configuration, TokenOptions.Section);
@@ -113,6 +135,8 @@ public static class SpeHost
         });
 
         builder.Services.AddSingleton(directory);
+        // A factory registration, so the container owns the lock and releases it when the host is disposed.
+        builder.Services.AddSingleton(_ => directoryLock);
         // Authentication pulls in Data Protection; its keys belong in the 0700 data directory, not the home directory.
         builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(directory.File("data-protection"))).SetApplicationName("openspe");
         builder.Services.AddSingleton(database);
@@ -166,6 +190,7 @@ public static class SpeHost
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<DataDirectoryLock>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<SecurityHeadersMiddleware>();
