@@ -133,6 +133,7 @@ public static class SpeHost
             logging.AddConfiguration(configuration.GetSection("Logging"));
             logging.AddSimpleConsole(o => o.SingleLine = true);
         });
+        builder.Services.AddSingleton<ILogger<OpenIddict.Server.OpenIddictServerDispatcher>, OAuthLogRedaction>();
 
         builder.Services.AddSingleton(directory);
         // A factory registration, so the container owns the lock and releases it when the host is disposed.
