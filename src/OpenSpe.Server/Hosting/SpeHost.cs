@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
-using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -117,11 +116,12 @@ public static class SpeHost
                 kestrel.Listen(endpoint, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    // Note: TLS only, 1.2 or newer (TIR-3, TIR-8); there is no code path that opens a plain listener.
+                    // Note: TLS only, 1.2 or newer with AEAD suites (TIR-3, TIR-8); there is no code path that opens a plain listener.
                     listen.UseHttps(https =>
                     {
                         https.ServerCertificate = certificate;
-                        https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+                        https.SslProtocols = TlsPolicy.Protocols;
+                        https.OnAuthenticate = TlsPolicy.Apply;
                     });
                 });
             }
