@@ -64,10 +64,12 @@ public static class SpeHost
             throw new SpeConfigurationException($"Server:Urls: {ex.Message}", ex);
         }
 
+        OwnerOnlyFiles.RestrictProcessUmask();
         var directory = DataDirectory.Open(server.DataDirectory);
         var directoryLock = DataDirectoryLock.Acquire(directory);
         try
         {
+            OwnerOnlyFiles.Tighten(directory);
             return BuildOnLockedDirectory(configuration, configureServices, server, tls, databaseOptions, endpoints, directory, directoryLock);
         }
         catch

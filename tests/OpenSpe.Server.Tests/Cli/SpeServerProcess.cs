@@ -34,12 +34,22 @@ public sealed class SpeServerProcess : IAsyncDisposable
     public static async Task<SpeServerProcess> StartAsync(string data)
     {
         var port = SpeTestServer.FreePort();
-        var process = Process.Start(SpeProcess.StartInfo("server", "--dev", "--data-dir", data, "--urls", $"https://127.0.0.1:{port}"))!;
+        // Started through sh with the usual umask 022, so the test process's own umask (which an in-process server tightens) is not inherited.
+        var info = SpeProcess.StartInfo("server", "--dev", "--data-dir", data, "--urls", $"https://127.0.0.1:{port}");
+        var arguments = info.ArgumentList.ToList();
+        info.ArgumentList.Clear();
+        foreach (var argument in (string[])["-c", "umask 022 && exec \"$0\" \"$@\"", info.FileName, .. arguments])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.FileName = "sh";
+        var process = Process.Start(info)!;
         process.StandardInput.Close();
         var server = new SpeServerProcess(process, data, port);
         try
         {
-            await server._serving.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            await server._serving.Task.WaitAsync(TimeSpan.FromSeconds(120));
             return server;
         }
         catch
