@@ -81,7 +81,6 @@ public sealed class CliLoginTests : IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Requirement", "OPR-2")]
     public async Task Admin_creates_a_user_from_the_cli()
     {
         var account = _identity.Account("admin");
