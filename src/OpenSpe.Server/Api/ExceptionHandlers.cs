@@ -68,6 +68,18 @@ internal static class JsonErrors
         {
             text = "A required property is missing.";
         }
+        else if (message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase))
+        {
+            text = "Duplicate property: each property may appear once.";
+        }
+        else if (message == StrictStringConverter.ControlCharacterMessage)
+        {
+            text = "Control characters (other than tab and line breaks) are not accepted in strings.";
+        }
+        else if (message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase) || message.Contains("UTF8", StringComparison.OrdinalIgnoreCase))
+        {
+            text = "The body is not valid UTF-8.";
+        }
         else
         {
             text = "Malformed JSON.";

@@ -5,13 +5,20 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace OpenSpe.Server.Api;
 
-/// <summary>Strict JSON (TIR-9, TIR-17): unknown properties, comments, trailing commas and numbers in strings are refused.</summary>
+/// <summary>
+/// Strict JSON (TIR-9, TIR-17): unknown or duplicate properties, comments, trailing commas, numbers in
+/// strings, invalid UTF-8 and (in request bodies) control characters in strings are refused.
+/// </summary>
 public static class JsonSetup
 {
     /// <summary>Applies the strict settings to minimal-API JSON.</summary>
     public static IServiceCollection AddSpeJson(this IServiceCollection services)
     {
-        services.Configure<JsonOptions>(options => Apply(options.SerializerOptions));
+        services.Configure<JsonOptions>(options =>
+        {
+            Apply(options.SerializerOptions);
+            options.SerializerOptions.Converters.Add(new StrictStringConverter());
+        });
         return services;
     }
 
@@ -22,6 +29,8 @@ public static class JsonSetup
         options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         options.NumberHandling = JsonNumberHandling.Strict;
         options.AllowTrailingCommas = false;
+        // Note: duplicates refused, because two readers of one body (a proxy, a signature check, this server) may each take another copy.
+        options.AllowDuplicateProperties = false;
         options.ReadCommentHandling = JsonCommentHandling.Disallow;
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Diagnostics;
-using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -65,12 +64,36 @@ public static class SpeHost
             throw new SpeConfigurationException($"Server:Urls: {ex.Message}", ex);
         }
 
+        OwnerOnlyFiles.RestrictProcessUmask();
+        var directory = DataDirectory.Open(server.DataDirectory);
+        var directoryLock = DataDirectoryLock.Acquire(directory);
+        try
+        {
+            OwnerOnlyFiles.Tighten(directory);
+            return BuildOnLockedDirectory(configuration, configureServices, server, tls, databaseOptions, endpoints, directory, directoryLock);
+        }
+        catch
+        {
+            directoryLock.Dispose();
+            throw;
+        }
+    }
+
+    private static WebApplication BuildOnLockedDirectory(
+        IConfiguration configuration,
+        Action<IServiceCollection>? configureServices,
+        ServerOptions server,
+        TlsOptions tls,
+        DatabaseOptions databaseOptions,
+        IReadOnlyList<System.Net.IPEndPoint> endpoints,
+        DataDirectory directory,
+        DataDirectoryLock directoryLock)
+    {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = typeof(SpeHost).Assembly.GetName().Name });
         builder.Configuration.AddConfiguration(configuration);
         var time = TimeProvider.System;
         builder.Services.AddSingleton(time);
 
-        var directory = DataDirectory.Open(server.DataDirectory);
         var certificate = LoadCertificate(server, tls, directory, time);
         var database = SpeDatabase.Resolve(databaseOptions, directory.Path);
         var tokens = BindValidated<TokenOptions>(configuration, TokenOptions.Section);
@@ -95,11 +118,12 @@ public static class SpeHost
                 kestrel.Listen(endpoint, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http1AndHttp2;
-                    // Note: TLS only, 1.2 or newer (TIR-3, TIR-8); there is no code path that opens a plain listener.
+                    // Note: TLS only, 1.2 or newer with AEAD suites (TIR-3, TIR-8); there is no code path that opens a plain listener.
                     listen.UseHttps(https =>
                     {
                         https.ServerCertificate = certificate;
-                        https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+                        https.SslProtocols = TlsPolicy.Protocols;
+                        https.OnAuthenticate = TlsPolicy.Apply;
                     });
                 });
             }
@@ -111,8 +135,11 @@ public static class SpeHost
             logging.AddConfiguration(configuration.GetSection("Logging"));
             logging.AddSimpleConsole(o => o.SingleLine = true);
         });
+        builder.Services.AddSingleton<ILogger<OpenIddict.Server.OpenIddictServerDispatcher>, OAuthLogRedaction>();
 
         builder.Services.AddSingleton(directory);
+        // A factory registration, so the container owns the lock and releases it when the host is disposed.
+        builder.Services.AddSingleton(_ => directoryLock);
         // Authentication pulls in Data Protection; its keys belong in the 0700 data directory, not the home directory.
         builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(directory.File("data-protection"))).SetApplicationName("openspe");
         builder.Services.AddSingleton(database);
@@ -169,6 +196,7 @@ public static class SpeHost
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        _ = app.Services.GetRequiredService<DataDirectoryLock>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseMiddleware<SecurityHeadersMiddleware>();

@@ -81,7 +81,8 @@ public static class IdentitySetup
                     .AllowClientCredentialsFlow()
                     .AllowDeviceAuthorizationFlow()
                     .AllowAuthorizationCodeFlow()
-                    .RequireProofKeyForCodeExchange();
+                    .RequireProofKeyForCodeExchange()
+                    .Configure(server => server.CodeChallengeMethods.Remove(OpenIddict.Abstractions.OpenIddictConstants.CodeChallengeMethods.Plain)); // Note: S256 only, because a plain challenge is the verifier itself.
                 o.RegisterScopes("openid", "offline_access", "profile", "roles");
                 o.AddSigningKey(signingKey.SecurityKey);
                 o.AddEncryptionKey(encryptionKey);

@@ -223,9 +223,9 @@ public static partial class TusEndpoints
         }
 
         if ((filename is not null || !partial)
-            && (filename is null || filename.Length is 0 or > 255 || filename is "." or ".." || filename.Any(c => c is '/' or '\\' || char.IsControl(c))))
+            && (filename is null || filename.Length is 0 or > 255 || filename is "." or ".." || filename.Any(c => c is '/' or '\\' || TextRules.IsUnsafeInFileName(c))))
         {
-            errors["filename"] = ["Upload-Metadata must give a plain file name (no path, at most 255 characters)."];
+            errors["filename"] = ["Upload-Metadata must give a plain file name (no path, no control, bidirectional or zero-width characters, at most 255 characters)."];
         }
 
         if (!partial && (plaintextSha is null || plaintextSha.Length != 64 || !plaintextSha.All(char.IsAsciiHexDigitLower)))
@@ -613,11 +613,11 @@ public static partial class TusEndpoints
             var parts = pair.Split(' ', 2);
             try
             {
-                result[parts[0]] = parts.Length == 2 ? Encoding.UTF8.GetString(Convert.FromBase64String(parts[1])) : "";
+                result[parts[0]] = parts.Length == 2 ? TextRules.StrictUtf8.GetString(Convert.FromBase64String(parts[1])) : "";
             }
-            catch (FormatException)
+            catch (Exception ex) when (ex is FormatException or DecoderFallbackException)
             {
-                // A value that is not base64 is treated as missing, and reported by the caller.
+                // A value that is not base64 (or not UTF-8) is treated as missing, and reported by the caller.
             }
         }
 

@@ -14,7 +14,6 @@ public sealed class CrashRecoveryTests
 {
     [Fact]
     [Trait("Requirement", "OPR-7")]
-    [Trait("Requirement", "EHDSR-8")]
     public async Task Kill_9_during_a_burst_keeps_every_acknowledged_record_and_a_valid_chain()
     {
         using var directory = new TempDirectory();

@@ -24,7 +24,6 @@ public sealed class TokenRefreshTests
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-1")]
     public async Task Fake_endpoint_within_60_s_of_expiry_refreshes_first_and_stores_the_rotated_refresh_token()
     {
         using var harness = new ClientHarness();

@@ -104,17 +104,40 @@ public sealed class TransportSecurityTests
 
     [Fact]
     [Trait("Requirement", "TIR-3")]
-    public async Task Tls_1_1_is_not_offered()
+    [Trait("Requirement", "TIR-8")]
+    public async Task Tls_1_1_client_hello_is_refused_with_a_protocol_version_alert()
     {
         await using var server = await SpeTestServer.StartAsync();
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, server.BaseAddress.Port);
-#pragma warning disable SYSLIB0039, CA5397, CA5359 // Deliberately an obsolete protocol and no certificate check: only the protocol refusal is under test.
-        using var ssl = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
-        var protocols = System.Security.Authentication.SslProtocols.Tls11;
-#pragma warning restore SYSLIB0039, CA5397, CA5359
 
-        await Assert.ThrowsAnyAsync<Exception>(() => ssl.AuthenticateAsClientAsync("127.0.0.1", null, protocols, false));
+        // Note: a hand-written hello, because this machine's TLS client refuses to send TLS 1.1 whatever the server offers.
+        // It offers AEAD suites too, so only the protocol version can be the reason for the refusal.
+        var answer = await RawClientHello.SendAsync(server.BaseAddress.Port, RawClientHello.Tls11, [.. RawClientHello.CbcSuites, RawClientHello.EcdsaAes128Gcm, RawClientHello.RsaAes128Gcm]);
+
+        Assert.Equal(new TlsAnswer(TlsAnswerKind.Alert, AlertDescription: 70), answer);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-8")]
+    public async Task Tls_1_2_client_hello_offering_only_cbc_suites_is_refused()
+    {
+        await using var server = await SpeTestServer.StartAsync();
+
+        var answer = await RawClientHello.SendAsync(server.BaseAddress.Port, RawClientHello.Tls12, RawClientHello.CbcSuites);
+
+        Assert.NotEqual(TlsAnswerKind.ServerHello, answer.Kind);
+        Assert.Equal(new TlsAnswer(TlsAnswerKind.Alert, AlertDescription: 40), answer);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-8")]
+    public async Task Tls_1_2_client_hello_with_an_aead_suite_gets_a_server_hello_choosing_it()
+    {
+        await using var server = await SpeTestServer.StartAsync();
+
+        var answer = await RawClientHello.SendAsync(server.BaseAddress.Port, RawClientHello.Tls12, [.. RawClientHello.CbcSuites, RawClientHello.EcdsaAes128Gcm]);
+
+        // The dev certificate is ECDSA P-256, so the one ECDSA AEAD suite offered is the only one that can be chosen.
+        Assert.Equal(new TlsAnswer(TlsAnswerKind.ServerHello, RawClientHello.Tls12, RawClientHello.EcdsaAes128Gcm), answer);
     }
 
     private static IConfiguration Config(TempDirectory directory, params (string Key, string Value)[] values)

@@ -40,7 +40,6 @@ public sealed class PermitDocumentTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "FCR-1")]
-    [Trait("Requirement", "FSPER-2")]
     public async Task Each_data_user_gets_a_signed_controlled_access_grants_visa()
     {
         var (permitId, _) = await _f.IssueAsync(PermitFixture.Document(PermitFixture.Start, PermitFixture.Start.AddDays(365)));
