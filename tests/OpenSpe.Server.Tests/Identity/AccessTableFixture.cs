@@ -59,13 +59,13 @@ public sealed class AccessTableFixture : IAsyncLifetime
             ["RateLimiting:PerIdentityBurst"] = "100000",
             ["RateLimiting:PerIdentityPerSecond"] = "100000",
         });
+        await Server.EnsureAccountAsync("holder2", SpeRoles.DataHolder);
         using var hdab = await Server.ClientForAccountAsync("hdab");
 
         // The expired permit first: issued valid for one more hour, then the clock moves two hours on, before any other sign-in.
         (ExpiredPermitId, ExpiredProjectId) = await IssueAsync(hdab, Document("HDAB-FI-2026-0901", PermitFixture.Start.AddHours(1), [new { account = "researcher" }]));
         Clock.Advance(TimeSpan.FromHours(2));
 
-        await Server.EnsureAccountAsync("holder2", SpeRoles.DataHolder);
         var namedApp = await Server.ApplicationTokenAsync(NamedApplication);
         var otherApp = await Server.ApplicationTokenAsync("table-other-app");
         using var hdabNow = await Server.ClientForAccountAsync("hdab");
