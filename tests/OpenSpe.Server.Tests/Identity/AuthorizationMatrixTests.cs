@@ -13,7 +13,7 @@ namespace OpenSpe.Server.Tests.Identity;
 /// Every endpoint, called as anonymous, as each role, with a token lacking MFA and as an application,
 /// answers as its declared policy says, all with real sign-ins. The matrix is generated from the
 /// endpoint metadata, so a new endpoint is covered without editing this test; it is the second check
-/// beside the hand-written expectations of <c>AccessTableTests</c> (TIR-7, SDR-1, SDR-2, OPR-1).
+/// beside the hand-written expectations of <see cref="AccessTableTests"/> (TIR-7, SDR-1, SDR-2, OPR-1).
 /// </summary>
 public sealed class AuthorizationMatrixTests : IAsyncLifetime
 {
