@@ -38,6 +38,8 @@ public static class RateLimitingSetup
     public static IServiceCollection AddSpeRateLimiting(this IServiceCollection services)
     {
         services.AddRateLimiter(_ => { });
+        services.AddSingleton<Audit.RateLimitRefusalAudit>();
+        services.AddHostedService<Audit.RateLimitSummaryService>();
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((options, limits) =>
         {
             var l = limits.Value;
@@ -58,6 +60,7 @@ public static class RateLimitingSetup
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
                 context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await context.HttpContext.RequestServices.GetRequiredService<Audit.RateLimitRefusalAudit>().RecordAsync(context.HttpContext);
                 await ProblemDetailsSetup.WriteProblemAsync(context.HttpContext, 429, ErrorCodes.RateLimited,
                     "Too many requests from this identity or address: wait for the time in Retry-After, then retry.");
             };

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
@@ -12,7 +11,8 @@ namespace OpenSpe.Server.Audit;
 /// record is durable; if it cannot be written, the client gets 503 instead of the answer.
 /// Requests that can change state (anything but GET, HEAD, OPTIONS) are also gated before they
 /// run: a <c>request.received</c> record must be durable first, so when the audit log is down
-/// they are refused with no other effect (fail closed, as Vault does).
+/// they are refused with no other effect (fail closed, as Vault does). Requests the rate limiter
+/// refuses never get here: <see cref="RateLimitRefusalAudit"/> records those.
 /// </summary>
 internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
 {
@@ -24,16 +24,6 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
             // Liveness probes run every few seconds and carry no actor or data; auditing them would drown the log.
             await next(context);
             return;
-        }
-
-        if (context.Request.Headers.Authorization.Count > 0)
-        {
-            // Authenticate here (the result is cached for the rest of the request) so that every record, including the intent record, names the actor.
-            var authentication = await context.AuthenticateAsync();
-            if (authentication.Succeeded)
-            {
-                context.User = authentication.Principal;
-            }
         }
 
         var traceId = TraceIds.Current(context);
@@ -97,7 +87,7 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
         _ => AuditOutcome.Error,
     };
 
-    private static string ActionName(HttpContext context)
+    internal static string ActionName(HttpContext context)
     {
         var endpoint = context.GetEndpoint();
         if (endpoint?.Metadata.GetMetadata<IEndpointNameMetadata>() is { } name)
@@ -116,7 +106,7 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
             : $"http.{context.Request.Method.ToLowerInvariant()} unmatched";
     }
 
-    private static AuditEntry Entry(HttpContext context, string action, AuditOutcome outcome, int? status, string traceId)
+    internal static AuditEntry Entry(HttpContext context, string action, AuditOutcome outcome, int? status, string traceId)
     {
         var actor = AuditActors.From(context.User, context);
         var routeValues = context.Request.RouteValues;

@@ -202,10 +202,13 @@ public static class SpeHost
         app.UseMiddleware<SecurityHeadersMiddleware>();
         app.UseMiddleware<ApiVersionMiddleware>();
         app.UseRouting();
-        // The audit middleware authenticates the bearer token itself (to name the actor), so it can
-        // also record what the OAuth server answers inside UseAuthentication.
-        app.UseMiddleware<AuditMiddleware>();
+        // The bearer token is authenticated first (to name the actor) so that the rate limiter's identity
+        // bucket and every audit record know the caller; the limiter refuses a flood before any audit
+        // record is written (RateLimitRefusalAudit records refusals, aggregating anonymous ones); the
+        // audit middleware sits before UseAuthentication so it also records what the OAuth server answers.
+        app.UseMiddleware<RequestActorMiddleware>();
         app.UseRateLimiter();
+        app.UseMiddleware<AuditMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseMiddleware<ProjectAccessGate>();

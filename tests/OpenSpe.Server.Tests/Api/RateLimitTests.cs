@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using OpenSpe.Server.Audit;
 using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Api;
@@ -42,6 +45,47 @@ public sealed class RateLimitTests
 
         Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.TooManyRequests);
         Assert.All(responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests), r => Assert.NotNull(r.Headers.RetryAfter));
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-16")]
+    public async Task An_anonymous_flood_writes_one_record_per_source_and_minute_and_no_intent_records()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await SpeTestServer.StartAsync(time: clock, settings: new Dictionary<string, string?>
+        {
+            ["RateLimiting:PerAddressBurst"] = "5",
+            ["RateLimiting:PerAddressPerSecond"] = "1",
+        });
+        var before = await RowsAsync(server);
+
+        var responses = new List<HttpResponseMessage>();
+        for (var i = 0; i < 40; i++)
+        {
+            responses.Add(await server.Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string> { ["grant_type"] = "password" })));
+            responses.Add(await server.Client.GetAsync("/api/v1/audit/public-key"));
+        }
+
+        var limited = responses.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests);
+        var passedPosts = responses.Where((r, i) => i % 2 == 0 && r.StatusCode != HttpStatusCode.TooManyRequests).Count();
+        var during = (await RowsAsync(server)).Skip(before.Count).ToList();
+        clock.Advance(TimeSpan.FromMinutes(1));
+        await server.Services.GetRequiredService<RateLimitRefusalAudit>().FlushAsync();
+        var after = (await RowsAsync(server)).Skip(before.Count).ToList();
+
+        Assert.True(limited >= 40, $"only {limited} of {responses.Count} were limited");
+        Assert.Single(during, r => r.HttpStatus == 429);
+        Assert.Equal(passedPosts, during.Count(r => r.Action == "request.received"));
+        var summary = Assert.Single(after, r => r.Action == "rate-limit.summary");
+        Assert.Contains($"\"refused\":\"{limited - 1}\"", summary.DetailsJson, StringComparison.Ordinal);
+        Assert.Equal("127.0.0.1", summary.SourceIp);
+        Assert.True(after.Count < 2 * (responses.Count - limited) + 3, $"{after.Count} records for {responses.Count} requests");
+    }
+
+    private static async Task<List<OpenSpe.Core.Audit.AuditRow>> RowsAsync(SpeTestServer server)
+    {
+        await using var connection = await server.Database.OpenConnectionAsync();
+        return AuditStore.ReadRows(connection).Select(r => r.Clone()).ToList();
     }
 
     [Fact]

@@ -90,7 +90,7 @@ public sealed class AuditCheckpointEndpointTests : IAsyncLifetime
     public async Task Auditor_token_without_a_second_factor_gets_403()
     {
         await _server.Services.GetRequiredService<AuditWriter>().SignCheckpointNowAsync();
-        var token = _server.Services.GetRequiredService<AccessTokenIssuer>().Issue(new TokenSubject("sub-carol", "carol", [SpeRoles.Auditor], ["pwd"]));
+        var token = await _server.PasswordOnlyTokenAsync("carol-no-mfa", SpeRoles.Auditor);
         using var client = _server.ClientWithToken(token);
 
         var response = await client.GetAsync(Latest);

@@ -102,6 +102,8 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         // Audit: the auditor reads and verifies; the operator purges past retention; the public key is public.
         ("GET /api/v1/audit/records",                                   "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
         ("GET /api/v1/audit/verify",                                    "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
+        // The newest signed checkpoint, for witnesses: auditors (404 before the first checkpoint, hence P).
+        ("GET /api/v1/audit/checkpoints/latest",                        "U  F  F  F  F  F  F  P  F  F  F  F  F  F  F"),
         ("GET /api/v1/audit/checkpoints",                               "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
         ("GET /api/v1/audit/export",                                    "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
         ("GET /api/v1/audit/public-key",                                "A  A  A  A  A  A  A  A  A  A  A  A  A  A  A"),
