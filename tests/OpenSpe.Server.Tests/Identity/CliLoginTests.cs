@@ -99,7 +99,7 @@ public sealed class CliLoginTests : IAsyncLifetime
         // The person, on their own machine, sets their password with the link, then signs in to enrol.
         var link = JsonDocument.Parse(create.Stdout).RootElement.GetProperty("enrolmentUrl").GetString()!;
         using var carolConfig = new TempDirectory();
-        const string password = "Carols-Own-Long-Passphrase";
+        const string password = "Correct-Horse-Battery-Staple-4";
         var activate = await SpeClientProcess.RunAsync(carolConfig.Path, password + "\n", "account", "activate", link, "--ca-fingerprint", _server.Info.CertificateFingerprint, "--password-stdin");
         var again = await SpeClientProcess.RunAsync(carolConfig.Path, "Another-Long-Passphrase\n", "account", "activate", link, "--ca-fingerprint", _server.Info.CertificateFingerprint, "--password-stdin");
         var malformed = await SpeClientProcess.RunAsync(carolConfig.Path, password + "\n", "account", "activate", "http://not-a-link", "--password-stdin");
