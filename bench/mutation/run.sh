@@ -27,7 +27,7 @@ run_target() {
   rm -rf "$out"
   echo "== $name: $* (tests: $test_dir)"
   local start=$SECONDS
-  (cd "$root/$test_dir" && dotnet stryker --project "$project" "${mutate[@]}" --concurrency 1 --configuration Release \
+  (cd "$root/$test_dir" && dotnet stryker --project "$project" "${mutate[@]}" --concurrency 1 --test-runner mtp --configuration Release \
     --reporter Json --reporter Html --reporter ClearText --output "$out" --skip-version-check) > "$root/bench/mutation/out/$name.log" 2>&1 \
     || { echo "stryker failed for $name; see bench/mutation/out/$name.log"; exit 1; }
   echo "$name: $((SECONDS - start)) s"
