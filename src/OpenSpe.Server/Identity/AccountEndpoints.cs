@@ -85,7 +85,7 @@ public static class AccountEndpoints
     private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> ActivateAsync(ActivateRequest request, HttpContext context, UserManager<SpeUser> users, IAuditLog audit, TimeProvider time, AccountStateCache states)
     {
         var hash = EnrolmentLinks.Hash(request.Token);
-        var user = users.Users.FirstOrDefault(u => u.EnrolmentTokenHash == hash);
+        var user = await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.FirstOrDefaultAsync(users.Users, u => u.EnrolmentTokenHash == hash, context.RequestAborted);
         // Note: an unknown, used and expired token get the same answer, so the endpoint tells nothing about which links exist.
         if (user is null || user.EnrolmentExpiresAt is not { } expires || expires <= time.GetUtcNow())
         {

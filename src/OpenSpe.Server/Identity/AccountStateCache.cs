@@ -66,7 +66,7 @@ public sealed class AccountStateCache(IServiceScopeFactory scopes, IOptions<Toke
     {
         ArgumentNullException.ThrowIfNull(user);
         var digest = SHA256.HashData(Encoding.UTF8.GetBytes(user.SecurityStamp ?? ""));
-        return Convert.ToBase64String(digest, 0, 16).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        return System.Buffers.Text.Base64Url.EncodeToString(digest.AsSpan(0, 16));
     }
 
     private async Task<AccountState?> LoadAsync(string accountId, CancellationToken cancellationToken)

@@ -19,7 +19,7 @@ public sealed class EnrolmentLinks(IOptions<TokenOptions> tokens, TimeProvider t
     public EnrolmentLink Issue(SpeUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var token = System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var expires = time.GetUtcNow().Add(tokens.Value.EnrolmentLinkLifetime);
         user.EnrolmentTokenHash = Hash(token);
         user.EnrolmentExpiresAt = expires;
@@ -29,6 +29,4 @@ public sealed class EnrolmentLinks(IOptions<TokenOptions> tokens, TimeProvider t
 
     /// <summary>The stored form of a token: SHA-256, hex (the token has 256 random bits, so no salt or slow hash is needed).</summary>
     public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token ?? "")));
-
-    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

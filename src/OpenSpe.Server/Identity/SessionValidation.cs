@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using System.Text;
+using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -39,7 +39,7 @@ internal static class SessionValidation
         var state = subject is null ? null : await services.GetRequiredService<AccountStateCache>().GetAsync(subject, cancellationToken);
         // Note: a token issued before a password change, factor reset, role revocation, disabling or logout carries an older stamp and is refused (revocation within a second).
         if (state is null || state.Disabled || stamp is null
-            || !CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(stamp), Encoding.ASCII.GetBytes(state.Stamp)))
+            || !CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(stamp.AsSpan()), MemoryMarshal.AsBytes(state.Stamp.AsSpan())))
         {
             context.Fail(new SessionEndedException("The session has ended."));
         }

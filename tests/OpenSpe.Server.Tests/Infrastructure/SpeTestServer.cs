@@ -122,7 +122,7 @@ public sealed class SpeTestServer : IAsyncDisposable
 
         var now = Services.GetRequiredService<TimeProvider>().GetUtcNow();
         var code = Totp.Compute(Base32.Decode(secret), Totp.StepAt(now));
-        using var response = await Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        var json = await TokenEndpointAsync($"sign-in of {username}", new()
         {
             ["grant_type"] = "password",
             ["client_id"] = "spe-cli",
@@ -130,14 +130,7 @@ public sealed class SpeTestServer : IAsyncDisposable
             ["password"] = password,
             ["otp"] = code,
             ["scope"] = "openid offline_access",
-        }));
-        var body = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new InvalidOperationException($"sign-in of {username} failed: {(int)response.StatusCode} {body}");
-        }
-
-        var json = System.Text.Json.JsonDocument.Parse(body).RootElement;
+        });
         return (json.GetProperty("access_token").GetString()!, json.TryGetProperty("refresh_token", out var r) ? r.GetString()! : "");
     }
 
@@ -177,18 +170,14 @@ public sealed class SpeTestServer : IAsyncDisposable
             await users.UpdateAsync(user);
         }
 
-        using var response = await Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        return (await TokenEndpointAsync($"password-only sign-in of {username}", new()
         {
             ["grant_type"] = "password",
             ["client_id"] = "spe-cli",
             ["username"] = username,
             ["password"] = Credentials(username).Password,
             ["scope"] = "openid offline_access",
-        }));
-        var body = await response.Content.ReadAsStringAsync();
-        return response.IsSuccessStatusCode
-            ? System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!
-            : throw new InvalidOperationException($"password-only sign-in of {username} failed: {(int)response.StatusCode} {body}");
+        })).GetProperty("access_token").GetString()!;
     }
 
     /// <summary>Registers an application (as the admin API does) and returns a real client-credentials token for it.</summary>
@@ -206,16 +195,21 @@ public sealed class SpeTestServer : IAsyncDisposable
             secret = await scope.ServiceProvider.GetRequiredService<IdentitySeeder>().CreateApplicationAsync(clientId, null, "test-admin", CancellationToken.None);
         }
 
-        using var response = await Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        return (await TokenEndpointAsync($"client-credentials grant of {clientId}", new()
         {
             ["grant_type"] = "client_credentials",
             ["client_id"] = clientId,
             ["client_secret"] = secret,
-        }));
+        })).GetProperty("access_token").GetString()!;
+    }
+
+    private async Task<System.Text.Json.JsonElement> TokenEndpointAsync(string what, Dictionary<string, string> form)
+    {
+        using var response = await Client.PostAsync("/connect/token", new FormUrlEncodedContent(form));
         var body = await response.Content.ReadAsStringAsync();
         return response.IsSuccessStatusCode
-            ? System.Text.Json.JsonDocument.Parse(body).RootElement.GetProperty("access_token").GetString()!
-            : throw new InvalidOperationException($"client-credentials grant of {clientId} failed: {(int)response.StatusCode} {body}");
+            ? System.Text.Json.JsonDocument.Parse(body).RootElement.Clone()
+            : throw new InvalidOperationException($"{what} failed: {(int)response.StatusCode} {body}");
     }
 
     /// <summary>Makes an account with a known password and second factor and exactly <paramref name="roles"/>, or sets the roles of an existing one.</summary>
