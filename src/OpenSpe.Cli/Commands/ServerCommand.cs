@@ -45,6 +45,8 @@ internal static class ServerCommand
             ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
             ["Logging:LogLevel:Microsoft.EntityFrameworkCore"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting"] = "Warning",
+            // OpenIddict narrates every token request at Information; the audit log already records each one.
+            ["Logging:LogLevel:OpenIddict"] = "Warning",
             // The data-protection key ring sits in the 0700 data directory; its "unencrypted at rest" notice is expected.
             ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
         });

@@ -12,7 +12,7 @@ namespace OpenSpe.Server.Hosting;
 /// <summary>Liveness, readiness and server information.</summary>
 public static class ServerEndpoints
 {
-    /// <summary>Maps <c>/healthz</c>, <c>/readyz</c> and <c>/api/v1/server/info</c>.</summary>
+    /// <summary>Maps <c>/healthz</c>, <c>/readyz</c>, <c>/api/v1/server/info</c> and the landing page <c>/</c>.</summary>
     public static IEndpointRouteBuilder MapServerEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/healthz", () => TypedResults.Ok(new HealthView("ok"))).WithName("health.live").AllowAnonymous().WithTags("Health")
@@ -21,6 +21,7 @@ public static class ServerEndpoints
             .WithSummary("Readiness: the database answers and the audit log takes writes.");
         routes.MapGet("/api/v1/server/info", Info).WithName("server.info").RequireAuthorization(SpePolicies.HumanOrClient).WithTags("Server")
             .WithSummary("Server version and the caller as the server sees them.");
+        routes.MapLandingPage();
         return routes;
     }
 

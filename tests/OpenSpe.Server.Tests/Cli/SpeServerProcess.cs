@@ -30,12 +30,17 @@ public sealed class SpeServerProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    /// <summary>Starts `spe server --dev` on <paramref name="data"/> and waits until it serves.</summary>
-    public static async Task<SpeServerProcess> StartAsync(string data)
+    /// <summary>Starts `spe server --dev` on <paramref name="data"/> and waits until it serves; <paramref name="environment"/> adds variables (e.g. <c>SPE__Logging__LogLevel__X</c>).</summary>
+    public static async Task<SpeServerProcess> StartAsync(string data, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = SpeTestServer.FreePort();
         // Started through sh with the usual umask 022, so the test process's own umask (which an in-process server tightens) is not inherited.
         var info = SpeProcess.StartInfo("server", "--dev", "--data-dir", data, "--urls", $"https://127.0.0.1:{port}");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var arguments = info.ArgumentList.ToList();
         info.ArgumentList.Clear();
         foreach (var argument in (string[])["-c", "umask 022 && exec \"$0\" \"$@\"", info.FileName, .. arguments])

@@ -34,7 +34,7 @@ public static class TestDatabases
         var reason = await Unavailable.Value;
         if (reason is not null)
         {
-            Requirements.Missing($"PostgreSQL is not reachable ({reason}); start it with .ci/start-postgres.sh or set SPE_TEST_POSTGRES");
+            Requirements.Missing($"PostgreSQL is not reachable ({reason}); start it with `bash .ci/start-postgres.sh` (needs Debian's postgresql package) or set SPE_TEST_POSTGRES");
         }
 
         var name = "spe_test_" + Guid.NewGuid().ToString("N")[..16];
@@ -70,12 +70,23 @@ public static class Requirements
     /// <summary>True in CI: a missing component is a failure, not a skip.</summary>
     public static bool RequireAll => Environment.GetEnvironmentVariable("SPE_REQUIRE_ALL") == "1";
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> Announced = new(StringComparer.Ordinal);
+
     /// <summary>Skips (or, with SPE_REQUIRE_ALL=1, fails) the current test with the reason.</summary>
+    /// <remarks>
+    /// The default `dotnet test` output names skipped tests but not why; the first skip for each reason also goes out as one
+    /// diagnostic line (xunit.runner.json turns them on), so a new user sees what is missing and how to start it.
+    /// </remarks>
     public static void Missing(string reason)
     {
         if (RequireAll)
         {
             Assert.Fail(reason + " (SPE_REQUIRE_ALL=1)");
+        }
+
+        if (Announced.TryAdd(reason, true))
+        {
+            TestContext.Current.SendDiagnosticMessage("SKIPPING tests that need it: " + reason);
         }
 
         Assert.Skip(reason);
