@@ -12,7 +12,7 @@ internal static class DatasetCommands
     public static Command Create(ClientEnvironment? environment = null)
     {
         var env = environment ?? ClientEnvironment.System;
-        return new Command("dataset", "The files uploaded to a project's datasets. Metadata only: project data never leaves through the API, only through the airlock.")
+        return new Command("dataset", "The files uploaded to a project's datasets. Metadata only: the API never gives out project data (the airlock, the only way out, is planned).")
         {
             List(env),
         };

@@ -22,7 +22,7 @@ internal static partial class PermitCommands
             Amend(env),
             Transition(env, "suspend", "Suspend a permit: its project refuses every request until 'spe permit resume'. The reason is required and audited.", reasonRequired: true),
             Transition(env, "resume", "Resume a suspended permit: its project is usable again (within the permit's validity period).", reasonRequired: false),
-            Transition(env, "revoke", "Revoke a permit, at once and for good: sessions are cut, workspaces stopped and the project terminated; "
+            Transition(env, "revoke", "Revoke a permit, at once and for good: the project is terminated, every request to it refused and its unfinished uploads removed; "
                 + "its data is erased after the grace period. The reason is required and audited.", reasonRequired: true),
             Document(env),
             Versions(env),
