@@ -3,31 +3,12 @@ using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Win32.SafeHandles;
 using OpenSpe.Cli.Client;
 using OpenSpe.Crypt4gh;
-
-using OpenSpe.Server.Transfers;
+using OpenSpe.IO;
 
 namespace OpenSpe.Cli.Transfers;
-
-/// <summary><c>GET /api/v1/projects/{id}/public-key</c>.</summary>
-internal sealed record ProjectPublicKeyView(
-    [property: JsonPropertyName("publicKey")] string PublicKey,
-    [property: JsonPropertyName("fingerprint")] string? Fingerprint);
-
-/// <summary>One entry of <c>GET /api/v1/projects/{id}/files</c>: a verified dataset file.</summary>
-internal sealed record ProjectFileView(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("dataset")] string? Dataset,
-    [property: JsonPropertyName("filename")] string? Filename,
-    [property: JsonPropertyName("size")] long? Size,
-    [property: JsonPropertyName("plaintextSize")] long? PlaintextSize,
-    [property: JsonPropertyName("sha256")] string? Sha256,
-    [property: JsonPropertyName("plaintextSha256")] string? PlaintextSha256,
-    [property: JsonPropertyName("uploadedBy")] string? UploadedBy,
-    [property: JsonPropertyName("uploadedAt")] DateTimeOffset? UploadedAt);
 
 /// <summary>One FILE argument of <c>spe upload</c>, checked.</summary>
 /// <param name="Source">Full path.</param>
@@ -608,7 +589,7 @@ internal sealed class FileUploader
             return id is not null ? files.FirstOrDefault(f => f.Id == id)
                 : files.Where(f => f.Dataset == state.Dataset && f.Filename == state.Filename && f.Size == state.Length
                         && string.Equals(f.PlaintextSha256, state.PlaintextSha256, StringComparison.OrdinalIgnoreCase)
-                        && (f.UploadedAt is null || f.UploadedAt >= state.UpdatedAt - TimeSpan.FromMinutes(5)))
+                        && f.UploadedAt >= state.UpdatedAt - TimeSpan.FromMinutes(5))
                     .OrderByDescending(f => f.UploadedAt).FirstOrDefault();
         }
         catch (Exception ex) when (ex is ApiProblemException or JsonException)
