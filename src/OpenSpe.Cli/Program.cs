@@ -1,6 +1,7 @@
 using System.CommandLine;
 using OpenSpe.Cli;
 using OpenSpe.Cli.Commands;
+using OpenSpe.Cli.Hosting;
 
 var root = new RootCommand("spe: the OpenSPE Secure Processing Environment. 'spe server' runs it; the other verbs are its client and offline tools.");
 root.Subcommands.Add(ServerCommand.Create());

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Reflection;
 using System.Security.Authentication;
+using Polly;
 
 namespace OpenSpe.Cli.Client;
 
@@ -65,13 +66,27 @@ internal sealed class ServerConnection : IDisposable
         return builder.Uri;
     }
 
-    /// <summary>Sends a request; network and TLS failures become one readable <see cref="SpeClientException"/>.</summary>
+    /// <summary>Sends a request once; network and TLS failures become one readable <see cref="SpeClientException"/>.</summary>
     public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return await ExecuteAsync((_, token) => _http.SendAsync(request, token), ResiliencePipeline<HttpResponseMessage>.Empty, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> (numbered from 0) as often as <paramref name="retry"/> allows and returns the last answer,
+    /// whatever its status; a network or TLS failure that outlasts the retries becomes one readable <see cref="SpeClientException"/>.
+    /// An attempt sends its requests with <see cref="SendAttemptAsync"/>.
+    /// </summary>
+    public async Task<HttpResponseMessage> ExecuteAsync(Func<int, CancellationToken, Task<HttpResponseMessage>> attempt, ResiliencePipeline<HttpResponseMessage> retry,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        ArgumentNullException.ThrowIfNull(retry);
+        var number = 0;
         try
         {
-            return await _http.SendAsync(request, cancellationToken);
+            return await retry.ExecuteAsync(async token => await attempt(number++, token), cancellationToken);
         }
         catch (HttpRequestException ex)
         {
@@ -80,6 +95,16 @@ internal sealed class ServerConnection : IDisposable
         catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             throw new SpeClientException($"{Server.GetLeftPart(UriPartial.Authority)} did not answer within {_http.Timeout.TotalSeconds:0} s", ex);
+        }
+    }
+
+    /// <summary>Sends <paramref name="request"/> (and disposes it) within an attempt of <see cref="ExecuteAsync"/>, which handles its failures.</summary>
+    public async Task<HttpResponseMessage> SendAttemptAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using (request)
+        {
+            return await _http.SendAsync(request, cancellationToken);
         }
     }
 
@@ -100,6 +125,9 @@ internal sealed class ServerConnection : IDisposable
             },
         },
         PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+        // Note: how long a request with Expect: 100-continue (a tus body) waits for the server's go-ahead or refusal before it
+        // sends the body anyway; longer than the default second, so a busy server's refusal still comes before the body.
+        Expect100ContinueTimeout = TimeSpan.FromSeconds(3),
         ConnectTimeout = TimeSpan.FromSeconds(15),
         AllowAutoRedirect = false,
     };

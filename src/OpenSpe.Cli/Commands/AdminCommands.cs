@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Output;
-using SpeRoles = OpenSpe.Server.Identity.SpeRoles;
 
 namespace OpenSpe.Cli.Commands;
 
@@ -45,11 +44,11 @@ internal static class AdminCommands
         var username = Username();
         var roles = new Option<string[]>("--role")
         {
-            Description = $"A role to grant (repeat for several): {string.Join(", ", SpeRoles.All)}. All but researcher and data-holder need a second admin's approval; "
+            Description = $"A role to grant (repeat for several): {string.Join(", ", AccountRoles.All)}. All but researcher and data-holder need a second admin's approval; "
                 + "roles that may not be held together (docs/separation-of-duties.md) are refused.",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        roles.AcceptOnlyFromAmong([.. SpeRoles.All]);
+        roles.AcceptOnlyFromAmong([.. AccountRoles.All]);
         var json = CommonOptions.Json();
         var command = new Command("create", "Create an account without a password. Prints its one-time enrolment link: hand it to the person over a "
             + "separate channel; they set their own password with 'spe account activate LINK', then sign in and enrol a second factor.")
@@ -156,7 +155,7 @@ internal static class AdminCommands
         {
             using var api = SpeApiClient.Open(env);
             var (name, roleName) = (parse.GetValue(username)!, parse.GetValue(role)!);
-            var result = await api.SendAsync<RoleGrantResultView>(HttpMethod.Put, $"api/v1/admin/users/{Segment(name)}/roles/{Segment(roleName)}", null, cancellationToken);
+            var result = await api.SendAsync<RoleChangeView>(HttpMethod.Put, $"api/v1/admin/users/{Segment(name)}/roles/{Segment(roleName)}", null, cancellationToken);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(streams.Out, new { username = name, role = roleName, status = result.Status, approvalId = result.ApprovalId });
@@ -199,7 +198,7 @@ internal static class AdminCommands
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
             using var api = SpeApiClient.Open(env);
-            var pending = await api.GetAsync<List<PendingRoleGrantView>>("api/v1/admin/role-grants", cancellationToken);
+            var pending = await api.GetAsync<List<RoleGrantView>>("api/v1/admin/role-grants", cancellationToken);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(streams.Out, pending);
@@ -303,8 +302,8 @@ internal static class AdminCommands
 
     private static Argument<string> Role()
     {
-        var role = new Argument<string>("role") { Description = $"One of: {string.Join(", ", SpeRoles.All)}.", HelpName = "role" };
-        role.AcceptOnlyFromAmong([.. SpeRoles.All]);
+        var role = new Argument<string>("role") { Description = $"One of: {string.Join(", ", AccountRoles.All)}.", HelpName = "role" };
+        role.AcceptOnlyFromAmong([.. AccountRoles.All]);
         return role;
     }
 

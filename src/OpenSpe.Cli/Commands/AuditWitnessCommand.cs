@@ -3,7 +3,6 @@ using System.Globalization;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Output;
 using OpenSpe.Core.Audit;
-using OpenSpe.Server.Audit;
 
 namespace OpenSpe.Cli.Commands;
 

@@ -89,7 +89,7 @@ internal static class HaltCommands
         {
             var scope = Scope(parse.GetValue(project), parse.GetValue(all));
             using var api = SpeApiClient.Open(env);
-            var (raw, result) = await api.CallAsync<ResumeResultView>(HttpMethod.Post, "api/v1/halts/resume", new HaltResumeRequest(scope), cancellationToken);
+            var (raw, result) = await api.CallAsync<ResumeView>(HttpMethod.Post, "api/v1/halts/resume", new ResumeRequest(scope), cancellationToken);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(streams.Out, raw);

@@ -108,7 +108,7 @@ internal static class LoginCommands
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
             using var api = SpeApiClient.Open(env);
-            var account = await api.GetAsync<AccountView>("api/v1/account", cancellationToken);
+            var account = await api.GetAsync<WhoAmIView>("api/v1/account", cancellationToken);
             var view = new WhoAmIView(api.Credentials.Server, account.Username, account.SubjectId, account.Roles ?? [], account.AuthenticationMethods ?? [],
                 account.ClientId, account.MfaEnrolled, api.Credentials.CaFingerprint, api.Credentials.AccessTokenExpiresAt);
             if (parse.GetValue(json))
@@ -225,12 +225,12 @@ internal static class LoginCommands
     private static async Task ReportAsync(ClientEnvironment env, CredentialStore store, StoredCredentials credentials, bool secondFactorGiven,
         ClientCommand.Streams streams, CancellationToken cancellationToken)
     {
-        AccountView? account = null;
+        WhoAmIView? account = null;
         ApiProblemException? refused = null;
         try
         {
             using var api = new SpeApiClient(store, credentials, env.Connect(credentials.ServerUri, credentials.CaFingerprint), env.Time);
-            account = await api.GetAsync<AccountView>("api/v1/account", cancellationToken);
+            account = await api.GetAsync<WhoAmIView>("api/v1/account", cancellationToken);
             if (account.Username is { Length: > 0 } name && name != credentials.Username)
             {
                 store.Save(api.Credentials with { Username = name });

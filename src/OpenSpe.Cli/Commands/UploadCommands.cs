@@ -21,7 +21,7 @@ internal static class UploadCommands
     private const int DefaultChunkMiB = 64;
     private const int MaxChunkMiB = 256;
 
-    public static Command Create(ClientEnvironment? environment = null, IReadOnlyList<TimeSpan>? retryDelays = null)
+    public static Command Create(ClientEnvironment? environment = null, RetrySettings? retry = null)
     {
         var env = environment ?? ClientEnvironment.System;
         var project = new Option<string>("--project") { Description = "The project's id (see 'spe project list').", Required = true, HelpName = "id" };
@@ -90,23 +90,20 @@ internal static class UploadCommands
             var credentials = api.Credentials;
             using var connection = env.Connect(credentials.ServerUri, credentials.CaFingerprint,
                 TransferTimeout + TimeSpan.FromSeconds(parse.GetValue(chunkSize) * (double)(1 << 20) / SlowestLinkBytesPerSecond));
-            var tus = new TusClient(api, connection, env.Time);
+            var tus = new TusClient(api, connection, env.Time, retry);
             var key = await FetchKeyAsync(api, projectId, expectedKey, cancellationToken);
             streams.Hint($"Project {ProblemText.OneLine(projectId)} public key fingerprint (SHA-256): {key.Fingerprint}");
 
             var collection = new Uri(credentials.ServerUri, $"api/v1/projects/{Segment(projectId)}/uploads");
             var capabilities = await tus.OptionsAsync(collection, cancellationToken);
-            if (!capabilities.Versions.Contains(TusClient.ProtocolVersion))
+            if (!capabilities.Versions.Contains(TusProtocol.Version))
             {
-                throw new SpeClientException($"the server speaks tus {string.Join(", ", capabilities.Versions)}, not {TusClient.ProtocolVersion}");
+                throw new SpeClientException($"the server speaks tus {string.Join(", ", capabilities.Versions)}, not {TusProtocol.Version}");
             }
 
             var context = new UploadContext(credentials.Server, projectId, datasetId, collection, key, capabilities,
                 parse.GetValue(chunkSize) * 1024 * 1024, TransferPaths.ResolveCacheDirectory(env.Variables), parse.GetValue(checksum));
-            var uploader = new FileUploader(tus, api, UploadStateStore.Open(env), context, streams.Error, IsTerminal(streams.Error), env.Time)
-            {
-                RetryDelays = retryDelays ?? FileUploader.DefaultRetryDelays,
-            };
+            var uploader = new FileUploader(tus, api, UploadStateStore.Open(env), context, streams.Error, IsTerminal(streams.Error), env.Time);
 
             var results = new List<UploadResult>();
             var failures = new List<(string File, string Error)>();

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.Win32.SafeHandles;
 using OpenSpe.Crypt4gh;
-using OpenSpe.Server.Transfers;
+using OpenSpe.IO;
 
 namespace OpenSpe.Cli.Transfers;
 

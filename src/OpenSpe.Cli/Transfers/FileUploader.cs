@@ -3,31 +3,12 @@ using System.Net.Http.Json;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Microsoft.Win32.SafeHandles;
 using OpenSpe.Cli.Client;
 using OpenSpe.Crypt4gh;
-
-using OpenSpe.Server.Transfers;
+using OpenSpe.IO;
 
 namespace OpenSpe.Cli.Transfers;
-
-/// <summary><c>GET /api/v1/projects/{id}/public-key</c>.</summary>
-internal sealed record ProjectPublicKeyView(
-    [property: JsonPropertyName("publicKey")] string PublicKey,
-    [property: JsonPropertyName("fingerprint")] string? Fingerprint);
-
-/// <summary>One entry of <c>GET /api/v1/projects/{id}/files</c>: a verified dataset file.</summary>
-internal sealed record ProjectFileView(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("dataset")] string? Dataset,
-    [property: JsonPropertyName("filename")] string? Filename,
-    [property: JsonPropertyName("size")] long? Size,
-    [property: JsonPropertyName("plaintextSize")] long? PlaintextSize,
-    [property: JsonPropertyName("sha256")] string? Sha256,
-    [property: JsonPropertyName("plaintextSha256")] string? PlaintextSha256,
-    [property: JsonPropertyName("uploadedBy")] string? UploadedBy,
-    [property: JsonPropertyName("uploadedAt")] DateTimeOffset? UploadedAt);
 
 /// <summary>One FILE argument of <c>spe upload</c>, checked.</summary>
 /// <param name="Source">Full path.</param>
@@ -92,10 +73,6 @@ internal sealed class UploadRefusedException : SpeClientException
 /// </summary>
 internal sealed class FileUploader
 {
-    /// <summary>How long to wait before each retry after a network failure or a 5xx; the upload gives up after the last one without progress.</summary>
-    public static readonly IReadOnlyList<TimeSpan> DefaultRetryDelays =
-        [TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(30)];
-
     private const int MaxConflicts = 4;
     private const int MaxChecksumFailures = 3;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -120,8 +97,6 @@ internal sealed class FileUploader
         _time = time;
     }
 
-    public IReadOnlyList<TimeSpan> RetryDelays { get; init; } = DefaultRetryDelays;
-
     public async Task<UploadResult> UploadAsync(UploadItem item, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
@@ -135,7 +110,7 @@ internal sealed class FileUploader
             state = null;
         }
 
-        if (state is null && item.Mode == UploadMode.Encrypt && _context.Capabilities.Supports("concatenation"))
+        if (state is null && item.Mode == UploadMode.Encrypt && _context.Capabilities.Supports(TusProtocol.Concatenation))
         {
             return await UploadWhileEncryptingAsync(item, source, key, cancellationToken);
         }
@@ -221,9 +196,13 @@ internal sealed class FileUploader
             throw new UploadRefusedException($"it would be {TransferProgress.Bytes(length)} encrypted; the server accepts at most {TransferProgress.Bytes(max)} per file");
         }
 
+        // Note: the partial upload is created before a byte is encrypted, because its creation is where the server judges the
+        // dataset, the caller and the file type: a refusal then costs neither the encryption nor a copy in the cache.
         var staged = TransferPaths.StagedFile(_context.CacheDirectory, key);
-        Crypt4ghStaging.CreateEmpty(staged);
         var state = NewState(item, source.Length, new DateTimeOffset(source.LastWriteTimeUtc), _context.Key.Fingerprint, staged, length, "", source.Length) with { Partial = true };
+        var created = await CreateEmptyAsync(state, cancellationToken);
+        state = state with { Location = created.Location.ToString(), Expires = created.Expires };
+        Crypt4ghStaging.CreateEmpty(staged);
         _states.Save(key, state);
         var started = _time.GetTimestamp();
         using var watermark = new StagingWatermark();
@@ -244,7 +223,7 @@ internal sealed class FileUploader
         try
         {
             using var handle = File.OpenHandle(staged, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
-            sent = await SendAsync(key, state, handle, item, watermark, stop.Token);
+            sent = await SendAsync(key, state, handle, item, watermark, stop.Token, createdEmpty: true);
         }
         catch (Exception ex) when (watermark.Failure is not null && ex is not UploadRefusedException)
         {
@@ -270,50 +249,69 @@ internal sealed class FileUploader
         return await CompletedAsync(item, key, state, id, sent.Sent, sent.Resumed, started, cancellationToken);
     }
 
+    /// <summary>Creates the upload of <paramref name="state"/> with nothing in it yet; a refusal ends this file before anything is kept or sent.</summary>
+    private async Task<TusCreated> CreateEmptyAsync(UploadState state, CancellationToken cancellationToken)
+    {
+        var name = Path.GetFileName(state.Source);
+        _tus.Notice = text => _error.WriteLine($"{name}: {text}");
+        try
+        {
+            return await _tus.CreateAsync(_context.Collection, state.Length, Metadata(state), TusBody.Empty, state.Partial, cancellationToken);
+        }
+        catch (ApiProblemException ex) when (IsRefusal(ex))
+        {
+            throw new UploadRefusedException(ex.Message, ex);
+        }
+        catch (Exception ex) when (ClientRetry.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SpeClientException($"{Describe(ex)}; gave up retrying to create the upload. Run the same command again", ex);
+        }
+        finally
+        {
+            _tus.Notice = null;
+        }
+    }
+
     /// <summary>
     /// The final upload of a finished partial one: the server verifies the file and names it. Network failures are retried; when
     /// the partial upload is gone, the answer to an earlier attempt may have been lost, so the files list is asked first.
     /// </summary>
     private async Task<string?> CreateFinalAsync(string key, UploadState state, CancellationToken cancellationToken)
     {
-        var failures = 0;
-        while (true)
+        var name = Path.GetFileName(state.Source);
+        _tus.Notice = text => _error.WriteLine($"{name}: {text}");
+        try
         {
-            try
+            var created = await _tus.CreateFinalAsync(_context.Collection, [new Uri(state.Location!)], Metadata(state with { Partial = false }), cancellationToken);
+            return created.FileId;
+        }
+        catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.UnprocessableEntity)
+        {
+            Forget(key, state);
+            throw new UploadRefusedException($"the server refused the file: {ex.Message}", ex);
+        }
+        catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.BadRequest)
+        {
+            // A retried final upload finds its partial upload consumed when the first attempt's answer was lost.
+            if (await FindFileAsync(state, null, cancellationToken) is { } done)
             {
-                var created = await _tus.CreateFinalAsync(_context.Collection, [new Uri(state.Location!)], Metadata(state with { Partial = false }), cancellationToken);
-                return created.FileId;
+                return done.Id;
             }
-            catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.UnprocessableEntity)
-            {
-                Forget(key, state);
-                throw new UploadRefusedException($"the server refused the file: {ex.Message}", ex);
-            }
-            catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.BadRequest)
-            {
-                if (await FindFileAsync(state, null, cancellationToken) is { } done)
-                {
-                    return done.Id;
-                }
 
-                await DiscardAsync(key, state, cancellationToken);
-                throw new SpeClientException($"the server could not complete the upload ({ex.Message}); run the command again to start over", ex);
-            }
-            catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden or HttpStatusCode.PreconditionFailed)
-            {
-                throw new UploadRefusedException(ex.Message, ex);
-            }
-            catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-            {
-                if (failures >= RetryDelays.Count)
-                {
-                    throw new SpeClientException($"{Describe(ex)}; gave up after {failures + 1} attempts to complete the upload. Run the same command again to finish it", ex);
-                }
-
-                var delay = RetryDelays[failures++];
-                _error.WriteLine($"{Path.GetFileName(state.Source)}: {Describe(ex)}; retrying in {delay.TotalSeconds:0.#} s");
-                await Task.Delay(delay, _time, cancellationToken);
-            }
+            await DiscardAsync(key, state, cancellationToken);
+            throw new SpeClientException($"the server could not complete the upload ({ex.Message}); run the command again to start over", ex);
+        }
+        catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden or HttpStatusCode.PreconditionFailed)
+        {
+            throw new UploadRefusedException(ex.Message, ex);
+        }
+        catch (Exception ex) when (ClientRetry.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new SpeClientException($"{Describe(ex)}; gave up retrying to complete the upload. Run the same command again to finish it", ex);
+        }
+        finally
+        {
+            _tus.Notice = null;
         }
     }
 
@@ -398,23 +396,27 @@ internal sealed class FileUploader
     /// The tus exchange; returns the server's file id (when it says), the bytes sent in this run, whether it resumed a
     /// server-side upload, and the upload's URL. A <see cref="UploadState.Partial"/> upload ends when its last byte is
     /// acknowledged (the caller then creates the final upload); with a <paramref name="watermark"/> the staged copy is still
-    /// being written, and each byte is sent once it is in the file.
+    /// being written, and each byte is sent once it is in the file. Transient failures are retried by <see cref="TusClient"/>;
+    /// what reaches this loop is the server's answer: a wrong offset (409) or a lost upload (404) is recovered from, a refusal
+    /// ends the file. With <paramref name="createdEmpty"/> the state's upload was created just now with nothing in it, so no HEAD
+    /// is needed to know its offset.
     /// </summary>
     private async Task<(string? Id, long Sent, bool Resumed, Uri Location)> SendAsync(string key, UploadState state, SafeFileHandle handle, UploadItem item,
-        StagingWatermark? watermark, CancellationToken cancellationToken)
+        StagingWatermark? watermark, CancellationToken cancellationToken, bool createdEmpty = false)
     {
         var location = state.Location is null ? null : new Uri(state.Location);
         long offset = 0;
         long sent = 0;
         var resumed = false;
         var recreated = false;
-        var needsSync = location is not null;
-        var failures = 0;
+        var needsSync = location is not null && !createdEmpty;
+        TusUploadStatus? synced = null;
         var conflicts = 0;
         var checksumFailures = 0;
         var reader = new ChunkReader(handle, state.Staged is { } staged ? DirectIo.TryOpen(staged, write: false) : null, state.Length, _context.ChunkSize,
             _context.Checksum && _context.Capabilities.ChecksumAlgorithm is not null, watermark);
         TransferProgress? progress = null;
+        _tus.Notice = text => Note(progress, $"{item.DisplayName}: {text}");
         try
         {
             while (true)
@@ -423,8 +425,9 @@ internal sealed class FileUploader
                 {
                     if (needsSync && location is not null)
                     {
-                        var status = await HeadOrNullAsync(location, cancellationToken);
+                        var status = synced ?? await HeadOrNullAsync(location, cancellationToken);
                         needsSync = false;
+                        synced = null;
                         if (status is null || (status.Length is { } length && length != state.Length))
                         {
                             // Gone: finished (its last answer was lost), expired or terminated; or not ours any more.
@@ -484,7 +487,7 @@ internal sealed class FileUploader
                     progress ??= new TransferProgress(_error, _terminal, $"{item.DisplayName}: uploading", state.Length, offset);
                     if (location is null)
                     {
-                        var chunk = state.Length == 0 || !_context.Capabilities.Supports("creation-with-upload") ? TusBody.Empty : await reader.ReadAsync(0, cancellationToken);
+                        var chunk = state.Length == 0 || !_context.Capabilities.Supports(TusProtocol.CreationWithUpload) ? TusBody.Empty : await reader.ReadAsync(0, cancellationToken);
                         var created = await _tus.CreateAsync(_context.Collection, state.Length, Metadata(state), chunk, state.Partial, cancellationToken);
                         location = created.Location;
                         state = Update(key, s => s with { Location = location.ToString(), Expires = created.Expires, UpdatedAt = _time.GetUtcNow() });
@@ -504,6 +507,14 @@ internal sealed class FileUploader
                     var next = await reader.ReadAsync(offset, cancellationToken);
                     var before = offset;
                     var answer = await _tus.PatchAsync(location, offset, next, cancellationToken);
+                    if (answer.Resynced)
+                    {
+                        // The PATCH failed on the way and the server holds more (or less) than before it: continue from its offset.
+                        synced = answer;
+                        needsSync = true;
+                        continue;
+                    }
+
                     if (answer.Offset <= before || answer.Offset > state.Length)
                     {
                         throw new SpeClientException($"the server answered PATCH at offset {before} with Upload-Offset {answer.Offset}; expected up to {before + next.Length}");
@@ -511,7 +522,7 @@ internal sealed class FileUploader
 
                     offset = answer.Offset;
                     sent += offset - before;
-                    failures = conflicts = checksumFailures = 0;
+                    conflicts = checksumFailures = 0;
                     progress.Report(offset);
                     if (offset == state.Length)
                     {
@@ -551,24 +562,22 @@ internal sealed class FileUploader
                     Forget(key, state);
                     throw new UploadRefusedException($"the server refused the file: {ex.Message}", ex);
                 }
-                catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest
-                    or HttpStatusCode.UnsupportedMediaType or HttpStatusCode.PreconditionFailed)
+                catch (ApiProblemException ex) when (IsRefusal(ex))
                 {
                     progress?.Abandon();
+                    if (location is null)
+                    {
+                        // Refused at creation (a dataset or file type the permit does not allow, a size over the quota): nothing
+                        // of it is on the server, and a re-run would be refused the same way, so the copy is not kept for one.
+                        Forget(key, state);
+                    }
+
                     var hint = ex.Status == HttpStatusCode.RequestEntityTooLarge && offset < state.Length ? " (try a smaller --chunk-size)" : "";
                     throw new UploadRefusedException($"{ex.Message}{hint}", ex);
                 }
-                catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
+                catch (Exception ex) when (ClientRetry.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
                 {
-                    if (failures >= RetryDelays.Count)
-                    {
-                        throw new SpeClientException($"{Describe(ex)}; gave up after {failures + 1} attempts at byte {offset}. Run the same command again to resume", ex);
-                    }
-
-                    var delay = RetryDelays[failures++];
-                    Note(progress, $"{item.DisplayName}: {Describe(ex)}; retrying in {delay.TotalSeconds:0.#} s");
-                    await Task.Delay(delay, _time, cancellationToken);
-                    needsSync = location is not null;
+                    throw new SpeClientException($"{Describe(ex)}; gave up retrying at byte {offset}. Run the same command again to resume", ex);
                 }
             }
         }
@@ -579,6 +588,7 @@ internal sealed class FileUploader
         }
         finally
         {
+            _tus.Notice = null;
             await reader.DisposeAsync();
         }
     }
@@ -608,7 +618,7 @@ internal sealed class FileUploader
             return id is not null ? files.FirstOrDefault(f => f.Id == id)
                 : files.Where(f => f.Dataset == state.Dataset && f.Filename == state.Filename && f.Size == state.Length
                         && string.Equals(f.PlaintextSha256, state.PlaintextSha256, StringComparison.OrdinalIgnoreCase)
-                        && (f.UploadedAt is null || f.UploadedAt >= state.UpdatedAt - TimeSpan.FromMinutes(5)))
+                        && f.UploadedAt >= state.UpdatedAt - TimeSpan.FromMinutes(5))
                     .OrderByDescending(f => f.UploadedAt).FirstOrDefault();
         }
         catch (Exception ex) when (ex is ApiProblemException or JsonException)
@@ -649,16 +659,9 @@ internal sealed class FileUploader
         }
     }
 
-    /// <summary>Worth a retry: the network, a timeout, or the server being briefly unable (5xx, 408, 429).</summary>
-    internal static bool IsTransient(Exception ex) => ex switch
-    {
-        ApiProblemException problem => (int)problem.Status >= 500 || problem.Status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests,
-        SpeClientException { InnerException: HttpRequestException http } => http.HttpRequestError != HttpRequestError.SecureConnectionError,
-        SpeClientException { InnerException: TaskCanceledException or TimeoutException } => true,
-        HttpRequestException http => http.HttpRequestError != HttpRequestError.SecureConnectionError,
-        HttpIOException => true,
-        _ => false,
-    };
+    /// <summary>The server will not take this file as asked (too large, not allowed, malformed); other files may still go.</summary>
+    private static bool IsRefusal(ApiProblemException ex) => ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden
+        or HttpStatusCode.BadRequest or HttpStatusCode.UnsupportedMediaType or HttpStatusCode.PreconditionFailed;
 
     private static string Describe(Exception ex) => ex switch
     {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using OpenSpe.Cli.Client;
+using Polly;
 
 namespace OpenSpe.Cli.Transfers;
 
@@ -14,13 +15,13 @@ namespace OpenSpe.Cli.Transfers;
 internal sealed record TusCapabilities(IReadOnlyList<string> Versions, IReadOnlyList<string> Extensions, long? MaxSize, IReadOnlyList<string> ChecksumAlgorithms)
 {
     /// <summary>What a server that answers OPTIONS with nothing useful is assumed to support: the core protocol and creation only.</summary>
-    public static TusCapabilities Minimal { get; } = new([TusClient.ProtocolVersion], ["creation"], null, []);
+    public static TusCapabilities Minimal { get; } = new([TusProtocol.Version], [TusProtocol.Creation], null, []);
 
     public bool Supports(string extension) => Extensions.Contains(extension, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The checksum algorithm to use: sha256 when offered, else sha1, else none.</summary>
     public string? ChecksumAlgorithm =>
-        !Supports("checksum") ? null
+        !Supports(TusProtocol.Checksum) ? null
         : ChecksumAlgorithms.Contains("sha256", StringComparer.OrdinalIgnoreCase) ? "sha256"
         : ChecksumAlgorithms.Contains("sha1", StringComparer.OrdinalIgnoreCase) ? "sha1"
         : null;
@@ -31,7 +32,11 @@ internal sealed record TusCapabilities(IReadOnlyList<string> Versions, IReadOnly
 /// <param name="Length">Upload-Length (HEAD only).</param>
 /// <param name="Expires">Upload-Expires.</param>
 /// <param name="FileId">The SPE's <c>Upload-File-Id</c>: the dataset file the last PATCH created.</param>
-internal sealed record TusUploadStatus(long Offset, long? Length, DateTimeOffset? Expires, string? FileId = null);
+/// <param name="Resynced">
+/// The answer to a <c>HEAD</c> asked after a PATCH failed on the way (see <see cref="TusClient.PatchAsync"/>): where the server's
+/// copy ends, which may be before, at or after the end of the chunk.
+/// </param>
+internal sealed record TusUploadStatus(long Offset, long? Length, DateTimeOffset? Expires, string? FileId = null, bool Resynced = false);
 
 /// <summary>
 /// The body of a <c>POST</c> (creation-with-upload) or <c>PATCH</c>: its length, a way to make its content (again, when a
@@ -52,27 +57,34 @@ internal sealed record TusCreated(Uri Location, long Offset, DateTimeOffset? Exp
 /// <summary>
 /// A tus 1.0.0 client (core, creation, creation-with-upload, checksum, expiration, termination, concatenation) over the CLI's
 /// <see cref="ServerConnection"/>: every request carries <c>Tus-Resumable: 1.0.0</c> and the session's bearer token,
-/// refreshed like <see cref="SpeApiClient"/> does. Error answers become <see cref="ApiProblemException"/> (the status is
-/// kept, so callers can tell 409 from 460 from 422); network failures become <see cref="SpeClientException"/>.
+/// refreshed like <see cref="SpeApiClient"/> does. Transient failures (the network, 408, 429, 5xx) are retried with
+/// <see cref="ClientRetry"/>; every request is safe to repeat: a PATCH is conditional on its offset (and is followed by a HEAD
+/// instead of being repeated), a DELETE is idempotent, and a repeated final upload finds its partial uploads gone. Error
+/// answers become <see cref="ApiProblemException"/> (the status is kept, so callers can tell 409 from 460 from 422); network
+/// failures that outlast the retries become <see cref="SpeClientException"/>. A request with a body asks
+/// <c>Expect: 100-continue</c>, so a refusal (403, 409, 413, ...) comes back as an answer before the body is sent.
 /// </summary>
 internal sealed class TusClient
 {
-    public const string ProtocolVersion = "1.0.0";
-    public const string OffsetOctetStream = "application/offset+octet-stream";
-
     private readonly SpeApiClient _api;
     private readonly ServerConnection _connection;
     private readonly TimeProvider _time;
+    private readonly ResiliencePipeline<HttpResponseMessage> _retry;
 
     /// <param name="api">Holds the session's tokens and refreshes them.</param>
     /// <param name="connection">The connection tus requests go over (usually one with a longer timeout than JSON calls).</param>
-    /// <param name="time">The clock that decides when the token needs a refresh.</param>
-    public TusClient(SpeApiClient api, ServerConnection connection, TimeProvider time)
+    /// <param name="time">The clock that decides when the token needs a refresh, and that retries wait on.</param>
+    /// <param name="retry">How transient failures are retried (<see cref="RetrySettings.Default"/> when null).</param>
+    public TusClient(SpeApiClient api, ServerConnection connection, TimeProvider time, RetrySettings? retry = null)
     {
         _api = api;
         _connection = connection;
         _time = time;
+        _retry = ClientRetry.Create(retry ?? RetrySettings.Default, time, text => Notice?.Invoke(text));
     }
+
+    /// <summary>Told what failed and how long the next retry waits (one line); the uploader shows it under its progress.</summary>
+    public Action<string>? Notice { get; set; }
 
     /// <summary>Which HTTP version tus requests ask for (HTTP/1.1 moves bulk data with less overhead than HTTP/2 on a fast link).</summary>
     public Version HttpVersion { get; init; } = System.Net.HttpVersion.Version11;
@@ -80,7 +92,7 @@ internal sealed class TusClient
     /// <summary><c>OPTIONS</c> on the collection; a server that answers without tus headers gets <see cref="TusCapabilities.Minimal"/>.</summary>
     public async Task<TusCapabilities> OptionsAsync(Uri collection, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(() => Request(HttpMethod.Options, collection), cancellationToken);
+        using var response = await SendAsync(_ => Request(HttpMethod.Options, collection), cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             // 404/405: the server does not speak tus at this address, or not OPTIONS; the POST will tell.
@@ -92,12 +104,12 @@ internal sealed class TusClient
             throw await ProblemText.FromResponseAsync(response, cancellationToken);
         }
 
-        var versions = List(response, "Tus-Version");
+        var versions = List(response, TusHeaders.Version);
         return new TusCapabilities(
-            versions.Count == 0 ? [ProtocolVersion] : versions,
-            List(response, "Tus-Extension"),
-            Header(response, "Tus-Max-Size") is { } max && long.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : null,
-            List(response, "Tus-Checksum-Algorithm"));
+            versions.Count == 0 ? [TusProtocol.Version] : versions,
+            List(response, TusHeaders.Extension),
+            Header(response, TusHeaders.MaxSize) is { } max && long.TryParse(max, NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? m : null,
+            List(response, TusHeaders.ChecksumAlgorithm));
     }
 
     /// <summary>
@@ -116,23 +128,19 @@ internal sealed class TusClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(firstChunk);
-        using var response = await SendAsync(() =>
+        using var response = await SendAsync(_ =>
         {
             var request = Request(HttpMethod.Post, collection);
             if (partial)
             {
-                request.Headers.Add("Upload-Concat", "partial");
+                request.Headers.Add(TusHeaders.UploadConcat, TusProtocol.ConcatPartial);
             }
 
-            request.Headers.Add("Upload-Length", length.ToString(CultureInfo.InvariantCulture));
-            request.Headers.Add("Upload-Metadata", EncodeMetadata(metadata));
+            request.Headers.Add(TusHeaders.UploadLength, length.ToString(CultureInfo.InvariantCulture));
+            request.Headers.Add(TusHeaders.UploadMetadata, EncodeMetadata(metadata));
             if (firstChunk.Length > 0)
             {
-                request.Content = Body(firstChunk);
-                if (firstChunk.Checksum is { } checksum)
-                {
-                    request.Headers.Add("Upload-Checksum", checksum);
-                }
+                SetBody(request, firstChunk);
             }
 
             return request;
@@ -145,7 +153,7 @@ internal sealed class TusClient
 
         var absolute = Resolve(collection, location);
         var offset = Offset(response) ?? 0;
-        return new TusCreated(absolute, firstChunk.Length == 0 ? 0 : offset, Expires(response), Header(response, "Upload-File-Id"));
+        return new TusCreated(absolute, firstChunk.Length == 0 ? 0 : offset, Expires(response), Header(response, TusHeaders.UploadFileId));
     }
 
     /// <summary>
@@ -157,12 +165,12 @@ internal sealed class TusClient
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(partials);
         ArgumentNullException.ThrowIfNull(metadata);
-        using var response = await SendAsync(() =>
+        using var response = await SendAsync(_ =>
         {
             var request = Request(HttpMethod.Post, collection);
             // Note: paths, not absolute URLs: the server resolves them among its own uploads either way.
-            request.Headers.Add("Upload-Concat", "final;" + string.Join(' ', partials.Select(p => p.IsAbsoluteUri ? p.AbsolutePath : p.OriginalString)));
-            request.Headers.Add("Upload-Metadata", EncodeMetadata(metadata));
+            request.Headers.Add(TusHeaders.UploadConcat, TusProtocol.ConcatFinalPrefix + string.Join(' ', partials.Select(p => p.IsAbsoluteUri ? p.AbsolutePath : p.OriginalString)));
+            request.Headers.Add(TusHeaders.UploadMetadata, EncodeMetadata(metadata));
             return request;
         }, cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
@@ -171,43 +179,58 @@ internal sealed class TusClient
             throw new SpeClientException($"the server answered the final POST {collection.AbsolutePath} with {(int)response.StatusCode} but no upload Location");
         }
 
-        return new TusCreated(Resolve(collection, location), Offset(response) ?? 0, null, Header(response, "Upload-File-Id"));
+        return new TusCreated(Resolve(collection, location), Offset(response) ?? 0, null, Header(response, TusHeaders.UploadFileId));
     }
 
     /// <summary><c>HEAD</c>: where the server's copy of the upload ends.</summary>
     public async Task<TusUploadStatus> HeadAsync(Uri location, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(() => Request(HttpMethod.Head, location), cancellationToken);
+        using var response = await SendAsync(_ => Request(HttpMethod.Head, location), cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
-        var offset = Offset(response) ?? throw new SpeClientException($"the server's answer to HEAD {location.AbsolutePath} has no Upload-Offset");
-        var length = Header(response, "Upload-Length") is { } l && long.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : (long?)null;
-        return new TusUploadStatus(offset, length, Expires(response));
+        return Status(response, location);
     }
 
-    /// <summary><c>PATCH</c>: appends <paramref name="chunk"/> at <paramref name="offset"/>; returns the server's new offset.</summary>
+    /// <summary>
+    /// <c>PATCH</c>: appends <paramref name="chunk"/> at <paramref name="offset"/>; returns the server's new offset. When the
+    /// PATCH fails on the way (the connection, a timeout, a 5xx), each retry asks <c>HEAD</c> first, because the server may have
+    /// kept some or all of the chunk: only when it still ends at <paramref name="offset"/> is the chunk sent again; otherwise
+    /// the HEAD's answer is returned, marked <see cref="TusUploadStatus.Resynced"/>, and the caller continues from there.
+    /// </summary>
     public async Task<TusUploadStatus> PatchAsync(Uri location, long offset, TusBody chunk, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(chunk);
-        using var response = await SendAsync(() =>
+        var asked = HttpMethod.Patch;
+        using var response = await ExecuteAsync(async (attempt, token) =>
         {
-            var request = Request(HttpMethod.Patch, location);
-            request.Headers.Add("Upload-Offset", offset.ToString(CultureInfo.InvariantCulture));
-            if (chunk.Checksum is { } checksum)
+            if (attempt > 0)
             {
-                request.Headers.Add("Upload-Checksum", checksum);
+                // Note: after a failure the server may hold some or all of the chunk, so it is asked before anything is sent again.
+                asked = HttpMethod.Head;
+                var head = await SendAttemptAsync(Request(HttpMethod.Head, location), token);
+                if (!head.IsSuccessStatusCode || Offset(head) != offset)
+                {
+                    return head;
+                }
+
+                head.Dispose();
             }
 
-            request.Content = Body(chunk);
-            return request;
+            asked = HttpMethod.Patch;
+            var request = Request(HttpMethod.Patch, location);
+            request.Headers.Add(TusHeaders.UploadOffset, offset.ToString(CultureInfo.InvariantCulture));
+            SetBody(request, chunk);
+            return await SendAttemptAsync(request, token);
         }, cancellationToken);
         await EnsureSuccessAsync(response, cancellationToken);
-        return new TusUploadStatus(Offset(response) ?? offset + chunk.Length, null, Expires(response), Header(response, "Upload-File-Id"));
+        return asked == HttpMethod.Head
+            ? Status(response, location) with { Resynced = true }
+            : new TusUploadStatus(Offset(response) ?? offset + chunk.Length, null, Expires(response), Header(response, TusHeaders.UploadFileId));
     }
 
     /// <summary><c>DELETE</c> (termination); an upload that is already gone counts as deleted.</summary>
     public async Task DeleteAsync(Uri location, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(() => Request(HttpMethod.Delete, location), cancellationToken);
+        using var response = await SendAsync(_ => Request(HttpMethod.Delete, location), cancellationToken);
         if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
         {
             return;
@@ -253,21 +276,46 @@ internal sealed class TusClient
             Version = HttpVersion,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
-        request.Headers.Add("Tus-Resumable", ProtocolVersion);
+        request.Headers.Add(TusHeaders.Resumable, TusProtocol.Version);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/problem+json"));
         return request;
     }
 
-    private static HttpContent Body(TusBody chunk)
+    /// <summary>
+    /// Gives <paramref name="request"/> the chunk as its body. Note: <c>Expect: 100-continue</c>, because a server that refuses
+    /// the request (a file type the permit does not allow, a wrong offset, a full quota) answers before reading the body, and
+    /// a client still sending it would see a broken connection instead of the answer and its reason.
+    /// </summary>
+    private static void SetBody(HttpRequestMessage request, TusBody chunk)
     {
         var content = chunk.Content();
-        content.Headers.ContentType = new MediaTypeHeaderValue(OffsetOctetStream);
+        content.Headers.ContentType = new MediaTypeHeaderValue(TusProtocol.OffsetOctetStream);
         content.Headers.ContentLength = chunk.Length;
-        return content;
+        request.Content = content;
+        request.Headers.ExpectContinue = true;
+        if (chunk.Checksum is { } checksum)
+        {
+            request.Headers.Add(TusHeaders.UploadChecksum, checksum);
+        }
     }
 
-    /// <summary>Sends with the bearer token, refreshing it before expiry or once after a 401 (the request is rebuilt for the retry).</summary>
-    private async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken)
+    /// <summary>What a HEAD answered.</summary>
+    private static TusUploadStatus Status(HttpResponseMessage response, Uri location)
+    {
+        var offset = Offset(response) ?? throw new SpeClientException($"the server's answer to HEAD {location.AbsolutePath} has no Upload-Offset");
+        var length = Header(response, TusHeaders.UploadLength) is { } l && long.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : (long?)null;
+        return new TusUploadStatus(offset, length, Expires(response));
+    }
+
+    /// <summary>Sends the request <paramref name="build"/> makes for each attempt (0 first) that <see cref="ClientRetry"/> allows.</summary>
+    private Task<HttpResponseMessage> SendAsync(Func<int, HttpRequestMessage> build, CancellationToken cancellationToken) =>
+        ExecuteAsync((attempt, token) => SendAttemptAsync(build(attempt), token), cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="attempt"/> with the bearer token, retried by <see cref="ClientRetry"/>; the token is refreshed before
+    /// expiry, or once after a 401 (and the attempts start again).
+    /// </summary>
+    private async Task<HttpResponseMessage> ExecuteAsync(Func<int, CancellationToken, Task<HttpResponseMessage>> attempt, CancellationToken cancellationToken)
     {
         var refreshed = false;
         if (_time.GetUtcNow() >= _api.Credentials.AccessTokenExpiresAt - SpeApiClient.RefreshMargin)
@@ -276,22 +324,22 @@ internal sealed class TusClient
             refreshed = true;
         }
 
-        var response = await SendOnceAsync(build, cancellationToken);
+        var response = await _connection.ExecuteAsync(attempt, _retry, cancellationToken);
         if (response.StatusCode == HttpStatusCode.Unauthorized && !refreshed && _api.Credentials.RefreshToken is not null)
         {
             response.Dispose();
             await _api.RefreshAsync(_api.Credentials.AccessToken, cancellationToken);
-            response = await SendOnceAsync(build, cancellationToken);
+            response = await _connection.ExecuteAsync(attempt, _retry, cancellationToken);
         }
 
         return response;
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken)
+    /// <summary>Sends one request of an attempt with the session's current token.</summary>
+    private Task<HttpResponseMessage> SendAttemptAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        using var request = build();
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _api.Credentials.AccessToken);
-        return await _connection.SendAsync(request, cancellationToken);
+        return _connection.SendAttemptAsync(request, cancellationToken);
     }
 
     private static string? Header(HttpResponseMessage response, string name) =>
@@ -303,9 +351,9 @@ internal sealed class TusClient
             : [];
 
     private static long? Offset(HttpResponseMessage response) =>
-        Header(response, "Upload-Offset") is { } value && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var offset) ? offset : null;
+        Header(response, TusHeaders.UploadOffset) is { } value && long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var offset) ? offset : null;
 
     private static DateTimeOffset? Expires(HttpResponseMessage response) =>
-        Header(response, "Upload-Expires") is { } value
+        Header(response, TusHeaders.UploadExpires) is { } value
             && DateTimeOffset.TryParseExact(value, "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var expires) ? expires : null;
 }

@@ -23,7 +23,7 @@ public static class ProblemDetailsSetup
             problem.Extensions["traceId"] = TraceIds.Current(context.HttpContext);
             if (!problem.Extensions.ContainsKey("code"))
             {
-                problem.Extensions["code"] = ErrorCodes.ForStatus(status);
+                problem.Extensions["code"] = ProblemCodes.ForStatus(status);
             }
         });
         return services;

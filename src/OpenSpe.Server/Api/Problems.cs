@@ -8,7 +8,7 @@ public static class Problems
 {
     /// <summary>A problem with a status, a stable code (default: the status's generic code) and a human detail.</summary>
     public static ProblemHttpResult Of(int status, string detail, string? code = null) =>
-        TypedResults.Problem(statusCode: status, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = code ?? ErrorCodes.ForStatus(status) });
+        TypedResults.Problem(statusCode: status, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = code ?? ProblemCodes.ForStatus(status) });
 
     /// <summary>A 400 with field-level errors.</summary>
     public static ValidationProblem Invalid(IDictionary<string, string[]> errors, string? detail = null) =>

@@ -69,12 +69,12 @@ public static class AuditEndpoints
 
         var pageSize = limit ?? 100;
         var rows = await audit.QueryAsync(new AuditQuery(actor, action, project, Micros(since), Micros(until), after, pageSize), cancellationToken);
-        var items = rows.Select(AuditRecordView.From).ToList();
+        var items = rows.Select(AuditViews.ToView).ToList();
         return TypedResults.Ok(new AuditRecordPage(items, items.Count == pageSize ? items[^1].Sequence : null));
     }
 
     private static async Task<Ok<AuditVerificationView>> VerifyAsync(AuditService audit, AuditSigningKey key, CancellationToken cancellationToken) =>
-        TypedResults.Ok(AuditVerificationView.From(await audit.VerifyAsync(cancellationToken), key.KeyId));
+        TypedResults.Ok((await audit.VerifyAsync(cancellationToken)).ToView(key.KeyId));
 
     private static async Task<Results<Ok<List<AuditCheckpointView>>, ValidationProblem>> ListCheckpointsAsync(AuditService audit, int? limit, CancellationToken cancellationToken)
     {
@@ -84,7 +84,7 @@ public static class AuditEndpoints
         }
 
         var all = await audit.CheckpointsAsync(cancellationToken);
-        return TypedResults.Ok(all.TakeLast(limit ?? 100).Select(AuditCheckpointView.From).ToList());
+        return TypedResults.Ok(all.TakeLast(limit ?? 100).Select(AuditViews.ToView).ToList());
     }
 
     private static async Task<Results<Ok<AuditCheckpointDocument>, ProblemHttpResult>> LatestCheckpointAsync(
@@ -156,9 +156,3 @@ public static class AuditEndpoints
 
     private static long? Micros(DateTimeOffset? time) => time is { } t ? AuditTime.ToMicros(t) : null;
 }
-
-/// <summary>The checkpoint-signing public key.</summary>
-/// <param name="KeyId">Key id used in checkpoints.</param>
-/// <param name="Algorithm">JOSE name of the signature algorithm.</param>
-/// <param name="PublicKeyPem">SubjectPublicKeyInfo PEM.</param>
-public sealed record AuditPublicKeyView(string KeyId, string Algorithm, string PublicKeyPem);

@@ -73,7 +73,7 @@ public sealed class AuditService(AuditStore store, AuditSigningKey verificationK
         foreach (var row in AuditStore.ReadRows(connection, query))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            await writer.WriteLineAsync(format == AuditExportFormat.Csv ? AuditCsv.Line(row) : JsonSerializer.Serialize(AuditRecordView.From(row), AuditJson.Options));
+            await writer.WriteLineAsync(format == AuditExportFormat.Csv ? AuditCsv.Line(row) : JsonSerializer.Serialize(row.ToView(), AuditJson.Options));
         }
 
         await writer.FlushAsync(cancellationToken);

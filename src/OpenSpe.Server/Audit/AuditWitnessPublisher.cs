@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using OpenSpe.Core.Audit;
 
 namespace OpenSpe.Server.Audit;
 

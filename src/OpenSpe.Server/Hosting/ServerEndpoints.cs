@@ -69,12 +69,3 @@ public static class ServerEndpoints
         context.User.FindFirst("preferred_username")?.Value,
         context.User.FindAll("role").Select(c => c.Value).ToArray()));
 }
-
-/// <summary>Liveness answer.</summary>
-public sealed record HealthView(string Status);
-
-/// <summary>Readiness answer.</summary>
-public sealed record ReadinessView(string Status, string Database, string Audit);
-
-/// <summary>Server information.</summary>
-public sealed record ServerInfoView(string Name, string Version, IReadOnlyList<string> ApiVersions, string? Username, IReadOnlyList<string> Roles);

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Connections;
+using OpenSpe.IO;
 
 namespace OpenSpe.Server.Hosting;
 

@@ -146,25 +146,3 @@ public static class AccountEndpoints
 
     private static ProblemHttpResult Problem(int status, string detail) => Problems.Of(status, detail);
 }
-
-/// <summary>The caller.</summary>
-public sealed record WhoAmIView(string SubjectId, string Username, IReadOnlyList<string> Roles, IReadOnlyList<string> AuthenticationMethods, string? ClientId, bool MfaEnrolled);
-
-/// <summary>A new TOTP secret.</summary>
-public sealed record TotpEnrolmentView(string Secret, string OtpauthUri);
-
-/// <summary>Recovery codes, shown once.</summary>
-public sealed record RecoveryCodesView(IReadOnlyList<string> RecoveryCodes);
-
-/// <summary>Confirms TOTP enrolment.</summary>
-public sealed record TotpConfirmRequest([property: Required, RegularExpression("^[0-9]{6}$", ErrorMessage = "code must be 6 digits.")] string Code);
-
-/// <summary>Activates a new account with the token of its enrolment link and the person's own password.</summary>
-public sealed record ActivateRequest(
-    [property: Required, StringLength(100, MinimumLength = 20)] string Token,
-    [property: Required, StringLength(256, MinimumLength = 12)] string Password);
-
-/// <summary>Changes the password.</summary>
-public sealed record PasswordChangeRequest(
-    [property: Required, StringLength(256)] string CurrentPassword,
-    [property: Required, StringLength(256, MinimumLength = 12)] string NewPassword);

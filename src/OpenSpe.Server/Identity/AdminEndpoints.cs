@@ -441,39 +441,3 @@ public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext databa
         return views;
     }
 }
-
-/// <summary>An account as admins see it.</summary>
-public sealed record UserView(string Username, IReadOnlyList<string> Roles, bool Disabled, bool MfaEnrolled);
-
-/// <summary>A new account: its one-time enrolment link (to hand to the person out of band), the roles granted and those waiting for a second admin.</summary>
-public sealed record CreatedUserView(string Username, string EnrolmentUrl, DateTimeOffset EnrolmentExpiresAt, IReadOnlyList<string> Granted, IReadOnlyList<string> PendingApproval);
-
-/// <summary>A new one-time enrolment link.</summary>
-public sealed record EnrolmentLinkView(string Username, string EnrolmentUrl, DateTimeOffset EnrolmentExpiresAt);
-
-/// <summary>A registered application.</summary>
-public sealed record ClientView(string ClientId, string? DisplayName, string? RegisteredBy);
-
-/// <summary>The result of a role change.</summary>
-public sealed record RoleChangeView(string Status, string? ApprovalId);
-
-/// <summary>A pending high-privilege grant.</summary>
-public sealed record RoleGrantView(string Id, string Username, string Role, string RequestedBy, DateTimeOffset RequestedAt);
-
-/// <summary>A new application and its secret, shown once.</summary>
-public sealed record CreatedClientView(string ClientId, string ClientSecret, string RegisteredBy);
-
-/// <summary>Creates an account.</summary>
-public sealed record CreateUserRequest(
-    [property: Required, StringLength(64, MinimumLength = 2), RegularExpression("^[a-z0-9][a-z0-9._-]*$", ErrorMessage = "username: lower-case letters, digits, '.', '_' and '-'.")] string Username,
-    [property: Required, MaxLength(7)] IReadOnlyList<string> Roles);
-
-/// <summary>Registers an application. It names no account: applications act for nobody.</summary>
-public sealed record CreateClientRequest(
-    [property: Required, StringLength(64, MinimumLength = 3), RegularExpression("^[a-z0-9][a-z0-9._-]*$", ErrorMessage = "clientId: lower-case letters, digits, '.', '_' and '-'.")] string ClientId,
-    [property: StringLength(200)] string? DisplayName = null);
-
-/// <summary>Maps an external identity to an account.</summary>
-public sealed record ExternalIdentityRequest(
-    [property: Required, Url, StringLength(500)] string Issuer,
-    [property: Required, StringLength(255, MinimumLength = 1)] string Subject);

@@ -63,7 +63,7 @@ public static class PermitEndpoints
     }
 
     private static async Task<Ok<List<PermitSummary>>> ListAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await permits.VisibleAsync(context.User, cancellationToken)).Select(PermitSummary.From).ToList());
+        TypedResults.Ok((await permits.VisibleAsync(context.User, cancellationToken)).Select(PermitViewMapping.ToSummary).ToList());
 
     private static async Task<Results<Ok<PermitView>, ProblemHttpResult>> ShowAsync(string id, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken) =>
         await VisibleAsync(id, context.User, permits, cancellationToken) is { } permit

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using OpenSpe.IO;
 
 namespace OpenSpe.Server.Transfers;
 

@@ -17,15 +17,13 @@ namespace OpenSpe.Server.Transfers;
 /// </summary>
 public static partial class TusEndpoints
 {
-    private const string FinalPrefix = "final;";
-
     /// <summary>Most partial uploads one final upload may name.</summary>
     private const int MaxPartials = 64;
 
     private static async Task<IResult> CreateFinalAsync(string projectId, string concat, HttpContext context, SpeDbContext database, PermitService permits,
         UploadService service, UploadStaging staging, UploadStorage storage, HaltRegistry halts, IOptions<UploadOptions> options, TimeProvider time)
     {
-        if (context.Request.Headers.ContainsKey("Upload-Length"))
+        if (context.Request.Headers.ContainsKey(TusHeaders.UploadLength))
         {
             return Problem(context, 400, ErrorCodes.BadRequest, "A final upload's length is the sum of its partial uploads: send no Upload-Length.");
         }
@@ -35,7 +33,7 @@ public static partial class TusEndpoints
             return Problem(context, 400, ErrorCodes.BadRequest, "A final upload takes no body: its bytes are in its partial uploads.");
         }
 
-        var ids = PartialIds(projectId, concat[FinalPrefix.Length..]);
+        var ids = PartialIds(projectId, concat[TusProtocol.ConcatFinalPrefix.Length..]);
         if (ids is null)
         {
             return Problem(context, 400, ErrorCodes.BadRequest,
@@ -178,10 +176,10 @@ public static partial class TusEndpoints
             SetTusHeader(context);
             var headers = context.Response.Headers;
             headers.Location = $"/api/v1/projects/{projectId}/uploads/{NewUploadId()}";
-            headers["Upload-Concat"] = FinalPrefix + string.Join(' ', ids.Select(id => $"/api/v1/projects/{projectId}/uploads/{id}"));
-            headers["Upload-Length"] = length.ToString(CultureInfo.InvariantCulture);
-            headers["Upload-Offset"] = length.ToString(CultureInfo.InvariantCulture);
-            headers["Upload-File-Id"] = stored.Id;
+            headers[TusHeaders.UploadConcat] = TusProtocol.ConcatFinalPrefix + string.Join(' ', ids.Select(id => $"/api/v1/projects/{projectId}/uploads/{id}"));
+            headers[TusHeaders.UploadLength] = length.ToString(CultureInfo.InvariantCulture);
+            headers[TusHeaders.UploadOffset] = length.ToString(CultureInfo.InvariantCulture);
+            headers[TusHeaders.UploadFileId] = stored.Id;
             return Results.StatusCode(201);
         }
         finally

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenSpe.IO;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
@@ -26,11 +27,6 @@ namespace OpenSpe.Server.Transfers;
 /// </summary>
 public static partial class TusEndpoints
 {
-    /// <summary>The protocol version.</summary>
-    public const string TusVersion = "1.0.0";
-
-    private const string OffsetOctetStream = "application/offset+octet-stream";
-
     /// <summary>Maps the tus endpoints, the project public key and the dataset files listing.</summary>
     public static IEndpointRouteBuilder MapTransferEndpoints(this IEndpointRouteBuilder routes)
     {
@@ -62,11 +58,11 @@ public static partial class TusEndpoints
     private static IResult Options(HttpContext context, IOptions<UploadOptions> options)
     {
         var headers = context.Response.Headers;
-        headers["Tus-Resumable"] = TusVersion;
-        headers["Tus-Version"] = TusVersion;
-        headers["Tus-Extension"] = "creation,creation-with-upload,checksum,expiration,termination,concatenation";
-        headers["Tus-Max-Size"] = options.Value.MaxUploadBytes.ToString(CultureInfo.InvariantCulture);
-        headers["Tus-Checksum-Algorithm"] = "sha1,sha256";
+        headers[TusHeaders.Resumable] = TusProtocol.Version;
+        headers[TusHeaders.Version] = TusProtocol.Version;
+        headers[TusHeaders.Extension] = TusProtocol.Extensions;
+        headers[TusHeaders.MaxSize] = options.Value.MaxUploadBytes.ToString(CultureInfo.InvariantCulture);
+        headers[TusHeaders.ChecksumAlgorithm] = "sha1,sha256";
         return Results.NoContent();
     }
 
@@ -106,19 +102,19 @@ public static partial class TusEndpoints
             return refusal;
         }
 
-        var concat = context.Request.Headers["Upload-Concat"].ToString();
-        if (concat.StartsWith(FinalPrefix, StringComparison.Ordinal))
+        var concat = context.Request.Headers[TusHeaders.UploadConcat].ToString();
+        if (concat.StartsWith(TusProtocol.ConcatFinalPrefix, StringComparison.Ordinal))
         {
             return await CreateFinalAsync(projectId, concat, context, database, permits, service, staging, storage, halts, options, time);
         }
 
-        if (concat.Length > 0 && concat != "partial")
+        if (concat.Length > 0 && concat != TusProtocol.ConcatPartial)
         {
             return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Concat must be 'partial', or 'final;' followed by the partial uploads' URLs.");
         }
 
         var partial = concat.Length > 0;
-        if (!long.TryParse(context.Request.Headers["Upload-Length"], NumberStyles.None, CultureInfo.InvariantCulture, out var length))
+        if (!long.TryParse(context.Request.Headers[TusHeaders.UploadLength], NumberStyles.None, CultureInfo.InvariantCulture, out var length))
         {
             return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Length is required (deferred lengths are not supported).");
         }
@@ -187,13 +183,13 @@ public static partial class TusEndpoints
 
         var location = $"/api/v1/projects/{projectId}/uploads/{upload.Id}";
         context.Response.Headers.Location = location;
-        context.Response.Headers["Upload-Expires"] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
+        context.Response.Headers[TusHeaders.UploadExpires] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
         if (partial)
         {
-            context.Response.Headers["Upload-Concat"] = "partial";
+            context.Response.Headers[TusHeaders.UploadConcat] = TusProtocol.ConcatPartial;
         }
 
-        if (context.Request.ContentType == OffsetOctetStream && (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0))
+        if (context.Request.ContentType == TusProtocol.OffsetOctetStream && (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0))
         {
             var appended = await AppendAsync(context, upload, database, staging, service);
             if (appended is not null)
@@ -203,7 +199,7 @@ public static partial class TusEndpoints
         }
 
         SetTusHeader(context);
-        context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers[TusHeaders.UploadOffset] = upload.Offset.ToString(CultureInfo.InvariantCulture);
         return Results.StatusCode(201);
     }
 
@@ -212,11 +208,11 @@ public static partial class TusEndpoints
     /// <param name="partial">For a partial upload only the dataset is required (a file name, when given, must still be plain).</param>
     private static UploadMetadata ReadMetadata(HttpContext context, bool partial)
     {
-        var metadata = ParseMetadata(context.Request.Headers["Upload-Metadata"].ToString());
+        var metadata = ParseMetadata(context.Request.Headers[TusHeaders.UploadMetadata].ToString());
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var dataset = metadata.GetValueOrDefault("dataset");
-        var filename = metadata.GetValueOrDefault("filename");
-        var plaintextSha = partial ? null : metadata.GetValueOrDefault("plaintextSha256")?.ToLowerInvariant();
+        var dataset = metadata.GetValueOrDefault(TusMetadata.Dataset);
+        var filename = metadata.GetValueOrDefault(TusMetadata.Filename);
+        var plaintextSha = partial ? null : metadata.GetValueOrDefault(TusMetadata.PlaintextSha256)?.ToLowerInvariant();
         if (string.IsNullOrEmpty(dataset))
         {
             errors["dataset"] = ["Upload-Metadata must name the permit's dataset."];
@@ -289,12 +285,12 @@ public static partial class TusEndpoints
         SetTusHeader(context);
         if (upload.Partial)
         {
-            context.Response.Headers["Upload-Concat"] = "partial";
+            context.Response.Headers[TusHeaders.UploadConcat] = TusProtocol.ConcatPartial;
         }
 
-        context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
-        context.Response.Headers["Upload-Length"] = upload.Length.ToString(CultureInfo.InvariantCulture);
-        context.Response.Headers["Upload-Expires"] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
+        context.Response.Headers[TusHeaders.UploadOffset] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers[TusHeaders.UploadLength] = upload.Length.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers[TusHeaders.UploadExpires] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
         context.Response.Headers.CacheControl = "no-store";
         return Results.Ok();
     }
@@ -306,9 +302,9 @@ public static partial class TusEndpoints
             return refusal;
         }
 
-        if (context.Request.ContentType != OffsetOctetStream)
+        if (context.Request.ContentType != TusProtocol.OffsetOctetStream)
         {
-            return Problem(context, 415, ErrorCodes.UnsupportedMediaType, $"PATCH bodies must be {OffsetOctetStream}.");
+            return Problem(context, 415, ErrorCodes.UnsupportedMediaType, $"PATCH bodies must be {TusProtocol.OffsetOctetStream}.");
         }
 
         using var held = await UploadLocks.AcquireAsync(uploadId, context.RequestAborted);
@@ -318,14 +314,14 @@ public static partial class TusEndpoints
             return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload (finished, terminated or expired).");
         }
 
-        if (!long.TryParse(context.Request.Headers["Upload-Offset"], NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
+        if (!long.TryParse(context.Request.Headers[TusHeaders.UploadOffset], NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
         {
             return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Offset is required.");
         }
 
         if (offset != upload.Offset)
         {
-            context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+            context.Response.Headers[TusHeaders.UploadOffset] = upload.Offset.ToString(CultureInfo.InvariantCulture);
             return Problem(context, 409, ErrorCodes.BadRequest, $"Upload-Offset {offset} does not match the server's offset {upload.Offset}: ask with HEAD and resume from there.");
         }
 
@@ -378,7 +374,7 @@ public static partial class TusEndpoints
 
         IncrementalHash? checksum = null;
         byte[]? expected = null;
-        var checksumHeader = context.Request.Headers["Upload-Checksum"].ToString();
+        var checksumHeader = context.Request.Headers[TusHeaders.UploadChecksum].ToString();
         if (checksumHeader.Length > 0)
         {
             var parts = checksumHeader.Split(' ', 2);
@@ -532,7 +528,7 @@ public static partial class TusEndpoints
 
         if (full is not null)
         {
-            context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+            context.Response.Headers[TusHeaders.UploadOffset] = upload.Offset.ToString(CultureInfo.InvariantCulture);
             return Refused(context, full);
         }
 
@@ -551,7 +547,7 @@ public static partial class TusEndpoints
                 return Problem(context, 422, ErrorCodes.UploadRejected, completion.Result.Detail + " The upload was discarded.");
             }
 
-            context.Response.Headers["Upload-File-Id"] = completion.File.Id;
+            context.Response.Headers[TusHeaders.UploadFileId] = completion.File.Id;
         }
 
         return null;
@@ -589,20 +585,20 @@ public static partial class TusEndpoints
     private static IResult NoContentWithOffset(HttpContext context, UploadEntity upload)
     {
         SetTusHeader(context);
-        context.Response.Headers["Upload-Offset"] = upload.Offset.ToString(CultureInfo.InvariantCulture);
-        context.Response.Headers["Upload-Expires"] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
+        context.Response.Headers[TusHeaders.UploadOffset] = upload.Offset.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers[TusHeaders.UploadExpires] = upload.ExpiresAt.ToString("R", CultureInfo.InvariantCulture);
         return Results.NoContent();
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? RefuseVersion(HttpContext context)
     {
-        if (context.Request.Headers["Tus-Resumable"] == TusVersion)
+        if (context.Request.Headers[TusHeaders.Resumable] == TusProtocol.Version)
         {
             return null;
         }
 
-        context.Response.Headers["Tus-Version"] = TusVersion;
-        return Problem(context, 412, ErrorCodes.BadRequest, $"Send Tus-Resumable: {TusVersion}.");
+        context.Response.Headers[TusHeaders.Version] = TusProtocol.Version;
+        return Problem(context, 412, ErrorCodes.BadRequest, $"Send Tus-Resumable: {TusProtocol.Version}.");
     }
 
     private static Dictionary<string, string> ParseMetadata(string header)
@@ -624,7 +620,7 @@ public static partial class TusEndpoints
         return result;
     }
 
-    private static void SetTusHeader(HttpContext context) => context.Response.Headers["Tus-Resumable"] = TusVersion;
+    private static void SetTusHeader(HttpContext context) => context.Response.Headers[TusHeaders.Resumable] = TusProtocol.Version;
 
     /// <summary>The 423 of a request that a halt of its project overtook: nothing of it was committed.</summary>
     private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Halted(HttpContext context)
@@ -646,9 +642,3 @@ public static partial class TusEndpoints
         return Problems.Of(status, detail, code);
     }
 }
-
-/// <summary>The project's Crypt4GH public key.</summary>
-public sealed record ProjectPublicKeyView(string PublicKey, string Fingerprint);
-
-/// <summary>A verified dataset file.</summary>
-public sealed record ProjectFileView(string Id, string Dataset, string Filename, long Size, long PlaintextSize, string Sha256, string PlaintextSha256, string UploadedBy, DateTimeOffset UploadedAt);

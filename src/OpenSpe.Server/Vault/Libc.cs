@@ -2,17 +2,11 @@ using System.Runtime.InteropServices;
 
 namespace OpenSpe.Server.Vault;
 
-/// <summary>The few system calls .NET does not offer: opening a directory (to fsync it) and opening with O_DIRECT.</summary>
+/// <summary>The few system calls .NET does not offer: opening a directory to fsync it (O_DIRECT opens are in OpenSpe.IO).</summary>
 internal static class Libc
 {
     /// <summary>O_RDONLY.</summary>
     public const int ReadOnly = 0x0;
-
-    /// <summary>O_WRONLY.</summary>
-    public const int WriteOnly = 0x1;
-
-    /// <summary>O_CLOEXEC.</summary>
-    public const int CloseOnExec = 0x80000;
 
     /// <summary>open(2) without O_CREAT; a negative result means failure (errno in the last P/Invoke error).</summary>
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]

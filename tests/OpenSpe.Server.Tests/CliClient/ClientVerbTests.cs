@@ -268,7 +268,7 @@ public sealed class ClientVerbTests
     {
         using var harness = new ClientHarness();
         harness.SignIn();
-        harness.Server.Routes["PUT /api/v1/admin/users/bob/roles/admin"] = (System.Net.HttpStatusCode.Accepted, """{"status":"pending-approval","approvalId":42}""");
+        harness.Server.Routes["PUT /api/v1/admin/users/bob/roles/admin"] = (System.Net.HttpStatusCode.Accepted, """{"status":"pending-approval","approvalId":"42"}""");
 
         var (code, stdout, stderr) = await harness.RunAsync("admin", "user", "grant", "bob", "admin");
 

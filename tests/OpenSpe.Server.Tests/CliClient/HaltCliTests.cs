@@ -50,14 +50,14 @@ public sealed class HaltCliTests : IDisposable
     public async Task Fake_server_halt_all_sends_a_null_project_and_json_is_the_servers_answer()
     {
         _harness.Server.Routes["POST /api/v1/halts"] = (HttpStatusCode.Created,
-            """{"id":7,"scope":"all","projectId":null,"reason":"ransomware","haltedBy":"operator","haltedAt":"2026-03-01T12:00:00Z"}""");
+            """{"id":"h-7","scope":"all","projectId":null,"reason":"ransomware","haltedBy":"operator","haltedAt":"2026-03-01T12:00:00Z"}""");
 
         var (code, stdout, _) = await _harness.RunPermitVerbAsync("halt", "--all", "--reason", "ransomware", "--json");
 
         Assert.Equal(0, code);
         Assert.Equal("""{"projectId":null,"reason":"ransomware"}""", _harness.Server.Bodies.Single());
         using var document = JsonDocument.Parse(stdout);
-        Assert.Equal(("all", 7), (document.RootElement.GetProperty("scope").GetString(), document.RootElement.GetProperty("id").GetInt32()));
+        Assert.Equal(("all", "h-7"), (document.RootElement.GetProperty("scope").GetString(), document.RootElement.GetProperty("id").GetString()));
     }
 
     [Fact]
@@ -76,13 +76,13 @@ public sealed class HaltCliTests : IDisposable
     [Fact]
     public async Task Fake_server_resume_posts_the_scope_and_prints_the_halts_lifted()
     {
-        _harness.Server.Routes["POST /api/v1/halts/resume"] = (HttpStatusCode.OK, """{"resumed":["h-1",2]}""");
+        _harness.Server.Routes["POST /api/v1/halts/resume"] = (HttpStatusCode.OK, """{"resumed":["h-1","h-2"]}""");
 
         var (code, stdout, _) = await _harness.RunPermitVerbAsync("resume", "--project", "p-0042");
         var (allCode, _, _) = await _harness.RunPermitVerbAsync("resume", "--all");
 
         Assert.Equal((0, 0), (code, allCode));
-        Assert.Equal(["RESUMED HALT", "h-1", "2"], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(["RESUMED HALT", "h-1", "h-2"], stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(["""{"projectId":"p-0042"}""", """{"projectId":null}"""], _harness.Server.Bodies);
     }
 

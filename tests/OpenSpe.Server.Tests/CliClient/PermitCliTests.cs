@@ -188,7 +188,7 @@ public sealed class PermitCliTests : IDisposable
     public async Task Fake_server_permit_show_of_a_permit_without_policies_shows_the_defaults()
     {
         _harness.Server.Routes[$"GET /api/v1/permits/{PermitId}"] = (HttpStatusCode.OK,
-            $$"""{"id":"{{PermitId}}","projectId":null,"reference":"R","title":"T","state":"suspended","version":3,"validFrom":null,"validUntil":null,"createdAt":null,"createdBy":null,"document":{"reference":"R"} }""");
+            $$"""{"id":"{{PermitId}}","projectId":"p-0042","reference":"R","title":"T","state":"suspended","version":3,"validFrom":"2026-01-01T00:00:00Z","validUntil":"2027-01-01T00:00:00Z","createdAt":"2026-01-01T00:00:00Z","createdBy":"hdab","document":{"reference":"R"} }""");
 
         var (code, stdout, _) = await _harness.RunPermitVerbAsync("permit", "show", PermitId);
 

@@ -16,7 +16,7 @@ public sealed class TokenRefreshTests
         harness.Time.Advance(TimeSpan.FromMinutes(5) - TimeSpan.FromSeconds(61));
         using var api = harness.Api(credentials);
 
-        var account = await api.GetAsync<AccountView>("api/v1/account", TestContext.Current.CancellationToken);
+        var account = await api.GetAsync<WhoAmIView>("api/v1/account", TestContext.Current.CancellationToken);
 
         Assert.Equal("alice", account.Username);
         Assert.Equal(0, harness.Server.RefreshGrants);
@@ -31,7 +31,7 @@ public sealed class TokenRefreshTests
         harness.Time.Advance(TimeSpan.FromMinutes(5) - TimeSpan.FromSeconds(59));
         using var api = harness.Api(credentials);
 
-        await api.GetAsync<AccountView>("api/v1/account", TestContext.Current.CancellationToken);
+        await api.GetAsync<WhoAmIView>("api/v1/account", TestContext.Current.CancellationToken);
 
         var stored = harness.Store.Load()!;
         Assert.Equal(1, harness.Server.RefreshGrants);
@@ -51,7 +51,7 @@ public sealed class TokenRefreshTests
         harness.Time.Advance(TimeSpan.FromHours(1));
         using var api = harness.Api(credentials);
 
-        await api.GetAsync<AccountView>("api/v1/account", TestContext.Current.CancellationToken);
+        await api.GetAsync<WhoAmIView>("api/v1/account", TestContext.Current.CancellationToken);
 
         Assert.Equal(["POST /connect/token", "GET /api/v1/account"], harness.Server.Requests);
     }
@@ -64,7 +64,7 @@ public sealed class TokenRefreshTests
         harness.Server.Forget(credentials.AccessToken);
         using var api = harness.Api(credentials);
 
-        var account = await api.GetAsync<AccountView>("api/v1/account", TestContext.Current.CancellationToken);
+        var account = await api.GetAsync<WhoAmIView>("api/v1/account", TestContext.Current.CancellationToken);
 
         Assert.Equal("alice", account.Username);
         Assert.Equal(["GET /api/v1/account", "POST /connect/token", "GET /api/v1/account"], harness.Server.Requests);
@@ -79,7 +79,7 @@ public sealed class TokenRefreshTests
         harness.Server.Revoke(credentials.RefreshToken!);
         using var api = harness.Api(credentials);
 
-        var ex = await Assert.ThrowsAsync<SpeClientException>(() => api.GetAsync<AccountView>("api/v1/account", TestContext.Current.CancellationToken));
+        var ex = await Assert.ThrowsAsync<SpeClientException>(() => api.GetAsync<WhoAmIView>("api/v1/account", TestContext.Current.CancellationToken));
 
         Assert.Contains("run 'spe login' again", ex.Message, StringComparison.Ordinal);
         Assert.Equal(["GET /api/v1/account", "POST /connect/token"], harness.Server.Requests);
@@ -93,7 +93,7 @@ public sealed class TokenRefreshTests
         harness.Server.AccessLifetime = TimeSpan.Zero;
         using var api = harness.Api(credentials);
 
-        var ex = await Assert.ThrowsAsync<ApiProblemException>(() => api.GetAsync<AccountView>("api/v1/account", TestContext.Current.CancellationToken));
+        var ex = await Assert.ThrowsAsync<ApiProblemException>(() => api.GetAsync<WhoAmIView>("api/v1/account", TestContext.Current.CancellationToken));
 
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, ex.Status);
         Assert.Equal(1, harness.Server.RefreshGrants);
@@ -108,8 +108,8 @@ public sealed class TokenRefreshTests
         using var first = harness.Api(credentials);
         using var second = harness.Api(credentials);
 
-        await first.GetAsync<AccountView>("api/v1/account", TestContext.Current.CancellationToken);
-        await second.GetAsync<AccountView>("api/v1/account", TestContext.Current.CancellationToken);
+        await first.GetAsync<WhoAmIView>("api/v1/account", TestContext.Current.CancellationToken);
+        await second.GetAsync<WhoAmIView>("api/v1/account", TestContext.Current.CancellationToken);
 
         Assert.Equal(1, harness.Server.RefreshGrants);
         Assert.Equal(first.Credentials, second.Credentials);

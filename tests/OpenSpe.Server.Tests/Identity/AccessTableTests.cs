@@ -215,7 +215,7 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         "F" => status == HttpStatusCode.Forbidden,
         "H" => status == HttpStatusCode.NotFound,
         "L" => status == HttpStatusCode.Locked,
-        "E" => status == HttpStatusCode.Forbidden && (body is null || body.Contains(OpenSpe.Server.Api.ErrorCodes.PermitNotActive, StringComparison.Ordinal)),
+        "E" => status == HttpStatusCode.Forbidden && (body is null || body.Contains(ErrorCodes.PermitNotActive, StringComparison.Ordinal)),
         _ => throw new InvalidOperationException($"unknown cell '{cell}'"),
     };
 

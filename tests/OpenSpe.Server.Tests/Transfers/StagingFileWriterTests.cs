@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
+using OpenSpe.IO;
 using OpenSpe.Server.Tests.Infrastructure;
-using OpenSpe.Server.Transfers;
 
 namespace OpenSpe.Server.Tests.Transfers;
 

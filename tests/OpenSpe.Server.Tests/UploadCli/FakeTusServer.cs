@@ -112,6 +112,9 @@ internal sealed class FakeTusServer : IAsyncDisposable
 
     public long MaxSize { get; set; } = 1L << 30;
 
+    /// <summary>Refuse every creation with a 403 and this detail (as the real server refuses a file type the permit does not allow).</summary>
+    public string? CreationRefusal { get; set; }
+
     /// <summary>Offer (and serve) the concatenation extension: partial uploads, and final uploads that complete them.</summary>
     public bool Concatenation { get; set; }
 
@@ -345,6 +348,12 @@ internal sealed class FakeTusServer : IAsyncDisposable
         if (!long.TryParse(headers.GetValueOrDefault("Upload-Length"), NumberStyles.None, CultureInfo.InvariantCulture, out var length))
         {
             await ProblemAsync(context, 400, "Upload-Length is required.");
+            return BodyResult.None;
+        }
+
+        if (CreationRefusal is { } refusal)
+        {
+            await ProblemAsync(context, 403, refusal);
             return BodyResult.None;
         }
 

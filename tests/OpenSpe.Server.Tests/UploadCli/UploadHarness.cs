@@ -19,7 +19,7 @@ internal sealed class UploadHarness : IAsyncDisposable
 {
     public const string Marker = "PLAINTEXT-MARKER";
 
-    private static readonly TimeSpan[] FastRetries = [.. Enumerable.Repeat(TimeSpan.FromMilliseconds(50), 5)];
+    private static readonly RetrySettings FastRetries = new(5, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(50));
 
     private readonly TempDirectory _directory = new();
 

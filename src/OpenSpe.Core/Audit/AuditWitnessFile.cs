@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace OpenSpe.Server.Audit;
+namespace OpenSpe.Core.Audit;
 
 /// <summary>
 /// A witness file: JSON Lines, one <see cref="AuditCheckpointDocument"/> per line, oldest first.

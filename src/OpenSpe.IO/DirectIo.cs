@@ -1,8 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
-using OpenSpe.Server.Vault;
 
-namespace OpenSpe.Server.Transfers;
+namespace OpenSpe.IO;
 
 /// <summary>
 /// O_DIRECT file access for large transfer files (the server's staging file, the CLI's encrypted
@@ -12,7 +11,7 @@ namespace OpenSpe.Server.Transfers;
 /// Offsets, lengths and memory must be multiples of <see cref="Alignment"/>; callers do the rest
 /// with ordinary I/O.
 /// </summary>
-internal static class DirectIo
+public static class DirectIo
 {
     /// <summary>The alignment O_DIRECT needs here (the page size covers every logical block size).</summary>
     public const int Alignment = 4096;
@@ -32,7 +31,7 @@ internal static class DirectIo
             return null;
         }
 
-        var fd = Libc.Open(path, (write ? Libc.WriteOnly : Libc.ReadOnly) | direct | Libc.CloseOnExec);
+        var fd = NativeMethods.Open(path, (write ? NativeMethods.WriteOnly : NativeMethods.ReadOnly) | direct | NativeMethods.CloseOnExec);
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
 

@@ -2,13 +2,14 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using OpenSpe.Cli.Commands;
 using OpenSpe.Cli.Output;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Persistence;
 
-namespace OpenSpe.Cli.Commands;
+namespace OpenSpe.Cli.Hosting;
 
 /// <summary><c>spe audit ...</c>: offline tools that work on the data directory (or a copy of it).</summary>
 internal static class AuditCommands
@@ -47,7 +48,7 @@ internal static class AuditCommands
             using var key = AuditKeyFile.LoadPublic(directory, parse.GetValue(publicKey)?.FullName);
             var service = Service(directory, parse.GetValue(database), key);
             var witnessed = ReadWitnesses(parse.GetValue(witness) ?? []);
-            var result = AuditVerificationView.From(await service.VerifyAsync(witnessed, cancellationToken), key.KeyId) with { WitnessedCheckpoints = witnessed.Count };
+            var result = (await service.VerifyAsync(witnessed, cancellationToken)).ToView(key.KeyId) with { WitnessedCheckpoints = witnessed.Count };
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(Console.Out, result);

@@ -1,13 +1,12 @@
-using OpenSpe.Server.Hosting;
 
-namespace OpenSpe.Server.Transfers;
+namespace OpenSpe.IO;
 
 /// <summary>
 /// Blocks of <see cref="BlockSize"/> bytes at O_DIRECT-aligned addresses, shared by the PATCH handler and the ingest
 /// verifier: a request body is read into a block, written to the staging file straight from it, and handed to the
 /// verifier without another copy. A few free blocks are kept for reuse; any others are left to the garbage collector.
 /// </summary>
-internal sealed class AlignedBlockPool(int retained)
+public sealed class AlignedBlockPool(int retained)
 {
     /// <summary>The size of every block.</summary>
     public const int BlockSize = 1 << 20;

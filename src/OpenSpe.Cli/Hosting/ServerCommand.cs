@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 using OpenSpe.Cli.Output;
 using OpenSpe.Server.Hosting;
 
-namespace OpenSpe.Cli.Commands;
+namespace OpenSpe.Cli.Hosting;
 
 /// <summary><c>spe server</c>: runs the SPE.</summary>
 internal static class ServerCommand

@@ -1,4 +1,4 @@
-namespace OpenSpe.Server.Api;
+namespace OpenSpe.Contracts;
 
 /// <summary>
 /// Stable error identifiers shared by problem details (<c>code</c>), logs and the audit log.
@@ -71,22 +71,4 @@ public static class ErrorCodes
 
     /// <summary>A dependency (database) is not ready.</summary>
     public const string NotReady = "SPE2001";
-
-    /// <summary>Maps a status code with no more specific error to its generic code.</summary>
-    public static string ForStatus(int status) => status switch
-    {
-        400 => BadRequest,
-        401 => Unauthenticated,
-        403 => Forbidden,
-        404 => NotFound,
-        405 => MethodNotAllowed,
-        410 => VersionSunset,
-        423 => ProjectHalted,
-        413 => BodyTooLarge,
-        415 => UnsupportedMediaType,
-        429 => RateLimited,
-        503 => NotReady,
-        507 => InsufficientStorage,
-        _ => Internal,
-    };
 }

@@ -1,7 +1,6 @@
 using System.Text.Json;
-using OpenSpe.Core.Audit;
 
-namespace OpenSpe.Server.Audit;
+namespace OpenSpe.Core.Audit;
 
 /// <summary>
 /// A signed checkpoint with everything needed to check it anywhere: what

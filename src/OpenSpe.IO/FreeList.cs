@@ -1,13 +1,13 @@
 using System.Collections.Concurrent;
 
-namespace OpenSpe.Server.Hosting;
+namespace OpenSpe.IO;
 
 /// <summary>
 /// Free items kept for reuse, at most <c>retained</c> of them; an item returned beyond that is dropped (left to the
 /// garbage collector), so a burst does not pin its peak memory for good. Last in, first out: the item returned last is
 /// handed out next, so a steady load keeps reusing the same few (resident) items instead of touching all it keeps. Thread-safe.
 /// </summary>
-internal sealed class FreeList<T>(int retained)
+public sealed class FreeList<T>(int retained)
 {
     private readonly ConcurrentStack<T> _items = new();
     private int _count;

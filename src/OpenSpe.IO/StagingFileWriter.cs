@@ -1,6 +1,6 @@
 using Microsoft.Win32.SafeHandles;
 
-namespace OpenSpe.Server.Transfers;
+namespace OpenSpe.IO;
 
 /// <summary>
 /// Appends upload bytes to a staging file. Whole 4 KiB-aligned blocks are written with O_DIRECT,
@@ -11,7 +11,7 @@ namespace OpenSpe.Server.Transfers;
 /// with <c>oflag=direct</c>: 1.9 GB/s). Where O_DIRECT is refused (tmpfs, another platform) every
 /// write is a normal one. Not thread-safe; one per PATCH.
 /// </summary>
-internal sealed class StagingFileWriter : IDisposable
+public sealed class StagingFileWriter : IDisposable
 {
     private const int Alignment = DirectIo.Alignment;
     private const int AlignedCapacity = 1 << 20;

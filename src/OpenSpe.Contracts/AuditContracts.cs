@@ -1,0 +1,58 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+
+namespace OpenSpe.Contracts;
+
+/// <summary>An audit record as the API and the export show it.</summary>
+public sealed record AuditRecordView(
+    long Sequence,
+    DateTimeOffset Timestamp,
+    AuditActorView Actor,
+    string Action,
+    AuditResourceView Resource,
+    string Outcome,
+    int? HttpStatus,
+    string? TraceId,
+    JsonElement Details,
+    string Hash);
+
+/// <summary>Actor part of <see cref="AuditRecordView"/>.</summary>
+public sealed record AuditActorView(string? SubjectId, string? Username, IReadOnlyList<string> Roles, string? ClientId, string? SourceIp, string? UserAgent);
+
+/// <summary>Resource part of <see cref="AuditRecordView"/>.</summary>
+public sealed record AuditResourceView(string? Type, string? Id, string? ProjectId);
+
+/// <summary>A page of records; pass <see cref="NextAfter"/> as <c>after</c> for the next page.</summary>
+public sealed record AuditRecordPage(IReadOnlyList<AuditRecordView> Items, long? NextAfter);
+
+/// <summary>A checkpoint as the API shows it.</summary>
+public sealed record AuditCheckpointView(long Sequence, string Hash, DateTimeOffset Timestamp, string Kind, string KeyId, string Signature);
+
+/// <summary>The result of a verification as the API and CLI show it.</summary>
+public sealed record AuditVerificationView(
+    bool Valid,
+    long RecordsChecked,
+    long CheckpointsChecked,
+    long? FirstSequence,
+    long? LastSequence,
+    long? FirstBadSequence,
+    string? Problem,
+    string? Message,
+    DateTimeOffset? LatestCheckpoint,
+    string KeyId)
+{
+    /// <summary>How many witnessed checkpoints were checked (null when none were given).</summary>
+    public int? WitnessedCheckpoints { get; init; }
+}
+
+/// <summary>Purge request: the operator states why (the reason goes into the audit record).</summary>
+public sealed record AuditPurgeRequest(
+    [property: Required]
+    [property: StringLength(500, MinimumLength = 3)]
+    string Reason);
+
+/// <summary>The checkpoint-signing public key.</summary>
+/// <param name="KeyId">Key id used in checkpoints.</param>
+/// <param name="Algorithm">JOSE name of the signature algorithm.</param>
+/// <param name="PublicKeyPem">SubjectPublicKeyInfo PEM.</param>
+public sealed record AuditPublicKeyView(string KeyId, string Algorithm, string PublicKeyPem);
