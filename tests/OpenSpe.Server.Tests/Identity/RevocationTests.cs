@@ -15,6 +15,7 @@ namespace OpenSpe.Server.Tests.Identity;
 /// refresh token included; the delay is measured and printed. These tests are about real time: the
 /// one-second bound is the requirement, so the wait is on the real clock.
 /// </summary>
+[Trait("Clock", "Real")]
 public sealed class RevocationTests(SharedServer shared) : IClassFixture<SharedServer>
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(1);
