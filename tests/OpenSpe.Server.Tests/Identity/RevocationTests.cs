@@ -67,7 +67,6 @@ public sealed class RevocationTests(SharedServer shared) : IClassFixture<SharedS
 
     [Fact]
     [Trait("Requirement", "OPR-1")]
-    [Trait("Requirement", "SDR-2")]
     public async Task Role_revocation_ends_every_session_of_the_person()
     {
         await _server.EnsureAccountAsync("rev-role", "auditor");
