@@ -102,6 +102,44 @@ public sealed class HeaderReadingTests
         }
     }
 
+    public static TheoryData<string, int> AsyncReads() => new()
+    {
+        { "read", 0 }, { "read", 1 }, { "read", 2 },
+        { "sealed", 0 }, { "sealed", 1 }, { "sealed", 2 },
+        { "reencrypt", 0 }, { "reencrypt", 1 }, { "reencrypt", 2 },
+    };
+
+    [Theory]
+    [MemberData(nameof(AsyncReads))]
+    public async Task Asynchronous_header_reads_never_resume_on_the_callers_synchronization_context(string method, int asyncRead)
+    {
+        // A library that resumed on its caller's context would deadlock a caller that blocks on it under a
+        // single-threaded context (a UI thread, classic ASP.NET). The stream completes one read (preamble, packet
+        // length or packet body) asynchronously, so the await on it is where a captured context would be used.
+        var context = new CountingContext();
+        var previous = SynchronizationContext.Current;
+        Task task;
+        SynchronizationContext.SetSynchronizationContext(context);
+        try
+        {
+            var input = new AsyncAtReadStream(Sample.Value, asyncRead);
+            task = method switch
+            {
+                "read" => Crypt4ghHeader.ReadAsync(input, TestData.Project),
+                "sealed" => Crypt4ghHeader.ReadSealedAsync(input),
+                _ => Crypt4ghHeader.ReencryptAsync(input, TestData.Project, [TestData.Researcher.PublicKey]),
+            };
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(previous);
+        }
+
+        await task;
+
+        Assert.Equal(0, context.Posts);
+    }
+
     /// <summary>A stream that hands out at most a few bytes per read and cannot seek.</summary>
     private static ForwardOnlyStream Short(byte[] bytes) => new(new TrickleStream(bytes));
 
@@ -116,5 +154,35 @@ public sealed class HeaderReadingTests
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             base.ReadAsync(buffer[..Math.Min(buffer.Length, 3)], cancellationToken);
+    }
+
+    /// <summary>Completes the read with index <paramref name="asyncRead"/> later, on the thread pool; the others at once.</summary>
+    private sealed class AsyncAtReadStream(byte[] bytes, int asyncRead) : MemoryStream(bytes, writable: false)
+    {
+        private int _reads;
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_reads++ == asyncRead)
+            {
+                await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+            }
+
+            return await base.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Counts the continuations posted to it, and runs them on the thread pool.</summary>
+    private sealed class CountingContext : SynchronizationContext
+    {
+        private int _posts;
+
+        public int Posts => Volatile.Read(ref _posts);
+
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+            Interlocked.Increment(ref _posts);
+            ThreadPool.QueueUserWorkItem(_ => d(state));
+        }
     }
 }
