@@ -5,12 +5,17 @@ using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Permits;
 
-/// <summary>The one test on the real clock (OPR-5): a permit valid for a few seconds expires and the researcher's next request is refused.</summary>
+/// <summary>
+/// The one permit test on the real clock (OPR-5): a permit valid for a few seconds expires and the researcher's next
+/// request is refused. Every other expiry test moves a fake clock; this one checks that the server as started, with
+/// the system clock and its real timers, does it too, so it waits about three seconds of real time on purpose.
+/// </summary>
+[Trait("Clock", "Real")]
 public sealed class RealTimeExpiryTests
 {
     [Fact]
     [Trait("Requirement", "OPR-5")]
-    public async Task Permit_valid_for_a_few_seconds_expires_and_the_next_request_is_refused()
+    public async Task Permit_valid_for_a_few_seconds_expires_on_the_real_clock_and_the_next_request_is_refused()
     {
         await using var server = await SpeTestServer.StartAsync();
         var now = DateTimeOffset.UtcNow;
@@ -22,7 +27,7 @@ public sealed class RealTimeExpiryTests
         using var researcher = await server.ClientForAccountAsync("researcher");
 
         var before = await researcher.GetAsync(path);
-        // Real time must pass here: that is what this test is about.
+        // Note: a real wait of up to 3 s, because the real clock is what this test is about.
         var remaining = validUntil - DateTimeOffset.UtcNow;
         if (remaining > TimeSpan.Zero)
         {
