@@ -124,6 +124,8 @@ internal sealed class ProjectAccessGate(RequestDelegate next, HaltRegistry halts
         {
             if (context.Response.HasStarted)
             {
+                // A stream already under way is cut; its closed audit record says a halt ended it.
+                AuditDenialReason.Set(context, "halted");
                 context.Abort();
                 return;
             }
