@@ -146,6 +146,7 @@ public abstract class HaltSharingTests : IAsyncLifetime
         var problem = await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.ServiceUnavailable);
         using var onA = await researcherOnA.GetAsync(files);
         using var info = await researcherOnB.GetAsync("/api/v1/server/info");
+        using var readiness = await _b.Client.GetAsync("/readyz");
         _source.Failing = false;
         var freshAfter = await UntilAsync(() => !registryOfB.IsStale);
         var (served, servedAnswered) = await UntilAsync(researcherOnB, files, HttpStatusCode.OK);
@@ -158,6 +159,8 @@ public abstract class HaltSharingTests : IAsyncLifetime
         Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
         Assert.Equal(HttpStatusCode.OK, onA.StatusCode);
         Assert.Equal(HttpStatusCode.OK, info.StatusCode);
+        var notReady = await ProblemAssert.IsProblemAsync(readiness, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal("unread", notReady.GetProperty("halts").GetString());
         Assert.True(freshAfter < Bound, $"still unread {freshAfter.TotalMilliseconds:F0} ms after the reads recovered");
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
     }
