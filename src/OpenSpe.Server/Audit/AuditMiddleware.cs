@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
 using OpenSpe.Core.Audit;
@@ -100,13 +101,23 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit, Tim
         var original = context.Response.Body;
         long openedSequence = 0;
         long openedAt = 0;
-        await using var stream = new AuditedResponseStream(original, context.Response, async cancellationToken =>
+        await using var stream = new AuditedResponseStream(original, context.Response, async (status, cancellationToken) =>
         {
             var details = new Dictionary<string, string>(StringComparer.Ordinal) { ["stream"] = "opened" };
-            openedSequence = await audit.AppendAsync(Entry(context, ActionName(context), AuditOutcome.Success, context.Response.StatusCode, traceId, details), cancellationToken);
+            openedSequence = await audit.AppendAsync(Entry(context, ActionName(context), AuditOutcome.Success, status, traceId, details), cancellationToken);
             openedAt = time.GetTimestamp();
         });
         context.Response.Body = stream;
+        if (context.Features.Get<IHttpUpgradeFeature>() is { } upgrade)
+        {
+            context.Features.Set<IHttpUpgradeFeature>(new AuditedUpgradeFeature(upgrade, stream));
+        }
+
+        if (context.Features.Get<IHttpExtendedConnectFeature>() is { } connect)
+        {
+            context.Features.Set<IHttpExtendedConnectFeature>(new AuditedExtendedConnectFeature(connect, stream));
+        }
+
         ExceptionDispatchInfo? failure = null;
         try
         {
@@ -123,20 +134,20 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit, Tim
 
         if (stream.Streaming)
         {
-            if (failure is null)
+            if (failure is null && !stream.Upgraded)
             {
                 try
                 {
                     // Every byte handed to the connection before the closed record counts them.
                     await context.Response.CompleteAsync();
                 }
-                catch (Exception ex) when (ex is IOException or OperationCanceledException)
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
                 {
                     failure = ExceptionDispatchInfo.Capture(ex);
                 }
             }
 
-            var end = await RecordClosedAsync(context, traceId, openedSequence, stream.BytesSent, time.GetElapsedTime(openedAt), failure is not null);
+            var end = await RecordClosedAsync(context, traceId, openedSequence, stream, time.GetElapsedTime(openedAt), failure is not null);
             if (end == AuditStreamEnd.Failed)
             {
                 // The exception handler outside logs it under the trace id; the response has started, so the connection is cut.
@@ -166,12 +177,17 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit, Tim
         await RecordAndSendAsync(context, stream.Held, traceId);
     }
 
-    private async Task<string> RecordClosedAsync(HttpContext context, string traceId, long openedSequence, long bytes, TimeSpan duration, bool failed)
+    private async Task<string> RecordClosedAsync(HttpContext context, string traceId, long openedSequence, AuditedResponseStream stream, TimeSpan duration, bool failed)
     {
+        // Note: a handler that does not watch the request's token can return normally after its client went away, so a body
+        // stream is complete only if the connection was not aborted; an upgraded connection ends with its handler (a client
+        // that drops the socket right after a clean WebSocket close has not aborted anything).
+        var aborted = context.RequestAborted.IsCancellationRequested && (failed || !stream.Upgraded);
         var end = context.Items.TryGetValue(AuditDenialReason.Key, out var reason) && reason is "halted" ? AuditStreamEnd.Halted
-            : context.RequestAborted.IsCancellationRequested ? AuditStreamEnd.ClientAborted
+            : aborted ? AuditStreamEnd.ClientAborted
             : failed ? AuditStreamEnd.Failed
             : AuditStreamEnd.Completed;
+        var bytes = stream.BytesSent;
         var details = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["stream"] = "closed",

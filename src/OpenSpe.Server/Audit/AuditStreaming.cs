@@ -7,7 +7,10 @@ namespace OpenSpe.Server.Audit;
 /// does not hold its body until the outcome record is written, but writes a <c>stream opened</c> record before the first
 /// byte leaves and a <c>stream closed</c> record (bytes, duration, how it ended) after the last (SPER-9, TIR-12).
 /// </summary>
-/// <remarks>An answer that starts with an error status (4xx, 5xx) or sends no body is held and recorded like any other.</remarks>
+/// <remarks>
+/// An answer that starts with an error status (4xx, 5xx) or sends no body is held and recorded like any other. A WebSocket
+/// endpoint is covered when <c>UseWebSockets()</c> runs after the audit middleware (it takes the upgrade feature it finds).
+/// </remarks>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
 internal sealed class AuditStreamingAttribute : Attribute;
 

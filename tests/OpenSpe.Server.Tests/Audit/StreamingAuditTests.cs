@@ -203,6 +203,66 @@ public sealed class StreamingAuditTests(StreamingAuditTests.Host host) : IClassF
         await AssertChainVerifiesAsync();
     }
 
+    [Fact]
+    [Trait("Requirement", "SPER-9")]
+    public async Task A_server_sent_event_stream_is_opened_when_its_headers_go_out_before_any_event()
+    {
+        var script = host.Play(new StreamScript(first: 0, rest: 40) { EventStream = true });
+        var watermark = host.Head;
+        using var client = await F.Server.ClientForAccountAsync("researcher");
+
+        using var response = await client.GetAsync("/api/v1/test/stream", HttpCompletionOption.ResponseHeadersRead).WaitAsync(Deadline);
+        var atHeaders = await StreamRecordsAsync("test.stream", watermark);
+        var handlerStillWriting = !script.Finished;
+        script.Release();
+        var events = await response.Content.ReadAsByteArrayAsync();
+        var closed = await ClosedRecordAsync("test.stream", watermark);
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(handlerStillWriting);
+        Assert.Equal("opened", Detail(Assert.Single(atHeaders), "stream"));
+        Assert.Equal(40, events.Length);
+        Assert.Equal("40", Detail(closed, "bytes"));
+        Assert.Equal("completed", Detail(closed, "end"));
+    }
+
+    [Fact]
+    [Trait("Requirement", "SPER-9")]
+    public async Task A_WebSocket_is_opened_before_the_upgrade_is_answered_and_closed_with_the_bytes_it_sent()
+    {
+        var script = host.Play(new StreamScript(first: 1_000, rest: 0));
+        var watermark = host.Head;
+        var token = await F.Server.TokenForAccountAsync("researcher");
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            certificate is not null && Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(certificate.GetRawCertData())) == F.Server.Info.CertificateFingerprint;
+
+        await socket.ConnectAsync(new Uri($"wss://{F.Server.BaseAddress.Authority}/api/v1/test/ws"), TestContext.Current.CancellationToken).WaitAsync(Deadline);
+        var atUpgrade = await StreamRecordsAsync("test.ws", watermark);
+        script.Release();
+        var received = 0;
+        var buffer = new byte[4096];
+        System.Net.WebSockets.WebSocketReceiveResult result;
+        while ((result = await socket.ReceiveAsync(buffer, TestContext.Current.CancellationToken).WaitAsync(Deadline)).MessageType != System.Net.WebSockets.WebSocketMessageType.Close)
+        {
+            received += result.Count;
+        }
+
+        await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+        var closed = await ClosedRecordAsync("test.ws", watermark);
+
+        var opened = Assert.Single(atUpgrade);
+        Assert.Equal("opened", Detail(opened, "stream"));
+        Assert.Equal(101, opened.HttpStatus);
+        Assert.Equal(1_000, received);
+        // On the wire: the binary frame (2 + 2 header bytes, 1,000 payload) and the close frame (2 header, 2 status, "done").
+        Assert.Equal("1012", Detail(closed, "bytes"));
+        Assert.Equal("completed", Detail(closed, "end"));
+        Assert.Equal(opened.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), Detail(closed, "opened"));
+        await AssertChainVerifiesAsync();
+    }
+
     private static async Task<long> ReadToEndAsync(Stream body)
     {
         var buffer = new byte[64 * 1024];
@@ -283,7 +343,10 @@ public sealed class StreamingAuditTests(StreamingAuditTests.Host host) : IClassF
         {
             Fixture = await PermitFixture.StartAsync(new Dictionary<string, string?> { ["Database:SqliteBusyTimeoutMilliseconds"] = "200" }, map: app =>
             {
+                // After the audit middleware, as the WebSocket middleware must be (it takes the upgrade feature it finds).
+                app.UseWebSockets();
                 app.MapGet("/api/v1/test/stream", (HttpContext context) => _script.RunAsync(context)).WithName("test.stream").WithAuditStreaming();
+                app.MapGet("/api/v1/test/ws", (HttpContext context) => _script.RunWebSocketAsync(context)).WithName("test.ws").WithAuditStreaming();
                 app.MapGet("/api/v1/projects/{projectId}/test-stream", (HttpContext context) => _script.RunAsync(context)).WithName("test.project-stream")
                     .WithMetadata(new ProjectActionAttribute("project.test-stream", SpeRoles.Researcher)).WithAuditStreaming();
             });
@@ -310,6 +373,9 @@ public sealed class StreamingAuditTests(StreamingAuditTests.Host host) : IClassF
 
         public int? RefuseWith { get; init; }
 
+        /// <summary>As a server-sent event stream: headers first (no body), then <c>rest</c> bytes of events.</summary>
+        public bool EventStream { get; init; }
+
         public bool Finished => _finished;
 
         public bool WriteAttempted => _writeAttempted;
@@ -322,6 +388,16 @@ public sealed class StreamingAuditTests(StreamingAuditTests.Host host) : IClassF
             {
                 context.Response.StatusCode = status;
                 await context.Response.WriteAsync("refused by the test", context.RequestAborted);
+                return;
+            }
+
+            if (EventStream)
+            {
+                context.Response.ContentType = "text/event-stream";
+                await context.Response.StartAsync(context.RequestAborted);
+                await _release.Task.WaitAsync(context.RequestAborted);
+                await context.Response.WriteAsync(string.Concat(Enumerable.Repeat("data: tick\n\n", rest / 12)) + new string('\n', rest % 12), context.RequestAborted);
+                _finished = true;
                 return;
             }
 
@@ -340,6 +416,22 @@ public sealed class StreamingAuditTests(StreamingAuditTests.Host host) : IClassF
                 await context.Response.Body.WriteAsync(new byte[rest], context.RequestAborted);
             }
 
+            _finished = true;
+        }
+
+        /// <summary>Accepts a WebSocket, waits for the test, sends one binary message of <c>first</c> bytes and closes.</summary>
+        public async Task RunWebSocketAsync(HttpContext context)
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                return;
+            }
+
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            await _release.Task.WaitAsync(context.RequestAborted);
+            await socket.SendAsync(new byte[first], System.Net.WebSockets.WebSocketMessageType.Binary, endOfMessage: true, context.RequestAborted);
+            await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", context.RequestAborted);
             _finished = true;
         }
     }
