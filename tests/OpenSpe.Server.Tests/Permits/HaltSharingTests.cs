@@ -18,7 +18,7 @@ namespace OpenSpe.Server.Tests.Permits;
 /// Two real server instances, each on its own data directory (one server per directory), sharing one database and their
 /// keys as instances behind a load balancer do: a halt or resume made on one is in force on the other within a second, a
 /// halt stops what runs there, and an instance that cannot read the halts refuses project requests instead of serving
-/// them on stale state (OPR-20, #12 item 8).
+/// them on stale state (OPR-20, #12 item 8). Both append to the one audit chain (a halt makes both write at once).
 /// </summary>
 public abstract class HaltSharingTests : IAsyncLifetime
 {
@@ -115,13 +115,13 @@ public abstract class HaltSharingTests : IAsyncLifetime
         using var operatorOnA = await _a.ClientForAccountAsync("operator");
         var started = Stopwatch.GetTimestamp();
         using var halt = await operatorOnA.PostAsJsonAsync("/api/v1/halts", new { projectId = _projectId, reason = "suspected exfiltration" });
-        var outcome = await EndOfAsync(patch);
+        var (outcome, answer) = await EndOfAsync(patch);
         var stoppedAfter = Stopwatch.GetElapsedTime(started);
         body.Stop();
 
         TestContext.Current.TestOutputHelper?.WriteLine($"{Backend}: the PATCH on the other instance ended ({outcome?.ToString() ?? "cut"}) {stoppedAfter.TotalMilliseconds:F0} ms after the halt");
         Assert.Equal(HttpStatusCode.Created, halt.StatusCode);
-        Assert.True(outcome is null or HttpStatusCode.Locked, $"the PATCH ended with {outcome}");
+        Assert.True(outcome is null or HttpStatusCode.Locked, $"the PATCH ended with {outcome} {answer}");
         Assert.True(stoppedAfter < Bound + Bound, $"the PATCH ran on for {stoppedAfter.TotalMilliseconds:F0} ms after the halt");
         await using var database = _a.Database.CreateDbContext();
         Assert.Equal(0, (await database.Uploads.SingleAsync()).Offset);
@@ -153,8 +153,9 @@ public abstract class HaltSharingTests : IAsyncLifetime
 
         TestContext.Current.TestOutputHelper?.WriteLine($"{Backend}: stale {staleAfter.TotalMilliseconds:F0} ms after the reads began to fail (503 {refusedAnswered.TotalMilliseconds:F0} ms later), " +
             $"current again {freshAfter.TotalMilliseconds:F0} ms after they recovered (200 {servedAnswered.TotalMilliseconds:F0} ms later)");
-        // The last read that succeeded began before the failures, so the bound runs out at most one bound after they began.
-        Assert.True(staleAfter <= Bound + TimeSpan.FromMilliseconds(50), $"served on unread halts for {staleAfter.TotalMilliseconds:F0} ms");
+        // The last read that succeeded began before the failures, so the bound runs out at most one bound after they began
+        // (plus how late this loop looks on a loaded machine).
+        Assert.True(staleAfter < Bound + Bound / 2, $"served on unread halts for {staleAfter.TotalMilliseconds:F0} ms");
         Assert.Equal("SPE3005", problem.GetProperty("code").GetString());
         Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
         Assert.Equal(HttpStatusCode.OK, onA.StatusCode);
@@ -163,6 +164,30 @@ public abstract class HaltSharingTests : IAsyncLifetime
         Assert.Equal("unread", notReady.GetProperty("halts").GetString());
         Assert.True(freshAfter < Bound, $"still unread {freshAfter.TotalMilliseconds:F0} ms after the reads recovered");
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-7")]
+    public async Task Both_instances_append_to_the_one_audit_chain_at_once_and_no_request_is_refused_for_it()
+    {
+        var token = await _a.TokenForAccountAsync("researcher");
+        using var onA = _a.ClientWithToken(token);
+        using var onB = _b.ClientWithToken(token);
+
+        var refused = 0;
+        for (var round = 0; round < 5; round++)
+        {
+            var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? onA : onB).GetAsync("/api/v1/server/info")));
+            refused += answers.Count(a => a.StatusCode != HttpStatusCode.OK);
+            foreach (var answer in answers)
+            {
+                answer.Dispose();
+            }
+        }
+
+        var verification = await _a.Services.GetRequiredService<OpenSpe.Server.Audit.AuditService>().VerifyAsync();
+        Assert.Equal(0, refused);
+        Assert.True(verification.Valid, verification.Message);
     }
 
     /// <summary>
@@ -208,17 +233,17 @@ public abstract class HaltSharingTests : IAsyncLifetime
         }
     }
 
-    /// <summary>The status the request ended with, or null when its connection was cut.</summary>
-    private static async Task<HttpStatusCode?> EndOfAsync(Task<HttpResponseMessage> request)
+    /// <summary>The status and body the request ended with, or null when its connection was cut.</summary>
+    private static async Task<(HttpStatusCode? Status, string Body)> EndOfAsync(Task<HttpResponseMessage> request)
     {
         try
         {
             using var response = await request.WaitAsync(TimeSpan.FromSeconds(30));
-            return response.StatusCode;
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
         }
         catch (HttpRequestException)
         {
-            return null;
+            return (null, "");
         }
     }
 
