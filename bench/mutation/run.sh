@@ -38,7 +38,7 @@ for target in "${targets[@]}"; do
   case "$target" in
     audit) run_target audit tests/OpenSpe.Core.Tests OpenSpe.Core.csproj "**/Audit/AuditChainVerifier.cs" ;;
     crypt4gh) run_target crypt4gh tests/OpenSpe.Crypt4gh.Tests OpenSpe.Crypt4gh.csproj "**/HeaderCodec.cs" "**/Crypt4ghHeader.cs" ;;
-    server) run_target server tests/OpenSpe.Server.UnitTests OpenSpe.Server.csproj "**/Identity/SeparationOfDuties.cs" "**/Permits/PermitValidator.cs" ;;
+    server) run_target server tests/OpenSpe.Core.Tests OpenSpe.Core.csproj "**/Identity/SeparationOfDuties.cs" "**/Permits/PermitValidator.cs" ;;
     *) echo "unknown target: $target (audit, crypt4gh, server)"; exit 2 ;;
   esac
 done

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Output;
-using SpeRoles = OpenSpe.Server.Identity.SpeRoles;
+using SpeRoles = OpenSpe.Core.Identity.SpeRoles;
 
 namespace OpenSpe.Cli.Commands;
 

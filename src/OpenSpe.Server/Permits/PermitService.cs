@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
+using OpenSpe.Core.Identity;
+using OpenSpe.Core.Permits;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Persistence;

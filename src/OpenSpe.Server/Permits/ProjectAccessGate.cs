@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http;
+using OpenSpe.Core.Identity;
+using OpenSpe.Core.Permits;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using OpenSpe.Core.Identity;
+using OpenSpe.Core.Permits;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Persistence;

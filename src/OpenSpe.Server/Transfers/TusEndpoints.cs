@@ -7,6 +7,8 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenSpe.Core.Identity;
+using OpenSpe.Core.Permits;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using OpenSpe.Core.Identity;
 
-namespace OpenSpe.Server.Permits;
+namespace OpenSpe.Core.Permits;
 
 /// <summary>
 /// Checks a permit document field by field and returns errors keyed by JSON path
@@ -74,7 +75,7 @@ public static partial class PermitValidator
                     // Note: the officer who issues or amends a permit is never one of its holders (separation of duties, SDR-2).
                     errors.Add(path + ".holder", "the HDAB officer issuing or amending a permit cannot be one of its data holders.");
                 }
-                else if (!roles.Contains(Identity.SpeRoles.DataHolder))
+                else if (!roles.Contains(SpeRoles.DataHolder))
                 {
                     errors.Add(path + ".holder", $"'{dataset.Holder}' is not a data holder.");
                 }
@@ -128,7 +129,7 @@ public static partial class PermitValidator
                     // Note: the officer who issues or amends a permit is never one of its data users (separation of duties, SDR-2).
                     errors.Add(path + ".account", "the HDAB officer issuing or amending a permit cannot be one of its data users.");
                 }
-                else if (roles.FirstOrDefault(r => Identity.SeparationOfDuties.Between(r, Identity.SpeRoles.Researcher) is not null) is { } conflicting)
+                else if (roles.FirstOrDefault(r => SeparationOfDuties.Between(r, SpeRoles.Researcher) is not null) is { } conflicting)
                 {
                     errors.Add(path + ".account", $"'{user.Account}' holds '{conflicting}', which no data user may hold (separation of duties).");
                 }

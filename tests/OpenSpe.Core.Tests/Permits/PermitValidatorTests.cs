@@ -1,6 +1,6 @@
-using OpenSpe.Server.Permits;
+using OpenSpe.Core.Permits;
 
-namespace OpenSpe.Server.UnitTests.Permits;
+namespace OpenSpe.Core.Tests.Permits;
 
 /// <summary>
 /// The permit validator as pure logic, with accounts faked in memory. Each test names the JSON
