@@ -43,7 +43,8 @@ internal sealed record ProjectSummary(
     string? State,
     DateTimeOffset? ValidFrom,
     DateTimeOffset? ValidUntil,
-    IReadOnlyList<string>? MyRoles);
+    IReadOnlyList<string>? MyRoles,
+    bool? Halted = null);
 
 /// <summary><c>GET /api/v1/projects/{id}</c>.</summary>
 internal sealed record ProjectView(

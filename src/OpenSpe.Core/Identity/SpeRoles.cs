@@ -26,4 +26,10 @@ public static class SpeRoles
 
     /// <summary>Every role.</summary>
     public static IReadOnlyList<string> All { get; } = [Hdab, OutputChecker, DataHolder, Researcher, Operator, Auditor, Admin];
+
+    /// <summary>
+    /// The oversight roles: they see every permit and the metadata of every project, never its data (SDR-2). The one list
+    /// the access chain, permit visibility and the project listing use.
+    /// </summary>
+    public static IReadOnlyList<string> Oversight { get; } = [Hdab, Operator, Auditor];
 }

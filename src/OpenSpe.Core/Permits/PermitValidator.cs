@@ -23,8 +23,9 @@ public static partial class PermitValidator
     /// <summary>Returns the errors (empty when valid).</summary>
     /// <param name="permit">The document.</param>
     /// <param name="accounts">Account and application lookups.</param>
+    /// <param name="now">The time of issue or amendment: the permit must still be valid after it.</param>
     /// <param name="officer">Account name of the HDAB officer issuing or amending it: they can never be named in it.</param>
-    public static async Task<Dictionary<string, string[]>> ValidateAsync(PermitDocument permit, IAccounts accounts, string? officer = null)
+    public static async Task<Dictionary<string, string[]>> ValidateAsync(PermitDocument permit, IAccounts accounts, DateTimeOffset now, string? officer = null)
     {
         ArgumentNullException.ThrowIfNull(permit);
         ArgumentNullException.ThrowIfNull(accounts);
@@ -40,6 +41,12 @@ public static partial class PermitValidator
         if (permit.ValidFrom >= permit.ValidUntil)
         {
             errors.Add("validUntil", "validUntil must be after validFrom.");
+        }
+
+        if (permit.ValidUntil <= now)
+        {
+            // Note: refused rather than issued already over, because such a permit would be terminated at once and its project erased.
+            errors.Add("validUntil", "validUntil must be in the future: a permit cannot be issued or amended to end before now.");
         }
 
         if (permit.Datasets is not { Count: > 0 and <= 100 })

@@ -1,0 +1,28 @@
+namespace OpenSpe.Core.Access.Handlers;
+
+/// <summary>
+/// Nothing passes a halted project (OPR-20) but oversight reading its metadata; what passes registers as the project's work,
+/// which a later halt cancels.
+/// </summary>
+public sealed class HaltHandler(IProjectHalts halts) : IAccessHandler
+{
+    /// <summary>The refusal of a halted project, also for a request a halt stops while it runs.</summary>
+    public static AccessRefusal Refusal { get; } =
+        new(AccessRefusalKind.Halted, "halted", "This project is halted by an emergency stop. Nothing can be done until it is resumed.");
+
+    /// <inheritdoc />
+    public ValueTask<AccessRefusal?> HandleAsync(AccessContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var work = halts.TryBeginWork(context.Request.ProjectId);
+        if (work is not null)
+        {
+            context.Work = work;
+            return ValueTask.FromResult<AccessRefusal?>(null);
+        }
+
+        // Note: the HDAB, operators and auditors still read a halted project's metadata (it says halted), because they must see
+        // what they stopped; they reach no data, and members reach nothing at all.
+        return ValueTask.FromResult(context.AsOversight ? null : Refusal);
+    }
+}
