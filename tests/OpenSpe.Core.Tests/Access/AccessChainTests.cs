@@ -235,6 +235,21 @@ public sealed class AccessChainTests
     }
 
     [Fact]
+    public async Task A_principal_without_an_account_id_holds_nothing_and_costs_no_lookup()
+    {
+        using var world = new AccessWorld();
+
+        var held = await DatasetHolders.HeldByAsync(world.Source, Document, null, CancellationToken.None);
+
+        Assert.Empty(held);
+        Assert.Equal(0, world.Source.AccountLookups);
+        Assert.Equal(["omop"], await DatasetHolders.HeldByAsync(world.Source, Document, "id-holder", CancellationToken.None));
+        Assert.Equal(1, world.Source.AccountLookups);
+        Assert.Equal("source", (await Assert.ThrowsAsync<ArgumentNullException>(() => DatasetHolders.HeldByAsync(null!, Document, "id-holder", CancellationToken.None))).ParamName);
+        Assert.Equal("document", (await Assert.ThrowsAsync<ArgumentNullException>(() => DatasetHolders.HeldByAsync(world.Source, null!, "id-holder", CancellationToken.None))).ParamName);
+    }
+
+    [Fact]
     public async Task Null_arguments_are_refused()
     {
         using var world = new AccessWorld();

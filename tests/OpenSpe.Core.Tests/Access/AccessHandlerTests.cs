@@ -150,7 +150,7 @@ public sealed class AccessHandlerTests
         var refusal = await handler.HandleAsync(Admitted(world, Researcher, Datasets, Roles("researcher")), CancellationToken.None);
 
         Assert.Equal(new AccessRefusal(AccessRefusalKind.Halted, "halted", "This project is halted by an emergency stop. Nothing can be done until it is resumed."), refusal);
-        Assert.Same(HaltHandler.Refusal, refusal);
+        Assert.Equal(HaltHandler.Refusal, refusal);
         Assert.Equal(423, refusal!.Status);
     }
 
@@ -376,11 +376,12 @@ public sealed class AccessHandlerTests
         sourceless.Permit = new ProjectPermit(PermitId, ProjectId, "HDAB-1", "Study", PermitStates.Active, 1, ValidFrom, ValidUntil);
         var admitted = Admitted(world, Holder, Upload, Roles("data-holder"));
 
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await early.DocumentAsync(CancellationToken.None));
-        await Assert.ThrowsAsync<InvalidOperationException>(async () => await sourceless.DocumentAsync(CancellationToken.None));
+        Assert.Equal("The permit is not known yet.", (await Assert.ThrowsAsync<InvalidOperationException>(async () => await early.DocumentAsync(CancellationToken.None))).Message);
+        Assert.Equal("No source to read the permit's document from.",
+            (await Assert.ThrowsAsync<InvalidOperationException>(async () => await sourceless.DocumentAsync(CancellationToken.None))).Message);
         Assert.Same(await admitted.DocumentAsync(CancellationToken.None), await admitted.DocumentAsync(CancellationToken.None));
         Assert.Equal(1, world.Source.DocumentReads);
-        Assert.Throws<InvalidOperationException>(() => Context(Holder, null).Action);
-        Assert.Throws<ArgumentNullException>(() => new AccessContext(null!));
+        Assert.Equal("The action is not declared.", Assert.Throws<InvalidOperationException>(() => Context(Holder, null).Action).Message);
+        Assert.Equal("request", Assert.Throws<ArgumentNullException>(() => new AccessContext(null!)).ParamName);
     }
 }

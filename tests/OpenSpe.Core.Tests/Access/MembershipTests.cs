@@ -80,10 +80,12 @@ public sealed class MembershipTests
     [Fact]
     public void Null_arguments_are_refused()
     {
-        Assert.Throws<ArgumentNullException>(() => AccessPrincipal.Person("x", true, null!));
-        Assert.Throws<ArgumentNullException>(() => Membership.Effective(null!, []));
-        Assert.Throws<ArgumentNullException>(() => Membership.Effective(AccessPrincipal.Application("a"), null!));
-        Assert.Throws<ArgumentNullException>(() => Membership.IsOversight(null!));
+        // The parameter's own name, so a guard removed (and a null failing later, inside LINQ) is noticed.
+        Assert.Equal("roles", Assert.Throws<ArgumentNullException>(() => AccessPrincipal.Person("x", true, null!)).ParamName);
+        Assert.Equal("principal", Assert.Throws<ArgumentNullException>(() => Membership.Effective(null!, [])).ParamName);
+        Assert.Equal("namedRoles", Assert.Throws<ArgumentNullException>(() => Membership.Effective(AccessPrincipal.Application("a"), null!)).ParamName);
+        Assert.Equal("namedRoles", Assert.Throws<ArgumentNullException>(() => Membership.Effective(AccessPrincipal.Person("x", true, []), null!)).ParamName);
+        Assert.Equal("principal", Assert.Throws<ArgumentNullException>(() => Membership.IsOversight(null!)).ParamName);
     }
 
     private static string[] Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries);

@@ -7,7 +7,9 @@ namespace OpenSpe.Core.Access.Handlers;
 public sealed class HaltHandler(IProjectHalts halts) : IAccessHandler
 {
     /// <summary>The refusal of a halted project, also for a request a halt stops while it runs.</summary>
-    public static AccessRefusal Refusal { get; } =
+    // Built on each use (halted requests are rare): a static initializer runs once per process, so a change to it would
+    // escape the mutation tests, which reuse one test process.
+    public static AccessRefusal Refusal =>
         new(AccessRefusalKind.Halted, "halted", "This project is halted by an emergency stop. Nothing can be done until it is resumed.");
 
     /// <inheritdoc />
