@@ -38,7 +38,10 @@ for target in "${targets[@]}"; do
   case "$target" in
     audit) run_target audit tests/OpenSpe.Core.Tests OpenSpe.Core.csproj "**/Audit/AuditChainVerifier.cs" ;;
     crypt4gh) run_target crypt4gh tests/OpenSpe.Crypt4gh.Tests OpenSpe.Crypt4gh.csproj "**/HeaderCodec.cs" "**/Crypt4ghHeader.cs" ;;
-    server) run_target server tests/OpenSpe.Server.UnitTests OpenSpe.Server.csproj "**/Identity/SeparationOfDuties.cs" "**/Permits/PermitValidator.cs" ;;
+    # The server's security decisions, which live in Core (no host, no database): the access chain and its handlers,
+    # the membership rule, the separation-of-duties table, the permit validator, state machine and file-type policy.
+    server) run_target server tests/OpenSpe.Core.Tests OpenSpe.Core.csproj "**/Access/**/*.cs" "**/Identity/SeparationOfDuties.cs" \
+      "**/Permits/PermitValidator.cs" "**/Permits/PermitLifecycle.cs" "**/Permits/PermitFileTypePolicy.cs" ;;
     *) echo "unknown target: $target (audit, crypt4gh, server)"; exit 2 ;;
   esac
 done

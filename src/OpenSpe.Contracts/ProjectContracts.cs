@@ -11,11 +11,11 @@ public sealed record PermitVersionView(int Version, DateTimeOffset CreatedAt, st
 /// <summary>A GA4GH visa for one data user and dataset.</summary>
 public sealed record PermitVisaView(string User, string Dataset, string Visa);
 
-/// <summary>A reason for a state change.</summary>
-public sealed record PermitReasonRequest([property: StringLength(500)] string? Reason);
+/// <summary>A reason for a state change: required to suspend or revoke, optional to resume (see docs/permit-format.md).</summary>
+public sealed record PermitReasonRequest([property: StringLength(500)] string? Reason = null);
 
-/// <summary>A project in a listing, with the caller's roles in it.</summary>
-public sealed record ProjectSummary(string Id, string PermitId, string Reference, string Title, string State, DateTimeOffset ValidFrom, DateTimeOffset ValidUntil, IReadOnlyList<string> MyRoles);
+/// <summary>A project in a listing, with the caller's roles in it and whether it is halted.</summary>
+public sealed record ProjectSummary(string Id, string PermitId, string Reference, string Title, string State, DateTimeOffset ValidFrom, DateTimeOffset ValidUntil, IReadOnlyList<string> MyRoles, bool Halted);
 
 /// <summary>A project member: a local account (<see cref="Username"/>) or an external identity (<see cref="Issuer"/> and <see cref="Subject"/>).</summary>
 public sealed record ProjectMemberView(string? Username, string? Issuer, string? Subject, string? Name, string Role);

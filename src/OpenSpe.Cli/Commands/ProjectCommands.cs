@@ -12,7 +12,7 @@ internal static class ProjectCommands
     {
         var env = environment ?? ClientEnvironment.System;
         return new Command("project", "List and show projects. Each permit has one project; its members are the data users of the permit's current version. "
-            + "You see only the projects you belong to (hdab, operator and auditor see their metadata).")
+            + "You see only the projects you belong to (hdab, operator and auditor see their metadata, also of a halted project).")
         {
             List(env),
             Show(env),
@@ -22,7 +22,7 @@ internal static class ProjectCommands
     private static Command List(ClientEnvironment env)
     {
         var json = CommonOptions.Json();
-        var command = new Command("list", "List your projects with their state, validity period and your roles in them.") { json };
+        var command = new Command("list", "List your projects with their state, whether they are halted, their validity period and your roles in them.") { json };
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
             using var api = SpeApiClient.Open(env);
@@ -33,8 +33,9 @@ internal static class ProjectCommands
             }
             else
             {
-                TableWriter.Write(streams.Out, ["ID", "REFERENCE", "TITLE", "STATE", "VALID FROM", "VALID UNTIL", "MY ROLES", "PERMIT"],
-                    projects.Select(p => (IReadOnlyList<string?>)[p.Id, p.Reference, p.Title, p.State, Time(p.ValidFrom), Time(p.ValidUntil), string.Join(",", p.MyRoles ?? []), p.PermitId]));
+                TableWriter.Write(streams.Out, ["ID", "REFERENCE", "TITLE", "STATE", "HALTED", "VALID FROM", "VALID UNTIL", "MY ROLES", "PERMIT"],
+                    projects.Select(p => (IReadOnlyList<string?>)[p.Id, p.Reference, p.Title, p.State, p.Halted ? "yes" : "no",
+                        Time(p.ValidFrom), Time(p.ValidUntil), string.Join(",", p.MyRoles ?? []), p.PermitId]));
             }
 
             return ExitCodes.Success;

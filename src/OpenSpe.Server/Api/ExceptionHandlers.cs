@@ -76,6 +76,10 @@ internal static class JsonErrors
         {
             text = "Control characters (other than tab and line breaks) are not accepted in strings.";
         }
+        else if (message == StrictInstantConverter.OffsetRequiredMessage)
+        {
+            text = message;
+        }
         else if (message.Contains("UTF-8", StringComparison.OrdinalIgnoreCase) || message.Contains("UTF8", StringComparison.OrdinalIgnoreCase))
         {
             text = "The body is not valid UTF-8.";

@@ -7,7 +7,7 @@ namespace OpenSpe.Server.Api;
 
 /// <summary>
 /// Strict JSON (TIR-9, TIR-17): unknown or duplicate properties, comments, trailing commas, numbers in
-/// strings, invalid UTF-8 and (in request bodies) control characters in strings are refused.
+/// strings, invalid UTF-8 and (in request bodies) control characters in strings and instants without an offset are refused.
 /// </summary>
 public static class JsonSetup
 {
@@ -18,6 +18,7 @@ public static class JsonSetup
         {
             Apply(options.SerializerOptions);
             options.SerializerOptions.Converters.Add(new StrictStringConverter());
+            options.SerializerOptions.Converters.Add(new StrictInstantConverter());
         });
         return services;
     }

@@ -168,6 +168,7 @@ public static class SpeHost
         builder.Services.AddHalts();
         builder.Services.AddSingleton<PermitLifecycleSignal>();
         builder.Services.AddScoped<PermitService>();
+        builder.Services.AddProjectAccess();
         builder.Services.AddHostedService<PermitLifecycleService>();
         AddOptions<PermitOptions>(builder.Services, PermitOptions.Section);
         AddOptions<OpenSpe.Server.Transfers.UploadOptions>(builder.Services, OpenSpe.Server.Transfers.UploadOptions.Section);

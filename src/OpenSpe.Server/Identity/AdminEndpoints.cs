@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;
 using OpenSpe.Core.Audit;
+using OpenSpe.Core.Identity;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Persistence;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
+using OpenSpe.Core.Identity;
 using OpenSpe.Server.Hosting;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Server.AspNetCore;
+using OpenSpe.Core.Identity;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Persistence;

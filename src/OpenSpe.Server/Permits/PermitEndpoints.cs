@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using OpenSpe.Core.Identity;
+using OpenSpe.Core.Permits;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
@@ -63,7 +65,7 @@ public static class PermitEndpoints
     }
 
     private static async Task<Ok<List<PermitSummary>>> ListAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await permits.VisibleAsync(context.User, cancellationToken)).Select(PermitViewMapping.ToSummary).ToList());
+        TypedResults.Ok((await permits.VisibleAsync(ProjectAccessSetup.PrincipalOf(context.User), cancellationToken)).Select(v => v.Permit.ToSummary()).ToList());
 
     private static async Task<Results<Ok<PermitView>, ProblemHttpResult>> ShowAsync(string id, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken) =>
         await VisibleAsync(id, context.User, permits, cancellationToken) is { } permit
@@ -142,20 +144,9 @@ public static class PermitEndpoints
         }
     }
 
-    private static async Task<PermitEntity?> VisibleAsync(string id, ClaimsPrincipal caller, PermitService permits, CancellationToken cancellationToken)
-    {
-        var permit = await permits.FindAsync(id, cancellationToken);
-        if (permit is null)
-        {
-            return null;
-        }
-
+    private static Task<PermitEntity?> VisibleAsync(string id, ClaimsPrincipal caller, PermitService permits, CancellationToken cancellationToken) =>
         // Note: a person not named in a permit gets 404, exactly as for a permit that does not exist.
-        return caller.IsInRole(SpeRoles.Hdab) || caller.IsInRole(SpeRoles.Auditor) || caller.IsInRole(SpeRoles.Operator)
-            || (await permits.MemberRolesAsync(permit.Id, caller, cancellationToken)).Count > 0
-            ? permit
-            : null;
-    }
+        permits.FindVisibleAsync(id, ProjectAccessSetup.PrincipalOf(caller), cancellationToken);
 
     internal static async Task<PermitView> ViewAsync(PermitEntity permit, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken) =>
         new(permit.Id, permit.ProjectId, permit.Reference, permit.Title, permit.State, permit.CurrentVersion, permit.ValidFrom, permit.ValidUntil,

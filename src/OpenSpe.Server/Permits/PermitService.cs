@@ -5,7 +5,10 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenSpe.Core.Access;
 using OpenSpe.Core.Audit;
+using OpenSpe.Core.Identity;
+using OpenSpe.Core.Permits;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Persistence;
@@ -38,6 +41,7 @@ public sealed class PermitService(
     IEnumerable<IProjectTerminationHook> terminationHooks,
     OpenIddict.Abstractions.IOpenIddictApplicationManager applications,
     PermitLifecycleSignal signal,
+    ProjectAccessSource access,
     TimeProvider time,
     IAuditLog audit)
 {
@@ -89,7 +93,7 @@ public sealed class PermitService(
     {
         ArgumentNullException.ThrowIfNull(document);
         var permit = await FindAsync(id, cancellationToken) ?? throw new KeyNotFoundException(id);
-        if (permit.State is not (PermitStates.Active or PermitStates.Suspended))
+        if (!PermitLifecycle.CanAmend(permit.State))
         {
             throw new PermitStateException($"A {permit.State} permit cannot be amended.");
         }
@@ -118,16 +122,16 @@ public sealed class PermitService(
 
     /// <summary>Suspends an active permit (access stops at once; it can be resumed).</summary>
     public Task<PermitEntity> SuspendAsync(string id, string reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken) =>
-        TransitionAsync(id, [PermitStates.Active], PermitStates.Suspended, "permit.suspended", reason, actor, traceId, cancellationToken);
+        TransitionAsync(id, PermitChange.Suspend, "permit.suspended", reason, actor, traceId, cancellationToken);
 
     /// <summary>Resumes a suspended permit.</summary>
     public Task<PermitEntity> ResumeAsync(string id, string? reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken) =>
-        TransitionAsync(id, [PermitStates.Suspended], PermitStates.Active, "permit.resumed", reason, actor, traceId, cancellationToken);
+        TransitionAsync(id, PermitChange.Resume, "permit.resumed", reason, actor, traceId, cancellationToken);
 
     /// <summary>Revokes a permit; its project is terminated at once.</summary>
     public async Task<PermitEntity> RevokeAsync(string id, string reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
     {
-        var permit = await TransitionAsync(id, [PermitStates.Active, PermitStates.Suspended], PermitStates.Revoked, "permit.revoked", reason, actor, traceId, cancellationToken);
+        var permit = await TransitionAsync(id, PermitChange.Revoke, "permit.revoked", reason, actor, traceId, cancellationToken);
         await TerminateAsync(permit, "revoked", traceId, cancellationToken);
         return permit;
     }
@@ -138,9 +142,9 @@ public sealed class PermitService(
         var now = time.GetUtcNow();
         var changed = 0;
         var live = await database.Permits.Where(p => p.State == PermitStates.Active || p.State == PermitStates.Suspended).ToListAsync(cancellationToken);
-        foreach (var permit in live.Where(p => p.ValidUntil <= now))
+        foreach (var permit in live.Where(p => PermitLifecycle.IsExpiryDue(p.State, p.ValidUntil, now)))
         {
-            permit.State = PermitStates.Expired;
+            permit.State = PermitLifecycle.TargetOf(PermitChange.Expire);
             permit.StateChangedAt = now;
             permit.StateReason = "validity ended";
             permit.Revision = Guid.NewGuid();
@@ -151,7 +155,7 @@ public sealed class PermitService(
         }
 
         var terminated = await database.Permits.Where(p => p.State == PermitStates.Terminated).ToListAsync(cancellationToken);
-        foreach (var permit in terminated.Where(p => p.TerminatedAt + options.Value.ErasureGracePeriod <= now))
+        foreach (var permit in terminated.Where(p => PermitLifecycle.IsErasureDue(p.State, p.TerminatedAt, options.Value.ErasureGracePeriod, now)))
         {
             await EraseAsync(permit, cancellationToken);
             changed++;
@@ -167,8 +171,8 @@ public sealed class PermitService(
             .Where(p => p.State == PermitStates.Active || p.State == PermitStates.Suspended || p.State == PermitStates.Terminated)
             .Select(p => new { p.State, p.ValidUntil, p.TerminatedAt })
             .ToListAsync(cancellationToken);
-        var due = permits.Select(p => p.State == PermitStates.Terminated ? p.TerminatedAt!.Value + options.Value.ErasureGracePeriod : p.ValidUntil);
-        return due.Any() ? due.Min() : null;
+        var due = permits.Select(p => PermitLifecycle.DueAt(p.State, p.ValidUntil, p.TerminatedAt, options.Value.ErasureGracePeriod)).OfType<DateTimeOffset>().ToList();
+        return due.Count > 0 ? due.Min() : null;
     }
 
     /// <summary>The permit, or null.</summary>
@@ -180,76 +184,47 @@ public sealed class PermitService(
         database.Permits.FirstOrDefaultAsync(p => p.ProjectId == projectId, cancellationToken);
 
     /// <summary>The current version's document.</summary>
-    public async Task<PermitDocument> CurrentDocumentAsync(PermitEntity permit, CancellationToken cancellationToken)
+    public Task<PermitDocument> CurrentDocumentAsync(PermitEntity permit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(permit);
-        var version = await database.PermitVersions.FirstAsync(v => v.PermitId == permit.Id && v.Version == permit.CurrentVersion, cancellationToken);
-        return JsonSerializer.Deserialize<PermitDocument>(version.DocumentJson, DocumentJson)!;
+        return access.DocumentAsync(permit.Id, permit.CurrentVersion, cancellationToken);
     }
+
+    /// <summary>The current version's document of a permit as the access chain read it.</summary>
+    public Task<PermitDocument> CurrentDocumentAsync(ProjectPermit permit, CancellationToken cancellationToken) =>
+        access.DocumentAsync(permit, cancellationToken);
 
     /// <summary>All versions, oldest first.</summary>
     public Task<List<PermitVersionEntity>> VersionsAsync(string id, CancellationToken cancellationToken) =>
         database.PermitVersions.Where(v => v.PermitId == id).OrderBy(v => v.Version).ToListAsync(cancellationToken);
 
-    /// <summary>The roles the caller holds in the permit (<c>researcher</c> as a data user, <c>data-holder</c> as a holder).</summary>
-    public async Task<IReadOnlySet<string>> MemberRolesAsync(string permitId, ClaimsPrincipal caller, CancellationToken cancellationToken)
+    /// <summary>
+    /// Permits the caller may see, oldest first, each with the caller's roles in it that count: all for the oversight roles,
+    /// otherwise those whose current version names the caller (<see cref="Membership.Sees"/>). Two queries, however many permits.
+    /// </summary>
+    public async Task<List<(PermitEntity Permit, IReadOnlySet<string> Roles)>> VisibleAsync(AccessPrincipal caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        if (IdentitySetup.IsClient(caller))
-        {
-            // Note: an application is a member only by its own client id, never through an account (FCR-7).
-            var clientId = caller.FindFirst("client_id")?.Value;
-            return clientId is null
-                ? new HashSet<string>()
-                : (await database.PermitMembers.Where(m => m.PermitId == permitId && m.ClientId == clientId && m.Role == PermitRoles.Application)
-                    .Select(m => m.Role).ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
-        }
-
-        var subject = caller.FindFirst("sub")?.Value;
-        var members = await database.PermitMembers.Where(m => m.PermitId == permitId && m.ClientId == null).ToListAsync(cancellationToken);
-        var roles = members.Where(m => m.AccountId != null && m.AccountId == subject).Select(m => m.Role).ToHashSet(StringComparer.Ordinal);
-        var external = members.Where(m => m.AccountId is null && m.Issuer is not null).ToList();
-        if (external.Count > 0 && subject is not null && await users.FindByIdAsync(subject) is { } account)
-        {
-            var logins = await users.GetLoginsAsync(account);
-            foreach (var member in external.Where(m => logins.Any(l => l.LoginProvider == m.Issuer && l.ProviderKey == m.Subject)))
-            {
-                roles.Add(member.Role);
-            }
-        }
-
-        return roles;
+        var named = await access.NamedRolesByPermitAsync(caller, cancellationToken);
+        var ids = named.Keys.ToList();
+        var permits = Membership.IsOversight(caller)
+            ? await database.Permits.ToListAsync(cancellationToken)
+            : await database.Permits.Where(p => ids.Contains(p.Id)).ToListAsync(cancellationToken);
+        // Ordered in memory: SQLite cannot order by DateTimeOffset.
+        return permits
+            .Select(p => (Permit: p, Named: named.GetValueOrDefault(p.Id) ?? (IReadOnlySet<string>)new HashSet<string>()))
+            .Where(p => Membership.Sees(caller, p.Named))
+            .OrderBy(p => p.Permit.CreatedAt)
+            .Select(p => (p.Permit, Membership.Effective(caller, p.Named)))
+            .ToList();
     }
 
-    /// <summary>Permits the caller may see: all for hdab and auditors, otherwise those naming the caller.</summary>
-    public async Task<List<PermitEntity>> VisibleAsync(ClaimsPrincipal caller, CancellationToken cancellationToken)
+    /// <summary>The permit if the caller may see it (<see cref="VisibleAsync"/>), else null — as for a permit that does not exist.</summary>
+    public async Task<PermitEntity?> FindVisibleAsync(string id, AccessPrincipal caller, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        if (caller.IsInRole(SpeRoles.Hdab) || caller.IsInRole(SpeRoles.Auditor) || caller.IsInRole(SpeRoles.Operator))
-        {
-            // Ordered in memory: SQLite cannot order by DateTimeOffset.
-            return (await database.Permits.ToListAsync(cancellationToken)).OrderBy(p => p.CreatedAt).ToList();
-        }
-
-        if (IdentitySetup.IsClient(caller))
-        {
-            var clientId = caller.FindFirst("client_id")?.Value;
-            var named = await database.PermitMembers.Where(m => m.ClientId != null && m.ClientId == clientId).Select(m => m.PermitId).Distinct().ToListAsync(cancellationToken);
-            return (await database.Permits.Where(p => named.Contains(p.Id)).ToListAsync(cancellationToken)).OrderBy(p => p.CreatedAt).ToList();
-        }
-
-        var subject = caller.FindFirst("sub")?.Value;
-        var ids = await database.PermitMembers.Where(m => m.AccountId == subject).Select(m => m.PermitId).Distinct().ToListAsync(cancellationToken);
-        var result = new List<PermitEntity>();
-        foreach (var permit in await database.Permits.ToListAsync(cancellationToken))
-        {
-            if (ids.Contains(permit.Id) || (await MemberRolesAsync(permit.Id, caller, cancellationToken)).Count > 0)
-            {
-                result.Add(permit);
-            }
-        }
-
-        return result.OrderBy(p => p.CreatedAt).ToList();
+        var permit = await FindAsync(id, cancellationToken);
+        return permit is not null && Membership.Sees(caller, await access.NamedRolesAsync(permit.Id, caller, cancellationToken)) ? permit : null;
     }
 
     /// <summary>The current version as a compact JWS (ES256) that anyone with the published key can verify offline.</summary>
@@ -325,15 +300,15 @@ public sealed class PermitService(
         return result;
     }
 
-    private async Task<PermitEntity> TransitionAsync(string id, string[] from, string to, string action, string? reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
+    private async Task<PermitEntity> TransitionAsync(string id, PermitChange change, string action, string? reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
     {
         var permit = await FindAsync(id, cancellationToken) ?? throw new KeyNotFoundException(id);
-        if (!from.Contains(permit.State))
+        if (!PermitLifecycle.Allows(permit.State, change))
         {
-            throw new PermitStateException($"A {permit.State} permit cannot become {to}.");
+            throw new PermitStateException($"A {permit.State} permit cannot become {PermitLifecycle.TargetOf(change)}.");
         }
 
-        permit.State = to;
+        permit.State = PermitLifecycle.TargetOf(change);
         permit.StateChangedAt = time.GetUtcNow();
         permit.StateReason = reason;
         permit.Revision = Guid.NewGuid();
@@ -346,7 +321,7 @@ public sealed class PermitService(
     private async Task TerminateAsync(PermitEntity permit, string cause, string? traceId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        permit.State = PermitStates.Terminated;
+        permit.State = Next(permit, PermitChange.Terminate);
         permit.TerminatedAt = now;
         permit.StateChangedAt = now;
         permit.StateReason = cause;
@@ -382,7 +357,7 @@ public sealed class PermitService(
             objects = new { erasure.ObjectPrefix, count = erasure.ObjectCount, bytes = erasure.Bytes },
         }, DocumentJson);
         var signed = signingKey.SignJson(certificate, "openspe-erasure+jws");
-        permit.State = PermitStates.Erased;
+        permit.State = Next(permit, PermitChange.Erase);
         permit.StateChangedAt = erasure.CompletedAt;
         permit.Revision = Guid.NewGuid();
         await database.SaveChangesAsync(cancellationToken);
@@ -399,7 +374,7 @@ public sealed class PermitService(
     private async Task ValidateAsync(PermitDocument document, ClaimsPrincipal actor)
     {
         var officer = actor.FindFirst("preferred_username")?.Value;
-        var errors = await PermitValidator.ValidateAsync(document, new AccountLookup(users, applications), officer);
+        var errors = await PermitValidator.ValidateAsync(document, new AccountLookup(users, applications), time.GetUtcNow(), officer);
         if (errors.Count > 0)
         {
             throw new PermitValidationException(errors);
@@ -482,6 +457,11 @@ public sealed class PermitService(
     }
 
     private static string Subject(ClaimsPrincipal actor) => actor.FindFirst("sub")?.Value ?? "system";
+
+    private static string Next(PermitEntity permit, PermitChange change) =>
+        PermitLifecycle.Allows(permit.State, change)
+            ? PermitLifecycle.TargetOf(change)
+            : throw new PermitStateException($"A {permit.State} permit cannot become {PermitLifecycle.TargetOf(change)}.");
 
     private sealed class AccountLookup(UserManager<SpeUser> users, OpenIddict.Abstractions.IOpenIddictApplicationManager applications) : PermitValidator.IAccounts
     {

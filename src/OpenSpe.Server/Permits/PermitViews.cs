@@ -1,3 +1,5 @@
+using OpenSpe.Core.Permits;
+
 namespace OpenSpe.Server.Permits;
 
 /// <summary>A permit with its current document.</summary>

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using OpenSpe.Core.Identity;
+using OpenSpe.Core.Permits;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Persistence;
@@ -22,29 +24,24 @@ public static class ProjectEndpoints
     {
         var group = routes.MapGroup("/api/v1/projects").WithTags("Projects").WithMetadata(new AuditResourceAttribute("project"));
         group.MapGet("", ListAsync).WithName("projects.list").RequireAuthorization(SpePolicies.HumanOrClient)
-            .WithSummary("Projects the caller belongs to (HDAB, operators and auditors: metadata of all).");
+            .WithSummary("Projects the caller belongs to (HDAB, operators and auditors: metadata of all), each saying whether it is halted.");
         group.MapGet("/{projectId}", ShowAsync).WithName("projects.show").RequireAuthorization(SpePolicies.HumanOrClient)
             .WithMetadata(new ProjectActionAttribute("project.show", SpeRoles.Researcher, SpeRoles.DataHolder, PermitRoles.Application) { Oversight = true })
-            .WithSummary("A project's metadata: permit, members, datasets (members see each other, SPER-5).");
+            .WithSummary("A project's metadata: permit, members, datasets (members see each other, SPER-5), and whether it is halted (HDAB, operators and auditors see a halted project; members get 423).");
         group.MapGet("/{projectId}/datasets", DatasetsAsync).WithName("projects.datasets.list").RequireAuthorization(SpePolicies.HumanOrClient)
             .WithMetadata(new ProjectActionAttribute("project.datasets.list", SpeRoles.Researcher, SpeRoles.DataHolder, PermitRoles.Application))
             .WithSummary("The datasets the project's permit names.");
         return routes;
     }
 
-    private static async Task<Ok<List<ProjectSummary>>> ListAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken)
+    private static async Task<Ok<List<ProjectSummary>>> ListAsync(HttpContext context, PermitService permits, HaltRegistry halts, CancellationToken cancellationToken)
     {
-        var result = new List<ProjectSummary>();
-        foreach (var permit in await permits.VisibleAsync(context.User, cancellationToken))
-        {
-            var roles = (await permits.MemberRolesAsync(permit.Id, context.User, cancellationToken)).Where(context.User.IsInRole).Order(StringComparer.Ordinal).ToList();
-            result.Add(new ProjectSummary(permit.ProjectId, permit.Id, permit.Reference, permit.Title, permit.State, permit.ValidFrom, permit.ValidUntil, roles));
-        }
-
-        return TypedResults.Ok(result);
+        var visible = await permits.VisibleAsync(ProjectAccessSetup.PrincipalOf(context.User), cancellationToken);
+        return TypedResults.Ok(visible.Select(v => new ProjectSummary(v.Permit.ProjectId, v.Permit.Id, v.Permit.Reference, v.Permit.Title, v.Permit.State,
+            v.Permit.ValidFrom, v.Permit.ValidUntil, v.Roles.Order(StringComparer.Ordinal).ToList(), halts.IsHalted(v.Permit.ProjectId))).ToList());
     }
 
-    private static async Task<Ok<ProjectView>> ShowAsync(HttpContext context, PermitService permits, SpeDbContext database, UserManager<SpeUser> users, HaltRegistry halts, CancellationToken cancellationToken)
+    private static async Task<Ok<ProjectView>> ShowAsync(HttpContext context, PermitService permits, HaltRegistry halts, CancellationToken cancellationToken)
     {
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
         var permit = access.Permit;

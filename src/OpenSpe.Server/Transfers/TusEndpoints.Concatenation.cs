@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using OpenSpe.Core.Access;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Permits;
@@ -20,7 +21,7 @@ public static partial class TusEndpoints
     /// <summary>Most partial uploads one final upload may name.</summary>
     private const int MaxPartials = 64;
 
-    private static async Task<IResult> CreateFinalAsync(string projectId, string concat, HttpContext context, SpeDbContext database, PermitService permits,
+    private static async Task<IResult> CreateFinalAsync(string projectId, string concat, HttpContext context, SpeDbContext database, AccessChain chain,
         UploadService service, UploadStaging staging, UploadStorage storage, HaltRegistry halts, IOptions<UploadOptions> options, TimeProvider time)
     {
         if (context.Request.Headers.ContainsKey(TusHeaders.UploadLength))
@@ -47,7 +48,7 @@ public static partial class TusEndpoints
         }
 
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
-        if (await AuthorizeAsync(context, permits, access, metadata.Dataset, metadata.Filename) is { } forbidden)
+        if (await AuthorizeAsync(context, chain, access, metadata.Dataset, metadata.Filename) is { } forbidden)
         {
             return forbidden;
         }

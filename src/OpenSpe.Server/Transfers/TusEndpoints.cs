@@ -7,6 +7,9 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using OpenSpe.Core.Access;
+using OpenSpe.Core.Identity;
+using OpenSpe.Core.Permits;
 using OpenSpe.IO;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
@@ -72,15 +75,14 @@ public static partial class TusEndpoints
         return TypedResults.Ok(new ProjectPublicKeyView(key.ToPem(), key.Fingerprint));
     }
 
-    private static async Task<IResult> FilesAsync(string projectId, HttpContext context, SpeDbContext database, PermitService permits, Microsoft.AspNetCore.Identity.UserManager<SpeUser> users, CancellationToken cancellationToken)
+    private static async Task<IResult> FilesAsync(string projectId, HttpContext context, SpeDbContext database, AccessChain chain, Microsoft.AspNetCore.Identity.UserManager<SpeUser> users, CancellationToken cancellationToken)
     {
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
         var files = await database.ProjectFiles.Where(f => f.ProjectId == projectId).ToListAsync(cancellationToken);
         if (!access.MemberRoles.Contains(SpeRoles.Researcher) && !access.MemberRoles.Contains(PermitRoles.Application))
         {
-            // Note: a holder sees only the files of the datasets they hold, never another holder's (SDR-1).
-            var document = await permits.CurrentDocumentAsync(access.Permit, cancellationToken);
-            var mine = document.Datasets.Where(d => d.Holder == context.User.FindFirst("preferred_username")?.Value).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+            // Note: a holder sees only the files of the datasets they hold, never another holder's (SDR-1), matched by account id.
+            var mine = await chain.HeldDatasetsAsync(access.Grant, cancellationToken);
             files = files.Where(f => mine.Contains(f.DatasetId)).ToList();
         }
 
@@ -94,7 +96,7 @@ public static partial class TusEndpoints
         return TypedResults.Ok(views);
     }
 
-    private static async Task<IResult> CreateAsync(string projectId, HttpContext context, SpeDbContext database, PermitService permits, UploadStaging staging,
+    private static async Task<IResult> CreateAsync(string projectId, HttpContext context, SpeDbContext database, AccessChain chain, UploadStaging staging,
         UploadService service, UploadStorage storage, HaltRegistry halts, IOptions<UploadOptions> options, TimeProvider time)
     {
         if (RefuseVersion(context) is { } refusal)
@@ -105,7 +107,7 @@ public static partial class TusEndpoints
         var concat = context.Request.Headers[TusHeaders.UploadConcat].ToString();
         if (concat.StartsWith(TusProtocol.ConcatFinalPrefix, StringComparison.Ordinal))
         {
-            return await CreateFinalAsync(projectId, concat, context, database, permits, service, staging, storage, halts, options, time);
+            return await CreateFinalAsync(projectId, concat, context, database, chain, service, staging, storage, halts, options, time);
         }
 
         if (concat.Length > 0 && concat != TusProtocol.ConcatPartial)
@@ -133,7 +135,7 @@ public static partial class TusEndpoints
         }
 
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
-        if (await AuthorizeAsync(context, permits, access, metadata.Dataset, metadata.Filename) is { } forbidden)
+        if (await AuthorizeAsync(context, chain, access, metadata.Dataset, metadata.Filename) is { } forbidden)
         {
             return forbidden;
         }
@@ -239,31 +241,20 @@ public static partial class TusEndpoints
         return new UploadMetadata("", null, null, Problems.Invalid(errors, "The upload metadata is invalid."));
     }
 
-    /// <summary>Null when the caller is the holder the permit names for <paramref name="dataset"/> and the file type (if named) may be uploaded; else the 403.</summary>
-    private static async Task<IResult?> AuthorizeAsync(HttpContext context, PermitService permits, ProjectAccess access, string dataset, string? filename)
+    /// <summary>
+    /// The access chain's dataset and file-type steps, now that the metadata names them: null when the caller is the holder the
+    /// permit names for <paramref name="dataset"/> and the file type (if a file is named) may be uploaded; else the 403.
+    /// </summary>
+    private static async Task<IResult?> AuthorizeAsync(HttpContext context, AccessChain chain, ProjectAccess access, string dataset, string? filename)
     {
-        var document = await permits.CurrentDocumentAsync(access.Permit, context.RequestAborted);
-        var permitted = document.Datasets.FirstOrDefault(d => d.Id == dataset);
-        if (permitted is null || permitted.Holder != context.User.FindFirst("preferred_username")?.Value)
-        {
-            // Note: only the holder the permit names for this dataset may upload to it.
-            AuditDenialReason.Set(context, permitted is null ? "dataset-not-in-permit" : "not-holder-of-dataset");
-            return Problem(context, 403, ErrorCodes.Forbidden, permitted is null ? "The permit names no such dataset." : "The permit names another data holder for this dataset.");
-        }
-
-        if (filename is null)
+        var transfer = filename is null ? null : new FileTransfer(TransferDirection.Upload, FileTypes.ExtensionOf(filename));
+        if (await chain.DecideResourceAsync(access.Grant, dataset, transfer, context.RequestAborted) is not { } refusal)
         {
             return null;
         }
 
-        var extension = FileTypes.ExtensionOf(filename);
-        if (extension is null || !(document.Policies?.FileTypes?.Upload ?? []).Contains(extension))
-        {
-            AuditDenialReason.Set(context, "file-type-not-allowed");
-            return Problem(context, 403, ErrorCodes.Forbidden, $"The permit does not allow uploading '.{extension}' files.");
-        }
-
-        return null;
+        AuditDenialReason.Set(context, refusal.Reason);
+        return Problem(context, refusal.Status, ProjectAccessSetup.CodeOf(refusal), refusal.Message);
     }
 
     private static string NewUploadId() => "up-" + RandomNumberGenerator.GetHexString(24, lowercase: true);

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
+using OpenSpe.Core.Permits;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
@@ -22,7 +23,7 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
         ArgumentNullException.ThrowIfNull(upload);
         var permit = await permits.FindByProjectAsync(upload.ProjectId, cancellationToken) ?? throw new InvalidOperationException("project vanished");
         var document = await permits.CurrentDocumentAsync(permit, cancellationToken);
-        var allowed = document.Policies?.FileTypes?.Upload ?? [];
+        var allowed = PermitFileTypePolicy.AllowedIn(document, TransferDirection.Upload);
         var path = staging.PathOf(upload.Id);
         var id = "f-" + RandomNumberGenerator.GetHexString(20, lowercase: true);
         var key = $"projects/{upload.ProjectId}/datasets/{upload.DatasetId}/{id}.c4gh";

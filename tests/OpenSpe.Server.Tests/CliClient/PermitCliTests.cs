@@ -332,7 +332,7 @@ public sealed class PermitCliTests : IDisposable
     public async Task Fake_server_project_list_and_show_print_tables()
     {
         _harness.Server.Routes["GET /api/v1/projects"] = (HttpStatusCode.OK,
-            $$"""[{"id":"{{ProjectId}}","permitId":"{{PermitId}}","reference":"HDAB-FI-2026-0042","title":"Diabetes","state":"active","validFrom":"2026-12-01T00:00:00Z","validUntil":"2027-12-01T00:00:00Z","myRoles":["researcher"]}]""");
+            $$"""[{"id":"{{ProjectId}}","permitId":"{{PermitId}}","reference":"HDAB-FI-2026-0042","title":"Diabetes","state":"active","validFrom":"2026-12-01T00:00:00Z","validUntil":"2027-12-01T00:00:00Z","myRoles":["researcher"],"halted":true}]""");
         _harness.Server.Routes[$"GET /api/v1/projects/{ProjectId}"] = (HttpStatusCode.OK,
             $$"""
             {"id":"{{ProjectId}}","permitId":"{{PermitId}}","reference":"HDAB-FI-2026-0042","title":"Diabetes","state":"active","validFrom":"2026-12-01T00:00:00Z","validUntil":"2027-12-01T00:00:00Z",
@@ -345,7 +345,7 @@ public sealed class PermitCliTests : IDisposable
         var (_, json, _) = await _harness.RunPermitVerbAsync("project", "show", ProjectId, "--json");
 
         Assert.Equal((0, 0), (listCode, showCode));
-        Assert.Matches($"(?m)^{ProjectId} +HDAB-FI-2026-0042 +Diabetes +active .* researcher +{PermitId}$", list);
+        Assert.Matches($"(?m)^{ProjectId} +HDAB-FI-2026-0042 +Diabetes +active +yes .* researcher +{PermitId}$", list);
         Assert.Matches("(?m)^Halted +yes$", show);
         Assert.Matches("(?m)^researcher +- +- +- +researcher$", show);
         Assert.Matches("(?m)^- +https://login.example.org +8f3c +Dr. A. Example +researcher$", show);

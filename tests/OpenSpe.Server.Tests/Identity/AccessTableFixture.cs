@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
+using OpenSpe.Core.Identity;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Tests.Infrastructure;
 using OpenSpe.Server.Tests.Permits;

@@ -186,6 +186,38 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         Assert.Equal([AccessTableFixture.Holder2Dataset], ofApplication);
     }
 
+    [Fact]
+    [Trait("Requirement", "OPR-20")]
+    [Trait("Requirement", "SDR-2")]
+    public async Task Oversight_sees_a_halted_projects_metadata_marked_halted_and_its_members_get_423()
+    {
+        var show = $"/api/v1/projects/{fixture.HaltedProjectId}";
+        var member = fixture.Principals["halt"].Client;
+
+        foreach (var column in new[] { "hdab", "op", "aud" })
+        {
+            var client = fixture.Principals[column].Client;
+            var project = await client.GetFromJsonAsync<JsonElement>(show);
+            var listed = (await client.GetFromJsonAsync<JsonElement>("/api/v1/projects")).EnumerateArray()
+                .Single(p => p.GetProperty("id").GetString() == fixture.HaltedProjectId);
+            var running = (await client.GetFromJsonAsync<JsonElement>("/api/v1/projects")).EnumerateArray()
+                .Single(p => p.GetProperty("id").GetString() == fixture.ProjectId);
+
+            Assert.True(project.GetProperty("halted").GetBoolean(), column);
+            Assert.Equal(fixture.HaltedPermitId, project.GetProperty("permitId").GetString());
+            Assert.True(listed.GetProperty("halted").GetBoolean(), column);
+            Assert.False(running.GetProperty("halted").GetBoolean(), column);
+            // Metadata only: the data routes of the halted project stay hidden from oversight.
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync(show + "/datasets")).StatusCode);
+        }
+
+        var memberList = (await member.GetFromJsonAsync<JsonElement>("/api/v1/projects")).EnumerateArray()
+            .Single(p => p.GetProperty("id").GetString() == fixture.HaltedProjectId);
+        Assert.True(memberList.GetProperty("halted").GetBoolean());
+        await Api.ProblemAssert.IsProblemAsync(await member.GetAsync(show), HttpStatusCode.Locked);
+        await Api.ProblemAssert.IsProblemAsync(await member.GetAsync(show + "/datasets"), HttpStatusCode.Locked);
+    }
+
     private static async Task<List<string>> DatasetsOfFilesAsync(HttpClient client, string path) =>
         (await client.GetFromJsonAsync<JsonElement>(path)).EnumerateArray().Select(f => f.GetProperty("dataset").GetString()!).ToList();
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Core.Identity;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Tests.Infrastructure;
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Core.Identity;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Tests.Api;
 using OpenSpe.Server.Tests.Infrastructure;

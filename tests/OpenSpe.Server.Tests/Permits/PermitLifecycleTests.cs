@@ -51,6 +51,9 @@ public abstract class PermitLifecycleTests : IAsyncLifetime
     public static TheoryData<string, string> InvalidPermits => new()
     {
         { "dates", "validUntil" },
+        { "ended", "validUntil" },
+        { "date-only", "$.validFrom" },
+        { "no-offset", "$.validUntil" },
         { "unknown-account", "dataUsers[0].account" },
         { "duplicate-dataset", "datasets[1].id" },
         { "holder-not-holder", "datasets[0].holder" },
@@ -69,6 +72,9 @@ public abstract class PermitLifecycleTests : IAsyncLifetime
         switch (kind)
         {
             case "dates": document["validUntil"] = Start.AddDays(-1); break;
+            case "ended": document["validFrom"] = Start.AddDays(-30); document["validUntil"] = Start.AddDays(-1); break;
+            case "date-only": document["validFrom"] = "2026-11-29"; break;
+            case "no-offset": document["validUntil"] = "2026-12-29T00:00:00"; break;
             case "unknown-account": document["dataUsers"] = new[] { new { account = "nobody" } }; break;
             case "duplicate-dataset": document["datasets"] = new[] { new { id = "a", title = "A", holder = "holder" }, new { id = "a", title = "B", holder = "holder" } }; break;
             case "holder-not-holder": document["datasets"] = new[] { new { id = "a", title = "A", holder = "researcher" } }; break;
@@ -188,6 +194,47 @@ public abstract class PermitLifecycleTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
         Assert.Equal(HttpStatusCode.OK, afterResume);
         Assert.Equal(HttpStatusCode.BadRequest, suspendWithoutReason.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-10")]
+    public async Task An_amendment_that_would_end_the_permit_before_now_is_refused_and_nothing_changes()
+    {
+        var (permitId, _) = await _f.IssueAsync(PermitFixture.Document(Start.AddDays(-10), Start.AddDays(30)));
+
+        var amended = await _f.PostAsAsync("hdab", $"/api/v1/permits/{permitId}/amendments", PermitFixture.Document(Start.AddDays(-10), Start.AddHours(-1)));
+        var problem = await amended.Content.ReadFromJsonAsync<JsonElement>();
+        using var hdab = await _f.Server.ClientForAccountAsync("hdab");
+        var versions = await hdab.GetFromJsonAsync<JsonElement>($"/api/v1/permits/{permitId}/versions");
+
+        Assert.Equal(HttpStatusCode.BadRequest, amended.StatusCode);
+        Assert.Equal(["validUntil must be in the future: a permit cannot be issued or amended to end before now."],
+            problem.GetProperty("errors").GetProperty("validUntil").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(1, versions.GetArrayLength());
+        Assert.Equal("active", await _f.StateAsync(permitId));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-5")]
+    public async Task Resuming_needs_no_reason_while_suspending_and_revoking_do()
+    {
+        var (permitId, projectId) = await _f.IssueAsync(PermitFixture.Document(Start.AddDays(-1), Start.AddDays(30)));
+
+        var suspendWithoutReason = await _f.PostAsAsync("hdab", $"/api/v1/permits/{permitId}/suspend", new { });
+        var revokeWithoutReason = await _f.PostAsAsync("hdab", $"/api/v1/permits/{permitId}/revoke", new { reason = "  " });
+        var suspend = await _f.PostAsAsync("hdab", $"/api/v1/permits/{permitId}/suspend", new { reason = "investigation" });
+        var resume = await _f.PostAsAsync("hdab", $"/api/v1/permits/{permitId}/resume", new { });
+        var audit = await _f.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(ProjectId: projectId));
+
+        Assert.Equal(HttpStatusCode.BadRequest, suspendWithoutReason.StatusCode);
+        Assert.True((await suspendWithoutReason.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").TryGetProperty("reason", out _));
+        Assert.Equal(HttpStatusCode.BadRequest, revokeWithoutReason.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, suspend.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
+        Assert.Equal("active", await _f.StateAsync(permitId));
+        Assert.Equal(HttpStatusCode.OK, await _f.GetAsAsync("researcher", $"/api/v1/projects/{projectId}/datasets"));
+        var resumed = audit.Single(r => r.Action == "permit.resumed");
+        Assert.Equal("", JsonDocument.Parse(resumed.DetailsJson).RootElement.GetProperty("reason").GetString());
     }
 
     [Fact]

@@ -82,6 +82,32 @@ public sealed partial class UploadHolderSeparationTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "SDR-1")]
+    [Trait("Requirement", "OPR-1")]
+    public async Task The_holder_is_the_account_the_token_names_by_id_not_by_name()
+    {
+        // Minted, because no real sign-in gives a token whose account name and account id disagree: this one carries holder2's
+        // account id and current stamp (so the session is valid) under the first holder's name.
+        var accounts = _f.Server.Services.GetRequiredService<UserManager<SpeUser>>();
+        var holder2 = (await accounts.FindByNameAsync("holder2"))!;
+        var token = _f.Server.Services.GetRequiredService<AccessTokenIssuer>()
+            .Issue(new TokenSubject(holder2.Id, "holder", ["data-holder"], ["pwd", "otp"], Stamp: AccountStateCache.StampOf(holder2)));
+        using var misnamed = _f.Server.ClientWithToken(token);
+        await UploadAsync(_holder, "omop-2026", "cohort.csv", CohortCsv);
+        var registry = await UploadAsync(_holder2, "registry-2026", "registry.csv", RegistryCsv);
+        var tus = new TusClient(misnamed, _projectId);
+
+        var toFirstHoldersDataset = await tus.CreateAsync(100, "omop-2026", "r.csv", new string('a', 64));
+        var toOwnDataset = await tus.CreateAsync(100, "registry-2026", "r.csv", new string('a', 64));
+        var seen = await FileIdsAsync(misnamed);
+
+        var problem = await Api.ProblemAssert.IsProblemAsync(toFirstHoldersDataset, HttpStatusCode.Forbidden);
+        Assert.Contains("another data holder", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Created, toOwnDataset.StatusCode);
+        Assert.Equal([registry], seen);
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-1")]
     [Trait("Requirement", "EHDSR-3")]
     public async Task A_holder_sees_only_the_files_of_its_own_datasets_and_the_researcher_sees_all()
     {

@@ -1,6 +1,6 @@
-using OpenSpe.Server.Permits;
+using OpenSpe.Core.Permits;
 
-namespace OpenSpe.Server.UnitTests.Permits;
+namespace OpenSpe.Core.Tests.Permits;
 
 /// <summary>
 /// The permit validator as pure logic, with accounts faked in memory. Each test names the JSON
@@ -9,6 +9,9 @@ namespace OpenSpe.Server.UnitTests.Permits;
 public sealed class PermitValidatorTests
 {
     private const string Officer = "officer";
+
+    /// <summary>The time of issue: after the valid permit's start, before its end.</summary>
+    private static readonly DateTimeOffset Now = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
 
     private static readonly FakeAccounts Accounts = new FakeAccounts()
         .Account("holder", "data-holder")
@@ -23,6 +26,8 @@ public sealed class PermitValidatorTests
         .Account("auditor1", "auditor")
         .Account("hdab1", "hdab")
         .Account("nobody-roles")
+        .Account("application:analysis-app", "researcher")
+        .Account("alice|s", "researcher")
         .Application("analysis-app")
         .Application("account:alice");
 
@@ -46,7 +51,7 @@ public sealed class PermitValidatorTests
         new PermitPrivacyBudget(3.0, 1e-6));
 
     private static Task<Dictionary<string, string[]>> ValidateAsync(PermitDocument permit, string? officer = Officer) =>
-        PermitValidator.ValidateAsync(permit, Accounts, officer);
+        PermitValidator.ValidateAsync(permit, Accounts, Now, officer);
 
     private static async Task AssertOnlyAsync(PermitDocument permit, string path, params string[] messages)
     {
@@ -73,8 +78,8 @@ public sealed class PermitValidatorTests
     [Fact]
     public async Task Null_arguments_are_refused()
     {
-        await Assert.ThrowsAsync<ArgumentNullException>(() => PermitValidator.ValidateAsync(null!, Accounts));
-        await Assert.ThrowsAsync<ArgumentNullException>(() => PermitValidator.ValidateAsync(Valid, null!));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => PermitValidator.ValidateAsync(null!, Accounts, Now));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => PermitValidator.ValidateAsync(Valid, null!, Now));
     }
 
     // ---- top-level text fields
@@ -159,13 +164,44 @@ public sealed class PermitValidatorTests
     [InlineData(-1)]
     public async Task A_permit_must_end_after_it_starts(int days)
     {
-        await AssertOnlyAsync(Valid with { ValidUntil = Valid.ValidFrom.AddDays(days) }, "validUntil", "validUntil must be after validFrom.");
+        var start = Now.AddDays(10);
+
+        await AssertOnlyAsync(Valid with { ValidFrom = start, ValidUntil = start.AddDays(days) }, "validUntil", "validUntil must be after validFrom.");
     }
 
     [Fact]
     public async Task A_permit_of_one_tick_is_valid()
     {
-        await AssertValidAsync(Valid with { ValidUntil = Valid.ValidFrom.AddTicks(1) });
+        await AssertValidAsync(Valid with { ValidFrom = Now, ValidUntil = Now.AddTicks(1) });
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    [InlineData(-365 * 24 * 60)]
+    [Trait("Requirement", "EHDSR-10")]
+    public async Task A_permit_that_ends_before_it_is_issued_is_refused(int minutes)
+    {
+        var permit = Valid with { ValidFrom = Now.AddYears(-2), ValidUntil = Now.AddMinutes(minutes) };
+
+        await AssertOnlyAsync(permit, "validUntil", "validUntil must be in the future: a permit cannot be issued or amended to end before now.");
+    }
+
+    [Fact]
+    public async Task A_permit_that_ends_one_tick_after_issue_is_valid()
+    {
+        await AssertValidAsync(Valid with { ValidFrom = Now.AddYears(-2), ValidUntil = Now.AddTicks(1) });
+    }
+
+    [Fact]
+    public async Task A_permit_that_ends_before_it_starts_and_before_now_gets_both_errors()
+    {
+        var permit = Valid with { ValidFrom = Now, ValidUntil = Now.AddDays(-1) };
+
+        var errors = await ValidateAsync(permit);
+
+        Assert.Equal(["validUntil"], errors.Keys);
+        Assert.Equal(["validUntil must be after validFrom.", "validUntil must be in the future: a permit cannot be issued or amended to end before now."], errors["validUntil"]);
     }
 
     // ---- datasets
@@ -313,11 +349,11 @@ public sealed class PermitValidatorTests
     {
         var permit = Valid with { Datasets = [new PermitDataset("registry", "Registry", "officer-holder")] };
 
-        var errors = await PermitValidator.ValidateAsync(permit, Accounts, officer: "officer-holder");
+        var errors = await PermitValidator.ValidateAsync(permit, Accounts, Now, officer: "officer-holder");
 
         Assert.Equal(["datasets[0].holder"], errors.Keys);
         Assert.Equal(["the HDAB officer issuing or amending a permit cannot be one of its data holders."], errors["datasets[0].holder"]);
-        Assert.Empty(await PermitValidator.ValidateAsync(permit, Accounts, officer: "Officer-holder"));
+        Assert.Empty(await PermitValidator.ValidateAsync(permit, Accounts, Now, officer: "Officer-holder"));
     }
 
     // ---- data users
@@ -399,11 +435,11 @@ public sealed class PermitValidatorTests
     {
         var permit = Valid with { DataUsers = [new PermitDataUser(Account: "alice")] };
 
-        var errors = await PermitValidator.ValidateAsync(permit, Accounts, officer: "alice");
+        var errors = await PermitValidator.ValidateAsync(permit, Accounts, Now, officer: "alice");
 
         Assert.Equal(["dataUsers[0].account"], errors.Keys);
         Assert.Equal(["the HDAB officer issuing or amending a permit cannot be one of its data users."], errors["dataUsers[0].account"]);
-        Assert.Empty(await PermitValidator.ValidateAsync(permit, Accounts, officer: "Alice"));
+        Assert.Empty(await PermitValidator.ValidateAsync(permit, Accounts, Now, officer: "Alice"));
     }
 
     [Theory]
@@ -724,5 +760,27 @@ public sealed class PermitValidatorTests
         Assert.Equal(
             ["dataUsers", "datasets", "legalBasis", "policies.clipboard", "policies.idleTimeoutMinutes", "purpose", "reference", "title", "validUntil"],
             errors.Keys.Order(StringComparer.Ordinal));
+    }
+
+    // ---- the duplicate key of a data user: each kind has its own key space
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-10")]
+    public async Task An_account_is_never_taken_for_the_application_its_name_spells()
+    {
+        // Without the "account:" prefix the account's key would be "application:analysis-app", the application's key.
+        var permit = Valid with { DataUsers = [new PermitDataUser(Application: "analysis-app"), new PermitDataUser(Account: "application:analysis-app")] };
+
+        await AssertValidAsync(permit);
+    }
+
+    [Fact]
+    public async Task An_external_identity_is_never_taken_for_the_account_its_issuer_and_subject_spell()
+    {
+        // Without the "external:" prefix this identity's key would be "account:alice|s", the key of account "alice|s"; only the
+        // issuer's own error may be reported, never a duplicate.
+        var permit = Valid with { DataUsers = [new PermitDataUser(Account: "alice|s"), new PermitDataUser(Issuer: "account:alice", Subject: "s")] };
+
+        await AssertOnlyAsync(permit, "dataUsers[1].issuer", "issuer must be an https URL.");
     }
 }

@@ -1,6 +1,6 @@
-using OpenSpe.Server.Identity;
+using OpenSpe.Core.Identity;
 
-namespace OpenSpe.Server.UnitTests.Identity;
+namespace OpenSpe.Core.Tests.Identity;
 
 /// <summary>
 /// The separation-of-duties table as pure logic, against a table written here by hand from

@@ -1,33 +1,6 @@
+using OpenSpe.Core.Identity;
+
 namespace OpenSpe.Server.Identity;
-
-/// <summary>The SPE's account roles (see docs/separation-of-duties.md); the names are the API's, in <see cref="AccountRoles"/>.</summary>
-public static class SpeRoles
-{
-    /// <summary>Health Data Access Body officer.</summary>
-    public const string Hdab = AccountRoles.Hdab;
-
-    /// <summary>Reviews airlock requests.</summary>
-    public const string OutputChecker = AccountRoles.OutputChecker;
-
-    /// <summary>Uploads permitted datasets.</summary>
-    public const string DataHolder = AccountRoles.DataHolder;
-
-    /// <summary>Data user named in a permit.</summary>
-    public const string Researcher = AccountRoles.Researcher;
-
-    /// <summary>Runs the service; never sees project data.</summary>
-    public const string Operator = AccountRoles.Operator;
-
-    /// <summary>Reads and verifies audit logs; changes nothing.</summary>
-    public const string Auditor = AccountRoles.Auditor;
-
-    /// <summary>Manages accounts; never sees project data.</summary>
-    public const string Admin = AccountRoles.Admin;
-
-    /// <summary>Every role.</summary>
-    public static IReadOnlyList<string> All => AccountRoles.All;
-
-}
 
 /// <summary>Authorization policy names. Every endpoint names one, or is explicitly anonymous.</summary>
 public static class SpePolicies

@@ -1,6 +1,6 @@
-using OpenSpe.Server.Permits;
+using OpenSpe.Core.Permits;
 
-namespace OpenSpe.Server.UnitTests.Permits;
+namespace OpenSpe.Core.Tests.Permits;
 
 /// <summary>In-memory accounts and applications for the permit validator: existence and roles only.</summary>
 internal sealed class FakeAccounts : PermitValidator.IAccounts

@@ -1,4 +1,4 @@
-namespace OpenSpe.Server.Identity;
+namespace OpenSpe.Core.Identity;
 
 /// <summary>
 /// The separation-of-duties table (SDR-2, OPR-2; docs/separation-of-duties.md): which account roles

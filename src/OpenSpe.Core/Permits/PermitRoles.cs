@@ -1,6 +1,6 @@
-using OpenSpe.Server.Identity;
+using OpenSpe.Core.Identity;
 
-namespace OpenSpe.Server.Permits;
+namespace OpenSpe.Core.Permits;
 
 /// <summary>The roles a member can have in a permit. The first two are also account roles; an application is not a person.</summary>
 public static class PermitRoles

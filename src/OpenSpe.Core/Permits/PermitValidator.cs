@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using OpenSpe.Core.Identity;
 
-namespace OpenSpe.Server.Permits;
+namespace OpenSpe.Core.Permits;
 
 /// <summary>
 /// Checks a permit document field by field and returns errors keyed by JSON path
@@ -22,8 +23,9 @@ public static partial class PermitValidator
     /// <summary>Returns the errors (empty when valid).</summary>
     /// <param name="permit">The document.</param>
     /// <param name="accounts">Account and application lookups.</param>
+    /// <param name="now">The time of issue or amendment: the permit must still be valid after it.</param>
     /// <param name="officer">Account name of the HDAB officer issuing or amending it: they can never be named in it.</param>
-    public static async Task<Dictionary<string, string[]>> ValidateAsync(PermitDocument permit, IAccounts accounts, string? officer = null)
+    public static async Task<Dictionary<string, string[]>> ValidateAsync(PermitDocument permit, IAccounts accounts, DateTimeOffset now, string? officer = null)
     {
         ArgumentNullException.ThrowIfNull(permit);
         ArgumentNullException.ThrowIfNull(accounts);
@@ -39,6 +41,12 @@ public static partial class PermitValidator
         if (permit.ValidFrom >= permit.ValidUntil)
         {
             errors.Add("validUntil", "validUntil must be after validFrom.");
+        }
+
+        if (permit.ValidUntil <= now)
+        {
+            // Note: refused rather than issued already over, because such a permit would be terminated at once and its project erased.
+            errors.Add("validUntil", "validUntil must be in the future: a permit cannot be issued or amended to end before now.");
         }
 
         if (permit.Datasets is not { Count: > 0 and <= 100 })
@@ -74,7 +82,7 @@ public static partial class PermitValidator
                     // Note: the officer who issues or amends a permit is never one of its holders (separation of duties, SDR-2).
                     errors.Add(path + ".holder", "the HDAB officer issuing or amending a permit cannot be one of its data holders.");
                 }
-                else if (!roles.Contains(Identity.SpeRoles.DataHolder))
+                else if (!roles.Contains(SpeRoles.DataHolder))
                 {
                     errors.Add(path + ".holder", $"'{dataset.Holder}' is not a data holder.");
                 }
@@ -128,7 +136,7 @@ public static partial class PermitValidator
                     // Note: the officer who issues or amends a permit is never one of its data users (separation of duties, SDR-2).
                     errors.Add(path + ".account", "the HDAB officer issuing or amending a permit cannot be one of its data users.");
                 }
-                else if (roles.FirstOrDefault(r => Identity.SeparationOfDuties.Between(r, Identity.SpeRoles.Researcher) is not null) is { } conflicting)
+                else if (roles.FirstOrDefault(r => SeparationOfDuties.Between(r, SpeRoles.Researcher) is not null) is { } conflicting)
                 {
                     errors.Add(path + ".account", $"'{user.Account}' holds '{conflicting}', which no data user may hold (separation of duties).");
                 }

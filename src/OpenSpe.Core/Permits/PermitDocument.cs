@@ -1,4 +1,4 @@
-namespace OpenSpe.Server.Permits;
+namespace OpenSpe.Core.Permits;
 
 /// <summary>
 /// A data permit as the HDAB issues it (EHDSR-1, EHDSR-10): who may use which datasets, from
