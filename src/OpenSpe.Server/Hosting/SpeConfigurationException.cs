@@ -19,4 +19,12 @@ public sealed class SpeConfigurationException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>The first line of a message, for a one-line reason built from another exception's message.</summary>
+    public static string FirstLine(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var end = message.IndexOfAny(['\r', '\n']);
+        return end < 0 ? message : message[..end];
+    }
 }

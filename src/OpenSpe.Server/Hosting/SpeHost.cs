@@ -21,6 +21,7 @@ using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
+using OpenSpe.Server.Transfers;
 using OpenSpe.Server.Vault;
 
 namespace OpenSpe.Server.Hosting;
@@ -51,9 +52,9 @@ public static class SpeHost
     {
         ArgumentNullException.ThrowIfNull(configuration);
         GC.KeepAlive(TraceListener);
-        var server = BindValidated<ServerOptions>(configuration, ServerOptions.Section);
-        var tls = BindValidated<TlsOptions>(configuration, TlsOptions.Section);
-        var databaseOptions = BindValidated<DatabaseOptions>(configuration, DatabaseOptions.Section);
+        var server = OptionsRegistration.BindNow<ServerOptions>(configuration, ServerOptions.Section);
+        var tls = OptionsRegistration.BindNow<TlsOptions>(configuration, TlsOptions.Section);
+        var databaseOptions = OptionsRegistration.BindNow<DatabaseOptions>(configuration, DatabaseOptions.Section);
         IReadOnlyList<System.Net.IPEndPoint> endpoints;
         try
         {
@@ -96,17 +97,7 @@ public static class SpeHost
 
         var certificate = LoadCertificate(server, tls, directory, time);
         var database = SpeDatabase.Resolve(databaseOptions, directory.Path);
-        var tokens = BindValidated<TokenOptions>(configuration, TokenOptions.Section);
-        var issuer = IssuerFor(tokens, endpoints);
-        var external = new ExternalIdentityOptions();
-        configuration.GetSection(ExternalIdentityOptions.Section).Bind(external);
-        foreach (var provider in external.Providers)
-        {
-            ValidateObject(provider, ExternalIdentityOptions.Section);
-        }
-
-        var signingKey = TokenSigningKey.LoadOrCreate(directory);
-        var encryptionKey = TokenEncryptionKey.LoadOrCreate(directory);
+        var modules = new SpeModuleContext(configuration, directory, endpoints);
 
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
@@ -143,50 +134,20 @@ public static class SpeHost
         // Authentication pulls in Data Protection; its keys belong in the 0700 data directory, not the home directory.
         builder.Services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(directory.File("data-protection"))).SetApplicationName("openspe");
         builder.Services.AddSingleton(database);
+        builder.Services.AddScoped<SpeDbContext>(sp => sp.GetRequiredService<SpeDatabase>().CreateDbContext());
         builder.Services.AddSingleton(certificate);
-        AddOptions<ServerOptions>(builder.Services, ServerOptions.Section);
-        AddOptions<DatabaseOptions>(builder.Services, DatabaseOptions.Section);
-        AddOptions<AuditOptions>(builder.Services, AuditOptions.Section);
-        AddOptions<RateLimitOptions>(builder.Services, RateLimitOptions.Section);
-        AddOptions<TokenOptions>(builder.Services, TokenOptions.Section);
-        AddOptions<ApiVersionOptions>(builder.Services, ApiVersionOptions.Section);
+        builder.Services.AddValidatedOptions<ServerOptions>(ServerOptions.Section);
+        builder.Services.AddValidatedOptions<DatabaseOptions>(DatabaseOptions.Section);
+        builder.Services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.Section);
+        builder.Services.AddValidatedOptions<ApiVersionOptions>(ApiVersionOptions.Section);
+        builder.Services.AddSingleton<IModuleStart, ServerStartRecord>();
 
-        builder.Services.AddSingleton(_ => AuditKeyFile.LoadOrCreate(directory));
-        builder.Services.AddSingleton<AuditStore>();
-        builder.Services.AddAuditWitnessing(directory);
-        builder.Services.AddSingleton<AuditWriter>();
-        builder.Services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());
-        builder.Services.AddSingleton<AuditService>();
-        builder.Services.AddSingleton(signingKey);
-        builder.Services.AddSingleton(external);
-        builder.Services.PostConfigure<TokenOptions>(o => o.Issuer = issuer);
-        builder.Services.AddSingleton<AccessTokenIssuer>();
-        builder.Services.AddScoped<TokenPrincipals>();
-        builder.Services.AddSpeIdentity(signingKey, encryptionKey, issuer, external);
+        // The modules, each registering its services, options, EF Core configuration and start-up work.
+        builder.Services.AddAuditModule(modules);
+        builder.Services.AddIdentityModule(modules);
         builder.Services.AddVault();
-        builder.Services.AddSingleton(_ => PermitSigningKey.LoadOrCreate(directory));
-        builder.Services.AddHalts();
-        builder.Services.AddSingleton<PermitLifecycleSignal>();
-        builder.Services.AddScoped<PermitService>();
-        builder.Services.AddProjectAccess();
-        builder.Services.AddHostedService<PermitLifecycleService>();
-        AddOptions<PermitOptions>(builder.Services, PermitOptions.Section);
-        AddOptions<OpenSpe.Server.Transfers.UploadOptions>(builder.Services, OpenSpe.Server.Transfers.UploadOptions.Section);
-        builder.Services.AddSingleton<OpenSpe.Server.Transfers.UploadStaging>();
-        builder.Services.AddSingleton<OpenSpe.Server.Transfers.IFreeSpaceProbe, OpenSpe.Server.Transfers.DriveFreeSpaceProbe>();
-        builder.Services.AddSingleton<OpenSpe.Server.Transfers.UploadStorage>();
-        builder.Services.AddSingleton<OpenSpe.Server.Transfers.IngestVerifier>();
-        builder.Services.AddSingleton<OpenSpe.Server.Transfers.IngestSessions>();
-        builder.Services.AddScoped<OpenSpe.Server.Transfers.UploadService>();
-        builder.Services.AddSingleton<OpenSpe.Server.Transfers.ExpiredUploadSweeper>();
-        builder.Services.AddHostedService(s => s.GetRequiredService<OpenSpe.Server.Transfers.ExpiredUploadSweeper>());
-        builder.Services.AddScoped<IProjectTerminationHook, OpenSpe.Server.Transfers.UploadTerminationHook>();
-        builder.Services.AddAntiforgery(o =>
-        {
-            o.Cookie.Name = "__Host-spe-af";
-            o.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.Always;
-            o.Cookie.SameSite = Microsoft.AspNetCore.Http.SameSiteMode.Strict;
-        });
+        builder.Services.AddPermitsModule(modules);
+        builder.Services.AddTransfersModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -212,20 +173,15 @@ public static class SpeHost
         app.UseMiddleware<AuditMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
-        app.UseMiddleware<ProjectAccessGate>();
+        app.UseProjectAccess();
         app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous().WithName("openapi.document");
         app.MapServerEndpoints();
-        app.MapAuditEndpoints();
-        app.MapOAuthEndpoints();
-        app.MapSignInPages();
-        app.MapAccountEndpoints();
-        app.MapAdminEndpoints();
-        app.MapPermitEndpoints();
-        app.MapProjectEndpoints();
-        app.MapHaltEndpoints();
-        OpenSpe.Server.Transfers.TusEndpoints.MapTransferEndpoints(app);
+        app.MapAuditModule();
+        app.MapIdentityModule();
+        app.MapPermitsModule();
+        app.MapTransfersModule();
         return app;
     }
 
@@ -246,32 +202,17 @@ public static class SpeHost
         }
         catch (Exception ex) when (ex is System.Data.Common.DbException or InvalidOperationException)
         {
-            throw new SpeConfigurationException($"Database {database.Describe()} is not usable: {FirstLine(ex.Message)}", ex);
+            throw new SpeConfigurationException($"Database {database.Describe()} is not usable: {SpeConfigurationException.FirstLine(ex.Message)}", ex);
         }
 
-        // Keys are created at start, not on first use, so a fresh data directory is complete before the first request.
-        _ = services.GetRequiredService<TokenSigningKey>();
-        try
+        // Note: every module's start-up work, in order: the audit log first, since all after it may write audit records.
+        foreach (var work in services.GetServices<IModuleStart>().OrderBy(w => w.Order))
         {
-            await services.GetRequiredService<AuditWriter>().StartAsync(cancellationToken);
+            await work.StartAsync(services, cancellationToken);
         }
-        catch (AuditLogRegressionException ex)
-        {
-            // Note: fail closed; signing over a truncated or rewritten log would make the tampering verify.
-            throw new SpeConfigurationException($"refusing to start: {FirstLine(ex.Message)} (SPE2103; see docs/operations.md, 'Witnesses')", ex);
-        }
-        await RecordStartAsync(services, database, server, cancellationToken);
+
         var directory = services.GetRequiredService<DataDirectory>();
         IReadOnlyList<DevAccount> accounts = server.Dev ? DevAccounts.LoadOrCreate(directory) : [];
-        await using (var scope = services.CreateAsyncScope())
-        {
-            var seeder = scope.ServiceProvider.GetRequiredService<IdentitySeeder>();
-            await seeder.SeedAsync(services.GetRequiredService<IOptions<TokenOptions>>().Value.Issuer!, cancellationToken);
-            await seeder.SeedDevAccountsAsync(accounts);
-            await services.GetRequiredService<HaltRegistry>().ReloadAsync(scope.ServiceProvider.GetRequiredService<SpeDbContext>(), cancellationToken);
-        }
-
-        _ = services.GetRequiredService<PermitSigningKey>();
 
         await app.StartAsync(cancellationToken);
         var urls = app.Urls.ToList();
@@ -282,56 +223,6 @@ public static class SpeHost
             server.Dev ? directory.File(DevAccounts.FileName) : null,
             accounts,
             database.Describe());
-    }
-
-    private static async Task RecordStartAsync(IServiceProvider services, SpeDatabase database, ServerOptions server, CancellationToken cancellationToken)
-    {
-        var audit = services.GetRequiredService<IAuditLog>();
-        var fingerprint = ConfigurationFingerprint(services, database, server);
-        await using var context = database.CreateDbContext();
-        var stored = await context.ServerSettings.FirstOrDefaultAsync(s => s.Name == "config.fingerprint", cancellationToken);
-        if (stored is not null && stored.Value != fingerprint)
-        {
-            await audit.AppendAsync(new AuditEntry(AuditActor.System, "config.changed", new AuditResource("configuration", null, null), AuditOutcome.Success, null, null,
-                new Dictionary<string, string> { ["previous"] = stored.Value, ["current"] = fingerprint }), cancellationToken);
-        }
-
-        await audit.AppendAsync(new AuditEntry(AuditActor.System, "server.started", new AuditResource("server", null, null), AuditOutcome.Success, null, null,
-            new Dictionary<string, string>
-            {
-                ["mode"] = server.Dev ? "dev" : "production",
-                ["database"] = database.Describe(),
-                ["urls"] = server.Urls,
-                ["configFingerprint"] = fingerprint,
-            }), cancellationToken);
-
-        if (stored is null)
-        {
-            context.ServerSettings.Add(new ServerSettingEntity { Name = "config.fingerprint", Value = fingerprint });
-        }
-        else
-        {
-            stored.Value = fingerprint;
-        }
-
-        await context.SaveChangesAsync(cancellationToken);
-    }
-
-    private static string ConfigurationFingerprint(IServiceProvider services, SpeDatabase database, ServerOptions server)
-    {
-        // Only settings that change behaviour and hold no secret: the fingerprint is itself audited.
-        var snapshot = new
-        {
-            server.Dev,
-            server.Urls,
-            Database = database.Describe(),
-            Audit = services.GetRequiredService<IOptions<AuditOptions>>().Value,
-            RateLimiting = services.GetRequiredService<IOptions<RateLimitOptions>>().Value,
-            Tokens = services.GetRequiredService<IOptions<TokenOptions>>().Value,
-            Api = services.GetRequiredService<IOptions<ApiVersionOptions>>().Value,
-        };
-        var json = JsonSerializer.SerializeToUtf8Bytes(snapshot);
-        return Convert.ToHexStringLower(SHA256.HashData(json))[..16];
     }
 
     private static X509Certificate2 LoadCertificate(ServerOptions server, TlsOptions tls, DataDirectory directory, TimeProvider time)
@@ -349,7 +240,7 @@ public static class SpeHost
             }
             catch (Exception ex) when (ex is IOException or CryptographicException or UnauthorizedAccessException)
             {
-                throw new SpeConfigurationException($"TLS certificate {tls.CertificatePath} or key {tls.KeyPath} cannot be loaded: {FirstLine(ex.Message)}", ex);
+                throw new SpeConfigurationException($"TLS certificate {tls.CertificatePath} or key {tls.KeyPath} cannot be loaded: {SpeConfigurationException.FirstLine(ex.Message)}", ex);
             }
         }
 
@@ -362,84 +253,25 @@ public static class SpeHost
         return TlsCertificates.LoadOrCreateDev(directory, time);
     }
 
-    private static T BindValidated<T>(IConfiguration configuration, string section)
-        where T : class, new()
-    {
-        var options = new T();
-        try
-        {
-            configuration.GetSection(section).Bind(options);
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new SpeConfigurationException($"{section}: {FirstLine(ex.Message)}", ex);
-        }
-
-        ValidateObject(options, section);
-        return options;
-    }
-
-    private static void ValidateObject(object options, string section)
-    {
-        var results = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
-        {
-            throw new SpeConfigurationException($"{section}: {string.Join("; ", results.Select(r => r.ErrorMessage))}");
-        }
-    }
-
-    private static string IssuerFor(TokenOptions tokens, IReadOnlyList<System.Net.IPEndPoint> endpoints)
-    {
-        if (!string.IsNullOrWhiteSpace(tokens.Issuer))
-        {
-            if (!Uri.TryCreate(tokens.Issuer, UriKind.Absolute, out var configured) || configured.Scheme != Uri.UriSchemeHttps)
-            {
-                throw new SpeConfigurationException("Tokens:Issuer must be an absolute https:// URL");
-            }
-
-            return configured.AbsoluteUri;
-        }
-
-        var first = endpoints[0];
-        if (first.Port == 0)
-        {
-            throw new SpeConfigurationException("Server:Urls: give a fixed port (the token issuer URL is derived from it), or set Tokens:Issuer");
-        }
-
-        var host = first.Address.Equals(System.Net.IPAddress.Any) || first.Address.Equals(System.Net.IPAddress.IPv6Any)
-            ? "localhost"
-            : first.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{first.Address}]" : first.Address.ToString();
-        return $"https://{host}:{first.Port}/";
-    }
-
-    private static void AddOptions<T>(IServiceCollection services, string section)
-        where T : class => services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
-
     private static void ValidateAllOptions(IServiceProvider services)
     {
+        // Note: every module's options marked ValidateOnStart, checked before the database is touched, as one line an operator reads.
         try
         {
-            _ = services.GetRequiredService<IOptions<AuditOptions>>().Value;
-            _ = services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-            _ = services.GetRequiredService<IOptions<TokenOptions>>().Value;
-            _ = services.GetRequiredService<IOptions<ApiVersionOptions>>().Value;
-            _ = services.GetRequiredService<IOptions<OpenSpe.Server.Transfers.UploadOptions>>().Value;
-            _ = services.GetRequiredService<IOptions<HaltOptions>>().Value;
+            services.GetService<IStartupValidator>()?.Validate();
         }
         catch (OptionsValidationException ex)
         {
             throw new SpeConfigurationException(string.Join("; ", ex.Failures), ex);
         }
+        catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            throw new SpeConfigurationException(string.Join("; ", ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)), ex);
+        }
         catch (InvalidOperationException ex)
         {
-            throw new SpeConfigurationException(FirstLine(ex.Message), ex);
+            throw new SpeConfigurationException(SpeConfigurationException.FirstLine(ex.Message), ex);
         }
-    }
-
-    private static string FirstLine(string message)
-    {
-        var end = message.IndexOfAny(['\r', '\n']);
-        return end < 0 ? message : message[..end];
     }
 
     private static ActivityListener CreateTraceListener()

@@ -40,7 +40,6 @@ public static class IdentitySetup
     {
         ArgumentNullException.ThrowIfNull(signingKey);
         ArgumentNullException.ThrowIfNull(external);
-        services.AddScoped<SpeDbContext>(sp => sp.GetRequiredService<SpeDatabase>().CreateDbContext());
         services.AddIdentityCore<SpeUser>(o =>
             {
                 o.Password.RequiredLength = 12;
