@@ -54,6 +54,9 @@ public static class ErrorCodes
     /// <summary>The two-person rule: a different person must lift the halt.</summary>
     public const string TwoPersonRule = "SPE3004";
 
+    /// <summary>This instance has not been able to read the halts in force for longer than the staleness bound (fail closed).</summary>
+    public const string HaltStateUnknown = "SPE3005";
+
     /// <summary>A completed upload failed verification (not Crypt4GH for this project, damaged, checksum or file type).</summary>
     public const string UploadRejected = "SPE5100";
 

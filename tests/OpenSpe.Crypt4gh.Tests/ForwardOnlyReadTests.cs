@@ -12,7 +12,6 @@ public sealed class ForwardOnlyReadTests
     [InlineData(65_536 + 10, 65_536)]
     [InlineData(3 * 65_536 + 1, 1 << 20)]
     [InlineData(100, 65_536)]
-    [Trait("Requirement", "SDR-3")]
     public async Task Whole_segment_reads_from_a_forward_only_input_end_cleanly(int size, int bufferSize)
     {
         using var key = Crypt4ghPrivateKey.Generate();

@@ -136,7 +136,6 @@ public sealed class KeyTests
     [InlineData("-----BEGIN CRYPT4GH PRIVATE KEY-----\nYzRnaC12MQAEbm9uZQAEbm9uZQ==\n-----END CRYPT4GH PRIVATE KEY-----\n")]
     [InlineData("-----BEGIN OPENSSH PRIVATE KEY-----\nYzRnaC12MQ==\n-----END OPENSSH PRIVATE KEY-----\n")]
     [InlineData("-----BEGIN CRYPT4GH PRIVATE KEY-----\nYzRnaC12MQ==\n-----END CRYPT4GH PUBLIC KEY-----\n")]
-    [Trait("Requirement", "SDR-3")]
     public void Malformed_private_keys_are_rejected(string text)
     {
         var error = Assert.Throws<Crypt4ghException>(() => Crypt4ghPrivateKey.Parse(text, () => "x"));
@@ -144,7 +143,6 @@ public sealed class KeyTests
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-3")]
     public void Unknown_kdf_is_an_unsupported_key_format()
     {
         var blob = "c4gh-v1"u8.ToArray().Concat(new byte[] { 0, 6 }).Concat("argon2"u8.ToArray()).ToArray();
@@ -153,7 +151,6 @@ public sealed class KeyTests
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-3")]
     public void Malformed_public_keys_are_rejected()
     {
         Assert.Equal(Crypt4ghErrorKind.BadKeyFile, Assert.Throws<Crypt4ghException>(() => Crypt4ghPublicKey.Parse("-----BEGIN CRYPT4GH PUBLIC KEY-----\nAAAA\n-----END CRYPT4GH PUBLIC KEY-----\n")).Kind);

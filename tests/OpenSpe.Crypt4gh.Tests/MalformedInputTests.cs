@@ -198,7 +198,7 @@ public sealed class MalformedInputTests
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-3")]
+    [Trait("Requirement", "FCR-1")]
     public void Padded_data_key_packet_is_accepted()
     {
         var (plain, full) = Sample.Value;
@@ -222,7 +222,6 @@ public sealed class MalformedInputTests
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-3")]
     public void A_failed_open_disposes_the_input_unless_asked_to_leave_it_open()
     {
         var closed = new MemoryStream(Copy()[..10]);

@@ -21,7 +21,6 @@ public sealed class RandomAccessTests
     [InlineData(Size - 1, 1)]
     [InlineData(Size - 10, 100)] // reads stop at the end
     [InlineData(Size + 10, 5)] // past the end: nothing
-    [Trait("Requirement", "SDR-3")]
     public void Seek_and_read_returns_the_plaintext_range(long offset, int count)
     {
         var (plain, file) = Sample.Value;
@@ -36,7 +35,6 @@ public sealed class RandomAccessTests
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-3")]
     public void Only_the_segments_of_the_range_are_read()
     {
         var (plain, file) = Sample.Value;
@@ -72,7 +70,6 @@ public sealed class RandomAccessTests
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-3")]
     public void Seek_with_an_edit_list_addresses_the_edited_plaintext()
     {
         var (plain, _) = Sample.Value;
@@ -94,7 +91,6 @@ public sealed class RandomAccessTests
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-3")]
     public void Forward_only_input_cannot_seek()
     {
         var (_, file) = Sample.Value;

@@ -11,7 +11,10 @@ using OpenSpe.Server.Persistence;
 
 namespace OpenSpe.Cli.Hosting;
 
-/// <summary><c>spe audit ...</c>: offline tools that work on the data directory (or a copy of it).</summary>
+/// <summary>
+/// <c>spe audit ...</c>: offline tools that work on the data directory (or a copy of it) with the server's own audit code, and
+/// the client verb <c>witness</c> (<see cref="AuditWitnessCommand"/>), which uses the API only.
+/// </summary>
 internal static class AuditCommands
 {
     public static Command Create()

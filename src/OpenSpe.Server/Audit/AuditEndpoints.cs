@@ -28,7 +28,8 @@ public static class AuditEndpoints
         group.MapGet("/checkpoints/latest", LatestCheckpointAsync).WithName("audit.checkpoints.latest").RequireAuthorization(SpePolicies.Auditor)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("The newest signed checkpoint with the public key that verifies it, for a witness to keep ('spe audit witness'); 404 before the first one.");
-        group.MapGet("/export", ExportAsync).WithName("audit.export").RequireAuthorization(SpePolicies.Auditor)
+        // Note: streamed, not held: an export of the whole log can be far larger than memory (opened and closed records instead).
+        group.MapGet("/export", ExportAsync).WithName("audit.export").RequireAuthorization(SpePolicies.Auditor).WithAuditStreaming()
             .WithSummary("Streams records as JSON Lines or CSV.")
             .Produces(200, contentType: "application/jsonl").Produces(200, contentType: "text/csv");
         group.MapGet("/public-key", PublicKey).WithName("audit.public-key").AllowAnonymous()

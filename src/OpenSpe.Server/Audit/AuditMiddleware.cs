@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Runtime.ExceptionServices;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
 using OpenSpe.Core.Audit;
@@ -14,7 +17,12 @@ namespace OpenSpe.Server.Audit;
 /// they are refused with no other effect (fail closed, as Vault does). Requests the rate limiter
 /// refuses never get here: <see cref="RateLimitRefusalAudit"/> records those.
 /// </summary>
-internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
+/// <remarks>
+/// Endpoints marked <see cref="AuditStreamingAttribute"/> are not held: a <c>stream opened</c> record is written before
+/// their first byte (if it cannot be, they get the same 503 and nothing of the stream is sent), and a <c>stream closed</c>
+/// record after their last, naming the opened record's sequence, the bytes sent, the duration and how it ended.
+/// </remarks>
+internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -41,6 +49,12 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
             }
         }
 
+        if (context.GetEndpoint()?.Metadata.GetMetadata<AuditStreamingAttribute>() is not null)
+        {
+            await StreamAsync(context, traceId);
+            return;
+        }
+
         var original = context.Response.Body;
         await using var buffer = new FileBufferingWriteStream();
         context.Response.Body = buffer;
@@ -60,6 +74,11 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
             context.Response.Body = original;
         }
 
+        await RecordAndSendAsync(context, buffer, traceId);
+    }
+
+    private async Task RecordAndSendAsync(HttpContext context, FileBufferingWriteStream? held, string traceId)
+    {
         var status = context.Response.StatusCode;
         try
         {
@@ -67,17 +86,143 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
         }
         catch (AuditUnavailableException)
         {
-            if (!context.Response.HasStarted)
+            await RefuseUnauditedAsync(context);
+            return;
+        }
+
+        if (held is not null)
+        {
+            await held.DrainBufferAsync(context.Response.Body, context.RequestAborted);
+        }
+    }
+
+    private async Task StreamAsync(HttpContext context, string traceId)
+    {
+        var original = context.Response.Body;
+        long openedSequence = 0;
+        long openedAt = 0;
+        await using var stream = new AuditedResponseStream(original, context.Response, async (status, cancellationToken) =>
+        {
+            var details = new Dictionary<string, string>(StringComparer.Ordinal) { ["stream"] = "opened" };
+            openedSequence = await audit.AppendAsync(Entry(context, ActionName(context), AuditOutcome.Success, status, traceId, details), cancellationToken);
+            openedAt = time.GetTimestamp();
+        });
+        context.Response.Body = stream;
+        if (context.Features.Get<IHttpUpgradeFeature>() is { } upgrade)
+        {
+            context.Features.Set<IHttpUpgradeFeature>(new AuditedUpgradeFeature(upgrade, stream));
+        }
+
+        if (context.Features.Get<IHttpExtendedConnectFeature>() is { } connect)
+        {
+            context.Features.Set<IHttpExtendedConnectFeature>(new AuditedExtendedConnectFeature(connect, stream));
+        }
+
+        ExceptionDispatchInfo? failure = null;
+        try
+        {
+            await next(context);
+        }
+        catch (Exception ex)
+        {
+            failure = ExceptionDispatchInfo.Capture(ex);
+        }
+        finally
+        {
+            context.Response.Body = original;
+        }
+
+        if (stream.Streaming)
+        {
+            if (failure is null && !stream.Upgraded)
             {
-                context.Response.Clear();
-                await ProblemDetailsSetup.WriteProblemAsync(context, 503, ErrorCodes.AuditUnavailable,
-                    "The audit log cannot be written, so no answer can be given. Try again later.");
+                try
+                {
+                    // Every byte handed to the connection before the closed record counts them.
+                    await context.Response.CompleteAsync();
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+                {
+                    failure = ExceptionDispatchInfo.Capture(ex);
+                }
+            }
+
+            var end = await RecordClosedAsync(context, traceId, openedSequence, stream, time.GetElapsedTime(openedAt), failure is not null);
+            if (end == AuditStreamEnd.Failed)
+            {
+                // The exception handler outside logs it under the trace id; the response has started, so the connection is cut.
+                failure?.Throw();
             }
 
             return;
         }
 
-        await buffer.DrainBufferAsync(original, context.RequestAborted);
+        if (stream.Refused && !context.Response.HasStarted)
+        {
+            // The handler ran up to its first byte, which never left: the client learns only that nothing could be audited.
+            await RefuseUnauditedAsync(context);
+            return;
+        }
+
+        if (failure is not null)
+        {
+            if (failure.SourceException is not OperationCanceledException)
+            {
+                await audit.AppendAsync(Entry(context, ActionName(context), AuditOutcome.Error, 500, traceId), CancellationToken.None);
+            }
+
+            failure.Throw();
+        }
+
+        await RecordAndSendAsync(context, stream.Held, traceId);
+    }
+
+    private async Task<string> RecordClosedAsync(HttpContext context, string traceId, long openedSequence, AuditedResponseStream stream, TimeSpan duration, bool failed)
+    {
+        // Note: a handler that does not watch the request's token can return normally after its client went away, so a body
+        // stream is complete only if the connection was not aborted; an upgraded connection ends with its handler (a client
+        // that drops the socket right after a clean WebSocket close has not aborted anything).
+        var aborted = context.RequestAborted.IsCancellationRequested && (failed || !stream.Upgraded);
+        var end = context.Items.TryGetValue(AuditDenialReason.Key, out var reason) && reason is "halted" ? AuditStreamEnd.Halted
+            : aborted ? AuditStreamEnd.ClientAborted
+            : failed ? AuditStreamEnd.Failed
+            : AuditStreamEnd.Completed;
+        var bytes = stream.BytesSent;
+        var details = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["stream"] = "closed",
+            ["opened"] = openedSequence.ToString(CultureInfo.InvariantCulture),
+            ["bytes"] = bytes.ToString(CultureInfo.InvariantCulture),
+            ["durationMs"] = ((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+            ["end"] = end,
+        };
+        var outcome = end switch
+        {
+            AuditStreamEnd.Completed => AuditOutcome.Success,
+            AuditStreamEnd.Halted => AuditOutcome.Denied,
+            _ => AuditOutcome.Error,
+        };
+        try
+        {
+            await audit.AppendAsync(Entry(context, ActionName(context), outcome, context.Response.StatusCode, traceId, details), CancellationToken.None);
+        }
+        catch (AuditUnavailableException)
+        {
+            // Note: the bytes are gone already; the opened record stands, and an opened record without its closed record is
+            // the trace of a stream whose end could not be recorded (the writer logged SPE2101).
+        }
+
+        return end;
+    }
+
+    private static async Task RefuseUnauditedAsync(HttpContext context)
+    {
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            await ProblemDetailsSetup.WriteProblemAsync(context, 503, ErrorCodes.AuditUnavailable,
+                "The audit log cannot be written, so no answer can be given. Try again later.");
+        }
     }
 
     internal static AuditOutcome OutcomeOf(int status) => status switch
@@ -106,7 +251,7 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
             : $"http.{context.Request.Method.ToLowerInvariant()} unmatched";
     }
 
-    internal static AuditEntry Entry(HttpContext context, string action, AuditOutcome outcome, int? status, string traceId)
+    internal static AuditEntry Entry(HttpContext context, string action, AuditOutcome outcome, int? status, string traceId, Dictionary<string, string>? extra = null)
     {
         var actor = AuditActors.From(context.User, context);
         var routeValues = context.Request.RouteValues;
@@ -121,6 +266,11 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit)
             // Note: the path, never the query string: queries may carry search terms that are data.
             ["path"] = Truncate(context.Request.Path.Value) ?? "/",
         };
+        foreach (var (key, value) in extra ?? [])
+        {
+            details[key] = value;
+        }
+
         if (status is >= 400)
         {
             details["reason"] = context.Items.TryGetValue(AuditDenialReason.Key, out var reason) && reason is string r ? r : AuditDenialReason.ForStatus(status.Value);

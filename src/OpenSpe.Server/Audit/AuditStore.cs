@@ -111,6 +111,17 @@ public sealed class AuditStore(SpeDatabase database)
             : null;
     }
 
+    /// <summary>
+    /// True when an append failed because a record with one of its sequence numbers exists: another writer (another
+    /// instance on the same database) appended first, and nothing of this append was kept.
+    /// </summary>
+    public static bool IsSequenceTaken(Exception exception) => exception switch
+    {
+        Microsoft.Data.Sqlite.SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 1555 or 2067, // SQLITE_CONSTRAINT_PRIMARYKEY, _UNIQUE
+        Npgsql.PostgresException postgres => postgres.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
+
     /// <summary>Inserts rows and checkpoints in one transaction and commits it durably.</summary>
     public static async Task AppendAsync(DbConnection connection, IReadOnlyList<AuditRow> rows, IReadOnlyList<AuditCheckpoint> checkpoints, CancellationToken cancellationToken = default)
     {

@@ -17,6 +17,9 @@ namespace OpenSpe.Server.Audit;
 /// </summary>
 public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
 {
+    // How often one batch may find that another instance appended first before that counts as a failure.
+    private const int MaxTimesOvertaken = 16;
+
     private readonly AuditStore _store;
     private readonly AuditSigningKey _key;
     private readonly AuditOptions _options;
@@ -233,6 +236,7 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     private async Task WriteBatchAsync(List<Pending> batch, bool forceCheckpoint)
     {
         Exception? failure = null;
+        var overtaken = 0;
         for (var attempt = 0; attempt < 2 && _refusal is null; attempt++)
         {
             try
@@ -261,7 +265,17 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
             catch (Exception ex) when (ex is not OperationCanceledException || !_stopping.IsCancellationRequested)
             {
                 failure = ex;
-                LogWriteFailed(_logger, ex.GetType().Name);
+                if (AuditStore.IsSequenceTaken(ex) && ++overtaken <= MaxTimesOvertaken)
+                {
+                    // Note: another instance sharing the database appended first; nothing of this batch was kept, so it is
+                    // chained again after the new head. Not a failure, and not counted as one (bounded, so it cannot spin).
+                    attempt--;
+                }
+                else
+                {
+                    LogWriteFailed(_logger, ex.GetType().Name);
+                }
+
                 await ResetConnectionAsync();
             }
         }

@@ -18,15 +18,17 @@ public static class ServerEndpoints
         routes.MapGet("/healthz", () => TypedResults.Ok(new HealthView("ok"))).WithName("health.live").AllowAnonymous().WithTags("Health")
             .WithSummary("Liveness: the process answers.");
         routes.MapGet("/readyz", ReadyAsync).WithName("health.ready").AllowAnonymous().WithTags("Health")
-            .WithSummary("Readiness: the database answers and the audit log takes writes.");
+            .WithSummary("Readiness: the database answers, the audit log takes writes and the halts in force have been read within Halts:StalenessBound.");
         routes.MapGet("/api/v1/server/info", Info).WithName("server.info").RequireAuthorization(SpePolicies.HumanOrClient).WithTags("Server")
             .WithSummary("Server version and the caller as the server sees them.");
         routes.MapLandingPage();
         return routes;
     }
 
-    private static async Task<Results<Ok<ReadinessView>, ProblemHttpResult>> ReadyAsync(AuditStore store, IAuditLog audit, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ReadinessView>, ProblemHttpResult>> ReadyAsync(AuditStore store, IAuditLog audit, Permits.HaltRegistry halts, CancellationToken cancellationToken)
     {
+        // An instance that cannot tell which halts are in force serves no project request, so a load balancer should route around it.
+        var haltState = halts.IsStale ? "unread" : "ok";
         var database = "ok";
         var auditState = audit.IsHealthy ? "ok" : "failing";
         try
@@ -53,13 +55,13 @@ public static class ServerEndpoints
             auditState = "unknown";
         }
 
-        if (database == "ok" && auditState == "ok")
+        if (database == "ok" && auditState == "ok" && haltState == "ok")
         {
-            return TypedResults.Ok(new ReadinessView("ready", database, auditState));
+            return TypedResults.Ok(new ReadinessView("ready", database, auditState, haltState));
         }
 
-        return TypedResults.Problem(statusCode: 503, detail: $"Not ready: database {database}, audit log {auditState}.",
-            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotReady, ["database"] = database, ["audit"] = auditState });
+        return TypedResults.Problem(statusCode: 503, detail: $"Not ready: database {database}, audit log {auditState}, halts {haltState}.",
+            extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.NotReady, ["database"] = database, ["audit"] = auditState, ["halts"] = haltState });
     }
 
     private static Ok<ServerInfoView> Info(HttpContext context) => TypedResults.Ok(new ServerInfoView(

@@ -165,7 +165,7 @@ public static class SpeHost
         builder.Services.AddSpeIdentity(signingKey, encryptionKey, issuer, external);
         builder.Services.AddVault();
         builder.Services.AddSingleton(_ => PermitSigningKey.LoadOrCreate(directory));
-        builder.Services.AddSingleton<HaltRegistry>();
+        builder.Services.AddHalts();
         builder.Services.AddSingleton<PermitLifecycleSignal>();
         builder.Services.AddScoped<PermitService>();
         builder.Services.AddHostedService<PermitLifecycleService>();
@@ -423,6 +423,7 @@ public static class SpeHost
             _ = services.GetRequiredService<IOptions<TokenOptions>>().Value;
             _ = services.GetRequiredService<IOptions<ApiVersionOptions>>().Value;
             _ = services.GetRequiredService<IOptions<OpenSpe.Server.Transfers.UploadOptions>>().Value;
+            _ = services.GetRequiredService<IOptions<HaltOptions>>().Value;
         }
         catch (OptionsValidationException ex)
         {

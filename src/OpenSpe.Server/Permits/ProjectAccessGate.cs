@@ -86,7 +86,7 @@ internal sealed class ProjectAccessGate(RequestDelegate next, HaltRegistry halts
         using var work = halts.TryBeginWork(projectId);
         if (work is null)
         {
-            await RefuseHaltedAsync(context);
+            await RefuseHaltedAsync(context, halts);
             return;
         }
 
@@ -124,12 +124,14 @@ internal sealed class ProjectAccessGate(RequestDelegate next, HaltRegistry halts
         {
             if (context.Response.HasStarted)
             {
+                // A stream already under way is cut; its closed audit record says a halt ended it.
+                AuditDenialReason.Set(context, "halted");
                 context.Abort();
                 return;
             }
 
             context.Response.Clear();
-            await RefuseHaltedAsync(context);
+            await RefuseHaltedAsync(context, halts);
         }
         finally
         {
@@ -137,8 +139,19 @@ internal sealed class ProjectAccessGate(RequestDelegate next, HaltRegistry halts
         }
     }
 
-    private static Task RefuseHaltedAsync(HttpContext context) =>
-        RefuseAsync(context, 423, ErrorCodes.ProjectHalted, "halted", "This project is halted by an emergency stop. Nothing can be done until it is resumed.");
+    private static Task RefuseHaltedAsync(HttpContext context, HaltRegistry halts)
+    {
+        if (halts.IsStale)
+        {
+            // Note: 503, not 423: the project may well not be halted, but this instance cannot tell, so it serves nothing of any
+            // project (fail closed, OPR-20); another instance, or this one once the database answers, can.
+            context.Response.Headers.RetryAfter = "1";
+            return RefuseAsync(context, 503, ErrorCodes.HaltStateUnknown, "halt-state-unknown",
+                "This server cannot read the emergency halts in force, so it serves no project request. Try again shortly.");
+        }
+
+        return RefuseAsync(context, 423, ErrorCodes.ProjectHalted, "halted", "This project is halted by an emergency stop. Nothing can be done until it is resumed.");
+    }
 
     private static Task RefuseAsync(HttpContext context, int status, string code, string reason, string detail)
     {

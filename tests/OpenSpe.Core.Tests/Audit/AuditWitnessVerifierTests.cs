@@ -113,7 +113,7 @@ public sealed class AuditWitnessVerifierTests
     }
 
     [Fact]
-    [Trait("Requirement", "EHDSR-8")]
+    [Trait("Requirement", "EHDSR-6")]
     public void Verify_WithAWitnessedCheckpointBeforeThePurgeAnchor_IsValid()
     {
         using var chain = TestChain.Create(25);

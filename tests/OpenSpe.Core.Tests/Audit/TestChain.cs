@@ -114,7 +114,7 @@ internal sealed class TestChain : IDisposable
 
     /// <summary>
     /// Verifies in one pass and returns that result, after checking that range-parallel verification
-    /// of the same rows (ordered as a database returns them) agrees, with ranges of several sizes.
+    /// of the same rows (ordered as a database returns them) agrees, report text included, with ranges of several sizes.
     /// </summary>
     public AuditVerificationResult Verify(IEnumerable<AuditRow>? rows = null, IReadOnlyList<AuditCheckpoint>? checkpoints = null, AuditSigningKey? trusted = null,
         IReadOnlyList<AuditWitnessedCheckpoint>? witnessed = null)
@@ -135,8 +135,8 @@ internal sealed class TestChain : IDisposable
         {
             var actual = verifier.VerifyInParallel(source, checkpoints, last, ranges: 4, perRange, witnessed);
             Assert.True(
-                (expected.Valid, expected.FirstBadSequence, expected.Problem, expected.RecordsChecked, expected.FirstSequence, expected.LastSequence)
-                == (actual.Valid, actual.FirstBadSequence, actual.Problem, actual.RecordsChecked, actual.FirstSequence, actual.LastSequence),
+                (expected.Valid, expected.FirstBadSequence, expected.Problem, expected.Message, expected.RecordsChecked, expected.FirstSequence, expected.LastSequence)
+                == (actual.Valid, actual.FirstBadSequence, actual.Problem, actual.Message, actual.RecordsChecked, actual.FirstSequence, actual.LastSequence),
                 $"Ranges of {perRange}: expected {expected} but got {actual}");
         }
     }

@@ -129,6 +129,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "TIR-10")]
+    [Trait("Requirement", "TIR-22")]
     public async Task Token_without_second_factor_is_refused()
     {
         var token = await _server.PasswordOnlyTokenAsync("pwd-only", "auditor");
@@ -141,6 +142,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "TIR-10")]
+    [Trait("Requirement", "TIR-7")]
     public async Task Token_signed_by_another_key_is_refused()
     {
         // A genuine token from a real sign-in, re-signed with another P-256 key: issuer, audience, type, lifetime,

@@ -11,8 +11,11 @@ public sealed class RateLimitTests
 {
     [Fact]
     [Trait("Requirement", "TIR-16")]
+    [Trait("Clock", "Real")]
     public async Task Burst_from_one_identity_gets_429_with_retry_after_while_others_still_pass()
     {
+        // Note: on the real clock, because the platform's token bucket refills on its own timer and takes no
+        // TimeProvider; nothing here waits, the burst only has to arrive faster than one token a second.
         await using var server = await SpeTestServer.StartAsync(settings: new Dictionary<string, string?>
         {
             ["RateLimiting:PerIdentityBurst"] = "5",
@@ -33,8 +36,10 @@ public sealed class RateLimitTests
 
     [Fact]
     [Trait("Requirement", "TIR-16")]
+    [Trait("Clock", "Real")]
     public async Task Burst_from_one_address_gets_429_even_without_a_token()
     {
+        // Note: on the real clock for the same reason as the burst from one identity; nothing waits.
         await using var server = await SpeTestServer.StartAsync(settings: new Dictionary<string, string?>
         {
             ["RateLimiting:PerAddressBurst"] = "5",

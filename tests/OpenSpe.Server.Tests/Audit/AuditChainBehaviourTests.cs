@@ -245,7 +245,7 @@ public abstract class AuditChainBehaviourTests
     }
 
     [Fact]
-    [Trait("Requirement", "EHDSR-8")]
+    [Trait("Requirement", "EHDSR-6")]
     public async Task Deleting_records_after_a_purge_anchor_is_still_caught()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero));

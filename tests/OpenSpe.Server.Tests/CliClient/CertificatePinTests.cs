@@ -44,7 +44,7 @@ public sealed class CertificatePinTests
     }
 
     [Fact]
-    [Trait("Requirement", "TIR-7")]
+    [Trait("Requirement", "SPER-8")]
     public async Task The_right_pin_in_any_spelling_reaches_the_server()
     {
         await using var server = await SpeTestServer.StartAsync();
@@ -60,7 +60,7 @@ public sealed class CertificatePinTests
     }
 
     [Fact]
-    [Trait("Requirement", "TIR-7")]
+    [Trait("Requirement", "SPER-8")]
     public async Task A_wrong_pin_refuses_the_connection_and_names_both_fingerprints()
     {
         await using var server = await SpeTestServer.StartAsync();
@@ -74,7 +74,7 @@ public sealed class CertificatePinTests
     }
 
     [Fact]
-    [Trait("Requirement", "TIR-7")]
+    [Trait("Requirement", "SPER-8")]
     public async Task Without_a_pin_a_self_signed_server_is_refused_never_silently_accepted()
     {
         await using var server = await SpeTestServer.StartAsync();

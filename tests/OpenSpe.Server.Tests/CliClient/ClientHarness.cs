@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Time.Testing;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Commands;
 using OpenSpe.Server.Tests.Infrastructure;
@@ -39,7 +38,7 @@ internal sealed class ClientHarness : IDisposable
 
     public ClientHarness()
     {
-        Time = new FakeTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
+        Time = new TimerAwareTimeProvider(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         Server = new FakeSpeServer(Time);
         Environment = new ClientEnvironment
         {
@@ -52,7 +51,7 @@ internal sealed class ClientHarness : IDisposable
 
     public static Uri Address { get; } = new("https://spe.test:8443/");
 
-    public FakeTimeProvider Time { get; }
+    public TimerAwareTimeProvider Time { get; }
 
     public FakeSpeServer Server { get; }
 

@@ -119,12 +119,9 @@ public sealed class ClientVerbTests
         harness.Server.DevicePendingPolls = 0;
 
         var running = harness.RunAsync("login", "--server", Server, "--device");
-        while (!running.IsCompleted)
-        {
-            harness.Time.Advance(TimeSpan.FromSeconds(1));
-            await Task.Delay(2, TestContext.Current.CancellationToken);
-        }
+        var waited = await harness.Time.AdvanceUntilDoneAsync(running, maxTimers: 5, TestContext.Current.CancellationToken);
 
+        Assert.Equal(TimeSpan.FromSeconds(5), waited); // one poll, at the server's 5 s interval
         var (code, stdout, stderr) = await running;
         Assert.Equal(0, code);
         Assert.Contains("https://spe.test/device?user_code=WDJB-MJHT", stderr, StringComparison.Ordinal);

@@ -117,8 +117,10 @@ public sealed class CredentialStoreTests
         var token = TestContext.Current.CancellationToken;
 
         var first = await store.LockAsync(TimeSpan.FromSeconds(1), token);
-        await Assert.ThrowsAsync<SpeClientException>(() => store.LockAsync(TimeSpan.FromMilliseconds(200), token));
+        await Assert.ThrowsAsync<SpeClientException>(() => store.LockAsync(TimeSpan.FromMilliseconds(50), token));
         var waiting = store.LockAsync(TimeSpan.FromSeconds(10), token);
+
+        // Note: a real wait, because the lock is the operating system's file lock; 100 ms is two of its retries.
         await Task.Delay(100, token);
         Assert.False(waiting.IsCompleted);
 

@@ -124,20 +124,15 @@ public sealed class TokenRefreshTests
         var device = await oauth.StartDeviceAsync(TestContext.Current.CancellationToken);
 
         var polling = oauth.PollDeviceAsync(device, TestContext.Current.CancellationToken);
-        var waited = TimeSpan.Zero;
-        while (!polling.IsCompleted && waited < TimeSpan.FromMinutes(5))
-        {
-            harness.Time.Advance(TimeSpan.FromSeconds(1));
-            waited += TimeSpan.FromSeconds(1);
-            await Task.Delay(2, TestContext.Current.CancellationToken);
-        }
+        var waited = await harness.Time.AdvanceUntilDoneAsync(polling, maxTimers: 10, TestContext.Current.CancellationToken);
 
         var token = await polling;
         Assert.StartsWith("at-", token.AccessToken, StringComparison.Ordinal);
         Assert.Equal("WDJB-MJHT", device.UserCode);
 
-        // pending after 5 s, slow_down after 10 s, then the interval grows to 10 s: the token at 20 s (a little more if a tick fell between polls).
-        Assert.InRange(waited, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(25));
+        // Polls at 5 s (pending) and 10 s (slow_down), then the interval is 5 s longer: the token at 20 s.
+        Assert.Equal(TimeSpan.FromSeconds(20), waited);
+        Assert.Equal(4, harness.Server.Forms.Count); // the device request, then exactly three polls
         Assert.All(harness.Server.Forms.Skip(1), f => Assert.Equal(OAuthClient.DeviceCodeGrant, f["grant_type"]));
     }
 }

@@ -8,7 +8,7 @@ namespace OpenSpe.Server.Tests.Hosting;
 public sealed class DevModeTests
 {
     [Fact]
-    [Trait("Requirement", "SPER-8")]
+    [Trait("Requirement", "TIR-8")]
     public async Task Dev_server_creates_owner_only_data_and_seeds_every_role()
     {
         await using var server = await SpeTestServer.StartAsync();

@@ -157,7 +157,7 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "OPR-2")]
     public async Task Admin_cannot_disable_or_reset_their_own_account()
     {
         using var admin = await _identity.ClientForAsync("admin");

@@ -55,6 +55,7 @@ public sealed class ApplicationPrincipalTests
     [Trait("Requirement", "FCR-7")]
     [Trait("Requirement", "EHDSR-7")]
     [Trait("Requirement", "OPR-1")]
+    [Trait("Requirement", "TIR-1")]
     public async Task An_application_the_hdab_names_in_the_permit_reads_the_project_and_is_audited_with_its_registrar()
     {
         await using var f = await PermitFixture.StartAsync();

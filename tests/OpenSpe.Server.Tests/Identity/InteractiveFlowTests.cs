@@ -64,7 +64,7 @@ public sealed class InteractiveFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Requirement", "TIR-7")]
+    [Trait("Requirement", "TIR-9")]
     public async Task Device_code_is_refused_when_the_approval_form_lacks_the_anti_forgery_token()
     {
         var device = await JsonAsync(await _server.Client.PostAsync("/connect/device", Form(("client_id", "spe-cli"), ("scope", "openid offline_access"))));
@@ -82,7 +82,6 @@ public sealed class InteractiveFlowTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "EHDSR-5")]
-    [Trait("Requirement", "SPER-8")]
     public async Task Wrong_password_on_the_sign_in_page_gets_401_and_no_session()
     {
         using var browser = new TestBrowser(_server);
@@ -96,7 +95,7 @@ public sealed class InteractiveFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Requirement", "SPER-8")]
+    [Trait("Requirement", "TIR-9")]
     public async Task Sign_in_form_without_the_anti_forgery_token_is_refused()
     {
         using var browser = new TestBrowser(_server);
@@ -115,7 +114,7 @@ public sealed class InteractiveFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Requirement", "SPER-8")]
+    [Trait("Requirement", "TIR-9")]
     public async Task Sign_in_page_does_not_redirect_to_another_site()
     {
         using var browser = new TestBrowser(_server);
@@ -129,7 +128,7 @@ public sealed class InteractiveFlowTests : IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Requirement", "EHDSR-5")]
+    [Trait("Requirement", "TIR-7")]
     public async Task Api_does_not_accept_the_sign_in_session_cookie()
     {
         using var browser = new TestBrowser(_server);
@@ -148,7 +147,7 @@ public sealed class InteractiveFlowTests : IAsyncLifetime
     [InlineData("https:/evil.example/")]
     [InlineData("/\t/evil.example/")]
     [InlineData("/\r\nSet-Cookie: a=b")]
-    [Trait("Requirement", "SPER-8")]
+    [Trait("Requirement", "TIR-9")]
     public async Task Sign_in_page_does_not_redirect_to_a_protocol_relative_or_malformed_url(string returnUrl)
     {
         using var browser = new TestBrowser(_server);

@@ -15,6 +15,7 @@ namespace OpenSpe.Server.Tests.Identity;
 /// refresh token included; the delay is measured and printed. These tests are about real time: the
 /// one-second bound is the requirement, so the wait is on the real clock.
 /// </summary>
+[Trait("Clock", "Real")]
 public sealed class RevocationTests(SharedServer shared) : IClassFixture<SharedServer>
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(1);
@@ -66,7 +67,6 @@ public sealed class RevocationTests(SharedServer shared) : IClassFixture<SharedS
 
     [Fact]
     [Trait("Requirement", "OPR-1")]
-    [Trait("Requirement", "SDR-2")]
     public async Task Role_revocation_ends_every_session_of_the_person()
     {
         await _server.EnsureAccountAsync("rev-role", "auditor");

@@ -49,11 +49,44 @@ public sealed class SpeTestServer : IAsyncDisposable
     /// <c>reuseDirectory</c> runs on an existing server directory (a restart); it is then not deleted on dispose.
     /// <c>services</c> may replace services after the host registered its own (e.g. a fake free-space probe).
     /// </remarks>
-    public static async Task<SpeTestServer> StartAsync(TestBackend backend = TestBackend.Sqlite, IDictionary<string, string?>? settings = null, Action<WebApplication>? map = null, TimeProvider? time = null, string? reuseDirectory = null,
+    public static Task<SpeTestServer> StartAsync(TestBackend backend = TestBackend.Sqlite, IDictionary<string, string?>? settings = null, Action<WebApplication>? map = null, TimeProvider? time = null, string? reuseDirectory = null,
         Action<IServiceCollection>? services = null)
     {
         var directory = reuseDirectory is null ? new TempDirectory() : null;
-        var path = reuseDirectory ?? directory!.Path;
+        return StartInAsync(directory, reuseDirectory ?? directory!.Path, backend, settings, map, time, services);
+    }
+
+    /// <summary>
+    /// Starts another instance beside <paramref name="first"/>, as a second server behind the same load balancer: a data
+    /// directory of its own (one server per directory) holding a copy of the first one's keys (token signing and
+    /// encryption, Data Protection, master key, audit and permit signing keys, dev accounts), the first one's database and
+    /// token issuer, and nothing else in common.
+    /// </summary>
+    public static Task<SpeTestServer> StartSecondInstanceAsync(SpeTestServer first, IDictionary<string, string?>? settings = null, TimeProvider? time = null,
+        Action<IServiceCollection>? services = null)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        var directory = new TempDirectory();
+        try
+        {
+            CopyKeys(Path.Combine(first.DataDirectory, "data"), Path.Combine(directory.Path, "data"));
+            var values = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>())
+            {
+                ["Database:ConnectionString"] = first.Database.ConnectionString,
+                ["Tokens:Issuer"] = first.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenOptions>>().Value.Issuer,
+            };
+            return StartInAsync(directory, directory.Path, first.Database.Provider == DatabaseProvider.Sqlite ? TestBackend.Sqlite : TestBackend.PostgreSql, values, null, time, services);
+        }
+        catch
+        {
+            directory.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<SpeTestServer> StartInAsync(TempDirectory? directory, string path, TestBackend backend, IDictionary<string, string?>? settings, Action<WebApplication>? map, TimeProvider? time,
+        Action<IServiceCollection>? services)
+    {
         try
         {
             var values = new Dictionary<string, string?>
@@ -61,10 +94,16 @@ public sealed class SpeTestServer : IAsyncDisposable
                 ["Server:Dev"] = "true",
                 ["Server:DataDirectory"] = Path.Combine(path, "data"),
                 ["Server:Urls"] = $"https://127.0.0.1:{FreePort()}",
-                ["Database:ConnectionString"] = await TestDatabases.CreateAsync(backend, Path.Combine(path, "data")),
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+                // Note: on a loaded 2-core test machine a poll can wait a second for a thread; tests of staleness set their own bound.
+                ["Halts:StalenessBound"] = "00:00:05",
             };
+            if (settings?.ContainsKey("Database:ConnectionString") != true)
+            {
+                values["Database:ConnectionString"] = await TestDatabases.CreateAsync(backend, Path.Combine(path, "data"));
+            }
+
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             {
                 values[key] = value;
@@ -88,6 +127,30 @@ public sealed class SpeTestServer : IAsyncDisposable
         {
             directory?.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Copies what instances sharing a database must share; not the lock, the database, the uploads or this instance's record of its checkpoints.</summary>
+    private static void CopyKeys(string source, string target)
+    {
+        string[] skipped = [DataDirectoryLock.FileName, OpenSpe.Server.Audit.AuditCheckpointLedger.StateFileName, "uploads", "objects"];
+        Directory.CreateDirectory(target);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(source))
+        {
+            var name = Path.GetFileName(entry);
+            if (skipped.Contains(name) || name.StartsWith("spe.db", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            if (Directory.Exists(entry))
+            {
+                CopyKeys(entry, Path.Combine(target, name));
+            }
+            else
+            {
+                File.Copy(entry, Path.Combine(target, name));
+            }
         }
     }
 

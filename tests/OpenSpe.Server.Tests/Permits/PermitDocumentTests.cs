@@ -17,7 +17,6 @@ public sealed class PermitDocumentTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "EHDSR-1")]
-    [Trait("Requirement", "FCR-7")]
     public async Task Permit_document_verifies_with_the_published_key_and_tampering_breaks_it()
     {
         var (permitId, projectId) = await _f.IssueAsync(PermitFixture.Document(PermitFixture.Start, PermitFixture.Start.AddDays(365)));

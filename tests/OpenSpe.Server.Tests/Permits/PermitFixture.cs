@@ -21,10 +21,11 @@ public sealed class PermitFixture : IAsyncDisposable
 
     public FakeTimeProvider Clock { get; }
 
-    public static async Task<PermitFixture> StartAsync(IDictionary<string, string?>? settings = null, TestBackend backend = TestBackend.Sqlite, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null)
+    public static async Task<PermitFixture> StartAsync(IDictionary<string, string?>? settings = null, TestBackend backend = TestBackend.Sqlite, Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? services = null,
+        Action<Microsoft.AspNetCore.Builder.WebApplication>? map = null)
     {
         var clock = new FakeTimeProvider(Start);
-        var server = await SpeTestServer.StartAsync(backend, settings, time: clock, services: services);
+        var server = await SpeTestServer.StartAsync(backend, settings, map, time: clock, services: services);
         return new PermitFixture(server, clock);
     }
 

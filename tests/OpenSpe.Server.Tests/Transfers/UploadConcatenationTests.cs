@@ -155,7 +155,7 @@ public sealed class UploadConcatenationTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "TIR-5")]
-    [Trait("Requirement", "SDR-3")]
+    [Trait("Requirement", "TIR-17")]
     public async Task A_final_upload_whose_plaintext_does_not_match_is_422_and_its_partial_uploads_are_gone()
     {
         var ciphertext = TusClient.Encrypt(Csv, await _tus.ProjectKeyAsync());
@@ -213,7 +213,6 @@ public sealed class UploadConcatenationTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "TIR-5")]
-    [Trait("Requirement", "SDR-3")]
     public async Task Expired_uploads_and_orphaned_staging_files_are_swept_and_the_sweep_is_audited()
     {
         var ciphertext = TusClient.Encrypt(Csv, await _tus.ProjectKeyAsync());

@@ -101,7 +101,7 @@ public sealed partial class UploadHolderSeparationTests : IAsyncLifetime
     [Fact]
     [Trait("Requirement", "SDR-1")]
     [Trait("Requirement", "SDR-2")]
-    [Trait("Requirement", "TIR-8")]
+    [Trait("Requirement", "EHDSR-2")]
     public async Task No_GET_route_gives_anyone_the_bytes_of_a_stored_file_or_of_an_unfinished_upload()
     {
         var tus = new TusClient(_holder, _projectId);

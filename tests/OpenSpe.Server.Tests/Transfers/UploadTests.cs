@@ -285,7 +285,7 @@ public class UploadTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "OPR-5")]
-    [Trait("Requirement", "TIR-5")]
+    [Trait("Requirement", "OPR-20")]
     public async Task Uploads_are_refused_after_the_permit_expires_and_during_a_halt()
     {
         var location = (await _tus.CreateAsync(100, "omop-2026", "cohort.csv", new string('a', 64))).Headers.Location!.OriginalString;

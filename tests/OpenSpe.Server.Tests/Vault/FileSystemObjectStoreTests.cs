@@ -210,7 +210,6 @@ public sealed class FileSystemObjectStoreTests : IDisposable
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-3")]
     public async Task ImportFile_MovesTheFileIntoPlace_WithoutACopy()
     {
         var content = RandomNumberGenerator.GetBytes(200_000);

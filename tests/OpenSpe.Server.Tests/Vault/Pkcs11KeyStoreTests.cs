@@ -10,21 +10,27 @@ namespace OpenSpe.Server.Tests.Vault;
 [Collection(SoftHsmTests.Name)]
 public sealed class Pkcs11KeyStoreTests(SoftHsmFixture hsm) : ProjectKeyStoreBehaviour, IClassFixture<SoftHsmFixture>
 {
+    // Note: each test has master-key labels of its own, because the tokens are shared by every test of the class and
+    // xunit's order of them changes with the folder the test assembly runs from (CI clones into a new one every run).
+    // With one label for all, a test found the master-key versions the tests before it had left. That was the "flake"
+    // of WrongMasterKey_FailsClosed: after exactly one earlier rotation the first token's current key was <label>-v2,
+    // the other token's own rotation also made <label>-v2, so that rotation skipped the blob as already wrapped with
+    // its new key and succeeded; other orders gave MasterKeyUnavailable, and only the first one the HSM's refusal.
+    // SoftHSM2 never decrypted with the other token's key.
+    private readonly string _keyLabel = "test-" + Guid.NewGuid().ToString("N")[..12];
+
     private protected override WrappedKeyStore CreateStore(DataDirectory data, TimeProvider time)
     {
         hsm.Require();
-        return new Pkcs11KeyStore(data, hsm.Options(), time, NullLogger<Pkcs11KeyStore>.Instance);
+        return new Pkcs11KeyStore(data, Options(hsm.TokenLabel), time, NullLogger<Pkcs11KeyStore>.Instance);
     }
 
     private protected override WrappedKeyStore CreateStoreWithOtherMasterKey(DataDirectory data)
     {
         hsm.Require();
-        // Note: another token and another key label. With the same label SoftHSM2 2.6 once (in a full CI run, after the
-        // one-token-at-a-time fix) let the other token's session decrypt with the first token's key; a server holds one
-        // token, so the test asks only that a key wrapped elsewhere is refused, which the label makes deterministic.
-        var options = hsm.Options(hsm.OtherTokenLabel);
-        options.KeyLabel = "openspe-other";
-        return new Pkcs11KeyStore(data, options, TimeProvider.System, NullLogger<Pkcs11KeyStore>.Instance);
+        // The same label on another token: the blob names a key this token holds, so only the HSM's decryption with
+        // a different key can refuse it.
+        return new Pkcs11KeyStore(data, Options(hsm.OtherTokenLabel), TimeProvider.System, NullLogger<Pkcs11KeyStore>.Instance);
     }
 
     [Fact]
@@ -84,6 +90,13 @@ public sealed class Pkcs11KeyStoreTests(SoftHsmFixture hsm) : ProjectKeyStoreBeh
 
         Assert.NotEqual(k1, k2);
         Assert.Equal(k2, await second.GetPublicKeyAsync("p1"));
+    }
+
+    private Pkcs11Options Options(string tokenLabel)
+    {
+        var options = hsm.Options(tokenLabel);
+        options.KeyLabel = _keyLabel;
+        return options;
     }
 
     private List<(string Label, bool Sensitive, bool Extractable, bool HasValue)> TokenKeys()

@@ -34,7 +34,6 @@ public sealed class VaultRegistrationTests : IDisposable
     }
 
     [Fact]
-    [Trait("Requirement", "TIR-8")]
     public async Task AddVault_ObjectStoreRoot_CanBeConfigured()
     {
         var root = _temp.File("elsewhere");
