@@ -146,7 +146,7 @@ public sealed class SeparationOfDutiesTableTests
     }
 
     [Fact]
-    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "OPR-2")]
     public void Every_role_but_researcher_and_data_holder_needs_a_second_admin()
     {
         Assert.Equal(["admin", "auditor", "hdab", "operator", "output-checker"], SeparationOfDuties.NeedsApproval.Order(StringComparer.Ordinal));

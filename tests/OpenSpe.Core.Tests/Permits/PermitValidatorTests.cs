@@ -409,12 +409,14 @@ public sealed class PermitValidatorTests
     }
 
     [Fact]
+    [Trait("Requirement", "FCR-7")]
     public async Task A_registered_application_is_a_data_user()
     {
         await AssertValidAsync(Valid with { DataUsers = [new PermitDataUser(Application: "analysis-app")] });
     }
 
     [Fact]
+    [Trait("Requirement", "FCR-7")]
     public async Task An_unregistered_application_is_refused()
     {
         var permit = Valid with { DataUsers = [new PermitDataUser(Account: "alice"), new PermitDataUser(Application: "ghost-app")] };
@@ -694,6 +696,7 @@ public sealed class PermitValidatorTests
 
     [Theory]
     [MemberData(nameof(BadComponents))]
+    [Trait("Requirement", "FCR-4")]
     public async Task Approved_components_are_named_versioned_and_hashed(PermitComponent component, string field, string message)
     {
         var permit = WithPolicies(new PermitPolicies(ApprovedComponents: [new PermitComponent("numpy", "2.0", new string('0', 64)), component]));

@@ -100,7 +100,7 @@ public sealed class AuditCheckpointEndpointTests : IAsyncLifetime
     }
 
     [Fact]
-    [Trait("Requirement", "TIR-7")]
+    [Trait("Requirement", "TIR-9")]
     public async Task Only_get_is_routed()
     {
         using var auditor = await _server.ClientAsAsync("carol", "auditor");

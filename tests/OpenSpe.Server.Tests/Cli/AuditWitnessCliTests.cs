@@ -175,7 +175,6 @@ public sealed class AuditWitnessCliTests
     }
 
     [Fact]
-    [Trait("Requirement", "TIR-7")]
     public async Task Witness_without_a_session_or_for_another_server_exits_with_a_hint()
     {
         await using var server = await SpeTestServer.StartAsync();

@@ -177,7 +177,6 @@ public abstract class PermitLifecycleTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "OPR-1")]
-    [Trait("Requirement", "OPR-5")]
     public async Task Suspension_cuts_access_at_once_and_resumption_restores_it()
     {
         var (permitId, projectId) = await _f.IssueAsync(PermitFixture.Document(Start.AddDays(-1), Start.AddDays(30)));
