@@ -258,7 +258,7 @@ public static class SpeHost
         catch (AuditLogRegressionException ex)
         {
             // Note: fail closed; signing over a truncated or rewritten log would make the tampering verify.
-            throw new SpeConfigurationException($"refusing to start: {FirstLine(ex.Message)} (SPE2103; see docs/operations.md, 'Witnesses')", ex);
+            throw new SpeConfigurationException($"refusing to start: {FirstLine(ex.Message)} (SPE12103; see docs/operations.md, 'Witnesses')", ex);
         }
         await RecordStartAsync(services, database, server, cancellationToken);
         var directory = services.GetRequiredService<DataDirectory>();

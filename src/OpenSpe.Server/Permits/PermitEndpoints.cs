@@ -51,17 +51,12 @@ public static class PermitEndpoints
         return routes;
     }
 
-    private static async Task<Results<Created<PermitView>, ValidationProblem>> CreateAsync(PermitDocument document, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken)
+    private static async Task<Results<Created<PermitView>, ValidationProblem, ProblemHttpResult>> CreateAsync(PermitDocument document, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken)
     {
-        try
-        {
-            var permit = await permits.CreateAsync(document, context.User, TraceIds.Current(context), cancellationToken);
-            return TypedResults.Created($"/api/v1/permits/{permit.Id}", await ViewAsync(permit, permits, users, cancellationToken));
-        }
-        catch (PermitValidationException ex)
-        {
-            return Invalid(ex);
-        }
+        var result = await permits.CreateAsync(document, context.User, TraceIds.Current(context), cancellationToken);
+        return result.Permit is { } permit
+            ? TypedResults.Created($"/api/v1/permits/{permit.Id}", await ViewAsync(permit, permits, users, cancellationToken))
+            : Refused<Created<PermitView>>(result.Failure!);
     }
 
     private static async Task<Ok<List<PermitSummary>>> ListAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken) =>
@@ -101,47 +96,21 @@ public static class PermitEndpoints
 
     private static async Task<Results<Ok<PermitView>, ValidationProblem, ProblemHttpResult>> AmendAsync(string id, PermitDocument document, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken)
     {
-        try
-        {
-            var permit = await permits.AmendAsync(id, document, context.User, TraceIds.Current(context), cancellationToken);
-            return TypedResults.Ok(await ViewAsync(permit, permits, users, cancellationToken));
-        }
-        catch (KeyNotFoundException)
-        {
-            return NotFound();
-        }
-        catch (PermitValidationException ex)
-        {
-            return Invalid(ex);
-        }
-        catch (PermitStateException ex)
-        {
-            return Conflict(ex.Message);
-        }
+        var result = await permits.AmendAsync(id, document, context.User, TraceIds.Current(context), cancellationToken);
+        return result.Permit is { } permit ? TypedResults.Ok(await ViewAsync(permit, permits, users, cancellationToken)) : Refused<Ok<PermitView>>(result.Failure!);
     }
 
     private static async Task<Results<Ok<PermitView>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
         string id, PermitReasonRequest body, HttpContext context, PermitService permits, UserManager<SpeUser> users, bool requireReason,
-        Func<PermitService, string?, ClaimsPrincipal, string, Task<PermitEntity>> change)
+        Func<PermitService, string?, ClaimsPrincipal, string, Task<PermitResult>> change)
     {
         if (requireReason && string.IsNullOrWhiteSpace(body.Reason))
         {
             return Problems.Invalid("reason", "A reason is required.");
         }
 
-        try
-        {
-            var permit = await change(permits, body.Reason, context.User, TraceIds.Current(context));
-            return TypedResults.Ok(await ViewAsync(permit, permits, users, context.RequestAborted));
-        }
-        catch (KeyNotFoundException)
-        {
-            return NotFound();
-        }
-        catch (PermitStateException ex)
-        {
-            return Conflict(ex.Message);
-        }
+        var result = await change(permits, body.Reason, context.User, TraceIds.Current(context));
+        return result.Permit is { } permit ? TypedResults.Ok(await ViewAsync(permit, permits, users, context.RequestAborted)) : Refused<Ok<PermitView>>(result.Failure!);
     }
 
     private static Task<PermitEntity?> VisibleAsync(string id, ClaimsPrincipal caller, PermitService permits, CancellationToken cancellationToken) =>
@@ -154,9 +123,14 @@ public static class PermitEndpoints
 
     private static async Task<string> UsernameAsync(UserManager<SpeUser> users, string id) => (await users.FindByIdAsync(id))?.UserName ?? id;
 
-    private static ValidationProblem Invalid(PermitValidationException ex) => Problems.Invalid(ex.Errors, "The permit has invalid fields.");
+    // Note: the one place a permit refusal becomes HTTP, so every kind has its status and code.
+    private static Results<TOk, ValidationProblem, ProblemHttpResult> Refused<TOk>(PermitFailure failure)
+        where TOk : IResult => failure.Kind switch
+    {
+        PermitFailureKind.Invalid => Problems.Invalid(failure.Errors ?? new Dictionary<string, string[]>(), failure.Detail),
+        PermitFailureKind.NotFound => Problems.Of(404, failure.Detail),
+        _ => Problems.Of(409, failure.Detail, ErrorCodes.PermitStateConflict),
+    };
 
-    private static ProblemHttpResult NotFound() => Problems.Of(404, "There is no such permit.");
-
-    private static ProblemHttpResult Conflict(string detail) => Problems.Of(409, detail, ErrorCodes.PermitStateConflict);
+    private static ProblemHttpResult NotFound() => Problems.Of(404, PermitFailure.NotFound.Detail);
 }

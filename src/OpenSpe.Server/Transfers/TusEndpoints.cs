@@ -313,7 +313,7 @@ public static partial class TusEndpoints
         if (offset != upload.Offset)
         {
             context.Response.Headers[TusHeaders.UploadOffset] = upload.Offset.ToString(CultureInfo.InvariantCulture);
-            return Problem(context, 409, ErrorCodes.BadRequest, $"Upload-Offset {offset} does not match the server's offset {upload.Offset}: ask with HEAD and resume from there.");
+            return Problem(context, 409, ErrorCodes.UploadOffsetMismatch, $"Upload-Offset {offset} does not match the server's offset {upload.Offset}: ask with HEAD and resume from there.");
         }
 
         return await AppendAsync(context, upload, database, staging, service) ?? NoContentWithOffset(context, upload);
@@ -487,7 +487,7 @@ public static partial class TusEndpoints
                 checksum.Dispose();
                 return aborted ? Results.Empty
                     : full is not null ? Refused(context, full)
-                    : Problem(context, 460, ErrorCodes.BadRequest, "Upload-Checksum does not match the bytes received; nothing was kept.");
+                    : Problem(context, 460, ErrorCodes.UploadChecksumMismatch, "Upload-Checksum does not match the bytes received; nothing was kept.");
             }
 
             if (full is not null)
@@ -589,7 +589,7 @@ public static partial class TusEndpoints
         }
 
         context.Response.Headers[TusHeaders.Version] = TusProtocol.Version;
-        return Problem(context, 412, ErrorCodes.BadRequest, $"Send Tus-Resumable: {TusProtocol.Version}.");
+        return Problem(context, 412, ErrorCodes.TusVersionUnsupported, $"Send Tus-Resumable: {TusProtocol.Version}.");
     }
 
     private static Dictionary<string, string> ParseMetadata(string header)

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Crypt4gh;
+using OpenSpe.Server.Tests.Api;
 using OpenSpe.Server.Tests.Infrastructure;
 using OpenSpe.Server.Tests.Permits;
 using OpenSpe.Server.Vault;
@@ -137,8 +138,8 @@ public class UploadTests : IAsyncLifetime
         var badChecksum = await _tus.PatchAsync(location, 5000, ciphertext[5000..9000], "sha256 " + Convert.ToBase64String(new byte[32]));
         var sha1 = await _tus.PatchAsync(location, 5000, ciphertext[5000..9000], "sha1 " + Sha1Base64(ciphertext[5000..9000]));
 
-        Assert.Equal(HttpStatusCode.Conflict, wrongOffset.StatusCode);
-        Assert.Equal(460, (int)badChecksum.StatusCode);
+        Assert.Equal(ErrorCodes.UploadOffsetMismatch, (await ProblemAssert.IsProblemAsync(wrongOffset, HttpStatusCode.Conflict)).GetProperty("code").GetString());
+        Assert.Equal(ErrorCodes.UploadChecksumMismatch, (await ProblemAssert.IsProblemAsync(badChecksum, (HttpStatusCode)460)).GetProperty("code").GetString());
         Assert.Equal(HttpStatusCode.NoContent, sha1.StatusCode);
         Assert.Equal(9000, await _tus.OffsetAsync(location));
     }
