@@ -21,32 +21,32 @@ public static class PermitEndpoints
     public static IEndpointRouteBuilder MapPermitEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/.well-known/spe-keys.json", (PermitSigningKey key) => TypedResults.Ok(key.PublicJwks()))
-            .WithName("keys.permit-signing").AllowAnonymous().WithTags("Permits")
+            .WithName("keys.permit-signing").AllowAnonymous().WithTags("Permits").ProducesCommonProblems()
             .WithSummary("The JWK set that verifies permit documents, visas and erasure certificates.");
 
-        var group = routes.MapGroup("/api/v1/permits").WithTags("Permits").WithMetadata(new AuditResourceAttribute("permit"));
-        group.MapPost("", CreateAsync).WithName("permits.create").RequireAuthorization(SpePolicies.Hdab)
+        var group = routes.MapGroup("/api/v1/permits").WithTags("Permits").WithMetadata(new AuditResourceAttribute("permit")).ProducesSignedInProblems();
+        group.MapPost("", CreateAsync).WithName("permits.create").RequireAuthorization(SpePolicies.Hdab).ProducesJsonBodyProblems()
             .WithSummary("Issues a permit; its project and the project's key pair are created with it.");
         group.MapGet("", ListAsync).WithName("permits.list").RequireAuthorization(SpePolicies.PermitReaders)
             .WithSummary("Permits the caller may see.");
-        group.MapGet("/{id}", ShowAsync).WithName("permits.show").RequireAuthorization(SpePolicies.PermitReaders);
-        group.MapGet("/{id}/versions", VersionsAsync).WithName("permits.versions").RequireAuthorization(SpePolicies.PermitReaders);
-        group.MapGet("/{id}/document", DocumentAsync).WithName("permits.document").RequireAuthorization(SpePolicies.PermitReaders)
+        group.MapGet("/{id}", ShowAsync).WithName("permits.show").RequireAuthorization(SpePolicies.PermitReaders).ProducesProblems(404);
+        group.MapGet("/{id}/versions", VersionsAsync).WithName("permits.versions").RequireAuthorization(SpePolicies.PermitReaders).ProducesProblems(404);
+        group.MapGet("/{id}/document", DocumentAsync).WithName("permits.document").RequireAuthorization(SpePolicies.PermitReaders).ProducesProblems(404)
             .Produces<string>(200, "application/jose")
             .WithSummary("The current version as a compact JWS (ES256), verifiable with /.well-known/spe-keys.json.");
-        group.MapGet("/{id}/visas", VisasAsync).WithName("permits.visas").RequireAuthorization(SpePolicies.VisaReaders)
+        group.MapGet("/{id}/visas", VisasAsync).WithName("permits.visas").RequireAuthorization(SpePolicies.VisaReaders).ProducesProblems(404)
             .WithSummary("GA4GH Passport ControlledAccessGrants visas, one per data user and dataset: all for the HDAB, a data user's own otherwise.");
-        group.MapPost("/{id}/amendments", AmendAsync).WithName("permits.amend").RequireAuthorization(SpePolicies.Hdab)
+        group.MapPost("/{id}/amendments", AmendAsync).WithName("permits.amend").RequireAuthorization(SpePolicies.Hdab).ProducesJsonBodyProblems().ProducesProblems(404, 409)
             .WithSummary("Issues a new version (people, period, datasets, policies); the history is kept.");
         group.MapPost("/{id}/suspend", (string id, PermitReasonRequest body, HttpContext c, PermitService p, UserManager<SpeUser> u, CancellationToken t) =>
                 ChangeAsync(id, body, c, p, u, requireReason: true, (s, r, a, tr) => s.SuspendAsync(id, r!, a, tr, t)))
-            .WithName("permits.suspend").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>();
+            .WithName("permits.suspend").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>().ProducesProblems(404, 409);
         group.MapPost("/{id}/resume", (string id, PermitReasonRequest body, HttpContext c, PermitService p, UserManager<SpeUser> u, CancellationToken t) =>
                 ChangeAsync(id, body, c, p, u, requireReason: false, (s, r, a, tr) => s.ResumeAsync(id, r, a, tr, t)))
-            .WithName("permits.resume").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>();
+            .WithName("permits.resume").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>().ProducesProblems(404, 409);
         group.MapPost("/{id}/revoke", (string id, PermitReasonRequest body, HttpContext c, PermitService p, UserManager<SpeUser> u, CancellationToken t) =>
                 ChangeAsync(id, body, c, p, u, requireReason: true, (s, r, a, tr) => s.RevokeAsync(id, r!, a, tr, t)))
-            .WithName("permits.revoke").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>()
+            .WithName("permits.revoke").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>().ProducesProblems(404, 409)
             .WithSummary("Revokes the permit and terminates its project at once.");
         return routes;
     }
