@@ -126,11 +126,11 @@ public static class PermitEndpoints
     // Note: the one place a permit refusal becomes HTTP, so every kind has its status and code.
     private static Results<TOk, ValidationProblem, ProblemHttpResult> Refused<TOk>(PermitFailure failure)
         where TOk : IResult => failure.Kind switch
-    {
-        PermitFailureKind.Invalid => Problems.Invalid(failure.Errors ?? new Dictionary<string, string[]>(), failure.Detail),
-        PermitFailureKind.NotFound => Problems.Of(404, failure.Detail),
-        _ => Problems.Of(409, failure.Detail, ErrorCodes.PermitStateConflict),
-    };
+        {
+            PermitFailureKind.Invalid => Problems.Invalid(failure.Errors ?? new Dictionary<string, string[]>(), failure.Detail),
+            PermitFailureKind.NotFound => Problems.Of(404, failure.Detail),
+            _ => Problems.Of(409, failure.Detail, ErrorCodes.PermitStateConflict),
+        };
 
     private static ProblemHttpResult NotFound() => Problems.Of(404, PermitFailure.NotFound.Detail);
 }

@@ -177,7 +177,7 @@ public class UploadTests : IAsyncLifetime
         var overLong = await _tus.PatchAsync(location, 0, new byte[200]);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
-        Assert.Equal(HttpStatusCode.PreconditionFailed, noVersion.StatusCode);
+        Assert.Equal(ErrorCodes.TusVersionUnsupported, (await ProblemAssert.IsProblemAsync(noVersion, HttpStatusCode.PreconditionFailed)).GetProperty("code").GetString());
         Assert.Equal("1.0.0", noVersion.Headers.GetValues("Tus-Version").Single());
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, overLong.StatusCode);
