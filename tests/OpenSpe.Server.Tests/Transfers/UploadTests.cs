@@ -146,6 +146,21 @@ public class UploadTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "TIR-5")]
+    public async Task A_malformed_checksum_header_is_a_400_and_keeps_nothing()
+    {
+        var ciphertext = TusClient.Encrypt(Csv, await _tus.ProjectKeyAsync());
+        var location = (await _tus.CreateAsync(ciphertext.Length, "omop-2026", "cohort.csv", TusClient.Sha256Hex(Csv))).Headers.Location!.OriginalString;
+
+        var notBase64 = await _tus.PatchAsync(location, 0, ciphertext[..5000], "sha256 not*base64");
+        var unknownAlgorithm = await _tus.PatchAsync(location, 0, ciphertext[..5000], "md5 " + Convert.ToBase64String(new byte[16]));
+
+        Assert.Equal(ErrorCodes.BadRequest, (await ProblemAssert.IsProblemAsync(notBase64, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, unknownAlgorithm.StatusCode);
+        Assert.Equal(0, await _tus.OffsetAsync(location));
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-5")]
     [Trait("Requirement", "SDR-3")]
     public async Task Upload_broken_by_a_refused_chunk_is_verified_whole_at_completion()
     {
