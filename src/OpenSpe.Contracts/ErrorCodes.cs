@@ -42,6 +42,15 @@ public static class ErrorCodes
     /// <summary>Unsupported media type.</summary>
     public const string UnsupportedMediaType = "SPE1011";
 
+    /// <summary>The request conflicts with what exists (a name or identity already taken).</summary>
+    public const string Conflict = "SPE1012";
+
+    /// <summary>A precondition the request states (or must state) does not hold.</summary>
+    public const string PreconditionFailed = "SPE1013";
+
+    /// <summary>The body is well formed but its content cannot be processed.</summary>
+    public const string UnprocessableContent = "SPE1014";
+
     /// <summary>The project (or the whole SPE) is halted.</summary>
     public const string ProjectHalted = "SPE3001";
 
@@ -68,6 +77,15 @@ public static class ErrorCodes
 
     /// <summary>Not enough free space for the upload's bytes without touching the reserve kept for the audit log and database.</summary>
     public const string InsufficientStorage = "SPE5105";
+
+    /// <summary>A tus PATCH whose <c>Upload-Offset</c> is not the server's offset (HTTP 409).</summary>
+    public const string UploadOffsetMismatch = "SPE5106";
+
+    /// <summary>A tus request without the supported <c>Tus-Resumable</c> version (HTTP 412).</summary>
+    public const string TusVersionUnsupported = "SPE5107";
+
+    /// <summary>A tus PATCH whose <c>Upload-Checksum</c> does not match the bytes received (HTTP 460).</summary>
+    public const string UploadChecksumMismatch = "SPE5108";
 
     /// <summary>The audit log cannot be written; the request was refused (fail closed).</summary>
     public const string AuditUnavailable = "SPE2100";

@@ -44,7 +44,7 @@ internal sealed partial class SpeExceptionHandler(ILogger<SpeExceptionHandler> l
         }
     }
 
-    [LoggerMessage(EventId = 1000, Level = LogLevel.Error, Message = "SPE1000 unhandled exception for trace {TraceId}")]
+    [LoggerMessage(EventId = 10000, Level = LogLevel.Error, Message = "SPE10000 unhandled exception for trace {TraceId}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string traceId);
 }
 

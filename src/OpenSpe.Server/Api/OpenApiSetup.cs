@@ -6,7 +6,7 @@ using Microsoft.OpenApi;
 namespace OpenSpe.Server.Api;
 
 /// <summary>The OpenAPI 3 document at <c>/openapi/v1.json</c> (TIR-6), with the bearer scheme and per-operation security.</summary>
-public static class OpenApiSetup
+public static partial class OpenApiSetup
 {
     /// <summary>Scheme name in the document.</summary>
     public const string BearerScheme = "bearer";
@@ -48,13 +48,33 @@ public static class OpenApiSetup
                 {
                     [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [],
                 });
-                operation.Responses ??= new OpenApiResponses();
-                operation.Responses.TryAdd("401", new OpenApiResponse { Description = "Not signed in with MFA (problem details)." });
-                operation.Responses.TryAdd("403", new OpenApiResponse { Description = "Not allowed (problem details)." });
-                operation.Responses.TryAdd("429", new OpenApiResponse { Description = "Rate limited; see Retry-After (problem details)." });
+                return Task.CompletedTask;
+            });
+
+            // Note: handlers that read a route value from the request (the access gate's {projectId}) do not bind it, so the
+            // generator would leave it out; every {name} of the route is a required path parameter.
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                foreach (var name in RouteParameter().Matches(context.Description.RelativePath ?? "").Select(m => m.Groups[1].Value))
+                {
+                    operation.Parameters ??= [];
+                    if (!operation.Parameters.Any(p => p.In == ParameterLocation.Path && p.Name == name))
+                    {
+                        operation.Parameters.Add(new OpenApiParameter { Name = name, In = ParameterLocation.Path, Required = true, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
+                    }
+                }
+
+                return Task.CompletedTask;
+            });
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                Identity.OAuthOpenApi.Describe(document);
                 return Task.CompletedTask;
             });
         });
         return services;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{([A-Za-z0-9_]+)")]
+    private static partial System.Text.RegularExpressions.Regex RouteParameter();
 }

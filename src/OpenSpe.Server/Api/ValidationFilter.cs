@@ -38,5 +38,5 @@ internal sealed class ValidationFilter<T> : IEndpointFilter
 internal static class ValidationFilterExtensions
 {
     public static RouteHandlerBuilder Validate<T>(this RouteHandlerBuilder builder)
-        where T : class => builder.AddEndpointFilter<ValidationFilter<T>>().ProducesValidationProblem();
+        where T : class => builder.AddEndpointFilter<ValidationFilter<T>>().ProducesValidationProblem().ProducesJsonBodyProblems();
 }

@@ -182,9 +182,9 @@ public sealed partial class AuditCheckpointLedger
         }
     }
 
-    [LoggerMessage(EventId = 2105, Level = LogLevel.Information, Message = "SPE2105 no record of the last signed audit checkpoint yet; starting from the stored checkpoint at sequence {Sequence}")]
+    [LoggerMessage(EventId = 12105, Level = LogLevel.Information, Message = "SPE12105 no record of the last signed audit checkpoint yet; starting from the stored checkpoint at sequence {Sequence}")]
     private static partial void LogNoState(ILogger logger, long sequence);
 
-    [LoggerMessage(EventId = 2106, Level = LogLevel.Error, Message = "SPE2106 the last signed audit checkpoint could not be recorded outside the database ({ErrorType}); the next checkpoint tries again")]
+    [LoggerMessage(EventId = 12106, Level = LogLevel.Error, Message = "SPE12106 the last signed audit checkpoint could not be recorded outside the database ({ErrorType}); the next checkpoint tries again")]
     private static partial void LogStateWriteFailed(ILogger logger, string errorType);
 }

@@ -17,24 +17,24 @@ public static class AuditEndpoints
     /// <summary>Maps the endpoints.</summary>
     public static IEndpointRouteBuilder MapAuditEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/audit").WithTags("Audit").WithMetadata(new AuditResourceAttribute("audit-log"));
+        var group = routes.MapGroup("/api/v1/audit").WithTags("Audit").WithMetadata(new AuditResourceAttribute("audit-log")).ProducesCommonProblems();
 
-        group.MapGet("/records", ListRecordsAsync).WithName("audit.records.list").RequireAuthorization(SpePolicies.Auditor)
+        group.MapGet("/records", ListRecordsAsync).WithName("audit.records.list").RequireAuthorization(SpePolicies.Auditor).ProducesSignedInProblems()
             .WithSummary("Pages through audit records, filtered by actor, action, project and time.");
-        group.MapGet("/verify", VerifyAsync).WithName("audit.verify").RequireAuthorization(SpePolicies.Auditor)
+        group.MapGet("/verify", VerifyAsync).WithName("audit.verify").RequireAuthorization(SpePolicies.Auditor).ProducesSignedInProblems()
             .WithSummary("Verifies every record and checkpoint; reports the first bad sequence number.");
-        group.MapGet("/checkpoints", ListCheckpointsAsync).WithName("audit.checkpoints.list").RequireAuthorization(SpePolicies.Auditor)
+        group.MapGet("/checkpoints", ListCheckpointsAsync).WithName("audit.checkpoints.list").RequireAuthorization(SpePolicies.Auditor).ProducesSignedInProblems()
             .WithSummary("The most recent signed checkpoints (signed tree heads), newest last.");
         group.MapGet("/checkpoints/latest", LatestCheckpointAsync).WithName("audit.checkpoints.latest").RequireAuthorization(SpePolicies.Auditor)
-            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesSignedInProblems().ProducesProblems(404)
             .WithSummary("The newest signed checkpoint with the public key that verifies it, for a witness to keep ('spe audit witness'); 404 before the first one.");
         // Note: streamed, not held: an export of the whole log can be far larger than memory (opened and closed records instead).
-        group.MapGet("/export", ExportAsync).WithName("audit.export").RequireAuthorization(SpePolicies.Auditor).WithAuditStreaming()
+        group.MapGet("/export", ExportAsync).WithName("audit.export").RequireAuthorization(SpePolicies.Auditor).WithAuditStreaming().ProducesSignedInProblems()
             .WithSummary("Streams records as JSON Lines or CSV.")
             .Produces(200, contentType: "application/jsonl").Produces(200, contentType: "text/csv");
         group.MapGet("/public-key", PublicKey).WithName("audit.public-key").AllowAnonymous()
             .WithSummary("The checkpoint-signing public key (SPKI PEM), to verify a copy of the log offline.");
-        group.MapPost("/purge", PurgeAsync).WithName("audit.purge").RequireAuthorization(SpePolicies.Operator)
+        group.MapPost("/purge", PurgeAsync).WithName("audit.purge").RequireAuthorization(SpePolicies.Operator).ProducesSignedInProblems()
             .Validate<AuditPurgeRequest>()
             .WithSummary("Removes records older than the retention period (at least 365 days) and signs a purge anchor.");
         return routes;

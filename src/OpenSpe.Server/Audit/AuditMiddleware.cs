@@ -209,7 +209,7 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit, Tim
         catch (AuditUnavailableException)
         {
             // Note: the bytes are gone already; the opened record stands, and an opened record without its closed record is
-            // the trace of a stream whose end could not be recorded (the writer logged SPE2101).
+            // the trace of a stream whose end could not be recorded (the writer logged SPE12101).
         }
 
         return end;

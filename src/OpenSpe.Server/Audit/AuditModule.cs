@@ -39,7 +39,7 @@ public static class AuditModule
             catch (AuditLogRegressionException ex)
             {
                 // Note: fail closed; signing over a truncated or rewritten log would make the tampering verify.
-                throw new SpeConfigurationException($"refusing to start: {SpeConfigurationException.FirstLine(ex.Message)} (SPE2103; see docs/operations.md, 'Witnesses')", ex);
+                throw new SpeConfigurationException($"refusing to start: {SpeConfigurationException.FirstLine(ex.Message)} (SPE12103; see docs/operations.md, 'Witnesses')", ex);
             }
         }
     }

@@ -9,7 +9,7 @@ namespace OpenSpe.Server.Audit;
 /// <summary>
 /// Pushes each new checkpoint to the configured witnesses, off the writer's path: a slow volume or
 /// endpoint never holds up an audit commit. Only the newest checkpoint waits; one that is replaced
-/// before it went out is covered by its successor. A failed push is logged (SPE2102) and the next
+/// before it went out is covered by its successor. A failed push is logged (SPE12102) and the next
 /// checkpoint tries again.
 /// </summary>
 public sealed partial class AuditWitnessPublisher : IDisposable
@@ -152,9 +152,9 @@ public sealed partial class AuditWitnessPublisher : IDisposable
         return new HttpClient(handler) { Timeout = timeout };
     }
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "SPE2102 audit checkpoint not pushed to witness {Witness} ({ErrorType}: {Reason}); the next checkpoint tries again")]
+    [LoggerMessage(EventId = 12102, Level = LogLevel.Warning, Message = "SPE12102 audit checkpoint not pushed to witness {Witness} ({ErrorType}: {Reason}); the next checkpoint tries again")]
     private static partial void LogPushFailed(ILogger logger, string witness, string errorType, string reason);
 
-    [LoggerMessage(EventId = 2104, Level = LogLevel.Critical, Message = "SPE2104 witness {Witness} refuses the new checkpoint: {Reason}")]
+    [LoggerMessage(EventId = 12104, Level = LogLevel.Critical, Message = "SPE12104 witness {Witness} refuses the new checkpoint: {Reason}")]
     private static partial void LogWitnessRefused(ILogger logger, string witness, string reason);
 }

@@ -383,10 +383,10 @@ public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Error, Message = "SPE2101 audit write failed ({ErrorType}); requests fail closed until it recovers")]
+    [LoggerMessage(EventId = 12101, Level = LogLevel.Error, Message = "SPE12101 audit write failed ({ErrorType}); requests fail closed until it recovers")]
     private static partial void LogWriteFailed(ILogger logger, string errorType);
 
-    [LoggerMessage(EventId = 2103, Level = LogLevel.Critical, Message = "SPE2103 refusing to sign over the audit log: {Reason}")]
+    [LoggerMessage(EventId = 12103, Level = LogLevel.Critical, Message = "SPE12103 refusing to sign over the audit log: {Reason}")]
     private static partial void LogRegression(ILogger logger, string reason);
 
     private sealed class Pending

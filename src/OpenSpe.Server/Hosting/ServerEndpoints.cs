@@ -16,11 +16,12 @@ public static class ServerEndpoints
     public static IEndpointRouteBuilder MapServerEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/healthz", () => TypedResults.Ok(new HealthView("ok"))).WithName("health.live").AllowAnonymous().WithTags("Health")
-            .WithSummary("Liveness: the process answers.");
+            .WithSummary("Liveness: the process answers.").ProducesCommonProblems();
         routes.MapGet("/readyz", ReadyAsync).WithName("health.ready").AllowAnonymous().WithTags("Health")
-            .WithSummary("Readiness: the database answers, the audit log takes writes and the halts in force have been read within Halts:StalenessBound.");
+            .WithSummary("Readiness: the database answers, the audit log takes writes and the halts in force have been read within Halts:StalenessBound.")
+            .ProducesCommonProblems();
         routes.MapGet("/api/v1/server/info", Info).WithName("server.info").RequireAuthorization(SpePolicies.HumanOrClient).WithTags("Server")
-            .WithSummary("Server version and the caller as the server sees them.");
+            .WithSummary("Server version and the caller as the server sees them.").ProducesSignedInProblems();
         routes.MapLandingPage();
         return routes;
     }

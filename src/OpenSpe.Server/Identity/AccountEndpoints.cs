@@ -16,17 +16,17 @@ public static class AccountEndpoints
     /// <summary>Maps <c>/api/v1/account</c>.</summary>
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/account").WithTags("Account").WithMetadata(new AuditResourceAttribute("account"));
-        group.MapGet("", WhoAmIAsync).WithName("account.whoami").RequireAuthorization(SpePolicies.SignedIn)
+        var group = routes.MapGroup("/api/v1/account").WithTags("Account").WithMetadata(new AuditResourceAttribute("account")).ProducesCommonProblems();
+        group.MapGet("", WhoAmIAsync).WithName("account.whoami").RequireAuthorization(SpePolicies.SignedIn).ProducesSignedInProblems()
             .WithSummary("The caller as the server sees them: account, roles, how they signed in.");
-        group.MapPost("/totp", BeginTotpAsync).WithName("account.totp.begin").RequireAuthorization(SpePolicies.Enrolment)
+        group.MapPost("/totp", BeginTotpAsync).WithName("account.totp.begin").RequireAuthorization(SpePolicies.Enrolment).ProducesSignedInProblems().ProducesProblems(404)
             .WithSummary("Starts TOTP enrolment: returns a new secret to load into an authenticator app.");
-        group.MapPost("/totp/confirm", ConfirmTotpAsync).WithName("account.totp.confirm").RequireAuthorization(SpePolicies.Enrolment)
+        group.MapPost("/totp/confirm", ConfirmTotpAsync).WithName("account.totp.confirm").RequireAuthorization(SpePolicies.Enrolment).ProducesSignedInProblems().ProducesProblems(404)
             .Validate<TotpConfirmRequest>()
             .WithSummary("Confirms enrolment with a code from the new secret; returns recovery codes once.");
         group.MapPost("/activate", ActivateAsync).WithName("account.activate").AllowAnonymous().Validate<ActivateRequest>()
             .WithSummary("Sets the password of a new account with its one-time enrolment link's token; then sign in and enrol a second factor.");
-        group.MapPost("/password", ChangePasswordAsync).WithName("account.password").RequireAuthorization(SpePolicies.Human)
+        group.MapPost("/password", ChangePasswordAsync).WithName("account.password").RequireAuthorization(SpePolicies.Human).ProducesSignedInProblems().ProducesProblems(404)
             .Validate<PasswordChangeRequest>()
             .WithSummary("Changes the caller's password (at least 12 characters, not a common or breached pattern).");
         return routes;

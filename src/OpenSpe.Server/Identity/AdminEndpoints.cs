@@ -26,30 +26,32 @@ public static class AdminEndpoints
     /// <summary>Maps <c>/api/v1/admin</c>.</summary>
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(SpePolicies.Admin).WithMetadata(new AuditResourceAttribute("account"));
+        var group = routes.MapGroup("/api/v1/admin").WithTags("Admin").RequireAuthorization(SpePolicies.Admin).WithMetadata(new AuditResourceAttribute("account"))
+            .ProducesSignedInProblems();
         group.MapGet("/users", ListAsync).WithName("admin.users.list").WithSummary("All accounts with their roles and state.");
-        group.MapPost("/users", CreateAsync).WithName("admin.users.create").Validate<CreateUserRequest>()
+        group.MapPost("/users", CreateAsync).WithName("admin.users.create").Validate<CreateUserRequest>().ProducesProblems(409)
             .WithSummary("Creates an account without a password and returns its one-time enrolment link, to hand to the person out of band: they set their own password and enrol a second factor. Privileged roles wait for a second admin.");
-        group.MapPost("/users/{username}/enrolment", ReissueEnrolmentAsync).WithName("admin.users.enrolment")
+        group.MapPost("/users/{username}/enrolment", ReissueEnrolmentAsync).WithName("admin.users.enrolment").ProducesProblems(404)
             .WithSummary("Issues a new one-time enrolment link (not for yourself): the password and second factor are removed and every session ends.");
         group.MapPost("/users/{username}/disable", (string username, HttpContext c, AdminContext a) => SetDisabledAsync(username, true, c, a))
-            .WithName("admin.users.disable").WithSummary("Disables an account (not your own).");
+            .WithName("admin.users.disable").ProducesProblems(404).WithSummary("Disables an account (not your own).");
         group.MapPost("/users/{username}/enable", (string username, HttpContext c, AdminContext a) => SetDisabledAsync(username, false, c, a))
-            .WithName("admin.users.enable").WithSummary("Enables an account (not your own).");
-        group.MapPost("/users/{username}/reset-mfa", ResetMfaAsync).WithName("admin.users.reset-mfa")
+            .WithName("admin.users.enable").ProducesProblems(404).WithSummary("Enables an account (not your own).");
+        group.MapPost("/users/{username}/reset-mfa", ResetMfaAsync).WithName("admin.users.reset-mfa").ProducesProblems(404)
             .WithSummary("Removes an account's second factor (not your own): it can then only enrol again.");
-        group.MapPut("/users/{username}/roles/{role}", GrantAsync).WithName("admin.roles.grant")
+        group.MapPut("/users/{username}/roles/{role}", GrantAsync).WithName("admin.roles.grant").ProducesProblems(404)
             .WithSummary("Grants a role (not to yourself, never one the separation-of-duties table forbids with the roles held); admin, operator, hdab, auditor and output-checker wait for a second admin's approval.");
-        group.MapDelete("/users/{username}/roles/{role}", RevokeAsync).WithName("admin.roles.revoke").WithSummary("Revokes a role (not your own).");
+        group.MapDelete("/users/{username}/roles/{role}", RevokeAsync).WithName("admin.roles.revoke").ProducesProblems(404).WithSummary("Revokes a role (not your own).");
         group.MapGet("/role-grants", ListGrantsAsync).WithName("admin.role-grants.list").WithSummary("Pending high-privilege grants.");
-        group.MapPost("/role-grants/{id}/approve", ApproveAsync).WithName("admin.role-grants.approve")
+        group.MapPost("/role-grants/{id}/approve", ApproveAsync).WithName("admin.role-grants.approve").ProducesProblems(404)
             .WithSummary("Approves a pending grant: a different admin from the one who asked, and not the grantee.");
-        group.MapPost("/clients", CreateClientAsync).WithName("admin.clients.create").Validate<CreateClientRequest>()
+        group.MapPost("/clients", CreateClientAsync).WithName("admin.clients.create").Validate<CreateClientRequest>().ProducesProblems(409)
             .WithSummary("Registers an application (client credentials), a principal of its own that acts for nobody; the secret is shown once. It reaches a project only when the HDAB names it in a permit.");
         group.MapGet("/clients", ListClientsAsync).WithName("admin.clients.list").WithSummary("Registered applications and who registered them.");
-        group.MapDelete("/clients/{clientId}", DeleteClientAsync).WithName("admin.clients.delete")
+        group.MapDelete("/clients/{clientId}", DeleteClientAsync).WithName("admin.clients.delete").ProducesProblems(404)
             .WithSummary("Deletes an application; its tokens stop working within a second.");
         group.MapPost("/users/{username}/external-identities", LinkExternalAsync).WithName("admin.external-identities.add").Validate<ExternalIdentityRequest>()
+            .ProducesProblems(404, 409)
             .WithSummary("Maps an external identity (issuer, subject) to the account.");
         return routes;
     }

@@ -99,12 +99,12 @@ public sealed partial class IdentitySeeder(UserManager<SpeUser> users, RoleManag
         }
     }
 
-    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6101, Level = Microsoft.Extensions.Logging.LogLevel.Warning,
-        Message = "Client {ClientId} acted for account {Account}; it is now an application of its own and reaches a project only when a permit names it (dataUsers[].application)")]
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 11101, Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "SPE11101 client {ClientId} acted for account {Account}; it is now an application of its own and reaches a project only when a permit names it (dataUsers[].application)")]
     private static partial void LogClientUnbound(Microsoft.Extensions.Logging.ILogger logger, string clientId, string account);
 
-    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 6102, Level = Microsoft.Extensions.Logging.LogLevel.Warning,
-        Message = "Account {Account} holds {First} and {Second}, which the separation-of-duties table forbids together; it has no project access until an admin revokes one")]
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 11102, Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "SPE11102 account {Account} holds {First} and {Second}, which the separation-of-duties table forbids together; it has no project access until an admin revokes one")]
     private static partial void LogRoleConflict(Microsoft.Extensions.Logging.ILogger logger, string account, string first, string second);
 
     /// <summary>Creates the dev accounts (password, enrolled TOTP secret, roles) when they do not exist.</summary>

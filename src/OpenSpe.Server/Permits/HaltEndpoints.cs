@@ -23,11 +23,12 @@ public static class HaltEndpoints
     /// <summary>Maps <c>/api/v1/halts</c>.</summary>
     public static IEndpointRouteBuilder MapHaltEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/halts").WithTags("Operations").RequireAuthorization(SpePolicies.HaltOperators).WithMetadata(new AuditResourceAttribute("halt"));
-        group.MapPost("", HaltAsync).WithName("halts.create").Validate<HaltRequest>()
+        var group = routes.MapGroup("/api/v1/halts").WithTags("Operations").RequireAuthorization(SpePolicies.HaltOperators).WithMetadata(new AuditResourceAttribute("halt"))
+            .ProducesSignedInProblems();
+        group.MapPost("", HaltAsync).WithName("halts.create").Validate<HaltRequest>().ProducesProblems(404)
             .WithSummary("Halts a project, or everything when projectId is null: every project-scoped request answers 423 at once.");
         group.MapGet("", ListAsync).WithName("halts.list").WithSummary("Halts in force.");
-        group.MapPost("/resume", ResumeAsync).WithName("halts.resume").Validate<ResumeRequest>()
+        group.MapPost("/resume", ResumeAsync).WithName("halts.resume").Validate<ResumeRequest>().ProducesProblems(404)
             .WithSummary("Lifts the halts of a project (or of everything); not by the person who halted, unless HDAB.");
         return routes;
     }

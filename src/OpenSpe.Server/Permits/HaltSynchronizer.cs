@@ -82,12 +82,12 @@ internal sealed partial class HaltSynchronizer(HaltRegistry registry, IHaltSourc
         }
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "SPE3101 the halts in force could not be read from the database ({ErrorType}); trying again every poll interval")]
+    [LoggerMessage(EventId = 13101, Level = LogLevel.Warning, Message = "SPE13101 the halts in force could not be read from the database ({ErrorType}); trying again every poll interval")]
     private static partial void LogReadFailed(ILogger logger, string errorType);
 
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Error, Message = "SPE3102 the halts in force have not been read for more than {BoundMs} ms: every project request is refused (503, SPE3005) and running project work is cancelled until they are")]
+    [LoggerMessage(EventId = 13102, Level = LogLevel.Error, Message = "SPE13102 the halts in force have not been read for more than {BoundMs} ms: every project request is refused (503, SPE3005) and running project work is cancelled until they are")]
     private static partial void LogStale(ILogger logger, double boundMs);
 
-    [LoggerMessage(EventId = 3103, Level = LogLevel.Information, Message = "SPE3103 the halts in force are read from the database again")]
+    [LoggerMessage(EventId = 13103, Level = LogLevel.Information, Message = "SPE13103 the halts in force are read from the database again")]
     private static partial void LogRecovered(ILogger logger);
 }

@@ -21,47 +21,42 @@ public static class PermitEndpoints
     public static IEndpointRouteBuilder MapPermitEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/.well-known/spe-keys.json", (PermitSigningKey key) => TypedResults.Ok(key.PublicJwks()))
-            .WithName("keys.permit-signing").AllowAnonymous().WithTags("Permits")
+            .WithName("keys.permit-signing").AllowAnonymous().WithTags("Permits").ProducesCommonProblems()
             .WithSummary("The JWK set that verifies permit documents, visas and erasure certificates.");
 
-        var group = routes.MapGroup("/api/v1/permits").WithTags("Permits").WithMetadata(new AuditResourceAttribute("permit"));
-        group.MapPost("", CreateAsync).WithName("permits.create").RequireAuthorization(SpePolicies.Hdab)
+        var group = routes.MapGroup("/api/v1/permits").WithTags("Permits").WithMetadata(new AuditResourceAttribute("permit")).ProducesSignedInProblems();
+        group.MapPost("", CreateAsync).WithName("permits.create").RequireAuthorization(SpePolicies.Hdab).ProducesJsonBodyProblems()
             .WithSummary("Issues a permit; its project and the project's key pair are created with it.");
         group.MapGet("", ListAsync).WithName("permits.list").RequireAuthorization(SpePolicies.PermitReaders)
             .WithSummary("Permits the caller may see.");
-        group.MapGet("/{id}", ShowAsync).WithName("permits.show").RequireAuthorization(SpePolicies.PermitReaders);
-        group.MapGet("/{id}/versions", VersionsAsync).WithName("permits.versions").RequireAuthorization(SpePolicies.PermitReaders);
-        group.MapGet("/{id}/document", DocumentAsync).WithName("permits.document").RequireAuthorization(SpePolicies.PermitReaders)
+        group.MapGet("/{id}", ShowAsync).WithName("permits.show").RequireAuthorization(SpePolicies.PermitReaders).ProducesProblems(404);
+        group.MapGet("/{id}/versions", VersionsAsync).WithName("permits.versions").RequireAuthorization(SpePolicies.PermitReaders).ProducesProblems(404);
+        group.MapGet("/{id}/document", DocumentAsync).WithName("permits.document").RequireAuthorization(SpePolicies.PermitReaders).ProducesProblems(404)
             .Produces<string>(200, "application/jose")
             .WithSummary("The current version as a compact JWS (ES256), verifiable with /.well-known/spe-keys.json.");
-        group.MapGet("/{id}/visas", VisasAsync).WithName("permits.visas").RequireAuthorization(SpePolicies.VisaReaders)
+        group.MapGet("/{id}/visas", VisasAsync).WithName("permits.visas").RequireAuthorization(SpePolicies.VisaReaders).ProducesProblems(404)
             .WithSummary("GA4GH Passport ControlledAccessGrants visas, one per data user and dataset: all for the HDAB, a data user's own otherwise.");
-        group.MapPost("/{id}/amendments", AmendAsync).WithName("permits.amend").RequireAuthorization(SpePolicies.Hdab)
+        group.MapPost("/{id}/amendments", AmendAsync).WithName("permits.amend").RequireAuthorization(SpePolicies.Hdab).ProducesJsonBodyProblems().ProducesProblems(404, 409)
             .WithSummary("Issues a new version (people, period, datasets, policies); the history is kept.");
         group.MapPost("/{id}/suspend", (string id, PermitReasonRequest body, HttpContext c, PermitService p, UserManager<SpeUser> u, CancellationToken t) =>
                 ChangeAsync(id, body, c, p, u, requireReason: true, (s, r, a, tr) => s.SuspendAsync(id, r!, a, tr, t)))
-            .WithName("permits.suspend").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>();
+            .WithName("permits.suspend").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>().ProducesProblems(404, 409);
         group.MapPost("/{id}/resume", (string id, PermitReasonRequest body, HttpContext c, PermitService p, UserManager<SpeUser> u, CancellationToken t) =>
                 ChangeAsync(id, body, c, p, u, requireReason: false, (s, r, a, tr) => s.ResumeAsync(id, r, a, tr, t)))
-            .WithName("permits.resume").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>();
+            .WithName("permits.resume").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>().ProducesProblems(404, 409);
         group.MapPost("/{id}/revoke", (string id, PermitReasonRequest body, HttpContext c, PermitService p, UserManager<SpeUser> u, CancellationToken t) =>
                 ChangeAsync(id, body, c, p, u, requireReason: true, (s, r, a, tr) => s.RevokeAsync(id, r!, a, tr, t)))
-            .WithName("permits.revoke").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>()
+            .WithName("permits.revoke").RequireAuthorization(SpePolicies.Hdab).Validate<PermitReasonRequest>().ProducesProblems(404, 409)
             .WithSummary("Revokes the permit and terminates its project at once.");
         return routes;
     }
 
-    private static async Task<Results<Created<PermitView>, ValidationProblem>> CreateAsync(PermitDocument document, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken)
+    private static async Task<Results<Created<PermitView>, ValidationProblem, ProblemHttpResult>> CreateAsync(PermitDocument document, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken)
     {
-        try
-        {
-            var permit = await permits.CreateAsync(document, context.User, TraceIds.Current(context), cancellationToken);
-            return TypedResults.Created($"/api/v1/permits/{permit.Id}", await ViewAsync(permit, permits, users, cancellationToken));
-        }
-        catch (PermitValidationException ex)
-        {
-            return Invalid(ex);
-        }
+        var result = await permits.CreateAsync(document, context.User, TraceIds.Current(context), cancellationToken);
+        return result.Permit is { } permit
+            ? TypedResults.Created($"/api/v1/permits/{permit.Id}", await ViewAsync(permit, permits, users, cancellationToken))
+            : Refused<Created<PermitView>>(result.Failure!);
     }
 
     private static async Task<Ok<List<PermitSummary>>> ListAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken) =>
@@ -101,47 +96,21 @@ public static class PermitEndpoints
 
     private static async Task<Results<Ok<PermitView>, ValidationProblem, ProblemHttpResult>> AmendAsync(string id, PermitDocument document, HttpContext context, PermitService permits, UserManager<SpeUser> users, CancellationToken cancellationToken)
     {
-        try
-        {
-            var permit = await permits.AmendAsync(id, document, context.User, TraceIds.Current(context), cancellationToken);
-            return TypedResults.Ok(await ViewAsync(permit, permits, users, cancellationToken));
-        }
-        catch (KeyNotFoundException)
-        {
-            return NotFound();
-        }
-        catch (PermitValidationException ex)
-        {
-            return Invalid(ex);
-        }
-        catch (PermitStateException ex)
-        {
-            return Conflict(ex.Message);
-        }
+        var result = await permits.AmendAsync(id, document, context.User, TraceIds.Current(context), cancellationToken);
+        return result.Permit is { } permit ? TypedResults.Ok(await ViewAsync(permit, permits, users, cancellationToken)) : Refused<Ok<PermitView>>(result.Failure!);
     }
 
     private static async Task<Results<Ok<PermitView>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
         string id, PermitReasonRequest body, HttpContext context, PermitService permits, UserManager<SpeUser> users, bool requireReason,
-        Func<PermitService, string?, ClaimsPrincipal, string, Task<PermitEntity>> change)
+        Func<PermitService, string?, ClaimsPrincipal, string, Task<PermitResult>> change)
     {
         if (requireReason && string.IsNullOrWhiteSpace(body.Reason))
         {
             return Problems.Invalid("reason", "A reason is required.");
         }
 
-        try
-        {
-            var permit = await change(permits, body.Reason, context.User, TraceIds.Current(context));
-            return TypedResults.Ok(await ViewAsync(permit, permits, users, context.RequestAborted));
-        }
-        catch (KeyNotFoundException)
-        {
-            return NotFound();
-        }
-        catch (PermitStateException ex)
-        {
-            return Conflict(ex.Message);
-        }
+        var result = await change(permits, body.Reason, context.User, TraceIds.Current(context));
+        return result.Permit is { } permit ? TypedResults.Ok(await ViewAsync(permit, permits, users, context.RequestAborted)) : Refused<Ok<PermitView>>(result.Failure!);
     }
 
     private static Task<PermitEntity?> VisibleAsync(string id, ClaimsPrincipal caller, PermitService permits, CancellationToken cancellationToken) =>
@@ -154,9 +123,14 @@ public static class PermitEndpoints
 
     private static async Task<string> UsernameAsync(UserManager<SpeUser> users, string id) => (await users.FindByIdAsync(id))?.UserName ?? id;
 
-    private static ValidationProblem Invalid(PermitValidationException ex) => Problems.Invalid(ex.Errors, "The permit has invalid fields.");
+    // Note: the one place a permit refusal becomes HTTP, so every kind has its status and code.
+    private static Results<TOk, ValidationProblem, ProblemHttpResult> Refused<TOk>(PermitFailure failure)
+        where TOk : IResult => failure.Kind switch
+        {
+            PermitFailureKind.Invalid => Problems.Invalid(failure.Errors ?? new Dictionary<string, string[]>(), failure.Detail),
+            PermitFailureKind.NotFound => Problems.Of(404, failure.Detail),
+            _ => Problems.Of(409, failure.Detail, ErrorCodes.PermitStateConflict),
+        };
 
-    private static ProblemHttpResult NotFound() => Problems.Of(404, "There is no such permit.");
-
-    private static ProblemHttpResult Conflict(string detail) => Problems.Of(409, detail, ErrorCodes.PermitStateConflict);
+    private static ProblemHttpResult NotFound() => Problems.Of(404, PermitFailure.NotFound.Detail);
 }

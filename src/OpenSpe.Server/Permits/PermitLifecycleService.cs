@@ -46,6 +46,6 @@ public sealed partial class PermitLifecycleService(IServiceScopeFactory scopes, 
         }
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Error, Message = "SPE4001 permit lifecycle pass failed ({ErrorType}); retrying in 5 s")]
+    [LoggerMessage(EventId = 13001, Level = LogLevel.Error, Message = "SPE13001 permit lifecycle pass failed ({ErrorType}); retrying in 5 s")]
     private static partial void LogPassFailed(ILogger logger, string errorType);
 }

@@ -16,14 +16,10 @@ using OpenSpe.Server.Vault;
 
 namespace OpenSpe.Server.Permits;
 
-/// <summary>A permit request was invalid; <see cref="Errors"/> says where.</summary>
-public sealed class PermitValidationException(Dictionary<string, string[]> errors) : Exception("The permit is invalid.")
-{
-    /// <summary>Errors keyed by JSON path.</summary>
-    public Dictionary<string, string[]> Errors { get; } = errors;
-}
-
-/// <summary>A state change that the permit's current state does not allow.</summary>
+/// <summary>
+/// A state change that the permit's current state does not allow where no caller could have asked for it (the service's own
+/// transitions); a caller's request for one is a <see cref="PermitFailure"/> instead.
+/// </summary>
 public sealed class PermitStateException(string message) : Exception(message);
 
 /// <summary>
@@ -49,13 +45,17 @@ public sealed class PermitService(
     public static readonly JsonSerializerOptions DocumentJson = new(JsonSerializerDefaults.Web);
 
     /// <summary>Issues a permit, creates its project and the project's key pair.</summary>
-    public async Task<PermitEntity> CreateAsync(PermitDocument document, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
+    public async Task<PermitResult> CreateAsync(PermitDocument document, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
-        await ValidateAsync(document, actor);
+        if (await ValidateAsync(document, actor) is { } invalid)
+        {
+            return PermitResult.Failed(invalid);
+        }
+
         if (await database.Permits.AnyAsync(p => p.Reference == document.Reference, cancellationToken))
         {
-            throw new PermitValidationException(new() { ["reference"] = [$"A permit with reference {document.Reference} already exists."] });
+            return PermitResult.Failed(PermitFailure.Invalid("reference", $"A permit with reference {document.Reference} already exists."));
         }
 
         var normalized = PermitDefaults.Normalize(document);
@@ -85,25 +85,32 @@ public sealed class PermitService(
         await AuditAsync(actor, "permit.issued", permit, traceId, new() { ["reference"] = permit.Reference, ["version"] = "1" });
         await AuditAsync(actor, "project.created", permit, traceId, new() { ["permit"] = permit.Id });
         signal.Notify();
-        return permit;
+        return PermitResult.Done(permit);
     }
 
     /// <summary>Issues a new version of an active or suspended permit; the history is kept.</summary>
-    public async Task<PermitEntity> AmendAsync(string id, PermitDocument document, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
+    public async Task<PermitResult> AmendAsync(string id, PermitDocument document, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(document);
-        var permit = await FindAsync(id, cancellationToken) ?? throw new KeyNotFoundException(id);
+        if (await FindAsync(id, cancellationToken) is not { } permit)
+        {
+            return PermitResult.Failed(PermitFailure.NotFound);
+        }
+
         if (!PermitLifecycle.CanAmend(permit.State))
         {
-            throw new PermitStateException($"A {permit.State} permit cannot be amended.");
+            return PermitResult.Failed(PermitFailure.State($"A {permit.State} permit cannot be amended."));
         }
 
         if (!string.Equals(document.Reference, permit.Reference, StringComparison.Ordinal))
         {
-            throw new PermitValidationException(new() { ["reference"] = ["An amendment keeps the permit's reference."] });
+            return PermitResult.Failed(PermitFailure.Invalid("reference", "An amendment keeps the permit's reference."));
         }
 
-        await ValidateAsync(document, actor);
+        if (await ValidateAsync(document, actor) is { } invalid)
+        {
+            return PermitResult.Failed(invalid);
+        }
         var normalized = PermitDefaults.Normalize(document);
         var previous = await CurrentDocumentAsync(permit, cancellationToken);
         var summary = DescribeChanges(previous, normalized);
@@ -117,23 +124,27 @@ public sealed class PermitService(
         await database.SaveChangesAsync(cancellationToken);
         await AuditAsync(actor, "permit.amended", permit, traceId, new() { ["version"] = permit.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["changes"] = summary });
         signal.Notify();
-        return permit;
+        return PermitResult.Done(permit);
     }
 
     /// <summary>Suspends an active permit (access stops at once; it can be resumed).</summary>
-    public Task<PermitEntity> SuspendAsync(string id, string reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken) =>
+    public Task<PermitResult> SuspendAsync(string id, string reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken) =>
         TransitionAsync(id, PermitChange.Suspend, "permit.suspended", reason, actor, traceId, cancellationToken);
 
     /// <summary>Resumes a suspended permit.</summary>
-    public Task<PermitEntity> ResumeAsync(string id, string? reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken) =>
+    public Task<PermitResult> ResumeAsync(string id, string? reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken) =>
         TransitionAsync(id, PermitChange.Resume, "permit.resumed", reason, actor, traceId, cancellationToken);
 
     /// <summary>Revokes a permit; its project is terminated at once.</summary>
-    public async Task<PermitEntity> RevokeAsync(string id, string reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
+    public async Task<PermitResult> RevokeAsync(string id, string reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
     {
-        var permit = await TransitionAsync(id, PermitChange.Revoke, "permit.revoked", reason, actor, traceId, cancellationToken);
-        await TerminateAsync(permit, "revoked", traceId, cancellationToken);
-        return permit;
+        var result = await TransitionAsync(id, PermitChange.Revoke, "permit.revoked", reason, actor, traceId, cancellationToken);
+        if (result.Permit is { } permit)
+        {
+            await TerminateAsync(permit, "revoked", traceId, cancellationToken);
+        }
+
+        return result;
     }
 
     /// <summary>Expires permits past their validity and erases terminated projects past the grace period. Returns how many changed.</summary>
@@ -300,12 +311,16 @@ public sealed class PermitService(
         return result;
     }
 
-    private async Task<PermitEntity> TransitionAsync(string id, PermitChange change, string action, string? reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
+    private async Task<PermitResult> TransitionAsync(string id, PermitChange change, string action, string? reason, ClaimsPrincipal actor, string? traceId, CancellationToken cancellationToken)
     {
-        var permit = await FindAsync(id, cancellationToken) ?? throw new KeyNotFoundException(id);
+        if (await FindAsync(id, cancellationToken) is not { } permit)
+        {
+            return PermitResult.Failed(PermitFailure.NotFound);
+        }
+
         if (!PermitLifecycle.Allows(permit.State, change))
         {
-            throw new PermitStateException($"A {permit.State} permit cannot become {PermitLifecycle.TargetOf(change)}.");
+            return PermitResult.Failed(PermitFailure.State($"A {permit.State} permit cannot become {PermitLifecycle.TargetOf(change)}."));
         }
 
         permit.State = PermitLifecycle.TargetOf(change);
@@ -315,7 +330,7 @@ public sealed class PermitService(
         await database.SaveChangesAsync(cancellationToken);
         await AuditAsync(actor, action, permit, traceId, new() { ["reason"] = reason ?? "" });
         signal.Notify();
-        return permit;
+        return PermitResult.Done(permit);
     }
 
     private async Task TerminateAsync(PermitEntity permit, string cause, string? traceId, CancellationToken cancellationToken)
@@ -371,14 +386,11 @@ public sealed class PermitService(
         });
     }
 
-    private async Task ValidateAsync(PermitDocument document, ClaimsPrincipal actor)
+    private async Task<PermitFailure?> ValidateAsync(PermitDocument document, ClaimsPrincipal actor)
     {
         var officer = actor.FindFirst("preferred_username")?.Value;
         var errors = await PermitValidator.ValidateAsync(document, new AccountLookup(users, applications), time.GetUtcNow(), officer);
-        if (errors.Count > 0)
-        {
-            throw new PermitValidationException(errors);
-        }
+        return errors.Count > 0 ? new PermitFailure(PermitFailureKind.Invalid, "The permit has invalid fields.", errors) : null;
     }
 
     private async Task ReplaceMembersAsync(string permitId, PermitDocument document, CancellationToken cancellationToken)

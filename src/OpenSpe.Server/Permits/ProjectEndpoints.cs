@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using OpenSpe.Core.Identity;
 using OpenSpe.Core.Permits;
+using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Persistence;
@@ -23,12 +24,13 @@ public static class ProjectEndpoints
     public static IEndpointRouteBuilder MapProjectEndpoints(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/projects").WithTags("Projects").WithMetadata(new AuditResourceAttribute("project"));
-        group.MapGet("", ListAsync).WithName("projects.list").RequireAuthorization(SpePolicies.HumanOrClient)
+        // Note: the {projectId} routes go through the access chain, so they declare its refusals (404 hidden, 423 halted, 503 halts unread).
+        group.MapGet("", ListAsync).WithName("projects.list").RequireAuthorization(SpePolicies.HumanOrClient).ProducesSignedInProblems()
             .WithSummary("Projects the caller belongs to (HDAB, operators and auditors: metadata of all), each saying whether it is halted.");
-        group.MapGet("/{projectId}", ShowAsync).WithName("projects.show").RequireAuthorization(SpePolicies.HumanOrClient)
+        group.MapGet("/{projectId}", ShowAsync).WithName("projects.show").RequireAuthorization(SpePolicies.HumanOrClient).ProducesProjectProblems()
             .WithMetadata(new ProjectActionAttribute("project.show", SpeRoles.Researcher, SpeRoles.DataHolder, PermitRoles.Application) { Oversight = true })
             .WithSummary("A project's metadata: permit, members, datasets (members see each other, SPER-5), and whether it is halted (HDAB, operators and auditors see a halted project; members get 423).");
-        group.MapGet("/{projectId}/datasets", DatasetsAsync).WithName("projects.datasets.list").RequireAuthorization(SpePolicies.HumanOrClient)
+        group.MapGet("/{projectId}/datasets", DatasetsAsync).WithName("projects.datasets.list").RequireAuthorization(SpePolicies.HumanOrClient).ProducesProjectProblems()
             .WithMetadata(new ProjectActionAttribute("project.datasets.list", SpeRoles.Researcher, SpeRoles.DataHolder, PermitRoles.Application))
             .WithSummary("The datasets the project's permit names.");
         return routes;

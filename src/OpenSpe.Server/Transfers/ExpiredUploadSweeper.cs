@@ -108,9 +108,9 @@ public sealed partial class ExpiredUploadSweeper(IServiceScopeFactory scopes, Up
         }
     }
 
-    [LoggerMessage(EventId = 5101, Level = LogLevel.Information, Message = "SPE5101 removed {Uploads} expired uploads and {Orphans} orphaned staging files")]
+    [LoggerMessage(EventId = 15101, Level = LogLevel.Information, Message = "SPE15101 removed {Uploads} expired uploads and {Orphans} orphaned staging files")]
     private static partial void LogSwept(ILogger logger, int uploads, int orphans);
 
-    [LoggerMessage(EventId = 5102, Level = LogLevel.Error, Message = "SPE5102 expired-upload sweep failed ({ErrorType}); trying again at the next interval")]
+    [LoggerMessage(EventId = 15102, Level = LogLevel.Error, Message = "SPE15102 expired-upload sweep failed ({ErrorType}); trying again at the next interval")]
     private static partial void LogPassFailed(ILogger logger, string errorType);
 }

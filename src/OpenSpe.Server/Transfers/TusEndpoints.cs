@@ -34,7 +34,7 @@ public static partial class TusEndpoints
     public static IEndpointRouteBuilder MapTransferEndpoints(this IEndpointRouteBuilder routes)
     {
         var project = routes.MapGroup("/api/v1/projects/{projectId}").WithTags("Transfers").RequireAuthorization(SpePolicies.HumanOrClient)
-            .WithMetadata(new AuditResourceAttribute("upload"));
+            .WithMetadata(new AuditResourceAttribute("upload")).ProducesProjectProblems();
         project.MapGet("/public-key", PublicKeyAsync).WithName("projects.public-key")
             .WithMetadata(new ProjectActionAttribute("project.public-key", SpeRoles.DataHolder, SpeRoles.Researcher, PermitRoles.Application))
             .WithSummary("The project's Crypt4GH public key: encrypt for it before uploading.");
@@ -43,17 +43,18 @@ public static partial class TusEndpoints
             .WithSummary("Verified dataset files (metadata only; holders see the datasets they hold).");
 
         var uploads = project.MapGroup("/uploads");
-        uploads.MapMethods("", ["OPTIONS"], Options).WithName("uploads.options")
+        uploads.MapMethods("", ["OPTIONS"], Options).WithName("uploads.options").Produces(204)
             .WithMetadata(new ProjectActionAttribute("uploads.options", SpeRoles.DataHolder)).WithSummary("tus discovery.");
-        uploads.MapPost("", CreateAsync).WithName("uploads.create")
+        // Note: creation-with-upload and a final upload verify the file at once, so creation answers what a last PATCH answers.
+        uploads.MapPost("", CreateAsync).WithName("uploads.create").Produces(201).ProducesProblems(400, 412, 413, 415, 422, 460, 507)
             .WithMetadata(new ProjectActionAttribute("uploads.create", SpeRoles.DataHolder))
             .WithSummary("tus creation (and creation-with-upload, and concatenation: Upload-Concat partial or final). Upload-Metadata: dataset, filename, plaintextSha256.");
-        uploads.MapMethods("/{uploadId}", ["HEAD"], HeadAsync).WithName("uploads.offset")
+        uploads.MapMethods("/{uploadId}", ["HEAD"], HeadAsync).WithName("uploads.offset").Produces(200).ProducesProblems(412)
             .WithMetadata(new ProjectActionAttribute("uploads.offset", SpeRoles.DataHolder)).WithSummary("tus: the current offset.");
-        uploads.MapPatch("/{uploadId}", PatchAsync).WithName("uploads.append")
+        uploads.MapPatch("/{uploadId}", PatchAsync).WithName("uploads.append").Produces(204).ProducesProblems(400, 409, 412, 413, 415, 422, 460, 507)
             .WithMetadata(new ProjectActionAttribute("uploads.append", SpeRoles.DataHolder))
             .WithSummary("tus: appends bytes at Upload-Offset; the last PATCH verifies the file (422 when it is refused).");
-        uploads.MapDelete("/{uploadId}", DeleteAsync).WithName("uploads.terminate")
+        uploads.MapDelete("/{uploadId}", DeleteAsync).WithName("uploads.terminate").Produces(204).ProducesProblems(412)
             .WithMetadata(new ProjectActionAttribute("uploads.terminate", SpeRoles.DataHolder)).WithSummary("tus termination.");
         return routes;
     }
@@ -69,13 +70,13 @@ public static partial class TusEndpoints
         return Results.NoContent();
     }
 
-    private static async Task<IResult> PublicKeyAsync(string projectId, IProjectKeyStore keys, CancellationToken cancellationToken)
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<ProjectPublicKeyView>> PublicKeyAsync(string projectId, IProjectKeyStore keys, CancellationToken cancellationToken)
     {
         var key = await keys.GetPublicKeyAsync(projectId, cancellationToken);
         return TypedResults.Ok(new ProjectPublicKeyView(key.ToPem(), key.Fingerprint));
     }
 
-    private static async Task<IResult> FilesAsync(string projectId, HttpContext context, SpeDbContext database, AccessChain chain, Microsoft.AspNetCore.Identity.UserManager<SpeUser> users, CancellationToken cancellationToken)
+    private static async Task<Microsoft.AspNetCore.Http.HttpResults.Ok<List<ProjectFileView>>> FilesAsync(string projectId, HttpContext context, SpeDbContext database, AccessChain chain, Microsoft.AspNetCore.Identity.UserManager<SpeUser> users, CancellationToken cancellationToken)
     {
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
         var files = await database.ProjectFiles.Where(f => f.ProjectId == projectId).ToListAsync(cancellationToken);
@@ -313,7 +314,7 @@ public static partial class TusEndpoints
         if (offset != upload.Offset)
         {
             context.Response.Headers[TusHeaders.UploadOffset] = upload.Offset.ToString(CultureInfo.InvariantCulture);
-            return Problem(context, 409, ErrorCodes.BadRequest, $"Upload-Offset {offset} does not match the server's offset {upload.Offset}: ask with HEAD and resume from there.");
+            return Problem(context, 409, ErrorCodes.UploadOffsetMismatch, $"Upload-Offset {offset} does not match the server's offset {upload.Offset}: ask with HEAD and resume from there.");
         }
 
         return await AppendAsync(context, upload, database, staging, service) ?? NoContentWithOffset(context, upload);
@@ -375,14 +376,14 @@ public static partial class TusEndpoints
                 return Problem(context, 400, ErrorCodes.BadRequest, "Upload-Checksum must be 'sha256 <base64>' or 'sha1 <base64>'.");
             }
 
-            try
-            {
-                expected = Convert.FromBase64String(parts[1]);
-            }
-            catch (FormatException)
+            // A client's malformed header is an expected refusal, decoded without an exception.
+            var decoded = new byte[((parts[1].Length + 3) / 4) * 3];
+            if (!Convert.TryFromBase64String(parts[1], decoded, out var length))
             {
                 return Problem(context, 400, ErrorCodes.BadRequest, "The Upload-Checksum value is not base64.");
             }
+
+            expected = decoded[..length];
 
             checksum = IncrementalHash.CreateHash(algorithm);
         }
@@ -487,7 +488,7 @@ public static partial class TusEndpoints
                 checksum.Dispose();
                 return aborted ? Results.Empty
                     : full is not null ? Refused(context, full)
-                    : Problem(context, 460, ErrorCodes.BadRequest, "Upload-Checksum does not match the bytes received; nothing was kept.");
+                    : Problem(context, 460, ErrorCodes.UploadChecksumMismatch, "Upload-Checksum does not match the bytes received; nothing was kept.");
             }
 
             if (full is not null)
@@ -589,7 +590,7 @@ public static partial class TusEndpoints
         }
 
         context.Response.Headers[TusHeaders.Version] = TusProtocol.Version;
-        return Problem(context, 412, ErrorCodes.BadRequest, $"Send Tus-Resumable: {TusProtocol.Version}.");
+        return Problem(context, 412, ErrorCodes.TusVersionUnsupported, $"Send Tus-Resumable: {TusProtocol.Version}.");
     }
 
     private static Dictionary<string, string> ParseMetadata(string header)

@@ -131,7 +131,7 @@ public sealed class AuditWitnessPushTests
         var after = await AuditAttacks.CountAsync(database, "SELECT COUNT(*) FROM audit_checkpoints");
 
         Assert.StartsWith("refusing to start: ", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("SPE2103", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("SPE12103", refused.Message, StringComparison.Ordinal);
         Assert.Matches("sequence [0-9]+ \\(hash [0-9a-f]{64}\\)", refused.Message);
         Assert.DoesNotContain('\n', refused.Message);
         Assert.Equal(before, after);

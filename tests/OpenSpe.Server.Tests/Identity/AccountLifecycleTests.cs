@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Identity;
+using OpenSpe.Server.Tests.Api;
 using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Identity;
@@ -23,6 +24,22 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
     }
 
     public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    [Trait("Requirement", "TIR-10")]
+    public async Task An_account_name_taken_already_is_a_409_conflict_with_its_own_code_and_changes_nothing()
+    {
+        using var admin = await _identity.ClientForAsync("admin");
+        var first = await admin.PostAsJsonAsync("/api/v1/admin/users", new { username = "twice", roles = new[] { "researcher" } });
+
+        var second = await admin.PostAsJsonAsync("/api/v1/admin/users", new { username = "twice", roles = new[] { "data-holder" } });
+        var users = await admin.GetFromJsonAsync<JsonElement>("/api/v1/admin/users");
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(ErrorCodes.Conflict, (await ProblemAssert.IsProblemAsync(second, HttpStatusCode.Conflict)).GetProperty("code").GetString());
+        var account = Assert.Single(users.EnumerateArray(), u => u.GetProperty("username").GetString() == "twice");
+        Assert.Equal(["researcher"], account.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+    }
 
     [Fact]
     [Trait("Requirement", "EHDSR-5")]

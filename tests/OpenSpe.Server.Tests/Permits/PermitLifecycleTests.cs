@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Tests.Api;
 using OpenSpe.Server.Vault;
 
 namespace OpenSpe.Server.Tests.Permits;
@@ -249,7 +250,7 @@ public abstract class PermitLifecycleTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
         Assert.Equal("terminated", await _f.StateAsync(permitId));
         Assert.Equal(HttpStatusCode.Forbidden, access);
-        Assert.Equal(HttpStatusCode.Conflict, amend.StatusCode);
+        Assert.Equal(ErrorCodes.PermitStateConflict, (await ProblemAssert.IsProblemAsync(amend, HttpStatusCode.Conflict)).GetProperty("code").GetString());
     }
 
     [Fact]

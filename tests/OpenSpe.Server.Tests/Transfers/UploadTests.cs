@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Crypt4gh;
+using OpenSpe.Server.Tests.Api;
 using OpenSpe.Server.Tests.Infrastructure;
 using OpenSpe.Server.Tests.Permits;
 using OpenSpe.Server.Vault;
@@ -137,10 +138,25 @@ public class UploadTests : IAsyncLifetime
         var badChecksum = await _tus.PatchAsync(location, 5000, ciphertext[5000..9000], "sha256 " + Convert.ToBase64String(new byte[32]));
         var sha1 = await _tus.PatchAsync(location, 5000, ciphertext[5000..9000], "sha1 " + Sha1Base64(ciphertext[5000..9000]));
 
-        Assert.Equal(HttpStatusCode.Conflict, wrongOffset.StatusCode);
-        Assert.Equal(460, (int)badChecksum.StatusCode);
+        Assert.Equal(ErrorCodes.UploadOffsetMismatch, (await ProblemAssert.IsProblemAsync(wrongOffset, HttpStatusCode.Conflict)).GetProperty("code").GetString());
+        Assert.Equal(ErrorCodes.UploadChecksumMismatch, (await ProblemAssert.IsProblemAsync(badChecksum, (HttpStatusCode)460)).GetProperty("code").GetString());
         Assert.Equal(HttpStatusCode.NoContent, sha1.StatusCode);
         Assert.Equal(9000, await _tus.OffsetAsync(location));
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-5")]
+    public async Task A_malformed_checksum_header_is_a_400_and_keeps_nothing()
+    {
+        var ciphertext = TusClient.Encrypt(Csv, await _tus.ProjectKeyAsync());
+        var location = (await _tus.CreateAsync(ciphertext.Length, "omop-2026", "cohort.csv", TusClient.Sha256Hex(Csv))).Headers.Location!.OriginalString;
+
+        var notBase64 = await _tus.PatchAsync(location, 0, ciphertext[..5000], "sha256 not*base64");
+        var unknownAlgorithm = await _tus.PatchAsync(location, 0, ciphertext[..5000], "md5 " + Convert.ToBase64String(new byte[16]));
+
+        Assert.Equal(ErrorCodes.BadRequest, (await ProblemAssert.IsProblemAsync(notBase64, HttpStatusCode.BadRequest)).GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, unknownAlgorithm.StatusCode);
+        Assert.Equal(0, await _tus.OffsetAsync(location));
     }
 
     [Fact]
@@ -176,7 +192,7 @@ public class UploadTests : IAsyncLifetime
         var overLong = await _tus.PatchAsync(location, 0, new byte[200]);
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
-        Assert.Equal(HttpStatusCode.PreconditionFailed, noVersion.StatusCode);
+        Assert.Equal(ErrorCodes.TusVersionUnsupported, (await ProblemAssert.IsProblemAsync(noVersion, HttpStatusCode.PreconditionFailed)).GetProperty("code").GetString());
         Assert.Equal("1.0.0", noVersion.Headers.GetValues("Tus-Version").Single());
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, wrongType.StatusCode);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, overLong.StatusCode);
