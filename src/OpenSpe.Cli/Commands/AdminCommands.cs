@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Output;
@@ -355,7 +354,7 @@ internal static class AdminCommands
         }
     }
 
-    private static string? Time(DateTimeOffset? time) => time?.ToString("O", CultureInfo.InvariantCulture);
+    private static string? Time(DateTimeOffset? time) => TimeText.ForPeople(time);
 
     // Names go into the path escaped, so "a/b" or "../x" stays one segment.
     private static string Segment(string value) => Uri.EscapeDataString(value);

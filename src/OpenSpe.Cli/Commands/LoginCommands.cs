@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Output;
 
@@ -127,7 +126,7 @@ internal static class LoginCommands
                     ("Client", view.ClientId),
                     ("MFA enrolled", view.MfaEnrolled ? "yes" : "no"),
                     ("Pinned certificate", view.CaFingerprint ?? "no (system trust store)"),
-                    ("Token expires", view.AccessTokenExpiresAt.ToString("O", CultureInfo.InvariantCulture)),
+                    ("Token expires", TimeText.ForPeople(view.AccessTokenExpiresAt)),
                 ]);
             }
 

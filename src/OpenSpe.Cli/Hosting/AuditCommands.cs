@@ -65,7 +65,7 @@ internal static class AuditCommands
                     ("Checkpoints checked", result.CheckpointsChecked.ToString(CultureInfo.InvariantCulture)),
                     ("First sequence", result.FirstSequence?.ToString(CultureInfo.InvariantCulture)),
                     ("Last sequence", result.LastSequence?.ToString(CultureInfo.InvariantCulture)),
-                    ("Latest checkpoint", result.LatestCheckpoint?.ToString("O", CultureInfo.InvariantCulture)),
+                    ("Latest checkpoint", TimeText.ForPeople(result.LatestCheckpoint)),
                     ("Key id", result.KeyId),
                     ("Witnessed checkpoints", witnessed.Count.ToString(CultureInfo.InvariantCulture)),
                     ("First bad sequence", result.FirstBadSequence?.ToString(CultureInfo.InvariantCulture)),
@@ -83,8 +83,8 @@ internal static class AuditCommands
     {
         var dataDir = CommonOptions.DataDir(required: false);
         var database = CommonOptions.Database();
-        var since = new Option<DateTimeOffset?>("--since") { Description = "Only records at or after this time (ISO 8601)." };
-        var until = new Option<DateTimeOffset?>("--until") { Description = "Only records before this time (ISO 8601)." };
+        var since = TimeText.Option("--since", "Only records at or after this time.");
+        var until = TimeText.Option("--until", "Only records before this time.");
         var format = new Option<string>("--format") { Description = "jsonl or csv.", DefaultValueFactory = _ => "jsonl" };
         format.AcceptOnlyFromAmong("jsonl", "csv");
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file instead of standard output." };
@@ -188,7 +188,7 @@ internal static class AuditCommands
                 [
                     ("Removed", result.Removed.ToString(CultureInfo.InvariantCulture)),
                     ("Purge anchor", result.AnchorSequence?.ToString(CultureInfo.InvariantCulture) ?? "none (nothing older than retention)"),
-                    ("Cutoff", result.Cutoff.ToString("O", CultureInfo.InvariantCulture)),
+                    ("Cutoff", TimeText.ForPeople(result.Cutoff)),
                     ("Retention days", result.RetentionDays.ToString(CultureInfo.InvariantCulture)),
                 ]);
             }

@@ -36,15 +36,35 @@ public sealed class CliTests
     }
 
     [Theory]
-    [InlineData("frobnicate")]
-    [InlineData("audit", "verify", "--no-such-flag")]
-    [InlineData("audit", "export", "--format", "xml")]
-    public async Task Bad_usage_exits_2(params string[] args)
+    [InlineData("spe", "frobnicate")]
+    [InlineData("spe audit verify", "audit", "verify", "--no-such-flag")]
+    [InlineData("spe audit export", "audit", "export", "--format", "xml")]
+    [InlineData("spe admin user create", "admin", "user", "create")]
+    public async Task Bad_usage_exits_2_and_points_to_the_help_of_the_verb_that_failed(string verb, params string[] args)
     {
         var (code, _, stderr) = await SpeProcess.RunAsync(args);
 
         Assert.Equal(2, code);
-        Assert.Contains("spe --help", stderr, StringComparison.Ordinal);
+        Assert.Contains($"Run '{verb} --help' for usage.", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--since", "last tuesday")]
+    [InlineData("--since", "2026-12-01T10:00:00")]
+    [InlineData("--until", "12/01/2026")]
+    [InlineData("--until", "-5d")]
+    public async Task Audit_export_with_a_time_it_cannot_read_says_what_it_accepts_and_exits_2(string option, string value)
+    {
+        using var directory = new TempDirectory();
+
+        var (code, stdout, stderr) = await SpeProcess.RunAsync("audit", "export", "--data-dir", directory.Path, option, value);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.DoesNotContain("System.", stderr, StringComparison.Ordinal);
+        Assert.Contains($"spe: {option} '{value}' is not a time: use an ISO 8601 time with an offset", stderr, StringComparison.Ordinal);
+        Assert.Contains("today, yesterday, or a time back from now (30m, 24h, 7d)", stderr, StringComparison.Ordinal);
+        Assert.Contains("Run 'spe audit export --help' for usage.", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -70,7 +70,7 @@ public sealed class HaltCliTests : IDisposable
         Assert.Equal(0, code);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches("^ID +SCOPE +PROJECT +REASON +HALTED BY +HALTED AT$", lines[0]);
-        Assert.Matches("^h-1 +project +p-0042 +suspected exfiltration +operator +2026-03-01T12:00:00", lines[1]);
+        Assert.Matches("^h-1 +project +p-0042 +suspected exfiltration +operator +2026-03-01 12:00:00Z$", lines[1]);
     }
 
     [Fact]
