@@ -145,12 +145,13 @@ internal sealed class ServerConnection : IDisposable
             }
 
             return _tls.Presented is null
-                ? $"refusing {authority}: TLS handshake failed ({ex.InnerException?.Message ?? ex.Message})"
+                ? $"refusing {authority}: TLS handshake failed ({ProblemText.Clause(ex.InnerException?.Message ?? ex.Message)})"
                 : $"refusing {authority}: its TLS certificate is not trusted by the system store ({_tls.Errors}); "
                     + $"if its SHA-256 {_tls.Presented} equals the 'TLS SHA-256' that 'spe server' printed, pass it as --ca-fingerprint";
         }
 
-        return $"cannot reach {authority}: {ex.Message}";
+        // Followed by "; retrying ..." or "; gave up ...": without its full stop.
+        return $"cannot reach {authority}: {ProblemText.Clause(ex.Message)}";
     }
 
     /// <summary>What the last handshake presented, so a refusal can say why.</summary>

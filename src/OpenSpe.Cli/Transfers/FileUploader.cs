@@ -299,7 +299,7 @@ internal sealed class FileUploader
             }
 
             await DiscardAsync(key, state, cancellationToken);
-            throw new SpeClientException($"the server could not complete the upload ({ex.Message}); run the command again to start over", ex);
+            throw new SpeClientException($"the server could not complete the upload ({ProblemText.Clause(ex.Message)}); run the command again to start over", ex);
         }
         catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden or HttpStatusCode.PreconditionFailed)
         {
@@ -665,9 +665,9 @@ internal sealed class FileUploader
 
     private static string Describe(Exception ex) => ex switch
     {
-        ApiProblemException problem => problem.Message,
-        SpeClientException client => client.Message,
-        _ => "connection lost: " + ProblemText.OneLine(ex.Message),
+        ApiProblemException problem => ProblemText.Clause(problem.Message),
+        SpeClientException client => ProblemText.Clause(client.Message),
+        _ => "connection lost: " + ProblemText.Clause(ex.Message),
     };
 
     /// <summary>
