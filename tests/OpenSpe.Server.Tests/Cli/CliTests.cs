@@ -35,6 +35,16 @@ public sealed class CliTests
         Assert.All(options, o => Assert.Contains(o, stdout, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Login_help_shows_the_recovery_code_format_the_server_makes()
+    {
+        var (code, stdout, _) = await SpeProcess.RunAsync("login", "--help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("10 capital letters and digits", string.Join(' ', stdout.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.DoesNotContain("XXXX-XXXX", stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("spe", "frobnicate")]
     [InlineData("spe audit verify", "audit", "verify", "--no-such-flag")]
