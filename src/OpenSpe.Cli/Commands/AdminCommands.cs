@@ -205,7 +205,7 @@ internal static class AdminCommands
             else
             {
                 TableWriter.Write(streams.Out, ["ID", "USERNAME", "ROLE", "REQUESTED BY", "REQUESTED AT"],
-                    pending.Select(g => (IReadOnlyList<string?>)[g.Id, g.Username, g.Role, g.RequestedBy, Time(g.RequestedAt)]));
+                    pending.Select(g => (IReadOnlyList<string?>)[g.Id, g.Username, g.Role, g.RequestedBy, Time(g.RequestedAt)]), "No role grants waiting for approval.");
             }
 
             return ExitCodes.Success;
@@ -273,7 +273,7 @@ internal static class AdminCommands
             }
             else
             {
-                TableWriter.Write(streams.Out, ["CLIENT ID", "NAME", "REGISTERED BY"], clients.Select(c => (IReadOnlyList<string?>)[c.ClientId, c.DisplayName, c.RegisteredBy]));
+                TableWriter.Write(streams.Out, ["CLIENT ID", "NAME", "REGISTERED BY"], clients.Select(c => (IReadOnlyList<string?>)[c.ClientId, c.DisplayName, c.RegisteredBy]), "No applications registered.");
             }
 
             return ExitCodes.Success;
@@ -332,7 +332,7 @@ internal static class AdminCommands
 
     private static void UserTable(TextWriter output, IEnumerable<UserView> users) =>
         TableWriter.Write(output, ["USERNAME", "ROLES", "DISABLED", "MFA"],
-            users.Select(u => (IReadOnlyList<string?>)[u.Username, string.Join(",", u.Roles ?? []), u.Disabled ? "yes" : "no", u.MfaEnrolled ? "yes" : "no"]));
+            users.Select(u => (IReadOnlyList<string?>)[u.Username, string.Join(",", u.Roles ?? []), u.Disabled ? "yes" : "no", u.MfaEnrolled ? "yes" : "no"]), "No accounts.");
 
     /// <summary>For answers whose body the contract leaves open: the server's JSON when it sent some, else a summary.</summary>
     private static void WriteDone(TextWriter output, JsonElement? answer, bool json, IReadOnlyList<(string Field, string? Value)> summary)

@@ -43,7 +43,8 @@ internal static class DatasetCommands
             {
                 TableWriter.Write(streams.Out, ["NAME", "DATASET", "SIZE", "PLAINTEXT-SHA256", "UPLOADED-BY", "WHEN"],
                     files.Where(f => only is null || f.Dataset == only)
-                        .Select(f => (IReadOnlyList<string?>)[f.Filename, f.Dataset, f.PlaintextSize is { } p ? TransferProgress.Bytes(p) : "-", f.PlaintextSha256, f.UploadedBy, Time(f.UploadedAt)]));
+                        .Select(f => (IReadOnlyList<string?>)[f.Filename, f.Dataset, f.PlaintextSize is { } p ? TransferProgress.Bytes(p) : "-", f.PlaintextSha256, f.UploadedBy, Time(f.UploadedAt)]),
+                    only is null ? "No verified files in this project that you can see." : ProblemText.OneLine($"No verified files in dataset {only} that you can see."));
             }
 
             return ExitCodes.Success;

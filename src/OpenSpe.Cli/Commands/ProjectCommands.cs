@@ -35,7 +35,7 @@ internal static class ProjectCommands
             {
                 TableWriter.Write(streams.Out, ["ID", "REFERENCE", "TITLE", "STATE", "HALTED", "VALID FROM", "VALID UNTIL", "MY ROLES", "PERMIT"],
                     projects.Select(p => (IReadOnlyList<string?>)[p.Id, p.Reference, p.Title, p.State, p.Halted ? "yes" : "no",
-                        Time(p.ValidFrom), Time(p.ValidUntil), string.Join(",", p.MyRoles ?? []), p.PermitId]));
+                        Time(p.ValidFrom), Time(p.ValidUntil), string.Join(",", p.MyRoles ?? []), p.PermitId]), "No projects.");
             }
 
             return ExitCodes.Success;
@@ -71,10 +71,10 @@ internal static class ProjectCommands
             ]);
             streams.Out.WriteLine();
             TableWriter.Write(streams.Out, ["MEMBER", "ISSUER", "SUBJECT", "NAME", "ROLE"],
-                (project.Members ?? []).Select(m => (IReadOnlyList<string?>)[m.Username ?? "-", m.Issuer ?? "-", m.Subject ?? "-", m.Name ?? "-", m.Role]));
+                (project.Members ?? []).Select(m => (IReadOnlyList<string?>)[m.Username ?? "-", m.Issuer ?? "-", m.Subject ?? "-", m.Name ?? "-", m.Role]), "No members.");
             streams.Out.WriteLine();
             TableWriter.Write(streams.Out, ["DATASET", "TITLE", "HOLDER"],
-                (project.Datasets ?? []).Select(d => (IReadOnlyList<string?>)[d.Id, d.Title, d.Holder]));
+                (project.Datasets ?? []).Select(d => (IReadOnlyList<string?>)[d.Id, d.Title, d.Holder]), "No datasets.");
             return ExitCodes.Success;
         }));
         return command;

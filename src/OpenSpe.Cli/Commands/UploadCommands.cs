@@ -272,7 +272,7 @@ internal static class UploadCommands
         }
 
         TableWriter.Write(streams.Out, ["FILE", "ID", "SIZE", "PLAINTEXT-SHA256"],
-            results.Select(r => (IReadOnlyList<string?>)[r.Filename, r.Id ?? "-", r.PlaintextSize is { } p ? TransferProgress.Bytes(p) : "-", r.PlaintextSha256]));
+            results.Select(r => (IReadOnlyList<string?>)[r.Filename, r.Id ?? "-", r.PlaintextSize is { } p ? TransferProgress.Bytes(p) : "-", r.PlaintextSha256]), "No files uploaded.");
         foreach (var r in results.Where(r => r.Id is null))
         {
             streams.Hint($"{r.Filename}: uploaded, but the server did not say which file id it got; see 'spe dataset list --project {ProblemText.OneLine(projectId)}'.");
