@@ -67,10 +67,14 @@ internal sealed class ServerConnection : IDisposable
     }
 
     /// <summary>Sends a request once; network and TLS failures become one readable <see cref="SpeClientException"/>.</summary>
-    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+
+    /// <summary>As <see cref="SendAsync(HttpRequestMessage, CancellationToken)"/>; <paramref name="completion"/> says whether the body is read before it returns.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return await ExecuteAsync((_, token) => _http.SendAsync(request, token), ResiliencePipeline<HttpResponseMessage>.Empty, cancellationToken);
+        return await ExecuteAsync((_, token) => _http.SendAsync(request, completion, token), ResiliencePipeline<HttpResponseMessage>.Empty, cancellationToken);
     }
 
     /// <summary>
