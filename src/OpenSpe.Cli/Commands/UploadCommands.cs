@@ -211,7 +211,7 @@ internal static class UploadCommands
     }
 
     /// <summary>The project's public key; its fingerprint must be the one the server states (and the one the user expects, if given).</summary>
-    private static async Task<Crypt4ghPublicKey> FetchKeyAsync(SpeApiClient api, string projectId, string? expected, CancellationToken cancellationToken)
+    internal static async Task<Crypt4ghPublicKey> FetchKeyAsync(SpeApiClient api, string projectId, string? expected, CancellationToken cancellationToken)
     {
         var view = await api.GetAsync<ProjectPublicKeyView>($"api/v1/projects/{Segment(projectId)}/public-key", cancellationToken);
         Crypt4ghPublicKey key;
