@@ -69,6 +69,9 @@ public static class ErrorCodes
     /// <summary>Not enough free space for the upload's bytes without touching the reserve kept for the audit log and database.</summary>
     public const string InsufficientStorage = "SPE5105";
 
+    /// <summary>409: the dataset already holds a file of that name; delete it first to replace it.</summary>
+    public const string DatasetFileExists = "SPE5106";
+
     /// <summary>The audit log cannot be written; the request was refused (fail closed).</summary>
     public const string AuditUnavailable = "SPE2100";
 

@@ -22,9 +22,11 @@ public sealed class CliTests
 
     [Theory]
     [InlineData("server", "--dev", "--data-dir", "--urls", "--config", "--database")]
-    [InlineData("audit verify", "--data-dir", "--public-key", "--witness", "--json")]
+    [InlineData("audit verify", "--data-dir", "--public-key", "--witness", "--json", "--server")]
     [InlineData("audit witness", "--server", "--out", "--public-key", "--json")]
-    [InlineData("audit export", "--since", "--until", "--format", "--output")]
+    [InlineData("audit export", "--since", "--until", "--format", "--output", "--server", "today, yesterday")]
+    [InlineData("project public-key", "--out", "--force", "--json")]
+    [InlineData("dataset rm", "--json")]
     [InlineData("audit purge", "--retention-days", "--json")]
     [InlineData("audit public-key", "--data-dir", "--json")]
     public async Task Verb_help_documents_every_option(string verb, params string[] options)
@@ -50,6 +52,8 @@ public sealed class CliTests
     [InlineData("spe audit verify", "audit", "verify", "--no-such-flag")]
     [InlineData("spe audit export", "audit", "export", "--format", "xml")]
     [InlineData("spe admin user create", "admin", "user", "create")]
+    [InlineData("spe project public-key", "project", "public-key")]
+    [InlineData("spe dataset rm", "dataset", "rm", "p-1")]
     public async Task Bad_usage_exits_2_and_points_to_the_help_of_the_verb_that_failed(string verb, params string[] args)
     {
         var (code, _, stderr) = await SpeProcess.RunAsync(args);
