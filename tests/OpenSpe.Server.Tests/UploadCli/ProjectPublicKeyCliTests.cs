@@ -21,7 +21,9 @@ public sealed class ProjectPublicKeyCliTests : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _fixture = await PermitFixture.StartAsync();
-        (_, _projectId) = await _fixture.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30)));
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30));
+        document["policies"] = new { fileTypes = new { upload = new[] { "csv" } } };
+        (_, _projectId) = await _fixture.IssueAsync(document);
     }
 
     public async ValueTask DisposeAsync() => await _fixture.DisposeAsync();
