@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OpenSpe.Cli;
+using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Commands;
 using OpenSpe.Cli.Hosting;
 
@@ -28,7 +29,8 @@ if (parse.Errors.Count > 0)
         await Console.Error.WriteLineAsync($"spe: {error.Message}");
     }
 
-    await Console.Error.WriteLineAsync("Run 'spe --help' for usage.");
+    // The command that failed to parse, so the help it points to is the one that explains the option.
+    await Console.Error.WriteLineAsync($"Run '{ClientCommand.CommandPath(parse)} --help' for usage.");
     return ExitCodes.Usage;
 }
 

@@ -87,6 +87,9 @@ public static class ErrorCodes
     /// <summary>A tus PATCH whose <c>Upload-Checksum</c> does not match the bytes received (HTTP 460).</summary>
     public const string UploadChecksumMismatch = "SPE5108";
 
+    /// <summary>409: the dataset already holds a file of that name; delete it first to replace it.</summary>
+    public const string DatasetFileExists = "SPE5109";
+
     /// <summary>The audit log cannot be written; the request was refused (fail closed).</summary>
     public const string AuditUnavailable = "SPE2100";
 

@@ -39,6 +39,19 @@ public sealed record TotpEnrolmentView(string Secret, string OtpauthUri);
 /// <summary>Recovery codes, shown once.</summary>
 public sealed record RecoveryCodesView(IReadOnlyList<string> RecoveryCodes);
 
+/// <summary>What a recovery code looks like: the server makes them so and the help texts describe them so.</summary>
+public static class RecoveryCodeFormat
+{
+    /// <summary>Characters in a code.</summary>
+    public const int Length = 10;
+
+    /// <summary>Capital letters and digits without 0, 1, I and O, which read alike.</summary>
+    public const string Alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+    /// <summary>For help texts: the form, an example, and what sign-in ignores.</summary>
+    public const string Description = "10 capital letters and digits, as printed at enrolment (e.g. K7QF2MZP9A); case and dashes are ignored";
+}
+
 /// <summary>Confirms TOTP enrolment.</summary>
 public sealed record TotpConfirmRequest([property: Required, RegularExpression("^[0-9]{6}$", ErrorMessage = "code must be 6 digits.")] string Code);
 

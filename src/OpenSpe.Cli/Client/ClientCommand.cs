@@ -49,8 +49,10 @@ internal static class ClientCommand
         streams.Error.WriteLine(text);
     }
 
-    private static string CommandPath(ParseResult parse)
+    /// <summary>The command line up to the verb that was parsed: <c>spe audit export</c>.</summary>
+    public static string CommandPath(ParseResult parse)
     {
+        ArgumentNullException.ThrowIfNull(parse);
         var names = new List<string>();
         for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
         {

@@ -89,7 +89,7 @@ internal static class ClientRetry
     {
         { Result: { } response } => $"the server answered {(int)response.StatusCode} {response.ReasonPhrase}",
         { Exception: TaskCanceledException } => "no answer in time",
-        { Exception: { } exception } => "connection failed: " + ProblemText.OneLine(exception.Message),
+        { Exception: { } exception } => "connection failed: " + ProblemText.Clause(exception.Message),
         _ => "failed",
     };
 }

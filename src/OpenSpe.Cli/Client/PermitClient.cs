@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -90,7 +89,8 @@ internal static class PermitClient
     public static string NotBlank(string? value, string option) =>
         string.IsNullOrWhiteSpace(value) ? throw new SpeUsageException($"{option} must not be empty") : value.Trim();
 
-    public static string? Time(DateTimeOffset? time) => time?.ToString("O", CultureInfo.InvariantCulture);
+    /// <summary>A time in a table or field list (<c>--json</c> keeps the server's form).</summary>
+    public static string? Time(DateTimeOffset? time) => Output.TimeText.ForPeople(time);
 
     /// <summary>Ids go into the path escaped, so "a/b" or "../x" stays one segment.</summary>
     public static string Segment(string value) => Uri.EscapeDataString(value);

@@ -52,12 +52,19 @@ internal static class ProblemText
     public static string Render(ApiProblem problem, HttpStatusCode status, string? reason = null)
     {
         ArgumentNullException.ThrowIfNull(problem);
-        var text = new StringBuilder(problem.Detail is { Length: > 0 } detail ? detail
+        var head = problem.Detail is { Length: > 0 } detail ? detail
             : problem.Title is { Length: > 0 } title ? title
-            : StatusText(status, reason));
+            : StatusText(status, reason);
+        var text = new StringBuilder();
         if (problem.Errors is { Count: > 0 } errors)
         {
-            text.Append(": ").AppendJoin("; ", errors.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => $"{e.Key}: {string.Join(", ", e.Value ?? [])}"));
+            // Each part is a sentence of its own on the server; joined into one line they lose their full stops, except the last.
+            text.Append(Clause(head)).Append(": ").AppendJoin("; ", errors.OrderBy(e => e.Key, StringComparer.Ordinal)
+                .Select(e => $"{e.Key}: {string.Join(", ", (e.Value ?? []).Select(Clause))}"));
+        }
+        else
+        {
+            text.Append(head);
         }
 
         var tags = new[] { problem.Code, problem.TraceId is { Length: > 0 } trace ? "trace " + trace : null }.Where(t => !string.IsNullOrEmpty(t)).ToList();
@@ -115,6 +122,21 @@ internal static class ProblemText
         }
 
         return builder.ToString();
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> as one line without its closing full stop, to be followed by <c>": "</c>, <c>"; "</c> or
+    /// <c>", "</c> (so two messages never join as <c>".: "</c>); an ellipsis is kept.
+    /// </summary>
+    public static string Clause(string text)
+    {
+        var line = OneLine(text ?? "");
+        while (line.EndsWith('.') && !line.EndsWith("..", StringComparison.Ordinal))
+        {
+            line = line[..^1].TrimEnd();
+        }
+
+        return line;
     }
 
     private static string StatusText(HttpStatusCode status, string? reason) =>

@@ -67,10 +67,14 @@ internal sealed class ServerConnection : IDisposable
     }
 
     /// <summary>Sends a request once; network and TLS failures become one readable <see cref="SpeClientException"/>.</summary>
-    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
+
+    /// <summary>As <see cref="SendAsync(HttpRequestMessage, CancellationToken)"/>; <paramref name="completion"/> says whether the body is read before it returns.</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, HttpCompletionOption completion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return await ExecuteAsync((_, token) => _http.SendAsync(request, token), ResiliencePipeline<HttpResponseMessage>.Empty, cancellationToken);
+        return await ExecuteAsync((_, token) => _http.SendAsync(request, completion, token), ResiliencePipeline<HttpResponseMessage>.Empty, cancellationToken);
     }
 
     /// <summary>
@@ -145,12 +149,13 @@ internal sealed class ServerConnection : IDisposable
             }
 
             return _tls.Presented is null
-                ? $"refusing {authority}: TLS handshake failed ({ex.InnerException?.Message ?? ex.Message})"
+                ? $"refusing {authority}: TLS handshake failed ({ProblemText.Clause(ex.InnerException?.Message ?? ex.Message)})"
                 : $"refusing {authority}: its TLS certificate is not trusted by the system store ({_tls.Errors}); "
                     + $"if its SHA-256 {_tls.Presented} equals the 'TLS SHA-256' that 'spe server' printed, pass it as --ca-fingerprint";
         }
 
-        return $"cannot reach {authority}: {ex.Message}";
+        // Followed by "; retrying ..." or "; gave up ...": without its full stop.
+        return $"cannot reach {authority}: {ProblemText.Clause(ex.Message)}";
     }
 
     /// <summary>What the last handshake presented, so a refusal can say why.</summary>

@@ -71,7 +71,17 @@ internal sealed class SpeApiClient : IDisposable
     }
 
     /// <summary>Sends a request; a non-success answer throws. The caller disposes the response.</summary>
-    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken) =>
+        SendAsync(method, path, body, streamBody: false, cancellationToken);
+
+    /// <summary>
+    /// A GET whose answer is returned once its headers arrive; its body is read from the network as the caller reads it (an
+    /// export larger than memory). A non-success answer throws. The caller disposes the response.
+    /// </summary>
+    public Task<HttpResponseMessage> GetStreamingAsync(string path, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, path, null, streamBody: true, cancellationToken);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, bool streamBody, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(method);
         var refreshed = false;
@@ -81,14 +91,14 @@ internal sealed class SpeApiClient : IDisposable
             refreshed = true;
         }
 
-        var response = await SendOnceAsync(method, path, body, cancellationToken);
+        var response = await SendOnceAsync(method, path, body, streamBody, cancellationToken);
 
         // A 401 with a token we believe valid: revoked, server restarted with a new key, or clock skew. One refresh and retry, never a loop.
         if (response.StatusCode == HttpStatusCode.Unauthorized && !refreshed && Credentials.RefreshToken is not null)
         {
             response.Dispose();
             await RefreshAsync(Credentials.AccessToken, cancellationToken);
-            response = await SendOnceAsync(method, path, body, cancellationToken);
+            response = await SendOnceAsync(method, path, body, streamBody, cancellationToken);
         }
 
         if (!response.IsSuccessStatusCode)
@@ -145,7 +155,7 @@ internal sealed class SpeApiClient : IDisposable
     internal static DateTimeOffset ExpiresAt(TimeProvider time, TokenResponse token) =>
         time.GetUtcNow() + TimeSpan.FromSeconds(Math.Max(0, token.ExpiresIn ?? 0));
 
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, bool streamBody, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Credentials.AccessToken);
@@ -156,7 +166,7 @@ internal sealed class SpeApiClient : IDisposable
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);
         }
 
-        return await _connection.SendAsync(request, cancellationToken);
+        return await _connection.SendAsync(request, streamBody ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead, cancellationToken);
     }
 
     private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)

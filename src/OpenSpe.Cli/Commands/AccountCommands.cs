@@ -193,7 +193,7 @@ internal static class AccountCommands
         }
         else
         {
-            TableWriter.Write(streams.Out, ["RECOVERY CODE"], codes.RecoveryCodes.Select(c => (IReadOnlyList<string?>)[c]));
+            TableWriter.Write(streams.Out, ["RECOVERY CODE"], codes.RecoveryCodes.Select(c => (IReadOnlyList<string?>)[c]), "No recovery codes.");
         }
 
         streams.Hint("Second factor enrolled. The recovery codes are shown only now: keep them offline; each signs in once with 'spe login --recovery-code'.");

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Output;
@@ -206,7 +205,7 @@ internal static class AdminCommands
             else
             {
                 TableWriter.Write(streams.Out, ["ID", "USERNAME", "ROLE", "REQUESTED BY", "REQUESTED AT"],
-                    pending.Select(g => (IReadOnlyList<string?>)[g.Id, g.Username, g.Role, g.RequestedBy, Time(g.RequestedAt)]));
+                    pending.Select(g => (IReadOnlyList<string?>)[g.Id, g.Username, g.Role, g.RequestedBy, Time(g.RequestedAt)]), "No role grants waiting for approval.");
             }
 
             return ExitCodes.Success;
@@ -274,7 +273,7 @@ internal static class AdminCommands
             }
             else
             {
-                TableWriter.Write(streams.Out, ["CLIENT ID", "NAME", "REGISTERED BY"], clients.Select(c => (IReadOnlyList<string?>)[c.ClientId, c.DisplayName, c.RegisteredBy]));
+                TableWriter.Write(streams.Out, ["CLIENT ID", "NAME", "REGISTERED BY"], clients.Select(c => (IReadOnlyList<string?>)[c.ClientId, c.DisplayName, c.RegisteredBy]), "No applications registered.");
             }
 
             return ExitCodes.Success;
@@ -333,7 +332,7 @@ internal static class AdminCommands
 
     private static void UserTable(TextWriter output, IEnumerable<UserView> users) =>
         TableWriter.Write(output, ["USERNAME", "ROLES", "DISABLED", "MFA"],
-            users.Select(u => (IReadOnlyList<string?>)[u.Username, string.Join(",", u.Roles ?? []), u.Disabled ? "yes" : "no", u.MfaEnrolled ? "yes" : "no"]));
+            users.Select(u => (IReadOnlyList<string?>)[u.Username, string.Join(",", u.Roles ?? []), u.Disabled ? "yes" : "no", u.MfaEnrolled ? "yes" : "no"]), "No accounts.");
 
     /// <summary>For answers whose body the contract leaves open: the server's JSON when it sent some, else a summary.</summary>
     private static void WriteDone(TextWriter output, JsonElement? answer, bool json, IReadOnlyList<(string Field, string? Value)> summary)
@@ -355,7 +354,7 @@ internal static class AdminCommands
         }
     }
 
-    private static string? Time(DateTimeOffset? time) => time?.ToString("O", CultureInfo.InvariantCulture);
+    private static string? Time(DateTimeOffset? time) => TimeText.ForPeople(time);
 
     // Names go into the path escaped, so "a/b" or "../x" stays one segment.
     private static string Segment(string value) => Uri.EscapeDataString(value);

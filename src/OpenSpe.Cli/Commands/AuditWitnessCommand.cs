@@ -96,7 +96,7 @@ internal static class AuditWitnessCommand
                     ("Result", unchanged ? "UNCHANGED (the file already holds this head)" : "SAVED"),
                     ("Sequence", served.Sequence.ToString(CultureInfo.InvariantCulture)),
                     ("Hash", served.Hash),
-                    ("Signed at", served.Timestamp.ToString("O", CultureInfo.InvariantCulture)),
+                    ("Signed at", TimeText.ForPeople(served.Timestamp)),
                     ("Kind", served.Kind),
                     ("Key id", pinned.KeyId),
                     ("Witness file", file.FullName),

@@ -41,7 +41,7 @@ internal static class HaltCommands
                 else
                 {
                     TableWriter.Write(streams.Out, ["ID", "SCOPE", "PROJECT", "REASON", "HALTED BY", "HALTED AT"],
-                        halts.Select(h => (IReadOnlyList<string?>)[h.Id, h.Scope, h.ProjectId ?? "-", h.Reason, h.HaltedBy, Time(h.HaltedAt)]));
+                        halts.Select(h => (IReadOnlyList<string?>)[h.Id, h.Scope, h.ProjectId ?? "-", h.Reason, h.HaltedBy, Time(h.HaltedAt)]), "No active halts.");
                 }
 
                 return ExitCodes.Success;
@@ -97,11 +97,8 @@ internal static class HaltCommands
             else
             {
                 var resumed = result.Resumed ?? [];
-                TableWriter.Write(streams.Out, ["RESUMED HALT"], resumed.Select(id => (IReadOnlyList<string?>)[id]));
-                if (resumed.Count == 0)
-                {
-                    streams.Hint(scope is null ? "There was no active halt of everything to lift." : ProblemText.OneLine($"There was no active halt of project {scope} to lift."));
-                }
+                TableWriter.Write(streams.Out, ["RESUMED HALT"], resumed.Select(id => (IReadOnlyList<string?>)[id]),
+                    scope is null ? "No active halt of everything to lift." : ProblemText.OneLine($"No active halt of project {scope} to lift."));
             }
 
             return ExitCodes.Success;

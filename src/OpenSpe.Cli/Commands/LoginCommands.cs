@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Output;
 
@@ -15,7 +14,7 @@ internal static class LoginCommands
         var user = new Option<string?>("--user") { Description = "Account name (default: the user of the current session; not needed with --device)." };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input instead of prompting (needed when standard input is not a terminal)." };
         var otp = new Option<string?>("--otp") { Description = "The 6-digit one-time code from the authenticator app (prompted for when omitted on a terminal)." };
-        var recoveryCode = new Option<string?>("--recovery-code") { Description = "A recovery code (XXXX-XXXX) instead of --otp, when the authenticator is lost; each works once." };
+        var recoveryCode = new Option<string?>("--recovery-code") { Description = $"A recovery code ({RecoveryCodeFormat.Description}) instead of --otp, when the authenticator is lost; each works once." };
         var fingerprint = new Option<string?>("--ca-fingerprint")
         {
             Description = "Trust exactly the server certificate with this SHA-256 (hex, colons optional; 'spe server' prints it as 'TLS SHA-256') "
@@ -127,7 +126,7 @@ internal static class LoginCommands
                     ("Client", view.ClientId),
                     ("MFA enrolled", view.MfaEnrolled ? "yes" : "no"),
                     ("Pinned certificate", view.CaFingerprint ?? "no (system trust store)"),
-                    ("Token expires", view.AccessTokenExpiresAt.ToString("O", CultureInfo.InvariantCulture)),
+                    ("Token expires", TimeText.ForPeople(view.AccessTokenExpiresAt)),
                 ]);
             }
 
@@ -180,7 +179,7 @@ internal static class LoginCommands
             }
             catch (SpeClientException ex)
             {
-                streams.Hint($"spe: could not revoke the session at the server ({ex.Message}); the local credentials are removed anyway, "
+                streams.Hint($"spe: could not revoke the session at the server ({ProblemText.Clause(ex.Message)}); the local credentials are removed anyway, "
                     + "and the refresh token stays valid at the server until it expires");
             }
 

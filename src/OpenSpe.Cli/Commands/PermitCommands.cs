@@ -69,7 +69,7 @@ internal static partial class PermitCommands
             else
             {
                 TableWriter.Write(streams.Out, ["ID", "REFERENCE", "TITLE", "STATE", "VERSION", "VALID FROM", "VALID UNTIL", "PROJECT"],
-                    permits.Select(p => (IReadOnlyList<string?>)[p.Id, p.Reference, p.Title, p.State, Number(p.Version), Time(p.ValidFrom), Time(p.ValidUntil), p.ProjectId]));
+                    permits.Select(p => (IReadOnlyList<string?>)[p.Id, p.Reference, p.Title, p.State, Number(p.Version), Time(p.ValidFrom), Time(p.ValidUntil), p.ProjectId]), "No permits.");
             }
 
             return ExitCodes.Success;
@@ -172,7 +172,7 @@ internal static partial class PermitCommands
                 }
                 else
                 {
-                    TableWriter.Write(streams.Out, ["USER", "DATASET", "VISA"], list.Select(v => (IReadOnlyList<string?>)[v.User, v.Dataset, v.Visa]));
+                    TableWriter.Write(streams.Out, ["USER", "DATASET", "VISA"], list.Select(v => (IReadOnlyList<string?>)[v.User, v.Dataset, v.Visa]), "No visas.");
                 }
 
                 return ExitCodes.Success;
@@ -215,7 +215,7 @@ internal static partial class PermitCommands
             else
             {
                 TableWriter.Write(streams.Out, ["VERSION", "CREATED AT", "CREATED BY", "SUMMARY"],
-                    versions.Select(v => (IReadOnlyList<string?>)[Number(v.Version), Time(v.CreatedAt), v.CreatedBy, v.Summary]));
+                    versions.Select(v => (IReadOnlyList<string?>)[Number(v.Version), Time(v.CreatedAt), v.CreatedBy, v.Summary]), "No versions.");
             }
 
             return ExitCodes.Success;
@@ -291,18 +291,18 @@ internal static partial class PermitCommands
 
         output.WriteLine();
         TableWriter.Write(output, ["DATASET", "TITLE", "HOLDER", "DESCRIPTION"],
-            Items(Property(document, "datasets")).Select(d => (IReadOnlyList<string?>)[Text(Property(d, "id")), Text(Property(d, "title")), Text(Property(d, "holder")), Text(Property(d, "description"))]));
+            Items(Property(document, "datasets")).Select(d => (IReadOnlyList<string?>)[Text(Property(d, "id")), Text(Property(d, "title")), Text(Property(d, "holder")), Text(Property(d, "description"))]), "No datasets.");
 
         output.WriteLine();
         TableWriter.Write(output, ["DATA USER", "ISSUER", "SUBJECT", "NAME"],
-            Items(Property(document, "dataUsers")).Select(u => (IReadOnlyList<string?>)[Text(Property(u, "account")), Text(Property(u, "issuer")), Text(Property(u, "subject")), Text(Property(u, "name"))]));
+            Items(Property(document, "dataUsers")).Select(u => (IReadOnlyList<string?>)[Text(Property(u, "account")), Text(Property(u, "issuer")), Text(Property(u, "subject")), Text(Property(u, "name"))]), "No data users.");
 
         var components = Items(Property(policies, "approvedComponents"));
         if (components.Count > 0)
         {
             output.WriteLine();
             TableWriter.Write(output, ["APPROVED COMPONENT", "VERSION", "SHA-256"],
-                components.Select(c => (IReadOnlyList<string?>)[Text(Property(c, "name")), Text(Property(c, "version")), Text(Property(c, "sha256"))]));
+                components.Select(c => (IReadOnlyList<string?>)[Text(Property(c, "name")), Text(Property(c, "version")), Text(Property(c, "sha256"))]), "No approved components.");
         }
     }
 

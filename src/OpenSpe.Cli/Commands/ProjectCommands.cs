@@ -1,5 +1,6 @@
 using System.CommandLine;
 using OpenSpe.Cli.Client;
+using OpenSpe.Cli.Crypt4gh;
 using OpenSpe.Cli.Output;
 using static OpenSpe.Cli.Client.PermitClient;
 
@@ -16,6 +17,7 @@ internal static class ProjectCommands
         {
             List(env),
             Show(env),
+            PublicKey(env),
         };
     }
 
@@ -35,7 +37,7 @@ internal static class ProjectCommands
             {
                 TableWriter.Write(streams.Out, ["ID", "REFERENCE", "TITLE", "STATE", "HALTED", "VALID FROM", "VALID UNTIL", "MY ROLES", "PERMIT"],
                     projects.Select(p => (IReadOnlyList<string?>)[p.Id, p.Reference, p.Title, p.State, p.Halted ? "yes" : "no",
-                        Time(p.ValidFrom), Time(p.ValidUntil), string.Join(",", p.MyRoles ?? []), p.PermitId]));
+                        Time(p.ValidFrom), Time(p.ValidUntil), string.Join(",", p.MyRoles ?? []), p.PermitId]), "No projects.");
             }
 
             return ExitCodes.Success;
@@ -71,10 +73,57 @@ internal static class ProjectCommands
             ]);
             streams.Out.WriteLine();
             TableWriter.Write(streams.Out, ["MEMBER", "ISSUER", "SUBJECT", "NAME", "ROLE"],
-                (project.Members ?? []).Select(m => (IReadOnlyList<string?>)[m.Username ?? "-", m.Issuer ?? "-", m.Subject ?? "-", m.Name ?? "-", m.Role]));
+                (project.Members ?? []).Select(m => (IReadOnlyList<string?>)[m.Username ?? "-", m.Issuer ?? "-", m.Subject ?? "-", m.Name ?? "-", m.Role]), "No members.");
             streams.Out.WriteLine();
             TableWriter.Write(streams.Out, ["DATASET", "TITLE", "HOLDER"],
-                (project.Datasets ?? []).Select(d => (IReadOnlyList<string?>)[d.Id, d.Title, d.Holder]));
+                (project.Datasets ?? []).Select(d => (IReadOnlyList<string?>)[d.Id, d.Title, d.Holder]), "No datasets.");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command PublicKey(ClientEnvironment env)
+    {
+        var id = new Argument<string>("project") { Description = "The project's id, from 'spe project list'." };
+        var output = new Option<string?>("--out", "-o")
+        {
+            Description = "Write the key to this file (mode 0644) instead of standard output; 'spe crypt4gh encrypt --recipient-pk FILE' reads it.",
+            HelpName = "file",
+        };
+        var force = new Option<bool>("--force") { Description = "Replace --out if it exists." };
+        var json = new Option<bool>("--json") { Description = "Print the server's answer (publicKey, fingerprint) as JSON instead of the key file." };
+        var command = new Command("public-key", "Print a project's Crypt4GH public key in the Crypt4GH public key file format, to encrypt files for the project "
+            + "before 'spe upload' (members: data holders, researchers, applications). The key's SHA-256 fingerprint goes to standard error: "
+            + "compare it with the one the data access body gave you.")
+        {
+            id, output, force, json,
+        };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            var projectId = parse.GetValue(id)!.Trim();
+            var path = parse.GetValue(output);
+            if (path is not null && parse.GetValue(json))
+            {
+                throw new SpeUsageException("--json prints to standard output; it takes no --out");
+            }
+
+            using var api = SpeApiClient.Open(env);
+            var key = await UploadCommands.FetchKeyAsync(api, projectId, null, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, new ProjectPublicKeyView(key.ToPem(), key.Fingerprint));
+            }
+            else if (path is null)
+            {
+                streams.Out.Write(key.ToPem());
+            }
+            else
+            {
+                Crypt4ghIo.WriteKeyFile(path, key.ToPem(),
+                    UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, parse.GetValue(force));
+            }
+
+            streams.Hint($"Project {ProblemText.OneLine(projectId)} public key fingerprint (SHA-256): {key.Fingerprint}");
             return ExitCodes.Success;
         }));
         return command;

@@ -211,7 +211,7 @@ internal static class UploadCommands
     }
 
     /// <summary>The project's public key; its fingerprint must be the one the server states (and the one the user expects, if given).</summary>
-    private static async Task<Crypt4ghPublicKey> FetchKeyAsync(SpeApiClient api, string projectId, string? expected, CancellationToken cancellationToken)
+    internal static async Task<Crypt4ghPublicKey> FetchKeyAsync(SpeApiClient api, string projectId, string? expected, CancellationToken cancellationToken)
     {
         var view = await api.GetAsync<ProjectPublicKeyView>($"api/v1/projects/{Segment(projectId)}/public-key", cancellationToken);
         Crypt4ghPublicKey key;
@@ -272,7 +272,7 @@ internal static class UploadCommands
         }
 
         TableWriter.Write(streams.Out, ["FILE", "ID", "SIZE", "PLAINTEXT-SHA256"],
-            results.Select(r => (IReadOnlyList<string?>)[r.Filename, r.Id ?? "-", r.PlaintextSize is { } p ? TransferProgress.Bytes(p) : "-", r.PlaintextSha256]));
+            results.Select(r => (IReadOnlyList<string?>)[r.Filename, r.Id ?? "-", r.PlaintextSize is { } p ? TransferProgress.Bytes(p) : "-", r.PlaintextSha256]), "No files uploaded.");
         foreach (var r in results.Where(r => r.Id is null))
         {
             streams.Hint($"{r.Filename}: uploaded, but the server did not say which file id it got; see 'spe dataset list --project {ProblemText.OneLine(projectId)}'.");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Commands;
 using OpenSpe.Cli.Output;
 using OpenSpe.Core.Audit;
@@ -17,18 +18,24 @@ namespace OpenSpe.Cli.Hosting;
 /// </summary>
 internal static class AuditCommands
 {
-    public static Command Create()
+    public static Command Create(ClientEnvironment? environment = null)
     {
-        var command = new Command("audit", "Verify, export, purge the audit log and show its public key (offline, on a data directory); witness its checkpoints (online, as auditor).");
-        command.Subcommands.Add(Verify());
-        command.Subcommands.Add(Export());
+        var env = environment ?? ClientEnvironment.System;
+        var command = new Command("audit", "Verify and export the audit log (offline on a data directory, or with --server over the API as the signed-in auditor), "
+            + "purge it and show its public key (offline); witness its checkpoints (online, as auditor).");
+        command.Subcommands.Add(Verify(env));
+        command.Subcommands.Add(Export(env));
         command.Subcommands.Add(PublicKey());
         command.Subcommands.Add(Purge());
-        command.Subcommands.Add(AuditWitnessCommand.Create());
+        command.Subcommands.Add(AuditWitnessCommand.Create(env));
         return command;
     }
 
-    private static Command Verify()
+    /// <summary>The options that only the data-directory mode reads, given on a command line that also says --server.</summary>
+    private static string? OfflineOnly(ParseResult parse, params Option[] options) =>
+        options.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
+
+    private static Command Verify(ClientEnvironment env)
     {
         var dataDir = CommonOptions.DataDir(required: false);
         var database = CommonOptions.Database();
@@ -40,12 +47,33 @@ internal static class AuditCommands
             HelpName = "file",
         };
         var json = CommonOptions.Json();
+        var server = AuditApiCommands.ServerOption();
         var command = new Command("verify", "Check every record and checkpoint; exit 1 and name the first bad sequence number if anything was changed, removed, inserted or reordered, "
-            + "if the log is empty, or if it lacks a checkpoint a witness file holds.")
+            + "if the log is empty, or if it lacks a checkpoint a witness file holds. With --server the server verifies its own log (role auditor; no witnesses: "
+            + "keep witness files for the offline check on a copy of the data directory).")
         {
-            dataDir, database, publicKey, witness, json,
+            dataDir, database, publicKey, witness, json, server,
         };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(async () =>
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!AuditApiCommands.Requested(parse, server))
+            {
+                return await VerifyOfflineAsync(parse, dataDir, database, publicKey, witness, json, cancellationToken);
+            }
+
+            if (OfflineOnly(parse, dataDir, database, publicKey, witness) is { } offline)
+            {
+                return await ClientCommand.RunAsync(parse, _ => throw new SpeUsageException($"--server verifies on the server; {offline} is for the data-directory mode"));
+            }
+
+            return await AuditApiCommands.VerifyAsync(parse, server, parse.GetValue(json), env, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> VerifyOfflineAsync(ParseResult parse, Option<string> dataDir, Option<string?> database, Option<FileInfo?> publicKey, Option<FileInfo[]> witness,
+        Option<bool> json, CancellationToken cancellationToken) =>
+        await RunAsync(async () =>
         {
             var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
             using var key = AuditKeyFile.LoadPublic(directory, parse.GetValue(publicKey)?.FullName);
@@ -58,38 +86,46 @@ internal static class AuditCommands
             }
             else
             {
-                TableWriter.WriteFields(Console.Out,
-                [
-                    ("Result", result.Valid ? "VALID" : "INVALID"),
-                    ("Records checked", result.RecordsChecked.ToString(CultureInfo.InvariantCulture)),
-                    ("Checkpoints checked", result.CheckpointsChecked.ToString(CultureInfo.InvariantCulture)),
-                    ("First sequence", result.FirstSequence?.ToString(CultureInfo.InvariantCulture)),
-                    ("Last sequence", result.LastSequence?.ToString(CultureInfo.InvariantCulture)),
-                    ("Latest checkpoint", result.LatestCheckpoint?.ToString("O", CultureInfo.InvariantCulture)),
-                    ("Key id", result.KeyId),
-                    ("Witnessed checkpoints", witnessed.Count.ToString(CultureInfo.InvariantCulture)),
-                    ("First bad sequence", result.FirstBadSequence?.ToString(CultureInfo.InvariantCulture)),
-                    ("Problem", result.Problem),
-                    ("Message", result.Message),
-                ]);
+                AuditApiCommands.WriteVerification(Console.Out, result);
             }
 
             return result.Valid ? ExitCodes.Success : ExitCodes.Failure;
-        }));
-        return command;
-    }
+        });
 
-    private static Command Export()
+    private static Command Export(ClientEnvironment env)
     {
         var dataDir = CommonOptions.DataDir(required: false);
         var database = CommonOptions.Database();
-        var since = new Option<DateTimeOffset?>("--since") { Description = "Only records at or after this time (ISO 8601)." };
-        var until = new Option<DateTimeOffset?>("--until") { Description = "Only records before this time (ISO 8601)." };
+        var since = TimeText.Option("--since", "Only records at or after this time.");
+        var until = TimeText.Option("--until", "Only records before this time.");
         var format = new Option<string>("--format") { Description = "jsonl or csv.", DefaultValueFactory = _ => "jsonl" };
         format.AcceptOnlyFromAmong("jsonl", "csv");
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file instead of standard output." };
-        var command = new Command("export", "Export audit records as JSON Lines or CSV.") { dataDir, database, since, until, format, output };
-        command.SetAction(async (parse, cancellationToken) => await RunAsync(async () =>
+        var server = AuditApiCommands.ServerOption();
+        var command = new Command("export", "Export audit records as JSON Lines or CSV, from a data directory or with --server over the API (role auditor; streamed).")
+        {
+            dataDir, database, since, until, format, output, server,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            if (!AuditApiCommands.Requested(parse, server))
+            {
+                return await ExportOfflineAsync(parse, dataDir, database, since, until, format, output, cancellationToken);
+            }
+
+            if (OfflineOnly(parse, dataDir, database) is { } offline)
+            {
+                return await ClientCommand.RunAsync(parse, _ => throw new SpeUsageException($"--server exports from the server; {offline} is for the data-directory mode"));
+            }
+
+            return await AuditApiCommands.ExportAsync(parse, server, parse.GetValue(since), parse.GetValue(until), parse.GetValue(format)!, parse.GetValue(output), env, cancellationToken);
+        });
+        return command;
+    }
+
+    private static async Task<int> ExportOfflineAsync(ParseResult parse, Option<string> dataDir, Option<string?> database, Option<DateTimeOffset?> since, Option<DateTimeOffset?> until,
+        Option<string> format, Option<FileInfo?> output, CancellationToken cancellationToken) =>
+        await RunAsync(async () =>
         {
             var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
             using var key = AuditKeyFile.LoadPublic(directory);
@@ -108,9 +144,7 @@ internal static class AuditCommands
             }
 
             return ExitCodes.Success;
-        }));
-        return command;
-    }
+        });
 
     private static Command PublicKey()
     {
@@ -188,7 +222,7 @@ internal static class AuditCommands
                 [
                     ("Removed", result.Removed.ToString(CultureInfo.InvariantCulture)),
                     ("Purge anchor", result.AnchorSequence?.ToString(CultureInfo.InvariantCulture) ?? "none (nothing older than retention)"),
-                    ("Cutoff", result.Cutoff.ToString("O", CultureInfo.InvariantCulture)),
+                    ("Cutoff", TimeText.ForPeople(result.Cutoff)),
                     ("Retention days", result.RetentionDays.ToString(CultureInfo.InvariantCulture)),
                 ]);
             }

@@ -100,7 +100,7 @@ internal static class ServerCommand
         {
             output.WriteLine();
             TableWriter.Write(output, ["USERNAME", "PASSWORD", "TOTP SECRET", "ROLES"],
-                info.DevAccounts.Select(a => (IReadOnlyList<string?>)[a.Username, a.Password, a.TotpSecret, string.Join(",", a.Roles)]));
+                info.DevAccounts.Select(a => (IReadOnlyList<string?>)[a.Username, a.Password, a.TotpSecret, string.Join(",", a.Roles)]), "No dev accounts.");
         }
 
         output.WriteLine();

@@ -5,10 +5,20 @@ namespace OpenSpe.Cli.Output;
 /// <summary>Renders readable aligned tables for the default (non-JSON) output.</summary>
 internal static class TableWriter
 {
-    /// <summary>Writes rows under a header, columns padded to their widest cell.</summary>
-    public static void Write(TextWriter output, IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string?>> rows)
+    /// <summary>
+    /// Writes rows under a header, columns padded to their widest cell; with no rows, the one line <paramref name="empty"/>
+    /// instead (a header alone reads as if something failed to print).
+    /// </summary>
+    public static void Write(TextWriter output, IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string?>> rows, string empty)
     {
+        ArgumentNullException.ThrowIfNull(output);
         var all = rows.Select(r => r.Select(c => Clean(c ?? "")).ToArray()).ToList();
+        if (all.Count == 0)
+        {
+            output.WriteLine(empty);
+            return;
+        }
+
         var widths = headers.Select((h, i) => Math.Max(h.Length, all.Count == 0 ? 0 : all.Max(r => i < r.Length ? r[i].Length : 0))).ToArray();
         output.WriteLine(Line(headers.ToArray(), widths));
         foreach (var row in all)

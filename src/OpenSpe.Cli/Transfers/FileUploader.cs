@@ -258,8 +258,9 @@ internal sealed class FileUploader
         {
             return await _tus.CreateAsync(_context.Collection, state.Length, Metadata(state), TusBody.Empty, state.Partial, cancellationToken);
         }
-        catch (ApiProblemException ex) when (IsRefusal(ex))
+        catch (ApiProblemException ex) when (IsRefusal(ex) || ex.Status == HttpStatusCode.Conflict)
         {
+            // 409 at creation: the dataset already holds a file of this name.
             throw new UploadRefusedException(ex.Message, ex);
         }
         catch (Exception ex) when (ClientRetry.IsTransient(ex) && !cancellationToken.IsCancellationRequested)
@@ -299,9 +300,9 @@ internal sealed class FileUploader
             }
 
             await DiscardAsync(key, state, cancellationToken);
-            throw new SpeClientException($"the server could not complete the upload ({ex.Message}); run the command again to start over", ex);
+            throw new SpeClientException($"the server could not complete the upload ({ProblemText.Clause(ex.Message)}); run the command again to start over", ex);
         }
-        catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden or HttpStatusCode.PreconditionFailed)
+        catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.Forbidden or HttpStatusCode.PreconditionFailed or HttpStatusCode.Conflict)
         {
             throw new UploadRefusedException(ex.Message, ex);
         }
@@ -530,7 +531,7 @@ internal sealed class FileUploader
                         return (answer.FileId, sent, resumed, location);
                     }
                 }
-                catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.Conflict)
+                catch (ApiProblemException ex) when (ex.Status == HttpStatusCode.Conflict && location is not null)
                 {
                     // Our offset is not the server's (an earlier answer was lost): ask and continue from there.
                     if (++conflicts > MaxConflicts)
@@ -562,7 +563,7 @@ internal sealed class FileUploader
                     Forget(key, state);
                     throw new UploadRefusedException($"the server refused the file: {ex.Message}", ex);
                 }
-                catch (ApiProblemException ex) when (IsRefusal(ex))
+                catch (ApiProblemException ex) when (IsRefusal(ex) || (ex.Status == HttpStatusCode.Conflict && location is null))
                 {
                     progress?.Abandon();
                     if (location is null)
@@ -665,9 +666,9 @@ internal sealed class FileUploader
 
     private static string Describe(Exception ex) => ex switch
     {
-        ApiProblemException problem => problem.Message,
-        SpeClientException client => client.Message,
-        _ => "connection lost: " + ProblemText.OneLine(ex.Message),
+        ApiProblemException problem => ProblemText.Clause(problem.Message),
+        SpeClientException client => ProblemText.Clause(client.Message),
+        _ => "connection lost: " + ProblemText.Clause(ex.Message),
     };
 
     /// <summary>

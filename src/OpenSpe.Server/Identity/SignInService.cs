@@ -166,7 +166,7 @@ public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionPro
             return null;
         }
 
-        var codes = Enumerable.Range(0, 10).Select(_ => RandomNumberGenerator.GetString("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 10)).ToList();
+        var codes = Enumerable.Range(0, 10).Select(_ => RandomNumberGenerator.GetString(RecoveryCodeFormat.Alphabet, RecoveryCodeFormat.Length)).ToList();
         user.TotpSecretProtected = user.PendingTotpSecretProtected;
         user.PendingTotpSecretProtected = null;
         user.LastTotpStep = step;

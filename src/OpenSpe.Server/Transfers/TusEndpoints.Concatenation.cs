@@ -53,6 +53,11 @@ public static partial class TusEndpoints
             return forbidden;
         }
 
+        if (await DatasetFileEndpoints.DuplicateAsync(context, database, projectId, metadata.Dataset, metadata.Filename) is { } exists)
+        {
+            return exists;
+        }
+
         // Note: the partial uploads' locks, taken in one order, keep their PATCHes, DELETEs and other finals out meanwhile.
         var held = new List<IDisposable>();
         try

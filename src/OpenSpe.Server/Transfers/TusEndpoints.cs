@@ -41,6 +41,7 @@ public static partial class TusEndpoints
         project.MapGet("/files", FilesAsync).WithName("projects.files.list")
             .WithMetadata(new ProjectActionAttribute("project.files.list", SpeRoles.DataHolder, SpeRoles.Researcher, PermitRoles.Application))
             .WithSummary("Verified dataset files (metadata only; holders see the datasets they hold).");
+        project.MapDatasetFileEndpoints();
 
         var uploads = project.MapGroup("/uploads");
         uploads.MapMethods("", ["OPTIONS"], Options).WithName("uploads.options").Produces(204)
@@ -139,6 +140,11 @@ public static partial class TusEndpoints
         if (await AuthorizeAsync(context, chain, access, metadata.Dataset, metadata.Filename) is { } forbidden)
         {
             return forbidden;
+        }
+
+        if (await DatasetFileEndpoints.DuplicateAsync(context, database, projectId, metadata.Dataset, metadata.Filename) is { } exists)
+        {
+            return exists;
         }
 
         var now = time.GetUtcNow();

@@ -22,9 +22,11 @@ public sealed class CliTests
 
     [Theory]
     [InlineData("server", "--dev", "--data-dir", "--urls", "--config", "--database")]
-    [InlineData("audit verify", "--data-dir", "--public-key", "--witness", "--json")]
+    [InlineData("audit verify", "--data-dir", "--public-key", "--witness", "--json", "--server")]
     [InlineData("audit witness", "--server", "--out", "--public-key", "--json")]
-    [InlineData("audit export", "--since", "--until", "--format", "--output")]
+    [InlineData("audit export", "--since", "--until", "--format", "--output", "--server", "today, yesterday")]
+    [InlineData("project public-key", "--out", "--force", "--json")]
+    [InlineData("dataset rm", "--json")]
     [InlineData("audit purge", "--retention-days", "--json")]
     [InlineData("audit public-key", "--data-dir", "--json")]
     public async Task Verb_help_documents_every_option(string verb, params string[] options)
@@ -35,16 +37,48 @@ public sealed class CliTests
         Assert.All(options, o => Assert.Contains(o, stdout, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Login_help_shows_the_recovery_code_format_the_server_makes()
+    {
+        var (code, stdout, _) = await SpeProcess.RunAsync("login", "--help");
+
+        Assert.Equal(0, code);
+        Assert.Contains("10 capital letters and digits", string.Join(' ', stdout.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.DoesNotContain("XXXX-XXXX", stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
-    [InlineData("frobnicate")]
-    [InlineData("audit", "verify", "--no-such-flag")]
-    [InlineData("audit", "export", "--format", "xml")]
-    public async Task Bad_usage_exits_2(params string[] args)
+    [InlineData("spe", "frobnicate")]
+    [InlineData("spe audit verify", "audit", "verify", "--no-such-flag")]
+    [InlineData("spe audit export", "audit", "export", "--format", "xml")]
+    [InlineData("spe admin user create", "admin", "user", "create")]
+    [InlineData("spe project public-key", "project", "public-key")]
+    [InlineData("spe dataset rm", "dataset", "rm", "p-1")]
+    public async Task Bad_usage_exits_2_and_points_to_the_help_of_the_verb_that_failed(string verb, params string[] args)
     {
         var (code, _, stderr) = await SpeProcess.RunAsync(args);
 
         Assert.Equal(2, code);
-        Assert.Contains("spe --help", stderr, StringComparison.Ordinal);
+        Assert.Contains($"Run '{verb} --help' for usage.", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--since", "last tuesday")]
+    [InlineData("--since", "2026-12-01T10:00:00")]
+    [InlineData("--until", "12/01/2026")]
+    [InlineData("--until", "-5d")]
+    public async Task Audit_export_with_a_time_it_cannot_read_says_what_it_accepts_and_exits_2(string option, string value)
+    {
+        using var directory = new TempDirectory();
+
+        var (code, stdout, stderr) = await SpeProcess.RunAsync("audit", "export", "--data-dir", directory.Path, option, value);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.DoesNotContain("System.", stderr, StringComparison.Ordinal);
+        Assert.Contains($"spe: {option} '{value}' is not a time: use an ISO 8601 time with an offset", stderr, StringComparison.Ordinal);
+        Assert.Contains("today, yesterday, or a time back from now (30m, 24h, 7d)", stderr, StringComparison.Ordinal);
+        Assert.Contains("Run 'spe audit export --help' for usage.", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -67,6 +67,18 @@ public sealed class ClientRetryTests
     }
 
     [Fact]
+    public async Task Messages_that_end_in_a_full_stop_join_the_notice_and_the_error_without_a_doubled_stop()
+    {
+        var server = new ScriptedHandler([.. Enumerable.Repeat<object>(new HttpRequestException("Error while copying content to a stream."), 10)]);
+        var notices = new ConcurrentQueue<string>();
+
+        var error = await Assert.ThrowsAsync<SpeClientException>(() => SendAsync(server, Immediate, TimeProvider.System, notices.Enqueue));
+
+        Assert.All(notices, n => Assert.StartsWith("connection failed: Error while copying content to a stream; retrying in ", n, StringComparison.Ordinal));
+        Assert.Equal("cannot reach https://spe.test: Error while copying content to a stream", error.Message);
+    }
+
+    [Fact]
     public async Task A_TLS_failure_is_not_retried()
     {
         var server = new ScriptedHandler(new HttpRequestException(HttpRequestError.SecureConnectionError, "The remote certificate is invalid"));

@@ -260,6 +260,24 @@ public sealed class ClientVerbTests
         Assert.Equal(2, document.RootElement.GetArrayLength());
     }
 
+    [Theory]
+    [InlineData("GET /api/v1/admin/users", "No accounts.", "admin", "user", "list")]
+    [InlineData("GET /api/v1/admin/clients", "No applications registered.", "admin", "client", "list")]
+    [InlineData("GET /api/v1/admin/role-grants", "No role grants waiting for approval.", "admin", "role-grants", "list")]
+    public async Task Fake_server_an_empty_admin_list_says_so_in_one_line_and_json_is_an_empty_array(string route, string message, params string[] args)
+    {
+        using var harness = new ClientHarness();
+        harness.SignIn();
+        harness.Server.Routes[route] = (System.Net.HttpStatusCode.OK, "[]");
+
+        var (code, stdout, stderr) = await harness.RunAsync(args);
+        var (jsonCode, json, _) = await harness.RunAsync([.. args, "--json"]);
+
+        Assert.Equal((0, 0), (code, jsonCode));
+        Assert.Equal((message + "\n", ""), (stdout, stderr));
+        Assert.Equal("[]", json.Trim());
+    }
+
     [Fact]
     public async Task Fake_server_granting_admin_waits_for_a_second_admin_and_says_how_to_approve()
     {

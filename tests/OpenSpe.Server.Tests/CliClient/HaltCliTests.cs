@@ -70,7 +70,7 @@ public sealed class HaltCliTests : IDisposable
         Assert.Equal(0, code);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches("^ID +SCOPE +PROJECT +REASON +HALTED BY +HALTED AT$", lines[0]);
-        Assert.Matches("^h-1 +project +p-0042 +suspected exfiltration +operator +2026-03-01T12:00:00", lines[1]);
+        Assert.Matches("^h-1 +project +p-0042 +suspected exfiltration +operator +2026-03-01 12:00:00Z$", lines[1]);
     }
 
     [Fact]
@@ -94,8 +94,25 @@ public sealed class HaltCliTests : IDisposable
         var (code, stdout, stderr) = await _harness.RunPermitVerbAsync("resume", "--all");
 
         Assert.Equal(0, code);
-        Assert.Equal("RESUMED HALT", stdout.Trim());
-        Assert.Contains("no active halt", stderr, StringComparison.Ordinal);
+        Assert.Equal("No active halt of everything to lift.\n", stdout);
+        Assert.Equal("", stderr);
+    }
+
+    [Theory]
+    [InlineData("GET /api/v1/halts", "No active halts.", "halt", "--list")]
+    [InlineData("GET /api/v1/projects", "No projects.", "project", "list")]
+    [InlineData("GET /api/v1/permits", "No permits.", "permit", "list")]
+    public async Task Fake_server_an_empty_list_says_so_in_one_line_and_json_is_an_empty_array(string route, string message, params string[] args)
+    {
+        _harness.Server.Routes[route] = (HttpStatusCode.OK, "[]");
+
+        var (code, stdout, stderr) = await _harness.RunPermitVerbAsync(args);
+        var (jsonCode, json, _) = await _harness.RunPermitVerbAsync([.. args, "--json"]);
+
+        Assert.Equal((0, 0), (code, jsonCode));
+        Assert.Equal(message + "\n", stdout);
+        Assert.Equal("", stderr);
+        Assert.Equal("[]", json.Trim());
     }
 
     [Fact]

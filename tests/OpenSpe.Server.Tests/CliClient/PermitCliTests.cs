@@ -172,7 +172,7 @@ public sealed class PermitCliTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("Project ", StringComparison.Ordinal) && l.EndsWith(ProjectId, StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("State ", StringComparison.Ordinal) && l.EndsWith("active", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("Purpose ", StringComparison.Ordinal) && l.EndsWith("scientific-research", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("Valid until ", StringComparison.Ordinal) && l.Contains("2027-12-01T00:00:00", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("Valid until ", StringComparison.Ordinal) && l.EndsWith(" 2027-12-01 00:00:00Z", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("Export types ", StringComparison.Ordinal) && l.EndsWith("csv, txt, png, pdf", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith("Privacy delta ", StringComparison.Ordinal) && l.EndsWith("1e-6", StringComparison.Ordinal));
         var datasets = Array.FindIndex(lines, l => l.StartsWith("DATASET ", StringComparison.Ordinal));
@@ -221,9 +221,10 @@ public sealed class PermitCliTests : IDisposable
         Assert.Equal((0, 0), (code, jsonCode));
         var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches("^ID +REFERENCE +TITLE +STATE +VERSION +VALID FROM +VALID UNTIL +PROJECT$", lines[0]);
-        Assert.Matches($"^{PermitId} +HDAB-FI-2026-0042 +Diabetes +active +2 +2026-12-01T00:00:00.0000000\\+00:00 +2027-12-01T00:00:00.0000000\\+00:00 +{ProjectId}$", lines[1]);
+        Assert.Matches($"^{PermitId} +HDAB-FI-2026-0042 +Diabetes +active +2 +2026-12-01 00:00:00Z +2027-12-01 00:00:00Z +{ProjectId}$", lines[1]);
         using var document = JsonDocument.Parse(json);
         Assert.Equal(2, document.RootElement[0].GetProperty("version").GetInt32());
+        Assert.Equal("2026-12-01T00:00:00Z", document.RootElement[0].GetProperty("validFrom").GetString());
     }
 
     [Fact]
@@ -325,7 +326,7 @@ public sealed class PermitCliTests : IDisposable
         Assert.Equal(0, code);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(3, lines.Length);
-        Assert.Matches("^2 +2026-04-01T08:00:00.0000000\\+00:00 +hdab +removed researcher2$", lines[2]);
+        Assert.Matches("^2 +2026-04-01 08:00:00Z +hdab +removed researcher2$", lines[2]);
     }
 
     [Fact]

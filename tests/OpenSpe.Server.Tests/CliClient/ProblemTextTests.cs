@@ -25,8 +25,30 @@ public sealed class ProblemTextTests
             """{"title":"Bad Request","status":400,"detail":"Input failed validation.","code":"SPE1002","traceId":"t1","errors":{"username":["too short"],"roles":["unknown role 'x'","duplicate"]}}""",
             HttpStatusCode.BadRequest, "Bad Request");
 
-        Assert.Equal("Input failed validation.: roles: unknown role 'x', duplicate; username: too short (SPE1002, trace t1)", ex.Message);
+        Assert.Equal("Input failed validation: roles: unknown role 'x', duplicate; username: too short (SPE1002, trace t1)", ex.Message);
     }
+
+    [Fact]
+    public void Sentences_joined_into_one_line_lose_their_full_stops_except_the_last()
+    {
+        var ex = ProblemText.FromBody(
+            """{"detail":"The query has invalid parameters. ","code":"SPE1002","errors":{"limit":["limit must be between 1 and 1000."],"since":["since is not a time.","since is required."]}}""",
+            HttpStatusCode.BadRequest, "Bad Request");
+
+        Assert.Equal("The query has invalid parameters: limit: limit must be between 1 and 1000; since: since is not a time, since is required (SPE1002)", ex.Message);
+        Assert.DoesNotContain(".:", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(".;", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Refused.", "Refused")]
+    [InlineData("Refused..", "Refused..")]
+    [InlineData("Wait...", "Wait...")]
+    [InlineData("v1.2 refused. .", "v1.2 refused")]
+    [InlineData("no stop", "no stop")]
+    [InlineData("", "")]
+    public void A_clause_drops_its_closing_full_stop_but_keeps_an_ellipsis(string text, string expected) =>
+        Assert.Equal(expected, ProblemText.Clause(text));
 
     [Fact]
     public void Missing_parts_are_left_out_and_title_stands_in_for_detail()

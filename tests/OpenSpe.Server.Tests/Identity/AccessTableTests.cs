@@ -99,6 +99,10 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("PATCH /api/v1/projects/{projectId}/uploads/{uploadId}",       "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("DELETE /api/v1/projects/{projectId}/uploads/{uploadId}",      "U  F  H  H  H  H  H  H  H  F  P  F  H  L  E"),
 
+        // Dataset files: only the holder of the dataset deletes; the placeholder dataset is none the holder holds, so the
+        // dataset-holder step refuses it (403) — the allowed path is in UploadCli/DatasetFileCliTests.
+        ("DELETE /api/v1/projects/{projectId}/datasets/{datasetId}/files/{fileId}", "U  F  H  H  H  H  H  H  H  F  F  F  H  L  E"),
+
         // Audit: the auditor reads and verifies; the operator purges past retention; the public key is public.
         ("GET /api/v1/audit/records",                                   "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
         ("GET /api/v1/audit/verify",                                    "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),

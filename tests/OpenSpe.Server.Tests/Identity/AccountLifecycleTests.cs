@@ -79,7 +79,11 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
         Assert.False(me.GetProperty("mfaEnrolled").GetBoolean());
         Assert.Equal(HttpStatusCode.OK, confirm.StatusCode);
         Assert.Equal(10, recoveryCodes.Count);
+        var described = $"^[{RecoveryCodeFormat.Alphabet}]{{{RecoveryCodeFormat.Length}}}$";
+        Assert.All(recoveryCodes, c => Assert.Matches(described, c));
+        Assert.Matches(described, System.Text.RegularExpressions.Regex.Match(RecoveryCodeFormat.Description, @"e\.g\. (\w+)").Groups[1].Value);
         Assert.Equal(HttpStatusCode.OK, (await enrolled.GetAsync("/api/v1/server/info")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _identity.PasswordGrantAsync("newbie", password, null, recoveryCodes[1][..5].ToLowerInvariant() + "-" + recoveryCodes[1][5..])).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _identity.PasswordGrantAsync("newbie", password, null, recoveryCodes[0])).StatusCode);
         Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(await _identity.PasswordGrantAsync("newbie", password, null, recoveryCodes[0])));
         Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(await _identity.PasswordGrantAsync("newbie", password, null)));

@@ -41,4 +41,21 @@ public sealed class UploadCliRealServerTests
         Assert.Empty(harness.StateFiles());
         Assert.Empty(harness.StagedFiles());
     }
+
+    [Fact]
+    public async Task Spe_dataset_list_of_a_project_without_files_says_so_and_json_is_an_empty_array()
+    {
+        await using var f = await PermitFixture.StartAsync();
+        var (_, projectId) = await f.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30)));
+        await using var harness = UploadHarness.ForServer(f.Server, await f.Server.TokenForAccountAsync("holder"));
+
+        var (code, stdout, stderr) = await harness.RunAsync("dataset", "list", "--project", projectId);
+        var (jsonCode, json, _) = await harness.RunAsync("dataset", "list", "--project", projectId, "--json");
+        var (oneCode, one, _) = await harness.RunAsync("dataset", "list", "--project", projectId, "--dataset", "omop-2026");
+
+        Assert.Equal((0, 0, 0), (code, jsonCode, oneCode));
+        Assert.Equal(("No verified files in this project that you can see.\n", ""), (stdout, stderr));
+        Assert.Equal("[]", json.Trim());
+        Assert.Equal("No verified files in dataset omop-2026 that you can see.\n", one);
+    }
 }

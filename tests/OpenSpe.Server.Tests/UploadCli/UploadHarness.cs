@@ -11,7 +11,7 @@ using OpenSpe.Server.Tests.Infrastructure;
 namespace OpenSpe.Server.Tests.UploadCli;
 
 /// <summary>
-/// <c>spe upload</c> and <c>spe dataset list</c> against <see cref="FakeTusServer"/> (or a real server, <see cref="ForServer"/>):
+/// <c>spe upload</c>, <c>spe dataset list</c>, <c>spe project</c> and <c>spe audit</c> against <see cref="FakeTusServer"/> (or a real server, <see cref="ForServer"/>):
 /// a private config directory (with a session pinned to the server's certificate) and cache directory, the verbs run in
 /// process or as the real <c>spe</c>.
 /// </summary>
@@ -100,6 +100,8 @@ internal sealed class UploadHarness : IAsyncDisposable
         {
             UploadCommands.Create(Environment, FastRetries),
             DatasetCommands.Create(Environment),
+            ProjectCommands.Create(Environment),
+            OpenSpe.Cli.Hosting.AuditCommands.Create(Environment),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

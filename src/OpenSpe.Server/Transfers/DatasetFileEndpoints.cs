@@ -1,0 +1,107 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using OpenSpe.Core.Access;
+using OpenSpe.Core.Audit;
+using OpenSpe.Core.Identity;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Permits;
+using OpenSpe.Server.Persistence;
+using OpenSpe.Server.Vault;
+
+namespace OpenSpe.Server.Transfers;
+
+/// <summary>
+/// A verified dataset file by its holder: a second upload of a name the dataset already holds is refused (409, see
+/// <see cref="DuplicateAsync"/>) and the holder deletes the old file first, so a dataset never holds two files of one name.
+/// </summary>
+public static class DatasetFileEndpoints
+{
+    /// <summary>Maps <c>DELETE /api/v1/projects/{projectId}/datasets/{datasetId}/files/{fileId}</c>.</summary>
+    public static RouteGroupBuilder MapDatasetFileEndpoints(this RouteGroupBuilder project)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        project.MapDelete("/datasets/{datasetId}/files/{fileId}", DeleteAsync).WithName("dataset.files.delete")
+            .WithMetadata(new ProjectActionAttribute("dataset.files.delete", SpeRoles.DataHolder))
+            .WithSummary("Deletes a verified dataset file and its stored object (the dataset's holder only).")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status423Locked)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return project;
+    }
+
+    /// <summary>The problem for a second upload of <paramref name="filename"/> to <paramref name="dataset"/>, or null when the name is free.</summary>
+    internal static async Task<IResult?> DuplicateAsync(HttpContext context, SpeDbContext database, string projectId, string dataset, string? filename)
+    {
+        if (filename is null)
+        {
+            return null;
+        }
+
+        var existing = await database.ProjectFiles.Where(f => f.ProjectId == projectId && f.DatasetId == dataset && f.Filename == filename)
+            .Select(f => f.Id).FirstOrDefaultAsync(context.RequestAborted);
+        if (existing is null)
+        {
+            return null;
+        }
+
+        AuditDenialReason.Set(context, "file-exists");
+        context.Response.Headers[TusHeaders.Resumable] = TusProtocol.Version;
+        return Problems.Of(StatusCodes.Status409Conflict,
+            $"Dataset {dataset} already holds a file named '{filename}' ({existing}). Delete it first ('spe dataset rm', "
+            + $"DELETE /api/v1/projects/{projectId}/datasets/{dataset}/files/{existing}) to replace it.", ErrorCodes.DatasetFileExists);
+    }
+
+    private static async Task<IResult> DeleteAsync(string projectId, string datasetId, string fileId, HttpContext context, SpeDbContext database, AccessChain chain,
+        IObjectStore objects, HaltRegistry halts, IAuditLog audit)
+    {
+        var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
+
+        // Note: only the holder the permit names for the dataset, by account id, as for uploads (SDR-1): another holder of the
+        // same project is refused before the file is looked up, so the answer says nothing about their files.
+        if (await chain.DecideResourceAsync(access.Grant, datasetId, null, context.RequestAborted) is { } refusal)
+        {
+            AuditDenialReason.Set(context, refusal.Reason);
+            return Problems.Of(refusal.Status, refusal.Message, ProjectAccessSetup.CodeOf(refusal));
+        }
+
+        var file = await database.ProjectFiles.FirstOrDefaultAsync(f => f.Id == fileId && f.ProjectId == projectId && f.DatasetId == datasetId, context.RequestAborted);
+        if (file is null)
+        {
+            return Problems.Of(StatusCodes.Status404NotFound, $"Dataset {datasetId} holds no file {fileId}.", ErrorCodes.NotFound);
+        }
+
+        // Note: under the lease a halt waits for, as for storing a file (OPR-20): nothing of a halted project changes.
+        using var commit = halts.TryBeginCommit(projectId);
+        if (commit is null)
+        {
+            AuditDenialReason.Set(context, "halted");
+            return Problems.Of(StatusCodes.Status423Locked, "This project is halted by an emergency stop; nothing can be deleted until it is resumed.", ErrorCodes.ProjectHalted);
+        }
+
+        // The row goes first: a failure after it leaves an unreferenced object (erased with the project), never a listed file without its bytes.
+        database.ProjectFiles.Remove(file);
+        await database.SaveChangesAsync(context.RequestAborted);
+        await objects.DeleteAsync(file.ObjectKey, CancellationToken.None);
+        await audit.AppendAsync(new AuditEntry(
+            AuditActors.From(context.User, context),
+            "dataset.file.deleted",
+            new AuditResource("dataset-file", file.Id, projectId),
+            AuditOutcome.Success,
+            StatusCodes.Status204NoContent,
+            TraceIds.Current(context),
+            new Dictionary<string, string>
+            {
+                ["dataset"] = file.DatasetId,
+                ["filename"] = file.Filename,
+                ["sha256"] = file.Sha256,
+                ["plaintextSha256"] = file.PlaintextSha256,
+            }), CancellationToken.None);
+        return TypedResults.NoContent();
+    }
+}
