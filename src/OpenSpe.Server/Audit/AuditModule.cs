@@ -20,6 +20,7 @@ public static class AuditModule
         services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<AuditWriter>());
         services.AddSingleton<AuditService>();
         services.AddSingleton<IModuleStart, AuditLogStart>();
+        services.AddHealthChecks().AddCheck<AuditReadinessCheck>(AuditReadinessCheck.Name, tags: [ReadinessChecks.Tag]);
         return services;
     }
 

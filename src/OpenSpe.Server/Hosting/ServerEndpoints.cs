@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
@@ -26,37 +27,14 @@ public static class ServerEndpoints
         return routes;
     }
 
-    private static async Task<Results<Ok<ReadinessView>, ProblemHttpResult>> ReadyAsync(AuditStore store, IAuditLog audit, Permits.HaltRegistry halts, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<ReadinessView>, ProblemHttpResult>> ReadyAsync(HealthCheckService health, CancellationToken cancellationToken)
     {
-        // An instance that cannot tell which halts are in force serves no project request, so a load balancer should route around it.
-        var haltState = halts.IsStale ? "unread" : "ok";
-        var database = "ok";
-        var auditState = audit.IsHealthy ? "ok" : "failing";
-        try
-        {
-            await using var connection = await store.OpenAsync(cancellationToken);
-            await using (var command = connection.CreateCommand())
-            {
-                command.CommandText = "SELECT 1";
-                await command.ExecuteScalarAsync(cancellationToken);
-            }
-
-            try
-            {
-                await AuditStore.ProbeWritableAsync(connection, cancellationToken);
-            }
-            catch (System.Data.Common.DbException)
-            {
-                auditState = "not-writable";
-            }
-        }
-        catch (System.Data.Common.DbException)
-        {
-            database = "unreachable";
-            auditState = "unknown";
-        }
-
-        if (database == "ok" && auditState == "ok" && haltState == "ok")
+        var report = await health.CheckHealthAsync(c => c.Tags.Contains(ReadinessChecks.Tag), cancellationToken);
+        var database = ReadinessChecks.StateOf(report, DatabaseReadinessCheck.Name);
+        // Note: with the database unreachable the audit log's own state cannot be known, whatever its check saw.
+        var auditState = database == "ok" ? ReadinessChecks.StateOf(report, AuditReadinessCheck.Name) : "unknown";
+        var haltState = ReadinessChecks.StateOf(report, Permits.HaltReadinessCheck.Name);
+        if (report.Status == HealthStatus.Healthy)
         {
             return TypedResults.Ok(new ReadinessView("ready", database, auditState, haltState));
         }

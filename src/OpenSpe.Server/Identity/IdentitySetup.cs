@@ -123,6 +123,8 @@ public static class IdentitySetup
         services.AddOptions<JwtBearerOptions>(LocalBearer).Configure<IOptions<TokenOptions>, TimeProvider>((o, tokens, time) =>
         {
             ConfigureBearer(o, issuer, tokens.Value.Audience, [signingKey.SecurityKey], time);
+            // Note: the same key and issuer sign OpenIddict's identity tokens; only an access token (RFC 9068) may call the API.
+            o.TokenValidationParameters.ValidTypes = ["at+jwt"];
             o.Events.OnTokenValidated = SessionValidation.CheckAsync;
         });
         for (var i = 0; i < external.Providers.Count; i++)

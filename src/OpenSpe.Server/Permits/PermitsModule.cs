@@ -24,6 +24,7 @@ public static class PermitsModule
         services.AddProjectAccess();
         services.AddHostedService<PermitLifecycleService>();
         services.AddSingleton<IModuleStart, PermitsStart>();
+        services.AddHealthChecks().AddCheck<HaltReadinessCheck>(HaltReadinessCheck.Name, tags: [ReadinessChecks.Tag]);
         return services;
     }
 

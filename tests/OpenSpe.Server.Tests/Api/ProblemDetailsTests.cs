@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Api;
@@ -156,6 +157,30 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
             new Microsoft.IdentityModel.Tokens.SigningCredentials(new Microsoft.IdentityModel.Tokens.ECDsaSecurityKey(other) { KeyId = genuine.Kid }, "ES256"),
             new Dictionary<string, object> { ["typ"] = genuine.Typ });
         using var client = _server.ClientWithToken(token);
+
+        var response = await client.GetAsync("/api/v1/audit/records");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized);
+    }
+
+    [Theory]
+    [InlineData("JWT")]
+    [InlineData("id+jwt")]
+    [Trait("Requirement", "TIR-7")]
+    public async Task Token_signed_by_the_servers_key_but_not_an_access_token_is_refused(string type)
+    {
+        // The server signs other JWTs with the same key and issuer (OpenIddict's identity tokens); only a token whose
+        // header says it is an access token (RFC 9068: at+jwt) may call the API. The control re-signs the same payload as
+        // at+jwt and is accepted, so only the type explains the refusal.
+        var genuine = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await _server.TokenForAsync("typed-auditor", "auditor"));
+        var key = _server.Services.GetRequiredService<OpenSpe.Server.Identity.TokenSigningKey>().SecurityKey;
+        var payload = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(genuine.EncodedPayload);
+        string Resign(string typ) => new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }
+            .CreateToken(payload, new Microsoft.IdentityModel.Tokens.SigningCredentials(key, "ES256"), new Dictionary<string, object> { ["typ"] = typ });
+
+        using var control = _server.ClientWithToken(Resign("at+jwt"));
+        Assert.Equal(HttpStatusCode.OK, (await control.GetAsync("/api/v1/audit/records")).StatusCode);
+        using var client = _server.ClientWithToken(Resign(type));
 
         var response = await client.GetAsync("/api/v1/audit/records");
 
