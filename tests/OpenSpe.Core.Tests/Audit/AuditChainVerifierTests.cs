@@ -103,6 +103,48 @@ public sealed class AuditChainVerifierTests
         Assert.Equal(35, result.LastSequence);
     }
 
+    /// <summary>Tamperings of a 25-record chain (checkpoints at 10 and 20) and what the verifier must name.</summary>
+    private static readonly Dictionary<string, (Action<TestChain> Tamper, long FirstBad, string Problem)> Tamperings = new(StringComparer.Ordinal)
+    {
+        ["stored hash edited"] = (c => c.Row(13).Hash[0] ^= 1, 13, AuditVerificationProblems.RecordModified),
+        ["two records edited: the first is named"] = (c =>
+        {
+            c.Row(18).Action = "x";
+            c.Row(4).Outcome = "denied";
+        }, 4, AuditVerificationProblems.RecordModified),
+        // An attacker who can write the database can recompute every hash after an edit, but cannot re-sign the
+        // checkpoints; the first checkpoint after the edit disagrees.
+        ["record edited and chain recomputed"] = (c =>
+        {
+            c.Row(7).ActorUsername = "someone-else";
+            c.Rehash(7);
+        }, 10, AuditVerificationProblems.CheckpointMismatch),
+        ["record duplicated"] = (c => c.Rows.Insert(5, c.Row(5).Clone()), 5, AuditVerificationProblems.RecordOutOfOrder),
+        ["unknown outcome"] = (c => c.Row(3).Outcome = "maybe", 3, AuditVerificationProblems.RecordMalformed),
+        ["short hash"] = (c => c.Row(3).Hash = c.Row(3).Hash[..31], 3, AuditVerificationProblems.RecordMalformed),
+        ["checkpoint field changed after signing"] = (c => c.Checkpoints[0] = c.Checkpoints[0] with { TimestampMicros = c.Checkpoints[0].TimestampMicros + 1 },
+            10, AuditVerificationProblems.CheckpointForged),
+    };
+
+    /// <summary>The names of <see cref="Tamperings"/>, as the theory's cases.</summary>
+    public static TheoryData<string> TamperingNames => [.. Tamperings.Keys];
+
+    [Theory]
+    [MemberData(nameof(TamperingNames))]
+    [Trait("Requirement", "EHDSR-6")]
+    public void Verify_WithTampering_NamesTheFirstBadSequenceAndTheProblem(string tampering)
+    {
+        using var chain = TestChain.Create(25);
+        var (tamper, firstBad, problem) = Tamperings[tampering];
+        tamper(chain);
+
+        var result = chain.Verify();
+
+        Assert.False(result.Valid);
+        Assert.Equal(firstBad, result.FirstBadSequence);
+        Assert.Equal(problem, result.Problem);
+    }
+
     [Fact]
     [Trait("Requirement", "EHDSR-6")]
     [Trait("Requirement", "OPR-7")]
@@ -118,52 +160,6 @@ public sealed class AuditChainVerifierTests
         Assert.Equal(AuditVerificationProblems.RecordModified, result.Problem);
         Assert.Contains("7", result.Message, StringComparison.Ordinal);
         Assert.Equal(25, result.RecordsChecked);
-    }
-
-    [Fact]
-    [Trait("Requirement", "EHDSR-6")]
-    public void Verify_WithEditedStoredHash_NamesItsSequence()
-    {
-        using var chain = TestChain.Create(25);
-        chain.Row(13).Hash[0] ^= 1;
-
-        var result = chain.Verify();
-
-        Assert.False(result.Valid);
-        Assert.Equal(13, result.FirstBadSequence);
-        Assert.Equal(AuditVerificationProblems.RecordModified, result.Problem);
-    }
-
-    [Fact]
-    [Trait("Requirement", "EHDSR-6")]
-    public void Verify_WithTwoEditedRecords_NamesTheFirst()
-    {
-        using var chain = TestChain.Create(25);
-        chain.Row(18).Action = "x";
-        chain.Row(4).Outcome = "denied";
-
-        var result = chain.Verify();
-
-        Assert.Equal(4, result.FirstBadSequence);
-        Assert.Equal(AuditVerificationProblems.RecordModified, result.Problem);
-    }
-
-    [Fact]
-    [Trait("Requirement", "EHDSR-6")]
-    [Trait("Requirement", "OPR-7")]
-    public void Verify_WithEditedRecordAndRecomputedChain_IsCaughtByTheNextCheckpoint()
-    {
-        // An attacker who can write the database can recompute every hash after an edit, but
-        // cannot re-sign the checkpoints; the first checkpoint after the edit disagrees.
-        using var chain = TestChain.Create(25);
-        chain.Row(7).ActorUsername = "someone-else";
-        chain.Rehash(7);
-
-        var result = chain.Verify();
-
-        Assert.False(result.Valid);
-        Assert.Equal(10, result.FirstBadSequence);
-        Assert.Equal(AuditVerificationProblems.CheckpointMismatch, result.Problem);
     }
 
     [Fact]
@@ -198,20 +194,6 @@ public sealed class AuditChainVerifierTests
 
     [Fact]
     [Trait("Requirement", "EHDSR-6")]
-    public void Verify_WithDuplicatedRecord_NamesItsSequence()
-    {
-        using var chain = TestChain.Create(25);
-        chain.Rows.Insert(5, chain.Row(5).Clone());
-
-        var result = chain.Verify();
-
-        Assert.False(result.Valid);
-        Assert.Equal(5, result.FirstBadSequence);
-        Assert.Equal(AuditVerificationProblems.RecordOutOfOrder, result.Problem);
-    }
-
-    [Fact]
-    [Trait("Requirement", "EHDSR-6")]
     public void Verify_WithSwappedRecords_NamesTheFirstDisplacedSequence()
     {
         using var chain = TestChain.Create(25);
@@ -239,32 +221,6 @@ public sealed class AuditChainVerifierTests
         Assert.False(result.Valid);
         Assert.Equal(5, result.FirstBadSequence);
         Assert.Equal(AuditVerificationProblems.RecordModified, result.Problem);
-    }
-
-    [Fact]
-    [Trait("Requirement", "EHDSR-6")]
-    public void Verify_WithUnknownOutcome_ReportsMalformedRecord()
-    {
-        using var chain = TestChain.Create(25);
-        chain.Row(3).Outcome = "maybe";
-
-        var result = chain.Verify();
-
-        Assert.Equal(3, result.FirstBadSequence);
-        Assert.Equal(AuditVerificationProblems.RecordMalformed, result.Problem);
-    }
-
-    [Fact]
-    [Trait("Requirement", "EHDSR-6")]
-    public void Verify_WithShortHash_ReportsMalformedRecord()
-    {
-        using var chain = TestChain.Create(25);
-        chain.Row(3).Hash = chain.Row(3).Hash[..31];
-
-        var result = chain.Verify();
-
-        Assert.Equal(3, result.FirstBadSequence);
-        Assert.Equal(AuditVerificationProblems.RecordMalformed, result.Problem);
     }
 
     [Fact]
@@ -330,20 +286,6 @@ public sealed class AuditChainVerifierTests
         Assert.Equal(20, result.FirstBadSequence);
         Assert.Equal(AuditVerificationProblems.CheckpointForged, result.Problem);
         Assert.Equal(chain.Checkpoints[0].TimestampMicros, result.LatestCheckpointMicros);
-    }
-
-    [Fact]
-    [Trait("Requirement", "EHDSR-6")]
-    public void Verify_WithCheckpointFieldChangedAfterSigning_ReportsForgery()
-    {
-        using var chain = TestChain.Create(25);
-        var original = chain.Checkpoints[0];
-        chain.Checkpoints[0] = original with { TimestampMicros = original.TimestampMicros + 1 };
-
-        var result = chain.Verify();
-
-        Assert.Equal(10, result.FirstBadSequence);
-        Assert.Equal(AuditVerificationProblems.CheckpointForged, result.Problem);
     }
 
     [Fact]
