@@ -87,6 +87,30 @@ public sealed class SpeTestServer : IAsyncDisposable
     private static async Task<SpeTestServer> StartInAsync(TempDirectory? directory, string path, TestBackend backend, IDictionary<string, string?>? settings, Action<WebApplication>? map, TimeProvider? time,
         Action<IServiceCollection>? services)
     {
+        // Note: a port free when chosen can be taken before Kestrel binds it (an outgoing connection of a parallel test gets
+        // its local port from the same range), so a start that lost its port is tried again on another one, unless the
+        // test chose the address itself.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(directory, path, backend, settings, map, time, services);
+            }
+            catch (IOException ex) when (attempt < 5 && ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException && settings?.ContainsKey("Server:Urls") != true)
+            {
+            }
+            catch
+            {
+                directory?.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static async Task<SpeTestServer> StartOnceAsync(TempDirectory? directory, string path, TestBackend backend, IDictionary<string, string?>? settings, Action<WebApplication>? map, TimeProvider? time,
+        Action<IServiceCollection>? services)
+    {
+        WebApplication? app = null;
         try
         {
             var values = new Dictionary<string, string?>
@@ -110,7 +134,7 @@ public sealed class SpeTestServer : IAsyncDisposable
             }
 
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-            var app = SpeHost.Build(configuration, registered =>
+            app = SpeHost.Build(configuration, registered =>
             {
                 if (time is not null)
                 {
@@ -123,9 +147,10 @@ public sealed class SpeTestServer : IAsyncDisposable
             var info = await SpeHost.StartAsync(app);
             return new SpeTestServer(directory, path, app, info);
         }
-        catch
+        catch when (app is not null)
         {
-            directory?.Dispose();
+            // Note: the half-started host holds the data directory's lock; it must let go before another attempt.
+            await app.DisposeAsync();
             throw;
         }
     }
