@@ -11,7 +11,7 @@ public sealed class DevModeTests
     [Trait("Requirement", "TIR-8")]
     public async Task Dev_server_creates_owner_only_data_and_seeds_every_role()
     {
-        await using var server = await SpeTestServer.StartAsync();
+        await using var server = await SpeTestServer.StartAsync(settings: new Dictionary<string, string?> { [TestDevAccounts.OwnAccountsSetting] = "true" });
         var data = Path.Combine(server.DataDirectory, "data");
         var accountsPath = Path.Combine(data, DevAccounts.FileName);
 

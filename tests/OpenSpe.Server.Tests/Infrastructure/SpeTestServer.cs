@@ -133,6 +133,11 @@ public sealed class SpeTestServer : IAsyncDisposable
                 values[key] = value;
             }
 
+            if (string.Equals(values.GetValueOrDefault("Server:Dev"), "true", StringComparison.OrdinalIgnoreCase) && values.GetValueOrDefault(TestDevAccounts.OwnAccountsSetting) != "true")
+            {
+                TestDevAccounts.WriteInto(Path.Combine(path, "data"));
+            }
+
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
             app = SpeHost.Build(configuration, registered =>
             {
@@ -140,6 +145,8 @@ public sealed class SpeTestServer : IAsyncDisposable
                 {
                     registered.AddSingleton(time);
                 }
+
+                MemoizingPasswordHasher.Install(registered);
 
                 services?.Invoke(registered);
             });
