@@ -1,5 +1,4 @@
 using OpenSpe.Server.Hosting;
-using OpenSpe.Server.Tests.Cli;
 using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Hosting;

@@ -1,5 +1,4 @@
 using System.Net;
-using OpenSpe.Server.Tests.Cli;
 using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Hosting;

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.RegularExpressions;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Identity;
-using OpenSpe.Server.Tests.Cli;
 using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Hosting;

@@ -1,7 +1,6 @@
 using System.Net;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Identity;
-using OpenSpe.Server.Tests.Cli;
 using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Hosting;

@@ -30,7 +30,7 @@ public sealed class ApplicationPrincipalTests
         var bound = await admin.PostAsJsonAsync("/api/v1/admin/clients", new { clientId = "bound-app", account = "researcher" });
         var registered = await admin.PostAsJsonAsync("/api/v1/admin/clients", new { clientId = "own-app" });
         var secret = (await registered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("clientSecret").GetString()!;
-        using var app = f.Server.ClientWithToken(await ClientCredentialsAsync(f.Server, "own-app", secret));
+        using var app = f.Server.ClientWithToken(await IdentityClient.ClientCredentialsAsync(f.Server, "own-app", secret));
         var me = await app.GetFromJsonAsync<JsonElement>("/api/v1/account");
 
         await ProblemAssert.IsProblemAsync(bound, HttpStatusCode.BadRequest);
@@ -65,7 +65,7 @@ public sealed class ApplicationPrincipalTests
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30));
         document["dataUsers"] = new object[] { new { account = "researcher" }, new { application = "cohort-pipeline" } };
         var (_, projectId) = await f.IssueAsync(document);
-        using var app = f.Server.ClientWithToken(await ClientCredentialsAsync(f.Server, "cohort-pipeline", secret));
+        using var app = f.Server.ClientWithToken(await IdentityClient.ClientCredentialsAsync(f.Server, "cohort-pipeline", secret));
 
         var show = await app.GetAsync($"/api/v1/projects/{projectId}");
         var datasets = await app.GetAsync($"/api/v1/projects/{projectId}/datasets");
@@ -98,7 +98,7 @@ public sealed class ApplicationPrincipalTests
         using var researcher = await server.ClientForAccountAsync("researcher");
         var secret = (await (await admin.PostAsJsonAsync("/api/v1/admin/clients", new { clientId = "short-lived" })).Content.ReadFromJsonAsync<JsonElement>())
             .GetProperty("clientSecret").GetString()!;
-        using var app = server.ClientWithToken(await ClientCredentialsAsync(server, "short-lived", secret));
+        using var app = server.ClientWithToken(await IdentityClient.ClientCredentialsAsync(server, "short-lived", secret));
         var before = await app.GetAsync("/api/v1/projects");
 
         var byResearcher = await researcher.DeleteAsync("/api/v1/admin/clients/short-lived");
@@ -137,7 +137,7 @@ public sealed class ApplicationPrincipalTests
         var directory = first.DataDirectory;
         await first.StopKeepingDataAsync();
         await using var restarted = await SpeTestServer.StartAsync(reuseDirectory: directory);
-        using var app = restarted.ClientWithToken(await ClientCredentialsAsync(restarted, "legacy-bot", secret));
+        using var app = restarted.ClientWithToken(await IdentityClient.ClientCredentialsAsync(restarted, "legacy-bot", secret));
         var me = await app.GetFromJsonAsync<JsonElement>("/api/v1/account");
         var permits = await app.GetAsync("/api/v1/permits");
 
@@ -145,17 +145,6 @@ public sealed class ApplicationPrincipalTests
         Assert.Equal(HttpStatusCode.Forbidden, permits.StatusCode);
         await using var connection = await restarted.Database.OpenConnectionAsync();
         Assert.Contains(AuditStore.ReadRows(connection).Select(r => r.Clone()), r => r.Action == "admin.clients.migrated" && r.DetailsJson.Contains("legacy-bot", StringComparison.Ordinal));
-    }
-
-    internal static async Task<string> ClientCredentialsAsync(SpeTestServer server, string clientId, string secret)
-    {
-        var response = await server.Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "client_credentials",
-            ["client_id"] = clientId,
-            ["client_secret"] = secret,
-        }));
-        return (await IdentityClient.TokensAsync(response)).Access;
     }
 
     private static async Task<object?> FindApplicationAsync(SpeTestServer server, string clientId)

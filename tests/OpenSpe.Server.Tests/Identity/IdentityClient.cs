@@ -78,4 +78,16 @@ public sealed class IdentityClient(SpeTestServer server)
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()!;
     }
+
+    /// <summary>A client-credentials grant for an application: its access token.</summary>
+    public static async Task<string> ClientCredentialsAsync(SpeTestServer server, string clientId, string secret)
+    {
+        var response = await server.Client.PostAsync("/connect/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials",
+            ["client_id"] = clientId,
+            ["client_secret"] = secret,
+        }));
+        return (await TokensAsync(response)).Access;
+    }
 }
