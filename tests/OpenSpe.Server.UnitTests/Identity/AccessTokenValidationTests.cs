@@ -11,6 +11,7 @@ namespace OpenSpe.Server.UnitTests.Identity;
 /// Real JWTs, signed with keys made here, validated against the parameters the API's bearer schemes use.
 /// Each refusal test changes one thing of an otherwise good token, so it fails when that one check is weakened.
 /// </summary>
+[Trait("Requirement", "TIR-7")]
 public sealed class AccessTokenValidationTests : IDisposable
 {
     private const string LocalIssuer = "https://spe.example/";
