@@ -18,8 +18,7 @@ internal static class ExternalIdentity
 {
     public static void Configure(JwtBearerOptions options, ExternalProviderOptions provider, TimeProvider time, IHttpClientFactory http)
     {
-        IdentitySetup.ConfigureBearer(options, provider.Issuer, provider.Audience, [], time);
-        options.TokenValidationParameters.IssuerSigningKeys = null;
+        IdentitySetup.ConfigureBearer(options, AccessTokenValidation.ForExternalProvider(provider.Issuer, provider.Audience, time), time);
         var client = provider.JwksCertificateFingerprint is { Length: > 0 } pin ? PinnedClient(pin) : http.CreateClient("external-jwks");
         options.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
             provider.JwksUrl, new JwksRetriever(), new HttpDocumentRetriever(client) { RequireHttps = true })

@@ -122,9 +122,7 @@ public static class IdentitySetup
             });
         services.AddOptions<JwtBearerOptions>(LocalBearer).Configure<IOptions<TokenOptions>, TimeProvider>((o, tokens, time) =>
         {
-            ConfigureBearer(o, issuer, tokens.Value.Audience, [signingKey.SecurityKey], time);
-            // Note: the same key and issuer sign OpenIddict's identity tokens; only an access token (RFC 9068) may call the API.
-            o.TokenValidationParameters.ValidTypes = ["at+jwt"];
+            ConfigureBearer(o, AccessTokenValidation.ForLocalTokens(issuer, tokens.Value.Audience, [signingKey.SecurityKey], time), time);
             o.Events.OnTokenValidated = SessionValidation.CheckAsync;
         });
         for (var i = 0; i < external.Providers.Count; i++)
@@ -169,38 +167,12 @@ public static class IdentitySetup
     /// <summary>Scheme name of the <paramref name="index"/>th external provider.</summary>
     public static string ExternalScheme(int index) => "external-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    internal static void ConfigureBearer(JwtBearerOptions options, string issuer, string audience, IEnumerable<SecurityKey> keys, TimeProvider time)
+    /// <summary>Sets a JwtBearer scheme to validate with <paramref name="parameters"/> and answer refusals with problem details.</summary>
+    internal static void ConfigureBearer(JwtBearerOptions options, TokenValidationParameters parameters, TimeProvider time)
     {
         options.MapInboundClaims = false;
         options.TimeProvider = time;
-        options.TokenValidationParameters = new TokenValidationParameters
-        {
-            ValidIssuer = issuer,
-            ValidAudience = audience,
-            IssuerSigningKeys = keys,
-            ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.RsaSha256],
-            RequireExpirationTime = true,
-            RequireSignedTokens = true,
-            ClockSkew = TimeSpan.FromSeconds(30),
-            NameClaimType = "preferred_username",
-            RoleClaimType = "role",
-            // Lifetimes are judged on the server's TimeProvider, the same clock that permits, audit and tokens use.
-            LifetimeValidator = (notBefore, expires, _, parameters) =>
-            {
-                var now = time.GetUtcNow().UtcDateTime;
-                if (expires is null || expires.Value.Add(parameters.ClockSkew) <= now)
-                {
-                    throw new SecurityTokenExpiredException("The token has expired.") { Expires = expires ?? DateTime.MinValue };
-                }
-
-                if (notBefore is { } nbf && nbf > now.Add(parameters.ClockSkew))
-                {
-                    throw new SecurityTokenNotYetValidException("The token is not yet valid.") { NotBefore = nbf };
-                }
-
-                return true;
-            },
-        };
+        options.TokenValidationParameters = parameters;
         options.Events = new JwtBearerEvents
         {
             OnChallenge = async context =>
