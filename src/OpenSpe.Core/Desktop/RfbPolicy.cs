@@ -15,4 +15,17 @@ public sealed record RfbPolicy(bool ClipboardIn = false, bool ClipboardOut = fal
 
     /// <summary>Whether either direction is open (the Extended Clipboard pseudo-encoding is then kept).</summary>
     public bool AnyClipboard => ClipboardIn || ClipboardOut;
+
+    /// <summary>
+    /// The policy for a permit's <c>policies.clipboard</c> value (<c>none</c>, <c>in</c>, <c>out</c>, <c>both</c>;
+    /// see <see cref="Permits.PermitDefaults.ClipboardModes"/>). Note: anything else, a missing value included,
+    /// opens nothing, so a value the validator missed fails closed.
+    /// </summary>
+    public static RfbPolicy ForClipboardMode(string? mode, int maxCutTextLength = DefaultMaxCutTextLength) => mode switch
+    {
+        "in" => new RfbPolicy(ClipboardIn: true, MaxCutTextLength: maxCutTextLength),
+        "out" => new RfbPolicy(ClipboardOut: true, MaxCutTextLength: maxCutTextLength),
+        "both" => new RfbPolicy(true, true, maxCutTextLength),
+        _ => new RfbPolicy(MaxCutTextLength: maxCutTextLength),
+    };
 }
