@@ -33,6 +33,11 @@ public abstract class RfbFilter
 
     private protected RfbSession Session { get; }
 
+    /// <summary>The clipboard direction of this stream is open: <c>in</c> for the client's, <c>out</c> for the server's.</summary>
+    private bool OwnDirectionOpen => _direction == RfbDirection.ClientToServer ? Session.Policy.ClipboardIn : Session.Policy.ClipboardOut;
+
+    private bool OppositeDirectionOpen => _direction == RfbDirection.ClientToServer ? Session.Policy.ClipboardOut : Session.Policy.ClipboardIn;
+
     /// <summary>
     /// Filters the next chunk of this direction and writes what may be forwarded to <paramref name="output"/>.
     /// Once a result is closed, every later call emits nothing and returns the same reason.
@@ -79,11 +84,6 @@ public abstract class RfbFilter
 
     private protected void Emit(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
     {
-        if (bytes.IsEmpty)
-        {
-            return;
-        }
-
         output.Write(bytes);
         Counters.BytesForwarded += bytes.Length;
     }
@@ -119,8 +119,7 @@ public abstract class RfbFilter
             }
 
             // Note: plain cut text crosses only in a direction the permit opens (TIR-25).
-            var open = _direction == RfbDirection.ClientToServer ? Session.Policy.ClipboardIn : Session.Policy.ClipboardOut;
-            Decide(open, header, [], length, length, extended: false, output);
+            Decide(OwnDirectionOpen, header, [], length, length, extended: false, output);
             return RfbCloseReason.None;
         }
 
@@ -143,15 +142,17 @@ public abstract class RfbFilter
     /// <summary>The flags word of an Extended Clipboard message whose header <see cref="CutTextHeader"/> kept.</summary>
     private protected RfbCloseReason CutTextFlags(ReadOnlySpan<byte> flags, IBufferWriter<byte> output)
     {
-        if (!RfbWire.TryRequiredDirections(RfbWire.U32(flags, 0), _direction, out var needsIn, out var needsOut))
+        var needs = RfbWire.RequiredDirections(RfbWire.U32(flags, 0));
+        if (needs == ClipboardNeeds.Malformed)
         {
             return RfbCloseReason.MalformedMessage;
         }
 
         // Note: an extended message crosses only when the pseudo-encoding was negotiated (the gateway keeps it
         // only if the permit opens a direction) and every direction its actions need is open.
-        var policy = Session.Policy;
-        var open = Session.ExtendedClipboardKept && (!needsIn || policy.ClipboardIn) && (!needsOut || policy.ClipboardOut);
+        var open = Session.ExtendedClipboardKept
+            && (OwnDirectionOpen || (needs & ClipboardNeeds.Own) == 0)
+            && (OppositeDirectionOpen || (needs & ClipboardNeeds.Opposite) == 0);
         var length = -RfbWire.S32(_cutHeader, 4);
         Decide(open, _cutHeader, flags, length - 4, length, extended: true, output);
         return RfbCloseReason.None;

@@ -46,26 +46,22 @@ internal static class RfbWire
     public static bool IsFramed(int encoding) => encoding is EncodingRaw or EncodingCopyRect or EncodingDesktopSize or EncodingLastRect or EncodingCursor;
 
     /// <summary>
-    /// Which clipboard directions an Extended Clipboard message of <paramref name="direction"/> needs,
-    /// or false when its flags name no action or an unknown one. Offering data (notify, provide)
-    /// needs the message's own direction; asking for it (request, peek) needs the opposite one;
-    /// caps needs only the pseudo-encoding, which is kept when either direction is open.
+    /// Which clipboard directions an Extended Clipboard message needs, relative to its own, or
+    /// <see cref="ClipboardNeeds.Malformed"/> when its flags name no action or an unknown one. Offering data
+    /// (notify, provide) needs the message's own direction; asking for it (request, peek) needs the opposite
+    /// one; caps needs only the pseudo-encoding, which is kept when either direction is open.
     /// </summary>
-    public static bool TryRequiredDirections(uint flags, RfbDirection direction, out bool needsIn, out bool needsOut)
+    public static ClipboardNeeds RequiredDirections(uint flags)
     {
-        needsIn = needsOut = false;
         var actions = flags & ActionMask;
         if (actions == 0 || (actions & ~KnownActions) != 0)
         {
-            return false;
+            return ClipboardNeeds.Malformed;
         }
 
-        var offers = (actions & (ActionNotify | ActionProvide)) != 0;
-        var asks = (actions & (ActionRequest | ActionPeek)) != 0;
-        var toServer = direction == RfbDirection.ClientToServer;
-        needsIn = toServer ? offers : asks;
-        needsOut = toServer ? asks : offers;
-        return true;
+        var offers = (actions & (ActionNotify | ActionProvide)) != 0 ? ClipboardNeeds.Own : ClipboardNeeds.None;
+        var asks = (actions & (ActionRequest | ActionPeek)) != 0 ? ClipboardNeeds.Opposite : ClipboardNeeds.None;
+        return offers | asks;
     }
 
     public static ushort U16(ReadOnlySpan<byte> bytes, int offset) => BinaryPrimitives.ReadUInt16BigEndian(bytes[offset..]);
@@ -73,4 +69,14 @@ internal static class RfbWire
     public static int S32(ReadOnlySpan<byte> bytes, int offset) => BinaryPrimitives.ReadInt32BigEndian(bytes[offset..]);
 
     public static uint U32(ReadOnlySpan<byte> bytes, int offset) => BinaryPrimitives.ReadUInt32BigEndian(bytes[offset..]);
+}
+
+/// <summary>The clipboard directions an Extended Clipboard message needs open, relative to its own direction.</summary>
+[Flags]
+internal enum ClipboardNeeds
+{
+    None = 0,
+    Own = 1,
+    Opposite = 2,
+    Malformed = 4,
 }

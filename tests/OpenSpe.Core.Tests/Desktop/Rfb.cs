@@ -163,7 +163,11 @@ internal sealed class RfbHarness : IRfbSessionObserver
         return chunks.ToArray();
     }
 
-    public static void AssertOpen(RfbFeedResult result) => Assert.Equal(RfbCloseReason.None, result.CloseReason);
+    public static void AssertOpen(RfbFeedResult result)
+    {
+        Assert.Equal(RfbCloseReason.None, result.CloseReason);
+        Assert.False(result.IsClosed);
+    }
 
     private static RfbFeedResult FeedAll(RfbFilter filter, ArrayBufferWriter<byte> output, byte[][] chunks)
     {

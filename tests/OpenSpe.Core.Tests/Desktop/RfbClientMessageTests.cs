@@ -11,6 +11,7 @@ public sealed class RfbClientMessageTests
         { "SetPixelFormat 32", Rfb.SetPixelFormat(32, 24) },
         { "SetPixelFormat 16", Rfb.SetPixelFormat(16, 16) },
         { "SetPixelFormat 8", Rfb.SetPixelFormat(8, 8) },
+        { "SetPixelFormat 8 at depth 1", Rfb.SetPixelFormat(8, 1) },
         { "SetEncodings of framed ones", Rfb.SetEncodings(1, 0, -223, -224, -239) },
         { "SetEncodings empty", Rfb.SetEncodings() },
         { "FramebufferUpdateRequest", Rfb.UpdateRequest(incremental: true) },
@@ -130,6 +131,7 @@ public sealed class RfbClientMessageTests
         var after = harness.Client(Rfb.PointerEvent());
 
         Assert.Equal(RfbCloseReason.UnknownMessageType, after.CloseReason);
+        Assert.True(after.IsClosed);
         Assert.Equal(RfbCloseReason.UnknownMessageType, harness.Session.ClientToServer.CloseReason);
         Assert.False(after.InputSeen);
         Assert.Equal(0, harness.ToServer.WrittenCount);
@@ -165,10 +167,32 @@ public sealed class RfbClientMessageTests
     {
         var harness = RfbHarness.Ready();
 
-        var result = harness.Client(Rfb.SetEncodings(Enumerable.Repeat(0, count).ToArray()));
+        var message = Rfb.SetEncodings(Enumerable.Range(0, count).Select(i => i % 2).ToArray());
+
+        var result = harness.Client(message);
 
         Assert.Equal(expected, result.CloseReason);
-        Assert.Equal(expected == RfbCloseReason.None ? 4 + (count * 4) : 0, harness.ToServer.WrittenCount);
+        Assert.Equal(expected == RfbCloseReason.None ? message : [], harness.ToServer.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void The_longest_SetEncodings_split_across_reads_is_gathered_whole()
+    {
+        var harness = RfbHarness.Ready();
+        var message = Rfb.SetEncodings(Enumerable.Range(0, 512).Select(i => i % 2).ToArray());
+
+        RfbHarness.AssertOpen(harness.ClientSplit(message, 5, 1000));
+
+        Assert.Equal(message, harness.ToServer.WrittenSpan.ToArray());
+    }
+
+    [Fact]
+    public void A_filter_needs_somewhere_to_write()
+    {
+        var session = new RfbSession(new RfbPolicy());
+
+        Assert.Throws<ArgumentNullException>(() => session.ClientToServer.Feed([1], null!));
+        Assert.Throws<ArgumentNullException>(() => session.ServerToClient.Feed([1], null!));
     }
 
     [Theory]

@@ -75,6 +75,9 @@ public sealed class RfbServerMessageTests
 
         RfbHarness.AssertOpen(harness.ServerSplit(stream, 20, 100));
         Assert.Equal(stream, harness.ToClient.WrittenSpan.ToArray());
+
+        // The Bell was read as a message: the next byte is one too.
+        Assert.Equal(RfbCloseReason.UnknownMessageType, harness.Server([9]).CloseReason);
     }
 
     [Fact]
@@ -161,6 +164,28 @@ public sealed class RfbServerMessageTests
         var result = harness.Server(Rfb.Rectangle(0, 0, 1, 1, -224, []));
 
         RfbHarness.AssertOpen(result);
+        Assert.Equal(RfbCloseReason.UnknownMessageType, harness.Server([9]).CloseReason);
+    }
+
+    [Fact]
+    public void With_LastRect_asked_for_an_update_of_65535_rectangles_is_open_ended()
+    {
+        var harness = RfbHarness.Updating(encodings: [0, 1, -224]);
+        var rectangles = Enumerable.Repeat(Rfb.Rectangle(0, 0, 1, 1, 1, [0, 0, 0, 0]), 65535).ToArray();
+
+        RfbHarness.AssertOpen(harness.Server(Rfb.UpdateUntilLastRect(rectangles)));
+
+        // Still inside the update: the next byte starts a rectangle header, not a message.
+        RfbHarness.AssertOpen(harness.Server([9]));
+    }
+
+    [Fact]
+    public void With_LastRect_asked_for_a_counted_update_still_ends_after_its_count()
+    {
+        var harness = RfbHarness.Updating(encodings: [0, -224]);
+
+        RfbHarness.AssertOpen(harness.Server([.. Rfb.Update(Rfb.Rectangle(0, 0, 1, 1, 0, [1, 2, 3, 4])), 2]));
+
         Assert.Equal(RfbCloseReason.UnknownMessageType, harness.Server([9]).CloseReason);
     }
 
