@@ -1,15 +1,6 @@
-using System.Net;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Audit;
-using OpenSpe.Server.Hosting;
-using OpenSpe.Server.Tests.Infrastructure;
+using OpenSpe.Server.Persistence;
 
 namespace OpenSpe.Server.Tests.Audit;
 
@@ -18,7 +9,7 @@ internal static class AuditAttacks
 {
     public static readonly string[] All = ["truncate", "delete-checkpoints", "empty", "rewrite"];
 
-    public static async Task ApplyAsync(OpenSpe.Server.Persistence.SpeDatabase database, string attack)
+    public static async Task ApplyAsync(SpeDatabase database, string attack)
     {
         switch (attack)
         {
@@ -45,7 +36,7 @@ internal static class AuditAttacks
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
-    public static async Task<long> CountAsync(OpenSpe.Server.Persistence.SpeDatabase database, string sql)
+    public static async Task<long> CountAsync(SpeDatabase database, string sql)
     {
         await using var connection = await database.OpenConnectionAsync();
         await using var command = connection.CreateCommand();
@@ -53,7 +44,7 @@ internal static class AuditAttacks
         return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static async Task RehashAsync(OpenSpe.Server.Persistence.SpeDatabase database)
+    private static async Task RehashAsync(SpeDatabase database)
     {
         List<AuditRow> rows;
         await using (var connection = await database.OpenConnectionAsync())
@@ -72,7 +63,7 @@ internal static class AuditAttacks
         }
     }
 
-    private static async Task ExecuteAsync(OpenSpe.Server.Persistence.SpeDatabase database, string sql)
+    private static async Task ExecuteAsync(SpeDatabase database, string sql)
     {
         await using var connection = await database.OpenConnectionAsync();
         await using var command = connection.CreateCommand();
