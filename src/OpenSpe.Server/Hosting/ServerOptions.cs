@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Hosting;
 
 /// <summary>How the server runs: where its data is, where it listens, and whether it is the embedded dev default.</summary>
-public sealed class ServerOptions
+internal sealed class ServerOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Server";
@@ -22,7 +22,7 @@ public sealed class ServerOptions
 }
 
 /// <summary>The TLS certificate. Required outside dev mode; in dev mode a self-signed one is generated.</summary>
-public sealed class TlsOptions
+internal sealed class TlsOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Tls";

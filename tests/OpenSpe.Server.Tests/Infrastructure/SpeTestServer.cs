@@ -42,7 +42,7 @@ public sealed class SpeTestServer : IAsyncDisposable
 
     public string DataDirectory => _path;
 
-    public SpeDatabase Database => Services.GetRequiredService<SpeDatabase>();
+    internal SpeDatabase Database => Services.GetRequiredService<SpeDatabase>();
 
     /// <summary>Starts a server on <paramref name="backend"/> with extra settings; <paramref name="map"/> may add test-only endpoints.</summary>
     /// <remarks>
