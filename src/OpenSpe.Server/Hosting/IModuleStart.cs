@@ -27,4 +27,7 @@ internal static class ModuleStartOrder
 
     /// <summary>Halts and permit keys are loaded.</summary>
     public const int Permits = 30;
+
+    /// <summary>In dev mode, the demo permit and its dataset (after accounts, permits and keys are ready).</summary>
+    public const int Demo = 100;
 }

@@ -19,6 +19,12 @@ internal sealed class ServerOptions
 
     /// <summary>Embedded dev default: self-signed certificate and seeded dev accounts.</summary>
     public bool Dev { get; set; }
+
+    /// <summary>
+    /// With <see cref="Dev"/>: issue the demo permit with its synthetic dataset on the first start (default true); the
+    /// test suite turns it off so that each test sees only the projects it makes.
+    /// </summary>
+    public bool DevDemo { get; set; } = true;
 }
 
 /// <summary>The TLS certificate. Required outside dev mode; in dev mode a self-signed one is generated.</summary>

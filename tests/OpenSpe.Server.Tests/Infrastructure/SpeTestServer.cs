@@ -116,6 +116,8 @@ public sealed class SpeTestServer : IAsyncDisposable
             var values = new Dictionary<string, string?>
             {
                 ["Server:Dev"] = "true",
+                // Note: the dev demo permit would show in every listing; DevDemoTests turns it on.
+                ["Server:DevDemo"] = "false",
                 ["Server:DataDirectory"] = Path.Combine(path, "data"),
                 ["Server:Urls"] = $"https://127.0.0.1:{FreePort()}",
                 ["Logging:LogLevel:Default"] = "Warning",
