@@ -62,7 +62,10 @@ internal static class SandboxCommand
 
         if (limits.CpuTime is { } cpu)
         {
-            args.Add("--cpu=" + Number((long)Math.Ceiling(cpu.TotalSeconds)));
+            // Note: soft limit first (SIGXCPU, which the runtime reports as a limit hit), SIGKILL one second later for a
+            // process that ignores it. RLIMIT_CPU is per process, not per sandbox.
+            var seconds = Math.Max(1, (long)Math.Ceiling(cpu.TotalSeconds));
+            args.Add("--cpu=" + Number(seconds) + ":" + Number(seconds + 1));
         }
 
         args.Add("--");
