@@ -87,7 +87,7 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
             }
 
             var process = Process.Start(start) ?? throw new WorkspaceStartException("The sandbox launcher did not start.");
-            var sandbox = new BubblewrapProcess(id, spec, process, scope, runDirectory, host.SocketDirectory, logger, ended => running.TryRemove(ended.Id, out _));
+            var sandbox = new BubblewrapProcess(id, spec, host.Uid, process, scope, runDirectory, host.SocketDirectory, logger, ended => running.TryRemove(ended.Id, out _));
             running[id] = sandbox;
             // Note: a StopProjectAsync that ran while this sandbox was being set up did not see it; it counts its stops
             // before it looks, so a changed count here means the project was halted meanwhile and this sandbox goes too.
