@@ -3,6 +3,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Microsoft.Extensions.Logging.Abstractions;
 using OpenSpe.Workspaces;
 using OpenSpe.Workspaces.Bubblewrap;
@@ -73,7 +74,10 @@ public sealed class SandboxBenchConfig : ManualConfig
             .WithWarmupCount(3)
             .WithIterationCount(30)
             .WithInvocationCount(1)
-            .WithUnrollFactor(1));
+            .WithUnrollFactor(1)
+            // Note: in process, because the measured cost is in the child processes and a generated project's build
+            // timed out on the shared, loaded machine.
+            .WithToolchain(InProcessEmitToolchain.Instance));
         AddColumn(StatisticColumn.Median, StatisticColumn.P90, StatisticColumn.Min, StatisticColumn.Max);
     }
 }

@@ -30,6 +30,47 @@ public sealed class SandboxSocketTests(SandboxFixture sandbox) : IClassFixture<S
 
     [Fact]
     [Trait("Requirement", "SPER-6")]
+    public async Task ConnectSocket_RefusesASymlinkToAHostSocket()
+    {
+        sandbox.RequireSandbox();
+        // A host service on a UNIX socket (a database, a container daemon) that the server process could reach.
+        var hostDirectory = Path.Join(Path.GetTempPath(), "openspe-host-sock-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(hostDirectory);
+        var hostSocket = Path.Join(hostDirectory, "service.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(hostSocket));
+        listener.Listen();
+        try
+        {
+            var spec = new WorkspaceSpec
+            {
+                ProjectId = "sock",
+                Member = "alice",
+                Command = ["/bin/sh", "-c", $"ln -s {hostSocket} /run/workspace/vnc.sock && echo ready && sleep 1000"],
+                ExposeSockets = true,
+            };
+            await using var process = await sandbox.Runtime.StartAsync(spec, TestContext.Current.CancellationToken);
+            using var output = new StreamReader(process.StandardOutput);
+            Assert.Equal("ready", await output.ReadLineAsync(TestContext.Current.CancellationToken));
+
+            await Assert.ThrowsAsync<UnauthorizedAccessException>(() => process.ConnectSocketAsync("vnc.sock", TestContext.Current.CancellationToken));
+
+            // Whatever the kernel queued for the host service was closed before a byte was sent.
+            if (listener.Poll(0, SelectMode.SelectRead))
+            {
+                using var accepted = await listener.AcceptAsync(TestContext.Current.CancellationToken);
+                var buffer = new byte[16];
+                Assert.Equal(0, await accepted.ReceiveAsync(buffer, TestContext.Current.CancellationToken));
+            }
+        }
+        finally
+        {
+            Directory.Delete(hostDirectory, recursive: true);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "SPER-6")]
     public async Task WithoutExposeSockets_ThereIsNoSocketDirectory()
     {
         var result = await sandbox.RunAsync("sock", "ls /run/workspace 2>/dev/null && echo PRESENT; echo end");

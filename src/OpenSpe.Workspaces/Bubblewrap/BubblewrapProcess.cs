@@ -15,15 +15,17 @@ internal sealed class BubblewrapProcess : IWorkspaceProcess
     private readonly CgroupScope? cgroups;
     private readonly string runDirectory;
     private readonly string? socketDirectory;
+    private readonly int uid;
     private readonly ILogger logger;
     private readonly Action<BubblewrapProcess> onEnded;
     private WorkspaceStopReason? stoppedBy;
     private int stopRequested;
 
     public BubblewrapProcess(
-        string id, WorkspaceSpec spec, Process process, CgroupScope? cgroups, string runDirectory, string? socketDirectory,
+        string id, WorkspaceSpec spec, int uid, Process process, CgroupScope? cgroups, string runDirectory, string? socketDirectory,
         ILogger logger, Action<BubblewrapProcess> onEnded)
     {
+        this.uid = uid;
         Id = id;
         ProjectId = spec.ProjectId;
         Member = spec.Member;
@@ -78,10 +80,20 @@ internal sealed class BubblewrapProcess : IWorkspaceProcess
             throw new ArgumentException("The socket name must be a plain file name.", nameof(name));
         }
 
+        var path = Path.Join(socketDirectory, name);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(Path.Join(socketDirectory, name)), cancellationToken);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+            // Note: the sandbox owns this directory, so "name" may be a symlink to a host socket (a database, a container
+            // daemon) that the server, as root, would then connect to and feed with a remote user's bytes. A check of the
+            // path before connecting could be raced; the peer's credentials after connecting cannot: only a socket a
+            // process of this project's uid listens on is accepted, before a single byte is sent.
+            if (PeerUid(socket) != uid)
+            {
+                throw new UnauthorizedAccessException($"The socket {name} is not served from inside the sandbox.");
+            }
+
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch
@@ -89,6 +101,16 @@ internal sealed class BubblewrapProcess : IWorkspaceProcess
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The uid of the process at the other end of a connected UNIX socket (SO_PEERCRED), or -1.</summary>
+    private static int PeerUid(Socket socket)
+    {
+        const int solSocket = 1;
+        const int soPeerCred = 17;
+        Span<byte> credentials = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        var length = socket.GetRawSocketOption(solSocket, soPeerCred, credentials);
+        return length >= 8 ? BitConverter.ToInt32(credentials[4..8]) : -1;
     }
 
     public async ValueTask DisposeAsync()

@@ -14,6 +14,7 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, BubblewrapProcess> running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> preparedProjects = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ProjectStop> stops = new(StringComparer.Ordinal);
     private readonly WorkspaceOptions options;
     private readonly ProjectIdentities identities;
     private readonly TmpfsPlaintextStaging staging;
@@ -45,7 +46,7 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
     /// <summary>Which cgroup controllers limit the sandboxes (empty when prlimit alone does).</summary>
     internal IReadOnlyCollection<string> CgroupControllers => cgroups?.ControllerNames ?? [];
 
-    public Task<IWorkspaceProcess> StartAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
+    public async Task<IWorkspaceProcess> StartAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         cancellationToken.ThrowIfCancellationRequested();
@@ -61,6 +62,7 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
             throw new WorkspaceStartException(Availability.Reason);
         }
 
+        var stopBefore = stops.GetValueOrDefault(spec.ProjectId);
         var id = Guid.NewGuid().ToString("N");
         var runDirectory = Path.Join(options.Root, "run", id);
         CgroupScope? scope = null;
@@ -85,10 +87,18 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
             }
 
             var process = Process.Start(start) ?? throw new WorkspaceStartException("The sandbox launcher did not start.");
-            var sandbox = new BubblewrapProcess(id, spec, process, scope, runDirectory, host.SocketDirectory, logger, ended => running.TryRemove(ended.Id, out _));
+            var sandbox = new BubblewrapProcess(id, spec, host.Uid, process, scope, runDirectory, host.SocketDirectory, logger, ended => running.TryRemove(ended.Id, out _));
             running[id] = sandbox;
+            // Note: a StopProjectAsync that ran while this sandbox was being set up did not see it; it counts its stops
+            // before it looks, so a changed count here means the project was halted meanwhile and this sandbox goes too.
+            if (stops.GetValueOrDefault(spec.ProjectId) is { } stop && stop != stopBefore)
+            {
+                await sandbox.StopAsync(stop.Reason, CancellationToken.None);
+                throw new WorkspaceStartException("The project was stopped while the sandbox started.");
+            }
+
             Log.SandboxStarted(logger, id, spec.ProjectId, spec.Member);
-            return Task.FromResult<IWorkspaceProcess>(sandbox);
+            return sandbox;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or WorkspaceStartException)
         {
@@ -101,6 +111,7 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
 
     public async Task StopProjectAsync(string projectId, WorkspaceStopReason reason, CancellationToken cancellationToken)
     {
+        stops.AddOrUpdate(projectId, new ProjectStop(1, reason), (_, previous) => new ProjectStop(previous.Count + 1, reason));
         var victims = running.Values.Where(p => p.ProjectId == projectId).ToList();
         await Task.WhenAll(victims.Select(p => p.StopAsync(reason, cancellationToken)));
         // Note: the plaintext goes even when leases are held: a halt outranks any running work (issue 13, item 7).
@@ -217,4 +228,7 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
             Log.CleanupFailed(logger, Path.GetFileName(directory), ex.GetType().Name);
         }
     }
+
+    /// <summary>How many times a project was stopped, and why the last time.</summary>
+    private sealed record ProjectStop(int Count, WorkspaceStopReason Reason);
 }
