@@ -103,4 +103,28 @@ public sealed class SandboxLimitsTests(SandboxFixture sandbox) : IClassFixture<S
         await Assert.ThrowsAsync<WorkspaceStartException>(() => sandbox.Runtime.StartAsync(spec, TestContext.Current.CancellationToken));
         await lease.DisposeAsync();
     }
+
+    [Fact]
+    [Trait("Requirement", "SDR-4")]
+    public async Task Restart_RemovesPlaintextAndSandboxesAnEarlierRunLeftBehind()
+    {
+        sandbox.RequireSandbox();
+        Assert.NotEmpty(sandbox.Runtime.CgroupControllers);
+        // An earlier run that died: a sandbox still running (in its cgroups) and plaintext still staged.
+        var lease = await sandbox.StageAsync("lim-crash", "cohort.csv", "rows");
+        var orphan = await sandbox.Runtime.StartAsync(
+            new WorkspaceSpec { ProjectId = "lim-crash", Member = "alice", Command = ["/bin/sh", "-c", "setsid sleep 1000 & echo ready; sleep 1000"], Data = lease },
+            TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(orphan.StandardOutput);
+        Assert.Equal("ready", await reader.ReadLineAsync(TestContext.Current.CancellationToken));
+
+        await using var restarted = new OpenSpe.Workspaces.Bubblewrap.BubblewrapRuntime(sandbox.Options, sandbox.Identities, sandbox.Staging,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<OpenSpe.Workspaces.Bubblewrap.BubblewrapRuntime>.Instance);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(sandbox.Options.PlaintextRoot));
+        await orphan.Completion;
+        Assert.Empty(SandboxFixture.HostProcessesOf(sandbox.Identities.UidOf("lim-crash")));
+        await orphan.DisposeAsync();
+        await lease.DisposeAsync();
+    }
 }

@@ -81,6 +81,19 @@ internal sealed class CgroupV1
     /// <summary>Whether the memory controller is in use (else memory falls back to RLIMIT_AS).</summary>
     public bool HasMemory => parents.ContainsKey("memory");
 
+    /// <summary>
+    /// Kills and removes every sandbox cgroup left under this scope (by a server that crashed or was killed), so no
+    /// orphaned process of an earlier run keeps running or holding plaintext open. Returns how many were removed.
+    /// </summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        var leftovers = parents.Values.SelectMany(parent => Directory.EnumerateDirectories(parent)).ToList();
+        var scope = new CgroupScope(leftovers);
+        await scope.KillAllAsync(cancellationToken);
+        scope.Dispose();
+        return leftovers.Select(Path.GetFileName).Distinct(StringComparer.Ordinal).Count();
+    }
+
     /// <summary>Creates the sandbox's cgroups with its limits.</summary>
     public CgroupScope Create(string name, WorkspaceLimits limits)
     {
