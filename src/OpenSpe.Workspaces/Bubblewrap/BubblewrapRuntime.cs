@@ -125,6 +125,7 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(running.Values.Select(p => p.StopAsync(WorkspaceStopReason.Shutdown, CancellationToken.None)));
+        cgroups?.RemoveScope();
     }
 
     private SandboxHost Prepare(WorkspaceSpec spec, string id, string runDirectory, out CgroupScope? scope)

@@ -94,6 +94,22 @@ internal sealed class CgroupV1
         return leftovers.Select(Path.GetFileName).Distinct(StringComparer.Ordinal).Count();
     }
 
+    /// <summary>Removes the scope's own cgroups when no sandbox is left in them (at shutdown); a busy one stays.</summary>
+    public void RemoveScope()
+    {
+        foreach (var parent in parents.Values)
+        {
+            try
+            {
+                Directory.Delete(parent);
+            }
+            catch (IOException)
+            {
+                // Note: still has a sandbox cgroup (a sandbox outlived the shutdown); the next start sweeps it.
+            }
+        }
+    }
+
     /// <summary>Creates the sandbox's cgroups with its limits.</summary>
     public CgroupScope Create(string name, WorkspaceLimits limits)
     {
