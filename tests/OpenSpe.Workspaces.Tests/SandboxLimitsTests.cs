@@ -37,6 +37,17 @@ public sealed class SandboxLimitsTests(SandboxFixture sandbox) : IClassFixture<S
 
     [Fact]
     [Trait("Requirement", "SPER-6")]
+    public async Task TmpAndShm_AreEachCappedAtAQuarterOfTheMemoryLimit()
+    {
+        var result = await sandbox.RunAsync("lim-tmp",
+            "for d in /tmp /dev/shm; do for i in 1 2 3; do head -c 8000000 /dev/zero > $d/f$i 2>/dev/null || echo $d:full; done; done; df -k /tmp /dev/shm | tail -n 2 | tr -s ' ' | cut -d' ' -f2",
+            limits: WorkspaceLimits.Default with { MemoryBytes = 64L << 20 });
+
+        Assert.Equal("/tmp:full\n/dev/shm:full\n16384\n16384\n", result.Output);
+    }
+
+    [Fact]
+    [Trait("Requirement", "SPER-6")]
     public async Task FileSizeLimit_StopsAWriteToTheProject()
     {
         var result = await sandbox.RunAsync("lim-fsize", "head -c 2000000 /dev/zero > /project/big; echo status=$?; stat -c %s /project/big",
