@@ -1,6 +1,6 @@
-using System.Runtime.Versioning;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 
 namespace OpenSpe.Workspaces.Bubblewrap;
