@@ -1,10 +1,10 @@
+using System.Runtime.Versioning;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenSpe.Workspaces.Bubblewrap;
-using System.Runtime.Versioning;
 
 namespace OpenSpe.Workspaces;
 

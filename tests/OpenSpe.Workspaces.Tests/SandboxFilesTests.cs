@@ -54,6 +54,7 @@ public sealed class SandboxFilesTests(SandboxFixture sandbox) : IClassFixture<Sa
     public async Task HostFiles_GetExplicitModesUnderUmask077()
     {
         // The test assembly runs under umask 077 (SandboxFixture); the sandbox must still read its generated /etc.
+        Assert.Contains("Umask:\t0077", File.ReadAllText("/proc/self/status"), StringComparison.Ordinal);
         await using var lease = await sandbox.StageAsync("files-modes", "d.csv", "x");
         var result = await sandbox.RunAsync("files-modes", "whoami; cat /data/d.csv", data: lease);
         Assert.Equal("alice\nx", result.Output);

@@ -37,6 +37,17 @@ public sealed class SandboxLimitsTests(SandboxFixture sandbox) : IClassFixture<S
 
     [Fact]
     [Trait("Requirement", "SPER-6")]
+    public async Task TmpAndShm_AreEachCappedAtAQuarterOfTheMemoryLimit()
+    {
+        var result = await sandbox.RunAsync("lim-tmp",
+            "for d in /tmp /dev/shm; do for i in 1 2 3; do head -c 8000000 /dev/zero > $d/f$i 2>/dev/null || echo $d:full; done; done; df -k /tmp /dev/shm | tail -n 2 | tr -s ' ' | cut -d' ' -f2",
+            limits: WorkspaceLimits.Default with { MemoryBytes = 64L << 20 });
+
+        Assert.Equal("/tmp:full\n/dev/shm:full\n16384\n16384\n", result.Output);
+    }
+
+    [Fact]
+    [Trait("Requirement", "SPER-6")]
     public async Task FileSizeLimit_StopsAWriteToTheProject()
     {
         var result = await sandbox.RunAsync("lim-fsize", "head -c 2000000 /dev/zero > /project/big; echo status=$?; stat -c %s /project/big",
@@ -101,6 +112,30 @@ public sealed class SandboxLimitsTests(SandboxFixture sandbox) : IClassFixture<S
         Assert.False(Directory.Exists(sandbox.Staging.DirectoryOf("lim-halt")));
         Assert.Empty(SandboxFixture.HostProcessesOf(sandbox.Identities.UidOf("lim-halt")));
         await Assert.ThrowsAsync<WorkspaceStartException>(() => sandbox.Runtime.StartAsync(spec, TestContext.Current.CancellationToken));
+        await lease.DisposeAsync();
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-4")]
+    public async Task Restart_RemovesPlaintextAndSandboxesAnEarlierRunLeftBehind()
+    {
+        sandbox.RequireSandbox();
+        Assert.NotEmpty(sandbox.Runtime.CgroupControllers);
+        // An earlier run that died: a sandbox still running (in its cgroups) and plaintext still staged.
+        var lease = await sandbox.StageAsync("lim-crash", "cohort.csv", "rows");
+        var orphan = await sandbox.Runtime.StartAsync(
+            new WorkspaceSpec { ProjectId = "lim-crash", Member = "alice", Command = ["/bin/sh", "-c", "setsid sleep 1000 & echo ready; sleep 1000"], Data = lease },
+            TestContext.Current.CancellationToken);
+        using var reader = new StreamReader(orphan.StandardOutput);
+        Assert.Equal("ready", await reader.ReadLineAsync(TestContext.Current.CancellationToken));
+
+        await using var restarted = new OpenSpe.Workspaces.Bubblewrap.BubblewrapRuntime(sandbox.Options, sandbox.Identities, sandbox.Staging,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<OpenSpe.Workspaces.Bubblewrap.BubblewrapRuntime>.Instance);
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(sandbox.Options.PlaintextRoot));
+        await orphan.Completion;
+        Assert.Empty(SandboxFixture.HostProcessesOf(sandbox.Identities.UidOf("lim-crash")));
+        await orphan.DisposeAsync();
         await lease.DisposeAsync();
     }
 }

@@ -1,6 +1,6 @@
-using System.Runtime.Versioning;
 using System.Diagnostics;
 using System.Net.Sockets;
+using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 
 namespace OpenSpe.Workspaces.Bubblewrap;

@@ -1,6 +1,6 @@
-using System.Runtime.Versioning;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 
 namespace OpenSpe.Workspaces.Bubblewrap;
@@ -28,7 +28,9 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
         this.identities = identities;
         this.staging = staging;
         this.logger = logger;
-        cgroups = options.UseCgroups ? CgroupV1.TryDiscover("openspe") : null;
+        // Note: one cgroup scope per workspace root, so two runtimes on one host (tests, a second instance) never sweep
+        // or kill each other's sandboxes.
+        cgroups = options.UseCgroups ? CgroupV1.TryDiscover("openspe-" + ScopeSuffix(options.Root)) : null;
         if (cgroups is null)
         {
             Log.PrlimitOnly(logger);
@@ -39,6 +41,7 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
         }
 
         availability = new Lazy<WorkspaceAvailability>(CheckAvailability);
+        SweepLeftovers();
     }
 
     public WorkspaceAvailability Availability => availability.Value;
@@ -122,6 +125,7 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Task.WhenAll(running.Values.Select(p => p.StopAsync(WorkspaceStopReason.Shutdown, CancellationToken.None)));
+        cgroups?.RemoveScope();
     }
 
     private SandboxHost Prepare(WorkspaceSpec spec, string id, string runDirectory, out CgroupScope? scope)
@@ -188,6 +192,50 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
             MemoryByCgroup: cgroups?.HasMemory == true,
             ProcessesByCgroup: cgroups?.ControllerNames.Contains("pids") == true);
     }
+
+    /// <summary>
+    /// Removes what an earlier run of the server left behind when it died without stopping its sandboxes: their
+    /// processes and cgroups, run directories, and above all staged plaintext, which would otherwise stay in memory
+    /// until the host reboots (SDR-4).
+    /// </summary>
+    private void SweepLeftovers()
+    {
+        var cgroupCount = cgroups?.SweepAsync(CancellationToken.None).GetAwaiter().GetResult() ?? 0;
+        var runCount = ClearDirectory(Path.Join(options.Root, "run"));
+        var plaintextCount = ClearDirectory(options.PlaintextRoot);
+        if (cgroupCount + runCount + plaintextCount > 0)
+        {
+            Log.LeftoversRemoved(logger, plaintextCount, runCount, cgroupCount);
+        }
+    }
+
+    private static int ClearDirectory(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var entry in Directory.EnumerateFileSystemEntries(directory))
+        {
+            if (Directory.Exists(entry) && new DirectoryInfo(entry).LinkTarget is null)
+            {
+                Directory.Delete(entry, recursive: true);
+            }
+            else
+            {
+                File.Delete(entry);
+            }
+
+            count++;
+        }
+
+        return count;
+    }
+
+    private static string ScopeSuffix(string root) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(root))))[..12];
 
     private WorkspaceAvailability CheckAvailability()
     {

@@ -1,5 +1,5 @@
-using System.Runtime.Versioning;
 using System.Globalization;
+using System.Runtime.Versioning;
 
 namespace OpenSpe.Workspaces.Bubblewrap;
 
@@ -81,6 +81,35 @@ internal sealed class CgroupV1
     /// <summary>Whether the memory controller is in use (else memory falls back to RLIMIT_AS).</summary>
     public bool HasMemory => parents.ContainsKey("memory");
 
+    /// <summary>
+    /// Kills and removes every sandbox cgroup left under this scope (by a server that crashed or was killed), so no
+    /// orphaned process of an earlier run keeps running or holding plaintext open. Returns how many were removed.
+    /// </summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        var leftovers = parents.Values.SelectMany(parent => Directory.EnumerateDirectories(parent)).ToList();
+        var scope = new CgroupScope(leftovers);
+        await scope.KillAllAsync(cancellationToken);
+        scope.Dispose();
+        return leftovers.Select(Path.GetFileName).Distinct(StringComparer.Ordinal).Count();
+    }
+
+    /// <summary>Removes the scope's own cgroups when no sandbox is left in them (at shutdown); a busy one stays.</summary>
+    public void RemoveScope()
+    {
+        foreach (var parent in parents.Values)
+        {
+            try
+            {
+                Directory.Delete(parent);
+            }
+            catch (IOException)
+            {
+                // Note: still has a sandbox cgroup (a sandbox outlived the shutdown); the next start sweeps it.
+            }
+        }
+    }
+
     /// <summary>Creates the sandbox's cgroups with its limits.</summary>
     public CgroupScope Create(string name, WorkspaceLimits limits)
     {
@@ -125,82 +154,4 @@ internal sealed class CgroupV1
 
     private static void Write(string directory, string file, long value) =>
         File.WriteAllText(Path.Join(directory, file), value.ToString(CultureInfo.InvariantCulture));
-}
-
-/// <summary>One sandbox's cgroups: join, kill everything in them, tell whether memory ran out, remove.</summary>
-[SupportedOSPlatform("linux")]
-internal sealed class CgroupScope : IDisposable
-{
-    private readonly IReadOnlyList<string> directories;
-
-    public CgroupScope(IReadOnlyList<string> directories) => this.directories = directories;
-
-    /// <summary>The <c>cgroup.procs</c> files the launcher writes its pid into before it execs bubblewrap.</summary>
-    public IEnumerable<string> ProcsFiles => directories.Select(d => Path.Join(d, "cgroup.procs"));
-
-    /// <summary>Kills every process in the cgroups until none is left (a process forking meanwhile is caught next round).</summary>
-    public async Task KillAllAsync(CancellationToken cancellationToken)
-    {
-        for (var round = 0; round < 200; round++)
-        {
-            var pids = ProcsFiles.SelectMany(ReadPids).Distinct().ToList();
-            if (pids.Count == 0)
-            {
-                return;
-            }
-
-            foreach (var pid in pids)
-            {
-                Native.KillHard(pid);
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(5), cancellationToken);
-        }
-    }
-
-    /// <summary>Whether the kernel's OOM killer acted in the memory cgroup.</summary>
-    public bool MemoryLimitHit()
-    {
-        foreach (var directory in directories)
-        {
-            var control = Path.Join(directory, "memory.oom_control");
-            if (File.Exists(control))
-            {
-                var line = File.ReadAllLines(control).FirstOrDefault(l => l.StartsWith("oom_kill ", StringComparison.Ordinal));
-                if (line is not null && long.TryParse(line["oom_kill ".Length..], CultureInfo.InvariantCulture, out var kills) && kills > 0)
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
-
-    public void Dispose()
-    {
-        foreach (var directory in directories)
-        {
-            try
-            {
-                Directory.Delete(directory);
-            }
-            catch (IOException)
-            {
-                // Note: a cgroup with a process still in it cannot be removed; KillAllAsync ran first, so this is rare.
-            }
-        }
-    }
-
-    private static IEnumerable<int> ReadPids(string procs)
-    {
-        try
-        {
-            return File.ReadAllLines(procs).Select(l => int.Parse(l, CultureInfo.InvariantCulture)).ToList();
-        }
-        catch (IOException)
-        {
-            return [];
-        }
-    }
 }

@@ -39,4 +39,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 16510, Level = LogLevel.Warning, Message = "SPE16510 sandbox cleanup of {Sandbox} left something behind ({ErrorType})")]
     public static partial void CleanupFailed(ILogger logger, string sandbox, string errorType);
+
+    [LoggerMessage(EventId = 16511, Level = LogLevel.Warning, Message = "SPE16511 removed leftovers of an earlier run: {Plaintexts} plaintext directories, {Runs} run directories, {Cgroups} sandbox cgroups")]
+    public static partial void LeftoversRemoved(ILogger logger, int plaintexts, int runs, int cgroups);
 }

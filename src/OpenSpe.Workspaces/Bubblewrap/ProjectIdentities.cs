@@ -1,5 +1,5 @@
-using System.Runtime.Versioning;
 using System.Globalization;
+using System.Runtime.Versioning;
 
 namespace OpenSpe.Workspaces.Bubblewrap;
 

@@ -1,5 +1,5 @@
-using System.Runtime.Versioning;
 using System.Globalization;
+using System.Runtime.Versioning;
 
 namespace OpenSpe.Workspaces.Bubblewrap;
 
@@ -96,7 +96,11 @@ internal static class SandboxCommand
             AddHostPath(args, "/etc/" + entry);
         }
 
-        args.AddRange(["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]);
+        // Note: /tmp and /dev/shm are memory; each is capped at a quarter of the memory limit, so that without a memory
+        // cgroup (prlimit only) writing files there cannot fill the host's RAM, and with one a full /tmp is a clear
+        // "no space left" instead of an OOM kill.
+        var tmpfsSize = Number(Math.Max(1L << 20, limits.MemoryBytes / 4));
+        args.AddRange(["--proc", "/proc", "--dev", "/dev", "--size", tmpfsSize, "--tmpfs", "/dev/shm", "--size", tmpfsSize, "--tmpfs", "/tmp"]);
         if (host.DataDirectory is { } data)
         {
             args.AddRange(["--ro-bind", data, "/data"]);

@@ -9,7 +9,10 @@ namespace OpenSpe.Server.UnitTests.Api;
 /// <summary>Log event ids live apart from error codes, each module in its documented range, each documented in docs/errors.md.</summary>
 public sealed partial class LogEventIdTests
 {
+    // Note: the workspace runtime is an assembly of its own (OpenSpe.Workspaces) but logs into the server's log, so its
+    // events share the numbering; its modules are the namespaces under OpenSpe.Workspaces.
     private static readonly List<(MethodInfo Method, LoggerMessageAttribute Attribute)> Events = typeof(ProblemCodes).Assembly.GetTypes()
+        .Concat(typeof(OpenSpe.Workspaces.WorkspaceOptions).Assembly.GetTypes())
         .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
         .Select(m => (Method: m, Attribute: m.GetCustomAttribute<LoggerMessageAttribute>()))
         .Where(e => e.Attribute is not null).Select(e => (e.Method, e.Attribute!)).ToList();
@@ -43,7 +46,8 @@ public sealed partial class LogEventIdTests
         Assert.NotEmpty(ranges);
         foreach (var (method, attribute) in Events)
         {
-            var module = method.DeclaringType!.Namespace!.Replace("OpenSpe.Server.", "", StringComparison.Ordinal).Split('.')[0];
+            var module = method.DeclaringType!.Namespace!.Replace("OpenSpe.Server.", "", StringComparison.Ordinal)
+                .Replace("OpenSpe.Workspaces.", "", StringComparison.Ordinal).Split('.')[0];
             var range = ranges.SingleOrDefault(r => r.Modules.Contains(module));
             Assert.True(range.Modules is not null, $"{Where(method)}: module {module} has no range in docs/errors.md");
             Assert.True(attribute.EventId >= range.First && attribute.EventId <= range.Last,
