@@ -23,7 +23,8 @@ internal static class JobEndpoints
 {
     public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/projects/{projectId}/jobs").WithTags("Jobs").WithMetadata(new AuditResourceAttribute("job")).ProducesProjectProblems();
+        var group = routes.MapGroup("/api/v1/projects/{projectId}/jobs").WithTags("Jobs").WithMetadata(new AuditResourceAttribute("job")).ProducesProjectProblems()
+            .RequireAuthorization(); // Note: the default policy, a person signed in with a second factor; applications do not run jobs (yet).
         group.MapPost("", RunAsync).WithName("jobs.run").WithMetadata(JobActions.Run).Validate<JobRunRequest>().ProducesProblems(403, 422, 429, 503)
             .WithSummary("Runs a command, or a component the permit approves, in the project's sandbox with the permit's datasets at /data (read-only); 202 with the job, queued or running.");
         group.MapGet("", ListAsync).WithName("jobs.list").WithMetadata(JobActions.Read)
