@@ -163,7 +163,6 @@ public abstract class JobTests : IAsyncLifetime
     [InlineData("hdab", HttpStatusCode.NotFound)]
     [InlineData("auditor", HttpStatusCode.NotFound)]
     [Trait("Requirement", "SDR-2")]
-    [Trait("Requirement", "SPER-4")]
     public async Task Only_the_permits_data_users_run_or_read_jobs(string username, HttpStatusCode expected)
     {
         var existing = await JobsApi.StartAsync(_researcher, _projectId, "true");
