@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Permits;
 
 /// <summary>Permit lifecycle settings.</summary>
-public sealed class PermitOptions
+internal sealed class PermitOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Permits";
@@ -18,7 +18,7 @@ public sealed class PermitOptions
 }
 
 /// <summary>Something that must happen when a project is terminated (workspaces stopped, transfers refused, sessions cut).</summary>
-public interface IProjectTerminationHook
+internal interface IProjectTerminationHook
 {
     /// <summary>Called once when the project is terminated.</summary>
     Task OnProjectTerminatedAsync(string projectId, CancellationToken cancellationToken);
@@ -28,14 +28,14 @@ public interface IProjectTerminationHook
 /// Told after a permit changed in a way that may end access (suspended, resumed, revoked, amended — members may have gone —,
 /// terminated), so that what runs under the permit (jobs, desktops) is judged again at once rather than at its next check.
 /// </summary>
-public interface IPermitChangeHook
+internal interface IPermitChangeHook
 {
     /// <summary>Called after the change is stored.</summary>
     Task OnPermitChangedAsync(string projectId, CancellationToken cancellationToken);
 }
 
 /// <summary>Something that must go when a project is erased, beside its key and objects (e.g. job logs kept on disk).</summary>
-public interface IProjectErasureHook
+internal interface IProjectErasureHook
 {
     /// <summary>Called when the project is erased, after its key is destroyed.</summary>
     Task OnProjectErasedAsync(string projectId, CancellationToken cancellationToken);

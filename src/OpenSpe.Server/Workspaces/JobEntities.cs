@@ -1,7 +1,7 @@
 namespace OpenSpe.Server.Workspaces;
 
 /// <summary>Row of <c>jobs</c>: a code-to-data job of a project (FCR-3). Its output is not here: it is project data, kept in the project's space.</summary>
-public sealed class JobEntity
+internal sealed class JobEntity
 {
     /// <summary>Job id.</summary>
     public string Id { get; set; } = "";

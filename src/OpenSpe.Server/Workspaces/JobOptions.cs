@@ -4,7 +4,7 @@ using OpenSpe.Workspaces;
 namespace OpenSpe.Server.Workspaces;
 
 /// <summary>Code-to-data job settings (section <c>Jobs</c>).</summary>
-public sealed class JobOptions
+internal sealed class JobOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Jobs";

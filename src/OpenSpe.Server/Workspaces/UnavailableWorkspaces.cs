@@ -8,7 +8,7 @@ namespace OpenSpe.Server.Workspaces;
 /// </summary>
 internal sealed class UnavailableWorkspaceRuntime : IWorkspaceRuntime
 {
-    public WorkspaceAvailability Availability { get; } = new(false, "no workspace runtime is configured on this server");
+    public WorkspaceAvailability Availability { get; } = new(false, "no workspace runtime is configured on this server (the operator sets Workspaces:Runtime=bubblewrap)");
 
     public Task<IWorkspaceProcess> StartAsync(WorkspaceSpec spec, CancellationToken cancellationToken) =>
         throw new WorkspaceStartException(Availability.Reason);

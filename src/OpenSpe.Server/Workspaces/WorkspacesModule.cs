@@ -12,14 +12,34 @@ namespace OpenSpe.Server.Workspaces;
 /// The workspaces module: code-to-data jobs in the project's sandbox (FCR-3, SPER-1) through the workspace runtime
 /// (<see cref="IWorkspaceRuntime"/>), stopped by halts, permit ends and lost access (OPR-5, OPR-20).
 /// </summary>
-public static class WorkspacesModule
+internal static class WorkspacesModule
 {
+    /// <summary>The setting that chooses the sandbox runtime.</summary>
+    public const string RuntimeSetting = "Workspaces:Runtime";
+
+    /// <summary>The single-node runtime (bubblewrap and tmpfs; section <c>Workspaces</c>).</summary>
+    public const string Bubblewrap = "bubblewrap";
+
+    /// <summary>No runtime: jobs are refused with 503.</summary>
+    public const string NoRuntime = "none";
+
     /// <summary>Registers jobs (section <c>Jobs</c>). A server without a configured runtime answers job submissions 503.</summary>
     public static IServiceCollection AddWorkspacesModule(this IServiceCollection services, SpeModuleContext host)
     {
         ArgumentNullException.ThrowIfNull(host);
         services.AddValidatedOptions<JobOptions>(JobOptions.Section);
-        // Note: the sandbox runtime is registered by the host (bubblewrap on one node); without one, nothing runs.
+        // Note: the operator chooses the runtime (Workspaces:Runtime): bubblewrap on one node, or none, the default, where
+        // nothing runs and submissions are answered 503, because a sandbox needs a uid range and a tmpfs the operator sets up.
+        var runtime = host.Configuration[RuntimeSetting] ?? NoRuntime;
+        if (runtime == Bubblewrap && OperatingSystem.IsLinux())
+        {
+            services.AddBubblewrapWorkspaces(host.Configuration);
+        }
+        else if (runtime != NoRuntime)
+        {
+            throw new SpeConfigurationException($"{RuntimeSetting} must be '{Bubblewrap}' (Linux) or '{NoRuntime}', not '{runtime}'");
+        }
+
         services.TryAddSingleton<IWorkspaceRuntime, UnavailableWorkspaceRuntime>();
         services.TryAddSingleton<IPlaintextStaging, UnavailablePlaintextStaging>();
         services.AddSingleton(s => new JobLogStore(host.Directory));
