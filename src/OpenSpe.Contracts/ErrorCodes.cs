@@ -95,4 +95,22 @@ public static class ErrorCodes
 
     /// <summary>A dependency (database) is not ready.</summary>
     public const string NotReady = "SPE2001";
+
+    /// <summary>403: the permit does not allow this kind of workspace (<c>policies.workspaceKinds</c> lacks <c>job</c>).</summary>
+    public const string WorkspaceKindNotAllowed = "SPE6001";
+
+    /// <summary>403: the component is not one the permit approves (<c>policies.approvedComponents</c>).</summary>
+    public const string ComponentNotApproved = "SPE6002";
+
+    /// <summary>422: the component's file in the project is missing or its SHA-256 is not the approved one (FCR-4).</summary>
+    public const string ComponentHashMismatch = "SPE6003";
+
+    /// <summary>429: the project's job queue is full (<c>Jobs:MaxQueuedPerProject</c>).</summary>
+    public const string JobQueueFull = "SPE6004";
+
+    /// <summary>503: this server cannot run sandboxes (no runtime, or the runtime is unavailable here).</summary>
+    public const string WorkspacesUnavailable = "SPE6005";
+
+    /// <summary>409: the job has ended already; there is nothing to cancel.</summary>
+    public const string JobEnded = "SPE6006";
 }

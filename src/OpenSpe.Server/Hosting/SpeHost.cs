@@ -23,6 +23,7 @@ using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
 using OpenSpe.Server.Transfers;
 using OpenSpe.Server.Vault;
+using OpenSpe.Server.Workspaces;
 
 namespace OpenSpe.Server.Hosting;
 
@@ -154,6 +155,7 @@ public static class SpeHost
         builder.Services.AddVault();
         builder.Services.AddPermitsModule(modules);
         builder.Services.AddTransfersModule(modules);
+        builder.Services.AddWorkspacesModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -188,6 +190,7 @@ public static class SpeHost
         app.MapIdentityModule();
         app.MapPermitsModule();
         app.MapTransfersModule();
+        app.MapWorkspacesModule();
         return app;
     }
 

@@ -110,7 +110,7 @@ internal static class AdminEndpoints
         user.PasswordHash = null;
         await admin.Users.UpdateAsync(user);
         await admin.Users.UpdateSecurityStampAsync(user);
-        admin.AccountStates.Invalidate(user.Id);
+        await admin.AccountChangedAsync(user);
         await admin.AuditAsync(context, "admin.users.enrolment-reissued", user, new() { ["enrolmentExpires"] = link.ExpiresAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
         return TypedResults.Ok(new EnrolmentLinkView(user.UserName!, link.Url, link.ExpiresAt));
     }
@@ -126,7 +126,7 @@ internal static class AdminEndpoints
         user.Disabled = disabled;
         await admin.Users.UpdateAsync(user);
         await admin.Users.UpdateSecurityStampAsync(user);
-        admin.AccountStates.Invalidate(user.Id);
+        await admin.AccountChangedAsync(user);
         await admin.AuditAsync(context, disabled ? "admin.users.disabled" : "admin.users.enabled", user);
         return TypedResults.Ok(await admin.ViewAsync(user));
     }
@@ -143,7 +143,7 @@ internal static class AdminEndpoints
         await admin.Users.UpdateAsync(user);
         // Note: every token and session that proved the old factor ends with it (within a second).
         await admin.Users.UpdateSecurityStampAsync(user);
-        admin.AccountStates.Invalidate(user.Id);
+        await admin.AccountChangedAsync(user);
         await admin.AuditAsync(context, "admin.users.mfa-reset", user);
         return TypedResults.Ok(await admin.ViewAsync(user));
     }
@@ -198,7 +198,7 @@ internal static class AdminEndpoints
 
         await admin.Users.RemoveFromRoleAsync(user, role);
         await admin.Users.UpdateSecurityStampAsync(user);
-        admin.AccountStates.Invalidate(user.Id);
+        await admin.AccountChangedAsync(user);
         await admin.AuditAsync(context, "admin.roles.revoked", user, new() { ["role"] = role });
         return TypedResults.Ok(new RoleChangeView("revoked", null));
     }
@@ -330,7 +330,8 @@ internal static class AdminEndpoints
 }
 
 /// <summary>What admin handlers share: the account store, the database, the clock and the audit log.</summary>
-internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext database, TimeProvider time, IAuditLog audit, EnrolmentLinks enrolment, AccountStateCache accountStates)
+internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext database, TimeProvider time, IAuditLog audit, EnrolmentLinks enrolment, AccountStateCache accountStates,
+    IEnumerable<IAccountChangeHook> changeHooks)
 {
     /// <summary>Accounts.</summary>
     public UserManager<SpeUser> Users { get; } = users;
@@ -340,6 +341,20 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
 
     /// <summary>The cached account states that token validation reads; invalidated here on every change.</summary>
     public AccountStateCache AccountStates { get; } = accountStates;
+
+    /// <summary>
+    /// After a change that may end the account's access (disabled, role revoked, second factor reset, new enrolment link): the
+    /// cached state that token validation reads is dropped, and what runs for the person (jobs) is judged again at once.
+    /// </summary>
+    public async Task AccountChangedAsync(SpeUser user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        AccountStates.Invalidate(user.Id);
+        foreach (var hook in changeHooks)
+        {
+            await hook.OnAccountChangedAsync(user.Id, CancellationToken.None);
+        }
+    }
 
     /// <summary>Roles of <paramref name="user"/> still waiting for approval.</summary>
     public async Task<List<string>> PendingRolesAsync(SpeUser user)

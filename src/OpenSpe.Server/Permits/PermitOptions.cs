@@ -23,3 +23,20 @@ internal interface IProjectTerminationHook
     /// <summary>Called once when the project is terminated.</summary>
     Task OnProjectTerminatedAsync(string projectId, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Told after a permit changed in a way that may end access (suspended, resumed, revoked, amended — members may have gone —,
+/// terminated), so that what runs under the permit (jobs, desktops) is judged again at once rather than at its next check.
+/// </summary>
+internal interface IPermitChangeHook
+{
+    /// <summary>Called after the change is stored.</summary>
+    Task OnPermitChangedAsync(string projectId, CancellationToken cancellationToken);
+}
+
+/// <summary>Something that must go when a project is erased, beside its key and objects (e.g. job logs kept on disk).</summary>
+internal interface IProjectErasureHook
+{
+    /// <summary>Called when the project is erased, after its key is destroyed.</summary>
+    Task OnProjectErasedAsync(string projectId, CancellationToken cancellationToken);
+}

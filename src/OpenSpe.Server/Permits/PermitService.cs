@@ -35,6 +35,8 @@ internal sealed class PermitService(
     IOptions<PermitOptions> options,
     IOptions<Identity.TokenOptions> tokens,
     IEnumerable<IProjectTerminationHook> terminationHooks,
+    IEnumerable<IPermitChangeHook> changeHooks,
+    IEnumerable<IProjectErasureHook> erasureHooks,
     OpenIddict.Abstractions.IOpenIddictApplicationManager applications,
     PermitLifecycleSignal signal,
     ProjectAccessSource access,
@@ -124,6 +126,7 @@ internal sealed class PermitService(
         await database.SaveChangesAsync(cancellationToken);
         await AuditAsync(actor, "permit.amended", permit, traceId, new() { ["version"] = permit.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["changes"] = summary });
         signal.Notify();
+        await NotifyChangedAsync(permit.ProjectId, cancellationToken);
         return PermitResult.Done(permit);
     }
 
@@ -330,6 +333,7 @@ internal sealed class PermitService(
         await database.SaveChangesAsync(cancellationToken);
         await AuditAsync(actor, action, permit, traceId, new() { ["reason"] = reason ?? "" });
         signal.Notify();
+        await NotifyChangedAsync(permit.ProjectId, cancellationToken);
         return PermitResult.Done(permit);
     }
 
@@ -353,11 +357,17 @@ internal sealed class PermitService(
             ["erasureDue"] = (now + options.Value.ErasureGracePeriod).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
         });
         signal.Notify();
+        await NotifyChangedAsync(permit.ProjectId, cancellationToken);
     }
 
     private async Task EraseAsync(PermitEntity permit, CancellationToken cancellationToken)
     {
         var erasure = await eraser.EraseProjectAsync(permit.ProjectId, cancellationToken);
+        foreach (var hook in erasureHooks)
+        {
+            await hook.OnProjectErasedAsync(permit.ProjectId, cancellationToken);
+        }
+
         var certificate = JsonSerializer.Serialize(new
         {
             type = "openspe-erasure-certificate",
@@ -384,6 +394,14 @@ internal sealed class PermitService(
             ["objects"] = erasure.ObjectCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["bytes"] = erasure.Bytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
+    }
+
+    private async Task NotifyChangedAsync(string projectId, CancellationToken cancellationToken)
+    {
+        foreach (var hook in changeHooks)
+        {
+            await hook.OnPermitChangedAsync(projectId, cancellationToken);
+        }
     }
 
     private async Task<PermitFailure?> ValidateAsync(PermitDocument document, ClaimsPrincipal actor)

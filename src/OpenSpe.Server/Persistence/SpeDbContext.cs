@@ -40,6 +40,9 @@ internal abstract class SpeDbContext : IdentityDbContext<SpeUser>
     /// <summary>Emergency halts.</summary>
     public DbSet<Permits.HaltEntity> Halts => Set<Permits.HaltEntity>();
 
+    /// <summary>Code-to-data jobs.</summary>
+    public DbSet<Workspaces.JobEntity> Jobs => Set<Workspaces.JobEntity>();
+
     /// <summary>Requests to grant a high-privilege role, waiting for a second admin.</summary>
     public DbSet<RoleGrantRequestEntity> RoleGrantRequests => Set<RoleGrantRequestEntity>();
 

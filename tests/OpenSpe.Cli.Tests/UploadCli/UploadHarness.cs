@@ -100,6 +100,7 @@ internal sealed class UploadHarness : IAsyncDisposable
             UploadCommands.Create(Environment, FastRetries),
             DatasetCommands.Create(Environment),
             ProjectCommands.Create(Environment),
+            JobCommands.Create(Environment),
             OpenSpe.Cli.Hosting.AuditCommands.Create(Environment),
         };
         var parse = root.Parse(args);

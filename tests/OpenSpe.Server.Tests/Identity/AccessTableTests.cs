@@ -103,6 +103,14 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         // dataset-holder step refuses it (403) — the allowed path is in UploadCli/DatasetFileCliTests.
         ("DELETE /api/v1/projects/{projectId}/datasets/{datasetId}/files/{fileId}", "U  F  H  H  H  H  H  H  H  F  F  F  H  L  E"),
 
+        // Jobs: the permit's researchers only — not its holders (403), not applications (the default policy: a person with a
+        // second factor, 403), and no oversight role, since a job's output is project data (hidden, 404).
+        ("POST /api/v1/projects/{projectId}/jobs",                      "U  F  H  H  H  H  H  H  H  A  F  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/jobs",                       "U  F  H  H  H  H  H  H  H  A  F  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/jobs/{jobId}",               "U  F  H  H  H  H  H  H  H  P  F  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/jobs/{jobId}/logs",          "U  F  H  H  H  H  H  H  H  P  F  F  F  L  E"),
+        ("POST /api/v1/projects/{projectId}/jobs/{jobId}/cancel",       "U  F  H  H  H  H  H  H  H  P  F  F  F  L  E"),
+
         // Audit: the auditor reads and verifies; the operator purges past retention; the public key is public.
         ("GET /api/v1/audit/records",                                   "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
         ("GET /api/v1/audit/verify",                                    "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
