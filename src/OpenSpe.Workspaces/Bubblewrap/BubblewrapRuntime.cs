@@ -219,16 +219,23 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
         var count = 0;
         foreach (var entry in Directory.EnumerateFileSystemEntries(directory))
         {
-            if (Directory.Exists(entry) && new DirectoryInfo(entry).LinkTarget is null)
+            try
             {
-                Directory.Delete(entry, recursive: true);
-            }
-            else
-            {
-                File.Delete(entry);
-            }
+                if (Directory.Exists(entry) && new DirectoryInfo(entry).LinkTarget is null)
+                {
+                    Directory.Delete(entry, recursive: true);
+                }
+                else
+                {
+                    File.Delete(entry);
+                }
 
-            count++;
+                count++;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                // Removed meanwhile by the sandbox's own clean-up.
+            }
         }
 
         return count;
