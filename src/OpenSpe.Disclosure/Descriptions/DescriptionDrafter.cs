@@ -79,7 +79,7 @@ public static class DescriptionDrafter
             return;
         }
 
-        var counts = table.Header.Where((_, i) => table.Rows.Count > 0 && table.Rows.All(r => long.TryParse(r[i].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out _))).ToList();
+        var counts = table.Header.Where((_, i) => table.Rows.Count > 0 && table.Rows.All(r => long.TryParse(r[i].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out long _))).ToList();
         var labels = table.Header.Except(counts).ToList();
         if (counts.Count > 0 && labels.Count > 0)
         {
