@@ -28,7 +28,9 @@ public sealed class DescriptionTests : IDisposable
             o =>
             {
                 var frequency = Assert.IsType<FrequencyDescription>(o);
-                Assert.Equal(("t1.csv", new[] { "sex" }, new[] { "yes", "no" }), (frequency.File, frequency.LabelColumns.ToArray(), frequency.CountColumns!.ToArray()));
+                Assert.Equal("t1.csv", frequency.File);
+                Assert.Equal(["sex"], frequency.LabelColumns);
+                Assert.Equal(["yes", "no"], frequency.CountColumns!);
             },
             o => Assert.Equal("income-contributions.csv", Assert.IsType<MagnitudeDescription>(o).Contributions),
             o => Assert.Equal((14, 4), (Assert.IsType<RegressionDescription>(o).Observations, ((RegressionDescription)o).Parameters)),
