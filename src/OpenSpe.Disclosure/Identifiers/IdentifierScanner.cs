@@ -12,7 +12,6 @@ namespace OpenSpe.Disclosure.Identifiers;
 public static class IdentifierScanner
 {
     private static readonly SearchValues<byte> Triggers = SearchValues.Create("0123456789+@:ABCDEFGHIJKLMNOPQRSTUVWXYZ"u8);
-    private static readonly SearchValues<byte> Alphanumeric = SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"u8);
     private static readonly SearchValues<byte> EmailLocal = SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._%+-"u8);
     private static readonly SearchValues<byte> EmailDomain = SearchValues.Create("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.-"u8);
     private static readonly SearchValues<byte> HexDigits = SearchValues.Create("0123456789ABCDEFabcdef"u8);
@@ -47,7 +46,33 @@ public static class IdentifierScanner
         return Locate(utf8, found);
     }
 
-    private static bool IsAlnum(byte b) => Alphanumeric.Contains(b);
+    private static bool IsAlnum(byte b) => (uint)(b - '0') <= 9 || (uint)((b | 0x20) - 'a') <= 'z' - 'a';
+
+    /// <summary>
+    /// Length of the run of ASCII letters and digits at <paramref name="i"/>. Note: a scalar loop, because tokens are a few
+    /// bytes long and a vectorised search costs more to set up than it saves there (this is the scanner's hot path).
+    /// </summary>
+    private static int AlnumRun(ReadOnlySpan<byte> s, int i)
+    {
+        var p = i;
+        while (p < s.Length && IsAlnum(s[p]))
+        {
+            p++;
+        }
+
+        return p - i;
+    }
+
+    private static int DigitRun(ReadOnlySpan<byte> s, int i)
+    {
+        var p = i;
+        while (p < s.Length && IsDigit(s[p]))
+        {
+            p++;
+        }
+
+        return p - i;
+    }
 
     private static bool IsDigit(byte b) => b is >= (byte)'0' and <= (byte)'9';
 
@@ -66,14 +91,13 @@ public static class IdentifierScanner
 
     private static int AtDigit(ReadOnlySpan<byte> s, int i, List<(IdentifierKind, int)> found)
     {
-        var token = Run(s, i, Alphanumeric);
+        var token = AlnumRun(s, i);
         if (!StartOk(s, i))
         {
             return token;
         }
 
-        var digits = s[i..].IndexOfAnyExceptInRange((byte)'0', (byte)'9');
-        digits = digits < 0 ? s.Length - i : digits;
+        var digits = DigitRun(s, i);
         if (digits <= 3 && Ipv4(s, i) is var ipLength and > 0)
         {
             found.Add((IdentifierKind.IPv4, i));
@@ -305,7 +329,7 @@ public static class IdentifierScanner
 
     private static int AtUpper(ReadOnlySpan<byte> s, int i, List<(IdentifierKind, int)> found)
     {
-        var token = Run(s, i, Alphanumeric);
+        var token = AlnumRun(s, i);
         if (!StartOk(s, i) || i + 4 > s.Length || s[i + 1] is < (byte)'A' or > (byte)'Z' || !IsDigit(s[i + 2]) || !IsDigit(s[i + 3]))
         {
             return token;
