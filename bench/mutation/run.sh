@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mutation testing of the security-critical code with Stryker.NET (the local tool in .config/dotnet-tools.json).
-# Usage: bench/mutation/run.sh [target ...]   targets: audit, crypt4gh, server, tokens, desktop (default: all, in that order).
+# Usage: bench/mutation/run.sh [target ...]   targets: audit, crypt4gh, server, tokens, desktop, disclosure (default: all, in that order).
 # Each target mutates only the named files and runs one fast unit-test project, one test process at a time
 # (the machine is shared). Prints each target's score, then, as the LAST line, the aggregate over the
 # targets it ran: "mutation score: N%" = (killed + timeout) / (killed + timeout + survived + no coverage).
@@ -13,7 +13,7 @@ dotnet tool restore >/dev/null
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(audit crypt4gh server tokens desktop)
+  targets=(audit crypt4gh server tokens desktop disclosure)
 fi
 
 run_target() {
@@ -46,7 +46,10 @@ for target in "${targets[@]}"; do
     tokens) run_target tokens tests/OpenSpe.Server.UnitTests OpenSpe.Server.csproj "**/Identity/AccessTokenValidation.cs" ;;
     # The desktop gateway's RFB filter: what may pass between a browser and the VNC server (clipboard, framing).
     desktop) run_target desktop tests/OpenSpe.Core.Tests OpenSpe.Core.csproj "**/Desktop/*.cs" ;;
-    *) echo "unknown target: $target (audit, crypt4gh, server, tokens, desktop)"; exit 2 ;;
+    # The airlock's automatic disclosure checks: the rules at their thresholds, the identifier check digits, file types by content.
+    disclosure) run_target disclosure tests/OpenSpe.Disclosure.Tests OpenSpe.Disclosure.csproj "**/Rules/*.cs" "**/Identifiers/*.cs" \
+      "**/Files/*.cs" "**/Mitigations.cs" ;;
+    *) echo "unknown target: $target (audit, crypt4gh, server, tokens, desktop, disclosure)"; exit 2 ;;
   esac
 done
 

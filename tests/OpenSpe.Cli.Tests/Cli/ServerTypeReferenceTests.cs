@@ -39,7 +39,7 @@ public sealed class ServerTypeReferenceTests
         var references = Spe.GetTypes().Where(t => t.Namespace == HostingNamespace).SelectMany(ServerReferences).ToList();
 
         Assert.Contains(references, r => r.Contains(nameof(SpeHost), StringComparison.Ordinal));
-        Assert.Contains(references, r => r.Contains("AuditService", StringComparison.Ordinal));
+        Assert.Contains(references, r => r.Contains(nameof(OpenSpe.Server.Audit.OfflineAuditLog), StringComparison.Ordinal));
         Assert.Contains(ServerReferences(typeof(ServerCommand)), r => r.Contains(nameof(SpeStartInfo), StringComparison.Ordinal));
     }
 
