@@ -18,6 +18,7 @@ using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Desktop;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
@@ -149,6 +150,7 @@ public static class SpeHost
         builder.Services.AddVault();
         builder.Services.AddPermitsModule(modules);
         builder.Services.AddTransfersModule(modules);
+        builder.Services.AddDesktopModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -175,6 +177,8 @@ public static class SpeHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseProjectAccess();
+        // After the audit middleware, which wraps the upgrade feature the WebSocket middleware takes (opened/closed records).
+        app.UseWebSockets();
         app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous().WithName("openapi.document");
@@ -183,6 +187,7 @@ public static class SpeHost
         app.MapIdentityModule();
         app.MapPermitsModule();
         app.MapTransfersModule();
+        app.MapDesktopModule();
         return app;
     }
 
