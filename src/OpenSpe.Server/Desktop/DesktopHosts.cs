@@ -20,7 +20,7 @@ internal sealed class DesktopHosts(IWorkspaceRuntime runtime, IOptions<DesktopOp
     public const string SocketName = "vnc.sock";
 
     /// <summary>
-    /// The start script, run by <c>/bin/sh -c</c> with arguments: X server, display number, geometry, window manager, programs.
+    /// The start script, run by <c>/bin/sh -c</c> with arguments: X server, display number, geometry, window manager, then each program as a command line.
     /// Note: the VNC server's own security is None because only the gateway can reach the socket (mode 0600, in a directory
     /// only the sandbox and the host side see); the gateway has authenticated the person and enforces the permit.
     /// </summary>
@@ -34,7 +34,7 @@ internal sealed class DesktopHosts(IWorkspaceRuntime runtime, IOptions<DesktopOp
         while [ ! -S "/tmp/.X11-unix/X$d" ] && [ $i -lt 400 ]; do i=$((i+1)); sleep 0.05; done
         export DISPLAY=":$d"
         "$wm" &
-        for p in "$@"; do "$p" & done
+        for p in "$@"; do /bin/sh -c "$p" & done
         wait $xpid
         """;
 
@@ -74,7 +74,7 @@ internal sealed class DesktopHosts(IWorkspaceRuntime runtime, IOptions<DesktopOp
                 {
                     return (running, await running.Process.ConnectSocketAsync(SocketName, cancellationToken), false);
                 }
-                catch (IOException)
+                catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
                 {
                     // Its socket is gone (the X server died while the sandbox lingers): a new desktop replaces it.
                     await StopAsync(running, WorkspaceStopReason.Requested, "unreachable");
@@ -180,12 +180,12 @@ internal sealed class DesktopHosts(IWorkspaceRuntime runtime, IOptions<DesktopOp
             {
                 return await desktop.Process.ConnectSocketAsync(SocketName, cancellationToken);
             }
-            catch (IOException) when (!desktop.Process.Completion.IsCompleted && time.GetElapsedTime(deadline) < options.Value.StartTimeout)
+            catch (Exception ex) when ((ex is IOException or System.Net.Sockets.SocketException) && !desktop.Process.Completion.IsCompleted && time.GetElapsedTime(deadline) < options.Value.StartTimeout)
             {
                 // Note: a short poll because the socket file is the only sign of readiness the X server gives.
                 await Task.Delay(TimeSpan.FromMilliseconds(25), cancellationToken);
             }
-            catch (IOException ex)
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
             {
                 var why = desktop.Process.Completion.IsCompleted ? "the desktop ended before it opened its socket" : "the desktop did not open its socket in time";
                 DesktopLog.DesktopStartFailed(logger, desktop.Member, desktop.ProjectId, why);

@@ -23,6 +23,6 @@ internal static partial class DesktopLog
     [LoggerMessage(EventId = 17006, Level = LogLevel.Information, Message = "SPE17006 desktop of {Account} in project {ProjectId} stopped: {Reason}")]
     public static partial void DesktopStopped(ILogger logger, string account, string projectId, string reason);
 
-    [LoggerMessage(EventId = 17007, Level = LogLevel.Warning, Message = "SPE17007 desktop {SessionId} access re-check failed; the session ends (fail closed)")]
-    public static partial void RecheckFailed(ILogger logger, Exception exception, string sessionId);
+    [LoggerMessage(EventId = 17007, Level = LogLevel.Warning, Message = "SPE17007 desktop of {Account} access re-check failed; the desktop is stopped (fail closed)")]
+    public static partial void RecheckFailed(ILogger logger, Exception exception, string account);
 }

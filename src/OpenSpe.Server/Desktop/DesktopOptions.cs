@@ -43,7 +43,7 @@ public sealed class DesktopOptions
     [Required]
     public string WindowManager { get; set; } = "/usr/bin/twm";
 
-    /// <summary>Programs started on the desktop after the window manager (a terminal by default).</summary>
+    /// <summary>Command lines (run by <c>/bin/sh -c</c> in the sandbox) started on the desktop after the window manager: a terminal by default.</summary>
     public IList<string> Programs { get; set; } = ["/usr/bin/xterm"];
 
     /// <summary>Desktop size, WIDTHxHEIGHT.</summary>
