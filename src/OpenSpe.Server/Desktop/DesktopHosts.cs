@@ -20,7 +20,7 @@ internal sealed class DesktopHosts(IWorkspaceRuntime runtime, IOptions<DesktopOp
     public const string SocketName = "vnc.sock";
 
     /// <summary>
-    /// The start script, run by <c>/bin/sh -c</c> with arguments: X server, display number, geometry, window manager, then each program as a command line.
+    /// The start script, run by <c>/bin/sh -c</c> with arguments: X server, display number, geometry, then the window manager and each program as a command line.
     /// Note: the VNC server's own security is None because only the gateway can reach the socket (mode 0600, in a directory
     /// only the sandbox and the host side see); the gateway has authenticated the person and enforces the permit.
     /// </summary>
@@ -31,9 +31,9 @@ internal sealed class DesktopHosts(IWorkspaceRuntime runtime, IOptions<DesktopOp
           -geometry "$g" -depth 24 -AlwaysShared=0 -DisconnectClients=1 -desktop OpenSPE &
         xpid=$!
         i=0
-        while [ ! -S "/tmp/.X11-unix/X$d" ] && [ $i -lt 400 ]; do i=$((i+1)); sleep 0.05; done
+        while [ ! -S /run/workspace/vnc.sock ] && [ $i -lt 400 ]; do i=$((i+1)); sleep 0.05; done
         export DISPLAY=":$d"
-        "$wm" &
+        /bin/sh -c "$wm" &
         for p in "$@"; do /bin/sh -c "$p" & done
         wait $xpid
         """;

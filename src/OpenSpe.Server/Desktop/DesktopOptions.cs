@@ -39,9 +39,13 @@ public sealed class DesktopOptions
     [Required]
     public string XServer { get; set; } = "/usr/bin/Xtigervnc";
 
-    /// <summary>The window manager started on the desktop.</summary>
+    /// <summary>
+    /// The window manager's command line (run by <c>/bin/sh -c</c> in the sandbox). Note: twm places new windows by hand and
+    /// grabs the whole X server meanwhile by default, which freezes every other program (the clipboard included) until someone
+    /// clicks; the default configuration places them at random and never grabs the server.
+    /// </summary>
     [Required]
-    public string WindowManager { get; set; } = "/usr/bin/twm";
+    public string WindowManager { get; set; } = "printf 'RandomPlacement\nNoGrabServer\n' > /tmp/openspe-twmrc && exec /usr/bin/twm -f /tmp/openspe-twmrc";
 
     /// <summary>Command lines (run by <c>/bin/sh -c</c> in the sandbox) started on the desktop after the window manager: a terminal by default.</summary>
     public IList<string> Programs { get; set; } = ["/usr/bin/xterm"];

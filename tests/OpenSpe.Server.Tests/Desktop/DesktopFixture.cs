@@ -20,7 +20,9 @@ namespace OpenSpe.Server.Tests.Desktop;
 /// </summary>
 public sealed class DesktopFixture : IAsyncLifetime
 {
-    /// <summary>The probe: answers each connection with the CLIPBOARD and PRIMARY selections as xclip reads them inside the desktop.</summary>
+    /// <summary>
+    /// The probe: answers each connection with the CLIPBOARD selection as xclip reads it inside the desktop.
+    /// </summary>
     public const string ClipboardProbe = """
         exec /usr/bin/python3 -c '
         import socket, subprocess
@@ -29,10 +31,11 @@ public sealed class DesktopFixture : IAsyncLifetime
         s.listen(4)
         while True:
             c, _ = s.accept()
-            out = b""
-            for sel in ("clipboard", "primary"):
-                r = subprocess.run(["/usr/bin/xclip", "-o", "-selection", sel], capture_output=True, timeout=5)
-                out += sel.encode() + b"=" + r.stdout + b"\n"
+            try:
+                r = subprocess.run(["/usr/bin/xclip", "-o", "-selection", "clipboard"], capture_output=True, timeout=5)
+                out = b"clipboard=" + r.stdout + b" (" + r.stderr.strip() + b")"
+            except subprocess.TimeoutExpired:
+                out = b"clipboard: xclip timed out"
             c.sendall(out)
             c.close()
         '
@@ -52,8 +55,8 @@ public sealed class DesktopFixture : IAsyncLifetime
         _plain = new PlainProcessTestRuntime();
         Permits = await PermitFixture.StartAsync(new Dictionary<string, string?>
         {
-            ["Desktop:Programs:0"] = ClipboardProbe,
-            ["Desktop:Programs:1"] = "/usr/bin/xterm",
+            ["Desktop:Programs:1"] = ClipboardProbe,
+            ["Desktop:Programs:0"] = "/usr/bin/xterm",
         }, services: s => s.AddSingleton<IWorkspaceRuntime>(_plain));
     }
 

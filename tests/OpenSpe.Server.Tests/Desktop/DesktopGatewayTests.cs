@@ -63,6 +63,7 @@ public sealed class DesktopGatewayTests(DesktopFixture f) : IClassFixture<Deskto
 
         using var client = await f.OpenAsync("researcher", projectId);
         await client.HandshakeAsync();
+        Assert.DoesNotContain(secret, await f.DesktopClipboardAsync(projectId), StringComparison.Ordinal);
         await client.CutTextAsync(secret);
         // The VNC server handles messages in order: once the frame asked for after the cut text arrives, the cut text was handled (or never came).
         await client.RequestFrameAsync();
@@ -71,7 +72,7 @@ public sealed class DesktopGatewayTests(DesktopFixture f) : IClassFixture<Deskto
         var closed = await f.ClosedRecordAsync(projectId);
         var dropped = await f.AuditAsync(projectId, "desktop.clipboard.in.dropped");
 
-        Assert.Equal(reaches, desktopClipboard.Contains(secret, StringComparison.Ordinal));
+        Assert.True(reaches == desktopClipboard.Contains(secret, StringComparison.Ordinal), $"the desktop's clipboard: {desktopClipboard}; session: {closed.DetailsJson}");
         if (reaches)
         {
             Assert.Empty(dropped);

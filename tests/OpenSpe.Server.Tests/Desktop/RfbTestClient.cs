@@ -96,7 +96,11 @@ public sealed class RfbTestClient(ClientWebSocket socket) : IDisposable
             var result = await Socket.ReceiveAsync(_buffer, TestContext.Current.CancellationToken).WaitAsync(Deadline);
             if (result.MessageType == WebSocketMessageType.Close)
             {
-                await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+                if (Socket.State == WebSocketState.CloseReceived)
+                {
+                    await Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+                }
+
                 return Socket.CloseStatus;
             }
 
