@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mutation testing of the security-critical code with Stryker.NET (the local tool in .config/dotnet-tools.json).
-# Usage: bench/mutation/run.sh [target ...]   targets: audit, crypt4gh, server, tokens (default: all, in that order).
+# Usage: bench/mutation/run.sh [target ...]   targets: audit, crypt4gh, server, tokens, desktop (default: all, in that order).
 # Each target mutates only the named files and runs one fast unit-test project, one test process at a time
 # (the machine is shared). Prints each target's score, then, as the LAST line, the aggregate over the
 # targets it ran: "mutation score: N%" = (killed + timeout) / (killed + timeout + survived + no coverage).
@@ -13,7 +13,7 @@ dotnet tool restore >/dev/null
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(audit crypt4gh server tokens)
+  targets=(audit crypt4gh server tokens desktop)
 fi
 
 run_target() {
@@ -44,7 +44,9 @@ for target in "${targets[@]}"; do
       "**/Permits/PermitValidator.cs" "**/Permits/PermitLifecycle.cs" "**/Permits/PermitFileTypePolicy.cs" ;;
     # What a bearer token must satisfy to call the API (local and external), tested with real signed tokens.
     tokens) run_target tokens tests/OpenSpe.Server.UnitTests OpenSpe.Server.csproj "**/Identity/AccessTokenValidation.cs" ;;
-    *) echo "unknown target: $target (audit, crypt4gh, server, tokens)"; exit 2 ;;
+    # The desktop gateway's RFB filter: what may pass between a browser and the VNC server (clipboard, framing).
+    desktop) run_target desktop tests/OpenSpe.Core.Tests OpenSpe.Core.csproj "**/Desktop/*.cs" ;;
+    *) echo "unknown target: $target (audit, crypt4gh, server, tokens, desktop)"; exit 2 ;;
   esac
 done
 

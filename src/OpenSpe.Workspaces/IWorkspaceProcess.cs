@@ -28,6 +28,11 @@ public interface IWorkspaceProcess : IAsyncDisposable
     /// Connects to the UNIX socket <paramref name="name"/> that the sandbox created in <c>/run/workspace</c>
     /// (only when started with <see cref="WorkspaceSpec.ExposeSockets"/>).
     /// </summary>
+    /// <exception cref="UnauthorizedAccessException">
+    /// What answered is not a process of the sandbox's project (for example the name was a symlink to a host socket);
+    /// the connection was closed before anything was sent.
+    /// </exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a plain file name.</exception>
     Task<Stream> ConnectSocketAsync(string name, CancellationToken cancellationToken);
 }
 

@@ -1,14 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Commands;
 using OpenSpe.Cli.Output;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Audit;
-using OpenSpe.Server.Hosting;
-using OpenSpe.Server.Persistence;
 
 namespace OpenSpe.Cli.Hosting;
 
@@ -75,11 +71,9 @@ internal static class AuditCommands
         Option<bool> json, CancellationToken cancellationToken) =>
         await RunAsync(async () =>
         {
-            var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
-            using var key = AuditKeyFile.LoadPublic(directory, parse.GetValue(publicKey)?.FullName);
-            var service = Service(directory, parse.GetValue(database), key);
+            using var log = OfflineAuditLog.Open(parse.GetValue(dataDir)!, parse.GetValue(database), parse.GetValue(publicKey)?.FullName);
             var witnessed = ReadWitnesses(parse.GetValue(witness) ?? []);
-            var result = (await service.VerifyAsync(witnessed, cancellationToken)).ToView(key.KeyId) with { WitnessedCheckpoints = witnessed.Count };
+            var result = await log.VerifyAsync(witnessed, cancellationToken);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(Console.Out, result);
@@ -127,20 +121,17 @@ internal static class AuditCommands
         Option<string> format, Option<FileInfo?> output, CancellationToken cancellationToken) =>
         await RunAsync(async () =>
         {
-            var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
-            using var key = AuditKeyFile.LoadPublic(directory);
-            var service = Service(directory, parse.GetValue(database), key);
-            var query = new AuditQuery(SinceMicros: Micros(parse.GetValue(since)), UntilMicros: Micros(parse.GetValue(until)));
-            var kind = parse.GetValue(format) == "csv" ? AuditExportFormat.Csv : AuditExportFormat.Jsonl;
+            using var log = OfflineAuditLog.Open(parse.GetValue(dataDir)!, parse.GetValue(database));
+            var csv = parse.GetValue(format) == "csv";
             if (parse.GetValue(output) is { } file)
             {
                 await using var stream = file.Create();
-                await service.ExportAsync(query, kind, stream, cancellationToken);
+                await log.ExportAsync(parse.GetValue(since), parse.GetValue(until), csv, stream, cancellationToken);
             }
             else
             {
                 await using var stdout = Console.OpenStandardOutput();
-                await service.ExportAsync(query, kind, stdout, cancellationToken);
+                await log.ExportAsync(parse.GetValue(since), parse.GetValue(until), csv, stdout, cancellationToken);
             }
 
             return ExitCodes.Success;
@@ -153,15 +144,14 @@ internal static class AuditCommands
         var command = new Command("public-key", "Print the checkpoint-signing public key (PEM) to keep apart from the server.") { dataDir, json };
         command.SetAction(async (parse, _) => await RunAsync(() =>
         {
-            var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
-            using var key = AuditKeyFile.LoadPublic(directory);
+            using var log = OfflineAuditLog.Open(parse.GetValue(dataDir)!, database: null);
             if (parse.GetValue(json))
             {
-                JsonOutput.Write(Console.Out, new AuditPublicKeyView(key.KeyId, "ES256", key.ExportPublicKeyPem()));
+                JsonOutput.Write(Console.Out, new AuditPublicKeyView(log.KeyId, "ES256", log.ExportPublicKeyPem()));
             }
             else
             {
-                Console.Out.Write(key.ExportPublicKeyPem());
+                Console.Out.Write(log.ExportPublicKeyPem());
                 Console.Out.WriteLine();
             }
 
@@ -183,34 +173,13 @@ internal static class AuditCommands
         command.SetAction(async (parse, cancellationToken) => await RunAsync(async () =>
         {
             var days = parse.GetValue(retention);
-            if (days < AuditOptions.MinimumRetentionDays)
+            if (days < OfflineAuditLog.MinimumRetentionDays)
             {
-                await Console.Error.WriteLineAsync($"spe audit purge: --retention-days must be at least {AuditOptions.MinimumRetentionDays} (EHDSR-8, OPR-17)");
+                await Console.Error.WriteLineAsync($"spe audit purge: --retention-days must be at least {OfflineAuditLog.MinimumRetentionDays} (EHDSR-8, OPR-17)");
                 return ExitCodes.Usage;
             }
 
-            var directory = DataDirectory.OpenExisting(parse.GetValue(dataDir)!);
-            using var key = AuditKeyFile.LoadOrCreate(directory);
-            var options = Options.Create(new AuditOptions { RetentionDays = days });
-            var store = new AuditStore(SpeDatabase.Resolve(new DatabaseOptions { ConnectionString = parse.GetValue(database) }, directory.Path));
-            var service = new AuditService(store, key, options, TimeProvider.System);
-            var ledger = new AuditCheckpointLedger(directory, key, [], null, NullLogger.Instance);
-            AuditPurgeResult result;
-            await using (var writer = new AuditWriter(store, key, options, TimeProvider.System, NullLogger<AuditWriter>.Instance, ledger))
-            {
-                // Started first: it refuses a log that no longer holds the last signed checkpoint, before anything is signed.
-                await writer.StartAsync(cancellationToken);
-                result = await service.PurgeAsync(key, cancellationToken);
-                await writer.AppendAsync(new AuditEntry(AuditActor.System, "audit.purged", new AuditResource("audit-log", null, null), AuditOutcome.Success, null, null,
-                    new Dictionary<string, string>
-                    {
-                        ["removed"] = result.Removed.ToString(CultureInfo.InvariantCulture),
-                        ["anchor"] = result.AnchorSequence?.ToString(CultureInfo.InvariantCulture) ?? "none",
-                        ["retentionDays"] = days.ToString(CultureInfo.InvariantCulture),
-                        ["via"] = "cli",
-                        ["osUser"] = Environment.UserName,
-                    }), cancellationToken);
-            }
+            var result = await OfflineAuditLog.PurgeAsync(parse.GetValue(dataDir)!, parse.GetValue(database), days, Environment.UserName, cancellationToken);
 
             if (parse.GetValue(json))
             {
@@ -231,10 +200,6 @@ internal static class AuditCommands
         }));
         return command;
     }
-
-    private static AuditService Service(DataDirectory directory, string? database, AuditSigningKey key) =>
-        new(new AuditStore(SpeDatabase.Resolve(new DatabaseOptions { ConnectionString = database }, directory.Path)), key,
-            Options.Create(new AuditOptions()), TimeProvider.System);
 
     /// <summary>Every checkpoint of every witness file, each named by its file and line.</summary>
     private static List<AuditWitnessedCheckpoint> ReadWitnesses(FileInfo[] files)
@@ -262,8 +227,6 @@ internal static class AuditCommands
 
         return result;
     }
-
-    private static long? Micros(DateTimeOffset? time) => time is { } t ? AuditTime.ToMicros(t) : null;
 
     private static async Task<int> RunAsync(Func<Task<int>> action)
     {

@@ -9,7 +9,7 @@ namespace OpenSpe.Server.Api;
 /// The lifecycle of an API version (TIR-14): it is announced as deprecated with RFC 9745
 /// <c>Deprecation</c> and RFC 8594 <c>Sunset</c> headers, then answers 410 Gone after its sunset.
 /// </summary>
-public sealed class ApiVersionPolicy
+internal sealed class ApiVersionPolicy
 {
     /// <summary>When the version was (or will be) deprecated; null while it is current.</summary>
     public DateTimeOffset? DeprecatedAt { get; set; }
@@ -22,7 +22,7 @@ public sealed class ApiVersionPolicy
 }
 
 /// <summary>Configured API versions by path segment (<c>v1</c>, ...).</summary>
-public sealed class ApiVersionOptions
+internal sealed class ApiVersionOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Api";

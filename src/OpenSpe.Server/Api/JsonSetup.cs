@@ -9,7 +9,7 @@ namespace OpenSpe.Server.Api;
 /// Strict JSON (TIR-9, TIR-17): unknown or duplicate properties, comments, trailing commas, numbers in
 /// strings, invalid UTF-8 and (in request bodies) control characters in strings and instants without an offset are refused.
 /// </summary>
-public static class JsonSetup
+internal static class JsonSetup
 {
     /// <summary>Applies the strict settings to minimal-API JSON.</summary>
     public static IServiceCollection AddSpeJson(this IServiceCollection services)

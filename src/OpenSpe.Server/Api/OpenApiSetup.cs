@@ -6,7 +6,7 @@ using Microsoft.OpenApi;
 namespace OpenSpe.Server.Api;
 
 /// <summary>The OpenAPI 3 document at <c>/openapi/v1.json</c> (TIR-6), with the bearer scheme and per-operation security.</summary>
-public static partial class OpenApiSetup
+internal static partial class OpenApiSetup
 {
     /// <summary>Scheme name in the document.</summary>
     public const string BearerScheme = "bearer";

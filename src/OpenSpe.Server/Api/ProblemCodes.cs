@@ -1,7 +1,7 @@
 namespace OpenSpe.Server.Api;
 
 /// <summary>The generic <see cref="ErrorCodes"/> code of an HTTP status, for answers that carry no more specific one.</summary>
-public static class ProblemCodes
+internal static class ProblemCodes
 {
     /// <summary>Maps a status code with no more specific error to its generic code.</summary>
     public static string ForStatus(int status) => status switch

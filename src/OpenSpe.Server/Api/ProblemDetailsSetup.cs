@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace OpenSpe.Server.Api;
 
 /// <summary>RFC 9457 problem details for every error: a human message, a stable code and the trace id, never internals (TIR-10).</summary>
-public static class ProblemDetailsSetup
+internal static class ProblemDetailsSetup
 {
     /// <summary>Registers problem details with the SPE's extensions.</summary>
     public static IServiceCollection AddSpeProblemDetails(this IServiceCollection services)
@@ -64,7 +64,7 @@ internal static class ReasonPhrases
 }
 
 /// <summary>The W3C trace id of the current request, as logged and audited.</summary>
-public static class TraceIds
+internal static class TraceIds
 {
     /// <summary>Returns the trace id: from the request's activity (honouring an incoming <c>traceparent</c>).</summary>
     public static string Current(HttpContext context)

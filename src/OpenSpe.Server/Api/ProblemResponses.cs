@@ -10,7 +10,7 @@ namespace OpenSpe.Server.Api;
 /// RFC 9457 schema. Applied to route groups once; a status already declared (by the handler's result types or an
 /// earlier convention) is not added twice.
 /// </summary>
-public static class ProblemResponses
+internal static class ProblemResponses
 {
     /// <summary>The problem content type.</summary>
     public const string ContentType = "application/problem+json";

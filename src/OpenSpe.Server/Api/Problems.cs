@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace OpenSpe.Server.Api;
 
 /// <summary>Typed problem results for handlers, so every endpoint builds its RFC 9457 answers the same way (code in <c>code</c>).</summary>
-public static class Problems
+internal static class Problems
 {
     /// <summary>A problem with a status, a stable code (default: the status's generic code) and a human detail.</summary>
     public static ProblemHttpResult Of(int status, string detail, string? code = null) =>

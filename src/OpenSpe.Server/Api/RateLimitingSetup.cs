@@ -9,7 +9,7 @@ using Microsoft.Extensions.Options;
 namespace OpenSpe.Server.Api;
 
 /// <summary>Token-bucket limits per authenticated identity and per client address (TIR-16).</summary>
-public sealed class RateLimitOptions
+internal sealed class RateLimitOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "RateLimiting";
@@ -32,7 +32,7 @@ public sealed class RateLimitOptions
 }
 
 /// <summary>Registers the limiter and its 429 problem answer.</summary>
-public static class RateLimitingSetup
+internal static class RateLimitingSetup
 {
     /// <summary>Adds chained per-address and per-identity limiters.</summary>
     public static IServiceCollection AddSpeRateLimiting(this IServiceCollection services)

@@ -9,7 +9,7 @@ namespace OpenSpe.Server.Api;
 /// and line breaks in any string; and in file names, no control, bidirectional-override or zero-width
 /// characters, which can make a name display as another (<c>invoice\u202Efdp.exe</c> shows as <c>invoiceexe.pdf</c>).
 /// </summary>
-public static class TextRules
+internal static class TextRules
 {
     /// <summary>UTF-8 that throws on invalid bytes instead of substituting U+FFFD.</summary>
     public static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);

@@ -5,7 +5,7 @@ using OpenSpe.Core.Audit;
 namespace OpenSpe.Server.Audit;
 
 /// <summary>The one way a signed-in caller becomes an audit actor, so every record names people the same way (EHDSR-7).</summary>
-public static class AuditActors
+internal static class AuditActors
 {
     private const int MaxUserAgent = 256;
 

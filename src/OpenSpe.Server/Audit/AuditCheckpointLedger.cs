@@ -12,7 +12,7 @@ namespace OpenSpe.Server.Audit;
 /// database, <see cref="CheckAsync"/> proves that log still contains every one of those
 /// checkpoints exactly; otherwise the log was truncated, emptied or rewritten and nothing is signed.
 /// </summary>
-public sealed partial class AuditCheckpointLedger
+internal sealed partial class AuditCheckpointLedger
 {
     /// <summary>File in the data directory holding the last signed checkpoint (one JSON line).</summary>
     public const string StateFileName = "audit-last-checkpoint.json";

@@ -9,7 +9,7 @@ using OpenSpe.Server.Identity;
 namespace OpenSpe.Server.Audit;
 
 /// <summary>The audit API under <c>/api/v1/audit</c>: auditors read and verify; operators purge; anyone may fetch the public key.</summary>
-public static class AuditEndpoints
+internal static class AuditEndpoints
 {
     private const int MaxPage = 1000;
     private const int MaxFilterLength = 200;

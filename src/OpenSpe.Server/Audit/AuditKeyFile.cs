@@ -4,7 +4,7 @@ using OpenSpe.Server.Hosting;
 namespace OpenSpe.Server.Audit;
 
 /// <summary>Where the checkpoint-signing key lives in the data directory.</summary>
-public static class AuditKeyFile
+internal static class AuditKeyFile
 {
     /// <summary>Private key file (PKCS#8 PEM, 0600).</summary>
     public const string PrivateKeyName = "audit-signing.key";

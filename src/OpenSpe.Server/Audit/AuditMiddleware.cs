@@ -285,14 +285,14 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit, Tim
 /// <summary>Names the resource type an endpoint acts on, for its audit records.</summary>
 /// <param name="type">Resource type, e.g. <c>audit-log</c>.</param>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
-public sealed class AuditResourceAttribute(string type) : Attribute
+internal sealed class AuditResourceAttribute(string type) : Attribute
 {
     /// <summary>Resource type.</summary>
     public string Type { get; } = type;
 }
 
 /// <summary>Lets a handler or policy say why it refused, for the audit record (a class of reason, never a secret).</summary>
-public static class AuditDenialReason
+internal static class AuditDenialReason
 {
     /// <summary>Key in <see cref="HttpContext.Items"/>.</summary>
     public const string Key = "spe.audit.reason";

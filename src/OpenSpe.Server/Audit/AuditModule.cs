@@ -6,7 +6,7 @@ using OpenSpe.Server.Hosting;
 namespace OpenSpe.Server.Audit;
 
 /// <summary>The audit module: the hash-chained log, its writer, checkpoints and witnesses, and the auditors' API.</summary>
-public static class AuditModule
+internal static class AuditModule
 {
     /// <summary>Registers the audit log (section <c>Audit</c>) and its start-up work.</summary>
     public static IServiceCollection AddAuditModule(this IServiceCollection services, SpeModuleContext host)

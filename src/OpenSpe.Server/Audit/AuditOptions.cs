@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Audit;
 
 /// <summary>Audit log settings. The bounds are the requirement, not a preference: they cannot be configured away.</summary>
-public sealed class AuditOptions : IValidatableObject
+internal sealed class AuditOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Audit";

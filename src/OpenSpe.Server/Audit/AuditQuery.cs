@@ -8,7 +8,7 @@ namespace OpenSpe.Server.Audit;
 /// <param name="UntilMicros">Exclusive upper time bound.</param>
 /// <param name="AfterSequence">Only records after this sequence (keyset paging).</param>
 /// <param name="Limit">Most records returned; null for all.</param>
-public sealed record AuditQuery(
+internal sealed record AuditQuery(
     string? Actor = null,
     string? Action = null,
     string? ProjectId = null,

@@ -11,7 +11,7 @@ namespace OpenSpe.Server.Audit;
 /// Reading, verifying, exporting and purging the audit log. The same code serves the API and the
 /// offline CLI (<c>spe audit verify --data-dir</c>), which runs on a copy of the data directory.
 /// </summary>
-public sealed class AuditService(AuditStore store, AuditSigningKey verificationKey, IOptions<AuditOptions> options, TimeProvider time)
+internal sealed class AuditService(AuditStore store, AuditSigningKey verificationKey, IOptions<AuditOptions> options, TimeProvider time)
 {
     /// <summary>The smallest sequence range verified on its own thread (tests make it small to cross range borders).</summary>
     internal long RecordsPerVerifyRange { get; init; } = AuditChainVerifier.DefaultMinimumRecordsPerRange;
@@ -99,7 +99,7 @@ public sealed class AuditService(AuditStore store, AuditSigningKey verificationK
 }
 
 /// <summary>Export formats.</summary>
-public enum AuditExportFormat
+internal enum AuditExportFormat
 {
     /// <summary>One JSON object per line.</summary>
     Jsonl,

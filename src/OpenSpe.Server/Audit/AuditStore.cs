@@ -12,7 +12,7 @@ namespace OpenSpe.Server.Audit;
 /// (group-commit append, full-log verification) use plain ADO.NET because they are measured in
 /// records per second. The SQL is the same on SQLite and PostgreSQL.
 /// </summary>
-public sealed class AuditStore(SpeDatabase database)
+internal sealed class AuditStore(SpeDatabase database)
 {
     private const string RowColumns =
         "sequence, timestamp_us, actor_subject, actor_username, actor_roles, actor_client_id, source_ip, user_agent, " +
@@ -366,7 +366,7 @@ public sealed class AuditStore(SpeDatabase database)
 /// <param name="TimestampMicros">Its time.</param>
 /// <param name="CheckpointSequence">Sequence of the latest checkpoint.</param>
 /// <param name="CheckpointMicros">Time of the latest checkpoint.</param>
-public sealed record AuditHead(long Sequence, byte[] Hash, long TimestampMicros, long CheckpointSequence, long CheckpointMicros)
+internal sealed record AuditHead(long Sequence, byte[] Hash, long TimestampMicros, long CheckpointSequence, long CheckpointMicros)
 {
     /// <summary>A log with nothing in it.</summary>
     public static AuditHead Empty { get; } = new(0, AuditCanonicalForm.GenesisHash.ToArray(), 0, 0, 0);

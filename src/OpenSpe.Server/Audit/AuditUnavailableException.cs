@@ -1,7 +1,7 @@
 namespace OpenSpe.Server.Audit;
 
 /// <summary>An audit record could not be made durable; whatever asked for it must not go ahead (fail closed).</summary>
-public sealed class AuditUnavailableException : Exception
+internal sealed class AuditUnavailableException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public AuditUnavailableException()

@@ -4,7 +4,7 @@ using OpenSpe.Core.Audit;
 namespace OpenSpe.Server.Audit;
 
 /// <summary>The contracts' views of stored audit rows, checkpoints and verification results.</summary>
-public static class AuditViews
+internal static class AuditViews
 {
     /// <summary>Builds the view of a stored row.</summary>
     public static AuditRecordView ToView(this AuditRow row)

@@ -7,7 +7,7 @@ namespace OpenSpe.Server.Audit;
 /// Witnesses the server pushes every new checkpoint to (<c>Audit:Witnesses:*</c>): files that
 /// belong on another volume, and HTTPS endpoints that receive the checkpoint as a JSON POST.
 /// </summary>
-public sealed class AuditWitnessOptions
+internal sealed class AuditWitnessOptions
 {
     /// <summary>Absolute paths of witness files (JSON Lines); their directories must exist.</summary>
     public List<string> Files { get; set; } = [];
@@ -62,7 +62,7 @@ public sealed class AuditWitnessOptions
 }
 
 /// <summary>One HTTPS witness.</summary>
-public sealed class AuditWitnessEndpointOptions
+internal sealed class AuditWitnessEndpointOptions
 {
     /// <summary>Where the checkpoint is POSTed.</summary>
     public string Url { get; set; } = "";

@@ -12,7 +12,7 @@ namespace OpenSpe.Server.Audit;
 /// before it went out is covered by its successor. A failed push is logged (SPE12102) and the next
 /// checkpoint tries again.
 /// </summary>
-public sealed partial class AuditWitnessPublisher : IDisposable
+internal sealed partial class AuditWitnessPublisher : IDisposable
 {
     private readonly AuditWitnessOptions _options;
     private readonly ILogger _logger;

@@ -7,7 +7,7 @@ using OpenSpe.Server.Hosting;
 namespace OpenSpe.Server.Audit;
 
 /// <summary>Registers the record of signed checkpoints and the witnesses they are pushed to.</summary>
-public static class AuditWitnessServices
+internal static class AuditWitnessServices
 {
     /// <summary>Adds <see cref="AuditWitnessPublisher"/> and <see cref="AuditCheckpointLedger"/> for <paramref name="directory"/>.</summary>
     public static IServiceCollection AddAuditWitnessing(this IServiceCollection services, DataDirectory directory)

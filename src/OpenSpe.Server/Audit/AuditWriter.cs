@@ -15,7 +15,7 @@ namespace OpenSpe.Server.Audit;
 /// the database and pushed to the witnesses (<see cref="AuditCheckpointLedger"/>); over a log read
 /// from the database that no longer contains the last of them it signs nothing.
 /// </summary>
-public sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
+internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
 {
     // How often one batch may find that another instance appended first before that counts as a failure.
     private const int MaxTimesOvertaken = 16;

@@ -3,7 +3,7 @@ using OpenSpe.Core.Audit;
 namespace OpenSpe.Server.Audit;
 
 /// <summary>The audit log as the rest of the server sees it: append, and know whether appends work.</summary>
-public interface IAuditLog
+internal interface IAuditLog
 {
     /// <summary>True while the last write succeeded.</summary>
     bool IsHealthy { get; }

@@ -6,7 +6,7 @@ namespace OpenSpe.Server.Hosting;
 /// The server's data directory: created owner-only (0700), and every secret file in it written
 /// owner-only (0600) and atomically, so a crash never leaves half a key behind.
 /// </summary>
-public sealed class DataDirectory
+internal sealed class DataDirectory
 {
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;

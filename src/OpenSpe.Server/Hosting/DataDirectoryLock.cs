@@ -5,7 +5,7 @@ namespace OpenSpe.Server.Hosting;
 /// <see cref="FileShare.None"/>) on <c>server.lock</c>, held open for the server's lifetime and
 /// released by the kernel when the process ends, even after kill -9.
 /// </summary>
-public sealed class DataDirectoryLock : IDisposable
+internal sealed class DataDirectoryLock : IDisposable
 {
     /// <summary>The lock file's name inside the data directory.</summary>
     public const string FileName = "server.lock";

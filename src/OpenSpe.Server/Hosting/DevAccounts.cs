@@ -16,7 +16,7 @@ public sealed record DevAccount(
     [property: JsonPropertyName("roles")] IReadOnlyList<string> Roles);
 
 /// <summary>The dev accounts file: generated once with random secrets, mode 0600, then reused.</summary>
-public static class DevAccounts
+internal static class DevAccounts
 {
     /// <summary>File name in the data directory.</summary>
     public const string FileName = "dev-accounts.json";
@@ -61,7 +61,7 @@ public static class DevAccounts
 }
 
 /// <summary>RFC 4648 base32 without padding, as authenticator apps expect.</summary>
-public static class Base32
+internal static class Base32
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 

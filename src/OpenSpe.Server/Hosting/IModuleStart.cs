@@ -4,7 +4,7 @@ namespace OpenSpe.Server.Hosting;
 /// A module's start-up work: run once by <see cref="SpeHost.StartAsync"/> after the database is migrated and before the
 /// server listens, in <see cref="Order"/> (see <see cref="ModuleStartOrder"/>). A failure stops the start.
 /// </summary>
-public interface IModuleStart
+internal interface IModuleStart
 {
     /// <summary>Where this work runs among the others; lower first.</summary>
     int Order { get; }
@@ -14,7 +14,7 @@ public interface IModuleStart
 }
 
 /// <summary>The order of start-up work: the audit log first, because everything after it may write audit records.</summary>
-public static class ModuleStartOrder
+internal static class ModuleStartOrder
 {
     /// <summary>The audit writer opens the log (and refuses a log that lost its checkpoints).</summary>
     public const int AuditLog = 0;
@@ -27,4 +27,7 @@ public static class ModuleStartOrder
 
     /// <summary>Halts and permit keys are loaded.</summary>
     public const int Permits = 30;
+
+    /// <summary>In dev mode, the demo permit and its dataset (after accounts, permits and keys are ready).</summary>
+    public const int Demo = 100;
 }

@@ -3,7 +3,7 @@ using System.Net;
 namespace OpenSpe.Server.Hosting;
 
 /// <summary>Parses listen URLs; only HTTPS is accepted, so no plain-HTTP listener can ever be configured (TIR-3).</summary>
-public static class ListenUrls
+internal static class ListenUrls
 {
     /// <summary>Parses <c>https://host:port</c> entries separated by semicolons.</summary>
     /// <exception cref="FormatException">A URL is not HTTPS, or its host or port is not usable.</exception>

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace OpenSpe.Server.Hosting;
 
 /// <summary>Options bound from a configuration section, validated by their annotations when the server starts.</summary>
-public static class OptionsRegistration
+internal static class OptionsRegistration
 {
     /// <summary>Binds <typeparamref name="T"/> to <paramref name="section"/> and validates it on start.</summary>
     public static IServiceCollection AddValidatedOptions<T>(this IServiceCollection services, string section)

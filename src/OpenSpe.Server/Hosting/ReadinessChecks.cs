@@ -7,7 +7,7 @@ namespace OpenSpe.Server.Hosting;
 /// The readiness checks behind <c>/readyz</c>: ASP.NET Core health checks tagged <see cref="Tag"/>, which each module adds
 /// for what it needs to serve. A check reports its state in one word under <see cref="StateKey"/>.
 /// </summary>
-public static class ReadinessChecks
+internal static class ReadinessChecks
 {
     /// <summary>The tag of the checks <c>/readyz</c> runs.</summary>
     public const string Tag = "ready";

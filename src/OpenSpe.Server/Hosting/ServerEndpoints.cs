@@ -11,7 +11,7 @@ using OpenSpe.Server.Identity;
 namespace OpenSpe.Server.Hosting;
 
 /// <summary>Liveness, readiness and server information.</summary>
-public static class ServerEndpoints
+internal static class ServerEndpoints
 {
     /// <summary>Maps <c>/healthz</c>, <c>/readyz</c>, <c>/api/v1/server/info</c> and the landing page <c>/</c>.</summary>
     public static IEndpointRouteBuilder MapServerEndpoints(this IEndpointRouteBuilder routes)

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Hosting;
 
 /// <summary>How the server runs: where its data is, where it listens, and whether it is the embedded dev default.</summary>
-public sealed class ServerOptions
+internal sealed class ServerOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Server";
@@ -19,10 +19,16 @@ public sealed class ServerOptions
 
     /// <summary>Embedded dev default: self-signed certificate and seeded dev accounts.</summary>
     public bool Dev { get; set; }
+
+    /// <summary>
+    /// With <see cref="Dev"/>: issue the demo permit with its synthetic dataset on the first start (default true); the
+    /// test suite turns it off so that each test sees only the projects it makes.
+    /// </summary>
+    public bool DevDemo { get; set; } = true;
 }
 
 /// <summary>The TLS certificate. Required outside dev mode; in dev mode a self-signed one is generated.</summary>
-public sealed class TlsOptions
+internal sealed class TlsOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Tls";

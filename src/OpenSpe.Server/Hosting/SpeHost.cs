@@ -142,6 +142,11 @@ public static class SpeHost
         builder.Services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.Section);
         builder.Services.AddValidatedOptions<ApiVersionOptions>(ApiVersionOptions.Section);
         builder.Services.AddSingleton<IModuleStart, ServerStartRecord>();
+        if (server.Dev && server.DevDemo)
+        {
+            builder.Services.AddSingleton<IModuleStart, Demo.DevDemo>();
+        }
+
         builder.Services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>(DatabaseReadinessCheck.Name, tags: [ReadinessChecks.Tag]);
 
         // The modules, each registering its services, options, EF Core configuration and start-up work.

@@ -11,4 +11,4 @@ namespace OpenSpe.Server.Hosting;
 /// <param name="Configuration">The server's configuration.</param>
 /// <param name="Directory">The locked data directory.</param>
 /// <param name="Endpoints">The HTTPS addresses the server listens on.</param>
-public sealed record SpeModuleContext(IConfiguration Configuration, DataDirectory Directory, IReadOnlyList<IPEndPoint> Endpoints);
+internal sealed record SpeModuleContext(IConfiguration Configuration, DataDirectory Directory, IReadOnlyList<IPEndPoint> Endpoints);

@@ -5,7 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 namespace OpenSpe.Server.Hosting;
 
 /// <summary>Loads the server certificate, or in dev mode generates a self-signed one on first start and reuses it.</summary>
-public static class TlsCertificates
+internal static class TlsCertificates
 {
     /// <summary>Dev certificate file in the data directory.</summary>
     public const string DevCertificateName = "tls.crt";

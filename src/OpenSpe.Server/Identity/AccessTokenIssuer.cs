@@ -12,14 +12,14 @@ namespace OpenSpe.Server.Identity;
 /// <param name="AuthenticationMethods">How the holder signed in (<c>amr</c>), e.g. <c>pwd</c> and <c>otp</c>.</param>
 /// <param name="ClientId">OAuth client (<c>client_id</c>).</param>
 /// <param name="Stamp">The account's security stamp digest (<see cref="SpeClaims.Stamp"/>): without the current one, the API refuses the token.</param>
-public sealed record TokenSubject(string SubjectId, string Username, IReadOnlyList<string> Roles, IReadOnlyList<string> AuthenticationMethods, string? ClientId = null, string? Stamp = null);
+internal sealed record TokenSubject(string SubjectId, string Username, IReadOnlyList<string> Roles, IReadOnlyList<string> AuthenticationMethods, string? ClientId = null, string? Stamp = null);
 
 /// <summary>
 /// Mints short-lived ES256 access tokens with the server's key, without a sign-in: for the load
 /// benchmark only (OpenIddict issues every token the API sees in production). A minted token still
 /// passes session validation only with a real account's subject id and current stamp.
 /// </summary>
-public sealed class AccessTokenIssuer(TokenSigningKey key, IOptions<TokenOptions> options, TimeProvider time)
+internal sealed class AccessTokenIssuer(TokenSigningKey key, IOptions<TokenOptions> options, TimeProvider time)
 {
     private readonly JsonWebTokenHandler _handler = new();
 

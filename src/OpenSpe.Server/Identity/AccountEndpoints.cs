@@ -11,7 +11,7 @@ using OpenSpe.Server.Audit;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>The caller's own account: who am I, enrol a second factor, change the password.</summary>
-public static class AccountEndpoints
+internal static class AccountEndpoints
 {
     /// <summary>Maps <c>/api/v1/account</c>.</summary>
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder routes)

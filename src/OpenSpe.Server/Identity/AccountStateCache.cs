@@ -12,7 +12,7 @@ namespace OpenSpe.Server.Identity;
 /// <summary>What token validation needs to know of an account now.</summary>
 /// <param name="Stamp">Digest of the current security stamp (<see cref="SpeClaims.Stamp"/>).</param>
 /// <param name="Disabled">Disabled by an admin.</param>
-public sealed record AccountState(string Stamp, bool Disabled);
+internal sealed record AccountState(string Stamp, bool Disabled);
 
 /// <summary>
 /// A small cache of values read from the database that may be trusted for at most a configured
@@ -50,7 +50,7 @@ internal sealed class FreshnessCache<T>(TimeSpan maxAge, int capacity = 50_000)
 /// every instance): password change, second-factor reset, disabling, role revocation and logout
 /// change the account's security stamp, and a token carrying an older stamp is refused.
 /// </summary>
-public sealed class AccountStateCache(IServiceScopeFactory scopes, IOptions<TokenOptions> options)
+internal sealed class AccountStateCache(IServiceScopeFactory scopes, IOptions<TokenOptions> options)
 {
     private readonly FreshnessCache<AccountState?> _cache = new(options.Value.AccountStateCacheTime);
 
@@ -79,7 +79,7 @@ public sealed class AccountStateCache(IServiceScopeFactory scopes, IOptions<Toke
 }
 
 /// <summary>Whether applications still exist, for validating their tokens (a deleted application's tokens stop within one second).</summary>
-public sealed class ApplicationStateCache(IServiceScopeFactory scopes, IOptions<TokenOptions> options)
+internal sealed class ApplicationStateCache(IServiceScopeFactory scopes, IOptions<TokenOptions> options)
 {
     private readonly FreshnessCache<bool> _cache = new(options.Value.AccountStateCacheTime);
 

@@ -21,7 +21,7 @@ namespace OpenSpe.Server.Identity;
 /// separation-of-duties table forbids together; every privileged grant waits for a second admin;
 /// no admin ever learns a working credential of another person; nothing here returns project data.
 /// </summary>
-public static class AdminEndpoints
+internal static class AdminEndpoints
 {
     /// <summary>Maps <c>/api/v1/admin</c>.</summary>
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder routes)
@@ -69,7 +69,7 @@ public static class AdminEndpoints
 
         if (SeparationOfDuties.Within(request.Roles) is { } conflict)
         {
-            return admin.SeparationOfDutiesRefusal(context, conflict);
+            return AdminContext.SeparationOfDutiesRefusal(context, conflict);
         }
 
         // Note: the account gets no password: the person sets their own through the one-time enrolment link, so the admin never holds a working credential.
@@ -169,7 +169,7 @@ public static class AdminEndpoints
 
         if (SeparationOfDuties.Within([.. held, .. await admin.PendingRolesAsync(user), role]) is { } conflict)
         {
-            return admin.SeparationOfDutiesRefusal(context, conflict);
+            return AdminContext.SeparationOfDutiesRefusal(context, conflict);
         }
 
         if (SeparationOfDuties.NeedsApproval.Contains(role))
@@ -242,7 +242,7 @@ public static class AdminEndpoints
         if (SeparationOfDuties.Within([.. await admin.Users.GetRolesAsync(user), request.Role]) is { } conflict)
         {
             // Note: the table is checked again at approval: a conflicting role may have been granted since the request.
-            return admin.SeparationOfDutiesRefusal(context, conflict);
+            return AdminContext.SeparationOfDutiesRefusal(context, conflict);
         }
 
         request.Status = "approved";
@@ -330,7 +330,7 @@ public static class AdminEndpoints
 }
 
 /// <summary>What admin handlers share: the account store, the database, the clock and the audit log.</summary>
-public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext database, TimeProvider time, IAuditLog audit, EnrolmentLinks enrolment, AccountStateCache accountStates)
+internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext database, TimeProvider time, IAuditLog audit, EnrolmentLinks enrolment, AccountStateCache accountStates)
 {
     /// <summary>Accounts.</summary>
     public UserManager<SpeUser> Users { get; } = users;
@@ -349,7 +349,7 @@ public sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext databa
     }
 
     /// <summary>The 403 answer to a change the separation-of-duties table forbids.</summary>
-    public ProblemHttpResult SeparationOfDutiesRefusal(HttpContext context, RoleConflict conflict)
+    public static ProblemHttpResult SeparationOfDutiesRefusal(HttpContext context, RoleConflict conflict)
     {
         ArgumentNullException.ThrowIfNull(conflict);
         AuditDenialReason.Set(context, "separation-of-duties");

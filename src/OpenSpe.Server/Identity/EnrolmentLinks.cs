@@ -7,13 +7,13 @@ namespace OpenSpe.Server.Identity;
 /// <summary>A one-time enrolment link and when it stops working.</summary>
 /// <param name="Url">The link, carrying the token.</param>
 /// <param name="ExpiresAt">Expiry.</param>
-public sealed record EnrolmentLink(string Url, DateTimeOffset ExpiresAt);
+internal sealed record EnrolmentLink(string Url, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// One-time enrolment links: how a person whose account an admin created sets their own password
 /// (then enrols a second factor), so the admin never learns a credential that works.
 /// </summary>
-public sealed class EnrolmentLinks(IOptions<TokenOptions> tokens, TimeProvider time)
+internal sealed class EnrolmentLinks(IOptions<TokenOptions> tokens, TimeProvider time)
 {
     /// <summary>Gives <paramref name="user"/> a new enrolment token (only its hash is kept) and returns the link.</summary>
     public EnrolmentLink Issue(SpeUser user)

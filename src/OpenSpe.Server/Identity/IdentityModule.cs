@@ -13,7 +13,7 @@ namespace OpenSpe.Server.Identity;
 /// The identity module: accounts, second factors, the OAuth 2.0 / OpenID Connect server, external identity providers,
 /// the sign-in pages, and the account and admin APIs.
 /// </summary>
-public static class IdentityModule
+internal static class IdentityModule
 {
     /// <summary>Registers identity (sections <c>Tokens</c> and <c>ExternalIdentity</c>) and its start-up work (seeding).</summary>
     /// <exception cref="SpeConfigurationException">The token or provider settings cannot work.</exception>

@@ -8,7 +8,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>Creates what identity needs at start: the roles, the first-party OAuth clients and, in dev mode, the dev accounts.</summary>
-public sealed partial class IdentitySeeder(UserManager<SpeUser> users, RoleManager<IdentityRole> roles, IOpenIddictApplicationManager applications, SignInService signIn, TimeProvider time,
+internal sealed partial class IdentitySeeder(UserManager<SpeUser> users, RoleManager<IdentityRole> roles, IOpenIddictApplicationManager applications, SignInService signIn, TimeProvider time,
     OpenSpe.Server.Audit.IAuditLog audit, Microsoft.Extensions.Logging.ILogger<IdentitySeeder> logger)
 {
     /// <summary>The CLI's public client.</summary>

@@ -21,7 +21,7 @@ namespace OpenSpe.Server.Identity;
 /// API's token validation and policies. Deny by default: the fallback policy requires a person
 /// signed in with a second factor.
 /// </summary>
-public static class IdentitySetup
+internal static class IdentitySetup
 {
     /// <summary>Scheme that picks the right bearer validator by the token's issuer.</summary>
     public const string BearerSelector = "spe-bearer";

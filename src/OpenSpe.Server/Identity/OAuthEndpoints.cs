@@ -23,7 +23,7 @@ namespace OpenSpe.Server.Identity;
 /// changed), client credentials for applications (principals of their own), and the device and
 /// authorization-code grants completed on the sign-in page.
 /// </summary>
-public static class OAuthEndpoints
+internal static class OAuthEndpoints
 {
     /// <summary>Maps <c>/connect/token</c>.</summary>
     public static IEndpointRouteBuilder MapOAuthEndpoints(this IEndpointRouteBuilder routes)

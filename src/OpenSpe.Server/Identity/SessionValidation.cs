@@ -56,4 +56,4 @@ internal static class SessionValidation
 }
 
 /// <summary>The token is genuine, but the session behind it has ended.</summary>
-public sealed class SessionEndedException(string message) : Exception(message);
+internal sealed class SessionEndedException(string message) : Exception(message);

@@ -18,7 +18,7 @@ namespace OpenSpe.Server.Identity;
 /// and one-time code), device verification (`spe login --device`) and authorization (the
 /// portal, code + PKCE). Plain server-rendered HTML, no script, anti-forgery on every form.
 /// </summary>
-public static class SignInPages
+internal static class SignInPages
 {
     /// <summary>Maps the pages.</summary>
     public static IEndpointRouteBuilder MapSignInPages(this IEndpointRouteBuilder routes)

@@ -11,7 +11,7 @@ using OpenSpe.Server.Audit;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>Why a sign-in was refused: a class of reason for the audit log, never the secret that failed.</summary>
-public enum SignInFailure
+internal enum SignInFailure
 {
     /// <summary>Signed in.</summary>
     None,
@@ -46,7 +46,7 @@ public enum SignInFailure
 /// <param name="Failure">The reason class when refused.</param>
 /// <param name="AuthenticationMethods">RFC 8176 <c>amr</c> values proven.</param>
 /// <param name="RetryAfter">When throttled: how long until the next attempt is looked at.</param>
-public sealed record SignInOutcome(SpeUser? User, SignInFailure Failure, IReadOnlyList<string> AuthenticationMethods, TimeSpan? RetryAfter = null)
+internal sealed record SignInOutcome(SpeUser? User, SignInFailure Failure, IReadOnlyList<string> AuthenticationMethods, TimeSpan? RetryAfter = null)
 {
     /// <summary>True when signed in.</summary>
     public bool Succeeded => Failure == SignInFailure.None && User is not null;
@@ -58,7 +58,7 @@ public sealed record SignInOutcome(SpeUser? User, SignInFailure Failure, IReadOn
 /// counts in the <see cref="SignInThrottle"/>, which delays further attempts instead, and every
 /// refusal gets one of two answers (<see cref="RefusalMessage"/>) whatever the reason.
 /// </summary>
-public sealed class SignInService(UserManager<SpeUser> users, IDataProtectionProvider protection, TimeProvider time, IAuditLog audit, SignInThrottle throttle)
+internal sealed class SignInService(UserManager<SpeUser> users, IDataProtectionProvider protection, TimeProvider time, IAuditLog audit, SignInThrottle throttle)
 {
     private const string TotpPurpose = "OpenSpe.Identity.Totp.v1";
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>Which throttle key held an attempt back (an audit detail, never shown to the caller).</summary>
-public enum SignInThrottleKey
+internal enum SignInThrottleKey
 {
     /// <summary>No key: the attempt went ahead.</summary>
     None,
@@ -24,7 +24,7 @@ public enum SignInThrottleKey
 /// One sign-in attempt as the throttle saw it: either held back (<see cref="RetryAfter"/> is set)
 /// or let through and already counted as a failure until <see cref="SignInThrottle.Succeeded"/> says otherwise.
 /// </summary>
-public sealed class SignInAttempt
+internal sealed class SignInAttempt
 {
     internal SignInAttempt(string account, string address, TimeSpan? retryAfter, SignInThrottleKey heldBy)
     {
@@ -67,7 +67,7 @@ public sealed class SignInAttempt
 /// counted whether or not an account has them, so the throttle's answers say nothing about which
 /// accounts exist. Per server instance: behind a load balancer each instance throttles on its own.
 /// </remarks>
-public sealed class SignInThrottle
+internal sealed class SignInThrottle
 {
     private const int MaxNameLength = 128;
 

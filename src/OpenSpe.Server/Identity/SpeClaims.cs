@@ -1,7 +1,7 @@
 namespace OpenSpe.Server.Identity;
 
 /// <summary>The SPE's own claims in its tokens, beside the registered ones (<c>sub</c>, <c>amr</c>, <c>client_id</c>, <c>role</c>).</summary>
-public static class SpeClaims
+internal static class SpeClaims
 {
     /// <summary>
     /// A digest of the account's security stamp when the token was issued. Password change, second-factor

@@ -3,7 +3,7 @@ using OpenSpe.Core.Identity;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>Authorization policy names. Every endpoint names one, or is explicitly anonymous.</summary>
-public static class SpePolicies
+internal static class SpePolicies
 {
     /// <summary>A person signed in with a second factor (the default and fallback).</summary>
     public const string Human = "human-mfa";

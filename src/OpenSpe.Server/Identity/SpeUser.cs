@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Identity;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>A person's account. Extends ASP.NET Core Identity with the SPE's second-factor and enrolment state.</summary>
-public sealed class SpeUser : IdentityUser
+internal sealed class SpeUser : IdentityUser
 {
     /// <summary>Disabled accounts cannot sign in and their tokens stop refreshing.</summary>
     public bool Disabled { get; set; }

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>Token issuance and validation settings.</summary>
-public sealed class TokenOptions : IValidatableObject
+internal sealed class TokenOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Tokens";
@@ -104,7 +104,7 @@ public sealed class TokenOptions : IValidatableObject
 }
 
 /// <summary>An external OpenID Connect provider whose tokens are accepted for mapped local accounts (FSPER-2, FSPER-6).</summary>
-public sealed class ExternalProviderOptions
+internal sealed class ExternalProviderOptions
 {
     /// <summary>Issuer (<c>iss</c>) exactly as in its tokens.</summary>
     [Required]
@@ -132,7 +132,7 @@ public sealed class ExternalProviderOptions
 }
 
 /// <summary>Trusted external providers.</summary>
-public sealed class ExternalIdentityOptions
+internal sealed class ExternalIdentityOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "ExternalIdentity";

@@ -7,7 +7,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>Builds the identity that goes into tokens: subject, name, current roles, how the person signed in, and the API audience.</summary>
-public sealed class TokenPrincipals(UserManager<SpeUser> users, Microsoft.Extensions.Options.IOptions<TokenOptions> tokens, TimeProvider time)
+internal sealed class TokenPrincipals(UserManager<SpeUser> users, Microsoft.Extensions.Options.IOptions<TokenOptions> tokens, TimeProvider time)
 {
     /// <summary>
     /// A person's principal; <paramref name="authenticationMethods"/> become <c>amr</c>. It carries the

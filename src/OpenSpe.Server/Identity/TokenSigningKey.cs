@@ -5,7 +5,7 @@ using OpenSpe.Server.Hosting;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>The ES256 key that signs this SPE's access tokens; kept in the data directory (0600).</summary>
-public sealed class TokenSigningKey : IDisposable
+internal sealed class TokenSigningKey : IDisposable
 {
     /// <summary>File name in the data directory.</summary>
     public const string FileName = "token-signing.key";
@@ -29,7 +29,7 @@ public sealed class TokenSigningKey : IDisposable
 }
 
 /// <summary>The AES-256 key that encrypts refresh tokens, authorization codes and device codes; kept in the data directory (0600).</summary>
-public static class TokenEncryptionKey
+internal static class TokenEncryptionKey
 {
     /// <summary>File name in the data directory.</summary>
     public const string FileName = "token-encryption.key";

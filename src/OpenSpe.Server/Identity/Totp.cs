@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 namespace OpenSpe.Server.Identity;
 
 /// <summary>RFC 6238 TOTP: HMAC-SHA-1, 30-second steps, 6 digits, accepting one step either side for clock drift.</summary>
-public static class Totp
+internal static class Totp
 {
     /// <summary>Length of a step.</summary>
     public static readonly TimeSpan Step = TimeSpan.FromSeconds(30);

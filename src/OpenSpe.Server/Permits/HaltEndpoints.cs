@@ -18,7 +18,7 @@ namespace OpenSpe.Server.Permits;
 /// project-scoped request gets 423. A halt is lifted by a different person than the one who
 /// started it (two-person rule), or by an HDAB officer.
 /// </summary>
-public static class HaltEndpoints
+internal static class HaltEndpoints
 {
     /// <summary>Maps <c>/api/v1/halts</c>.</summary>
     public static IEndpointRouteBuilder MapHaltEndpoints(this IEndpointRouteBuilder routes)

@@ -21,7 +21,7 @@ namespace OpenSpe.Server.Permits;
 /// <see cref="IsStale"/> and answers as if everything were halted (no work, no commit) until a read succeeds again.
 /// </para>
 /// </remarks>
-public sealed class HaltRegistry
+internal sealed class HaltRegistry
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, WorkScope> _work = new(StringComparer.Ordinal);
@@ -276,7 +276,7 @@ public sealed class HaltRegistry
     }
 
     /// <summary>Work of a project in progress: <see cref="Halted"/> is cancelled by a halt of the project or of everything.</summary>
-    public sealed class ProjectWork : IDisposable
+    internal sealed class ProjectWork : IDisposable
     {
         private readonly HaltRegistry _registry;
         private readonly WorkScope _scope;

@@ -15,7 +15,7 @@ using OpenSpe.Server.Persistence;
 namespace OpenSpe.Server.Permits;
 
 /// <summary>Permits under <c>/api/v1/permits</c> (the HDAB issues and changes them; the people they name read them) and the public signing keys.</summary>
-public static class PermitEndpoints
+internal static class PermitEndpoints
 {
     /// <summary>Maps the endpoints.</summary>
     public static IEndpointRouteBuilder MapPermitEndpoints(this IEndpointRouteBuilder routes)

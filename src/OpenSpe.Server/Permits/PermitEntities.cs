@@ -3,7 +3,7 @@ using OpenSpe.Core.Permits;
 namespace OpenSpe.Server.Permits;
 
 /// <summary>Row of <c>permits</c>: the permit's identity and current state.</summary>
-public sealed class PermitEntity
+internal sealed class PermitEntity
 {
     /// <summary>Permit id.</summary>
     public string Id { get; set; } = "";
@@ -49,7 +49,7 @@ public sealed class PermitEntity
 }
 
 /// <summary>Row of <c>permit_versions</c>: every version ever issued, kept.</summary>
-public sealed class PermitVersionEntity
+internal sealed class PermitVersionEntity
 {
     /// <summary>Permit id.</summary>
     public string PermitId { get; set; } = "";
@@ -71,7 +71,7 @@ public sealed class PermitVersionEntity
 }
 
 /// <summary>Row of <c>permit_members</c>: the current version's people, for access decisions and listings.</summary>
-public sealed class PermitMemberEntity
+internal sealed class PermitMemberEntity
 {
     /// <summary>Surrogate key.</summary>
     public long Id { get; set; }
@@ -96,7 +96,7 @@ public sealed class PermitMemberEntity
 }
 
 /// <summary>Row of <c>halts</c>: an emergency halt of one project or of everything (OPR-20).</summary>
-public sealed class HaltEntity
+internal sealed class HaltEntity
 {
     /// <summary>Halt id.</summary>
     public string Id { get; set; } = "";

@@ -10,7 +10,7 @@ namespace OpenSpe.Server.Permits;
 /// (OPR-5). It sleeps until the next due time (or a permit change), not in a polling loop over
 /// all permits; access itself is refused at <c>validUntil</c> by the access gate regardless.
 /// </summary>
-public sealed partial class PermitLifecycleService(IServiceScopeFactory scopes, PermitLifecycleSignal signal, TimeProvider time, IOptions<PermitOptions> options, ILogger<PermitLifecycleService> logger) : BackgroundService
+internal sealed partial class PermitLifecycleService(IServiceScopeFactory scopes, PermitLifecycleSignal signal, TimeProvider time, IOptions<PermitOptions> options, ILogger<PermitLifecycleService> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

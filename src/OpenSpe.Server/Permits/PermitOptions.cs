@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Permits;
 
 /// <summary>Permit lifecycle settings.</summary>
-public sealed class PermitOptions
+internal sealed class PermitOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Permits";
@@ -18,7 +18,7 @@ public sealed class PermitOptions
 }
 
 /// <summary>Something that must happen when a project is terminated (workspaces stopped, transfers refused, sessions cut).</summary>
-public interface IProjectTerminationHook
+internal interface IProjectTerminationHook
 {
     /// <summary>Called once when the project is terminated.</summary>
     Task OnProjectTerminatedAsync(string projectId, CancellationToken cancellationToken);

@@ -1,7 +1,7 @@
 namespace OpenSpe.Server.Permits;
 
 /// <summary>Why a caller's permit request was refused; each kind has its own status and code.</summary>
-public enum PermitFailureKind
+internal enum PermitFailureKind
 {
     /// <summary>No such permit (HTTP 404).</summary>
     NotFound,
@@ -17,7 +17,7 @@ public enum PermitFailureKind
 /// <param name="Kind">The kind.</param>
 /// <param name="Detail">The sentence for the caller.</param>
 /// <param name="Errors">Field errors keyed by JSON path (for <see cref="PermitFailureKind.Invalid"/>).</param>
-public sealed record PermitFailure(PermitFailureKind Kind, string Detail, IDictionary<string, string[]>? Errors = null)
+internal sealed record PermitFailure(PermitFailureKind Kind, string Detail, IDictionary<string, string[]>? Errors = null)
 {
     /// <summary>No such permit.</summary>
     public static PermitFailure NotFound { get; } = new(PermitFailureKind.NotFound, "There is no such permit.");
@@ -31,7 +31,7 @@ public sealed record PermitFailure(PermitFailureKind Kind, string Detail, IDicti
 }
 
 /// <summary>The permit a request produced, or why it was refused.</summary>
-public sealed class PermitResult
+internal sealed class PermitResult
 {
     private PermitResult(PermitEntity? permit, PermitFailure? failure)
     {

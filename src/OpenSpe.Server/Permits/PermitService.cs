@@ -20,13 +20,13 @@ namespace OpenSpe.Server.Permits;
 /// A state change that the permit's current state does not allow where no caller could have asked for it (the service's own
 /// transitions); a caller's request for one is a <see cref="PermitFailure"/> instead.
 /// </summary>
-public sealed class PermitStateException(string message) : Exception(message);
+internal sealed class PermitStateException(string message) : Exception(message);
 
 /// <summary>
 /// Issues, amends and moves permits through their states (EHDSR-1, EHDSR-3, EHDSR-10, OPR-5).
 /// Every version and transition is audited; the project follows the permit.
 /// </summary>
-public sealed class PermitService(
+internal sealed class PermitService(
     SpeDbContext database,
     UserManager<SpeUser> users,
     IProjectKeyStore keys,
@@ -490,7 +490,7 @@ public sealed class PermitService(
 }
 
 /// <summary>Wakes the lifecycle service when a permit changes, so it re-plans its next wake-up.</summary>
-public sealed class PermitLifecycleSignal : IDisposable
+internal sealed class PermitLifecycleSignal : IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
 

@@ -11,7 +11,7 @@ namespace OpenSpe.Server.Permits;
 /// The ES256 key that signs permit documents, GA4GH visas and erasure certificates, so a
 /// federation peer or an auditor can verify them offline against <c>/.well-known/spe-keys.json</c>.
 /// </summary>
-public sealed class PermitSigningKey : IDisposable
+internal sealed class PermitSigningKey : IDisposable
 {
     /// <summary>File name in the data directory.</summary>
     public const string FileName = "permit-signing.key";

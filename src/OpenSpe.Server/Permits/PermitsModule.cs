@@ -10,7 +10,7 @@ namespace OpenSpe.Server.Permits;
 /// The permits module: data permits and their lifecycle, projects, emergency halts, and the access chain every
 /// project request passes (<see cref="ProjectAccessGate"/>).
 /// </summary>
-public static class PermitsModule
+internal static class PermitsModule
 {
     /// <summary>Registers permits (sections <c>Permits</c> and <c>Halts</c>), the access chain and its start-up work.</summary>
     public static IServiceCollection AddPermitsModule(this IServiceCollection services, SpeModuleContext host)

@@ -10,7 +10,7 @@ namespace OpenSpe.Server.Permits;
 /// <param name="name">Action name, e.g. <c>project.datasets.list</c>.</param>
 /// <param name="memberRoles">Permit roles that may do it (<c>researcher</c>, <c>data-holder</c>).</param>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
-public sealed class ProjectActionAttribute(string name, params string[] memberRoles) : Attribute
+internal sealed class ProjectActionAttribute(string name, params string[] memberRoles) : Attribute
 {
     private ProjectAction? _action;
 
@@ -31,7 +31,7 @@ public sealed class ProjectActionAttribute(string name, params string[] memberRo
 }
 
 /// <summary>The chain's grant, for the endpoint: the permit and the caller's roles in it.</summary>
-public sealed class ProjectAccess(AccessGrant grant)
+internal sealed class ProjectAccess(AccessGrant grant)
 {
     /// <summary>The grant (for the dataset and file-type steps an endpoint runs once it knows them).</summary>
     public AccessGrant Grant { get; } = grant;

@@ -7,7 +7,7 @@ using OpenSpe.Server.Identity;
 namespace OpenSpe.Server.Permits;
 
 /// <summary>The access chain's registration and its mappings to and from HTTP.</summary>
-public static class ProjectAccessSetup
+internal static class ProjectAccessSetup
 {
     /// <summary>Registers the access chain over the database and the halt registry.</summary>
     public static IServiceCollection AddProjectAccess(this IServiceCollection services)

@@ -12,7 +12,7 @@ namespace OpenSpe.Server.Permits;
 /// The access chain's reads over the database: a project's permit, whom its current version names (the one membership query,
 /// also used for permit visibility), its document, and account ids by name.
 /// </summary>
-public sealed class ProjectAccessSource(SpeDbContext database, UserManager<SpeUser> users) : IProjectAccessSource
+internal sealed class ProjectAccessSource(SpeDbContext database, UserManager<SpeUser> users) : IProjectAccessSource
 {
     private static readonly IReadOnlySet<string> None = new HashSet<string>(StringComparer.Ordinal);
 

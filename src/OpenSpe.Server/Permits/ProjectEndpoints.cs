@@ -18,7 +18,7 @@ namespace OpenSpe.Server.Permits;
 /// permit names them (oversight roles see metadata of all); everything under
 /// <c>/api/v1/projects/{projectId}</c> passes the <see cref="ProjectAccessGate"/>.
 /// </summary>
-public static class ProjectEndpoints
+internal static class ProjectEndpoints
 {
     /// <summary>Maps the endpoints.</summary>
     public static IEndpointRouteBuilder MapProjectEndpoints(this IEndpointRouteBuilder routes)

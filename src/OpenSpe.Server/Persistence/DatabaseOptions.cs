@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Persistence;
 
 /// <summary>Which database holds the SPE's metadata and audit log.</summary>
-public sealed class DatabaseOptions
+internal sealed class DatabaseOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Database";
@@ -21,7 +21,7 @@ public sealed class DatabaseOptions
 }
 
 /// <summary>The database engines OpenSPE runs on.</summary>
-public enum DatabaseProvider
+internal enum DatabaseProvider
 {
     /// <summary>Embedded SQLite (default).</summary>
     Sqlite,

@@ -1,7 +1,7 @@
 namespace OpenSpe.Server.Persistence;
 
 /// <summary>Row of <c>audit_records</c>; see <see cref="Core.Audit.AuditRow"/> for the meaning of each column.</summary>
-public sealed class AuditRecordEntity
+internal sealed class AuditRecordEntity
 {
     /// <summary>Sequence.</summary>
     public long Sequence { get; set; }
@@ -56,7 +56,7 @@ public sealed class AuditRecordEntity
 }
 
 /// <summary>Row of <c>audit_checkpoints</c>.</summary>
-public sealed class AuditCheckpointEntity
+internal sealed class AuditCheckpointEntity
 {
     /// <summary>Surrogate key (several checkpoints may cover the same sequence).</summary>
     public long Id { get; set; }
@@ -81,7 +81,7 @@ public sealed class AuditCheckpointEntity
 }
 
 /// <summary>Row of <c>server_settings</c>.</summary>
-public sealed class ServerSettingEntity
+internal sealed class ServerSettingEntity
 {
     /// <summary>Setting name.</summary>
     public string Name { get; set; } = "";
@@ -91,7 +91,7 @@ public sealed class ServerSettingEntity
 }
 
 /// <summary>A request to grant <c>admin</c> or <c>operator</c>: it takes effect only when a second admin approves (OPR-2).</summary>
-public sealed class RoleGrantRequestEntity
+internal sealed class RoleGrantRequestEntity
 {
     /// <summary>Identifier.</summary>
     public string Id { get; set; } = "";

@@ -9,7 +9,7 @@ namespace OpenSpe.Server.Persistence;
 /// The chosen database: its provider, its connection string, and factories for raw connections
 /// (the audit log's hot path) and EF Core contexts (everything else).
 /// </summary>
-public sealed class SpeDatabase
+internal sealed class SpeDatabase
 {
     private SpeDatabase(DatabaseProvider provider, string connectionString, int busyTimeoutMs)
     {

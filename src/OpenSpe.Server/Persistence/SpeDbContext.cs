@@ -8,7 +8,7 @@ namespace OpenSpe.Server.Persistence;
 /// The SPE's schema. One model, two providers: each provider has its own subclass so that it
 /// gets its own migrations (SQLite and PostgreSQL differ in types and DDL).
 /// </summary>
-public abstract class SpeDbContext : IdentityDbContext<SpeUser>
+internal abstract class SpeDbContext : IdentityDbContext<SpeUser>
 {
     /// <summary>Creates the context.</summary>
     protected SpeDbContext(DbContextOptions options)
@@ -59,7 +59,7 @@ public abstract class SpeDbContext : IdentityDbContext<SpeUser>
 }
 
 /// <summary>SQLite flavour of the schema (own migrations).</summary>
-public sealed class SqliteSpeDbContext(DbContextOptions<SqliteSpeDbContext> options) : SpeDbContext(options);
+internal sealed class SqliteSpeDbContext(DbContextOptions<SqliteSpeDbContext> options) : SpeDbContext(options);
 
 /// <summary>PostgreSQL flavour of the schema (own migrations).</summary>
-public sealed class PostgresSpeDbContext(DbContextOptions<PostgresSpeDbContext> options) : SpeDbContext(options);
+internal sealed class PostgresSpeDbContext(DbContextOptions<PostgresSpeDbContext> options) : SpeDbContext(options);

@@ -17,7 +17,7 @@ namespace OpenSpe.Server.Transfers;
 /// A verified dataset file by its holder: a second upload of a name the dataset already holds is refused (409, see
 /// <see cref="DuplicateAsync"/>) and the holder deletes the old file first, so a dataset never holds two files of one name.
 /// </summary>
-public static class DatasetFileEndpoints
+internal static class DatasetFileEndpoints
 {
     /// <summary>Maps <c>DELETE /api/v1/projects/{projectId}/datasets/{datasetId}/files/{fileId}</c>.</summary>
     public static RouteGroupBuilder MapDatasetFileEndpoints(this RouteGroupBuilder project)

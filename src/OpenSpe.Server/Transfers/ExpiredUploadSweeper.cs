@@ -15,7 +15,7 @@ namespace OpenSpe.Server.Transfers;
 /// crash between creating the file and recording the upload) are removed once they are old enough not to be in creation.
 /// Without it an abandoned upload's bytes would stay on disk until someone asked for it again.
 /// </summary>
-public sealed partial class ExpiredUploadSweeper(IServiceScopeFactory scopes, UploadStaging staging, OpenSpe.Server.Permits.HaltRegistry halts, IOptions<UploadOptions> options, TimeProvider time, ILogger<ExpiredUploadSweeper> logger) : BackgroundService
+internal sealed partial class ExpiredUploadSweeper(IServiceScopeFactory scopes, UploadStaging staging, OpenSpe.Server.Permits.HaltRegistry halts, IOptions<UploadOptions> options, TimeProvider time, ILogger<ExpiredUploadSweeper> logger) : BackgroundService
 {
     /// <summary>A staging file without an upload is removed only when it has not been written for this long.</summary>
     public static readonly TimeSpan OrphanAge = TimeSpan.FromHours(1);

@@ -3,10 +3,10 @@ namespace OpenSpe.Server.Transfers;
 /// <summary>Space of a file system, in bytes.</summary>
 /// <param name="Available">Bytes an unprivileged writer can still use.</param>
 /// <param name="Total">Size of the file system.</param>
-public readonly record struct DiskSpace(long Available, long Total);
+internal readonly record struct DiskSpace(long Available, long Total);
 
 /// <summary>Measures the file system that holds a path; a seam so tests can pretend the disk is nearly full.</summary>
-public interface IFreeSpaceProbe
+internal interface IFreeSpaceProbe
 {
     /// <summary>The space of the file system holding <paramref name="path"/> (an existing directory).</summary>
     DiskSpace Measure(string path);

@@ -15,7 +15,7 @@ namespace OpenSpe.Server.Transfers;
 /// offset that does not match, too many uploads at once) drops it, and completion then verifies
 /// the staged file as a whole. So a session only ever saves time; it never decides anything alone.
 /// </summary>
-public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptions> options, TimeProvider time) : IDisposable
+internal sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptions> options, TimeProvider time) : IDisposable
 {
     // Note: at most this many blocks of ciphertext wait between a PATCH and the verifier; the PATCH waits when they are full.
     private const int QueuedBlocks = 4;
@@ -122,7 +122,7 @@ public sealed class IngestSessions(IngestVerifier verifier, IOptions<UploadOptio
     }
 
     /// <summary>One upload's running verification.</summary>
-    public sealed class Session : IDisposable
+    internal sealed class Session : IDisposable
     {
         private readonly Channel<(Memory<byte> Block, int Length)> _blocks = Channel.CreateBounded<(Memory<byte>, int)>(
             new BoundedChannelOptions(QueuedBlocks) { SingleReader = true, SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });

@@ -5,7 +5,7 @@ using OpenSpe.Server.Vault;
 namespace OpenSpe.Server.Transfers;
 
 /// <summary>Why a completed upload was refused at ingest.</summary>
-public enum IngestFailure
+internal enum IngestFailure
 {
     /// <summary>Accepted.</summary>
     None,
@@ -27,14 +27,14 @@ public enum IngestFailure
 }
 
 /// <summary>What ingest found.</summary>
-public sealed record IngestResult(IngestFailure Failure, string Sha256, string PlaintextSha256, long PlaintextSize, string Detail);
+internal sealed record IngestResult(IngestFailure Failure, string Sha256, string PlaintextSha256, long PlaintextSize, string Detail);
 
 /// <summary>
 /// What reading the ciphertext proved, before any policy is applied: a cryptographic failure
 /// (<see cref="IngestFailure.NotCrypt4gh"/>, <see cref="IngestFailure.WrongKey"/>,
 /// <see cref="IngestFailure.Corrupt"/>) or none, both SHA-256 values, and the plaintext's first bytes.
 /// </summary>
-public sealed record IngestProof(IngestFailure Failure, string Detail, string Sha256, string PlaintextSha256, long PlaintextSize, byte[] Head);
+internal sealed record IngestProof(IngestFailure Failure, string Detail, string Sha256, string PlaintextSha256, long PlaintextSize, byte[] Head);
 
 /// <summary>
 /// Proves a completed upload before it becomes a dataset file (TIR-5, SDR-3): it is Crypt4GH,
@@ -45,7 +45,7 @@ public sealed record IngestProof(IngestFailure Failure, string Detail, string Sh
 /// (<see cref="VerifyAsync"/>) or on the bytes as they arrive (<see cref="ProveAsync(string, Stream, CancellationToken)"/> fed by
 /// <see cref="IngestSessions"/>), with the policy judged at completion either way (<see cref="Judge"/>).
 /// </summary>
-public sealed class IngestVerifier(IProjectKeyStore keys)
+internal sealed class IngestVerifier(IProjectKeyStore keys)
 {
     private const int BufferSize = 1024 * 1024;
 
@@ -209,7 +209,7 @@ public sealed class IngestVerifier(IProjectKeyStore keys)
 }
 
 /// <summary>File types by name and by content: the permit lists extensions; the first bytes must agree with the extension.</summary>
-public static class FileTypes
+internal static class FileTypes
 {
     /// <summary>How many leading plaintext bytes are inspected.</summary>
     public const int SniffLength = 4096;

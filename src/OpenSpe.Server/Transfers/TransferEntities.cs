@@ -1,7 +1,7 @@
 namespace OpenSpe.Server.Transfers;
 
 /// <summary>Row of <c>uploads</c>: a tus upload in progress. Its bytes are in the staging file; the offset is advanced only after they are on disk.</summary>
-public sealed class UploadEntity
+internal sealed class UploadEntity
 {
     /// <summary>Upload id (also the staging file name).</summary>
     public string Id { get; set; } = "";
@@ -41,7 +41,7 @@ public sealed class UploadEntity
 }
 
 /// <summary>Row of <c>project_files</c>: an uploaded, verified, encrypted dataset file.</summary>
-public sealed class ProjectFileEntity
+internal sealed class ProjectFileEntity
 {
     /// <summary>File id.</summary>
     public string Id { get; set; } = "";

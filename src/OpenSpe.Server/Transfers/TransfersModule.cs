@@ -6,7 +6,7 @@ using OpenSpe.Server.Permits;
 namespace OpenSpe.Server.Transfers;
 
 /// <summary>The transfers module: resumable encrypted uploads (tus), their verification, storage and expiry.</summary>
-public static class TransfersModule
+internal static class TransfersModule
 {
     /// <summary>Registers transfers (section <c>Uploads</c>).</summary>
     public static IServiceCollection AddTransfersModule(this IServiceCollection services, SpeModuleContext host)

@@ -16,7 +16,7 @@ namespace OpenSpe.Server.Transfers;
 /// at once: 201 with <c>Upload-File-Id</c>, or 422 when verification refuses it (its partial uploads are then discarded).
 /// <c>concatenation-unfinished</c> is not offered: every partial upload must be complete.
 /// </summary>
-public static partial class TusEndpoints
+internal static partial class TusEndpoints
 {
     /// <summary>Most partial uploads one final upload may name.</summary>
     private const int MaxPartials = 64;

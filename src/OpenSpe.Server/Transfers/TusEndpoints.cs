@@ -28,7 +28,7 @@ namespace OpenSpe.Server.Transfers;
 /// offset advances only after they are on disk, so an upload survives a restart and resumes.
 /// On completion the file is verified (<see cref="IngestVerifier"/>) before it becomes a dataset file.
 /// </summary>
-public static partial class TusEndpoints
+internal static partial class TusEndpoints
 {
     /// <summary>Maps the tus endpoints, the project public key and the dataset files listing.</summary>
     public static IEndpointRouteBuilder MapTransferEndpoints(this IEndpointRouteBuilder routes)

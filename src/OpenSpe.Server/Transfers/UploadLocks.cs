@@ -5,7 +5,7 @@ namespace OpenSpe.Server.Transfers;
 /// the expiry sweep). An id's lock exists only while someone holds or awaits it, so ids taken from requests (which may
 /// name uploads that never existed) leave nothing behind.
 /// </summary>
-public static class UploadLocks
+internal static class UploadLocks
 {
     private static readonly Dictionary<string, Entry> Entries = new(StringComparer.Ordinal);
 

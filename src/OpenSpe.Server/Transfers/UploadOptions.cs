@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Transfers;
 
 /// <summary>Upload settings (TIR-5), validated at start: quotas and the free-space reserve included.</summary>
-public sealed class UploadOptions : IValidatableObject
+internal sealed class UploadOptions : IValidatableObject
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Uploads";

@@ -12,7 +12,7 @@ using OpenSpe.Server.Vault;
 namespace OpenSpe.Server.Transfers;
 
 /// <summary>Completes uploads: verification, storage as a dataset file, audit; and cleans up after projects end.</summary>
-public sealed class UploadService(SpeDbContext database, UploadStaging staging, IngestVerifier verifier, IngestSessions sessions, IObjectStore objects, PermitService permits, HaltRegistry halts, TimeProvider time, IAuditLog audit)
+internal sealed class UploadService(SpeDbContext database, UploadStaging staging, IngestVerifier verifier, IngestSessions sessions, IObjectStore objects, PermitService permits, HaltRegistry halts, TimeProvider time, IAuditLog audit)
 {
     /// <summary>
     /// Verifies a fully received upload and turns it into a dataset file; the staging copy and the upload are removed either
@@ -147,11 +147,11 @@ public sealed class UploadService(SpeDbContext database, UploadStaging staging, 
 /// <param name="File">The dataset file it became, or null.</param>
 /// <param name="Result">What ingest found (why it was refused when <paramref name="File"/> is null and it is not <paramref name="Halted"/>).</param>
 /// <param name="Halted">The project was halted before the file could be stored: nothing was committed and the upload is kept.</param>
-public sealed record UploadCompletion(ProjectFileEntity? File, IngestResult Result, bool Halted);
+internal sealed record UploadCompletion(ProjectFileEntity? File, IngestResult Result, bool Halted);
 
 /// <summary>Discards a terminated project's unfinished uploads: a terminated project takes no more data.</summary>
 /// <remarks>Separate from <see cref="UploadService"/>, which depends on the permit service that calls this hook.</remarks>
-public sealed class UploadTerminationHook(SpeDbContext database, UploadStaging staging, IngestSessions sessions) : IProjectTerminationHook
+internal sealed class UploadTerminationHook(SpeDbContext database, UploadStaging staging, IngestSessions sessions) : IProjectTerminationHook
 {
     /// <inheritdoc />
     public async Task OnProjectTerminatedAsync(string projectId, CancellationToken cancellationToken)

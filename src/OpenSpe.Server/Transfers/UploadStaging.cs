@@ -6,7 +6,7 @@ namespace OpenSpe.Server.Transfers;
 /// Where partial uploads live: <c>&lt;data&gt;/uploads/&lt;uploadId&gt;.part</c>, owner-only. Paths come only
 /// from server-generated ids, never from anything the client sent.
 /// </summary>
-public sealed class UploadStaging
+internal sealed class UploadStaging
 {
     private readonly string _root;
 

@@ -7,7 +7,7 @@ using OpenSpe.Server.Persistence;
 namespace OpenSpe.Server.Transfers;
 
 /// <summary>Why an upload (or more of its bytes) cannot be taken: status, error code, audit reason class and message.</summary>
-public sealed record StorageRefusal(int Status, string Code, string Reason, string Detail);
+internal sealed record StorageRefusal(int Status, string Code, string Reason, string Detail);
 
 /// <summary>
 /// Storage limits of uploads (#11.7): a per-upload and a per-project quota, and a free-space reserve on the staging file
@@ -15,7 +15,7 @@ public sealed record StorageRefusal(int Status, string Code, string Reason, stri
 /// request is refused). A new upload's declared length is claimed at creation: it must fit the quotas and the free space
 /// beyond the reserve and beyond what unfinished uploads still expect; every block a PATCH writes is checked again.
 /// </summary>
-public sealed class UploadStorage(IFreeSpaceProbe probe, UploadStaging staging, IOptions<UploadOptions> options) : IDisposable
+internal sealed class UploadStorage(IFreeSpaceProbe probe, UploadStaging staging, IOptions<UploadOptions> options) : IDisposable
 {
     private const int ENOSPC = 28;
     private const int EDQUOT = 122;
@@ -101,7 +101,7 @@ public sealed class UploadStorage(IFreeSpaceProbe probe, UploadStaging staging, 
     private static string Bytes(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>The outcome of <see cref="AdmitAsync"/>: a refusal, or the admission held until disposed.</summary>
-    public sealed class Admission : IDisposable
+    internal sealed class Admission : IDisposable
     {
         private SemaphoreSlim? _held;
 

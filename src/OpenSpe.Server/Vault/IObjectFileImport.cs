@@ -5,7 +5,7 @@ namespace OpenSpe.Server.Vault;
 /// it. The file-system store renames it into place; a remote store would upload it (S3 multipart).
 /// Callers fall back to <see cref="IObjectStore.PutAsync"/> for stores without it.
 /// </summary>
-public interface IObjectFileImport
+internal interface IObjectFileImport
 {
     /// <summary>
     /// Makes the file at <paramref name="path"/> the object <paramref name="key"/>, atomically as

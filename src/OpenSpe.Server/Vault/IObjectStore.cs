@@ -8,7 +8,7 @@ namespace OpenSpe.Server.Vault;
 /// object is visible complete or not at all), streaming reads, deletes and prefix listings.
 /// There is deliberately no rename: S3 has none.
 /// </summary>
-public interface IObjectStore
+internal interface IObjectStore
 {
     /// <summary>
     /// Streams <paramref name="content"/> into the object <paramref name="key"/>, replacing any
@@ -36,16 +36,16 @@ public interface IObjectStore
 /// <param name="Key">Its key.</param>
 /// <param name="Size">Its size in bytes.</param>
 /// <param name="Sha256">SHA-256 of its content, lower-case hex.</param>
-public sealed record StoredObject(string Key, long Size, string Sha256);
+internal sealed record StoredObject(string Key, long Size, string Sha256);
 
 /// <summary>An object in a listing.</summary>
 /// <param name="Key">Its key.</param>
 /// <param name="Size">Its size in bytes.</param>
 /// <param name="LastModified">When it was stored.</param>
-public sealed record ObjectEntry(string Key, long Size, DateTimeOffset LastModified);
+internal sealed record ObjectEntry(string Key, long Size, DateTimeOffset LastModified);
 
 /// <summary>No object has the key asked for.</summary>
-public sealed class ObjectNotFoundException : IOException
+internal sealed class ObjectNotFoundException : IOException
 {
     /// <summary>Creates the exception.</summary>
     public ObjectNotFoundException()
@@ -70,7 +70,7 @@ public sealed class ObjectNotFoundException : IOException
 /// segments that each start with a letter or digit (so no <c>..</c>, no hidden names, no leading
 /// or trailing or double slash). Keys are safe as relative paths and as S3 keys.
 /// </summary>
-public static partial class ObjectKeys
+internal static partial class ObjectKeys
 {
     /// <summary>The most characters in a key.</summary>
     public const int MaxLength = 251;

@@ -8,7 +8,7 @@ namespace OpenSpe.Server.Vault;
 /// backend holds (a local keyring or a PKCS#11 HSM) and is unwrapped in memory only for the
 /// duration of a <see cref="UsePrivateKeyAsync{T}(string, Func{Crypt4ghPrivateKey, T}, CancellationToken)"/> call.
 /// </summary>
-public interface IProjectKeyStore
+internal interface IProjectKeyStore
 {
     /// <summary>The backend's name as configured (<c>local</c> or <c>pkcs11</c>).</summary>
     string Backend { get; }
@@ -57,11 +57,11 @@ public interface IProjectKeyStore
 /// <param name="Backend">The key-management backend (<c>local</c> or <c>pkcs11</c>).</param>
 /// <param name="MasterKeyId">The master key the destroyed private key was wrapped with.</param>
 /// <param name="DestroyedAt">When the wrapped key was destroyed.</param>
-public sealed record ProjectKeyDestruction(string ProjectId, string KeyFingerprint, string Backend, string MasterKeyId, DateTimeOffset DestroyedAt);
+internal sealed record ProjectKeyDestruction(string ProjectId, string KeyFingerprint, string Backend, string MasterKeyId, DateTimeOffset DestroyedAt);
 
 /// <summary>The outcome of a master-key rotation.</summary>
 /// <param name="NewMasterKeyId">The master key now in use.</param>
 /// <param name="RetiredMasterKeyIds">The master keys destroyed by the rotation.</param>
 /// <param name="ProjectKeysRewrapped">How many project keys were re-wrapped.</param>
 /// <param name="RotatedAt">When the rotation completed.</param>
-public sealed record MasterKeyRotation(string NewMasterKeyId, IReadOnlyList<string> RetiredMasterKeyIds, int ProjectKeysRewrapped, DateTimeOffset RotatedAt);
+internal sealed record MasterKeyRotation(string NewMasterKeyId, IReadOnlyList<string> RetiredMasterKeyIds, int ProjectKeysRewrapped, DateTimeOffset RotatedAt);

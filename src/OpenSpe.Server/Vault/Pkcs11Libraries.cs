@@ -77,7 +77,7 @@ internal static class Pkcs11Libraries
     }
 
     /// <summary>A share of a loaded library; dispose it once.</summary>
-    public sealed class Lease(string path, IPkcs11Library library) : IDisposable
+    internal sealed class Lease(string path, IPkcs11Library library) : IDisposable
     {
         private int _disposed;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace OpenSpe.Server.Vault;
 
 /// <summary>The erasure hook the permits module calls when a project ends (OPR-22): the project's key and objects go.</summary>
-public interface IProjectDataEraser
+internal interface IProjectDataEraser
 {
     /// <summary>
     /// Destroys the project's key (crypto-shredding: from then on its data cannot be decrypted)
@@ -21,7 +21,7 @@ public interface IProjectDataEraser
 /// <param name="Bytes">Bytes those objects held.</param>
 /// <param name="StartedAt">When the erasure started.</param>
 /// <param name="CompletedAt">When it completed.</param>
-public sealed record ProjectErasure(string ProjectId, ProjectKeyDestruction? Key, string ObjectPrefix, long ObjectCount, long Bytes, DateTimeOffset StartedAt, DateTimeOffset CompletedAt);
+internal sealed record ProjectErasure(string ProjectId, ProjectKeyDestruction? Key, string ObjectPrefix, long ObjectCount, long Bytes, DateTimeOffset StartedAt, DateTimeOffset CompletedAt);
 
 /// <summary>Erases a project from the key store and the object store.</summary>
 internal sealed class ProjectDataEraser(IProjectKeyStore keys, IObjectStore objects, TimeProvider time, ILogger<ProjectDataEraser> logger) : IProjectDataEraser

@@ -8,7 +8,7 @@ namespace OpenSpe.Server.Vault;
 /// digits and hyphens, starting with a letter or digit. Ids become file names and object-key
 /// prefixes, so nothing else gets through.
 /// </summary>
-public static partial class ProjectIds
+internal static partial class ProjectIds
 {
     /// <summary>The pattern every project id matches.</summary>
     public const string Pattern = "^[a-z0-9][a-z0-9-]{0,63}$";

@@ -1,7 +1,7 @@
 namespace OpenSpe.Server.Vault;
 
 /// <summary>Why a key-management operation failed.</summary>
-public enum ProjectKeyError
+internal enum ProjectKeyError
 {
     /// <summary>The project has no key (never created, or destroyed).</summary>
     NotFound = 1,
@@ -29,7 +29,7 @@ public enum ProjectKeyError
 }
 
 /// <summary>A key-management operation failed; <see cref="Error"/> says why. Messages never contain key material.</summary>
-public sealed class ProjectKeyException : Exception
+internal sealed class ProjectKeyException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ProjectKeyException()

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace OpenSpe.Server.Vault;
 
 /// <summary>Which key-management backend holds the master key (TIR-8), and how to reach it.</summary>
-public sealed class KeyManagementOptions
+internal sealed class KeyManagementOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Vault:KeyManagement";
@@ -29,7 +29,7 @@ public sealed class KeyManagementOptions
 }
 
 /// <summary>The PKCS#11 token that holds the master key.</summary>
-public sealed class Pkcs11Options
+internal sealed class Pkcs11Options
 {
     /// <summary>Path of the PKCS#11 module.</summary>
     public string Library { get; set; } = "/usr/lib/softhsm/libsofthsm2.so";
@@ -48,7 +48,7 @@ public sealed class Pkcs11Options
 }
 
 /// <summary>Where objects are stored.</summary>
-public sealed class ObjectStoreOptions
+internal sealed class ObjectStoreOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Vault:ObjectStore";

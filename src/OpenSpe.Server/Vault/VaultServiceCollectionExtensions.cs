@@ -7,7 +7,7 @@ using OpenSpe.Server.Hosting;
 namespace OpenSpe.Server.Vault;
 
 /// <summary>Registers the vault: the project key store, the object store and the erasure hook.</summary>
-public static class VaultServiceCollectionExtensions
+internal static class VaultServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="IProjectKeyStore"/> (backend from <c>Vault:KeyManagement</c>),

@@ -9,7 +9,7 @@ using OpenSpe.Server.Persistence;
 namespace OpenSpe.Server.Tests.Infrastructure;
 
 /// <summary>An audit log on a real database (SQLite file or a fresh PostgreSQL database) without the HTTP host.</summary>
-public sealed class AuditTestLog : IAsyncDisposable
+internal sealed class AuditTestLog : IAsyncDisposable
 {
     private readonly TempDirectory _directory;
 

@@ -16,7 +16,7 @@ namespace OpenSpe.Server.Tests.Infrastructure;
 /// same passwords are hashed and checked hundreds of times per run. A wrong password is still a different pair, checked
 /// for real.
 /// </remarks>
-public sealed class MemoizingPasswordHasher(IPasswordHasher<SpeUser> inner) : IPasswordHasher<SpeUser>
+internal sealed class MemoizingPasswordHasher(IPasswordHasher<SpeUser> inner) : IPasswordHasher<SpeUser>
 {
     private static readonly ConcurrentDictionary<string, string> Hashes = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(string Hash, string Password), PasswordVerificationResult> Checks = new();

@@ -42,7 +42,7 @@ public sealed class SpeTestServer : IAsyncDisposable
 
     public string DataDirectory => _path;
 
-    public SpeDatabase Database => Services.GetRequiredService<SpeDatabase>();
+    internal SpeDatabase Database => Services.GetRequiredService<SpeDatabase>();
 
     /// <summary>Starts a server on <paramref name="backend"/> with extra settings; <paramref name="map"/> may add test-only endpoints.</summary>
     /// <remarks>
@@ -116,6 +116,8 @@ public sealed class SpeTestServer : IAsyncDisposable
             var values = new Dictionary<string, string?>
             {
                 ["Server:Dev"] = "true",
+                // Note: the dev demo permit would show in every listing; DevDemoTests turns it on.
+                ["Server:DevDemo"] = "false",
                 ["Server:DataDirectory"] = Path.Combine(path, "data"),
                 ["Server:Urls"] = $"https://127.0.0.1:{FreePort()}",
                 ["Logging:LogLevel:Default"] = "Warning",

@@ -5,7 +5,7 @@ using OpenSpe.Server.Vault;
 namespace OpenSpe.Server.Tests.Transfers;
 
 /// <summary>A point where a server call waits while armed, so a test can act at an exact moment (no sleeps).</summary>
-public sealed class Checkpoint
+internal sealed class Checkpoint
 {
     private readonly TaskCompletionSource _entered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,7 +33,7 @@ public sealed class Checkpoint
 }
 
 /// <summary>Replaces a registered singleton with a wrapper around it.</summary>
-public static class ServiceDecoration
+internal static class ServiceDecoration
 {
     public static void Decorate<T>(this IServiceCollection services, Func<T, T> wrap)
         where T : class
@@ -47,7 +47,7 @@ public static class ServiceDecoration
 }
 
 /// <summary>The project key store, waiting at <paramref name="checkpoint"/> before a private key is used (inside ingest verification).</summary>
-public sealed class CheckpointKeyStore(IProjectKeyStore inner, Checkpoint checkpoint) : IProjectKeyStore
+internal sealed class CheckpointKeyStore(IProjectKeyStore inner, Checkpoint checkpoint) : IProjectKeyStore
 {
     public string Backend => inner.Backend;
 
@@ -75,7 +75,7 @@ public sealed class CheckpointKeyStore(IProjectKeyStore inner, Checkpoint checkp
 }
 
 /// <summary>The object store, waiting at <paramref name="checkpoint"/> before a verified upload is taken over (inside the upload's commit).</summary>
-public sealed class CheckpointObjectStore(IObjectStore inner, Checkpoint checkpoint) : IObjectStore, IObjectFileImport
+internal sealed class CheckpointObjectStore(IObjectStore inner, Checkpoint checkpoint) : IObjectStore, IObjectFileImport
 {
     public async Task ImportFileAsync(string key, string path, CancellationToken cancellationToken = default)
     {

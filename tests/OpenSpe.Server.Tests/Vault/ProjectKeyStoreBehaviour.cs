@@ -23,7 +23,7 @@ public abstract class ProjectKeyStoreBehaviour : IDisposable
     /// <summary>A store on <paramref name="data"/> whose master key is a different one.</summary>
     private protected abstract WrappedKeyStore CreateStoreWithOtherMasterKey(DataDirectory data);
 
-    protected DataDirectory NewData(string name = "data") => DataDirectory.Open(_temp.File(name));
+    private protected DataDirectory NewData(string name = "data") => DataDirectory.Open(_temp.File(name));
 
     private protected WrappedKeyStore Open(DataDirectory data, TimeProvider? time = null) => Track(CreateStore(data, time ?? TimeProvider.System));
 
@@ -33,7 +33,7 @@ public abstract class ProjectKeyStoreBehaviour : IDisposable
         return store;
     }
 
-    protected static string KeyFile(DataDirectory data, string projectId) => WrappedKeyStore.KeyPath(data.File(WrappedKeyStore.KeysFolder), projectId);
+    private protected static string KeyFile(DataDirectory data, string projectId) => WrappedKeyStore.KeyPath(data.File(WrappedKeyStore.KeysFolder), projectId);
 
     protected static byte[] Encrypt(byte[] plaintext, Crypt4ghPublicKey recipient)
     {

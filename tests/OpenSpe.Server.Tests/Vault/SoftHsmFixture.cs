@@ -72,7 +72,7 @@ public sealed class SoftHsmFixture : IDisposable
         }
     }
 
-    public Pkcs11Options Options(string? tokenLabel = null) => new()
+    internal Pkcs11Options Options(string? tokenLabel = null) => new()
     {
         Library = Library,
         TokenLabel = tokenLabel ?? TokenLabel,

@@ -1,0 +1,12 @@
+using System.Diagnostics.CodeAnalysis;
+
+// The server's whole public surface, in one place: what the `spe` executable (another assembly) uses to host the
+// server and to work on a data directory offline. Everything else is internal (CA1515); adding a type here is a
+// decision to let the CLI depend on it.
+[assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe server hosts the SPE.", Scope = "type", Target = "~T:OpenSpe.Server.Hosting.SpeHost")]
+[assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe server prints the start banner.", Scope = "type", Target = "~T:OpenSpe.Server.Hosting.SpeStartInfo")]
+[assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe server prints the dev accounts.", Scope = "type", Target = "~T:OpenSpe.Server.Hosting.DevAccount")]
+[assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe server reports a bad configuration.", Scope = "type", Target = "~T:OpenSpe.Server.Hosting.SpeConfigurationException")]
+[assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe audit verify|export|public-key|purge work offline.", Scope = "type", Target = "~T:OpenSpe.Server.Audit.OfflineAuditLog")]
+[assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe audit purge prints it.", Scope = "type", Target = "~T:OpenSpe.Server.Audit.AuditPurgeResult")]
+[assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe audit reports a log that lost its last checkpoint.", Scope = "type", Target = "~T:OpenSpe.Server.Audit.AuditLogRegressionException")]
