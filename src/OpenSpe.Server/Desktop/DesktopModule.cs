@@ -14,7 +14,7 @@ namespace OpenSpe.Server.Desktop;
 /// The desktop module: the browser remote desktop through a gateway that enforces the permit (TIR-18–TIR-26): tickets, the
 /// WebSocket gateway over the RFB filter, the members' desktops in the project sandboxes, their recordings, and the page.
 /// </summary>
-public static class DesktopModule
+internal static class DesktopModule
 {
     /// <summary>Registers the desktop (section <c>Desktop</c>); uses the registered <see cref="IWorkspaceRuntime"/>, or answers 503 without one.</summary>
     public static IServiceCollection AddDesktopModule(this IServiceCollection services, SpeModuleContext host)

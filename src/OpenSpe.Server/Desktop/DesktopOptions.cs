@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace OpenSpe.Server.Desktop;
 
 /// <summary>Desktop gateway settings (section <c>Desktop</c>). What the permit decides (clipboard, idle timeout) is not here.</summary>
-public sealed class DesktopOptions
+internal sealed class DesktopOptions
 {
     /// <summary>Configuration section.</summary>
     public const string Section = "Desktop";

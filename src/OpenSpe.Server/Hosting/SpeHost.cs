@@ -155,6 +155,12 @@ public static class SpeHost
         builder.Services.AddVault();
         builder.Services.AddPermitsModule(modules);
         builder.Services.AddTransfersModule(modules);
+        if (OperatingSystem.IsLinux())
+        {
+            // The single-node sandbox runtime (section Workspaces); elsewhere desktops answer 503 (Desktop/NoWorkspaceRuntime).
+            OpenSpe.Workspaces.WorkspaceServiceCollectionExtensions.AddBubblewrapWorkspaces(builder.Services, configuration);
+        }
+
         builder.Services.AddDesktopModule(modules);
 
         builder.Services.AddSpeProblemDetails();

@@ -13,8 +13,8 @@ using OpenSpe.Workspaces;
 namespace OpenSpe.Server.Tests.Desktop;
 
 /// <summary>
-/// One dev server for the desktop tests, on a controllable clock, whose desktops are real Xtigervnc servers (in the real sandbox
-/// runtime where one is registered, otherwise in <see cref="PlainProcessTestRuntime"/>). Each desktop also runs a probe that
+/// One dev server for the desktop tests, on a controllable clock, whose desktops are real Xtigervnc servers in real bubblewrap
+/// sandboxes (the server's own runtime, on throw-away directories and a uid range of its own). Each desktop also runs a probe that
 /// serves the X clipboard's contents on <c>/run/workspace/clip.sock</c>, so a test can see whether a cut text reached the VNC
 /// server.
 /// </summary>
@@ -41,7 +41,8 @@ public sealed class DesktopFixture : IAsyncLifetime
         '
         """;
 
-    private PlainProcessTestRuntime? _plain;
+    private static int instances;
+    private readonly string _name = "openspe-desk-test-" + Guid.NewGuid().ToString("N")[..12];
 
     public PermitFixture Permits { get; private set; } = null!;
 
@@ -52,18 +53,29 @@ public sealed class DesktopFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Available = File.Exists("/usr/bin/Xtigervnc") && File.Exists("/usr/bin/xclip") && File.Exists("/usr/bin/twm");
-        _plain = new PlainProcessTestRuntime();
         Permits = await PermitFixture.StartAsync(new Dictionary<string, string?>
         {
-            ["Desktop:Programs:1"] = ClipboardProbe,
             ["Desktop:Programs:0"] = "/usr/bin/xterm",
-        }, services: s => s.AddSingleton<IWorkspaceRuntime>(_plain));
+            ["Desktop:Programs:1"] = ClipboardProbe,
+            ["Workspaces:Root"] = Path.Join(Path.GetTempPath(), _name),
+            ["Workspaces:PlaintextRoot"] = Path.Join("/dev/shm", _name),
+            // Note: a uid range per fixture and process, so parallel test classes and runs never share a project uid.
+            ["Workspaces:UidRangeStart"] = (600_000 + (Environment.ProcessId % 1000 * 100) + (Interlocked.Increment(ref instances) % 10 * 10_000)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Workspaces:UidRangeSize"] = "100",
+        });
+        Available = Available && Server.Services.GetRequiredService<IWorkspaceRuntime>().Availability.IsAvailable;
     }
 
     public async ValueTask DisposeAsync()
     {
         await Permits.DisposeAsync();
-        _plain?.Dispose();
+        foreach (var directory in new[] { Path.Join(Path.GetTempPath(), _name), Path.Join("/dev/shm", _name) })
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
     }
 
     /// <summary>Skips (or fails under SPE_REQUIRE_ALL=1) when the desktop programs are not installed.</summary>
@@ -71,7 +83,8 @@ public sealed class DesktopFixture : IAsyncLifetime
     {
         if (!Available)
         {
-            Requirements.Missing("Xtigervnc, twm and xclip are not installed (apt-get install tigervnc-standalone-server twm xterm xclip)");
+            Requirements.Missing("desktops need bubblewrap sandboxes and Xtigervnc, twm and xclip (apt-get install bubblewrap tigervnc-standalone-server twm xterm xclip): "
+                + Server.Services.GetRequiredService<IWorkspaceRuntime>().Availability.Reason);
         }
     }
 
