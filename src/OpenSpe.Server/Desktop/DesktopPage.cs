@@ -24,17 +24,18 @@ internal static class DesktopPage
     /// <summary>Maps the page and its files.</summary>
     public static IEndpointRouteBuilder MapDesktopPage(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/desktop/{projectId}", Page).WithName("pages.desktop").AllowAnonymous().ExcludeFromDescription();
+        // Note: the route value is not named projectId, because the page is no project request: the access gate judges the API calls it makes.
+        routes.MapGet("/desktop/{project}", Page).WithName("pages.desktop").AllowAnonymous().ExcludeFromDescription();
         routes.MapGet("/desktop/desktop.js", () => Embedded("desktop.js", "text/javascript")).WithName("pages.desktop.script").AllowAnonymous().ExcludeFromDescription();
         routes.MapGet("/desktop/desktop.css", () => Embedded("desktop.css", "text/css")).WithName("pages.desktop.style").AllowAnonymous().ExcludeFromDescription();
         routes.MapGet("/desktop/novnc/{**path}", NoVnc).WithName("pages.desktop.novnc").AllowAnonymous().ExcludeFromDescription();
         return routes;
     }
 
-    private static IResult Page(string projectId, HttpContext context)
+    private static IResult Page(string project, HttpContext context)
     {
         context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        var html = Read("desktop.html").Replace("<html lang=\"en\">", $"<html lang=\"en\" data-project=\"{WebUtility.HtmlEncode(projectId)}\">", StringComparison.Ordinal);
+        var html = Read("desktop.html").Replace("<html lang=\"en\">", $"<html lang=\"en\" data-project=\"{WebUtility.HtmlEncode(project)}\">", StringComparison.Ordinal);
         return Results.Content(html, "text/html; charset=utf-8");
     }
 

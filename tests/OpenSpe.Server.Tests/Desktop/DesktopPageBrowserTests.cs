@@ -49,9 +49,19 @@ public sealed class DesktopPageBrowserTests(DesktopFixture f) : IClassFixture<De
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);
+        page.Console += (_, message) => errors.Add("console: " + message.Text);
 
-        await page.GotoAsync($"{f.Server.BaseAddress}desktop/{projectId}#token={Uri.EscapeDataString(token)}");
-        await page.Locator("#terms-text").WaitForAsync(new() { State = WaitForSelectorState.Visible });
+        var response = await page.GotoAsync($"{f.Server.BaseAddress}desktop/{projectId}#token={Uri.EscapeDataString(token)}");
+        Assert.True(response?.Ok, $"the page answered {response?.Status}");
+        try
+        {
+            await page.Locator("#terms-text").WaitForAsync(new() { State = WaitForSelectorState.Visible, Timeout = 15_000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"no terms at {page.Url}: {await page.ContentAsync()}; {string.Join("; ", errors)}");
+        }
+
         var terms = await page.Locator("#terms-text").TextContentAsync();
         Assert.DoesNotContain("token", page.Url, StringComparison.Ordinal);
         await page.Locator("#accept").ClickAsync();
