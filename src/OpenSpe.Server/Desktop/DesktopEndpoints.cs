@@ -43,6 +43,9 @@ internal static class DesktopEndpoints
             .Produces(StatusCodes.Status101SwitchingProtocols).ProducesProblems(400, 503)
             .WithSummary("The desktop's WebSocket (subprotocol 'binary', RFB in binary frames). Authenticate with Authorization: Bearer and the "
                 + "Spe-Terms-Accepted header, or with ?ticket= from POST .../desktop/tickets.");
+        // Note: browsers open WebSockets over HTTP/2 with an extended CONNECT (RFC 8441); routing runs before the WebSocket
+        // middleware turns it into a GET, so the same handler answers CONNECT too.
+        group.MapMethods("", ["CONNECT"], OpenAsync).WithName("desktop.open.h2").RequireAuthorization(Policy).WithAuditStreaming().ExcludeFromDescription();
         return routes;
     }
 

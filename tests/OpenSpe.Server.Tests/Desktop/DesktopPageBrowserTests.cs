@@ -49,7 +49,8 @@ public sealed class DesktopPageBrowserTests(DesktopFixture f) : IClassFixture<De
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.PageError += (_, error) => errors.Add(error);
-        page.Console += (_, message) => errors.Add("console: " + message.Text);
+        var console = new List<string>();
+        page.Console += (_, message) => console.Add(message.Text);
 
         var response = await page.GotoAsync($"{f.Server.BaseAddress}desktop/{projectId}#token={Uri.EscapeDataString(token)}");
         Assert.True(response?.Ok, $"the page answered {response?.Status}");
@@ -59,13 +60,22 @@ public sealed class DesktopPageBrowserTests(DesktopFixture f) : IClassFixture<De
         }
         catch (TimeoutException)
         {
-            Assert.Fail($"no terms at {page.Url}: {await page.ContentAsync()}; {string.Join("; ", errors)}");
+            Assert.Fail($"no terms at {page.Url}: {await page.ContentAsync()}; {string.Join("; ", errors.Concat(console))}");
         }
 
         var terms = await page.Locator("#terms-text").TextContentAsync();
         Assert.DoesNotContain("token", page.Url, StringComparison.Ordinal);
         await page.Locator("#accept").ClickAsync();
-        await page.WaitForFunctionAsync(CanvasHasAFrame, null, new() { Timeout = 30_000, PollingInterval = 100 });
+        try
+        {
+            await page.WaitForFunctionAsync(CanvasHasAFrame, null, new() { Timeout = 20_000, PollingInterval = 100 });
+        }
+        catch (TimeoutException)
+        {
+            var closed = string.Join(" | ", (await f.AuditAsync(projectId)).Select(r => $"{r.Action} {r.HttpStatus} {r.DetailsJson}"));
+            Assert.Fail($"no frame; status '{await page.Locator("#status").TextContentAsync()}'; {string.Join("; ", errors.Concat(console))}; audit: {closed}");
+        }
+
 
         Assert.Contains("sensitive health data", terms, StringComparison.Ordinal);
         Assert.Empty(errors);
