@@ -113,4 +113,22 @@ public static class ErrorCodes
 
     /// <summary>409: the job has ended already; there is nothing to cancel.</summary>
     public const string JobEnded = "SPE6006";
+
+    /// <summary>503: desktops cannot run on this server (no sandbox runtime, or the desktop programs are missing).</summary>
+    public const string DesktopUnavailable = "SPE6100";
+
+    /// <summary>401: the desktop ticket is unknown, expired, already used, or for another project.</summary>
+    public const string DesktopTicketInvalid = "SPE6101";
+
+    /// <summary>400: the terms of use were not accepted, or an older version of them was.</summary>
+    public const string DesktopTermsNotAccepted = "SPE6102";
+
+    /// <summary>403: the permit does not allow the <c>desktop</c> workspace kind.</summary>
+    public const string DesktopNotAllowed = "SPE6103";
+
+    /// <summary>400: the desktop endpoint was called without a WebSocket upgrade.</summary>
+    public const string DesktopNotWebSocket = "SPE6104";
+
+    /// <summary>503: the desktop did not start in the sandbox in time.</summary>
+    public const string DesktopStartFailed = "SPE6105";
 }

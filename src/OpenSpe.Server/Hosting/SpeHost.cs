@@ -18,6 +18,7 @@ using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Desktop;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
@@ -156,6 +157,7 @@ public static class SpeHost
         builder.Services.AddPermitsModule(modules);
         builder.Services.AddTransfersModule(modules);
         builder.Services.AddWorkspacesModule(modules);
+        builder.Services.AddDesktopModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -182,6 +184,8 @@ public static class SpeHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseProjectAccess();
+        // After the audit middleware, which wraps the upgrade feature the WebSocket middleware takes (opened/closed records).
+        app.UseWebSockets();
         app.UseAntiforgery();
 
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous().WithName("openapi.document");
@@ -191,6 +195,7 @@ public static class SpeHost
         app.MapPermitsModule();
         app.MapTransfersModule();
         app.MapWorkspacesModule();
+        app.MapDesktopModule();
         return app;
     }
 

@@ -34,15 +34,24 @@ internal static class SessionValidation
             return;
         }
 
+        if (!await IsPersonSessionAliveAsync(principal, services, cancellationToken))
+        {
+            context.Fail(new SessionEndedException("The session has ended."));
+        }
+    }
+
+    /// <summary>
+    /// True while a person's sign-in is alive: the account exists, is enabled and still has the security stamp the principal
+    /// carries. Also asked by long-lived connections (the desktop gateway) while they run.
+    /// </summary>
+    public static async Task<bool> IsPersonSessionAliveAsync(System.Security.Claims.ClaimsPrincipal principal, IServiceProvider services, CancellationToken cancellationToken)
+    {
         var subject = principal.FindFirst("sub")?.Value;
         var stamp = principal.FindFirst(SpeClaims.Stamp)?.Value;
         var state = subject is null ? null : await services.GetRequiredService<AccountStateCache>().GetAsync(subject, cancellationToken);
         // Note: a token issued before a password change, factor reset, role revocation, disabling or logout carries an older stamp and is refused (revocation within a second).
-        if (state is null || state.Disabled || stamp is null
-            || !CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(stamp.AsSpan()), MemoryMarshal.AsBytes(state.Stamp.AsSpan())))
-        {
-            context.Fail(new SessionEndedException("The session has ended."));
-        }
+        return state is not null && !state.Disabled && stamp is not null
+            && CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(stamp.AsSpan()), MemoryMarshal.AsBytes(state.Stamp.AsSpan()));
     }
 }
 

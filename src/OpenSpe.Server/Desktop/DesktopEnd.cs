@@ -1,0 +1,39 @@
+using System.Net.WebSockets;
+using OpenSpe.Core.Desktop;
+
+namespace OpenSpe.Server.Desktop;
+
+/// <summary>Why a desktop session ended: the audit reason, the WebSocket close status the browser sees, and whether the desktop stops too.</summary>
+/// <param name="Reason">The audit reason class (e.g. <c>idle-timeout</c>, <c>rfb-ClientCutTextTooLong</c>).</param>
+/// <param name="Status">The WebSocket close status.</param>
+/// <param name="Description">The close description (at most 123 bytes).</param>
+/// <param name="StopsDesktop">True when the desktop is stopped as well (idle, maximum length, halt, access ended, protocol breach).</param>
+internal sealed record DesktopEnd(string Reason, WebSocketCloseStatus Status, string Description, bool StopsDesktop)
+{
+    public static readonly DesktopEnd ClientClosed = new("client-closed", WebSocketCloseStatus.NormalClosure, "closed", false);
+
+    public static readonly DesktopEnd ClientGone = new("client-gone", WebSocketCloseStatus.EndpointUnavailable, "connection lost", false);
+
+    public static readonly DesktopEnd Replaced = new("replaced", WebSocketCloseStatus.NormalClosure, "the desktop was opened in another session", false);
+
+    public static readonly DesktopEnd Idle = new("idle-timeout", (WebSocketCloseStatus)DesktopProtocol.CloseIdle, "idle timeout: the desktop was stopped", true);
+
+    public static readonly DesktopEnd MaxLength = new("max-session-length", (WebSocketCloseStatus)DesktopProtocol.CloseMaxLength, "maximum session length reached", true);
+
+    public static readonly DesktopEnd Halted = new("halted", (WebSocketCloseStatus)DesktopProtocol.CloseHalted, "the project is halted", true);
+
+    public static readonly DesktopEnd AccessEnded = new("access-ended", (WebSocketCloseStatus)DesktopProtocol.CloseAccessEnded, "your access to the project ended", true);
+
+    public static readonly DesktopEnd RecordingFailed = new("recording-failed", (WebSocketCloseStatus)DesktopProtocol.CloseRecordingFailed, "the session cannot be recorded", true);
+
+    public static readonly DesktopEnd AuditFailed = new("audit-failed", WebSocketCloseStatus.InternalServerError, "the session cannot be audited", true);
+
+    public static readonly DesktopEnd DesktopEnded = new("desktop-ended", (WebSocketCloseStatus)DesktopProtocol.CloseDesktopEnded, "the desktop ended", false);
+
+    public static readonly DesktopEnd Shutdown = new("shutdown", (WebSocketCloseStatus)DesktopProtocol.CloseShutdown, "the server is stopping", true);
+
+    public static readonly DesktopEnd TextFrame = new("text-frame", WebSocketCloseStatus.InvalidMessageType, "binary frames only", true);
+
+    /// <summary>The RFB filter closed the session (RFC 6143 breach or a policy the message cannot pass).</summary>
+    public static DesktopEnd Filter(RfbCloseReason reason) => new("rfb-" + reason, WebSocketCloseStatus.PolicyViolation, "refused by the gateway: " + reason, true);
+}

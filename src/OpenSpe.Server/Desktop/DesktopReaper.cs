@@ -1,0 +1,75 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenSpe.Core.Access;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Permits;
+using OpenSpe.Workspaces;
+
+namespace OpenSpe.Server.Desktop;
+
+/// <summary>
+/// Asks again, every <see cref="DesktopOptions.AccessRecheckInterval"/> (0.5 s), for every running desktop whether its member
+/// may still have it: the access chain (project halted, permit suspended, revoked or ended, member removed from the permit or
+/// their role revoked) and the sign-in (account disabled, password or second factor changed, signed out). A desktop that may not
+/// is stopped and its session closed, within one second (OPR-20). A desktop with no session attached is stopped once it has
+/// been idle for the permit's idle timeout (TIR-24).
+/// </summary>
+/// <remarks>
+/// Note: a halt also reaches an open session at once through its request's halt token; this loop is what reaches the desktops
+/// without a session and the changes that have no event of their own (the jobs module's hooks are not on main yet).
+/// </remarks>
+internal sealed class DesktopReaper(DesktopHosts hosts, IServiceScopeFactory scopes, TimeProvider time, IOptions<DesktopOptions> options, ILogger<DesktopReaper> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Note: the real clock, not the server's TimeProvider, because this is a poll of the database, not a policy's time.
+        using var timer = new PeriodicTimer(options.Value.AccessRecheckInterval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            foreach (var desktop in hosts.Running)
+            {
+                try
+                {
+                    if (await VerdictAsync(desktop, stoppingToken) is { } end)
+                    {
+                        await hosts.StopAsync(desktop, end == DesktopEnd.Halted ? WorkspaceStopReason.Halted : end == DesktopEnd.Idle ? WorkspaceStopReason.TimedOut
+                            : WorkspaceStopReason.AccessRevoked, end.Reason, end);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Note: fail closed: a desktop whose access cannot be checked is stopped.
+                    DesktopLog.RecheckFailed(logger, ex, desktop.Member);
+                    await hosts.StopAsync(desktop, WorkspaceStopReason.AccessRevoked, "recheck-failed", DesktopEnd.AccessEnded);
+                }
+            }
+        }
+    }
+
+    private async Task<DesktopEnd?> VerdictAsync(RunningDesktop desktop, CancellationToken cancellationToken)
+    {
+        if (desktop.DetachedAt is { } detached && time.GetUtcNow() - detached >= desktop.IdleTimeout)
+        {
+            return DesktopEnd.Idle;
+        }
+
+        if (desktop.Principal is not { } principal || desktop.User is not { } user)
+        {
+            return null;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var chain = scope.ServiceProvider.GetRequiredService<AccessChain>();
+        var decision = await chain.DecideAsync(new AccessRequest(principal, desktop.ProjectId, DesktopEndpoints.OpenAction), cancellationToken);
+        decision.Grant?.Dispose();
+        if (decision.Refusal is { } refusal)
+        {
+            return refusal.Kind is AccessRefusalKind.Halted or AccessRefusalKind.HaltStateUnknown ? DesktopEnd.Halted : DesktopEnd.AccessEnded;
+        }
+
+        return await SessionValidation.IsPersonSessionAliveAsync(user, scope.ServiceProvider, cancellationToken) ? null : DesktopEnd.AccessEnded;
+    }
+}

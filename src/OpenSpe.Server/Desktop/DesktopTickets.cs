@@ -1,0 +1,115 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+
+namespace OpenSpe.Server.Desktop;
+
+/// <summary>Why a ticket did not open the desktop (the audit record's reason class).</summary>
+internal enum DesktopTicketRefusal
+{
+    /// <summary>It was redeemed.</summary>
+    None,
+
+    /// <summary>No ticket with that value was issued here (or it expired long ago and was swept).</summary>
+    Unknown,
+
+    /// <summary>Its lifetime is over.</summary>
+    Expired,
+
+    /// <summary>It was used before.</summary>
+    Reused,
+
+    /// <summary>It was issued for another project (it is spent all the same).</summary>
+    OtherProject,
+}
+
+/// <summary>
+/// Desktop tickets: short-lived (<see cref="DesktopOptions.TicketLifetime"/>, at most 60 s), single-use, 256 random bits, bound to
+/// the account and the project, kept only as their SHA-256. A browser cannot set headers on a WebSocket upgrade, so the page
+/// carries a ticket in the URL instead of the bearer token (TIR-22: never a long-lived token in a URL).
+/// </summary>
+/// <remarks>
+/// Note: held in this instance's memory, so a ticket works only on the instance that issued it; behind a load balancer the
+/// ticket request and the upgrade must reach the same instance (sticky sessions), or the store must move to the database.
+/// </remarks>
+internal sealed class DesktopTickets(TimeProvider time, IOptions<DesktopOptions> options)
+{
+    private const int MaxOutstanding = 10_000;
+    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>Issues a ticket for <paramref name="user"/> (the claims the session needs are copied) and <paramref name="projectId"/>.</summary>
+    public (string Ticket, DateTimeOffset ExpiresAt) Issue(ClaimsPrincipal user, string projectId)
+    {
+        Sweep();
+        var ticket = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var expiresAt = time.GetUtcNow() + options.Value.TicketLifetime;
+        string[] kept = ["sub", "preferred_username", "role", "amr", Identity.SpeClaims.Stamp];
+        var claims = user.Claims.Where(c => kept.Contains(c.Type)).Select(c => new Claim(c.Type, c.Value)).ToList();
+        _entries[Hash(ticket)] = new Entry(projectId, claims, expiresAt);
+        return (ticket, expiresAt);
+    }
+
+    /// <summary>Redeems a ticket for <paramref name="projectId"/>: the claims it was issued with, or why not.</summary>
+    public DesktopTicketRefusal Redeem(string ticket, string projectId, out IReadOnlyList<Claim> claims)
+    {
+        claims = [];
+        if (!_entries.TryGetValue(Hash(ticket), out var entry))
+        {
+            return DesktopTicketRefusal.Unknown;
+        }
+
+        // Note: spent on first presentation whatever the outcome, atomically, so two upgrades racing with one ticket get one session.
+        if (Interlocked.Exchange(ref entry.Used, 1) == 1)
+        {
+            return DesktopTicketRefusal.Reused;
+        }
+
+        if (time.GetUtcNow() >= entry.ExpiresAt)
+        {
+            return DesktopTicketRefusal.Expired;
+        }
+
+        if (!string.Equals(entry.ProjectId, projectId, StringComparison.Ordinal))
+        {
+            return DesktopTicketRefusal.OtherProject;
+        }
+
+        claims = entry.Claims;
+        return DesktopTicketRefusal.None;
+    }
+
+    private static string Hash(string ticket) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ticket)));
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>Drops tickets past their lifetime (kept a lifetime longer, so a late reuse is still told apart from a forgery).</summary>
+    private void Sweep()
+    {
+        var cutoff = time.GetUtcNow() - options.Value.TicketLifetime;
+        foreach (var (hash, entry) in _entries)
+        {
+            if (entry.ExpiresAt < cutoff)
+            {
+                _entries.TryRemove(hash, out _);
+            }
+        }
+
+        if (_entries.Count >= MaxOutstanding)
+        {
+            // Note: a bound on memory; the rate limiter keeps honest callers far below it.
+            throw new InvalidOperationException("Too many outstanding desktop tickets.");
+        }
+    }
+
+    private sealed class Entry(string projectId, IReadOnlyList<Claim> claims, DateTimeOffset expiresAt)
+    {
+        public int Used;
+
+        public string ProjectId { get; } = projectId;
+
+        public IReadOnlyList<Claim> Claims { get; } = claims;
+
+        public DateTimeOffset ExpiresAt { get; } = expiresAt;
+    }
+}

@@ -1,0 +1,85 @@
+using Microsoft.Playwright;
+using OpenSpe.Server.Tests.Infrastructure;
+
+namespace OpenSpe.Server.Tests.Desktop;
+
+/// <summary>
+/// The desktop page in a real browser (Debian's Chromium driven by Playwright, headless): terms, ticket, noVNC served by the
+/// SPE, the gateway, a real desktop in a bubblewrap sandbox, and a frame drawn on the page's canvas.
+/// </summary>
+public sealed class DesktopPageBrowserTests(DesktopFixture f) : IClassFixture<DesktopFixture>
+{
+    private const string Chromium = "/usr/bin/chromium";
+
+    /// <summary>True once the noVNC canvas holds a pixel that is not black (the desktop's xterm is white).</summary>
+    private const string CanvasHasAFrame = """
+        () => {
+          const canvas = document.querySelector('#screen canvas');
+          if (!canvas || canvas.width < 100 || canvas.height < 100) return false;
+          const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          for (let i = 0; i < pixels.length; i += 4) {
+            if (pixels[i] | pixels[i + 1] | pixels[i + 2]) return true;
+          }
+          return false;
+        }
+        """;
+
+    [Fact]
+    [Trait("Requirement", "TIR-19")]
+    [Trait("Requirement", "TIR-20")]
+    [Trait("Requirement", "SPER-7")]
+    public async Task The_desktop_page_shows_the_terms_and_then_a_frame_of_the_desktop_in_Chromium()
+    {
+        f.RequireDesktop();
+        if (!File.Exists(Chromium))
+        {
+            Requirements.Missing("Chromium is not installed (apt-get install chromium)");
+        }
+
+        var (_, projectId) = await f.IssueAsync();
+        var token = await f.Server.TokenForAccountAsync("researcher");
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = Chromium,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var context = await browser.NewContextAsync(new() { IgnoreHTTPSErrors = true });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.PageError += (_, error) => errors.Add(error);
+        var console = new List<string>();
+        page.Console += (_, message) => console.Add(message.Text);
+
+        var response = await page.GotoAsync($"{f.Server.BaseAddress}desktop/{projectId}#token={Uri.EscapeDataString(token)}");
+        Assert.True(response?.Ok, $"the page answered {response?.Status}");
+        try
+        {
+            await page.Locator("#terms-text").WaitForAsync(new() { State = WaitForSelectorState.Visible, Timeout = 15_000 });
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"no terms at {page.Url}: {await page.ContentAsync()}; {string.Join("; ", errors.Concat(console))}");
+        }
+
+        var terms = await page.Locator("#terms-text").TextContentAsync();
+        Assert.DoesNotContain("token", page.Url, StringComparison.Ordinal);
+        await page.Locator("#accept").ClickAsync();
+        try
+        {
+            await page.WaitForFunctionAsync(CanvasHasAFrame, null, new() { Timeout = 20_000, PollingInterval = 100 });
+        }
+        catch (TimeoutException)
+        {
+            var closed = string.Join(" | ", (await f.AuditAsync(projectId)).Select(r => $"{r.Action} {r.HttpStatus} {r.DetailsJson}"));
+            Assert.Fail($"no frame; status '{await page.Locator("#status").TextContentAsync()}'; {string.Join("; ", errors.Concat(console))}; audit: {closed}");
+        }
+
+
+        Assert.Contains("sensitive health data", terms, StringComparison.Ordinal);
+        Assert.Empty(errors);
+        Assert.Single(await f.AuditAsync(projectId, "desktop.ticket.used"));
+        Assert.Single(await f.AuditAsync(projectId, "desktop.session.opened"));
+    }
+}
