@@ -8,11 +8,11 @@ namespace OpenSpe.Contracts;
 /// <see cref="Command"/> and <see cref="Component"/>.
 /// </summary>
 /// <param name="Command">Program and arguments, resolved inside the sandbox.</param>
-/// <param name="Component">The name of a component the permit approves (<c>policies.approvedComponents</c>).</param>
+/// <param name="Component">A component the permit approves (<c>policies.approvedComponents</c>): <c>name</c> (the first version the permit lists) or <c>name@version</c>.</param>
 /// <param name="Args">The component's arguments (only with <see cref="Component"/>).</param>
 public sealed record JobRunRequest(
     [property: MinLength(1), MaxLength(256)] IReadOnlyList<string>? Command = null,
-    [property: StringLength(100, MinimumLength = 1)] string? Component = null,
+    [property: StringLength(151, MinimumLength = 1)] string? Component = null,
     [property: MaxLength(256)] IReadOnlyList<string>? Args = null);
 
 /// <summary>A job as the API shows it (no output: that is <c>GET .../jobs/{jobId}/logs</c>).</summary>

@@ -69,7 +69,9 @@ internal static class JobEndpoints
         PermitComponent? component = null;
         if (request.Component is { } name)
         {
-            component = document.Policies.ApprovedComponents?.FirstOrDefault(c => c.Name == name);
+            // "name" is the first version the permit lists; "name@version" a given one.
+            var at = name.IndexOf('@', StringComparison.Ordinal);
+            component = document.Policies.ApprovedComponents?.FirstOrDefault(c => at < 0 ? c.Name == name : c.Name == name[..at] && c.Version == name[(at + 1)..]);
             var path = component is null ? null : components.PathOf(component);
             if (component is null || path is null)
             {

@@ -30,10 +30,17 @@ internal static class WorkspacesModule
         services.AddValidatedOptions<JobOptions>(JobOptions.Section);
         // Note: the operator chooses the runtime (Workspaces:Runtime): bubblewrap on one node, or none, the default, where
         // nothing runs and submissions are answered 503, because a sandbox needs a uid range and a tmpfs the operator sets up.
-        var runtime = host.Configuration[RuntimeSetting] ?? NoRuntime;
+        // In dev mode (`spe server --dev`) the default is bubblewrap with its files in the data directory, so the demo permit's
+        // jobs run at once.
+        var dev = string.Equals(host.Configuration["Server:Dev"], "true", StringComparison.OrdinalIgnoreCase);
+        var runtime = host.Configuration[RuntimeSetting] ?? (dev ? Bubblewrap : NoRuntime);
         if (runtime == Bubblewrap && OperatingSystem.IsLinux())
         {
             services.AddBubblewrapWorkspaces(host.Configuration);
+            if (dev)
+            {
+                services.PostConfigure<WorkspaceOptions>(options => DevDefaults(options, host));
+            }
         }
         else if (runtime != NoRuntime)
         {
@@ -59,6 +66,21 @@ internal static class WorkspacesModule
 
     /// <summary>Maps the job endpoints.</summary>
     public static IEndpointRouteBuilder MapWorkspacesModule(this IEndpointRouteBuilder routes) => routes.MapJobEndpoints();
+
+    /// <summary>Dev mode's defaults: sandboxes' files under the data directory, plaintext in a tmpfs directory of its own.</summary>
+    private static void DevDefaults(WorkspaceOptions options, SpeModuleContext host)
+    {
+        if (host.Configuration["Workspaces:Root"] is null)
+        {
+            options.Root = Path.Combine(host.Directory.Path, "workspaces");
+        }
+
+        if (host.Configuration["Workspaces:PlaintextRoot"] is null)
+        {
+            var tag = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(host.Directory.Path)))[..12];
+            options.PlaintextRoot = "/dev/shm/openspe-dev-" + tag;
+        }
+    }
 
     /// <summary>A project's job logs go with its erasure (they are project data).</summary>
     private sealed class JobLogEraser(JobLogStore logs) : IProjectErasureHook

@@ -124,6 +124,8 @@ public sealed class SpeTestServer : IAsyncDisposable
                 ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
                 // Note: on a loaded 2-core test machine a poll can wait a second for a thread; tests of staleness set their own bound.
                 ["Halts:StalenessBound"] = "00:00:05",
+                // Note: dev mode would run jobs in bubblewrap under a shared uid range; tests that run sandboxes choose their own.
+                ["Workspaces:Runtime"] = "none",
             };
             if (settings?.ContainsKey("Database:ConnectionString") != true)
             {
