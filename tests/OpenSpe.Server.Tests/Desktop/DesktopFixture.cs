@@ -57,6 +57,7 @@ public sealed class DesktopFixture : IAsyncLifetime
         {
             ["Desktop:Programs:0"] = "/usr/bin/xterm",
             ["Desktop:Programs:1"] = ClipboardProbe,
+            ["Workspaces:Runtime"] = "bubblewrap",
             ["Workspaces:Root"] = Path.Join(Path.GetTempPath(), _name),
             ["Workspaces:PlaintextRoot"] = Path.Join("/dev/shm", _name),
             // Note: a uid range per fixture and process, so parallel test classes and runs never share a project uid.
