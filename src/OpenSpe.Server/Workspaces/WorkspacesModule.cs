@@ -67,17 +67,24 @@ internal static class WorkspacesModule
     /// <summary>Maps the job endpoints.</summary>
     public static IEndpointRouteBuilder MapWorkspacesModule(this IEndpointRouteBuilder routes) => routes.MapJobEndpoints();
 
-    /// <summary>Dev mode's defaults: sandboxes' files under the data directory, plaintext in a tmpfs directory of its own.</summary>
+    /// <summary>
+    /// Dev mode's defaults, one pair per data directory: the sandboxes' files in <c>/var/tmp/openspe-dev-TAG</c>, plaintext in
+    /// <c>/dev/shm/openspe-dev-TAG</c>.
+    /// </summary>
+    /// <remarks>
+    /// Note: not under the data directory, because that is 0700 for the server alone, and bubblewrap runs as the project's
+    /// uid, which must reach the directories it mounts.
+    /// </remarks>
     private static void DevDefaults(WorkspaceOptions options, SpeModuleContext host)
     {
+        var tag = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(host.Directory.Path)))[..12];
         if (host.Configuration["Workspaces:Root"] is null)
         {
-            options.Root = Path.Combine(host.Directory.Path, "workspaces");
+            options.Root = "/var/tmp/openspe-dev-" + tag;
         }
 
         if (host.Configuration["Workspaces:PlaintextRoot"] is null)
         {
-            var tag = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(host.Directory.Path)))[..12];
             options.PlaintextRoot = "/dev/shm/openspe-dev-" + tag;
         }
     }

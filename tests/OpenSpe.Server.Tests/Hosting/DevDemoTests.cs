@@ -74,6 +74,47 @@ public sealed class DevDemoTests
     }
 
     [Fact]
+    [Trait("Requirement", "SPER-1")]
+    [Trait("Requirement", "SPER-6")]
+    public async Task A_researcher_runs_a_job_on_the_demo_data_with_the_dev_defaults()
+    {
+        // The runtime and its directories as `spe server --dev` chooses them (nothing under Workspaces: configured).
+        await using var server = await SpeTestServer.StartAsync(settings: new Dictionary<string, string?> { ["Server:DevDemo"] = "true", ["Workspaces:Runtime"] = null });
+        var options = server.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<OpenSpe.Workspaces.WorkspaceOptions>>().Value;
+        try
+        {
+            var runtime = server.Services.GetRequiredService<OpenSpe.Workspaces.IWorkspaceRuntime>();
+            if (!runtime.Availability.IsAvailable)
+            {
+                Requirements.Missing("bubblewrap sandboxes unavailable: " + runtime.Availability.Reason + " (apt-get install bubblewrap)");
+            }
+
+            using var researcher = await new IdentityClient(server).ClientForAsync("researcher");
+            var projectId = (await researcher.GetFromJsonAsync<JsonElement>("/api/v1/projects"))[0].GetProperty("id").GetString()!;
+
+            var jobId = await Workspaces.JobsApi.StartAsync(researcher, projectId, "sh", "-c", "id -u; wc -l < /data/cnsim1/CNSIM1.csv");
+            var log = await Workspaces.JobsApi.LogAsync(researcher, projectId, jobId);
+            var job = await Workspaces.JobsApi.ShowAsync(researcher, projectId, jobId);
+
+            Assert.Equal(0, job.ExitCode);
+            var lines = Workspaces.JobsApi.Text(log, "stdout").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.NotEqual("0", lines[0]);
+            Assert.Equal("2164", lines[1].Trim());
+        }
+        finally
+        {
+            await server.StopKeepingDataAsync();
+            foreach (var directory in new[] { options.Root, options.PlaintextRoot })
+            {
+                if (Directory.Exists(directory))
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void The_embedded_dataset_is_the_published_cnsim1()
     {
         Assert.Equal(Cnsim1Sha256, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(DevDemo.Dataset())));
