@@ -8,7 +8,7 @@ namespace OpenSpe.Bench;
 /// (through <see cref="System.Net.WebSockets.WebSocketStream"/>) or the VNC server's UNIX socket directly, so both paths
 /// run the same bytes. Raw encoding only, so every update can be framed without decoding.
 /// </summary>
-internal sealed class BenchRfbClient(Stream stream) : IAsyncDisposable
+internal sealed class BenchRfbClient(Stream stream, Func<string>? describeEnd = null) : IAsyncDisposable
 {
     private readonly byte[] _scratch = new byte[64 * 1024];
 
@@ -97,7 +97,7 @@ internal sealed class BenchRfbClient(Stream stream) : IAsyncDisposable
         while (count > 0)
         {
             var n = (int)Math.Min(count, _scratch.Length);
-            await stream.ReadExactlyAsync(_scratch.AsMemory(0, n), cancellationToken);
+            await FillAsync(_scratch.AsMemory(0, n), cancellationToken);
             count -= n;
         }
     }
@@ -105,7 +105,19 @@ internal sealed class BenchRfbClient(Stream stream) : IAsyncDisposable
     private async Task<byte[]> ReadAsync(int count, CancellationToken cancellationToken)
     {
         var buffer = new byte[count];
-        await stream.ReadExactlyAsync(buffer, cancellationToken);
+        await FillAsync(buffer, cancellationToken);
         return buffer;
+    }
+
+    private async Task FillAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await stream.ReadExactlyAsync(buffer, cancellationToken);
+        }
+        catch (EndOfStreamException e) when (describeEnd is not null)
+        {
+            throw new InvalidOperationException("the session ended: " + describeEnd(), e);
+        }
     }
 }

@@ -201,7 +201,7 @@ internal static class WorkspaceBenchmark
                     var all = Stopwatch.StartNew();
                     await Task.WhenAll(open.Select(c => c.RequestFrameAsync(CancellationToken.None)));
                     Console.WriteLine($"  {open.Count,3} open: last cold first frame {firstFrames[^1]:F0} ms, 1×1 round trip on the first {Median(rtt):F2} ms (median), "
-                        + $"a full frame on every session at once {all.Elapsed.TotalMilliseconds:F0} ms, desktop processes' RSS {DesktopRss(serverPid) / 1e6:F0} MB, "
+                        + $"a full frame on every session at once {all.Elapsed.TotalMilliseconds:F0} ms, desktop processes' PSS {DesktopPss(serverPid) / 1e6:F0} MB, "
                         + $"MemAvailable −{(baseline - MemInfo("MemAvailable:")) / 1e6:F0} MB, load {LoadAverage()}");
                 }
             }
@@ -256,8 +256,8 @@ internal static class WorkspaceBenchmark
             : throw new InvalidOperationException($"issuing a benchmark permit failed: {(int)response.StatusCode} {body}");
     }
 
-    /// <summary>Resident memory of the X servers, window managers and terminals under the benchmark's server (shared pages counted in each).</summary>
-    private static long DesktopRss(int serverPid) => DesktopProcesses(serverPid).Sum(pid => Status(pid, "VmRSS:"));
+    /// <summary>Proportional set size of the X servers, window managers and terminals under the benchmark's server (shared pages divided among their users).</summary>
+    private static long DesktopPss(int serverPid) => DesktopProcesses(serverPid).Sum(pid => Field($"/proc/{pid}/smaps_rollup", "Pss:"));
 
     private static long DesktopCpuTicks(int serverPid) => DesktopProcesses(serverPid).Sum(pid =>
     {
@@ -311,11 +311,11 @@ internal static class WorkspaceBenchmark
         }).ToList();
     }
 
-    private static long Status(string pid, string field)
+    private static long Field(string path, string field)
     {
         try
         {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
+            var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith(field, StringComparison.Ordinal));
             return line is null ? 0 : long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
         }
         catch (IOException)
@@ -367,7 +367,7 @@ internal static class WorkspaceBenchmark
             socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                 certificate is not null && string.Equals(Convert.ToHexStringLower(SHA256.HashData(certificate.GetRawCertData())), fingerprint, StringComparison.OrdinalIgnoreCase);
             await socket.ConnectAsync(new UriBuilder(baseUrl) { Scheme = "wss", Path = $"/api/v1/projects/{project}/desktop" }.Uri, timeout.Token);
-            var client = new BenchRfbClient(WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: true));
+            var client = new BenchRfbClient(WebSocketStream.Create(socket, WebSocketMessageType.Binary, ownsWebSocket: true), () => $"{socket.State}, close status {socket.CloseStatus} {socket.CloseStatusDescription}");
             await client.HandshakeAsync(timeout.Token);
             await client.RequestFrameAsync(timeout.Token);
             return (client, clock.Elapsed.TotalSeconds);
