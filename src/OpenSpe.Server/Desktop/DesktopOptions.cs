@@ -45,7 +45,8 @@ internal sealed class DesktopOptions
     /// the sandbox's own loopback, which nothing outside the sandbox can reach (no network namespace is shared).
     /// Note: twm places new windows by hand and grabs the whole X server meanwhile by default, which freezes every other
     /// program (the clipboard included) until someone clicks; the default configuration places them at random and never
-    /// grabs the server. Chromium runs with <c>--no-sandbox</c> because it cannot create its own namespaces inside
+    /// grabs the server. The fonts are named because twm's default ("variable") is not an X core font this X server
+    /// has, and without it twm exits at once, leaving a desktop with no window manager. Chromium runs with <c>--no-sandbox</c> because it cannot create its own namespaces inside
     /// bubblewrap's; the project sandbox is the boundary.
     /// </summary>
     [Required]
@@ -53,6 +54,11 @@ internal sealed class DesktopOptions
         cat > /tmp/openspe-twmrc <<'EOF'
         RandomPlacement
         NoGrabServer
+        TitleFont "fixed"
+        MenuFont "fixed"
+        IconFont "fixed"
+        ResizeFont "fixed"
+        IconManagerFont "fixed"
         Menu "tools"
         {
             "OpenSPE"           f.title
