@@ -152,7 +152,7 @@ internal static class UploadBenchmark
     }
 
     /// <summary>Reads the server's banner until it serves; returns the certificate fingerprint it prints.</summary>
-    internal static async Task<string> WaitForServerAsync(Process server)
+    internal static async Task<string> WaitForServerAsync(Process server, string? logPath = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         string? fingerprint = null;
@@ -165,9 +165,18 @@ internal static class UploadBenchmark
 
             if (line.StartsWith("Serving on", StringComparison.Ordinal) && fingerprint is not null)
             {
-                // The rest of its output is not needed, but must be read so the server never blocks on a full pipe.
-                _ = server.StandardOutput.ReadToEndAsync(CancellationToken.None);
-                _ = server.StandardError.ReadToEndAsync(CancellationToken.None);
+                // The rest of its output must be read so the server never blocks on a full pipe; kept when asked for.
+                if (logPath is null)
+                {
+                    _ = server.StandardOutput.ReadToEndAsync(CancellationToken.None);
+                    _ = server.StandardError.ReadToEndAsync(CancellationToken.None);
+                }
+                else
+                {
+                    var log = new FileStream(logPath, FileMode.Create, FileAccess.Write, FileShare.Read, 0, FileOptions.Asynchronous);
+                    _ = Task.WhenAll(server.StandardOutput.BaseStream.CopyToAsync(log), server.StandardError.BaseStream.CopyToAsync(log)).ContinueWith(_ => log.Dispose(), TaskScheduler.Default);
+                }
+
                 return fingerprint;
             }
         }

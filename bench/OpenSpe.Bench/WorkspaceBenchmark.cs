@@ -48,7 +48,7 @@ internal static class WorkspaceBenchmark
         var tag = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(dataDirectory)))[..12];
         try
         {
-            var fingerprint = await UploadBenchmark.WaitForServerAsync(server);
+            var fingerprint = await UploadBenchmark.WaitForServerAsync(server, Path.Combine(Path.GetTempPath(), "openspe-bench-workspaces-server.log"));
             var session = new BenchSession(baseUrl, fingerprint, directory, dataDirectory);
             var hdab = await session.LoginAsync(spe, "hdab");
             var researchers = new[] { await session.LoginAsync(spe, "researcher"), await session.LoginAsync(spe, "researcher2") };
@@ -66,6 +66,14 @@ internal static class WorkspaceBenchmark
             await ConcurrentDesktopsAsync(session, hdabClient, researchers, desktops, server.Id);
             Console.WriteLine($"load average {LoadAverage()} at the end");
             return 0;
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or WebSocketException)
+        {
+            // Note: said plainly rather than thrown, with what tells a server crash from a closed session.
+            Console.WriteLine($"FAILED: {e.GetType().Name}: {e.Message}");
+            Console.WriteLine(server.HasExited ? $"the server exited with code {server.ExitCode}" : "the server still runs");
+            Console.WriteLine($"server output: {Path.Combine(Path.GetTempPath(), "openspe-bench-workspaces-server.log")}");
+            return 1;
         }
         finally
         {
