@@ -121,6 +121,9 @@ public sealed class NationalIdCheckTests
     [InlineData("3112991234", false)]
     // 3112991230 .. 3112991239: the sum runs 146..155; 154 = 14·11 at last digit 8.
     [InlineData("3112991238", true)]
+    // 0101011232: 0+3+0+7+0+5+4+6+6+2 = 33 = 3·11.
+    [InlineData("0101011232", true)]
+    [InlineData("0101011233", false)]
     public void DanishDate_Modulus11(string ten, bool modulus11)
     {
         Assert.True(NationalIdChecks.DanishCprDate(Bytes(ten), out var actual));
@@ -143,6 +146,8 @@ public sealed class NationalIdCheckTests
     }
 
     [Theory]
+    // 3760312018: first weights 3+14+18+0+15+6+14+0+9+8 = 87 ≡ 10; second 9+28+30+0+21+8+18+0+2+24 = 140 ≡ 8.
+    [InlineData("3760312018", "37603120188")]
     [InlineData("3760312006", "37603120060")] // first weights give 10; second give 0
     [InlineData("3760312043", "37603120430")] // both give 10: check digit 0
     public void Estonian_SecondWeightsWhenTheFirstGive10(string ten, string expected)
