@@ -79,6 +79,20 @@ public sealed class RecordsEdgeTests : IDisposable
     }
 
     [Fact]
+    public void AVeryLongFirstValue_FormsOneClass()
+    {
+        // The first key needs 609 characters, more than twice the first buffer of 256.
+        var csv = new StringBuilder("age_band,sex,zip3,diagnosis\n");
+        Rows(csv, "40-49", "F", new string('y', 600), 10);
+        _files.Write("cohort.csv", csv.ToString());
+
+        var report = _files.Check("cohort.csv", Description);
+
+        Assert.Equal(DisclosureStatus.Pass, report.Status);
+        Assert.Empty(report.Findings);
+    }
+
+    [Fact]
     public void RaggedRows_AreReviewAndLeftOutOfTheClasses()
     {
         var csv = new StringBuilder("age_band,sex,zip3,diagnosis\n");
