@@ -77,6 +77,11 @@ internal static partial class NoFollowFiles
     public static (SafeFileHandle Handle, FileFacts Facts) OpenRegularFile(SafeFileHandle parent, string name)
     {
         var before = StatAt(parent, name);
+        if (before.IsSymbolicLink)
+        {
+            throw new ProjectFileException(ProjectFileError.SymbolicLink, $"'{name}' is a symbolic link, which is never followed.");
+        }
+
         if (!before.IsRegular)
         {
             throw new ProjectFileException(ProjectFileError.NotRegularFile, $"'{name}' is not a regular file.");
