@@ -29,7 +29,9 @@ internal static class ImportEndpoints
         var group = routes.MapGroup("/api/v1/projects/{projectId}/imports").WithTags("Airlock").WithMetadata(new AuditResourceAttribute("import")).ProducesProjectProblems()
             .RequireAuthorization();
         group.MapPost("", CreateAsync).WithName("imports.create").WithMetadata(AirlockActions.ImportRequest)
-            .Accepts<IFormFile>("multipart/form-data").ProducesProblems(400, 403, 413, 415, 422, 503)
+            // Note: no Accepts("multipart/form-data") metadata: routing would then answer other content types 415 before the
+            // access chain runs, telling a stranger that the project exists; the handler checks the content type itself.
+            .ProducesProblems(400, 403, 413, 415, 422, 503)
             .WithSummary("Asks to bring files in (multipart/form-data: a 'reason' field and one or more files): type-checked, frozen and encrypted now, placed read-only in /project/imports once an output checker approves.");
         group.MapGet("", ListAsync).WithName("imports.list").WithMetadata(AirlockActions.ImportRead)
             .WithSummary("The project's import requests, newest first.");

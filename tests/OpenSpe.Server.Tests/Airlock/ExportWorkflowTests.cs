@@ -282,7 +282,7 @@ public sealed class ExportWorkflowTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "EHDSR-13")]
-    public async Task The_hdab_lists_every_export_with_its_decisions_and_nobody_else_does()
+    public async Task The_hdab_and_checkers_list_every_export_with_its_decisions_and_members_do_not()
     {
         var request = await SubmitTableAsync();
         await _w.ReviewAsync("checker", request.Id, new { file = "notes.txt", decision = "reject", comment = "no" });
@@ -295,6 +295,8 @@ public sealed class ExportWorkflowTests : IAsyncLifetime
         Assert.Equal((request.Id, _w.ProjectId), (listed.Id, listed.ProjectId));
         Assert.Equal("reject", Assert.Single(listed.Reviews).Decision);
         await ProblemAssert.IsProblemAsync(await _w.Researcher.GetAsync("/api/v1/exports"), HttpStatusCode.Forbidden);
-        await ProblemAssert.IsProblemAsync(await checker.GetAsync("/api/v1/exports"), HttpStatusCode.Forbidden);
+        Assert.Single((await checker.GetFromJsonAsync<List<AirlockRequestView>>("/api/v1/exports", JsonSerializerOptions.Web))!);
+        using var holder = await _w.F.Server.ClientForAccountAsync("holder");
+        await ProblemAssert.IsProblemAsync(await holder.GetAsync("/api/v1/exports"), HttpStatusCode.Forbidden);
     }
 }
