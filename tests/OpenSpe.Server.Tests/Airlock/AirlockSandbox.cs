@@ -72,7 +72,7 @@ internal sealed class AirlockSandbox : IAsyncDisposable
         document["policies"] = new
         {
             workspaceKinds = new[] { "job" },
-            fileTypes = new { export = new[] { "csv", "txt", "md", "png" }, import = new[] { "py", "csv" } },
+            fileTypes = new { upload = new[] { "csv" }, export = new[] { "csv", "txt", "md", "png" }, import = new[] { "py", "csv" } },
             airlock = new { reviewersRequired },
         };
         return document;
