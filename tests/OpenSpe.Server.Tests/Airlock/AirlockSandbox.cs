@@ -36,7 +36,7 @@ internal sealed class AirlockSandbox : IAsyncDisposable
 
     public string Exports => $"/api/v1/projects/{ProjectId}/exports";
 
-    public static async Task<AirlockSandbox> StartAsync(IDictionary<string, string?>? settings = null, int reviewersRequired = 2)
+    public static async Task<AirlockSandbox> StartAsync(IDictionary<string, string?>? settings = null, int reviewersRequired = 2, TestBackend backend = TestBackend.Sqlite)
     {
         var world = new AirlockSandbox();
         var all = new Dictionary<string, string?>
@@ -53,7 +53,7 @@ internal sealed class AirlockSandbox : IAsyncDisposable
             all[key] = value;
         }
 
-        world.F = await PermitFixture.StartAsync(all);
+        world.F = await PermitFixture.StartAsync(all, backend);
         var runtime = world.F.Server.Services.GetRequiredService<IWorkspaceRuntime>();
         if (!runtime.Availability.IsAvailable)
         {
