@@ -101,6 +101,8 @@ internal sealed class UploadHarness : IAsyncDisposable
             DatasetCommands.Create(Environment),
             ProjectCommands.Create(Environment),
             JobCommands.Create(Environment),
+            ExportCommands.Create(Environment),
+            ExportCommands.CreateImport(Environment),
             OpenSpe.Cli.Hosting.AuditCommands.Create(Environment),
         };
         var parse = root.Parse(args);
