@@ -101,6 +101,7 @@ internal sealed class UploadHarness : IAsyncDisposable
             DatasetCommands.Create(Environment),
             ProjectCommands.Create(Environment),
             JobCommands.Create(Environment),
+            DesktopCommands.Create(Environment),
             ExportCommands.Create(Environment),
             ExportCommands.CreateImport(Environment),
             OpenSpe.Cli.Hosting.AuditCommands.Create(Environment),
