@@ -23,6 +23,8 @@ root.Subcommands.Add(DatasetCommands.Create());
 root.Subcommands.Add(JobCommands.Create());
 root.Subcommands.Add(DesktopCommands.Create());
 root.Subcommands.Add(AirlockCommands.Create());
+root.Subcommands.Add(ExportCommands.Create());
+root.Subcommands.Add(ExportCommands.CreateImport());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

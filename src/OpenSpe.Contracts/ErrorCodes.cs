@@ -131,4 +131,31 @@ public static class ErrorCodes
 
     /// <summary>503: the desktop did not start in the sandbox in time.</summary>
     public const string DesktopStartFailed = "SPE6105";
+
+    /// <summary>503: this server cannot reach project files (no workspace runtime), so nothing can pass the airlock.</summary>
+    public const string AirlockUnavailable = "SPE6300";
+
+    /// <summary>422: an output file is refused as it is (missing, a symlink, not a regular file, linked elsewhere, too large).</summary>
+    public const string AirlockFileRefused = "SPE6301";
+
+    /// <summary>403: the requester of an airlock request cannot review it.</summary>
+    public const string AirlockOwnRequest = "SPE6302";
+
+    /// <summary>409: the request or file is decided already, sent back, or already decided on by this checker.</summary>
+    public const string AirlockNotPending = "SPE6303";
+
+    /// <summary>422: a file whose automatic check failed is approved only with an override reason.</summary>
+    public const string AirlockOverrideRequired = "SPE6304";
+
+    /// <summary>409: the file is not released (pending or rejected), so it cannot be downloaded.</summary>
+    public const string AirlockNotReleased = "SPE6305";
+
+    /// <summary>500: the frozen copy no longer has the SHA-256 it was frozen with; it is not released.</summary>
+    public const string AirlockIntegrity = "SPE6306";
+
+    /// <summary>422: an import's file type is not allowed by the permit's <c>fileTypes.import</c> (by extension and content).</summary>
+    public const string AirlockImportTypeRefused = "SPE6307";
+
+    /// <summary>403: the permit allows no exports (<c>fileTypes.export</c> is empty) or no imports (<c>fileTypes.import</c>).</summary>
+    public const string AirlockDirectionClosed = "SPE6308";
 }

@@ -12,7 +12,7 @@ namespace OpenSpe.Workspaces;
 public static class WorkspaceServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds <see cref="IWorkspaceRuntime"/> and <see cref="IPlaintextStaging"/> backed by bubblewrap and tmpfs, with
+    /// Adds <see cref="IWorkspaceRuntime"/>, <see cref="IPlaintextStaging"/> and <see cref="IProjectFiles"/> backed by bubblewrap and tmpfs, with
     /// <see cref="WorkspaceOptions"/> bound from the <c>Workspaces</c> section and validated when the host starts.
     /// </summary>
     [SupportedOSPlatform("linux")]
@@ -33,6 +33,9 @@ public static class WorkspaceServiceCollectionExtensions
             sp.GetRequiredService<TmpfsPlaintextStaging>(),
             sp.GetRequiredService<ILogger<BubblewrapRuntime>>()));
         services.TryAddSingleton<IWorkspaceRuntime>(sp => sp.GetRequiredService<BubblewrapRuntime>());
+        services.TryAddSingleton<IProjectFiles>(sp => new BubblewrapProjectFiles(
+            sp.GetRequiredService<IOptions<WorkspaceOptions>>().Value,
+            sp.GetRequiredService<ProjectIdentities>()));
         return services;
     }
 }

@@ -161,7 +161,13 @@ internal sealed class SpeApiClient : IDisposable
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Credentials.AccessToken);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/problem+json"));
-        if (body is not null)
+        if (body is Func<HttpContent> make)
+        {
+            // Note: a factory, not the content itself, because the request (and with it its content) is disposed after each
+            // attempt, and the one retry after a refreshed token must send the whole body again.
+            request.Content = make();
+        }
+        else if (body is not null)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);
         }

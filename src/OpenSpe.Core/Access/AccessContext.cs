@@ -31,6 +31,9 @@ public sealed class AccessContext
     /// <summary>True when the caller passes only by an oversight role, for a metadata action (set by the membership handler).</summary>
     public bool AsOversight { get; set; }
 
+    /// <summary>True when the caller passes as an independent reviewer (an output checker named in no role of the permit; set by the membership handler).</summary>
+    public bool AsReviewer { get; set; }
+
     /// <summary>The project work the halt handler registered; null before it, or for oversight of a halted project.</summary>
     public IProjectWork? Work { get; set; }
 
@@ -53,6 +56,7 @@ public sealed class AccessContext
         Permit = Permit,
         MemberRoles = MemberRoles,
         AsOversight = AsOversight,
+        AsReviewer = AsReviewer,
         _document = _document,
     };
 }

@@ -17,6 +17,9 @@ public sealed class AccessGrant : IDisposable
     /// <summary>True when the caller is admitted only by an oversight role (metadata).</summary>
     public bool AsOversight => Context.AsOversight;
 
+    /// <summary>True when the caller was admitted as an independent reviewer (an output checker outside the permit).</summary>
+    public bool AsReviewer => Context.AsReviewer;
+
     /// <summary>Cancelled when a halt stops the project; never for oversight admitted to a project already halted.</summary>
     public CancellationToken Halted => Context.Work?.Halted ?? CancellationToken.None;
 

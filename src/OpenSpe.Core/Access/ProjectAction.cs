@@ -7,4 +7,9 @@ namespace OpenSpe.Core.Access;
 /// True when the oversight roles (<see cref="Identity.SpeRoles.Oversight"/>) may do it too: metadata only, never data (SDR-2).
 /// Such actions are open to them whatever the permit's state, and during a halt.
 /// </param>
-public sealed record ProjectAction(string Name, IReadOnlyList<string> MemberRoles, bool Oversight = false);
+/// <param name="Reviewers">
+/// True when output checkers who are NOT named in the permit may do it (the airlock's independent review, EHDSR-13): the
+/// reviewer of a project's outputs is never one of its members. Unlike oversight, reviewers are stopped by a halt and by a
+/// permit that is not in force, so a frozen request cannot be reviewed.
+/// </param>
+public sealed record ProjectAction(string Name, IReadOnlyList<string> MemberRoles, bool Oversight = false, bool Reviewers = false);

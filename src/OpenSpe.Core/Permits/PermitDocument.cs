@@ -45,7 +45,10 @@ public sealed record PermitAirlockRules(
     int DominanceN = 2,
     double DominanceK = 0.9,
     double PPercent = 0.1,
-    int KAnonymity = 10);
+    int KAnonymity = 10,
+    int LDiversity = 2,
+    bool ZerosAllowed = false,
+    int MinResidualDf = 10);
 
 /// <summary>A software component the HDAB approved for this permit (FCR-4).</summary>
 public sealed record PermitComponent(string Name, string Version, string Sha256);

@@ -196,6 +196,8 @@ public static partial class PermitValidator
             Range(errors, "policies.airlock.dominanceK", a.DominanceK, 0.5, 1.0);
             Range(errors, "policies.airlock.pPercent", a.PPercent, 0.0, 1.0);
             Range(errors, "policies.airlock.kAnonymity", a.KAnonymity, 2, 1000);
+            Range(errors, "policies.airlock.lDiversity", a.LDiversity, 1, 100);
+            Range(errors, "policies.airlock.minResidualDf", a.MinResidualDf, 1, 1000);
         }
 
         foreach (var (component, i) in (policies.ApprovedComponents ?? []).Select((c, i) => (c, i)))

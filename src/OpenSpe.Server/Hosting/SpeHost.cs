@@ -16,6 +16,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
+using OpenSpe.Server.Airlock;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Desktop;
@@ -158,6 +159,7 @@ public static class SpeHost
         builder.Services.AddTransfersModule(modules);
         builder.Services.AddWorkspacesModule(modules);
         builder.Services.AddDesktopModule(modules);
+        builder.Services.AddAirlockModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -196,6 +198,7 @@ public static class SpeHost
         app.MapTransfersModule();
         app.MapWorkspacesModule();
         app.MapDesktopModule();
+        app.MapAirlockModule();
         return app;
     }
 

@@ -38,8 +38,14 @@ internal static class SpePolicies
     /// <summary>Those who may read visas: HDAB officers (all) and data users (their own). Visas are credentials: not operators or auditors.</summary>
     public const string VisaReaders = "roles:" + SpeRoles.Hdab + "," + SpeRoles.Researcher;
 
+    /// <summary>
+    /// Those who may list every export's metadata and decisions: HDAB officers (EHDSR-13) and output checkers (their queue of
+    /// requests to review). Neither gets a file through it.
+    /// </summary>
+    public const string ExportRegistryReaders = "roles:" + SpeRoles.Hdab + "," + SpeRoles.OutputChecker;
+
     /// <summary>Multi-role policies: any of the listed roles, with MFA.</summary>
-    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders];
+    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders];
 
     /// <summary>The policy that requires <paramref name="role"/> (with MFA).</summary>
     public static string ForRole(string role) => "role:" + role;

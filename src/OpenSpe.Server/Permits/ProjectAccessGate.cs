@@ -26,8 +26,11 @@ internal sealed class ProjectActionAttribute(string name, params string[] member
     /// </summary>
     public bool Oversight { get; init; }
 
+    /// <summary>True when output checkers named in no role of the permit may do it (the airlock's independent review).</summary>
+    public bool Reviewers { get; init; }
+
     /// <summary>The action as the access chain reads it.</summary>
-    public ProjectAction Action => _action ??= new(Name, MemberRoles, Oversight);
+    public ProjectAction Action => _action ??= new(Name, MemberRoles, Oversight, Reviewers);
 }
 
 /// <summary>The chain's grant, for the endpoint: the permit and the caller's roles in it.</summary>
@@ -44,6 +47,9 @@ internal sealed class ProjectAccess(AccessGrant grant)
 
     /// <summary>True when admitted only by an oversight role.</summary>
     public bool AsOversight => Grant.AsOversight;
+
+    /// <summary>True when the caller was admitted as an independent reviewer.</summary>
+    public bool AsReviewer => Grant.AsReviewer;
 }
 
 /// <summary>

@@ -43,6 +43,15 @@ internal abstract class SpeDbContext : IdentityDbContext<SpeUser>
     /// <summary>Code-to-data jobs.</summary>
     public DbSet<Workspaces.JobEntity> Jobs => Set<Workspaces.JobEntity>();
 
+    /// <summary>Airlock requests (exports and imports).</summary>
+    public DbSet<Airlock.AirlockRequestEntity> AirlockRequests => Set<Airlock.AirlockRequestEntity>();
+
+    /// <summary>The frozen files of airlock requests.</summary>
+    public DbSet<Airlock.AirlockFileEntity> AirlockFiles => Set<Airlock.AirlockFileEntity>();
+
+    /// <summary>Output checkers' decisions.</summary>
+    public DbSet<Airlock.AirlockReviewEntity> AirlockReviews => Set<Airlock.AirlockReviewEntity>();
+
     /// <summary>Requests to grant a high-privilege role, waiting for a second admin.</summary>
     public DbSet<RoleGrantRequestEntity> RoleGrantRequests => Set<RoleGrantRequestEntity>();
 

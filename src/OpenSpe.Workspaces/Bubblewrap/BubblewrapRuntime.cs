@@ -128,6 +128,20 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
         cgroups?.RemoveScope();
     }
 
+    /// <summary>Creates a project's host tree (<c>project</c>, <c>outputs</c>, <c>home</c>) where it is missing.</summary>
+    internal static void EnsureProjectTree(WorkspaceOptions options, string projectId, int uid)
+    {
+        var projectRoot = Path.Join(options.Root, "projects", projectId);
+        HostFiles.Directory(options.Root, HostFiles.Mode0711);
+        HostFiles.Directory(Path.Join(options.Root, "projects"), HostFiles.Mode0711);
+        // Note: each project's tree is owned by its uid and closed to everyone else, so even a sandbox escape to
+        // another project's uid finds nothing to read here.
+        HostFiles.Directory(projectRoot, HostFiles.Mode0700, uid);
+        HostFiles.Directory(Path.Join(projectRoot, "project"), HostFiles.Mode0700, uid);
+        HostFiles.Directory(Path.Join(projectRoot, "outputs"), HostFiles.Mode0700, uid);
+        HostFiles.Directory(Path.Join(projectRoot, "home"), HostFiles.Mode0700, uid);
+    }
+
     private SandboxHost Prepare(WorkspaceSpec spec, string id, string runDirectory, out CgroupScope? scope)
     {
         scope = null;
@@ -136,14 +150,7 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
         var home = Path.Join(projectRoot, "home", spec.Member);
         if (!preparedProjects.ContainsKey(spec.ProjectId))
         {
-            HostFiles.Directory(options.Root, HostFiles.Mode0711);
-            HostFiles.Directory(Path.Join(options.Root, "projects"), HostFiles.Mode0711);
-            // Note: each project's tree is owned by its uid and closed to everyone else, so even a sandbox escape to
-            // another project's uid finds nothing to read here.
-            HostFiles.Directory(projectRoot, HostFiles.Mode0700, uid);
-            HostFiles.Directory(Path.Join(projectRoot, "project"), HostFiles.Mode0700, uid);
-            HostFiles.Directory(Path.Join(projectRoot, "outputs"), HostFiles.Mode0700, uid);
-            HostFiles.Directory(Path.Join(projectRoot, "home"), HostFiles.Mode0700, uid);
+            EnsureProjectTree(options, spec.ProjectId, uid);
             preparedProjects[spec.ProjectId] = true;
         }
 

@@ -24,6 +24,8 @@ internal static class HostFiles
 
     public const UnixFileMode Mode0600 = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
+    public const UnixFileMode Mode0444 = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
     public const UnixFileMode Mode0440 = UnixFileMode.UserRead | UnixFileMode.GroupRead;
 
     /// <summary>Creates <paramref name="path"/> and sets its mode and owner; missing parents get 0711 (root may pass, nobody may list).</summary>

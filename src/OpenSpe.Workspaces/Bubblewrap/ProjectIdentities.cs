@@ -25,6 +25,16 @@ internal sealed class ProjectIdentities
         size = options.UidRangeSize;
     }
 
+    /// <summary>The project's uid if it has one (it ran a sandbox), without allocating one.</summary>
+    public int? Find(string projectId)
+    {
+        lock (gate)
+        {
+            map ??= Load();
+            return map.TryGetValue(projectId, out var uid) ? uid : null;
+        }
+    }
+
     /// <summary>The project's uid, allocating and persisting one on first use.</summary>
     public int UidOf(string projectId)
     {

@@ -102,6 +102,8 @@ internal sealed class UploadHarness : IAsyncDisposable
             ProjectCommands.Create(Environment),
             JobCommands.Create(Environment),
             DesktopCommands.Create(Environment),
+            ExportCommands.Create(Environment),
+            ExportCommands.CreateImport(Environment),
             OpenSpe.Cli.Hosting.AuditCommands.Create(Environment),
         };
         var parse = root.Parse(args);

@@ -667,6 +667,10 @@ public sealed class PermitValidatorTests
         { new PermitAirlockRules(PPercent: 1.01), "pPercent", "pPercent must be between 0 and 1." },
         { new PermitAirlockRules(KAnonymity: 1), "kAnonymity", "kAnonymity must be between 2 and 1000." },
         { new PermitAirlockRules(KAnonymity: 1001), "kAnonymity", "kAnonymity must be between 2 and 1000." },
+        { new PermitAirlockRules(LDiversity: 0), "lDiversity", "lDiversity must be between 1 and 100." },
+        { new PermitAirlockRules(LDiversity: 101), "lDiversity", "lDiversity must be between 1 and 100." },
+        { new PermitAirlockRules(MinResidualDf: 0), "minResidualDf", "minResidualDf must be between 1 and 1000." },
+        { new PermitAirlockRules(MinResidualDf: 1001), "minResidualDf", "minResidualDf must be between 1 and 1000." },
     };
 
     [Theory]
@@ -679,8 +683,8 @@ public sealed class PermitValidatorTests
     [Fact]
     public async Task Airlock_rules_at_their_bounds_are_accepted()
     {
-        await AssertValidAsync(WithPolicies(new PermitPolicies(Airlock: new PermitAirlockRules(1, 1, 1, 0.5, 0.0, 2))));
-        await AssertValidAsync(WithPolicies(new PermitPolicies(Airlock: new PermitAirlockRules(5, 1000, 10, 1.0, 1.0, 1000))));
+        await AssertValidAsync(WithPolicies(new PermitPolicies(Airlock: new PermitAirlockRules(1, 1, 1, 0.5, 0.0, 2, 1, true, 1))));
+        await AssertValidAsync(WithPolicies(new PermitPolicies(Airlock: new PermitAirlockRules(5, 1000, 10, 1.0, 1.0, 1000, 100, false, 1000))));
     }
 
     public static TheoryData<PermitComponent, string, string> BadComponents() => new()

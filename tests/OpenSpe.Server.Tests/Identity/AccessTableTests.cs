@@ -118,6 +118,22 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("POST /api/v1/projects/{projectId}/desktop/tickets",           "U  F  H  H  H  H  H  H  H  A  F  F  F  L  E"),
         ("GET /api/v1/projects/{projectId}/desktop",                    "U  F  H  H  H  H  H  H  H  A  F  F  F  L  E"),
 
+        // Airlock (EHDSR-12, EHDSR-13, SPER-3): the permit's researchers ask for exports and download released files (holders 403);
+        // output checkers named in no role of the permit (chk) read and review requests; members never review (403, even a
+        // researcher who also holds output-checker); oversight roles get nothing of a project's requests (404). Imports also
+        // for the permit's holders. A halted project is 423 and an expired permit 403 for everyone, reviewers included.
+        ("POST /api/v1/projects/{projectId}/exports",                   "U  F  H  H  H  H  H  H  H  A  F  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/exports",                    "U  F  H  A  H  H  H  H  H  A  F  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/exports/{requestId}",        "U  F  H  P  H  H  H  H  H  P  F  F  F  L  E"),
+        ("POST /api/v1/projects/{projectId}/exports/{requestId}/reviews", "U  F  H  P  H  H  H  H  H  F  F  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/exports/{requestId}/files/{name}", "U  F  H  H  H  H  H  H  H  P  F  F  F  L  E"),
+        ("POST /api/v1/projects/{projectId}/imports",                   "U  F  H  H  H  H  H  H  H  A  A  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/imports",                    "U  F  H  A  H  H  H  H  H  A  A  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/imports/{requestId}",        "U  F  H  P  H  H  H  H  H  P  P  F  F  L  E"),
+        ("POST /api/v1/projects/{projectId}/imports/{requestId}/reviews", "U  F  H  P  H  H  H  H  H  F  F  F  F  L  E"),
+        // Every export's metadata and decisions: HDAB officers (EHDSR-13) and output checkers (their queue); nobody else.
+        ("GET /api/v1/exports",                                         "U  F  A  A  F  F  F  F  F  F  F  F  F  F  F"),
+
         // Audit: the auditor reads and verifies; the operator purges past retention; the public key is public.
         ("GET /api/v1/audit/records",                                   "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
         ("GET /api/v1/audit/verify",                                    "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),

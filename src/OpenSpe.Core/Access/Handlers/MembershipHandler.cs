@@ -1,3 +1,5 @@
+using OpenSpe.Core.Identity;
+
 namespace OpenSpe.Core.Access.Handlers;
 
 /// <summary>
@@ -17,7 +19,10 @@ public sealed class MembershipHandler(IProjectAccessSource source) : IAccessHand
             ? new HashSet<string>(StringComparer.Ordinal)
             : Membership.Effective(principal, await source.NamedRolesAsync(permit, principal, cancellationToken));
         var oversight = action.Oversight && Membership.IsOversight(principal);
-        if (permit is null || (effective.Count == 0 && !oversight))
+        // Note: an independent reviewer is an output checker named in no role of the permit; a member who also holds the
+        // output-checker role is admitted as a member, and the role step then refuses them (a member never reviews).
+        var reviewer = action.Reviewers && effective.Count == 0 && !principal.IsApplication && principal.Roles.Contains(SpeRoles.OutputChecker);
+        if (permit is null || (effective.Count == 0 && !oversight && !reviewer))
         {
             // Note: the same answer as for a project that does not exist, so a stranger cannot learn that it does.
             return new AccessRefusal(AccessRefusalKind.Hidden, "not-a-member", "There is no such project.");
@@ -25,7 +30,8 @@ public sealed class MembershipHandler(IProjectAccessSource source) : IAccessHand
 
         context.Permit = permit;
         context.MemberRoles = effective;
-        context.AsOversight = oversight && !action.MemberRoles.Any(effective.Contains);
+        context.AsOversight = oversight && !reviewer && !action.MemberRoles.Any(effective.Contains);
+        context.AsReviewer = reviewer;
         return null;
     }
 }

@@ -7,7 +7,7 @@ public sealed class RoleAllowsHandler : IAccessHandler
     public ValueTask<AccessRefusal?> HandleAsync(AccessContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return ValueTask.FromResult(!context.AsOversight && !context.Action.MemberRoles.Any(context.MemberRoles.Contains)
+        return ValueTask.FromResult(!context.AsOversight && !context.AsReviewer && !context.Action.MemberRoles.Any(context.MemberRoles.Contains)
             ? AccessRefusal.Forbidden("permit-role", "Your role in this permit does not allow this.")
             : null);
     }

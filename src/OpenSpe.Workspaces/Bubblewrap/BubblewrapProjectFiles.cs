@@ -1,0 +1,176 @@
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using Microsoft.Win32.SafeHandles;
+
+namespace OpenSpe.Workspaces.Bubblewrap;
+
+/// <summary>
+/// <see cref="IProjectFiles"/> over the bubblewrap runtime's host directories: a project's <c>/outputs</c> is
+/// <c>&lt;Root&gt;/projects/&lt;project&gt;/outputs</c>, its <c>/project</c> is <c>.../project</c>.
+/// </summary>
+/// <remarks>
+/// Note: the server reads these as root, so file permissions protect nothing; what protects is that every step is opened
+/// without following symlinks (<see cref="NoFollowFiles"/>), only regular files are read, and a file must belong to the
+/// project's own uid and have one name — a hard link to a file of the server, of the host or of another project belongs to
+/// someone else (and the kernel's protected_hardlinks stops the sandbox from making one to a file it cannot read).
+/// </remarks>
+[SupportedOSPlatform("linux")]
+internal sealed partial class BubblewrapProjectFiles(WorkspaceOptions options, ProjectIdentities identities) : IProjectFiles
+{
+    private const int MaxDepth = 8;
+    private const int BufferSize = 1 << 16;
+
+    /// <inheritdoc />
+    public WorkspaceAvailability Availability { get; } = new(true, "");
+
+    /// <inheritdoc />
+    public async Task<ProjectFileCopy> CopyOutputAsync(string projectId, string relativeName, Stream destination, long maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var steps = Steps(relativeName);
+        WorkspaceNames.CheckProject(projectId);
+        var uid = identities.Find(projectId) ?? throw new ProjectFileException(ProjectFileError.NotFound, $"'{relativeName}' does not exist.");
+        var directories = new List<SafeFileHandle>();
+        try
+        {
+            directories.Add(OpenProjectDirectory(projectId, "outputs", directories));
+            foreach (var step in steps[..^1])
+            {
+                directories.Add(NoFollowFiles.OpenDirectory(directories[^1], step));
+            }
+
+            var (handle, facts) = NoFollowFiles.OpenRegularFile(directories[^1], steps[^1]);
+            using (handle)
+            {
+                if (facts.Owner != (uint)uid || facts.Links != 1)
+                {
+                    throw new ProjectFileException(ProjectFileError.Foreign, $"'{relativeName}' is not a file of this project's own (a link, or another owner's).");
+                }
+
+                if (facts.Size > maxBytes)
+                {
+                    throw new ProjectFileException(ProjectFileError.TooLarge, $"'{relativeName}' is larger than {maxBytes} bytes.");
+                }
+
+                // Note: the hash is of the bytes copied, in the same pass, so what is frozen is what was hashed even if the
+                // sandbox rewrites the file while it is read; a file that grows past the limit while read is refused.
+                await using var source = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+                using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                var buffer = new byte[BufferSize];
+                long total = 0;
+                int read;
+                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    total += read;
+                    if (total > maxBytes)
+                    {
+                        throw new ProjectFileException(ProjectFileError.TooLarge, $"'{relativeName}' is larger than {maxBytes} bytes.");
+                    }
+
+                    sha.AppendData(buffer, 0, read);
+                    await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                }
+
+                return new ProjectFileCopy(total, Convert.ToHexStringLower(sha.GetHashAndReset()));
+            }
+        }
+        finally
+        {
+            foreach (var directory in directories)
+            {
+                directory.Dispose();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<ProjectFileCopy> PlaceImportAsync(string projectId, string folder, string fileName, Stream content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        CheckComponent(folder);
+        CheckComponent(fileName);
+        WorkspaceNames.CheckProject(projectId);
+        var uid = identities.UidOf(projectId);
+        var directories = new List<SafeFileHandle>();
+        try
+        {
+            BubblewrapRuntime.EnsureProjectTree(options, projectId, uid);
+            directories.Add(OpenProjectDirectory(projectId, "project", directories));
+            // Note: /project/imports and each request's folder belong to root and are 0755: the sandbox reads them and can
+            // neither add, change nor remove what the airlock placed.
+            directories.Add(NoFollowFiles.EnsureDirectory(directories[^1], "imports", HostFiles.Mode0755, mustBeNew: false));
+            var imports = NoFollowFiles.Stat(directories[^1]);
+            if (imports.Owner != 0)
+            {
+                throw new ProjectFileException(ProjectFileError.Foreign, "/project/imports was made by the project, not by the airlock.");
+            }
+
+            directories.Add(NoFollowFiles.EnsureDirectory(directories[^1], folder, HostFiles.Mode0755, mustBeNew: false));
+            using var handle = NoFollowFiles.CreateFile(directories[^1], fileName);
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            long total;
+            await using (var target = new FileStream(handle, FileAccess.Write, bufferSize: 0))
+            {
+                var buffer = new byte[BufferSize];
+                total = 0;
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
+                {
+                    sha.AppendData(buffer, 0, read);
+                    await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    total += read;
+                }
+
+                await target.FlushAsync(cancellationToken);
+                NoFollowFiles.SetMode(handle, HostFiles.Mode0444);
+            }
+
+            return new ProjectFileCopy(total, Convert.ToHexStringLower(sha.GetHashAndReset()));
+        }
+        finally
+        {
+            foreach (var directory in directories)
+            {
+                directory.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The path's components, each a plain name; anything else is refused before the disk is touched.</summary>
+    internal static string[] Steps(string relativeName)
+    {
+        var steps = (relativeName ?? "").Split('/');
+        if (steps.Length > MaxDepth || relativeName!.Length > 1024)
+        {
+            throw new ProjectFileException(ProjectFileError.InvalidName, "The name is too long or too deep.");
+        }
+
+        foreach (var step in steps)
+        {
+            CheckComponent(step);
+        }
+
+        return steps;
+    }
+
+    private static void CheckComponent(string name)
+    {
+        // Note: no '/', no leading dot (so no '.', '..' or hidden names), no control characters: one plain name per step.
+        if (name is null || !ComponentPattern().IsMatch(name))
+        {
+            throw new ProjectFileException(ProjectFileError.InvalidName, "A name is 1-255 letters, digits, '_', '-', '.', '+', '=', ',' or spaces, not starting with '.', '-' or a space.");
+        }
+    }
+
+    private SafeFileHandle OpenProjectDirectory(string projectId, string which, List<SafeFileHandle> opened)
+    {
+        opened.Add(NoFollowFiles.OpenTrustedDirectory(options.Root));
+        opened.Add(NoFollowFiles.OpenDirectory(opened[^1], "projects"));
+        opened.Add(NoFollowFiles.OpenDirectory(opened[^1], projectId));
+        return NoFollowFiles.OpenDirectory(opened[^1], which);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_+=,][A-Za-z0-9_.+=, -]{0,254}$", RegexOptions.CultureInvariant)]
+    private static partial Regex ComponentPattern();
+}
