@@ -19,6 +19,7 @@ using OpenSpe.Core.Audit;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Desktop;
+using OpenSpe.Server.Terminal;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
@@ -158,6 +159,7 @@ public static class SpeHost
         builder.Services.AddTransfersModule(modules);
         builder.Services.AddWorkspacesModule(modules);
         builder.Services.AddDesktopModule(modules);
+        builder.Services.AddTerminalModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -196,6 +198,7 @@ public static class SpeHost
         app.MapTransfersModule();
         app.MapWorkspacesModule();
         app.MapDesktopModule();
+        app.MapTerminalModule();
         return app;
     }
 
