@@ -74,6 +74,8 @@ public sealed class TerminalPageBrowserTests(TerminalFixture f) : IClassFixture<
 
         Assert.Equal("default-src 'none'", response!.Headers["content-security-policy"].Split(';')[0]);
         Assert.Empty(errors);
+        // xterm.js styles its rows with <style> elements it makes at run time: the policy must let them in (and nothing else inline).
+        Assert.DoesNotContain(console, m => m.Contains("Content Security Policy", StringComparison.Ordinal));
         Assert.Single(await f.AuditAsync(projectId, "terminal.ticket.used"));
         Assert.Single(await f.AuditAsync(projectId, "terminal.session.opened"));
     }
