@@ -128,7 +128,7 @@ internal static class UploadBenchmark
     }
 
     /// <summary><c>dotnet spe.dll server --dev</c> with the upload limit raised and the rate limits out of the way.</summary>
-    private static Process StartServer(string spe, string dataDirectory, Uri baseUrl, long maxUploadBytes)
+    internal static Process StartServer(string spe, string dataDirectory, Uri baseUrl, long maxUploadBytes)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var arg in new[] { spe, "server", "--dev", "--data-dir", dataDirectory, "--urls", baseUrl.GetLeftPart(UriPartial.Authority) })
@@ -147,7 +147,7 @@ internal static class UploadBenchmark
     }
 
     /// <summary>Reads the server's banner until it serves; returns the certificate fingerprint it prints.</summary>
-    private static async Task<string> WaitForServerAsync(Process server)
+    internal static async Task<string> WaitForServerAsync(Process server)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         string? fingerprint = null;
@@ -171,7 +171,7 @@ internal static class UploadBenchmark
     }
 
     /// <summary><c>spe login</c> as a dev account, with its password on standard input and its current TOTP code.</summary>
-    private static async Task LoginAsync(string spe, string dataDirectory, Uri baseUrl, string fingerprint, string username, string configDirectory)
+    internal static async Task LoginAsync(string spe, string dataDirectory, Uri baseUrl, string fingerprint, string username, string configDirectory)
     {
         using var accounts = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dataDirectory, DevAccounts.FileName)));
         var account = accounts.RootElement.EnumerateArray().Single(a => a.GetProperty("username").GetString() == username);
@@ -186,7 +186,7 @@ internal static class UploadBenchmark
     }
 
     /// <summary>The access token <c>spe login</c> stored in <paramref name="configDirectory"/>.</summary>
-    private static string AccessToken(string configDirectory)
+    internal static string AccessToken(string configDirectory)
     {
         using var credentials = JsonDocument.Parse(File.ReadAllText(Path.Combine(configDirectory, "credentials.json")));
         return credentials.RootElement.GetProperty("accessToken").GetString()!;
@@ -351,7 +351,7 @@ internal static class UploadBenchmark
     }
 
     /// <summary>src/OpenSpe.Cli/bin/{Release,Debug}/net10.0/spe.dll of the repository this benchmark runs from.</summary>
-    private static string? FindSpe()
+    internal static string? FindSpe()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -364,7 +364,7 @@ internal static class UploadBenchmark
         return null;
     }
 
-    private static string? Option(string[] args, string name)
+    internal static string? Option(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
