@@ -128,7 +128,7 @@ internal static class UploadBenchmark
     }
 
     /// <summary><c>dotnet spe.dll server --dev</c> with the upload limit raised and the rate limits out of the way.</summary>
-    internal static Process StartServer(string spe, string dataDirectory, Uri baseUrl, long maxUploadBytes)
+    internal static Process StartServer(string spe, string dataDirectory, Uri baseUrl, long maxUploadBytes, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         foreach (var arg in new[] { spe, "server", "--dev", "--data-dir", dataDirectory, "--urls", baseUrl.GetLeftPart(UriPartial.Authority) })
@@ -143,11 +143,16 @@ internal static class UploadBenchmark
         }
 
         info.Environment["SPE__Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         return Process.Start(info) ?? throw new InvalidOperationException("could not start the server");
     }
 
     /// <summary>Reads the server's banner until it serves; returns the certificate fingerprint it prints.</summary>
-    internal static async Task<string> WaitForServerAsync(Process server)
+    internal static async Task<string> WaitForServerAsync(Process server, string? logPath = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         string? fingerprint = null;
@@ -160,9 +165,18 @@ internal static class UploadBenchmark
 
             if (line.StartsWith("Serving on", StringComparison.Ordinal) && fingerprint is not null)
             {
-                // The rest of its output is not needed, but must be read so the server never blocks on a full pipe.
-                _ = server.StandardOutput.ReadToEndAsync(CancellationToken.None);
-                _ = server.StandardError.ReadToEndAsync(CancellationToken.None);
+                // The rest of its output must be read so the server never blocks on a full pipe; kept when asked for.
+                if (logPath is null)
+                {
+                    _ = server.StandardOutput.ReadToEndAsync(CancellationToken.None);
+                    _ = server.StandardError.ReadToEndAsync(CancellationToken.None);
+                }
+                else
+                {
+                    var log = new FileStream(logPath, FileMode.Create, FileAccess.Write, FileShare.Read, 0, FileOptions.Asynchronous);
+                    _ = Task.WhenAll(server.StandardOutput.BaseStream.CopyToAsync(log), server.StandardError.BaseStream.CopyToAsync(log)).ContinueWith(_ => log.Dispose(), TaskScheduler.Default);
+                }
+
                 return fingerprint;
             }
         }

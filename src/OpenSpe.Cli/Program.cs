@@ -21,6 +21,7 @@ root.Subcommands.Add(Crypt4ghCommands.Create());
 root.Subcommands.Add(UploadCommands.Create());
 root.Subcommands.Add(DatasetCommands.Create());
 root.Subcommands.Add(JobCommands.Create());
+root.Subcommands.Add(DesktopCommands.Create());
 root.Subcommands.Add(AirlockCommands.Create());
 
 var parse = root.Parse(args);

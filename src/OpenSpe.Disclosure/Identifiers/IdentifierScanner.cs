@@ -308,9 +308,11 @@ public static class IdentifierScanner
 
         var length = Math.Min(Run(s, start, Ipv6Chars), 45);
         var candidate = s.Slice(start, length).TrimEnd("."u8);
+        // Note: when the run is no IPv6 address, only the colon is passed over, because what follows it may be another
+        // identifier ("pnr":8112289876 in JSON, a:10.0.0.1): skipping the whole run hid them.
         if (candidate.Count((byte)':') < 2 || !EndOk(s, start + candidate.Length) || candidate.IndexOfAny(HexDigits) < 0)
         {
-            return Math.Max(1, start + candidate.Length - i);
+            return 1;
         }
 
         Span<char> chars = stackalloc char[candidate.Length];
@@ -319,12 +321,13 @@ public static class IdentifierScanner
             chars[c] = (char)candidate[c];
         }
 
-        if (IPAddress.TryParse(chars, out var address) && address.AddressFamily == AddressFamily.InterNetworkV6)
+        if (!IPAddress.TryParse(chars, out var address) || address.AddressFamily != AddressFamily.InterNetworkV6)
         {
-            found.Add((IdentifierKind.IPv6, start));
+            return 1;
         }
 
-        return Math.Max(1, start + candidate.Length - i);
+        found.Add((IdentifierKind.IPv6, start));
+        return start + candidate.Length - i;
     }
 
     private static int AtUpper(ReadOnlySpan<byte> s, int i, List<(IdentifierKind, int)> found)

@@ -89,6 +89,10 @@ internal sealed class DesktopGateway(
             {
                 DesktopLog.RecordingFailed(logger, session.RecordingError!, sessionId);
             }
+            else if (session.StreamError is { } broken)
+            {
+                DesktopLog.StreamBroke(logger, broken, sessionId, end.Reason);
+            }
             else
             {
                 await StoreRecordingAsync(recording, sessionId);

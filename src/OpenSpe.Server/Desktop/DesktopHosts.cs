@@ -161,12 +161,35 @@ internal sealed class DesktopHosts(IWorkspaceRuntime runtime, IOptions<DesktopOp
         };
         try
         {
-            return new RunningDesktop(projectId, accountId, member, display, await runtime.StartAsync(spec, cancellationToken));
+            var process = await runtime.StartAsync(spec, cancellationToken);
+            await process.StandardInput.DisposeAsync();
+            // Note: the X server logs every connection to standard error, and the desktop's programs (Jupyter above all)
+            // write there too; a pipe nobody reads fills at 64 KiB and then blocks the X server for good, so both are read
+            // for as long as the desktop runs.
+            _ = DrainAsync(process.StandardOutput);
+            _ = DrainAsync(process.StandardError);
+            return new RunningDesktop(projectId, accountId, member, display, process);
         }
         catch (WorkspaceStartException ex)
         {
             DesktopLog.DesktopStartFailed(logger, member, projectId, ex.Message);
             throw;
+        }
+    }
+
+    /// <summary>Reads and discards a desktop's output until it ends (what the programs print is not kept: it may show project data).</summary>
+    private static async Task DrainAsync(Stream output)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (await output.ReadAsync(buffer) > 0)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+        {
+            // The desktop was stopped.
         }
     }
 

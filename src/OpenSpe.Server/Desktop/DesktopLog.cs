@@ -25,4 +25,7 @@ internal static partial class DesktopLog
 
     [LoggerMessage(EventId = 17007, Level = LogLevel.Warning, Message = "SPE17007 desktop of {Account} access re-check failed; the desktop is stopped (fail closed)")]
     public static partial void RecheckFailed(ILogger logger, Exception exception, string account);
+
+    [LoggerMessage(EventId = 17008, Level = LogLevel.Warning, Message = "SPE17008 desktop {SessionId} stream broke ({Reason})")]
+    public static partial void StreamBroke(ILogger logger, Exception exception, string sessionId, string reason);
 }

@@ -40,12 +40,38 @@ internal sealed class DesktopOptions
     public string XServer { get; set; } = "/usr/bin/Xtigervnc";
 
     /// <summary>
-    /// The window manager's command line (run by <c>/bin/sh -c</c> in the sandbox). Note: twm places new windows by hand and
-    /// grabs the whole X server meanwhile by default, which freezes every other program (the clipboard included) until someone
-    /// clicks; the default configuration places them at random and never grabs the server.
+    /// The window manager's command line (run by <c>/bin/sh -c</c> in the sandbox). The default is twm with a tools menu on
+    /// a click on the background: a terminal, R, a text editor, and Jupyter Notebook opened in Chromium. Jupyter listens on
+    /// the sandbox's own loopback, which nothing outside the sandbox can reach (no network namespace is shared).
+    /// Note: twm places new windows by hand and grabs the whole X server meanwhile by default, which freezes every other
+    /// program (the clipboard included) until someone clicks; the default configuration places them at random and never
+    /// grabs the server. The fonts are named because twm's default ("variable") is not an X core font this X server
+    /// has, and without it twm exits at once, leaving a desktop with no window manager. Chromium runs with <c>--no-sandbox</c> because it cannot create its own namespaces inside
+    /// bubblewrap's; the project sandbox is the boundary.
     /// </summary>
     [Required]
-    public string WindowManager { get; set; } = "printf 'RandomPlacement\nNoGrabServer\n' > /tmp/openspe-twmrc && exec /usr/bin/twm -f /tmp/openspe-twmrc";
+    public string WindowManager { get; set; } = """
+        cat > /tmp/openspe-twmrc <<'EOF'
+        RandomPlacement
+        NoGrabServer
+        TitleFont "fixed"
+        MenuFont "fixed"
+        IconFont "fixed"
+        ResizeFont "fixed"
+        IconManagerFont "fixed"
+        Menu "tools"
+        {
+            "OpenSPE"           f.title
+            "Terminal"          f.exec "xterm &"
+            "Jupyter Notebook"  f.exec "cd /project && BROWSER='/usr/lib/chromium/chromium --no-sandbox --disable-gpu --no-first-run %s' jupyter-notebook --ip=127.0.0.1 --notebook-dir=/project &"
+            "R"                 f.exec "xterm -e R &"
+            "Text editor"       f.exec "xterm -e nano &"
+        }
+        Button1 = : root : f.menu "tools"
+        Button3 = : root : f.menu "tools"
+        EOF
+        exec /usr/bin/twm -f /tmp/openspe-twmrc
+        """;
 
     /// <summary>Command lines (run by <c>/bin/sh -c</c> in the sandbox) started on the desktop after the window manager: a terminal by default.</summary>
     public IList<string> Programs { get; set; } = ["/usr/bin/xterm"];

@@ -187,6 +187,7 @@ internal sealed class DesktopSession : IRfbSessionObserver, IDisposable
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException)
         {
+            StreamError ??= _end.Task.IsCompleted ? null : ex;
             End(_end.Task.IsCompleted ? DesktopEnd.DesktopEnded : browser.State == WebSocketState.Open ? DesktopEnd.DesktopEnded : DesktopEnd.ClientGone);
         }
         finally
@@ -197,6 +198,9 @@ internal sealed class DesktopSession : IRfbSessionObserver, IDisposable
 
     /// <summary>Why the recording failed, when it did (for the log).</summary>
     public Exception? RecordingError { get; private set; }
+
+    /// <summary>What broke the desktop-to-browser stream before the session's end was decided, if anything did (for the log).</summary>
+    public Exception? StreamError { get; private set; }
 
     /// <inheritdoc />
     public void Dispose()

@@ -101,6 +101,7 @@ internal sealed class UploadHarness : IAsyncDisposable
             DatasetCommands.Create(Environment),
             ProjectCommands.Create(Environment),
             JobCommands.Create(Environment),
+            DesktopCommands.Create(Environment),
             OpenSpe.Cli.Hosting.AuditCommands.Create(Environment),
         };
         var parse = root.Parse(args);

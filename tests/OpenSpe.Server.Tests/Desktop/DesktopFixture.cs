@@ -57,6 +57,10 @@ public sealed class DesktopFixture : IAsyncLifetime
         {
             ["Desktop:Programs:0"] = "/usr/bin/xterm",
             ["Desktop:Programs:1"] = ClipboardProbe,
+            // Note: a program that writes more than a pipe holds (64 KiB) to the desktop's standard error, as Jupyter's log does
+            // over a day: unless the server reads the desktop's output, the X server's next log line (one per connection)
+            // blocks it, and every session after the first hangs.
+            ["Desktop:Programs:2"] = "head -c 200000 /dev/zero >&2",
             ["Workspaces:Runtime"] = "bubblewrap",
             ["Workspaces:Root"] = Path.Join(Path.GetTempPath(), _name),
             ["Workspaces:PlaintextRoot"] = Path.Join("/dev/shm", _name),
