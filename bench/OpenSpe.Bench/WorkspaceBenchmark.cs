@@ -46,6 +46,7 @@ internal static class WorkspaceBenchmark
             ["SPE__Tokens__AccessTokenLifetime"] = "00:15:00",
         });
         var tag = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(dataDirectory)))[..12];
+        var failed = false;
         try
         {
             var fingerprint = await UploadBenchmark.WaitForServerAsync(server, Path.Combine(Path.GetTempPath(), "openspe-bench-workspaces-server.log"));
@@ -72,7 +73,8 @@ internal static class WorkspaceBenchmark
             // Note: said plainly rather than thrown, with what tells a server crash from a closed session.
             Console.WriteLine($"FAILED: {e.GetType().Name}: {e.Message}");
             Console.WriteLine(server.HasExited ? $"the server exited with code {server.ExitCode}" : "the server still runs");
-            Console.WriteLine($"server output: {Path.Combine(Path.GetTempPath(), "openspe-bench-workspaces-server.log")}");
+            Console.WriteLine($"server output: {Path.Combine(Path.GetTempPath(), "openspe-bench-workspaces-server.log")}; data directory kept: {dataDirectory}");
+            failed = true;
             return 1;
         }
         finally
@@ -83,7 +85,7 @@ internal static class WorkspaceBenchmark
                 await server.WaitForExitAsync();
             }
 
-            foreach (var path in new[] { directory, "/var/tmp/openspe-dev-" + tag, "/dev/shm/openspe-dev-" + tag })
+            foreach (var path in (string[])(failed ? [] : [directory, "/var/tmp/openspe-dev-" + tag, "/dev/shm/openspe-dev-" + tag]))
             {
                 try
                 {

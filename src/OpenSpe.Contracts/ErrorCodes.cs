@@ -132,6 +132,24 @@ public static class ErrorCodes
     /// <summary>503: the desktop did not start in the sandbox in time.</summary>
     public const string DesktopStartFailed = "SPE6105";
 
+    /// <summary>503: terminals cannot run on this server (no sandbox runtime, or the PTY helper's Python or the shell is missing).</summary>
+    public const string TerminalUnavailable = "SPE6200";
+
+    /// <summary>401: the terminal ticket is unknown, expired, already used, for another project or for another kind of session.</summary>
+    public const string TerminalTicketInvalid = "SPE6201";
+
+    /// <summary>400: the terms of use were not accepted for the terminal, or an older version of them was.</summary>
+    public const string TerminalTermsNotAccepted = "SPE6202";
+
+    /// <summary>403: the permit does not allow the <c>terminal</c> workspace kind.</summary>
+    public const string TerminalNotAllowed = "SPE6203";
+
+    /// <summary>400: the terminal endpoint was called without a WebSocket upgrade.</summary>
+    public const string TerminalNotWebSocket = "SPE6204";
+
+    /// <summary>503: the terminal did not start in the project's sandbox.</summary>
+    public const string TerminalStartFailed = "SPE6205";
+
     /// <summary>503: this server cannot reach project files (no workspace runtime), so nothing can pass the airlock.</summary>
     public const string AirlockUnavailable = "SPE6300";
 

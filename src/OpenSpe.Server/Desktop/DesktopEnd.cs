@@ -3,7 +3,7 @@ using OpenSpe.Core.Desktop;
 
 namespace OpenSpe.Server.Desktop;
 
-/// <summary>Why a desktop session ended: the audit reason, the WebSocket close status the browser sees, and whether the desktop stops too.</summary>
+/// <summary>Why a desktop or terminal session ended: the audit reason, the WebSocket close status the browser sees, and whether the desktop stops too.</summary>
 /// <param name="Reason">The audit reason class (e.g. <c>idle-timeout</c>, <c>rfb-ClientCutTextTooLong</c>).</param>
 /// <param name="Status">The WebSocket close status.</param>
 /// <param name="Description">The close description (at most 123 bytes).</param>
@@ -33,6 +33,16 @@ internal sealed record DesktopEnd(string Reason, WebSocketCloseStatus Status, st
     public static readonly DesktopEnd Shutdown = new("shutdown", (WebSocketCloseStatus)DesktopProtocol.CloseShutdown, "the server is stopping", true);
 
     public static readonly DesktopEnd TextFrame = new("text-frame", WebSocketCloseStatus.InvalidMessageType, "binary frames only", true);
+
+    /// <summary>The terminal's shell ended (exit, logout).</summary>
+    public static readonly DesktopEnd ShellEnded = new("shell-ended", WebSocketCloseStatus.NormalClosure, "the shell ended", true);
+
+    /// <summary>A terminal control message (text frame) that is not a valid resize.</summary>
+    public static readonly DesktopEnd ControlInvalid = new("control-invalid", WebSocketCloseStatus.PolicyViolation,
+        "refused by the gateway: text frames must be {\"type\":\"resize\",\"cols\":C,\"rows\":R}", true);
+
+    /// <summary>A message longer than its bound (terminal input, or a control message).</summary>
+    public static readonly DesktopEnd MessageTooBig = new("message-too-big", WebSocketCloseStatus.MessageTooBig, "refused by the gateway: message too long", true);
 
     /// <summary>The RFB filter closed the session (RFC 6143 breach or a policy the message cannot pass).</summary>
     public static DesktopEnd Filter(RfbCloseReason reason) => new("rfb-" + reason, WebSocketCloseStatus.PolicyViolation, "refused by the gateway: " + reason, true);

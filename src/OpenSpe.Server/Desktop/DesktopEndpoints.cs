@@ -66,7 +66,7 @@ internal static class DesktopEndpoints
         }
 
         await audit.TermsAcceptedAsync(context, projectId, options.Value.TermsVersion);
-        var (ticket, expiresAt) = tickets.Issue(context.User, projectId);
+        var (ticket, expiresAt) = tickets.Issue(context.User, projectId, WorkspaceKind);
         await audit.AppendAsync(context, context.User, "desktop.ticket.issued", projectId, AuditOutcome.Success, new Dictionary<string, string>
         {
             ["expiresAt"] = expiresAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),

@@ -111,7 +111,7 @@ internal sealed class DesktopGateway(
     }
 
     /// <summary>The member's name in the sandbox (<c>/home/&lt;member&gt;</c>): the account name, kept to safe characters.</summary>
-    private static string MemberName(ClaimsPrincipal user)
+    internal static string MemberName(ClaimsPrincipal user)
     {
         var name = user.FindFirst("preferred_username")?.Value ?? user.FindFirst("sub")!.Value;
         var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray()).TrimStart('.');

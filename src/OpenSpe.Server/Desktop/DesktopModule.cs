@@ -30,8 +30,9 @@ internal static class DesktopModule
         services.AddHostedService<DesktopReaper>();
         services.AddScoped<IProjectTerminationHook, DesktopTerminationHook>();
         services.AddAuthentication()
-            .AddScheme<AuthenticationSchemeOptions, DesktopTicketAuthentication>(DesktopTicketAuthentication.SchemeName, null)
-            .AddPolicyScheme(DesktopTicketAuthentication.Selector, "Desktop ticket or bearer token", o => o.ForwardDefaultSelector = DesktopTicketAuthentication.SelectScheme);
+            .AddScheme<SessionTicketOptions, DesktopTicketAuthentication>(DesktopTicketAuthentication.SchemeName, o => o.Kind = DesktopEndpoints.WorkspaceKind)
+            .AddPolicyScheme(DesktopTicketAuthentication.Selector, "Desktop ticket or bearer token",
+                o => o.ForwardDefaultSelector = c => DesktopTicketAuthentication.SelectScheme(c, DesktopTicketAuthentication.SchemeName));
         services.AddAuthorizationBuilder().AddPolicy(DesktopEndpoints.Policy, new AuthorizationPolicyBuilder(DesktopTicketAuthentication.Selector)
             .RequireAuthenticatedUser().RequireAssertion(c => IdentitySetup.HasSecondFactor(c.User)).Build());
         return services;

@@ -9,7 +9,7 @@ using OpenSpe.Server.Permits;
 namespace OpenSpe.Server.Desktop;
 
 /// <summary>What the permit says about desktops: whether they are allowed, the clipboard, the idle timeout.</summary>
-/// <param name="Allowed">The permit's <c>policies.workspaceKinds</c> names <c>desktop</c>.</param>
+/// <param name="Allowed">The permit's <c>policies.workspaceKinds</c> names the kind (<c>desktop</c>, <c>terminal</c>).</param>
 /// <param name="Rfb">The clipboard policy for the RFB filter (<c>policies.clipboard</c>; default none).</param>
 /// <param name="IdleTimeout">The idle timeout (<c>policies.idleTimeoutMinutes</c>; default 15 minutes).</param>
 internal sealed record DesktopPermitPolicy(bool Allowed, RfbPolicy Rfb, TimeSpan IdleTimeout);
@@ -17,14 +17,14 @@ internal sealed record DesktopPermitPolicy(bool Allowed, RfbPolicy Rfb, TimeSpan
 /// <summary>The desktop's checks after the access chain admitted the caller: the permit allows desktops, and this server can run them.</summary>
 internal sealed class DesktopPolicies(PermitService permits, DesktopHosts hosts)
 {
-    /// <summary>The permit's desktop policy.</summary>
-    public async Task<DesktopPermitPolicy> ReadAsync(ProjectPermit permit, CancellationToken cancellationToken)
+    /// <summary>The permit's policy for a session of <paramref name="kind"/> (<c>desktop</c> unless named: the terminal shares the rules).</summary>
+    public async Task<DesktopPermitPolicy> ReadAsync(ProjectPermit permit, CancellationToken cancellationToken, string kind = DesktopEndpoints.WorkspaceKind)
     {
         var document = await permits.CurrentDocumentAsync(permit, cancellationToken);
         var policies = document.Policies;
         // Note: a permit silent on a policy gets the most restrictive default: no desktop, no clipboard, 15 minutes (TIR-24, TIR-25).
         return new DesktopPermitPolicy(
-            policies?.WorkspaceKinds?.Contains(DesktopEndpoints.WorkspaceKind, StringComparer.Ordinal) == true,
+            policies?.WorkspaceKinds?.Contains(kind, StringComparer.Ordinal) == true,
             RfbPolicy.ForClipboardMode(policies?.Clipboard),
             TimeSpan.FromMinutes(policies?.IdleTimeoutMinutes is > 0 and var minutes ? minutes : 15));
     }

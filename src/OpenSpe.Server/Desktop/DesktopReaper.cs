@@ -19,8 +19,11 @@ namespace OpenSpe.Server.Desktop;
 /// <remarks>
 /// Note: a halt also reaches an open session at once through its request's halt token; this loop is what reaches the desktops
 /// without a session and the changes that have no event of their own (the jobs module's hooks are not on main yet).
+/// The open sessions of <see cref="IGatedSessions"/> (the terminals) are judged in the same loop by the same rules; each ends with
+/// its own session.
 /// </remarks>
-internal sealed class DesktopReaper(DesktopHosts hosts, IServiceScopeFactory scopes, TimeProvider time, IOptions<DesktopOptions> options, ILogger<DesktopReaper> logger)
+internal sealed class DesktopReaper(
+    DesktopHosts hosts, IEnumerable<IGatedSessions> sessions, IServiceScopeFactory scopes, TimeProvider time, IOptions<DesktopOptions> options, ILogger<DesktopReaper> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -46,6 +49,25 @@ internal sealed class DesktopReaper(DesktopHosts hosts, IServiceScopeFactory sco
                     await hosts.StopAsync(desktop, WorkspaceStopReason.AccessRevoked, "recheck-failed", DesktopEnd.AccessEnded);
                 }
             }
+
+            foreach (var source in sessions)
+            {
+                foreach (var session in source.Open)
+                {
+                    try
+                    {
+                        if (await VerdictAsync(session.ProjectId, session.Principal, session.User, source.Action, stoppingToken) is { } end)
+                        {
+                            session.End(end);
+                        }
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        DesktopLog.RecheckFailed(logger, ex, session.Member);
+                        session.End(DesktopEnd.AccessEnded);
+                    }
+                }
+            }
         }
     }
 
@@ -61,9 +83,15 @@ internal sealed class DesktopReaper(DesktopHosts hosts, IServiceScopeFactory sco
             return null;
         }
 
+        return await VerdictAsync(desktop.ProjectId, principal, user, DesktopEndpoints.OpenAction, cancellationToken);
+    }
+
+    private async Task<DesktopEnd?> VerdictAsync(string projectId, AccessPrincipal principal, System.Security.Claims.ClaimsPrincipal user, ProjectAction action,
+        CancellationToken cancellationToken)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var chain = scope.ServiceProvider.GetRequiredService<AccessChain>();
-        var decision = await chain.DecideAsync(new AccessRequest(principal, desktop.ProjectId, DesktopEndpoints.OpenAction), cancellationToken);
+        var decision = await chain.DecideAsync(new AccessRequest(principal, projectId, action), cancellationToken);
         decision.Grant?.Dispose();
         if (decision.Refusal is { } refusal)
         {

@@ -15,18 +15,33 @@ namespace OpenSpe.Server.Desktop;
 /// <remarks>
 /// Note: the gateway writes each chunk here before it sends it, and a failed write ends the session, so nothing is shown
 /// that is not recorded (fail closed). The object becomes visible when the session ends (the store's write is atomic).
+/// A terminal session's recording (<see cref="StartTerminalAsync"/>) is the same, under <c>recordings/terminal/</c>, with the
+/// line <c>OPENSPE-TTY-RECORDING 1\n</c> and one more byte after the length in each record: which stream the bytes are
+/// (<see cref="TerminalOutput"/>, <see cref="TerminalInput"/>, <see cref="TerminalResize"/>).
 /// </remarks>
 internal sealed class DesktopRecording : IAsyncDisposable
 {
-    /// <summary>The first line of a recording's plaintext.</summary>
+    /// <summary>The first line of a desktop recording's plaintext.</summary>
     public static readonly byte[] Magic = "OPENSPE-RFB-RECORDING 1\n"u8.ToArray();
+
+    /// <summary>The first line of a terminal recording's plaintext.</summary>
+    public static readonly byte[] TerminalMagic = "OPENSPE-TTY-RECORDING 1\n"u8.ToArray();
+
+    /// <summary>A terminal record's stream: bytes the terminal showed the browser.</summary>
+    public const byte TerminalOutput = (byte)'o';
+
+    /// <summary>A terminal record's stream: bytes from the browser that reached the terminal (after the paste filter).</summary>
+    public const byte TerminalInput = (byte)'i';
+
+    /// <summary>A terminal record's stream: a window size change, 2 bytes rows and 2 bytes columns, big-endian.</summary>
+    public const byte TerminalResize = (byte)'r';
 
     private readonly Pipe _pipe = new();
     private readonly Crypt4ghEncryptingStream _encryptor;
     private readonly Task<StoredObject> _store;
     private readonly TimeProvider _time;
     private readonly long _started;
-    private readonly byte[] _header = new byte[12];
+    private readonly byte[] _header = new byte[13];
     private bool _completed;
 
     private DesktopRecording(IObjectStore objects, Crypt4ghPublicKey projectKey, string key, TimeProvider time)
@@ -57,21 +72,40 @@ internal sealed class DesktopRecording : IAsyncDisposable
     /// <summary>Plaintext bytes recorded (framing included).</summary>
     public long Bytes { get; private set; }
 
-    /// <summary>The object key of a session's recording.</summary>
-    public static string KeyFor(string projectId, string sessionId) => $"{ProjectIds.ObjectPrefix(projectId)}recordings/desktop/{sessionId}.c4gh";
+    /// <summary>The object key of a desktop session's recording.</summary>
+    public static string KeyFor(string projectId, string sessionId) => KeyFor(projectId, "desktop", sessionId);
 
-    /// <summary>Starts a recording for the session.</summary>
-    public static async Task<DesktopRecording> StartAsync(IObjectStore objects, IProjectKeyStore keys, string projectId, string sessionId, TimeProvider time,
+    /// <summary>The object key of a terminal session's recording.</summary>
+    public static string TerminalKeyFor(string projectId, string sessionId) => KeyFor(projectId, "terminal", sessionId);
+
+    /// <summary>Starts a recording for the desktop session.</summary>
+    public static Task<DesktopRecording> StartAsync(IObjectStore objects, IProjectKeyStore keys, string projectId, string sessionId, TimeProvider time,
+        CancellationToken cancellationToken) =>
+        StartAsync(objects, keys, projectId, KeyFor(projectId, sessionId), Magic, time, cancellationToken);
+
+    /// <summary>Starts a recording for the terminal session.</summary>
+    public static Task<DesktopRecording> StartTerminalAsync(IObjectStore objects, IProjectKeyStore keys, string projectId, string sessionId, TimeProvider time,
+        CancellationToken cancellationToken) =>
+        StartAsync(objects, keys, projectId, TerminalKeyFor(projectId, sessionId), TerminalMagic, time, cancellationToken);
+
+    /// <summary>Records one chunk of a desktop session; throws when it cannot be written (the session must then end).</summary>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken) => WriteRecordAsync(null, chunk, cancellationToken);
+
+    /// <summary>Records one chunk of a terminal session's <paramref name="stream"/>; throws when it cannot be written (the session must then end).</summary>
+    public ValueTask WriteAsync(byte stream, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken) => WriteRecordAsync(stream, chunk, cancellationToken);
+
+    private static string KeyFor(string projectId, string kind, string sessionId) => $"{ProjectIds.ObjectPrefix(projectId)}recordings/{kind}/{sessionId}.c4gh";
+
+    private static async Task<DesktopRecording> StartAsync(IObjectStore objects, IProjectKeyStore keys, string projectId, string key, byte[] magic, TimeProvider time,
         CancellationToken cancellationToken)
     {
         var projectKey = await keys.GetPublicKeyAsync(projectId, cancellationToken);
-        var recording = new DesktopRecording(objects, projectKey, KeyFor(projectId, sessionId), time);
-        await recording.WriteRawAsync(Magic, cancellationToken);
+        var recording = new DesktopRecording(objects, projectKey, key, time);
+        await recording.WriteRawAsync(magic, cancellationToken);
         return recording;
     }
 
-    /// <summary>Records one chunk; throws when it cannot be written (the session must then end).</summary>
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
+    private async ValueTask WriteRecordAsync(byte? stream, ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken)
     {
         if (_store.IsFaulted)
         {
@@ -81,7 +115,8 @@ internal sealed class DesktopRecording : IAsyncDisposable
         var micros = (long)_time.GetElapsedTime(_started).TotalMicroseconds;
         BinaryPrimitives.WriteInt64BigEndian(_header, micros);
         BinaryPrimitives.WriteInt32BigEndian(_header.AsSpan(8), chunk.Length);
-        await WriteRawAsync(_header, cancellationToken);
+        _header[12] = stream ?? 0;
+        await WriteRawAsync(_header.AsMemory(0, stream is null ? 12 : 13), cancellationToken);
         await WriteRawAsync(chunk, cancellationToken);
     }
 

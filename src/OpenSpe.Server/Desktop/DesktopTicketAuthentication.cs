@@ -11,16 +11,27 @@ using OpenSpe.Server.Identity;
 
 namespace OpenSpe.Server.Desktop;
 
+/// <summary>The ticket scheme's options: which kind of session its tickets open (<c>desktop</c>, <c>terminal</c>).</summary>
+internal sealed class SessionTicketOptions : AuthenticationSchemeOptions
+{
+    /// <summary>The session kind; also the first part of the audit actions (<c>desktop.ticket.used</c>).</summary>
+    public string Kind { get; set; } = DesktopEndpoints.WorkspaceKind;
+
+    /// <summary>The error code of a refused ticket.</summary>
+    public string InvalidTicketCode { get; set; } = ErrorCodes.DesktopTicketInvalid;
+}
+
 /// <summary>
-/// Authenticates the desktop WebSocket upgrade from <c>?ticket=</c> (a browser cannot send <c>Authorization</c> on a WebSocket):
-/// the ticket is redeemed once, for the route's project, and gives the principal it was issued to. Every use and refusal is
-/// audited (TIR-26). A request with an <c>Authorization</c> header goes to the bearer schemes instead (<see cref="Selector"/>).
+/// Authenticates a session WebSocket upgrade (the desktop's, the terminal's) from <c>?ticket=</c> (a browser cannot send
+/// <c>Authorization</c> on a WebSocket): the ticket is redeemed once, for the route's project and the scheme's kind of session,
+/// and gives the principal it was issued to. Every use and refusal is audited (TIR-26). A request with an <c>Authorization</c>
+/// header goes to the bearer schemes instead (<see cref="SelectScheme"/>).
 /// </summary>
 internal sealed class DesktopTicketAuthentication(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, DesktopTickets tickets, DesktopAudit audit)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    IOptionsMonitor<SessionTicketOptions> options, ILoggerFactory logger, UrlEncoder encoder, DesktopTickets tickets, DesktopAudit audit)
+    : AuthenticationHandler<SessionTicketOptions>(options, logger, encoder)
 {
-    /// <summary>The ticket scheme.</summary>
+    /// <summary>The desktop's ticket scheme.</summary>
     public const string SchemeName = "desktop-ticket";
 
     /// <summary>The scheme the desktop endpoint authenticates with: the ticket without an Authorization header, the bearer token with one.</summary>
@@ -31,9 +42,9 @@ internal sealed class DesktopTicketAuthentication(
 
     private DesktopTicketRefusal _refusal;
 
-    /// <summary>Picks the scheme for a desktop request.</summary>
-    public static string SelectScheme(HttpContext context) =>
-        context.Request.Headers.Authorization.Count == 0 && context.Request.Query.ContainsKey(QueryName) ? SchemeName : IdentitySetup.BearerSelector;
+    /// <summary>Picks the scheme for a session request: <paramref name="ticketScheme"/> for a ticket, the bearer schemes otherwise.</summary>
+    public static string SelectScheme(HttpContext context, string ticketScheme) =>
+        context.Request.Headers.Authorization.Count == 0 && context.Request.Query.ContainsKey(QueryName) ? ticketScheme : IdentitySetup.BearerSelector;
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -43,24 +54,24 @@ internal sealed class DesktopTicketAuthentication(
             return AuthenticateResult.NoResult();
         }
 
-        _refusal = tickets.Redeem(ticket, projectId, out var claims);
+        _refusal = tickets.Redeem(ticket, projectId, Options.Kind, out var claims);
         if (_refusal != DesktopTicketRefusal.None)
         {
-            await AuditAsync(new ClaimsPrincipal(new ClaimsIdentity()), "desktop.ticket.refused", projectId, AuditOutcome.Denied, ReasonOf(_refusal));
-            return AuthenticateResult.Fail("The desktop ticket is not valid.");
+            await AuditAsync(new ClaimsPrincipal(new ClaimsIdentity()), Options.Kind + ".ticket.refused", projectId, AuditOutcome.Denied, ReasonOf(_refusal));
+            return AuthenticateResult.Fail("The session ticket is not valid.");
         }
 
-        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName, "preferred_username", "role"));
+        var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name, "preferred_username", "role"));
         // Note: the use is durable before the session goes on (fail closed: an audit failure refuses the upgrade).
-        await AuditAsync(principal, "desktop.ticket.used", projectId, AuditOutcome.Success, null);
-        return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+        await AuditAsync(principal, Options.Kind + ".ticket.used", projectId, AuditOutcome.Success, null);
+        return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         AuditDenialReason.Set(Context, _refusal == DesktopTicketRefusal.None ? "unauthenticated" : ReasonOf(_refusal));
-        return ProblemDetailsSetup.WriteProblemAsync(Context, StatusCodes.Status401Unauthorized, ErrorCodes.DesktopTicketInvalid,
-            "The desktop ticket is unknown, expired, already used or for another project: ask for a new one (POST .../desktop/tickets).");
+        return ProblemDetailsSetup.WriteProblemAsync(Context, StatusCodes.Status401Unauthorized, Options.InvalidTicketCode,
+            $"The {Options.Kind} ticket is unknown, expired, already used, for another project or for another kind of session: ask for a new one (POST .../{Options.Kind}/tickets).");
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
@@ -71,6 +82,7 @@ internal sealed class DesktopTicketAuthentication(
         DesktopTicketRefusal.Expired => "ticket-expired",
         DesktopTicketRefusal.Reused => "ticket-reused",
         DesktopTicketRefusal.OtherProject => "ticket-other-project",
+        DesktopTicketRefusal.OtherKind => "ticket-other-kind",
         _ => "ticket-unknown",
     };
 

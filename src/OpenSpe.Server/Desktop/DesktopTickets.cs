@@ -22,11 +22,15 @@ internal enum DesktopTicketRefusal
 
     /// <summary>It was issued for another project (it is spent all the same).</summary>
     OtherProject,
+
+    /// <summary>It was issued for another kind of session (a desktop ticket presented to the terminal, or the reverse; spent all the same).</summary>
+    OtherKind,
 }
 
 /// <summary>
-/// Desktop tickets: short-lived (<see cref="DesktopOptions.TicketLifetime"/>, at most 60 s), single-use, 256 random bits, bound to
-/// the account and the project, kept only as their SHA-256. A browser cannot set headers on a WebSocket upgrade, so the page
+/// Session tickets of the desktop and the terminal: short-lived (<see cref="DesktopOptions.TicketLifetime"/>, at most 60 s),
+/// single-use, 256 random bits, bound to the account, the project and the kind of session (<c>desktop</c>, <c>terminal</c>), kept
+/// only as their SHA-256. A browser cannot set headers on a WebSocket upgrade, so the page
 /// carries a ticket in the URL instead of the bearer token (TIR-22: never a long-lived token in a URL).
 /// </summary>
 /// <remarks>
@@ -38,20 +42,20 @@ internal sealed class DesktopTickets(TimeProvider time, IOptions<DesktopOptions>
     private const int MaxOutstanding = 10_000;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
 
-    /// <summary>Issues a ticket for <paramref name="user"/> (the claims the session needs are copied) and <paramref name="projectId"/>.</summary>
-    public (string Ticket, DateTimeOffset ExpiresAt) Issue(ClaimsPrincipal user, string projectId)
+    /// <summary>Issues a ticket for <paramref name="user"/> (the claims the session needs are copied), <paramref name="projectId"/> and a session of <paramref name="kind"/>.</summary>
+    public (string Ticket, DateTimeOffset ExpiresAt) Issue(ClaimsPrincipal user, string projectId, string kind)
     {
         Sweep();
         var ticket = Base64Url(RandomNumberGenerator.GetBytes(32));
         var expiresAt = time.GetUtcNow() + options.Value.TicketLifetime;
         string[] kept = ["sub", "preferred_username", "role", "amr", Identity.SpeClaims.Stamp];
         var claims = user.Claims.Where(c => kept.Contains(c.Type)).Select(c => new Claim(c.Type, c.Value)).ToList();
-        _entries[Hash(ticket)] = new Entry(projectId, claims, expiresAt);
+        _entries[Hash(ticket)] = new Entry(projectId, kind, claims, expiresAt);
         return (ticket, expiresAt);
     }
 
-    /// <summary>Redeems a ticket for <paramref name="projectId"/>: the claims it was issued with, or why not.</summary>
-    public DesktopTicketRefusal Redeem(string ticket, string projectId, out IReadOnlyList<Claim> claims)
+    /// <summary>Redeems a ticket for a session of <paramref name="kind"/> in <paramref name="projectId"/>: the claims it was issued with, or why not.</summary>
+    public DesktopTicketRefusal Redeem(string ticket, string projectId, string kind, out IReadOnlyList<Claim> claims)
     {
         claims = [];
         if (!_entries.TryGetValue(Hash(ticket), out var entry))
@@ -73,6 +77,13 @@ internal sealed class DesktopTickets(TimeProvider time, IOptions<DesktopOptions>
         if (!string.Equals(entry.ProjectId, projectId, StringComparison.Ordinal))
         {
             return DesktopTicketRefusal.OtherProject;
+        }
+
+        // Note: a ticket opens only the kind of session it was asked for, so the desktop's ticket cannot open a terminal (whose
+        // permit rule may differ) and the reverse.
+        if (!string.Equals(entry.Kind, kind, StringComparison.Ordinal))
+        {
+            return DesktopTicketRefusal.OtherKind;
         }
 
         claims = entry.Claims;
@@ -98,15 +109,17 @@ internal sealed class DesktopTickets(TimeProvider time, IOptions<DesktopOptions>
         if (_entries.Count >= MaxOutstanding)
         {
             // Note: a bound on memory; the rate limiter keeps honest callers far below it.
-            throw new InvalidOperationException("Too many outstanding desktop tickets.");
+            throw new InvalidOperationException("Too many outstanding session tickets.");
         }
     }
 
-    private sealed class Entry(string projectId, IReadOnlyList<Claim> claims, DateTimeOffset expiresAt)
+    private sealed class Entry(string projectId, string kind, IReadOnlyList<Claim> claims, DateTimeOffset expiresAt)
     {
         public int Used;
 
         public string ProjectId { get; } = projectId;
+
+        public string Kind { get; } = kind;
 
         public IReadOnlyList<Claim> Claims { get; } = claims;
 

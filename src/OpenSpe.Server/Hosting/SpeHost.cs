@@ -20,6 +20,7 @@ using OpenSpe.Server.Airlock;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Desktop;
+using OpenSpe.Server.Terminal;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
@@ -160,6 +161,7 @@ public static class SpeHost
         builder.Services.AddWorkspacesModule(modules);
         builder.Services.AddDesktopModule(modules);
         builder.Services.AddAirlockModule(modules);
+        builder.Services.AddTerminalModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -199,6 +201,7 @@ public static class SpeHost
         app.MapWorkspacesModule();
         app.MapDesktopModule();
         app.MapAirlockModule();
+        app.MapTerminalModule();
         return app;
     }
 

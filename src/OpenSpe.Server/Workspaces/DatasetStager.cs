@@ -19,6 +19,16 @@ internal sealed class DatasetStager(SpeDbContext database, IObjectStore objects,
 {
     private const int BufferSize = 1 << 20;
 
+    /// <summary>
+    /// A lease on <paramref name="projectId"/>'s plaintext in <paramref name="staging"/>: the files of <paramref name="datasets"/>,
+    /// decrypted by the first lease and shared by the later ones (jobs, terminals).
+    /// </summary>
+    public Task<IPlaintextLease> LeaseAsync(IPlaintextStaging staging, string projectId, IReadOnlyCollection<string> datasets, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(staging);
+        return staging.AcquireAsync(projectId, (writer, token) => PopulateAsync(projectId, datasets, writer, token), cancellationToken);
+    }
+
     /// <summary>Decrypts the files of <paramref name="datasets"/> of <paramref name="projectId"/> into <paramref name="writer"/>; returns how many.</summary>
     public async Task<int> PopulateAsync(string projectId, IReadOnlyCollection<string> datasets, IPlaintextWriter writer, CancellationToken cancellationToken)
     {

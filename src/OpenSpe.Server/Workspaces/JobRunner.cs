@@ -104,7 +104,7 @@ internal sealed partial class JobRunner(
         var permit = await permits.FindByProjectAsync(run.ProjectId, run.Stopping) ?? throw new InvalidOperationException("the project has no permit");
         var datasets = (await permits.CurrentDocumentAsync(permit, run.Stopping)).Datasets.Select(d => d.Id).ToList();
         var stager = scope.ServiceProvider.GetRequiredService<DatasetStager>();
-        return await staging.AcquireAsync(run.ProjectId, (writer, cancellationToken) => stager.PopulateAsync(run.ProjectId, datasets, writer, cancellationToken), run.Stopping);
+        return await stager.LeaseAsync(staging, run.ProjectId, datasets, run.Stopping);
     }
 
     [LoggerMessage(EventId = 16001, Level = LogLevel.Error, Message = "SPE16001 job {JobId} of project {ProjectId} could not start ({ErrorType})")]

@@ -143,8 +143,8 @@ public sealed class AccessTableFixture : IAsyncLifetime
             new { id = Holder2Dataset, title = "Registry extract", holder = "holder2" },
         };
         document["dataUsers"] = users;
-        // Note: jobs and desktops allowed, so the member columns of their rows probe the allowed path, not the permit's refusal.
-        document["policies"] = new { workspaceKinds = new[] { "job", "desktop" }, fileTypes = new { upload = new[] { "csv" } } };
+        // Note: jobs, desktops and terminals allowed, so the member columns of their rows probe the allowed path, not the permit's refusal.
+        document["policies"] = new { workspaceKinds = new[] { "job", "desktop", "terminal" }, fileTypes = new { upload = new[] { "csv" } } };
         return document;
     }
 

@@ -117,6 +117,8 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
         SpePolicies.Human => caller is not "no-mfa" and not "client",
         // The desktop WebSocket's policy: a bearer token or a ticket, either way a person with a second factor.
         OpenSpe.Server.Desktop.DesktopEndpoints.Policy => caller is not "no-mfa" and not "client",
+        // The terminal WebSocket's policy: the same, with a terminal ticket.
+        OpenSpe.Server.Terminal.TerminalEndpoints.Policy => caller is not "no-mfa" and not "client",
         _ when policy.StartsWith("role:", StringComparison.Ordinal) => policy["role:".Length..] == caller,
         _ when policy.StartsWith("roles:", StringComparison.Ordinal) => policy["roles:".Length..].Split(',').Contains(caller),
         _ => throw new InvalidOperationException($"The matrix does not know policy '{policy}': add it here."),
@@ -142,7 +144,7 @@ public sealed class AuthorizationMatrixTests : IAsyncLifetime
             }
 
             var path = string.Join('/', raw.Split('/').Select(segment => segment.StartsWith('{') ? "matrix-x" : segment));
-            // CONNECT is HTTP/2's form of the desktop's WebSocket upgrade (RFC 8441): the same endpoint and handler as its GET.
+            // CONNECT is HTTP/2's form of the desktop's and the terminal's WebSocket upgrade (RFC 8441): the same endpoint and handler as its GET.
             foreach (var method in (endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? []).Where(m => m != "CONNECT"))
             {
                 yield return (method, path, endpoint);
