@@ -12,7 +12,7 @@ internal static class DatasetCommands
     public static Command Create(ClientEnvironment? environment = null)
     {
         var env = environment ?? ClientEnvironment.System;
-        return new Command("dataset", "The files uploaded to a project's datasets: list them, delete one you hold. Metadata only: the API never gives out project data (the airlock, the only way out, is planned).")
+        return new Command("dataset", "The files uploaded to a project's datasets: list them, delete one you hold. Metadata only: the API never gives out project data; results leave only through the airlock ('spe export').")
         {
             List(env),
             Remove(env),

@@ -17,7 +17,7 @@ internal static class HaltCommands
         var list = new Option<bool>("--list") { Description = "Show the active halts instead of halting." };
         var json = CommonOptions.Json();
         var command = new Command("halt", "Emergency halt (roles operator, hdab): within a second every request to the project (--project ID) or to all projects (--all) "
-            + "answers 423 Locked, requests in flight are cancelled and unfinished uploads refused (workspaces are planned). Give exactly one of --project and --all, and --reason. "
+            + "answers 423 Locked, requests in flight are cancelled, unfinished uploads refused, and the project's jobs, desktops and terminals stopped. Give exactly one of --project and --all, and --reason. "
             + "Lifting it ('spe resume') needs a different person, or hdab.")
         {
             project, all, reason, list, json,
