@@ -21,7 +21,7 @@ internal static class DesktopModule
     {
         ArgumentNullException.ThrowIfNull(host);
         services.AddValidatedOptions<DesktopOptions>(DesktopOptions.Section);
-        services.TryAddSingleton<IWorkspaceRuntime, NoWorkspaceRuntime>();
+        services.TryAddSingleton<IWorkspaceRuntime, Workspaces.UnavailableWorkspaceRuntime>();
         services.AddSingleton<DesktopTickets>();
         services.AddSingleton<DesktopHosts>();
         services.AddSingleton<DesktopAudit>();
