@@ -19,6 +19,7 @@ using OpenSpe.Core.Audit;
 using OpenSpe.Server.Airlock;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Monitoring;
 using OpenSpe.Server.Desktop;
 using OpenSpe.Server.Terminal;
 using OpenSpe.Server.Identity;
@@ -153,6 +154,7 @@ public static class SpeHost
         builder.Services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>(DatabaseReadinessCheck.Name, tags: [ReadinessChecks.Tag]);
 
         // The modules, each registering its services, options, EF Core configuration and start-up work.
+        builder.Services.AddMonitoringModule(modules);
         builder.Services.AddAuditModule(modules);
         builder.Services.AddIdentityModule(modules);
         builder.Services.AddVault();
@@ -202,6 +204,7 @@ public static class SpeHost
         app.MapDesktopModule();
         app.MapAirlockModule();
         app.MapTerminalModule();
+        app.MapMonitoringModule(configuration);
         return app;
     }
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Access;
 using OpenSpe.Core.Identity;
@@ -518,6 +519,8 @@ internal static partial class TusEndpoints
             upload.Offset = start + written;
             await database.SaveChangesAsync(CancellationToken.None);
         }
+
+        context.RequestServices.GetRequiredService<Monitoring.SpeMetrics>().UploadBytes(written);
 
         if (aborted)
         {
