@@ -1,4 +1,5 @@
 using OpenSpe.Federation.Glm;
+using OpenSpe.Federation.Omop;
 
 namespace OpenSpe.Federation.Analyses;
 
@@ -15,7 +16,7 @@ public sealed class FederatedAnalyses
     }
 
     /// <summary>The built-in analyses: <c>openspe.glm</c> and <c>openspe.omop-cohort-count</c>.</summary>
-    public static FederatedAnalyses BuiltIn() => new([new GlmNodeAnalysis()]);
+    public static FederatedAnalyses BuiltIn() => new([new GlmNodeAnalysis(), new CohortCountNodeAnalysis()]);
 
     /// <summary>The component names offered.</summary>
     public IReadOnlyCollection<string> Components => _byComponent.Keys;
