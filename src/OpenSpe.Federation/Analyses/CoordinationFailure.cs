@@ -9,4 +9,9 @@ public sealed record CoordinationFailure(string Code, string Message, IReadOnlyL
 /// <summary>One node's refusal, as the coordinator reports it.</summary>
 /// <param name="Node">The node's name.</param>
 /// <param name="Refusal">Its code and reasons.</param>
-public sealed record NodeRefusal(string Node, AnalysisRefusal Refusal);
+public sealed record NodeRefusal(string Node, AnalysisRefusal Refusal)
+{
+    /// <summary>The refusals among <paramref name="outcomes"/>, paired with <paramref name="nodes"/> in order.</summary>
+    public static NodeRefusal[] Among(IReadOnlyList<IFederatedNode> nodes, IReadOnlyList<AnalysisOutcome> outcomes) =>
+        [.. nodes.Zip(outcomes).Where(p => p.Second.IsRefused).Select(p => new NodeRefusal(p.First.Name, p.Second.Refusal!))];
+}

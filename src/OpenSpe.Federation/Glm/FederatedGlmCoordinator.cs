@@ -18,8 +18,8 @@ public sealed class FederatedGlmCoordinator
     public FederatedGlmCoordinator(ILogger<FederatedGlmCoordinator>? logger = null) =>
         _logger = logger ?? NullLogger<FederatedGlmCoordinator>.Instance;
 
-    /// <summary>Fits <paramref name="specification"/> over <paramref name="nodes"/>.</summary>
-    public async Task<FederatedGlmOutcome> FitAsync(IReadOnlyList<IFederatedNode> nodes, GlmSpecification specification, CancellationToken cancellationToken)
+    /// <summary>Fits <paramref name="specification"/> over <paramref name="nodes"/>; <paramref name="progress"/> hears each round.</summary>
+    public async Task<FederatedGlmOutcome> FitAsync(IReadOnlyList<IFederatedNode> nodes, GlmSpecification specification, CancellationToken cancellationToken, IProgress<GlmRound>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         ArgumentNullException.ThrowIfNull(specification);
@@ -46,7 +46,7 @@ public sealed class FederatedGlmCoordinator
                 Levels = specification.Levels,
             });
             var outcomes = await Task.WhenAll(nodes.Select(n => n.RunAsync(GlmNodeAnalysis.ComponentName, request, cancellationToken))).ConfigureAwait(false);
-            var refusals = nodes.Zip(outcomes).Where(p => p.Second.IsRefused).Select(p => new NodeRefusal(p.First.Name, p.Second.Refusal!)).ToArray();
+            var refusals = NodeRefusal.Among(nodes, outcomes);
             if (refusals.Length > 0)
             {
                 // Note: one node's refusal stops the fit for all, because a model fitted without it would silently be
@@ -65,6 +65,7 @@ public sealed class FederatedGlmCoordinator
                 return Fail(FederationAnalysisCodes.CombineFailed, $"the information matrix is singular: column '{sum.Columns[aliased]}' is collinear with earlier columns or constant", []);
             }
 
+            progress?.Report(new GlmRound(iteration, sum.Deviance, sum.Nodes));
             var step = cholesky.Solve(sum.Score);
             var current = beta ?? new double[p];
             var next = current.Zip(step, (b, s) => b + s).ToArray();

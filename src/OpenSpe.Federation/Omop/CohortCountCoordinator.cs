@@ -28,7 +28,7 @@ public sealed class CohortCountCoordinator
         ArgumentNullException.ThrowIfNull(request);
         var json = AnalysisJson.Write(request);
         var outcomes = await Task.WhenAll(nodes.Select(n => n.RunAsync(CohortCountNodeAnalysis.ComponentName, json, cancellationToken))).ConfigureAwait(false);
-        var refusals = nodes.Zip(outcomes).Where(p => p.Second.IsRefused).Select(p => new NodeRefusal(p.First.Name, p.Second.Refusal!)).ToArray();
+        var refusals = NodeRefusal.Among(nodes, outcomes);
         if (refusals.Length > 0)
         {
             return Fail(FederationAnalysisCodes.NodeRefused, $"{refusals.Length} of {nodes.Count} nodes refused", refusals);

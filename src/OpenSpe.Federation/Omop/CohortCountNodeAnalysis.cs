@@ -30,17 +30,7 @@ public sealed class CohortCountNodeAnalysis : IFederatedAnalysis
         ArgumentNullException.ThrowIfNull(parametersJson);
         ArgumentNullException.ThrowIfNull(policy);
         cancellationToken.ThrowIfCancellationRequested();
-        var outcome = Run(parametersJson, datasetDirectory, policy);
-        if (outcome.Refusal is { } refusal)
-        {
-            FederationAnalysisLog.Refused(_logger, ComponentName, refusal.Code, refusal.Message);
-        }
-        else
-        {
-            FederationAnalysisLog.Released(_logger, ComponentName);
-        }
-
-        return Task.FromResult(outcome);
+        return Task.FromResult(FederationAnalysisLog.Logged(_logger, ComponentName, Run(parametersJson, datasetDirectory, policy)));
     }
 
     private static AnalysisOutcome Run(string parametersJson, string datasetDirectory, NodePolicy policy)

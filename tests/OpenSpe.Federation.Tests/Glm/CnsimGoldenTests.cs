@@ -134,6 +134,27 @@ public sealed class CnsimGoldenTests
         Assert.Equal(["node1", "node2", "node3"], root.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("name").GetString()));
     }
 
+    [Fact]
+    [Trait("Requirement", "FCR-5")]
+    public async Task Each_round_is_reported_with_every_nodes_counts()
+    {
+        var rounds = new Rounds();
+
+        var result = (await new FederatedGlmCoordinator().FitAsync(Nodes.Cnsim(), new GlmSpecification { Formula = "DIS_DIAB ~ GENDER*PM_BMI_CONTINUOUS + LAB_HDL", Family = "binomial" }, TestContext.Current.CancellationToken, rounds)).Result!;
+
+        Assert.Equal(Enumerable.Range(1, result.Iterations), rounds.Seen.Select(r => r.Iteration));
+        Assert.All(rounds.Seen, r => Assert.Equal(["node1", "node2", "node3"], r.Nodes.Select(n => n.Name)));
+        Assert.Equal(result.Deviance, rounds.Seen[^1].Deviance);
+        Assert.True(rounds.Seen[0].Deviance > rounds.Seen[^1].Deviance);
+    }
+
+    private sealed class Rounds : IProgress<GlmRound>
+    {
+        public List<GlmRound> Seen { get; } = [];
+
+        public void Report(GlmRound value) => Seen.Add(value);
+    }
+
     private static void AssertCoefficients(GlmResult result, (string Term, double Estimate, double Se, double Z, double P)[] expected)
     {
         Assert.Equal(expected.Select(e => e.Term), result.Coefficients.Select(c => c.Term));
