@@ -176,4 +176,22 @@ public static class ErrorCodes
 
     /// <summary>403: the permit allows no exports (<c>fileTypes.export</c> is empty) or no imports (<c>fileTypes.import</c>).</summary>
     public const string AirlockDirectionClosed = "SPE6308";
+
+    /// <summary>400: a federated analysis's parameters are malformed (JSON, family, formula syntax, β length).</summary>
+    public const string FederatedAnalysisInvalidParameters = "SPE7050";
+
+    /// <summary>422: a node's dataset cannot serve a federated analysis (file, column or CDM schema).</summary>
+    public const string FederatedAnalysisDatasetUnusable = "SPE7051";
+
+    /// <summary>422: a GLM disclosure trap fired at a node, which withheld everything.</summary>
+    public const string FederatedAnalysisDisclosureTrap = "SPE7052";
+
+    /// <summary>422: the coordinator could not combine the nodes' answers (columns differ, singular information matrix).</summary>
+    public const string FederatedAnalysisCombineFailed = "SPE7053";
+
+    /// <summary>422: a node refused, so the federated result was not computed.</summary>
+    public const string FederatedAnalysisNodeRefused = "SPE7054";
+
+    /// <summary>404: the node has no analysis of the requested component.</summary>
+    public const string FederatedAnalysisUnknownComponent = "SPE7055";
 }
