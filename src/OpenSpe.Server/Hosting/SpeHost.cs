@@ -22,6 +22,7 @@ using OpenSpe.Server.Audit;
 using OpenSpe.Server.Desktop;
 using OpenSpe.Server.Terminal;
 using OpenSpe.Server.Identity;
+using OpenSpe.Server.Operations;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
 using OpenSpe.Server.Transfers;
@@ -162,6 +163,7 @@ public static class SpeHost
         builder.Services.AddDesktopModule(modules);
         builder.Services.AddAirlockModule(modules);
         builder.Services.AddTerminalModule(modules);
+        builder.Services.AddOperationsModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -202,6 +204,7 @@ public static class SpeHost
         app.MapDesktopModule();
         app.MapAirlockModule();
         app.MapTerminalModule();
+        app.MapOperationsModule();
         return app;
     }
 
