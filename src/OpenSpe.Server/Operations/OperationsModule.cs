@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Operations.Backups;
+using OpenSpe.Server.Operations.Incidents;
 using OpenSpe.Server.Permits;
 
 namespace OpenSpe.Server.Operations;
@@ -21,9 +22,10 @@ internal static class OperationsModule
         services.AddValidatedOptions<BackupOptions>(BackupOptions.Section);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>());
         services.AddSingleton<IProjectErasureHook, ShredLedgerHook>();
+        services.AddScoped<IncidentStore>();
         return services;
     }
 
     /// <summary>Maps the module's endpoints.</summary>
-    public static IEndpointRouteBuilder MapOperationsModule(this IEndpointRouteBuilder routes) => routes;
+    public static IEndpointRouteBuilder MapOperationsModule(this IEndpointRouteBuilder routes) => routes.MapIncidentEndpoints();
 }
