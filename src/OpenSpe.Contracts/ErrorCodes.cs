@@ -194,4 +194,19 @@ public static class ErrorCodes
 
     /// <summary>404: the node has no analysis of the requested component.</summary>
     public const string FederatedAnalysisUnknownComponent = "SPE7055";
+
+    /// <summary>422: an incident names a project this SPE does not have.</summary>
+    public const string IncidentUnknownProject = "SPE8001";
+
+    /// <summary>409: the incident is closed; nothing more is recorded on it.</summary>
+    public const string IncidentClosed = "SPE8002";
+
+    /// <summary>409: an incident is closed only after its final report to the HDAB was recorded (OPR-19).</summary>
+    public const string IncidentFinalReportMissing = "SPE8003";
+
+    /// <summary>409: the incident names no project, so there is nothing to halt (halt the SPE with <c>spe halt</c>).</summary>
+    public const string IncidentNothingToHalt = "SPE8004";
+
+    /// <summary>409: the incident changed since it was read (another operator's update); read it again.</summary>
+    public const string IncidentChanged = "SPE8005";
 }

@@ -23,6 +23,7 @@ using OpenSpe.Server.Monitoring;
 using OpenSpe.Server.Desktop;
 using OpenSpe.Server.Terminal;
 using OpenSpe.Server.Identity;
+using OpenSpe.Server.Operations;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
 using OpenSpe.Server.Transfers;
@@ -164,6 +165,7 @@ public static class SpeHost
         builder.Services.AddDesktopModule(modules);
         builder.Services.AddAirlockModule(modules);
         builder.Services.AddTerminalModule(modules);
+        builder.Services.AddOperationsModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -205,6 +207,7 @@ public static class SpeHost
         app.MapAirlockModule();
         app.MapTerminalModule();
         app.MapMonitoringModule(configuration);
+        app.MapOperationsModule();
         return app;
     }
 
