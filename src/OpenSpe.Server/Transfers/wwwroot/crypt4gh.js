@@ -103,10 +103,22 @@ export class Crypt4ghSource {
     this.segments = Math.ceil(file.size / SEGMENT_SIZE);
   }
 
-  /** The encrypted bytes [start, end), as tus-js-client expects them: { value: Blob, done }. */
+  /**
+   * The encrypted bytes [start, end), as tus-js-client expects them: { value: Blob, done }. The next range of the same length
+   * is then encrypted ahead, so the browser sends this chunk while the next one is encrypted (two chunks in memory at most).
+   */
   async slice(start, end) {
     end = Math.min(end, this.size);
-    const out = await this.bytes(start, end);
+    const ahead = this.ahead;
+    this.ahead = null;
+    const out = ahead && ahead.start === start && ahead.end === end ? await ahead.bytes : await this.bytes(start, end);
+    if (end < this.size) {
+      const next = { start: end, end: Math.min(this.size, end + (end - start)) };
+      // Note: a macrotask, so it runs after tus-js-client has handed this chunk to the browser (its send follows in microtasks).
+      next.bytes = new Promise(resolve => setTimeout(resolve, 0)).then(() => this.bytes(next.start, next.end));
+      next.bytes.catch(() => {});
+      this.ahead = next;
+    }
     return { value: new Blob([out]), done: end >= this.size };
   }
 
@@ -139,7 +151,7 @@ export class Crypt4ghSource {
     return out;
   }
 
-  close() {}
+  close() { this.ahead = null; }
 }
 
 /** A tus-js-client fileReader whose files are Crypt4ghSource values already. */
