@@ -20,6 +20,7 @@ using OpenSpe.Server.Airlock;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Desktop;
+using OpenSpe.Server.Federation;
 using OpenSpe.Server.Terminal;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Permits;
@@ -162,6 +163,7 @@ public static class SpeHost
         builder.Services.AddDesktopModule(modules);
         builder.Services.AddAirlockModule(modules);
         builder.Services.AddTerminalModule(modules);
+        builder.Services.AddFederationModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
