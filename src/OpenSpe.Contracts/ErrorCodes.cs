@@ -209,4 +209,40 @@ public static class ErrorCodes
 
     /// <summary>409: the incident changed since it was read (another operator's update); read it again.</summary>
     public const string IncidentChanged = "SPE8005";
+
+    /// <summary>gRPC INVALID_ARGUMENT: a federation call without a deadline, or with one longer than the node allows.</summary>
+    public const string FederationDeadline = "SPE7001";
+
+    /// <summary>gRPC RESOURCE_EXHAUSTED: the peer's call rate, its open streams or the node's open tasks are at their limit.</summary>
+    public const string FederationExhausted = "SPE7002";
+
+    /// <summary>gRPC PERMISSION_DENIED: the permit is not a JWS of an issuer this node trusts, or its signature does not verify.</summary>
+    public const string FederationPermitUntrusted = "SPE7010";
+
+    /// <summary>gRPC FAILED_PRECONDITION: the permit is not in force (not active, outside its validity), as signed or at this node.</summary>
+    public const string FederationPermitNotInForce = "SPE7011";
+
+    /// <summary>gRPC FAILED_PRECONDITION: the permit has no project at this node (not imported).</summary>
+    public const string FederationPermitNotHere = "SPE7012";
+
+    /// <summary>gRPC FAILED_PRECONDITION: the permit's project at this node, or this SPE, is halted.</summary>
+    public const string FederationHalted = "SPE7013";
+
+    /// <summary>gRPC PERMISSION_DENIED: the requester is not a data user of the permit.</summary>
+    public const string FederationRequesterNotInPermit = "SPE7014";
+
+    /// <summary>gRPC FAILED_PRECONDITION: this node holds no dataset of the permit.</summary>
+    public const string FederationNoLocalDataset = "SPE7015";
+
+    /// <summary>gRPC PERMISSION_DENIED: the permit's <c>approvedComponents</c> do not list the component.</summary>
+    public const string FederationComponentNotApproved = "SPE7016";
+
+    /// <summary>gRPC PERMISSION_DENIED: the node's operator does not allow the component (<c>Federation:AllowedComponents</c>).</summary>
+    public const string FederationComponentNotAllowed = "SPE7017";
+
+    /// <summary>gRPC NOT_FOUND: the node has no such component.</summary>
+    public const string FederationComponentUnknown = "SPE7018";
+
+    /// <summary>gRPC NOT_FOUND: no such task for this peer (tasks are watched only by the peer that submitted them, once).</summary>
+    public const string FederationTaskUnknown = "SPE7019";
 }

@@ -19,7 +19,8 @@ public static class DatasetHolders
         var holders = await source.AccountIdsAsync(document.Datasets.Select(d => d.Holder).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
         foreach (var dataset in document.Datasets)
         {
-            if (holders.TryGetValue(dataset.Holder, out var holderId) && string.Equals(holderId, accountId, StringComparison.Ordinal))
+            // Note: a dataset another node holds has no holder here, even if an account here has the same name.
+            if (dataset.Node is null && holders.TryGetValue(dataset.Holder, out var holderId) && string.Equals(holderId, accountId, StringComparison.Ordinal))
             {
                 held.Add(dataset.Id);
             }

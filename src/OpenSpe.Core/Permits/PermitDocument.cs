@@ -16,8 +16,11 @@ public sealed record PermitDocument(
     IReadOnlyList<PermitDataUser> DataUsers,
     PermitPolicies? Policies = null);
 
-/// <summary>A dataset the permit makes available, and the data holder who uploads it.</summary>
-public sealed record PermitDataset(string Id, string Title, string Holder, string? Description = null);
+/// <summary>
+/// A dataset the permit makes available, and the data holder who uploads it. <paramref name="Node"/> names the federation node
+/// (SPE) that holds it; absent, the SPE that issued the permit holds it. A holder of another node's dataset is an account there.
+/// </summary>
+public sealed record PermitDataset(string Id, string Title, string Holder, string? Description = null, string? Node = null);
 
 /// <summary>
 /// A data user allowed in: a natural person (a local account, or an external identity by issuer and

@@ -72,6 +72,19 @@ public static partial class PermitValidator
                     errors.Add(path + ".id", $"dataset '{dataset.Id}' is listed twice.");
                 }
 
+                if (dataset.Node is not null)
+                {
+                    // Note: a dataset another node holds names a holder account of that node, which only that node can check
+                    // (it does when it imports the permit); here only the names' shapes are checked.
+                    if (!Federation.FederationNames.IsValid(dataset.Node))
+                    {
+                        errors.Add(path + ".node", "node must be a federation node name (lower-case letters, digits, dots and hyphens).");
+                    }
+
+                    Text(errors, path + ".holder", dataset.Holder, 1, 256);
+                    continue;
+                }
+
                 var roles = string.IsNullOrEmpty(dataset.Holder) ? null : await accounts.RolesOfAsync(dataset.Holder);
                 if (roles is null)
                 {

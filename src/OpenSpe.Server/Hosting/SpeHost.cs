@@ -21,6 +21,7 @@ using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Monitoring;
 using OpenSpe.Server.Desktop;
+using OpenSpe.Server.Federation;
 using OpenSpe.Server.Terminal;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Operations;
@@ -166,6 +167,7 @@ public static class SpeHost
         builder.Services.AddAirlockModule(modules);
         builder.Services.AddTerminalModule(modules);
         builder.Services.AddOperationsModule(modules);
+        builder.Services.AddFederationModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Options;
+
+namespace OpenSpe.Server.Federation;
+
+/// <summary>What one federation call is about, filled in by the service as it learns it, recorded by the interceptor.</summary>
+internal sealed class FederationCall(string peer, EndPoint? remote, string? thumbprint, string method)
+{
+    public const string Key = "openspe.federation.call";
+
+    public string Peer { get; } = peer;
+
+    public EndPoint? Remote { get; } = remote;
+
+    public string? Thumbprint { get; } = thumbprint;
+
+    public string Method { get; } = method;
+
+    public string? Permit { get; set; }
+
+    public string? Component { get; set; }
+
+    public string? Requester { get; set; }
+
+    public string? TaskId { get; set; }
+
+    public string? Reason { get; set; }
+
+    /// <summary>The call of a service context (set by the interceptor before the service runs).</summary>
+    public static FederationCall Of(ServerCallContext context) => (FederationCall)context.UserState[Key];
+}
+
+/// <summary>
+/// Runs around every federation call (TIR-33, TIR-35, TIR-36): names the peer by its certificate (admitted at the handshake), requires
+/// a deadline no longer than <see cref="FederationOptions.MaxDeadline"/>, takes from the peer's call rate and, for streams, its
+/// stream cap (RESOURCE_EXHAUSTED otherwise), and writes the call's audit record (peer certificate, permit, component, requester,
+/// status) before the answer's end leaves.
+/// </summary>
+internal sealed class FederationCallInterceptor(FederationPeerLimits limits, FederationAudit audit, FederationMetrics metrics, IOptions<FederationOptions> options, TimeProvider time) : Interceptor
+{
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        return RunAsync(context, stream: false, () => continuation(request, context));
+    }
+
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        return RunAsync(context, stream: true, async () =>
+        {
+            await continuation(request, responseStream, context);
+            return true;
+        });
+    }
+
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        return RunAsync(context, stream: true, async () =>
+        {
+            await continuation(requestStream, responseStream, context);
+            return true;
+        });
+    }
+
+    private async Task<T> RunAsync<T>(ServerCallContext context, bool stream, Func<Task<T>> handler)
+    {
+        var http = context.GetHttpContext();
+        var certificate = http.Connection.ClientCertificate;
+        var method = context.Method;
+        // Note: the handshake admitted only allowed peers; a call without a certificate name cannot happen, and is refused if it does.
+        var peer = certificate is null ? null : FederationPeerAdmission.NodeName(certificate);
+        if (peer is null)
+        {
+            throw Refuse(null, http.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, http.Connection.RemotePort) : null, StatusCode.Unauthenticated, ErrorCodes.FederationPermitUntrusted, "no peer certificate");
+        }
+
+        var remote = http.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, http.Connection.RemotePort) : null;
+        var call = new FederationCall(peer, remote, certificate!.GetCertHashString(HashAlgorithmName.SHA256), method);
+        context.UserState[FederationCall.Key] = call;
+        var now = time.GetUtcNow().UtcDateTime;
+        if (context.Deadline == DateTime.MaxValue || context.Deadline - now > options.Value.MaxDeadline)
+        {
+            throw Refuse(peer, remote, StatusCode.InvalidArgument, ErrorCodes.FederationDeadline, $"every call needs a deadline of at most {options.Value.MaxDeadline}");
+        }
+
+        if (!limits.TryCall(peer))
+        {
+            throw Refuse(peer, remote, StatusCode.ResourceExhausted, ErrorCodes.FederationExhausted, "this peer's call rate is at its limit");
+        }
+
+        using var streamLease = stream ? limits.TryOpenStream(peer) : null;
+        if (stream && streamLease is null)
+        {
+            throw Refuse(peer, remote, StatusCode.ResourceExhausted, ErrorCodes.FederationExhausted, "this peer holds its maximum of open streams");
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var result = await handler();
+            await EndAsync(call, StatusCode.OK, started);
+            return result;
+        }
+        catch (RpcException ex)
+        {
+            call.Reason ??= ex.Status.Detail;
+            await EndAsync(call, ex.StatusCode, started);
+            throw;
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            call.Reason ??= "cancelled by the peer or its deadline";
+            await EndAsync(call, StatusCode.Cancelled, started);
+            throw;
+        }
+    }
+
+    private async Task EndAsync(FederationCall call, StatusCode status, long started)
+    {
+        var name = status == StatusCode.OK ? "OK" : status.ToString();
+        metrics.Call(call.Peer, call.Method, name, Stopwatch.GetElapsedTime(started));
+        var denied = status is StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.FailedPrecondition or StatusCode.ResourceExhausted
+            or StatusCode.InvalidArgument or StatusCode.NotFound;
+        // Note: not cancelled with the call, because a record of a call the peer abandoned must still be written.
+        await audit.CallAsync(new FederationCallRecord(call.Peer, call.Remote, call.Thumbprint, call.Method, name, denied, call.Permit, call.Component, call.Requester,
+            call.TaskId, call.Reason), CancellationToken.None);
+    }
+
+    private RpcException Refuse(string? peer, EndPoint? remote, StatusCode status, string code, string message)
+    {
+        metrics.Refused(peer ?? "unknown", code);
+        audit.Refused(peer, remote, code + " " + message, "call");
+        return new RpcException(new Status(status, $"{code} {message}"), new Metadata { { "spe-code", code } });
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace OpenSpe.Server.Federation;
+
+/// <summary>The federation module's log events (SPE21001–SPE21099).</summary>
+internal static partial class FederationLog
+{
+    [LoggerMessage(EventId = 21001, Level = LogLevel.Information, Message = "SPE21001 federation listener on {Address} as node {Node}")]
+    public static partial void Listening(ILogger logger, string address, string node);
+
+    [LoggerMessage(EventId = 21002, Level = LogLevel.Warning, Message = "SPE21002 federation peer {Peer} from {Address} refused: {Reason}")]
+    public static partial void PeerRefused(ILogger logger, string peer, string? address, string reason);
+
+    [LoggerMessage(EventId = 21003, Level = LogLevel.Error, Message = "SPE21003 security alert: federation peer {Peer} refused {Count} times within {Window}")]
+    public static partial void RepeatedRefusals(ILogger logger, string peer, int count, TimeSpan window);
+
+    [LoggerMessage(EventId = 21004, Level = LogLevel.Error, Message = "SPE21004 the federation revocation list {Path} cannot be used ({Reason}); every peer is refused until it can")]
+    public static partial void CrlUnusable(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 21005, Level = LogLevel.Information, Message = "SPE21005 federation revocation list {Path} loaded: number {Number}, {Revoked} revoked")]
+    public static partial void CrlLoaded(ILogger logger, string path, string number, int revoked);
+
+    [LoggerMessage(EventId = 21006, Level = LogLevel.Information, Message = "SPE21006 federation call {Method} from {Peer}: {Status}")]
+    public static partial void Call(ILogger logger, string method, string peer, string status);
+
+    [LoggerMessage(EventId = 21007, Level = LogLevel.Error, Message = "SPE21007 federated task {TaskId} ({Component}) failed")]
+    public static partial void TaskFailed(ILogger logger, Exception exception, string taskId, string component);
+
+    [LoggerMessage(EventId = 21008, Level = LogLevel.Error, Message = "SPE21008 a federation audit record could not be written")]
+    public static partial void AuditFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Identity;
+
+namespace OpenSpe.Server.Federation;
+
+/// <summary>
+/// The federation module (section <c>Federation</c>): off unless <c>Federation:Listen</c> is set; then its own mutual-TLS listener
+/// (<see cref="FederationListener"/>) serving <c>openspe.federation.v1.Federation</c>, the permit checks a node makes, the task
+/// runner, and the analyses registered as <see cref="IFederatedAnalysis"/> (built in: <see cref="RowCountAnalysis"/>).
+/// </summary>
+internal static class FederationModule
+{
+    /// <summary>Registers the module when configured.</summary>
+    /// <exception cref="SpeConfigurationException">The CA, the node certificate or key cannot be loaded, or the certificate names no node.</exception>
+    public static IServiceCollection AddFederationModule(this IServiceCollection services, SpeModuleContext host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        services.AddValidatedOptions<FederationOptions>(FederationOptions.Section);
+        var options = OptionsRegistration.BindNow<FederationOptions>(host.Configuration, FederationOptions.Section);
+        if (!options.Enabled)
+        {
+            return services;
+        }
+
+        var identity = LoadIdentity(options);
+        try
+        {
+            _ = FederationListener.ParseListen(options.Listen!);
+        }
+        catch (FormatException ex)
+        {
+            throw new SpeConfigurationException(ex.Message, ex);
+        }
+
+        services.AddSingleton(sp => new FederationNodeIdentity(identity.Name, sp.GetRequiredService<IOptions<TokenOptions>>().Value.Issuer, identity.Certificate, identity.Authority));
+        services.AddSingleton(sp => new FederationRevocations(options.Crl!, sp.GetRequiredService<FederationNodeIdentity>().Authority, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<FederationRevocations>>()));
+        services.AddSingleton(sp => new FederationPeerAdmission(sp.GetRequiredService<FederationNodeIdentity>().Authority, sp.GetRequiredService<FederationRevocations>(),
+            options.AllowedPeers.ToHashSet(StringComparer.Ordinal), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<FederationAudit>();
+        services.AddHostedService(sp => sp.GetRequiredService<FederationAudit>());
+        services.AddSingleton<FederationMetrics>();
+        services.AddSingleton<FederationPeerLimits>();
+        services.AddSingleton<FederatedPermitVerifier>();
+        services.AddSingleton<IFederatedData, FederatedData>();
+        services.AddSingleton<IFederatedAnalysis, RowCountAnalysis>();
+        services.AddSingleton<FederatedTaskChecks>();
+        services.AddSingleton<FederatedTasks>();
+        services.AddSingleton<FederationGrpcService>();
+        services.AddSingleton<FederationCallInterceptor>();
+        services.AddSingleton<FederationListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<FederationListener>());
+        return services;
+    }
+
+    private static (string Name, X509Certificate2 Certificate, X509Certificate2 Authority) LoadIdentity(FederationOptions options)
+    {
+        X509Certificate2? authority = null;
+        try
+        {
+            authority = X509Certificate2.CreateFromPem(File.ReadAllText(options.CaCertificate!));
+            var certificate = X509Certificate2.CreateFromPemFile(options.Certificate!, options.Key!);
+            var name = FederationPeerAdmission.NodeName(certificate);
+            if (name is null)
+            {
+                certificate.Dispose();
+                throw new SpeConfigurationException($"Federation:Certificate {options.Certificate} names no federation node (issue it with 'spe federation cert issue')");
+            }
+
+            return (name, certificate, authority);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            authority?.Dispose();
+            throw new SpeConfigurationException($"Federation: the CA certificate, node certificate or key cannot be loaded: {SpeConfigurationException.FirstLine(ex.Message)}", ex);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OpenSpe.Server.Federation;
+
+/// <summary>
+/// The federation listener and what it admits (section <c>Federation</c>). Off unless <see cref="Listen"/> is set; then the
+/// CA, the revocation list, this node's certificate and key, and the allow-list of peers are all required.
+/// </summary>
+internal sealed class FederationOptions : IValidatableObject
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Federation";
+
+    /// <summary>Where the federation listener binds (<c>host:port</c>, e.g. <c>0.0.0.0:8444</c>); empty: federation is off.</summary>
+    public string? Listen { get; set; }
+
+    /// <summary>The federation CA certificate (PEM): the only root a peer's certificate may chain to.</summary>
+    public string? CaCertificate { get; set; }
+
+    /// <summary>The federation CA's revocation list (PEM), re-read whenever the file changes.</summary>
+    public string? Crl { get; set; }
+
+    /// <summary>This node's certificate (PEM), issued by the federation CA; its DNS name is the node's name.</summary>
+    public string? Certificate { get; set; }
+
+    /// <summary>This node's private key (PEM).</summary>
+    public string? Key { get; set; }
+
+    /// <summary>The node names (certificate DNS names) that may call this node.</summary>
+    public List<string> AllowedPeers { get; set; } = [];
+
+    /// <summary>The components this node's operator allows to run here, whatever a permit approves.</summary>
+    public List<string> AllowedComponents { get; set; } = [];
+
+    /// <summary>The permit issuers (HDABs) whose signed permits this node accepts, besides its own.</summary>
+    public List<TrustedPermitIssuer> TrustedPermitIssuers { get; set; } = [];
+
+    /// <summary>Largest message a call may send or receive.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Calls one peer may start per second (token bucket, with <see cref="PeerBurst"/>); more are refused with RESOURCE_EXHAUSTED.</summary>
+    [Range(1, 100_000)]
+    public int PeerCallsPerSecond { get; set; } = 50;
+
+    /// <summary>Calls one peer may start at once above its steady rate.</summary>
+    [Range(1, 100_000)]
+    public int PeerBurst { get; set; } = 100;
+
+    /// <summary>Streams (WatchTask, Train) one peer may hold open at once; more are refused with RESOURCE_EXHAUSTED.</summary>
+    [Range(1, 10_000)]
+    public int PeerMaxStreams { get; set; } = 16;
+
+    /// <summary>Events a task holds for its watcher; when full, the task waits for the watcher (bounded memory whatever the peer reads).</summary>
+    [Range(1, 10_000)]
+    public int TaskEventBuffer { get; set; } = 16;
+
+    /// <summary>The longest deadline a caller may ask for; every call must carry one.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan MaxDeadline { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Refusals of one peer (by name, or address without a certificate) within <see cref="RefusalWindow"/> that raise a security alert.</summary>
+    [Range(1, 10_000)]
+    public int RefusalAlertThreshold { get; set; } = 5;
+
+    /// <summary>The window in which refusals are counted for the alert.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RefusalWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>HTTP/2 keepalive: how long a connection may be idle before the node pings it.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan KeepAlivePing { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>True when the listener is configured.</summary>
+    public bool Enabled => !string.IsNullOrWhiteSpace(Listen);
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!Enabled)
+        {
+            yield break;
+        }
+
+        foreach (var (name, value) in new[] { (nameof(CaCertificate), CaCertificate), (nameof(Crl), Crl), (nameof(Certificate), Certificate), (nameof(Key), Key) })
+        {
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                yield return new ValidationResult($"Federation:{name} is required when Federation:Listen is set.", [name]);
+            }
+        }
+
+        if (AllowedPeers.Count == 0)
+        {
+            yield return new ValidationResult("Federation:AllowedPeers must name at least one peer when Federation:Listen is set.", [nameof(AllowedPeers)]);
+        }
+
+        foreach (var issuer in TrustedPermitIssuers)
+        {
+            if (string.IsNullOrWhiteSpace(issuer.Issuer) || (string.IsNullOrWhiteSpace(issuer.Keys) && string.IsNullOrWhiteSpace(issuer.KeysFile)))
+            {
+                yield return new ValidationResult("Federation:TrustedPermitIssuers: each needs Issuer and Keys (a JWK set) or KeysFile.", [nameof(TrustedPermitIssuers)]);
+            }
+        }
+    }
+}
+
+/// <summary>A permit issuer this node trusts: its <c>iss</c> and its public keys (the JWK set its <c>/.well-known/spe-keys.json</c> serves).</summary>
+internal sealed class TrustedPermitIssuer
+{
+    /// <summary>The issuer as the signed permit's <c>iss</c> names it.</summary>
+    public string Issuer { get; set; } = "";
+
+    /// <summary>The issuer's JWK set, inline.</summary>
+    public string? Keys { get; set; }
+
+    /// <summary>A file holding the issuer's JWK set.</summary>
+    public string? KeysFile { get; set; }
+}
