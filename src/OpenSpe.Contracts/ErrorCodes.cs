@@ -176,4 +176,7 @@ public static class ErrorCodes
 
     /// <summary>403: the permit allows no exports (<c>fileTypes.export</c> is empty) or no imports (<c>fileTypes.import</c>).</summary>
     public const string AirlockDirectionClosed = "SPE6308";
+
+    /// <summary>400: the portal's sign-in did not complete (the sign-in was refused, took too long, or its state did not match): sign in again.</summary>
+    public const string PortalSignInFailed = "SPE6400";
 }

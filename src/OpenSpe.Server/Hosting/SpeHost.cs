@@ -24,6 +24,7 @@ using OpenSpe.Server.Terminal;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
+using OpenSpe.Server.Portal;
 using OpenSpe.Server.Transfers;
 using OpenSpe.Server.Vault;
 using OpenSpe.Server.Workspaces;
@@ -162,6 +163,7 @@ public static class SpeHost
         builder.Services.AddDesktopModule(modules);
         builder.Services.AddAirlockModule(modules);
         builder.Services.AddTerminalModule(modules);
+        builder.Services.AddPortalModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -202,6 +204,7 @@ public static class SpeHost
         app.MapDesktopModule();
         app.MapAirlockModule();
         app.MapTerminalModule();
+        app.MapPortalModule();
         return app;
     }
 
