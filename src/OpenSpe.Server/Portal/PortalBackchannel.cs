@@ -100,7 +100,8 @@ internal sealed class PortalBackchannel : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>The JSON body of <paramref name="response"/>, or an undefined element when it has none.</summary>
+    internal static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         try
@@ -149,4 +150,11 @@ internal sealed record ApiProblem(int Status, string? Code, string? Detail, IRea
 
         return new ApiProblem(status, Text("code"), Text("detail") ?? Text("error_description") ?? Text("title"), errors);
     }
+
+    /// <summary>The field errors by field name (lower case, as forms name their fields), each field's messages joined.</summary>
+    public IReadOnlyDictionary<string, string> ByField() =>
+        Errors.ToDictionary(e => e.Key.ToLowerInvariant(), e => string.Join(" ", e.Value), StringComparer.Ordinal);
+
+    /// <summary>The whole refusal as one text: the detail, then every field's messages.</summary>
+    public string Sentence() => string.Join(" ", new[] { Detail }.Concat(Errors.Values.SelectMany(e => e)).Where(t => !string.IsNullOrEmpty(t)));
 }

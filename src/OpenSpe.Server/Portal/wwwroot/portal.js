@@ -15,3 +15,9 @@ for (const element of document.querySelectorAll('time[datetime]')) {
     element.textContent = local(date);
   }
 }
+
+// A page that follows something still running (a job) asks to be read again: data-refresh="seconds".
+const refresh = document.querySelector('[data-refresh]');
+if (refresh) {
+  setTimeout(() => location.reload(), Number(refresh.dataset.refresh) * 1000);
+}
