@@ -245,4 +245,7 @@ public static class ErrorCodes
 
     /// <summary>gRPC NOT_FOUND: no such task for this peer (tasks are watched only by the peer that submitted them, once).</summary>
     public const string FederationTaskUnknown = "SPE7019";
+
+    /// <summary>400: the portal's sign-in did not complete (the sign-in was refused, took too long, or its state did not match): sign in again.</summary>
+    public const string PortalSignInFailed = "SPE6400";
 }

@@ -27,6 +27,7 @@ using OpenSpe.Server.Identity;
 using OpenSpe.Server.Operations;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
+using OpenSpe.Server.Portal;
 using OpenSpe.Server.Transfers;
 using OpenSpe.Server.Vault;
 using OpenSpe.Server.Workspaces;
@@ -168,6 +169,7 @@ public static class SpeHost
         builder.Services.AddTerminalModule(modules);
         builder.Services.AddOperationsModule(modules);
         builder.Services.AddFederationModule(modules);
+        builder.Services.AddPortalModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -210,6 +212,7 @@ public static class SpeHost
         app.MapTerminalModule();
         app.MapMonitoringModule(configuration);
         app.MapOperationsModule();
+        app.MapPortalModule();
         return app;
     }
 
