@@ -20,7 +20,7 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     // How often one batch may find that another instance appended first before that counts as a failure.
     private const int MaxTimesOvertaken = 16;
 
-    private readonly Monitoring.AuditMetrics? _metrics;
+    private readonly IAuditObserver[] _observers;
     private readonly AuditStore _store;
     private readonly AuditSigningKey _key;
     private readonly AuditOptions _options;
@@ -45,12 +45,12 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     /// <param name="time">The clock.</param>
     /// <param name="logger">Where failures are logged.</param>
     /// <param name="ledger">The record of signed checkpoints outside the database; null only in benchmarks.</param>
-    /// <param name="metrics">Where committed records and failures are counted; null only in benchmarks.</param>
+    /// <param name="observers">Told of each committed record and each failed append (metrics, alert rules); none in benchmarks.</param>
     public AuditWriter(AuditStore store, AuditSigningKey key, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger, AuditCheckpointLedger? ledger = null,
-        Monitoring.AuditMetrics? metrics = null)
+        IEnumerable<IAuditObserver>? observers = null)
     {
         _ledger = ledger;
-        _metrics = metrics;
+        _observers = observers?.ToArray() ?? [];
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _key = key;
@@ -131,11 +131,20 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            _metrics?.Failed();
+            foreach (var observer in _observers)
+            {
+                observer.Failed(entry);
+            }
+
             throw;
         }
 
-        _metrics?.Committed(entry, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        foreach (var observer in _observers)
+        {
+            observer.Committed(entry, elapsed);
+        }
+
         return sequence;
     }
 

@@ -9,7 +9,7 @@ namespace OpenSpe.Server.Monitoring;
 /// export bytes. Note: fed from the log rather than from each module, because then a metric can never disagree with
 /// the audit record it summarises, and a new module's events need no second instrumentation.
 /// </summary>
-internal sealed class AuditMetrics(SpeMetrics metrics)
+internal sealed class AuditMetrics(SpeMetrics metrics) : Audit.IAuditObserver
 {
     private static readonly HashSet<string> SecondFactorReasons = new(StringComparer.Ordinal)
     {
@@ -17,7 +17,7 @@ internal sealed class AuditMetrics(SpeMetrics metrics)
     };
 
     /// <summary>An append failed: the request that needed the record was refused.</summary>
-    public void Failed() => metrics.AuditAppendFailed();
+    public void Failed(AuditEntry entry) => metrics.AuditAppendFailed();
 
     /// <summary>Records the append's latency and what <paramref name="entry"/>, just committed, says happened.</summary>
     public void Committed(AuditEntry entry, TimeSpan elapsed)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Monitoring.Alerts;
 using OpenTelemetry.Metrics;
 
 namespace OpenSpe.Server.Monitoring;
@@ -25,6 +26,12 @@ internal static class MonitoringModule
         services.AddMetrics();
         services.AddSingleton<SpeMetrics>();
         services.AddSingleton<AuditMetrics>();
+        services.AddSingleton<Audit.IAuditObserver>(sp => sp.GetRequiredService<AuditMetrics>());
+        services.AddValidatedOptions<AlertOptions>(AlertOptions.Section);
+        services.AddSingleton<AlertEvaluator>();
+        services.AddSingleton<Audit.IAuditObserver>(sp => sp.GetRequiredService<AlertEvaluator>());
+        services.AddHostedService<AlertDispatcher>();
+        services.AddHttpClient(AlertDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         var options = OptionsRegistration.BindNow<MetricsOptions>(host.Configuration, MetricsOptions.Section);
         services.AddAuthorization(o => o.AddPolicy(MetricsAccess.Policy, MetricsAccess.Build(options.Networks())));
         if (options.Enabled)

@@ -102,7 +102,7 @@ public sealed class AuditMetricsTests : IDisposable
         using var failures = Collect<long>("spe.audit.append.failures");
 
         _audit.Committed(Entry("anything", AuditOutcome.Success, []), TimeSpan.FromMilliseconds(3));
-        _audit.Failed();
+        _audit.Failed(Entry("anything", AuditOutcome.Success, []));
 
         Assert.Equal([0.003], latency.GetMeasurementSnapshot().Select(m => m.Value));
         Assert.Equal(1, failures.GetMeasurementSnapshot().Sum(m => m.Value));
