@@ -163,7 +163,7 @@ internal sealed class DesignMatrix
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var cells in table.Rows)
             {
-                if (formula.Columns.All(c => cells[table.IndexOf(c)] is not null) && IsUsable(cells, formula, columnIndex, v))
+                if (columnIndex.All(c => cells[c] is not null) && IsUsable(cells, formula, columnIndex, v))
                 {
                     seen.Add(Levels.Label(cells[columnIndex[v]]!));
                 }
