@@ -32,19 +32,16 @@ internal sealed class LocalTable
 
     /// <summary>Reads a CSV file.</summary>
     /// <exception cref="InvalidDataException">The file is not a CSV with a header and rows of the header's width.</exception>
-    public static LocalTable Read(string path) => Parse(File.ReadAllText(path, Encoding.UTF8), Path.GetFileName(path));
+    public static LocalTable Read(string path)
+    {
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return Read(reader, Path.GetFileName(path));
+    }
 
     /// <summary>Reads CSV text from <paramref name="reader"/>; <paramref name="name"/> names it in errors.</summary>
     public static LocalTable Read(TextReader reader, string name)
     {
-        ArgumentNullException.ThrowIfNull(reader);
-        return Parse(reader.ReadToEnd(), name);
-    }
-
-    private static LocalTable Parse(string text, string name)
-    {
-        var position = 0;
-        var header = ReadRecord(text, ref position) ?? throw new InvalidDataException($"{name} is empty: a header row is required.");
+        var header = ReadRecord(reader) ?? throw new InvalidDataException($"{name} is empty: a header row is required.");
         var columns = header.Select(h => h?.Trim() ?? string.Empty).ToArray();
         if (columns.Any(string.IsNullOrEmpty))
         {
@@ -52,7 +49,7 @@ internal sealed class LocalTable
         }
 
         var rows = new List<string?[]>();
-        while (ReadRecord(text, ref position) is { } record)
+        while (ReadRecord(reader) is { } record)
         {
             if (record.Count == 1 && record[0] is null)
             {
@@ -70,86 +67,78 @@ internal sealed class LocalTable
         return new LocalTable(columns, rows);
     }
 
-    /// <summary>The record at <paramref name="position"/> (moved past it), or null at the end of the text.</summary>
-    private static List<string?>? ReadRecord(string text, ref int position)
+    private static List<string?>? ReadRecord(TextReader reader)
     {
-        if (position >= text.Length)
+        var first = reader.Peek();
+        if (first < 0)
         {
             return null;
         }
 
         var fields = new List<string?>();
+        var field = new StringBuilder();
+        var quoted = false;
+        var wasQuoted = false;
         while (true)
         {
-            if (position < text.Length && text[position] == '"')
+            var c = reader.Read();
+            if (quoted)
             {
-                // A quoted field: "" inside is one quote; it ends at the quote before a comma, line end or the end.
-                var field = new StringBuilder();
-                position++;
-                while (true)
+                if (c < 0)
                 {
-                    var close = text.IndexOf('"', position);
-                    if (close < 0)
-                    {
-                        throw new InvalidDataException("A quoted field is not closed before the end of the file.");
-                    }
-
-                    field.Append(text, position, close - position);
-                    position = close + 1;
-                    if (position < text.Length && text[position] == '"')
-                    {
-                        field.Append('"');
-                        position++;
-                        continue;
-                    }
-
-                    break;
+                    throw new InvalidDataException("A quoted field is not closed before the end of the file.");
                 }
 
-                fields.Add(Cell(field.ToString(), wasQuoted: true));
-                var after = EndOfField(text, position);
-                if (after > position && text.AsSpan(position, after - position).Trim('\r').Length > 0)
+                if (c == '"')
+                {
+                    if (reader.Peek() == '"')
+                    {
+                        reader.Read();
+                        field.Append('"');
+                    }
+                    else
+                    {
+                        quoted = false;
+                    }
+                }
+                else
+                {
+                    field.Append((char)c);
+                }
+
+                continue;
+            }
+
+            if (c == '"' && field.Length == 0 && !wasQuoted)
+            {
+                quoted = true;
+                wasQuoted = true;
+            }
+            else if (c == ',' || c == '\n' || c < 0)
+            {
+                fields.Add(Cell(field, wasQuoted));
+                field.Clear();
+                wasQuoted = false;
+                if (c != ',')
+                {
+                    return fields;
+                }
+            }
+            else if (c != '\r')
+            {
+                if (wasQuoted)
                 {
                     throw new InvalidDataException("A quoted field is followed by text before the next comma.");
                 }
 
-                position = after;
-            }
-            else
-            {
-                var end = EndOfField(text, position);
-                var length = end - position;
-                if (length > 0 && text[end - 1] == '\r' && (end == text.Length || text[end] == '\n'))
-                {
-                    length--;
-                }
-
-                fields.Add(Cell(text.Substring(position, length), wasQuoted: false));
-                position = end;
-            }
-
-            if (position >= text.Length)
-            {
-                return fields;
-            }
-
-            var separator = text[position++];
-            if (separator == '\n')
-            {
-                return fields;
+                field.Append((char)c);
             }
         }
     }
 
-    /// <summary>The index of the comma or line feed that ends the field starting at <paramref name="start"/>, or the text's end.</summary>
-    private static int EndOfField(string text, int start)
+    private static string? Cell(StringBuilder field, bool wasQuoted)
     {
-        var end = text.AsSpan(start).IndexOfAny(',', '\n');
-        return end < 0 ? text.Length : start + end;
-    }
-
-    private static string? Cell(string text, bool wasQuoted)
-    {
+        var text = field.ToString();
         // Note: a quoted "NA" stays text and an unquoted NA is missing, because that is how R's read.csv reads them.
         return text.Length == 0 || (!wasQuoted && text == "NA") ? null : text;
     }
