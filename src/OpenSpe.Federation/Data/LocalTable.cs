@@ -126,6 +126,11 @@ internal sealed class LocalTable
             }
             else if (c != '\r')
             {
+                if (wasQuoted)
+                {
+                    throw new InvalidDataException("A quoted field is followed by text before the next comma.");
+                }
+
                 field.Append((char)c);
             }
         }

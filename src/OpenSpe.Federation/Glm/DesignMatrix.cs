@@ -10,6 +10,9 @@ namespace OpenSpe.Federation.Glm;
 /// </summary>
 internal sealed class DesignMatrix
 {
+    /// <summary>The most model matrix columns a node builds.</summary>
+    internal const int MaxColumns = 1000;
+
     private DesignMatrix(IReadOnlyList<string> columns, double[] x, double[] y, int nValid, int nMissing)
     {
         ColumnNames = columns;
@@ -69,6 +72,7 @@ internal sealed class DesignMatrix
 
         var coding = Coding(formula, factorLevels);
         var p = coding.Sum(c => c.Names.Length) + (formula.HasIntercept ? 1 : 0);
+
         var n = values.Count;
         var x = new double[n * p];
         var y = new double[n];
@@ -163,7 +167,7 @@ internal sealed class DesignMatrix
             var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var cells in table.Rows)
             {
-                if (formula.Columns.All(c => cells[table.IndexOf(c)] is not null) && IsUsable(cells, formula, columnIndex, v))
+                if (columnIndex.All(c => cells[c] is not null) && IsUsable(cells, formula, columnIndex, v))
                 {
                     seen.Add(Levels.Label(cells[columnIndex[v]]!));
                 }
@@ -192,6 +196,7 @@ internal sealed class DesignMatrix
     {
         var masks = formula.Terms.Select(t => t.Mask).ToHashSet();
         var result = new List<TermCoding>();
+        var columns = formula.HasIntercept ? 1L : 0L;
         foreach (var term in formula.Terms)
         {
             var parts = new List<VariableCoding>();
@@ -212,6 +217,13 @@ internal sealed class DesignMatrix
                 var first = contrasts ? 1 : 0;
                 var used = Enumerable.Range(first, levels.Count - first).ToArray();
                 parts.Add(new VariableCoding(v, used.Select(l => variable.Label + levels[l]).ToArray(), used));
+            }
+
+            columns += parts.Aggregate(1L, (n, part) => n * part.Names.Count);
+            if (columns > MaxColumns)
+            {
+                // Note: checked before any name or matrix is made, because factor interactions multiply their levels.
+                throw new InvalidDataException($"The model has more than {MaxColumns} columns.");
             }
 
             result.Add(new TermCoding(parts));

@@ -8,6 +8,10 @@ namespace OpenSpe.Federation.Glm;
 internal sealed class FormulaParser
 {
     private const int MaxVariables = 63;
+
+    /// <summary>The most terms a formula may expand to. Note: bounded because <c>a*b*c*…</c> doubles with each variable and
+    /// a node must not be made to spend unbounded time or memory on a request.</summary>
+    internal const int MaxTerms = 256;
     private readonly string _text;
     private readonly List<FormulaVariable> _variables = [];
     private int _position;
@@ -108,7 +112,11 @@ internal sealed class FormulaParser
             _position++;
             var right = ParseInteraction();
             // a*b is a + b + a:b.
-            left = new Operand([.. Union(left.Terms, right.Terms), .. Cross(left, right).Terms]);
+            left = new Operand(Union(Union(left.Terms, right.Terms), Cross(left, right).Terms));
+            if (left.Terms.Count > MaxTerms)
+            {
+                throw new FormatException($"The formula expands to more than {MaxTerms} terms.");
+            }
         }
 
         return left;
@@ -141,6 +149,10 @@ internal sealed class FormulaParser
                 if (!result.Contains(a | b))
                 {
                     result.Add(a | b);
+                    if (result.Count > MaxTerms)
+                    {
+                        throw new FormatException($"The formula expands to more than {MaxTerms} terms.");
+                    }
                 }
             }
         }

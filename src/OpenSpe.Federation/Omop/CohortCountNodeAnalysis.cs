@@ -62,7 +62,7 @@ public sealed class CohortCountNodeAnalysis : IFederatedAnalysis
         var threshold = policy.Disclosure.Threshold;
         return AnalysisOutcome.Aggregate(AnalysisJson.Write(new CohortCountAggregate
         {
-            Cells = CountSuppression.Apply(counts, threshold),
+            Cells = CountSuppression.Apply(counts, threshold, policy.Disclosure.ZerosAllowed),
             Threshold = threshold,
         }));
     }

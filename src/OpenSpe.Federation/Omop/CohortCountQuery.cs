@@ -42,8 +42,10 @@ internal static class CohortCountQuery
             ? "CASE p.gender_concept_id WHEN 8507 THEN 'male' WHEN 8532 THEN 'female' ELSE 'other' END"
             : "NULL";
         var age = "(year(f.first_date) - p.year_of_birth)";
+        var bands = AgeBands(request.AgeBandYears);
+        var upper = (bands.Count * request.AgeBandYears).ToString(CultureInfo.InvariantCulture);
         var band = byAge
-            ? $"CASE WHEN {age} IS NULL OR {age} < 0 THEN 'unknown' ELSE CAST(({age} // {width}) * {width} AS VARCHAR) || '-' || CAST(({age} // {width}) * {width} + {width} - 1 AS VARCHAR) END"
+            ? $"CASE WHEN {age} IS NULL OR {age} < 0 OR {age} >= {upper} THEN 'unknown' ELSE CAST(({age} // {width}) * {width} AS VARCHAR) || '-' || CAST(({age} // {width}) * {width} + {width} - 1 AS VARCHAR) END"
             : "NULL";
         var sql = $"""
             WITH concepts AS ({concepts}),
@@ -54,14 +56,28 @@ internal static class CohortCountQuery
             SELECT {gender} AS gender, {band} AS age_band, count(DISTINCT f.person_id) AS n
             FROM firsts f JOIN person p ON p.person_id = f.person_id
             GROUP BY ALL
-            ORDER BY gender, min({age}) NULLS LAST, age_band
             """;
-        var rows = database.Query(sql);
-        if (!byGender && !byAge && rows.Count == 0)
+        var counts = database.Query(sql).ToDictionary(r => ((string?)r[0] ?? string.Empty, (string?)r[1] ?? string.Empty), r => Convert.ToInt64(r[2], CultureInfo.InvariantCulture));
+
+        // Note: every stratum of a grid fixed in advance is listed, the empty ones with 0, because a stratum left out
+        // would say "nobody" as plainly as a zero; suppression then decides whether zeros may leave.
+        string?[] genders = byGender ? [.. Genders] : [null];
+        string?[] ages = byAge ? [.. bands, "unknown"] : [null];
+        return [.. genders.SelectMany(g => ages.Select(a => (g, a, counts.GetValueOrDefault((g ?? string.Empty, a ?? string.Empty)))))];
+    }
+
+    /// <summary>The gender strata: OMOP's 8507 and 8532, and every other concept.</summary>
+    private static readonly string[] Genders = ["female", "male", "other"];
+
+    /// <summary>The age bands of width <paramref name="years"/> from 0 up to the first band that reaches 110 years.</summary>
+    private static List<string> AgeBands(int years)
+    {
+        var bands = new List<string>();
+        for (var start = 0; start < 110; start += years)
         {
-            return [(null, null, 0)];
+            bands.Add($"{start.ToString(CultureInfo.InvariantCulture)}-{(start + years - 1).ToString(CultureInfo.InvariantCulture)}");
         }
 
-        return [.. rows.Select(r => ((string?)r[0], (string?)r[1], Convert.ToInt64(r[2], CultureInfo.InvariantCulture)))];
+        return bands;
     }
 }

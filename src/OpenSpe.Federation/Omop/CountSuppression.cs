@@ -7,10 +7,13 @@ namespace OpenSpe.Federation.Omop;
 /// </summary>
 internal static class CountSuppression
 {
-    /// <summary>The cells with counts below <paramref name="threshold"/> (and their protectors) suppressed.</summary>
-    public static IReadOnlyList<CohortCell> Apply(IReadOnlyList<(string? Gender, string? AgeBand, long Count)> cells, int threshold)
+    /// <summary>
+    /// The cells with counts below <paramref name="threshold"/> (and their protectors) suppressed; zeros too unless
+    /// <paramref name="zerosAllowed"/> (the permit's <c>zerosAllowed</c>).
+    /// </summary>
+    public static IReadOnlyList<CohortCell> Apply(IReadOnlyList<(string? Gender, string? AgeBand, long Count)> cells, int threshold, bool zerosAllowed = false)
     {
-        var suppressed = cells.Select(c => c.Count < threshold).ToArray();
+        var suppressed = cells.Select(c => c.Count < threshold && !(zerosAllowed && c.Count == 0)).ToArray();
         if (suppressed.Any(s => s))
         {
             // Note: smallest first, because each extra suppression costs the least information that way.

@@ -89,9 +89,22 @@ public sealed class FormulaTests
     [InlineData("y ~ y + x", "response cannot also be a term")]
     [InlineData("factor(y) ~ x", "one column name")]
     [InlineData("y ~ 2", "the number 2")]
+    [InlineData("y ~ a*b*c*d*e*f*g*h*i", "more than 256 terms")]
     public void Formulas_outside_the_supported_subset_are_refused_with_the_reason(string formula, string reason)
     {
         var error = Assert.Throws<FormatException>(() => FormulaParser.Parse(formula));
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FCR-5")]
+    public void A_model_with_too_many_columns_is_refused_before_its_matrix_is_made()
+    {
+        var csv = "y,f,g\n" + string.Concat(Enumerable.Range(0, 2000).Select(i => $"{i % 2},{i},{i % 7}\n"));
+
+        var error = Assert.Throws<InvalidDataException>(() =>
+            DesignMatrix.Build(FormulaParser.Parse("y ~ factor(f):factor(g)"), LocalTable.Read(new StringReader(csv), "t"), GlmFamily.Parse("gaussian")!));
+
+        Assert.Contains("more than 1000 columns", error.Message, StringComparison.Ordinal);
     }
 }

@@ -18,11 +18,15 @@ public sealed class CohortCountTests : IDisposable
 
     public void Dispose() => _cdm.Dispose();
 
-    private static NodePolicy Threshold(int threshold) => NodePolicy.Default with { Disclosure = DisclosurePolicy.Default with { Threshold = threshold } };
+    private static NodePolicy Threshold(int threshold, bool zerosAllowed = false) =>
+        NodePolicy.Default with { Disclosure = DisclosurePolicy.Default with { Threshold = threshold, ZerosAllowed = zerosAllowed } };
 
-    private static async Task<CohortCountResult> Count(CohortCountRequest request, int threshold, params string[] directories)
+    private static Task<CohortCountResult> Count(CohortCountRequest request, int threshold, params string[] directories) =>
+        Count(request, Threshold(threshold), directories);
+
+    private static async Task<CohortCountResult> Count(CohortCountRequest request, NodePolicy policy, params string[] directories)
     {
-        var nodes = directories.Select((d, i) => (IFederatedNode)new LocalFederatedNode($"node{i + 1}", d, Threshold(threshold), FederatedAnalyses.BuiltIn())).ToArray();
+        var nodes = directories.Select((d, i) => (IFederatedNode)new LocalFederatedNode($"node{i + 1}", d, policy, FederatedAnalyses.BuiltIn())).ToArray();
         var outcome = await new CohortCountCoordinator().CountAsync(nodes, request, TestContext.Current.CancellationToken);
         Assert.Null(outcome.Failure);
         return outcome.Result!;
@@ -72,15 +76,27 @@ public sealed class CohortCountTests : IDisposable
     [Trait("Requirement", "FCR-1")]
     public async Task Counts_are_stratified_by_gender_and_by_age_band_at_the_first_event()
     {
-        var byGender = await Count(new CohortCountRequest { Concept = ViralSinusitis, By = ["gender"] }, 10, OmopFixture.Whole);
-        var byAge = await Count(new CohortCountRequest { Concept = ViralSinusitis, By = ["age"] }, 3, OmopFixture.Whole);
+        var byGender = await Count(new CohortCountRequest { Concept = ViralSinusitis, By = ["gender"] }, Threshold(10, zerosAllowed: true), OmopFixture.Whole);
+        var byAge = await Count(new CohortCountRequest { Concept = ViralSinusitis, By = ["age"] }, Threshold(3, zerosAllowed: true), OmopFixture.Whole);
 
-        Assert.Equal([("female", 12L), ("male", 11L)], byGender.Strata.Select(s => (s.Gender!, s.Count)));
-        // 50-59, 60-69 and 70-79 hold one person each: suppressed (together 3, so no further cell is needed).
+        Assert.Equal([("female", 12L), ("male", 11L), ("other", 0L)], byGender.Strata.Select(s => (s.Gender!, s.Count)));
+        // 50-59, 60-69 and 70-79 hold one person each: suppressed (together 3, so no further cell is needed). The grid
+        // of bands is fixed (0 to 109 and unknown), whatever the data.
         Assert.Equal(
-            ["0-9:4", "10-19:6", "20-29:3", "30-39:4", "40-49:3", "50-59:-", "60-69:-", "70-79:-"],
+            ["0-9:4", "10-19:6", "20-29:3", "30-39:4", "40-49:3", "50-59:-", "60-69:-", "70-79:-", "80-89:0", "90-99:0", "100-109:0", "unknown:0"],
             byAge.Nodes.Single().Cells.Select(c => $"{c.AgeBand}:{(c.Suppressed ? "-" : c.Count)}"));
         Assert.Equal(20, byAge.Total);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FCR-6")]
+    public async Task An_empty_stratum_is_listed_and_suppressed_when_zeros_are_not_allowed()
+    {
+        // Nobody of 'other' gender has the condition. Leaving the stratum out would say so; it is listed and suppressed,
+        // and male (11) goes with it so that the total minus female cannot give the zero back.
+        var result = await Count(new CohortCountRequest { Concept = ViralSinusitis, By = ["gender"] }, 10, OmopFixture.Whole);
+
+        Assert.Equal(["female:12", "male:-", "other:-"], result.Nodes.Single().Cells.Select(c => $"{c.Gender}:{(c.Suppressed ? "-" : c.Count)}"));
     }
 
     [Fact]
@@ -165,11 +181,11 @@ public sealed class CohortCountTests : IDisposable
     [Trait("Requirement", "FCR-5")]
     public async Task Json_of_a_count_names_total_strata_and_nodes()
     {
-        var result = await Count(new CohortCountRequest { Concept = ViralSinusitis, By = ["gender"] }, 10, OmopFixture.Whole);
+        var result = await Count(new CohortCountRequest { Concept = ViralSinusitis, By = ["gender"] }, Threshold(10, zerosAllowed: true), OmopFixture.Whole);
 
         using var json = System.Text.Json.JsonDocument.Parse(result.ToJson());
         Assert.Equal(23, json.RootElement.GetProperty("total").GetInt64());
-        Assert.Equal(2, json.RootElement.GetProperty("strata").GetArrayLength());
+        Assert.Equal(3, json.RootElement.GetProperty("strata").GetArrayLength());
         Assert.Equal("node1", json.RootElement.GetProperty("nodes")[0].GetProperty("name").GetString());
     }
 }

@@ -22,4 +22,14 @@ public sealed class CountSuppressionTests
     {
         Assert.Equal(expected, Apply(threshold, [.. counts.Split(' ').Select(long.Parse)]));
     }
+
+    [Fact]
+    [Trait("Requirement", "FCR-6")]
+    public void Zeros_leave_only_when_the_policy_allows_them()
+    {
+        (string?, string?, long)[] cells = [(null, "a", 0), (null, "b", 30), (null, "c", 40)];
+
+        Assert.Equal([true, true, false], CountSuppression.Apply(cells, 10).Select(c => c.Suppressed));
+        Assert.Equal([false, false, false], CountSuppression.Apply(cells, 10, zerosAllowed: true).Select(c => c.Suppressed));
+    }
 }
