@@ -51,7 +51,7 @@ internal static partial class TusEndpoints
         uploads.MapPost("", CreateAsync).WithName("uploads.create").Produces(201).ProducesProblems(400, 412, 413, 415, 422, 460, 507)
             .WithMetadata(new ProjectActionAttribute("uploads.create", SpeRoles.DataHolder))
             .WithSummary("tus creation (and creation-with-upload, and concatenation: Upload-Concat partial or final). Upload-Metadata: dataset, filename, plaintextSha256.");
-        uploads.MapPost("/admission", AdmissionAsync).WithName("uploads.admission").Produces(204).ProducesProblems(400, 403, 409, 413, 507)
+        uploads.MapPost("/admission", AdmissionAsync).WithName("uploads.admission").Produces(204).ProducesProblems(400, 403, 409, 413, 507).ProducesJsonBodyProblems()
             .WithMetadata(new ProjectActionAttribute("uploads.admission", SpeRoles.DataHolder))
             .WithSummary("Would an upload of this dataset, file name and length be admitted? Asked before encrypting (the browser upload page); changes nothing.");
         uploads.MapMethods("/{uploadId}", ["HEAD"], HeadAsync).WithName("uploads.offset").Produces(200).ProducesProblems(412)

@@ -95,6 +95,7 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         // Uploads: the holders the permit names, nobody else — not its researchers, not its applications (403 for them).
         ("OPTIONS /api/v1/projects/{projectId}/uploads",                "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("POST /api/v1/projects/{projectId}/uploads",                   "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
+        ("POST /api/v1/projects/{projectId}/uploads/admission",         "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("HEAD /api/v1/projects/{projectId}/uploads/{uploadId}",        "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("PATCH /api/v1/projects/{projectId}/uploads/{uploadId}",       "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("DELETE /api/v1/projects/{projectId}/uploads/{uploadId}",      "U  F  H  H  H  H  H  H  H  F  P  F  H  L  E"),

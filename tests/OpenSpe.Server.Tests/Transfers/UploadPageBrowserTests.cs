@@ -188,6 +188,42 @@ public sealed class UploadPageBrowserTests(UploadPageFixture f) : IClassFixture<
         Assert.Equal((0, 0), await f.StoredAsync(projectId));
     }
 
+    [Theory]
+    [InlineData("researcher", "holder")]
+    [InlineData("holder", "halted")]
+    [Trait("Requirement", "EHDSR-11")]
+    [Trait("Requirement", "OPR-20")]
+    public async Task A_researcher_and_a_halted_project_see_the_servers_refusal_as_a_sentence_and_nothing_is_sent(string who, string situation)
+    {
+        var (_, projectId) = await f.IssueAsync();
+        if (situation == "halted")
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Created, (await f.Permits.PostAsAsync("operator", "/api/v1/halts", new { projectId, reason = "upload page test" })).StatusCode);
+        }
+
+        using var directory = new Infrastructure.TempDirectory();
+        var path = Path.Join(directory.Path, "cohort.csv");
+        await File.WriteAllBytesAsync(path, UploadPageFixture.Csv(10_000), TestContext.Current.CancellationToken);
+        var page = await f.NewPageAsync();
+        var sent = new List<string>();
+        page.Request += (_, request) => sent.Add($"{request.Method} {new Uri(request.Url).AbsolutePath}");
+
+        await page.GotoAsync(f.PageUrl(projectId, await f.Server.TokenForAccountAsync(who)));
+        await page.Locator("#form-section").WaitForAsync(new() { State = WaitForSelectorState.Visible });
+        await page.Locator("#dataset").FillAsync("omop-2026");
+        await page.Locator("#file").SetInputFilesAsync(path);
+        await page.Locator("#start").ClickAsync();
+        await page.WaitForFunctionAsync("() => document.querySelector('#start') && !document.querySelector('#start').disabled && !document.querySelector('#result').hidden",
+            null, new() { Timeout = 30_000, PollingInterval = 50 });
+        var message = (await page.Locator("#result").TextContentAsync())!;
+
+        Assert.Equal("error", await page.Locator("#result").GetAttributeAsync("class"));
+        Assert.Contains(situation == "halted" ? "halted" : "SPE", message, StringComparison.Ordinal);
+        Assert.EndsWith(")", message.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain(sent, s => s.StartsWith("PATCH", StringComparison.Ordinal) || s == $"POST /api/v1/projects/{projectId}/uploads");
+        Assert.Equal((0, 0), await f.StoredAsync(projectId));
+    }
+
     private static async Task<string> ResultAsync(IPage page, List<string> errors)
     {
         try
