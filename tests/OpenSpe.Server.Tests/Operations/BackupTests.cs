@@ -285,3 +285,50 @@ public sealed class BackupTests : IAsyncLifetime
         return sums;
     }
 }
+
+/// <summary>A backup of a server on PostgreSQL: <c>pg_dump</c> while it runs, <c>pg_restore</c> into an empty database, and the restore drill on it.</summary>
+public sealed class PostgresBackupTests
+{
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    [Trait("Requirement", "OPR-27")]
+    public async Task A_postgres_server_is_backed_up_with_pg_dump_and_the_drill_restores_it_into_an_empty_database_where_the_server_starts()
+    {
+        await using var f = await PermitFixture.StartAsync(backend: TestBackend.PostgreSql);
+        using var work = new TempDirectory();
+        var (_, projectId) = await f.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30)));
+        using var secret = Crypt4ghPrivateKey.Generate();
+        var data = Path.Combine(f.Server.DataDirectory, "data");
+
+        var manifest = await BackupWriter.CreateAsync(new BackupSource(data, f.Server.Database.ConnectionString, null, null), work.File("backup"), secret.PublicKey, TimeProvider.System, CancellationToken.None);
+        var scratch = await EmptyDatabaseAsync(f.Server.Database.ConnectionString);
+        var drill = await BackupDrill.RunAsync(work.File("backup"), secret, [], null, scratch, CancellationToken.None);
+
+        Assert.Equal("postgresql", manifest.Database);
+        Assert.Equal(BackupPieceKind.PostgresDump, manifest.Pieces[0].Kind);
+        Assert.Contains(manifest.Pieces, p => p.Name == $"keys/{projectId}.key");
+        Assert.True(drill.Audit.Valid, drill.Audit.Message);
+        Assert.Equal(200, drill.ReadyStatus);
+        await using var connection = new Npgsql.NpgsqlConnection(scratch);
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM permits WHERE \"ProjectId\" = @p";
+        command.Parameters.AddWithValue("p", projectId);
+        Assert.Equal(1L, (long)(await command.ExecuteScalarAsync())!);
+    }
+
+    private static async Task<string> EmptyDatabaseAsync(string like)
+    {
+        var name = "spe_restore_" + Guid.NewGuid().ToString("N")[..16];
+        var admin = new Npgsql.NpgsqlConnectionStringBuilder(like) { Database = "postgres", Pooling = false };
+        await using (var connection = new Npgsql.NpgsqlConnection(admin.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"CREATE DATABASE {name}";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        return new Npgsql.NpgsqlConnectionStringBuilder(like) { Database = name, Pooling = false }.ConnectionString;
+    }
+}

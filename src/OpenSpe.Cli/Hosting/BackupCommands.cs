@@ -2,13 +2,12 @@ using System.CommandLine;
 using System.Globalization;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Crypt4gh;
-using OpenSpe.Cli.Hosting;
 using OpenSpe.Cli.Output;
 using OpenSpe.Crypt4gh;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Operations.Backups;
 
-namespace OpenSpe.Cli.Commands;
+namespace OpenSpe.Cli.Hosting;
 
 /// <summary>
 /// <c>spe backup create|verify|restore</c> (OPR-21, OPR-24, OPR-27): encrypted backups of a data directory, offline tools
