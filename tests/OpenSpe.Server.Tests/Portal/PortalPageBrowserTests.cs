@@ -186,7 +186,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f) : IClassFixture<Des
         await page.EvaluateAsync(axe);
         var violations = await page.EvaluateAsync<JsonElement>(RunAxe);
         Assert.True(violations.GetArrayLength() == 0, $"{page.Url}: {string.Join(" | ", violations.EnumerateArray())}");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory(), screenshot + ".png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory(), screenshot + ".png") });
     }
 
     private static string ScreenshotDirectory()
