@@ -248,4 +248,7 @@ public static class ErrorCodes
 
     /// <summary>400: the portal's sign-in did not complete (the sign-in was refused, took too long, or its state did not match): sign in again.</summary>
     public const string PortalSignInFailed = "SPE6400";
+
+    /// <summary>415: the export's file has no preview for output checkers: it is not a text file (CSV, TSV, text, Markdown, JSON) in UTF-8.</summary>
+    public const string PortalPreviewNotText = "SPE6401";
 }

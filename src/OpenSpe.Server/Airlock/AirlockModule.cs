@@ -28,7 +28,7 @@ internal static class AirlockModule
 
     /// <summary>Maps the export, import and export-registry endpoints.</summary>
     public static IEndpointRouteBuilder MapAirlockModule(this IEndpointRouteBuilder routes) =>
-        routes.MapExportEndpoints().MapImportEndpoints().MapExportRegistryEndpoints();
+        routes.MapExportEndpoints().MapImportEndpoints().MapExportRegistryEndpoints().MapExportPreviewEndpoints();
 
     /// <summary>Project files when no runtime is configured: nothing can be read or placed.</summary>
     private sealed class UnavailableProjectFiles : IProjectFiles

@@ -41,7 +41,8 @@ internal static class PortalModule
     /// <summary>Maps the pages and the portal's own script and style.</summary>
     public static IEndpointRouteBuilder MapPortalModule(this IEndpointRouteBuilder routes)
     {
-        routes.MapRazorPages();
+        // Note: HTML pages, not API operations: left out of the OpenAPI description.
+        routes.MapRazorPages().ExcludeFromDescription();
         routes.MapGet("/portal/portal.js", () => Embedded("portal.js", "text/javascript")).WithName("portal.script").AllowAnonymous().ExcludeFromDescription();
         routes.MapGet("/portal/portal.css", () => Embedded("portal.css", "text/css")).WithName("portal.style").AllowAnonymous().ExcludeFromDescription();
         return routes;

@@ -219,7 +219,7 @@ public sealed partial class OpenApiTests : IAsyncLifetime
             .Where(p => !p.StartsWith("/api/v1/", StringComparison.Ordinal) && p is not "/" and not "/healthz" and not "/readyz" and not "/metrics" && !p.StartsWith("/openapi/", StringComparison.Ordinal)
                 && !p.StartsWith("/connect/", StringComparison.Ordinal) && !p.StartsWith("/account/", StringComparison.Ordinal) && !p.StartsWith("/.well-known/", StringComparison.Ordinal)
                 && !p.StartsWith("/desktop/", StringComparison.Ordinal) && !p.StartsWith("/terminal/", StringComparison.Ordinal)
-                && !p.StartsWith("/upload/", StringComparison.Ordinal));
+                && !p.StartsWith("/upload/", StringComparison.Ordinal) && !p.StartsWith("/portal/", StringComparison.Ordinal));
 
         Assert.Empty(unversioned);
     }
@@ -244,10 +244,11 @@ public sealed partial class OpenApiTests : IAsyncLifetime
     private IEnumerable<RouteEndpoint> OAuthEndpoints() =>
         AllEndpoints().Where(e => e.RoutePattern.RawText!.StartsWith("/connect/", StringComparison.Ordinal));
 
-    // The OpenAPI document itself. The sign-in pages and the landing page are HTML pages, not API operations.
+    // The OpenAPI document itself. The sign-in pages and the portal's pages (Razor Pages) are HTML pages, not API operations.
     private IEnumerable<RouteEndpoint> AllEndpoints() =>
         _server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => !e.RoutePattern.RawText!.Contains("{documentName}", StringComparison.Ordinal));
+            .Where(e => !e.RoutePattern.RawText!.Contains("{documentName}", StringComparison.Ordinal))
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Mvc.RazorPages.PageActionDescriptor>() is null);
 
     [GeneratedRegex(@"\{([A-Za-z0-9_]+)\}")]
     private static partial Regex RouteParameter();

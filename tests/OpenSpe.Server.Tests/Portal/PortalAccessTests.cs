@@ -160,13 +160,20 @@ public sealed partial class PortalAccessTests : IAsyncLifetime
         using var portal = new PortalBrowser(_f.Server);
         using var home = await portal.SignInAsync("researcher2");
         var html = await home.Content.ReadAsStringAsync();
-        var copied = portal.Browser.Cookies.GetCookies(_f.Server.BaseAddress).Single(c => c.Name == PortalBrowser.PortalCookie).Value;
+        // Note: the cookie holds the tokens, so it comes in chunks (__Host-spe-portal, then ...C1, ...C2): all are copied.
+        var copied = portal.Browser.Cookies.GetCookies(_f.Server.BaseAddress).Where(c => c.Name.StartsWith(PortalBrowser.PortalCookie, StringComparison.Ordinal)).ToList();
 
-        using var signedOut = await portal.SubmitAsync(html, "/signout");
         using var replay = new PortalBrowser(_f.Server);
-        replay.Browser.Cookies.Add(_f.Server.BaseAddress, new Cookie(PortalBrowser.PortalCookie, copied));
+        foreach (var cookie in copied)
+        {
+            replay.Browser.Cookies.Add(_f.Server.BaseAddress, new Cookie(cookie.Name, cookie.Value, "/") { Secure = true });
+        }
+
+        using var copyWorks = await replay.GetAsync("/projects");
+        using var signedOut = await portal.SubmitAsync(html, "/signout");
         using var replayed = await replay.GetAsync("/projects");
 
+        Assert.Equal(HttpStatusCode.OK, copyWorks.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, signedOut.StatusCode);
         Assert.Equal("/", signedOut.Headers.Location?.OriginalString);
         Assert.False(portal.HasPortalSession);

@@ -37,12 +37,12 @@ public sealed partial class PortalBrowser : IDisposable
     /// <summary>Signs in as <paramref name="username"/> through the portal's code + PKCE flow; returns the page it lands on.</summary>
     public async Task<HttpResponseMessage> SignInAsync(string username, string returnUrl = "/")
     {
-        var (password, secret) = _server.Credentials(username);
+        var (password, _) = _server.Credentials(username);
         using var start = await Browser.GetAsync("/portal/signin?returnUrl=" + Uri.EscapeDataString(returnUrl));
         Assert.Equal(HttpStatusCode.Redirect, start.StatusCode);
         using var authorize = await Browser.FollowAsync(start);
         using var loginPage = await Browser.FollowAsync(authorize);
-        using var signedIn = await Browser.SubmitLoginAsync(loginPage, username, password, await FreshCodeAsync(username, secret));
+        using var signedIn = await Browser.SubmitLoginAsync(loginPage, username, password, await OneTimeCodeAsync(_server, username));
         Assert.True(signedIn.StatusCode == HttpStatusCode.Found, $"sign-in page answered {(int)signedIn.StatusCode}: {await signedIn.Content.ReadAsStringAsync()}");
         using var authorized = await Browser.FollowAsync(signedIn);
         Assert.Equal("/portal/callback", Browser.Location(authorized).AbsolutePath);
@@ -54,9 +54,10 @@ public sealed partial class PortalBrowser : IDisposable
 
     // Note: one-time codes are single use; tests sign the same person in many times within one 30-second step, so the replay
     // guard is reset first (as SpeTestServer.SignInAsync does). Nothing else is bypassed.
-    private async Task<string> FreshCodeAsync(string username, string secret)
+    public static async Task<string> OneTimeCodeAsync(SpeTestServer server, string username)
     {
-        await using (var scope = _server.Services.CreateAsyncScope())
+        var (_, secret) = server.Credentials(username);
+        await using (var scope = server.Services.CreateAsyncScope())
         {
             var users = scope.ServiceProvider.GetRequiredService<UserManager<SpeUser>>();
             var user = await users.FindByNameAsync(username) ?? throw new InvalidOperationException($"no account {username}");
@@ -64,7 +65,7 @@ public sealed partial class PortalBrowser : IDisposable
             await users.UpdateAsync(user);
         }
 
-        var now = _server.Services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var now = server.Services.GetRequiredService<TimeProvider>().GetUtcNow();
         return Totp.Compute(OpenSpe.Server.Hosting.Base32.Decode(secret), Totp.StepAt(now));
     }
 

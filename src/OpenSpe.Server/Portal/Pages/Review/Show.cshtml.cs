@@ -8,6 +8,9 @@ internal sealed class ReviewModel : PortalPageModel
     /// <summary>The request.</summary>
     public AirlockRequestView? Export { get; private set; }
 
+    /// <summary>Each file's preview (or why it has none), by name.</summary>
+    public IReadOnlyDictionary<string, FilePreview> Previews { get; private set; } = new Dictionary<string, FilePreview>();
+
     /// <summary>The comment as typed (kept after a refusal).</summary>
     public string? Comment { get; private set; }
 
@@ -52,6 +55,14 @@ internal sealed class ReviewModel : PortalPageModel
 
         Export = answer.Value!;
         Title = PortalText.Format("ReviewTitle", Export.Id);
+        var previews = new Dictionary<string, FilePreview>(StringComparer.Ordinal);
+        foreach (var file in Export.Files)
+        {
+            var preview = await GetAsync<string>($"/api/v1/projects/{Segment(project)}/exports/{Segment(request)}/files/{Segment(file.Name)}/preview");
+            previews[file.Name] = preview.Succeeded ? FilePreview.Of(file.Name, preview.Value ?? "") : FilePreview.None(preview.Problem!.Detail);
+        }
+
+        Previews = previews;
         return Page();
     }
 }

@@ -1,0 +1,76 @@
+using System.Net;
+using OpenSpe.Server.Tests.Airlock;
+using OpenSpe.Server.Tests.Workspaces;
+
+namespace OpenSpe.Server.Tests.Portal;
+
+/// <summary>
+/// The researcher's and the output checkers' story in the portal, on the real sandbox: run a job that writes an output, ask
+/// for its export, two independent checkers read the report and the preview and approve, the researcher downloads the file
+/// (EHDSR-12, EHDSR-13, TIR-25, SPER-2).
+/// </summary>
+public sealed class PortalAirlockTests
+{
+    private const string Table = "group,count\na,12\nb,15\n";
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-12")]
+    [Trait("Requirement", "EHDSR-13")]
+    [Trait("Requirement", "TIR-25")]
+    public async Task A_job_run_in_the_portal_is_exported_reviewed_by_two_checkers_and_downloaded()
+    {
+        await using var world = await AirlockSandbox.StartAsync();
+        var project = world.ProjectId;
+        using var researcher = new PortalBrowser(world.F.Server);
+        using var _ = await researcher.SignInAsync("researcher", $"/projects/{project}/jobs");
+        using var jobsPage = await researcher.GetAsync($"/projects/{project}/jobs");
+        var jobsHtml = await jobsPage.Content.ReadAsStringAsync();
+
+        using var run = await researcher.SubmitAsync(jobsHtml, $"/projects/{project}/jobs?handler=Run",
+            ("command", $"/bin/sh\n-c\nprintf '{Table.Replace("\n", "\\n", StringComparison.Ordinal)}' > /outputs/table.csv && echo written"));
+        Assert.True(run.StatusCode == HttpStatusCode.Redirect, await run.Content.ReadAsStringAsync());
+        var jobId = researcher.Browser.Location(run).Segments[^1];
+        var log = await JobsApi.LogAsync(world.Researcher, project, jobId);
+        using var jobPage = await researcher.GetAsync($"/projects/{project}/jobs/{jobId}");
+        var jobHtml = await jobPage.Content.ReadAsStringAsync();
+
+        using var exportsPage = await researcher.GetAsync($"/projects/{project}/exports");
+        using var created = await researcher.SubmitAsync(await exportsPage.Content.ReadAsStringAsync(), $"/projects/{project}/exports?handler=Create",
+            ("files", "table.csv"), ("reason", "Counts per group for table 2 of the paper; every cell is above the threshold."));
+        Assert.True(created.StatusCode == HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());
+        var requestId = researcher.Browser.Location(created).Segments[^1];
+
+        var queues = new List<string>();
+        var reviews = new List<string>();
+        foreach (var checker in new[] { "checker", "checker2" })
+        {
+            using var portal = new PortalBrowser(world.F.Server);
+            using var __ = await portal.SignInAsync(checker);
+            using var queue = await portal.GetAsync("/review");
+            queues.Add(await queue.Content.ReadAsStringAsync());
+            using var review = await portal.GetAsync($"/review/{project}/{requestId}");
+            var reviewHtml = await review.Content.ReadAsStringAsync();
+            reviews.Add(reviewHtml);
+            using var decided = await portal.SubmitAsync(reviewHtml, $"/review/{project}/{requestId}?handler=Decide", ("decision", "approve"), ("comment", "Counts above 10, no identifiers."));
+            Assert.True(decided.StatusCode == HttpStatusCode.Redirect, await decided.Content.ReadAsStringAsync());
+        }
+
+        using var researcherQueue = await researcher.GetAsync("/review");
+        using var exportPage = await researcher.GetAsync($"/projects/{project}/exports/{requestId}");
+        var exportHtml = await exportPage.Content.ReadAsStringAsync();
+        using var download = await researcher.GetAsync($"/projects/{project}/exports/{requestId}?handler=Download&file=table.csv");
+        using var researcherPreview = await world.Researcher.GetAsync($"{world.Exports}/{requestId}/files/table.csv/preview");
+
+        Assert.Equal(JobStates.Succeeded, log[^1].State);
+        Assert.Contains("written", jobHtml, StringComparison.Ordinal);
+        Assert.Contains(">succeeded<", jobHtml, StringComparison.Ordinal);
+        Assert.All(queues, q => Assert.Contains(requestId, q, StringComparison.Ordinal));
+        Assert.All(reviews, r => Assert.Contains("<th scope=\"col\">group</th>", r, StringComparison.Ordinal));
+        Assert.All(reviews, r => Assert.Contains("every cell is above the threshold", r, StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.Forbidden, researcherQueue.StatusCode);
+        Assert.Contains("?handler=Download&amp;file=table.csv", exportHtml, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+        Assert.Equal(Table, await download.Content.ReadAsStringAsync());
+        Assert.True(researcherPreview.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"the requester previewed: {(int)researcherPreview.StatusCode}");
+    }
+}
