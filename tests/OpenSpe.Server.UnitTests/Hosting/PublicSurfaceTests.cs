@@ -18,6 +18,9 @@ public sealed class PublicSurfaceTests
         "OpenSpe.Server.Hosting.SpeConfigurationException",
         "OpenSpe.Server.Hosting.SpeHost",
         "OpenSpe.Server.Hosting.SpeStartInfo",
+        "OpenSpe.Server.Operations.Backups.BackupException",
+        "OpenSpe.Server.Operations.Backups.BackupReport",
+        "OpenSpe.Server.Operations.Backups.OfflineBackup",
     ];
 
     [Fact]
