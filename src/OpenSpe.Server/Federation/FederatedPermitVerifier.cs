@@ -12,7 +12,7 @@ internal sealed record FederatedPermit(string Issuer, string PermitId, int Versi
 
 /// <summary>
 /// Verifies a permit document signed as a compact JWS (ES256, <c>typ</c> <c>openspe-permit+jws</c>, as
-/// <c>GET /api/v1/permits/{id}/signed</c> returns it) against the issuers this node trusts
+/// <c>GET /api/v1/permits/{id}/document</c> returns it) against the issuers this node trusts
 /// (<see cref="FederationOptions.TrustedPermitIssuers"/>, and this SPE's own permit key) (FSPER-2, FSPER-3).
 /// </summary>
 internal sealed class FederatedPermitVerifier

@@ -40,7 +40,7 @@ internal sealed class FederationCall(string peer, EndPoint? remote, string? thum
 /// stream cap (RESOURCE_EXHAUSTED otherwise), and writes the call's audit record (peer certificate, permit, component, requester,
 /// status) before the answer's end leaves.
 /// </summary>
-internal sealed class FederationCallInterceptor(FederationPeerLimits limits, FederationAudit audit, FederationMetrics metrics, IOptions<FederationOptions> options, TimeProvider time) : Interceptor
+internal sealed class FederationCallInterceptor(FederationPeerLimits limits, FederationAudit audit, FederationMetrics metrics, IOptions<FederationOptions> options) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -85,7 +85,8 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
         var remote = http.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, http.Connection.RemotePort) : null;
         var call = new FederationCall(peer, remote, certificate!.GetCertHashString(HashAlgorithmName.SHA256), method);
         context.UserState[FederationCall.Key] = call;
-        var now = time.GetUtcNow().UtcDateTime;
+        // Note: the system clock, because the deadline arrives relative (grpc-timeout) and the gRPC server made it absolute with it.
+        var now = TimeProvider.System.GetUtcNow().UtcDateTime;
         if (context.Deadline == DateTime.MaxValue || context.Deadline - now > options.Value.MaxDeadline)
         {
             throw Refuse(peer, remote, StatusCode.InvalidArgument, ErrorCodes.FederationDeadline, $"every call needs a deadline of at most {options.Value.MaxDeadline}");
