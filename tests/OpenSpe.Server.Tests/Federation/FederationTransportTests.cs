@@ -49,7 +49,9 @@ public sealed class FederationTransportTests(FederationNodeFixture node) : IClas
 
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.GetCapabilitiesAsync(new CapabilitiesRequest(), FederationNodeFixture.Deadline()));
 
-        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        // Note: with TLS 1.3 the client may finish its side of the handshake before the node refuses its certificate, so the
+        // refusal reaches it as the connection failing (UNAVAILABLE) or the call's stream breaking (INTERNAL); never an answer.
+        Assert.Contains(refused.StatusCode, new[] { StatusCode.Unavailable, StatusCode.Internal });
         var records = await node.RecordsAsync("federation.peer.refused", where: r => r.DetailsJson.Contains(reason, StringComparison.Ordinal));
         Assert.NotEmpty(records);
         Assert.All(records, r => Assert.Equal("denied", r.Outcome));
