@@ -51,7 +51,16 @@ internal sealed class FederatedPermitVerifier
             return (null, "the permit is not a compact JWS");
         }
 
-        var unverified = _handler.ReadJsonWebToken(jws);
+        JsonWebToken unverified;
+        try
+        {
+            unverified = _handler.ReadJsonWebToken(jws);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or JsonException)
+        {
+            return (null, "the permit is not a compact JWS");
+        }
+
         if (!unverified.TryGetPayloadValue<string>("iss", out var issuer) || !_issuers.TryGetValue(issuer, out var keys))
         {
             return (null, "the permit's issuer is not trusted by this node");

@@ -204,6 +204,7 @@ public static class SpeHost
         app.MapDesktopModule();
         app.MapAirlockModule();
         app.MapTerminalModule();
+        app.MapFederationModule();
         return app;
     }
 

@@ -58,6 +58,7 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
     [InlineData("foreign-permit", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
     [InlineData("tampered-permit", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
     [InlineData("not-a-permit", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
+    [InlineData("malformed-jws", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
     public async Task A_task_that_fails_a_check_is_refused_audited_and_not_run(string attack, StatusCode status, string code)
     {
         var client = node.Client("node-b", out var channel);
@@ -71,6 +72,7 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
             "requester-not-in-permit" => Request(RowCountAnalysis.Name, requester: "researcher2"),
             "foreign-permit" => Request(RowCountAnalysis.Name, permit: Foreign(node.SignedPermit)),
             "tampered-permit" => Request(RowCountAnalysis.Name, permit: Tampered(node.SignedPermit)),
+            "malformed-jws" => Request(RowCountAnalysis.Name, permit: "not.a.permit"),
             _ => Request(RowCountAnalysis.Name, permit: "eyJhbGciOiJub25lIn0.e30."),
         };
         var before = tasks.Count;

@@ -113,10 +113,10 @@ public sealed class FederationNodeFixture : IAsyncLifetime
 
     public static string Csv(int rows) => "id,age\n" + string.Concat(Enumerable.Range(1, rows).Select(i => $"{i},{20 + i}\n"));
 
-    public async Task UploadAsync(string dataset, string filename, string csv)
+    public async Task UploadAsync(string dataset, string filename, string csv, string? projectId = null)
     {
         using var holder = await Node.Server.ClientForAccountAsync("holder");
-        var tus = new TusClient(holder, ProjectId);
+        var tus = new TusClient(holder, projectId ?? ProjectId);
         var plaintext = Encoding.UTF8.GetBytes(csv);
         var (_, last) = await tus.UploadAsync(TusClient.Encrypt(plaintext, await tus.ProjectKeyAsync()), dataset, filename, TusClient.Sha256Hex(plaintext));
         Assert.True(last.IsSuccessStatusCode, await last.Content.ReadAsStringAsync());
