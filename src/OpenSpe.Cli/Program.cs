@@ -25,7 +25,9 @@ root.Subcommands.Add(DesktopCommands.Create());
 root.Subcommands.Add(AirlockCommands.Create());
 root.Subcommands.Add(ExportCommands.Create());
 root.Subcommands.Add(ExportCommands.CreateImport());
+root.Subcommands.Add(BackupCommands.Create());
 root.Subcommands.Add(FederationCaCommands.Create());
+root.Subcommands.Add(IncidentCommands.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -177,6 +177,39 @@ public static class ErrorCodes
     /// <summary>403: the permit allows no exports (<c>fileTypes.export</c> is empty) or no imports (<c>fileTypes.import</c>).</summary>
     public const string AirlockDirectionClosed = "SPE6308";
 
+    /// <summary>400: a federated analysis's parameters are malformed (JSON, family, formula syntax, β length).</summary>
+    public const string FederatedAnalysisInvalidParameters = "SPE7050";
+
+    /// <summary>422: a node's dataset cannot serve a federated analysis (file, column or CDM schema).</summary>
+    public const string FederatedAnalysisDatasetUnusable = "SPE7051";
+
+    /// <summary>422: a GLM disclosure trap fired at a node, which withheld everything.</summary>
+    public const string FederatedAnalysisDisclosureTrap = "SPE7052";
+
+    /// <summary>422: the coordinator could not combine the nodes' answers (columns differ, singular information matrix).</summary>
+    public const string FederatedAnalysisCombineFailed = "SPE7053";
+
+    /// <summary>422: a node refused, so the federated result was not computed.</summary>
+    public const string FederatedAnalysisNodeRefused = "SPE7054";
+
+    /// <summary>404: the node has no analysis of the requested component.</summary>
+    public const string FederatedAnalysisUnknownComponent = "SPE7055";
+
+    /// <summary>422: an incident names a project this SPE does not have.</summary>
+    public const string IncidentUnknownProject = "SPE8001";
+
+    /// <summary>409: the incident is closed; nothing more is recorded on it.</summary>
+    public const string IncidentClosed = "SPE8002";
+
+    /// <summary>409: an incident is closed only after its final report to the HDAB was recorded (OPR-19).</summary>
+    public const string IncidentFinalReportMissing = "SPE8003";
+
+    /// <summary>409: the incident names no project, so there is nothing to halt (halt the SPE with <c>spe halt</c>).</summary>
+    public const string IncidentNothingToHalt = "SPE8004";
+
+    /// <summary>409: the incident changed since it was read (another operator's update); read it again.</summary>
+    public const string IncidentChanged = "SPE8005";
+
     /// <summary>gRPC INVALID_ARGUMENT: a federation call without a deadline, or with one longer than the node allows.</summary>
     public const string FederationDeadline = "SPE7001";
 
@@ -215,4 +248,7 @@ public static class ErrorCodes
 
     /// <summary>422: an imported permit is not signed by an issuer this node trusts, is not in force, or names no dataset this node holds.</summary>
     public const string FederationImportRefused = "SPE7020";
+
+    /// <summary>400: the portal's sign-in did not complete (the sign-in was refused, took too long, or its state did not match): sign in again.</summary>
+    public const string PortalSignInFailed = "SPE6400";
 }

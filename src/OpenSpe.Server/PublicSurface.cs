@@ -10,3 +10,6 @@ using System.Diagnostics.CodeAnalysis;
 [assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe audit verify|export|public-key|purge work offline.", Scope = "type", Target = "~T:OpenSpe.Server.Audit.OfflineAuditLog")]
 [assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe audit purge prints it.", Scope = "type", Target = "~T:OpenSpe.Server.Audit.AuditPurgeResult")]
 [assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe audit reports a log that lost its last checkpoint.", Scope = "type", Target = "~T:OpenSpe.Server.Audit.AuditLogRegressionException")]
+[assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe backup create|verify|restore.", Scope = "type", Target = "~T:OpenSpe.Server.Operations.Backups.OfflineBackup")]
+[assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe backup prints it.", Scope = "type", Target = "~T:OpenSpe.Server.Operations.Backups.BackupReport")]
+[assembly: SuppressMessage("Maintainability", "CA1515", Justification = "spe backup reports what failed.", Scope = "type", Target = "~T:OpenSpe.Server.Operations.Backups.BackupException")]

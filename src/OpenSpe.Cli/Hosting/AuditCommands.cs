@@ -202,7 +202,7 @@ internal static class AuditCommands
     }
 
     /// <summary>Every checkpoint of every witness file, each named by its file and line.</summary>
-    private static List<AuditWitnessedCheckpoint> ReadWitnesses(FileInfo[] files)
+    internal static List<AuditWitnessedCheckpoint> ReadWitnesses(FileInfo[] files)
     {
         var result = new List<AuditWitnessedCheckpoint>();
         foreach (var file in files)

@@ -60,6 +60,8 @@ internal static class RateLimitingSetup
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
                 context.HttpContext.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                // Note: counted here, not from the audit records, because anonymous refusals reach the log only as a summary a minute later.
+                context.HttpContext.RequestServices.GetRequiredService<Monitoring.SpeMetrics>().RateLimitRefused();
                 await context.HttpContext.RequestServices.GetRequiredService<Audit.RateLimitRefusalAudit>().RecordAsync(context.HttpContext);
                 await ProblemDetailsSetup.WriteProblemAsync(context.HttpContext, 429, ErrorCodes.RateLimited,
                     "Too many requests from this identity or address: wait for the time in Retry-After, then retry.");

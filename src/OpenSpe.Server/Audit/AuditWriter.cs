@@ -20,6 +20,7 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     // How often one batch may find that another instance appended first before that counts as a failure.
     private const int MaxTimesOvertaken = 16;
 
+    private readonly IAuditObserver[] _observers;
     private readonly AuditStore _store;
     private readonly AuditSigningKey _key;
     private readonly AuditOptions _options;
@@ -44,9 +45,12 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
     /// <param name="time">The clock.</param>
     /// <param name="logger">Where failures are logged.</param>
     /// <param name="ledger">The record of signed checkpoints outside the database; null only in benchmarks.</param>
-    public AuditWriter(AuditStore store, AuditSigningKey key, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger, AuditCheckpointLedger? ledger = null)
+    /// <param name="observers">Told of each committed record and each failed append (metrics, alert rules); none in benchmarks.</param>
+    public AuditWriter(AuditStore store, AuditSigningKey key, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger, AuditCheckpointLedger? ledger = null,
+        IEnumerable<IAuditObserver>? observers = null)
     {
         _ledger = ledger;
+        _observers = observers?.ToArray() ?? [];
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
         _key = key;
@@ -109,17 +113,39 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
             throw new ArgumentException("The audit entry is malformed (action, outcome or details).", nameof(entry));
         }
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var pending = new Pending(entry);
+        long sequence;
         try
         {
-            await _queue.Writer.WriteAsync(pending, cancellationToken);
+            try
+            {
+                await _queue.Writer.WriteAsync(pending, cancellationToken);
+            }
+            catch (ChannelClosedException ex)
+            {
+                throw new AuditUnavailableException("The audit log is shutting down.", ex);
+            }
+
+            sequence = await pending.Completion.Task.WaitAsync(cancellationToken);
         }
-        catch (ChannelClosedException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new AuditUnavailableException("The audit log is shutting down.", ex);
+            foreach (var observer in _observers)
+            {
+                observer.Failed(entry);
+            }
+
+            throw;
         }
 
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+        foreach (var observer in _observers)
+        {
+            observer.Committed(entry, elapsed);
+        }
+
+        return sequence;
     }
 
     /// <summary>Signs a checkpoint now (used by purge, shutdown and tests), through the writer loop.</summary>

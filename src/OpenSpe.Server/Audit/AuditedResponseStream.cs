@@ -32,7 +32,7 @@ internal sealed class AuditedResponseStream(Stream inner, HttpResponse response,
     /// <summary>An error answer held until its record is written; null when there is none.</summary>
     public FileBufferingWriteStream? Held => _held;
 
-    /// <summary>Body bytes handed to the connection (after an upgrade: bytes written to the upgraded stream).</summary>
+    /// <summary>Body bytes handed to the connection, counted as each write starts (after an upgrade: bytes handed to the upgraded stream).</summary>
     public long BytesSent => Interlocked.Read(ref _bytes);
 
     /// <summary>True when the connection was upgraded (a WebSocket): the response has no body of its own.</summary>
@@ -72,11 +72,14 @@ internal sealed class AuditedResponseStream(Stream inner, HttpResponse response,
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var target = await TargetAsync(cancellationToken);
-        await target.WriteAsync(buffer, cancellationToken);
+        // Note: counted when handed over, not when the write returns, because a client that reads the bytes and leaves
+        // cancels the write after they left; the closed record must never under-report what may have left.
         if (_mode == Mode.Streaming)
         {
-            Interlocked.Add(ref _bytes, buffer.Length);
+            Count(buffer.Length);
         }
+
+        await target.WriteAsync(buffer, cancellationToken);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -189,14 +192,14 @@ internal sealed class AuditedResponseStream(Stream inner, HttpResponse response,
 
         public override void Write(byte[] buffer, int offset, int count)
         {
-            upgraded.Write(buffer, offset, count);
             owner.Count(count);
+            upgraded.Write(buffer, offset, count);
         }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            await upgraded.WriteAsync(buffer, cancellationToken);
             owner.Count(buffer.Length);
+            await upgraded.WriteAsync(buffer, cancellationToken);
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

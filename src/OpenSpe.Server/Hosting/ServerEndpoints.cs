@@ -13,7 +13,7 @@ namespace OpenSpe.Server.Hosting;
 /// <summary>Liveness, readiness and server information.</summary>
 internal static class ServerEndpoints
 {
-    /// <summary>Maps <c>/healthz</c>, <c>/readyz</c>, <c>/api/v1/server/info</c> and the landing page <c>/</c>.</summary>
+    /// <summary>Maps <c>/healthz</c>, <c>/readyz</c>, <c>/api/v1/server/info</c> (the front page <c>/</c> is the portal's).</summary>
     public static IEndpointRouteBuilder MapServerEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/healthz", () => TypedResults.Ok(new HealthView("ok"))).WithName("health.live").AllowAnonymous().WithTags("Health")
@@ -23,7 +23,6 @@ internal static class ServerEndpoints
             .ProducesCommonProblems();
         routes.MapGet("/api/v1/server/info", Info).WithName("server.info").RequireAuthorization(SpePolicies.HumanOrClient).WithTags("Server")
             .WithSummary("Server version and the caller as the server sees them.").ProducesSignedInProblems();
-        routes.MapLandingPage();
         return routes;
     }
 

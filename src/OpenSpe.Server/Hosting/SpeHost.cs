@@ -19,12 +19,15 @@ using OpenSpe.Core.Audit;
 using OpenSpe.Server.Airlock;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Monitoring;
 using OpenSpe.Server.Desktop;
 using OpenSpe.Server.Federation;
 using OpenSpe.Server.Terminal;
 using OpenSpe.Server.Identity;
+using OpenSpe.Server.Operations;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
+using OpenSpe.Server.Portal;
 using OpenSpe.Server.Transfers;
 using OpenSpe.Server.Vault;
 using OpenSpe.Server.Workspaces;
@@ -154,6 +157,7 @@ public static class SpeHost
         builder.Services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>(DatabaseReadinessCheck.Name, tags: [ReadinessChecks.Tag]);
 
         // The modules, each registering its services, options, EF Core configuration and start-up work.
+        builder.Services.AddMonitoringModule(modules);
         builder.Services.AddAuditModule(modules);
         builder.Services.AddIdentityModule(modules);
         builder.Services.AddVault();
@@ -163,7 +167,9 @@ public static class SpeHost
         builder.Services.AddDesktopModule(modules);
         builder.Services.AddAirlockModule(modules);
         builder.Services.AddTerminalModule(modules);
+        builder.Services.AddOperationsModule(modules);
         builder.Services.AddFederationModule(modules);
+        builder.Services.AddPortalModule(modules);
 
         builder.Services.AddSpeProblemDetails();
         builder.Services.AddExceptionHandler<SpeExceptionHandler>();
@@ -205,6 +211,9 @@ public static class SpeHost
         app.MapAirlockModule();
         app.MapTerminalModule();
         app.MapFederationModule();
+        app.MapMonitoringModule(configuration);
+        app.MapOperationsModule();
+        app.MapPortalModule();
         return app;
     }
 

@@ -162,7 +162,7 @@ internal static class SignInPages
     // Note: only same-site paths are followed after sign-in, so the page cannot be used as an open redirect.
     // Control characters are refused too: browsers drop tabs and newlines from a Location, so "/\t/evil" would become "//evil",
     // and CR/LF would break the response header (as ASP.NET Core's IsLocalUrl does).
-    private static string LocalOnly(string? url) =>
+    internal static string LocalOnly(string? url) =>
         url is { Length: > 0 } && url[0] == '/' && (url.Length == 1 || (url[1] != '/' && url[1] != '\\')) && !url.Any(char.IsControl) ? url : "/";
 
     private static IResult Page(HttpContext context, string title, string body)

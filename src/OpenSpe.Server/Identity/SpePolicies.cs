@@ -44,8 +44,14 @@ internal static class SpePolicies
     /// </summary>
     public const string ExportRegistryReaders = "roles:" + SpeRoles.Hdab + "," + SpeRoles.OutputChecker;
 
+    /// <summary>
+    /// Those who may read incidents: operators (who record them), auditors, and HDAB officers (only incidents affecting
+    /// permits they can see). Researchers and data holders get nothing.
+    /// </summary>
+    public const string IncidentReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor + "," + SpeRoles.Hdab;
+
     /// <summary>Multi-role policies: any of the listed roles, with MFA.</summary>
-    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders];
+    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders];
 
     /// <summary>The policy that requires <paramref name="role"/> (with MFA).</summary>
     public static string ForRole(string role) => "role:" + role;

@@ -40,20 +40,34 @@ internal static class HaltEndpoints
             return Problems.Of(404, "There is no such project.");
         }
 
-        var halt = new HaltEntity
+        var halt = (await StartAsync([request.ProjectId], request.Reason, context, database, halts, time, audit))[0];
+        return TypedResults.Created($"/api/v1/halts/{halt.Id}", await ViewAsync(halt, users));
+    }
+
+    /// <summary>
+    /// Starts one halt per scope (a project id, or null for everything) in one commit, makes them take effect at once and
+    /// records each; the incidents module halts an incident's projects through here too.
+    /// </summary>
+    internal static async Task<IReadOnlyList<HaltEntity>> StartAsync(IReadOnlyList<string?> scopes, string reason, HttpContext context, SpeDbContext database, HaltRegistry halts, TimeProvider time, IAuditLog audit)
+    {
+        var started = scopes.Select(scope => new HaltEntity
         {
             Id = "halt-" + Guid.NewGuid().ToString("N")[..16],
-            ProjectId = request.ProjectId,
-            Reason = request.Reason,
+            ProjectId = scope,
+            Reason = reason,
             HaltedBy = context.User.FindFirst("sub")?.Value ?? "",
             HaltedAt = time.GetUtcNow(),
-        };
-        database.Halts.Add(halt);
+        }).ToList();
+        database.Halts.AddRange(started);
         await database.SaveChangesAsync();
         await halts.ReloadAsync(database);
-        await AuditAsync(audit, context, "halt.started", halt);
-        await AuditAsync(audit, context, "security.alert", halt, "emergency-halt");
-        return TypedResults.Created($"/api/v1/halts/{halt.Id}", await ViewAsync(halt, users));
+        foreach (var halt in started)
+        {
+            await AuditAsync(audit, context, "halt.started", halt);
+            await AuditAsync(audit, context, "security.alert", halt, "emergency-halt");
+        }
+
+        return started;
     }
 
     private static async Task<Ok<List<HaltView>>> ListAsync(SpeDbContext database, UserManager<SpeUser> users)

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Access;
 using OpenSpe.Core.Identity;
@@ -50,6 +51,9 @@ internal static partial class TusEndpoints
         uploads.MapPost("", CreateAsync).WithName("uploads.create").Produces(201).ProducesProblems(400, 412, 413, 415, 422, 460, 507)
             .WithMetadata(new ProjectActionAttribute("uploads.create", SpeRoles.DataHolder))
             .WithSummary("tus creation (and creation-with-upload, and concatenation: Upload-Concat partial or final). Upload-Metadata: dataset, filename, plaintextSha256.");
+        uploads.MapPost("/admission", AdmissionAsync).WithName("uploads.admission").Produces(204).ProducesProblems(400, 403, 409, 413, 507).ProducesJsonBodyProblems()
+            .WithMetadata(new ProjectActionAttribute("uploads.admission", SpeRoles.DataHolder))
+            .WithSummary("Would an upload of this dataset, file name and length be admitted? Asked before encrypting (the browser upload page); changes nothing.");
         uploads.MapMethods("/{uploadId}", ["HEAD"], HeadAsync).WithName("uploads.offset").Produces(200).ProducesProblems(412)
             .WithMetadata(new ProjectActionAttribute("uploads.offset", SpeRoles.DataHolder)).WithSummary("tus: the current offset.");
         uploads.MapPatch("/{uploadId}", PatchAsync).WithName("uploads.append").Produces(204).ProducesProblems(400, 409, 412, 413, 415, 422, 460, 507)
@@ -227,10 +231,9 @@ internal static partial class TusEndpoints
             errors["dataset"] = ["Upload-Metadata must name the permit's dataset."];
         }
 
-        if ((filename is not null || !partial)
-            && (filename is null || filename.Length is 0 or > 255 || filename is "." or ".." || filename.Any(c => c is '/' or '\\' || TextRules.IsUnsafeInFileName(c))))
+        if ((filename is not null || !partial) && !IsPlainFileName(filename))
         {
-            errors["filename"] = ["Upload-Metadata must give a plain file name (no path, no control, bidirectional or zero-width characters, at most 255 characters)."];
+            errors["filename"] = ["Upload-Metadata must give " + FileNameRule];
         }
 
         if (!partial && (plaintextSha is null || plaintextSha.Length != 64 || !plaintextSha.All(char.IsAsciiHexDigitLower)))
@@ -247,6 +250,14 @@ internal static partial class TusEndpoints
         SetTusHeader(context);
         return new UploadMetadata("", null, null, Problems.Invalid(errors, "The upload metadata is invalid."));
     }
+
+    /// <summary>What a file name must be, as a refusal says it.</summary>
+    private const string FileNameRule = "a plain file name (no path, no control, bidirectional or zero-width characters, at most 255 characters).";
+
+    /// <summary>True for a plain file name: no path, no control, bidirectional or zero-width characters, 1 to 255 characters.</summary>
+    private static bool IsPlainFileName(string? filename) =>
+        filename is not null && filename.Length is > 0 and <= 255 && filename is not "." and not ".."
+        && !filename.Any(c => c is '/' or '\\' || TextRules.IsUnsafeInFileName(c));
 
     /// <summary>
     /// The access chain's dataset and file-type steps, now that the metadata names them: null when the caller is the holder the
@@ -518,6 +529,8 @@ internal static partial class TusEndpoints
             upload.Offset = start + written;
             await database.SaveChangesAsync(CancellationToken.None);
         }
+
+        context.RequestServices.GetRequiredService<Monitoring.SpeMetrics>().UploadBytes(written);
 
         if (aborted)
         {

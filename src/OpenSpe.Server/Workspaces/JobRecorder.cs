@@ -18,6 +18,7 @@ internal sealed class JobRecorder(IServiceScopeFactory scopes, TimeProvider time
         var now = time.GetUtcNow();
         await database.Jobs.Where(j => j.Id == run.Id)
             .ExecuteUpdateAsync(s => s.SetProperty(j => j.State, JobStates.Running).SetProperty(j => j.StartedAt, now), CancellationToken.None);
+        run.MarkStarted();
         await AppendAsync(run, "job.started", AuditOutcome.Success, new() { ["command"] = run.CommandName, ["member"] = run.Member });
     }
 
@@ -39,7 +40,8 @@ internal sealed class JobRecorder(IServiceScopeFactory scopes, TimeProvider time
                         .SetProperty(j => j.EndReason, reason).SetProperty(j => j.EndedAt, now), CancellationToken.None);
             }
 
-            var details = new Dictionary<string, string> { ["command"] = run.CommandName, ["state"] = state };
+            // Note: "ran" tells a job that ended in its sandbox from one ended while it waited (running-jobs metric).
+            var details = new Dictionary<string, string> { ["command"] = run.CommandName, ["state"] = state, ["ran"] = run.Started ? "true" : "false" };
             if (exitCode is { } code)
             {
                 details["exitCode"] = code.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -8,6 +8,7 @@ internal sealed class JobRun : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _reason = -1;
+    private volatile bool _started;
 
     /// <summary>Job id.</summary>
     public required string Id { get; init; }
@@ -47,6 +48,12 @@ internal sealed class JobRun : IDisposable
         _stop.Cancel();
         return true;
     }
+
+    /// <summary>True once the job left the queue and its sandbox started.</summary>
+    public bool Started => _started;
+
+    /// <summary>Marks the start as recorded.</summary>
+    public void MarkStarted() => _started = true;
 
     /// <summary>Marks the end as recorded.</summary>
     public void MarkEnded() => _ended.TrySetResult();

@@ -29,6 +29,12 @@ public sealed class CliTests
     [InlineData("dataset rm", "--json")]
     [InlineData("audit purge", "--retention-days", "--json")]
     [InlineData("audit public-key", "--data-dir", "--json")]
+    [InlineData("backup create", "--data-dir", "--out", "--recipient-pk", "--database", "--config", "--json")]
+    [InlineData("backup verify", "--sk", "--witness", "--public-key", "--database", "C4GH_PASSPHRASE")]
+    [InlineData("backup restore", "--sk", "--data-dir", "--shred-ledger", "--public-key", "--database")]
+    [InlineData("incident open", "--title", "--description", "--severity", "--detected", "--project")]
+    [InlineData("incident notify", "--stage", "--to", "--content-file", "--sent")]
+    [InlineData("incident halt", "--reason", "--json")]
     public async Task Verb_help_documents_every_option(string verb, params string[] options)
     {
         var (code, stdout, _) = await SpeProcess.RunAsync([.. verb.Split(' '), "--help"]);

@@ -216,9 +216,10 @@ public sealed partial class OpenApiTests : IAsyncLifetime
     {
         var unversioned = AllEndpoints()
             .Select(e => e.RoutePattern.RawText!)
-            .Where(p => !p.StartsWith("/api/v1/", StringComparison.Ordinal) && p is not "/" and not "/healthz" and not "/readyz" && !p.StartsWith("/openapi/", StringComparison.Ordinal)
+            .Where(p => !p.StartsWith("/api/v1/", StringComparison.Ordinal) && p is not "/" and not "/healthz" and not "/readyz" and not "/metrics" && !p.StartsWith("/openapi/", StringComparison.Ordinal)
                 && !p.StartsWith("/connect/", StringComparison.Ordinal) && !p.StartsWith("/account/", StringComparison.Ordinal) && !p.StartsWith("/.well-known/", StringComparison.Ordinal)
-                && !p.StartsWith("/desktop/", StringComparison.Ordinal) && !p.StartsWith("/terminal/", StringComparison.Ordinal));
+                && !p.StartsWith("/desktop/", StringComparison.Ordinal) && !p.StartsWith("/terminal/", StringComparison.Ordinal)
+                && !p.StartsWith("/upload/", StringComparison.Ordinal));
 
         Assert.Empty(unversioned);
     }

@@ -83,6 +83,15 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("GET /api/v1/halts",                                           "U  F  A  F  F  F  A  F  F  F  F  F  F  F  F"),
         ("POST /api/v1/halts/resume",                                   "U  F  P  F  F  F  P  F  F  F  F  F  F  F  F"),
 
+        // Incidents (OPR-18): operators record; auditors and HDAB officers read; nobody else sees any.
+        ("POST /api/v1/incidents",                                      "U  F  F  F  F  F  A  F  F  F  F  F  F  F  F"),
+        ("GET /api/v1/incidents",                                       "U  F  A  F  F  F  A  A  F  F  F  F  F  F  F"),
+        ("GET /api/v1/incidents/{id}",                                  "U  F  P  F  F  F  P  P  F  F  F  F  F  F  F"),
+        ("POST /api/v1/incidents/{id}/updates",                         "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
+        ("POST /api/v1/incidents/{id}/notifications",                   "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
+        ("POST /api/v1/incidents/{id}/halt",                            "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
+        ("POST /api/v1/incidents/{id}/close",                           "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
+
         // Projects: the list (filtered) for any person with a second factor or application; a project only for the people
         // and applications its permit names (others 404), project metadata also for oversight (hdab, operator, auditor);
         // a halted project 423 for everyone; an expired permit 403; admin never (SDR-2).
@@ -95,6 +104,7 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         // Uploads: the holders the permit names, nobody else — not its researchers, not its applications (403 for them).
         ("OPTIONS /api/v1/projects/{projectId}/uploads",                "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("POST /api/v1/projects/{projectId}/uploads",                   "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
+        ("POST /api/v1/projects/{projectId}/uploads/admission",         "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("HEAD /api/v1/projects/{projectId}/uploads/{uploadId}",        "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("PATCH /api/v1/projects/{projectId}/uploads/{uploadId}",       "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("DELETE /api/v1/projects/{projectId}/uploads/{uploadId}",      "U  F  H  H  H  H  H  H  H  F  P  F  H  L  E"),

@@ -11,8 +11,8 @@ let token = null;
 
 function say(text) { status.textContent = text; }
 
-function takeTokenFromFragment() {
-  const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+function takeFromFragment(name) {
+  const match = new RegExp(`(?:^#|&)${name}=([^&]+)`).exec(location.hash);
   if (match) {
     history.replaceState(null, '', location.pathname + location.search);
     return decodeURIComponent(match[1]);
@@ -45,6 +45,11 @@ async function open(termsVersion) {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ acceptTerms: true, termsVersion }),
   });
+  connect(ticket);
+}
+
+// Opens the session with a single-use ticket: from the API above, or from the portal (#ticket=, where the person accepted the terms).
+function connect(ticket) {
   const url = `wss://${location.host}${api}?ticket=${encodeURIComponent(ticket)}`;
   const rfb = new RFB(document.getElementById('screen'), url, { wsProtocols: ['binary'] });
   rfb.scaleViewport = true;
@@ -53,8 +58,11 @@ async function open(termsVersion) {
   window.speDesktop = rfb;
 }
 
-token = takeTokenFromFragment();
-if (token) {
+const portalTicket = takeFromFragment('ticket');
+token = portalTicket ? null : takeFromFragment('token');
+if (portalTicket) {
+  connect(portalTicket);
+} else if (token) {
   showTerms().catch(e => say(`Cannot load the terms: ${e.message}`));
 } else {
   say('Sign in.');

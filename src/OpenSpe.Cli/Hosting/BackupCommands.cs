@@ -1,0 +1,177 @@
+using System.CommandLine;
+using System.Globalization;
+using OpenSpe.Cli.Client;
+using OpenSpe.Cli.Crypt4gh;
+using OpenSpe.Cli.Output;
+using OpenSpe.Crypt4gh;
+using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Operations.Backups;
+
+namespace OpenSpe.Cli.Hosting;
+
+/// <summary>
+/// <c>spe backup create|verify|restore</c> (OPR-21, OPR-24, OPR-27): encrypted backups of a data directory, offline tools
+/// that work on the directory (the server may keep running on it) with the server's own code.
+/// </summary>
+internal static class BackupCommands
+{
+    private const string KeyHelp = "The backup secret key ('spe crypt4gh keygen'; keep it offline). A locked key is unlocked with "
+        + Passphrase.EnvironmentVariable + " or a prompt on the terminal, as for 'spe crypt4gh'.";
+
+    public static Command Create()
+    {
+        var command = new Command("backup", "Encrypted backups: create one from a data directory (safe while the server runs), verify one by a restore drill "
+            + "(hashes, audit chain, the server starts on it), restore one into a new data directory. Every piece is Crypt4GH-encrypted to a backup public key; "
+            + "the backup directory holds no plaintext. Exit status: 0 success, 1 failure (one line on standard error), 2 bad usage.");
+        command.Subcommands.Add(CreateVerb());
+        command.Subcommands.Add(Verify());
+        command.Subcommands.Add(Restore());
+        return command;
+    }
+
+    private static Command CreateVerb()
+    {
+        var dataDir = new Option<string>("--data-dir") { Description = "The server's data directory.", Required = true };
+        var output = new Option<string>("--out") { Description = "The new (or empty) backup directory.", HelpName = "dir", Required = true };
+        var recipient = new Option<string>("--recipient-pk") { Description = "The backup public key ('spe crypt4gh keygen --pk').", HelpName = "file", Required = true };
+        var database = CommonOptions.Database();
+        var config = new Option<FileInfo?>("--config") { Description = "The server's configuration file: read for the database and object store, and backed up with the rest." };
+        var json = CommonOptions.Json();
+        var command = new Command("create", "Back up a data directory: the database (SQLite online backup or pg_dump), the object store, wrapped project keys, "
+            + "signing keys and the configuration, each piece encrypted to --recipient-pk, with an encrypted manifest of SHA-256 sums signed by the audit key.")
+        {
+            dataDir, output, recipient, database, config, json,
+        };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async () =>
+        {
+            var key = Crypt4ghIo.LoadPublicKey(parse.GetValue(recipient)!);
+            var configFile = parse.GetValue(config);
+            var configuration = ServerCommand.BuildConfiguration(configFile, dev: false, parse.GetValue(dataDir), urls: null, parse.GetValue(database));
+            var report = await OfflineBackup.CreateAsync(parse.GetValue(dataDir)!, configuration["Database:ConnectionString"], configuration["Vault:ObjectStore:Root"], configFile?.FullName,
+                parse.GetValue(output)!, key, cancellationToken);
+            Write(parse.GetValue(json), report);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command Verify()
+    {
+        var backup = new Argument<string>("backup") { Description = "The backup directory." };
+        var sk = new Option<string>("--sk") { Description = KeyHelp, HelpName = "file", Required = true };
+        var witness = new Option<FileInfo[]>("--witness")
+        {
+            Description = "Witness files ('spe audit witness'): the restored audit log must contain every checkpoint in them exactly.",
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "file",
+        };
+        var publicKey = AuditPublicKey();
+        var database = new Option<string?>("--database") { Description = "For a PostgreSQL backup: an empty scratch database (\"Host=...\") to restore into for the drill." };
+        var json = CommonOptions.Json();
+        var command = new Command("verify", "Restore drill: restore into a scratch directory, check every piece's SHA-256, verify the audit chain (against --witness files), "
+            + "start the server on it on a loopback port and ask /readyz; exit 1 naming the first bad piece or check. The scratch directory is removed afterwards.")
+        {
+            backup, sk, witness, publicKey, database, json,
+        };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async () =>
+        {
+            using var key = Crypt4ghIo.LoadPrivateKey(parse.GetValue(sk)!);
+            var witnesses = AuditCommands.ReadWitnesses(parse.GetValue(witness) ?? []);
+            var report = await OfflineBackup.VerifyAsync(parse.GetValue(backup)!, key, witnesses, ReadPem(parse.GetValue(publicKey)), parse.GetValue(database), cancellationToken);
+            Write(parse.GetValue(json), report);
+            if (!report.Passed)
+            {
+                await Console.Error.WriteLineAsync(report.AuditValid is false
+                    ? $"spe backup verify: the restored audit chain does not verify: {report.AuditProblem}"
+                    : $"spe backup verify: the restored server is not ready (/readyz answered {report.ReadyStatus})");
+            }
+
+            return report.Passed ? ExitCodes.Success : ExitCodes.Failure;
+        }));
+        return command;
+    }
+
+    private static Command Restore()
+    {
+        var backup = new Argument<string>("backup") { Description = "The backup directory." };
+        var sk = new Option<string>("--sk") { Description = KeyHelp, HelpName = "file", Required = true };
+        var dataDir = new Option<string>("--data-dir") { Description = "The new data directory (must not exist or be empty).", Required = true };
+        var database = new Option<string?>("--database") { Description = "For a PostgreSQL backup: the empty database (\"Host=...\") to restore into." };
+        var ledger = new Option<FileInfo[]>("--shred-ledger")
+        {
+            Description = "Shred ledgers newer than the backup (the Backup:ShredLedgerPath copy): projects they name stay shredded (their keys and objects are not restored).",
+            AllowMultipleArgumentsPerToken = true,
+            HelpName = "file",
+        };
+        var publicKey = AuditPublicKey();
+        var json = CommonOptions.Json();
+        var command = new Command("restore", "Restore a backup into a new data directory, checking every piece's SHA-256 and the manifest's signature; "
+            + "crypto-shredded projects (the backup's ledger and --shred-ledger) stay shredded.")
+        {
+            backup, sk, dataDir, database, ledger, publicKey, json,
+        };
+        command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async () =>
+        {
+            using var key = Crypt4ghIo.LoadPrivateKey(parse.GetValue(sk)!);
+            var ledgers = (parse.GetValue(ledger) ?? []).Select(f => f.Exists ? f.FullName : throw new SpeUsageException($"shred ledger {f.FullName} does not exist")).ToList();
+            var report = await OfflineBackup.RestoreAsync(parse.GetValue(backup)!, key, parse.GetValue(dataDir)!, parse.GetValue(database), ledgers, ReadPem(parse.GetValue(publicKey)), cancellationToken);
+            Write(parse.GetValue(json), report);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Option<FileInfo?> AuditPublicKey() => new("--public-key")
+    {
+        Description = "The audit public key ('spe audit public-key') kept apart from the server: the manifest's signature must verify with it (default: the key in the backup).",
+    };
+
+    private static string? ReadPem(FileInfo? file) => file is null ? null : File.ReadAllText(file.FullName);
+
+    private static void Write(bool json, BackupReport report)
+    {
+        if (json)
+        {
+            JsonOutput.Write(Console.Out, report);
+            return;
+        }
+
+        TableWriter.WriteFields(Console.Out,
+        [
+            ("Created", TimeText.ForPeople(report.CreatedAt)),
+            ("Database", report.Database),
+            ("Pieces", report.Pieces.ToString(CultureInfo.InvariantCulture)),
+            ("Bytes", report.Bytes.ToString(CultureInfo.InvariantCulture)),
+            ("Restored", report.Restored == 0 ? null : report.Restored.ToString(CultureInfo.InvariantCulture)),
+            ("Shredded projects", report.ShreddedProjects.ToString(CultureInfo.InvariantCulture)),
+            ("Skipped (shredded)", report.SkippedPieces == 0 ? null : report.SkippedPieces.ToString(CultureInfo.InvariantCulture)),
+            ("Audit chain", report.AuditValid is null ? null : report.AuditValid.Value ? $"valid ({report.AuditRecords} records)" : $"INVALID: {report.AuditProblem}"),
+            ("Ready", report.ReadyStatus is null ? null : report.ReadyStatus == 200 ? "yes (/readyz 200)" : $"NO (/readyz {report.ReadyStatus})"),
+        ]);
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, Func<Task<int>> action)
+    {
+        var verb = "spe backup " + parse.CommandResult.Command.Name;
+        try
+        {
+            return await action();
+        }
+        catch (SpeUsageException ex)
+        {
+            await Console.Error.WriteLineAsync($"{verb}: {ProblemText.OneLine(ex.Message)}");
+            return ExitCodes.Usage;
+        }
+        catch (SpeClientException ex)
+        {
+            await Console.Error.WriteLineAsync($"{verb}: {ProblemText.OneLine(ex.Message)}");
+            return ex.ExitCode;
+        }
+        catch (Exception ex) when (ex is BackupException or SpeConfigurationException or Crypt4ghException or IOException or UnauthorizedAccessException or FormatException
+            or System.Data.Common.DbException or System.Security.Cryptography.CryptographicException)
+        {
+            await Console.Error.WriteLineAsync($"{verb}: {ProblemText.OneLine(ex.Message)}");
+            return ExitCodes.Failure;
+        }
+    }
+}

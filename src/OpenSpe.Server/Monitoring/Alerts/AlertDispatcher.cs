@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Audit;
+
+namespace OpenSpe.Server.Monitoring.Alerts;
+
+/// <summary>
+/// Records each fired alert as a <c>security.alert</c> audit record and posts it to the webhook, signed with
+/// HMAC-SHA256 over the body (header <c>Spe-Signature: sha256=HEX</c>) and retried with doubling waits.
+/// </summary>
+internal sealed partial class AlertDispatcher(AlertEvaluator evaluator, IAuditLog audit, IHttpClientFactory http, IOptions<AlertOptions> options,
+    TimeProvider time, ILogger<AlertDispatcher> logger) : BackgroundService
+{
+    /// <summary>The named HTTP client of the webhook.</summary>
+    public const string HttpClientName = "alerts-webhook";
+
+    /// <summary>The signature header.</summary>
+    public const string SignatureHeader = "Spe-Signature";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var alert in evaluator.Fired.Reader.ReadAllAsync(stoppingToken))
+        {
+            LogFired(logger, alert.Rule, alert.GroupBy, alert.Key, alert.Value);
+            long? sequence = null;
+            try
+            {
+                sequence = await audit.AppendAsync(Entry(alert), stoppingToken);
+            }
+            catch (Exception ex) when (ex is AuditUnavailableException or InvalidOperationException)
+            {
+                // Note: an alert about the log failing cannot be written to it; the webhook still carries it.
+                LogNotAudited(logger, alert.Rule);
+            }
+
+            await NotifyAsync(alert, sequence, stoppingToken);
+        }
+    }
+
+    /// <summary>The body posted for <paramref name="alert"/> (also what is signed).</summary>
+    public static byte[] Body(FiredAlert alert, long? auditSequence) => JsonSerializer.SerializeToUtf8Bytes(new
+    {
+        type = "security.alert",
+        rule = alert.Rule,
+        groupBy = alert.GroupBy,
+        key = alert.Key,
+        value = alert.Value,
+        threshold = alert.Threshold,
+        windowSeconds = (long)alert.Window.TotalSeconds,
+        firedAt = alert.FiredAt.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture),
+        description = alert.Description,
+        auditSequence,
+    });
+
+    /// <summary>The signature header's value: <c>sha256=</c> and the lowercase hex HMAC-SHA256 of <paramref name="body"/>.</summary>
+    public static string Sign(byte[] body, string secret) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+
+    private static AuditEntry Entry(FiredAlert alert) => new(AuditActor.System, "security.alert", new AuditResource("alert-rule", alert.Rule, alert.ProjectId),
+        AuditOutcome.Denied, null, null, new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["kind"] = alert.Rule,
+            ["groupBy"] = alert.GroupBy,
+            ["key"] = alert.Key.Length > 200 ? alert.Key[..200] : alert.Key,
+            ["value"] = alert.Value.ToString(CultureInfo.InvariantCulture),
+            ["threshold"] = alert.Threshold.ToString(CultureInfo.InvariantCulture),
+            ["windowSeconds"] = ((long)alert.Window.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+        });
+
+    private async Task NotifyAsync(FiredAlert alert, long? sequence, CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (settings.WebhookUrl is not { } url || settings.WebhookSecret is not { } secret)
+        {
+            return;
+        }
+
+        var body = Body(alert, sequence);
+        var wait = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; attempt <= settings.WebhookAttempts; attempt++)
+        {
+            try
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+                request.Content.Headers.ContentType = new("application/json");
+                request.Headers.TryAddWithoutValidation(SignatureHeader, Sign(body, secret));
+                using var response = await http.CreateClient(HttpClientName).SendAsync(request, stoppingToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+
+                LogWebhookRefused(logger, alert.Rule, (int)response.StatusCode, attempt);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
+            {
+                LogWebhookUnreachable(logger, alert.Rule, attempt, ex.Message);
+            }
+
+            if (attempt < settings.WebhookAttempts)
+            {
+                await Task.Delay(wait, time, stoppingToken);
+                wait *= 2;
+            }
+        }
+
+        LogWebhookGaveUp(logger, alert.Rule, settings.WebhookAttempts);
+    }
+
+    [LoggerMessage(EventId = 23001, Level = LogLevel.Warning, Message = "SPE23001 alert {Rule} fired for {GroupBy} {Key} at {Value}")]
+    private static partial void LogFired(ILogger logger, string rule, string groupBy, string key, long value);
+
+    [LoggerMessage(EventId = 23002, Level = LogLevel.Error, Message = "SPE23002 alert {Rule} could not be written to the audit log")]
+    private static partial void LogNotAudited(ILogger logger, string rule);
+
+    [LoggerMessage(EventId = 23003, Level = LogLevel.Warning, Message = "SPE23003 alert webhook answered {Status} for {Rule} (attempt {Attempt})")]
+    private static partial void LogWebhookRefused(ILogger logger, string rule, int status, int attempt);
+
+    [LoggerMessage(EventId = 23004, Level = LogLevel.Warning, Message = "SPE23004 alert webhook unreachable for {Rule} (attempt {Attempt}): {Reason}")]
+    private static partial void LogWebhookUnreachable(ILogger logger, string rule, int attempt, string reason);
+
+    [LoggerMessage(EventId = 23005, Level = LogLevel.Error, Message = "SPE23005 alert webhook gave up on {Rule} after {Attempts} attempts")]
+    private static partial void LogWebhookGaveUp(ILogger logger, string rule, int attempts);
+}

@@ -1,0 +1,80 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Audit;
+
+namespace OpenSpe.Server.Monitoring.Alerts;
+
+/// <summary>
+/// Evaluates the alert rules in process over every committed audit record (EHDSR-9, TIR-13, TIR-27) and hands each
+/// firing to <see cref="AlertDispatcher"/>. A failed audit append fires <see cref="DefaultAlertRules.AuditWriteFailure"/>
+/// at once (at most once a minute), since the log it would be read from is what failed.
+/// </summary>
+internal sealed class AlertEvaluator : IAuditObserver
+{
+    private readonly List<(AlertRule Rule, AlertWindows Windows)> _rules;
+    private readonly TimeProvider _time;
+    private readonly Lock _gate = new();
+    private DateTimeOffset _lastWriteFailureAlert = DateTimeOffset.MinValue;
+
+    public AlertEvaluator(IOptions<AlertOptions> options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _time = time;
+        _rules = options.Value.InForce().Select(r => (r, new AlertWindows(r, options.Value.MaxKeysPerRule))).ToList();
+    }
+
+    /// <summary>Firings waiting for the dispatcher. Note: bounded, dropping the oldest, so an alert storm cannot exhaust memory; every one that is dispatched is audited.</summary>
+    public Channel<FiredAlert> Fired { get; } = Channel.CreateBounded<FiredAlert>(new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+
+    /// <summary>The rules in force.</summary>
+    public IReadOnlyList<AlertRule> Rules => _rules.Select(r => r.Rule).ToList();
+
+    public void Committed(AuditEntry entry, TimeSpan elapsed)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        // Note: the alerts' own records never count, or one alert could feed another without end.
+        if (entry.Action.StartsWith("security.alert", StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var now = _time.GetUtcNow();
+        foreach (var (rule, windows) in _rules)
+        {
+            if (rule.Match(entry) is not { } value || rule.KeyOf(entry) is not { } key)
+            {
+                continue;
+            }
+
+            long? fired;
+            lock (_gate)
+            {
+                fired = windows.Add(key, value, now);
+            }
+
+            if (fired is { } total)
+            {
+                Fired.Writer.TryWrite(new FiredAlert(rule.Name, rule.GroupBy.ToString().ToLowerInvariant(), key, total, rule.Threshold, rule.Window, now, rule.Description,
+                    rule.GroupBy == AlertGroup.Project ? key : null));
+            }
+        }
+    }
+
+    public void Failed(AuditEntry entry)
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            if (now - _lastWriteFailureAlert < TimeSpan.FromMinutes(1))
+            {
+                return;
+            }
+
+            _lastWriteFailureAlert = now;
+        }
+
+        Fired.Writer.TryWrite(new FiredAlert(DefaultAlertRules.AuditWriteFailure, "none", "*", 1, 1, TimeSpan.FromMinutes(1), now,
+            "An audit record could not be written: requests that need one are refused until the log is writable again.", null));
+    }
+}

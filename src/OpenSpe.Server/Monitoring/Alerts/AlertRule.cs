@@ -1,0 +1,118 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using OpenSpe.Core.Audit;
+
+namespace OpenSpe.Server.Monitoring.Alerts;
+
+/// <summary>What an alert rule counts its threshold per.</summary>
+internal enum AlertGroup
+{
+    /// <summary>The acting account (user name; the subject id when there is none).</summary>
+    Account,
+
+    /// <summary>The source address.</summary>
+    Source,
+
+    /// <summary>The project the record is about.</summary>
+    Project,
+
+    /// <summary>Everything together.</summary>
+    None,
+}
+
+/// <summary>
+/// One alert rule (section <c>Alerts:Rules:N</c>): audit records that match it are counted (or a numeric detail summed)
+/// per <see cref="GroupBy"/> key within a sliding <see cref="Window"/>; reaching <see cref="Threshold"/> fires it once,
+/// and the count for that key starts again.
+/// </summary>
+internal sealed class AlertRule : IValidatableObject
+{
+    /// <summary>Unique name; a configured rule with a default rule's name replaces it.</summary>
+    [Required]
+    [RegularExpression("^[a-z0-9][a-z0-9-]{0,63}$")]
+    public string Name { get; set; } = "";
+
+    /// <summary>The audit action, exactly or as a pattern with <c>*</c> for any run of characters (<c>*.clipboard.*.dropped</c>).</summary>
+    [Required]
+    public string Action { get; set; } = "";
+
+    /// <summary>Only records with this outcome (<c>success</c>, <c>denied</c>, <c>error</c>); any when empty.</summary>
+    public string? Outcome { get; set; }
+
+    /// <summary>Only records with this HTTP status; any when empty.</summary>
+    public int? HttpStatus { get; set; }
+
+    /// <summary>Only records whose <c>reason</c> detail is one of these; any when empty.</summary>
+    public List<string> Reasons { get; set; } = [];
+
+    /// <summary>Only records whose details hold each of these key-value pairs.</summary>
+    public Dictionary<string, string> Details { get; set; } = [];
+
+    /// <summary>Count per this key.</summary>
+    public AlertGroup GroupBy { get; set; } = AlertGroup.Account;
+
+    /// <summary>Sum this numeric detail instead of counting records (a record without it adds 1).</summary>
+    public string? SumDetail { get; set; }
+
+    /// <summary>The count (or sum) that fires the rule.</summary>
+    [Range(1, long.MaxValue)]
+    public long Threshold { get; set; } = 1;
+
+    /// <summary>The sliding window.</summary>
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>What a person reads when it fires.</summary>
+    public string? Description { get; set; }
+
+    private Regex? _action;
+
+    /// <summary>The value <paramref name="entry"/> adds to this rule's count, or null when it does not match.</summary>
+    public long? Match(AuditEntry entry)
+    {
+        _action ??= new Regex("^" + string.Join(".*", Action.Split('*').Select(Regex.Escape)) + "$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
+        if (!_action.IsMatch(entry.Action)
+            || (Outcome is { Length: > 0 } outcome && !string.Equals(outcome, OutcomeName(entry.Outcome), StringComparison.Ordinal))
+            || (HttpStatus is { } status && entry.HttpStatus != status)
+            || (Reasons.Count > 0 && !Reasons.Contains(Detail(entry, "reason") ?? "", StringComparer.Ordinal))
+            || Details.Any(d => Detail(entry, d.Key) != d.Value))
+        {
+            return null;
+        }
+
+        return SumDetail is null ? 1
+            : long.TryParse(Detail(entry, SumDetail), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 1;
+    }
+
+    /// <summary>The key <paramref name="entry"/> is counted under, or null when the record has none (not counted).</summary>
+    public string? KeyOf(AuditEntry entry) => GroupBy switch
+    {
+        AlertGroup.Account => entry.Actor.Username ?? entry.Actor.SubjectId,
+        AlertGroup.Source => entry.Actor.SourceIp,
+        AlertGroup.Project => entry.Resource.ProjectId,
+        _ => "*",
+    };
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Window <= TimeSpan.Zero || Window > TimeSpan.FromDays(31))
+        {
+            yield return new ValidationResult($"Alert rule '{Name}': Window must be more than zero and at most 31 days.", [nameof(Window)]);
+        }
+
+        if (Outcome is { Length: > 0 } outcome && outcome is not ("success" or "denied" or "error"))
+        {
+            yield return new ValidationResult($"Alert rule '{Name}': Outcome must be success, denied or error.", [nameof(Outcome)]);
+        }
+    }
+
+    private static string OutcomeName(AuditOutcome outcome) => outcome switch
+    {
+        AuditOutcome.Success => "success",
+        AuditOutcome.Denied => "denied",
+        _ => "error",
+    };
+
+    private static string? Detail(AuditEntry entry, string key) =>
+        entry.Details is not null && entry.Details.TryGetValue(key, out var value) ? value : null;
+}

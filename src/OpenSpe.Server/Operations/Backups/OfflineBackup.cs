@@ -1,0 +1,63 @@
+using OpenSpe.Core.Audit;
+using OpenSpe.Crypt4gh;
+
+namespace OpenSpe.Server.Operations.Backups;
+
+/// <summary>What <c>spe backup create|verify|restore</c> report, without names from the data.</summary>
+/// <param name="CreatedAt">When the backup was made.</param>
+/// <param name="Database">The database engine it holds (<c>sqlite</c> or <c>postgresql</c>).</param>
+/// <param name="Pieces">Pieces in the backup.</param>
+/// <param name="Bytes">Plaintext bytes in the backup.</param>
+/// <param name="Restored">Pieces restored (and checked); 0 for create.</param>
+/// <param name="ShreddedProjects">Projects the shred ledger names, whose keys and objects a restore leaves out.</param>
+/// <param name="SkippedPieces">Pieces left out for them.</param>
+/// <param name="AuditValid">For verify: the audit chain verified (null otherwise).</param>
+/// <param name="AuditRecords">For verify: records checked.</param>
+/// <param name="AuditProblem">For verify: what was wrong with the audit chain.</param>
+/// <param name="ReadyStatus">For verify: what <c>/readyz</c> answered on the restored server.</param>
+public sealed record BackupReport(DateTimeOffset CreatedAt, string Database, int Pieces, long Bytes, int Restored, int ShreddedProjects, int SkippedPieces,
+    bool? AuditValid = null, long? AuditRecords = null, string? AuditProblem = null, int? ReadyStatus = null)
+{
+    /// <summary>True unless a verification found a problem.</summary>
+    public bool Passed => AuditValid is not false && ReadyStatus is null or 200;
+}
+
+/// <summary>The backup verbs' entry point for the <c>spe</c> executable: everything behind it stays internal.</summary>
+public static class OfflineBackup
+{
+    /// <summary>Backs up a data directory (the server may be running on it) into <paramref name="output"/>.</summary>
+    /// <exception cref="BackupException">The backup cannot be made.</exception>
+    public static async Task<BackupReport> CreateAsync(string dataDirectory, string? database, string? objectRoot, string? configurationFile, string output, Crypt4ghPublicKey recipient,
+        CancellationToken cancellationToken)
+    {
+        var manifest = await BackupWriter.CreateAsync(new BackupSource(dataDirectory, database, objectRoot, configurationFile), output, recipient, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        return new BackupReport(manifest.CreatedAt, manifest.Database, manifest.Pieces.Count, manifest.Pieces.Sum(p => p.Size), 0, manifest.Shredded.Count, 0);
+    }
+
+    /// <summary>Restores a backup into a new, empty data directory.</summary>
+    /// <exception cref="BackupException">A piece is missing, altered or does not decrypt; or the target is not empty.</exception>
+    public static async Task<BackupReport> RestoreAsync(string backup, Crypt4ghPrivateKey key, string target, string? postgres, IReadOnlyList<string> shredLedgers, string? auditPublicKeyPem,
+        CancellationToken cancellationToken)
+    {
+        var restore = await BackupReader.RestoreAsync(backup, key, target, postgres, shredLedgers, auditPublicKeyPem, cancellationToken).ConfigureAwait(false);
+        return Report(restore);
+    }
+
+    /// <summary>Restores into a scratch directory, verifies hashes and the audit chain, starts the server on it and asks <c>/readyz</c>.</summary>
+    /// <exception cref="BackupException">A piece is missing, altered or does not decrypt.</exception>
+    public static async Task<BackupReport> VerifyAsync(string backup, Crypt4ghPrivateKey key, IReadOnlyList<AuditWitnessedCheckpoint> witnesses, string? auditPublicKeyPem, string? postgres,
+        CancellationToken cancellationToken)
+    {
+        var drill = await BackupDrill.RunAsync(backup, key, witnesses, auditPublicKeyPem, postgres, cancellationToken).ConfigureAwait(false);
+        return Report(drill.Restore) with
+        {
+            AuditValid = drill.Audit.Valid,
+            AuditRecords = drill.Audit.RecordsChecked,
+            AuditProblem = drill.Audit.Valid ? null : drill.Audit.Message ?? drill.Audit.Problem,
+            ReadyStatus = drill.ReadyStatus,
+        };
+    }
+
+    private static BackupReport Report(BackupRestore restore) =>
+        new(restore.Manifest.CreatedAt, restore.Manifest.Database, restore.Manifest.Pieces.Count, restore.Bytes, restore.Restored, restore.Shredded.Count, restore.SkippedPieces);
+}

@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Operations.Backups;
+using OpenSpe.Server.Operations.Incidents;
+using OpenSpe.Server.Permits;
+
+namespace OpenSpe.Server.Operations;
+
+/// <summary>
+/// The operations module (OPR-18…27): the server's part in backups (the shred ledger that keeps crypto-shredded
+/// projects shredded across restores) and incidents on the HDAB clock.
+/// </summary>
+internal static class OperationsModule
+{
+    /// <summary>Registers the module's services and options.</summary>
+    public static IServiceCollection AddOperationsModule(this IServiceCollection services, SpeModuleContext host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        services.AddValidatedOptions<BackupOptions>(BackupOptions.Section);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>());
+        services.AddSingleton<IProjectErasureHook, ShredLedgerHook>();
+        services.AddScoped<IncidentStore>();
+        return services;
+    }
+
+    /// <summary>Maps the module's endpoints.</summary>
+    public static IEndpointRouteBuilder MapOperationsModule(this IEndpointRouteBuilder routes) => routes.MapIncidentEndpoints();
+}

@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Mvc;
+
+namespace OpenSpe.Server.Portal.Pages.Exports;
+
+/// <summary>A project's export requests (the airlock, EHDSR-12, TIR-25): the list, and a form that asks to take files from /outputs out.</summary>
+internal sealed class ExportsModel : PortalPageModel
+{
+    /// <summary>The project id.</summary>
+    public string Project { get; private set; } = "";
+
+    /// <summary>The requests.</summary>
+    public IReadOnlyList<AirlockRequestView> Exports { get; private set; } = [];
+
+    /// <summary>The file names as typed (kept after a refusal).</summary>
+    public string? Files { get; private set; }
+
+    /// <summary>The description as typed.</summary>
+    public string? Reason { get; private set; }
+
+    /// <summary>Field errors by field name (<c>files</c>, <c>reason</c>).</summary>
+    public IReadOnlyDictionary<string, string> FieldErrors { get; private set; } = new Dictionary<string, string>();
+
+    /// <summary>A refusal that belongs to no one field.</summary>
+    public string? FormError { get; private set; }
+
+    /// <summary>Shows the requests.</summary>
+    public Task<IActionResult> OnGetAsync(string project) => ShowAsync(project);
+
+    /// <summary>Asks for an export of the named /outputs files with a description.</summary>
+    public async Task<IActionResult> OnPostCreateAsync(string project, string? files, string? reason)
+    {
+        var names = (files ?? "").Split(['\n', ','], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var answer = await PostAsync<AirlockRequestView>($"/api/v1/projects/{Segment(project)}/exports", new ExportCreateRequest(names, reason ?? ""));
+        if (answer.Succeeded)
+        {
+            return Redirect($"/projects/{Segment(project)}/exports/{Segment(answer.Value!.Id)}");
+        }
+
+        if (answer.Problem!.Status is 400 or 409 or 413 or 422)
+        {
+            Files = files;
+            Reason = reason;
+            FieldErrors = answer.Problem.ByField();
+            FormError = FieldErrors.Count == 0 ? answer.Problem.Detail : null;
+            Response.StatusCode = answer.Problem.Status;
+            return await ShowAsync(project);
+        }
+
+        return ShowProblem(answer.Problem);
+    }
+
+    private async Task<IActionResult> ShowAsync(string project)
+    {
+        Project = project;
+        Title = PortalText.Get("ExportsLink");
+        var answer = await GetAsync<List<AirlockRequestView>>($"/api/v1/projects/{Segment(project)}/exports");
+        if (!answer.Succeeded)
+        {
+            return ShowProblem(answer.Problem!);
+        }
+
+        Exports = answer.Value!;
+        return Page();
+    }
+}

@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace OpenSpe.Server.Portal;
+
+/// <summary>
+/// The portal's one way to the SPE: HTTPS requests to this same server (the listener that took the browser's request),
+/// with the person's own access token. Every page therefore shows exactly what the API gives that person: the same
+/// authorization policies, access chain, halts, rate limits and audit records, never a second rule.
+/// </summary>
+/// <remarks>
+/// Note: the server's certificate is pinned (the very certificate this process serves), because the backchannel must never
+/// send a person's token to anything else.
+/// </remarks>
+internal sealed class PortalBackchannel : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly HttpClient _http;
+
+    public PortalBackchannel(X509Certificate2 certificate)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        var pinned = certificate.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            SslOptions =
+            {
+                RemoteCertificateValidationCallback = (_, presented, _, _) =>
+                    presented is not null && presented.GetCertHash(System.Security.Cryptography.HashAlgorithmName.SHA256).AsSpan().SequenceEqual(pinned),
+            },
+        })
+        {
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+    }
+
+    /// <summary>The listener that took <paramref name="context"/>'s request: always this server.</summary>
+    public static Uri BaseFor(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var local = context.Connection.LocalIpAddress ?? IPAddress.Loopback;
+        if (local.IsIPv4MappedToIPv6)
+        {
+            local = local.MapToIPv4();
+        }
+
+        return new UriBuilder(Uri.UriSchemeHttps, local.ToString(), context.Connection.LocalPort).Uri;
+    }
+
+    /// <summary>Posts a form to an OAuth endpoint (token, revocation) of this server.</summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body)> PostFormAsync(HttpContext context, string path, IEnumerable<KeyValuePair<string, string>> fields)
+    {
+        using var content = new FormUrlEncodedContent(fields);
+        using var response = await _http.PostAsync(new Uri(BaseFor(context), path), content, context.RequestAborted);
+        return (response.StatusCode, await ReadJsonAsync(response, context.RequestAborted));
+    }
+
+    /// <summary>Sends an API request with the person's <paramref name="accessToken"/>.</summary>
+    public async Task<ApiAnswer<T>> SendAsync<T>(HttpContext context, string accessToken, HttpMethod method, string path, object? body)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(BaseFor(context), path));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: Json);
+        }
+
+        using var response = await _http.SendAsync(request, context.RequestAborted);
+        if (response.IsSuccessStatusCode)
+        {
+            if (typeof(T) == typeof(string))
+            {
+                return new ApiAnswer<T>((T)(object)await response.Content.ReadAsStringAsync(context.RequestAborted), (int)response.StatusCode, null);
+            }
+
+            return new ApiAnswer<T>(response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<T>(Json, context.RequestAborted),
+                (int)response.StatusCode, null);
+        }
+
+        var problem = await ReadJsonAsync(response, context.RequestAborted);
+        return new ApiAnswer<T>(default, (int)response.StatusCode, ApiProblem.From((int)response.StatusCode, problem));
+    }
+
+    /// <summary>Opens a download from the API with the person's token; the caller disposes the response.</summary>
+    public async Task<HttpResponseMessage> DownloadAsync(HttpContext context, string accessToken, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseFor(context), path));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>The JSON body of <paramref name="response"/>, or an undefined element when it has none.</summary>
+    internal static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        try
+        {
+            return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+}
+
+/// <summary>What the API answered: the value, or its problem.</summary>
+/// <typeparam name="T">The body type.</typeparam>
+/// <param name="Value">The body of a success.</param>
+/// <param name="Status">The HTTP status.</param>
+/// <param name="Problem">The problem of a refusal.</param>
+internal sealed record ApiAnswer<T>(T? Value, int Status, ApiProblem? Problem)
+{
+    /// <summary>True for a 2xx answer.</summary>
+    public bool Succeeded => Problem is null;
+}
+
+/// <summary>An RFC 9457 problem from the API, as the portal shows it.</summary>
+/// <param name="Status">HTTP status.</param>
+/// <param name="Code">The SPE error code.</param>
+/// <param name="Detail">The sentence that says what happened and what to do.</param>
+/// <param name="Errors">Field errors of a validation problem, by field.</param>
+internal sealed record ApiProblem(int Status, string? Code, string? Detail, IReadOnlyDictionary<string, IReadOnlyList<string>> Errors)
+{
+    /// <summary>Reads a problem body (or its absence).</summary>
+    public static ApiProblem From(int status, JsonElement body)
+    {
+        string? Text(string name) => body.ValueKind == JsonValueKind.Object && body.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        var errors = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+        if (body.ValueKind == JsonValueKind.Object && body.TryGetProperty("errors", out var e) && e.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var field in e.EnumerateObject())
+            {
+                errors[field.Name] = field.Value.ValueKind == JsonValueKind.Array
+                    ? field.Value.EnumerateArray().Select(x => x.ToString()).ToList()
+                    : [field.Value.ToString()];
+            }
+        }
+
+        return new ApiProblem(status, Text("code"), Text("detail") ?? Text("error_description") ?? Text("title"), errors);
+    }
+
+    /// <summary>The field errors by field name (lower case, as forms name their fields), each field's messages joined.</summary>
+    public IReadOnlyDictionary<string, string> ByField() =>
+        Errors.ToDictionary(e => e.Key.ToLowerInvariant(), e => string.Join(" ", e.Value), StringComparer.Ordinal);
+
+    /// <summary>The whole refusal as one text: the detail, then every field's messages.</summary>
+    public string Sentence() => string.Join(" ", new[] { Detail }.Concat(Errors.Values.SelectMany(e => e)).Where(t => !string.IsNullOrEmpty(t)));
+}

@@ -1,0 +1,59 @@
+using System.Net.Http;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.Filters;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace OpenSpe.Server.Portal;
+
+/// <summary>
+/// The base of every portal page: asks the API with the person's token (so a page shows only what the API gives that
+/// person), and shows a refusal as the API's own sentence, with its status.
+/// </summary>
+internal abstract class PortalPageModel : PageModel
+{
+    /// <summary>The API's refusal this page shows instead of its content, if any.</summary>
+    public ApiProblem? Problem { get; private set; }
+
+    /// <summary>The page's title (also the <c>h1</c>).</summary>
+    public string Title { get; protected set; } = "OpenSPE";
+
+    /// <summary>Sends the portal's headers (the strict policy) before the handler runs.</summary>
+    [NonHandler]
+    public override void OnPageHandlerExecuting(PageHandlerExecutingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        PortalHeaders.Apply(context.HttpContext.Response);
+        base.OnPageHandlerExecuting(context);
+    }
+
+    /// <summary>GETs <paramref name="path"/> from the API as the signed-in person.</summary>
+    protected Task<ApiAnswer<T>> GetAsync<T>(string path) => SendAsync<T>(HttpMethod.Get, path, null);
+
+    /// <summary>POSTs <paramref name="body"/> as JSON to <paramref name="path"/> as the signed-in person.</summary>
+    protected Task<ApiAnswer<T>> PostAsync<T>(string path, object body) => SendAsync<T>(HttpMethod.Post, path, body);
+
+    /// <summary>The signed-in person's access token.</summary>
+    protected async Task<string> AccessTokenAsync() =>
+        await HttpContext.GetTokenAsync(PortalSession.Scheme, "access_token") ?? throw new InvalidOperationException("The portal session holds no access token.");
+
+    /// <summary>Shows <paramref name="problem"/> instead of the page's content, with its status.</summary>
+    protected IActionResult ShowProblem(ApiProblem problem)
+    {
+        ArgumentNullException.ThrowIfNull(problem);
+        Problem = problem;
+        Title = PortalText.ForStatus(problem.Status);
+        Response.StatusCode = problem.Status;
+        return Page();
+    }
+
+    /// <summary>Escapes one path segment of an API route.</summary>
+    protected static string Segment(string value) => Uri.EscapeDataString(value);
+
+    private async Task<ApiAnswer<T>> SendAsync<T>(HttpMethod method, string path, object? body)
+    {
+        var backchannel = HttpContext.RequestServices.GetRequiredService<PortalBackchannel>();
+        return await backchannel.SendAsync<T>(HttpContext, await AccessTokenAsync(), method, path, body);
+    }
+}

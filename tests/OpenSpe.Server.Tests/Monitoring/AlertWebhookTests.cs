@@ -1,0 +1,104 @@
+using System.Net;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Monitoring.Alerts;
+using OpenSpe.Server.Tests.Identity;
+using OpenSpe.Server.Tests.Infrastructure;
+
+namespace OpenSpe.Server.Tests.Monitoring;
+
+/// <summary>
+/// A rule that fires in a running server writes a <c>security.alert</c> audit record and posts it, HMAC-signed, to a
+/// webhook receiver on this machine, retrying when the receiver fails (EHDSR-9, TIR-13, TIR-27).
+/// </summary>
+public sealed class AlertWebhookTests : IAsyncLifetime
+{
+    private const string Secret = "an-alert-webhook-secret-of-forty-chars!!";
+    private readonly Channel<(string Body, string? Signature)> _received = Channel.CreateUnbounded<(string, string?)>();
+    private WebApplication _receiver = null!;
+    private int _failFirst;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _receiver = builder.Build();
+        _receiver.MapPost("/hook", async (HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            if (Interlocked.Decrement(ref _failFirst) >= 0)
+            {
+                return Results.StatusCode(503);
+            }
+
+            await _received.Writer.WriteAsync((body, context.Request.Headers[AlertDispatcher.SignatureHeader].ToString()));
+            return Results.NoContent();
+        });
+        await _receiver.StartAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
+
+    [Fact]
+    [Trait("Requirement", "TIR-13")]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task Five_failed_sign_ins_for_one_account_are_audited_as_an_alert_and_posted_signed()
+    {
+        await using var server = await StartServerAsync();
+        var identity = new IdentityClient(server);
+
+        for (var i = 0; i < 5; i++)
+        {
+            (await identity.PasswordGrantAsync("researcher", "wrong-password-" + i, null)).Dispose();
+        }
+
+        var (body, signature) = await _received.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        var alert = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(AlertDispatcher.Sign(System.Text.Encoding.UTF8.GetBytes(body), Secret), signature);
+        Assert.Equal("signin-failures-per-account", alert.GetProperty("rule").GetString());
+        Assert.Equal("researcher", alert.GetProperty("key").GetString());
+        var sequence = alert.GetProperty("auditSequence").GetInt64();
+        var records = await server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(Action: "security.alert"));
+        var record = Assert.Single(records, r => r.Sequence == sequence);
+        Assert.Equal("signin-failures-per-account", record.ResourceId);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-13")]
+    public async Task A_receiver_that_fails_gets_the_alert_again_after_the_wait()
+    {
+        _failFirst = 1;
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await StartServerAsync(clock);
+        var identity = new IdentityClient(server);
+
+        for (var i = 0; i < 5; i++)
+        {
+            (await identity.PasswordGrantAsync("holder", "wrong-password-" + i, null)).Dispose();
+        }
+
+        // Note: the first post was refused (503); the retry waits one second on the server's clock, which only the test moves.
+        while (!_received.Reader.TryPeek(out _))
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            Assert.True(clock.GetUtcNow() < DateTimeOffset.UtcNow.AddMinutes(5), "the alert never arrived");
+        }
+
+        var (body, signature) = await _received.Reader.ReadAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(AlertDispatcher.Sign(System.Text.Encoding.UTF8.GetBytes(body), Secret), signature);
+        Assert.True(_failFirst < 0, "the first attempt was refused");
+    }
+
+    private Task<SpeTestServer> StartServerAsync(TimeProvider? time = null) => SpeTestServer.StartAsync(time: time, settings: new Dictionary<string, string?>
+    {
+        ["Alerts:WebhookUrl"] = _receiver.Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal)) + "/hook",
+        ["Alerts:WebhookSecret"] = Secret,
+    });
+}

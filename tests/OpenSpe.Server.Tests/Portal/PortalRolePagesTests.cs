@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using OpenSpe.Server.Portal;
+using OpenSpe.Server.Tests.Permits;
+
+namespace OpenSpe.Server.Tests.Portal;
+
+/// <summary>
+/// The pages of the HDAB officer, the operator, the output checker and the auditor through the real HTTP pipeline: each shows
+/// what the API gives that role and refuses the others with the API's own answer (TIR-22, EHDSR-1, OPR-20, TIR-12).
+/// </summary>
+public sealed class PortalRolePagesTests : IAsyncLifetime
+{
+    private PermitFixture _f = null!;
+    private string _project = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _f = await PermitFixture.StartAsync();
+        (_, _project) = await _f.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddHours(-1), PermitFixture.Start.AddDays(30), "HDAB-PORTAL-ROLES", "researcher"));
+    }
+
+    public async ValueTask DisposeAsync() => await _f.DisposeAsync();
+
+    [Theory]
+    [InlineData("admin", "/permits")]
+    [InlineData("researcher", "/audit")]
+    [InlineData("researcher", "/review")]
+    [InlineData("researcher", "/halts")]
+    [InlineData("checker", "/permits")]
+    [InlineData("auditor", "/review")]
+    [InlineData("hdab", "/audit")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task A_page_of_another_role_is_refused_with_the_apis_403(string username, string path)
+    {
+        using var portal = new PortalBrowser(_f.Server);
+        using var _ = await portal.SignInAsync(username);
+
+        using var response = await portal.GetAsync(path);
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("role=\"alert\"", html, StringComparison.Ordinal);
+        Assert.Contains("Not allowed", html, StringComparison.Ordinal);
+        Assert.Equal(PortalHeaders.ContentSecurityPolicy, response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    [Theory]
+    [InlineData("hdab", "/permits", "HDAB-PORTAL-ROLES")]
+    [InlineData("hdab", "/halts", "No halt is in force.")]
+    [InlineData("operator", "/halts", "No halt is in force.")]
+    [InlineData("checker", "/review", "No export request is waiting for you.")]
+    [InlineData("auditor", "/audit", "The audit chain is intact")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task Each_role_reaches_its_main_page_under_the_strict_policy(string username, string path, string expected)
+    {
+        using var portal = new PortalBrowser(_f.Server);
+        using var _ = await portal.SignInAsync(username);
+
+        using var response = await portal.GetAsync(path);
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, html);
+        Assert.Contains(expected, html, StringComparison.Ordinal);
+        Assert.Equal(PortalHeaders.ContentSecurityPolicy, response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-1")]
+    public async Task Permit_upload_with_errors_shows_each_error_by_its_field_and_issues_nothing()
+    {
+        using var portal = new PortalBrowser(_f.Server);
+        using var home = await portal.SignInAsync("hdab", "/permits");
+        var html = await home.Content.ReadAsStringAsync();
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(10), PermitFixture.Start.AddDays(1), "HDAB-PORTAL-BAD");
+
+        using var response = await UploadAsync(portal, html, System.Text.Json.JsonSerializer.Serialize(document));
+        var page = await response.Content.ReadAsStringAsync();
+        using var list = await portal.GetAsync("/permits");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("Errors by field", page, StringComparison.Ordinal);
+        Assert.Contains("<code>validUntil</code>", page, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("HDAB-PORTAL-BAD", await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-1")]
+    public async Task Permit_upload_of_a_valid_document_issues_it_and_a_non_json_file_is_refused_in_words()
+    {
+        using var portal = new PortalBrowser(_f.Server);
+        using var home = await portal.SignInAsync("hdab", "/permits");
+        var html = await home.Content.ReadAsStringAsync();
+        var document = PermitFixture.Document(PermitFixture.Start.AddHours(-1), PermitFixture.Start.AddDays(5), "HDAB-PORTAL-NEW");
+
+        using var issued = await UploadAsync(portal, html, System.Text.Json.JsonSerializer.Serialize(document));
+        using var garbage = await UploadAsync(portal, html, "{ not json");
+
+        Assert.Equal(HttpStatusCode.OK, issued.StatusCode);
+        Assert.Contains("Permit HDAB-PORTAL-NEW is issued.", await issued.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, garbage.StatusCode);
+        Assert.Contains("is not valid JSON", await garbage.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-20")]
+    public async Task Operator_halts_a_project_from_the_page_and_its_members_see_it_halted()
+    {
+        using var operatorPortal = new PortalBrowser(_f.Server);
+        using var page = await operatorPortal.SignInAsync("operator", "/halts");
+        var html = await page.Content.ReadAsStringAsync();
+        using var researcher = new PortalBrowser(_f.Server);
+        using var __ = await researcher.SignInAsync("researcher");
+
+        using var tooShort = await operatorPortal.SubmitAsync(html, "/halts?handler=Halt", ("project", _project), ("reason", "x"));
+        using var halted = await operatorPortal.SubmitAsync(html, "/halts?handler=Halt", ("project", _project), ("reason", "suspected exfiltration"));
+        using var list = await operatorPortal.GetAsync("/halts");
+        using var project = await researcher.GetAsync("/projects/" + _project);
+
+        Assert.Equal(HttpStatusCode.BadRequest, tooShort.StatusCode);
+        Assert.Contains("role=\"alert\"", await tooShort.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, halted.StatusCode);
+        Assert.Contains("suspected exfiltration", await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode)423, project.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-12")]
+    public async Task Auditor_searches_the_log_by_actor_and_action()
+    {
+        using var portal = new PortalBrowser(_f.Server);
+        using var _ = await portal.SignInAsync("auditor");
+
+        using var response = await portal.GetAsync("/audit?actor=hdab&action=permit.issued");
+        var html = await response.Content.ReadAsStringAsync();
+        using var bad = await portal.GetAsync("/audit?since=yesterday");
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, html);
+        Assert.Contains("permit.issued", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("auth.token.issued", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
+    private static Task<HttpResponseMessage> UploadAsync(PortalBrowser portal, string html, string json)
+    {
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent(PortalBrowser.AntiforgeryToken(html)), "__RequestVerificationToken" },
+        };
+        var file = new ByteArrayContent(Encoding.UTF8.GetBytes(json));
+        file.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        form.Add(file, "document", "permit.json");
+        return portal.Browser.Http.PostAsync("/permits?handler=Create", form);
+    }
+}
