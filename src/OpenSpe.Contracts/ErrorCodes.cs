@@ -246,6 +246,9 @@ public static class ErrorCodes
     /// <summary>gRPC NOT_FOUND: no such task for this peer (tasks are watched only by the peer that submitted them, once).</summary>
     public const string FederationTaskUnknown = "SPE7019";
 
+    /// <summary>422: an imported permit is not signed by an issuer this node trusts, is not in force, or names no dataset this node holds.</summary>
+    public const string FederationImportRefused = "SPE7020";
+
     /// <summary>400: the portal's sign-in did not complete (the sign-in was refused, took too long, or its state did not match): sign in again.</summary>
     public const string PortalSignInFailed = "SPE6400";
 

@@ -26,7 +26,51 @@ internal static partial class PermitCommands
                 + "its data is erased after the grace period. The reason is required and audited.", reasonRequired: true),
             Document(env),
             Versions(env),
+            Import(env),
         };
+    }
+
+    private static Command Import(ClientEnvironment env)
+    {
+        var file = new Option<string>("--file", "-f")
+        {
+            Description = "The permit as another SPE's HDAB signed it: the compact JWS that 'spe permit document' prints there ('-' reads standard input).",
+            Required = true,
+            HelpName = "file",
+        };
+        var json = new Option<bool>("--json") { Description = "Print the whole new local permit as JSON instead of only its id." };
+        var command = new Command("import", "Import a permit signed by a trusted HDAB (Federation:TrustedPermitIssuers) at this federation node (role hdab or operator): "
+            + "creates the local permit and project for the datasets this node holds (datasets[].node), so its data holders upload as usual. Prints the local permit's id.")
+        {
+            file, json,
+        };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            var path = parse.GetValue(file)!;
+            var document = (path == "-" ? string.Join('\n', ReadLines(env.Input)) : await File.ReadAllTextAsync(path, cancellationToken)).Trim();
+            using var api = SpeApiClient.Open(env);
+            var (raw, permit) = await api.CallAsync<PermitView>(HttpMethod.Post, "api/v1/permits/import", new PermitImportRequest(document), cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, raw);
+            }
+            else
+            {
+                await streams.Out.WriteLineAsync(ProblemText.OneLine(permit.Id));
+                streams.Hint(ProblemText.OneLine($"Permit {permit.Reference} imported, project {permit.ProjectId ?? "-"}; its holders upload with 'spe upload'."));
+            }
+
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static IEnumerable<string> ReadLines(IUserInput input)
+    {
+        while (input.ReadLine() is { } line)
+        {
+            yield return line;
+        }
     }
 
     private static Command CreatePermit(ClientEnvironment env)

@@ -12,7 +12,7 @@ internal sealed record FederatedPermit(string Issuer, string PermitId, int Versi
 
 /// <summary>
 /// Verifies a permit document signed as a compact JWS (ES256, <c>typ</c> <c>openspe-permit+jws</c>, as
-/// <c>GET /api/v1/permits/{id}/signed</c> returns it) against the issuers this node trusts
+/// <c>GET /api/v1/permits/{id}/document</c> returns it) against the issuers this node trusts
 /// (<see cref="FederationOptions.TrustedPermitIssuers"/>, and this SPE's own permit key) (FSPER-2, FSPER-3).
 /// </summary>
 internal sealed class FederatedPermitVerifier
@@ -51,7 +51,16 @@ internal sealed class FederatedPermitVerifier
             return (null, "the permit is not a compact JWS");
         }
 
-        var unverified = _handler.ReadJsonWebToken(jws);
+        JsonWebToken unverified;
+        try
+        {
+            unverified = _handler.ReadJsonWebToken(jws);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenException or JsonException)
+        {
+            return (null, "the permit is not a compact JWS");
+        }
+
         if (!unverified.TryGetPayloadValue<string>("iss", out var issuer) || !_issuers.TryGetValue(issuer, out var keys))
         {
             return (null, "the permit's issuer is not trusted by this node");

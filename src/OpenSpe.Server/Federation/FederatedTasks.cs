@@ -55,8 +55,15 @@ internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IO
         return task.Events.Reader;
     }
 
-    /// <summary>Forgets a task once its watcher is done with it.</summary>
-    public void Release(string taskId) => _tasks.TryRemove(taskId, out _);
+    /// <summary>Forgets a task once its watcher is done with it, stopping it if it still runs (nobody would read its result).</summary>
+    public void Release(string taskId)
+    {
+        if (_tasks.TryRemove(taskId, out var task))
+        {
+            task.Stop();
+            task.Dispose();
+        }
+    }
 
     /// <summary>Tasks held now (running, or ended and not yet watched to the end).</summary>
     public int Count => _tasks.Count;
@@ -74,7 +81,7 @@ internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IO
         TaskEvent Event(string state, string message = "", string result = "") =>
             new() { TaskId = task.Id, Sequence = ++sequence, State = state, Message = message, ResultJson = result };
 
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token, task.Stopping);
         timeout.CancelAfter(options.Value.MaxDeadline);
         try
         {
@@ -115,9 +122,26 @@ internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IO
         }
     }
 
-    private sealed class RunningTask(string id, string peer, Channel<TaskEvent> events)
+    private sealed class RunningTask(string id, string peer, Channel<TaskEvent> events) : IDisposable
     {
+        private readonly CancellationTokenSource _stop = new();
+
         public int Watched;
+
+        public CancellationToken Stopping => _stop.Token;
+
+        public void Dispose() => _stop.Dispose();
+
+        public void Stop()
+        {
+            try
+            {
+                _stop.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
 
         public string Id { get; } = id;
 

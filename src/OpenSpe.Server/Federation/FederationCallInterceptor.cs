@@ -40,7 +40,8 @@ internal sealed class FederationCall(string peer, EndPoint? remote, string? thum
 /// stream cap (RESOURCE_EXHAUSTED otherwise), and writes the call's audit record (peer certificate, permit, component, requester,
 /// status) before the answer's end leaves.
 /// </summary>
-internal sealed class FederationCallInterceptor(FederationPeerLimits limits, FederationAudit audit, FederationMetrics metrics, IOptions<FederationOptions> options, TimeProvider time) : Interceptor
+internal sealed class FederationCallInterceptor(FederationPeerLimits limits, FederationAudit audit, FederationMetrics metrics, IOptions<FederationOptions> options,
+    Microsoft.Extensions.Logging.ILogger<FederationCallInterceptor> logger) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -85,7 +86,8 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
         var remote = http.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, http.Connection.RemotePort) : null;
         var call = new FederationCall(peer, remote, certificate!.GetCertHashString(HashAlgorithmName.SHA256), method);
         context.UserState[FederationCall.Key] = call;
-        var now = time.GetUtcNow().UtcDateTime;
+        // Note: the system clock, because the deadline arrives relative (grpc-timeout) and the gRPC server made it absolute with it.
+        var now = TimeProvider.System.GetUtcNow().UtcDateTime;
         if (context.Deadline == DateTime.MaxValue || context.Deadline - now > options.Value.MaxDeadline)
         {
             throw Refuse(peer, remote, StatusCode.InvalidArgument, ErrorCodes.FederationDeadline, $"every call needs a deadline of at most {options.Value.MaxDeadline}");
@@ -127,6 +129,7 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
     {
         var name = status == StatusCode.OK ? "OK" : status.ToString();
         metrics.Call(call.Peer, call.Method, name, Stopwatch.GetElapsedTime(started));
+        FederationLog.Call(logger, call.Method, call.Peer, name);
         var denied = status is StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.FailedPrecondition or StatusCode.ResourceExhausted
             or StatusCode.InvalidArgument or StatusCode.NotFound;
         // Note: not cancelled with the call, because a record of a call the peer abandoned must still be written.

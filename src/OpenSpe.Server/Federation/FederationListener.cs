@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
@@ -44,6 +43,18 @@ internal sealed class FederationListener(IServiceProvider services, IOptions<Fed
             kestrel.Listen(endpoint, listen =>
             {
                 listen.Protocols = HttpProtocols.Http2;
+                // Note: this middleware runs around the TLS handshake, so the admission decision can name the connection's
+                // address, and a handshake that ended without a decision (no certificate, no TLS) is audited as well.
+                listen.Use(next => async connection =>
+                {
+                    var handshake = new Handshake(connection.RemoteEndPoint);
+                    Current.Value = handshake;
+                    await next(connection);
+                    if (!handshake.Decided)
+                    {
+                        Refuse(null, handshake.Remote, PeerRefusalReasons.NoCertificate);
+                    }
+                });
                 listen.UseHttps(https =>
                 {
                     https.ServerCertificate = node.Certificate;
@@ -51,15 +62,10 @@ internal sealed class FederationListener(IServiceProvider services, IOptions<Fed
                     https.SslProtocols = SslProtocols.Tls13;
                     https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
                     https.CheckCertificateRevocation = false;
-                    https.OnAuthenticate = (connection, ssl) =>
-                    {
-                        TlsPolicy.Apply(connection, ssl);
-                        ssl.ClientCertificateRequired = true;
-                        var remote = connection.RemoteEndPoint;
-                        // Note: the peer is decided here, before any HTTP/2 frame is read, so a refused peer reaches no code of the
-                        // service; the callback replaces Kestrel's, which would accept any chain the system trusts.
-                        ssl.RemoteCertificateValidationCallback = (_, certificate, _, _) => Admit(certificate, remote);
-                    };
+                    https.OnAuthenticate = TlsPolicy.Apply;
+                    // Note: the peer is decided here, before any HTTP/2 frame is read, so a refused peer reaches no code of the
+                    // service; the decision replaces the system's chain check, which would accept any CA the machine trusts.
+                    https.ClientCertificateValidation = (certificate, _, _) => Admit(certificate, Current.Value);
                 });
             });
         });
@@ -102,16 +108,35 @@ internal sealed class FederationListener(IServiceProvider services, IOptions<Fed
         }
     }
 
-    private bool Admit(X509Certificate? certificate, EndPoint? remote)
+    private bool Admit(X509Certificate? certificate, Handshake? handshake)
     {
         var decision = admission.Admit(certificate);
+        if (handshake is not null)
+        {
+            handshake.Decided = true;
+        }
+
         if (!decision.Admitted)
         {
-            metrics.Refused(FederationPeerAdmission.Describe(decision.Peer, remote), decision.Refusal!);
-            audit.Refused(decision.Peer, remote, decision.Refusal!, "handshake");
+            Refuse(decision.Peer, handshake?.Remote, decision.Refusal!);
         }
 
         return decision.Admitted;
+    }
+
+    private void Refuse(string? peer, EndPoint? remote, string reason)
+    {
+        metrics.Refused(FederationPeerAdmission.Describe(peer, remote), reason);
+        audit.Refused(peer, remote, reason, "handshake");
+    }
+
+    private static readonly AsyncLocal<Handshake?> Current = new();
+
+    private sealed class Handshake(EndPoint? remote)
+    {
+        public EndPoint? Remote { get; } = remote;
+
+        public bool Decided { get; set; }
     }
 
     /// <summary>Reads <c>host:port</c> (or an https URL) into an endpoint.</summary>

@@ -7,7 +7,7 @@ namespace OpenSpe.Server.Federation;
 /// <summary>Why a peer was not let in (what the audit record and the log name).</summary>
 internal static class PeerRefusalReasons
 {
-    public const string NoCertificate = "no-client-certificate";
+    public const string NoCertificate = "no-client-certificate-or-tls-failure";
     public const string Untrusted = "not-issued-by-the-federation-ca";
     public const string Expired = "certificate-not-valid-now";
     public const string Revoked = "certificate-revoked";

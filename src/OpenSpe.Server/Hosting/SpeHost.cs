@@ -210,6 +210,7 @@ public static class SpeHost
         app.MapDesktopModule();
         app.MapAirlockModule();
         app.MapTerminalModule();
+        app.MapFederationModule();
         app.MapMonitoringModule(configuration);
         app.MapOperationsModule();
         app.MapPortalModule();

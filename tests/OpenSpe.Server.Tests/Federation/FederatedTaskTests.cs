@@ -1,0 +1,151 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using OpenSpe.Federation.V1;
+using OpenSpe.Server.Federation;
+
+namespace OpenSpe.Server.Tests.Federation;
+
+/// <summary>
+/// Tasks at a node: the built-in row count end to end (permit verified, local data read from the vault, small counts withheld),
+/// every check refusing what it guards, and a watcher that stops reading costing the node a bounded amount.
+/// </summary>
+public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixture<FederationNodeFixture>
+{
+    [Fact]
+    [Trait("Requirement", "FCR-3")]
+    [Trait("Requirement", "FCR-5")]
+    [Trait("Requirement", "FSPER-3")]
+    [Trait("Requirement", "TIR-33")]
+    public async Task The_row_count_runs_on_local_data_and_releases_only_counts_at_or_above_the_threshold()
+    {
+        var client = node.Client("node-b", out var channel);
+        using var _ = channel;
+
+        var accepted = await client.SubmitTaskAsync(Request(RowCountAnalysis.Name), FederationNodeFixture.Deadline());
+        var events = await WatchAllAsync(client, accepted.TaskId);
+
+        var done = events[^1];
+        Assert.Equal("done", done.State);
+        var result = JsonDocument.Parse(done.ResultJson).RootElement;
+        var counts = result.GetProperty("counts").EnumerateArray().ToDictionary(c => c.GetProperty("dataset").GetString()!);
+        Assert.Equal(FederationNodeFixture.DataRows, counts["cohort"].GetProperty("rows").GetInt64());
+        Assert.Equal(JsonValueKind.Null, counts["small"].GetProperty("rows").ValueKind);
+        Assert.True(counts["small"].GetProperty("suppressed").GetBoolean());
+        Assert.Equal(FederationNodeFixture.DataRows, result.GetProperty("total").GetInt64());
+        Assert.DoesNotContain(FederationNodeFixture.SmallRows.ToString(System.Globalization.CultureInfo.InvariantCulture) + ",", done.ResultJson, StringComparison.Ordinal);
+        var submitted = (await node.RecordsAsync("federation.call", where: r => r.DetailsJson.Contains(accepted.TaskId, StringComparison.Ordinal) && r.DetailsJson.Contains("SubmitTask", StringComparison.Ordinal))).Single();
+        var details = JsonDocument.Parse(submitted.DetailsJson).RootElement;
+        Assert.Equal("node-b", details.GetProperty("peer").GetString());
+        Assert.Equal(node.PermitId, details.GetProperty("permit").GetString());
+        Assert.Equal(RowCountAnalysis.Name, details.GetProperty("component").GetString());
+        Assert.Equal(FederationNodeFixture.Researcher, details.GetProperty("requester").GetString());
+    }
+
+    [Theory]
+    [Trait("Requirement", "FCR-3")]
+    [Trait("Requirement", "FCR-4")]
+    [Trait("Requirement", "FSPER-2")]
+    [Trait("Requirement", "FSPER-4")]
+    [InlineData("unapproved-component", StatusCode.PermissionDenied, ErrorCodes.FederationComponentNotApproved)]
+    [InlineData("component-not-allowed-by-operator", StatusCode.PermissionDenied, ErrorCodes.FederationComponentNotAllowed)]
+    [InlineData("component-not-installed", StatusCode.NotFound, ErrorCodes.FederationComponentUnknown)]
+    [InlineData("requester-not-in-permit", StatusCode.PermissionDenied, ErrorCodes.FederationRequesterNotInPermit)]
+    [InlineData("foreign-permit", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
+    [InlineData("tampered-permit", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
+    [InlineData("not-a-permit", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
+    [InlineData("malformed-jws", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
+    public async Task A_task_that_fails_a_check_is_refused_audited_and_not_run(string attack, StatusCode status, string code)
+    {
+        var client = node.Client("node-b", out var channel);
+        using var _ = channel;
+        var tasks = node.Node.Server.Services.GetRequiredService<FederatedTasks>();
+        var request = attack switch
+        {
+            "unapproved-component" => Request("test.unknown"),
+            "component-not-allowed-by-operator" => Request("test.not-allowed-here"),
+            "component-not-installed" => Request("test.not-installed"),
+            "requester-not-in-permit" => Request(RowCountAnalysis.Name, requester: "researcher2"),
+            "foreign-permit" => Request(RowCountAnalysis.Name, permit: Foreign(node.SignedPermit)),
+            "tampered-permit" => Request(RowCountAnalysis.Name, permit: Tampered(node.SignedPermit)),
+            "malformed-jws" => Request(RowCountAnalysis.Name, permit: "not.a.permit"),
+            _ => Request(RowCountAnalysis.Name, permit: "eyJhbGciOiJub25lIn0.e30."),
+        };
+        var before = tasks.Count;
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.SubmitTaskAsync(request, FederationNodeFixture.Deadline()));
+
+        Assert.Equal(status, refused.StatusCode);
+        Assert.StartsWith(code, refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(before, tasks.Count);
+        var records = await node.RecordsAsync("federation.call", where: r => r.DetailsJson.Contains(code, StringComparison.Ordinal));
+        Assert.Contains(records, r => r.Outcome == "denied" && r.DetailsJson.Contains("\"peer\":\"node-b\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-36")]
+    public async Task A_watcher_that_stops_reading_holds_the_task_back_instead_of_growing_the_nodes_memory()
+    {
+        var flood = node.Node.Server.Services.GetRequiredService<FloodAnalysis>();
+        var client = node.Client("node-b", out var channel);
+        using var _ = channel;
+        using var stop = new CancellationTokenSource();
+        var accepted = await client.SubmitTaskAsync(Request(FloodAnalysis.Name), FederationNodeFixture.Deadline());
+
+        using var watch = client.WatchTask(new WatchRequest { TaskId = accepted.TaskId }, FederationNodeFixture.Deadline(stop.Token));
+        Assert.True(await watch.ResponseStream.MoveNext(stop.Token));
+        // The watcher now reads nothing more; wait until the component can hand over no more events.
+        long seen = -1;
+        var still = 0;
+        while (still < 10)
+        {
+            await Task.Delay(50);
+            var now = flood.Emitted;
+            still = now == seen ? still + 1 : 0;
+            seen = now;
+        }
+
+        // Note: without the bounded queue all 100,000 events (100 MB) would be held by the node; with it, what is held is the
+        // queue (16 events) plus what HTTP/2 flow control lets into the connection's windows (a few hundred KiB).
+        Assert.True(seen < 2_000, $"{seen} events were produced for a watcher that stopped reading");
+        await stop.CancelAsync();
+    }
+
+    private TaskRequest Request(string component, string requester = FederationNodeFixture.Researcher, string? permit = null) =>
+        new() { Component = component, Requester = requester, Permit = permit ?? node.SignedPermit, ParametersJson = "{}" };
+
+    private static async Task<List<TaskEvent>> WatchAllAsync(OpenSpe.Federation.V1.Federation.FederationClient client, string taskId)
+    {
+        using var watch = client.WatchTask(new WatchRequest { TaskId = taskId }, FederationNodeFixture.Deadline());
+        var events = new List<TaskEvent>();
+        await foreach (var item in watch.ResponseStream.ReadAllAsync())
+        {
+            events.Add(item);
+        }
+
+        return events;
+    }
+
+    /// <summary>The same payload signed by a key nobody trusts, with the same issuer and kid.</summary>
+    private static string Foreign(string jws)
+    {
+        var parts = jws.Split('.');
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var header = JsonDocument.Parse(Base64UrlEncoder.Decode(parts[0])).RootElement;
+        return new JsonWebTokenHandler().CreateToken(Base64UrlEncoder.Decode(parts[1]),
+            new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = header.GetProperty("kid").GetString() }, SecurityAlgorithms.EcdsaSha256),
+            new Dictionary<string, object> { ["typ"] = "openspe-permit+jws" });
+    }
+
+    /// <summary>The payload changed (a second requester added), the signature kept.</summary>
+    private static string Tampered(string jws)
+    {
+        var parts = jws.Split('.');
+        var payload = Base64UrlEncoder.Decode(parts[1]).Replace("\"account\":\"researcher\"", "\"account\":\"mallory\"", StringComparison.Ordinal);
+        return parts[0] + "." + Base64UrlEncoder.Encode(Encoding.UTF8.GetBytes(payload)) + "." + parts[2];
+    }
+}

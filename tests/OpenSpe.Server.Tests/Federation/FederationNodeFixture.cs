@@ -1,0 +1,196 @@
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Core.Federation;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Federation;
+using OpenSpe.Server.Tests.Infrastructure;
+using OpenSpe.Server.Tests.Permits;
+using OpenSpe.Server.Tests.Transfers;
+using FederationApi = OpenSpe.Federation.V1.Federation;
+
+namespace OpenSpe.Server.Tests.Federation;
+
+/// <summary>
+/// A federation node on loopback with real TLS (node-a: a dev SPE with its federation listener), a federation CA with the
+/// certificates of its peers — allowed (node-b), not on the allow-list (node-c), revoked, expired, and one from a rogue CA —
+/// a permit issued at node-a whose dataset node-a holds (a CSV of <see cref="DataRows"/> rows, uploaded by its holder), and
+/// clients that call node-a as any of them.
+/// </summary>
+public sealed class FederationNodeFixture : IAsyncLifetime
+{
+    public const int DataRows = 12;
+    public const int SmallRows = 3;
+    public const string Researcher = "researcher";
+
+    private readonly TempDirectory _temp = new();
+    private readonly Dictionary<string, X509Certificate2> _certificates = new(StringComparer.Ordinal);
+    private FederationCa _ca = null!;
+
+    public PermitFixture Node { get; private set; } = null!;
+
+    public string PermitId { get; private set; } = "";
+
+    public string ProjectId { get; private set; } = "";
+
+    /// <summary>The permit as the HDAB at node-a signed it.</summary>
+    public string SignedPermit { get; private set; } = "";
+
+    public Uri Address { get; private set; } = null!;
+
+    public string CaDirectory => _temp.File("ca");
+
+    public async ValueTask InitializeAsync() => await StartAsync(new Dictionary<string, string?>());
+
+    public async Task StartAsync(IDictionary<string, string?> extra, Action<IServiceCollection>? services = null)
+    {
+        var notBefore = PermitFixture.Start.AddDays(-30);
+        var notAfter = PermitFixture.Start.AddDays(300);
+        _ca = FederationCa.Create(CaDirectory, "test federation CA", notBefore, TimeSpan.FromDays(400));
+        foreach (var name in new[] { "node-a", "node-b", "node-c", "node-revoked" })
+        {
+            _certificates[name] = Load(_ca, name, _temp.File("certs"), notBefore, notAfter);
+        }
+
+        _certificates["node-expired"] = Load(_ca, "node-expired", _temp.File("certs"), notBefore, PermitFixture.Start.AddDays(-1));
+        _ca.Revoke("node-revoked", DateTimeOffset.UtcNow);
+        using (var rogue = FederationCa.Create(_temp.File("rogue-ca"), "test federation CA", notBefore, TimeSpan.FromDays(400)))
+        {
+            _certificates["rogue"] = Load(rogue, "node-b", _temp.File("rogue"), notBefore, notAfter);
+        }
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["Federation:Listen"] = "127.0.0.1:0",
+            ["Federation:CaCertificate"] = Path.Combine(CaDirectory, FederationCa.CertificateFile),
+            ["Federation:Crl"] = _ca.CrlPath,
+            ["Federation:Certificate"] = _temp.File("certs/node-a.crt"),
+            ["Federation:Key"] = _temp.File("certs/node-a.key"),
+            ["Federation:AllowedPeers:0"] = "node-b",
+            ["Federation:AllowedPeers:1"] = "node-revoked",
+            ["Federation:AllowedPeers:2"] = "node-expired",
+            ["Federation:AllowedComponents:0"] = RowCountAnalysis.Name,
+            ["Federation:AllowedComponents:1"] = FloodAnalysis.Name,
+            ["Federation:AllowedComponents:2"] = "test.not-installed",
+            ["Uploads:MaxUploadBytes"] = "10000000",
+        };
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        Node = await PermitFixture.StartAsync(settings, services: s =>
+        {
+            s.AddSingleton<FloodAnalysis>();
+            s.AddSingleton<IFederatedAnalysis>(sp => sp.GetRequiredService<FloodAnalysis>());
+            services?.Invoke(s);
+        });
+        Address = Node.Server.Services.GetRequiredService<FederationListener>().Address!;
+
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), users: [Researcher]);
+        document["datasets"] = new[] { new { id = "cohort", title = "Cohort", holder = "holder" }, new { id = "small", title = "Small cohort", holder = "holder" } };
+        document["policies"] = new
+        {
+            fileTypes = new { upload = new[] { "csv" } },
+            airlock = new { threshold = 5 },
+            approvedComponents = new[]
+            {
+                Component(RowCountAnalysis.Name), Component(FloodAnalysis.Name), Component("test.not-allowed-here"), Component("test.not-installed"),
+            },
+        };
+        (PermitId, ProjectId) = await Node.IssueAsync(document);
+        await UploadAsync("cohort", "cohort.csv", Csv(DataRows));
+        await UploadAsync("small", "small.csv", Csv(SmallRows));
+        using var hdab = await Node.Server.ClientForAccountAsync("hdab");
+        SignedPermit = (await hdab.GetStringAsync($"/api/v1/permits/{PermitId}/document")).Trim().Trim('"');
+    }
+
+    public static string Csv(int rows) => "id,age\n" + string.Concat(Enumerable.Range(1, rows).Select(i => $"{i},{20 + i}\n"));
+
+    public async Task UploadAsync(string dataset, string filename, string csv, string? projectId = null)
+    {
+        using var holder = await Node.Server.ClientForAccountAsync("holder");
+        var tus = new TusClient(holder, projectId ?? ProjectId);
+        var plaintext = Encoding.UTF8.GetBytes(csv);
+        var (_, last) = await tus.UploadAsync(TusClient.Encrypt(plaintext, await tus.ProjectKeyAsync()), dataset, filename, TusClient.Sha256Hex(plaintext));
+        Assert.True(last.IsSuccessStatusCode, await last.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>A client calling node-a as <paramref name="certificate"/> (a name above, or null for none).</summary>
+    internal FederationApi.FederationClient Client(string? certificate, out GrpcChannel channel)
+    {
+        var authority = _ca.Certificate;
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                EnabledSslProtocols = SslProtocols.Tls13,
+                ClientCertificates = certificate is null ? null : new X509CertificateCollection { _certificates[certificate] },
+                // The server is checked as a peer checks it: chained to the federation CA, named node-a.
+                RemoteCertificateValidationCallback = (_, presented, _, _) => presented is X509Certificate2 server && ChainsTo(server, authority)
+                    && server.GetNameInfo(X509NameType.DnsName, false) == "node-a",
+            },
+        };
+        channel = GrpcChannel.ForAddress(Address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        return new FederationApi.FederationClient(channel);
+    }
+
+    public static CallOptions Deadline(CancellationToken cancellationToken = default) => new(deadline: DateTime.UtcNow.AddSeconds(60), cancellationToken: cancellationToken);
+
+    /// <summary>The audit records with <paramref name="action"/>, once at least <paramref name="atLeast"/> are written.</summary>
+    internal async Task<List<Core.Audit.AuditRow>> RecordsAsync(string action, int atLeast = 1, Func<Core.Audit.AuditRow, bool>? where = null)
+    {
+        var audit = Node.Server.Services.GetRequiredService<AuditService>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var rows = (await audit.QueryAsync(new AuditQuery())).Where(r => r.Action == action && (where?.Invoke(r) ?? true)).ToList();
+            if (rows.Count >= atLeast || DateTime.UtcNow > deadline)
+            {
+                return rows;
+            }
+
+            // The handshake's refusals are written by a background writer; this waits for it, not for time.
+            await Task.Delay(20);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Node is not null)
+        {
+            await Node.DisposeAsync();
+        }
+
+        foreach (var certificate in _certificates.Values)
+        {
+            certificate.Dispose();
+        }
+
+        _ca?.Dispose();
+        _temp.Dispose();
+    }
+
+    private static object Component(string name) => new { name, version = "1.0.0", sha256 = new string('a', 64) };
+
+    private static X509Certificate2 Load(FederationCa ca, string name, string directory, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    {
+        ca.Issue(name, directory, notBefore, notAfter).Dispose();
+        return X509Certificate2.CreateFromPemFile(Path.Combine(directory, name + ".crt"), Path.Combine(directory, name + ".key"));
+    }
+
+    private static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
+    }
+}
