@@ -26,7 +26,14 @@ public sealed class NothingElseLeavesTests : IAsyncLifetime
     private static readonly string[] Members = ["researcher", "researcher2", "researcher3"];
     private AirlockSandbox _w = null!;
 
-    public async ValueTask InitializeAsync() => _w = await AirlockSandbox.StartAsync();
+    // Note: the walk makes thousands of requests from one address in seconds; the rate limiter is not what this test is about.
+    public async ValueTask InitializeAsync() => _w = await AirlockSandbox.StartAsync(new Dictionary<string, string?>
+    {
+        ["RateLimiting:PerAddressBurst"] = "100000",
+        ["RateLimiting:PerAddressPerSecond"] = "100000",
+        ["RateLimiting:PerIdentityBurst"] = "100000",
+        ["RateLimiting:PerIdentityPerSecond"] = "100000",
+    });
 
     public async ValueTask DisposeAsync() => await _w.DisposeAsync();
 
@@ -76,6 +83,7 @@ public sealed class NothingElseLeavesTests : IAsyncLifetime
 
         var failures = new List<string>();
         var released = 0;
+        var previewed = 0;
         var calls = 0;
         foreach (var account in Accounts)
         {
@@ -94,9 +102,16 @@ public sealed class NothingElseLeavesTests : IAsyncLifetime
 
                     var allowed = route.EndsWith("/exports/{requestId}/files/{name}", StringComparison.Ordinal) && path.Contains(export.Id, StringComparison.Ordinal)
                         && path.EndsWith("/released.csv", StringComparison.Ordinal) && Members.Contains(account);
+                    // The independent output checkers read a text preview of each file of the request they review (EHDSR-13).
+                    var reviewed = route.EndsWith("/exports/{requestId}/files/{name}/preview", StringComparison.Ordinal) && path.Contains(export.Id, StringComparison.Ordinal)
+                        && account is "checker" or "checker2";
                     if (allowed)
                     {
                         released++;
+                    }
+                    else if (reviewed)
+                    {
+                        previewed++;
                     }
                     else
                     {
@@ -110,6 +125,8 @@ public sealed class NothingElseLeavesTests : IAsyncLifetime
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         // The one way out works (a positive control: the walk did reach the outbox), for each researcher of the permit.
         Assert.Equal(Members.Length, released);
+        // Two checkers, two files of the export request.
+        Assert.Equal(4, previewed);
     }
 
     private static IEnumerable<string> Expand(string route, Dictionary<string, string[]> values)
