@@ -16,6 +16,7 @@ namespace OpenSpe.Server.Tests.Monitoring;
 /// A rule that fires in a running server writes a <c>security.alert</c> audit record and posts it, HMAC-signed, to a
 /// webhook receiver on this machine, retrying when the receiver fails (EHDSR-9, TIR-13, TIR-27).
 /// </summary>
+[Collection(MetricsSerial.Name)]
 public sealed class AlertWebhookTests : IAsyncLifetime
 {
     private const string Secret = "an-alert-webhook-secret-of-forty-chars!!";

@@ -10,6 +10,7 @@ namespace OpenSpe.Server.Tests.Monitoring;
 /// <c>/metrics</c>: Prometheus text of the SPE's own meters and the platform's HTTP and runtime meters, readable by a
 /// signed-in operator or a configured scraper range and by no one else (SPER-9, TIR-13, TIR-27).
 /// </summary>
+[Collection(MetricsSerial.Name)]
 public sealed partial class MetricsEndpointTests : IAsyncLifetime
 {
     private SpeTestServer _server = null!;

@@ -5,6 +5,7 @@ using OpenSpe.Server.Tests.Infrastructure;
 namespace OpenSpe.Server.Tests.Monitoring;
 
 /// <summary>The scraper's address ranges and the switch that turns <c>/metrics</c> off (TIR-13).</summary>
+[Collection(MetricsSerial.Name)]
 public sealed class MetricsSettingsTests
 {
     [Fact]
