@@ -18,7 +18,11 @@ public sealed record AuditEntry(
     AuditOutcome Outcome,
     int? HttpStatus,
     string? TraceId,
-    IReadOnlyDictionary<string, string>? Details = null);
+    IReadOnlyDictionary<string, string>? Details = null)
+{
+    /// <summary>The detail named <paramref name="key"/>, or null when the entry has none.</summary>
+    public string? Detail(string key) => Details is not null && Details.TryGetValue(key, out var value) ? value : null;
+}
 
 /// <summary>An audit record as stored: an entry plus its place in the chain.</summary>
 /// <param name="Sequence">Position in the log, starting at 1, without gaps.</param>

@@ -31,7 +31,7 @@ internal sealed class AuditMetrics(SpeMetrics metrics) : Audit.IAuditObserver
         switch (entry.Action)
         {
             case "auth.signin":
-                var reason = Detail(entry, "reason");
+                var reason = entry.Detail("reason");
                 metrics.SignIn(entry.Outcome == AuditOutcome.Success ? "success" : "denied", entry.Outcome == AuditOutcome.Success ? null : reason);
                 if (entry.Outcome != AuditOutcome.Success && reason is not null && SecondFactorReasons.Contains(reason))
                 {
@@ -56,7 +56,7 @@ internal sealed class AuditMetrics(SpeMetrics metrics) : Audit.IAuditObserver
                 return;
             case "job.ended" or "job.cancelled":
                 // Note: a job cancelled while it waited never started; its end carries no start to undo.
-                if (Detail(entry, "ran") == "true")
+                if (entry.Detail("ran") == "true")
                 {
                     metrics.JobsRunning(-1);
                 }
@@ -68,13 +68,10 @@ internal sealed class AuditMetrics(SpeMetrics metrics) : Audit.IAuditObserver
                 return;
         }
 
-        if (entry.Action == "exports.download" && Detail(entry, "stream") == "closed"
-            && long.TryParse(Detail(entry, "bytes"), NumberStyles.None, CultureInfo.InvariantCulture, out var bytes))
+        if (entry.Action == "exports.download" && entry.Detail("stream") == "closed"
+            && long.TryParse(entry.Detail("bytes"), NumberStyles.None, CultureInfo.InvariantCulture, out var bytes))
         {
             metrics.ExportBytes(bytes);
         }
     }
-
-    private static string? Detail(AuditEntry entry, string key) =>
-        entry.Details is not null && entry.Details.TryGetValue(key, out var value) ? value : null;
 }

@@ -74,14 +74,14 @@ internal sealed class AlertRule : IValidatableObject
         if (!_action.IsMatch(entry.Action)
             || (Outcome is { Length: > 0 } outcome && !string.Equals(outcome, OutcomeName(entry.Outcome), StringComparison.Ordinal))
             || (HttpStatus is { } status && entry.HttpStatus != status)
-            || (Reasons.Count > 0 && !Reasons.Contains(Detail(entry, "reason") ?? "", StringComparer.Ordinal))
-            || Details.Any(d => Detail(entry, d.Key) != d.Value))
+            || (Reasons.Count > 0 && !Reasons.Contains(entry.Detail("reason") ?? "", StringComparer.Ordinal))
+            || Details.Any(d => entry.Detail(d.Key) != d.Value))
         {
             return null;
         }
 
         return SumDetail is null ? 1
-            : long.TryParse(Detail(entry, SumDetail), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 1;
+            : long.TryParse(entry.Detail(SumDetail), NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value : 1;
     }
 
     /// <summary>The key <paramref name="entry"/> is counted under, or null when the record has none (not counted).</summary>
@@ -112,7 +112,4 @@ internal sealed class AlertRule : IValidatableObject
         AuditOutcome.Denied => "denied",
         _ => "error",
     };
-
-    private static string? Detail(AuditEntry entry, string key) =>
-        entry.Details is not null && entry.Details.TryGetValue(key, out var value) ? value : null;
 }
