@@ -36,6 +36,11 @@ public sealed class IdentifierShapeTests
         { "IPv4 followed by a space and a digit", "at 10.0.0.1 5", "ipv4@1:4" },
         { "IPv4 ending a sentence at the end of text", "at 10.0.0.1.", "ipv4@1:4" },
         { "IPv4 ending a sentence", "at 10.0.0.1. Next", "ipv4@1:4" },
+        { "IPv4 with a port", "from 10.0.0.1:8080 on", "ipv4@1:6" },
+        { "IPv4 with a port at the end of text", "10.0.0.1:443", "ipv4@1:1" },
+        { "IPv4 with a port, then another address", "10.0.0.1:443 10.0.0.2", "ipv4@1:1 ipv4@1:14" },
+        { "IPv4 and a colon before a word", "10.0.0.1:a", "" },
+        { "IPv4 and a colon with six digits", "10.0.0.1:123456", "" },
 
         // IPv4 octets.
         { "IPv4 octet 255", "at 10.0.0.255", "ipv4@1:4" },
@@ -147,6 +152,11 @@ public sealed class IdentifierShapeTests
         { "a group of four and a space at the end of text", "pay FI21 ", "" },
         { "British IBAN in groups, bank code starting with A", "pay " + Grouped(Iban("GB", "AIBK93115212345678")), "iban@1:5" },
         { "British IBAN in groups, bank code starting with Z", "pay " + Grouped(Iban("GB", "ZZZZ93115212345678")), "iban@1:5" },
+        { "IBAN in groups split by hyphens", "pay " + Grouped(Fi).Replace(' ', '-'), "iban@1:5" },
+        { "IBAN in groups of six", "pay " + string.Join(' ', Fi.Chunk(6).Select(c => new string(c))), "iban@1:5" },
+        { "IBAN in uneven groups", "pay " + Fi[..6] + " " + Fi[6..9] + "-" + Fi[9..], "iban@1:5" },
+        { "IBAN in groups with a wrong check", "pay " + Grouped(Fi[..^1] + (Fi[^1] == '5' ? '6' : '5')).Replace(' ', '-'), "" },
+        { "IBAN in groups split by two spaces", "pay " + Fi[..4] + "  " + Fi[4..], "" },
     };
 
     [Theory]

@@ -216,7 +216,20 @@ public static class IdentifierScanner
             }
         }
 
-        return EndOk(s, p) && (p >= s.Length || s[p] != ':') ? p - i : 0;
+        if (!EndOk(s, p))
+        {
+            return 0;
+        }
+
+        // An address with a port (10.0.0.1:8080) is still an address; a colon followed by anything else is left alone
+        // because it is not an address's end we can tell apart from a label ("10.0.0.1:a").
+        if (p < s.Length && s[p] == ':')
+        {
+            var port = DigitRun(s, p + 1);
+            return port is >= 1 and <= 5 && EndOk(s, p + 1 + port) ? p + 1 + port - i : 0;
+        }
+
+        return p - i;
     }
 
     private static int AtPlus(ReadOnlySpan<byte> s, int i, List<(IdentifierKind, int)> found)
@@ -338,7 +351,8 @@ public static class IdentifierScanner
             return token;
         }
 
-        // Contiguous (FI2112345600000785) or printed in groups of four (FI21 1234 5600 0007 85).
+        // Contiguous (FI2112345600000785) or printed in groups split by single spaces or hyphens, of four as the standard
+        // prints them (FI21 1234 5600 0007 85) or of any other size (FI21-123456-00000785, FI2112 3456 0000 0785).
         Span<byte> iban = stackalloc byte[34];
         var length = 0;
         var p = i;
@@ -357,7 +371,7 @@ public static class IdentifierScanner
                 return p - i;
             }
 
-            if (group == 4 && p + 1 < s.Length && s[p] == ' ' && (IsDigit(s[p + 1]) || s[p + 1] is >= (byte)'A' and <= (byte)'Z') && length < 34)
+            if (group > 0 && p + 1 < s.Length && s[p] is (byte)' ' or (byte)'-' && (IsDigit(s[p + 1]) || s[p + 1] is >= (byte)'A' and <= (byte)'Z') && length < 34)
             {
                 p++;
                 continue;
