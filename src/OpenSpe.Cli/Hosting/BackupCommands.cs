@@ -6,6 +6,7 @@ using OpenSpe.Cli.Output;
 using OpenSpe.Crypt4gh;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Operations.Backups;
+using static OpenSpe.Cli.Client.PermitClient;
 
 namespace OpenSpe.Cli.Hosting;
 
@@ -18,14 +19,16 @@ internal static class BackupCommands
     private const string KeyHelp = "The backup secret key ('spe crypt4gh keygen'; keep it offline). A locked key is unlocked with "
         + Passphrase.EnvironmentVariable + " or a prompt on the terminal, as for 'spe crypt4gh'.";
 
-    public static Command Create()
+    public static Command Create(ClientEnvironment? environment = null)
     {
+        var env = environment ?? ClientEnvironment.System;
         var command = new Command("backup", "Encrypted backups: create one from a data directory (safe while the server runs), verify one by a restore drill "
             + "(hashes, audit chain, the server starts on it), restore one into a new data directory. Every piece is Crypt4GH-encrypted to a backup public key; "
             + "the backup directory holds no plaintext. Exit status: 0 success, 1 failure (one line on standard error), 2 bad usage.");
         command.Subcommands.Add(CreateVerb());
-        command.Subcommands.Add(Verify());
+        command.Subcommands.Add(Verify(env));
         command.Subcommands.Add(Restore());
+        command.Subcommands.Add(History(env));
         return command;
     }
 
@@ -55,7 +58,7 @@ internal static class BackupCommands
         return command;
     }
 
-    private static Command Verify()
+    private static Command Verify(ClientEnvironment env)
     {
         var backup = new Argument<string>("backup") { Description = "The backup directory." };
         var sk = new Option<string>("--sk") { Description = KeyHelp, HelpName = "file", Required = true };
@@ -67,11 +70,16 @@ internal static class BackupCommands
         };
         var publicKey = AuditPublicKey();
         var database = new Option<string?>("--database") { Description = "For a PostgreSQL backup: an empty scratch database (\"Host=...\") to restore into for the drill." };
+        var record = new Option<bool>("--record")
+        {
+            Description = "Record the drill's outcome (passed or not, audit records verified, /readyz status) in the server's audit log as evidence, "
+                + "over the API as the operator signed in with 'spe login'.",
+        };
         var json = CommonOptions.Json();
         var command = new Command("verify", "Restore drill: restore into a scratch directory, check every piece's SHA-256, verify the audit chain (against --witness files), "
             + "start the server on it on a loopback port and ask /readyz; exit 1 naming the first bad piece or check. The scratch directory is removed afterwards.")
         {
-            backup, sk, witness, publicKey, database, json,
+            backup, sk, witness, publicKey, database, record, json,
         };
         command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async () =>
         {
@@ -79,6 +87,15 @@ internal static class BackupCommands
             var witnesses = AuditCommands.ReadWitnesses(parse.GetValue(witness) ?? []);
             var report = await OfflineBackup.VerifyAsync(parse.GetValue(backup)!, key, witnesses, ReadPem(parse.GetValue(publicKey)), parse.GetValue(database), cancellationToken);
             Write(parse.GetValue(json), report);
+            if (parse.GetValue(record))
+            {
+                using var api = SpeApiClient.Open(env);
+                var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(parse.GetValue(backup)!)));
+                await api.CallAsync<BackupEventView>(HttpMethod.Post, "api/v1/operations/backups/drills",
+                    new BackupDrillRecordRequest(name, report.Passed, report.CreatedAt, report.AuditRecords ?? 0, report.ReadyStatus ?? 0, report.AuditProblem), cancellationToken);
+                await Console.Error.WriteLineAsync($"spe backup verify: the drill of {name} is recorded in the audit log.");
+            }
+
             if (!report.Passed)
             {
                 await Console.Error.WriteLineAsync(report.AuditValid is false
@@ -116,6 +133,40 @@ internal static class BackupCommands
             var ledgers = (parse.GetValue(ledger) ?? []).Select(f => f.Exists ? f.FullName : throw new SpeUsageException($"shred ledger {f.FullName} does not exist")).ToList();
             var report = await OfflineBackup.RestoreAsync(parse.GetValue(backup)!, key, parse.GetValue(dataDir)!, parse.GetValue(database), ledgers, ReadPem(parse.GetValue(publicKey)), cancellationToken);
             Write(parse.GetValue(json), report);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command History(ClientEnvironment env)
+    {
+        var limit = new Option<int?>("--limit") { Description = "At most this many events (1-500, default 50)." };
+        var json = CommonOptions.Json();
+        var command = new Command("history", "The evidence of backups and restore drills from the server's audit log: scheduled backups made or failed, "
+            + "drills recorded with 'verify --record', newest first (role operator or auditor).")
+        {
+            limit, json,
+        };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var query = parse.GetValue(limit) is { } n ? $"?limit={n.ToString(CultureInfo.InvariantCulture)}" : "";
+            var (raw, evidence) = await api.CallAsync<BackupEvidenceView>(HttpMethod.Get, "api/v1/operations/backups" + query, null, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, raw);
+                return ExitCodes.Success;
+            }
+
+            TableWriter.WriteFields(streams.Out,
+            [
+                ("Schedule", evidence.Schedule is { } every ? $"every {every}" : "none (backups are made by 'spe backup create')"),
+                ("Last backup", evidence.LastBackup is { } b ? $"{b.Backup} at {TimeText.ForPeople(b.At)}" : "none recorded"),
+                ("Last drill", evidence.LastDrill is { } d ? $"{d.Backup} at {TimeText.ForPeople(d.At)}: {(d.Outcome == "success" ? "passed" : "FAILED")} (by {d.RecordedBy})" : "none recorded"),
+            ]);
+            streams.Out.WriteLine();
+            TableWriter.Write(streams.Out, ["AT", "KIND", "BACKUP", "OUTCOME", "BY"],
+                evidence.Events.Select(e => (IReadOnlyList<string?>)[TimeText.ForPeople(e.At), e.Kind, e.Backup, e.Outcome, e.RecordedBy]), "No backups or drills recorded.");
             return ExitCodes.Success;
         }));
         return command;

@@ -11,7 +11,8 @@ namespace OpenSpe.Server.Operations;
 
 /// <summary>
 /// The operations module (OPR-18…27): the server's part in backups (the shred ledger that keeps crypto-shredded
-/// projects shredded across restores) and incidents on the HDAB clock.
+/// projects shredded across restores), scheduled backups and the evidence of backups and restore drills, and incidents on
+/// the HDAB clock.
 /// </summary>
 internal static class OperationsModule
 {
@@ -20,12 +21,14 @@ internal static class OperationsModule
     {
         ArgumentNullException.ThrowIfNull(host);
         services.AddValidatedOptions<BackupOptions>(BackupOptions.Section);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackupOptions>>(new BackupOptionsValidator(host.Directory.Path)));
+        services.AddSingleton<ScheduledBackups>();
+        services.AddHostedService(s => s.GetRequiredService<ScheduledBackups>());
         services.AddSingleton<IProjectErasureHook, ShredLedgerHook>();
         services.AddScoped<IncidentStore>();
         return services;
     }
 
     /// <summary>Maps the module's endpoints.</summary>
-    public static IEndpointRouteBuilder MapOperationsModule(this IEndpointRouteBuilder routes) => routes.MapIncidentEndpoints();
+    public static IEndpointRouteBuilder MapOperationsModule(this IEndpointRouteBuilder routes) => routes.MapIncidentEndpoints().MapBackupEvidenceEndpoints();
 }

@@ -83,6 +83,10 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("GET /api/v1/halts",                                           "U  F  A  F  F  F  A  F  F  F  F  F  F  F  F"),
         ("POST /api/v1/halts/resume",                                   "U  F  P  F  F  F  P  F  F  F  F  F  F  F  F"),
 
+        // Backups: the evidence of scheduled backups and recorded drills for operators and auditors; only operators record a drill.
+        ("GET /api/v1/operations/backups",                              "U  F  F  F  F  F  A  A  F  F  F  F  F  F  F"),
+        ("POST /api/v1/operations/backups/drills",                      "U  F  F  F  F  F  A  F  F  F  F  F  F  F  F"),
+
         // Incidents (OPR-18): operators record; auditors and HDAB officers read; nobody else sees any.
         ("POST /api/v1/incidents",                                      "U  F  F  F  F  F  A  F  F  F  F  F  F  F  F"),
         ("GET /api/v1/incidents",                                       "U  F  A  F  F  F  A  A  F  F  F  F  F  F  F"),

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+
+namespace OpenSpe.Server.Operations.Backups;
+
+/// <summary>
+/// <c>/api/v1/operations/backups</c>: the evidence of backups and restore drills, read from the audit log (operators and
+/// auditors), and <c>POST …/drills</c> where an operator records a drill run with the offline secret key.
+/// </summary>
+internal static class BackupEvidenceEndpoints
+{
+    /// <summary>The audit action of a recorded restore drill.</summary>
+    public const string DrillAction = "backup.drill";
+
+    private const int DefaultLimit = 50;
+    private const int MaxLimit = 500;
+
+    /// <summary>Maps the endpoints.</summary>
+    public static IEndpointRouteBuilder MapBackupEvidenceEndpoints(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/api/v1/operations/backups").WithTags("Operations").RequireAuthorization(SpePolicies.BackupEvidenceReaders)
+            .WithMetadata(new AuditResourceAttribute("backup")).ProducesSignedInProblems();
+        group.MapGet("", ListAsync).WithName("backups.evidence")
+            .WithSummary("Backups made, backups failed and restore drills recorded, newest first, with the last of each (operator, auditor).");
+        group.MapPost("/drills", RecordDrillAsync).WithName("backups.drills.record").RequireAuthorization(SpePolicies.Operator).Validate<BackupDrillRecordRequest>()
+            .WithSummary("Records the outcome of a restore drill ('spe backup verify --record'), run where the backup secret key is kept (operator).");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<BackupEvidenceView>, ValidationProblem>> ListAsync(AuditService audit, IOptions<BackupOptions> options, int? limit,
+        CancellationToken cancellationToken)
+    {
+        if (limit is < 1 or > MaxLimit)
+        {
+            return Problems.Invalid("limit", $"Must be between 1 and {MaxLimit}.");
+        }
+
+        var events = new List<BackupEventView>();
+        foreach (var action in new[] { ScheduledBackups.CreatedAction, ScheduledBackups.FailedAction, DrillAction })
+        {
+            events.AddRange((await audit.QueryAsync(new AuditQuery(Action: action), cancellationToken)).Select(View));
+        }
+
+        events.Sort((a, b) => b.AuditSequence.CompareTo(a.AuditSequence));
+        return TypedResults.Ok(new BackupEvidenceView(options.Value.Interval, events.FirstOrDefault(e => e.Kind == "backup"), events.FirstOrDefault(e => e.Kind == "drill"),
+            events.Take(limit ?? DefaultLimit).ToList()));
+    }
+
+    private static async Task<Results<Created<BackupEventView>, ValidationProblem>> RecordDrillAsync(BackupDrillRecordRequest request, HttpContext context, IAuditLog audit,
+        TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!BackupNames.IsValid(request.Backup))
+        {
+            return Problems.Invalid("backup", "Must be the backup's directory name, without a path.");
+        }
+
+        if (request.BackupCreatedAt > time.GetUtcNow().AddMinutes(5))
+        {
+            return Problems.Invalid("backupCreatedAt", "Must not be in the future.");
+        }
+
+        var details = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["backupCreatedAt"] = request.BackupCreatedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
+            ["auditRecords"] = request.AuditRecords.ToString(CultureInfo.InvariantCulture),
+            ["readyStatus"] = request.ReadyStatus.ToString(CultureInfo.InvariantCulture),
+        };
+        if (!string.IsNullOrWhiteSpace(request.Problem))
+        {
+            details["problem"] = request.Problem;
+        }
+
+        var entry = new AuditEntry(AuditActors.From(context.User, context), DrillAction, new AuditResource("backup", request.Backup, null),
+            request.Passed ? AuditOutcome.Success : AuditOutcome.Error, null, null, details);
+        var sequence = await audit.AppendAsync(entry, cancellationToken);
+        var view = new BackupEventView(sequence, time.GetUtcNow(), "drill", request.Backup, request.Passed ? "success" : "error", entry.Actor.Username ?? entry.Actor.SubjectId ?? "",
+            details);
+        return TypedResults.Created($"/api/v1/operations/backups?limit=1", view);
+    }
+
+    private static BackupEventView View(AuditRow row)
+    {
+        var details = JsonSerializer.Deserialize<Dictionary<string, string>>(row.DetailsJson) ?? [];
+        var kind = row.Action switch
+        {
+            ScheduledBackups.CreatedAction => "backup",
+            ScheduledBackups.FailedAction => "backup-failed",
+            _ => "drill",
+        };
+        return new BackupEventView(row.Sequence, AuditTime.FromMicros(row.TimestampMicros), kind, row.ResourceId ?? "", row.Outcome, row.ActorUsername ?? row.ActorSubject ?? "",
+            details);
+    }
+}
+
+/// <summary>Backup names as they travel: a directory name, never a path.</summary>
+internal static class BackupNames
+{
+    public static bool IsValid(string name) =>
+        name.Length is > 0 and <= 128 && name is not ("." or "..") && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+}

@@ -1,0 +1,247 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Crypt4gh;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Operations.Backups;
+using OpenSpe.Server.Tests.Api;
+using OpenSpe.Server.Tests.Infrastructure;
+using OpenSpe.Server.Tests.Permits;
+
+namespace OpenSpe.Server.Tests.Operations;
+
+/// <summary>
+/// Scheduled backups and the evidence of backups and restore drills (OPR-21, OPR-24, OPR-27): the server backs itself up
+/// on its clock into a directory outside its data, encrypted to the backup public key, records each outcome in the audit
+/// log, keeps the newest <c>Backup:Keep</c>; operators record drills run with the offline key; operators and auditors read
+/// the evidence; every other role is refused and nothing changes.
+/// </summary>
+public sealed class ScheduledBackupTests : IAsyncLifetime
+{
+    private readonly TempDirectory _work = new();
+    private Crypt4ghPrivateKey _backupSecret = null!;
+    private PermitFixture _f = null!;
+    private string _projectId = "";
+
+    private string BackupRoot => _work.File("backups");
+
+    public async ValueTask InitializeAsync()
+    {
+        _backupSecret = Crypt4ghPrivateKey.Generate();
+        Directory.CreateDirectory(_work.Path);
+        await File.WriteAllTextAsync(_work.File("backup.pub"), _backupSecret.PublicKey.ToPem());
+        _f = await PermitFixture.StartAsync(new Dictionary<string, string?>
+        {
+            ["Backup:Interval"] = "06:00:00",
+            ["Backup:Directory"] = BackupRoot,
+            ["Backup:RecipientPublicKeyPath"] = _work.File("backup.pub"),
+            ["Backup:Keep"] = "2",
+        });
+        (_, _projectId) = await _f.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(90), "HDAB-SCHEDULED-BACKUP-TITLE"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _backupSecret.Dispose();
+        await _f.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _work.Dispose();
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    [Trait("Requirement", "OPR-24")]
+    public async Task The_schedule_makes_a_backup_when_its_interval_passes_on_the_clock_and_records_it()
+    {
+        _f.Clock.Advance(TimeSpan.FromHours(6));
+
+        var created = await WaitForAsync(ScheduledBackups.CreatedAction, 1);
+
+        var backup = Assert.Single(Directory.GetDirectories(BackupRoot));
+        Assert.Equal(Path.GetFileName(backup), created[0].ResourceId);
+        Assert.Equal("success", created[0].Outcome);
+        var details = JsonSerializer.Deserialize<Dictionary<string, string>>(created[0].DetailsJson)!;
+        Assert.True(int.Parse(details["pieces"], System.Globalization.CultureInfo.InvariantCulture) > 1);
+        Assert.Equal("sqlite", details["database"]);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    [Trait("Requirement", "OPR-24")]
+    public async Task Each_backup_is_encrypted_restorable_and_only_the_newest_are_kept()
+    {
+        var names = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            names.Add((await Scheduler.RunOnceAsync(CancellationToken.None))!);
+            // Note: an hour, less than the interval, so the schedule itself makes no backup meanwhile.
+            _f.Clock.Advance(TimeSpan.FromHours(1));
+        }
+
+        Assert.Equal(names.Skip(1).Order(StringComparer.Ordinal), Directory.GetDirectories(BackupRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(3, (await Audit(ScheduledBackups.CreatedAction)).Count);
+        var title = Encoding.UTF8.GetBytes("HDAB-SCHEDULED-BACKUP-TITLE");
+        foreach (var file in Directory.EnumerateFiles(BackupRoot, "*", SearchOption.AllDirectories))
+        {
+            Assert.True((await File.ReadAllBytesAsync(file)).AsSpan().IndexOf(title) < 0, $"{file} holds the permit's reference in clear");
+        }
+
+        var restore = await BackupReader.RestoreAsync(Path.Combine(BackupRoot, names[^1]), _backupSecret, _work.File("restored/data"), null, [], null, CancellationToken.None);
+        Assert.True(restore.Restored > 1);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    public async Task A_backup_that_cannot_be_written_is_recorded_as_failed_and_leaves_nothing_behind()
+    {
+        // Note: a file where the backup directory should be, because the tests run as root, whom file modes do not stop.
+        await File.WriteAllTextAsync(BackupRoot, "not a directory");
+
+        Assert.Null(await Scheduler.RunOnceAsync(CancellationToken.None));
+        File.Delete(_work.File("backup.pub"));
+        Assert.Null(await Scheduler.RunOnceAsync(CancellationToken.None));
+
+        var failed = await Audit(ScheduledBackups.FailedAction);
+        Assert.Equal(2, failed.Count);
+        Assert.All(failed, f => Assert.Equal("error", f.Outcome));
+        Assert.Contains("the backup directory could not be written", failed[0].DetailsJson, StringComparison.Ordinal);
+        Assert.Contains("the backup public key could not be read", failed[1].DetailsJson, StringComparison.Ordinal);
+        Assert.All(failed, f => Assert.DoesNotContain(_work.Path, f.DetailsJson, StringComparison.Ordinal));
+        Assert.Equal("not a directory", await File.ReadAllTextAsync(BackupRoot));
+        Assert.Empty(await Audit(ScheduledBackups.CreatedAction));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-27")]
+    public async Task An_operator_records_a_drill_and_operators_and_auditors_read_the_evidence()
+    {
+        var name = (await Scheduler.RunOnceAsync(CancellationToken.None))!;
+        using var op = await _f.Server.ClientForAccountAsync("operator");
+        using var auditor = await _f.Server.ClientForAccountAsync("auditor");
+
+        var recorded = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill(name));
+        var seenByOperator = await op.GetFromJsonAsync<JsonElement>("/api/v1/operations/backups");
+        var seenByAuditor = await auditor.GetFromJsonAsync<JsonElement>("/api/v1/operations/backups?limit=1");
+
+        Assert.Equal(HttpStatusCode.Created, recorded.StatusCode);
+        Assert.Equal(name, seenByOperator.GetProperty("lastBackup").GetProperty("backup").GetString());
+        var drill = seenByOperator.GetProperty("lastDrill");
+        Assert.Equal(name, drill.GetProperty("backup").GetString());
+        Assert.Equal("success", drill.GetProperty("outcome").GetString());
+        Assert.Equal("operator", drill.GetProperty("recordedBy").GetString());
+        Assert.Equal("1234", drill.GetProperty("details").GetProperty("auditRecords").GetString());
+        Assert.Equal("06:00:00", seenByOperator.GetProperty("schedule").GetString());
+        Assert.Equal(2, seenByOperator.GetProperty("events").GetArrayLength());
+        Assert.Equal("drill", Assert.Single(seenByAuditor.GetProperty("events").EnumerateArray()).GetProperty("kind").GetString());
+    }
+
+    [Theory]
+    [Trait("Requirement", "OPR-27")]
+    [InlineData("researcher")]
+    [InlineData("holder")]
+    [InlineData("checker")]
+    [InlineData("hdab")]
+    [InlineData("admin")]
+    public async Task Other_roles_neither_read_the_evidence_nor_record_a_drill(string account)
+    {
+        using var client = await _f.Server.ClientForAccountAsync(account);
+
+        var read = await client.GetAsync("/api/v1/operations/backups");
+        var record = await client.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-20261129T120000Z"));
+
+        await ProblemAssert.IsProblemAsync(read, HttpStatusCode.Forbidden);
+        await ProblemAssert.IsProblemAsync(record, HttpStatusCode.Forbidden);
+        Assert.Empty(await Audit(BackupEvidenceEndpoints.DrillAction));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-27")]
+    public async Task Auditors_cannot_record_a_drill_and_no_token_or_no_second_factor_gets_nothing()
+    {
+        using var auditor = await _f.Server.ClientForAccountAsync("auditor");
+        using var passwordOnly = _f.Server.ClientWithToken(await _f.Server.PasswordOnlyTokenAsync("operator-no-mfa", "operator"));
+
+        var byAuditor = await auditor.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-20261129T120000Z"));
+        var noToken = await _f.Server.Client.GetAsync("/api/v1/operations/backups");
+        var noSecondFactor = await passwordOnly.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-20261129T120000Z"));
+
+        await ProblemAssert.IsProblemAsync(byAuditor, HttpStatusCode.Forbidden);
+        await ProblemAssert.IsProblemAsync(noToken, HttpStatusCode.Unauthorized);
+        await ProblemAssert.IsProblemAsync(noSecondFactor, HttpStatusCode.Forbidden);
+        Assert.Empty(await Audit(BackupEvidenceEndpoints.DrillAction));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-27")]
+    public async Task Malformed_drill_records_are_a_400_problem_and_record_nothing()
+    {
+        using var op = await _f.Server.ClientForAccountAsync("operator");
+
+        var path = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("../etc/passwd"));
+        var empty = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill(""));
+        var future = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-x") with { BackupCreatedAt = PermitFixture.Start.AddDays(1) });
+        var negative = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-x") with { AuditRecords = -1 });
+        var notJson = await op.PostAsync("/api/v1/operations/backups/drills", new StringContent("{not json", Encoding.UTF8, "application/json"));
+        var badLimit = await op.GetAsync("/api/v1/operations/backups?limit=0");
+
+        foreach (var invalid in new[] { path, empty, future, negative, notJson, badLimit })
+        {
+            await ProblemAssert.IsProblemAsync(invalid, HttpStatusCode.BadRequest);
+        }
+
+        Assert.Empty(await Audit(BackupEvidenceEndpoints.DrillAction));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    public async Task A_schedule_whose_directory_is_inside_the_data_directory_or_without_a_key_stops_the_start()
+    {
+        var inside = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
+        {
+            Interval = TimeSpan.FromHours(1), Directory = _work.File("data/backups"), RecipientPublicKeyPath = _work.File("backup.pub"),
+        });
+        var noKey = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
+        {
+            Interval = TimeSpan.FromHours(1), Directory = _work.File("elsewhere"), RecipientPublicKeyPath = _work.File("missing.pub"),
+        });
+        var tooOften = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
+        {
+            Interval = TimeSpan.FromSeconds(10), Directory = _work.File("elsewhere"), RecipientPublicKeyPath = _work.File("backup.pub"),
+        });
+        var fine = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
+        {
+            Interval = TimeSpan.FromHours(1), Directory = _work.File("elsewhere"), RecipientPublicKeyPath = _work.File("backup.pub"),
+        });
+
+        Assert.Contains("outside the data directory", inside.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("is not a Crypt4GH public key", noKey.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains("Backup:Interval", tooOften.FailureMessage, StringComparison.Ordinal);
+        Assert.True(fine.Succeeded);
+    }
+
+    private ScheduledBackups Scheduler => _f.Server.Services.GetRequiredService<ScheduledBackups>();
+
+    private static OpenSpe.Contracts.BackupDrillRecordRequest Drill(string backup) => new(backup, true, PermitFixture.Start.AddHours(-1), 1234, 200);
+
+    private async Task<List<OpenSpe.Core.Audit.AuditRow>> Audit(string action) =>
+        await _f.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(Action: action));
+
+    /// <summary>Waits (up to 60 s of real time) until <paramref name="count"/> records of <paramref name="action"/> exist; the schedule runs on its own task.</summary>
+    private async Task<List<OpenSpe.Core.Audit.AuditRow>> WaitForAsync(string action, int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var rows = await Audit(action);
+            if (rows.Count >= count)
+            {
+                return rows;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"no {action} record after the interval passed");
+            await Task.Delay(50);
+        }
+    }
+}
