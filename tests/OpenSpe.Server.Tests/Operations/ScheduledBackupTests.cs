@@ -200,19 +200,27 @@ public sealed class ScheduledBackupTests : IAsyncLifetime
     {
         var inside = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
         {
-            Interval = TimeSpan.FromHours(1), Directory = _work.File("data/backups"), RecipientPublicKeyPath = _work.File("backup.pub"),
+            Interval = TimeSpan.FromHours(1),
+            Directory = _work.File("data/backups"),
+            RecipientPublicKeyPath = _work.File("backup.pub"),
         });
         var noKey = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
         {
-            Interval = TimeSpan.FromHours(1), Directory = _work.File("elsewhere"), RecipientPublicKeyPath = _work.File("missing.pub"),
+            Interval = TimeSpan.FromHours(1),
+            Directory = _work.File("elsewhere"),
+            RecipientPublicKeyPath = _work.File("missing.pub"),
         });
         var tooOften = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
         {
-            Interval = TimeSpan.FromSeconds(10), Directory = _work.File("elsewhere"), RecipientPublicKeyPath = _work.File("backup.pub"),
+            Interval = TimeSpan.FromSeconds(10),
+            Directory = _work.File("elsewhere"),
+            RecipientPublicKeyPath = _work.File("backup.pub"),
         });
         var fine = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
         {
-            Interval = TimeSpan.FromHours(1), Directory = _work.File("elsewhere"), RecipientPublicKeyPath = _work.File("backup.pub"),
+            Interval = TimeSpan.FromHours(1),
+            Directory = _work.File("elsewhere"),
+            RecipientPublicKeyPath = _work.File("backup.pub"),
         });
 
         Assert.Contains("outside the data directory", inside.FailureMessage, StringComparison.Ordinal);
