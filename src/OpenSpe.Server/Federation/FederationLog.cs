@@ -31,4 +31,7 @@ internal static partial class FederationLog
 
     [LoggerMessage(EventId = 21020, Level = LogLevel.Error, Message = "SPE21020 a federated task's scratch directory ({Component}) could not be deleted")]
     public static partial void ScratchNotDeleted(ILogger logger, Exception exception, string component);
+
+    [LoggerMessage(EventId = 21021, Level = LogLevel.Information, Message = "SPE21021 federated analysis {Component} for project {ProjectId} over {Nodes} nodes: {Outcome}")]
+    public static partial void Coordinated(ILogger logger, string component, string projectId, int nodes, string outcome);
 }

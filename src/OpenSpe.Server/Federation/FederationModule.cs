@@ -57,6 +57,8 @@ internal static class FederationModule
 
         services.AddSingleton<FederatedTaskChecks>();
         services.AddSingleton<FederatedTasks>();
+        services.AddSingleton<FederationPeerChannels>();
+        services.AddSingleton<FederatedCoordinator>();
         services.AddSingleton<FederationGrpcService>();
         services.AddSingleton<FederationCallInterceptor>();
         services.AddSingleton<FederationListener>();
