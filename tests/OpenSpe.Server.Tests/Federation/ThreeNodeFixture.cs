@@ -74,9 +74,10 @@ public sealed class ThreeNodeFixture : IAsyncLifetime
         C = await PermitFixture.StartAsync(Settings(ca, "node-c", portC, ["node-a"], trust, onlyGlm: true));
 
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), "HDAB-FED-2026-1", "researcher");
-        document["datasets"] = new[]
+        // Note: the issuing node's own dataset names no node (absent = this SPE), as a holder uploads only to datasets held here.
+        document["datasets"] = new object[]
         {
-            new { id = "cnsim1", title = "CNSIM site 1", holder = "holder", node = "node-a" },
+            new { id = "cnsim1", title = "CNSIM site 1", holder = "holder" },
             new { id = "cnsim2", title = "CNSIM site 2", holder = "holder", node = "node-b" },
             new { id = "cnsim3", title = "CNSIM site 3", holder = "holder", node = "node-c" },
         };
