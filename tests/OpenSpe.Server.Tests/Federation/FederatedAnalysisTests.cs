@@ -153,7 +153,9 @@ public sealed class FederatedAnalysisTests(ThreeNodeFixture nodes) : IClassFixtu
 
         using var response = await client.PostAsJsonAsync($"/api/v1/projects/{nodes.ProjectA}/federation/{analysis}", body);
 
-        await ProblemAssert.IsProblemAsync(response, expected);
+        var problem = await ProblemAssert.IsProblemAsync(response, expected);
+        // Note: refused by the access chain at the gate (its codes), not by a later step of the coordinator.
+        Assert.Equal(expected == HttpStatusCode.NotFound ? ErrorCodes.NotFound : ErrorCodes.Forbidden, problem.GetProperty("code").GetString());
         Assert.Equal(before, (await ThreeNodeFixture.RecordsAsync(nodes.A, FederatedCoordinator.TaskSent)).Count);
     }
 
