@@ -249,6 +249,18 @@ public static class ErrorCodes
     /// <summary>422: an imported permit is not signed by an issuer this node trusts, is not in force, or names no dataset this node holds.</summary>
     public const string FederationImportRefused = "SPE7020";
 
+    /// <summary>In a node's refusal: the coordinator could not reach the node, or the call failed in transport (deadline, TLS, connection).</summary>
+    public const string FederationPeerUnreachable = "SPE7060";
+
+    /// <summary>In a node's refusal: the permit names a node that <c>Federation:Peers</c> gives no address for.</summary>
+    public const string FederationPeerUnknown = "SPE7061";
+
+    /// <summary>In a node's refusal: the node's task failed or was stopped (halt, deadline, shutdown) without an answer.</summary>
+    public const string FederationNodeFailed = "SPE7062";
+
+    /// <summary>403: the caller is not a data user the permit names by account, so no requester can be asserted to the peers.</summary>
+    public const string FederationRequesterUnnamed = "SPE7063";
+
     /// <summary>400: the portal's sign-in did not complete (the sign-in was refused, took too long, or its state did not match): sign in again.</summary>
     public const string PortalSignInFailed = "SPE6400";
 

@@ -20,4 +20,26 @@ public sealed record GlmSpecification
 
     /// <summary>Convergence when |ΔD| / (|D| + 0.1) is at most this (DataSHIELD and R: 1e-8).</summary>
     public double Epsilon { get; init; } = 1e-8;
+
+    /// <summary>
+    /// What is wrong with the formula or family before any node is asked (a coordinator answers a malformed request itself
+    /// instead of sending it to every node); null when both are accepted.
+    /// </summary>
+    public string? Problem()
+    {
+        if (GlmFamily.Parse(Family) is null)
+        {
+            return "family must be gaussian, binomial or poisson";
+        }
+
+        try
+        {
+            _ = FormulaParser.Parse(Formula ?? "");
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return e.Message;
+        }
+    }
 }

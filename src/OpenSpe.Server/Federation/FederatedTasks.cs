@@ -101,6 +101,12 @@ internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IO
             var result = await admitted.Analysis.RunAsync(context, linked.Token);
             await writer.WriteAsync(Event("done", result: result.GetRawText()), linked.Token);
         }
+        catch (FederatedAnalysisRefusedException refused)
+        {
+            // Note: a component's refusal (a disclosure trap, bad parameters) travels as its code and data-free reasons, and
+            // nothing else: the aggregate was never built.
+            _ = writer.TryWrite(Event("refused", $"{refused.Code} {refused.Reasons}"));
+        }
         catch (OperationCanceledException)
         {
             _ = writer.TryWrite(Event("failed", "the task was stopped (halt, deadline or shutdown)"));

@@ -28,4 +28,10 @@ internal static partial class FederationLog
 
     [LoggerMessage(EventId = 21008, Level = LogLevel.Error, Message = "SPE21008 a federation audit record could not be written")]
     public static partial void AuditFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 21020, Level = LogLevel.Error, Message = "SPE21020 a federated task's scratch directory ({Component}) could not be deleted")]
+    public static partial void ScratchNotDeleted(ILogger logger, Exception exception, string component);
+
+    [LoggerMessage(EventId = 21021, Level = LogLevel.Information, Message = "SPE21021 federated analysis {Component} for project {ProjectId} over {Nodes} nodes: {Outcome}")]
+    public static partial void Coordinated(ILogger logger, string component, string projectId, int nodes, string outcome);
 }

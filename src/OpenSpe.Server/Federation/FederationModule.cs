@@ -12,7 +12,7 @@ namespace OpenSpe.Server.Federation;
 /// <summary>
 /// The federation module (section <c>Federation</c>): off unless <c>Federation:Listen</c> is set; then its own mutual-TLS listener
 /// (<see cref="FederationListener"/>) serving <c>openspe.federation.v1.Federation</c>, the permit checks a node makes, the task
-/// runner, and the analyses registered as <see cref="IFederatedAnalysis"/> (built in: <see cref="RowCountAnalysis"/>).
+/// runner, and the analyses registered as <see cref="IFederatedAnalysis"/> (built in: <see cref="RowCountAnalysis"/>, and the library's GLM and OMOP cohort counts through <see cref="LibraryAnalysis"/>).
 /// </summary>
 internal static class FederationModule
 {
@@ -50,8 +50,15 @@ internal static class FederationModule
         services.AddSingleton<FederatedPermitVerifier>();
         services.AddSingleton<IFederatedData, FederatedData>();
         services.AddSingleton<IFederatedAnalysis, RowCountAnalysis>();
+        foreach (var index in new[] { 0, 1 })
+        {
+            services.AddSingleton<IFederatedAnalysis>(sp => LibraryAnalysis.BuiltIn(sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<ILogger<LibraryAnalysis>>())[index]);
+        }
+
         services.AddSingleton<FederatedTaskChecks>();
         services.AddSingleton<FederatedTasks>();
+        services.AddSingleton<FederationPeerChannels>();
+        services.AddSingleton<FederatedCoordinator>();
         services.AddSingleton<FederationGrpcService>();
         services.AddSingleton<FederationCallInterceptor>();
         services.AddSingleton<FederationListener>();

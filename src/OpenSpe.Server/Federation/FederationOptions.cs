@@ -35,6 +35,14 @@ internal sealed class FederationOptions : IValidatableObject
     /// <summary>The permit issuers (HDABs) whose signed permits this node accepts, besides its own.</summary>
     public List<TrustedPermitIssuer> TrustedPermitIssuers { get; set; } = [];
 
+    /// <summary>The peers this node calls as the coordinator of a federated analysis: each node name (as the permit's
+    /// <c>datasets[].node</c> and the peer's certificate name it) and its federation address (<c>https://host:port</c>).</summary>
+    public List<FederationPeerAddress> Peers { get; set; } = [];
+
+    /// <summary>The deadline of each call this node makes to a peer (a GLM round's task: submit, run, watch to the end).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan PeerCallDeadline { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Largest message a call may send or receive.</summary>
     [Range(1024, 64 * 1024 * 1024)]
     public int MaxMessageBytes { get; set; } = 4 * 1024 * 1024;
@@ -95,6 +103,14 @@ internal sealed class FederationOptions : IValidatableObject
             yield return new ValidationResult("Federation:AllowedPeers must name at least one peer when Federation:Listen is set.", [nameof(AllowedPeers)]);
         }
 
+        foreach (var peer in Peers)
+        {
+            if (string.IsNullOrWhiteSpace(peer.Name) || !Uri.TryCreate(peer.Address, UriKind.Absolute, out var address) || address.Scheme != Uri.UriSchemeHttps)
+            {
+                yield return new ValidationResult("Federation:Peers: each needs Name and an https:// Address.", [nameof(Peers)]);
+            }
+        }
+
         foreach (var issuer in TrustedPermitIssuers)
         {
             if (string.IsNullOrWhiteSpace(issuer.Issuer) || (string.IsNullOrWhiteSpace(issuer.Keys) && string.IsNullOrWhiteSpace(issuer.KeysFile)))
@@ -116,4 +132,14 @@ internal sealed class TrustedPermitIssuer
 
     /// <summary>A file holding the issuer's JWK set.</summary>
     public string? KeysFile { get; set; }
+}
+
+/// <summary>A peer this node calls: its node name and its federation listener's address.</summary>
+internal sealed class FederationPeerAddress
+{
+    /// <summary>The node name (its certificate's DNS name).</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>Its federation address, <c>https://host:port</c>.</summary>
+    public string Address { get; set; } = "";
 }

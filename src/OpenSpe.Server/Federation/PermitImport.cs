@@ -39,6 +39,7 @@ internal static class PermitImport
         routes.MapPost("/api/v1/permits/import", ImportAsync).WithName("permits.import").WithTags("Permits").WithMetadata(new AuditResourceAttribute("permit"))
             .RequireAuthorization(SpePolicies.HaltOperators).Validate<PermitImportRequest>().ProducesSignedInProblems().ProducesJsonBodyProblems().ProducesProblems(422)
             .WithSummary("Imports a permit another SPE's HDAB signed: creates the local permit and project for the datasets this node holds.");
+        routes.MapFederatedAnalysisEndpoints();
         return routes;
     }
 

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenSpe.Core.Identity;
+using OpenSpe.Federation.Analyses;
+using OpenSpe.Federation.Glm;
+using OpenSpe.Federation.Omop;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Permits;
+
+namespace OpenSpe.Server.Federation;
+
+/// <summary>The body of <c>POST /api/v1/projects/{projectId}/federation/glm</c>.</summary>
+/// <param name="Formula">The R formula, e.g. <c>DIS_DIAB ~ GENDER*PM_BMI_CONTINUOUS + LAB_HDL</c>.</param>
+/// <param name="Family"><c>gaussian</c>, <c>binomial</c> or <c>poisson</c>.</param>
+/// <param name="Table">The CSV file in each node's dataset; omitted when each holds exactly one.</param>
+/// <param name="Levels">Factor levels fixed for every node.</param>
+internal sealed record FederatedGlmBody(string? Formula, string? Family, string? Table = null, Dictionary<string, List<string>>? Levels = null);
+
+/// <summary>The body of <c>POST /api/v1/projects/{projectId}/federation/count</c>.</summary>
+/// <param name="Concept">The OMOP concept id.</param>
+/// <param name="Descendants">Whether its descendants count too.</param>
+/// <param name="By">Strata: any of <c>gender</c>, <c>age</c>.</param>
+/// <param name="AgeBandYears">Width of the age bands (default 10).</param>
+internal sealed record FederatedCountBody(long Concept, bool Descendants = false, List<string>? By = null, int? AgeBandYears = null);
+
+/// <summary>
+/// The data user's federated analyses at the coordinating SPE (FCR-1, FCR-2, FCR-6): <c>POST /api/v1/projects/{projectId}/federation/glm</c>
+/// and <c>…/count</c>, for a researcher of the project signed in with MFA (the access chain: member, not halted, permit in force),
+/// answering the combined result with each node's status, or a problem naming each node that refused and why.
+/// </summary>
+internal static class FederatedAnalysisEndpoints
+{
+    /// <summary>Maps the endpoints when this SPE is a federation node.</summary>
+    public static IEndpointRouteBuilder MapFederatedAnalysisEndpoints(this IEndpointRouteBuilder routes)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        if (!routes.ServiceProvider.GetRequiredService<IOptions<FederationOptions>>().Value.Enabled)
+        {
+            return routes;
+        }
+
+        var group = routes.MapGroup("/api/v1/projects/{projectId}/federation").WithTags("Federation").WithMetadata(new AuditResourceAttribute("project"))
+            .RequireAuthorization(SpePolicies.HumanOrClient);
+        group.MapPost("/glm", GlmAsync).WithName("projects.federation.glm").ProducesProjectProblems().ProducesJsonBodyProblems().ProducesProblems(400, 422)
+            .WithMetadata(new ProjectActionAttribute("project.federation.glm", SpeRoles.Researcher))
+            .WithSummary("Fits an exact federated GLM over the nodes of the project's permit (each checks the permit, the requester and the component itself); the combined coefficients and each node's status.");
+        group.MapPost("/count", CountAsync).WithName("projects.federation.count").ProducesProjectProblems().ProducesJsonBodyProblems().ProducesProblems(400, 422)
+            .WithMetadata(new ProjectActionAttribute("project.federation.count", SpeRoles.Researcher))
+            .WithSummary("Counts the persons with an OMOP concept over the nodes of the project's permit, from the counts each node released after its own suppression.");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> GlmAsync(FederatedGlmBody body, HttpContext context, FederatedCoordinator coordinator, PermitService permits,
+        CancellationToken cancellationToken)
+    {
+        var specification = new GlmSpecification
+        {
+            Formula = body.Formula ?? "",
+            Family = body.Family ?? "",
+            Table = body.Table,
+            Levels = body.Levels?.ToDictionary(l => l.Key, l => (IReadOnlyList<string>)l.Value, StringComparer.Ordinal),
+        };
+        // Note: a malformed request is answered here, before any node is asked, so a typo costs no peer a task.
+        if (specification.Problem() is { } problem)
+        {
+            return Problems.Of(400, problem, ErrorCodes.FederatedAnalysisInvalidParameters);
+        }
+
+        var (nodes, refused) = await coordinator.NodesAsync(context, permits, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        var outcome = await new FederatedGlmCoordinator().FitAsync(nodes!, specification, cancellationToken);
+        var projectId = (string)context.Request.RouteValues["projectId"]!;
+        coordinator.Finished(GlmNodeAnalysis.ComponentName, projectId, nodes!.Count, outcome.Failure?.Code ?? "ok");
+        return outcome.Result is { } result ? TypedResults.Ok(JsonDocument.Parse(result.ToJson()).RootElement.Clone()) : Failed(outcome.Failure!, nodes!);
+    }
+
+    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> CountAsync(FederatedCountBody body, HttpContext context, FederatedCoordinator coordinator,
+        PermitService permits, CancellationToken cancellationToken)
+    {
+        if (body.Concept <= 0 || body.By?.Any(b => b is not ("gender" or "age")) == true || body.AgeBandYears is < 1 or > 110)
+        {
+            return Problems.Of(400, "concept must be a positive OMOP concept id, by any of 'gender' and 'age', ageBandYears from 1 to 110", ErrorCodes.FederatedAnalysisInvalidParameters);
+        }
+
+        var (nodes, refused) = await coordinator.NodesAsync(context, permits, cancellationToken);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        var request = new CohortCountRequest { Concept = body.Concept, Descendants = body.Descendants, By = body.By?.Distinct(StringComparer.Ordinal).ToList(), AgeBandYears = body.AgeBandYears ?? 10 };
+        var outcome = await new CohortCountCoordinator().CountAsync(nodes!, request, cancellationToken);
+        var projectId = (string)context.Request.RouteValues["projectId"]!;
+        coordinator.Finished(CohortCountNodeAnalysis.ComponentName, projectId, nodes!.Count, outcome.Failure?.Code ?? "ok");
+        return outcome.Result is { } result ? TypedResults.Ok(JsonDocument.Parse(result.ToJson()).RootElement.Clone()) : Failed(outcome.Failure!, nodes!);
+    }
+
+    /// <summary>The problem for a failed analysis: its code, a detail naming each node that refused, and every node's status.</summary>
+    private static ProblemHttpResult Failed(CoordinationFailure failure, IReadOnlyList<IFederatedNode> nodes)
+    {
+        var status = failure.Code == ErrorCodes.FederatedAnalysisInvalidParameters ? 400 : 422;
+        var detail = failure.Nodes.Count == 0 ? failure.Message
+            : $"{failure.Message}: " + string.Join("; ", failure.Nodes.Select(n => $"{n.Node}: {n.Refusal.Code} {n.Refusal.Message}"));
+        var statuses = nodes.Select(n => failure.Nodes.FirstOrDefault(r => r.Node == n.Name) is { } r
+            ? new { name = n.Name, status = "refused", code = (string?)r.Refusal.Code, reasons = (IReadOnlyList<string>?)r.Refusal.Reasons }
+            : new { name = n.Name, status = "ok", code = (string?)null, reasons = (IReadOnlyList<string>?)null }).ToList();
+        return TypedResults.Problem(statusCode: status, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = failure.Code, ["nodes"] = statuses });
+    }
+}
