@@ -105,6 +105,7 @@ internal sealed class UploadHarness : IAsyncDisposable
             ExportCommands.Create(Environment),
             ExportCommands.CreateImport(Environment),
             OpenSpe.Cli.Hosting.AuditCommands.Create(Environment),
+            OpenSpe.Cli.Hosting.BackupCommands.Create(Environment),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
