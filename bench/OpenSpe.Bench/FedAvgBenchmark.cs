@@ -55,8 +55,14 @@ public class FedAvgBenchmark
             $"node{i}", Path.Combine(_data, $"node{i}"), NodePolicy.Default, settings, new PrivacyLedger(new InMemoryPrivacyLedgerStore()), budget, CryptographicRandomSource.Instance))];
         var spec = new FedAvgSpecification
         {
-            Formula = "DIS_DIAB ~ GENDER*PM_BMI_CONTINUOUS + LAB_HDL", Scaling = Scaling, Rounds = Rounds, LocalEpochs = 5, LearningRate = 4,
-            Granularity = 1e-4, ClipUnits = 1000, NoiseVariance = variance,
+            Formula = "DIS_DIAB ~ GENDER*PM_BMI_CONTINUOUS + LAB_HDL",
+            Scaling = Scaling,
+            Rounds = Rounds,
+            LocalEpochs = 5,
+            LearningRate = 4,
+            Granularity = 1e-4,
+            ClipUnits = 1000,
+            NoiseVariance = variance,
         };
         return new FedAvgCoordinator().TrainAsync(nodes, spec, "BENCH", "bench", null, null, CancellationToken.None);
     }
