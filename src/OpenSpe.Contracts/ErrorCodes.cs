@@ -195,6 +195,9 @@ public static class ErrorCodes
     /// <summary>404: the node has no analysis of the requested component.</summary>
     public const string FederatedAnalysisUnknownComponent = "SPE7055";
 
+    /// <summary>409: a federated learning round would exceed the permit's privacy budget; refused before any noise was drawn.</summary>
+    public const string FederatedLearningBudgetExhausted = "SPE7080";
+
     /// <summary>422: an incident names a project this SPE does not have.</summary>
     public const string IncidentUnknownProject = "SPE8001";
 
