@@ -108,3 +108,18 @@ public sealed record CreateClientRequest(
 public sealed record ExternalIdentityRequest(
     [property: Required, Url, StringLength(500)] string Issuer,
     [property: Required, StringLength(255, MinimumLength = 1)] string Subject);
+
+/// <summary>
+/// One of the caller's own sign-in sessions (<c>GET /api/v1/account/sessions</c>): a sign-in whose refresh token is still valid.
+/// </summary>
+/// <param name="Id">The session's id (to end it).</param>
+/// <param name="ClientId">The application it was signed in through (the portal, the CLI).</param>
+/// <param name="CreatedAt">When the session began.</param>
+/// <param name="RenewedAt">When its tokens were last renewed.</param>
+/// <param name="ExpiresAt">When its current refresh token expires unless renewed.</param>
+/// <param name="Current">True for the session the request itself belongs to.</param>
+public sealed record AccountSessionView(string Id, string? ClientId, DateTimeOffset? CreatedAt, DateTimeOffset? RenewedAt, DateTimeOffset? ExpiresAt, bool Current);
+
+/// <summary>How many sessions a request ended.</summary>
+/// <param name="Ended">The number of sessions ended.</param>
+public sealed record SessionsEndedView(int Ended);

@@ -54,6 +54,7 @@ internal static class IdentityModule
         routes.MapOAuthEndpoints();
         routes.MapSignInPages();
         routes.MapAccountEndpoints();
+        routes.MapAccountSessionEndpoints();
         routes.MapAdminEndpoints();
         return routes;
     }

@@ -77,6 +77,9 @@ internal static class OAuthEndpoints
             }
 
             var principal = await principals.ForPersonAsync(user, previous.GetClaims("amr"), previous.GetScopes(), sessionStart);
+            // Note: the renewed tokens keep the sign-in's authorization, so one sign-in stays one session a person can list and
+            // end (GET /api/v1/account/sessions), instead of a new ad-hoc authorization at every rotation.
+            principal.SetAuthorizationId(previous.GetAuthorizationId());
             await AuditIssueAsync(audit, context, user, request.GrantType!, request.ClientId);
             return Results.SignIn(principal, authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }

@@ -34,6 +34,9 @@ internal abstract class PortalPageModel : PageModel
     /// <summary>POSTs <paramref name="body"/> as JSON to <paramref name="path"/> as the signed-in person.</summary>
     protected Task<ApiAnswer<T>> PostAsync<T>(string path, object body) => SendAsync<T>(HttpMethod.Post, path, body);
 
+    /// <summary>DELETEs <paramref name="path"/> as the signed-in person.</summary>
+    protected Task<ApiAnswer<T>> DeleteAsync<T>(string path) => SendAsync<T>(HttpMethod.Delete, path, null);
+
     /// <summary>The signed-in person's access token.</summary>
     protected async Task<string> AccessTokenAsync() =>
         await HttpContext.GetTokenAsync(PortalSession.Scheme, "access_token") ?? throw new InvalidOperationException("The portal session holds no access token.");

@@ -45,6 +45,10 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("POST /api/v1/account/totp/confirm",                           "U  A  A  A  A  A  A  A  A  A  A  F  F  A  A"),
         ("POST /api/v1/account/activate",                               "A  A  A  A  A  A  A  A  A  A  A  A  A  A  A"),
         ("POST /api/v1/account/password",                               "U  F  A  A  A  A  A  A  A  A  A  F  F  A  A"),
+        // Note: ending sessions revokes refresh tokens only; the probes' access tokens keep working, so these rows cannot break the fixture.
+        ("GET /api/v1/account/sessions",                                "U  F  A  A  A  A  A  A  A  A  A  F  F  A  A"),
+        ("DELETE /api/v1/account/sessions/{id}",                        "U  F  P  P  P  P  P  P  P  P  P  F  F  P  P"),
+        ("POST /api/v1/account/sessions/end-others",                    "U  F  A  A  A  A  A  A  A  A  A  F  F  A  A"),
 
         // Admin: creates accounts, grants and revokes roles, registers applications — admin only.
         ("GET /api/v1/admin/users",                                     "U  F  F  F  F  F  F  F  A  F  F  F  F  F  F"),

@@ -110,6 +110,31 @@ public sealed class PortalPageBrowserTests(DesktopFixture f) : IClassFixture<Des
         }
     }
 
+    [Fact]
+    [Trait("Requirement", "EHDSR-5")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task Account_page_and_its_new_second_factor_pass_axe_with_the_qr_code_drawn_by_the_server()
+    {
+        var axe = RequireBrowserAndAxe();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var (page, foreign, errors) = await NewPageAsync(browser);
+
+        await SignInAsync(page, "auditor");
+        var account = await page.GotoAsync(new Uri(f.Server.BaseAddress, "/account").ToString());
+        await CheckAsync(page, axe, "everyone-account");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Set up a new authenticator app" }).ClickAsync();
+        await page.Locator("#otpauth").WaitForAsync();
+        var qrWidth = await page.EvaluateAsync<int>("() => document.querySelector('main img').naturalWidth");
+        await CheckAsync(page, axe, "everyone-account-new-factor");
+
+        Assert.Equal(OpenSpe.Server.Portal.PortalHeaders.ContentSecurityPolicy, await account!.HeaderValueAsync("content-security-policy"));
+        Assert.True(qrWidth > 100, $"the QR code did not render ({qrWidth} px)");
+        Assert.StartsWith("otpauth://totp/OpenSPE:auditor", await page.Locator("#otpauth").TextContentAsync(), StringComparison.Ordinal);
+        Assert.Empty(foreign);
+        Assert.Empty(errors);
+    }
+
     private static string RequireBrowserAndAxe()
     {
         if (!File.Exists(Chromium))
