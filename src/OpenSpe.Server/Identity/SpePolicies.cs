@@ -50,8 +50,11 @@ internal static class SpePolicies
     /// </summary>
     public const string IncidentReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor + "," + SpeRoles.Hdab;
 
+    /// <summary>Those who may read fired alerts: operators (who acknowledge them) and auditors (read-only).</summary>
+    public const string AlertReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor;
+
     /// <summary>Multi-role policies: any of the listed roles, with MFA.</summary>
-    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders];
+    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders, AlertReaders];
 
     /// <summary>The policy that requires <paramref name="role"/> (with MFA).</summary>
     public static string ForRole(string role) => "role:" + role;

@@ -23,6 +23,9 @@ internal static class OperationsModule
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>());
         services.AddSingleton<IProjectErasureHook, ShredLedgerHook>();
         services.AddScoped<IncidentStore>();
+        services.AddValidatedOptions<IncidentReminderOptions>(IncidentReminderOptions.Section);
+        services.AddSingleton<IncidentReminders>();
+        services.AddHostedService(sp => sp.GetRequiredService<IncidentReminders>());
         return services;
     }
 

@@ -32,6 +32,9 @@ internal sealed class AlertOptions : IValidatableObject
     [Range(1, long.MaxValue)]
     public long DiskReserveBytes { get; set; } = 2L << 30;
 
+    /// <summary>E-mail for fired alerts (<c>Alerts:Smtp:*</c>).</summary>
+    public AlertSmtpOptions Smtp { get; set; } = new();
+
     /// <summary>How often the periodic checks run (free disk, certificate expiry, witness age).</summary>
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -60,6 +63,11 @@ internal sealed class AlertOptions : IValidatableObject
         if (duplicate is not null)
         {
             yield return new ValidationResult($"Alerts:Rules names '{duplicate.Key}' more than once.", [nameof(Rules)]);
+        }
+
+        foreach (var problem in Smtp.Validate())
+        {
+            yield return problem;
         }
 
         if (CheckInterval < TimeSpan.FromSeconds(10) || CheckInterval > TimeSpan.FromHours(1))
