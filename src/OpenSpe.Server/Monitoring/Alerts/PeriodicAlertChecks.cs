@@ -20,6 +20,7 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, IServiceProv
 {
     private readonly HashSet<(string Rule, string Key)> _active = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly DateTimeOffset _started = time.GetUtcNow();
     private long _lastCommitTicks = time.GetUtcNow().UtcTicks;
 
     /// <summary>Runs every check once and fires the conditions that began since the last run; returns what fired.</summary>
@@ -120,7 +121,8 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, IServiceProv
         var lastCommit = new DateTimeOffset(Interlocked.Read(ref _lastCommitTicks), TimeSpan.Zero);
         foreach (var file in audit.Value.Witnesses.Files)
         {
-            var written = File.Exists(file) ? new DateTimeOffset(File.GetLastWriteTimeUtc(file), TimeSpan.Zero) : DateTimeOffset.MinValue;
+            // Note: a file not there yet counts as written at start (the first checkpoint creates it), so a new server does not alarm, while one that never gets written still does a day later.
+            var written = File.Exists(file) ? new DateTimeOffset(File.GetLastWriteTimeUtc(file), TimeSpan.Zero) : _started;
             // Note: a witness is stale only when records were committed well after its last write (a checkpoint was due):
             // a server that wrote nothing for a day has nothing new to witness.
             if (now - written > rule.Window && lastCommit - written > 2 * audit.Value.CheckpointInterval)
