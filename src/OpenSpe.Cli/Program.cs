@@ -28,6 +28,7 @@ root.Subcommands.Add(ExportCommands.CreateImport());
 root.Subcommands.Add(BackupCommands.Create());
 root.Subcommands.Add(FederationAnalysisCommands.AddTo(FederationCaCommands.Create()));
 root.Subcommands.Add(IncidentCommands.Create());
+root.Subcommands.Add(AlertCommands.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

@@ -213,6 +213,15 @@ public static class ErrorCodes
     /// <summary>409: the incident changed since it was read (another operator's update); read it again.</summary>
     public const string IncidentChanged = "SPE8005";
 
+    /// <summary>409: the alert was already acknowledged.</summary>
+    public const string AlertAlreadyAcknowledged = "SPE8100";
+
+    /// <summary>409: an incident was already opened from this alert.</summary>
+    public const string AlertIncidentExists = "SPE8101";
+
+    /// <summary>409: the alert changed since it was read (another operator acknowledged it or opened its incident); read it again.</summary>
+    public const string AlertChanged = "SPE8102";
+
     /// <summary>gRPC INVALID_ARGUMENT: a federation call without a deadline, or with one longer than the node allows.</summary>
     public const string FederationDeadline = "SPE7001";
 

@@ -34,9 +34,10 @@ public sealed record IncidentAffectedView(string ProjectId, string PermitId);
 
 /// <summary>
 /// One OPR-19 deadline: <c>early-warning</c> 24 hours, <c>detailed</c> 72 hours and <c>final</c> one month after detection.
-/// Status: <c>pending</c>, <c>overdue</c> (past due, not sent), <c>sent</c>, or <c>sent-late</c>.
+/// Status: <c>pending</c>, <c>overdue</c> (past due, not sent), <c>sent</c>, or <c>sent-late</c>. From <see cref="RemindAt"/>
+/// on, a pending stage is <see cref="DueSoon"/> and a reminder alert fires.
 /// </summary>
-public sealed record IncidentDeadlineView(string Stage, DateTimeOffset DueAt, string Status, DateTimeOffset? SentAt);
+public sealed record IncidentDeadlineView(string Stage, DateTimeOffset DueAt, string Status, DateTimeOffset? SentAt, DateTimeOffset? RemindAt = null, bool DueSoon = false);
 
 /// <summary>A notification sent to the HDAB: to whom, when, and the SHA-256 of what was sent (with the content itself).</summary>
 public sealed record IncidentNotificationView(string Stage, string Recipient, DateTimeOffset SentAt, string ContentSha256, string RecordedBy, string Content);

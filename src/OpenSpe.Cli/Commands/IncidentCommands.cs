@@ -178,7 +178,7 @@ internal static class IncidentCommands
     private static Argument<string> IdArgument() => new("id") { Description = "The incident id (inc-...)." };
 
     private static string NextDeadline(IncidentView incident) =>
-        incident.Deadlines.FirstOrDefault(d => d.Status is "pending" or "overdue") is { } next ? $"{next.Stage} {Time(next.DueAt)}" : "-";
+        incident.Deadlines.FirstOrDefault(d => d.Status is "pending" or "overdue") is { } next ? $"{next.Stage} {Time(next.DueAt)}{(next.DueSoon ? " (due soon)" : "")}" : "-";
 
     private static void WriteIncident(ClientCommand.Streams streams, bool json, System.Text.Json.JsonElement raw, IncidentView incident)
     {
@@ -200,8 +200,8 @@ internal static class IncidentCommands
             ("Overdue", incident.Overdue ? "YES" : "no"),
         ]);
         streams.Out.WriteLine();
-        TableWriter.Write(streams.Out, ["STAGE", "DUE", "STATUS", "SENT"],
-            incident.Deadlines.Select(d => (IReadOnlyList<string?>)[d.Stage, Time(d.DueAt), d.Status, Time(d.SentAt) ?? "-"]), "No deadlines.");
+        TableWriter.Write(streams.Out, ["STAGE", "DUE", "STATUS", "REMINDER", "SENT"],
+            incident.Deadlines.Select(d => (IReadOnlyList<string?>)[d.Stage, Time(d.DueAt), d.DueSoon ? "due-soon" : d.Status, Time(d.RemindAt) ?? "-", Time(d.SentAt) ?? "-"]), "No deadlines.");
         if (incident.Notifications.Count > 0)
         {
             streams.Out.WriteLine();

@@ -50,11 +50,14 @@ internal static class SpePolicies
     /// </summary>
     public const string IncidentReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor + "," + SpeRoles.Hdab;
 
-    /// <summary>Those who may read the evidence of backups and restore drills: operators (who run them) and auditors.</summary>
-    public const string BackupEvidenceReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor;
+    /// <summary>
+    /// Those who may read the operations evidence — fired alerts, backups made and restore drills recorded: operators (who
+    /// acknowledge alerts and record drills) and auditors (read-only).
+    /// </summary>
+    public const string OperationsReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor;
 
     /// <summary>Multi-role policies: any of the listed roles, with MFA.</summary>
-    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders, BackupEvidenceReaders];
+    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders, OperationsReaders];
 
     /// <summary>The policy that requires <paramref name="role"/> (with MFA).</summary>
     public static string ForRole(string role) => "role:" + role;

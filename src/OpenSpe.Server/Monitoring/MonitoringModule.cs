@@ -31,6 +31,10 @@ internal static class MonitoringModule
         services.AddSingleton<AlertEvaluator>();
         services.AddSingleton<Audit.IAuditObserver>(sp => sp.GetRequiredService<AlertEvaluator>());
         services.AddHostedService<AlertDispatcher>();
+        services.AddSingleton<AlertMailer>();
+        services.AddSingleton<PeriodicAlertChecks>();
+        services.AddSingleton<Audit.IAuditObserver>(sp => sp.GetRequiredService<PeriodicAlertChecks>());
+        services.AddHostedService(sp => sp.GetRequiredService<PeriodicAlertChecks>());
         services.AddHttpClient(AlertDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         var options = OptionsRegistration.BindNow<MetricsOptions>(host.Configuration, MetricsOptions.Section);
         services.AddAuthorization(o => o.AddPolicy(MetricsAccess.Policy, MetricsAccess.Build(options.Networks())));
@@ -53,6 +57,8 @@ internal static class MonitoringModule
         {
             routes.MapPrometheusScrapingEndpoint("/metrics").RequireAuthorization(MetricsAccess.Policy).WithName("metrics.scrape").ExcludeFromDescription();
         }
+
+        routes.MapAlertEndpoints();
 
         return routes;
     }

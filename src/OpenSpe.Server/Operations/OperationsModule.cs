@@ -26,6 +26,9 @@ internal static class OperationsModule
         services.AddHostedService(s => s.GetRequiredService<ScheduledBackups>());
         services.AddSingleton<IProjectErasureHook, ShredLedgerHook>();
         services.AddScoped<IncidentStore>();
+        services.AddValidatedOptions<IncidentReminderOptions>(IncidentReminderOptions.Section);
+        services.AddSingleton<IncidentReminders>();
+        services.AddHostedService(sp => sp.GetRequiredService<IncidentReminders>());
         return services;
     }
 

@@ -99,6 +99,10 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("POST /api/v1/incidents/{id}/notifications",                   "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
         ("POST /api/v1/incidents/{id}/halt",                            "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
         ("POST /api/v1/incidents/{id}/close",                           "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
+        // Alerts: operators list, acknowledge and open an incident from one; auditors read; nobody else.
+        ("GET /api/v1/alerts",                                          "U  F  F  F  F  F  A  A  F  F  F  F  F  F  F"),
+        ("POST /api/v1/alerts/{id}/acknowledge",                        "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
+        ("POST /api/v1/alerts/{id}/incident",                           "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
 
         // Projects: the list (filtered) for any person with a second factor or application; a project only for the people
         // and applications its permit names (others 404), project metadata also for oversight (hdab, operator, auditor);

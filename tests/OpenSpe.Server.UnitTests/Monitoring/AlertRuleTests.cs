@@ -196,6 +196,52 @@ public sealed class AlertRuleTests
         Assert.Equal("sha256=532b316e117e3221bfe2cb7bd4200626998552b0fb7c09c64aba4f40161390c2", signature);
     }
 
+    [Fact]
+    [Trait("Requirement", "TIR-34")]
+    public void Ten_federation_refusals_from_one_address_within_15_minutes_fire_the_peer_rule()
+    {
+        var alerts = Evaluator();
+
+        for (var i = 0; i < 9; i++)
+        {
+            alerts.Committed(Record("federation.peer.refused", "node-b", "192.0.2.44", AuditOutcome.Denied, null, ("reason", "certificate-revoked")), TimeSpan.Zero);
+        }
+
+        Assert.Empty(Drain(alerts));
+        alerts.Committed(Record("federation.peer.refused", "node-b", "192.0.2.44", AuditOutcome.Denied, null, ("reason", "certificate-revoked")), TimeSpan.Zero);
+        var fired = Assert.Single(Drain(alerts));
+        Assert.Equal(("federation-peer-refused", "192.0.2.44", 10L), (fired.Rule, fired.Key, fired.Value));
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
+    public void A_rule_switched_off_by_name_is_not_in_force_and_checks_never_match_audit_records()
+    {
+        var options = new AlertOptions { Rules = [new AlertRule { Name = "signin-failures-per-account", Action = "auth.signin", Enabled = false }] };
+
+        var rules = options.InForce();
+
+        Assert.DoesNotContain(rules, r => r.Name == "signin-failures-per-account");
+        Assert.Contains(rules, r => r.Name == "signin-failures-per-source");
+        Assert.Equal(["disk-free-reserve", "certificate-expiry", "witness-stale"], rules.Where(r => r.Check != AlertCheck.None).Select(r => r.Name));
+        Assert.All(rules.Where(r => r.Check != AlertCheck.None), r => Assert.Null(r.Match(SignIn("alice", "203.0.113.7", "password-invalid"))));
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
+    public void Smtp_settings_require_sender_recipients_and_both_credentials()
+    {
+        var options = new AlertOptions { Smtp = new AlertSmtpOptions { Host = "mail.spe.example", Username = "spe" } };
+
+        var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(e => e.ErrorMessage).ToList();
+
+        Assert.Contains(errors, e => e!.Contains("Alerts:Smtp:From", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.Contains("Alerts:Smtp:To", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.Contains("Alerts:Smtp:Username and Alerts:Smtp:Password", StringComparison.Ordinal));
+        Assert.False(options.Smtp.IsLoopback);
+        Assert.True(new AlertSmtpOptions { Host = "127.0.0.1" }.IsLoopback);
+    }
+
     private AlertEvaluator Evaluator(AlertOptions? options = null) => new(Options.Create(options ?? new AlertOptions()), _clock);
 
     private static List<FiredAlert> Drain(AlertEvaluator alerts)

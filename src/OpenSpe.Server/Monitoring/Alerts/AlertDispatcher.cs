@@ -3,11 +3,14 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Persistence;
 
 namespace OpenSpe.Server.Monitoring.Alerts;
 
@@ -16,7 +19,7 @@ namespace OpenSpe.Server.Monitoring.Alerts;
 /// HMAC-SHA256 over the body (header <c>Spe-Signature: sha256=HEX</c>) and retried with doubling waits.
 /// </summary>
 internal sealed partial class AlertDispatcher(AlertEvaluator evaluator, IAuditLog audit, IHttpClientFactory http, IOptions<AlertOptions> options,
-    TimeProvider time, ILogger<AlertDispatcher> logger) : BackgroundService
+    TimeProvider time, IServiceScopeFactory scopes, AlertMailer mailer, ILogger<AlertDispatcher> logger) : BackgroundService
 {
     /// <summary>The named HTTP client of the webhook.</summary>
     public const string HttpClientName = "alerts-webhook";
@@ -40,7 +43,40 @@ internal sealed partial class AlertDispatcher(AlertEvaluator evaluator, IAuditLo
                 LogNotAudited(logger, alert.Rule);
             }
 
-            await NotifyAsync(alert, sequence, stoppingToken);
+            await StoreAsync(alert, sequence, stoppingToken);
+            // Note: webhook and e-mail run beside each other, so a slow mail server does not hold back the webhook;
+            // neither is on a request's path (this loop reads the evaluator's queue), and both come after the audit record.
+            await Task.WhenAll(NotifyAsync(alert, sequence, stoppingToken), mailer.SendAsync(alert, sequence, stoppingToken));
+        }
+    }
+
+    /// <summary>Keeps the alert for <c>GET /api/v1/alerts</c>; a database that cannot take it leaves the audit record and the notifications.</summary>
+    private async Task StoreAsync(FiredAlert alert, long? sequence, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var database = scope.ServiceProvider.GetRequiredService<SpeDbContext>();
+            database.Add(new AlertEntity
+            {
+                Id = "alt-" + Guid.NewGuid().ToString("N")[..16],
+                Rule = alert.Rule,
+                GroupBy = alert.GroupBy,
+                Key = alert.Key.Length > 200 ? alert.Key[..200] : alert.Key,
+                Value = alert.Value,
+                Threshold = alert.Threshold,
+                WindowSeconds = (long)alert.Window.TotalSeconds,
+                FiredAt = alert.FiredAt,
+                Description = alert.Description is { Length: > 1000 } d ? d[..1000] : alert.Description,
+                ProjectId = alert.ProjectId,
+                AuditSequence = sequence,
+                Revision = Guid.NewGuid(),
+            });
+            await database.SaveChangesAsync(stoppingToken);
+        }
+        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException && !stoppingToken.IsCancellationRequested)
+        {
+            LogNotStored(logger, alert.Rule, ex.GetType().Name);
         }
     }
 
@@ -112,6 +148,9 @@ internal sealed partial class AlertDispatcher(AlertEvaluator evaluator, IAuditLo
 
         LogWebhookGaveUp(logger, alert.Rule, settings.WebhookAttempts);
     }
+
+    [LoggerMessage(EventId = 23012, Level = LogLevel.Error, Message = "SPE23012 alert {Rule} could not be stored for listing ({Error}); its audit record and notifications stand")]
+    private static partial void LogNotStored(ILogger logger, string rule, string error);
 
     [LoggerMessage(EventId = 23001, Level = LogLevel.Warning, Message = "SPE23001 alert {Rule} fired for {GroupBy} {Key} at {Value}")]
     private static partial void LogFired(ILogger logger, string rule, string groupBy, string key, long value);

@@ -61,6 +61,9 @@ internal sealed class AlertEvaluator : IAuditObserver
         }
     }
 
+    /// <summary>Hands a firing from outside the audit stream (a periodic check, an incident reminder) to the dispatcher.</summary>
+    public void Raise(FiredAlert alert) => Fired.Writer.TryWrite(alert);
+
     public void Failed(AuditEntry entry)
     {
         var now = _time.GetUtcNow();

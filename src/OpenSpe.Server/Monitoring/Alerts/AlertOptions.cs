@@ -28,11 +28,21 @@ internal sealed class AlertOptions : IValidatableObject
     [Range(100, 1_000_000)]
     public int MaxKeysPerRule { get; set; } = 10_000;
 
-    /// <summary>The rules in force.</summary>
+    /// <summary>The free space the data directory's volume keeps at least (the <c>disk-free-reserve</c> rule's threshold); 2 GiB by default.</summary>
+    [Range(1, long.MaxValue)]
+    public long DiskReserveBytes { get; set; } = 2L << 30;
+
+    /// <summary>E-mail for fired alerts (<c>Alerts:Smtp:*</c>).</summary>
+    public AlertSmtpOptions Smtp { get; set; } = new();
+
+    /// <summary>How often the periodic checks run (free disk, certificate expiry, witness age).</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The rules in force: the defaults (unless switched off) and the configured ones, without those with <c>Enabled=false</c>.</summary>
     public IReadOnlyList<AlertRule> InForce()
     {
         var configured = Rules.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
-        return [.. (Defaults ? DefaultAlertRules.Create() : []).Where(r => !configured.Contains(r.Name)), .. Rules];
+        return [.. (Defaults ? DefaultAlertRules.Create(this) : []).Where(r => !configured.Contains(r.Name)), .. Rules.Where(r => r.Enabled)];
     }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -53,6 +63,16 @@ internal sealed class AlertOptions : IValidatableObject
         if (duplicate is not null)
         {
             yield return new ValidationResult($"Alerts:Rules names '{duplicate.Key}' more than once.", [nameof(Rules)]);
+        }
+
+        foreach (var problem in Smtp.Validate())
+        {
+            yield return problem;
+        }
+
+        if (CheckInterval < TimeSpan.FromSeconds(10) || CheckInterval > TimeSpan.FromHours(1))
+        {
+            yield return new ValidationResult("Alerts:CheckInterval must be between 10 seconds and 1 hour.", [nameof(CheckInterval)]);
         }
 
         if (WebhookUrl is { } url)

@@ -22,6 +22,25 @@ internal enum AlertGroup
 }
 
 /// <summary>
+/// A condition a rule checks on a timer instead of counting audit records (<see cref="PeriodicAlertChecks"/>): the key is
+/// what the condition is about (the data directory, a certificate, a witness file).
+/// </summary>
+internal enum AlertCheck
+{
+    /// <summary>Not a periodic check: the rule counts audit records.</summary>
+    None,
+
+    /// <summary>Free bytes of the data directory's volume below <see cref="AlertRule.Threshold"/>.</summary>
+    DiskFree,
+
+    /// <summary>The server's TLS certificate or the federation node certificate expires within <see cref="AlertRule.Window"/>.</summary>
+    CertificateExpiry,
+
+    /// <summary>An audit witness file not written for longer than <see cref="AlertRule.Window"/>.</summary>
+    WitnessAge,
+}
+
+/// <summary>
 /// One alert rule (section <c>Alerts:Rules:N</c>): audit records that match it are counted (or a numeric detail summed)
 /// per <see cref="GroupBy"/> key within a sliding <see cref="Window"/>; reaching <see cref="Threshold"/> fires it once,
 /// and the count for that key starts again.
@@ -33,9 +52,14 @@ internal sealed class AlertRule : IValidatableObject
     [RegularExpression("^[a-z0-9][a-z0-9-]{0,63}$")]
     public string Name { get; set; } = "";
 
-    /// <summary>The audit action, exactly or as a pattern with <c>*</c> for any run of characters (<c>*.clipboard.*.dropped</c>).</summary>
-    [Required]
+    /// <summary>The audit action, exactly or as a pattern with <c>*</c> for any run of characters (<c>*.clipboard.*.dropped</c>); required unless <see cref="Check"/> is set.</summary>
     public string Action { get; set; } = "";
+
+    /// <summary>A periodic check instead of counting audit records (<see cref="AlertCheck"/>).</summary>
+    public AlertCheck Check { get; set; } = AlertCheck.None;
+
+    /// <summary>False switches the rule off (a configured rule with a default's name and <c>Enabled=false</c> switches the default off).</summary>
+    public bool Enabled { get; set; } = true;
 
     /// <summary>Only records with this outcome (<c>success</c>, <c>denied</c>, <c>error</c>); any when empty.</summary>
     public string? Outcome { get; set; }
@@ -70,6 +94,11 @@ internal sealed class AlertRule : IValidatableObject
     /// <summary>The value <paramref name="entry"/> adds to this rule's count, or null when it does not match.</summary>
     public long? Match(AuditEntry entry)
     {
+        if (Check != AlertCheck.None)
+        {
+            return null;
+        }
+
         _action ??= new Regex("^" + string.Join(".*", Action.Split('*').Select(Regex.Escape)) + "$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
         if (!_action.IsMatch(entry.Action)
             || (Outcome is { Length: > 0 } outcome && !string.Equals(outcome, OutcomeName(entry.Outcome), StringComparison.Ordinal))
@@ -95,6 +124,11 @@ internal sealed class AlertRule : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (Check == AlertCheck.None && string.IsNullOrWhiteSpace(Action))
+        {
+            yield return new ValidationResult($"Alert rule '{Name}': Action is required (or a Check).", [nameof(Action)]);
+        }
+
         if (Window <= TimeSpan.Zero || Window > TimeSpan.FromDays(31))
         {
             yield return new ValidationResult($"Alert rule '{Name}': Window must be more than zero and at most 31 days.", [nameof(Window)]);

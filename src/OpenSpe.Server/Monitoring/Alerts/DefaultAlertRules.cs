@@ -6,7 +6,8 @@ internal static class DefaultAlertRules
     /// <summary>The name of the rule that fires when an audit record cannot be written (not an audit rule: the log is what failed).</summary>
     public const string AuditWriteFailure = "audit-write-failure";
 
-    public static IReadOnlyList<AlertRule> Create() =>
+    /// <summary>The shipped rules; <paramref name="options"/> gives the disk reserve.</summary>
+    public static IReadOnlyList<AlertRule> Create(AlertOptions options) =>
     [
         new()
         {
@@ -39,6 +40,26 @@ internal static class DefaultAlertRules
         {
             Name = "clipboard-drops", Action = "*.clipboard.*.dropped", GroupBy = AlertGroup.Account, Threshold = 5, Window = TimeSpan.FromHours(1),
             Description = "Repeated clipboard transfers the permit does not allow: someone is trying to move data past the airlock.",
+        },
+        new()
+        {
+            Name = "federation-peer-refused", Action = Federation.FederationAudit.PeerRefused, GroupBy = AlertGroup.Source, Threshold = 10,
+            Window = TimeSpan.FromMinutes(15), Description = "A federation peer (or something posing as one) was refused repeatedly: a revoked, expired or unknown certificate, or probing.",
+        },
+        new()
+        {
+            Name = "disk-free-reserve", Check = AlertCheck.DiskFree, GroupBy = AlertGroup.None, Threshold = options.DiskReserveBytes, Window = TimeSpan.FromDays(1),
+            Description = "Free space on the data directory's volume fell below the reserve: uploads and the audit log will soon fail.",
+        },
+        new()
+        {
+            Name = "certificate-expiry", Check = AlertCheck.CertificateExpiry, GroupBy = AlertGroup.None, Threshold = 1, Window = TimeSpan.FromDays(14),
+            Description = "A certificate (the server's TLS or the federation node's) expires within 14 days: renew it before clients and peers refuse it.",
+        },
+        new()
+        {
+            Name = "witness-stale", Check = AlertCheck.WitnessAge, GroupBy = AlertGroup.None, Threshold = 1, Window = TimeSpan.FromDays(1),
+            Description = "An audit witness was not written for a day: checkpoints are not leaving the server, so a rewritten log would go unnoticed.",
         },
     ];
 }

@@ -27,7 +27,7 @@ internal static class BackupEvidenceEndpoints
     /// <summary>Maps the endpoints.</summary>
     public static IEndpointRouteBuilder MapBackupEvidenceEndpoints(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/api/v1/operations/backups").WithTags("Operations").RequireAuthorization(SpePolicies.BackupEvidenceReaders)
+        var group = routes.MapGroup("/api/v1/operations/backups").WithTags("Operations").RequireAuthorization(SpePolicies.OperationsReaders)
             .WithMetadata(new AuditResourceAttribute("backup")).ProducesSignedInProblems();
         group.MapGet("", ListAsync).WithName("backups.evidence")
             .WithSummary("Backups made, backups failed and restore drills recorded, newest first, with the last of each (operator, auditor).");

@@ -101,6 +101,15 @@ internal static class IncidentEventKinds
     public const string Notification = "notification";
     public const string Halt = "halt";
     public const string Close = "close";
+
+    /// <summary>The incident was opened from an alert (the note holds the alert id).</summary>
+    public const string FromAlert = "alert";
+
+    /// <summary>A reminder alert fired before a stage's deadline (the stage is set).</summary>
+    public const string Reminder = "reminder";
+
+    /// <summary>An alert fired because a stage's deadline passed unsent (the stage is set).</summary>
+    public const string OverdueAlert = "overdue";
 }
 
 /// <summary>The HDAB notification stages of OPR-19 and their deadlines from detection.</summary>

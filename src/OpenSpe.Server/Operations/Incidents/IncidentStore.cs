@@ -8,7 +8,7 @@ using OpenSpe.Server.Persistence;
 namespace OpenSpe.Server.Operations.Incidents;
 
 /// <summary>Reads incidents as a caller may see them, and turns rows into views with the HDAB clock as of now.</summary>
-internal sealed class IncidentStore(SpeDbContext database, PermitService permits, TimeProvider time)
+internal sealed class IncidentStore(SpeDbContext database, PermitService permits, TimeProvider time, Microsoft.Extensions.Options.IOptions<IncidentReminderOptions> reminders)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -66,10 +66,16 @@ internal sealed class IncidentStore(SpeDbContext database, PermitService permits
 
     private IncidentView View(IncidentEntity incident, List<IncidentEventEntity> events)
     {
-        var deadlines = IncidentClock.Deadlines(incident.DetectedAt, events, time.GetUtcNow());
+        var deadlines = IncidentClock.Deadlines(incident.DetectedAt, events, time.GetUtcNow(), reminders.Value);
         var notifications = events.Where(e => e.Kind == IncidentEventKinds.Notification)
             .Select(e => new IncidentNotificationView(e.Stage!, e.Recipient!, e.At, e.ContentSha256!, e.By, e.Content ?? "")).ToList();
-        var history = events.Select(e => new IncidentEventView(e.Kind, e.At, e.By, e.Kind == IncidentEventKinds.Notification ? $"{e.Stage} to {e.Recipient}" : e.Note)).ToList();
+        var history = events.Select(e => new IncidentEventView(e.Kind, e.At, e.By, e.Kind switch
+        {
+            IncidentEventKinds.Notification => $"{e.Stage} to {e.Recipient}",
+            IncidentEventKinds.Reminder => $"{e.Stage} due soon (alert {e.Note})",
+            IncidentEventKinds.OverdueAlert => $"{e.Stage} overdue (alert {e.Note})",
+            _ => e.Note,
+        })).ToList();
         return new IncidentView(incident.Id, incident.Title, incident.Description, incident.Severity, incident.State, incident.DetectedAt, incident.OpenedAt, incident.OpenedBy,
             Affected(incident), deadlines, deadlines.Any(d => d.Status == IncidentClock.Overdue), incident.ClosedAt, notifications, history);
     }

@@ -1,0 +1,105 @@
+using System.CommandLine;
+using OpenSpe.Cli.Client;
+using OpenSpe.Cli.Output;
+using static OpenSpe.Cli.Client.PermitClient;
+
+namespace OpenSpe.Cli.Commands;
+
+/// <summary>
+/// <c>spe alert list|ack|incident</c> (EHDSR-9, TIR-13, OPR-18): the fired alerts over <c>/api/v1/alerts</c>. Operators
+/// acknowledge and open incidents; auditors read.
+/// </summary>
+internal static class AlertCommands
+{
+    public static Command Create(ClientEnvironment? environment = null)
+    {
+        var env = environment ?? ClientEnvironment.System;
+        var command = new Command("alert", "Alerts the SPE raised (rules over the audit log, periodic checks, incident deadlines). Role operator acknowledges; auditor reads.");
+        command.Subcommands.Add(List(env));
+        command.Subcommands.Add(Ack(env));
+        command.Subcommands.Add(Incident(env));
+        return command;
+    }
+
+    private static Command List(ClientEnvironment env)
+    {
+        var open = new Option<bool>("--open") { Description = "Only alerts not yet acknowledged." };
+        var json = CommonOptions.Json();
+        var command = new Command("list", "Fired alerts, newest first.") { open, json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var (raw, alerts) = await api.CallAsync<List<AlertView>>(HttpMethod.Get, parse.GetValue(open) ? "api/v1/alerts?state=open" : "api/v1/alerts", null, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, raw);
+                return ExitCodes.Success;
+            }
+
+            TableWriter.Write(streams.Out, ["ID", "FIRED", "RULE", "KEY", "VALUE", "STATE", "INCIDENT"],
+                alerts.Select(a => (IReadOnlyList<string?>)[a.Id, Time(a.FiredAt), a.Rule, a.Key, a.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    a.State == "acknowledged" ? $"acknowledged by {a.AcknowledgedBy}" : a.State, a.IncidentId ?? "-"]), "No alerts.");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command Ack(ClientEnvironment env)
+    {
+        var id = IdArgument();
+        var note = new Option<string>("--note") { Description = "What you saw and did.", Required = true, HelpName = "text" };
+        var json = CommonOptions.Json();
+        var command = new Command("ack", "Acknowledge an alert with a note (role operator); audited.") { id, note, json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var (raw, alert) = await api.CallAsync<AlertView>(HttpMethod.Post, $"api/v1/alerts/{Uri.EscapeDataString(parse.GetValue(id)!)}/acknowledge",
+                new AlertAcknowledgeRequest(NotBlank(parse.GetValue(note), "--note")), cancellationToken);
+            Write(streams, parse.GetValue(json), raw, alert);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Command Incident(ClientEnvironment env)
+    {
+        var id = IdArgument();
+        var severity = new Option<string>("--severity") { Description = "low, medium, high or critical.", Required = true };
+        severity.AcceptOnlyFromAmong("low", "medium", "high", "critical");
+        var title = new Option<string?>("--title") { Description = "A short title (default: the rule and key).", HelpName = "text" };
+        var json = CommonOptions.Json();
+        var command = new Command("incident", "Open an incident from an alert in one step (role operator): detected when the alert fired, naming its project.") { id, severity, title, json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var (raw, alert) = await api.CallAsync<AlertView>(HttpMethod.Post, $"api/v1/alerts/{Uri.EscapeDataString(parse.GetValue(id)!)}/incident",
+                new AlertIncidentRequest(parse.GetValue(severity)!, parse.GetValue(title)), cancellationToken);
+            Write(streams, parse.GetValue(json), raw, alert);
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    private static Argument<string> IdArgument() => new("id") { Description = "The alert id (alt-...)." };
+
+    private static void Write(ClientCommand.Streams streams, bool json, System.Text.Json.JsonElement raw, AlertView alert)
+    {
+        if (json)
+        {
+            JsonOutput.Write(streams.Out, raw);
+            return;
+        }
+
+        TableWriter.WriteFields(streams.Out,
+        [
+            ("Alert", alert.Id),
+            ("Rule", alert.Rule),
+            ("Key", alert.Key),
+            ("Fired", Time(alert.FiredAt)),
+            ("State", alert.State),
+            ("Acknowledged by", alert.AcknowledgedBy ?? "-"),
+            ("Note", alert.Note ?? "-"),
+            ("Incident", alert.IncidentId ?? "-"),
+        ]);
+    }
+}

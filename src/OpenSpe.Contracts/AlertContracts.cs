@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace OpenSpe.Contracts;
+
+/// <summary>Acknowledges an alert: the operator says they have seen it and what they did.</summary>
+public sealed record AlertAcknowledgeRequest([property: Required, StringLength(2000, MinimumLength = 3)] string Note);
+
+/// <summary>Opens an incident from an alert in one step: its severity, optionally a title (else one from the alert).</summary>
+public sealed record AlertIncidentRequest(
+    [property: Required, StringLength(16)] string Severity,
+    [property: StringLength(200, MinimumLength = 3)] string? Title = null);
+
+/// <summary>
+/// A fired alert as stored: which rule, for what key (an account, address, project, certificate, file or incident stage),
+/// the value that fired it, its state (<c>open</c> or <c>acknowledged</c>) and the incident opened from it, if any.
+/// </summary>
+public sealed record AlertView(
+    string Id,
+    string Rule,
+    string GroupBy,
+    string Key,
+    long Value,
+    long Threshold,
+    long WindowSeconds,
+    DateTimeOffset FiredAt,
+    string? Description,
+    string? ProjectId,
+    long? AuditSequence,
+    string State,
+    DateTimeOffset? AcknowledgedAt,
+    string? AcknowledgedBy,
+    string? Note,
+    string? IncidentId);

@@ -1,0 +1,175 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using OpenSpe.Core.Audit;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Operations.Incidents;
+using OpenSpe.Server.Persistence;
+
+namespace OpenSpe.Server.Monitoring.Alerts;
+
+/// <summary>
+/// <c>/api/v1/alerts</c> (EHDSR-9, TIR-13, OPR-18): the fired alerts, open or acknowledged. Operators (with MFA) list,
+/// acknowledge with a note and open an incident from an alert in one step; auditors read. Everyone else gets 403.
+/// </summary>
+internal static partial class AlertEndpoints
+{
+    /// <summary>Maps the alert endpoints.</summary>
+    public static IEndpointRouteBuilder MapAlertEndpoints(this IEndpointRouteBuilder routes)
+    {
+        // Note: deny by default: the group requires operator or auditor; each change requires operator on top.
+        var group = routes.MapGroup("/api/v1/alerts").WithTags("Monitoring").RequireAuthorization(SpePolicies.OperationsReaders)
+            .WithMetadata(new AuditResourceAttribute("alert")).ProducesSignedInProblems();
+        group.MapGet("", ListAsync).WithName("alerts.list").ProducesProblems(400).WithSummary("Fired alerts, newest first; state=open for those not yet acknowledged.");
+        group.MapPost("/{id}/acknowledge", AcknowledgeAsync).WithName("alerts.acknowledge").RequireAuthorization(SpePolicies.Operator).Validate<AlertAcknowledgeRequest>()
+            .ProducesProblems(404, 409).WithSummary("Acknowledges an alert with a note (operator); audited.");
+        group.MapPost("/{id}/incident", OpenIncidentAsync).WithName("alerts.incident").RequireAuthorization(SpePolicies.Operator).Validate<AlertIncidentRequest>()
+            .ProducesProblems(404, 409).WithSummary("Opens an incident from an alert (operator): detected when the alert fired, naming the alert's project; linked both ways.");
+        return routes;
+    }
+
+    private static async Task<Results<Ok<List<AlertView>>, ValidationProblem>> ListAsync(string? state, SpeDbContext database, CancellationToken cancellationToken)
+    {
+        if (state is not (null or AlertStates.Open or AlertStates.Acknowledged))
+        {
+            return Problems.Invalid("state", "Must be open or acknowledged.");
+        }
+
+        var query = database.Set<AlertEntity>().AsNoTracking();
+        if (state is not null)
+        {
+            query = query.Where(a => a.State == state);
+        }
+
+        // Note: ordered in memory: SQLite cannot order by a DateTimeOffset column; the list is bounded to the newest 1,000.
+        var rows = await query.ToListAsync(cancellationToken);
+        return TypedResults.Ok(rows.OrderByDescending(a => a.FiredAt).ThenByDescending(a => a.Id, StringComparer.Ordinal).Take(1000).Select(View).ToList());
+    }
+
+    private static async Task<Results<Ok<AlertView>, ProblemHttpResult>> AcknowledgeAsync(string id, AlertAcknowledgeRequest request, HttpContext context, SpeDbContext database,
+        TimeProvider time, IAuditLog audit, ILogger<AlertDispatcher> logger, CancellationToken cancellationToken)
+    {
+        if (await database.Set<AlertEntity>().FirstOrDefaultAsync(a => a.Id == id, cancellationToken) is not { } alert)
+        {
+            return NotFound();
+        }
+
+        if (alert.State == AlertStates.Acknowledged)
+        {
+            return Problems.Of(409, $"The alert was already acknowledged by {alert.AcknowledgedBy}.", ErrorCodes.AlertAlreadyAcknowledged);
+        }
+
+        alert.State = AlertStates.Acknowledged;
+        alert.AcknowledgedAt = time.GetUtcNow();
+        alert.AcknowledgedBy = UserName(context);
+        alert.Note = request.Note;
+        alert.Revision = Guid.NewGuid();
+        if (await SaveAsync(database, cancellationToken) is { } conflict)
+        {
+            return conflict;
+        }
+
+        LogAcknowledged(logger, alert.Id, alert.Rule, alert.AcknowledgedBy);
+        await audit.AppendAsync(new AuditEntry(AuditActors.From(context.User, context), "alert.acknowledged", new AuditResource("alert", alert.Id, alert.ProjectId), AuditOutcome.Success,
+            null, TraceIds.Current(context), new Dictionary<string, string>(StringComparer.Ordinal) { ["rule"] = alert.Rule, ["key"] = alert.Key }), cancellationToken);
+        return TypedResults.Ok(View(alert));
+    }
+
+    private static async Task<Results<Created<AlertView>, ValidationProblem, ProblemHttpResult>> OpenIncidentAsync(string id, AlertIncidentRequest request, HttpContext context,
+        SpeDbContext database, TimeProvider time, IAuditLog audit, ILogger<AlertDispatcher> logger, CancellationToken cancellationToken)
+    {
+        if (!IncidentSeverities.All.Contains(request.Severity))
+        {
+            return Problems.Invalid("severity", "Must be low, medium, high or critical.");
+        }
+
+        if (await database.Set<AlertEntity>().FirstOrDefaultAsync(a => a.Id == id, cancellationToken) is not { } alert)
+        {
+            return NotFound();
+        }
+
+        if (alert.IncidentId is { } existing)
+        {
+            return Problems.Of(409, $"Incident {existing} was already opened from this alert.", ErrorCodes.AlertIncidentExists);
+        }
+
+        var affected = new List<IncidentAffectedView>();
+        if (alert.ProjectId is { } projectId
+            && await database.Permits.Where(p => p.ProjectId == projectId).Select(p => p.Id).FirstOrDefaultAsync(cancellationToken) is { } permitId)
+        {
+            affected.Add(new IncidentAffectedView(projectId, permitId));
+        }
+
+        var now = time.GetUtcNow();
+        var by = UserName(context);
+        var incident = new IncidentEntity
+        {
+            Id = "inc-" + Guid.NewGuid().ToString("N")[..16],
+            Title = request.Title ?? Truncate($"Alert {alert.Rule}: {alert.Key}", 200),
+            Description = Truncate($"Opened from alert {alert.Id} ({alert.Rule}, {alert.GroupBy} {alert.Key}, value {alert.Value.ToString(CultureInfo.InvariantCulture)}"
+                + $" at threshold {alert.Threshold.ToString(CultureInfo.InvariantCulture)}). {alert.Description}", 8000),
+            Severity = request.Severity,
+            // Note: the HDAB clock runs from detection, and the alert is when the SPE detected it, not when someone looked.
+            DetectedAt = alert.FiredAt,
+            OpenedAt = now,
+            OpenedBy = by,
+            AffectedJson = IncidentStore.AffectedJson(affected),
+            Revision = Guid.NewGuid(),
+        };
+        database.Add(incident);
+        database.Add(new IncidentEventEntity { IncidentId = incident.Id, Kind = IncidentEventKinds.FromAlert, At = now, By = by, Note = alert.Id });
+        alert.IncidentId = incident.Id;
+        alert.Revision = Guid.NewGuid();
+        if (await SaveAsync(database, cancellationToken) is { } conflict)
+        {
+            return conflict;
+        }
+
+        LogIncidentOpened(logger, alert.Id, incident.Id, incident.Severity);
+        await audit.AppendAsync(new AuditEntry(AuditActors.From(context.User, context), "incident.opened", new AuditResource("incident", incident.Id, null), AuditOutcome.Success,
+            null, TraceIds.Current(context), new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["incident"] = incident.Id,
+                ["alert"] = alert.Id,
+                ["severity"] = incident.Severity,
+                ["detectedAt"] = incident.DetectedAt.ToString("O", CultureInfo.InvariantCulture),
+                ["projects"] = string.Join(",", affected.Select(a => a.ProjectId)),
+            }), cancellationToken);
+        return TypedResults.Created($"/api/v1/incidents/{incident.Id}", View(alert));
+    }
+
+    /// <summary>The view of a stored alert.</summary>
+    public static AlertView View(AlertEntity a) => new(a.Id, a.Rule, a.GroupBy, a.Key, a.Value, a.Threshold, a.WindowSeconds, a.FiredAt, a.Description, a.ProjectId, a.AuditSequence,
+        a.State, a.AcknowledgedAt, a.AcknowledgedBy, a.Note, a.IncidentId);
+
+    private static async Task<ProblemHttpResult?> SaveAsync(SpeDbContext database, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await database.SaveChangesAsync(cancellationToken);
+            return null;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return Problems.Of(409, "The alert changed meanwhile; read it again.", ErrorCodes.AlertChanged);
+        }
+    }
+
+    private static ProblemHttpResult NotFound() => Problems.Of(404, "There is no such alert.");
+
+    private static string Truncate(string text, int length) => text.Length > length ? text[..length] : text;
+
+    private static string UserName(HttpContext context) => context.User.FindFirst("preferred_username")?.Value ?? context.User.FindFirst("sub")?.Value ?? "";
+
+    [LoggerMessage(EventId = 23010, Level = LogLevel.Information, Message = "SPE23010 alert {AlertId} ({Rule}) acknowledged by {By}")]
+    private static partial void LogAcknowledged(ILogger logger, string alertId, string rule, string by);
+
+    [LoggerMessage(EventId = 23011, Level = LogLevel.Warning, Message = "SPE23011 alert {AlertId} opened incident {IncidentId} (severity {Severity})")]
+    private static partial void LogIncidentOpened(ILogger logger, string alertId, string incidentId, string severity);
+}

@@ -1,0 +1,159 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using OpenSpe.Server.Monitoring.Alerts;
+using OpenSpe.Server.Tests.Infrastructure;
+
+namespace OpenSpe.Server.Tests.Monitoring;
+
+/// <summary>
+/// The periodic checks (EHDSR-9, TIR-13, TIR-34) in a running server on a fake clock: each fires once when its condition
+/// begins, not on every run, again after it clears and returns, and reaches the webhook and the alert list.
+/// </summary>
+public sealed class AlertCheckTests : IAsyncLifetime
+{
+    private const string Secret = "an-alert-webhook-secret-of-forty-chars!!";
+    private readonly Channel<JsonElement> _received = Channel.CreateUnbounded<JsonElement>();
+    private readonly TempDirectory _witnessDirectory = new();
+    private WebApplication _receiver = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _receiver = builder.Build();
+        _receiver.MapPost("/hook", async (HttpContext context) =>
+        {
+            await _received.Writer.WriteAsync(await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body));
+            return Results.NoContent();
+        });
+        await _receiver.StartAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _receiver.DisposeAsync();
+        _witnessDirectory.Dispose();
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-13")]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task Free_disk_below_the_reserve_fires_at_start_once_and_not_again_on_later_runs()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock, new() { ["Alerts:DiskReserveBytes"] = long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
+
+        var alert = await NextAsync("disk-free-reserve");
+        var later = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("data-directory", alert.GetProperty("key").GetString());
+        Assert.DoesNotContain(later, a => a.Rule == "disk-free-reserve");
+        using var op = await server.ClientForAccountAsync("operator");
+        var listed = await op.GetFromJsonAsync<JsonElement>("/api/v1/alerts?state=open", TestContext.Current.CancellationToken);
+        Assert.Single(listed.EnumerateArray(), a => a.GetProperty("rule").GetString() == "disk-free-reserve");
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-27")]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task A_tls_certificate_within_14_days_of_expiry_fires_once_on_the_timer()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock);
+        var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
+        var notAfter = new DateTimeOffset(server.Services.GetRequiredService<X509Certificate2>().NotAfter.ToUniversalTime());
+
+        clock.SetUtcNow(notAfter.AddDays(-14).AddMinutes(-1));
+        var before = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+        clock.Advance(TimeSpan.FromMinutes(5)); // the timer's interval: the hosted service runs the checks itself
+        var alert = await NextAsync("certificate-expiry");
+        var again = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        Assert.DoesNotContain(before, a => a.Rule == "certificate-expiry");
+        Assert.Equal(("tls", 13L), (alert.GetProperty("key").GetString(), alert.GetProperty("value").GetInt64()));
+        Assert.DoesNotContain(again, a => a.Rule == "certificate-expiry");
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-34")]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task A_witness_not_written_for_a_day_fires_once_clears_when_written_and_fires_again_when_stale_again()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var witness = Path.Combine(_witnessDirectory.Path, "witness.jsonl");
+        await using var server = await StartAsync(clock, new() { ["Audit:Witnesses:Files:0"] = witness });
+        var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
+        if (!File.Exists(witness))
+        {
+            await File.WriteAllTextAsync(witness, "", TestContext.Current.CancellationToken);
+        }
+
+        // Note: the clock stands still, so the server signs no checkpoint that would write the witness meanwhile.
+        File.SetLastWriteTimeUtc(witness, clock.GetUtcNow().AddDays(-3).UtcDateTime);
+        var stale = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+        var still = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+        File.SetLastWriteTimeUtc(witness, clock.GetUtcNow().UtcDateTime);
+        var cleared = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+        File.SetLastWriteTimeUtc(witness, clock.GetUtcNow().AddDays(-3).UtcDateTime);
+        var returned = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(witness, Assert.Single(stale, a => a.Rule == "witness-stale").Key);
+        Assert.DoesNotContain(still, a => a.Rule == "witness-stale");
+        Assert.DoesNotContain(cleared, a => a.Rule == "witness-stale");
+        Assert.Equal(witness, Assert.Single(returned, a => a.Rule == "witness-stale").Key);
+        Assert.Equal(witness, (await NextAsync("witness-stale")).GetProperty("key").GetString());
+        Assert.Equal(witness, (await NextAsync("witness-stale")).GetProperty("key").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task A_default_check_switched_off_by_name_does_not_run()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock, new()
+        {
+            ["Alerts:DiskReserveBytes"] = long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Alerts:Rules:0:Name"] = "disk-free-reserve",
+            ["Alerts:Rules:0:Check"] = "DiskFree",
+            ["Alerts:Rules:0:Enabled"] = "false",
+        });
+
+        var fired = await server.Services.GetRequiredService<PeriodicAlertChecks>().RunOnceAsync(TestContext.Current.CancellationToken);
+
+        Assert.DoesNotContain(server.Services.GetRequiredService<AlertEvaluator>().Rules, r => r.Name == "disk-free-reserve");
+        Assert.DoesNotContain(fired, a => a.Rule == "disk-free-reserve");
+    }
+
+    /// <summary>The next webhook post of <paramref name="rule"/> (others are skipped).</summary>
+    private async Task<JsonElement> NextAsync(string rule)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var alert = await _received.Reader.ReadAsync(timeout.Token);
+            if (alert.GetProperty("rule").GetString() == rule)
+            {
+                return alert;
+            }
+        }
+    }
+
+    private Task<SpeTestServer> StartAsync(TimeProvider time, Dictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>(settings ?? [])
+        {
+            ["Alerts:WebhookUrl"] = _receiver.Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal)) + "/hook",
+            ["Alerts:WebhookSecret"] = Secret,
+        };
+        return SpeTestServer.StartAsync(time: time, settings: all);
+    }
+}
