@@ -50,8 +50,17 @@ internal static class SpePolicies
     /// </summary>
     public const string IncidentReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor + "," + SpeRoles.Hdab;
 
+    /// <summary>Those who record people's role-specific training (OPR-23): HDAB officers and admins.</summary>
+    public const string TrainingRecorders = "roles:" + SpeRoles.Hdab + "," + SpeRoles.Admin;
+
+    /// <summary>Those who read training records: the recorders and auditors.</summary>
+    public const string TrainingReaders = "roles:" + SpeRoles.Hdab + "," + SpeRoles.Admin + "," + SpeRoles.Auditor;
+
+    /// <summary>Those who read the component inventory (OPR-3, OPR-4, OPR-28): operators and auditors.</summary>
+    public const string ComponentReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor;
+
     /// <summary>Multi-role policies: any of the listed roles, with MFA.</summary>
-    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders];
+    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders, TrainingRecorders, TrainingReaders, ComponentReaders];
 
     /// <summary>The policy that requires <paramref name="role"/> (with MFA).</summary>
     public static string ForRole(string role) => "role:" + role;

@@ -4,14 +4,17 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Operations.Backups;
+using OpenSpe.Server.Operations.Components;
+using OpenSpe.Core.Access;
 using OpenSpe.Server.Operations.Incidents;
+using OpenSpe.Server.Operations.Training;
 using OpenSpe.Server.Permits;
 
 namespace OpenSpe.Server.Operations;
 
 /// <summary>
 /// The operations module (OPR-18…27): the server's part in backups (the shred ledger that keeps crypto-shredded
-/// projects shredded across restores) and incidents on the HDAB clock.
+/// projects shredded across restores) incidents on the HDAB clock, and the training records that gate project access (OPR-23).
 /// </summary>
 internal static class OperationsModule
 {
@@ -23,9 +26,12 @@ internal static class OperationsModule
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>());
         services.AddSingleton<IProjectErasureHook, ShredLedgerHook>();
         services.AddScoped<IncidentStore>();
+        services.AddValidatedOptions<TrainingOptions>(TrainingOptions.Section);
+        services.AddScoped<ITrainingRecords, TrainingRecords>();
+        services.AddScoped<SystemComponentProbe>();
         return services;
     }
 
     /// <summary>Maps the module's endpoints.</summary>
-    public static IEndpointRouteBuilder MapOperationsModule(this IEndpointRouteBuilder routes) => routes.MapIncidentEndpoints();
+    public static IEndpointRouteBuilder MapOperationsModule(this IEndpointRouteBuilder routes) => routes.MapIncidentEndpoints().MapTrainingEndpoints().MapComponentEndpoints();
 }
