@@ -20,6 +20,7 @@ public sealed class ComponentInventoryTests(SharedServer shared) : IClassFixture
     [Trait("Requirement", "OPR-3")]
     [Trait("Requirement", "OPR-4")]
     [Trait("Requirement", "OPR-28")]
+    [Trait("Requirement", "OPR-29")]
     public async Task Operators_and_auditors_read_the_build_runtime_packages_and_system_components(string who)
     {
         using var client = await shared.Server.ClientForAccountAsync(who);
