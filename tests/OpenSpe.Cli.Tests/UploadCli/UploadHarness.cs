@@ -105,6 +105,9 @@ internal sealed class UploadHarness : IAsyncDisposable
             ExportCommands.Create(Environment),
             ExportCommands.CreateImport(Environment),
             OpenSpe.Cli.Hosting.AuditCommands.Create(Environment),
+            ComplianceCommands.Create(Environment),
+            TrainingCommands.Create(Environment),
+            OperationsCommands.Create(Environment),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
