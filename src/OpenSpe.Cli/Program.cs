@@ -29,6 +29,9 @@ root.Subcommands.Add(BackupCommands.Create());
 root.Subcommands.Add(FederationAnalysisCommands.AddTo(FederationCaCommands.Create()));
 root.Subcommands.Add(IncidentCommands.Create());
 root.Subcommands.Add(AlertCommands.Create());
+root.Subcommands.Add(TrainingCommands.Create());
+root.Subcommands.Add(ComplianceCommands.Create());
+root.Subcommands.Add(OperationsCommands.Create());
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

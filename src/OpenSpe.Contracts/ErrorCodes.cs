@@ -278,4 +278,10 @@ public static class ErrorCodes
 
     /// <summary>415: the export's file has no preview for output checkers: it is not a text file (CSV, TSV, text, Markdown, JSON) in UTF-8.</summary>
     public const string PortalPreviewNotText = "SPE6401";
+
+    /// <summary>403: project access needs a valid role-specific training record (OPR-23), and the person has none, or it expired.</summary>
+    public const string TrainingRequired = "SPE8200";
+
+    /// <summary>403: nobody records their own training.</summary>
+    public const string TrainingOwnRecord = "SPE8201";
 }

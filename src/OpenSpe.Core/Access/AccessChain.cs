@@ -6,7 +6,7 @@ namespace OpenSpe.Core.Access;
 /// The one access decision for everything a project does (OPR-1, SDR-1, SDR-2, EHDSR-3, OPR-20), as an ordered chain of small
 /// handlers; the first refusal ends it:
 /// action declared → signed in with a second factor (or an application) → no conflicting account roles → named in the
-/// project's current permit → not halted → permit in force → permit role allows the action → dataset holder (dataset-scoped
+/// project's current permit → not halted → permit in force → permit role allows the action → trained for the role acted in (when required) → dataset holder (dataset-scoped
 /// actions) → file-type policy (transfers).
 /// The HTTP gate calls it for every <c>{projectId}</c> route; the workspace gateway, the airlock and the federation
 /// interceptor are to call it the same way.
@@ -17,8 +17,8 @@ public sealed class AccessChain
     private readonly IAccessHandler[] _project;
     private readonly IAccessHandler[] _resource;
 
-    /// <summary>The chain over the SPE's records, halts and clock.</summary>
-    public AccessChain(IProjectAccessSource source, IProjectHalts halts, TimeProvider time)
+    /// <summary>The chain over the SPE's records, halts and clock, and the training records when the SPE keeps them.</summary>
+    public AccessChain(IProjectAccessSource source, IProjectHalts halts, TimeProvider time, ITrainingRecords? training = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(halts);
@@ -33,6 +33,7 @@ public sealed class AccessChain
             new HaltHandler(halts),
             new PermitInForceHandler(time),
             new RoleAllowsHandler(),
+            new TrainingHandler(training, time),
         ];
         _resource = [new DatasetHolderHandler(source), new FileTypeHandler()];
     }

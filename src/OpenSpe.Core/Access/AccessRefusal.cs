@@ -17,6 +17,9 @@ public enum AccessRefusalKind
 
     /// <summary>The halts in force are not known here, so nothing is served (HTTP 503: another instance, or this one later, can).</summary>
     HaltStateUnknown,
+
+    /// <summary>The person has no valid role-specific training record (OPR-23; HTTP 403 with its own code).</summary>
+    TrainingMissing,
 }
 
 /// <summary>Why the chain refused: the kind, the reason class the audit record keeps, and the message the caller reads.</summary>

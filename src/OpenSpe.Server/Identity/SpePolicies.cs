@@ -50,14 +50,20 @@ internal static class SpePolicies
     /// </summary>
     public const string IncidentReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor + "," + SpeRoles.Hdab;
 
+    /// <summary>Those who record people's role-specific training (OPR-23): HDAB officers and admins.</summary>
+    public const string TrainingRecorders = "roles:" + SpeRoles.Hdab + "," + SpeRoles.Admin;
+
+    /// <summary>Those who read training records: the recorders and auditors.</summary>
+    public const string TrainingReaders = "roles:" + SpeRoles.Hdab + "," + SpeRoles.Admin + "," + SpeRoles.Auditor;
+
     /// <summary>
-    /// Those who may read the operations evidence — fired alerts, backups made and restore drills recorded: operators (who
+    /// Those who may read the operations evidence — fired alerts, backups made and restore drills recorded, the component inventory: operators (who
     /// acknowledge alerts and record drills) and auditors (read-only).
     /// </summary>
     public const string OperationsReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor;
 
     /// <summary>Multi-role policies: any of the listed roles, with MFA.</summary>
-    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders, OperationsReaders];
+    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders, OperationsReaders, TrainingRecorders, TrainingReaders];
 
     /// <summary>The policy that requires <paramref name="role"/> (with MFA).</summary>
     public static string ForRole(string role) => "role:" + role;

@@ -41,6 +41,7 @@ internal static class ProjectAccessSetup
             AccessRefusalKind.Halted => ErrorCodes.ProjectHalted,
             AccessRefusalKind.PermitNotInForce => ErrorCodes.PermitNotActive,
             AccessRefusalKind.HaltStateUnknown => ErrorCodes.HaltStateUnknown,
+            AccessRefusalKind.TrainingMissing => ErrorCodes.TrainingRequired,
             _ => ErrorCodes.Forbidden,
         };
     }

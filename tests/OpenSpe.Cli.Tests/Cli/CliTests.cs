@@ -35,6 +35,10 @@ public sealed class CliTests
     [InlineData("incident open", "--title", "--description", "--severity", "--detected", "--project")]
     [InlineData("incident notify", "--stage", "--to", "--content-file", "--sent")]
     [InlineData("incident halt", "--reason", "--json")]
+    [InlineData("training record", "--account", "--role", "--course", "--completed", "--expires", "--json")]
+    [InlineData("training list", "--account", "--json")]
+    [InlineData("operations components", "--json")]
+    [InlineData("compliance report", "--server", "--format", "--out")]
     public async Task Verb_help_documents_every_option(string verb, params string[] options)
     {
         var (code, stdout, _) = await SpeProcess.RunAsync([.. verb.Split(' '), "--help"]);

@@ -106,6 +106,9 @@ internal sealed class UploadHarness : IAsyncDisposable
             ExportCommands.CreateImport(Environment),
             OpenSpe.Cli.Hosting.AuditCommands.Create(Environment),
             OpenSpe.Cli.Hosting.BackupCommands.Create(Environment),
+            ComplianceCommands.Create(Environment),
+            TrainingCommands.Create(Environment),
+            OperationsCommands.Create(Environment),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -19,7 +19,7 @@ public sealed class AccessChainTests
         Assert.Equal(
             [
                 typeof(ActionDeclaredHandler), typeof(SecondFactorHandler), typeof(RoleConflictHandler), typeof(MembershipHandler),
-                typeof(HaltHandler), typeof(PermitInForceHandler), typeof(RoleAllowsHandler), typeof(DatasetHolderHandler), typeof(FileTypeHandler),
+                typeof(HaltHandler), typeof(PermitInForceHandler), typeof(RoleAllowsHandler), typeof(TrainingHandler), typeof(DatasetHolderHandler), typeof(FileTypeHandler),
             ],
             world.Chain.Handlers.Select(h => h.GetType()));
     }

@@ -349,7 +349,7 @@ public sealed class AccessHandlerTests
         IAccessHandler[] handlers =
         [
             new ActionDeclaredHandler(), new SecondFactorHandler(), new RoleConflictHandler(), new MembershipHandler(world.Source), new HaltHandler(world.Halts),
-            new PermitInForceHandler(world.Clock), new RoleAllowsHandler(), new DatasetHolderHandler(world.Source), new FileTypeHandler(),
+            new PermitInForceHandler(world.Clock), new RoleAllowsHandler(), new TrainingHandler(null, world.Clock), new DatasetHolderHandler(world.Source), new FileTypeHandler(),
         ];
 
         foreach (var handler in handlers)

@@ -126,6 +126,9 @@ public sealed class SpeTestServer : IAsyncDisposable
                 ["Halts:StalenessBound"] = "00:00:05",
                 // Note: dev mode would run jobs in bubblewrap under a shared uid range; tests that run sandboxes choose their own.
                 ["Workspaces:Runtime"] = "none",
+                // Note: training gates project access outside dev mode (OPR-23); the suite's servers default to off, even those
+                // outside dev mode, so tests about other things need no training records. TrainingGateTests turn it on.
+                ["Training:Required"] = "false",
             };
             if (settings?.ContainsKey("Database:ConnectionString") != true)
             {

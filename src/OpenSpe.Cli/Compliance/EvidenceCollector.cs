@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using OpenSpe.Cli.Client;
+
+namespace OpenSpe.Cli.Compliance;
+
+/// <summary>
+/// Reads the live evidence from a running SPE through its API, as the signed-in person (an auditor sees all of it). Each item
+/// that the API does not have, or refuses to this person, says so and why; nothing is guessed.
+/// </summary>
+internal static class EvidenceCollector
+{
+    /// <summary>Collects every evidence item, in a fixed order.</summary>
+    public static async Task<IReadOnlyList<EvidenceItem>> CollectAsync(SpeApiClient api, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        return
+        [
+            await ItemAsync(api, "audit-verification", "api/v1/audit/verify", d =>
+                d.GetProperty("valid").GetBoolean()
+                    ? $"The audit chain verified now: {d.GetProperty("recordsChecked").GetInt64()} records and {d.GetProperty("checkpointsChecked").GetInt64()} checkpoints."
+                    : "The audit chain did NOT verify now; see the details.", cancellationToken),
+            await ItemAsync(api, "audit-checkpoint", "api/v1/audit/checkpoints/latest", d =>
+                $"Latest signed checkpoint: sequence {d.GetProperty("sequence").GetInt64()} at {d.GetProperty("timestamp").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)} ({d.GetProperty("kind").GetString()}). Whether an external witness holds it is checked offline with 'spe audit verify --witness'.",
+                cancellationToken),
+            new EvidenceItem("backup-and-restore-drill", false,
+                "Not available: the API records no backups or restore drills ('spe backup create' and 'spe backup verify' run offline; scheduled ones with audit evidence are planned).", null),
+            await ItemAsync(api, "open-incidents", "api/v1/incidents", d =>
+            {
+                var open = d.EnumerateArray().Where(i => i.GetProperty("state").GetString() != "closed").ToList();
+                var overdue = open.Count(i => i.GetProperty("overdue").GetBoolean());
+                return $"{open.Count} incident(s) not closed, {overdue} with an overdue HDAB deadline.";
+            }, cancellationToken),
+            await ItemAsync(api, "alert-rules", "api/v1/alerts/rules", d => $"{d.GetArrayLength()} alert rule(s) in force.", cancellationToken),
+            new EvidenceItem("certificates", false, "Not available: the API does not report the TLS and federation certificates or their expiry.", null),
+            await ItemAsync(api, "components", "api/v1/operations/components", d =>
+            {
+                var audit = d.GetProperty("audit");
+                var vulnerable = d.GetProperty("packages").EnumerateArray().Count(p => p.GetProperty("knownVulnerable").GetBoolean());
+                return $"{d.GetProperty("packages").GetArrayLength()} NuGet packages (CycloneDX SBOM made at build), {vulnerable} flagged with a known vulnerability; NuGet audit at build: "
+                    + (audit.GetProperty("enabled").GetBoolean() ? audit.GetProperty("mode").GetString() : "off") + ".";
+            }, cancellationToken),
+        ];
+    }
+
+    private static async Task<EvidenceItem> ItemAsync(SpeApiClient api, string name, string path, Func<JsonElement, string> summarize, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await api.SendAsync(HttpMethod.Get, path, null, cancellationToken);
+            var data = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.Clone();
+            return new(name, true, summarize(data), data);
+        }
+        catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
+        {
+            return new(name, false, $"Not available: the server refused it to this account ({(int)ex.Status}); sign in as an auditor.", null);
+        }
+        catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
+        {
+            return new(name, false, $"Not available: this server's API does not offer it (GET /{path} answered {(int)ex.Status}).", null);
+        }
+        catch (ApiProblemException ex)
+        {
+            return new(name, false, $"Not available: GET /{path} answered {(int)ex.Status}: {ProblemText.OneLine(ex.Message)}", null);
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return new(name, false, $"Not available: GET /{path} answered in a shape this spe does not read ({ex.GetType().Name}).", null);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+namespace OpenSpe.Contracts;
+
+/// <summary>
+/// The SPE's component inventory (OPR-3, OPR-4, OPR-28, OPR-29): the build, the .NET runtime, the NuGet packages from the
+/// CycloneDX SBOM generated at build, the system components found on the host, and what NuGet audit knew at build.
+/// </summary>
+/// <param name="Spe">The SPE build.</param>
+/// <param name="Runtime">The .NET runtime it runs on.</param>
+/// <param name="Sbom">Where the package list comes from.</param>
+/// <param name="Audit">What the build's NuGet audit reported.</param>
+/// <param name="Packages">The NuGet packages, by name.</param>
+/// <param name="System">The system components the SPE uses, each with its version when found.</param>
+public sealed record ComponentInventoryView(SpeBuildView Spe, RuntimeView Runtime, SbomView Sbom, PackageAuditView Audit, IReadOnlyList<PackageComponentView> Packages,
+    IReadOnlyList<SystemComponentView> System);
+
+/// <summary>The SPE build: its version and, when the build knew it, the source commit.</summary>
+public sealed record SpeBuildView(string Version, string? Commit);
+
+/// <summary>The .NET runtime and the operating system.</summary>
+public sealed record RuntimeView(string Framework, string Version, string OperatingSystem);
+
+/// <summary>The SBOM's format and the tool that made it.</summary>
+public sealed record SbomView(string Format, string Tool, int PackageCount);
+
+/// <summary>
+/// NuGet audit at build: whether it ran (<see cref="Enabled"/>, <see cref="Mode"/>) and whether the restore reported a
+/// package with a known vulnerability (<see cref="FindingsAtBuild"/>; such a build fails unless a finding was suppressed).
+/// </summary>
+public sealed record PackageAuditView(bool Enabled, string Mode, bool FindingsAtBuild, string Note);
+
+/// <summary>One NuGet package; <see cref="KnownVulnerable"/> when the build's audit reported a finding (the audit names which package only in the build log).</summary>
+public sealed record PackageComponentView(string Name, string Version, string Purl, bool KnownVulnerable);
+
+/// <summary>A system component (bubblewrap, TigerVNC, PostgreSQL, SQLite, SoftHSM2): its version when found, and how it was read.</summary>
+public sealed record SystemComponentView(string Name, string? Version, bool Found, string Source);

@@ -1,0 +1,52 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+
+namespace OpenSpe.Server.Operations.Components;
+
+/// <summary>
+/// <c>GET /api/v1/operations/components</c> (OPR-3, OPR-4, OPR-28, OPR-29): the inventory an operator keeps and an auditor
+/// checks — the build, the runtime, the NuGet packages of the SBOM made at build, the system components with their versions,
+/// and what NuGet audit reported. Operators and auditors only (it tells an attacker what to aim at).
+/// </summary>
+internal static class ComponentEndpoints
+{
+    /// <summary>Maps the inventory endpoint.</summary>
+    public static IEndpointRouteBuilder MapComponentEndpoints(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/api/v1/operations/components", InventoryAsync).WithName("operations.components").WithTags("Operations")
+            .RequireAuthorization(SpePolicies.OperationsReaders).WithMetadata(new AuditResourceAttribute("components")).ProducesSignedInProblems()
+            .WithSummary("The component inventory: SPE build, .NET runtime, NuGet packages (CycloneDX SBOM made at build), system components, NuGet audit at build.");
+        return routes;
+    }
+
+    private static async Task<Ok<ComponentInventoryView>> InventoryAsync(SystemComponentProbe probe, CancellationToken cancellationToken) =>
+        TypedResults.Ok(Inventory(SbomDocument.Embedded, await probe.ProbeAsync(cancellationToken)));
+
+    /// <summary>The inventory from an SBOM and the probed system components.</summary>
+    public static ComponentInventoryView Inventory(SbomDocument sbom, IReadOnlyList<SystemComponentView> system)
+    {
+        ArgumentNullException.ThrowIfNull(sbom);
+        var informational = typeof(ComponentEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        var plus = informational.IndexOf('+', StringComparison.Ordinal);
+        var spe = plus < 0 ? new SpeBuildView(informational, null) : new SpeBuildView(informational[..plus], informational[(plus + 1)..]);
+        var enabled = string.Equals(sbom.Properties.GetValueOrDefault("openspe:nugetAudit"), "true", StringComparison.OrdinalIgnoreCase);
+        var findings = string.Equals(sbom.Properties.GetValueOrDefault("openspe:nugetAuditFindings"), "true", StringComparison.OrdinalIgnoreCase);
+        var audit = new PackageAuditView(enabled, sbom.Properties.GetValueOrDefault("openspe:nugetAuditMode") ?? "unknown", findings,
+            findings
+                ? "The restore reported a package with a known vulnerability (NU1901-NU1904); the build log names it. Update the package."
+                : enabled
+                    ? "No package had a known vulnerability when this build restored; advisories published since are not known here (rebuild to re-check)."
+                    : "NuGet audit did not run for this build: vulnerabilities are not known.");
+        // Note: the audit's finding is per build, not per package (the restore log names the package), so a finding marks every
+        // package as suspect rather than none: an auditor must not read "no flag" as "checked clean".
+        var packages = sbom.Packages.Select(p => new PackageComponentView(p.Name, p.Version, p.Purl, findings)).ToList();
+        return new(spe, new RuntimeView(RuntimeInformation.FrameworkDescription, Environment.Version.ToString(), RuntimeInformation.OSDescription),
+            new SbomView("CycloneDX " + sbom.SpecVersion, sbom.Tool, packages.Count), audit, packages, system);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Text.Json;
+using System.Xml;
+using System.Xml.Linq;
+using OpenSpe.Cli.Tests.UploadCli;
+using OpenSpe.Server.Tests.Infrastructure;
+
+namespace OpenSpe.Cli.Tests.Cli;
+
+/// <summary>
+/// <c>spe compliance report</c> (OPR-6, OPR-7): all 119 requirement IDs of the spec with their status and tests, as JSON for
+/// tools and as well-formed HTML without script for auditors; with <c>--server</c> the live evidence, which the server
+/// refuses to other roles (each item then says "not available" and why).
+/// </summary>
+public sealed class ComplianceReportTests : IAsyncLifetime
+{
+    private SpeTestServer _server = null!;
+    private readonly TempDirectory _directory = new();
+
+    public async ValueTask InitializeAsync() => _server = await SpeTestServer.StartAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-6")]
+    public async Task The_json_report_lists_all_119_requirement_ids_with_status_and_tests()
+    {
+        await using var harness = UploadHarness.ForServer(_server, await _server.TokenForAccountAsync("auditor"));
+        var path = _directory.File("report.json");
+
+        var (code, stdout, stderr) = await harness.RunAsync("compliance", "report", "--format", "json", "--out", path);
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("119 requirements", stdout, StringComparison.Ordinal);
+        var report = JsonDocument.Parse(await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken)).RootElement;
+        var requirements = report.GetProperty("requirements").EnumerateArray().ToList();
+        Assert.Equal(119, requirements.Count);
+        Assert.Equal(119, requirements.Select(r => r.GetProperty("id").GetString()).Distinct().Count());
+        Assert.Equal("SDR-1", requirements[0].GetProperty("id").GetString());
+        Assert.Equal(119, report.GetProperty("summary").GetProperty("total").GetInt32());
+        var opr23 = requirements.Single(r => r.GetProperty("id").GetString() == "OPR-23");
+        Assert.Equal("MUST", opr23.GetProperty("level").GetString());
+        Assert.Contains(opr23.GetProperty("tests").EnumerateArray(), t => t.GetString()!.Contains("TrainingGateTests", StringComparison.Ordinal));
+        Assert.All(requirements, r => Assert.Contains(r.GetProperty("status").GetString(), new[] { "done", "partial", "planned", "not traced" }));
+        Assert.Equal(JsonValueKind.Null, report.GetProperty("server").ValueKind);
+        Assert.Empty(report.GetProperty("evidence").EnumerateArray());
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-6")]
+    [Trait("Requirement", "OPR-7")]
+    public async Task With_the_server_an_auditor_gets_live_evidence_and_the_html_is_well_formed_without_script()
+    {
+        await using var harness = UploadHarness.ForServer(_server, await _server.TokenForAccountAsync("auditor"));
+        var json = _directory.File("live.json");
+        var html = _directory.File("live.html");
+
+        var (jsonCode, _, jsonErr) = await harness.RunAsync("compliance", "report", "--server", _server.BaseAddress.ToString(), "--format", "json", "--out", json);
+        var (htmlCode, _, htmlErr) = await harness.RunAsync("compliance", "report", "--server", _server.BaseAddress.ToString(), "--format", "html", "--out", html);
+
+        Assert.True(jsonCode == 0, jsonErr);
+        Assert.True(htmlCode == 0, htmlErr);
+        var evidence = JsonDocument.Parse(await File.ReadAllTextAsync(json, TestContext.Current.CancellationToken)).RootElement.GetProperty("evidence")
+            .EnumerateArray().ToDictionary(e => e.GetProperty("name").GetString()!);
+        Assert.True(evidence["audit-verification"].GetProperty("available").GetBoolean());
+        Assert.Contains("verified", evidence["audit-verification"].GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.True(evidence["open-incidents"].GetProperty("available").GetBoolean());
+        Assert.True(evidence["components"].GetProperty("available").GetBoolean());
+        Assert.False(evidence["backup-and-restore-drill"].GetProperty("available").GetBoolean());
+        Assert.StartsWith("Not available", evidence["certificates"].GetProperty("summary").GetString(), StringComparison.Ordinal);
+        var document = XDocument.Load(XmlReader.Create(html, new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore }));
+        Assert.DoesNotContain(document.Descendants(), e => e.Name.LocalName is "script" or "iframe" or "object" or "link");
+        Assert.DoesNotContain(document.Descendants().Attributes(), a => a.Name.LocalName.StartsWith("on", StringComparison.Ordinal) || a.Value.Contains("javascript:", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(120, document.Descendants("tr").Count(r => r.Parent!.Elements("tr").First().Elements("th").Any(th => th.Value == "ID")));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-6")]
+    public async Task A_researcher_is_refused_the_api_evidence_and_each_item_says_not_available()
+    {
+        await using var harness = UploadHarness.ForServer(_server, await _server.TokenForAccountAsync("researcher"));
+        var path = _directory.File("researcher.json");
+
+        var (code, _, stderr) = await harness.RunAsync("compliance", "report", "--server", _server.BaseAddress.ToString(), "--format", "json", "--out", path);
+
+        Assert.True(code == 0, stderr);
+        var evidence = JsonDocument.Parse(await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken)).RootElement.GetProperty("evidence").EnumerateArray().ToList();
+        Assert.NotEmpty(evidence);
+        Assert.All(evidence, e => Assert.False(e.GetProperty("available").GetBoolean()));
+        Assert.Contains(evidence, e => e.GetProperty("summary").GetString()!.Contains("refused it to this account (403)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Evidence_from_a_server_other_than_the_one_signed_in_to_is_refused()
+    {
+        await using var harness = UploadHarness.ForServer(_server, await _server.TokenForAccountAsync("auditor"));
+
+        var (code, _, stderr) = await harness.RunAsync("compliance", "report", "--server", "https://other.example:8443", "--format", "json", "--out", _directory.File("x.json"));
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("not https://other.example:8443", stderr, StringComparison.Ordinal);
+        Assert.False(File.Exists(_directory.File("x.json")));
+    }
+}
