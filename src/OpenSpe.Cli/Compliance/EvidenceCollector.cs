@@ -24,15 +24,19 @@ internal static class EvidenceCollector
             await ItemAsync(api, "audit-checkpoint", "api/v1/audit/checkpoints/latest", d =>
                 $"Latest signed checkpoint: sequence {d.GetProperty("sequence").GetInt64()} at {d.GetProperty("timestamp").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)} ({d.GetProperty("kind").GetString()}). Whether an external witness holds it is checked offline with 'spe audit verify --witness'.",
                 cancellationToken),
-            new EvidenceItem("backup-and-restore-drill", false,
-                "Not available: the API records no backups or restore drills ('spe backup create' and 'spe backup verify' run offline; scheduled ones with audit evidence are planned).", null),
+            await ItemAsync(api, "backup-and-restore-drill", "api/v1/operations/backups", d =>
+            {
+                var schedule = d.GetProperty("schedule").ValueKind == JsonValueKind.String ? $"every {d.GetProperty("schedule").GetString()}" : "none on the server";
+                return $"Scheduled backups: {schedule}. Last backup: {Event(d.GetProperty("lastBackup"))}. Last restore drill: {Event(d.GetProperty("lastDrill"))}.";
+            }, cancellationToken),
             await ItemAsync(api, "open-incidents", "api/v1/incidents", d =>
             {
                 var open = d.EnumerateArray().Where(i => i.GetProperty("state").GetString() != "closed").ToList();
                 var overdue = open.Count(i => i.GetProperty("overdue").GetBoolean());
                 return $"{open.Count} incident(s) not closed, {overdue} with an overdue HDAB deadline.";
             }, cancellationToken),
-            await ItemAsync(api, "alert-rules", "api/v1/alerts/rules", d => $"{d.GetArrayLength()} alert rule(s) in force.", cancellationToken),
+            await ItemAsync(api, "open-alerts", "api/v1/alerts?state=open", d => $"{d.GetArrayLength()} alert(s) fired and not yet acknowledged (the rules in force are the server's configuration, docs/monitoring.md).",
+                cancellationToken),
             new EvidenceItem("certificates", false, "Not available: the API does not report the TLS and federation certificates or their expiry.", null),
             await ItemAsync(api, "components", "api/v1/operations/components", d =>
             {
@@ -43,6 +47,11 @@ internal static class EvidenceCollector
             }, cancellationToken),
         ];
     }
+
+    /// <summary>A backup or drill from the evidence endpoint, in words: its name, time and outcome, or "none recorded".</summary>
+    private static string Event(JsonElement e) => e.ValueKind != JsonValueKind.Object
+        ? "none recorded"
+        : $"{e.GetProperty("backup").GetString()} at {e.GetProperty("at").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)}, {e.GetProperty("outcome").GetString()}";
 
     private static async Task<EvidenceItem> ItemAsync(SpeApiClient api, string name, string path, Func<JsonElement, string> summarize, CancellationToken cancellationToken)
     {
