@@ -26,8 +26,9 @@ internal static class EvidenceCollector
                 cancellationToken),
             await ItemAsync(api, "backup-and-restore-drill", "api/v1/operations/backups", d =>
             {
-                var schedule = d.GetProperty("schedule").ValueKind == JsonValueKind.String ? $"every {d.GetProperty("schedule").GetString()}" : "none on the server";
-                return $"Scheduled backups: {schedule}. Last backup: {Event(d.GetProperty("lastBackup"))}. Last restore drill: {Event(d.GetProperty("lastDrill"))}.";
+                // Note: the server leaves out null members, so each may be absent.
+                var schedule = d.TryGetProperty("schedule", out var every) && every.ValueKind == JsonValueKind.String ? $"every {every.GetString()}" : "none on the server";
+                return $"Scheduled backups: {schedule}. Last backup: {Event(d, "lastBackup")}. Last restore drill: {Event(d, "lastDrill")}.";
             }, cancellationToken),
             await ItemAsync(api, "open-incidents", "api/v1/incidents", d =>
             {
@@ -49,7 +50,7 @@ internal static class EvidenceCollector
     }
 
     /// <summary>A backup or drill from the evidence endpoint, in words: its name, time and outcome, or "none recorded".</summary>
-    private static string Event(JsonElement e) => e.ValueKind != JsonValueKind.Object
+    private static string Event(JsonElement evidence, string name) => !evidence.TryGetProperty(name, out var e) || e.ValueKind != JsonValueKind.Object
         ? "none recorded"
         : $"{e.GetProperty("backup").GetString()} at {e.GetProperty("at").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)}, {e.GetProperty("outcome").GetString()}";
 
