@@ -72,7 +72,7 @@ public sealed class UploadPageBrowserTests(UploadPageFixture f) : IClassFixture<
         page.Request += (_, request) => sent.Add($"{request.Method} {new Uri(request.Url).AbsolutePath}");
 
         var response = await page.GotoAsync(f.PageUrl(projectId, await f.Server.TokenForAccountAsync("holder")));
-        await page.Locator("#form-section").WaitForAsync(new() { State = WaitForSelectorState.Visible });
+        await DatasetsListedAsync(page);
         await page.Locator("#dataset").FillAsync("omop-2026");
         await page.Locator("#file").SetInputFilesAsync(path);
         await page.Locator("#start").ClickAsync();
@@ -93,6 +93,20 @@ public sealed class UploadPageBrowserTests(UploadPageFixture f) : IClassFixture<
         // Nothing the page loaded came from another origin.
         Assert.All(sent, s => Assert.StartsWith("/", s[(s.IndexOf(' ', StringComparison.Ordinal) + 1)..], StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// Waits until the page has listed the project's datasets (or shown why not): it fills the dataset field itself when there is one, so a
+    /// field typed into before that could end up with both texts (seen in CI as "omop-2026omop-2026").
+    /// </summary>
+    private static async Task DatasetsListedAsync(IPage page)
+    {
+        await page.Locator("#form-section").WaitForAsync(new() { State = WaitForSelectorState.Visible });
+        // Or the server's refusal of the list, shown in the result line.
+        await page.Locator("#datasets option, #result:not([hidden])").First.WaitForAsync(new() { State = WaitForSelectorState.Attached });
+    }
+
+    private const string StoredUploadUrl =
+        "() => Object.keys(sessionStorage).some(k => k.startsWith('openspe-upload:') && (JSON.parse(sessionStorage.getItem(k)) || {}).url)";
 
     [Fact]
     [Trait("Requirement", "TIR-5")]
@@ -122,11 +136,13 @@ public sealed class UploadPageBrowserTests(UploadPageFixture f) : IClassFixture<
             await route.ContinueAsync();
         });
         await page.GotoAsync(f.PageUrl(projectId, token));
-        await page.Locator("#form-section").WaitForAsync(new() { State = WaitForSelectorState.Visible });
+        await DatasetsListedAsync(page);
         await page.Locator("#dataset").FillAsync("omop-2026");
         await page.Locator("#file").SetInputFilesAsync(path);
         await page.Locator("#start").ClickAsync();
         await held.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        // The scenario needs the tab to know the upload's URL before the reload (it is stored when the server creates it).
+        await page.WaitForFunctionAsync(StoredUploadUrl);
         var before = await f.StoredAsync(projectId);
 
         await page.UnrouteAllAsync(new() { Behavior = UnrouteBehavior.IgnoreErrors });
@@ -142,6 +158,7 @@ public sealed class UploadPageBrowserTests(UploadPageFixture f) : IClassFixture<
         // The token was in memory only: the holder signs in again, chooses the same file, and the page offers to resume.
         await page.Locator("#token").FillAsync(token);
         await page.Locator("#use-token").ClickAsync();
+        await DatasetsListedAsync(page);
         await page.Locator("#dataset").FillAsync("omop-2026");
         await page.Locator("#file").SetInputFilesAsync(path);
         await page.Locator("#resume-note").WaitForAsync(new() { State = WaitForSelectorState.Visible });
@@ -173,7 +190,7 @@ public sealed class UploadPageBrowserTests(UploadPageFixture f) : IClassFixture<
         page.Request += (_, request) => sent.Add($"{request.Method} {new Uri(request.Url).AbsolutePath}");
 
         await page.GotoAsync(f.PageUrl(projectId, await f.Server.TokenForAccountAsync("holder")));
-        await page.Locator("#form-section").WaitForAsync(new() { State = WaitForSelectorState.Visible });
+        await DatasetsListedAsync(page);
         await page.Locator("#dataset").FillAsync("omop-2026");
         await page.Locator("#file").SetInputFilesAsync(path);
         await page.Locator("#start").ClickAsync();
@@ -209,7 +226,7 @@ public sealed class UploadPageBrowserTests(UploadPageFixture f) : IClassFixture<
         page.Request += (_, request) => sent.Add($"{request.Method} {new Uri(request.Url).AbsolutePath}");
 
         await page.GotoAsync(f.PageUrl(projectId, await f.Server.TokenForAccountAsync(who)));
-        await page.Locator("#form-section").WaitForAsync(new() { State = WaitForSelectorState.Visible });
+        await DatasetsListedAsync(page);
         await page.Locator("#dataset").FillAsync("omop-2026");
         await page.Locator("#file").SetInputFilesAsync(path);
         await page.Locator("#start").ClickAsync();

@@ -178,7 +178,10 @@ async function begin() {
       option.label = d.title;
       list.appendChild(option);
     }
-    if (datasets.length === 1) { $('dataset').value = datasets[0].id; }
+    // Note: only into an empty field, so what the holder typed while the list was on its way stays; a value set here
+    // fires no input event, and the file may have been chosen meanwhile, hence the call below.
+    if (datasets.length === 1 && !$('dataset').value.trim()) { $('dataset').value = datasets[0].id; }
+    describeResume();
   } catch (e) {
     showResult(e.message, false);
     say('This project cannot take uploads from you.');
@@ -188,6 +191,7 @@ async function begin() {
 $('upload-form').addEventListener('submit', e => { start(e); });
 $('file').addEventListener('change', describeResume);
 $('dataset').addEventListener('input', describeResume);
+$('dataset').addEventListener('change', describeResume);
 $('pause').addEventListener('click', () => {
   // tus-js-client's abort calls no callback: the waiting upload is ended here, and the server keeps what it acknowledged.
   if (current) { current.upload.abort(); current.reject(new Error('Paused: choose the same file again and upload to resume.')); current = null; }
