@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Crypt4gh;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Operations.Backups;
-using OpenSpe.Server.Tests.Api;
 using OpenSpe.Server.Tests.Infrastructure;
 using OpenSpe.Server.Tests.Permits;
 
@@ -135,98 +134,6 @@ public sealed class ScheduledBackupTests : IAsyncLifetime
         Assert.Equal("06:00:00", seenByOperator.GetProperty("schedule").GetString());
         Assert.Equal(2, seenByOperator.GetProperty("events").GetArrayLength());
         Assert.Equal("drill", Assert.Single(seenByAuditor.GetProperty("events").EnumerateArray()).GetProperty("kind").GetString());
-    }
-
-    [Theory]
-    [Trait("Requirement", "OPR-27")]
-    [InlineData("researcher")]
-    [InlineData("holder")]
-    [InlineData("checker")]
-    [InlineData("hdab")]
-    [InlineData("admin")]
-    public async Task Other_roles_neither_read_the_evidence_nor_record_a_drill(string account)
-    {
-        using var client = await _f.Server.ClientForAccountAsync(account);
-
-        var read = await client.GetAsync("/api/v1/operations/backups");
-        var record = await client.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-20261129T120000Z"));
-
-        await ProblemAssert.IsProblemAsync(read, HttpStatusCode.Forbidden);
-        await ProblemAssert.IsProblemAsync(record, HttpStatusCode.Forbidden);
-        Assert.Empty(await Audit(BackupEvidenceEndpoints.DrillAction));
-    }
-
-    [Fact]
-    [Trait("Requirement", "OPR-27")]
-    public async Task Auditors_cannot_record_a_drill_and_no_token_or_no_second_factor_gets_nothing()
-    {
-        using var auditor = await _f.Server.ClientForAccountAsync("auditor");
-        using var passwordOnly = _f.Server.ClientWithToken(await _f.Server.PasswordOnlyTokenAsync("operator-no-mfa", "operator"));
-
-        var byAuditor = await auditor.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-20261129T120000Z"));
-        var noToken = await _f.Server.Client.GetAsync("/api/v1/operations/backups");
-        var noSecondFactor = await passwordOnly.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-20261129T120000Z"));
-
-        await ProblemAssert.IsProblemAsync(byAuditor, HttpStatusCode.Forbidden);
-        await ProblemAssert.IsProblemAsync(noToken, HttpStatusCode.Unauthorized);
-        await ProblemAssert.IsProblemAsync(noSecondFactor, HttpStatusCode.Forbidden);
-        Assert.Empty(await Audit(BackupEvidenceEndpoints.DrillAction));
-    }
-
-    [Fact]
-    [Trait("Requirement", "OPR-27")]
-    public async Task Malformed_drill_records_are_a_400_problem_and_record_nothing()
-    {
-        using var op = await _f.Server.ClientForAccountAsync("operator");
-
-        var path = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("../etc/passwd"));
-        var empty = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill(""));
-        var future = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-x") with { BackupCreatedAt = PermitFixture.Start.AddDays(1) });
-        var negative = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-x") with { AuditRecords = -1 });
-        var notJson = await op.PostAsync("/api/v1/operations/backups/drills", new StringContent("{not json", Encoding.UTF8, "application/json"));
-        var badLimit = await op.GetAsync("/api/v1/operations/backups?limit=0");
-
-        foreach (var invalid in new[] { path, empty, future, negative, notJson, badLimit })
-        {
-            await ProblemAssert.IsProblemAsync(invalid, HttpStatusCode.BadRequest);
-        }
-
-        Assert.Empty(await Audit(BackupEvidenceEndpoints.DrillAction));
-    }
-
-    [Fact]
-    [Trait("Requirement", "OPR-21")]
-    public async Task A_schedule_whose_directory_is_inside_the_data_directory_or_without_a_key_stops_the_start()
-    {
-        var inside = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
-        {
-            Interval = TimeSpan.FromHours(1),
-            Directory = _work.File("data/backups"),
-            RecipientPublicKeyPath = _work.File("backup.pub"),
-        });
-        var noKey = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
-        {
-            Interval = TimeSpan.FromHours(1),
-            Directory = _work.File("elsewhere"),
-            RecipientPublicKeyPath = _work.File("missing.pub"),
-        });
-        var tooOften = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
-        {
-            Interval = TimeSpan.FromSeconds(10),
-            Directory = _work.File("elsewhere"),
-            RecipientPublicKeyPath = _work.File("backup.pub"),
-        });
-        var fine = new BackupOptionsValidator(_work.File("data")).Validate(null, new BackupOptions
-        {
-            Interval = TimeSpan.FromHours(1),
-            Directory = _work.File("elsewhere"),
-            RecipientPublicKeyPath = _work.File("backup.pub"),
-        });
-
-        Assert.Contains("outside the data directory", inside.FailureMessage, StringComparison.Ordinal);
-        Assert.Contains("is not a Crypt4GH public key", noKey.FailureMessage, StringComparison.Ordinal);
-        Assert.Contains("Backup:Interval", tooOften.FailureMessage, StringComparison.Ordinal);
-        Assert.True(fine.Succeeded);
     }
 
     private ScheduledBackups Scheduler => _f.Server.Services.GetRequiredService<ScheduledBackups>();

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
+using OpenSpe.Contracts;
+using OpenSpe.Server.Identity;
 
 namespace OpenSpe.Server.Portal.Pages.Projects;
 
@@ -18,6 +20,9 @@ internal sealed class ProjectModel(TimeProvider time) : PortalPageModel
     /// <summary>The validity countdown.</summary>
     public string Remaining { get; private set; } = "";
 
+    /// <summary>Whether the person is named as a dataset's holder (shows the upload door; the API decides on upload).</summary>
+    public bool HoldsDataset { get; private set; }
+
     /// <summary>Shows the project.</summary>
     public async Task<IActionResult> OnGetAsync(string project)
     {
@@ -30,6 +35,7 @@ internal sealed class ProjectModel(TimeProvider time) : PortalPageModel
         Project = answer.Value!;
         Title = Project.Title;
         Remaining = PortalFormat.Remaining(Project.ValidUntil, time.GetUtcNow());
+        HoldsDataset = User.IsInRole(SpeRoles.DataHolder) && Project.Datasets.Any(d => d.Holder == User.Identity?.Name);
         var terms = await GetAsync<DesktopTermsView>($"/api/v1/projects/{Segment(project)}/desktop/terms");
         Terms = terms.Value;
         return Page();
@@ -40,6 +46,37 @@ internal sealed class ProjectModel(TimeProvider time) : PortalPageModel
 
     /// <summary>Accepts the terms and opens the terminal with a fresh single-use ticket.</summary>
     public Task<IActionResult> OnPostTerminalAsync(string project) => OpenAsync(project, "terminal");
+
+    /// <summary>
+    /// Opens the upload page for a holder of one of the project's datasets, signed in with this session's access token in the
+    /// fragment (never sent to a server or logged; the page keeps it in memory only and removes it from the address bar).
+    /// Note: the page needs a bearer token for its own API calls (tus); it is this session's, short-lived, and the page's
+    /// strict script policy runs only the SPE's own scripts. When it expires mid-upload, the holder opens the page again
+    /// from here and the upload resumes.
+    /// </summary>
+    public async Task<IActionResult> OnPostUploadAsync(string project)
+    {
+        // The project's own answer first: a non-member's 404 and a halted project's 423 are the API's.
+        var shown = await GetAsync<ProjectView>($"/api/v1/projects/{Segment(project)}");
+        if (!shown.Succeeded)
+        {
+            return ShowProblem(shown.Problem!);
+        }
+
+        var mine = await GetAsync<List<ProjectSummary>>("/api/v1/projects");
+        if (!mine.Succeeded)
+        {
+            return ShowProblem(mine.Problem!);
+        }
+
+        if (!mine.Value!.Any(p => p.Id == project && p.MyRoles.Contains(SpeRoles.DataHolder)))
+        {
+            return ShowProblem(new ApiProblem(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, PortalText.Get("UploadNotHolder"),
+                new Dictionary<string, IReadOnlyList<string>>()));
+        }
+
+        return Redirect($"/upload/{Segment(project)}#token={Uri.EscapeDataString(await AccessTokenAsync())}");
+    }
 
     private async Task<IActionResult> OpenAsync(string project, string kind)
     {

@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Headers;
+using OpenSpe.Server.Tests.Permits;
+
+namespace OpenSpe.Server.Tests.Portal;
+
+/// <summary>
+/// The portal's door to the browser upload page (EHDSR-11, TIR-5, TIR-22): a holder of one of the project's datasets opens
+/// it from the project page without pasting a token (the session's token travels in the fragment); a researcher of the
+/// project sees no door and is refused at it, a non-member gets the API's 404, a halted project its 423, a form without
+/// the anti-forgery token nothing.
+/// </summary>
+public sealed class PortalUploadDoorTests : IAsyncLifetime
+{
+    private PermitFixture _f = null!;
+    private string _project = null!;
+    private string _other = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _f = await PermitFixture.StartAsync();
+        (_, _project) = await _f.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddHours(-1), PermitFixture.Start.AddDays(30), "HDAB-PORTAL-UPLOAD", "researcher"));
+        var other = PermitFixture.Document(PermitFixture.Start.AddHours(-1), PermitFixture.Start.AddDays(30), "HDAB-PORTAL-UPLOAD-OTHER", "researcher2");
+        other["datasets"] = new[] { new { id = "registry", title = "Registry extract", holder = "holder2" } };
+        (_, _other) = await _f.IssueAsync(other);
+    }
+
+    public async ValueTask DisposeAsync() => await _f.DisposeAsync();
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-11")]
+    [Trait("Requirement", "TIR-5")]
+    public async Task A_holder_opens_the_upload_page_from_the_project_with_the_sessions_token_in_the_fragment()
+    {
+        using var portal = new PortalBrowser(_f.Server);
+        using var _ = await portal.SignInAsync("holder");
+        using var page = await portal.GetAsync("/projects/" + _project);
+        var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        using var door = await portal.SubmitAsync(html, $"/projects/{_project}?handler=Upload");
+
+        Assert.Contains("Upload data", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Redirect, door.StatusCode);
+        var location = door.Headers.Location!.OriginalString;
+        Assert.StartsWith($"/upload/{_project}#token=", location, StringComparison.Ordinal);
+        // The token is the holder's own, and it opens what the page needs.
+        using var api = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = _f.Server.BaseAddress };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Uri.UnescapeDataString(location[(location.IndexOf("#token=", StringComparison.Ordinal) + 7)..]));
+        using var datasets = await api.GetAsync($"/api/v1/projects/{_project}/datasets", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, datasets.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-5")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task A_researcher_of_the_project_sees_no_door_and_is_refused_at_it()
+    {
+        using var portal = new PortalBrowser(_f.Server);
+        using var _ = await portal.SignInAsync("researcher");
+        using var page = await portal.GetAsync("/projects/" + _project);
+        var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        using var door = await portal.SubmitAsync(html, $"/projects/{_project}?handler=Upload");
+        var refusal = await door.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.DoesNotContain("Upload data", html, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, door.StatusCode);
+        Assert.Null(door.Headers.Location);
+        Assert.Contains("Only a holder of one of this project", refusal, StringComparison.Ordinal);
+        Assert.DoesNotContain("#token=", refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-22")]
+    [Trait("Requirement", "OPR-20")]
+    public async Task A_non_member_gets_the_apis_404_a_halted_project_its_423_and_a_form_without_its_token_nothing()
+    {
+        using var portal = new PortalBrowser(_f.Server);
+        using var _ = await portal.SignInAsync("holder");
+        using var page = await portal.GetAsync("/projects/" + _project);
+        var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        using var notMine = await portal.SubmitAsync(html, $"/projects/{_other}?handler=Upload");
+        using var forged = await portal.Browser.PostFormAsync($"/projects/{_project}?handler=Upload", []);
+        using var halt = await _f.PostAsAsync("operator", "/api/v1/halts", new { projectId = _project, reason = "suspected exfiltration" });
+        using var halted = await portal.SubmitAsync(html, $"/projects/{_project}?handler=Upload");
+
+        Assert.Equal(HttpStatusCode.NotFound, notMine.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, halt.StatusCode);
+        Assert.Equal((HttpStatusCode)423, halted.StatusCode);
+        foreach (var refused in new[] { notMine, forged, halted })
+        {
+            Assert.Null(refused.Headers.Location);
+        }
+    }
+}
