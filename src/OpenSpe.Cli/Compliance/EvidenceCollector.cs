@@ -43,7 +43,15 @@ internal static class EvidenceCollector
                 var more = d.TryGetProperty("nextBefore", out var next) && next.ValueKind == JsonValueKind.String;
                 return $"{(more ? "At least " : "")}{count} alert(s) fired and not yet acknowledged (the rules in force are the server's configuration, docs/monitoring.md).";
             }, cancellationToken),
-            new EvidenceItem("certificates", false, "Not available: the API does not report the TLS and federation certificates or their expiry.", null),
+            await ItemAsync(api, "certificates", "api/v1/operations/certificates", d =>
+            {
+                var warn = d.GetProperty("warnDays").GetInt32();
+                var parts = d.GetProperty("certificates").EnumerateArray().Select(c =>
+                    $"{c.GetProperty("name").GetString()} certificate {c.GetProperty("subject").GetString()}, not after "
+                    + $"{c.GetProperty("notAfter").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)}, {c.GetProperty("daysLeft").GetInt64()} day(s) left"
+                    + (c.GetProperty("expiringSoon").GetBoolean() ? $" (EXPIRES WITHIN {warn} DAYS: renew it)" : ""));
+                return string.Join("; ", parts) + ".";
+            }, cancellationToken),
             await ItemAsync(api, "components", "api/v1/operations/components", d =>
             {
                 var audit = d.GetProperty("audit");
