@@ -31,3 +31,9 @@ public sealed record AlertView(
     string? AcknowledgedBy,
     string? Note,
     string? IncidentId);
+
+/// <summary>
+/// A page of fired alerts, newest first. <c>NextBefore</c> is the id of the page's last alert when more follow: pass it as
+/// <c>before</c> for the next page; it is null on the last page.
+/// </summary>
+public sealed record AlertPage(IReadOnlyList<AlertView> Items, string? NextBefore);

@@ -33,3 +33,12 @@ public sealed record PackageComponentView(string Name, string Version, string Pu
 
 /// <summary>A system component (bubblewrap, TigerVNC, PostgreSQL, SQLite, SoftHSM2): its version when found, and how it was read.</summary>
 public sealed record SystemComponentView(string Name, string? Version, bool Found, string Source);
+
+/// <summary>The certificates the server presents, each with its expiry; <c>WarnDays</c> is the margin under which one is flagged.</summary>
+public sealed record CertificateEvidenceView(int WarnDays, IReadOnlyList<CertificateView> Certificates);
+
+/// <summary>
+/// One certificate: <c>tls</c> (the API's) or <c>federation</c> (the node's), its subject, when it expires, the whole days
+/// left (negative once expired) and whether fewer than the warning margin are left.
+/// </summary>
+public sealed record CertificateView(string Name, string Subject, DateTimeOffset NotAfter, long DaysLeft, bool ExpiringSoon);

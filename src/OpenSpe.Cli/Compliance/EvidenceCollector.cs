@@ -36,9 +36,22 @@ internal static class EvidenceCollector
                 var overdue = open.Count(i => i.GetProperty("overdue").GetBoolean());
                 return $"{open.Count} incident(s) not closed, {overdue} with an overdue HDAB deadline.";
             }, cancellationToken),
-            await ItemAsync(api, "open-alerts", "api/v1/alerts?state=open", d => $"{d.GetArrayLength()} alert(s) fired and not yet acknowledged (the rules in force are the server's configuration, docs/monitoring.md).",
-                cancellationToken),
-            new EvidenceItem("certificates", false, "Not available: the API does not report the TLS and federation certificates or their expiry.", null),
+            await ItemAsync(api, "open-alerts", "api/v1/alerts?state=open&limit=500", d =>
+            {
+                // Note: one page of the largest size; past it the report says "at least", because it does not walk every page.
+                var count = d.GetProperty("items").GetArrayLength();
+                var more = d.TryGetProperty("nextBefore", out var next) && next.ValueKind == JsonValueKind.String;
+                return $"{(more ? "At least " : "")}{count} alert(s) fired and not yet acknowledged (the rules in force are the server's configuration, docs/monitoring.md).";
+            }, cancellationToken),
+            await ItemAsync(api, "certificates", "api/v1/operations/certificates", d =>
+            {
+                var warn = d.GetProperty("warnDays").GetInt32();
+                var parts = d.GetProperty("certificates").EnumerateArray().Select(c =>
+                    $"{c.GetProperty("name").GetString()} certificate {c.GetProperty("subject").GetString()}, not after "
+                    + $"{c.GetProperty("notAfter").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)}, {c.GetProperty("daysLeft").GetInt64()} day(s) left"
+                    + (c.GetProperty("expiringSoon").GetBoolean() ? $" (EXPIRES WITHIN {warn} DAYS: renew it)" : ""));
+                return string.Join("; ", parts) + ".";
+            }, cancellationToken),
             await ItemAsync(api, "components", "api/v1/operations/components", d =>
             {
                 var audit = d.GetProperty("audit");

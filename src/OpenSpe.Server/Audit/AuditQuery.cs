@@ -8,6 +8,8 @@ namespace OpenSpe.Server.Audit;
 /// <param name="UntilMicros">Exclusive upper time bound.</param>
 /// <param name="AfterSequence">Only records after this sequence (keyset paging).</param>
 /// <param name="Limit">Most records returned; null for all.</param>
+/// <param name="Actions">Any of these exact action names (with <paramref name="Action"/>, a record must match both).</param>
+/// <param name="NewestFirst">Highest sequence first, so that a limit keeps the newest records.</param>
 internal sealed record AuditQuery(
     string? Actor = null,
     string? Action = null,
@@ -15,4 +17,6 @@ internal sealed record AuditQuery(
     long? SinceMicros = null,
     long? UntilMicros = null,
     long? AfterSequence = null,
-    int? Limit = null);
+    int? Limit = null,
+    IReadOnlyList<string>? Actions = null,
+    bool NewestFirst = false);

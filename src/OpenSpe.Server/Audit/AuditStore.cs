@@ -216,6 +216,21 @@ internal sealed class AuditStore(SpeDatabase database)
                 Add(command, "@action", DbType.String).Value = query.Action;
             }
 
+            if (query.Actions is { } actions)
+            {
+                // Note: one parameter per action, never the names in the SQL text, because they are caller-supplied strings.
+                var names = new List<string>(actions.Count);
+                for (var i = 0; i < actions.Count; i++)
+                {
+                    var name = "@action" + i.ToString(CultureInfo.InvariantCulture);
+                    names.Add(name);
+                    Add(command, name, DbType.String).Value = actions[i];
+                }
+
+                // An empty list matches nothing, as "any of none" should.
+                conditions.Add(names.Count == 0 ? "1 = 0" : $"action IN ({string.Join(", ", names)})");
+            }
+
             if (query.ProjectId is not null)
             {
                 conditions.Add("project_id = @project");
@@ -246,7 +261,7 @@ internal sealed class AuditStore(SpeDatabase database)
             sql.Append(" WHERE ").AppendJoin(" AND ", conditions);
         }
 
-        sql.Append(" ORDER BY sequence");
+        sql.Append(query?.NewestFirst == true ? " ORDER BY sequence DESC" : " ORDER BY sequence");
         if (query?.Limit is { } limit)
         {
             sql.Append(CultureInfo.InvariantCulture, $" LIMIT {limit}");

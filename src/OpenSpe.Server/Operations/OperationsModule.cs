@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Operations.Backups;
+using OpenSpe.Server.Operations.Certificates;
 using OpenSpe.Server.Operations.Components;
 using OpenSpe.Core.Access;
 using OpenSpe.Server.Operations.Incidents;
@@ -40,5 +41,5 @@ internal static class OperationsModule
 
     /// <summary>Maps the module's endpoints.</summary>
     public static IEndpointRouteBuilder MapOperationsModule(this IEndpointRouteBuilder routes) =>
-        routes.MapIncidentEndpoints().MapBackupEvidenceEndpoints().MapTrainingEndpoints().MapComponentEndpoints();
+        routes.MapIncidentEndpoints().MapBackupEvidenceEndpoints().MapTrainingEndpoints().MapComponentEndpoints().MapCertificateEndpoints();
 }

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using System.Xml;
 using System.Xml.Linq;
 using OpenSpe.Cli.Tests.UploadCli;
@@ -72,7 +75,12 @@ public sealed class ComplianceReportTests : IAsyncLifetime
         Assert.True(evidence["backup-and-restore-drill"].GetProperty("available").GetBoolean(), evidence["backup-and-restore-drill"].GetProperty("summary").GetString());
         Assert.Contains("Last restore drill: none recorded", evidence["backup-and-restore-drill"].GetProperty("summary").GetString(), StringComparison.Ordinal);
         Assert.True(evidence["open-alerts"].GetProperty("available").GetBoolean());
-        Assert.StartsWith("Not available", evidence["certificates"].GetProperty("summary").GetString(), StringComparison.Ordinal);
+        var certificates = evidence["certificates"];
+        Assert.True(certificates.GetProperty("available").GetBoolean(), certificates.GetProperty("summary").GetString());
+        var tls = _server.Services.GetRequiredService<X509Certificate2>();
+        Assert.StartsWith($"tls certificate {tls.Subject}, not after {new DateTimeOffset(tls.NotAfter.ToUniversalTime()).ToString("u", CultureInfo.InvariantCulture)}, ",
+            certificates.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Equal(tls.Subject, certificates.GetProperty("data").GetProperty("certificates")[0].GetProperty("subject").GetString());
         var document = XDocument.Load(XmlReader.Create(html, new XmlReaderSettings { DtdProcessing = DtdProcessing.Ignore }));
         Assert.DoesNotContain(document.Descendants(), e => e.Name.LocalName is "script" or "iframe" or "object" or "link");
         Assert.DoesNotContain(document.Descendants().Attributes(), a => a.Name.LocalName.StartsWith("on", StringComparison.Ordinal) || a.Value.Contains("javascript:", StringComparison.OrdinalIgnoreCase));

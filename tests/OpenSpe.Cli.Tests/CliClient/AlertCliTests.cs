@@ -21,12 +21,14 @@ public sealed class AlertCliTests : IDisposable
     [Trait("Requirement", "EHDSR-9")]
     public async Task Alert_list_open_asks_for_open_alerts_and_shows_a_table()
     {
-        _harness.Server.Routes["GET /api/v1/alerts"] = (HttpStatusCode.OK, "[" + Alert + "]");
+        _harness.Server.Routes["GET /api/v1/alerts"] = (HttpStatusCode.OK, """{"items":[""" + Alert + """],"nextBefore":null}""");
 
         var (code, stdout, _) = await RunAsync("alert", "list", "--open");
 
         Assert.Equal(0, code);
         Assert.Equal("GET /api/v1/alerts", _harness.Server.Requests.Single());
+        Assert.Equal("/api/v1/alerts?state=open", _harness.Server.PathsWithQuery.Single());
+        Assert.DoesNotContain("More alerts", stdout, StringComparison.Ordinal);
         var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches("^ID +FIRED +RULE +KEY +VALUE +STATE +INCIDENT$", lines[0]);
         Assert.Matches("^alt-1 +2026-03-01 12:00:00Z +signin-failures-per-account +researcher +5 +open +-$", lines[1]);
@@ -36,12 +38,36 @@ public sealed class AlertCliTests : IDisposable
     [Trait("Requirement", "EHDSR-9")]
     public async Task Alert_list_json_is_the_servers_answer()
     {
-        _harness.Server.Routes["GET /api/v1/alerts"] = (HttpStatusCode.OK, "[" + Alert + "]");
+        _harness.Server.Routes["GET /api/v1/alerts"] = (HttpStatusCode.OK, """{"items":[""" + Alert + """],"nextBefore":null}""");
 
         var (code, stdout, _) = await RunAsync("alert", "list", "--json");
 
         Assert.Equal(0, code);
-        Assert.Equal("alt-1", JsonDocument.Parse(stdout).RootElement[0].GetProperty("id").GetString());
+        Assert.Equal("alt-1", JsonDocument.Parse(stdout).RootElement.GetProperty("items")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task Alert_list_passes_limit_and_before_and_prints_how_to_get_the_next_page()
+    {
+        _harness.Server.Routes["GET /api/v1/alerts"] = (HttpStatusCode.OK, """{"items":[""" + Alert + """],"nextBefore":"alt-1"}""");
+
+        var (code, stdout, _) = await RunAsync("alert", "list", "--limit", "1", "--before", "alt-0123456789abcdef");
+
+        Assert.Equal(0, code);
+        Assert.Equal("/api/v1/alerts?limit=1&before=alt-0123456789abcdef", _harness.Server.PathsWithQuery.Single());
+        Assert.Contains("More alerts: spe alert list --before alt-1", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Alert_list_with_a_limit_the_server_refuses_shows_its_400()
+    {
+        _harness.Server.Routes["GET /api/v1/alerts"] = (HttpStatusCode.BadRequest, PermitCli.Problem(400, "SPE1000", "limit: Must be a whole number from 1 to 500."));
+
+        var (code, _, stderr) = await RunAsync("alert", "list", "--limit", "0");
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("limit", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

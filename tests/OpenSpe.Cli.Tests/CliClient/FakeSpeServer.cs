@@ -35,6 +35,9 @@ internal sealed class FakeSpeServer(TimeProvider time) : HttpMessageHandler
 
     public ConcurrentQueue<string> Requests { get; } = new();
 
+    /// <summary>Each request's path with its query, for tests that check the query a verb sent.</summary>
+    public ConcurrentQueue<string> PathsWithQuery { get; } = new();
+
     public ConcurrentQueue<Dictionary<string, string>> Forms { get; } = new();
 
     public ConcurrentQueue<string> Bodies { get; } = new();
@@ -72,6 +75,7 @@ internal sealed class FakeSpeServer(TimeProvider time) : HttpMessageHandler
 
         var route = $"{request.Method} {request.RequestUri!.AbsolutePath}";
         Requests.Enqueue(route);
+        PathsWithQuery.Enqueue(request.RequestUri.PathAndQuery);
         if (request.Content is FormUrlEncodedContent form)
         {
             var values = (await form.ReadAsStringAsync(cancellationToken)).Split('&')

@@ -109,6 +109,8 @@ internal sealed class UploadHarness : IAsyncDisposable
             ComplianceCommands.Create(Environment),
             TrainingCommands.Create(Environment),
             OperationsCommands.Create(Environment),
+            AlertCommands.Create(Environment),
+            IncidentCommands.Create(Environment),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -278,6 +278,33 @@ public abstract class AuditChainBehaviourTests
 
     [Fact]
     [Trait("Requirement", "OPR-7")]
+    public async Task A_query_for_several_actions_newest_first_with_a_limit_is_answered_in_sql()
+    {
+        await using var log = await AuditTestLog.CreateAsync(Backend);
+        string[] actions = ["backup.created", "backup.failed", "backup.drill", "other.thing"];
+        var sequences = new List<(long Sequence, string Action)>();
+        for (var i = 0; i < 12; i++)
+        {
+            var action = actions[i % actions.Length];
+            sequences.Add((await log.Writer.AppendAsync(AuditTestLog.Entry(i, action)), action));
+        }
+
+        var newest = await log.Service.QueryAsync(new AuditQuery(Actions: ["backup.created", "backup.drill"], Limit: 3, NewestFirst: true));
+        var both = await log.Service.QueryAsync(new AuditQuery(Action: "backup.failed", Actions: ["backup.created", "backup.drill"]));
+        var none = await log.Service.QueryAsync(new AuditQuery(Actions: []));
+        var quoted = await log.Service.QueryAsync(new AuditQuery(Actions: ["x' OR '1'='1"]));
+        var oldestFirst = await log.Service.QueryAsync(new AuditQuery(Actions: ["backup.failed"]));
+
+        var expected = sequences.Where(s => s.Action is "backup.created" or "backup.drill").Select(s => s.Sequence).OrderDescending().Take(3);
+        Assert.Equal(expected, newest.Select(r => r.Sequence));
+        Assert.Empty(both);
+        Assert.Empty(none);
+        Assert.Empty(quoted);
+        Assert.Equal(sequences.Where(s => s.Action == "backup.failed").Select(s => s.Sequence), oldestFirst.Select(r => r.Sequence));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-7")]
     public async Task Writer_restarted_on_an_existing_log_continues_the_chain()
     {
         await using var log = await AuditTestLog.CreateAsync(Backend);

@@ -108,6 +108,7 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("POST /api/v1/training",                                       "U  F  A  F  F  F  F  F  A  F  F  F  F  F  F"),
         ("GET /api/v1/training",                                        "U  F  A  F  F  F  F  A  A  F  F  F  F  F  F"),
         ("GET /api/v1/operations/components",                           "U  F  F  F  F  F  A  A  F  F  F  F  F  F  F"),
+        ("GET /api/v1/operations/certificates",                         "U  F  F  F  F  F  A  A  F  F  F  F  F  F  F"),
 
         // Projects: the list (filtered) for any person with a second factor or application; a project only for the people
         // and applications its permit names (others 404), project metadata also for oversight (hdab, operator, auditor);

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Monitoring.Alerts;
+using OpenSpe.Server.Operations.Incidents;
 using OpenSpe.Server.Persistence;
 using OpenSpe.Server.Tests.Api;
 using OpenSpe.Server.Tests.Infrastructure;
@@ -14,11 +15,15 @@ using OpenSpe.Server.Tests.Permits;
 namespace OpenSpe.Server.Tests.Monitoring;
 
 /// <summary>
-/// <c>/api/v1/alerts</c> through the real HTTP pipeline on SQLite and PostgreSQL (EHDSR-9, TIR-13, OPR-18): operators list,
-/// acknowledge (once) and open an incident from an alert; auditors read; every other role, an operator without a second
-/// factor and a caller without a token are refused with nothing changed.
+/// <c>/api/v1/alerts</c> through the real HTTP pipeline on SQLite and PostgreSQL (EHDSR-9, TIR-13, OPR-18): operators list
+/// (a page at a time), acknowledge (once) and open an incident from an alert; auditors read; every other role, an operator
+/// without a second factor and a caller without a token are refused with nothing changed.
 /// </summary>
-public abstract class AlertEndpointTests : IAsyncLifetime
+/// <remarks>
+/// One server per database for the whole class (<see cref="AlertServer"/>): each test starts from an empty alerts and
+/// incidents table, and reads the audit log only for the records of its own alerts, so the tests do not see each other.
+/// </remarks>
+public abstract class AlertEndpointTests(AlertServer shared) : IAsyncLifetime
 {
     private static readonly DateTimeOffset Start = PermitFixture.Start;
     private PermitFixture _f = null!;
@@ -26,21 +31,21 @@ public abstract class AlertEndpointTests : IAsyncLifetime
     private string _permitId = "";
     private HttpClient _operator = null!;
 
-    protected abstract TestBackend Backend { get; }
-
     public async ValueTask InitializeAsync()
     {
-        // Note: no shipped rules, so that only the alerts a test stores are listed (a machine short of disk would add one).
-        _f = await PermitFixture.StartAsync(new Dictionary<string, string?> { ["Alerts:Defaults"] = "false" }, Backend);
-        (_permitId, _projectId) = await _f.IssueAsync(PermitFixture.Document(Start.AddDays(-1), Start.AddDays(90)));
-        _operator = await _f.Server.ClientForAccountAsync("operator");
+        (_f, _permitId, _projectId, _operator) = await shared.StartAsync();
+        await using var scope = _f.Server.Services.CreateAsyncScope();
+        var database = scope.ServiceProvider.GetRequiredService<SpeDbContext>();
+        var cancellationToken = TestContext.Current.CancellationToken;
+        await database.Set<IncidentEventEntity>().ExecuteDeleteAsync(cancellationToken);
+        await database.Set<IncidentEntity>().ExecuteDeleteAsync(cancellationToken);
+        await database.Set<AlertEntity>().ExecuteDeleteAsync(cancellationToken);
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        _operator.Dispose();
-        await _f.DisposeAsync();
         GC.SuppressFinalize(this);
+        return ValueTask.CompletedTask;
     }
 
     [Fact]
@@ -51,10 +56,10 @@ public abstract class AlertEndpointTests : IAsyncLifetime
         var first = await SeedAsync("signin-failures-per-account", "researcher", null);
         var second = await SeedAsync("rate-limit-storm", "203.0.113.9", null);
 
-        var all = await _operator.GetFromJsonAsync<JsonElement>("/api/v1/alerts");
+        var all = (await _operator.GetFromJsonAsync<JsonElement>("/api/v1/alerts")).GetProperty("items");
         var ack = await _operator.PostAsJsonAsync($"/api/v1/alerts/{first}/acknowledge", new { note = "Called the researcher: a forgotten password." });
         var again = await _operator.PostAsJsonAsync($"/api/v1/alerts/{first}/acknowledge", new { note = "twice" });
-        var open = await _operator.GetFromJsonAsync<JsonElement>("/api/v1/alerts?state=open");
+        var open = (await _operator.GetFromJsonAsync<JsonElement>("/api/v1/alerts?state=open")).GetProperty("items");
 
         Assert.Equal(2, all.GetArrayLength());
         Assert.All(all.EnumerateArray(), a => Assert.Equal("open", a.GetProperty("state").GetString()));
@@ -65,7 +70,8 @@ public abstract class AlertEndpointTests : IAsyncLifetime
         Assert.Equal(ErrorCodes.AlertAlreadyAcknowledged, (await ProblemAssert.IsProblemAsync(again, HttpStatusCode.Conflict)).GetProperty("code").GetString());
         Assert.Equal(second, Assert.Single(open.EnumerateArray()).GetProperty("id").GetString());
         var records = await _f.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(Action: "alert.acknowledged"));
-        Assert.Equal(first, Assert.Single(records).ResourceId);
+        Assert.Single(records, r => r.ResourceId == first);
+        Assert.DoesNotContain(records, r => r.ResourceId == second);
     }
 
     [Fact]
@@ -162,6 +168,87 @@ public abstract class AlertEndpointTests : IAsyncLifetime
         await AssertUnchangedAsync(id);
     }
 
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task The_list_pages_newest_first_with_ties_by_id_and_each_alert_once()
+    {
+        var ids = new List<(DateTimeOffset At, string Id)>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add((Start.AddMinutes(-i), await SeedAsync("rate-limit-storm", $"203.0.113.{i}", null, Start.AddMinutes(-i))));
+        }
+
+        // Note: two alerts fired in the same microsecond: the id decides, so a page border between them loses neither.
+        ids.Add((Start.AddMinutes(-2), await SeedAsync("rate-limit-storm", "198.51.100.1", null, Start.AddMinutes(-2))));
+        var expected = ids.OrderByDescending(x => x.At).ThenByDescending(x => x.Id, StringComparer.Ordinal).Select(x => x.Id).ToList();
+
+        var seen = new List<string>();
+        string? before = null;
+        var pages = 0;
+        do
+        {
+            var page = await _operator.GetFromJsonAsync<JsonElement>("/api/v1/alerts?limit=2" + (before is null ? "" : "&before=" + before));
+            seen.AddRange(page.GetProperty("items").EnumerateArray().Select(a => a.GetProperty("id").GetString()!));
+            before = page.TryGetProperty("nextBefore", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
+            pages++;
+        }
+        while (before is not null && pages < 10);
+
+        Assert.Equal(expected, seen);
+        Assert.Equal(3, pages);
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task The_list_gives_100_by_default_up_to_500_on_request_and_pages_within_a_state()
+    {
+        await using (var scope = _f.Server.Services.CreateAsyncScope())
+        {
+            var database = scope.ServiceProvider.GetRequiredService<SpeDbContext>();
+            for (var i = 0; i < 101; i++)
+            {
+                database.Add(Alert("rate-limit-storm", $"192.0.2.{i}", null, Start.AddSeconds(-i), i % 2 == 0 ? AlertStates.Open : AlertStates.Acknowledged));
+            }
+
+            await database.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        var first = await _operator.GetFromJsonAsync<JsonElement>("/api/v1/alerts");
+        var all = await _operator.GetFromJsonAsync<JsonElement>("/api/v1/alerts?limit=500");
+        var open = await _operator.GetFromJsonAsync<JsonElement>("/api/v1/alerts?state=open&limit=50");
+        var rest = await _operator.GetFromJsonAsync<JsonElement>($"/api/v1/alerts?state=open&limit=50&before={open.GetProperty("nextBefore").GetString()}");
+
+        Assert.Equal(100, first.GetProperty("items").GetArrayLength());
+        Assert.Equal(JsonValueKind.String, first.GetProperty("nextBefore").ValueKind);
+        Assert.Equal(101, all.GetProperty("items").GetArrayLength());
+        Assert.False(all.TryGetProperty("nextBefore", out var none) && none.ValueKind != JsonValueKind.Null);
+        Assert.Equal(50, open.GetProperty("items").GetArrayLength());
+        Assert.Equal(1, rest.GetProperty("items").GetArrayLength());
+        Assert.All(open.GetProperty("items").EnumerateArray().Concat(rest.GetProperty("items").EnumerateArray()), a => Assert.Equal("open", a.GetProperty("state").GetString()));
+    }
+
+    [Theory]
+    [Trait("Requirement", "EHDSR-9")]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=501", "limit")]
+    [InlineData("limit=-1", "limit")]
+    [InlineData("limit=ten", "limit")]
+    [InlineData("limit=1e2", "limit")]
+    [InlineData("before=x", "before")]
+    [InlineData("before=alt-ZZZZ", "before")]
+    [InlineData("before=alt-0123%27%20or%201%3D1", "before")]
+    [InlineData("before=alt-0000000000000000", "before")]
+    public async Task A_bad_limit_or_cursor_is_a_400_naming_it_with_nothing_changed(string query, string field)
+    {
+        var id = await SeedAsync("signin-failures-per-account", "researcher", null);
+
+        var response = await _operator.GetAsync("/api/v1/alerts?" + query);
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+        await AssertUnchangedAsync(id);
+    }
+
     private static async Task AssertAllRefusedAsync(HttpClient client, string id, HttpStatusCode status)
     {
         await ProblemAssert.IsProblemAsync(await client.GetAsync("/api/v1/alerts"), status);
@@ -171,7 +258,7 @@ public abstract class AlertEndpointTests : IAsyncLifetime
 
     private async Task AssertUnchangedAsync(string id)
     {
-        var alert = Assert.Single((await _operator.GetFromJsonAsync<JsonElement>("/api/v1/alerts")).EnumerateArray());
+        var alert = Assert.Single((await _operator.GetFromJsonAsync<JsonElement>("/api/v1/alerts")).GetProperty("items").EnumerateArray());
         Assert.Equal(id, alert.GetProperty("id").GetString());
         Assert.Equal("open", alert.GetProperty("state").GetString());
         Assert.False(alert.TryGetProperty("incidentId", out var incident) && incident.ValueKind != JsonValueKind.Null, "an incident was opened");
@@ -183,32 +270,85 @@ public abstract class AlertEndpointTests : IAsyncLifetime
     {
         await using var scope = _f.Server.Services.CreateAsyncScope();
         var database = scope.ServiceProvider.GetRequiredService<SpeDbContext>();
-        var alert = new AlertEntity
-        {
-            Id = "alt-" + Guid.NewGuid().ToString("N")[..16],
-            Rule = rule,
-            GroupBy = projectId is null ? "account" : "project",
-            Key = key,
-            Value = 5,
-            Threshold = 5,
-            WindowSeconds = 900,
-            FiredAt = firedAt ?? Start,
-            Description = "seeded",
-            ProjectId = projectId,
-            Revision = Guid.NewGuid(),
-        };
+        var alert = Alert(rule, key, projectId, firedAt ?? Start, AlertStates.Open);
         database.Add(alert);
         await database.SaveChangesAsync(TestContext.Current.CancellationToken);
         return alert.Id;
     }
+
+    private static AlertEntity Alert(string rule, string key, string? projectId, DateTimeOffset firedAt, string state) => new()
+    {
+        Id = "alt-" + Guid.NewGuid().ToString("N")[..16],
+        Rule = rule,
+        GroupBy = projectId is null ? "account" : "project",
+        Key = key,
+        Value = 5,
+        Threshold = 5,
+        WindowSeconds = 900,
+        FiredAt = firedAt,
+        Description = "seeded",
+        ProjectId = projectId,
+        State = state,
+        Revision = Guid.NewGuid(),
+    };
 }
 
-public sealed class SqliteAlertEndpointTests : AlertEndpointTests
+/// <summary>
+/// One server per database for <see cref="AlertEndpointTests"/>: started by the first test (so that a missing PostgreSQL
+/// skips or fails that test as everywhere else), with a permit issued and an operator signed in.
+/// </summary>
+public abstract class AlertServer : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private (PermitFixture F, string PermitId, string ProjectId, HttpClient Operator)? _started;
+
+    protected abstract TestBackend Backend { get; }
+
+    public async Task<(PermitFixture F, string PermitId, string ProjectId, HttpClient Operator)> StartAsync()
+    {
+        await _gate.WaitAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            if (_started is { } started)
+            {
+                return started;
+            }
+
+            // Note: no shipped rules, so that only the alerts a test stores are listed (a machine short of disk would add one).
+            var f = await PermitFixture.StartAsync(new Dictionary<string, string?> { ["Alerts:Defaults"] = "false" }, Backend);
+            var (permitId, projectId) = await f.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(90)));
+            _started = (f, permitId, projectId, await f.Server.ClientForAccountAsync("operator"));
+            return _started.Value;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_started is { } started)
+        {
+            started.Operator.Dispose();
+            await started.F.DisposeAsync();
+        }
+
+        _gate.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed class SqliteAlertServer : AlertServer
 {
     protected override TestBackend Backend => TestBackend.Sqlite;
 }
 
-public sealed class PostgresAlertEndpointTests : AlertEndpointTests
+public sealed class PostgresAlertServer : AlertServer
 {
     protected override TestBackend Backend => TestBackend.PostgreSql;
 }
+
+public sealed class SqliteAlertEndpointTests(SqliteAlertServer shared) : AlertEndpointTests(shared), IClassFixture<SqliteAlertServer>;
+
+public sealed class PostgresAlertEndpointTests(PostgresAlertServer shared) : AlertEndpointTests(shared), IClassFixture<PostgresAlertServer>;

@@ -20,13 +20,17 @@ namespace OpenSpe.Server.Monitoring.Alerts;
 /// </summary>
 internal static partial class AlertEndpoints
 {
+    private const int DefaultPage = 100;
+    private const int MaxPage = 500;
+    private static readonly System.Buffers.SearchValues<char> HexDigits = System.Buffers.SearchValues.Create("0123456789abcdef");
+
     /// <summary>Maps the alert endpoints.</summary>
     public static IEndpointRouteBuilder MapAlertEndpoints(this IEndpointRouteBuilder routes)
     {
         // Note: deny by default: the group requires operator or auditor; each change requires operator on top.
         var group = routes.MapGroup("/api/v1/alerts").WithTags("Monitoring").RequireAuthorization(SpePolicies.OperationsReaders)
             .WithMetadata(new AuditResourceAttribute("alert")).ProducesSignedInProblems();
-        group.MapGet("", ListAsync).WithName("alerts.list").ProducesProblems(400).WithSummary("Fired alerts, newest first; state=open for those not yet acknowledged.");
+        group.MapGet("", ListAsync).WithName("alerts.list").ProducesProblems(400).WithSummary("Fired alerts, newest first, a page at a time (limit 1-500, default 100; before = the previous page's nextBefore); state=open for those not yet acknowledged.");
         group.MapPost("/{id}/acknowledge", AcknowledgeAsync).WithName("alerts.acknowledge").RequireAuthorization(SpePolicies.Operator).Validate<AlertAcknowledgeRequest>()
             .ProducesProblems(404, 409).WithSummary("Acknowledges an alert with a note (operator); audited.");
         group.MapPost("/{id}/incident", OpenIncidentAsync).WithName("alerts.incident").RequireAuthorization(SpePolicies.Operator).Validate<AlertIncidentRequest>()
@@ -34,11 +38,30 @@ internal static partial class AlertEndpoints
         return routes;
     }
 
-    private static async Task<Results<Ok<List<AlertView>>, ValidationProblem>> ListAsync(string? state, SpeDbContext database, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<AlertPage>, ValidationProblem>> ListAsync(string? state, string? limit, string? before, SpeDbContext database,
+        CancellationToken cancellationToken)
     {
+        // Note: limit is read as text so that a non-number is this endpoint's own 400 with the field named, like every other check here.
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (state is not (null or AlertStates.Open or AlertStates.Acknowledged))
         {
-            return Problems.Invalid("state", "Must be open or acknowledged.");
+            errors["state"] = ["Must be open or acknowledged."];
+        }
+
+        var pageSize = DefaultPage;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPage))
+        {
+            errors["limit"] = [$"Must be a whole number from 1 to {MaxPage}."];
+        }
+
+        if (before is not null && !IsAlertId(before))
+        {
+            errors["before"] = ["Must be the id of an alert (alt-...), as nextBefore gave it."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors, "The query has invalid parameters.");
         }
 
         var query = database.Set<AlertEntity>().AsNoTracking();
@@ -47,10 +70,27 @@ internal static partial class AlertEndpoints
             query = query.Where(a => a.State == state);
         }
 
-        // Note: ordered in memory: SQLite cannot order by a DateTimeOffset column; the list is bounded to the newest 1,000.
-        var rows = await query.ToListAsync(cancellationToken);
-        return TypedResults.Ok(rows.OrderByDescending(a => a.FiredAt).ThenByDescending(a => a.Id, StringComparer.Ordinal).Take(1000).Select(View).ToList());
+        if (before is not null)
+        {
+            // Note: the cursor is the last alert of the previous page; the next page starts after it in (fired, id) order, so
+            // alerts fired meanwhile (newer) do not shift the pages that follow.
+            var anchor = await database.Set<AlertEntity>().AsNoTracking().Where(a => a.Id == before).Select(a => new { a.FiredAtMicros, a.Id }).FirstOrDefaultAsync(cancellationToken);
+            if (anchor is null)
+            {
+                return Problems.Invalid("before", "There is no such alert.");
+            }
+
+            query = query.Where(a => a.FiredAtMicros < anchor.FiredAtMicros || (a.FiredAtMicros == anchor.FiredAtMicros && string.Compare(a.Id, anchor.Id) < 0));
+        }
+
+        // Note: ordered and limited in the database (one row past the page tells whether there is a next one), never the whole table in memory.
+        var rows = await query.OrderByDescending(a => a.FiredAtMicros).ThenByDescending(a => a.Id).Take(pageSize + 1).ToListAsync(cancellationToken);
+        var items = rows.Take(pageSize).Select(View).ToList();
+        return TypedResults.Ok(new AlertPage(items, rows.Count > pageSize ? items[^1].Id : null));
     }
+
+    /// <summary>Alert ids as they travel: <c>alt-</c> and lower-case hex, at most 64 characters.</summary>
+    private static bool IsAlertId(string id) => id.Length is > 4 and <= 64 && id.StartsWith("alt-", StringComparison.Ordinal) && !id.AsSpan(4).ContainsAnyExcept(HexDigits);
 
     private static async Task<Results<Ok<AlertView>, ProblemHttpResult>> AcknowledgeAsync(string id, AlertAcknowledgeRequest request, HttpContext context, SpeDbContext database,
         TimeProvider time, IAuditLog audit, ILogger<AlertDispatcher> logger, CancellationToken cancellationToken)

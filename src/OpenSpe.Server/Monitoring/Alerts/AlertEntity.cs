@@ -1,8 +1,12 @@
+using OpenSpe.Core.Audit;
+
 namespace OpenSpe.Server.Monitoring.Alerts;
 
 /// <summary>Row of <c>alerts</c>: one fired alert, kept so that operators can list and acknowledge it and open an incident from it.</summary>
 internal sealed class AlertEntity
 {
+    private DateTimeOffset _firedAt;
+
     /// <summary>Alert id (<c>alt-…</c>).</summary>
     public string Id { get; set; } = "";
 
@@ -24,8 +28,22 @@ internal sealed class AlertEntity
     /// <summary>The rule's window in seconds.</summary>
     public long WindowSeconds { get; set; }
 
-    /// <summary>When it fired (the server's clock).</summary>
-    public DateTimeOffset FiredAt { get; set; }
+    /// <summary>When it fired (the server's clock); setting it sets <see cref="FiredAtMicros"/> too.</summary>
+    public DateTimeOffset FiredAt
+    {
+        get => _firedAt;
+        set
+        {
+            _firedAt = value;
+            FiredAtMicros = AuditTime.ToMicros(value);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="FiredAt"/> as microseconds since the epoch (UTC). Note: the list orders and pages on this column in the
+    /// database, because SQLite cannot order by a <see cref="DateTimeOffset"/> column.
+    /// </summary>
+    public long FiredAtMicros { get; set; }
 
     /// <summary>The rule's description.</summary>
     public string? Description { get; set; }

@@ -21,6 +21,8 @@ internal sealed class AlertConfiguration : IEntityTypeConfiguration<AlertEntity>
         builder.Property(x => x.Note).HasMaxLength(2000);
         builder.Property(x => x.IncidentId).HasMaxLength(64);
         builder.Property(x => x.Revision).IsConcurrencyToken();
-        builder.HasIndex(x => x.FiredAt);
+        // Note: the list reads newest first, optionally of one state, and pages on (FiredAtMicros, Id): both orders are indexed.
+        builder.HasIndex(x => new { x.FiredAtMicros, x.Id });
+        builder.HasIndex(x => new { x.State, x.FiredAtMicros, x.Id });
     }
 }

@@ -44,16 +44,17 @@ internal static class BackupEvidenceEndpoints
             return Problems.Invalid("limit", $"Must be between 1 and {MaxLimit}.");
         }
 
-        var events = new List<BackupEventView>();
-        foreach (var action in new[] { ScheduledBackups.CreatedAction, ScheduledBackups.FailedAction, DrillAction })
-        {
-            events.AddRange((await audit.QueryAsync(new AuditQuery(Action: action), cancellationToken)).Select(View));
-        }
-
-        events.Sort((a, b) => b.AuditSequence.CompareTo(a.AuditSequence));
-        return TypedResults.Ok(new BackupEvidenceView(options.Value.Interval, events.FirstOrDefault(e => e.Kind == "backup"), events.FirstOrDefault(e => e.Kind == "drill"),
-            events.Take(limit ?? DefaultLimit).ToList()));
+        // Note: each read is newest first and limited in SQL, so the cost does not grow with every backup and drill ever made.
+        string[] all = [ScheduledBackups.CreatedAction, ScheduledBackups.FailedAction, DrillAction];
+        var events = (await audit.QueryAsync(new AuditQuery(Actions: all, Limit: limit ?? DefaultLimit, NewestFirst: true), cancellationToken)).Select(View).ToList();
+        var lastBackup = events.FirstOrDefault(e => e.Kind == "backup") ?? await LastAsync(audit, ScheduledBackups.CreatedAction, cancellationToken);
+        var lastDrill = events.FirstOrDefault(e => e.Kind == "drill") ?? await LastAsync(audit, DrillAction, cancellationToken);
+        return TypedResults.Ok(new BackupEvidenceView(options.Value.Interval, lastBackup, lastDrill, events));
     }
+
+    /// <summary>The newest record of one action, for the "last of each" when the page did not hold one.</summary>
+    private static async Task<BackupEventView?> LastAsync(AuditService audit, string action, CancellationToken cancellationToken) =>
+        (await audit.QueryAsync(new AuditQuery(Action: action, Limit: 1, NewestFirst: true), cancellationToken)).Select(View).FirstOrDefault();
 
     private static async Task<Results<Created<BackupEventView>, ValidationProblem>> RecordDrillAsync(BackupDrillRecordRequest request, HttpContext context, IAuditLog audit,
         TimeProvider time, CancellationToken cancellationToken)

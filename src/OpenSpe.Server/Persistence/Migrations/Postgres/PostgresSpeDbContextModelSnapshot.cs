@@ -628,6 +628,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
                     b.Property<DateTimeOffset>("FiredAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<long>("FiredAtMicros")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("GroupBy")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -675,7 +678,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FiredAt");
+                    b.HasIndex("FiredAtMicros", "Id");
+
+                    b.HasIndex("State", "FiredAtMicros", "Id");
 
                     b.ToTable("alerts", (string)null);
                 });

@@ -619,6 +619,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
                     b.Property<DateTimeOffset>("FiredAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("FiredAtMicros")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("GroupBy")
                         .IsRequired()
                         .HasMaxLength(32)
@@ -666,7 +669,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("FiredAt");
+                    b.HasIndex("FiredAtMicros", "Id");
+
+                    b.HasIndex("State", "FiredAtMicros", "Id");
 
                     b.ToTable("alerts", (string)null);
                 });
