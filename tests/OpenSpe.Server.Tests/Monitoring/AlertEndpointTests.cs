@@ -299,43 +299,39 @@ public abstract class AlertEndpointTests(AlertServer shared) : IAsyncLifetime
 /// </summary>
 public abstract class AlertServer : IAsyncDisposable
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private (PermitFixture F, string PermitId, string ProjectId, HttpClient Operator)? _started;
+    private readonly SharedStart<Started> _server;
+
+    protected AlertServer() => _server = new(StartServerAsync);
 
     protected abstract TestBackend Backend { get; }
 
     public async Task<(PermitFixture F, string PermitId, string ProjectId, HttpClient Operator)> StartAsync()
     {
-        await _gate.WaitAsync(TestContext.Current.CancellationToken);
-        try
-        {
-            if (_started is { } started)
-            {
-                return started;
-            }
-
-            // Note: no shipped rules, so that only the alerts a test stores are listed (a machine short of disk would add one).
-            var f = await PermitFixture.StartAsync(new Dictionary<string, string?> { ["Alerts:Defaults"] = "false" }, Backend);
-            var (permitId, projectId) = await f.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(90)));
-            _started = (f, permitId, projectId, await f.Server.ClientForAccountAsync("operator"));
-            return _started.Value;
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        var started = await _server.GetAsync();
+        return (started.F, started.PermitId, started.ProjectId, started.Operator);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_started is { } started)
-        {
-            started.Operator.Dispose();
-            await started.F.DisposeAsync();
-        }
-
-        _gate.Dispose();
+        await _server.DisposeAsync();
         GC.SuppressFinalize(this);
+    }
+
+    private async Task<Started> StartServerAsync()
+    {
+        // Note: no shipped rules, so that only the alerts a test stores are listed (a machine short of disk would add one).
+        var f = await PermitFixture.StartAsync(new Dictionary<string, string?> { ["Alerts:Defaults"] = "false" }, Backend);
+        var (permitId, projectId) = await f.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(90)));
+        return new Started(f, permitId, projectId, await f.Server.ClientForAccountAsync("operator"));
+    }
+
+    private sealed record Started(PermitFixture F, string PermitId, string ProjectId, HttpClient Operator) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            Operator.Dispose();
+            await F.DisposeAsync();
+        }
     }
 }
 
