@@ -109,6 +109,7 @@ internal sealed class UploadHarness : IAsyncDisposable
             ComplianceCommands.Create(Environment),
             TrainingCommands.Create(Environment),
             OperationsCommands.Create(Environment),
+            FederationAnalysisCommands.AddTo(FederationCaCommands.Create(), Environment),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
