@@ -120,9 +120,12 @@ wait_ready() {
 login() {
   local n="$1" account="$2" dir="$work/session-$1-$2"
   mkdir -p "$dir"; chmod 700 "$dir"
-  local fingerprint secrets
+  local fingerprint secrets password otp attempt
   fingerprint="$(sed -n 's/^TLS SHA-256 *//p' "$work/node-$n.log" | head -n1 | tr -d ' ')"
-  secrets="$(python3 - "$work/node-$n/dev-accounts.json" "$account" <<'PY'
+  # Note: up to three attempts, each with the code of a later 30-second step, because a sign-in that timed out on a busy
+  # machine may have used its code already, and a code is accepted once.
+  for attempt in 1 2 3; do
+    secrets="$(python3 - "$work/node-$n/dev-accounts.json" "$account" <<'PY'
 import base64, hashlib, hmac, json, struct, sys, time
 accounts = json.load(open(sys.argv[1]))
 account = next(a for a in accounts if a["username"] == sys.argv[2])
@@ -135,12 +138,17 @@ print(account["password"])
 print(f"{code:06d}")
 PY
 )"
-  local password otp
-  password="$(printf '%s\n' "$secrets" | sed -n 1p)"
-  otp="$(printf '%s\n' "$secrets" | sed -n 2p)"
-  printf '%s\n' "$password" | SPE_CONFIG_DIR="$dir" spe login --server "https://127.0.0.1:${api[$n]}" --ca-fingerprint "$fingerprint" \
-    --user "$account" --password-stdin --otp "$otp" >&2
-  echo "$dir"
+    password="$(printf '%s\n' "$secrets" | sed -n 1p)"
+    otp="$(printf '%s\n' "$secrets" | sed -n 2p)"
+    if printf '%s\n' "$password" | SPE_CONFIG_DIR="$dir" spe login --server "https://127.0.0.1:${api[$n]}" --ca-fingerprint "$fingerprint" \
+      --user "$account" --password-stdin --otp "$otp" >&2; then
+      echo "$dir"
+      return 0
+    fi
+    [ "$attempt" = 3 ] || { log "sign-in as $account at node-$n failed; trying again with the next code"; sleep $((30 - $(date +%s) % 30 + 1)); }
+  done
+  log "cannot sign in as $account at node-$n"
+  exit 1
 }
 
 as() { local dir="$1"; shift; SPE_CONFIG_DIR="$dir" spe "$@"; }
