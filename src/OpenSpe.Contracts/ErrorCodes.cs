@@ -273,6 +273,9 @@ public static class ErrorCodes
     /// <summary>403: the caller is not a data user the permit names by account, so no requester can be asserted to the peers.</summary>
     public const string FederationRequesterUnnamed = "SPE7063";
 
+    /// <summary>gRPC INVALID_ARGUMENT: a task's <c>session</c> is not 16 to 64 lower-case hex digits.</summary>
+    public const string FederationSessionMalformed = "SPE7064";
+
     /// <summary>400: the portal's sign-in did not complete (the sign-in was refused, took too long, or its state did not match): sign in again.</summary>
     public const string PortalSignInFailed = "SPE6400";
 

@@ -22,7 +22,7 @@ internal sealed record NodeTaskRecord(string Node, string Component, string? Tas
 /// a code, so the coordinator reports which node stopped the analysis and why.
 /// </summary>
 internal sealed class GrpcFederatedNode(string name, FederationApi.FederationClient client, string permit, string requester, TimeSpan deadline,
-    Func<NodeTaskRecord, CancellationToken, Task> record) : Library.IFederatedNode
+    Func<NodeTaskRecord, CancellationToken, Task> record, string session = "") : Library.IFederatedNode
 {
     /// <inheritdoc />
     public string Name => name;
@@ -36,7 +36,7 @@ internal sealed class GrpcFederatedNode(string name, FederationApi.FederationCli
         AnalysisOutcome outcome;
         try
         {
-            var accepted = await client.SubmitTaskAsync(new TaskRequest { Permit = permit, Requester = requester, Component = component, ParametersJson = parametersJson },
+            var accepted = await client.SubmitTaskAsync(new TaskRequest { Permit = permit, Requester = requester, Component = component, ParametersJson = parametersJson, Session = session },
                 new CallOptions(deadline: until, cancellationToken: cancellationToken));
             taskId = accepted.TaskId;
             using var watch = client.WatchTask(new WatchRequest { TaskId = taskId }, new CallOptions(deadline: until, cancellationToken: cancellationToken));
@@ -87,7 +87,7 @@ internal sealed class GrpcFederatedNode(string name, FederationApi.FederationCli
 /// permit, halt, requester, dataset, component approved and allowed), then the component on the datasets held here.
 /// </summary>
 internal sealed class LocalServerNode(string name, FederatedTaskChecks checks, IFederatedData data, string permit, string requester,
-    Func<NodeTaskRecord, CancellationToken, Task> record) : Library.IFederatedNode
+    Func<NodeTaskRecord, CancellationToken, Task> record, string? session = null) : Library.IFederatedNode
 {
     /// <inheritdoc />
     public string Name => name;
@@ -111,7 +111,7 @@ internal sealed class LocalServerNode(string name, FederatedTaskChecks checks, I
         var threshold = admitted!.Permit.Document.Policies?.Airlock?.Threshold ?? new Core.Permits.PermitAirlockRules().Threshold;
         using var parameters = JsonDocument.Parse(parametersJson);
         var context = new FederatedAnalysisContext(admitted.Permit, admitted.ProjectId, admitted.Datasets, parameters.RootElement, threshold, data,
-            (_, _) => ValueTask.CompletedTask);
+            (_, _) => ValueTask.CompletedTask, session is null ? null : "local\n" + session);
         try
         {
             var result = await admitted.Analysis.RunAsync(context, cancellationToken);

@@ -49,17 +49,19 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
         Task Record(NodeTaskRecord r, CancellationToken token) => audit.AppendAsync(new AuditEntry(actor, TaskSent, new AuditResource("federation-task", r.TaskId, projectId),
             r.Outcome == "ok" ? AuditOutcome.Success : AuditOutcome.Denied, null, trace, Details(r, permitId, requester)), token);
 
+        // Note: one random session per analysis, so each node decrypts its data once for all the analysis's rounds (DecryptedCopies).
+        var session = System.Security.Cryptography.RandomNumberGenerator.GetHexString(32, lowercase: true);
         var names = document.Datasets.Select(d => d.Node ?? node.Name).Distinct(StringComparer.Ordinal).OrderBy(n => n == node.Name ? 0 : 1).ToList();
         var nodes = new List<Library.IFederatedNode>();
         foreach (var name in names)
         {
             if (name == node.Name)
             {
-                nodes.Add(new LocalServerNode(name, checks, data, signed, requester, Record));
+                nodes.Add(new LocalServerNode(name, checks, data, signed, requester, Record, session));
             }
             else if (channels.Client(name) is { } client)
             {
-                nodes.Add(new GrpcFederatedNode(name, client, signed, requester, options.Value.PeerCallDeadline, Record));
+                nodes.Add(new GrpcFederatedNode(name, client, signed, requester, options.Value.PeerCallDeadline, Record, session));
             }
             else
             {

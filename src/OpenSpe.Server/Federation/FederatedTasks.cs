@@ -23,8 +23,8 @@ internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IO
     private readonly ConcurrentDictionary<string, RunningTask> _tasks = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>Starts an admitted task for <paramref name="peer"/>; its id.</summary>
-    public string Start(string peer, AdmittedTask admitted, JsonElement parameters)
+    /// <summary>Starts an admitted task for <paramref name="peer"/> (one round of <paramref name="session"/>, if any); its id.</summary>
+    public string Start(string peer, AdmittedTask admitted, JsonElement parameters, string? session = null)
     {
         ArgumentNullException.ThrowIfNull(admitted);
         if (_tasks.Count >= MaxTasks)
@@ -40,7 +40,7 @@ internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IO
             SingleWriter = true,
         }));
         _tasks[id] = task;
-        _ = Task.Run(() => RunAsync(task, admitted, parameters));
+        _ = Task.Run(() => RunAsync(task, admitted, parameters, session));
         return id;
     }
 
@@ -74,7 +74,7 @@ internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IO
         _stopping.Dispose();
     }
 
-    private async Task RunAsync(RunningTask task, AdmittedTask admitted, JsonElement parameters)
+    private async Task RunAsync(RunningTask task, AdmittedTask admitted, JsonElement parameters, string? session)
     {
         var writer = task.Events.Writer;
         long sequence = 0;
@@ -97,7 +97,7 @@ internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IO
             await writer.WriteAsync(Event("running"), linked.Token);
             var threshold = admitted.Permit.Document.Policies?.Airlock?.Threshold ?? new Core.Permits.PermitAirlockRules().Threshold;
             var context = new FederatedAnalysisContext(admitted.Permit, admitted.ProjectId, admitted.Datasets, parameters, threshold, data,
-                (message, token) => writer.WriteAsync(Event("progress", message), token));
+                (message, token) => writer.WriteAsync(Event("progress", message), token), session);
             var result = await admitted.Analysis.RunAsync(context, linked.Token);
             await writer.WriteAsync(Event("done", result: result.GetRawText()), linked.Token);
         }

@@ -58,6 +58,12 @@ internal sealed class FederationGrpcService(FederationNodeIdentity node, Federat
             throw new RpcException(new Status(StatusCode.InvalidArgument, "parameters_json must be a JSON object"));
         }
 
+        if (request.Session.Length != 0 && !IsSession(request.Session))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"{ErrorCodes.FederationSessionMalformed} session must be 16 to 64 lower-case hex digits"),
+                new Metadata { { "spe-code", ErrorCodes.FederationSessionMalformed } });
+        }
+
         var (admitted, refusal) = await checks.AdmitAsync(request.Permit, request.Requester, request.Component, context.CancellationToken);
         if (refusal is not null)
         {
@@ -65,10 +71,13 @@ internal sealed class FederationGrpcService(FederationNodeIdentity node, Federat
         }
 
         call.Permit = admitted!.Permit.PermitId;
-        var id = tasks.Start(call.Peer, admitted, parameters);
+        // Note: the session is scoped by the calling peer's certificate name, so one peer can never reach another's decrypted copy.
+        var id = tasks.Start(call.Peer, admitted, parameters, request.Session.Length == 0 ? null : $"{call.Peer}\n{request.Session}");
         call.TaskId = id;
         return new TaskAccepted { TaskId = id };
     }
+
+    private static bool IsSession(string session) => session.Length is >= 16 and <= 64 && session.All(c => c is (>= '0' and <= '9') or (>= 'a' and <= 'f'));
 
     public override async Task WatchTask(WatchRequest request, IServerStreamWriter<TaskEvent> responseStream, ServerCallContext context)
     {

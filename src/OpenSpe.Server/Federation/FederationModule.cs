@@ -50,9 +50,10 @@ internal static class FederationModule
         services.AddSingleton<FederatedPermitVerifier>();
         services.AddSingleton<IFederatedData, FederatedData>();
         services.AddSingleton<IFederatedAnalysis, RowCountAnalysis>();
+        services.AddSingleton<DecryptedCopies>();
         foreach (var index in new[] { 0, 1 })
         {
-            services.AddSingleton<IFederatedAnalysis>(sp => LibraryAnalysis.BuiltIn(sp.GetRequiredService<DataDirectory>(), sp.GetRequiredService<ILogger<LibraryAnalysis>>())[index]);
+            services.AddSingleton<IFederatedAnalysis>(sp => LibraryAnalysis.BuiltIn(sp.GetRequiredService<DecryptedCopies>())[index]);
         }
 
         services.AddSingleton<FederatedTaskChecks>();

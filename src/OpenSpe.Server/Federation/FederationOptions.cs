@@ -67,6 +67,13 @@ internal sealed class FederationOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan MaxDeadline { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How long a session's decrypted copy of the project's data (see <see cref="DecryptedCopies"/>) outlives its last round; the
+    /// next round of the analysis normally comes within milliseconds, so this only bounds how long plaintext waits for it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan DecryptedCopyIdle { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Refusals of one peer (by name, or address without a certificate) within <see cref="RefusalWindow"/> that raise a security alert.</summary>
     [Range(1, 10_000)]
     public int RefusalAlertThreshold { get; set; } = 5;

@@ -28,6 +28,10 @@ internal interface IFederatedAnalysis
 /// <param name="Threshold">The permit's small-cell threshold (airlock <c>threshold</c>): counts below it never leave the node.</param>
 /// <param name="Data">The datasets' plaintext, read from the vault.</param>
 /// <param name="Progress">Reports progress to the watcher; waits when the watcher is slow (bounded memory).</param>
+/// <param name="Session">
+/// The analysis session this task is one round of (the calling peer's name with the coordinator's session id), or null: rounds of
+/// one session may share one decrypted copy of the data (<see cref="DecryptedCopies"/>).
+/// </param>
 internal sealed record FederatedAnalysisContext(
     FederatedPermit Permit,
     string ProjectId,
@@ -35,7 +39,8 @@ internal sealed record FederatedAnalysisContext(
     JsonElement Parameters,
     int Threshold,
     IFederatedData Data,
-    Func<string, CancellationToken, ValueTask> Progress);
+    Func<string, CancellationToken, ValueTask> Progress,
+    string? Session = null);
 
 /// <summary>A project's dataset files as plaintext streams, decrypted from the vault one at a time.</summary>
 internal interface IFederatedData

@@ -1,26 +1,24 @@
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using OpenSpe.Federation.Analyses;
 using OpenSpe.Server.Airlock;
-using OpenSpe.Server.Hosting;
 using Library = OpenSpe.Federation.Analyses;
 
 namespace OpenSpe.Server.Federation;
 
 /// <summary>
 /// A node-side analysis of the analyses library (<c>openspe.glm</c>, <c>openspe.omop-cohort-count</c>) as a server component:
-/// the permit's datasets held here are decrypted into a private scratch directory for this one task, the library runs on it
+/// the permit's datasets held here are decrypted into a private scratch directory (one per analysis session, shared by its rounds:
+/// <see cref="DecryptedCopies"/>), the library runs on it
 /// under this node's <see cref="NodePolicy"/> (the permit's airlock threshold, DataSHIELD's GLM trap defaults), and only its
 /// aggregate leaves; a refusal becomes <see cref="FederatedAnalysisRefusedException"/> (code and reasons, no numbers).
 /// </summary>
 /// <remarks>
-/// Note: the scratch directory is 0700 under the data directory (files 0600) and is deleted in <c>finally</c>, whatever the
-/// outcome, because it holds plaintext rows; its path and the files' contents are never logged.
+/// Note: the scratch directory is 0700 under the data directory (files 0600); a round that fails or is refused removes it at
+/// once, because the coordinator stops the analysis then, and an idle, halted or task-less copy is removed by
+/// <see cref="DecryptedCopies"/>; its path and the files' contents are never logged.
 /// </remarks>
-internal sealed class LibraryAnalysis(Library.IFederatedAnalysis analysis, DataDirectory data, ILogger<LibraryAnalysis> logger) : IFederatedAnalysis
+internal sealed class LibraryAnalysis(Library.IFederatedAnalysis analysis, DecryptedCopies copies) : IFederatedAnalysis
 {
-    private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
     /// <inheritdoc />
     public string Component => analysis.Component;
 
@@ -28,19 +26,18 @@ internal sealed class LibraryAnalysis(Library.IFederatedAnalysis analysis, DataD
     public async Task<JsonElement> RunAsync(FederatedAnalysisContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var root = data.File("federation-work");
-        Directory.CreateDirectory(root, Private);
-        var scratch = Path.Combine(root, "t-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(scratch, Private);
-        try
+        var lease = await copies.AcquireAsync(context.Session is null ? null : $"{Component}\n{context.ProjectId}\n{context.Session}", context.ProjectId, async (scratch, token) =>
         {
             foreach (var dataset in context.Datasets)
             {
-                await context.Data.ReadFilesAsync(context.ProjectId, dataset, (name, plaintext, token) => CopyAsync(scratch, name, plaintext, token), cancellationToken);
+                await context.Data.ReadFilesAsync(context.ProjectId, dataset, (name, plaintext, t) => CopyAsync(scratch, name, plaintext, t), token);
             }
-
+        }, cancellationToken);
+        var failed = true;
+        try
+        {
             var policy = NodePolicy.Default with { Disclosure = AirlockPolicy.Of(context.Permit.Document.Policies?.Airlock) };
-            var outcome = await analysis.RunAsync(context.Parameters.GetRawText(), scratch, policy, cancellationToken);
+            var outcome = await analysis.RunAsync(context.Parameters.GetRawText(), lease.Directory, policy, cancellationToken);
             if (outcome.Refusal is { } refusal)
             {
                 // Note: the refusal carries the library's code and reasons only (rules and column names, never values), so it may
@@ -48,18 +45,13 @@ internal sealed class LibraryAnalysis(Library.IFederatedAnalysis analysis, DataD
                 throw new FederatedAnalysisRefusedException(refusal.Code, refusal.Message);
             }
 
-            return JsonDocument.Parse(outcome.AggregateJson!).RootElement.Clone();
+            var result = JsonDocument.Parse(outcome.AggregateJson!).RootElement.Clone();
+            failed = false;
+            return result;
         }
         finally
         {
-            try
-            {
-                Directory.Delete(scratch, recursive: true);
-            }
-            catch (IOException ex)
-            {
-                FederationLog.ScratchNotDeleted(logger, ex, Component);
-            }
+            lease.Release(failed);
         }
     }
 
@@ -90,8 +82,8 @@ internal sealed class LibraryAnalysis(Library.IFederatedAnalysis analysis, DataD
     }
 
     /// <summary>One server component per analysis of the library (those of <see cref="FederatedAnalyses.BuiltIn"/>).</summary>
-    public static IReadOnlyList<LibraryAnalysis> BuiltIn(DataDirectory data, ILogger<LibraryAnalysis> logger) =>
-        [new(new OpenSpe.Federation.Glm.GlmNodeAnalysis(), data, logger), new(new OpenSpe.Federation.Omop.CohortCountNodeAnalysis(), data, logger)];
+    public static IReadOnlyList<LibraryAnalysis> BuiltIn(DecryptedCopies copies) =>
+        [new(new OpenSpe.Federation.Glm.GlmNodeAnalysis(), copies), new(new OpenSpe.Federation.Omop.CohortCountNodeAnalysis(), copies)];
 }
 
 /// <summary>A component declined to answer (a disclosure trap, bad parameters, an unusable dataset): its code and data-free reasons.</summary>

@@ -111,6 +111,7 @@ internal sealed class UploadHarness : IAsyncDisposable
             OperationsCommands.Create(Environment),
             AlertCommands.Create(Environment),
             IncidentCommands.Create(Environment),
+            FederationAnalysisCommands.AddTo(FederationCaCommands.Create(), Environment),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

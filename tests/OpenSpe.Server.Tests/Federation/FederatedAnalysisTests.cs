@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Federation;
 using OpenSpe.Server.Tests.Api;
 
@@ -68,6 +71,51 @@ public sealed class FederatedAnalysisTests(ThreeNodeFixture nodes) : IClassFixtu
             var calls = await ThreeNodeFixture.RecordsAsync(peer, "federation.call");
             Assert.True(calls.Count(r => r.DetailsJson.Contains("SubmitTask", StringComparison.Ordinal) && r.DetailsJson.Contains("\"peer\":\"node-a\"", StringComparison.Ordinal)
                 && r.DetailsJson.Contains("\"requester\":\"researcher\"", StringComparison.Ordinal)) >= iterations);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    public async Task Each_node_decrypts_its_data_once_per_analysis_and_the_copy_goes_on_halt_and_when_idle()
+    {
+        var all = new[] { nodes.A, nodes.B, nodes.C };
+        var copies = all.Select(n => n.Server.Services.GetRequiredService<DecryptedCopies>()).ToArray();
+        var before = copies.Select(c => c.Made).ToArray();
+        using var researcher = await nodes.A.Server.ClientForAccountAsync("researcher");
+
+        using var response = await researcher.PostAsJsonAsync($"/api/v1/projects/{nodes.ProjectA}/federation/glm", new { formula = CnsimFormula, family = "binomial" });
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        Assert.True(JsonDocument.Parse(body).RootElement.GetProperty("iterations").GetInt32() > 1);
+        // One decryption per node for all the rounds, and the copy is kept for the analysis's next round.
+        Assert.Equal(before.Select(b => b + 1), copies.Select(c => c.Made));
+        Assert.All(copies, c => Assert.True(c.Held >= 1));
+
+        using var operatorOnC = await nodes.C.Server.ClientForAccountAsync("operator");
+        using var hdabOnC = await nodes.C.Server.ClientForAccountAsync("hdab");
+        using (var halt = await operatorOnC.PostAsJsonAsync("/api/v1/halts", new { projectId = nodes.ProjectC, reason = "plaintext must go" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, halt.StatusCode);
+        }
+
+        Assert.Equal(0, copies[2].Held);
+        using (var resume = await hdabOnC.PostAsJsonAsync("/api/v1/halts/resume", new { projectId = nodes.ProjectC }))
+        {
+            Assert.True(resume.IsSuccessStatusCode, await resume.Content.ReadAsStringAsync());
+        }
+
+        foreach (var node in all)
+        {
+            var idle = node.Server.Services.GetRequiredService<IOptions<FederationOptions>>().Value.DecryptedCopyIdle;
+            node.Clock.Advance(idle + TimeSpan.FromSeconds(1));
+        }
+
+        Assert.All(copies, c => Assert.Equal(0, c.Held));
+        foreach (var node in all)
+        {
+            var work = node.Server.Services.GetRequiredService<DataDirectory>().File("federation-work");
+            Assert.Empty(Directory.Exists(work) ? Directory.GetFileSystemEntries(work) : []);
         }
     }
 

@@ -59,6 +59,7 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
     [InlineData("tampered-permit", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
     [InlineData("not-a-permit", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
     [InlineData("malformed-jws", StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted)]
+    [InlineData("malformed-session", StatusCode.InvalidArgument, ErrorCodes.FederationSessionMalformed)]
     public async Task A_task_that_fails_a_check_is_refused_audited_and_not_run(string attack, StatusCode status, string code)
     {
         var client = node.Client("node-b", out var channel);
@@ -73,6 +74,7 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
             "foreign-permit" => Request(RowCountAnalysis.Name, permit: Foreign(node.SignedPermit)),
             "tampered-permit" => Request(RowCountAnalysis.Name, permit: Tampered(node.SignedPermit)),
             "malformed-jws" => Request(RowCountAnalysis.Name, permit: "not.a.permit"),
+            "malformed-session" => new TaskRequest(Request(RowCountAnalysis.Name)) { Session = "../../ETC-PASSWD-0000000" },
             _ => Request(RowCountAnalysis.Name, permit: "eyJhbGciOiJub25lIn0.e30."),
         };
         var before = tasks.Count;

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Net.Security;
 using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
@@ -60,6 +61,10 @@ public sealed class FederationNodeFixture : IAsyncLifetime
 
         _certificates["node-expired"] = Load(_ca, "node-expired", _temp.File("certs"), notBefore, PermitFixture.Start.AddDays(-1));
         _ca.Revoke("node-revoked", DateTimeOffset.UtcNow);
+        // Made with the CA's own key, because its tool always writes one name in both places: a subject of a name not allowed
+        // with the SAN of an allowed one, and an allowed subject with a second, unallowed SAN.
+        _certificates["names-disagree"] = SignedByCa("node-evil", ["node-b"], notBefore, notAfter);
+        _certificates["two-names"] = SignedByCa("node-b", ["node-b", "node-evil"], notBefore, notAfter);
         using (var rogue = FederationCa.Create(_temp.File("rogue-ca"), "test federation CA", notBefore, TimeSpan.FromDays(400)))
         {
             _certificates["rogue"] = Load(rogue, "node-b", _temp.File("rogue"), notBefore, notAfter);
@@ -183,6 +188,32 @@ public sealed class FederationNodeFixture : IAsyncLifetime
     {
         ca.Issue(name, directory, notBefore, notAfter).Dispose();
         return X509Certificate2.CreateFromPemFile(Path.Combine(directory, name + ".crt"), Path.Combine(directory, name + ".key"));
+    }
+
+    /// <summary>A certificate signed with the federation CA's key with the given subject and DNS names (not via its tool).</summary>
+    private X509Certificate2 SignedByCa(string commonName, string[] dnsNames, DateTimeOffset notBefore, DateTimeOffset notAfter)
+    {
+        using var caKey = ECDsa.Create();
+        caKey.ImportFromPem(File.ReadAllText(Path.Combine(CaDirectory, FederationCa.KeyFile)));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest(new X500DistinguishedName($"CN={commonName}"), key, HashAlgorithmName.SHA256);
+        var san = new SubjectAlternativeNameBuilder();
+        foreach (var name in dnsNames)
+        {
+            san.AddDnsName(name);
+        }
+
+        request.CertificateExtensions.Add(san.Build(false));
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_ca.Certificate, true, false));
+        var serial = RandomNumberGenerator.GetBytes(16);
+        serial[0] &= 0x7f;
+        using var issued = request.Create(_ca.Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), notBefore, notAfter, serial);
+        using var withKey = issued.CopyWithPrivateKey(key);
+        // Note: through PKCS#12 bytes, because SslStream on Linux needs a certificate whose key is not an ephemeral handle.
+        return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
     }
 
     private static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority)

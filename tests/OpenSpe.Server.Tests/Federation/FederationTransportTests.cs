@@ -42,6 +42,8 @@ public sealed class FederationTransportTests(FederationNodeFixture node) : IClas
     [InlineData("node-expired", "certificate-not-valid-now")]
     [InlineData(null, "no-client-certificate")]
     [InlineData("node-c", "peer-not-on-allow-list")]
+    [InlineData("names-disagree", "certificate-names-disagree")]
+    [InlineData("two-names", "certificate-names-disagree")]
     public async Task A_peer_that_is_not_admitted_is_refused_at_the_handshake_and_audited(string? certificate, string reason)
     {
         var client = node.Client(certificate, out var channel);

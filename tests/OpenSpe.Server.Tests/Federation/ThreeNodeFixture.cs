@@ -1,17 +1,23 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Federation;
 using OpenSpe.Federation.Glm;
 using OpenSpe.Federation.Omop;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Federation;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Tests.Infrastructure;
 using OpenSpe.Server.Tests.Permits;
 using OpenSpe.Server.Tests.Transfers;
+using FederationApi = OpenSpe.Federation.V1.Federation;
 
 namespace OpenSpe.Server.Tests.Federation;
 
@@ -22,7 +28,7 @@ namespace OpenSpe.Server.Tests.Federation;
 /// node-c's operator allows only the GLM. The CNSIM files are DataSHIELD's (copied in tests/OpenSpe.Federation.Tests/TestData/cnsim
 /// from the shared data set, read from there).
 /// </summary>
-public sealed class ThreeNodeFixture : IAsyncLifetime
+public class ThreeNodeFixture : IAsyncLifetime
 {
     private readonly TempDirectory _temp = new();
 
@@ -36,7 +42,20 @@ public sealed class ThreeNodeFixture : IAsyncLifetime
 
     public string ProjectC { get; private set; } = "";
 
-    public static string CnsimFile(int node)
+    /// <summary>The permit as node-a's HDAB signed it.</summary>
+    public string SignedPermit { get; private set; } = "";
+
+    /// <summary>The permit's small-cell threshold (airlock <c>threshold</c>).</summary>
+    protected virtual int Threshold => 5;
+
+    /// <summary>Whether node-c's operator allows the cohort count as well as the GLM.</summary>
+    protected virtual bool NodeCAllowsCounts => false;
+
+    /// <summary>The files node <paramref name="site"/> (1 to 3) holds: its CNSIM file.</summary>
+    protected virtual IEnumerable<(string Name, byte[] Content)> Files(int site) => [($"CNSIM{site}.csv", File.ReadAllBytes(CnsimFile(site)))];
+
+    /// <summary>The repository's root (where OpenSpe.slnx is).</summary>
+    public static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OpenSpe.slnx")))
@@ -44,8 +63,11 @@ public sealed class ThreeNodeFixture : IAsyncLifetime
             directory = directory.Parent;
         }
 
-        return Path.Combine(directory!.FullName, "tests", "OpenSpe.Federation.Tests", "TestData", "cnsim", $"node{node}", $"CNSIM{node}.csv");
+        return directory!.FullName;
     }
+
+    public static string CnsimFile(int node) =>
+        Path.Combine(RepositoryRoot(), "tests", "OpenSpe.Federation.Tests", "TestData", "cnsim", $"node{node}", $"CNSIM{node}.csv");
 
     public async ValueTask InitializeAsync()
     {
@@ -71,7 +93,7 @@ public sealed class ThreeNodeFixture : IAsyncLifetime
         var keys = await A.Server.Client.GetStringAsync("/.well-known/spe-keys.json");
         var trust = new Dictionary<string, string?> { ["Federation:TrustedPermitIssuers:0:Issuer"] = issuer, ["Federation:TrustedPermitIssuers:0:Keys"] = keys };
         B = await PermitFixture.StartAsync(Settings(ca, "node-b", portB, ["node-a"], trust));
-        C = await PermitFixture.StartAsync(Settings(ca, "node-c", portC, ["node-a"], trust, onlyGlm: true));
+        C = await PermitFixture.StartAsync(Settings(ca, "node-c", portC, ["node-a"], trust, onlyGlm: !NodeCAllowsCounts));
 
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), "HDAB-FED-2026-1", "researcher");
         // Note: the issuing node's own dataset names no node (absent = this SPE), as a holder uploads only to datasets held here.
@@ -84,12 +106,13 @@ public sealed class ThreeNodeFixture : IAsyncLifetime
         document["policies"] = new
         {
             fileTypes = new { upload = new[] { "csv" } },
-            airlock = new { threshold = 5 },
+            airlock = new { threshold = Threshold },
             approvedComponents = new[] { Component(GlmNodeAnalysis.ComponentName), Component(CohortCountNodeAnalysis.ComponentName) },
         };
         (var permitId, ProjectA) = await A.IssueAsync(document);
         using var hdab = await A.Server.ClientForAccountAsync("hdab");
         var signed = (await hdab.GetStringAsync($"/api/v1/permits/{permitId}/document")).Trim().Trim('"');
+        SignedPermit = signed;
         var projectB = await ImportAsync(B, signed);
         ProjectC = await ImportAsync(C, signed);
         await UploadAsync(A, ProjectA, "cnsim1", 1);
@@ -108,6 +131,7 @@ public sealed class ThreeNodeFixture : IAsyncLifetime
         }
 
         _temp.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     /// <summary>The audit records with <paramref name="action"/> at <paramref name="node"/>.</summary>
@@ -153,13 +177,46 @@ public sealed class ThreeNodeFixture : IAsyncLifetime
         return JsonDocument.Parse(body).RootElement.GetProperty("projectId").GetString()!;
     }
 
-    private static async Task UploadAsync(PermitFixture node, string projectId, string dataset, int site)
+    private async Task UploadAsync(PermitFixture node, string projectId, string dataset, int site)
     {
         using var holder = await node.Server.ClientForAccountAsync("holder");
         var tus = new TusClient(holder, projectId);
-        var plaintext = await File.ReadAllBytesAsync(CnsimFile(site));
-        var (_, last) = await tus.UploadAsync(TusClient.Encrypt(plaintext, await tus.ProjectKeyAsync()), dataset, $"CNSIM{site}.csv", TusClient.Sha256Hex(plaintext));
-        Assert.True(last.IsSuccessStatusCode, await last.Content.ReadAsStringAsync());
+        foreach (var (name, plaintext) in Files(site))
+        {
+            var (_, last) = await tus.UploadAsync(TusClient.Encrypt(plaintext, await tus.ProjectKeyAsync()), dataset, name, TusClient.Sha256Hex(plaintext));
+            Assert.True(last.IsSuccessStatusCode, await last.Content.ReadAsStringAsync());
+        }
+    }
+
+    /// <summary>A gRPC client calling <paramref name="target"/>'s federation listener as node <paramref name="asNode"/> (with its certificate).</summary>
+    internal FederationApi.FederationClient PeerClient(PermitFixture target, string asNode, out GrpcChannel channel)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var certificate = X509Certificate2.CreateFromPemFile(_temp.File($"certs/{asNode}.crt"), _temp.File($"certs/{asNode}.key"));
+        var authority = X509Certificate2.CreateFromPem(File.ReadAllText(Path.Combine(_temp.File("ca"), FederationCa.CertificateFile)));
+        var expected = target.Server.Services.GetRequiredService<FederationNodeIdentity>().Name;
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                EnabledSslProtocols = SslProtocols.Tls13,
+                ClientCertificates = new X509CertificateCollection { certificate },
+                // The target is checked as a peer checks it: chained to this fixture's federation CA, and named as that node.
+                RemoteCertificateValidationCallback = (_, presented, _, _) => presented is X509Certificate2 server && ChainsTo(server, authority)
+                    && server.GetNameInfo(X509NameType.DnsName, false) == expected,
+            },
+        };
+        channel = GrpcChannel.ForAddress(target.Server.Services.GetRequiredService<FederationListener>().Address!, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        return new FederationApi.FederationClient(channel);
+    }
+
+    private static bool ChainsTo(X509Certificate2 certificate, X509Certificate2 authority)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(authority);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate);
     }
 
     private static object Component(string name) => new { name, version = "1.0.0", sha256 = new string('a', 64) };

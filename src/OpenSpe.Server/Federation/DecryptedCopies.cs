@@ -1,0 +1,248 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Permits;
+
+namespace OpenSpe.Server.Federation;
+
+/// <summary>
+/// The plaintext copies of a project's datasets the library analyses run on, one per analysis session: a GLM asks a node once
+/// per Fisher scoring round, and every round of one session (the coordinator's one analysis, see
+/// <see cref="FederatedAnalysisContext.Session"/>) reads the same copy, so the node decrypts its data once per analysis instead of
+/// once per round. A copy is a 0700 directory under <c>federation-work/</c> (files 0600) and is deleted when the session has been
+/// idle for <see cref="FederationOptions.DecryptedCopyIdle"/>, when a round of it fails or is refused, when the project or the SPE
+/// is halted, when it is older than <see cref="FederationOptions.MaxDeadline"/>, and when the node stops. A task without a session
+/// gets a copy of its own, deleted when it ends.
+/// </summary>
+/// <remarks>
+/// Note: the copy is registered as the project's work (<see cref="HaltRegistry.TryBeginWork"/>) for its whole life, because a halt
+/// must remove plaintext that no task is using at that moment as well.
+/// </remarks>
+internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, TimeProvider time, IOptions<FederationOptions> options, ILogger<DecryptedCopies> logger)
+    : IDisposable
+{
+    private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Copy> _sessions = new(StringComparer.Ordinal);
+    private readonly HashSet<Copy> _all = [];
+    private long _made;
+
+    /// <summary>Copies made since start (each one a decryption of the project's datasets).</summary>
+    public long Made => Interlocked.Read(ref _made);
+
+    /// <summary>Copies on disk now.</summary>
+    public int Held
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _all.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The copy for <paramref name="session"/> (null: a copy of its own) of <paramref name="projectId"/>'s data, made by
+    /// <paramref name="fill"/> (given the directory) when there is none yet. Dispose the lease when the round ends, saying whether it
+    /// failed; a failed round removes the copy.
+    /// </summary>
+    /// <exception cref="FederatedAnalysisRefusedException">The project or the SPE is halted.</exception>
+    public async Task<Lease> AcquireAsync(string? session, string projectId, Func<string, CancellationToken, Task> fill, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fill);
+        Copy copy;
+        var made = false;
+        lock (_gate)
+        {
+            if (session is null || !_sessions.TryGetValue(session, out copy!) || copy.Doomed || time.GetUtcNow() - copy.Created > options.Value.MaxDeadline)
+            {
+                if (session is not null && _sessions.Remove(session, out var old))
+                {
+                    DoomLocked(old);
+                }
+
+                var work = halts.TryBeginWork(projectId)
+                    ?? throw new FederatedAnalysisRefusedException(ErrorCodes.FederationHalted, "the project or this SPE is halted");
+                copy = new Copy(session, NewDirectory(), work, time.GetUtcNow());
+                _all.Add(copy);
+                if (session is not null)
+                {
+                    _sessions[session] = copy;
+                }
+
+                made = true;
+            }
+
+            copy.Users++;
+            copy.IdleTimer?.Dispose();
+            copy.IdleTimer = null;
+        }
+
+        if (made)
+        {
+            Interlocked.Increment(ref _made);
+            var created = copy;
+            // Note: registered outside the lock, because a halt that came in between runs the callback at once.
+            copy.HaltRegistration = copy.Work.Halted.Register(() => Doom(created));
+            copy.Filled = fill(copy.Directory, cancellationToken);
+        }
+
+        try
+        {
+            await copy.Filled!.WaitAsync(cancellationToken);
+        }
+        catch
+        {
+            Release(copy, failed: true);
+            throw;
+        }
+
+        return new Lease(this, copy);
+    }
+
+    public void Dispose()
+    {
+        List<Copy> all;
+        lock (_gate)
+        {
+            all = [.. _all];
+            _all.Clear();
+            _sessions.Clear();
+        }
+
+        foreach (var copy in all)
+        {
+            Delete(copy);
+        }
+    }
+
+    private string NewDirectory()
+    {
+        var root = data.File("federation-work");
+        Directory.CreateDirectory(root, Private);
+        var directory = Path.Combine(root, "t-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory, Private);
+        return directory;
+    }
+
+    private void Release(Copy copy, bool failed)
+    {
+        var delete = false;
+        lock (_gate)
+        {
+            copy.Users--;
+            if (failed || copy.Session is null)
+            {
+                if (copy.Session is not null && _sessions.TryGetValue(copy.Session, out var current) && current == copy)
+                {
+                    _sessions.Remove(copy.Session);
+                }
+
+                copy.Doomed = true;
+            }
+
+            if (copy.Users == 0)
+            {
+                if (copy.Doomed)
+                {
+                    delete = _all.Remove(copy);
+                }
+                else
+                {
+                    copy.IdleTimer = time.CreateTimer(_ => Doom(copy), null, options.Value.DecryptedCopyIdle, Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+
+        if (delete)
+        {
+            Delete(copy);
+        }
+    }
+
+    /// <summary>Removes a copy now if nobody uses it, else when its last user is done (halt, idle, replaced).</summary>
+    private void Doom(Copy copy)
+    {
+        bool delete;
+        lock (_gate)
+        {
+            if (copy.Session is not null && _sessions.TryGetValue(copy.Session, out var current) && current == copy)
+            {
+                _sessions.Remove(copy.Session);
+            }
+
+            delete = DoomLocked(copy);
+        }
+
+        if (delete)
+        {
+            Delete(copy);
+        }
+    }
+
+    private bool DoomLocked(Copy copy)
+    {
+        copy.Doomed = true;
+        return copy.Users == 0 && _all.Remove(copy);
+    }
+
+    private void Delete(Copy copy)
+    {
+        copy.IdleTimer?.Dispose();
+        copy.HaltRegistration.Dispose();
+        copy.Work.Dispose();
+        try
+        {
+            Directory.Delete(copy.Directory, recursive: true);
+        }
+        catch (IOException ex)
+        {
+            FederationLog.ScratchNotDeleted(logger, ex, "decrypted copy");
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            FederationLog.ScratchNotDeleted(logger, ex, "decrypted copy");
+        }
+    }
+
+    /// <summary>One round's use of a copy.</summary>
+    internal sealed class Lease(DecryptedCopies owner, Copy copy)
+    {
+        private int _released;
+
+        /// <summary>The copy's directory.</summary>
+        public string Directory => copy.Directory;
+
+        /// <summary>Ends the round's use; a failed round removes the copy.</summary>
+        public void Release(bool failed)
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                owner.Release(copy, failed);
+            }
+        }
+    }
+
+    internal sealed class Copy(string? session, string directory, HaltRegistry.ProjectWork work, DateTimeOffset created)
+    {
+        public string? Session { get; } = session;
+
+        public string Directory { get; } = directory;
+
+        public HaltRegistry.ProjectWork Work { get; } = work;
+
+        public DateTimeOffset Created { get; } = created;
+
+        public Task? Filled { get; set; }
+
+        public int Users { get; set; }
+
+        public bool Doomed { get; set; }
+
+        public ITimer? IdleTimer { get; set; }
+
+        public CancellationTokenRegistration HaltRegistration { get; set; }
+    }
+}
