@@ -13,8 +13,6 @@ namespace OpenSpe.Server.Tests.Portal;
 /// </summary>
 public sealed class PortalPageBrowserTests(DesktopFixture f) : IClassFixture<DesktopFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     private const string CanvasHasAFrame = """
         () => {
           const canvas = document.querySelector('#screen canvas');
@@ -47,7 +45,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f) : IClassFixture<Des
         var axe = RequireBrowserAndAxe();
         var (_, projectId) = await f.IssueAsync();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await TestChromium.LaunchAsync(playwright);
         var (page, foreign, errors) = await NewPageAsync(browser);
 
         await SignInAsync(page, "researcher");
@@ -84,7 +82,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f) : IClassFixture<Des
     {
         var axe = RequireBrowserAndAxe();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await TestChromium.LaunchAsync(playwright);
 
         var (front, frontForeign, frontErrors) = await NewPageAsync(browser);
         await front.GotoAsync(f.Server.BaseAddress.ToString());
@@ -117,7 +115,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f) : IClassFixture<Des
     {
         var axe = RequireBrowserAndAxe();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await TestChromium.LaunchAsync(playwright);
         var (page, foreign, errors) = await NewPageAsync(browser);
 
         await SignInAsync(page, "auditor");
@@ -137,10 +135,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f) : IClassFixture<Des
 
     private static string RequireBrowserAndAxe()
     {
-        if (!File.Exists(Chromium))
-        {
-            Requirements.Missing("Chromium is not installed (apt-get install chromium)");
-        }
+        TestChromium.Require();
 
         var axe = Environment.GetEnvironmentVariable("SPE_TEST_AXE") ?? "/usr/local/share/openspe-test/axe-core/axe.min.js";
         if (!File.Exists(axe))
@@ -150,13 +145,6 @@ public sealed class PortalPageBrowserTests(DesktopFixture f) : IClassFixture<Des
 
         return File.ReadAllText(axe);
     }
-
-    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()
-    {
-        ExecutablePath = Chromium,
-        Headless = true,
-        Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
 
     private async Task<(IPage Page, List<string> Foreign, List<string> Errors)> NewPageAsync(IBrowser browser)
     {
