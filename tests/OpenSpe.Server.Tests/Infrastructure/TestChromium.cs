@@ -34,3 +34,41 @@ public static class TestChromium
         });
     }
 }
+
+/// <summary>
+/// One headless Chromium for a test class (a class fixture), started on first use so a class whose tests skip never starts
+/// it; each test takes its own browser context.
+/// </summary>
+public sealed class SharedChromium : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _lock = new(1, 1);
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    /// <summary>The browser, started on the first call (skips the test when Chromium is not installed).</summary>
+    public async Task<IBrowser> BrowserAsync()
+    {
+        TestChromium.Require();
+        await _lock.WaitAsync();
+        try
+        {
+            _playwright ??= await Playwright.CreateAsync();
+            return _browser ??= await TestChromium.LaunchAsync(_playwright);
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+        _lock.Dispose();
+    }
+}
