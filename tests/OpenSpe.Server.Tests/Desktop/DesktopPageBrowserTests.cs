@@ -9,8 +9,6 @@ namespace OpenSpe.Server.Tests.Desktop;
 /// </summary>
 public sealed class DesktopPageBrowserTests(DesktopFixture f) : IClassFixture<DesktopFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     /// <summary>True once the noVNC canvas holds a pixel that is not black (the desktop's xterm is white).</summary>
     private const string CanvasHasAFrame = """
         () => {
@@ -31,20 +29,12 @@ public sealed class DesktopPageBrowserTests(DesktopFixture f) : IClassFixture<De
     public async Task The_desktop_page_shows_the_terms_and_then_a_frame_of_the_desktop_in_Chromium()
     {
         f.RequireDesktop();
-        if (!File.Exists(Chromium))
-        {
-            Requirements.Missing("Chromium is not installed (apt-get install chromium)");
-        }
+        TestChromium.Require();
 
         var (_, projectId) = await f.IssueAsync();
         var token = await f.Server.TokenForAccountAsync("researcher");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await TestChromium.LaunchAsync(playwright);
         var context = await browser.NewContextAsync(new() { IgnoreHTTPSErrors = true });
         var page = await context.NewPageAsync();
         var errors = new List<string>();

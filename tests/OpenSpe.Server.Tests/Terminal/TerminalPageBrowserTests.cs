@@ -9,18 +9,13 @@ namespace OpenSpe.Server.Tests.Terminal;
 /// </summary>
 public sealed class TerminalPageBrowserTests(TerminalFixture f) : IClassFixture<TerminalFixture>
 {
-    private const string Chromium = "/usr/bin/chromium";
-
     [Fact]
     [Trait("Requirement", "TIR-19")]
     [Trait("Requirement", "SPER-7")]
     public async Task The_terminal_page_shows_the_terms_then_runs_a_typed_command_and_shows_its_output_in_Chromium()
     {
         f.RequireTerminal();
-        if (!File.Exists(Chromium))
-        {
-            Requirements.Missing("Chromium is not installed (apt-get install chromium)");
-        }
+        TestChromium.Require();
 
         if (!File.Exists("/usr/local/share/openspe/xterm/lib/xterm.mjs"))
         {
@@ -30,12 +25,7 @@ public sealed class TerminalPageBrowserTests(TerminalFixture f) : IClassFixture<
         var (_, projectId) = await f.IssueAsync();
         var token = await f.Server.TokenForAccountAsync("researcher");
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
+        await using var browser = await TestChromium.LaunchAsync(playwright);
         var context = await browser.NewContextAsync(new() { IgnoreHTTPSErrors = true });
         var page = await context.NewPageAsync();
         var errors = new List<string>();

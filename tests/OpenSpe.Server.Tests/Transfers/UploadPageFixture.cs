@@ -18,8 +18,6 @@ public sealed class UploadPageFixture : IAsyncLifetime
 {
     /// <summary>The page's tus chunk in this fixture.</summary>
     public const int ChunkBytes = 1 << 20;
-
-    private const string Chromium = "/usr/bin/chromium";
     private const string Libraries = "/usr/local/share/openspe/upload-js";
     private readonly SemaphoreSlim _browserLock = new(1, 1);
     private IPlaywright? _playwright;
@@ -61,10 +59,7 @@ public sealed class UploadPageFixture : IAsyncLifetime
     /// <summary>A new browser page (its own context), once Chromium and the page's libraries are known to be installed.</summary>
     public async Task<IPage> NewPageAsync()
     {
-        if (!File.Exists(Chromium))
-        {
-            Requirements.Missing("Chromium is not installed (apt-get install chromium)");
-        }
+        TestChromium.Require();
 
         if (!File.Exists(Path.Join(Libraries, "tus", "tus.min.js")) || !File.Exists(Path.Join(Libraries, "noble-curves", "ed25519.js")))
         {
@@ -75,12 +70,7 @@ public sealed class UploadPageFixture : IAsyncLifetime
         try
         {
             _playwright ??= await Playwright.CreateAsync();
-            _browser ??= await _playwright.Chromium.LaunchAsync(new()
-            {
-                ExecutablePath = Chromium,
-                Headless = true,
-                Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-            });
+            _browser ??= await TestChromium.LaunchAsync(_playwright);
         }
         finally
         {

@@ -67,6 +67,24 @@ internal sealed class IndexModel : PortalPageModel
             places.Add(("/halts", PortalText.Get("NavHalts"), PortalText.Get("PlaceHalts")));
         }
 
+        // Note: the same roles as the API's: alerts, backups and components for operators and auditors (OperationsReaders),
+        // incidents for them and HDAB officers (IncidentReaders); the API refuses anyone else whatever the links say.
+        if (user.IsInRole(SpeRoles.Operator) || user.IsInRole(SpeRoles.Auditor))
+        {
+            places.Add(("/alerts", PortalText.Get("NavAlerts"), PortalText.Get("PlaceAlerts")));
+        }
+
+        if (user.IsInRole(SpeRoles.Operator) || user.IsInRole(SpeRoles.Auditor) || user.IsInRole(SpeRoles.Hdab))
+        {
+            places.Add(("/incidents", PortalText.Get("NavIncidents"), PortalText.Get("PlaceIncidents")));
+        }
+
+        if (user.IsInRole(SpeRoles.Operator) || user.IsInRole(SpeRoles.Auditor))
+        {
+            places.Add(("/backups", PortalText.Get("NavBackups"), PortalText.Get("PlaceBackups")));
+            places.Add(("/components", PortalText.Get("NavComponents"), PortalText.Get("PlaceComponents")));
+        }
+
         if (user.IsInRole(SpeRoles.Auditor))
         {
             places.Add(("/audit", PortalText.Get("NavAudit"), PortalText.Get("PlaceAudit")));
