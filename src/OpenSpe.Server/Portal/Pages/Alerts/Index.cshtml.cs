@@ -18,8 +18,11 @@ internal sealed class AlertsModel : PortalPageModel
     /// <summary>Why the last change was refused.</summary>
     public string? FormError { get; private set; }
 
-    /// <summary>Shows the alerts, optionally only those in <paramref name="state"/>.</summary>
-    public Task<IActionResult> OnGetAsync(string? state) => ShowAsync(state);
+    /// <summary>The cursor of the next (older) page, when there is one.</summary>
+    public string? NextBefore { get; private set; }
+
+    /// <summary>Shows a page of alerts, optionally only those in <paramref name="state"/>, older than the alert <paramref name="before"/>.</summary>
+    public Task<IActionResult> OnGetAsync(string? state, string? before) => ShowAsync(state, before);
 
     /// <summary>Acknowledges an alert with a note.</summary>
     public async Task<IActionResult> OnPostAcknowledgeAsync(string? id, string? note)
@@ -60,7 +63,7 @@ internal sealed class AlertsModel : PortalPageModel
 
     private async Task<IActionResult> RefusedAsync(string sentence, int status)
     {
-        var shown = await ShowAsync(null);
+        var shown = await ShowAsync(null, null);
         if (Problem is null)
         {
             FormError = sentence;
@@ -70,17 +73,22 @@ internal sealed class AlertsModel : PortalPageModel
         return shown;
     }
 
-    private async Task<IActionResult> ShowAsync(string? state)
+    private async Task<IActionResult> ShowAsync(string? state, string? before)
     {
         Title = PortalText.Get("NavAlerts");
         State = state is "open" or "acknowledged" ? state : null;
-        var answer = await GetAsync<List<AlertView>>("/api/v1/alerts" + (State is null ? "" : "?state=" + State));
+        // Note: the API pages in its database; a malformed or unknown cursor is its 400, shown as such.
+        var query = $"?limit={PageSize}" + (State is null ? "" : "&state=" + State) + (string.IsNullOrEmpty(before) ? "" : "&before=" + Segment(before));
+        var answer = await GetAsync<AlertPage>("/api/v1/alerts" + query);
         if (!answer.Succeeded)
         {
             return ShowProblem(answer.Problem!);
         }
 
-        Alerts = answer.Value!;
+        Alerts = answer.Value!.Items;
+        NextBefore = answer.Value.NextBefore;
         return Page();
     }
+
+    private const int PageSize = 50;
 }

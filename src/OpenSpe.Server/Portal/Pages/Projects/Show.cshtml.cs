@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
-using OpenSpe.Contracts;
-using OpenSpe.Server.Identity;
+using OpenSpe.Core.Identity;
 
 namespace OpenSpe.Server.Portal.Pages.Projects;
 
