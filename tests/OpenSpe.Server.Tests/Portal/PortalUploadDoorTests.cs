@@ -14,15 +14,11 @@ public sealed class PortalUploadDoorTests : IAsyncLifetime
 {
     private PermitFixture _f = null!;
     private string _project = null!;
-    private string _other = null!;
 
     public async ValueTask InitializeAsync()
     {
         _f = await PermitFixture.StartAsync();
         (_, _project) = await _f.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddHours(-1), PermitFixture.Start.AddDays(30), "HDAB-PORTAL-UPLOAD", "researcher"));
-        var other = PermitFixture.Document(PermitFixture.Start.AddHours(-1), PermitFixture.Start.AddDays(30), "HDAB-PORTAL-UPLOAD-OTHER", "researcher2");
-        other["datasets"] = new[] { new { id = "registry", title = "Registry extract", holder = "holder2" } };
-        (_, _other) = await _f.IssueAsync(other);
     }
 
     public async ValueTask DisposeAsync() => await _f.DisposeAsync();
@@ -79,8 +75,11 @@ public sealed class PortalUploadDoorTests : IAsyncLifetime
         using var _ = await portal.SignInAsync("holder");
         using var page = await portal.GetAsync("/projects/" + _project);
         var html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        // researcher2 is in no role of this permit.
+        using var stranger = new PortalBrowser(_f.Server);
+        using var strangerHome = await stranger.SignInAsync("researcher2");
 
-        using var notMine = await portal.SubmitAsync(html, $"/projects/{_other}?handler=Upload");
+        using var notMine = await stranger.SubmitAsync(await strangerHome.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), $"/projects/{_project}?handler=Upload");
         using var forged = await portal.Browser.PostFormAsync($"/projects/{_project}?handler=Upload", []);
         using var halt = await _f.PostAsAsync("operator", "/api/v1/halts", new { projectId = _project, reason = "suspected exfiltration" });
         using var halted = await portal.SubmitAsync(html, $"/projects/{_project}?handler=Upload");
