@@ -58,7 +58,7 @@ public sealed class AlertCheckTests : IAsyncLifetime
         Assert.DoesNotContain(later, a => a.Rule == "disk-free-reserve");
         using var op = await server.ClientForAccountAsync("operator");
         var listed = await op.GetFromJsonAsync<JsonElement>("/api/v1/alerts?state=open", TestContext.Current.CancellationToken);
-        Assert.Single(listed.EnumerateArray(), a => a.GetProperty("rule").GetString() == "disk-free-reserve");
+        Assert.Single(listed.GetProperty("items").EnumerateArray(), a => a.GetProperty("rule").GetString() == "disk-free-reserve");
     }
 
     [Fact]
