@@ -90,18 +90,10 @@ public abstract class TrainingGateTests : IAsyncLifetime
         Assert.Equal(2, rows.Count);
     }
 
-    private async Task<HttpResponseMessage> RecordAsync(string who, string account, string role, string completed, string? expires = null)
-    {
-        using var client = await _f.Server.ClientForAccountAsync(who);
-        return await client.PostAsJsonAsync("/api/v1/training", new { account, role, course = "EHDS and GDPR for data users", completed, expires }, TestContext.Current.CancellationToken);
-    }
+    private Task<HttpResponseMessage> RecordAsync(string who, string account, string role, string completed, string? expires = null) =>
+        TrainingApi.RecordAsync(_f, who, account, role, completed, expires);
 
-    private async Task<List<JsonElement>> ListAsync(string who, string? account)
-    {
-        using var client = await _f.Server.ClientForAccountAsync(who);
-        var path = account is null ? "/api/v1/training" : $"/api/v1/training?account={account}";
-        return [.. (await client.GetFromJsonAsync<JsonElement>(path, TestContext.Current.CancellationToken)).EnumerateArray()];
-    }
+    private Task<List<JsonElement>> ListAsync(string who, string? account) => TrainingApi.ListAsync(_f, who, account);
 }
 
 public sealed class SqliteTrainingGateTests : TrainingGateTests

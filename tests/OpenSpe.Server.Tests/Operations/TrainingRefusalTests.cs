@@ -123,18 +123,10 @@ public abstract class TrainingRefusalTests(TrainingServer shared) : IAsyncLifeti
         Assert.Empty(await ListAsync("hdab", null));
     }
 
-    private async Task<HttpResponseMessage> RecordAsync(string who, string account, string role, string completed, string? expires = null)
-    {
-        using var client = await F.Server.ClientForAccountAsync(who);
-        return await client.PostAsJsonAsync("/api/v1/training", new { account, role, course = "EHDS and GDPR for data users", completed, expires }, TestContext.Current.CancellationToken);
-    }
+    private Task<HttpResponseMessage> RecordAsync(string who, string account, string role, string completed, string? expires = null) =>
+        TrainingApi.RecordAsync(F, who, account, role, completed, expires);
 
-    private async Task<List<JsonElement>> ListAsync(string who, string? account)
-    {
-        using var client = await F.Server.ClientForAccountAsync(who);
-        var path = account is null ? "/api/v1/training" : $"/api/v1/training?account={account}";
-        return [.. (await client.GetFromJsonAsync<JsonElement>(path, TestContext.Current.CancellationToken)).EnumerateArray()];
-    }
+    private Task<List<JsonElement>> ListAsync(string who, string? account) => TrainingApi.ListAsync(F, who, account);
 }
 
 /// <summary>One server with training required and a permit in force, shared by a class's refusal cases.</summary>

@@ -1,11 +1,9 @@
-using System.Security.Cryptography.X509Certificates;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Audit;
-using OpenSpe.Server.Federation;
 using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Operations.Certificates;
 
 namespace OpenSpe.Server.Monitoring.Alerts;
 
@@ -99,19 +97,13 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, IServiceProv
 
     private IEnumerable<(string, long, string?)> CertificateBreaches(AlertRule rule, DateTimeOffset now)
     {
-        var certificates = new List<(string Name, X509Certificate2 Certificate)> { ("tls", services.GetRequiredService<X509Certificate2>()) };
-        if (services.GetService<FederationNodeIdentity>() is { } node)
+        foreach (var (name, certificate) in PresentedCertificates.Of(services))
         {
-            certificates.Add(("federation", node.Certificate));
-        }
-
-        foreach (var (name, certificate) in certificates)
-        {
-            var left = new DateTimeOffset(certificate.NotAfter.ToUniversalTime()) - now;
+            var left = PresentedCertificates.Left(certificate, now);
             if (left <= rule.Window)
             {
                 // Note: the value is the whole days left (0 or less once expired), so the alert says how urgent it is.
-                yield return (name, (long)Math.Floor(left.TotalDays), null);
+                yield return (name, PresentedCertificates.WholeDays(left), null);
             }
         }
     }

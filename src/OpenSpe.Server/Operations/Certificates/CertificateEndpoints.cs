@@ -2,10 +2,8 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
-using OpenSpe.Server.Federation;
 using OpenSpe.Server.Identity;
 
 namespace OpenSpe.Server.Operations.Certificates;
@@ -34,21 +32,14 @@ internal static class CertificateEndpoints
     private static Ok<CertificateEvidenceView> List(IServiceProvider services, TimeProvider time)
     {
         var now = time.GetUtcNow();
-        var certificates = new List<CertificateView> { View("tls", services.GetRequiredService<X509Certificate2>(), now) };
-        if (services.GetService<FederationNodeIdentity>() is { } node)
-        {
-            certificates.Add(View("federation", node.Certificate, now));
-        }
-
-        return TypedResults.Ok(new CertificateEvidenceView(WarnDays, certificates));
+        return TypedResults.Ok(new CertificateEvidenceView(WarnDays, PresentedCertificates.Of(services).Select(c => View(c.Name, c.Certificate, now)).ToList()));
     }
 
     /// <summary>One certificate as evidence at <paramref name="now"/>: whole days left (negative once expired), flagged under <see cref="WarnDays"/>.</summary>
     public static CertificateView View(string name, X509Certificate2 certificate, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(certificate);
-        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime());
-        var left = notAfter - now;
-        return new CertificateView(name, certificate.Subject, notAfter, (long)Math.Floor(left.TotalDays), left < TimeSpan.FromDays(WarnDays));
+        var left = PresentedCertificates.Left(certificate, now);
+        return new CertificateView(name, certificate.Subject, new DateTimeOffset(certificate.NotAfter.ToUniversalTime()), PresentedCertificates.WholeDays(left), left < TimeSpan.FromDays(WarnDays));
     }
 }
