@@ -51,7 +51,12 @@ public static class TestDatabases
         }
 
         var template = await Template.Value;
-        return await CreateDatabaseAsync("spe_test_", $"TEMPLATE {template}");
+        var database = await CreateDatabaseAsync("spe_test_", $"TEMPLATE {template}");
+
+        // Note: with pooling off every query paid a new PostgreSQL backend (a fork and cold catalog caches), which made a
+        // PostgreSQL test 3-5 times slower than its SQLite twin. Pooled, with idle connections closed within seconds, so the
+        // hundreds of test databases a run creates never hold max_connections.
+        return new NpgsqlConnectionStringBuilder(database) { Pooling = true, ConnectionIdleLifetime = 2, ConnectionPruningInterval = 1 }.ConnectionString;
     }
 
     // Note: the same for SQLite: 29 migrations cost 50-100 ms a server; a file copy of a migrated database costs almost nothing.

@@ -272,7 +272,10 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         await page.Locator("button[type=submit]").ClickAsync();
         try
         {
-            await page.WaitForURLAsync(f.Server.BaseAddress.ToString(), new() { Timeout = 60_000 });
+            // Note: the landing is the URL and the signed-in header; waiting for the page's load event as well failed once in CI
+            // with the signed-in page already on screen (a subresource of a loaded machine), which says nothing about sign-in.
+            await page.WaitForURLAsync(f.Server.BaseAddress.ToString(), new() { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+            await page.Locator("header").GetByText($"Signed in as {username}").WaitForAsync(new() { Timeout = 60_000 });
         }
         catch (TimeoutException)
         {

@@ -24,6 +24,8 @@ internal sealed record BackupDrillResult(BackupRestore Restore, AuditVerificatio
 /// </summary>
 internal static class BackupDrill
 {
+    private static readonly TimeSpan ReadyWait = TimeSpan.FromSeconds(30);
+
     public static async Task<BackupDrillResult> RunAsync(string backup, Crypt4ghPrivateKey key, IReadOnlyList<AuditWitnessedCheckpoint> witnesses, string? auditPublicKeyPem,
         string? postgres, CancellationToken cancellationToken)
     {
@@ -94,9 +96,27 @@ internal static class BackupDrill
             },
         };
         using var client = new HttpClient(handler) { BaseAddress = new Uri(info.Urls[0]) };
-        using var response = await client.GetAsync(new Uri("/readyz", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        // Note: readiness includes the first read of the halts, which a loaded machine may finish a moment after the start;
+        // one early 503 is not a failed drill, a server still not ready after ReadyWait is.
+        var deadline = DateTime.UtcNow + ReadyWait;
+        int status;
+        while (true)
+        {
+            using (var response = await client.GetAsync(new Uri("/readyz", UriKind.Relative), cancellationToken).ConfigureAwait(false))
+            {
+                status = (int)response.StatusCode;
+            }
+
+            if (status == 200 || DateTime.UtcNow >= deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken).ConfigureAwait(false);
+        }
+
         await app.StopAsync(cancellationToken).ConfigureAwait(false);
-        return (int)response.StatusCode;
+        return status;
     }
 
     private static int FreePort()
