@@ -99,7 +99,23 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
         _loop = Task.Run(RunAsync, CancellationToken.None);
         // Note: ticking at half the interval bounds the gap between checkpoints by the interval itself.
         var tick = _options.CheckpointInterval / 2;
-        _timer = _time.CreateTimer(_ => _queue.Writer.TryWrite(Pending.CheckpointTick), null, tick, tick);
+        // Note: one-shot and re-armed on each tick, so a clock that jumps (a suspended VM, a test's clock) gives one tick,
+        // not one for every period it skipped.
+        _timer = _time.CreateTimer(_ => Tick(tick), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer.Change(tick, Timeout.InfiniteTimeSpan);
+    }
+
+    private void Tick(TimeSpan tick)
+    {
+        _queue.Writer.TryWrite(Pending.CheckpointTick);
+        try
+        {
+            _timer?.Change(tick, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed between the tick and the re-arm: the writer is closing.
+        }
     }
 
     /// <inheritdoc />

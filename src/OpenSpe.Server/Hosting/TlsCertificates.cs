@@ -21,6 +21,9 @@ internal static class TlsCertificates
         return X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), null);
     }
 
+    /// <summary>How long a generated dev certificate is valid: 397 days, the longest browsers accept for a server certificate.</summary>
+    public static readonly TimeSpan DevValidity = TimeSpan.FromDays(397);
+
     /// <summary>Returns the dev certificate, generating it when missing or within 30 days of expiry.</summary>
     public static X509Certificate2 LoadOrCreateDev(DataDirectory directory, TimeProvider time)
     {
@@ -50,7 +53,7 @@ internal static class TlsCertificates
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         var now = time.GetUtcNow();
-        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(397));
+        using var certificate = request.CreateSelfSigned(now.AddMinutes(-5), now.Add(DevValidity));
         directory.WriteSecret(DevKeyName, key.ExportPkcs8PrivateKeyPem());
         directory.WritePublic(DevCertificateName, certificate.ExportCertificatePem());
         return Load(certificatePath, keyPath);
