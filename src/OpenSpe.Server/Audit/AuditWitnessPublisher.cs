@@ -17,21 +17,27 @@ internal sealed partial class AuditWitnessPublisher : IDisposable
     private readonly AuditWitnessOptions _options;
     private readonly ILogger _logger;
     private readonly HttpClient[] _clients;
+    private readonly TimeProvider _time;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _pushed = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private AuditCheckpointDocument? _next;
     private Task _pump = Task.CompletedTask;
     private bool _running;
 
     /// <summary>Creates the publisher.</summary>
-    public AuditWitnessPublisher(AuditWitnessOptions options, ILogger logger)
+    public AuditWitnessPublisher(AuditWitnessOptions options, ILogger logger, TimeProvider? time = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
+        _time = time ?? TimeProvider.System;
         _clients = [.. options.Endpoints.Select(e => CreateClient(e, options.Timeout))];
     }
 
     /// <summary>True when at least one witness is configured.</summary>
     public bool HasWitnesses => _options.Files.Count > 0 || _options.Endpoints.Count > 0;
+
+    /// <summary>When the endpoint <paramref name="url"/> last accepted a checkpoint from this process; null when never.</summary>
+    public DateTimeOffset? LastPushed(string url) => _pushed.TryGetValue(url, out var at) ? at : null;
 
     /// <summary>Queues <paramref name="checkpoint"/> for every witness, replacing one still waiting.</summary>
     public void Publish(AuditCheckpointDocument checkpoint)
@@ -124,6 +130,10 @@ internal sealed partial class AuditWitnessPublisher : IDisposable
                 if (!response.IsSuccessStatusCode)
                 {
                     LogPushFailed(_logger, url, "HTTP " + (int)response.StatusCode, response.ReasonPhrase ?? "");
+                }
+                else
+                {
+                    _pushed[url] = _time.GetUtcNow();
                 }
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)

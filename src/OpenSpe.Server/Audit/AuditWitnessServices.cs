@@ -14,7 +14,8 @@ internal static class AuditWitnessServices
     {
         ArgumentNullException.ThrowIfNull(directory);
         services.AddSingleton(sp => new AuditWitnessPublisher(
-            sp.GetRequiredService<IOptions<AuditOptions>>().Value.Witnesses, sp.GetRequiredService<ILoggerFactory>().CreateLogger<AuditWitnessPublisher>()));
+            sp.GetRequiredService<IOptions<AuditOptions>>().Value.Witnesses, sp.GetRequiredService<ILoggerFactory>().CreateLogger<AuditWitnessPublisher>(),
+            sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp =>
         {
             var files = sp.GetRequiredService<IOptions<AuditOptions>>().Value.Witnesses.Files;

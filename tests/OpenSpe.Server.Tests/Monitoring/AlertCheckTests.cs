@@ -143,6 +143,72 @@ public sealed class AlertCheckTests : IAsyncLifetime
         Assert.DoesNotContain(fired, a => a.Rule == "disk-free-reserve");
     }
 
+    [Fact]
+    [Trait("Requirement", "TIR-27")]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task An_https_witness_that_takes_no_checkpoint_for_a_day_fires_and_one_that_takes_them_does_not()
+    {
+        using var tls = new TempDirectory();
+        using var certificate = TlsCertificates.LoadOrCreateDev(DataDirectory.Open(tls.Path), TimeProvider.System);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, l => l.UseHttps(certificate)));
+        await using var witness = builder.Build();
+        var pushes = 0;
+        witness.MapPost("/witness", () =>
+        {
+            Interlocked.Increment(ref pushes);
+            return Results.NoContent();
+        });
+        await witness.StartAsync(TestContext.Current.CancellationToken);
+        var accepting = witness.Urls.First() + "/witness";
+        var refusing = $"https://127.0.0.1:{SpeTestServer.FreePort()}/witness";
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock, new()
+        {
+            ["Audit:Witnesses:Endpoints:0:Url"] = accepting,
+            ["Audit:Witnesses:Endpoints:0:CertificateSha256"] = TlsCertificates.Fingerprint(certificate),
+            ["Audit:Witnesses:Endpoints:1:Url"] = refusing + "?token=a-credential-the-alert-must-not-carry",
+        });
+        var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
+
+        clock.Advance(TimeSpan.FromHours(25));
+        using (await server.Client.GetAsync(new Uri("/api/v1/server/info", UriKind.Relative), TestContext.Current.CancellationToken))
+        {
+        }
+
+        await server.Services.GetRequiredService<OpenSpe.Server.Audit.AuditWriter>().SignCheckpointNowAsync(TestContext.Current.CancellationToken);
+        await server.Services.GetRequiredService<OpenSpe.Server.Audit.AuditWitnessPublisher>().DrainAsync();
+        var fired = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(Volatile.Read(ref pushes) > 0, "the accepting witness received no checkpoint");
+        Assert.Equal(refusing, Assert.Single(fired, a => a.Rule == "witness-stale").Key);
+        Assert.Equal(refusing, (await NextAsync("witness-stale")).GetProperty("key").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-13")]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task A_condition_in_force_before_a_restart_does_not_fire_again_after_it()
+    {
+        using var directory = new TempDirectory();
+        var settings = new Dictionary<string, string?> { ["Alerts:DiskReserveBytes"] = long.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        await using (var first = await StartAsync(new FakeTimeProvider(DateTimeOffset.UtcNow), settings, directory.Path))
+        {
+            Assert.Single(await first.Services.GetRequiredService<PeriodicAlertChecks>().StartRun, a => a.Rule == "disk-free-reserve");
+            await first.StopKeepingDataAsync();
+        }
+
+        await using var second = await StartAsync(new FakeTimeProvider(DateTimeOffset.UtcNow), settings, directory.Path);
+        var checks = second.Services.GetRequiredService<PeriodicAlertChecks>();
+        var atStart = await checks.StartRun;
+        var later = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        Assert.DoesNotContain(atStart, a => a.Rule == "disk-free-reserve");
+        Assert.DoesNotContain(later, a => a.Rule == "disk-free-reserve");
+        Assert.True(File.Exists(Path.Combine(directory.Path, "data", PeriodicAlertChecks.StateFileName)));
+    }
+
     /// <summary>The next webhook post of <paramref name="rule"/> (others are skipped).</summary>
     private async Task<JsonElement> NextAsync(string rule)
     {
@@ -158,13 +224,13 @@ public sealed class AlertCheckTests : IAsyncLifetime
         }
     }
 
-    private Task<SpeTestServer> StartAsync(TimeProvider time, Dictionary<string, string?>? settings = null)
+    private Task<SpeTestServer> StartAsync(TimeProvider time, Dictionary<string, string?>? settings = null, string? reuseDirectory = null)
     {
         var all = new Dictionary<string, string?>(settings ?? [])
         {
             ["Alerts:WebhookUrl"] = _receiver.Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal)) + "/hook",
             ["Alerts:WebhookSecret"] = Secret,
         };
-        return SpeTestServer.StartAsync(time: time, settings: all);
+        return SpeTestServer.StartAsync(time: time, settings: all, reuseDirectory: reuseDirectory);
     }
 }

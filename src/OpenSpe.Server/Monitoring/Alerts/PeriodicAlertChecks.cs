@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
@@ -10,16 +12,24 @@ namespace OpenSpe.Server.Monitoring.Alerts;
 /// <summary>
 /// Runs the rules with a <see cref="AlertCheck"/> every <see cref="AlertOptions.CheckInterval"/> on the server's
 /// <see cref="TimeProvider"/> (EHDSR-9, TIR-13, TIR-34): free disk of the data directory, the TLS and federation
-/// certificates' expiry, the audit witness files' age. A condition fires once when it begins, not on every run, and
-/// again only after it has cleared and returned.
+/// certificates' expiry, the audit witnesses' age (files and HTTPS endpoints). A condition fires once when it begins, not
+/// on every run, and again only after it has cleared and returned; the conditions in force are kept in the data directory
+/// (<see cref="StateFileName"/>), so a restart does not fire them again.
 /// </summary>
 internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, IServiceProvider services, DataDirectory directory, IOptions<AlertOptions> options,
     IOptions<AuditOptions> audit, TimeProvider time) : BackgroundService, IAuditObserver
 {
-    private readonly HashSet<(string Rule, string Key)> _active = [];
+    /// <summary>The file in the data directory that holds the conditions in force between runs and across restarts.</summary>
+    public const string StateFileName = "alert-checks.json";
+
+    private readonly HashSet<(string Rule, string Key)> _active = Load(directory);
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly TaskCompletionSource<IReadOnlyList<FiredAlert>> _startRun = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly DateTimeOffset _started = time.GetUtcNow();
     private long _lastCommitTicks = time.GetUtcNow().UtcTicks;
+
+    /// <summary>What the run at start fired (the checks run once when the server starts, then on the timer).</summary>
+    public Task<IReadOnlyList<FiredAlert>> StartRun => _startRun.Task;
 
     /// <summary>Runs every check once and fires the conditions that began since the last run; returns what fired.</summary>
     public async Task<IReadOnlyList<FiredAlert>> RunOnceAsync(CancellationToken cancellationToken)
@@ -29,20 +39,30 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, IServiceProv
         {
             var now = time.GetUtcNow();
             var fired = new List<FiredAlert>();
-            foreach (var rule in evaluator.Rules.Where(r => r.Check != AlertCheck.None))
+            var changed = false;
+            var checkedRules = evaluator.Rules.Where(r => r.Check != AlertCheck.None).ToList();
+            // Note: a rule switched off or removed since the last run leaves no condition behind to suppress its return.
+            changed |= _active.RemoveWhere(a => !checkedRules.Any(r => r.Name == a.Rule)) > 0;
+            foreach (var rule in checkedRules)
             {
                 var breaches = Breaches(rule, now).ToList();
                 // Note: a condition that cleared is forgotten, so that its return fires again; one that persists fires once.
-                _active.RemoveWhere(a => a.Rule == rule.Name && !breaches.Any(b => b.Key == a.Key));
+                changed |= _active.RemoveWhere(a => a.Rule == rule.Name && !breaches.Any(b => b.Key == a.Key)) > 0;
                 foreach (var (key, value, projectId) in breaches)
                 {
                     if (_active.Add((rule.Name, key)))
                     {
+                        changed = true;
                         var alert = new FiredAlert(rule.Name, rule.Check.ToString().ToLowerInvariant(), key, value, rule.Threshold, rule.Window, now, rule.Description, projectId);
                         evaluator.Raise(alert);
                         fired.Add(alert);
                     }
                 }
+            }
+
+            if (changed)
+            {
+                Save();
             }
 
             return fired;
@@ -70,14 +90,15 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, IServiceProv
         using var timer = new PeriodicTimer(options.Value.CheckInterval, time);
         try
         {
-            do
+            _startRun.TrySetResult(await RunOnceAsync(stoppingToken));
+            while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 await RunOnceAsync(stoppingToken);
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+            _startRun.TrySetCanceled(stoppingToken);
         }
     }
 
@@ -111,16 +132,41 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, IServiceProv
     private IEnumerable<(string, long, string?)> WitnessBreaches(AlertRule rule, DateTimeOffset now)
     {
         var lastCommit = new DateTimeOffset(Interlocked.Read(ref _lastCommitTicks), TimeSpan.Zero);
-        foreach (var file in audit.Value.Witnesses.Files)
+        var witnesses = audit.Value.Witnesses;
+        // Note: a file not there yet counts as written at start (the first checkpoint creates it), so a new server does not alarm, while one that never gets written still does a day later.
+        var files = witnesses.Files.Select(f => (Key: f, Written: File.Exists(f) ? new DateTimeOffset(File.GetLastWriteTimeUtc(f), TimeSpan.Zero) : _started));
+        // Note: an HTTPS witness counts from this process's last accepted push (or its start); its key is the URL without
+        // the query, which may hold a credential.
+        var publisher = services.GetService<AuditWitnessPublisher>();
+        var endpoints = witnesses.Endpoints.Select(e => (Key: new Uri(e.Url).GetLeftPart(UriPartial.Path), Written: publisher?.LastPushed(e.Url) ?? _started));
+        foreach (var (key, written) in files.Concat(endpoints))
         {
-            // Note: a file not there yet counts as written at start (the first checkpoint creates it), so a new server does not alarm, while one that never gets written still does a day later.
-            var written = File.Exists(file) ? new DateTimeOffset(File.GetLastWriteTimeUtc(file), TimeSpan.Zero) : _started;
             // Note: a witness is stale only when records were committed well after its last write (a checkpoint was due):
             // a server that wrote nothing for a day has nothing new to witness.
             if (now - written > rule.Window && lastCommit - written > 2 * audit.Value.CheckpointInterval)
             {
-                yield return (file, (long)Math.Min((now - written).TotalHours, 1_000_000), null);
+                yield return (key, (long)Math.Min((now - written).TotalHours, 1_000_000), null);
             }
         }
     }
+
+    private static HashSet<(string Rule, string Key)> Load(DataDirectory directory)
+    {
+        var file = directory.File(StateFileName);
+        try
+        {
+            var saved = File.Exists(file) ? JsonSerializer.Deserialize<List<ActiveCondition>>(File.ReadAllText(file)) : null;
+            return [.. (saved ?? []).Where(c => c.Rule is not null && c.Key is not null).Select(c => (c.Rule!, c.Key!))];
+        }
+        catch (JsonException)
+        {
+            // Note: an unreadable state file means conditions in force may fire once more; that is noise, never silence.
+            return [];
+        }
+    }
+
+    private void Save() => directory.WritePublic(StateFileName,
+        JsonSerializer.Serialize(_active.OrderBy(a => a.Rule, StringComparer.Ordinal).ThenBy(a => a.Key, StringComparer.Ordinal).Select(a => new ActiveCondition(a.Rule, a.Key)).ToList()));
+
+    private sealed record ActiveCondition(string? Rule, string? Key);
 }
