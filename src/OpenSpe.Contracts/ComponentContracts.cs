@@ -28,8 +28,14 @@ public sealed record SbomView(string Format, string Tool, int PackageCount);
 /// </summary>
 public sealed record PackageAuditView(bool Enabled, string Mode, bool FindingsAtBuild, string Note);
 
-/// <summary>One NuGet package; <see cref="KnownVulnerable"/> when the build's audit reported a finding (the audit names which package only in the build log).</summary>
-public sealed record PackageComponentView(string Name, string Version, string Purl, bool KnownVulnerable);
+/// <summary>
+/// One NuGet package; <see cref="KnownVulnerable"/> when the build's audit named it (<see cref="Advisories"/> say which
+/// advisories), or when the audit reported a finding it did not attribute to a package (then every package is suspect).
+/// </summary>
+public sealed record PackageComponentView(string Name, string Version, string Purl, bool KnownVulnerable, IReadOnlyList<PackageAdvisoryView>? Advisories = null);
+
+/// <summary>A known vulnerability NuGet audit reported for a package at build: the advisory's URL and its severity.</summary>
+public sealed record PackageAdvisoryView(string Advisory, string Severity);
 
 /// <summary>A system component (bubblewrap, TigerVNC, PostgreSQL, SQLite, SoftHSM2): its version when found, and how it was read.</summary>
 public sealed record SystemComponentView(string Name, string? Version, bool Found, string Source);

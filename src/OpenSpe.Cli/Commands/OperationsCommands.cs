@@ -36,7 +36,9 @@ internal static class OperationsCommands
                 inventory.System.Select(s => (IReadOnlyList<string?>)[s.Name, s.Version ?? (s.Found ? "unknown" : "not found"), s.Source]), "None.");
             await streams.Out.WriteLineAsync();
             TableWriter.Write(streams.Out, ["PACKAGE", "VERSION", "KNOWN VULNERABLE"],
-                inventory.Packages.Select(p => (IReadOnlyList<string?>)[p.Name, p.Version, p.KnownVulnerable ? "YES" : "no"]), "No packages.");
+                inventory.Packages.Select(p => (IReadOnlyList<string?>)[p.Name, p.Version, p.KnownVulnerable
+                    ? "YES" + string.Concat((p.Advisories ?? []).Select(a => $" ({a.Severity}: {a.Advisory})"))
+                    : "no"]), "No packages.");
             return ExitCodes.Success;
         }));
         command.Subcommands.Add(components);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Docs;
 
@@ -12,7 +13,7 @@ public sealed partial class RequirementsDocumentTests
 {
     private const string Header = "| ID | status | requirement | code | tests |";
 
-    private static readonly string Root = RepositoryRoot();
+    private static readonly string Root = RepositoryRoot.Path;
     private static readonly TestSources Sources = TestSources.Read(Path.Combine(Root, "tests"));
     private static readonly Lazy<List<Row>> Table = new(() => ReadRows(File.ReadAllLines(Path.Combine(Root, "docs", "requirements.md"))));
 
@@ -145,17 +146,6 @@ public sealed partial class RequirementsDocumentTests
         }
 
         return rows;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OpenSpe.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("repository root (OpenSpe.slnx) not found above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"^[A-Z]+-[1-9][0-9]*$")]

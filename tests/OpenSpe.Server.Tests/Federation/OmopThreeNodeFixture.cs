@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Federation;
 
@@ -35,7 +36,7 @@ public sealed class OmopThreeNodeFixture : ThreeNodeFixture
         }
     }
 
-    private static string Read(string table) => File.ReadAllText(Path.Combine(RepositoryRoot(), "tests", "OpenSpe.Federation.Tests", "TestData", "omop", table + ".csv"));
+    private static string Read(string table) => File.ReadAllText(Path.Combine(RepositoryRoot.Path, "tests", "OpenSpe.Federation.Tests", "TestData", "omop", table + ".csv"));
 
     private static string Filter(string csv, int personColumn, int remainder)
     {

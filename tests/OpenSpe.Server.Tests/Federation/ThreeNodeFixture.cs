@@ -54,20 +54,8 @@ public class ThreeNodeFixture : IAsyncLifetime
     /// <summary>The files node <paramref name="site"/> (1 to 3) holds: its CNSIM file.</summary>
     protected virtual IEnumerable<(string Name, byte[] Content)> Files(int site) => [($"CNSIM{site}.csv", File.ReadAllBytes(CnsimFile(site)))];
 
-    /// <summary>The repository's root (where OpenSpe.slnx is).</summary>
-    public static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OpenSpe.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory!.FullName;
-    }
-
     public static string CnsimFile(int node) =>
-        Path.Combine(RepositoryRoot(), "tests", "OpenSpe.Federation.Tests", "TestData", "cnsim", $"node{node}", $"CNSIM{node}.csv");
+        Path.Combine(RepositoryRoot.Path, "tests", "OpenSpe.Federation.Tests", "TestData", "cnsim", $"node{node}", $"CNSIM{node}.csv");
 
     public async ValueTask InitializeAsync()
     {

@@ -166,7 +166,7 @@ public sealed partial class SeparationOfDutiesTests(SharedServer shared) : IClas
     [Trait("Requirement", "SDR-2")]
     public void The_documented_table_matches_the_tested_table()
     {
-        var page = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "separation-of-duties.md"));
+        var page = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "docs", "separation-of-duties.md"));
         var rows = page.Split('\n').Where(l => RowPattern().IsMatch(l)).ToList();
         var header = page.Split('\n').First(l => l.StartsWith("| |", StringComparison.Ordinal)).Split('|', StringSplitOptions.TrimEntries)[2..^1];
 
@@ -201,17 +201,6 @@ public sealed partial class SeparationOfDutiesTests(SharedServer shared) : IClas
         await using var scope = _server.Services.CreateAsyncScope();
         var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>();
         return [.. (await users.GetRolesAsync((await users.FindByNameAsync(username))!)).Order(StringComparer.Ordinal)];
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OpenSpe.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 
     [GeneratedRegex(@"^\| \*\*[a-z-]+\*\* \|")]

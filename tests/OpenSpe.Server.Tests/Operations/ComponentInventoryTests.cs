@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using OpenSpe.Contracts;
 using OpenSpe.Server.Operations.Components;
 using OpenSpe.Server.Tests.Infrastructure;
 
@@ -91,5 +92,72 @@ public sealed class ComponentInventoryTests(SharedServer shared) : IClassFixture
         Assert.Equal(["a", "B"], inventory.Packages.Select(p => p.Name));
         Assert.All(inventory.Packages, p => Assert.True(p.KnownVulnerable));
         Assert.Contains("known vulnerability", inventory.Audit.Note, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-28")]
+    public void A_package_the_audit_named_is_flagged_with_its_advisory_and_the_others_are_not()
+    {
+        const string Sbom = """
+            {"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"metadata":{"tools":{"components":[{"type":"application","name":"t"}]},
+             "properties":[{"name":"openspe:nugetAudit","value":"true"},{"name":"openspe:nugetAuditMode","value":"all"},{"name":"openspe:nugetAuditFindings","value":"true"}]},
+             "components":[{"type":"library","name":"B","version":"2.0.0","purl":"pkg:nuget/B@2.0.0"},{"type":"library","name":"a","version":"1.0.0","purl":"pkg:nuget/a@1.0.0"}],
+             "vulnerabilities":[{"id":"https://github.com/advisories/GHSA-aaaa-bbbb-cccc","ratings":[{"severity":"high"}],"affects":[{"ref":"pkg:nuget/a@1.0.0"}]}]}
+            """;
+
+        var inventory = ComponentEndpoints.Inventory(SbomDocument.Parse(new MemoryStream(Encoding.UTF8.GetBytes(Sbom))), []);
+
+        var flagged = Assert.Single(inventory.Packages, p => p.KnownVulnerable);
+        Assert.Equal("a", flagged.Name);
+        Assert.Equal(new PackageAdvisoryView("https://github.com/advisories/GHSA-aaaa-bbbb-cccc", "high"), Assert.Single(flagged.Advisories!));
+        Assert.Null(inventory.Packages.Single(p => p.Name == "B").Advisories);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-28")]
+    public async Task The_build_step_reads_each_audit_finding_of_the_restore_with_its_package_severity_and_advisory()
+    {
+        // Note: the entries have the shape NuGet writes into project.assets.json's "logs" (one per finding, NU1901-NU1904);
+        // NU1701 is another warning that must not be read as a vulnerability.
+        const string Assets = """
+            {"version":3,"logs":[
+              {"code":"NU1903","level":"Warning","warningLevel":1,"message":"Package 'Some.Package' 1.2.3 has a known high severity vulnerability, https://github.com/advisories/GHSA-1111-2222-3333","libraryId":"Some.Package","targetGraphs":["net10.0"]},
+              {"code":"NU1701","level":"Warning","warningLevel":1,"message":"Package 'Old.Package' 1.0.0 was restored using a fallback framework","libraryId":"Old.Package"},
+              {"code":"NU1904","level":"Warning","warningLevel":1,"message":"Package 'Other' 4.0.0-rc.1 has a known critical severity vulnerability, https://github.com/advisories/GHSA-4444-5555-6666","libraryId":"Other","targetGraphs":["net10.0"]}
+            ]}
+            """;
+        using var work = new TempDirectory();
+        await File.WriteAllTextAsync(work.File("project.assets.json"), Assets, TestContext.Current.CancellationToken);
+        var targets = Path.Combine(RepositoryRoot.Path, "src", "OpenSpe.Server", "Operations", "Components", "Sbom.targets");
+        await File.WriteAllTextAsync(work.File("probe.proj"), $"""
+            <Project>
+              <Import Project="{targets}" />
+              <Target Name="Probe">
+                <OpenSpeReadAuditFindings AssetsFile="{work.File("project.assets.json")}">
+                  <Output TaskParameter="Findings" ItemName="Found" />
+                </OpenSpeReadAuditFindings>
+                <Message Importance="high" Text="FOUND %(Found.PackageId) %(Found.PackageVersion) %(Found.Severity) %(Found.Advisory)" />
+              </Target>
+            </Project>
+            """, TestContext.Current.CancellationToken);
+
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", ["msbuild", work.File("probe.proj"), "-t:Probe", "-nologo", "-v:m"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = work.Path,
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(process.ExitCode == 0, output + await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken));
+        var found = output.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("FOUND ", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(
+            [
+                "FOUND Other 4.0.0-rc.1 critical https://github.com/advisories/GHSA-4444-5555-6666",
+                "FOUND Some.Package 1.2.3 high https://github.com/advisories/GHSA-1111-2222-3333",
+            ],
+            found);
     }
 }

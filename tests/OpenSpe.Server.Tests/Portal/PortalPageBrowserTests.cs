@@ -295,13 +295,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
 
     private static string ScreenshotDirectory()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "OpenSpe.slnx")))
-        {
-            directory = directory.Parent;
-        }
-
-        var path = Path.Combine(directory?.FullName ?? AppContext.BaseDirectory, "docs", "screenshots");
+        var path = Path.Combine(RepositoryRoot.Path, "docs", "screenshots");
         Directory.CreateDirectory(path);
         return path;
     }

@@ -39,13 +39,19 @@ internal static class ComponentEndpoints
         var findings = string.Equals(sbom.Properties.GetValueOrDefault("openspe:nugetAuditFindings"), "true", StringComparison.OrdinalIgnoreCase);
         var audit = new PackageAuditView(enabled, sbom.Properties.GetValueOrDefault("openspe:nugetAuditMode") ?? "unknown", findings,
             findings
-                ? "The restore reported a package with a known vulnerability (NU1901-NU1904); the build log names it. Update the package."
+                ? "The restore reported a package with a known vulnerability (NU1901-NU1904); the flagged packages name their advisories. Update them."
                 : enabled
                     ? "No package had a known vulnerability when this build restored; advisories published since are not known here (rebuild to re-check)."
                     : "NuGet audit did not run for this build: vulnerabilities are not known.");
-        // Note: the audit's finding is per build, not per package (the restore log names the package), so a finding marks every
-        // package as suspect rather than none: an auditor must not read "no flag" as "checked clean".
-        var packages = sbom.Packages.Select(p => new PackageComponentView(p.Name, p.Version, p.Purl, findings)).ToList();
+        // Note: a package the audit named is flagged with its advisories. A finding the build saw but could not attribute marks
+        // every package as suspect rather than none: an auditor must not read "no flag" as "checked clean".
+        var unattributed = findings && sbom.Vulnerabilities.Count == 0;
+        var packages = sbom.Packages.Select(p =>
+        {
+            var advisories = sbom.Vulnerabilities.Where(v => string.Equals(v.Ref, p.Purl, StringComparison.OrdinalIgnoreCase))
+                .Select(v => new PackageAdvisoryView(v.Advisory, v.Severity)).ToList();
+            return new PackageComponentView(p.Name, p.Version, p.Purl, unattributed || advisories.Count > 0, advisories.Count > 0 ? advisories : null);
+        }).ToList();
         return new(spe, new RuntimeView(RuntimeInformation.FrameworkDescription, Environment.Version.ToString(), RuntimeInformation.OSDescription),
             new SbomView("CycloneDX " + sbom.SpecVersion, sbom.Tool, packages.Count), audit, packages, system);
     }
