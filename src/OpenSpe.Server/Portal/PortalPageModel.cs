@@ -34,6 +34,9 @@ internal abstract class PortalPageModel : PageModel
     /// <summary>POSTs <paramref name="body"/> as JSON to <paramref name="path"/> as the signed-in person.</summary>
     protected Task<ApiAnswer<T>> PostAsync<T>(string path, object body) => SendAsync<T>(HttpMethod.Post, path, body);
 
+    /// <summary>Sends <paramref name="method"/> to <paramref name="path"/> without a body, as the signed-in person.</summary>
+    protected Task<ApiAnswer<T>> SendEmptyAsync<T>(HttpMethod method, string path) => SendAsync<T>(method, path, null);
+
     /// <summary>DELETEs <paramref name="path"/> as the signed-in person.</summary>
     protected Task<ApiAnswer<T>> DeleteAsync<T>(string path) => SendAsync<T>(HttpMethod.Delete, path, null);
 

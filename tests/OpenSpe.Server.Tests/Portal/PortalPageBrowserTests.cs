@@ -102,6 +102,8 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [InlineData("auditor", "/audit", "auditor-audit")]
     [InlineData("auditor", "/alerts", "auditor-alerts")]
     [InlineData("auditor", "/account", "everyone-account")]
+    [InlineData("admin", "/admin/accounts", "admin-accounts")]
+    [InlineData("admin", "/admin/applications", "admin-applications")]
     [Trait("Requirement", "TIR-22")]
     [Trait("Requirement", "EHDSR-5")]
     public async Task Every_portal_page_passes_axe_sends_the_strict_policy_and_loads_nothing_from_another_origin(string? username, string path, string screenshot)

@@ -90,6 +90,12 @@ internal sealed class IndexModel : PortalPageModel
             places.Add(("/audit", PortalText.Get("NavAudit"), PortalText.Get("PlaceAudit")));
         }
 
+        if (user.IsInRole(SpeRoles.Admin))
+        {
+            places.Add(("/admin/accounts", PortalText.Get("NavAccounts"), PortalText.Get("PlaceAccounts")));
+            places.Add(("/admin/applications", PortalText.Get("NavApplications"), PortalText.Get("PlaceApplications")));
+        }
+
         return places;
     }
 }

@@ -1,0 +1,176 @@
+using System.Net.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace OpenSpe.Server.Portal.Pages.Admin;
+
+/// <summary>
+/// The admin's accounts (SDR-2, OPR-2): every account with its roles and state, a new account (its one-time enrolment link
+/// shown once, to hand over out of band), disable and enable, a new enrolment link, a reset second factor, role grants and
+/// revocations, and the pending high-privilege grants a second admin approves. Every change is the API's
+/// (<c>/api/v1/admin</c>), so its rules hold here: nobody changes their own account, no account holds two roles the
+/// separation-of-duties table forbids together, and the admin, operator, HDAB, auditor and output-checker roles wait for
+/// a different admin. Nothing here shows project data.
+/// </summary>
+internal sealed class AccountsModel : PortalPageModel
+{
+    /// <summary>Every account, by name.</summary>
+    public IReadOnlyList<UserView> Users { get; private set; } = [];
+
+    /// <summary>The grants waiting for a second admin.</summary>
+    public IReadOnlyList<RoleGrantView> PendingGrants { get; private set; } = [];
+
+    /// <summary>The account just created, with its enrolment link (shown once).</summary>
+    public CreatedUserView? Created { get; private set; }
+
+    /// <summary>A new enrolment link just issued (shown once).</summary>
+    public EnrolmentLinkView? Enrolment { get; private set; }
+
+    /// <summary>What the last change did.</summary>
+    public string? Notice { get; private set; }
+
+    /// <summary>Why the last change was refused.</summary>
+    public string? FormError { get; private set; }
+
+    /// <summary>The refused form's errors by field.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> FieldErrors { get; private set; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>Shows the accounts.</summary>
+    public Task<IActionResult> OnGetAsync() => ShowAsync();
+
+    /// <summary>Creates an account with the roles ticked.</summary>
+    public async Task<IActionResult> OnPostCreateAsync(string? username, string[]? roles)
+    {
+        var answer = await PostAsync<CreatedUserView>("/api/v1/admin/users", new CreateUserRequest((username ?? "").Trim(), roles ?? []));
+        if (!answer.Succeeded)
+        {
+            return await RefusedAsync(answer.Problem!);
+        }
+
+        Created = answer.Value;
+        return await ShowAsync();
+    }
+
+    /// <summary>Disables or enables an account, resets its second factor, or issues a new enrolment link.</summary>
+    public async Task<IActionResult> OnPostAccountAsync(string? username, string? change)
+    {
+        if (string.IsNullOrWhiteSpace(username) || change is not ("disable" or "enable" or "reset-mfa" or "enrolment"))
+        {
+            return await RefusedAsync(PortalText.Get("AdminUnknownChange"), 400);
+        }
+
+        var path = $"/api/v1/admin/users/{Segment(username)}/{change}";
+        if (change == "enrolment")
+        {
+            var link = await SendEmptyAsync<EnrolmentLinkView>(HttpMethod.Post, path);
+            if (!link.Succeeded)
+            {
+                return await RefusedAsync(link.Problem!);
+            }
+
+            Enrolment = link.Value;
+            return await ShowAsync();
+        }
+
+        var answer = await SendEmptyAsync<UserView>(HttpMethod.Post, path);
+        if (!answer.Succeeded)
+        {
+            return await RefusedAsync(answer.Problem!);
+        }
+
+        Notice = PortalText.Format(change switch
+        {
+            "disable" => "AdminDisabledNotice",
+            "enable" => "AdminEnabledNotice",
+            _ => "AdminMfaResetNotice",
+        }, username);
+        return await ShowAsync();
+    }
+
+    /// <summary>Grants or revokes one role.</summary>
+    public async Task<IActionResult> OnPostRoleAsync(string? username, string? role, string? change)
+    {
+        if (string.IsNullOrWhiteSpace(username) || string.IsNullOrWhiteSpace(role) || change is not ("grant" or "revoke"))
+        {
+            return await RefusedAsync(PortalText.Get("AdminUnknownChange"), 400);
+        }
+
+        var path = $"/api/v1/admin/users/{Segment(username)}/roles/{Segment(role)}";
+        var answer = await SendEmptyAsync<RoleChangeView>(change == "grant" ? HttpMethod.Put : HttpMethod.Delete, path);
+        if (!answer.Succeeded)
+        {
+            return await RefusedAsync(answer.Problem!);
+        }
+
+        Notice = answer.Value?.Status switch
+        {
+            "pending-approval" => PortalText.Format("AdminRolePending", role, username),
+            "revoked" => PortalText.Format("AdminRoleRevoked", role, username),
+            _ => PortalText.Format("AdminRoleGranted", role, username),
+        };
+        return await ShowAsync();
+    }
+
+    /// <summary>Approves a pending grant (a different admin from the one who asked, and not the grantee).</summary>
+    public async Task<IActionResult> OnPostApproveAsync(string? id)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return await RefusedAsync(PortalText.Get("AdminUnknownChange"), 400);
+        }
+
+        var answer = await SendEmptyAsync<RoleChangeView>(HttpMethod.Post, $"/api/v1/admin/role-grants/{Segment(id)}/approve");
+        if (!answer.Succeeded)
+        {
+            return await RefusedAsync(answer.Problem!);
+        }
+
+        Notice = PortalText.Get("AdminGrantApproved");
+        return await ShowAsync();
+    }
+
+    private async Task<IActionResult> RefusedAsync(ApiProblem problem)
+    {
+        // Note: a refusal of the change (a name taken, a forbidden pair of roles, your own account, a grant you asked for:
+        // 400, 403, 404, 409) is shown above the list when the list itself is the person's to see; for anyone else the
+        // list's own refusal (403 for a non-admin) replaces the page, and a signed-out session is shown as such.
+        if (problem.Status is 401 or >= 500)
+        {
+            return ShowProblem(problem);
+        }
+
+        FieldErrors = problem.Errors;
+        return await RefusedAsync(problem.Detail ?? problem.Sentence(), problem.Status);
+    }
+
+    private async Task<IActionResult> RefusedAsync(string sentence, int status)
+    {
+        var shown = await ShowAsync();
+        if (Problem is null)
+        {
+            FormError = sentence;
+            Response.StatusCode = status;
+        }
+
+        return shown;
+    }
+
+    private async Task<IActionResult> ShowAsync()
+    {
+        Title = PortalText.Get("NavAccounts");
+        var users = await GetAsync<List<UserView>>("/api/v1/admin/users");
+        if (!users.Succeeded)
+        {
+            return ShowProblem(users.Problem!);
+        }
+
+        var grants = await GetAsync<List<RoleGrantView>>("/api/v1/admin/role-grants");
+        if (!grants.Succeeded)
+        {
+            return ShowProblem(grants.Problem!);
+        }
+
+        Users = users.Value!;
+        PendingGrants = grants.Value!;
+        return Page();
+    }
+}
