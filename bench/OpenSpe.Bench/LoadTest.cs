@@ -27,8 +27,12 @@ internal static class LoadTest
         var seconds = Option(args, "--seconds", 20);
         var connections = Option(args, "--connections", 32);
         var runWrk = !args.Contains("--no-wrk");
+        // Note: --no-monitoring is the "before" of the monitoring cost: no metrics exporter, no /metrics, and every
+        // shipped alert rule switched off; without it /metrics is also scraped once a second during the open-loop run.
+        var monitoring = !args.Contains("--no-monitoring");
+        var scrape = monitoring && !args.Contains("--no-scrape");
         var directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "openspe-bench", Guid.NewGuid().ToString("N")[..12]);
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Server:Dev"] = "true",
             ["Server:DataDirectory"] = directory,
@@ -40,7 +44,14 @@ internal static class LoadTest
             ["RateLimiting:PerAddressPerSecond"] = "100000",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
-        }).Build();
+            ["Metrics:Enabled"] = monitoring ? "true" : "false",
+        };
+        if (!monitoring)
+        {
+            settings["Alerts:Defaults"] = "false";
+        }
+
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
 
         try
         {
@@ -49,14 +60,8 @@ internal static class LoadTest
             {
                 var info = await SpeHost.StartAsync(app);
                 var baseUrl = new Uri(info.Urls[0]);
-                string token;
-                await using (var scope = app.Services.CreateAsyncScope())
-                {
-                    // The dev auditor's real subject and stamp: session validation refuses tokens of accounts that do not exist.
-                    var auditor = (await scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>().FindByNameAsync("auditor"))!;
-                    token = app.Services.GetRequiredService<AccessTokenIssuer>()
-                        .Issue(new TokenSubject(auditor.Id, "auditor", ["auditor"], ["pwd", "otp"], Stamp: AccountStateCache.StampOf(auditor)));
-                }
+                var token = await DevTokenAsync(app, "auditor");
+                var operatorToken = await DevTokenAsync(app, "operator");
 
                 Console.WriteLine($"server       {baseUrl} (in this process: server and load generator share {Environment.ProcessorCount} cores)");
                 Console.WriteLine($"fingerprint  {info.CertificateFingerprint}");
@@ -70,8 +75,16 @@ internal static class LoadTest
                 var writer = app.Services.GetRequiredService<AuditWriter>();
                 var (recordsBefore, commitsBefore) = (writer.HeadSequence, writer.CommitCount);
                 var (gen0, gen1, gen2, paused) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+                using var scraper = BenchHttp.PinnedClient(baseUrl, info.CertificateFingerprint, operatorToken, 1);
+                using var stopScraping = new CancellationTokenSource();
+                var scrapes = scrape ? ScrapeAsync(scraper, stopScraping.Token) : Task.FromResult((0, 0L));
                 var result = await OpenLoopAsync(client, rate, seconds);
+                await stopScraping.CancelAsync();
+                var (scraped, scrapedBytes) = await scrapes;
                 Print(result, rate, seconds, connections);
+                Console.WriteLine(monitoring
+                    ? $"monitoring   on: exporter and shipped alert rules; /metrics scraped {scraped} times ({scrapedBytes / Math.Max(1, scraped)} bytes each)"
+                    : "monitoring   off (--no-monitoring): no exporter, no alert rules");
                 Console.WriteLine(
                     $"gc           {GC.CollectionCount(0) - gen0} gen0, {GC.CollectionCount(1) - gen1} gen1, {GC.CollectionCount(2) - gen2} gen2; " +
                     $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:F1} ms in all ({(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC)");
@@ -102,6 +115,35 @@ internal static class LoadTest
                 // Best effort.
             }
         }
+    }
+
+    private static async Task<string> DevTokenAsync(Microsoft.AspNetCore.Builder.WebApplication app, string username)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        // The dev account's real subject and stamp: session validation refuses tokens of accounts that do not exist.
+        var account = (await scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>().FindByNameAsync(username))!;
+        return app.Services.GetRequiredService<AccessTokenIssuer>()
+            .Issue(new TokenSubject(account.Id, username, [username], ["pwd", "otp"], Stamp: AccountStateCache.StampOf(account)));
+    }
+
+    /// <summary>Scrapes <c>/metrics</c> once a second (a demanding Prometheus) until cancelled; returns the count and bytes.</summary>
+    private static async Task<(int Count, long Bytes)> ScrapeAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        var (count, bytes) = (0, 0L);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                var text = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative), cancellationToken);
+                (count, bytes) = (count + 1, bytes + text.Length);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return (count, bytes);
     }
 
     private static async Task WarmUpAsync(HttpClient client, int connections)

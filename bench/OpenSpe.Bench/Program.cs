@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Running;
 using OpenSpe.Bench;
 
-// `load [--rate R] [--seconds S] [--connections C] [--no-wrk]` runs the HTTP load test; `upload` the end-to-end upload benchmark; `workspaces` the sandbox, job and desktop figures;
+// `load [--rate R] [--seconds S] [--connections C] [--no-wrk] [--no-monitoring | --no-scrape]` runs the HTTP load test; `upload` the end-to-end upload benchmark; `workspaces` the sandbox, job and desktop figures;
 // `terminal` the web terminal's echo round trip;
 // anything else goes to BenchmarkDotNet (e.g. `--filter '*AuditAppend*'`).
 if (args.Length > 0 && args[0] == "load")
