@@ -20,7 +20,7 @@ internal static class UploadPage
 {
     /// <summary>The page's Content-Security-Policy: scripts, styles and connections from this origin only; no inline script, no eval.</summary>
     public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
     /// <summary>The folders of the library directory the route serves from.</summary>
     private static readonly string[] LibraryFolders = ["noble-curves/", "noble-ciphers/", "noble-hashes/", "tus/"];

@@ -73,4 +73,41 @@ public sealed class PortalAirlockTests
         Assert.Equal(Table, await download.Content.ReadAsStringAsync());
         Assert.True(researcherPreview.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.NotFound, $"the requester previewed: {(int)researcherPreview.StatusCode}");
     }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-12")]
+    [Trait("Requirement", "TIR-25")]
+    public async Task An_export_with_an_output_description_is_judged_by_the_rules_and_a_malformed_one_is_refused_at_its_field_asking_nothing()
+    {
+        await using var world = await AirlockSandbox.StartAsync();
+        var project = world.ProjectId;
+        await world.RunAsync("printf 'group,count\\na,2\\nb,15\\n' > /outputs/small.csv");
+        using var researcher = new PortalBrowser(world.F.Server);
+        using var _ = await researcher.SignInAsync("researcher", $"/projects/{project}/exports");
+        using var page = await researcher.GetAsync($"/projects/{project}/exports");
+        var html = await page.Content.ReadAsStringAsync();
+
+        using var notJson = await researcher.SubmitAsync(html, $"/projects/{project}/exports?handler=Create",
+            ("files", "small.csv"), ("reason", "Counts per group."), ("description", "{\"outputs\": [ {\"file\": "));
+        var notJsonHtml = await notJson.Content.ReadAsStringAsync();
+        using var unknownKind = await researcher.SubmitAsync(html, $"/projects/{project}/exports?handler=Create",
+            ("files", "small.csv"), ("reason", "Counts per group."), ("description", "{\"outputs\": [{\"file\": \"small.csv\", \"kind\": \"horoscope\"}]}"));
+        var unknownKindHtml = await unknownKind.Content.ReadAsStringAsync();
+        var before = await world.Researcher.GetStringAsync(world.Exports, TestContext.Current.CancellationToken);
+        using var described = await researcher.SubmitAsync(html, $"/projects/{project}/exports?handler=Create",
+            ("files", "small.csv"), ("reason", "Counts per group."),
+            ("description", "{\"outputs\": [{\"file\": \"small.csv\", \"kind\": \"frequency\", \"labelColumns\": [\"group\"], \"countColumns\": [\"count\"]}]}"));
+        using var shown = await researcher.Browser.FollowAsync(described);
+        var shownHtml = await shown.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
+        Assert.Contains("The output description is not valid JSON", notJsonHtml, StringComparison.Ordinal);
+        Assert.Contains("Counts per group.", notJsonHtml, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, unknownKind.StatusCode);
+        Assert.Contains("horoscope", unknownKindHtml, StringComparison.Ordinal);
+        Assert.Equal("[]", before);
+        Assert.True(described.StatusCode == HttpStatusCode.Redirect, await described.Content.ReadAsStringAsync());
+        // The rule judged the table: the cell of 2 is below the permit's threshold.
+        Assert.Contains("failed the automatic checks", shownHtml, StringComparison.Ordinal);
+    }
 }

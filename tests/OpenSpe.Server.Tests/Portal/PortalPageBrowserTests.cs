@@ -31,14 +31,6 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         }
         """;
 
-    private const string RunAxe = """
-        async () => {
-          const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
-          return result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-            .map(v => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
-        }
-        """;
-
     [Fact]
     [Trait("Requirement", "TIR-18")]
     [Trait("Requirement", "TIR-19")]
@@ -48,20 +40,20 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     public async Task Researcher_signs_in_with_password_and_totp_opens_the_project_and_its_desktop_shows_a_frame()
     {
         f.RequireDesktop();
-        var axe = RequireBrowserAndAxe();
+        var axe = PortalChromium.RequireBrowserAndAxe();
         var (_, projectId) = await f.IssueAsync();
         var browser = await chromium.BrowserAsync();
-        var (page, foreign, errors) = await NewPageAsync(browser);
+        var (page, foreign, errors) = await PortalChromium.NewPageAsync(browser, f.Server);
 
-        await SignInAsync(page, "researcher");
-        await CheckAsync(page, axe, "researcher-home");
+        await PortalChromium.SignInAsync(page, f.Server, "researcher");
+        await PortalChromium.CheckAsync(page, axe, "researcher-home");
         await page.GetByRole(AriaRole.Link, new() { Name = "My projects" }).First.ClickAsync();
         await page.WaitForURLAsync("**/projects");
-        await CheckAsync(page, axe, "researcher-projects");
+        await PortalChromium.CheckAsync(page, axe, "researcher-projects");
         await page.Locator($"a[href='/projects/{projectId}']").ClickAsync();
         await page.WaitForURLAsync($"**/projects/{projectId}");
         var terms = await page.Locator("#terms-heading").TextContentAsync();
-        await CheckAsync(page, axe, "researcher-project");
+        await PortalChromium.CheckAsync(page, axe, "researcher-project");
         await page.GetByRole(AriaRole.Button, new() { Name = "Accept the terms and open the desktop" }).ClickAsync();
         await page.WaitForURLAsync($"**/desktop/{projectId}");
         try
@@ -108,21 +100,21 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [Trait("Requirement", "EHDSR-5")]
     public async Task Every_portal_page_passes_axe_sends_the_strict_policy_and_loads_nothing_from_another_origin(string? username, string path, string screenshot)
     {
-        var axe = RequireBrowserAndAxe();
+        var axe = PortalChromium.RequireBrowserAndAxe();
         var browser = await chromium.BrowserAsync();
         var (_, projectId) = await f.IssueAsync();
         // Note: pages with content are what axe must see (forms, tables, banners), not only their empty states.
         await SeedAlertAsync(projectId, PermitFixture.Start.AddDays(-2));
         var incidentId = path.Contains("{incident}", StringComparison.Ordinal) ? await OpenIncidentAsync(projectId) : "";
-        var (page, foreign, errors) = await NewPageAsync(browser);
+        var (page, foreign, errors) = await PortalChromium.NewPageAsync(browser, f.Server);
         if (username is not null)
         {
-            await SignInAsync(page, username);
+            await PortalChromium.SignInAsync(page, f.Server, username);
         }
 
         var response = await page.GotoAsync(new Uri(f.Server.BaseAddress, path.Replace("{project}", projectId, StringComparison.Ordinal)
             .Replace("{incident}", incidentId, StringComparison.Ordinal)).ToString());
-        await CheckAsync(page, axe, screenshot);
+        await PortalChromium.CheckAsync(page, axe, screenshot);
 
         Assert.True(response!.Status == 200, $"{path} answered {response.Status}: {await page.Locator("main").TextContentAsync()}");
         Assert.Equal(OpenSpe.Server.Portal.PortalHeaders.ContentSecurityPolicy, await response.HeaderValueAsync("content-security-policy"));
@@ -136,21 +128,21 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [Trait("Requirement", "TIR-22")]
     public async Task Operator_sees_an_alert_and_acknowledges_it_in_Chromium()
     {
-        var axe = RequireBrowserAndAxe();
+        var axe = PortalChromium.RequireBrowserAndAxe();
         var browser = await chromium.BrowserAsync();
         var alertId = await SeedAlertAsync(null, PermitFixture.Start.AddMinutes(-3));
-        var (page, foreign, errors) = await NewPageAsync(browser);
+        var (page, foreign, errors) = await PortalChromium.NewPageAsync(browser, f.Server);
 
-        await SignInAsync(page, "operator");
+        await PortalChromium.SignInAsync(page, f.Server, "operator");
         await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Alerts" }).ClickAsync();
         await page.WaitForURLAsync("**/alerts");
         var card = page.Locator($"section[aria-labelledby='alert-{alertId}']");
-        await CheckAsync(page, axe, "operator-alert-open");
+        await PortalChromium.CheckAsync(page, axe, "operator-alert-open");
         await card.GetByLabel("What you saw and did").FillAsync("Looked at the sign-in log: a mistyped password");
         await card.GetByRole(AriaRole.Button, new() { Name = "Acknowledge the alert" }).ClickAsync();
         await page.WaitForURLAsync("**/alerts");
         await card.GetByText("Acknowledged by operator").WaitForAsync();
-        await CheckAsync(page, axe, "operator-alert-acknowledged");
+        await PortalChromium.CheckAsync(page, axe, "operator-alert-acknowledged");
 
         Assert.Equal(0, await card.GetByRole(AriaRole.Button, new() { Name = "Acknowledge the alert" }).CountAsync());
         Assert.Empty(foreign);
@@ -165,17 +157,17 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [Trait("Requirement", "TIR-22")]
     public async Task Account_page_and_its_new_second_factor_pass_axe_with_the_qr_code_drawn_by_the_server()
     {
-        var axe = RequireBrowserAndAxe();
+        var axe = PortalChromium.RequireBrowserAndAxe();
         var browser = await chromium.BrowserAsync();
-        var (page, foreign, errors) = await NewPageAsync(browser);
+        var (page, foreign, errors) = await PortalChromium.NewPageAsync(browser, f.Server);
 
-        await SignInAsync(page, "auditor");
+        await PortalChromium.SignInAsync(page, f.Server, "auditor");
         var account = await page.GotoAsync(new Uri(f.Server.BaseAddress, "/account").ToString());
-        await CheckAsync(page, axe, "everyone-account");
+        await PortalChromium.CheckAsync(page, axe, "everyone-account");
         await page.GetByRole(AriaRole.Button, new() { Name = "Set up a new authenticator app" }).ClickAsync();
         await page.Locator("#otpauth").WaitForAsync();
         var qrWidth = await page.EvaluateAsync<int>("() => document.querySelector('main img').naturalWidth");
-        await CheckAsync(page, axe, "everyone-account-new-factor");
+        await PortalChromium.CheckAsync(page, axe, "everyone-account-new-factor");
 
         Assert.Equal(OpenSpe.Server.Portal.PortalHeaders.ContentSecurityPolicy, await account!.HeaderValueAsync("content-security-policy"));
         Assert.True(qrWidth > 100, $"the QR code did not render ({qrWidth} px)");
@@ -221,84 +213,5 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         });
         created.EnsureSuccessStatusCode();
         return (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
-    }
-
-    private static string RequireBrowserAndAxe()
-    {
-        TestChromium.Require();
-
-        var axe = Environment.GetEnvironmentVariable("SPE_TEST_AXE") ?? "/usr/local/share/openspe-test/axe-core/axe.min.js";
-        if (!File.Exists(axe))
-        {
-            Requirements.Missing("axe-core is not installed (bash .ci/install-axe.sh)");
-        }
-
-        return File.ReadAllText(axe);
-    }
-
-    private async Task<(IPage Page, List<string> Foreign, List<string> Errors)> NewPageAsync(IBrowser browser)
-    {
-        var context = await browser.NewContextAsync(new() { IgnoreHTTPSErrors = true, ViewportSize = new() { Width = 1280, Height = 900 } });
-        var page = await context.NewPageAsync();
-        var origin = f.Server.BaseAddress.GetLeftPart(UriPartial.Authority);
-        var foreign = new List<string>();
-        var errors = new List<string>();
-        page.Request += (_, request) =>
-        {
-            if (!request.Url.StartsWith(origin, StringComparison.Ordinal) && !request.Url.StartsWith("data:", StringComparison.Ordinal)
-                && !request.Url.StartsWith("blob:", StringComparison.Ordinal) && !request.Url.StartsWith("wss://" + f.Server.BaseAddress.Authority, StringComparison.Ordinal))
-            {
-                foreign.Add(request.Url);
-            }
-        };
-        page.PageError += (_, error) => errors.Add(error);
-        page.Console += (_, message) =>
-        {
-            // Note: a CSP refusal shows only here (a script or style the policy blocked).
-            if (message.Type == "error")
-            {
-                errors.Add(message.Text + " " + message.Location);
-            }
-        };
-        return (page, foreign, errors);
-    }
-
-    private async Task SignInAsync(IPage page, string username)
-    {
-        var (password, _) = f.Server.Credentials(username);
-        await page.GotoAsync(f.Server.BaseAddress.ToString());
-        await page.GetByRole(AriaRole.Link, new() { Name = "Sign in to the portal" }).ClickAsync();
-        await page.Locator("input[name=username]").FillAsync(username);
-        await page.Locator("input[name=password]").FillAsync(password);
-        await page.Locator("input[name=otp]").FillAsync(await PortalBrowser.OneTimeCodeAsync(f.Server, username));
-        await page.Locator("button[type=submit]").ClickAsync();
-        try
-        {
-            // Note: the landing is the URL and the signed-in header; waiting for the page's load event as well failed once in CI
-            // with the signed-in page already on screen (a subresource of a loaded machine), which says nothing about sign-in.
-            await page.WaitForURLAsync(f.Server.BaseAddress.ToString(), new() { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
-            await page.Locator("header").GetByText($"Signed in as {username}").WaitForAsync(new() { Timeout = 60_000 });
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"{username} did not land on the portal: {page.Url}: {await page.Locator("body").TextContentAsync()}");
-        }
-
-        Assert.Contains($"Signed in as {username}", await page.Locator("header").TextContentAsync(), StringComparison.Ordinal);
-    }
-
-    private static async Task CheckAsync(IPage page, string axe, string screenshot)
-    {
-        await page.EvaluateAsync(axe);
-        var violations = await page.EvaluateAsync<JsonElement>(RunAxe);
-        Assert.True(violations.GetArrayLength() == 0, $"{page.Url}: {string.Join(" | ", violations.EnumerateArray())}");
-        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory(), screenshot + ".png") });
-    }
-
-    private static string ScreenshotDirectory()
-    {
-        var path = Path.Combine(RepositoryRoot.Path, "docs", "screenshots");
-        Directory.CreateDirectory(path);
-        return path;
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 
 namespace OpenSpe.Server.Portal.Pages.Exports;
@@ -17,7 +18,10 @@ internal sealed class ExportsModel : PortalPageModel
     /// <summary>The description as typed.</summary>
     public string? Reason { get; private set; }
 
-    /// <summary>Field errors by field name (<c>files</c>, <c>reason</c>).</summary>
+    /// <summary>The output description (JSON) as typed.</summary>
+    public string? Description { get; private set; }
+
+    /// <summary>Field errors by field name (<c>files</c>, <c>reason</c>, <c>description</c>).</summary>
     public IReadOnlyDictionary<string, string> FieldErrors { get; private set; } = new Dictionary<string, string>();
 
     /// <summary>A refusal that belongs to no one field.</summary>
@@ -26,11 +30,29 @@ internal sealed class ExportsModel : PortalPageModel
     /// <summary>Shows the requests.</summary>
     public Task<IActionResult> OnGetAsync(string project) => ShowAsync(project);
 
-    /// <summary>Asks for an export of the named /outputs files with a description.</summary>
-    public async Task<IActionResult> OnPostCreateAsync(string project, string? files, string? reason)
+    /// <summary>
+    /// Asks for an export of the named /outputs files with a justification and, optionally, their output description (the
+    /// JSON of docs/disclosure.md), without which no automatic rule can judge a file and every file waits for a person.
+    /// </summary>
+    public async Task<IActionResult> OnPostCreateAsync(string project, string? files, string? reason, string? description)
     {
         var names = (files ?? "").Split(['\n', ','], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var answer = await PostAsync<AirlockRequestView>($"/api/v1/projects/{Segment(project)}/exports", new ExportCreateRequest(names, reason ?? ""));
+        JsonElement? described = null;
+        if (!string.IsNullOrWhiteSpace(description))
+        {
+            try
+            {
+                using var parsed = JsonDocument.Parse(description);
+                described = parsed.RootElement.Clone();
+            }
+            catch (JsonException e)
+            {
+                return await RefusedAsync(project, files, reason, description, 400,
+                    new Dictionary<string, string> { ["description"] = PortalText.Format("ExportDescriptionNotJson", (e.LineNumber ?? 0) + 1) }, null);
+            }
+        }
+
+        var answer = await PostAsync<AirlockRequestView>($"/api/v1/projects/{Segment(project)}/exports", new ExportCreateRequest(names, reason ?? "", described));
         if (answer.Succeeded)
         {
             return Redirect($"/projects/{Segment(project)}/exports/{Segment(answer.Value!.Id)}");
@@ -38,15 +60,23 @@ internal sealed class ExportsModel : PortalPageModel
 
         if (answer.Problem!.Status is 400 or 409 or 413 or 422)
         {
-            Files = files;
-            Reason = reason;
-            FieldErrors = answer.Problem.ByField();
-            FormError = FieldErrors.Count == 0 ? answer.Problem.Detail : null;
-            Response.StatusCode = answer.Problem.Status;
-            return await ShowAsync(project);
+            var byField = answer.Problem.ByField();
+            return await RefusedAsync(project, files, reason, description, answer.Problem.Status, byField, byField.Count == 0 ? answer.Problem.Detail : null);
         }
 
         return ShowProblem(answer.Problem);
+    }
+
+    private async Task<IActionResult> RefusedAsync(string project, string? files, string? reason, string? description, int status,
+        IReadOnlyDictionary<string, string> fieldErrors, string? formError)
+    {
+        Files = files;
+        Reason = reason;
+        Description = description;
+        FieldErrors = fieldErrors;
+        FormError = formError;
+        Response.StatusCode = status;
+        return await ShowAsync(project);
     }
 
     private async Task<IActionResult> ShowAsync(string project)
