@@ -12,3 +12,9 @@ public sealed record ProjectFileView(string Id, string Dataset, string Filename,
 /// the same values would be admitted now, else the refusal that creation would give.
 /// </summary>
 public sealed record UploadAdmissionRequest(string? Dataset, string? Filename, long Length);
+
+/// <summary>
+/// An upload ticket (<c>POST /api/v1/projects/{projectId}/uploads/tickets</c>): a short-lived bearer token that opens only this
+/// project's upload endpoints (tus, admission, public key, datasets) for the holder who asked, for the browser upload page.
+/// </summary>
+public sealed record UploadTicketView(string Ticket, DateTimeOffset ExpiresAt);

@@ -12,12 +12,15 @@ namespace OpenSpe.Server.Identity;
 /// <param name="AuthenticationMethods">How the holder signed in (<c>amr</c>), e.g. <c>pwd</c> and <c>otp</c>.</param>
 /// <param name="ClientId">OAuth client (<c>client_id</c>).</param>
 /// <param name="Stamp">The account's security stamp digest (<see cref="SpeClaims.Stamp"/>): without the current one, the API refuses the token.</param>
-internal sealed record TokenSubject(string SubjectId, string Username, IReadOnlyList<string> Roles, IReadOnlyList<string> AuthenticationMethods, string? ClientId = null, string? Stamp = null);
+/// <param name="Scope">What a scoped token opens (<see cref="SpeClaims.Scope"/>), e.g. an upload ticket; null for a full token.</param>
+/// <param name="ScopeProject">The one project a scoped token opens.</param>
+internal sealed record TokenSubject(string SubjectId, string Username, IReadOnlyList<string> Roles, IReadOnlyList<string> AuthenticationMethods, string? ClientId = null, string? Stamp = null,
+    string? Scope = null, string? ScopeProject = null);
 
 /// <summary>
-/// Mints short-lived ES256 access tokens with the server's key, without a sign-in: for the load
-/// benchmark only (OpenIddict issues every token the API sees in production). A minted token still
-/// passes session validation only with a real account's subject id and current stamp.
+/// Mints short-lived ES256 access tokens with the server's key, without a sign-in: the upload tickets (a scoped token for a
+/// signed-in holder, minted from their own token's claims) and the load benchmark. OpenIddict issues every sign-in's tokens.
+/// A minted token still passes session validation only with a real account's subject id and current stamp.
 /// </summary>
 internal sealed class AccessTokenIssuer(TokenSigningKey key, IOptions<TokenOptions> options, TimeProvider time)
 {
@@ -45,6 +48,12 @@ internal sealed class AccessTokenIssuer(TokenSigningKey key, IOptions<TokenOptio
         if (subject.Stamp is not null)
         {
             claims.Add(new Claim(SpeClaims.Stamp, subject.Stamp));
+        }
+
+        if (subject.Scope is not null)
+        {
+            claims.Add(new Claim(SpeClaims.Scope, subject.Scope));
+            claims.Add(new Claim(SpeClaims.ScopeProject, subject.ScopeProject ?? ""));
         }
 
         return _handler.CreateToken(new SecurityTokenDescriptor

@@ -37,6 +37,14 @@ internal static class SessionValidation
         if (!await IsPersonSessionAliveAsync(principal, services, cancellationToken))
         {
             context.Fail(new SessionEndedException("The session has ended."));
+            return;
+        }
+
+        // Note: a scoped token (an upload ticket) is checked here, where every local token is validated, so no endpoint can
+        // forget it: outside its scope it is not a valid token at all.
+        if (principal.HasClaim(c => c.Type == SpeClaims.Scope) && !Transfers.UploadTicket.Allows(context.HttpContext, principal))
+        {
+            context.Fail("This token is an upload ticket: it opens only its project's upload.");
         }
     }
 

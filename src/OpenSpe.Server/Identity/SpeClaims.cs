@@ -12,6 +12,15 @@ internal static class SpeClaims
     /// <summary>When the person signed in with their credentials (Unix seconds): refresh never extends a session past its absolute lifetime.</summary>
     public const string SessionStart = "spe_session_start";
 
+    /// <summary>
+    /// On a scoped token (an upload ticket): what it opens. A token with a scope is refused by every endpoint outside it
+    /// (<see cref="SessionValidation"/>), whatever its roles.
+    /// </summary>
+    public const string Scope = "spe_scope";
+
+    /// <summary>On a scoped token: the one project it opens.</summary>
+    public const string ScopeProject = "spe_scope_project";
+
     /// <summary>On an application's token: the person who registered the application, for the audit log.</summary>
     public const string RegisteredBy = "spe_registered_by";
 }

@@ -54,6 +54,9 @@ internal static partial class TusEndpoints
         uploads.MapPost("/admission", AdmissionAsync).WithName("uploads.admission").Produces(204).ProducesProblems(400, 403, 409, 413, 507).ProducesJsonBodyProblems()
             .WithMetadata(new ProjectActionAttribute("uploads.admission", SpeRoles.DataHolder))
             .WithSummary("Would an upload of this dataset, file name and length be admitted? Asked before encrypting (the browser upload page); changes nothing.");
+        uploads.MapPost("/tickets", UploadTicket.Issue).WithName("uploads.ticket").RequireAuthorization(SpePolicies.Human)
+            .WithMetadata(new ProjectActionAttribute("uploads.ticket", SpeRoles.DataHolder))
+            .WithSummary("An upload ticket for the browser upload page: a token for you, valid as long as an access token, that opens only this project's upload (datasets, public key, admission, tus) and nothing else.");
         uploads.MapMethods("/{uploadId}", ["HEAD"], HeadAsync).WithName("uploads.offset").Produces(200).ProducesProblems(412)
             .WithMetadata(new ProjectActionAttribute("uploads.offset", SpeRoles.DataHolder)).WithSummary("tus: the current offset.");
         uploads.MapPatch("/{uploadId}", PatchAsync).WithName("uploads.append").Produces(204).ProducesProblems(400, 409, 412, 413, 415, 422, 460, 507)

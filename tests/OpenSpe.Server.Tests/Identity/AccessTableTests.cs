@@ -123,6 +123,7 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("OPTIONS /api/v1/projects/{projectId}/uploads",                "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("POST /api/v1/projects/{projectId}/uploads",                   "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("POST /api/v1/projects/{projectId}/uploads/admission",         "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
+        ("POST /api/v1/projects/{projectId}/uploads/tickets",           "U  F  H  H  H  H  H  H  H  F  A  F  F  L  E"),
         ("HEAD /api/v1/projects/{projectId}/uploads/{uploadId}",        "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("PATCH /api/v1/projects/{projectId}/uploads/{uploadId}",       "U  F  H  H  H  H  H  H  H  F  A  F  H  L  E"),
         ("DELETE /api/v1/projects/{projectId}/uploads/{uploadId}",      "U  F  H  H  H  H  H  H  H  F  P  F  H  L  E"),

@@ -26,7 +26,7 @@ public sealed class PortalUploadDoorTests : IAsyncLifetime
     [Fact]
     [Trait("Requirement", "EHDSR-11")]
     [Trait("Requirement", "TIR-5")]
-    public async Task A_holder_opens_the_upload_page_from_the_project_with_the_sessions_token_in_the_fragment()
+    public async Task A_holder_opens_the_upload_page_from_the_project_with_an_upload_ticket_in_the_fragment()
     {
         using var portal = new PortalBrowser(_f.Server);
         using var _ = await portal.SignInAsync("holder");
@@ -39,11 +39,15 @@ public sealed class PortalUploadDoorTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, door.StatusCode);
         var location = door.Headers.Location!.OriginalString;
         Assert.StartsWith($"/upload/{_project}#token=", location, StringComparison.Ordinal);
-        // The token is the holder's own, and it opens what the page needs.
+        // The token is an upload ticket: it opens what the page needs, and not the project itself nor the person's account.
         using var api = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true }) { BaseAddress = _f.Server.BaseAddress };
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Uri.UnescapeDataString(location[(location.IndexOf("#token=", StringComparison.Ordinal) + 7)..]));
         using var datasets = await api.GetAsync($"/api/v1/projects/{_project}/datasets", TestContext.Current.CancellationToken);
+        using var project = await api.GetAsync($"/api/v1/projects/{_project}", TestContext.Current.CancellationToken);
+        using var sessions = await api.GetAsync("/api/v1/account/sessions", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, datasets.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, project.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, sessions.StatusCode);
     }
 
     [Fact]

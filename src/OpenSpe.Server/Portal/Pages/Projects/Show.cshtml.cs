@@ -47,11 +47,10 @@ internal sealed class ProjectModel(TimeProvider time) : PortalPageModel
     public Task<IActionResult> OnPostTerminalAsync(string project) => OpenAsync(project, "terminal");
 
     /// <summary>
-    /// Opens the upload page for a holder of one of the project's datasets, signed in with this session's access token in the
-    /// fragment (never sent to a server or logged; the page keeps it in memory only and removes it from the address bar).
-    /// Note: the page needs a bearer token for its own API calls (tus); it is this session's, short-lived, and the page's
-    /// strict script policy runs only the SPE's own scripts. When it expires mid-upload, the holder opens the page again
-    /// from here and the upload resumes.
+    /// Opens the upload page for a holder of one of the project's datasets with a fresh upload ticket in the fragment (never sent
+    /// to a server or logged; the page keeps it in memory only and removes it from the address bar). The ticket is a token for
+    /// this person that opens only this project's upload, not the session's own access token. When it expires mid-upload, the
+    /// holder opens the page again from here and the upload resumes.
     /// </summary>
     public async Task<IActionResult> OnPostUploadAsync(string project)
     {
@@ -74,7 +73,13 @@ internal sealed class ProjectModel(TimeProvider time) : PortalPageModel
                 new Dictionary<string, IReadOnlyList<string>>()));
         }
 
-        return Redirect($"/upload/{Segment(project)}#token={Uri.EscapeDataString(await AccessTokenAsync())}");
+        var ticket = await PostAsync<UploadTicketView>($"/api/v1/projects/{Segment(project)}/uploads/tickets", new { });
+        if (!ticket.Succeeded)
+        {
+            return ShowProblem(ticket.Problem!);
+        }
+
+        return Redirect($"/upload/{Segment(project)}#token={Uri.EscapeDataString(ticket.Value!.Ticket)}");
     }
 
     private async Task<IActionResult> OpenAsync(string project, string kind)
