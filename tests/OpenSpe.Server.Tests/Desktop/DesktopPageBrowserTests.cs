@@ -7,6 +7,7 @@ namespace OpenSpe.Server.Tests.Desktop;
 /// The desktop page in a real browser (Debian's Chromium driven by Playwright, headless): terms, ticket, noVNC served by the
 /// SPE, the gateway, a real desktop in a bubblewrap sandbox, and a frame drawn on the page's canvas.
 /// </summary>
+[Collection(DesktopBrowserSerial.Name)]
 public sealed class DesktopPageBrowserTests(DesktopFixture f) : IClassFixture<DesktopFixture>
 {
     /// <summary>True once the noVNC canvas holds a pixel that is not black (the desktop's xterm is white).</summary>

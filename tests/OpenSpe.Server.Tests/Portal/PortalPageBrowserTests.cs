@@ -17,6 +17,7 @@ namespace OpenSpe.Server.Tests.Portal;
 /// checked by axe-core (no serious or critical WCAG 2.1 A/AA violation) with nothing loaded from another origin, and a
 /// screenshot of each written to docs/screenshots/.
 /// </summary>
+[Collection(DesktopBrowserSerial.Name)]
 public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chromium) : IClassFixture<DesktopFixture>, IClassFixture<SharedChromium>
 {
     private const string CanvasHasAFrame = """
@@ -58,7 +59,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         await page.WaitForURLAsync($"**/desktop/{projectId}");
         try
         {
-            await page.WaitForFunctionAsync(CanvasHasAFrame, null, new() { Timeout = 20_000, PollingInterval = 100 });
+            await page.WaitForFunctionAsync(CanvasHasAFrame, null, new() { Timeout = 60_000, PollingInterval = 100 });
         }
         catch (TimeoutException)
         {

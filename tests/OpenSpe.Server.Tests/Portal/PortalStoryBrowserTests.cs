@@ -19,6 +19,7 @@ namespace OpenSpe.Server.Tests.Portal;
 /// queue; the researcher downloads the file. Along the way a non-member finds no trace of the project, axe-core checks the
 /// pages each role works in, and nothing loads from another origin (EHDSR-5, EHDSR-11, EHDSR-12, EHDSR-13, TIR-18, TIR-25).
 /// </summary>
+[Collection(DesktopBrowserSerial.Name)]
 public sealed class PortalStoryBrowserTests(DesktopFixture f, SharedChromium chromium) : IClassFixture<DesktopFixture>, IClassFixture<SharedChromium>
 {
     private const string CanvasHasAFrame = """
@@ -112,7 +113,7 @@ public sealed class PortalStoryBrowserTests(DesktopFixture f, SharedChromium chr
         await researcher.WaitForURLAsync($"**/desktop/{projectId}");
         try
         {
-            await researcher.WaitForFunctionAsync(CanvasHasAFrame, null, new() { Timeout = 30_000, PollingInterval = 100 });
+            await researcher.WaitForFunctionAsync(CanvasHasAFrame, null, new() { Timeout = 60_000, PollingInterval = 100 });
         }
         catch (TimeoutException)
         {
