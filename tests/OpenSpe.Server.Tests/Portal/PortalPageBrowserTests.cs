@@ -84,6 +84,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [InlineData("checker", "/review", "output-checker-review-queue")]
     [InlineData("hdab", "/permits", "hdab-permits")]
     [InlineData("hdab", "/halts", "hdab-halts")]
+    [InlineData("hdab", "/exports", "hdab-exports")]
     [InlineData("hdab", "/incidents", "hdab-incidents")]
     [InlineData("operator", "/", "operator-home")]
     [InlineData("operator", "/halts", "operator-halts")]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Portal;
 using OpenSpe.Server.Tests.Permits;
 
@@ -31,6 +32,10 @@ public sealed class PortalRolePagesTests : IAsyncLifetime
     [InlineData("checker", "/permits")]
     [InlineData("auditor", "/review")]
     [InlineData("hdab", "/audit")]
+    [InlineData("researcher", "/exports")]
+    [InlineData("holder", "/exports")]
+    [InlineData("operator", "/exports")]
+    [InlineData("admin", "/exports")]
     [Trait("Requirement", "TIR-22")]
     public async Task A_page_of_another_role_is_refused_with_the_apis_403(string username, string path)
     {
@@ -52,6 +57,8 @@ public sealed class PortalRolePagesTests : IAsyncLifetime
     [InlineData("operator", "/halts", "No halt is in force.")]
     [InlineData("checker", "/review", "No export request is waiting for you.")]
     [InlineData("auditor", "/audit", "The audit chain is intact")]
+    [InlineData("hdab", "/exports", "No export has been requested yet.")]
+    [InlineData("checker", "/exports", "No export has been requested yet.")]
     [Trait("Requirement", "TIR-22")]
     public async Task Each_role_reaches_its_main_page_under_the_strict_policy(string username, string path, string expected)
     {
@@ -142,7 +149,72 @@ public sealed class PortalRolePagesTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
     }
 
-    private static Task<HttpResponseMessage> UploadAsync(PortalBrowser portal, string html, string json)
+    [Fact]
+    [Trait("Requirement", "EHDSR-1")]
+    public async Task Hdab_amends_a_permit_from_a_file_a_wrong_reference_is_refused_in_words_and_a_researchers_forged_amendment_is_403()
+    {
+        using var portal = new PortalBrowser(_f.Server);
+        using var home = await portal.SignInAsync("hdab", "/permits");
+        var html = await home.Content.ReadAsStringAsync();
+        var permitId = System.Text.RegularExpressions.Regex.Match(html, "<option value=\"([^\"]+)\">HDAB-PORTAL-ROLES ").Groups[1].Value;
+        var extended = PermitFixture.Document(PermitFixture.Start.AddHours(-1), PermitFixture.Start.AddDays(90), "HDAB-PORTAL-ROLES", "researcher");
+        var renamed = PermitFixture.Document(PermitFixture.Start.AddHours(-1), PermitFixture.Start.AddDays(90), "HDAB-SOMETHING-ELSE", "researcher");
+        using var researcher = new PortalBrowser(_f.Server);
+        using var researcherPage = await researcher.SignInAsync("researcher", "/permits");
+
+        using var amended = await UploadAsync(portal, html, System.Text.Json.JsonSerializer.Serialize(extended), "Amend", permitId);
+        using var wrongReference = await UploadAsync(portal, html, System.Text.Json.JsonSerializer.Serialize(renamed), "Amend", permitId);
+        using var forged = await UploadAsync(researcher, await researcherPage.Content.ReadAsStringAsync(), System.Text.Json.JsonSerializer.Serialize(extended), "Amend", permitId);
+        using var hdabApi = await _f.Server.ClientForAccountAsync("hdab");
+        var versions = await hdabApi.GetStringAsync($"/api/v1/permits/{permitId}/versions", TestContext.Current.CancellationToken);
+
+        Assert.False(string.IsNullOrEmpty(permitId), "the amend form lists the permit");
+        Assert.True(amended.StatusCode == HttpStatusCode.OK, await amended.Content.ReadAsStringAsync());
+        Assert.Contains("Permit HDAB-PORTAL-ROLES is amended: it is now version 2.", await amended.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True((int)wrongReference.StatusCode is 400 or 409 or 422, $"{(int)wrongReference.StatusCode}");
+        Assert.Contains("reference", await wrongReference.Content.ReadAsStringAsync(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(HttpStatusCode.Forbidden, forged.StatusCode);
+        Assert.Equal(2, System.Text.Json.JsonDocument.Parse(versions).RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-13")]
+    [Trait("Requirement", "TIR-25")]
+    public async Task Hdab_and_checkers_read_every_export_across_projects_without_its_content()
+    {
+        await using (var scope = _f.Server.Services.CreateAsyncScope())
+        {
+            // Arrange-only: an export request as the airlock stores it (the workflow itself is in Airlock/ExportWorkflowTests).
+            var database = scope.ServiceProvider.GetRequiredService<OpenSpe.Server.Persistence.SpeDbContext>();
+            database.Add(new OpenSpe.Server.Airlock.AirlockRequestEntity
+            {
+                Id = "exp-registry-test-1",
+                ProjectId = _project,
+                Direction = "export",
+                RequestedBy = "researcher",
+                RequestedByName = "researcher",
+                Reason = "Counts for the registry page",
+                ReviewersRequired = 2,
+                CreatedAt = PermitFixture.Start,
+            });
+            await database.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        foreach (var username in new[] { "hdab", "checker" })
+        {
+            using var portal = new PortalBrowser(_f.Server);
+            using var home = await portal.SignInAsync(username);
+            using var page = await portal.GetAsync("/exports");
+            var html = await page.Content.ReadAsStringAsync();
+
+            Assert.Contains("href=\"/exports\"", await home.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.True(page.StatusCode == HttpStatusCode.OK, html);
+            Assert.Contains("exp-registry-test-1", html, StringComparison.Ordinal);
+            Assert.Contains(_project, html, StringComparison.Ordinal);
+        }
+    }
+
+    private static Task<HttpResponseMessage> UploadAsync(PortalBrowser portal, string html, string json, string handler = "Create", string? permitId = null)
     {
         var form = new MultipartFormDataContent
         {
@@ -151,6 +223,11 @@ public sealed class PortalRolePagesTests : IAsyncLifetime
         var file = new ByteArrayContent(Encoding.UTF8.GetBytes(json));
         file.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         form.Add(file, "document", "permit.json");
-        return portal.Browser.Http.PostAsync("/permits?handler=Create", form);
+        if (permitId is not null)
+        {
+            form.Add(new StringContent(permitId), "id");
+        }
+
+        return portal.Browser.Http.PostAsync($"/permits?handler={handler}", form);
     }
 }

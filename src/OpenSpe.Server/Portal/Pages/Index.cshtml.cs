@@ -67,6 +67,12 @@ internal sealed class IndexModel : PortalPageModel
             places.Add(("/halts", PortalText.Get("NavHalts"), PortalText.Get("PlaceHalts")));
         }
 
+        // Note: the API's ExportRegistryReaders: HDAB officers and output checkers.
+        if (user.IsInRole(SpeRoles.Hdab) || user.IsInRole(SpeRoles.OutputChecker))
+        {
+            places.Add(("/exports", PortalText.Get("NavExportRegistry"), PortalText.Get("PlaceExportRegistry")));
+        }
+
         // Note: the same roles as the API's: alerts, backups and components for operators and auditors (OperationsReaders),
         // incidents for them and HDAB officers (IncidentReaders); the API refuses anyone else whatever the links say.
         if (user.IsInRole(SpeRoles.Operator) || user.IsInRole(SpeRoles.Auditor))

@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Mvc;
 namespace OpenSpe.Server.Portal.Pages.Permits;
 
 /// <summary>
-/// The HDAB officer's permits: the list, issuing a permit from a JSON document (each field's error shown by its field, as the
-/// API names it), and suspending, resuming or revoking one with a reason (EHDSR-1, OPR-5).
+/// The HDAB officer's permits: the list, issuing a permit from a JSON document and amending one with a new document (each
+/// field's error shown by its field, as the API names it), and suspending, resuming or revoking one with a reason
+/// (EHDSR-1, OPR-5).
 /// </summary>
 internal sealed class PermitsModel : PortalPageModel
 {
@@ -30,20 +31,10 @@ internal sealed class PermitsModel : PortalPageModel
     /// <summary>Issues a permit from the uploaded JSON document.</summary>
     public async Task<IActionResult> OnPostCreateAsync(IFormFile? document)
     {
-        JsonElement body;
-        try
+        var (body, refused) = await ReadDocumentAsync(document);
+        if (refused is not null)
         {
-            if (document is null || document.Length == 0 || document.Length > MaxDocumentBytes)
-            {
-                return await RefusedAsync(400, PortalText.Get("PermitFileMissing"), new Dictionary<string, IReadOnlyList<string>>());
-            }
-
-            await using var stream = document.OpenReadStream();
-            body = (await JsonDocument.ParseAsync(stream, cancellationToken: HttpContext.RequestAborted)).RootElement.Clone();
-        }
-        catch (JsonException e)
-        {
-            return await RefusedAsync(400, PortalText.Format("PermitFileNotJson", e.LineNumber + 1), new Dictionary<string, IReadOnlyList<string>>());
+            return refused;
         }
 
         var answer = await PostAsync<JsonElement>("/api/v1/permits", body);
@@ -53,9 +44,34 @@ internal sealed class PermitsModel : PortalPageModel
             return await ShowAsync();
         }
 
-        return answer.Problem!.Status is 400 or 409 or 422
-            ? await RefusedAsync(answer.Problem.Status, answer.Problem.Detail ?? PortalText.Get("ProblemUnknown"), answer.Problem.Errors)
-            : ShowProblem(answer.Problem);
+        return await DocumentRefusedAsync(answer.Problem!);
+    }
+
+    /// <summary>
+    /// Amends a permit with the uploaded JSON document (the whole permit as it is to read): the API keeps its id and project,
+    /// raises its version and keeps every earlier version in its history.
+    /// </summary>
+    public async Task<IActionResult> OnPostAmendAsync(string? id, IFormFile? document)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+        {
+            return await RefusedAsync(400, PortalText.Get("AmendPermitMissing"), new Dictionary<string, IReadOnlyList<string>>());
+        }
+
+        var (body, refused) = await ReadDocumentAsync(document);
+        if (refused is not null)
+        {
+            return refused;
+        }
+
+        var answer = await PostAsync<JsonElement>($"/api/v1/permits/{Segment(id)}/amendments", body);
+        if (answer.Succeeded)
+        {
+            Notice = PortalText.Format("PermitAmended", answer.Value.GetProperty("reference").GetString(), answer.Value.GetProperty("version").GetInt32());
+            return await ShowAsync();
+        }
+
+        return await DocumentRefusedAsync(answer.Problem!);
     }
 
     /// <summary>Suspends, resumes or revokes a permit with a reason.</summary>
@@ -77,6 +93,29 @@ internal sealed class PermitsModel : PortalPageModel
             ? await RefusedAsync(answer.Problem.Status, answer.Problem.Detail ?? PortalText.Get("ProblemUnknown"), answer.Problem.Errors)
             : ShowProblem(answer.Problem);
     }
+
+    private async Task<(JsonElement Body, IActionResult? Refused)> ReadDocumentAsync(IFormFile? document)
+    {
+        try
+        {
+            if (document is null || document.Length == 0 || document.Length > MaxDocumentBytes)
+            {
+                return (default, await RefusedAsync(400, PortalText.Get("PermitFileMissing"), new Dictionary<string, IReadOnlyList<string>>()));
+            }
+
+            await using var stream = document.OpenReadStream();
+            return ((await JsonDocument.ParseAsync(stream, cancellationToken: HttpContext.RequestAborted)).RootElement.Clone(), null);
+        }
+        catch (JsonException e)
+        {
+            return (default, await RefusedAsync(400, PortalText.Format("PermitFileNotJson", e.LineNumber + 1), new Dictionary<string, IReadOnlyList<string>>()));
+        }
+    }
+
+    private async Task<IActionResult> DocumentRefusedAsync(ApiProblem problem) =>
+        problem.Status is 400 or 404 or 409 or 422
+            ? await RefusedAsync(problem.Status, problem.Detail ?? PortalText.Get("ProblemUnknown"), problem.Errors)
+            : ShowProblem(problem);
 
     private async Task<IActionResult> RefusedAsync(int status, string message, IReadOnlyDictionary<string, IReadOnlyList<string>> errors)
     {
