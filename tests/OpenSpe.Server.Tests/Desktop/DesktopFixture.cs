@@ -41,6 +41,22 @@ public sealed class DesktopFixture : IAsyncLifetime
         '
         """;
 
+    /// <summary>
+    /// For a browser test: true once the desktop page's noVNC canvas holds a pixel that is not black (the desktop's xterm is
+    /// white; the bare root window is black), i.e. a real frame of the desktop was drawn.
+    /// </summary>
+    public const string CanvasHasAFrame = """
+        () => {
+          const canvas = document.querySelector('#screen canvas');
+          if (!canvas || canvas.width < 100 || canvas.height < 100) return false;
+          const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          for (let i = 0; i < pixels.length; i += 4) {
+            if (pixels[i] | pixels[i + 1] | pixels[i + 2]) return true;
+          }
+          return false;
+        }
+        """;
+
     private static int instances;
     private readonly string _name = "openspe-desk-test-" + Guid.NewGuid().ToString("N")[..12];
 

@@ -10,19 +10,6 @@ namespace OpenSpe.Server.Tests.Desktop;
 [Collection(DesktopBrowserSerial.Name)]
 public sealed class DesktopPageBrowserTests(DesktopFixture f) : IClassFixture<DesktopFixture>
 {
-    /// <summary>True once the noVNC canvas holds a pixel that is not black (the desktop's xterm is white).</summary>
-    private const string CanvasHasAFrame = """
-        () => {
-          const canvas = document.querySelector('#screen canvas');
-          if (!canvas || canvas.width < 100 || canvas.height < 100) return false;
-          const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-          for (let i = 0; i < pixels.length; i += 4) {
-            if (pixels[i] | pixels[i + 1] | pixels[i + 2]) return true;
-          }
-          return false;
-        }
-        """;
-
     [Fact]
     [Trait("Requirement", "TIR-19")]
     [Trait("Requirement", "TIR-20")]
@@ -61,7 +48,7 @@ public sealed class DesktopPageBrowserTests(DesktopFixture f) : IClassFixture<De
         {
             // Note: 60 s, not 20: the frame is non-black only once xterm has mapped its window, and with the whole suite's
             // sandboxes and browsers on two cores a CI run saw the session connected but no xterm after 20 s.
-            await page.WaitForFunctionAsync(CanvasHasAFrame, null, new() { Timeout = 60_000, PollingInterval = 100 });
+            await page.WaitForFunctionAsync(DesktopFixture.CanvasHasAFrame, null, new() { Timeout = 60_000, PollingInterval = 100 });
         }
         catch (TimeoutException)
         {

@@ -22,18 +22,6 @@ namespace OpenSpe.Server.Tests.Portal;
 [Collection(DesktopBrowserSerial.Name)]
 public sealed class PortalStoryBrowserTests(DesktopFixture f, SharedChromium chromium) : IClassFixture<DesktopFixture>, IClassFixture<SharedChromium>
 {
-    private const string CanvasHasAFrame = """
-        () => {
-          const canvas = document.querySelector('#screen canvas');
-          if (!canvas || canvas.width < 100 || canvas.height < 100) return false;
-          const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-          for (let i = 0; i < pixels.length; i += 4) {
-            if (pixels[i] | pixels[i + 1] | pixels[i + 2]) return true;
-          }
-          return false;
-        }
-        """;
-
     [Fact]
     [Trait("Requirement", "EHDSR-5")]
     [Trait("Requirement", "EHDSR-11")]
@@ -113,7 +101,7 @@ public sealed class PortalStoryBrowserTests(DesktopFixture f, SharedChromium chr
         await researcher.WaitForURLAsync($"**/desktop/{projectId}");
         try
         {
-            await researcher.WaitForFunctionAsync(CanvasHasAFrame, null, new() { Timeout = 60_000, PollingInterval = 100 });
+            await researcher.WaitForFunctionAsync(DesktopFixture.CanvasHasAFrame, null, new() { Timeout = 60_000, PollingInterval = 100 });
         }
         catch (TimeoutException)
         {
