@@ -21,6 +21,8 @@ internal sealed class DesktopHosts(IWorkspaceRuntime runtime, IOptions<DesktopOp
 
     /// <summary>
     /// The start script, run by <c>/bin/sh -c</c> with arguments: X server, display number, geometry, then the window manager and each program as a command line.
+    /// Note: <c>-retro</c> draws the classic grey stipple on the root window, so a desktop whose programs are still starting
+    /// shows at once that it is alive (a black root cannot be told from no picture at all).
     /// Note: the VNC server's own security is None because only the gateway can reach the socket (mode 0600, in a directory
     /// only the sandbox and the host side see); the gateway has authenticated the person and enforces the permit.
     /// </summary>
@@ -28,7 +30,7 @@ internal sealed class DesktopHosts(IWorkspaceRuntime runtime, IOptions<DesktopOp
         x="$1"; d="$2"; g="$3"; wm="$4"; shift 4
         rm -f /run/workspace/vnc.sock
         "$x" ":$d" -rfbport -1 -rfbunixpath /run/workspace/vnc.sock -rfbunixmode 0600 -SecurityTypes None -nolisten tcp \
-          -geometry "$g" -depth 24 -AlwaysShared=0 -DisconnectClients=1 -desktop OpenSPE &
+          -geometry "$g" -depth 24 -AlwaysShared=0 -DisconnectClients=1 -desktop OpenSPE -retro &
         xpid=$!
         i=0
         while [ ! -S /run/workspace/vnc.sock ] && [ $i -lt 400 ]; do i=$((i+1)); sleep 0.05; done

@@ -42,8 +42,8 @@ public sealed class DesktopFixture : IAsyncLifetime
         """;
 
     /// <summary>
-    /// For a browser test: true once the desktop page's noVNC canvas holds a pixel that is not black (the desktop's xterm is
-    /// white; the bare root window is black), i.e. a real frame of the desktop was drawn.
+    /// For a browser test: true once the desktop page's noVNC canvas holds a pixel that is not black (the root window's
+    /// stipple and the xterm are not; an empty canvas is), i.e. a real frame of the desktop was drawn.
     /// </summary>
     public const string CanvasHasAFrame = """
         () => {
