@@ -74,10 +74,13 @@ public abstract class HaltSharingTests : IAsyncLifetime
 
         var sent = Stopwatch.GetTimestamp();
         using var halt = await operatorOnA.PostAsJsonAsync("/api/v1/halts", new { projectId = wholeSpe ? null : _projectId, reason = "suspected exfiltration" });
-        var haltRequest = Stopwatch.GetElapsedTime(sent);
-        var haltDelay = await UntilAsync(() => registryOfB.IsHalted(_projectId));
+        var haltCommitted = Stopwatch.GetTimestamp();
+        var haltRequest = Stopwatch.GetElapsedTime(sent, haltCommitted);
+        var haltDelay = await HoldsNoLaterThanAsync(() => registryOfB.IsHalted(_projectId), haltCommitted, Bound, "the halt on the other instance");
         var (halted, haltAnswered) = await UntilAsync(researcherOnB, files, HttpStatusCode.Locked);
         using var resume = await hdabOnA.PostAsJsonAsync("/api/v1/halts/resume", new { projectId = wholeSpe ? null : _projectId });
+        // Liveness only: an instance starved of CPU may count its halts as unread for a while and refuse meanwhile, which
+        // fails closed, so how soon the lifting shows is reported, not bounded.
         var resumeDelay = await UntilAsync(() => !registryOfB.IsHalted(_projectId));
         var (resumed, resumeAnswered) = await UntilAsync(researcherOnB, files, HttpStatusCode.OK);
 
@@ -86,10 +89,9 @@ public abstract class HaltSharingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Created, halt.StatusCode);
         Assert.Equal(HttpStatusCode.Locked, halted.StatusCode);
         Assert.Equal("SPE3001", (await ProblemAssert.IsProblemAsync(halted, HttpStatusCode.Locked)).GetProperty("code").GetString());
-        Assert.True(haltDelay < Bound, $"the other instance still served the project {haltDelay.TotalMilliseconds:F0} ms after the halt");
         Assert.Equal(HttpStatusCode.OK, resume.StatusCode);
         Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);
-        Assert.True(resumeDelay < Bound, $"the other instance still refused the project {resumeDelay.TotalMilliseconds:F0} ms after the resume");
+        Assert.False(registryOfB.IsHalted(_projectId), $"the other instance still refused the project {resumeDelay.TotalMilliseconds:F0} ms after the resume");
     }
 
     [Fact]
@@ -141,7 +143,8 @@ public abstract class HaltSharingTests : IAsyncLifetime
         var registryOfB = _b.Services.GetRequiredService<HaltRegistry>();
 
         _source.Failing = true;
-        var staleAfter = await UntilAsync(() => registryOfB.IsStale);
+        var failedFrom = Stopwatch.GetTimestamp();
+        var staleAfter = await HoldsNoLaterThanAsync(() => registryOfB.IsStale, failedFrom, Bound, "the other instance's halts counting as unread");
         var (refused, refusedAnswered) = await UntilAsync(researcherOnB, files, HttpStatusCode.ServiceUnavailable);
         var problem = await ProblemAssert.IsProblemAsync(refused, HttpStatusCode.ServiceUnavailable);
         using var onA = await researcherOnA.GetAsync(files);
@@ -153,16 +156,13 @@ public abstract class HaltSharingTests : IAsyncLifetime
 
         TestContext.Current.TestOutputHelper?.WriteLine($"{Backend}: stale {staleAfter.TotalMilliseconds:F0} ms after the reads began to fail (503 {refusedAnswered.TotalMilliseconds:F0} ms later), " +
             $"current again {freshAfter.TotalMilliseconds:F0} ms after they recovered (200 {servedAnswered.TotalMilliseconds:F0} ms later)");
-        // The last read that succeeded began before the failures, so the bound runs out at most one bound after they began
-        // (plus how late this loop looks on a loaded machine).
-        Assert.True(staleAfter < Bound + Bound / 2, $"served on unread halts for {staleAfter.TotalMilliseconds:F0} ms");
         Assert.Equal("SPE3005", problem.GetProperty("code").GetString());
         Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
         Assert.Equal(HttpStatusCode.OK, onA.StatusCode);
         Assert.Equal(HttpStatusCode.OK, info.StatusCode);
         var notReady = await ProblemAssert.IsProblemAsync(readiness, HttpStatusCode.ServiceUnavailable);
         Assert.Equal("unread", notReady.GetProperty("halts").GetString());
-        Assert.True(freshAfter < Bound, $"still unread {freshAfter.TotalMilliseconds:F0} ms after the reads recovered");
+        Assert.False(registryOfB.IsStale, $"still unread {freshAfter.TotalMilliseconds:F0} ms after the reads recovered");
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
     }
 
@@ -191,13 +191,40 @@ public abstract class HaltSharingTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// How long until <paramref name="condition"/> holds (at most 5 s). Used on the other instance's registry, which every
+    /// Samples <paramref name="condition"/> until it holds and fails if a sample taken more than
+    /// <paramref name="bound"/> after <paramref name="since"/> found it false; returns how long after <paramref name="since"/>
+    /// the first true sample was taken.
+    /// </summary>
+    /// <remarks>
+    /// The time of each sample is read before the condition is evaluated, so a loop starved of CPU on a loaded machine
+    /// takes late samples that find the condition true, never a false failure; a failure is the other instance serving on
+    /// state older than the bound.
+    /// </remarks>
+    private static async Task<TimeSpan> HoldsNoLaterThanAsync(Func<bool> condition, long since, TimeSpan bound, string what)
+    {
+        while (true)
+        {
+            var sampled = Stopwatch.GetTimestamp();
+            var held = condition();
+            var after = Stopwatch.GetElapsedTime(since, sampled);
+            if (held)
+            {
+                return after;
+            }
+
+            Assert.True(after <= bound, $"{what} did not hold {after.TotalMilliseconds:F0} ms after it had to (bound {bound.TotalMilliseconds:F0} ms)");
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>
+    /// How long until <paramref name="condition"/> holds (at most 30 s). Used on the other instance's registry, which every
     /// project request there consults: the request's own latency on a loaded machine is then not counted as propagation.
     /// </summary>
     private static async Task<TimeSpan> UntilAsync(Func<bool> condition)
     {
         var started = Stopwatch.GetTimestamp();
-        while (!condition() && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(5))
+        while (!condition() && Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(30))
         {
             await Task.Delay(5);
         }
@@ -205,7 +232,7 @@ public abstract class HaltSharingTests : IAsyncLifetime
         return Stopwatch.GetElapsedTime(started);
     }
 
-    /// <summary>Asks <paramref name="path"/> until it answers <paramref name="status"/> (or 5 s pass); the answer and how long it took.</summary>
+    /// <summary>Asks <paramref name="path"/> until it answers <paramref name="status"/> (or 30 s pass); the answer and how long it took.</summary>
     private static async Task<(HttpResponseMessage Response, TimeSpan Elapsed)> UntilAsync(HttpClient client, string path, HttpStatusCode status)
     {
         var started = Stopwatch.GetTimestamp();
@@ -213,7 +240,7 @@ public abstract class HaltSharingTests : IAsyncLifetime
         {
             var response = await client.GetAsync(path);
             var elapsed = Stopwatch.GetElapsedTime(started);
-            if (response.StatusCode == status || elapsed > TimeSpan.FromSeconds(5))
+            if (response.StatusCode == status || elapsed > TimeSpan.FromSeconds(30))
             {
                 return (response, elapsed);
             }
