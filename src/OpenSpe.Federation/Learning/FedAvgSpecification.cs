@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Text.Json.Serialization;
+using OpenSpe.Federation.Analyses;
 
 namespace OpenSpe.Federation.Learning;
 
@@ -52,13 +54,22 @@ public sealed record FedAvgSpecification
     public string? NoiseVariance { get; init; }
 
     /// <summary>Δ² = (2K)²: the squared L2 sensitivity of one node's integer update.</summary>
+    [JsonIgnore]
     public Rational SensitivitySquared => Rational.FromInteger(BigInteger.Pow(2 * new BigInteger(ClipUnits), 2));
 
     /// <summary>The exact noise variance, or null when no noise is asked for or the text is not an exact rational.</summary>
+    [JsonIgnore]
     public Rational? Variance => NoiseVariance is null ? null : Rational.TryParse(NoiseVariance);
 
     /// <summary>ρ that one round costs each node's data: Δ²/(2σ²); zero without noise (which a node refuses unless its settings allow it).</summary>
+    [JsonIgnore]
     public Rational RhoPerRound => Variance is { IsZero: false } v ? Zcdp.RhoOfRelease(SensitivitySquared, v) : Rational.Zero;
+
+    /// <summary>Reads a specification from its JSON (camelCase, unknown members refused), or null with <paramref name="error"/>.</summary>
+    public static FedAvgSpecification? FromJson(string json, out string error) => AnalysisJson.TryRead<FedAvgSpecification>(json, out error);
+
+    /// <summary>The specification as the JSON <see cref="FromJson"/> reads.</summary>
+    public string ToJson() => AnalysisJson.Write(this);
 
     /// <summary>The problems with the values, empty when they are all in range.</summary>
     public IReadOnlyList<string> Validate()

@@ -8,6 +8,8 @@ using Microsoft.Extensions.Options;
 using OpenSpe.Core.Identity;
 using OpenSpe.Federation.Analyses;
 using OpenSpe.Federation.Glm;
+using OpenSpe.Federation.Learning;
+using OpenSpe.Server.Federation.Learning;
 using OpenSpe.Federation.Omop;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
@@ -54,7 +56,99 @@ internal static class FederatedAnalysisEndpoints
         group.MapPost("/count", CountAsync).WithName("projects.federation.count").ProducesProjectProblems().ProducesJsonBodyProblems().ProducesProblems(400, 422)
             .WithMetadata(new ProjectActionAttribute("project.federation.count", SpeRoles.Researcher))
             .WithSummary("Counts the persons with an OMOP concept over the nodes of the project's permit, from the counts each node released after its own suppression.");
+        group.MapPost("/train", TrainAsync).WithName("projects.federation.train").ProducesProjectProblems().ProducesJsonBodyProblems().ProducesProblems(400, 409, 422)
+            .WithMetadata(new ProjectActionAttribute("project.federation.train", SpeRoles.Researcher))
+            .WithSummary("Trains a FedAvg logistic regression over the nodes of the project's permit through Train streams: each node clips and noises its update and charges its own privacy ledger; this node charges the run to the permit's budget first.");
+        group.MapGet("/privacy", PrivacyAsync).WithName("projects.federation.privacy").ProducesProjectProblems()
+            .WithMetadata(new ProjectActionAttribute("project.federation.privacy", SpeRoles.Researcher))
+            .WithSummary("The permit's differential-privacy budget and what was spent of it: by the analyses coordinated here (everyone's and yours) and on this node's own rows.");
+        routes.MapGet("/api/v1/permits/{id}/privacy", PermitPrivacyAsync).WithName("permits.privacy").WithTags("Federation", "Permits")
+            .WithMetadata(new AuditResourceAttribute("permit")).RequireAuthorization(SpePolicies.Hdab).ProducesSignedInProblems().ProducesProblems(404)
+            .WithSummary("For the HDAB: a permit's differential-privacy budget and what was spent of it at this SPE (both ledgers).");
         return routes;
+    }
+
+    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> TrainAsync(JsonElement body, HttpContext context, FederatedCoordinator coordinator, PermitService permits,
+        PrivacyLedgers ledgers, CancellationToken cancellationToken)
+    {
+        var error = "the body must be a JSON object";
+        var specification = body.ValueKind == JsonValueKind.Object ? FedAvgSpecification.FromJson(body.GetRawText(), out error) : null;
+        if (specification is not null)
+        {
+            error = string.Join("; ", specification.Validate());
+        }
+
+        // Note: a malformed request is answered here, before any node is asked or any budget reserved.
+        if (error.Length > 0)
+        {
+            return Problems.Of(400, error, ErrorCodes.FederatedAnalysisInvalidParameters);
+        }
+
+        var (planned, refused) = await coordinator.LearnersAsync(context, permits, cancellationToken);
+        if (planned is not { } plan)
+        {
+            return refused!;
+        }
+
+        FedAvgOutcome outcome;
+        await using (plan)
+        {
+            var budget = PrivacyLedgers.BudgetOf(plan.Document);
+            outcome = await new FedAvgCoordinator().TrainAsync(plan.Learners, specification!, plan.Document.Reference, plan.Requester, ledgers.Coordinator,
+                new LedgerScope(plan.Document.Reference, plan.Requester, budget), cancellationToken);
+        }
+
+        var projectId = (string)context.Request.RouteValues["projectId"]!;
+        coordinator.Finished(FedAvgComponent.ComponentName, projectId, plan.Learners.Count, outcome.Failure?.Code ?? "ok");
+        var names = plan.Learners.Select(l => l.Name).ToList();
+        if (outcome.Result is not { } result)
+        {
+            return Failed(outcome.Failure!, names);
+        }
+
+        var privacy = await ledgers.ReportAsync(plan.Document, plan.Requester, cancellationToken);
+        return TypedResults.Ok(JsonSerializer.SerializeToElement(new
+        {
+            coefficients = result.Columns.Zip(result.Estimates).ToDictionary(p => p.First, p => p.Second),
+            rounds = result.Rounds,
+            rhoPerRound = result.RhoPerRound.ToDouble(),
+            nodes = result.Nodes.Select(n => new { name = n.Name, status = "ok", rows = n.Rows }),
+            stopped = outcome.Failure is { } f ? new { code = f.Code, message = f.Message } : null,
+            privacy = PrivacyJson(privacy),
+        }));
+    }
+
+    private static async Task<Ok<JsonElement>> PrivacyAsync(HttpContext context, PermitService permits, PrivacyLedgers ledgers, CancellationToken cancellationToken)
+    {
+        var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
+        var document = await permits.CurrentDocumentAsync(access.Permit, cancellationToken);
+        var username = context.User.FindFirst("preferred_username")?.Value;
+        var person = document.DataUsers.FirstOrDefault(u => u.Account is not null && string.Equals(u.Account, username, StringComparison.Ordinal))?.Account;
+        return TypedResults.Ok(JsonSerializer.SerializeToElement(PrivacyJson(await ledgers.ReportAsync(document, person, cancellationToken))));
+    }
+
+    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> PermitPrivacyAsync(string id, PermitService permits, PrivacyLedgers ledgers, CancellationToken cancellationToken)
+    {
+        if (await permits.FindAsync(id, cancellationToken) is not { } permit)
+        {
+            return Problems.Of(404, "No such permit.", ErrorCodes.NotFound);
+        }
+
+        var document = await permits.CurrentDocumentAsync(permit, cancellationToken);
+        return TypedResults.Ok(JsonSerializer.SerializeToElement(PrivacyJson(await ledgers.ReportAsync(document, null, cancellationToken))));
+    }
+
+    private static object PrivacyJson(PrivacySpendReport report)
+    {
+        static object Spent(PrivacySpendView v) => new { rho = v.Rho, epsilon = v.Epsilon, committedRho = RhoUnits.ToRho(v.Spend.CommittedUnits), reservedRho = RhoUnits.ToRho(v.Spend.ReservedUnits) };
+        return new
+        {
+            permit = report.Permit,
+            budget = new { epsilon = report.Budget.Epsilon, delta = report.Budget.Delta, rho = RhoUnits.ToRho(report.Budget.CapUnits) },
+            coordinated = Spent(report.Coordinator),
+            mine = report.Person is { } mine ? Spent(mine) : null,
+            thisNode = Spent(report.Node),
+        };
     }
 
     private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> GlmAsync(FederatedGlmBody body, HttpContext context, FederatedCoordinator coordinator, PermitService permits,
@@ -82,7 +176,7 @@ internal static class FederatedAnalysisEndpoints
         var outcome = await new FederatedGlmCoordinator().FitAsync(nodes!, specification, cancellationToken);
         var projectId = (string)context.Request.RouteValues["projectId"]!;
         coordinator.Finished(GlmNodeAnalysis.ComponentName, projectId, nodes!.Count, outcome.Failure?.Code ?? "ok");
-        return outcome.Result is { } result ? TypedResults.Ok(JsonDocument.Parse(result.ToJson()).RootElement.Clone()) : Failed(outcome.Failure!, nodes!);
+        return outcome.Result is { } result ? TypedResults.Ok(JsonDocument.Parse(result.ToJson()).RootElement.Clone()) : Failed(outcome.Failure!, [.. nodes!.Select(n => n.Name)]);
     }
 
     private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> CountAsync(FederatedCountBody body, HttpContext context, FederatedCoordinator coordinator,
@@ -103,18 +197,18 @@ internal static class FederatedAnalysisEndpoints
         var outcome = await new CohortCountCoordinator().CountAsync(nodes!, request, cancellationToken);
         var projectId = (string)context.Request.RouteValues["projectId"]!;
         coordinator.Finished(CohortCountNodeAnalysis.ComponentName, projectId, nodes!.Count, outcome.Failure?.Code ?? "ok");
-        return outcome.Result is { } result ? TypedResults.Ok(JsonDocument.Parse(result.ToJson()).RootElement.Clone()) : Failed(outcome.Failure!, nodes!);
+        return outcome.Result is { } result ? TypedResults.Ok(JsonDocument.Parse(result.ToJson()).RootElement.Clone()) : Failed(outcome.Failure!, [.. nodes!.Select(n => n.Name)]);
     }
 
     /// <summary>The problem for a failed analysis: its code, a detail naming each node that refused, and every node's status.</summary>
-    private static ProblemHttpResult Failed(CoordinationFailure failure, IReadOnlyList<IFederatedNode> nodes)
+    private static ProblemHttpResult Failed(CoordinationFailure failure, IReadOnlyList<string> nodes)
     {
-        var status = failure.Code == ErrorCodes.FederatedAnalysisInvalidParameters ? 400 : 422;
+        var status = failure.Code == ErrorCodes.FederatedAnalysisInvalidParameters ? 400 : failure.Code == ErrorCodes.FederatedLearningBudgetExhausted ? 409 : 422;
         var detail = failure.Nodes.Count == 0 ? failure.Message
             : $"{failure.Message}: " + string.Join("; ", failure.Nodes.Select(n => $"{n.Node}: {n.Refusal.Code} {n.Refusal.Message}"));
-        var statuses = nodes.Select(n => failure.Nodes.FirstOrDefault(r => r.Node == n.Name) is { } r
-            ? new { name = n.Name, status = "refused", code = (string?)r.Refusal.Code, reasons = (IReadOnlyList<string>?)r.Refusal.Reasons }
-            : new { name = n.Name, status = "ok", code = (string?)null, reasons = (IReadOnlyList<string>?)null }).ToList();
+        var statuses = nodes.Select(n => failure.Nodes.FirstOrDefault(r => r.Node == n) is { } r
+            ? new { name = n, status = "refused", code = (string?)r.Refusal.Code, reasons = (IReadOnlyList<string>?)r.Refusal.Reasons }
+            : new { name = n, status = "ok", code = (string?)null, reasons = (IReadOnlyList<string>?)null }).ToList();
         return TypedResults.Problem(statusCode: status, detail: detail, extensions: new Dictionary<string, object?> { ["code"] = failure.Code, ["nodes"] = statuses });
     }
 }

@@ -6,6 +6,7 @@ using OpenSpe.Core.Audit;
 using OpenSpe.Federation.Analyses;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Federation.Learning;
 using OpenSpe.Server.Permits;
 using Library = OpenSpe.Federation.Analyses;
 
@@ -25,6 +26,59 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
 
     /// <summary>The permit's nodes for the caller, or the problem that stops the analysis before any node is asked.</summary>
     public async Task<(IReadOnlyList<Library.IFederatedNode>? Nodes, ProblemHttpResult? Problem)> NodesAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken)
+    {
+        var (plan, problem) = await PlanAsync(context, permits, cancellationToken);
+        if (plan is null)
+        {
+            return (null, problem);
+        }
+
+        // Note: one random session per analysis, so each node decrypts its data once for all the analysis's rounds (DecryptedCopies).
+        var session = System.Security.Cryptography.RandomNumberGenerator.GetHexString(32, lowercase: true);
+        var nodes = new List<Library.IFederatedNode>();
+        foreach (var name in plan.Names)
+        {
+            if (name == node.Name)
+            {
+                nodes.Add(new LocalServerNode(name, checks, data, plan.Signed, plan.Requester, plan.Record, session));
+            }
+            else if (channels.Client(name) is { } client)
+            {
+                nodes.Add(new GrpcFederatedNode(name, client, plan.Signed, plan.Requester, options.Value.PeerCallDeadline, plan.Record, session));
+            }
+            else
+            {
+                nodes.Add(new UnknownPeerNode(name, plan.Record));
+            }
+        }
+
+        return (nodes, null);
+    }
+
+    /// <summary>
+    /// The permit's nodes as learners of a <c>Train</c> run for the caller (each opened over its own stream, this node in process),
+    /// with the permit and the requester to charge; or the problem that stops it before any node is asked. Dispose the learners.
+    /// </summary>
+    public async Task<(LearningPlan? Plan, ProblemHttpResult? Problem)> LearnersAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken)
+    {
+        var (plan, problem) = await PlanAsync(context, permits, cancellationToken);
+        if (plan is null)
+        {
+            return (null, problem);
+        }
+
+        var learners = new List<CoordinatedLearner>();
+        foreach (var name in plan.Names)
+        {
+            learners.Add(name == node.Name ? new LocalServerLearner(name, checks, plan.Signed, plan.Record)
+                : channels.Client(name) is { } client ? new GrpcFederatedLearner(name, client, plan.Signed, options.Value.PeerCallDeadline, plan.Record)
+                : new UnknownPeerLearner(name, plan.Record));
+        }
+
+        return (new LearningPlan(learners, plan.Document, plan.Requester), null);
+    }
+
+    private async Task<(Plan? Plan, ProblemHttpResult? Problem)> PlanAsync(HttpContext context, PermitService permits, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(permits);
@@ -49,27 +103,8 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
         Task Record(NodeTaskRecord r, CancellationToken token) => audit.AppendAsync(new AuditEntry(actor, TaskSent, new AuditResource("federation-task", r.TaskId, projectId),
             r.Outcome == "ok" ? AuditOutcome.Success : AuditOutcome.Denied, null, trace, Details(r, permitId, requester)), token);
 
-        // Note: one random session per analysis, so each node decrypts its data once for all the analysis's rounds (DecryptedCopies).
-        var session = System.Security.Cryptography.RandomNumberGenerator.GetHexString(32, lowercase: true);
         var names = document.Datasets.Select(d => d.Node ?? node.Name).Distinct(StringComparer.Ordinal).OrderBy(n => n == node.Name ? 0 : 1).ToList();
-        var nodes = new List<Library.IFederatedNode>();
-        foreach (var name in names)
-        {
-            if (name == node.Name)
-            {
-                nodes.Add(new LocalServerNode(name, checks, data, signed, requester, Record, session));
-            }
-            else if (channels.Client(name) is { } client)
-            {
-                nodes.Add(new GrpcFederatedNode(name, client, signed, requester, options.Value.PeerCallDeadline, Record, session));
-            }
-            else
-            {
-                nodes.Add(new UnknownPeerNode(name, Record));
-            }
-        }
-
-        return (nodes, null);
+        return (new Plan(document, requester, signed, names, Record), null);
     }
 
     /// <summary>Logs how a coordinated analysis ended.</summary>
@@ -97,6 +132,8 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
 
         return details;
     }
+
+    private sealed record Plan(Core.Permits.PermitDocument Document, string Requester, string Signed, IReadOnlyList<string> Names, Func<NodeTaskRecord, CancellationToken, Task> Record);
 
     /// <summary>A node the permit names that this SPE has no address for: it refuses every task with SPE7061.</summary>
     private sealed class UnknownPeerNode(string name, Func<NodeTaskRecord, CancellationToken, Task> record) : Library.IFederatedNode

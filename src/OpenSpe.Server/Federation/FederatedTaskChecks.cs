@@ -9,7 +9,7 @@ using OpenSpe.Server.Persistence;
 namespace OpenSpe.Server.Federation;
 
 /// <summary>A task a node accepted to run: the verified permit, the local project and the datasets held here, the analysis.</summary>
-internal sealed record AdmittedTask(FederatedPermit Permit, string ProjectId, IReadOnlyList<string> Datasets, IFederatedAnalysis Analysis);
+internal sealed record AdmittedTask(FederatedPermit Permit, string ProjectId, IReadOnlyList<string> Datasets, IFederatedAnalysis Analysis, string Requester = "");
 
 /// <summary>Why a node refused a task: the gRPC status, the SPE code and a message for the coordinator.</summary>
 internal sealed record TaskRefusal(StatusCode Status, string Code, string Message)
@@ -108,7 +108,7 @@ internal sealed class FederatedTaskChecks(
             return (null, new(StatusCode.NotFound, ErrorCodes.FederationComponentUnknown, $"this node has no component '{component}'"));
         }
 
-        return (new AdmittedTask(permit, local.Value.ProjectId, held, analysis), null);
+        return (new AdmittedTask(permit, local.Value.ProjectId, held, analysis, requester), null);
     }
 
     /// <summary>The permit's datasets this node holds: named with this node's name, or unnamed in a permit this SPE issued.</summary>

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using Grpc.Core;
-using Microsoft.Extensions.Options;
+using OpenSpe.Server.Federation.Learning;
 using OpenSpe.Federation.V1;
 using FederationApi = OpenSpe.Federation.V1.Federation;
 
@@ -11,7 +11,7 @@ namespace OpenSpe.Server.Federation;
 /// <c>openspe.federation.v1.Federation</c> (TIR-28, TIR-29), served only on the federation listener; the interceptor has named the
 /// peer, checked the deadline and the limits before any of these runs, and records each call after it.
 /// </summary>
-internal sealed class FederationGrpcService(FederationNodeIdentity node, FederatedTaskChecks checks, FederatedTasks tasks, IOptions<FederationOptions> options) : FederationApi.FederationBase
+internal sealed class FederationGrpcService(FederationNodeIdentity node, FederatedTaskChecks checks, FederatedTasks tasks) : FederationApi.FederationBase
 {
     private static readonly string Version = typeof(FederationGrpcService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
@@ -126,38 +126,60 @@ internal sealed class FederationGrpcService(FederationNodeIdentity node, Federat
         call.Permit = admitted!.Permit.PermitId;
         if (admitted.Analysis is not IFederatedTrainer trainer)
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"component '{open.Component}' has no training step"));
+            throw Refused(StatusCode.FailedPrecondition, ErrorCodes.FederatedAnalysisInvalidParameters, $"component '{open.Component}' has no training step");
         }
 
-        await responseStream.WriteAsync(new TrainMessage { Kind = "opened", Component = open.Component }, context.CancellationToken);
-        var rounds = 0;
-        while (await requestStream.MoveNext(context.CancellationToken))
+        var opening = await trainer.OpenAsync(admitted, open.ParametersJson, context.CancellationToken);
+        if (opening.Session is not { } session)
         {
-            var message = requestStream.Current;
-            if (message.Kind == "close")
-            {
-                break;
-            }
-
-            if (message.Kind != "round" || message.Parameters.Count > options.Value.MaxMessageBytes / sizeof(double))
-            {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, "a Train message after 'open' is a 'round' or 'close'"));
-            }
-
-            var update = await trainer.RoundAsync(admitted, message.Round, [.. message.Parameters], context.CancellationToken);
-            var answer = new TrainMessage { Kind = "update", Round = message.Round, Count = update.Count };
-            answer.Parameters.AddRange(update.Parameters);
-            await responseStream.WriteAsync(answer, context.CancellationToken);
-            rounds++;
+            throw Refused(StatusCode.FailedPrecondition, opening.Code!, opening.Reason!);
         }
 
-        call.Reason = $"{rounds} rounds";
-    }
-}
+        await using (session)
+        {
+            // Note: a halt ends the stream at once, whatever round it is in (OPR-20).
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, session.Halted);
+            var opened = new TrainMessage { Kind = "opened", Component = open.Component, Count = session.Rows };
+            opened.Columns.AddRange(session.Columns);
+            await responseStream.WriteAsync(opened, stop.Token);
+            var rounds = 0;
+            try
+            {
+                while (await requestStream.MoveNext(stop.Token))
+                {
+                    var message = requestStream.Current;
+                    if (message.Kind == "close")
+                    {
+                        break;
+                    }
 
-/// <summary>A component's local step of a learning round: the global parameters in, a local update and its row count out.</summary>
-internal interface IFederatedTrainer
-{
-    /// <summary>One round on local data.</summary>
-    Task<(IReadOnlyList<double> Parameters, long Count)> RoundAsync(AdmittedTask task, int round, IReadOnlyList<double> parameters, CancellationToken cancellationToken);
+                    if (message.Kind != "round" || message.Parameters.Count != session.Columns.Count)
+                    {
+                        throw Refused(StatusCode.InvalidArgument, ErrorCodes.FederatedAnalysisInvalidParameters,
+                            $"a Train message after 'open' is a 'round' with {session.Columns.Count} parameters, or 'close'");
+                    }
+
+                    var update = await session.RoundAsync(message.Round, [.. message.Parameters], stop.Token);
+                    if (update.IsRefused)
+                    {
+                        call.Reason = $"{rounds} rounds, then {update.Code}";
+                        throw Refused(update.Code == ErrorCodes.FederatedLearningBudgetExhausted ? StatusCode.ResourceExhausted : StatusCode.FailedPrecondition, update.Code!, update.Reason!);
+                    }
+
+                    var answer = new TrainMessage { Kind = "update", Round = message.Round };
+                    answer.Update.AddRange(update.Update!);
+                    await responseStream.WriteAsync(answer, stop.Token);
+                    rounds++;
+                }
+            }
+            catch (OperationCanceledException) when (session.Halted.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+            {
+                throw Refused(StatusCode.FailedPrecondition, ErrorCodes.FederationHalted, "the project or this SPE was halted");
+            }
+
+            call.Reason ??= $"{rounds} rounds";
+        }
+    }
+
+    private static RpcException Refused(StatusCode status, string code, string message) => new TaskRefusal(status, code, message).ToException();
 }

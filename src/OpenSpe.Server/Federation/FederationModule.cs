@@ -56,6 +56,9 @@ internal static class FederationModule
             services.AddSingleton<IFederatedAnalysis>(sp => LibraryAnalysis.BuiltIn(sp.GetRequiredService<DecryptedCopies>())[index]);
         }
 
+        services.AddSingleton<Learning.PrivacyLedgers>();
+        services.AddSingleton<Learning.FedAvgComponent>();
+        services.AddSingleton<IFederatedAnalysis>(sp => sp.GetRequiredService<Learning.FedAvgComponent>());
         services.AddSingleton<FederatedTaskChecks>();
         services.AddSingleton<FederatedTasks>();
         services.AddSingleton<FederationPeerChannels>();

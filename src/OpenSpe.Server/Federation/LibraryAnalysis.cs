@@ -26,13 +26,8 @@ internal sealed class LibraryAnalysis(Library.IFederatedAnalysis analysis, Decry
     public async Task<JsonElement> RunAsync(FederatedAnalysisContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var lease = await copies.AcquireAsync(context.Session is null ? null : $"{Component}\n{context.ProjectId}\n{context.Session}", context.ProjectId, async (scratch, token) =>
-        {
-            foreach (var dataset in context.Datasets)
-            {
-                await context.Data.ReadFilesAsync(context.ProjectId, dataset, (name, plaintext, t) => CopyAsync(scratch, name, plaintext, t), token);
-            }
-        }, cancellationToken);
+        var lease = await copies.AcquireAsync(context.Session is null ? null : $"{Component}\n{context.ProjectId}\n{context.Session}", context.ProjectId,
+            Fill(context.Data, context.ProjectId, context.Datasets), cancellationToken);
         var failed = true;
         try
         {
@@ -54,6 +49,15 @@ internal sealed class LibraryAnalysis(Library.IFederatedAnalysis analysis, Decry
             lease.Release(failed);
         }
     }
+
+    /// <summary>Fills a scratch directory with the plaintext of every file of <paramref name="datasets"/> (one flat directory).</summary>
+    internal static Func<string, CancellationToken, Task> Fill(IFederatedData data, string projectId, IReadOnlyList<string> datasets) => async (scratch, token) =>
+    {
+        foreach (var dataset in datasets)
+        {
+            await data.ReadFilesAsync(projectId, dataset, (name, plaintext, t) => CopyAsync(scratch, name, plaintext, t), token);
+        }
+    };
 
     private static async Task CopyAsync(string scratch, string name, Stream plaintext, CancellationToken cancellationToken)
     {

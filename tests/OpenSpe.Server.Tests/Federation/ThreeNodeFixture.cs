@@ -51,6 +51,12 @@ public class ThreeNodeFixture : IAsyncLifetime
     /// <summary>Whether node-c's operator allows the cohort count as well as the GLM.</summary>
     protected virtual bool NodeCAllowsCounts => false;
 
+    /// <summary>Further components the permit approves and every node's operator allows (e.g. federated learning).</summary>
+    protected virtual IReadOnlyList<string> ExtraComponents => [];
+
+    /// <summary>The permit's <c>privacyBudget</c> (null: the permit default, ε 3 and δ 10⁻⁶).</summary>
+    protected virtual object? PrivacyBudget => null;
+
     /// <summary>The files node <paramref name="site"/> (1 to 3) holds: its CNSIM file.</summary>
     protected virtual IEnumerable<(string Name, byte[] Content)> Files(int site) => [($"CNSIM{site}.csv", File.ReadAllBytes(CnsimFile(site)))];
 
@@ -95,7 +101,8 @@ public class ThreeNodeFixture : IAsyncLifetime
         {
             fileTypes = new { upload = new[] { "csv" } },
             airlock = new { threshold = Threshold },
-            approvedComponents = new[] { Component(GlmNodeAnalysis.ComponentName), Component(CohortCountNodeAnalysis.ComponentName) },
+            approvedComponents = new[] { GlmNodeAnalysis.ComponentName, CohortCountNodeAnalysis.ComponentName }.Concat(ExtraComponents).Select(Component).ToArray(),
+            privacyBudget = PrivacyBudget,
         };
         (var permitId, ProjectA) = await A.IssueAsync(document);
         using var hdab = await A.Server.ClientForAccountAsync("hdab");
@@ -141,6 +148,11 @@ public class ThreeNodeFixture : IAsyncLifetime
         if (!onlyGlm)
         {
             settings["Federation:AllowedComponents:1"] = CohortCountNodeAnalysis.ComponentName;
+        }
+
+        for (var i = 0; i < ExtraComponents.Count; i++)
+        {
+            settings[$"Federation:AllowedComponents:{2 + i}"] = ExtraComponents[i];
         }
 
         for (var i = 0; i < peers.Length; i++)

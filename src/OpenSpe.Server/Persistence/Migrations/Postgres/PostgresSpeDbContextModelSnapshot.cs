@@ -513,6 +513,48 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
                     b.ToTable("airlock_reviews", (string)null);
                 });
 
+            modelBuilder.Entity("OpenSpe.Server.Federation.Learning.PrivacyLedgerEntryEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Book")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<bool>("Committed")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Permit")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Person")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<long>("ReservedAtMicros")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Units")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Book", "Permit");
+
+                    b.ToTable("privacy_ledger", (string)null);
+                });
+
             modelBuilder.Entity("OpenSpe.Server.Identity.SpeUser", b =>
                 {
                     b.Property<string>("Id")

@@ -504,6 +504,48 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
                     b.ToTable("airlock_reviews", (string)null);
                 });
 
+            modelBuilder.Entity("OpenSpe.Server.Federation.Learning.PrivacyLedgerEntryEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Book")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Committed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Permit")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Person")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Purpose")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ReservedAtMicros")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Units")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Book", "Permit");
+
+                    b.ToTable("privacy_ledger", (string)null);
+                });
+
             modelBuilder.Entity("OpenSpe.Server.Identity.SpeUser", b =>
                 {
                     b.Property<string>("Id")
