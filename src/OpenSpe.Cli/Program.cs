@@ -26,7 +26,7 @@ root.Subcommands.Add(AirlockCommands.Create());
 root.Subcommands.Add(ExportCommands.Create());
 root.Subcommands.Add(ExportCommands.CreateImport());
 root.Subcommands.Add(BackupCommands.Create());
-root.Subcommands.Add(FederationTrainCommands.AddTo(FederationAnalysisCommands.AddTo(FederationCaCommands.Create())));
+root.Subcommands.Add(FederationAnalysisCommands.AddTo(FederationCaCommands.Create()));
 root.Subcommands.Add(IncidentCommands.Create());
 root.Subcommands.Add(AlertCommands.Create());
 root.Subcommands.Add(TrainingCommands.Create());

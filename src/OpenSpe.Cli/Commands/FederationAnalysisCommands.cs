@@ -19,14 +19,14 @@ internal static class FederationAnalysisCommands
     /// <summary>The members of <c>glm --json</c>, in this order, and no others.</summary>
     private static readonly string[] GlmJsonMembers = ["coefficients", "deviance", "df", "nValid", "nMissing", "iterations", "nodes"];
 
-    /// <summary>Adds <c>glm</c> and <c>count</c> to the <c>federation</c> verb.</summary>
+    /// <summary>Adds <c>glm</c>, <c>count</c>, and (<see cref="FederationTrainCommands"/>) <c>train</c> and <c>privacy</c> to the <c>federation</c> verb.</summary>
     public static Command AddTo(Command federation, ClientEnvironment? environment = null)
     {
         ArgumentNullException.ThrowIfNull(federation);
         var env = environment ?? ClientEnvironment.System;
         federation.Subcommands.Add(Glm(env));
         federation.Subcommands.Add(Count(env));
-        return federation;
+        return FederationTrainCommands.AddTo(federation, env);
     }
 
     private static Option<string> Project() => new("--project") { Description = "The project's id, from 'spe project list'.", HelpName = "id", Required = true };

@@ -9,12 +9,6 @@ using OpenSpe.Server.Tests.Api;
 
 namespace OpenSpe.Server.Tests.Federation;
 
-/// <summary>The three nodes with federated learning approved in the permit and allowed by every node's operator (budget: the permit default, ε 3, δ 10⁻⁶).</summary>
-public sealed class LearningThreeNodeFixture : ThreeNodeFixture
-{
-    protected override IReadOnlyList<string> ExtraComponents => [FedAvgComponent.ComponentName];
-}
-
 /// <summary>
 /// Federated learning between SPEs (FCR-8, FCR-9, TIR-28): FedAvg over real <c>Train</c> streams with mutual TLS, each node
 /// charging its own ledger in its database, the coordinating SPE charging the run first, and every refusal where it belongs.
