@@ -152,6 +152,24 @@ public sealed class LatencyAlertTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Requirement", "TIR-15")]
+    public async Task Slow_requests_of_another_server_in_the_same_process_do_not_count()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var slow = await StartAsync(clock);
+        await using var quiet = await StartAsync(clock);
+        await quiet.Services.GetRequiredService<PeriodicAlertChecks>().StartRun;
+
+        Record(RequestHistogram(slow), 0.4, 150);
+        var fired = await quiet.Services.GetRequiredService<PeriodicAlertChecks>().RunOnceAsync(TestContext.Current.CancellationToken);
+
+        // Note: each server may count its own few start-up requests; the 150 recorded on the first must not reach the second.
+        Assert.InRange(slow.Services.GetRequiredService<LatencyRecorder>().Read(DefaultAlertRules.ApiLatency, LatencyRecorder.ApiKey)?.Count ?? 0, 150, 160);
+        Assert.InRange(quiet.Services.GetRequiredService<LatencyRecorder>().Read(DefaultAlertRules.ApiLatency, LatencyRecorder.ApiKey)?.Count ?? 0, 0, 10);
+        Assert.DoesNotContain(fired, a => a.Rule == DefaultAlertRules.ApiLatency);
+    }
+
+    [Fact]
     [Trait("Requirement", "TIR-35")]
     public async Task Slow_federation_calls_of_one_peer_fire_for_that_peer_only_and_streams_do_not_count()
     {
