@@ -32,6 +32,7 @@ internal static class MonitoringModule
         services.AddSingleton<Audit.IAuditObserver>(sp => sp.GetRequiredService<AlertEvaluator>());
         services.AddHostedService<AlertDispatcher>();
         services.AddSingleton<AlertMailer>();
+        services.AddSingleton<LatencyRecorder>();
         services.AddSingleton<PeriodicAlertChecks>();
         services.AddSingleton<Audit.IAuditObserver>(sp => sp.GetRequiredService<PeriodicAlertChecks>());
         services.AddHostedService(sp => sp.GetRequiredService<PeriodicAlertChecks>());

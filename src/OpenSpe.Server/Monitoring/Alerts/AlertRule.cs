@@ -38,6 +38,16 @@ internal enum AlertCheck
 
     /// <summary>An audit witness file not written for longer than <see cref="AlertRule.Window"/>.</summary>
     WitnessAge,
+
+    /// <summary>
+    /// The API's latency objective (TIR-15): within <see cref="AlertRule.Window"/>, the <see cref="AlertRule.Quantile"/> of
+    /// request durations is above <see cref="AlertRule.Threshold"/> milliseconds, over at least <see cref="AlertRule.MinimumCount"/>
+    /// requests. Streaming endpoints and the routes in <see cref="AlertRule.Exclude"/> do not count.
+    /// </summary>
+    RequestLatency,
+
+    /// <summary>The same for the federation calls served, per peer (TIR-35); <see cref="AlertRule.Exclude"/> names gRPC methods.</summary>
+    FederationLatency,
 }
 
 /// <summary>
@@ -89,6 +99,24 @@ internal sealed class AlertRule : IValidatableObject
     /// <summary>What a person reads when it fires.</summary>
     public string? Description { get; set; }
 
+    /// <summary>Latency checks only: the quantile compared with the objective (0.99 for p99, the default).</summary>
+    public double? Quantile { get; set; }
+
+    /// <summary>Latency checks only: the requests (or calls) the window must hold before it can fire (100 by default), so an idle server never does.</summary>
+    public long? MinimumCount { get; set; }
+
+    /// <summary>Latency checks only: route patterns (API) or gRPC method names (federation) that do not count, exactly or with <c>*</c>.</summary>
+    public List<string> Exclude { get; set; } = [];
+
+    /// <summary>Whether this is a latency objective check (<see cref="Threshold"/> in milliseconds).</summary>
+    public bool IsLatency => Check is AlertCheck.RequestLatency or AlertCheck.FederationLatency;
+
+    /// <summary>The quantile in force.</summary>
+    public double LatencyQuantile => Quantile ?? 0.99;
+
+    /// <summary>The minimum count in force.</summary>
+    public long LatencyMinimumCount => MinimumCount ?? 100;
+
     private Regex? _action;
 
     /// <summary>The value <paramref name="entry"/> adds to this rule's count, or null when it does not match.</summary>
@@ -132,6 +160,32 @@ internal sealed class AlertRule : IValidatableObject
         if (Window <= TimeSpan.Zero || Window > TimeSpan.FromDays(31))
         {
             yield return new ValidationResult($"Alert rule '{Name}': Window must be more than zero and at most 31 days.", [nameof(Window)]);
+        }
+
+        if (!IsLatency && (Quantile is not null || MinimumCount is not null || Exclude.Count > 0))
+        {
+            yield return new ValidationResult($"Alert rule '{Name}': Quantile, MinimumCount and Exclude apply only to Check=RequestLatency or FederationLatency.", [nameof(Quantile)]);
+        }
+
+        if (Quantile is { } quantile && !(quantile >= 0.5 && quantile < 1))
+        {
+            yield return new ValidationResult($"Alert rule '{Name}': Quantile must be at least 0.5 and less than 1 (0.99 for p99).", [nameof(Quantile)]);
+        }
+
+        if (MinimumCount is < 1)
+        {
+            yield return new ValidationResult($"Alert rule '{Name}': MinimumCount must be at least 1.", [nameof(MinimumCount)]);
+        }
+
+        if (IsLatency && (Window < TimeSpan.FromMinutes(1) || Window > TimeSpan.FromDays(1)))
+        {
+            // Note: the window is kept in thirty slices; under a minute they would be shorter than the check interval allows to see.
+            yield return new ValidationResult($"Alert rule '{Name}': a latency check's Window must be between 1 minute and 1 day.", [nameof(Window)]);
+        }
+
+        if (IsLatency && Threshold > 3_600_000)
+        {
+            yield return new ValidationResult($"Alert rule '{Name}': a latency check's Threshold is in milliseconds and at most 3600000 (an hour).", [nameof(Threshold)]);
         }
 
         if (Outcome is { Length: > 0 } outcome && outcome is not ("success" or "denied" or "error"))

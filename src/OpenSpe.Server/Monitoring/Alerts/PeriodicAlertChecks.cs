@@ -12,11 +12,12 @@ namespace OpenSpe.Server.Monitoring.Alerts;
 /// <summary>
 /// Runs the rules with a <see cref="AlertCheck"/> every <see cref="AlertOptions.CheckInterval"/> on the server's
 /// <see cref="TimeProvider"/> (EHDSR-9, TIR-13, TIR-34): free disk of the data directory, the TLS and federation
-/// certificates' expiry, the audit witnesses' age (files and HTTPS endpoints). A condition fires once when it begins, not
+/// certificates' expiry, the audit witnesses' age (files and HTTPS endpoints), the latency objectives of the API and of
+/// federation calls (TIR-15, TIR-35; <see cref="LatencyRecorder"/>). A condition fires once when it begins, not
 /// on every run, and again only after it has cleared and returned; the conditions in force are kept in the data directory
 /// (<see cref="StateFileName"/>), so a restart does not fire them again.
 /// </summary>
-internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, IServiceProvider services, DataDirectory directory, IOptions<AlertOptions> options,
+internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, LatencyRecorder latency, IServiceProvider services, DataDirectory directory, IOptions<AlertOptions> options,
     IOptions<AuditOptions> audit, TimeProvider time) : BackgroundService, IAuditObserver
 {
     /// <summary>The file in the data directory that holds the conditions in force between runs and across restarts.</summary>
@@ -107,6 +108,7 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, IServiceProv
         AlertCheck.DiskFree => DiskBreaches(rule),
         AlertCheck.CertificateExpiry => CertificateBreaches(rule, now),
         AlertCheck.WitnessAge => WitnessBreaches(rule, now),
+        AlertCheck.RequestLatency or AlertCheck.FederationLatency => latency.Breaches(rule),
         _ => [],
     };
 
