@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Grpc.Core;
+using OpenSpe.Federation.V1;
+using OpenSpe.Server.Federation.Learning;
+
+namespace OpenSpe.Server.Tests.Federation;
+
+/// <summary>The learning nodes with a wide budget (ε 100, δ 10⁻³: ρ about 59), so a long run fits.</summary>
+public sealed class WideBudgetLearningFixture : ThreeNodeFixture
+{
+    protected override IReadOnlyList<string> ExtraComponents => [FedAvgComponent.ComponentName];
+
+    protected override object? PrivacyBudget => new { epsilon = 100, delta = 1e-3 };
+}
+
+/// <summary>
+/// The figures bench/README.md reports for federated learning over real <c>Train</c> streams (rounds per second over three mTLS
+/// nodes; managed memory per open stream at a node). They are printed, not asserted against a time; what is asserted is that the
+/// run did what was asked, so a figure never comes from a run that failed.
+/// </summary>
+public sealed class FederatedTrainingFigures(WideBudgetLearningFixture nodes) : IClassFixture<WideBudgetLearningFixture>
+{
+    [Fact]
+    [Trait("Requirement", "TIR-28")]
+    public async Task Fifty_rounds_over_three_nodes_run_to_the_end_and_report_their_rate()
+    {
+        using var researcher = await nodes.A.Server.ClientForAccountAsync("researcher");
+        var spec = new
+        {
+            formula = "DIS_DIAB ~ GENDER*PM_BMI_CONTINUOUS + LAB_HDL",
+            rounds = 50,
+            clipUnits = 100,
+            granularity = 0.01,
+            noiseVariance = "400000",
+            scaling = new Dictionary<string, double[]> { ["PM_BMI_CONTINUOUS"] = [27, 5] },
+        };
+
+        var started = Stopwatch.GetTimestamp();
+        using var response = await researcher.PostAsJsonAsync($"/api/v1/projects/{nodes.ProjectA}/federation/train", spec);
+        var took = Stopwatch.GetElapsedTime(started);
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        var root = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(50, root.GetProperty("rounds").GetInt32());
+        Assert.False(root.TryGetProperty("stopped", out var stopped) && stopped.ValueKind == JsonValueKind.Object, body);
+        Assert.Equal(2.5, root.GetProperty("privacy").GetProperty("thisNode").GetProperty("rho").GetDouble(), 9);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"FedAvg over Train streams, 3 nodes, 5 columns, 50 rounds: {took.TotalMilliseconds:F0} ms, {50 / took.TotalSeconds:F1} rounds/s (opening included)");
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-36")]
+    public async Task Open_training_streams_at_a_node_report_their_managed_memory()
+    {
+        const int Streams = 12;
+        var client = nodes.PeerClient(nodes.B, "node-a", out var channel);
+        using (channel)
+        {
+            var calls = new List<AsyncDuplexStreamingCall<TrainMessage, TrainMessage>>();
+            var before = GC.GetTotalMemory(forceFullCollection: true);
+            try
+            {
+                for (var i = 0; i < Streams; i++)
+                {
+                    var call = client.Train(deadline: DateTime.UtcNow.AddMinutes(2));
+                    calls.Add(call);
+                    await call.RequestStream.WriteAsync(new TrainMessage
+                    {
+                        Kind = "open",
+                        Permit = nodes.SignedPermit,
+                        Requester = "researcher",
+                        Component = FedAvgComponent.ComponentName,
+                        ParametersJson = "{\"formula\":\"DIS_DIAB ~ GENDER*PM_BMI_CONTINUOUS + LAB_HDL\",\"noiseVariance\":\"400000\",\"clipUnits\":100,\"granularity\":0.01}",
+                    });
+                    Assert.True(await call.ResponseStream.MoveNext());
+                    Assert.Equal("opened", call.ResponseStream.Current.Kind);
+                }
+
+                var open = GC.GetTotalMemory(forceFullCollection: true);
+                TestContext.Current.TestOutputHelper?.WriteLine(
+                    $"{Streams} open Train streams at node-b (each with its session's model of CNSIM2, 2,432 complete rows): {(open - before) / Streams / 1024.0:F0} KiB managed each (this process holds all three nodes and the peer client)");
+            }
+            finally
+            {
+                foreach (var call in calls)
+                {
+                    call.Dispose();
+                }
+            }
+        }
+    }
+}
