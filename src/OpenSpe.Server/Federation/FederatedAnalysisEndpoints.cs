@@ -62,9 +62,6 @@ internal static class FederatedAnalysisEndpoints
         group.MapGet("/privacy", PrivacyAsync).WithName("projects.federation.privacy").ProducesProjectProblems()
             .WithMetadata(new ProjectActionAttribute("project.federation.privacy", SpeRoles.Researcher))
             .WithSummary("The permit's differential-privacy budget and what was spent of it: by the analyses coordinated here (everyone's and yours) and on this node's own rows.");
-        routes.MapGet("/api/v1/permits/{id}/privacy", PermitPrivacyAsync).WithName("permits.privacy").WithTags("Federation", "Permits")
-            .WithMetadata(new AuditResourceAttribute("permit")).RequireAuthorization(SpePolicies.Hdab).ProducesSignedInProblems().ProducesProblems(404)
-            .WithSummary("For the HDAB: a permit's differential-privacy budget and what was spent of it at this SPE (both ledgers).");
         return routes;
     }
 
@@ -114,7 +111,7 @@ internal static class FederatedAnalysisEndpoints
             rhoPerRound = result.RhoPerRound.ToDouble(),
             nodes = result.Nodes.Select(n => new { name = n.Name, status = "ok", rows = n.Rows }),
             stopped = outcome.Failure is { } f ? new { code = f.Code, message = f.Message } : null,
-            privacy = PrivacyJson(privacy),
+            privacy = PrivacyBudgetEndpoints.Json(privacy),
         }));
     }
 
@@ -124,31 +121,7 @@ internal static class FederatedAnalysisEndpoints
         var document = await permits.CurrentDocumentAsync(access.Permit, cancellationToken);
         var username = context.User.FindFirst("preferred_username")?.Value;
         var person = document.DataUsers.FirstOrDefault(u => u.Account is not null && string.Equals(u.Account, username, StringComparison.Ordinal))?.Account;
-        return TypedResults.Ok(JsonSerializer.SerializeToElement(PrivacyJson(await ledgers.ReportAsync(document, person, cancellationToken))));
-    }
-
-    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> PermitPrivacyAsync(string id, PermitService permits, PrivacyLedgers ledgers, CancellationToken cancellationToken)
-    {
-        if (await permits.FindAsync(id, cancellationToken) is not { } permit)
-        {
-            return Problems.Of(404, "No such permit.", ErrorCodes.NotFound);
-        }
-
-        var document = await permits.CurrentDocumentAsync(permit, cancellationToken);
-        return TypedResults.Ok(JsonSerializer.SerializeToElement(PrivacyJson(await ledgers.ReportAsync(document, null, cancellationToken))));
-    }
-
-    private static object PrivacyJson(PrivacySpendReport report)
-    {
-        static object Spent(PrivacySpendView v) => new { rho = v.Rho, epsilon = v.Epsilon, committedRho = RhoUnits.ToRho(v.Spend.CommittedUnits), reservedRho = RhoUnits.ToRho(v.Spend.ReservedUnits) };
-        return new
-        {
-            permit = report.Permit,
-            budget = new { epsilon = report.Budget.Epsilon, delta = report.Budget.Delta, rho = RhoUnits.ToRho(report.Budget.CapUnits) },
-            coordinated = Spent(report.Coordinator),
-            mine = report.Person is { } mine ? Spent(mine) : null,
-            thisNode = Spent(report.Node),
-        };
+        return TypedResults.Ok(JsonSerializer.SerializeToElement(PrivacyBudgetEndpoints.Json(await ledgers.ReportAsync(document, person, cancellationToken))));
     }
 
     private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> GlmAsync(FederatedGlmBody body, HttpContext context, FederatedCoordinator coordinator, PermitService permits,

@@ -22,6 +22,8 @@ internal static class FederationModule
     {
         ArgumentNullException.ThrowIfNull(host);
         services.AddValidatedOptions<FederationOptions>(FederationOptions.Section);
+        // Note: registered on every SPE, because the HDAB's privacy pages read the ledgers whether or not this SPE federates.
+        services.AddSingleton<Learning.PrivacyLedgers>();
         var options = OptionsRegistration.BindNow<FederationOptions>(host.Configuration, FederationOptions.Section);
         if (!options.Enabled)
         {
@@ -56,7 +58,6 @@ internal static class FederationModule
             services.AddSingleton<IFederatedAnalysis>(sp => LibraryAnalysis.BuiltIn(sp.GetRequiredService<DecryptedCopies>())[index]);
         }
 
-        services.AddSingleton<Learning.PrivacyLedgers>();
         services.AddSingleton<Learning.FedAvgComponent>();
         services.AddSingleton<IFederatedAnalysis>(sp => sp.GetRequiredService<Learning.FedAvgComponent>());
         services.AddSingleton<FederatedTaskChecks>();

@@ -9,6 +9,7 @@ using OpenSpe.Core.Audit;
 using OpenSpe.Core.Permits;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Federation.Learning;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Permits;
 
@@ -30,6 +31,7 @@ internal static class PermitImport
     public static IEndpointRouteBuilder MapFederationModule(this IEndpointRouteBuilder routes)
     {
         ArgumentNullException.ThrowIfNull(routes);
+        routes.MapPrivacyBudgetEndpoints();
         if (!routes.ServiceProvider.GetRequiredService<IOptions<FederationOptions>>().Value.Enabled)
         {
             return routes;

@@ -89,6 +89,25 @@ public sealed class FederatedTrainingTests(LearningThreeNodeFixture nodes) : ICl
         }
 
         Assert.Equal(0.1, (await HdabPrivacyAsync(nodes.B)).GetProperty("thisNode").GetProperty("rho").GetDouble(), 12);
+        // The HDAB's list and portal page show the same spend.
+        using (var hdab = await nodes.C.Server.ClientForAccountAsync("hdab"))
+        {
+            var listed = JsonDocument.Parse(await hdab.GetStringAsync("/api/v1/permits/privacy")).RootElement.EnumerateArray()
+                .Single(p => p.GetProperty("privacy").GetProperty("permit").GetString() == "HDAB-FED-2026-1");
+            Assert.Equal(0.1, listed.GetProperty("privacy").GetProperty("thisNode").GetProperty("rho").GetDouble(), 12);
+            Assert.Equal(0.0, listed.GetProperty("privacy").GetProperty("coordinated").GetProperty("rho").GetDouble());
+        }
+
+        using (var portal = new Portal.PortalBrowser(nodes.A.Server))
+        using (await portal.SignInAsync("hdab"))
+        {
+            using var page = await portal.GetAsync("/privacy");
+            var html = WebUtility.HtmlDecode(await page.Content.ReadAsStringAsync());
+            Assert.True(page.StatusCode == HttpStatusCode.OK, html);
+            Assert.Contains("HDAB-FED-2026-1", html, StringComparison.Ordinal);
+            Assert.Contains("(ρ 0.1)", html, StringComparison.Ordinal);
+        }
+
         // Audited at both ends: the coordinator's record per node, and the peer's record of the stream with the requester.
         var sent = await ThreeNodeFixture.RecordsAsync(nodes.A, FederatedCoordinator.TaskSent);
         Assert.Contains(sent, r => r.DetailsJson.Contains("\"component\":\"openspe.fedavg-logistic\"", StringComparison.Ordinal)
@@ -147,8 +166,10 @@ public sealed class FederatedTrainingTests(LearningThreeNodeFixture nodes) : ICl
         using var client = await nodes.A.Server.ClientForAccountAsync(username);
 
         using var response = await client.GetAsync($"/api/v1/permits/{permitId}/privacy");
+        using var list = await client.GetAsync("/api/v1/permits/privacy");
 
         await ProblemAssert.IsProblemAsync(response, expected);
+        await ProblemAssert.IsProblemAsync(list, expected);
         await ProblemAssert.IsProblemAsync(await hdab.GetAsync("/api/v1/permits/no-such-permit/privacy"), HttpStatusCode.NotFound);
     }
 

@@ -77,6 +77,9 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("GET /api/v1/permits/{id}/versions",                           "U  F  A  F  H  H  A  A  F  A  A  F  F  A  A"),
         ("GET /api/v1/permits/{id}/document",                           "U  F  A  F  H  H  A  A  F  A  A  F  F  A  A"),
         ("GET /api/v1/permits/{id}/visas",                              "U  F  A  F  F  H  F  F  F  A  F  F  F  A  A"),
+        // The privacy budgets spent (FCR-9): the HDAB only.
+        ("GET /api/v1/permits/privacy",                                 "U  F  A  F  F  F  F  F  F  F  F  F  F  F  F"),
+        ("GET /api/v1/permits/{id}/privacy",                            "U  F  A  F  F  F  F  F  F  F  F  F  F  F  F"),
         ("POST /api/v1/permits/{id}/amendments",                        "U  F  A  F  F  F  F  F  F  F  F  F  F  F  F"),
         ("POST /api/v1/permits/{id}/suspend",                           "U  F  A  F  F  F  F  F  F  F  F  F  F  F  F"),
         ("POST /api/v1/permits/{id}/resume",                            "U  F  A  F  F  F  F  F  F  F  F  F  F  F  F"),

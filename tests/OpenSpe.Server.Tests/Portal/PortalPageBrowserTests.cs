@@ -74,6 +74,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [InlineData("hdab", "/halts", "hdab-halts")]
     [InlineData("hdab", "/exports", "hdab-exports")]
     [InlineData("hdab", "/incidents", "hdab-incidents")]
+    [InlineData("hdab", "/privacy", "hdab-privacy")]
     [InlineData("operator", "/", "operator-home")]
     [InlineData("operator", "/halts", "operator-halts")]
     [InlineData("operator", "/alerts", "operator-alerts")]

@@ -36,6 +36,10 @@ public sealed class PortalRolePagesTests : IAsyncLifetime
     [InlineData("holder", "/exports")]
     [InlineData("operator", "/exports")]
     [InlineData("admin", "/exports")]
+    [InlineData("researcher", "/privacy")]
+    [InlineData("operator", "/privacy")]
+    [InlineData("auditor", "/privacy")]
+    [InlineData("checker", "/privacy")]
     [Trait("Requirement", "TIR-22")]
     public async Task A_page_of_another_role_is_refused_with_the_apis_403(string username, string path)
     {
@@ -59,6 +63,7 @@ public sealed class PortalRolePagesTests : IAsyncLifetime
     [InlineData("auditor", "/audit", "The audit chain is intact")]
     [InlineData("hdab", "/exports", "No export has been requested yet.")]
     [InlineData("checker", "/exports", "No export has been requested yet.")]
+    [InlineData("hdab", "/privacy", "HDAB-PORTAL-ROLES")]
     [Trait("Requirement", "TIR-22")]
     public async Task Each_role_reaches_its_main_page_under_the_strict_policy(string username, string path, string expected)
     {

@@ -60,6 +60,7 @@ internal sealed class IndexModel : PortalPageModel
         if (user.IsInRole(SpeRoles.Hdab))
         {
             places.Add(("/permits", PortalText.Get("NavPermits"), PortalText.Get("PlacePermits")));
+            places.Add(("/privacy", PortalText.Get("NavPrivacy"), PortalText.Get("PlacePrivacy")));
         }
 
         if (user.IsInRole(SpeRoles.Hdab) || user.IsInRole(SpeRoles.Operator))
