@@ -43,6 +43,9 @@ internal sealed class SpeApiClient : IDisposable
         return new SpeApiClient(store, credentials, environment.Connect(credentials.ServerUri, credentials.CaFingerprint), environment.Time);
     }
 
+    /// <summary>Progress lines, one JSON object each.</summary>
+    public const string NdjsonMediaType = "application/x-ndjson";
+
     public async Task<T> GetAsync<T>(string path, CancellationToken cancellationToken) =>
         await ReadAsync<T>(await SendAsync(HttpMethod.Get, path, null, cancellationToken), cancellationToken);
 
@@ -81,7 +84,14 @@ internal sealed class SpeApiClient : IDisposable
     public Task<HttpResponseMessage> GetStreamingAsync(string path, CancellationToken cancellationToken) =>
         SendAsync(HttpMethod.Get, path, null, streamBody: true, cancellationToken);
 
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, bool streamBody, CancellationToken cancellationToken)
+    /// <summary>
+    /// Posts asking for <c>application/x-ndjson</c> progress lines as well as JSON, and returns as soon as the headers are in (the
+    /// caller reads the lines as they come and disposes the response); a non-success answer throws.
+    /// </summary>
+    public Task<HttpResponseMessage> PostForLinesAsync(string path, object? body, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, path, body, streamBody: true, cancellationToken, NdjsonMediaType);
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, bool streamBody, CancellationToken cancellationToken, string? alsoAccept = null)
     {
         ArgumentNullException.ThrowIfNull(method);
         var refreshed = false;
@@ -91,14 +101,14 @@ internal sealed class SpeApiClient : IDisposable
             refreshed = true;
         }
 
-        var response = await SendOnceAsync(method, path, body, streamBody, cancellationToken);
+        var response = await SendOnceAsync(method, path, body, streamBody, alsoAccept, cancellationToken);
 
         // A 401 with a token we believe valid: revoked, server restarted with a new key, or clock skew. One refresh and retry, never a loop.
         if (response.StatusCode == HttpStatusCode.Unauthorized && !refreshed && Credentials.RefreshToken is not null)
         {
             response.Dispose();
             await RefreshAsync(Credentials.AccessToken, cancellationToken);
-            response = await SendOnceAsync(method, path, body, streamBody, cancellationToken);
+            response = await SendOnceAsync(method, path, body, streamBody, alsoAccept, cancellationToken);
         }
 
         if (!response.IsSuccessStatusCode)
@@ -155,10 +165,15 @@ internal sealed class SpeApiClient : IDisposable
     internal static DateTimeOffset ExpiresAt(TimeProvider time, TokenResponse token) =>
         time.GetUtcNow() + TimeSpan.FromSeconds(Math.Max(0, token.ExpiresIn ?? 0));
 
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, bool streamBody, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpMethod method, string path, object? body, bool streamBody, string? alsoAccept, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Credentials.AccessToken);
+        if (alsoAccept is not null)
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(alsoAccept));
+        }
+
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/problem+json"));
         if (body is Func<HttpContent> make)

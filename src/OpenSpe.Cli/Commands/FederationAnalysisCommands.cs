@@ -48,8 +48,8 @@ internal static class FederationAnalysisCommands
         {
             using var api = SpeApiClient.Open(env);
             streams.Error.WriteLine($"federation glm: asking the nodes of project {parse.GetValue(project)}...");
-            var (raw, _) = await api.CallAsync<JsonElement>(HttpMethod.Post, $"api/v1/projects/{Segment(parse.GetValue(project)!)}/federation/glm",
-                new { formula = parse.GetValue(formula), family = parse.GetValue(family), table = parse.GetValue(table) }, cancellationToken);
+            var raw = await FederatedProgressReader.RunAsync(api, $"api/v1/projects/{Segment(parse.GetValue(project)!)}/federation/glm",
+                new { formula = parse.GetValue(formula), family = parse.GetValue(family), table = parse.GetValue(table) }, streams.Error, cancellationToken);
             NodeStatus(streams.Error, raw);
             if (parse.GetValue(json))
             {
@@ -88,8 +88,8 @@ internal static class FederationAnalysisCommands
             var strata = (parse.GetValue(by) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             using var api = SpeApiClient.Open(env);
             streams.Error.WriteLine($"federation count: asking the nodes of project {parse.GetValue(project)}...");
-            var (raw, _) = await api.CallAsync<JsonElement>(HttpMethod.Post, $"api/v1/projects/{Segment(parse.GetValue(project)!)}/federation/count",
-                new { concept = parse.GetValue(concept), descendants = parse.GetValue(descendants), by = strata }, cancellationToken);
+            var raw = await FederatedProgressReader.RunAsync(api, $"api/v1/projects/{Segment(parse.GetValue(project)!)}/federation/count",
+                new { concept = parse.GetValue(concept), descendants = parse.GetValue(descendants), by = strata }, streams.Error, cancellationToken);
             NodeStatus(streams.Error, raw);
             if (parse.GetValue(json))
             {

@@ -84,7 +84,7 @@ internal static class FederationTrainCommands
             Put(body, "scaling", scaling.Count == 0 ? null : scaling);
             using var api = SpeApiClient.Open(env);
             streams.Error.WriteLine($"federation train: training over the nodes of project {parse.GetValue(project)}...");
-            var (raw, _) = await api.CallAsync<JsonElement>(HttpMethod.Post, $"api/v1/projects/{Segment(parse.GetValue(project)!)}/federation/train", body, cancellationToken);
+            var raw = await FederatedProgressReader.RunAsync(api, $"api/v1/projects/{Segment(parse.GetValue(project)!)}/federation/train", body, streams.Error, cancellationToken);
             foreach (var node in raw.GetProperty("nodes").EnumerateArray())
             {
                 streams.Error.WriteLine($"  node {node.GetProperty("name").GetString()}: {node.GetProperty("status").GetString()} ({node.GetProperty("rows").GetInt32()} complete rows)");

@@ -50,13 +50,13 @@ internal static class FederatedAnalysisEndpoints
 
         var group = routes.MapGroup("/api/v1/projects/{projectId}/federation").WithTags("Federation").WithMetadata(new AuditResourceAttribute("project"))
             .RequireAuthorization(SpePolicies.HumanOrClient);
-        group.MapPost("/glm", GlmAsync).WithName("projects.federation.glm").ProducesProjectProblems().ProducesJsonBodyProblems().ProducesProblems(400, 422)
+        group.MapPost("/glm", GlmAsync).WithName("projects.federation.glm").Produces(StatusCodes.Status200OK, contentType: FederatedProgress.MediaType).ProducesProjectProblems().ProducesJsonBodyProblems().ProducesProblems(400, 422)
             .WithMetadata(new ProjectActionAttribute("project.federation.glm", SpeRoles.Researcher))
             .WithSummary("Fits an exact federated GLM over the nodes of the project's permit (each checks the permit, the requester and the component itself); the combined coefficients and each node's status.");
-        group.MapPost("/count", CountAsync).WithName("projects.federation.count").ProducesProjectProblems().ProducesJsonBodyProblems().ProducesProblems(400, 422)
+        group.MapPost("/count", CountAsync).WithName("projects.federation.count").Produces(StatusCodes.Status200OK, contentType: FederatedProgress.MediaType).ProducesProjectProblems().ProducesJsonBodyProblems().ProducesProblems(400, 422)
             .WithMetadata(new ProjectActionAttribute("project.federation.count", SpeRoles.Researcher))
             .WithSummary("Counts the persons with an OMOP concept over the nodes of the project's permit, from the counts each node released after its own suppression.");
-        group.MapPost("/train", TrainAsync).WithName("projects.federation.train").ProducesProjectProblems().ProducesJsonBodyProblems().ProducesProblems(400, 409, 422)
+        group.MapPost("/train", TrainAsync).WithName("projects.federation.train").Produces(StatusCodes.Status200OK, contentType: FederatedProgress.MediaType).ProducesProjectProblems().ProducesJsonBodyProblems().ProducesProblems(400, 409, 422)
             .WithMetadata(new ProjectActionAttribute("project.federation.train", SpeRoles.Researcher))
             .WithSummary("Trains a FedAvg logistic regression over the nodes of the project's permit through Train streams: each node clips and noises its update and charges its own privacy ledger; this node charges the run to the permit's budget first.");
         group.MapGet("/privacy", PrivacyAsync).WithName("projects.federation.privacy").ProducesProjectProblems()
@@ -65,7 +65,7 @@ internal static class FederatedAnalysisEndpoints
         return routes;
     }
 
-    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> TrainAsync(JsonElement body, HttpContext context, FederatedCoordinator coordinator, PermitService permits,
+    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult, EmptyHttpResult>> TrainAsync(JsonElement body, HttpContext context, FederatedCoordinator coordinator, PermitService permits,
         PrivacyLedgers ledgers, CancellationToken cancellationToken)
     {
         var error = "the body must be a JSON object";
@@ -87,6 +87,12 @@ internal static class FederatedAnalysisEndpoints
             return refused!;
         }
 
+        var progress = FederatedProgress.For(context);
+        foreach (var learner in plan.Learners)
+        {
+            learner.Progress = progress;
+        }
+
         FedAvgOutcome outcome;
         await using (plan)
         {
@@ -100,11 +106,11 @@ internal static class FederatedAnalysisEndpoints
         var names = plan.Learners.Select(l => l.Name).ToList();
         if (outcome.Result is not { } result)
         {
-            return Failed(outcome.Failure!, names);
+            return await AnswerAsync(progress, Failed(outcome.Failure!, names));
         }
 
         var privacy = await ledgers.ReportAsync(plan.Document, plan.Requester, cancellationToken);
-        return TypedResults.Ok(JsonSerializer.SerializeToElement(new
+        return await AnswerAsync(progress, TypedResults.Ok(JsonSerializer.SerializeToElement(new
         {
             coefficients = result.Columns.Zip(result.Estimates).ToDictionary(p => p.First, p => p.Second),
             rounds = result.Rounds,
@@ -112,7 +118,20 @@ internal static class FederatedAnalysisEndpoints
             nodes = result.Nodes.Select(n => new { name = n.Name, status = "ok", rows = n.Rows }),
             stopped = outcome.Failure is { } f ? new { code = f.Code, message = f.Message } : null,
             privacy = PrivacyBudgetEndpoints.Json(privacy),
-        }));
+        })));
+    }
+
+    /// <summary>The answer as one JSON document, or as the last line of the progress lines when the caller asked for them.</summary>
+    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult, EmptyHttpResult>> AnswerAsync(FederatedProgress? progress, IResult outcome)
+    {
+        var answer = progress is null ? outcome : await progress.FinishAsync(outcome);
+        return answer switch
+        {
+            Ok<JsonElement> ok => ok,
+            ProblemHttpResult problem => problem,
+            EmptyHttpResult empty => empty,
+            _ => throw new InvalidOperationException("a federated analysis answers its result or a problem"),
+        };
     }
 
     private static async Task<Ok<JsonElement>> PrivacyAsync(HttpContext context, PermitService permits, PrivacyLedgers ledgers, CancellationToken cancellationToken)
@@ -124,7 +143,7 @@ internal static class FederatedAnalysisEndpoints
         return TypedResults.Ok(JsonSerializer.SerializeToElement(PrivacyBudgetEndpoints.Json(await ledgers.ReportAsync(document, person, cancellationToken))));
     }
 
-    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> GlmAsync(FederatedGlmBody body, HttpContext context, FederatedCoordinator coordinator, PermitService permits,
+    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult, EmptyHttpResult>> GlmAsync(FederatedGlmBody body, HttpContext context, FederatedCoordinator coordinator, PermitService permits,
         CancellationToken cancellationToken)
     {
         var specification = new GlmSpecification
@@ -146,13 +165,14 @@ internal static class FederatedAnalysisEndpoints
             return refused;
         }
 
-        var outcome = await new FederatedGlmCoordinator().FitAsync(nodes!, specification, cancellationToken);
+        var progress = FederatedProgress.For(context);
+        var outcome = await new FederatedGlmCoordinator().FitAsync(progress?.Observe(nodes!) ?? nodes!, specification, cancellationToken);
         var projectId = (string)context.Request.RouteValues["projectId"]!;
         coordinator.Finished(GlmNodeAnalysis.ComponentName, projectId, nodes!.Count, outcome.Failure?.Code ?? "ok");
-        return outcome.Result is { } result ? TypedResults.Ok(JsonDocument.Parse(result.ToJson()).RootElement.Clone()) : Failed(outcome.Failure!, [.. nodes!.Select(n => n.Name)]);
+        return await AnswerAsync(progress, outcome.Result is { } result ? TypedResults.Ok(JsonDocument.Parse(result.ToJson()).RootElement.Clone()) : Failed(outcome.Failure!, [.. nodes!.Select(n => n.Name)]));
     }
 
-    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult>> CountAsync(FederatedCountBody body, HttpContext context, FederatedCoordinator coordinator,
+    private static async Task<Results<Ok<JsonElement>, ProblemHttpResult, EmptyHttpResult>> CountAsync(FederatedCountBody body, HttpContext context, FederatedCoordinator coordinator,
         PermitService permits, CancellationToken cancellationToken)
     {
         if (body.Concept <= 0 || body.By?.Any(b => b is not ("gender" or "age")) == true || body.AgeBandYears is < 1 or > 110)
@@ -167,10 +187,11 @@ internal static class FederatedAnalysisEndpoints
         }
 
         var request = new CohortCountRequest { Concept = body.Concept, Descendants = body.Descendants, By = body.By?.Distinct(StringComparer.Ordinal).ToList(), AgeBandYears = body.AgeBandYears ?? 10 };
-        var outcome = await new CohortCountCoordinator().CountAsync(nodes!, request, cancellationToken);
+        var progress = FederatedProgress.For(context);
+        var outcome = await new CohortCountCoordinator().CountAsync(progress?.Observe(nodes!) ?? nodes!, request, cancellationToken);
         var projectId = (string)context.Request.RouteValues["projectId"]!;
         coordinator.Finished(CohortCountNodeAnalysis.ComponentName, projectId, nodes!.Count, outcome.Failure?.Code ?? "ok");
-        return outcome.Result is { } result ? TypedResults.Ok(JsonDocument.Parse(result.ToJson()).RootElement.Clone()) : Failed(outcome.Failure!, [.. nodes!.Select(n => n.Name)]);
+        return await AnswerAsync(progress, outcome.Result is { } result ? TypedResults.Ok(JsonDocument.Parse(result.ToJson()).RootElement.Clone()) : Failed(outcome.Failure!, [.. nodes!.Select(n => n.Name)]));
     }
 
     /// <summary>The problem for a failed analysis: its code, a detail naming each node that refused, and every node's status.</summary>

@@ -30,6 +30,7 @@ public sealed class FederationAnalysisCliTests(ThreeNodeFixture nodes) : IClassF
         Assert.Contains("Observations used: 7485 (1894 deleted due to missingness)", run.Stdout, StringComparison.Ordinal);
         foreach (var node in new[] { "node-a", "node-b", "node-c" })
         {
+            Assert.Contains($"  node {node}: round 1 ok", run.Stderr, StringComparison.Ordinal);
             Assert.Contains($"  node {node}: ok", run.Stderr, StringComparison.Ordinal);
         }
     }

@@ -37,6 +37,9 @@ public sealed class FederationTrainCliTests(LearningThreeNodeFixture nodes) : IC
         Assert.Contains("stopped after 2 rounds: SPE7080", run.Stderr, StringComparison.Ordinal);
         foreach (var node in new[] { "node-a", "node-b", "node-c" })
         {
+            // Each node's answers as they came (the progress lines), then the summary.
+            Assert.Contains($"  node {node}: opened", run.Stderr, StringComparison.Ordinal);
+            Assert.Contains($"  node {node}: round 2 ok", run.Stderr, StringComparison.Ordinal);
             Assert.Contains($"  node {node}: ok", run.Stderr, StringComparison.Ordinal);
         }
 

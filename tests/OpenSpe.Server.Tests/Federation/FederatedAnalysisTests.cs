@@ -207,6 +207,42 @@ public sealed class FederatedAnalysisTests(ThreeNodeFixture nodes) : IClassFixtu
         Assert.Equal(before, (await ThreeNodeFixture.RecordsAsync(nodes.A, FederatedCoordinator.TaskSent)).Count);
     }
 
+    [Fact]
+    [Trait("Requirement", "FCR-5")]
+    public async Task A_caller_that_asks_for_lines_sees_each_nodes_answer_as_it_comes_then_the_result_or_the_problem()
+    {
+        using var researcher = await nodes.A.Server.ClientForAccountAsync("researcher");
+
+        var glm = await LinesAsync(researcher, "glm", new { formula = CnsimFormula, family = "binomial" });
+        var count = await LinesAsync(researcher, "count", new { concept = 40481087 });
+
+        // Every round of the GLM is one answer per node, in the order they came, before the one result line.
+        var rounds = glm[^1].GetProperty("result").GetProperty("iterations").GetInt32();
+        Assert.Equal("result", glm[^1].GetProperty("event").GetString());
+        Assert.Equal(rounds * 3, glm.Count - 1);
+        Assert.All(glm[..^1], l => Assert.Equal(("node", "ok"), (l.GetProperty("event").GetString(), l.GetProperty("status").GetString())));
+        Assert.Equal(Enumerable.Range(1, rounds), glm[..^1].Where(l => l.GetProperty("node").GetString() == "node-b").Select(l => l.GetProperty("round").GetInt32()));
+        // node-c's operator does not allow the count: its refusal is a line, and the last line the problem naming it.
+        Assert.Contains(count, l => l.GetProperty("event").GetString() == "node" && l.GetProperty("node").GetString() == "node-c"
+            && l.GetProperty("status").GetString() == "refused" && l.GetProperty("code").GetString() == ErrorCodes.FederationComponentNotAllowed);
+        var problem = count[^1].GetProperty("problem");
+        Assert.Equal(ErrorCodes.FederatedAnalysisNodeRefused, problem.GetProperty("code").GetString());
+        Assert.Equal(422, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("traceId").GetString()));
+    }
+
+    /// <summary>Posts asking for progress lines; the lines, checked to come as application/x-ndjson with 200.</summary>
+    private async Task<List<JsonElement>> LinesAsync(HttpClient client, string analysis, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/projects/{nodes.ProjectA}/federation/{analysis}") { Content = JsonContent.Create(body) };
+        request.Headers.Accept.ParseAdd("application/x-ndjson");
+        using var response = await client.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        Assert.Equal("application/x-ndjson", response.Content.Headers.ContentType?.MediaType);
+        return [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement.Clone())];
+    }
+
     [Theory]
     [InlineData("DIS_DIAB ~ log(LAB_HDL)", "binomial")]
     [InlineData("DIS_DIAB ~", "binomial")]

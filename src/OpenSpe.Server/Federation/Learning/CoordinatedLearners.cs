@@ -30,6 +30,9 @@ internal abstract class CoordinatedLearner(string name, Func<NodeTaskRecord, Can
     /// <inheritdoc />
     public string Name => name;
 
+    /// <summary>Where each answer is reported while the run goes on (the caller asked for progress lines), or null.</summary>
+    public FederatedProgress? Progress { get; set; }
+
     /// <inheritdoc />
     public async Task<LearnerOpening> OpenAsync(FedAvgSpecification specification, string permit, string requester, CancellationToken cancellationToken)
     {
@@ -39,6 +42,11 @@ internal abstract class CoordinatedLearner(string name, Func<NodeTaskRecord, Can
         if (opening.IsRefused)
         {
             (_outcome, _reason) = (opening.Code!, opening.Reason);
+        }
+
+        if (Progress is not null)
+        {
+            await Progress.NodeAsync(name, 0, opening.IsRefused ? "refused" : "opened", opening.Code);
         }
 
         return opening;
@@ -55,6 +63,11 @@ internal abstract class CoordinatedLearner(string name, Func<NodeTaskRecord, Can
         else
         {
             _rounds = round;
+        }
+
+        if (Progress is not null)
+        {
+            await Progress.NodeAsync(name, round, answer.IsRefused ? "refused" : "ok", answer.Code);
         }
 
         return answer;
