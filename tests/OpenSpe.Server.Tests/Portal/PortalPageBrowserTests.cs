@@ -75,6 +75,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [InlineData("hdab", "/exports", "hdab-exports")]
     [InlineData("hdab", "/incidents", "hdab-incidents")]
     [InlineData("hdab", "/privacy", "hdab-privacy")]
+    [InlineData("hdab", "/permits/new", "hdab-permit-form")]
     [InlineData("operator", "/", "operator-home")]
     [InlineData("operator", "/halts", "operator-halts")]
     [InlineData("operator", "/alerts", "operator-alerts")]

@@ -25,8 +25,16 @@ internal sealed class PermitsModel : PortalPageModel
     /// <summary>What the last change did.</summary>
     public string? Notice { get; private set; }
 
-    /// <summary>Shows the permits.</summary>
-    public Task<IActionResult> OnGetAsync() => ShowAsync();
+    /// <summary>Shows the permits (after the form issued one, saying so).</summary>
+    public Task<IActionResult> OnGetAsync(string? issued)
+    {
+        if (!string.IsNullOrWhiteSpace(issued))
+        {
+            Notice = PortalText.Format("PermitIssued", issued);
+        }
+
+        return ShowAsync();
+    }
 
     /// <summary>Issues a permit from the uploaded JSON document.</summary>
     public async Task<IActionResult> OnPostCreateAsync(IFormFile? document)
