@@ -20,7 +20,7 @@ namespace OpenSpe.Server.Tests.Monitoring;
 /// rule fires once per breach, reaches the webhook signed and the audit log, and stays quiet under the objective, below
 /// the minimum count and for streaming answers.
 /// </summary>
-/// <remarks>Note: serial, because the federation meter is one per process: slow federation calls recorded here would be counted by every server running beside it.</remarks>
+/// <remarks>Note: serial with the other metrics tests, because they read whole histograms and counters of their servers.</remarks>
 [Collection(MetricsSerial.Name)]
 public sealed class LatencyAlertTests : IAsyncLifetime
 {
@@ -177,9 +177,9 @@ public sealed class LatencyAlertTests : IAsyncLifetime
         await using var server = await StartAsync(clock);
         var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
         await checks.StartRun;
-        // Note: the federation module's own instruments, as its call interceptor records them.
-        using var federation = new FederationMetrics();
         var peer = "node-slow-" + Guid.NewGuid().ToString("N")[..8];
+        // Note: the federation module's own instruments on this server's meter factory, as its call interceptor records them.
+        var federation = new FederationMetrics(server.Services.GetRequiredService<IMeterFactory>(), [peer, peer + "-fast", peer + "-streaming", peer + "-few"]);
         for (var i = 0; i < 30; i++)
         {
             federation.Call(peer, "/openspe.federation.v1.Federation/SubmitTask", "OK", TimeSpan.FromSeconds(2));
