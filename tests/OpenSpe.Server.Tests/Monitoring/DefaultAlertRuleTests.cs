@@ -7,17 +7,20 @@ using Microsoft.Extensions.Time.Testing;
 using OpenSpe.Federation.V1;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Monitoring.Alerts;
+using OpenSpe.Server.Tests.Airlock;
 using OpenSpe.Server.Tests.Api;
 using OpenSpe.Server.Tests.Federation;
 using OpenSpe.Server.Tests.Identity;
 using OpenSpe.Server.Tests.Infrastructure;
+using OpenSpe.Server.Tests.Terminal;
 
 namespace OpenSpe.Server.Tests.Monitoring;
 
 /// <summary>
 /// The shipped default rules (EHDSR-9, TIR-13, TIR-27, TIR-34), each driven by its real condition through a running server
 /// — failed sign-ins from one address, wrong one-time codes, a flood the rate limiter refuses, an audit store that cannot be
-/// written, a federation peer refused at the handshake — firing once the condition is met and reaching a webhook receiver
+/// written, a federation peer refused at the handshake, released outputs downloaded above the daily volume, pastes the
+/// permit does not allow in a web terminal — firing once the condition is met and reaching a webhook receiver
 /// on this machine with a valid HMAC signature. The periodic checks and the per-account sign-in and latency rules are
 /// covered the same way in <see cref="AlertCheckTests"/>, <see cref="AlertWebhookTests"/> and <see cref="LatencyAlertTests"/>.
 /// </summary>
@@ -146,6 +149,81 @@ public sealed class DefaultAlertRuleTests : IAsyncLifetime
         Assert.True(IPAddress.IsLoopback(IPAddress.Parse(alert.GetProperty("key").GetString()!)), alert.ToString());
         Assert.Equal(10L, alert.GetProperty("threshold").GetInt64());
         await AssertAuditedAsync(node.Node.Server, alert, "federation-peer-refused");
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task Downloads_by_one_person_above_the_daily_volume_fire_the_export_volume_rule_signed()
+    {
+        // Note: the shipped rule with only its threshold lowered (below two downloads of a small table), because releasing
+        // and downloading 1 GiB would cost a test minutes; what it matches, sums, groups by and its window are the shipped ones.
+        var shipped = DefaultAlertRules.Create(new AlertOptions()).Single(r => r.Name == "export-volume-per-person");
+        const string Table = "sex,yes,no\nf,12,15\nm,20,11\n";
+        var settings = _receiver.Settings(new Dictionary<string, string?>
+        {
+            ["Alerts:Rules:0:Name"] = shipped.Name,
+            ["Alerts:Rules:0:Action"] = shipped.Action,
+            ["Alerts:Rules:0:SumDetail"] = shipped.SumDetail,
+            ["Alerts:Rules:0:GroupBy"] = shipped.GroupBy.ToString(),
+            ["Alerts:Rules:0:Window"] = shipped.Window.ToString("c", CultureInfo.InvariantCulture),
+            ["Alerts:Rules:0:Threshold"] = (Table.Length + 1).ToString(CultureInfo.InvariantCulture),
+        });
+        foreach (var (name, value) in shipped.Details)
+        {
+            settings["Alerts:Rules:0:Details:" + name] = value;
+        }
+
+        await using var airlock = await AirlockSandbox.StartAsync(settings, reviewersRequired: 1);
+        await airlock.RunAsync($"printf '{Table.Replace("\n", "\\n", StringComparison.Ordinal)}' > /outputs/t1.csv");
+        var request = await airlock.RequestOkAsync(new
+        {
+            files = new[] { "t1.csv" },
+            reason = "results for the paper",
+            description = new { outputs = new object[] { new { file = "t1.csv", kind = "frequency", labelColumns = new[] { "sex" } } } },
+        });
+        using (var review = await airlock.ReviewAsync("checker", request.Id, new { decision = "approve", comment = "aggregate, counts >= 10" }))
+        {
+            Assert.Equal(HttpStatusCode.OK, review.StatusCode);
+        }
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var download = await airlock.DownloadAsync(airlock.Researcher, request.Id, "t1.csv");
+            Assert.Equal(HttpStatusCode.OK, download.StatusCode);
+            Assert.Equal(Table, await download.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        }
+
+        var alert = await _receiver.NextAsync(shipped.Name);
+
+        Assert.Equal(("researcher", 2L * Table.Length), (alert.GetProperty("key").GetString(), alert.GetProperty("value").GetInt64()));
+        await AssertAuditedAsync(airlock.F.Server, alert, shipped.Name);
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
+    [Trait("Requirement", "TIR-25")]
+    public async Task Five_pastes_the_permit_does_not_allow_fire_the_clipboard_rule_signed()
+    {
+        await using var terminal = new TerminalFixture();
+        await terminal.StartAsync(_receiver.Settings());
+        terminal.RequireTerminal();
+        var (_, projectId) = await terminal.IssueAsync("none");
+        using var client = await terminal.OpenAsync("researcher", projectId);
+
+        // Note: bracketed pastes in a terminal whose permit allows no clipboard: the gateway drops each and audits it.
+        for (var i = 0; i < 5; i++)
+        {
+            await client.SendAsync("\e[200~echo PASTED-" + i.ToString(CultureInfo.InvariantCulture) + "\e[201~");
+        }
+
+        await client.SendAsync("echo DONE-$((1+1))\r");
+        await client.WaitForAsync("DONE-2");
+        var alert = await _receiver.NextAsync("clipboard-drops");
+        await client.CloseAsync();
+
+        Assert.Equal(("researcher", 5L), (alert.GetProperty("key").GetString(), alert.GetProperty("value").GetInt64()));
+        Assert.DoesNotContain("PASTED", client.Text, StringComparison.Ordinal);
+        await AssertAuditedAsync(terminal.Server, alert, "clipboard-drops");
     }
 
     /// <summary>The alert's <c>security.alert</c> audit record names its rule.</summary>
