@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using Grpc.Core;
+using Google.Protobuf;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Options;
 
@@ -46,16 +47,23 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        return RunAsync(context, stream: false, () => continuation(request, context));
+        return RunAsync(context, stream: false, async call =>
+        {
+            metrics.Received(call.Peer, call.Method, Size(request));
+            var response = await continuation(request, context);
+            metrics.Sent(call.Peer, call.Method, Size(response));
+            return response;
+        });
     }
 
     public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
         ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        return RunAsync(context, stream: true, async () =>
+        return RunAsync(context, stream: true, async call =>
         {
-            await continuation(request, responseStream, context);
+            metrics.Received(call.Peer, call.Method, Size(request));
+            await continuation(request, new CountingWriter<TResponse>(responseStream, bytes => metrics.Sent(call.Peer, call.Method, bytes)), context);
             return true;
         });
     }
@@ -64,14 +72,18 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
         ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        return RunAsync(context, stream: true, async () =>
+        return RunAsync(context, stream: true, async call =>
         {
-            await continuation(requestStream, responseStream, context);
+            await continuation(new CountingReader<TRequest>(requestStream, bytes => metrics.Received(call.Peer, call.Method, bytes)),
+                new CountingWriter<TResponse>(responseStream, bytes => metrics.Sent(call.Peer, call.Method, bytes)), context);
             return true;
         });
     }
 
-    private async Task<T> RunAsync<T>(ServerCallContext context, bool stream, Func<Task<T>> handler)
+    /// <summary>A message's serialized size (the gRPC frame's payload; framing, HTTP/2 and TLS overhead are not counted).</summary>
+    private static int Size(object? message) => message is IMessage m ? m.CalculateSize() : 0;
+
+    private async Task<T> RunAsync<T>(ServerCallContext context, bool stream, Func<FederationCall, Task<T>> handler)
     {
         var http = context.GetHttpContext();
         var certificate = http.Connection.ClientCertificate;
@@ -107,7 +119,7 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var result = await handler();
+            var result = await handler(call);
             await EndAsync(call, StatusCode.OK, started);
             return result;
         }
@@ -142,5 +154,44 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
         metrics.Refused(peer ?? "unknown", code);
         audit.Refused(peer, remote, code + " " + message, "call");
         return new RpcException(new Status(status, $"{code} {message}"), new Metadata { { "spe-code", code } });
+    }
+}
+
+/// <summary>A stream reader that counts each message's serialized size as it is read (TIR-34).</summary>
+internal sealed class CountingReader<T>(IAsyncStreamReader<T> inner, Action<long> count) : IAsyncStreamReader<T>
+{
+    public T Current => inner.Current;
+
+    public async Task<bool> MoveNext(CancellationToken cancellationToken)
+    {
+        var moved = await inner.MoveNext(cancellationToken);
+        if (moved && inner.Current is IMessage message)
+        {
+            count(message.CalculateSize());
+        }
+
+        return moved;
+    }
+}
+
+/// <summary>A stream writer that counts each message's serialized size once it is written (TIR-34).</summary>
+internal sealed class CountingWriter<T>(IServerStreamWriter<T> inner, Action<long> count) : IServerStreamWriter<T>
+{
+    public WriteOptions? WriteOptions
+    {
+        get => inner.WriteOptions;
+        set => inner.WriteOptions = value;
+    }
+
+    public Task WriteAsync(T message) => WriteAsync(message, CancellationToken.None);
+
+    public async Task WriteAsync(T message, CancellationToken cancellationToken)
+    {
+        // Note: the inner writer's own overload, because the interface's default one refuses a token that can be cancelled.
+        await inner.WriteAsync(message, cancellationToken);
+        if (message is IMessage m)
+        {
+            count(m.CalculateSize());
+        }
     }
 }

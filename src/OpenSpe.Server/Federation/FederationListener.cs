@@ -126,7 +126,7 @@ internal sealed class FederationListener(IServiceProvider services, IOptions<Fed
 
     private void Refuse(string? peer, EndPoint? remote, string reason)
     {
-        metrics.Refused(FederationPeerAdmission.Describe(peer, remote), reason);
+        metrics.Refused(peer, reason);
         audit.Refused(peer, remote, reason, "handshake");
     }
 

@@ -47,7 +47,7 @@ internal static class FederationModule
             options.AllowedPeers.ToHashSet(StringComparer.Ordinal), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<FederationAudit>();
         services.AddHostedService(sp => sp.GetRequiredService<FederationAudit>());
-        services.AddSingleton<FederationMetrics>();
+        services.AddSingleton(sp => new FederationMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), options.AllowedPeers));
         services.AddSingleton<FederationPeerLimits>();
         services.AddSingleton<FederatedPermitVerifier>();
         services.AddSingleton<IFederatedData, FederatedData>();

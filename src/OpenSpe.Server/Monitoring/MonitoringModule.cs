@@ -43,6 +43,7 @@ internal static class MonitoringModule
         {
             services.AddOpenTelemetry().WithMetrics(metrics => metrics
                 .AddMeter(SpeMetrics.MeterName)
+                .AddMeter(Federation.FederationMetrics.MeterName)
                 .AddMeter([.. PlatformMeters])
                 // Note: no scrape cache, so that a scrape right after an action shows it; a scrape is a few kilobytes of text.
                 .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));

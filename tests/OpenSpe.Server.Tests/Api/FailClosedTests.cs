@@ -33,7 +33,7 @@ public abstract class FailClosedTests
         var recordsBefore = await CountRecordsAsync(server);
 
         HttpResponseMessage post, get, ready;
-        await using (await HoldWriteLockAsync(server))
+        await using (await HoldWriteLockAsync(server, Backend))
         {
             post = await client.PostAsync("/api/v1/test/effect", null);
             get = await client.GetAsync("/api/v1/server/info");
@@ -54,13 +54,14 @@ public abstract class FailClosedTests
         Assert.True(verification.Valid, verification.Message);
     }
 
-    private async Task<IAsyncDisposable> HoldWriteLockAsync(SpeTestServer server)
+    /// <summary>Holds the database's write lock (SQLite) or the audit table's lock (PostgreSQL) from another connection until disposed.</summary>
+    internal static async Task<IAsyncDisposable> HoldWriteLockAsync(SpeTestServer server, TestBackend backend)
     {
         var connection = await server.Database.OpenConnectionAsync();
         var transaction = await connection.BeginTransactionAsync();
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = Backend == TestBackend.Sqlite
+        command.CommandText = backend == TestBackend.Sqlite
             ? "INSERT INTO server_settings (name, value) VALUES ('lock-holder', 'x')"
             : "LOCK TABLE audit_records IN ACCESS EXCLUSIVE MODE";
         await command.ExecuteNonQueryAsync();

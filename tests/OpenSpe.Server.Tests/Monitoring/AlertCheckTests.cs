@@ -15,27 +15,14 @@ namespace OpenSpe.Server.Tests.Monitoring;
 
 /// <summary>
 /// The periodic checks (EHDSR-9, TIR-13, TIR-34) in a running server on a fake clock: each fires once when its condition
-/// begins, not on every run, again after it clears and returns, and reaches the webhook and the alert list.
+/// begins, not on every run, again after it clears and returns, and reaches the webhook (its signature checked) and the alert list.
 /// </summary>
 public sealed class AlertCheckTests : IAsyncLifetime
 {
-    private const string Secret = "an-alert-webhook-secret-of-forty-chars!!";
-    private readonly Channel<JsonElement> _received = Channel.CreateUnbounded<JsonElement>();
     private readonly TempDirectory _witnessDirectory = new();
-    private WebApplication _receiver = null!;
+    private AlertWebhookReceiver _receiver = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _receiver = builder.Build();
-        _receiver.MapPost("/hook", async (HttpContext context) =>
-        {
-            await _received.Writer.WriteAsync(await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body));
-            return Results.NoContent();
-        });
-        await _receiver.StartAsync();
-    }
+    public async ValueTask InitializeAsync() => _receiver = await AlertWebhookReceiver.StartAsync();
 
     public async ValueTask DisposeAsync()
     {
@@ -209,28 +196,11 @@ public sealed class AlertCheckTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(directory.Path, "data", PeriodicAlertChecks.StateFileName)));
     }
 
-    /// <summary>The next webhook post of <paramref name="rule"/> (others are skipped).</summary>
-    private async Task<JsonElement> NextAsync(string rule)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var alert = await _received.Reader.ReadAsync(timeout.Token);
-            if (alert.GetProperty("rule").GetString() == rule)
-            {
-                return alert;
-            }
-        }
-    }
+    /// <summary>The next webhook post of <paramref name="rule"/> (others are skipped), its signature checked.</summary>
+    private Task<JsonElement> NextAsync(string rule) => _receiver.NextAsync(rule);
 
     private Task<SpeTestServer> StartAsync(TimeProvider time, Dictionary<string, string?>? settings = null, string? reuseDirectory = null)
     {
-        var all = new Dictionary<string, string?>(settings ?? [])
-        {
-            ["Alerts:WebhookUrl"] = _receiver.Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal)) + "/hook",
-            ["Alerts:WebhookSecret"] = Secret,
-        };
-        return SpeTestServer.StartAsync(time: time, settings: all, reuseDirectory: reuseDirectory);
+        return SpeTestServer.StartAsync(time: time, settings: _receiver.Settings(settings), reuseDirectory: reuseDirectory);
     }
 }

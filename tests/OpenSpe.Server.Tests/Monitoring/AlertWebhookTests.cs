@@ -19,30 +19,9 @@ namespace OpenSpe.Server.Tests.Monitoring;
 [Collection(MetricsSerial.Name)]
 public sealed class AlertWebhookTests : IAsyncLifetime
 {
-    private const string Secret = "an-alert-webhook-secret-of-forty-chars!!";
-    private readonly Channel<(string Body, string? Signature)> _received = Channel.CreateUnbounded<(string, string?)>();
-    private WebApplication _receiver = null!;
-    private int _failFirst;
+    private AlertWebhookReceiver _receiver = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _receiver = builder.Build();
-        _receiver.MapPost("/hook", async (HttpContext context) =>
-        {
-            using var reader = new StreamReader(context.Request.Body);
-            var body = await reader.ReadToEndAsync();
-            if (Interlocked.Decrement(ref _failFirst) >= 0)
-            {
-                return Results.StatusCode(503);
-            }
-
-            await _received.Writer.WriteAsync((body, context.Request.Headers[AlertDispatcher.SignatureHeader].ToString()));
-            return Results.NoContent();
-        });
-        await _receiver.StartAsync();
-    }
+    public async ValueTask InitializeAsync() => _receiver = await AlertWebhookReceiver.StartAsync();
 
     public async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
 
@@ -59,9 +38,7 @@ public sealed class AlertWebhookTests : IAsyncLifetime
             (await identity.PasswordGrantAsync("researcher", "wrong-password-" + i, null)).Dispose();
         }
 
-        var (body, signature) = await _received.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
-        var alert = JsonDocument.Parse(body).RootElement;
-        Assert.Equal(AlertDispatcher.Sign(System.Text.Encoding.UTF8.GetBytes(body), Secret), signature);
+        var alert = await _receiver.NextAsync(timeout: TimeSpan.FromSeconds(30));
         Assert.Equal("signin-failures-per-account", alert.GetProperty("rule").GetString());
         Assert.Equal("researcher", alert.GetProperty("key").GetString());
         var sequence = alert.GetProperty("auditSequence").GetInt64();
@@ -74,7 +51,7 @@ public sealed class AlertWebhookTests : IAsyncLifetime
     [Trait("Requirement", "TIR-13")]
     public async Task A_receiver_that_fails_gets_the_alert_again_after_the_wait()
     {
-        _failFirst = 1;
+        _receiver.FailFirst = 1;
         var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var server = await StartServerAsync(clock);
         var identity = new IdentityClient(server);
@@ -85,21 +62,16 @@ public sealed class AlertWebhookTests : IAsyncLifetime
         }
 
         // Note: the first post was refused (503); the retry waits one second on the server's clock, which only the test moves.
-        while (!_received.Reader.TryPeek(out _))
+        while (!_receiver.HasPending)
         {
             clock.Advance(TimeSpan.FromSeconds(1));
             await Task.Delay(50, TestContext.Current.CancellationToken);
             Assert.True(clock.GetUtcNow() < DateTimeOffset.UtcNow.AddMinutes(5), "the alert never arrived");
         }
 
-        var (body, signature) = await _received.Reader.ReadAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(AlertDispatcher.Sign(System.Text.Encoding.UTF8.GetBytes(body), Secret), signature);
-        Assert.True(_failFirst < 0, "the first attempt was refused");
+        await _receiver.NextAsync();
+        Assert.True(_receiver.FailFirst < 0, "the first attempt was refused");
     }
 
-    private Task<SpeTestServer> StartServerAsync(TimeProvider? time = null) => SpeTestServer.StartAsync(time: time, settings: new Dictionary<string, string?>
-    {
-        ["Alerts:WebhookUrl"] = _receiver.Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal)) + "/hook",
-        ["Alerts:WebhookSecret"] = Secret,
-    });
+    private Task<SpeTestServer> StartServerAsync(TimeProvider? time = null) => SpeTestServer.StartAsync(time: time, settings: _receiver.Settings());
 }

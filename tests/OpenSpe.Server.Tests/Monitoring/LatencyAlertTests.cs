@@ -20,28 +20,14 @@ namespace OpenSpe.Server.Tests.Monitoring;
 /// rule fires once per breach, reaches the webhook signed and the audit log, and stays quiet under the objective, below
 /// the minimum count and for streaming answers.
 /// </summary>
-/// <remarks>Note: serial, because the federation meter is one per process: slow federation calls recorded here would be counted by every server running beside it.</remarks>
+/// <remarks>Note: serial with the other metrics tests, because they read whole histograms and counters of their servers.</remarks>
 [Collection(MetricsSerial.Name)]
 public sealed class LatencyAlertTests : IAsyncLifetime
 {
-    private const string Secret = "an-alert-webhook-secret-of-forty-chars!!";
     private const string Route = "/api/v1/server/info";
-    private readonly Channel<(string Body, string Signature)> _received = Channel.CreateUnbounded<(string, string)>();
-    private WebApplication _receiver = null!;
+    private AlertWebhookReceiver _receiver = null!;
 
-    public async ValueTask InitializeAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        _receiver = builder.Build();
-        _receiver.MapPost("/hook", async (HttpContext context) =>
-        {
-            using var reader = new StreamReader(context.Request.Body);
-            await _received.Writer.WriteAsync((await reader.ReadToEndAsync(), context.Request.Headers[AlertDispatcher.SignatureHeader].ToString()));
-            return Results.NoContent();
-        });
-        await _receiver.StartAsync();
-    }
+    public async ValueTask InitializeAsync() => _receiver = await AlertWebhookReceiver.StartAsync();
 
     public async ValueTask DisposeAsync() => await _receiver.DisposeAsync();
 
@@ -177,9 +163,9 @@ public sealed class LatencyAlertTests : IAsyncLifetime
         await using var server = await StartAsync(clock);
         var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
         await checks.StartRun;
-        // Note: the federation module's own instruments, as its call interceptor records them.
-        using var federation = new FederationMetrics();
         var peer = "node-slow-" + Guid.NewGuid().ToString("N")[..8];
+        // Note: the federation module's own instruments on this server's meter factory, as its call interceptor records them.
+        var federation = new FederationMetrics(server.Services.GetRequiredService<IMeterFactory>(), [peer, peer + "-fast", peer + "-streaming", peer + "-few"]);
         for (var i = 0; i < 30; i++)
         {
             federation.Call(peer, "/openspe.federation.v1.Federation/SubmitTask", "OK", TimeSpan.FromSeconds(2));
@@ -215,31 +201,13 @@ public sealed class LatencyAlertTests : IAsyncLifetime
     }
 
     /// <summary>The next webhook post of <paramref name="rule"/> (others are skipped), its signature checked.</summary>
-    private async Task<JsonElement> NextAsync(string rule)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var (body, signature) = await _received.Reader.ReadAsync(timeout.Token);
-            Assert.Equal(AlertDispatcher.Sign(Encoding.UTF8.GetBytes(body), Secret), signature);
-            var alert = JsonDocument.Parse(body).RootElement;
-            if (alert.GetProperty("rule").GetString() == rule)
-            {
-                return alert;
-            }
-        }
-    }
+    private Task<JsonElement> NextAsync(string rule) => _receiver.NextAsync(rule);
 
     private Task<SpeTestServer> StartAsync(TimeProvider time, Dictionary<string, string?>? settings = null, Action<WebApplication>? map = null)
     {
-        var all = new Dictionary<string, string?>(settings ?? [])
-        {
-            ["Alerts:WebhookUrl"] = _receiver.Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal)) + "/hook",
-            ["Alerts:WebhookSecret"] = Secret,
-            // Note: the test runs the checks itself; the timer would only run them again as the clock moves.
-            ["Alerts:CheckInterval"] = "01:00:00",
-        };
+        var all = _receiver.Settings(settings);
+        // Note: the test runs the checks itself; the timer would only run them again as the clock moves.
+        all["Alerts:CheckInterval"] = "01:00:00";
         return SpeTestServer.StartAsync(time: time, settings: all, map: map);
     }
 }

@@ -129,6 +129,15 @@ public sealed partial class MetricsEndpointTests : IAsyncLifetime
         return 0;
     }
 
+    /// <summary>The sum of <paramref name="name"/> over the samples whose labels include all of <paramref name="labels"/> (in any order), 0 when none.</summary>
+    internal static double Sum(string text, string name, params (string Name, string Value)[] labels)
+    {
+        var wanted = labels.Select(l => $"{l.Name}=\"{l.Value}\"").ToHashSet(StringComparer.Ordinal);
+        return SampleLine().Matches(text)
+            .Where(line => line.Groups["name"].Value == name && wanted.IsSubsetOf(line.Groups["labels"].Value.Split(',', StringSplitOptions.RemoveEmptyEntries)))
+            .Sum(line => double.Parse(line.Groups["value"].Value, CultureInfo.InvariantCulture));
+    }
+
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?<labels>[^}]*)\})? (?<value>\S+)", RegexOptions.Multiline)]
     private static partial Regex SampleLine();
 }

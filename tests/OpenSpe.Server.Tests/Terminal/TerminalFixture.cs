@@ -34,9 +34,12 @@ public sealed class TerminalFixture : IAsyncLifetime
 
     public SpeTestServer Server => Permits.Server;
 
-    public async ValueTask InitializeAsync()
+    public ValueTask InitializeAsync() => new(StartAsync());
+
+    /// <summary>Starts the server with <paramref name="extra"/> settings besides the fixture's own.</summary>
+    public async Task StartAsync(IDictionary<string, string?>? extra = null)
     {
-        Permits = await PermitFixture.StartAsync(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Terminal:MaxInputMessageBytes"] = MaxInput.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Workspaces:Runtime"] = "bubblewrap",
@@ -45,7 +48,13 @@ public sealed class TerminalFixture : IAsyncLifetime
             // Note: a uid range per fixture and process, so parallel test classes and runs never share a project uid.
             ["Workspaces:UidRangeStart"] = (700_000 + (Environment.ProcessId % 1000 * 100) + (Interlocked.Increment(ref instances) % 10 * 10_000)).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Workspaces:UidRangeSize"] = "100",
-        });
+        };
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        Permits = await PermitFixture.StartAsync(settings);
     }
 
     public async ValueTask DisposeAsync()

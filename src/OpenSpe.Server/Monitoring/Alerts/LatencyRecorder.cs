@@ -51,10 +51,14 @@ internal sealed class LatencyRecorder : IDisposable
         _streamingRoutes = new(() => StreamingRoutes(services));
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            // Note: this host's request histogram only (its meter comes from this host's factory), so that two servers in one
-            // process, as in the tests, do not count each other's requests. The federation meter is not made by a factory,
-            // so every federation module in the process counts; one process hosts one server in production.
-            if (_api.Count > 0 && instrument.Name == RequestDuration && instrument.Meter.Name == HostingMeter && ReferenceEquals(instrument.Meter.Scope, _meters))
+            // Note: this host's histograms only (their meters come from this host's factory), so that two servers in one
+            // process, as in the tests, do not count each other's requests or federation calls.
+            if (!ReferenceEquals(instrument.Meter.Scope, _meters))
+            {
+                return;
+            }
+
+            if (_api.Count > 0 && instrument.Name == RequestDuration && instrument.Meter.Name == HostingMeter)
             {
                 listener.EnableMeasurementEvents(instrument, _api);
             }
