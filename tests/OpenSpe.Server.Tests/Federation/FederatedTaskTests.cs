@@ -83,7 +83,8 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
 
         Assert.Equal(status, refused.StatusCode);
         Assert.StartsWith(code, refused.Status.Detail, StringComparison.Ordinal);
-        Assert.Equal(before, tasks.Count);
+        // Note: at most as many as before, not equal, because a task an earlier test of this node left running may end meanwhile.
+        Assert.True(tasks.Count <= before, $"{tasks.Count} tasks after the refusal, {before} before");
         var records = await node.RecordsAsync("federation.call", where: r => r.DetailsJson.Contains(code, StringComparison.Ordinal));
         Assert.Contains(records, r => r.Outcome == "denied" && r.DetailsJson.Contains("\"peer\":\"node-b\"", StringComparison.Ordinal));
     }
