@@ -55,11 +55,8 @@ internal sealed class GrpcFederatedNode(string name, FederationApi.FederationCli
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // Note: a node's refusal (SPE7010–SPE7018) comes as a status with the code in its trailer; anything else is transport.
-            var code = ex.Trailers.GetValue("spe-code");
-            outcome = code is not null
-                ? AnalysisOutcome.Refused(code, Text(ex.Status.Detail))
-                : AnalysisOutcome.Refused(ErrorCodes.FederationPeerUnreachable, $"{ex.StatusCode}: {Text(ex.Status.Detail)}");
+            var (code, reason) = RefusalOf(ex);
+            outcome = AnalysisOutcome.Refused(code, reason);
         }
 
         await record(new NodeTaskRecord(name, component, taskId, outcome.Refusal?.Code ?? "ok", outcome.Refusal?.Message), CancellationToken.None);
@@ -73,6 +70,17 @@ internal sealed class GrpcFederatedNode(string name, FederationApi.FederationCli
         return space > 3 && message.StartsWith("SPE", StringComparison.Ordinal)
             ? AnalysisOutcome.Refused(message[..space], message[(space + 1)..])
             : AnalysisOutcome.Refused(fallback, message);
+    }
+
+    /// <summary>
+    /// A failed call as a refusal: a node's refusal (SPE7010–SPE7018, SPE705x, SPE7080) comes as a status with the code in its
+    /// <c>spe-code</c> trailer; anything else is transport (SPE7060).
+    /// </summary>
+    internal static (string Code, string Reason) RefusalOf(RpcException ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        var code = ex.Trailers.GetValue("spe-code");
+        return code is not null ? (code, Text(ex.Status.Detail)) : (ErrorCodes.FederationPeerUnreachable, $"{ex.StatusCode}: {Text(ex.Status.Detail)}");
     }
 
     private static string Text(string detail)

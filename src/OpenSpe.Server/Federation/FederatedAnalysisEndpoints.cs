@@ -138,8 +138,7 @@ internal static class FederatedAnalysisEndpoints
     {
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
         var document = await permits.CurrentDocumentAsync(access.Permit, cancellationToken);
-        var username = context.User.FindFirst("preferred_username")?.Value;
-        var person = document.DataUsers.FirstOrDefault(u => u.Account is not null && string.Equals(u.Account, username, StringComparison.Ordinal))?.Account;
+        var person = FederatedCoordinator.RequesterOf(document, context.User);
         return TypedResults.Ok(JsonSerializer.SerializeToElement(PrivacyBudgetEndpoints.Json(await ledgers.ReportAsync(document, person, cancellationToken))));
     }
 

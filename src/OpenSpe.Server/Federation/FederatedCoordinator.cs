@@ -84,10 +84,7 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
         ArgumentNullException.ThrowIfNull(permits);
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
         var document = await permits.CurrentDocumentAsync(access.Permit, cancellationToken);
-        var username = context.User.FindFirst("preferred_username")?.Value;
-        // Note: the requester asserted to the peers is the caller's own account name as the permit lists it, never a name
-        // taken from the request, so a data user cannot ask the peers in another's name.
-        var requester = document.DataUsers.FirstOrDefault(u => u.Account is not null && string.Equals(u.Account, username, StringComparison.Ordinal))?.Account;
+        var requester = RequesterOf(document, context.User);
         if (requester is null)
         {
             return (null, Problems.Of(403, "You are not named by account among the permit's data users here; run federated analyses from the SPE that issued the permit.",
@@ -105,6 +102,18 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
 
         var names = document.Datasets.Select(d => d.Node ?? node.Name).Distinct(StringComparer.Ordinal).OrderBy(n => n == node.Name ? 0 : 1).ToList();
         return (new Plan(document, requester, signed, names, Record), null);
+    }
+
+    /// <summary>
+    /// The caller as the permit names it among its data users (by account), or null. The requester asserted to the peers is this,
+    /// never a name taken from the request, so a data user cannot ask the peers in another's name.
+    /// </summary>
+    public static string? RequesterOf(Core.Permits.PermitDocument document, System.Security.Claims.ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(user);
+        var username = user.FindFirst("preferred_username")?.Value;
+        return document.DataUsers.FirstOrDefault(u => u.Account is not null && string.Equals(u.Account, username, StringComparison.Ordinal))?.Account;
     }
 
     /// <summary>Logs how a coordinated analysis ended.</summary>

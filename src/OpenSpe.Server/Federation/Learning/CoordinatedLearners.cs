@@ -128,7 +128,7 @@ internal sealed class GrpcFederatedLearner(string name, FederationApi.Federation
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            var (code, reason) = Refusal(ex);
+            var (code, reason) = GrpcFederatedNode.RefusalOf(ex);
             return LearnerOpening.Refused(code, reason);
         }
     }
@@ -154,7 +154,7 @@ internal sealed class GrpcFederatedLearner(string name, FederationApi.Federation
         }
         catch (RpcException ex) when (!cancellationToken.IsCancellationRequested)
         {
-            var (code, reason) = Refusal(ex);
+            var (code, reason) = GrpcFederatedNode.RefusalOf(ex);
             return LearnerRound.Refused(code, reason);
         }
     }
@@ -181,15 +181,6 @@ internal sealed class GrpcFederatedLearner(string name, FederationApi.Federation
         }
 
         _call.Dispose();
-    }
-
-    private static (string Code, string Reason) Refusal(RpcException ex)
-    {
-        var code = ex.Trailers.GetValue("spe-code");
-        var detail = ex.Status.Detail;
-        var space = detail.IndexOf(' ', StringComparison.Ordinal);
-        var text = space > 3 && detail.StartsWith("SPE", StringComparison.Ordinal) ? detail[(space + 1)..] : detail;
-        return code is not null ? (code, text) : (ErrorCodes.FederationPeerUnreachable, $"{ex.StatusCode}: {text}");
     }
 }
 
