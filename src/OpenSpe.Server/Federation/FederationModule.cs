@@ -47,7 +47,9 @@ internal static class FederationModule
             options.AllowedPeers.ToHashSet(StringComparer.Ordinal), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<FederationAudit>();
         services.AddHostedService(sp => sp.GetRequiredService<FederationAudit>());
-        services.AddSingleton(sp => new FederationMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), options.AllowedPeers));
+        services.AddSingleton(sp => new FederationMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            // Note: the peers this node calls are named in its configuration too, so they bound the tag values as the allow-list does.
+            options.AllowedPeers.Concat(options.Peers.Select(p => p.Name))));
         services.AddSingleton<FederationPeerLimits>();
         services.AddSingleton<FederatedPermitVerifier>();
         services.AddSingleton<IFederatedData, FederatedData>();

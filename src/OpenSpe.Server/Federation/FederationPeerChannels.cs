@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
 using FederationApi = OpenSpe.Federation.V1.Federation;
@@ -11,11 +13,13 @@ namespace OpenSpe.Server.Federation;
 /// <summary>
 /// The gRPC channels this node opens to its peers as a coordinator: TLS 1.3 with this node's own federation certificate, the
 /// peer's certificate admitted by the same chain that admits callers (<see cref="FederationPeerAdmission"/>: the federation CA
-/// alone, valid, not revoked, on the allow-list) and naming exactly the peer called. One channel per peer, kept for reuse.
+/// alone, valid, not revoked, on the allow-list) and naming exactly the peer called. One channel per peer, kept for reuse; every
+/// call on it is counted per peer (<see cref="FederationClientInterceptor"/>).
 /// </summary>
-internal sealed class FederationPeerChannels(FederationNodeIdentity node, FederationPeerAdmission admission, IOptions<FederationOptions> options) : IDisposable
+internal sealed class FederationPeerChannels(FederationNodeIdentity node, FederationPeerAdmission admission, FederationMetrics metrics, IOptions<FederationOptions> options)
+    : IDisposable
 {
-    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (GrpcChannel Channel, CallInvoker Invoker)> _channels = new(StringComparer.Ordinal);
 
     /// <summary>A client for <paramref name="peer"/>, or null when <c>Federation:Peers</c> has no address for it.</summary>
     public FederationApi.FederationClient? Client(string peer)
@@ -26,12 +30,16 @@ internal sealed class FederationPeerChannels(FederationNodeIdentity node, Federa
             return null;
         }
 
-        return new FederationApi.FederationClient(_channels.GetOrAdd(peer, name => Open(name, new Uri(address))));
+        return new FederationApi.FederationClient(_channels.GetOrAdd(peer, name =>
+        {
+            var channel = Open(name, new Uri(address));
+            return (channel, channel.Intercept(new FederationClientInterceptor(metrics, name)));
+        }).Invoker);
     }
 
     public void Dispose()
     {
-        foreach (var channel in _channels.Values)
+        foreach (var (channel, _) in _channels.Values)
         {
             channel.Dispose();
         }
