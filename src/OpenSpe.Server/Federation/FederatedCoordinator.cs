@@ -42,7 +42,7 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
             {
                 nodes.Add(new LocalServerNode(name, checks, data, plan.Signed, plan.Requester, plan.Record, session));
             }
-            else if (channels.Client(name) is { } client)
+            else if (channels.Client(name, plan.Scope) is { } client)
             {
                 nodes.Add(new GrpcFederatedNode(name, client, plan.Signed, plan.Requester, options.Value.PeerCallDeadline, plan.Record, session));
             }
@@ -71,7 +71,7 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
         foreach (var name in plan.Names)
         {
             learners.Add(name == node.Name ? new LocalServerLearner(name, checks, plan.Signed, plan.Record)
-                : channels.Client(name) is { } client ? new GrpcFederatedLearner(name, client, plan.Signed, options.Value.PeerCallDeadline, plan.Record)
+                : channels.Client(name, plan.Scope with { Component = FedAvgComponent.ComponentName }) is { } client ? new GrpcFederatedLearner(name, client, plan.Signed, options.Value.PeerCallDeadline, plan.Record)
                 : new UnknownPeerLearner(name, plan.Record));
         }
 
@@ -101,7 +101,7 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
             r.Outcome == "ok" ? AuditOutcome.Success : AuditOutcome.Denied, null, trace, Details(r, permitId, requester)), token);
 
         var names = document.Datasets.Select(d => d.Node ?? node.Name).Distinct(StringComparer.Ordinal).OrderBy(n => n == node.Name ? 0 : 1).ToList();
-        return (new Plan(document, requester, signed, names, Record), null);
+        return (new Plan(document, requester, signed, names, Record, new FederationCallScope(actor, projectId, permitId, null, requester, trace)), null);
     }
 
     /// <summary>
@@ -142,7 +142,8 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
         return details;
     }
 
-    private sealed record Plan(Core.Permits.PermitDocument Document, string Requester, string Signed, IReadOnlyList<string> Names, Func<NodeTaskRecord, CancellationToken, Task> Record);
+    private sealed record Plan(Core.Permits.PermitDocument Document, string Requester, string Signed, IReadOnlyList<string> Names, Func<NodeTaskRecord, CancellationToken, Task> Record,
+        FederationCallScope Scope);
 
     /// <summary>A node the permit names that this SPE has no address for: it refuses every task with SPE7061.</summary>
     private sealed class UnknownPeerNode(string name, Func<NodeTaskRecord, CancellationToken, Task> record) : Library.IFederatedNode

@@ -26,6 +26,9 @@ internal sealed class FederationAudit(IAuditLog audit, IOptions<FederationOption
     /// <summary>The action of a call's record.</summary>
     public const string Call = "federation.call";
 
+    /// <summary>The action of one stream message's record, at either end of a streaming call.</summary>
+    public const string StreamMessage = "federation.stream.message";
+
     private readonly Channel<AuditEntry> _queue = Channel.CreateBounded<AuditEntry>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
     private readonly Dictionary<string, Queue<DateTimeOffset>> _refusals = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -70,6 +73,44 @@ internal sealed class FederationAudit(IAuditLog audit, IOptions<FederationOption
         Add(details, "certificate", call.CertificateThumbprint);
         var outcome = call.Status == "OK" ? AuditOutcome.Success : call.Denied ? AuditOutcome.Denied : AuditOutcome.Error;
         return audit.AppendAsync(new AuditEntry(Actor(call.Peer, call.Remote), Call, new AuditResource("federation-task", call.TaskId, null), outcome, null, null, details), cancellationToken);
+    }
+
+    /// <summary>Records a stream message this node served to (or read from) a peer, and waits until it is durable.</summary>
+    public Task ServedMessageAsync(FederationCall call, string direction, long index, long bytes)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        var details = MessageDetails(call.Peer, call.Method, direction, index, bytes, call.Permit, call.Component, call.Requester, call.TaskId);
+        Add(details, "certificate", call.Thumbprint);
+        // Note: not cancelled with the call, because a message that was read or is about to be written must be on record either way.
+        return audit.AppendAsync(new AuditEntry(Actor(call.Peer, call.Remote), StreamMessage, new AuditResource("federation-task", call.TaskId, null), AuditOutcome.Success,
+            null, null, details), CancellationToken.None);
+    }
+
+    /// <summary>Records a stream message of a call this node made to <paramref name="peer"/> as a coordinator, and waits until it is durable.</summary>
+    public Task SentMessageAsync(FederationCallScope scope, string peer, string method, string direction, long index, long bytes)
+    {
+        ArgumentNullException.ThrowIfNull(scope);
+        var details = MessageDetails(peer, method, direction, index, bytes, scope.PermitId, scope.Component, scope.Requester, null);
+        return audit.AppendAsync(new AuditEntry(scope.Actor, StreamMessage, new AuditResource("federation-task", null, scope.ProjectId), AuditOutcome.Success, null,
+            scope.Trace, details), CancellationToken.None);
+    }
+
+    private static Dictionary<string, string> MessageDetails(string peer, string method, string direction, long index, long bytes, string? permit, string? component,
+        string? requester, string? task)
+    {
+        var details = new Dictionary<string, string>
+        {
+            ["peer"] = peer,
+            ["method"] = method,
+            ["direction"] = direction,
+            ["message"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["bytes"] = bytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        Add(details, "permit", permit);
+        Add(details, "component", component);
+        Add(details, "requester", requester);
+        Add(details, "task", task);
+        return details;
     }
 
     /// <inheritdoc />
@@ -145,4 +186,13 @@ internal sealed class FederationAudit(IAuditLog audit, IOptions<FederationOption
 }
 
 /// <summary>What one federation call's audit record holds.</summary>
+/// <summary>What a coordinator's calls to its peers are for, named in the audit record of each stream message it sends or receives.</summary>
+/// <param name="Actor">The signed-in person who started the analysis.</param>
+/// <param name="ProjectId">The local project.</param>
+/// <param name="PermitId">The permit.</param>
+/// <param name="Component">The component, when one analysis is run (null for a run that names it per call).</param>
+/// <param name="Requester">The requester as asserted to the peers.</param>
+/// <param name="Trace">The trace of the request that started it.</param>
+internal sealed record FederationCallScope(AuditActor Actor, string ProjectId, string PermitId, string? Component, string Requester, string? Trace);
+
 internal sealed record FederationCallRecord(string Peer, EndPoint? Remote, string? CertificateThumbprint, string Method, string Status, bool Denied, string? Permit, string? Component, string? Requester, string? TaskId, string? Reason);

@@ -38,8 +38,9 @@ internal sealed class FederationCall(string peer, EndPoint? remote, string? thum
 /// <summary>
 /// Runs around every federation call (TIR-33, TIR-35, TIR-36): names the peer by its certificate (admitted at the handshake), requires
 /// a deadline no longer than <see cref="FederationOptions.MaxDeadline"/>, takes from the peer's call rate and, for streams, its
-/// stream cap (RESOURCE_EXHAUSTED otherwise), and writes the call's audit record (peer certificate, permit, component, requester,
-/// status) before the answer's end leaves.
+/// stream cap (RESOURCE_EXHAUSTED otherwise), writes the call's audit record (peer certificate, permit, component, requester,
+/// status) before the answer's end leaves, and a record of each stream message: one read is handed to the service only once
+/// recorded, one written leaves only once recorded.
 /// </summary>
 internal sealed class FederationCallInterceptor(FederationPeerLimits limits, FederationAudit audit, FederationMetrics metrics, IOptions<FederationOptions> options,
     Microsoft.Extensions.Logging.ILogger<FederationCallInterceptor> logger) : Interceptor
@@ -63,7 +64,9 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
         return RunAsync(context, stream: true, async call =>
         {
             metrics.Received(call.Peer, call.Method, Size(request));
-            await continuation(request, new CountingWriter<TResponse>(responseStream, bytes => metrics.Sent(call.Peer, call.Method, bytes)), context);
+            var sent = 0L;
+            await continuation(request, new CountingWriter<TResponse>(responseStream, bytes => audit.ServedMessageAsync(call, "sent", ++sent, bytes),
+                bytes => metrics.Sent(call.Peer, call.Method, bytes)), context);
             return true;
         });
     }
@@ -74,8 +77,15 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
         ArgumentNullException.ThrowIfNull(continuation);
         return RunAsync(context, stream: true, async call =>
         {
-            await continuation(new CountingReader<TRequest>(requestStream, bytes => metrics.Received(call.Peer, call.Method, bytes)),
-                new CountingWriter<TResponse>(responseStream, bytes => metrics.Sent(call.Peer, call.Method, bytes)), context);
+            // Note: a stream's reads and writes each come one at a time (gRPC allows one pending of each), so the counters need no lock.
+            var (received, sent) = (0L, 0L);
+            await continuation(new CountingReader<TRequest>(requestStream, bytes =>
+                {
+                    metrics.Received(call.Peer, call.Method, bytes);
+                    return audit.ServedMessageAsync(call, "received", ++received, bytes);
+                }),
+                new CountingWriter<TResponse>(responseStream, bytes => audit.ServedMessageAsync(call, "sent", ++sent, bytes), bytes => metrics.Sent(call.Peer, call.Method, bytes)),
+                context);
             return true;
         });
     }
@@ -157,25 +167,31 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
     }
 }
 
-/// <summary>A stream reader that counts each message's serialized size as it is read (TIR-34).</summary>
-internal sealed class CountingReader<T>(IAsyncStreamReader<T> inner, Action<long> count) : IAsyncStreamReader<T>
+/// <summary>
+/// A stream reader that counts each message's serialized size as it is read (TIR-34) and hands it on only once
+/// <paramref name="observe"/> (its audit record, TIR-33) is done.
+/// </summary>
+internal sealed class CountingReader<T>(IAsyncStreamReader<T> inner, Func<long, Task> observe) : IAsyncStreamReader<T>
 {
     public T Current => inner.Current;
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {
         var moved = await inner.MoveNext(cancellationToken);
-        if (moved && inner.Current is IMessage message)
+        if (moved)
         {
-            count(message.CalculateSize());
+            await observe(inner.Current is IMessage message ? message.CalculateSize() : 0);
         }
 
         return moved;
     }
 }
 
-/// <summary>A stream writer that counts each message's serialized size once it is written (TIR-34).</summary>
-internal sealed class CountingWriter<T>(IServerStreamWriter<T> inner, Action<long> count) : IServerStreamWriter<T>
+/// <summary>
+/// A stream writer that writes a message only once <paramref name="before"/> (its audit record, TIR-33) is done, so nothing
+/// leaves unrecorded, and counts its serialized size once it is written (TIR-34).
+/// </summary>
+internal sealed class CountingWriter<T>(IServerStreamWriter<T> inner, Func<long, Task> before, Action<long> count) : IServerStreamWriter<T>
 {
     public WriteOptions? WriteOptions
     {
@@ -187,11 +203,10 @@ internal sealed class CountingWriter<T>(IServerStreamWriter<T> inner, Action<lon
 
     public async Task WriteAsync(T message, CancellationToken cancellationToken)
     {
+        var size = message is IMessage m ? m.CalculateSize() : 0;
+        await before(size);
         // Note: the inner writer's own overload, because the interface's default one refuses a token that can be cancelled.
         await inner.WriteAsync(message, cancellationToken);
-        if (message is IMessage m)
-        {
-            count(m.CalculateSize());
-        }
+        count(size);
     }
 }

@@ -7,19 +7,21 @@ namespace OpenSpe.Server.Federation;
 
 /// <summary>
 /// Counts the calls this node makes to one peer as a coordinator (TIR-34): each call once, when it ends, by method and status
-/// with its duration, and the serialized bytes of every message sent and received (unary and stream messages alike).
+/// with its duration, and the serialized bytes of every message sent and received (unary and stream messages alike); and
+/// records each stream message in the audit log (TIR-33) with what the calls are for (<paramref name="scope"/>): one read
+/// is handed on only once recorded, one written is sent only once recorded.
 /// </summary>
 /// <remarks>
 /// Note: a call ends when its answer or status arrives, when its response stream is read to the end or fails, or when the caller
 /// disposes of it before that (counted as <c>Cancelled</c>, because the caller gave up on it); whichever comes first counts.
 /// </remarks>
-internal sealed class FederationClientInterceptor(FederationMetrics metrics, string peer) : Interceptor
+internal sealed class FederationClientInterceptor(FederationMetrics metrics, FederationAudit audit, string peer, FederationCallScope scope) : Interceptor
 {
     public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request, ClientInterceptorContext<TRequest, TResponse> context,
         AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        var end = new CallEnd(metrics, peer, context.Method.FullName);
+        var end = new CallEnd(metrics, audit, scope, peer, context.Method.FullName);
         var call = continuation(request, context);
         metrics.ClientSent(peer, end.Method, Size(request));
         return new AsyncUnaryCall<TResponse>(AnswerAsync(call.ResponseAsync, end), call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, () =>
@@ -33,7 +35,7 @@ internal sealed class FederationClientInterceptor(FederationMetrics metrics, str
         AsyncServerStreamingCallContinuation<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        var end = new CallEnd(metrics, peer, context.Method.FullName);
+        var end = new CallEnd(metrics, audit, scope, peer, context.Method.FullName);
         var call = continuation(request, context);
         metrics.ClientSent(peer, end.Method, Size(request));
         return new AsyncServerStreamingCall<TResponse>(new ObservedReader<TResponse>(call.ResponseStream, end), call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, () =>
@@ -47,7 +49,7 @@ internal sealed class FederationClientInterceptor(FederationMetrics metrics, str
         AsyncDuplexStreamingCallContinuation<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        var end = new CallEnd(metrics, peer, context.Method.FullName);
+        var end = new CallEnd(metrics, audit, scope, peer, context.Method.FullName);
         var call = continuation(context);
         return new AsyncDuplexStreamingCall<TRequest, TResponse>(new CountedWriter<TRequest>(call.RequestStream, end), new ObservedReader<TResponse>(call.ResponseStream, end),
             call.ResponseHeadersAsync, call.GetStatus, call.GetTrailers, () =>
@@ -76,13 +78,19 @@ internal sealed class FederationClientInterceptor(FederationMetrics metrics, str
         }
     }
 
-    /// <summary>One call's end, counted once.</summary>
-    private sealed class CallEnd(FederationMetrics metrics, string peer, string method)
+    /// <summary>One call's end, counted once, and its stream messages.</summary>
+    private sealed class CallEnd(FederationMetrics metrics, FederationAudit audit, FederationCallScope scope, string peer, string method)
     {
         private readonly long _started = Stopwatch.GetTimestamp();
         private int _recorded;
+        private long _sentMessages;
+        private long _receivedMessages;
 
         public string Method => method;
+
+        /// <summary>Records a stream message in the audit log.</summary>
+        public Task AuditAsync(string direction, long bytes) => audit.SentMessageAsync(scope, peer, method, direction,
+            Interlocked.Increment(ref direction == "sent" ? ref _sentMessages : ref _receivedMessages), bytes);
 
         public void Sent(long bytes) => metrics.ClientSent(peer, method, bytes);
 
@@ -122,7 +130,9 @@ internal sealed class FederationClientInterceptor(FederationMetrics metrics, str
 
             if (moved)
             {
-                end.Received(Size(inner.Current));
+                var size = Size(inner.Current);
+                end.Received(size);
+                await end.AuditAsync("received", size);
             }
             else
             {
@@ -148,9 +158,11 @@ internal sealed class FederationClientInterceptor(FederationMetrics metrics, str
 
         public async Task WriteAsync(T message, CancellationToken cancellationToken)
         {
+            var size = Size(message);
+            await end.AuditAsync("sent", size);
             // Note: the inner writer's own overload, because the interface's default one refuses a token that can be cancelled.
             await inner.WriteAsync(message, cancellationToken);
-            end.Sent(Size(message));
+            end.Sent(size);
         }
     }
 }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
-using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Options;
@@ -16,13 +15,16 @@ namespace OpenSpe.Server.Federation;
 /// alone, valid, not revoked, on the allow-list) and naming exactly the peer called. One channel per peer, kept for reuse; every
 /// call on it is counted per peer (<see cref="FederationClientInterceptor"/>).
 /// </summary>
-internal sealed class FederationPeerChannels(FederationNodeIdentity node, FederationPeerAdmission admission, FederationMetrics metrics, IOptions<FederationOptions> options)
-    : IDisposable
+internal sealed class FederationPeerChannels(FederationNodeIdentity node, FederationPeerAdmission admission, FederationMetrics metrics, FederationAudit audit,
+    IOptions<FederationOptions> options) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, (GrpcChannel Channel, CallInvoker Invoker)> _channels = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
 
-    /// <summary>A client for <paramref name="peer"/>, or null when <c>Federation:Peers</c> has no address for it.</summary>
-    public FederationApi.FederationClient? Client(string peer)
+    /// <summary>
+    /// A client for <paramref name="peer"/>, or null when <c>Federation:Peers</c> has no address for it; its stream messages are
+    /// audited as part of <paramref name="scope"/>.
+    /// </summary>
+    public FederationApi.FederationClient? Client(string peer, FederationCallScope scope)
     {
         var address = options.Value.Peers.FirstOrDefault(p => string.Equals(p.Name, peer, StringComparison.Ordinal))?.Address;
         if (address is null)
@@ -30,16 +32,12 @@ internal sealed class FederationPeerChannels(FederationNodeIdentity node, Federa
             return null;
         }
 
-        return new FederationApi.FederationClient(_channels.GetOrAdd(peer, name =>
-        {
-            var channel = Open(name, new Uri(address));
-            return (channel, channel.Intercept(new FederationClientInterceptor(metrics, name)));
-        }).Invoker);
+        return new FederationApi.FederationClient(_channels.GetOrAdd(peer, name => Open(name, new Uri(address))).Intercept(new FederationClientInterceptor(metrics, audit, peer, scope)));
     }
 
     public void Dispose()
     {
-        foreach (var (channel, _) in _channels.Values)
+        foreach (var channel in _channels.Values)
         {
             channel.Dispose();
         }

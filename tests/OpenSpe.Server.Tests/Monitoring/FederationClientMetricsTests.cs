@@ -2,16 +2,22 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Globalization;
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Federation;
+using OpenSpe.Server.Federation.Learning;
 using OpenSpe.Server.Tests.Federation;
 using static OpenSpe.Server.Tests.Monitoring.MetricsEndpointTests;
 
 namespace OpenSpe.Server.Tests.Monitoring;
 
 /// <summary>
-/// The calls a coordinating node makes to its peers are counted per peer too (TIR-34): after a real federated training run over
-/// mTLS between three SPEs, node-a's operator reads, per peer, the <c>Train</c> streams it opened with their status and duration
-/// and the bytes it sent and received — the same bytes each peer counted as received from and sent to node-a — and a stream a
+/// The calls a coordinating node makes to its peers are counted per peer too (TIR-34) and their stream messages audited one by
+/// one at both ends (TIR-33): after a real federated training run over mTLS between three SPEs, node-a's operator reads, per
+/// peer, the <c>Train</c> streams it opened with their status and duration and the bytes it sent and received — the same bytes
+/// each peer counted as received from and sent to node-a — both audit logs hold each message in order with its size, and a stream a
 /// halted peer refused is counted under that peer with the refusal's status; a GLM's unary tasks and watch streams likewise.
 /// </summary>
 [Collection(MetricsSerial.Name)]
@@ -33,7 +39,8 @@ public sealed class FederationClientMetricsTests(LearningThreeNodeFixture nodes)
 
     [Fact]
     [Trait("Requirement", "TIR-34")]
-    public async Task The_coordinators_calls_to_each_peer_are_counted_and_their_bytes_match_what_each_peer_counted()
+    [Trait("Requirement", "TIR-33")]
+    public async Task The_coordinators_calls_to_each_peer_are_counted_and_audited_message_by_message_as_each_peer_saw_them()
     {
         using var researcher = await nodes.A.Server.ClientForAccountAsync("researcher");
         using var operatorOnA = await nodes.A.Server.ClientForAccountAsync("operator");
@@ -46,6 +53,7 @@ public sealed class FederationClientMetricsTests(LearningThreeNodeFixture nodes)
             [nodes.C.Server.Services.GetRequiredService<IMeterFactory>()] = "node-c",
         });
         var beforeA = await ScrapeAsync(operatorOnA);
+        var since = new Dictionary<string, long> { ["node-a"] = await LastSequenceAsync(nodes.A), ["node-b"] = await LastSequenceAsync(nodes.B), ["node-c"] = await LastSequenceAsync(nodes.C) };
 
         using (var run = await researcher.PostAsJsonAsync($"/api/v1/projects/{nodes.ProjectA}/federation/train", Spec, TestContext.Current.CancellationToken))
         {
@@ -66,6 +74,23 @@ public sealed class FederationClientMetricsTests(LearningThreeNodeFixture nodes)
                 Assert.True(counted > 0, $"node-a counted no bytes {ours} to {peer}");
                 Assert.Equal(atPeers.Of(peer, theirs), counted);
             }
+        }
+
+        // Every stream message is on record at both ends, in order, with the same size: what node-a sent is what the peer read.
+        foreach (var (peer, node) in new[] { ("node-b", nodes.B), ("node-c", nodes.C) })
+        {
+            var ours = await MessagesAsync(nodes.A, since["node-a"], peer);
+            var theirs = await MessagesAsync(node, since[peer], "node-a");
+            foreach (var (mine, its) in new[] { ("sent", "received"), ("received", "sent") })
+            {
+                var sequence = ours.Where(m => m.Direction == mine).Select(m => (m.Index, m.Bytes)).ToList();
+                Assert.NotEmpty(sequence);
+                Assert.Equal(Enumerable.Range(1, sequence.Count).Select(i => (long)i), sequence.Select(m => m.Index));
+                Assert.Equal(sequence, theirs.Where(m => m.Direction == its).Select(m => (m.Index, m.Bytes)));
+            }
+
+            Assert.All(ours, m => Assert.Equal(("researcher", FedAvgComponent.ComponentName, nodes.ProjectA), (m.Requester, m.Component, m.Project)));
+            Assert.Equal("researcher", theirs[^1].Requester);
         }
 
         // A GLM's rounds are unary SubmitTask calls and WatchTask streams, each counted when it ends.
@@ -121,6 +146,21 @@ public sealed class FederationClientMetricsTests(LearningThreeNodeFixture nodes)
         Assert.Equal(1, Delta(("peer", "node-c"), ("method", Train), ("status", "FailedPrecondition")));
         Assert.Equal(0, Delta(("peer", "node-c"), ("method", Train), ("status", "OK")));
     }
+
+    private static async Task<long> LastSequenceAsync(Permits.PermitFixture node) =>
+        (await node.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery())).LastOrDefault()?.Sequence ?? 0;
+
+    /// <summary>The <c>Train</c> stream messages exchanged with <paramref name="peer"/> on record at <paramref name="node"/> after <paramref name="after"/>.</summary>
+    private static async Task<List<(string Direction, long Index, long Bytes, string? Requester, string? Component, string? Project)>> MessagesAsync(
+        Permits.PermitFixture node, long after, string peer) =>
+        [.. (await ThreeNodeFixture.RecordsAsync(node, FederationAudit.StreamMessage)).Where(r => r.Sequence > after)
+            .Select(r => (Row: r, Details: JsonDocument.Parse(r.DetailsJson!).RootElement))
+            .Where(r => r.Details.GetProperty("peer").GetString() == peer && r.Details.GetProperty("method").GetString() == Train)
+            .Select(r => (r.Details.GetProperty("direction").GetString()!, long.Parse(r.Details.GetProperty("message").GetString()!, CultureInfo.InvariantCulture),
+                long.Parse(r.Details.GetProperty("bytes").GetString()!, CultureInfo.InvariantCulture), Text(r.Details, "requester"), Text(r.Details, "component"),
+                r.Row.ProjectId))];
+
+    private static string? Text(JsonElement details, string name) => details.TryGetProperty(name, out var value) ? value.GetString() : null;
 
     /// <summary>The <c>Train</c> bytes each peer's own meter counted for node-a, by direction.</summary>
     private sealed class PeerBytes : IDisposable
