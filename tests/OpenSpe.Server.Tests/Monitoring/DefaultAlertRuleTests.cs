@@ -108,6 +108,36 @@ public sealed class DefaultAlertRuleTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Requirement", "TIR-15")]
+    public async Task A_readiness_check_that_fails_fires_the_not_ready_rule_for_that_check_once_signed()
+    {
+        // Note: the same real failure as below: another connection holds the database's write lock, so the audit log's
+        // readiness probe cannot write; the test runs the periodic checks itself.
+        await using var server = await SpeTestServer.StartAsync(settings: _receiver.Settings(new Dictionary<string, string?>
+        {
+            ["Database:SqliteBusyTimeoutMilliseconds"] = "200",
+            ["Alerts:CheckInterval"] = "01:00:00",
+        }));
+        var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
+        Assert.DoesNotContain(await checks.StartRun, a => a.Rule == DefaultAlertRules.NotReady);
+        IReadOnlyList<FiredAlert> fired, again;
+        await using (await FailClosedTests.HoldWriteLockAsync(server, TestBackend.Sqlite))
+        {
+            fired = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+            again = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+        }
+
+        var cleared = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        var alert = Assert.Single(fired, a => a.Rule == DefaultAlertRules.NotReady);
+        Assert.Equal(AuditReadinessCheck.Name, alert.Key);
+        Assert.DoesNotContain(again, a => a.Rule == DefaultAlertRules.NotReady);
+        Assert.DoesNotContain(cleared, a => a.Rule == DefaultAlertRules.NotReady);
+        var posted = await _receiver.NextAsync(DefaultAlertRules.NotReady);
+        Assert.Equal(AuditReadinessCheck.Name, posted.GetProperty("key").GetString());
+    }
+
+    [Fact]
     [Trait("Requirement", "EHDSR-9")]
     [Trait("Requirement", "TIR-27")]
     public async Task An_audit_store_that_cannot_be_written_fires_the_audit_write_failure_rule_signed()

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Federation;
+using OpenSpe.Server.Monitoring;
 using OpenSpe.Server.Monitoring.Alerts;
 using OpenSpe.Server.Tests.Infrastructure;
 
@@ -186,6 +187,31 @@ public sealed class LatencyAlertTests : IAsyncLifetime
         Assert.DoesNotContain(again, a => a.Rule == DefaultAlertRules.FederationLatency);
         var posted = await NextAsync(DefaultAlertRules.FederationLatency);
         Assert.Equal(peer, posted.GetProperty("key").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-15")]
+    public async Task Slow_audit_commits_break_the_durability_objective_fire_once_and_are_posted_signed()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock);
+        var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
+        Assert.DoesNotContain(await checks.StartRun, a => a.Rule == DefaultAlertRules.AuditLatency);
+        // Note: this server's own append histogram (the factory hands back its meter), as the audit writer records into it.
+        var appends = server.Services.GetRequiredService<IMeterFactory>().Create(SpeMetrics.MeterName).CreateHistogram<double>(LatencyRecorder.AuditAppendDuration, "s");
+        for (var i = 0; i < 150; i++)
+        {
+            appends.Record(0.3);
+        }
+
+        var fired = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+        var again = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        var alert = Assert.Single(fired, a => a.Rule == DefaultAlertRules.AuditLatency);
+        Assert.Equal((LatencyRecorder.AuditKey, 300L, 100L, TimeSpan.FromMinutes(5)), (alert.Key, alert.Value, alert.Threshold, alert.Window));
+        Assert.DoesNotContain(again, a => a.Rule == DefaultAlertRules.AuditLatency);
+        var posted = await NextAsync(DefaultAlertRules.AuditLatency);
+        Assert.Equal(100, posted.GetProperty("threshold").GetInt64());
     }
 
     private static Histogram<double> RequestHistogram(SpeTestServer server) =>

@@ -48,6 +48,18 @@ internal enum AlertCheck
 
     /// <summary>The same for the federation calls served, per peer (TIR-35); <see cref="AlertRule.Exclude"/> names gRPC methods.</summary>
     FederationLatency,
+
+    /// <summary>
+    /// The audit log's durability objective (TIR-15): the <see cref="AlertRule.Quantile"/> of the time from handing a record
+    /// to the writer to its durable commit, within <see cref="AlertRule.Window"/>, above <see cref="AlertRule.Threshold"/> ms.
+    /// </summary>
+    AuditLatency,
+
+    /// <summary>
+    /// A readiness check behind <c>/readyz</c> (the database, the audit log, the halts) fails at a periodic check: the
+    /// availability objective is being spent (TIR-15). The key is the failing check's name; <see cref="AlertRule.Window"/> is unused.
+    /// </summary>
+    Readiness,
 }
 
 /// <summary>
@@ -109,7 +121,7 @@ internal sealed class AlertRule : IValidatableObject
     public List<string> Exclude { get; set; } = [];
 
     /// <summary>Whether this is a latency objective check (<see cref="Threshold"/> in milliseconds).</summary>
-    public bool IsLatency => Check is AlertCheck.RequestLatency or AlertCheck.FederationLatency;
+    public bool IsLatency => Check is AlertCheck.RequestLatency or AlertCheck.FederationLatency or AlertCheck.AuditLatency;
 
     /// <summary>The quantile in force.</summary>
     public double LatencyQuantile => Quantile ?? 0.99;
@@ -164,7 +176,7 @@ internal sealed class AlertRule : IValidatableObject
 
         if (!IsLatency && (Quantile is not null || MinimumCount is not null || Exclude.Count > 0))
         {
-            yield return new ValidationResult($"Alert rule '{Name}': Quantile, MinimumCount and Exclude apply only to Check=RequestLatency or FederationLatency.", [nameof(Quantile)]);
+            yield return new ValidationResult($"Alert rule '{Name}': Quantile, MinimumCount and Exclude apply only to Check=RequestLatency, FederationLatency or AuditLatency.", [nameof(Quantile)]);
         }
 
         if (Quantile is { } quantile && !(quantile >= 0.5 && quantile < 1))

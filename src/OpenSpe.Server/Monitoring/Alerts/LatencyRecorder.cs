@@ -9,9 +9,10 @@ using OpenSpe.Server.Audit;
 namespace OpenSpe.Server.Monitoring.Alerts;
 
 /// <summary>
-/// Feeds the latency objective rules (<see cref="AlertCheck.RequestLatency"/>, <see cref="AlertCheck.FederationLatency"/>;
-/// TIR-15, TIR-35) from the durations the server already measures: a <see cref="MeterListener"/> on the platform's
-/// <c>http.server.request.duration</c> histogram of this host and on the federation module's call duration histogram.
+/// Feeds the latency objective rules (<see cref="AlertCheck.RequestLatency"/>, <see cref="AlertCheck.FederationLatency"/>,
+/// <see cref="AlertCheck.AuditLatency"/>; TIR-15, TIR-35) from the durations the server already measures: a
+/// <see cref="MeterListener"/> on the platform's <c>http.server.request.duration</c> histogram of this host, on the federation
+/// module's call duration histogram and on the audit writer's append duration histogram.
 /// Each rule keeps a <see cref="LatencyWindow"/> per key (<c>api</c>; a federation peer's name), so memory is fixed:
 /// at most <see cref="MaxKeys"/> keys per rule of a few kilobytes each. <see cref="PeriodicAlertChecks"/> reads them.
 /// </summary>
@@ -26,8 +27,14 @@ internal sealed class LatencyRecorder : IDisposable
     /// <summary>The federation call duration histogram's name (on <see cref="Federation.FederationMetrics.MeterName"/>).</summary>
     public const string FederationCallDuration = "openspe.federation.call.duration";
 
+    /// <summary>The audit append duration histogram's name (on <see cref="SpeMetrics.MeterName"/>).</summary>
+    public const string AuditAppendDuration = "spe.audit.append.duration";
+
     /// <summary>The key of the API's window.</summary>
     public const string ApiKey = "api";
+
+    /// <summary>The key of the audit log's window.</summary>
+    public const string AuditKey = "audit";
 
     /// <summary>Keys (federation peers) per rule at most; beyond, new ones share <see cref="AlertWindows.Overflow"/>.</summary>
     public const int MaxKeys = 256;
@@ -37,6 +44,7 @@ internal sealed class LatencyRecorder : IDisposable
     private readonly TimeProvider _time;
     private readonly List<Tracked> _api;
     private readonly List<Tracked> _federation;
+    private readonly List<Tracked> _audit;
     private readonly Lazy<HashSet<string>> _streamingRoutes;
 
     public LatencyRecorder(AlertEvaluator evaluator, IServiceProvider services, IMeterFactory meters, TimeProvider time)
@@ -46,6 +54,7 @@ internal sealed class LatencyRecorder : IDisposable
         _time = time;
         _api = [.. evaluator.Rules.Where(r => r.Check == AlertCheck.RequestLatency).Select(r => new Tracked(r))];
         _federation = [.. evaluator.Rules.Where(r => r.Check == AlertCheck.FederationLatency).Select(r => new Tracked(r))];
+        _audit = [.. evaluator.Rules.Where(r => r.Check == AlertCheck.AuditLatency).Select(r => new Tracked(r))];
         // Note: streaming answers (downloads, log follows, desktop and terminal connections, the audit export) last as long
         // as their transfer, so they are left out of the objective; the endpoints say so themselves (WithAuditStreaming).
         _streamingRoutes = new(() => StreamingRoutes(services));
@@ -66,6 +75,10 @@ internal sealed class LatencyRecorder : IDisposable
             {
                 listener.EnableMeasurementEvents(instrument, _federation);
             }
+            else if (_audit.Count > 0 && instrument.Name == AuditAppendDuration && instrument.Meter.Name == SpeMetrics.MeterName)
+            {
+                listener.EnableMeasurementEvents(instrument, _audit);
+            }
         };
         _listener.SetMeasurementEventCallback<double>(OnMeasurement);
         _listener.Start();
@@ -74,7 +87,7 @@ internal sealed class LatencyRecorder : IDisposable
     /// <summary>What <paramref name="rule"/> holds for <paramref name="key"/> in the window ending now, or null when it has seen nothing for it.</summary>
     public LatencySummary? Read(string rule, string key)
     {
-        var tracked = _api.Concat(_federation).FirstOrDefault(t => t.Rule.Name == rule);
+        var tracked = _api.Concat(_federation).Concat(_audit).FirstOrDefault(t => t.Rule.Name == rule);
         return tracked?.Read(key, _time.GetUtcNow());
     }
 
@@ -83,7 +96,7 @@ internal sealed class LatencyRecorder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(rule);
         var now = _time.GetUtcNow();
-        var tracked = _api.Concat(_federation).FirstOrDefault(t => t.Rule.Name == rule.Name);
+        var tracked = _api.Concat(_federation).Concat(_audit).FirstOrDefault(t => t.Rule.Name == rule.Name);
         if (tracked is null)
         {
             yield break;
@@ -109,6 +122,16 @@ internal sealed class LatencyRecorder : IDisposable
         }
 
         var federation = ReferenceEquals(rules, _federation);
+        if (ReferenceEquals(rules, _audit))
+        {
+            foreach (var tracked in rules)
+            {
+                tracked.Record(AuditKey, seconds, _time.GetUtcNow());
+            }
+
+            return;
+        }
+
         string? route = null;
         string? peer = null;
         foreach (var tag in tags)

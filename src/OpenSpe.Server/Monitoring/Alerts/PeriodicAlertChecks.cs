@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
@@ -12,8 +13,9 @@ namespace OpenSpe.Server.Monitoring.Alerts;
 /// <summary>
 /// Runs the rules with a <see cref="AlertCheck"/> every <see cref="AlertOptions.CheckInterval"/> on the server's
 /// <see cref="TimeProvider"/> (EHDSR-9, TIR-13, TIR-34): free disk of the data directory, the TLS and federation
-/// certificates' expiry, the audit witnesses' age (files and HTTPS endpoints), the latency objectives of the API and of
-/// federation calls (TIR-15, TIR-35; <see cref="LatencyRecorder"/>). A condition fires once when it begins, not
+/// certificates' expiry, the audit witnesses' age (files and HTTPS endpoints), the latency objectives of the API, of
+/// federation calls and of audit durability (TIR-15, TIR-35; <see cref="LatencyRecorder"/>), and the readiness checks behind
+/// <c>/readyz</c>. A condition fires once when it begins, not
 /// on every run, and again only after it has cleared and returned; the conditions in force are kept in the data directory
 /// (<see cref="StateFileName"/>), so a restart does not fire them again.
 /// </summary>
@@ -42,11 +44,12 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, LatencyRecor
             var fired = new List<FiredAlert>();
             var changed = false;
             var checkedRules = evaluator.Rules.Where(r => r.Check != AlertCheck.None).ToList();
+            var readiness = checkedRules.Any(r => r.Check == AlertCheck.Readiness) ? await ReadinessAsync(cancellationToken) : null;
             // Note: a rule switched off or removed since the last run leaves no condition behind to suppress its return.
             changed |= _active.RemoveWhere(a => !checkedRules.Any(r => r.Name == a.Rule)) > 0;
             foreach (var rule in checkedRules)
             {
-                var breaches = Breaches(rule, now).ToList();
+                var breaches = (rule.Check == AlertCheck.Readiness ? readiness! : Breaches(rule, now)).ToList();
                 // Note: a condition that cleared is forgotten, so that its return fires again; one that persists fires once.
                 changed |= _active.RemoveWhere(a => a.Rule == rule.Name && !breaches.Any(b => b.Key == a.Key)) > 0;
                 foreach (var (key, value, projectId) in breaches)
@@ -108,9 +111,21 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, LatencyRecor
         AlertCheck.DiskFree => DiskBreaches(rule),
         AlertCheck.CertificateExpiry => CertificateBreaches(rule, now),
         AlertCheck.WitnessAge => WitnessBreaches(rule, now),
-        AlertCheck.RequestLatency or AlertCheck.FederationLatency => latency.Breaches(rule),
+        AlertCheck.RequestLatency or AlertCheck.FederationLatency or AlertCheck.AuditLatency => latency.Breaches(rule),
         _ => [],
     };
+
+    /// <summary>The readiness checks of <c>/readyz</c> that fail now, each by its name (value 0: not ready).</summary>
+    private async Task<List<(string Key, long Value, string? ProjectId)>> ReadinessAsync(CancellationToken cancellationToken)
+    {
+        if (services.GetService<HealthCheckService>() is not { } health)
+        {
+            return [];
+        }
+
+        var report = await health.CheckHealthAsync(c => c.Tags.Contains(ReadinessChecks.Tag), cancellationToken);
+        return [.. report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => (e.Key, 0L, (string?)null)).OrderBy(e => e.Key, StringComparer.Ordinal)];
+    }
 
     private IEnumerable<(string, long, string?)> DiskBreaches(AlertRule rule)
     {
