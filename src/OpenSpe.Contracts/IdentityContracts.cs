@@ -73,8 +73,11 @@ public sealed record PasswordChangeRequest(
     public override string ToString() => nameof(PasswordChangeRequest);
 }
 
-/// <summary>An account as admins see it.</summary>
-public sealed record UserView(string Username, IReadOnlyList<string> Roles, bool Disabled, bool MfaEnrolled);
+/// <summary>An account as admins see it, with the external identities mapped to it (FSPER-2).</summary>
+public sealed record UserView(string Username, IReadOnlyList<string> Roles, bool Disabled, bool MfaEnrolled, IReadOnlyList<ExternalIdentityView> ExternalIdentities);
+
+/// <summary>An external identity mapped to an account: the provider's issuer and the subject its tokens carry.</summary>
+public sealed record ExternalIdentityView(string Issuer, string Subject);
 
 /// <summary>A new account: its one-time enrolment link (to hand to the person out of band), the roles granted and those waiting for a second admin.</summary>
 public sealed record CreatedUserView(string Username, string EnrolmentUrl, DateTimeOffset EnrolmentExpiresAt, IReadOnlyList<string> Granted, IReadOnlyList<string> PendingApproval);

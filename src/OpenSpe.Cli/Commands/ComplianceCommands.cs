@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Reflection;
 using System.Text;
-using System.Text.Json;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Compliance;
+using OpenSpe.Compliance;
 
 namespace OpenSpe.Cli.Commands;
 
@@ -13,8 +13,6 @@ namespace OpenSpe.Cli.Commands;
 /// </summary>
 internal static class ComplianceCommands
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
     public static Command Create(ClientEnvironment? environment = null)
     {
         var env = environment ?? ClientEnvironment.System;
@@ -51,13 +49,13 @@ internal static class ComplianceCommands
                     throw new SpeClientException($"signed in to {api.Credentials.ServerUri.GetLeftPart(UriPartial.Authority)}, not {wanted.GetLeftPart(UriPartial.Authority)}: run 'spe login --server {url}' first");
                 }
 
-                evidence = await EvidenceCollector.CollectAsync(api, cancellationToken);
+                evidence = await EvidenceCollector.CollectAsync(new ApiEvidenceSource(api), cancellationToken);
                 from = wanted.GetLeftPart(UriPartial.Authority);
             }
 
             var version = typeof(ComplianceCommands).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
             var report = ComplianceReport.Create(env.Time.GetUtcNow(), version, from, RequirementCatalog.Load(), evidence);
-            var text = parse.GetValue(format) == "json" ? JsonSerializer.Serialize(report, Json) : ComplianceHtml.Render(report);
+            var text = parse.GetValue(format) == "json" ? report.ToJson() : ComplianceHtml.Render(report);
             var path = parse.GetValue(output)!.FullName;
             await File.WriteAllTextAsync(path, text, new UTF8Encoding(false), cancellationToken);
             await streams.Out.WriteLineAsync($"Wrote {path}: {report.Summary.Total} requirements ({report.Summary.Done} done, {report.Summary.Partial} partial, "

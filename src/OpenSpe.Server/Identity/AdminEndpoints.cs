@@ -52,7 +52,9 @@ internal static class AdminEndpoints
             .WithSummary("Deletes an application; its tokens stop working within a second.");
         group.MapPost("/users/{username}/external-identities", LinkExternalAsync).WithName("admin.external-identities.add").Validate<ExternalIdentityRequest>()
             .ProducesProblems(404, 409)
-            .WithSummary("Maps an external identity (issuer, subject) to the account.");
+            .WithSummary("Maps an external identity (issuer, subject) to the account; the issuer must be one of the configured providers.");
+        group.MapDelete("/users/{username}/external-identities", UnlinkExternalAsync).WithName("admin.external-identities.remove").ProducesProblems(400, 404, 409)
+            .WithSummary("Removes the mapping of an external identity (issuer and subject in the query) from the account (not your own): the provider's tokens for it stop working at once.");
         return routes;
     }
 
@@ -300,12 +302,12 @@ internal static class AdminEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<UserView>, ProblemHttpResult>> LinkExternalAsync(string username, ExternalIdentityRequest request, HttpContext context, AdminContext admin, ExternalIdentityOptions external)
+    private static async Task<Results<Ok<UserView>, ValidationProblem, ProblemHttpResult>> LinkExternalAsync(string username, ExternalIdentityRequest request, HttpContext context, AdminContext admin, ExternalIdentityOptions external)
     {
         if (!external.Providers.Any(p => string.Equals(p.Issuer, request.Issuer, StringComparison.Ordinal)))
         {
             // A mapping for an issuer nobody trusts would never apply; refuse it rather than store a silent no-op.
-            return Problem(400, "The issuer is not one of the configured external identity providers (ExternalIdentity:Providers).");
+            return Invalid("issuer", "The issuer is not one of the configured external identity providers (ExternalIdentity:Providers).");
         }
 
         var (user, refusal) = await admin.TargetAsync(context, username);
@@ -321,6 +323,50 @@ internal static class AdminEndpoints
         }
 
         await admin.AuditAsync(context, "admin.external-identities.added", user, new() { ["issuer"] = request.Issuer, ["subject"] = request.Subject });
+        return TypedResults.Ok(await admin.ViewAsync(user));
+    }
+
+    private static async Task<Results<Ok<UserView>, ValidationProblem, ProblemHttpResult>> UnlinkExternalAsync(string username, string? issuer, string? subject, HttpContext context, AdminContext admin)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(issuer) || issuer.Length > 500)
+        {
+            errors["issuer"] = ["issuer is required, at most 500 characters."];
+        }
+
+        if (string.IsNullOrEmpty(subject) || subject.Length > 255)
+        {
+            errors["subject"] = ["subject is required, at most 255 characters."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors, "Name the external identity to remove: its issuer and subject.");
+        }
+
+        var (user, refusal) = await admin.TargetAsync(context, username);
+        if (user is null)
+        {
+            return refusal!;
+        }
+
+        // Note: only a mapping of this very account is removed: the pair must be one of its own logins, never another account's.
+        var logins = await admin.Users.GetLoginsAsync(user);
+        if (!logins.Any(l => string.Equals(l.LoginProvider, issuer, StringComparison.Ordinal) && string.Equals(l.ProviderKey, subject, StringComparison.Ordinal)))
+        {
+            return Problem(404, $"{username} has no external identity with this issuer and subject.");
+        }
+
+        var removed = await admin.Users.RemoveLoginAsync(user, issuer!, subject!);
+        if (!removed.Succeeded)
+        {
+            return Problem(409, "The external identity could not be removed; read the account again and retry.");
+        }
+
+        // Note: tokens of the provider are mapped on every request (ExternalIdentity.MapToLocalAccountAsync), so they stop at
+        // once; the cached account state and what runs for the person are judged again too.
+        await admin.AccountChangedAsync(user);
+        await admin.AuditAsync(context, "admin.external-identities.removed", user, new() { ["issuer"] = issuer!, ["subject"] = subject! });
         return TypedResults.Ok(await admin.ViewAsync(user));
     }
 
@@ -444,7 +490,9 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
     public async Task<UserView> ViewAsync(SpeUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return new UserView(user.UserName!, (await Users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToArray(), user.Disabled, user.MfaEnrolled);
+        var external = (await Users.GetLoginsAsync(user)).Select(l => new ExternalIdentityView(l.LoginProvider, l.ProviderKey))
+            .OrderBy(e => e.Issuer, StringComparer.Ordinal).ThenBy(e => e.Subject, StringComparer.Ordinal).ToArray();
+        return new UserView(user.UserName!, (await Users.GetRolesAsync(user)).Order(StringComparer.Ordinal).ToArray(), user.Disabled, user.MfaEnrolled, external);
     }
 
     /// <summary>Views of several accounts.</summary>

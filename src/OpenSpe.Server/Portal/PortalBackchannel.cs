@@ -90,6 +90,15 @@ internal sealed class PortalBackchannel : IDisposable
         return new ApiAnswer<T>(default, (int)response.StatusCode, ApiProblem.From((int)response.StatusCode, problem));
     }
 
+    /// <summary>GETs <paramref name="path"/> with the person's token and returns the status and the body as text, whatever the status.</summary>
+    public async Task<(int Status, string Body)> GetTextAsync(HttpContext context, string accessToken, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseFor(context), path));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await _http.SendAsync(request, context.RequestAborted);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(context.RequestAborted));
+    }
+
     /// <summary>Opens a download from the API with the person's token; the caller disposes the response.</summary>
     public async Task<HttpResponseMessage> DownloadAsync(HttpContext context, string accessToken, string path)
     {

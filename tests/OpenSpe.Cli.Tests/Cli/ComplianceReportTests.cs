@@ -1,10 +1,13 @@
 using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using System.Xml;
 using System.Xml.Linq;
 using OpenSpe.Cli.Tests.UploadCli;
+using OpenSpe.Server.Tests.Portal;
 using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Cli.Tests.Cli;
@@ -101,6 +104,44 @@ public sealed class ComplianceReportTests : IAsyncLifetime
         Assert.NotEmpty(evidence);
         Assert.All(evidence, e => Assert.False(e.GetProperty("available").GetBoolean()));
         Assert.Contains(evidence, e => e.GetProperty("summary").GetString()!.Contains("refused it to this account (403)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-6")]
+    [Trait("Requirement", "OPR-7")]
+    public async Task The_portals_downloads_hold_the_same_report_as_the_cli_writes()
+    {
+        await using var harness = UploadHarness.ForServer(_server, await _server.TokenForAccountAsync("auditor"));
+        var cliJson = _directory.File("cli.json");
+        var cliHtml = _directory.File("cli.html");
+        Assert.Equal(0, (await harness.RunAsync("compliance", "report", "--server", _server.BaseAddress.ToString(), "--format", "json", "--out", cliJson)).Code);
+        Assert.Equal(0, (await harness.RunAsync("compliance", "report", "--server", _server.BaseAddress.ToString(), "--format", "html", "--out", cliHtml)).Code);
+        using var portal = new PortalBrowser(_server);
+        using var _ = await portal.SignInAsync("auditor");
+
+        using var portalJson = await portal.GetAsync("/compliance?handler=Json");
+        using var portalHtml = await portal.GetAsync("/compliance?handler=Html");
+
+        Assert.Equal(HttpStatusCode.OK, portalJson.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, portalHtml.StatusCode);
+        var cli = JsonNode.Parse(await File.ReadAllTextAsync(cliJson, TestContext.Current.CancellationToken))!;
+        var web = JsonNode.Parse(await portalJson.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!;
+        foreach (var member in new[] { "speVersion", "source", "server", "summary", "requirements" })
+        {
+            Assert.True(JsonNode.DeepEquals(cli[member], web[member]), $"{member} differs: {cli[member]?.ToJsonString()} / {web[member]?.ToJsonString()}");
+        }
+
+        // Note: the evidence is read anew by each (the audit chain grows with every request between them): the same items,
+        // equally available, and the same words where the server's state did not change between the two reads.
+        var cliEvidence = cli["evidence"]!.AsArray().ToDictionary(e => (string)e!["name"]!);
+        var webEvidence = web["evidence"]!.AsArray().ToDictionary(e => (string)e!["name"]!);
+        Assert.Equal(cliEvidence.Keys, webEvidence.Keys);
+        Assert.All(cliEvidence.Keys, k => Assert.Equal((bool)cliEvidence[k]!["available"]!, (bool)webEvidence[k]!["available"]!));
+        Assert.All(new[] { "backup-and-restore-drill", "certificates", "components", "open-incidents" },
+            k => Assert.Equal((string)cliEvidence[k]!["summary"]!, (string)webEvidence[k]!["summary"]!));
+        var cliPage = await File.ReadAllTextAsync(cliHtml, TestContext.Current.CancellationToken);
+        var webPage = await portalHtml.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(cliPage[cliPage.IndexOf("<h2>Requirements</h2>", StringComparison.Ordinal)..], webPage[webPage.IndexOf("<h2>Requirements</h2>", StringComparison.Ordinal)..]);
     }
 
     [Fact]

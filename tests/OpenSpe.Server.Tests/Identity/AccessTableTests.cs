@@ -60,6 +60,7 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("PUT /api/v1/admin/users/{username}/roles/{role}",             "U  F  F  F  F  F  F  F  P  F  F  F  F  F  F"),
         ("DELETE /api/v1/admin/users/{username}/roles/{role}",          "U  F  F  F  F  F  F  F  P  F  F  F  F  F  F"),
         ("POST /api/v1/admin/users/{username}/external-identities",     "U  F  F  F  F  F  F  F  P  F  F  F  F  F  F"),
+        ("DELETE /api/v1/admin/users/{username}/external-identities",   "U  F  F  F  F  F  F  F  P  F  F  F  F  F  F"),
         ("GET /api/v1/admin/role-grants",                               "U  F  F  F  F  F  F  F  A  F  F  F  F  F  F"),
         ("POST /api/v1/admin/role-grants/{id}/approve",                 "U  F  F  F  F  F  F  F  P  F  F  F  F  F  F"),
         ("POST /api/v1/admin/clients",                                  "U  F  F  F  F  F  F  F  A  F  F  F  F  F  F"),

@@ -170,6 +170,79 @@ public sealed class ExternalIdentityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, ignored.StatusCode);
     }
 
+    [Fact]
+    [Trait("Requirement", "FSPER-2")]
+    [Trait("Requirement", "SDR-2")]
+    public async Task Admin_sees_the_mapping_and_removes_it_then_the_providers_token_stops_at_once_and_the_removal_is_audited()
+    {
+        await using var server = await StartSpeAsync();
+        await MapAsync(server, "researcher", Subject);
+        using var external = server.ClientWithToken(_issuer.Mint(Subject, Audience, Amr("pwd", "mfa")));
+        using var admin = await server.ClientForAccountAsync("admin");
+        var before = await external.GetAsync("/api/v1/server/info");
+        var listed = await admin.GetFromJsonAsync<List<UserView>>("/api/v1/admin/users");
+
+        var removed = await admin.DeleteAsync($"/api/v1/admin/users/researcher/external-identities?issuer={Uri.EscapeDataString(ExternalIssuer)}&subject={Subject}");
+        var after = await external.GetAsync("/api/v1/server/info");
+        var again = await admin.DeleteAsync($"/api/v1/admin/users/researcher/external-identities?issuer={Uri.EscapeDataString(ExternalIssuer)}&subject={Subject}");
+
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        Assert.Equal([new ExternalIdentityView(ExternalIssuer, Subject)], listed!.Single(u => u.Username == "researcher").ExternalIdentities);
+        Assert.True(removed.StatusCode == HttpStatusCode.OK, await removed.Content.ReadAsStringAsync());
+        Assert.Empty((await removed.Content.ReadFromJsonAsync<UserView>())!.ExternalIdentities);
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+        var rows = await RowsAsync(server);
+        Assert.Contains(rows, r => r.Action == "admin.external-identities.removed" && r.ActorUsername == "admin"
+            && r.DetailsJson.Contains($"\"subject\":\"{Subject}\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-2")]
+    [Trait("Requirement", "SDR-2")]
+    public async Task Removing_a_mapping_is_refused_to_non_admins_for_your_own_account_and_without_issuer_and_subject()
+    {
+        await using var server = await StartSpeAsync();
+        await MapAsync(server, "researcher", Subject);
+        var query = $"issuer={Uri.EscapeDataString(ExternalIssuer)}&subject={Subject}";
+        using var operatorClient = await server.ClientForAccountAsync("operator");
+        using var researcher = await server.ClientForAccountAsync("researcher");
+        using var admin = await server.ClientForAccountAsync("admin");
+
+        var byOperator = await operatorClient.DeleteAsync("/api/v1/admin/users/researcher/external-identities?" + query);
+        var byThemselves = await researcher.DeleteAsync("/api/v1/admin/users/researcher/external-identities?" + query);
+        var own = await admin.DeleteAsync($"/api/v1/admin/users/admin/external-identities?issuer={Uri.EscapeDataString(ExternalIssuer)}&subject=ext-admin");
+        var bare = await admin.DeleteAsync("/api/v1/admin/users/researcher/external-identities");
+        var otherAccounts = await admin.DeleteAsync($"/api/v1/admin/users/operator/external-identities?" + query);
+
+        Assert.Equal(HttpStatusCode.Forbidden, byOperator.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byThemselves.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, own.StatusCode);
+        Assert.Contains("You cannot change your own account here", await own.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, bare.StatusCode);
+        var errors = JsonDocument.Parse(await bare.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.True(errors.TryGetProperty("issuer", out _));
+        Assert.True(errors.TryGetProperty("subject", out _));
+        // Note: the researcher's pair named at another account is not that account's: refused, and the researcher's mapping stays.
+        Assert.Equal(HttpStatusCode.NotFound, otherAccounts.StatusCode);
+        using var external = server.ClientWithToken(_issuer.Mint(Subject, Audience, Amr("pwd", "mfa")));
+        Assert.Equal(HttpStatusCode.OK, (await external.GetAsync("/api/v1/server/info")).StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-2")]
+    public async Task Mapping_from_an_issuer_that_is_not_configured_is_a_field_error_at_the_issuer()
+    {
+        await using var server = await StartSpeAsync();
+        using var admin = await server.ClientForAccountAsync("admin");
+
+        var response = await admin.PostAsJsonAsync("/api/v1/admin/users/researcher/external-identities", new { issuer = "https://other.example/", subject = "x" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var errors = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("errors");
+        Assert.Contains("configured external identity providers", errors.GetProperty("issuer")[0].GetString(), StringComparison.Ordinal);
+    }
+
     private static Dictionary<string, object> Amr(params string[] methods) => new() { ["amr"] = methods };
 
     private Task<SpeTestServer> StartSpeAsync(string? mfaClaim = null, string[]? mfaValues = null, string? fingerprint = null)

@@ -84,6 +84,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [InlineData("operator", "/backups", "operator-backups")]
     [InlineData("operator", "/components", "operator-components")]
     [InlineData("auditor", "/audit", "auditor-audit")]
+    [InlineData("auditor", "/compliance", "auditor-compliance")]
     [InlineData("auditor", "/alerts", "auditor-alerts")]
     [InlineData("auditor", "/account", "everyone-account")]
     [InlineData("admin", "/admin/accounts", "admin-accounts")]

@@ -95,6 +95,7 @@ internal sealed class IndexModel : PortalPageModel
         if (user.IsInRole(SpeRoles.Auditor))
         {
             places.Add(("/audit", PortalText.Get("NavAudit"), PortalText.Get("PlaceAudit")));
+            places.Add(("/compliance", PortalText.Get("NavCompliance"), PortalText.Get("PlaceCompliance")));
         }
 
         if (user.IsInRole(SpeRoles.Admin))

@@ -1,12 +1,16 @@
 using System.Net.Http;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Server.Identity;
 
 namespace OpenSpe.Server.Portal.Pages.Admin;
 
 /// <summary>
 /// The admin's accounts (SDR-2, OPR-2): every account with its roles and state, a new account (its one-time enrolment link
 /// shown once, to hand over out of band), disable and enable, a new enrolment link, a reset second factor, role grants and
-/// revocations, and the pending high-privilege grants a second admin approves. Every change is the API's
+/// revocations, the pending high-privilege grants a second admin approves, and each account's external identities (FSPER-2:
+/// the (issuer, subject) pairs mapped to it, mapped from an issuer the server trusts and removed again). Every change is the API's
 /// (<c>/api/v1/admin</c>), so its rules hold here: nobody changes their own account, no account holds two roles the
 /// separation-of-duties table forbids together, and the admin, operator, HDAB, auditor and output-checker roles wait for
 /// a different admin. Nothing here shows project data.
@@ -33,6 +37,18 @@ internal sealed class AccountsModel : PortalPageModel
 
     /// <summary>The refused form's errors by field.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>> FieldErrors { get; private set; } = new Dictionary<string, IReadOnlyList<string>>();
+
+    /// <summary>The issuers of the configured external identity providers, for the mapping form's select.</summary>
+    public IReadOnlyList<string> Issuers { get; private set; } = [];
+
+    /// <summary>The account whose external-identity form was refused, with its errors shown at its inputs.</summary>
+    public string? ExternalFor { get; private set; }
+
+    /// <summary>The refused external-identity form's errors by field (<c>issuer</c>, <c>subject</c>).</summary>
+    public IReadOnlyDictionary<string, string> ExternalErrors { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>The refused form's issuer and subject, to show them again.</summary>
+    public (string? Issuer, string? Subject) ExternalValues { get; private set; }
 
     /// <summary>Shows the accounts.</summary>
     public Task<IActionResult> OnGetAsync() => ShowAsync();
@@ -128,6 +144,39 @@ internal sealed class AccountsModel : PortalPageModel
         return await ShowAsync();
     }
 
+    /// <summary>Maps an external identity (issuer, subject) to an account, or removes one mapping.</summary>
+    public async Task<IActionResult> OnPostExternalAsync(string? username, string? issuer, string? subject, string? change)
+    {
+        if (string.IsNullOrWhiteSpace(username) || change is not ("map" or "unmap"))
+        {
+            return await RefusedAsync(PortalText.Get("AdminUnknownChange"), 400);
+        }
+
+        var path = $"/api/v1/admin/users/{Segment(username)}/external-identities";
+        var answer = change == "map"
+            ? await PostAsync<UserView>(path, new ExternalIdentityRequest((issuer ?? "").Trim(), (subject ?? "").Trim()))
+            : await DeleteAsync<UserView>(QueryHelpers.AddQueryString(path, new Dictionary<string, string?>(StringComparer.Ordinal)
+            {
+                ["issuer"] = issuer ?? "",
+                ["subject"] = subject ?? "",
+            }));
+        if (!answer.Succeeded)
+        {
+            var problem = answer.Problem!;
+            if (change == "map" && problem.Status == 400 && problem.Errors.Count > 0)
+            {
+                // Note: the API's field errors are shown at the inputs of the account's own form, with what was typed.
+                (ExternalFor, ExternalErrors, ExternalValues) = (username, problem.ByField(), (issuer, subject));
+                return await RefusedAsync(PortalText.Get("AdminExternalRefused"), 400);
+            }
+
+            return await RefusedAsync(problem);
+        }
+
+        Notice = PortalText.Format(change == "map" ? "AdminExternalMapped" : "AdminExternalUnmapped", subject, issuer, username);
+        return await ShowAsync();
+    }
+
     private async Task<IActionResult> RefusedAsync(ApiProblem problem)
     {
         // Note: a refusal of the change (a name taken, a forbidden pair of roles, your own account, a grant you asked for:
@@ -171,6 +220,9 @@ internal sealed class AccountsModel : PortalPageModel
 
         Users = users.Value!;
         PendingGrants = grants.Value!;
+        // Note: the providers' issuers are the server's configuration, not anybody's data; the page offers them so an admin picks
+        // one the API accepts (it refuses any other issuer itself).
+        Issuers = HttpContext.RequestServices.GetRequiredService<ExternalIdentityOptions>().Providers.Select(p => p.Issuer).ToList();
         return Page();
     }
 }

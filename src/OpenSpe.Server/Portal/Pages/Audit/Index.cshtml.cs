@@ -1,10 +1,15 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace OpenSpe.Server.Portal.Pages.Audit;
 
-/// <summary>The auditor's page: the audit chain's verification (with witnessed checkpoints) and a search by actor, project, action and time.</summary>
+/// <summary>
+/// The auditor's page: the audit chain's verification (with witnessed checkpoints), a search by actor, project, action and
+/// time, and the export of the records (<c>GET /api/v1/audit/export</c>, JSON Lines or CSV, by time) streamed through to the
+/// browser as a file.
+/// </summary>
 internal sealed class AuditModel : PortalPageModel
 {
     /// <summary>The chain's verification.</summary>
@@ -31,8 +36,85 @@ internal sealed class AuditModel : PortalPageModel
     /// <summary>Why the search was refused.</summary>
     public string? SearchError { get; private set; }
 
+    /// <summary>The export's format (<c>jsonl</c> or <c>csv</c>).</summary>
+    public string ExportFormat { get; private set; } = "jsonl";
+
+    /// <summary>The export's start (UTC, as the form field holds it).</summary>
+    public string? ExportSince { get; private set; }
+
+    /// <summary>The export's end (UTC).</summary>
+    public string? ExportUntil { get; private set; }
+
+    /// <summary>Why the export was refused, by field (<c>format</c>, <c>since</c>, <c>until</c>, or <c>export</c> for the whole form).</summary>
+    public IReadOnlyDictionary<string, string> ExportErrors { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Verifies the chain and searches.</summary>
-    public async Task<IActionResult> OnGetAsync(string? actor, string? project, string? action, string? since, string? until)
+    public Task<IActionResult> OnGetAsync(string? actor, string? project, string? action, string? since, string? until) =>
+        ShowAsync(actor, project, action, since, until);
+
+    /// <summary>
+    /// Downloads the export: the API's answer streamed through as it comes (never held whole: an export of the whole log can
+    /// be far larger than memory), with the API's content type and a file name. The API audits it as it audits any export
+    /// (a <c>stream opened</c> and a <c>stream closed</c> record naming the auditor), and refuses it to everyone else.
+    /// </summary>
+    public async Task<IActionResult> OnGetExportAsync(string? format, string? since, string? until)
+    {
+        (ExportFormat, ExportSince, ExportUntil) = (string.IsNullOrWhiteSpace(format) ? "jsonl" : format.Trim(), since, until);
+        var query = new Dictionary<string, string?>(StringComparer.Ordinal) { ["format"] = ExportFormat };
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (!AddTime(query, "since", since))
+        {
+            errors["since"] = PortalText.Get("AuditBadTime");
+        }
+
+        if (!AddTime(query, "until", until))
+        {
+            errors["until"] = PortalText.Get("AuditBadTime");
+        }
+
+        if (errors.Count > 0)
+        {
+            return await RefuseExportAsync(errors, 400);
+        }
+
+        var backchannel = HttpContext.RequestServices.GetRequiredService<PortalBackchannel>();
+        var response = await backchannel.DownloadAsync(HttpContext, await AccessTokenAsync(), QueryHelpers.AddQueryString("/api/v1/audit/export", query));
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response)
+            {
+                var problem = ApiProblem.From((int)response.StatusCode, await PortalBackchannel.ReadJsonAsync(response, HttpContext.RequestAborted));
+                if (problem.Status is 400 && problem.Errors.Count > 0)
+                {
+                    return await RefuseExportAsync(problem.ByField(), 400);
+                }
+
+                // Note: any other refusal (403 to a non-auditor, 401, a halt) replaces the page, as the page's own read would.
+                return ShowProblem(problem);
+            }
+        }
+
+        HttpContext.Response.RegisterForDispose(response);
+        var contentType = response.Content.Headers.ContentType?.ToString() ?? "application/octet-stream";
+        var extension = ExportFormat == "csv" ? "csv" : "jsonl";
+        var at = HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var name = $"openspe-audit-{at.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}.{extension}";
+        return File(await response.Content.ReadAsStreamAsync(HttpContext.RequestAborted), contentType, name);
+    }
+
+    private async Task<IActionResult> RefuseExportAsync(IReadOnlyDictionary<string, string> errors, int status)
+    {
+        var shown = await ShowAsync(null, null, null, null, null);
+        if (Problem is null)
+        {
+            ExportErrors = errors;
+            Response.StatusCode = status;
+        }
+
+        return shown;
+    }
+
+    private async Task<IActionResult> ShowAsync(string? actor, string? project, string? action, string? since, string? until)
     {
         Title = PortalText.Get("NavAudit");
         (Actor, ProjectFilter, ActionFilter, Since, Until) = (actor, project, action, since, until);

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace OpenSpe.Cli.Compliance;
+namespace OpenSpe.Compliance;
 
 /// <summary>One requirement of the spec with what this build's docs/requirements.md says of it.</summary>
 /// <param name="Id">The spec's ID, e.g. <c>OPR-23</c>.</param>
@@ -10,14 +10,14 @@ namespace OpenSpe.Cli.Compliance;
 /// <param name="StatusDetail">What a partial row says is missing; empty otherwise.</param>
 /// <param name="Code">Where the docs say the code is.</param>
 /// <param name="Tests">The tests that carry the ID, as docs/requirements.md lists them.</param>
-internal sealed record RequirementEntry(string Id, string Text, string Level, string Status, string StatusDetail, string Code, IReadOnlyList<string> Tests);
+public sealed record RequirementEntry(string Id, string Text, string Level, string Status, string StatusDetail, string Code, IReadOnlyList<string> Tests);
 
 /// <summary>
 /// The spec's 119 requirement IDs (embedded <c>spec-requirements.tsv</c>, copied from the spec) joined with the traceability
 /// table (embedded docs/requirements.md). The tests named per ID come from that table, which
 /// <c>RequirementsDocumentTests</c> keeps true: every test it names exists, and every <c>[Trait("Requirement", …)]</c> has a row.
 /// </summary>
-internal static partial class RequirementCatalog
+public static partial class RequirementCatalog
 {
     /// <summary>The spec's source, for the report's header.</summary>
     public const string Source = "TEHDAS2 consultation 7.4, Draft technical, functional and security specifications of Secure Processing Environments, Appendix B";
@@ -26,8 +26,12 @@ internal static partial class RequirementCatalog
     public static IReadOnlyList<RequirementEntry> Load() => Join(Read("spec-requirements.tsv"), Read("requirements.md"));
 
     /// <summary>Joins the spec's lines (ID, tab, text) with the traceability table's rows.</summary>
+    /// <param name="spec">The spec's lines.</param>
+    /// <param name="requirementsMarkdown">docs/requirements.md.</param>
     public static IReadOnlyList<RequirementEntry> Join(string spec, string requirementsMarkdown)
     {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(requirementsMarkdown);
         var rows = Rows(requirementsMarkdown);
         var entries = new List<RequirementEntry>();
         foreach (var line in spec.Split('\n'))
@@ -77,7 +81,7 @@ internal static partial class RequirementCatalog
 
     private static string Read(string name)
     {
-        using var stream = typeof(RequirementCatalog).Assembly.GetManifestResourceStream("OpenSpe.Cli.Compliance." + name)
+        using var stream = typeof(RequirementCatalog).Assembly.GetManifestResourceStream("OpenSpe.Compliance." + name)
             ?? throw new InvalidOperationException($"The build carries no {name}.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();

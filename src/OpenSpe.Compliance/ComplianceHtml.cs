@@ -3,19 +3,21 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 
-namespace OpenSpe.Cli.Compliance;
+namespace OpenSpe.Compliance;
 
 /// <summary>
 /// The report as one HTML page for an auditor: no script, no external resource, every text escaped, and well-formed as XML
 /// too (every element closed), so it can be checked and archived as it is.
 /// </summary>
-internal static class ComplianceHtml
+public static class ComplianceHtml
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>Writes the page.</summary>
+    /// <param name="report">The report.</param>
     public static string Render(ComplianceReport report)
     {
+        ArgumentNullException.ThrowIfNull(report);
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" /><title>OpenSPE compliance report</title>")
             .Append("<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px;vertical-align:top;text-align:left}")

@@ -1,18 +1,40 @@
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
-using OpenSpe.Cli.Client;
 
-namespace OpenSpe.Cli.Compliance;
+namespace OpenSpe.Compliance;
+
+/// <summary>
+/// "GET this API path as the signed-in person": how the evidence is read, by the CLI through its API client and by the portal
+/// through its backchannel, each with the person's own token, so the report holds exactly what the API gives that person.
+/// </summary>
+public interface IEvidenceSource
+{
+    /// <summary>GETs <paramref name="path"/> (relative to the API's root, without a leading slash) and returns the answer.</summary>
+    /// <param name="path">The API path, e.g. <c>api/v1/audit/verify</c>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    Task<EvidenceAnswer> GetAsync(string path, CancellationToken cancellationToken);
+}
+
+/// <summary>What the API answered to one evidence request.</summary>
+/// <param name="Status">The HTTP status.</param>
+/// <param name="Body">The body of a success (JSON); empty for a refusal.</param>
+/// <param name="Refusal">The refusal as one line (the problem's detail), or null for a success.</param>
+public sealed record EvidenceAnswer(int Status, string Body, string? Refusal)
+{
+    /// <summary>True for a 2xx answer.</summary>
+    public bool Succeeded => Status is >= 200 and < 300;
+}
 
 /// <summary>
 /// Reads the live evidence from a running SPE through its API, as the signed-in person (an auditor sees all of it). Each item
 /// that the API does not have, or refuses to this person, says so and why; nothing is guessed.
 /// </summary>
-internal static class EvidenceCollector
+public static class EvidenceCollector
 {
     /// <summary>Collects every evidence item, in a fixed order.</summary>
-    public static async Task<IReadOnlyList<EvidenceItem>> CollectAsync(SpeApiClient api, CancellationToken cancellationToken)
+    /// <param name="api">Reads the API as the signed-in person.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    public static async Task<IReadOnlyList<EvidenceItem>> CollectAsync(IEvidenceSource api, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(api);
         return
@@ -67,25 +89,34 @@ internal static class EvidenceCollector
         ? "none recorded"
         : $"{e.GetProperty("backup").GetString()} at {e.GetProperty("at").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)}, {e.GetProperty("outcome").GetString()}";
 
-    private static async Task<EvidenceItem> ItemAsync(SpeApiClient api, string name, string path, Func<JsonElement, string> summarize, CancellationToken cancellationToken)
+    private static async Task<EvidenceItem> ItemAsync(IEvidenceSource api, string name, string path, Func<JsonElement, string> summarize, CancellationToken cancellationToken)
     {
+        var answer = await api.GetAsync(path, cancellationToken);
+        if (answer.Status is 401 or 403)
+        {
+            return new(name, false, $"Not available: the server refused it to this account ({answer.Status}); sign in as an auditor.", null);
+        }
+
+        if (answer.Status is 404 && !string.IsNullOrEmpty(answer.Refusal))
+        {
+            // Note: a 404 with the API's own reason (no checkpoint signed yet) is not a missing endpoint: its reason is shown.
+            return new(name, false, $"Not available: GET /{path} answered 404: {answer.Refusal}", null);
+        }
+
+        if (answer.Status is 404 or 405)
+        {
+            return new(name, false, $"Not available: this server's API does not offer it (GET /{path} answered {answer.Status}).", null);
+        }
+
+        if (!answer.Succeeded)
+        {
+            return new(name, false, $"Not available: GET /{path} answered {answer.Status}: {answer.Refusal}", null);
+        }
+
         try
         {
-            using var response = await api.SendAsync(HttpMethod.Get, path, null, cancellationToken);
-            var data = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken)).RootElement.Clone();
+            var data = JsonDocument.Parse(answer.Body).RootElement.Clone();
             return new(name, true, summarize(data), data);
-        }
-        catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.Forbidden or HttpStatusCode.Unauthorized)
-        {
-            return new(name, false, $"Not available: the server refused it to this account ({(int)ex.Status}); sign in as an auditor.", null);
-        }
-        catch (ApiProblemException ex) when (ex.Status is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed)
-        {
-            return new(name, false, $"Not available: this server's API does not offer it (GET /{path} answered {(int)ex.Status}).", null);
-        }
-        catch (ApiProblemException ex)
-        {
-            return new(name, false, $"Not available: GET /{path} answered {(int)ex.Status}: {ProblemText.OneLine(ex.Message)}", null);
         }
         catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException)
         {

@@ -1,0 +1,245 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using OpenSpe.Server.Portal;
+using OpenSpe.Server.Tests.Infrastructure;
+
+namespace OpenSpe.Server.Tests.Portal;
+
+/// <summary>
+/// The auditor's export and compliance report in the portal through the real HTTP pipeline: the audit export is the API's,
+/// streamed through with its content type and a file name and audited as the API audits it; the compliance page shows the
+/// requirement counts, the live evidence and every requirement, and downloads the report as HTML and JSON. Every other role
+/// gets the API's 403 and nothing of either; a signed-out browser is sent to sign in (EHDSR-6, OPR-6, OPR-7, TIR-22).
+/// </summary>
+public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClassFixture<SharedServer>
+{
+    private SpeTestServer Server => shared.Server;
+
+    [Theory]
+    [InlineData("jsonl", "application/jsonl", ".jsonl")]
+    [InlineData("csv", "text/csv", ".csv")]
+    [Trait("Requirement", "EHDSR-6")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task Auditor_downloads_the_audit_export_as_a_file_with_the_apis_content_type_and_the_api_audits_it(string format, string mediaType, string extension)
+    {
+        using var portal = new PortalBrowser(Server);
+        using var _ = await portal.SignInAsync("auditor");
+        using var page = await portal.GetAsync("/audit");
+        var html = await page.Content.ReadAsStringAsync();
+        var watermark = (await ExportRecordsAsync()).Select(r => r.Sequence).DefaultIfEmpty(0).Max();
+
+        using var export = await portal.GetAsync($"/audit?handler=Export&format={format}");
+        var body = await export.Content.ReadAsStringAsync();
+
+        Assert.Contains("name=\"handler\" value=\"Export\"", html, StringComparison.Ordinal);
+        Assert.True(export.StatusCode == HttpStatusCode.OK, body);
+        Assert.Equal(mediaType, export.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("attachment", export.Content.Headers.ContentDisposition?.DispositionType);
+        Assert.Matches(@"^openspe-audit-\d{8}T\d{6}Z" + Regex.Escape(extension) + "$", export.Content.Headers.ContentDisposition?.FileNameStar ?? export.Content.Headers.ContentDisposition?.FileName?.Trim('"'));
+        var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length >= 2);
+        if (format == "csv")
+        {
+            Assert.StartsWith("sequence,timestamp,", lines[0], StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal(1, JsonDocument.Parse(lines[0]).RootElement.GetProperty("sequence").GetInt64());
+        }
+
+        // Note: the API writes the closed record after the last byte; the test waits for it as a reader of the log would.
+        var closed = await ClosedExportRecordAsync(watermark);
+        Assert.Equal("auditor", closed.Actor.Username);
+        Assert.Equal("completed", Detail(closed, "end"));
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-6")]
+    public async Task The_export_keeps_the_time_range_the_auditor_gives()
+    {
+        using var portal = new PortalBrowser(Server);
+        using var _ = await portal.SignInAsync("auditor");
+
+        using var future = await portal.GetAsync("/audit?handler=Export&format=jsonl&since=2099-01-01T00:00");
+        using var past = await portal.GetAsync("/audit?handler=Export&format=jsonl&until=2000-01-01T00:00");
+        using var all = await portal.GetAsync("/audit?handler=Export&format=jsonl&since=2000-01-01T00:00&until=2099-01-01T00:00");
+
+        Assert.Equal(HttpStatusCode.OK, future.StatusCode);
+        Assert.Empty((await future.Content.ReadAsStringAsync()).Trim());
+        Assert.Equal(HttpStatusCode.OK, past.StatusCode);
+        Assert.Empty((await past.Content.ReadAsStringAsync()).Trim());
+        Assert.Equal(HttpStatusCode.OK, all.StatusCode);
+        Assert.NotEmpty((await all.Content.ReadAsStringAsync()).Trim());
+    }
+
+    [Theory]
+    [InlineData("format=xml", "format", "format must be jsonl or csv.")]
+    [InlineData("format=csv&since=yesterday", "since", "A time is not a date and time")]
+    [InlineData("format=csv&until=31.12.2026", "until", "A time is not a date and time")]
+    [Trait("Requirement", "EHDSR-6")]
+    public async Task A_malformed_export_is_refused_with_400_and_the_reason_at_its_field(string query, string field, string reason)
+    {
+        using var portal = new PortalBrowser(Server);
+        using var _ = await portal.SignInAsync("auditor");
+
+        using var response = await portal.GetAsync("/audit?handler=Export&" + query);
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Content.Headers.ContentDisposition);
+        Assert.Contains($"<p id=\"export-{field}-error\" class=\"field-error\">{reason}", html, StringComparison.Ordinal);
+        Assert.Matches($"aria-describedby=\"[^\"]*export-{field}-error\" aria-invalid=\"true\"", html);
+        Assert.Equal(PortalHeaders.ContentSecurityPolicy, response.Headers.GetValues("Content-Security-Policy").Single());
+    }
+
+    [Theory]
+    [InlineData("researcher", "/audit?handler=Export&format=csv")]
+    [InlineData("operator", "/audit?handler=Export&format=jsonl")]
+    [InlineData("admin", "/audit?handler=Export&format=csv")]
+    [InlineData("hdab", "/compliance")]
+    [InlineData("operator", "/compliance")]
+    [InlineData("researcher", "/compliance?handler=Json")]
+    [InlineData("admin", "/compliance?handler=Html")]
+    [InlineData("checker", "/compliance?handler=Json")]
+    [Trait("Requirement", "TIR-22")]
+    [Trait("Requirement", "OPR-6")]
+    public async Task Every_other_role_gets_the_apis_403_and_no_export_or_report(string username, string path)
+    {
+        using var portal = new PortalBrowser(Server);
+        using var home = await portal.SignInAsync(username);
+        var homeHtml = await home.Content.ReadAsStringAsync();
+
+        using var response = await portal.GetAsync(path);
+        var html = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Null(response.Content.Headers.ContentDisposition);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("Not allowed", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("sequence,timestamp", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("compliance-requirements", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("OPR-23", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"/compliance\"", homeHtml, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/compliance")]
+    [InlineData("/compliance?handler=Json")]
+    [InlineData("/audit?handler=Export&format=csv")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task A_signed_out_browser_is_sent_to_sign_in_and_gets_nothing(string path)
+    {
+        using var portal = new PortalBrowser(Server);
+
+        using var response = await portal.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/portal/signin", portal.Browser.Location(response).AbsolutePath);
+        Assert.Null(response.Content.Headers.ContentDisposition);
+        Assert.DoesNotContain("OPR-", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-6")]
+    [Trait("Requirement", "OPR-7")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task Auditor_reads_the_compliance_report_counts_evidence_and_every_requirement_with_its_tests()
+    {
+        using var portal = new PortalBrowser(Server);
+        using var home = await portal.SignInAsync("auditor");
+        var homeHtml = await home.Content.ReadAsStringAsync();
+
+        using var response = await portal.GetAsync("/compliance");
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, html);
+        Assert.Contains("href=\"/compliance\"", homeHtml, StringComparison.Ordinal);
+        Assert.Equal(PortalHeaders.ContentSecurityPolicy, response.Headers.GetValues("Content-Security-Policy").Single());
+        var summary = Section(html, "compliance-summary");
+        Assert.Contains("<td>119</td>", summary, StringComparison.Ordinal);
+        var evidence = Section(html, "compliance-evidence");
+        foreach (var name in new[] { "audit-verification", "audit-checkpoint", "backup-and-restore-drill", "open-incidents", "open-alerts", "certificates", "components" })
+        {
+            Assert.Contains($"<th scope=\"row\">{name}</th>", evidence, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("The audit chain verified now", evidence, StringComparison.Ordinal);
+        Assert.Contains("Last restore drill: none recorded", evidence, StringComparison.Ordinal);
+        var requirements = Section(html, "compliance-requirements");
+        Assert.Equal(119, RowPattern().Count(requirements));
+        var opr23 = requirements[requirements.IndexOf("<th scope=\"row\">OPR-23</th>", StringComparison.Ordinal)..];
+        opr23 = opr23[..opr23.IndexOf("</tr>", StringComparison.Ordinal)];
+        Assert.Contains("<td>MUST</td>", opr23, StringComparison.Ordinal);
+        Assert.Contains("TrainingGateTests", opr23, StringComparison.Ordinal);
+        Assert.Contains("href=\"/compliance?handler=Html\"", html, StringComparison.Ordinal);
+        Assert.Contains("href=\"/compliance?handler=Json\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-6")]
+    [Trait("Requirement", "OPR-7")]
+    public async Task Auditor_downloads_the_report_as_json_and_as_html_without_script()
+    {
+        using var portal = new PortalBrowser(Server);
+        using var _ = await portal.SignInAsync("auditor");
+
+        using var json = await portal.GetAsync("/compliance?handler=Json");
+        using var html = await portal.GetAsync("/compliance?handler=Html");
+        var report = JsonDocument.Parse(await json.Content.ReadAsStringAsync()).RootElement;
+        var page = await html.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, json.StatusCode);
+        Assert.Equal("application/json", json.Content.Headers.ContentType?.MediaType);
+        Assert.Matches(@"^openspe-compliance-\d{8}T\d{6}Z\.json$", json.Content.Headers.ContentDisposition?.FileNameStar);
+        Assert.Equal(119, report.GetProperty("requirements").GetArrayLength());
+        Assert.Equal(new Uri(Server.BaseAddress.GetLeftPart(UriPartial.Authority)), new Uri(report.GetProperty("server").GetString()!));
+        // Note: a fresh server has signed no checkpoint yet; that item says so, and every other item is there for the auditor.
+        Assert.All(report.GetProperty("evidence").EnumerateArray().Where(e => e.GetProperty("name").GetString() != "audit-checkpoint"),
+            e => Assert.True(e.GetProperty("available").GetBoolean(), e.GetProperty("summary").GetString()));
+        Assert.Equal(HttpStatusCode.OK, html.StatusCode);
+        Assert.Equal("text/html", html.Content.Headers.ContentType?.MediaType);
+        Assert.Matches(@"^openspe-compliance-\d{8}T\d{6}Z\.html$", html.Content.Headers.ContentDisposition?.FileNameStar);
+        var document = System.Xml.Linq.XDocument.Parse(page[page.IndexOf("<html", StringComparison.Ordinal)..]);
+        Assert.DoesNotContain(document.Descendants(), e => e.Name.LocalName is "script" or "iframe" or "object" or "link");
+        Assert.Equal(120, document.Descendants("tr").Count(r => r.Parent!.Elements("tr").First().Elements("th").Any(th => th.Value == "ID")));
+    }
+
+    private static string Section(string html, string id)
+    {
+        var start = html.IndexOf($"id=\"{id}\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"the page has no #{id}");
+        return html[start..html.IndexOf("</table>", start, StringComparison.Ordinal)];
+    }
+
+    private async Task<IReadOnlyList<AuditRecordView>> ExportRecordsAsync()
+    {
+        using var auditor = await Server.ClientForAccountAsync("auditor");
+        var page = await auditor.GetFromJsonAsync<AuditRecordPage>("/api/v1/audit/records?action=audit.export&limit=1000", TestContext.Current.CancellationToken);
+        return page!.Items;
+    }
+
+    private async Task<AuditRecordView> ClosedExportRecordAsync(long after)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var closed = (await ExportRecordsAsync()).FirstOrDefault(r => r.Sequence > after && Detail(r, "stream") == "closed");
+            if (closed is not null)
+            {
+                return closed;
+            }
+
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+
+        throw new Xunit.Sdk.XunitException($"no closed audit.export record after sequence {after}");
+    }
+
+    private static string? Detail(AuditRecordView record, string name) =>
+        record.Details.ValueKind == JsonValueKind.Object && record.Details.TryGetProperty(name, out var value) ? value.GetString() : null;
+
+    [GeneratedRegex("<tr>\\s*<th scope=\"row\">[A-Z]+-[0-9]+</th>")]
+    private static partial Regex RowPattern();
+}
