@@ -2,23 +2,26 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Permits;
+using OpenSpe.Workspaces;
 
 namespace OpenSpe.Server.Federation;
 
 /// <summary>
-/// The plaintext copies of a project's datasets the library analyses run on, one per analysis session: a GLM asks a node once
+/// The plaintext copies of a project's datasets the analyses run on, one per analysis session: a GLM asks a node once
 /// per Fisher scoring round, and every round of one session (the coordinator's one analysis, see
 /// <see cref="FederatedAnalysisContext.Session"/>) reads the same copy, so the node decrypts its data once per analysis instead of
 /// once per round. A copy is a 0700 directory under <c>federation-work/</c> (files 0600) and is deleted when the session has been
 /// idle for <see cref="FederationOptions.DecryptedCopyIdle"/>, when a round of it fails or is refused, when the project or the SPE
 /// is halted, when it is older than <see cref="FederationOptions.MaxDeadline"/>, and when the node stops. A task without a session
-/// gets a copy of its own, deleted when it ends.
+/// gets a copy of its own, deleted when it ends. A copy is either a scratch directory (<see cref="AcquireAsync"/>, the in-process
+/// learning component) or a lease on the project's plaintext staged for its sandbox (<see cref="AcquireStagedAsync"/>, the
+/// sandboxed analyses); the same rules hold for both, and a halt also stops the project's sandboxes, which removes its staged plaintext.
 /// </summary>
 /// <remarks>
 /// Note: the copy is registered as the project's work (<see cref="HaltRegistry.TryBeginWork"/>) for its whole life, because a halt
 /// must remove plaintext that no task is using at that moment as well.
 /// </remarks>
-internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, TimeProvider time, IOptions<FederationOptions> options, ILogger<DecryptedCopies> logger)
+internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IWorkspaceRuntime runtime, TimeProvider time, IOptions<FederationOptions> options, ILogger<DecryptedCopies> logger)
     : IDisposable
 {
     private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -49,14 +52,50 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
     /// failed; a failed round removes the copy.
     /// </summary>
     /// <exception cref="FederatedAnalysisRefusedException">The project or the SPE is halted.</exception>
-    public async Task<Lease> AcquireAsync(string? session, string projectId, Func<string, CancellationToken, Task> fill, CancellationToken cancellationToken)
+    public Task<Lease> AcquireAsync(string? session, string projectId, Func<string, CancellationToken, Task> fill, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(fill);
+        return AcquireCoreAsync(session, projectId, staged: false, (copy, token) => fill(copy.Directory!, token), cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="AcquireAsync"/>, but the copy is the project's plaintext staged for its sandbox: <paramref name="stage"/> takes a
+    /// lease on it (decrypting it when nobody holds one yet), and the copy holds that lease until it goes.
+    /// </summary>
+    /// <exception cref="FederatedAnalysisRefusedException">The project or the SPE is halted.</exception>
+    public Task<Lease> AcquireStagedAsync(string? session, string projectId, Func<CancellationToken, Task<IPlaintextLease>> stage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(stage);
+        return AcquireCoreAsync(session, projectId, staged: true, async (copy, token) =>
+        {
+            var plaintext = await stage(token);
+            bool attached;
+            lock (_gate)
+            {
+                attached = !copy.Deleted;
+                if (attached)
+                {
+                    copy.Plaintext = plaintext;
+                }
+            }
+
+            if (!attached)
+            {
+                await plaintext.DisposeAsync();
+                throw new FederatedAnalysisRefusedException(ErrorCodes.FederationHalted, "the project or this SPE is halted");
+            }
+        }, cancellationToken);
+    }
+
+    private async Task<Lease> AcquireCoreAsync(string? session, string projectId, bool staged, Func<Copy, CancellationToken, Task> fill, CancellationToken cancellationToken)
+    {
         Copy copy;
         var made = false;
         lock (_gate)
         {
-            if (session is null || !_sessions.TryGetValue(session, out copy!) || copy.Doomed || time.GetUtcNow() - copy.Created > options.Value.MaxDeadline)
+            // Note: a staged copy whose plaintext was removed under it (a halt, the permit's end) is never reused.
+            if (session is null || !_sessions.TryGetValue(session, out copy!) || copy.Doomed || copy.Plaintext is { IsValid: false }
+                || time.GetUtcNow() - copy.Created > options.Value.MaxDeadline)
             {
                 if (session is not null && _sessions.Remove(session, out var old))
                 {
@@ -65,7 +104,7 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
 
                 var work = halts.TryBeginWork(projectId)
                     ?? throw new FederatedAnalysisRefusedException(ErrorCodes.FederationHalted, "the project or this SPE is halted");
-                copy = new Copy(session, NewDirectory(), work, time.GetUtcNow());
+                copy = new Copy(session, projectId, staged ? null : NewDirectory(), work, time.GetUtcNow());
                 _all.Add(copy);
                 if (session is not null)
                 {
@@ -85,8 +124,17 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
             Interlocked.Increment(ref _made);
             var created = copy;
             // Note: registered outside the lock, because a halt that came in between runs the callback at once.
-            copy.HaltRegistration = copy.Work.Halted.Register(() => Doom(created));
-            copy.Filled = fill(copy.Directory, cancellationToken);
+            copy.HaltRegistration = copy.Work.Halted.Register(() =>
+            {
+                Doom(created);
+                if (staged)
+                {
+                    // Note: a halt kills the project's sandboxes (a component still running among them) and removes its staged
+                    // plaintext at once, whatever leases are held (OPR-20).
+                    _ = runtime.StopProjectAsync(created.ProjectId, WorkspaceStopReason.Halted, CancellationToken.None);
+                }
+            });
+            copy.Filled = fill(copy, cancellationToken);
         }
 
         try
@@ -193,6 +241,25 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
         copy.IdleTimer?.Dispose();
         copy.HaltRegistration.Dispose();
         copy.Work.Dispose();
+        IPlaintextLease? plaintext;
+        lock (_gate)
+        {
+            copy.Deleted = true;
+            plaintext = copy.Plaintext;
+            copy.Plaintext = null;
+        }
+
+        if (plaintext is not null)
+        {
+            // Note: waited for, so the staged plaintext is gone (when this was its last lease) before the copy counts as gone.
+            plaintext.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        if (copy.Directory is null)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(copy.Directory, recursive: true);
@@ -212,8 +279,11 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
     {
         private int _released;
 
-        /// <summary>The copy's directory.</summary>
-        public string Directory => copy.Directory;
+        /// <summary>The copy's directory (a scratch copy).</summary>
+        public string Directory => copy.Directory ?? throw new InvalidOperationException("a staged copy has no directory");
+
+        /// <summary>The project's staged plaintext (a staged copy).</summary>
+        public IPlaintextLease Plaintext => copy.Plaintext ?? throw new InvalidOperationException("the copy holds no staged plaintext");
 
         /// <summary>Ends the round's use; a failed round removes the copy.</summary>
         public void Release(bool failed)
@@ -225,11 +295,17 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
         }
     }
 
-    internal sealed class Copy(string? session, string directory, HaltRegistry.ProjectWork work, DateTimeOffset created)
+    internal sealed class Copy(string? session, string projectId, string? directory, HaltRegistry.ProjectWork work, DateTimeOffset created)
     {
         public string? Session { get; } = session;
 
-        public string Directory { get; } = directory;
+        public string ProjectId { get; } = projectId;
+
+        public string? Directory { get; } = directory;
+
+        public IPlaintextLease? Plaintext { get; set; }
+
+        public bool Deleted { get; set; }
 
         public HaltRegistry.ProjectWork Work { get; } = work;
 

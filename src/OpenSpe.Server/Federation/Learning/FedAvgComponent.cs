@@ -51,7 +51,7 @@ internal sealed class FedAvgComponent(DecryptedCopies copies, IFederatedData dat
         DecryptedCopies.Lease lease;
         try
         {
-            lease = await copies.AcquireAsync(null, task.ProjectId, LibraryAnalysis.Fill(data, task.ProjectId, task.Datasets), cancellationToken);
+            lease = await copies.AcquireAsync(null, task.ProjectId, DatasetScratch.Fill(data, task.ProjectId, task.Datasets), cancellationToken);
         }
         catch (FederatedAnalysisRefusedException refused)
         {
