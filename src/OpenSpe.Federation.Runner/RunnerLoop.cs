@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using OpenSpe.Contracts;
 using OpenSpe.Federation.Analyses;
+using OpenSpe.Federation.Learning;
 
 namespace OpenSpe.Federation.Runner;
 
@@ -42,13 +43,81 @@ internal static class RunnerLoop
                 return BadRequest;
             }
 
-            var outcome = await RunOneAsync(analyses, request, dataRoot, cancellationToken);
-            var bytes = Encoding.UTF8.GetBytes(RunnerProtocol.Write(outcome) + "\n");
-            await output.WriteAsync(bytes, cancellationToken);
-            await output.FlushAsync(cancellationToken);
+            if (request.Component == RunnerProtocol.LearningComponent)
+            {
+                return await LearnAsync(input, output, request, dataRoot, cancellationToken);
+            }
+
+            await WriteAsync(output, await RunOneAsync(analyses, request, dataRoot, cancellationToken), cancellationToken);
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// A learning session: opens the local step on the request's datasets, then answers each round with its clipped units until
+    /// the input ends. The noise and the privacy ledger are the node's, outside the sandbox.
+    /// </summary>
+    private static async Task<int> LearnAsync(Stream input, Stream output, RunnerRequest request, string dataRoot, CancellationToken cancellationToken)
+    {
+        var view = Path.Combine(Path.GetTempPath(), $"openspe-view-{Environment.ProcessId}-learning");
+        try
+        {
+            if (FlatView(dataRoot, request.Datasets, view) is { } refusal)
+            {
+                await WriteAsync(output, refusal, cancellationToken);
+                return 0;
+            }
+
+            var spec = FedAvgSpecification.FromJson(request.Parameters.GetRawText(), out var error);
+            // Note: the node's noise rule is enforced by the node's session outside the sandbox; here only the local step runs.
+            var (step, code, reason) = spec is null
+                ? (null, FederationAnalysisCodes.InvalidParameters, error)
+                : FedAvgLocalStep.Open(spec, view, request.Policy, new LearningNodeSettings { RequireNoise = false });
+            if (step is null)
+            {
+                await WriteAsync(output, RunnerOutcome.Refusal(code!, reason!), cancellationToken);
+                return 0;
+            }
+
+            await WriteAsync(output, new RunnerOutcome { Opened = new RunnerOpened(step.Columns, step.Rows) }, cancellationToken);
+            while (await RunnerProtocol.ReadLineAsync(input, RunnerProtocol.MaxRequestBytes, cancellationToken) is { } line)
+            {
+                RunnerRound? round;
+                try
+                {
+                    round = JsonSerializer.Deserialize<RunnerRound>(line, RunnerProtocol.Json);
+                }
+                catch (JsonException)
+                {
+                    round = null;
+                }
+
+                if (round?.Parameters is null)
+                {
+                    return BadRequest;
+                }
+
+                var units = await step.ClippedUnitsAsync(round.Round, round.Parameters, cancellationToken);
+                await WriteAsync(output, units.IsRefused ? RunnerOutcome.Refusal(units.Code!, units.Reason!) : new RunnerOutcome { Units = units.Update }, cancellationToken);
+            }
+
+            return 0;
+        }
+        finally
+        {
+            if (Directory.Exists(view))
+            {
+                Directory.Delete(view, recursive: true);
+            }
+        }
+    }
+
+    private static async Task WriteAsync(Stream output, RunnerOutcome outcome, CancellationToken cancellationToken)
+    {
+        var bytes = Encoding.UTF8.GetBytes(RunnerProtocol.Write(outcome) + "\n");
+        await output.WriteAsync(bytes, cancellationToken);
+        await output.FlushAsync(cancellationToken);
     }
 
     private static async Task<RunnerOutcome> RunOneAsync(FederatedAnalyses analyses, RunnerRequest request, string dataRoot, CancellationToken cancellationToken)

@@ -14,6 +14,12 @@ public static class RunnerProtocol
     /// <summary>The longest request line the runner reads (parameters are a formula and β, far below this).</summary>
     public const int MaxRequestBytes = 1 << 20;
 
+    /// <summary>
+    /// The learning component: its first request opens a session (answered <c>{"opened": {...}}</c>), then each
+    /// <see cref="RunnerRound"/> line is answered <c>{"units": [...]}</c> (the clipped update, no noise) until standard input closes.
+    /// </summary>
+    public const string LearningComponent = "openspe.fedavg-logistic";
+
     /// <summary>camelCase, unknown members refused, numbers strict, nulls left out.</summary>
     public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web)
     {
@@ -74,7 +80,7 @@ public sealed record RunnerRequest
     public required NodePolicy Policy { get; init; }
 }
 
-/// <summary>Exactly one of an aggregate or a refusal.</summary>
+/// <summary>Exactly one of an aggregate, a refusal, a learning session's opening or a learning round's units.</summary>
 public sealed record RunnerOutcome
 {
     /// <summary>The aggregate the component releases.</summary>
@@ -83,9 +89,25 @@ public sealed record RunnerOutcome
     /// <summary>The refusal (code and data-free reasons).</summary>
     public RunnerRefusal? Refused { get; init; }
 
+    /// <summary>A learning session opened: the model's columns and the node's complete rows.</summary>
+    public RunnerOpened? Opened { get; init; }
+
+    /// <summary>A learning round's clipped integer update (no noise: the node adds it outside the sandbox).</summary>
+    public IReadOnlyList<long>? Units { get; init; }
+
     /// <summary>A refusal.</summary>
     public static RunnerOutcome Refusal(string code, params IReadOnlyList<string> reasons) => new() { Refused = new RunnerRefusal(code, reasons) };
 }
+
+/// <summary>A learning session's opening.</summary>
+/// <param name="Columns">The model's columns, as R names them.</param>
+/// <param name="Rows">The node's complete rows.</param>
+public sealed record RunnerOpened(IReadOnlyList<string> Columns, int Rows);
+
+/// <summary>One learning round: its number and the global parameters.</summary>
+/// <param name="Round">The round, from 1.</param>
+/// <param name="Parameters">The global parameters, one per column.</param>
+public sealed record RunnerRound(int Round, IReadOnlyList<double> Parameters);
 
 /// <summary>A refusal's code and reasons.</summary>
 /// <param name="Code">The stable SPE code.</param>

@@ -127,35 +127,7 @@ internal sealed class FederatedComponentSandbox
     {
         ArgumentNullException.ThrowIfNull(request);
         var options = _options.Value;
-        IWorkspaceProcess process;
-        try
-        {
-            process = await _runtime.StartAsync(new WorkspaceSpec
-            {
-                ProjectId = projectId,
-                Member = Member,
-                Command = Command,
-                WorkingDirectory = "/tmp",
-                Data = plaintext,
-                Programs = [new ProgramMount(RunnerDirectory, RunnerTarget), new ProgramMount(DotnetRoot, DotnetTarget)],
-                Environment = new Dictionary<string, string>
-                {
-                    ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-                    ["DOTNET_NOLOGO"] = "1",
-                    ["DOTNET_gcServer"] = "0",
-                    // Note: the GC reserves address space for its heap up front; a hard limit below the sandbox's memory keeps that
-                    // reservation within an RLIMIT_AS cap where no memory cgroup is available.
-                    ["DOTNET_GCHeapHardLimit"] = (options.ComponentMemoryBytes / 2).ToString("x", System.Globalization.CultureInfo.InvariantCulture),
-                },
-                Limits = new WorkspaceLimits(options.ComponentMemoryBytes, 1.0, 128, 64L << 20, options.MaxDeadline),
-            }, cancellationToken);
-        }
-        catch (WorkspaceStartException ex)
-        {
-            FederationLog.SandboxStartFailed(_logger, ex, projectId);
-            throw new FederatedAnalysisRefusedException(ErrorCodes.FederatedComponentSandboxUnavailable, "the component's sandbox could not be started at this node");
-        }
-
+        var process = await StartAsync(projectId, plaintext, cancellationToken);
         await using (process)
         {
             // Note: any stop (halt, deadline, the peer gone) kills the whole sandbox at once.
@@ -209,6 +181,46 @@ internal sealed class FederatedComponentSandbox
 
             FederationLog.ComponentOutputRefused(_logger, request.Component, projectId, problem);
             throw new FederatedAnalysisRefusedException(ErrorCodes.FederatedComponentOutputRefused, $"the component's answer is not an outcome of its declared shape ({problem}); nothing of it was released");
+        }
+    }
+
+    /// <summary>
+    /// Starts the runner in <paramref name="projectId"/>'s sandbox for a session of requests (federated learning: one request per
+    /// round over one process); the caller disposes it.
+    /// </summary>
+    /// <exception cref="FederatedAnalysisRefusedException">The sandbox could not be started (<c>SPE7056</c>).</exception>
+    public async Task<ComponentSession> StartSessionAsync(string projectId, IPlaintextLease plaintext, CancellationToken cancellationToken) =>
+        new(await StartAsync(projectId, plaintext, cancellationToken), _options.Value.ComponentOutputMaxBytes, projectId, _logger);
+
+    private async Task<IWorkspaceProcess> StartAsync(string projectId, IPlaintextLease plaintext, CancellationToken cancellationToken)
+    {
+        var options = _options.Value;
+        try
+        {
+            return await _runtime.StartAsync(new WorkspaceSpec
+            {
+                ProjectId = projectId,
+                Member = Member,
+                Command = Command,
+                WorkingDirectory = "/tmp",
+                Data = plaintext,
+                Programs = [new ProgramMount(RunnerDirectory, RunnerTarget), new ProgramMount(DotnetRoot, DotnetTarget)],
+                Environment = new Dictionary<string, string>
+                {
+                    ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+                    ["DOTNET_NOLOGO"] = "1",
+                    ["DOTNET_gcServer"] = "0",
+                    // Note: the GC reserves address space for its heap up front; a hard limit below the sandbox's memory keeps that
+                    // reservation within an RLIMIT_AS cap where no memory cgroup is available.
+                    ["DOTNET_GCHeapHardLimit"] = (options.ComponentMemoryBytes / 2).ToString("x", System.Globalization.CultureInfo.InvariantCulture),
+                },
+                Limits = new WorkspaceLimits(options.ComponentMemoryBytes, 1.0, 128, 64L << 20, options.MaxDeadline),
+            }, cancellationToken);
+        }
+        catch (WorkspaceStartException ex)
+        {
+            FederationLog.SandboxStartFailed(_logger, ex, projectId);
+            throw new FederatedAnalysisRefusedException(ErrorCodes.FederatedComponentSandboxUnavailable, "the component's sandbox could not be started at this node");
         }
     }
 
@@ -319,7 +331,7 @@ internal static class ComponentOutput
             return false;
         }
 
-        if (outcome is null || (outcome.Aggregate is null) == (outcome.Refused is null))
+        if (outcome is null || outcome.Opened is not null || outcome.Units is not null || (outcome.Aggregate is null) == (outcome.Refused is null))
         {
             problem = "not exactly one of an aggregate or a refusal";
             return false;
@@ -327,7 +339,7 @@ internal static class ComponentOutput
 
         if (outcome.Refused is { } refused)
         {
-            if (!IsCode(refused.Code) || refused.Reasons is not { Count: > 0 and <= MaxReasons } || refused.Reasons.Any(r => r is null || r.Length > MaxReasonLength))
+            if (!IsRefusal(refused))
             {
                 problem = "a refusal without a code and short reasons";
                 return false;
@@ -414,5 +426,124 @@ internal static class ComponentOutput
         }
     }
 
+    /// <summary>Parses one line of a session (<see cref="ComponentSession"/>): exactly one member set; a refusal well formed. Null when not.</summary>
+    public static RunnerOutcome? ReadSessionLine(ReadOnlySpan<byte> line)
+    {
+        RunnerOutcome? outcome;
+        try
+        {
+            outcome = JsonSerializer.Deserialize<RunnerOutcome>(line, RunnerProtocol.Json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+
+        var set = outcome is null ? 0 : new object?[] { outcome.Aggregate, outcome.Refused, outcome.Opened, outcome.Units }.Count(m => m is not null);
+        return set == 1 && (outcome!.Refused is null || IsRefusal(outcome.Refused)) ? outcome : null;
+    }
+
+    private static bool IsRefusal(RunnerRefusal refused) =>
+        IsCode(refused.Code) && refused.Reasons is { Count: > 0 and <= MaxReasons } && refused.Reasons.All(r => r is not null && r.Length <= MaxReasonLength);
+
     private static bool IsCode(string code) => code is { Length: 7 } && code.StartsWith("SPE", StringComparison.Ordinal) && code[3..].All(char.IsAsciiDigit);
+}
+
+/// <summary>
+/// A runner kept for a session of requests (a <c>Train</c> stream): each exchange writes one request line and reads one answer line
+/// of at most the node's output bound; an answer that is too long, malformed or missing ends the session with <c>SPE7057</c>.
+/// Disposing it kills the sandbox.
+/// </summary>
+internal sealed class ComponentSession : IAsyncDisposable
+{
+    private readonly IWorkspaceProcess _process;
+    private readonly long _maxBytes;
+    private readonly string _projectId;
+    private readonly ILogger _logger;
+    private readonly Task _drained;
+    private readonly byte[] _buffer = new byte[16 * 1024];
+    private int _start;
+    private int _end;
+
+    public ComponentSession(IWorkspaceProcess process, long maxBytes, string projectId, ILogger logger)
+    {
+        _process = process;
+        _maxBytes = maxBytes;
+        _projectId = projectId;
+        _logger = logger;
+        // Note: standard error is drained and dropped, never logged or forwarded: an exception's text there may quote the data.
+        _drained = process.StandardError.CopyToAsync(Stream.Null, CancellationToken.None);
+    }
+
+    /// <summary>Sends <paramref name="request"/> and returns the one outcome answered.</summary>
+    /// <exception cref="FederatedAnalysisRefusedException">No valid answer (<c>SPE7057</c>); the sandbox is stopped.</exception>
+    public async Task<RunnerOutcome> ExchangeAsync<T>(T request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _process.StandardInput.WriteAsync(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, RunnerProtocol.Json) + "\n"), cancellationToken);
+            await _process.StandardInput.FlushAsync(cancellationToken);
+        }
+        catch (IOException)
+        {
+            // The runner ended; the missing answer below says so.
+        }
+
+        var (line, problem) = await ReadLineAsync(cancellationToken);
+        if (line is not null && ComponentOutput.ReadSessionLine(line) is { } outcome)
+        {
+            return outcome;
+        }
+
+        await _process.StopAsync(WorkspaceStopReason.Requested, CancellationToken.None);
+        problem ??= "not one outcome of the protocol's shape";
+        FederationLog.ComponentOutputRefused(_logger, RunnerProtocol.LearningComponent, _projectId, problem);
+        throw new FederatedAnalysisRefusedException(ErrorCodes.FederatedComponentOutputRefused, $"the component's answer was refused ({problem}); nothing of it was released");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _process.StandardInput.DisposeAsync();
+        }
+        catch (IOException)
+        {
+        }
+
+        await _process.DisposeAsync();
+        await _drained.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task<(byte[]? Line, string? Problem)> ReadLineAsync(CancellationToken cancellationToken)
+    {
+        using var line = new MemoryStream();
+        while (true)
+        {
+            if (_start == _end)
+            {
+                _start = 0;
+                _end = await _process.StandardOutput.ReadAsync(_buffer, cancellationToken);
+                if (_end == 0)
+                {
+                    return (null, "the component ended without an answer");
+                }
+            }
+
+            var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+            var take = (newline < 0 ? _end : newline) - _start;
+            if (line.Length + take > _maxBytes)
+            {
+                return (null, $"more than {_maxBytes} bytes");
+            }
+
+            line.Write(_buffer, _start, take);
+            _start += take;
+            if (newline >= 0)
+            {
+                _start++;
+                return (line.ToArray(), null);
+            }
+        }
+    }
 }
