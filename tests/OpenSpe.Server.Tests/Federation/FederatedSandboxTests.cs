@@ -48,6 +48,10 @@ public sealed class FederatedSandboxTests(ThreeNodeFixture nodes) : IClassFixtur
     [Trait("Requirement", "FCR-5")]
     [Trait("Requirement", "FCR-6")]
     [InlineData("oversized", "openspe.glm", "head -c 1100000 /dev/zero | tr '\\0' 7")]
+    [InlineData("oversized but of the declared shape", "openspe.glm",
+        "awk 'BEGIN{p=800; printf \"{\\\"aggregate\\\":{\\\"columns\\\":[\"; for(i=0;i<p;i++) printf \"%s\\\"c%d\\\"\", (i?\",\":\"\"), i; "
+        + "printf \"],\\\"information\\\":[\"; for(i=0;i<p;i++){printf \"%s[\", (i?\",\":\"\"); for(j=0;j<p;j++) printf \"%s0\", (j?\",\":\"\"); printf \"]\"} "
+        + "printf \"],\\\"score\\\":[\"; for(i=0;i<p;i++) printf \"%s0\", (i?\",\":\"\"); printf \"],\\\"deviance\\\":1,\\\"pearsonChiSquare\\\":1,\\\"nValid\\\":12,\\\"nMissing\\\":0}}\\n\"}'")]
     [InlineData("not JSON", "openspe.glm", "echo 'CNSIM rows: 1,2,3'")]
     [InlineData("two answers", "openspe.glm", "echo '{\"refused\":{\"code\":\"SPE7052\",\"reasons\":[\"x\"]}}'; echo '{\"refused\":{\"code\":\"SPE7052\",\"reasons\":[\"y\"]}}'")]
     [InlineData("undeclared member", "openspe.glm",
