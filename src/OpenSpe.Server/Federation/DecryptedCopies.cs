@@ -1,31 +1,26 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Permits;
 using OpenSpe.Workspaces;
 
 namespace OpenSpe.Server.Federation;
 
 /// <summary>
-/// The plaintext copies of a project's datasets the analyses run on, one per analysis session: a GLM asks a node once
-/// per Fisher scoring round, and every round of one session (the coordinator's one analysis, see
-/// <see cref="FederatedAnalysisContext.Session"/>) reads the same copy, so the node decrypts its data once per analysis instead of
-/// once per round. A copy is a 0700 directory under <c>federation-work/</c> (files 0600) and is deleted when the session has been
-/// idle for <see cref="FederationOptions.DecryptedCopyIdle"/>, when a round of it fails or is refused, when the project or the SPE
-/// is halted, when it is older than <see cref="FederationOptions.MaxDeadline"/>, and when the node stops. A task without a session
-/// gets a copy of its own, deleted when it ends. A copy is either a scratch directory (<see cref="AcquireAsync"/>, the in-process
-/// learning component) or a lease on the project's plaintext staged for its sandbox (<see cref="AcquireStagedAsync"/>, the
-/// sandboxed analyses); the same rules hold for both, and a halt also stops the project's sandboxes, which removes its staged plaintext.
+/// The hold an analysis session keeps on a project's decrypted datasets: a lease on the project's plaintext staged for its sandbox
+/// (<see cref="IPlaintextStaging"/>, memory-backed, readable by the project's uid only). A GLM asks a node once per Fisher scoring
+/// round, and every round of one session (the coordinator's one analysis, see <see cref="FederatedAnalysisContext.Session"/>) uses
+/// the same copy, so the node decrypts its data once per analysis instead of once per round. A copy is released when the session
+/// has been idle for <see cref="FederationOptions.DecryptedCopyIdle"/>, when a round of it fails or is refused, when it is older
+/// than <see cref="FederationOptions.MaxDeadline"/>, and when the node stops; the plaintext goes with the project's last lease. A
+/// halt of the project or the SPE stops the project's sandboxes and removes its staged plaintext at once. A task without a session
+/// (a <c>Train</c> stream) gets a copy of its own, released when it ends.
 /// </summary>
 /// <remarks>
 /// Note: the copy is registered as the project's work (<see cref="HaltRegistry.TryBeginWork"/>) for its whole life, because a halt
 /// must remove plaintext that no task is using at that moment as well.
 /// </remarks>
-internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IWorkspaceRuntime runtime, TimeProvider time, IOptions<FederationOptions> options, ILogger<DecryptedCopies> logger)
+internal sealed class DecryptedCopies(HaltRegistry halts, IWorkspaceRuntime runtime, TimeProvider time, IOptions<FederationOptions> options)
     : IDisposable
 {
-    private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Copy> _sessions = new(StringComparer.Ordinal);
     private readonly HashSet<Copy> _all = [];
@@ -34,7 +29,7 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IW
     /// <summary>Copies made since start (each one a decryption of the project's datasets).</summary>
     public long Made => Interlocked.Read(ref _made);
 
-    /// <summary>Copies on disk now.</summary>
+    /// <summary>Copies held now.</summary>
     public int Held
     {
         get
@@ -47,26 +42,16 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IW
     }
 
     /// <summary>
-    /// The copy for <paramref name="session"/> (null: a copy of its own) of <paramref name="projectId"/>'s data, made by
-    /// <paramref name="fill"/> (given the directory) when there is none yet. Dispose the lease when the round ends, saying whether it
-    /// failed; a failed round removes the copy.
-    /// </summary>
-    /// <exception cref="FederatedAnalysisRefusedException">The project or the SPE is halted.</exception>
-    public Task<Lease> AcquireAsync(string? session, string projectId, Func<string, CancellationToken, Task> fill, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(fill);
-        return AcquireCoreAsync(session, projectId, staged: false, (copy, token) => fill(copy.Directory!, token), cancellationToken);
-    }
-
-    /// <summary>
-    /// As <see cref="AcquireAsync"/>, but the copy is the project's plaintext staged for its sandbox: <paramref name="stage"/> takes a
-    /// lease on it (decrypting it when nobody holds one yet), and the copy holds that lease until it goes.
+    /// The copy for <paramref name="session"/> (null: a copy of its own) of <paramref name="projectId"/>'s data: when there is none yet,
+    /// <paramref name="stage"/> takes a lease on the project's staged plaintext (decrypting it when nobody holds one yet), and the copy
+    /// holds that lease until it goes. Release the returned lease when the round ends, saying whether it failed; a failed round
+    /// releases the copy.
     /// </summary>
     /// <exception cref="FederatedAnalysisRefusedException">The project or the SPE is halted.</exception>
     public Task<Lease> AcquireStagedAsync(string? session, string projectId, Func<CancellationToken, Task<IPlaintextLease>> stage, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(stage);
-        return AcquireCoreAsync(session, projectId, staged: true, async (copy, token) =>
+        return AcquireCoreAsync(session, projectId, async (copy, token) =>
         {
             var plaintext = await stage(token);
             bool attached;
@@ -87,13 +72,13 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IW
         }, cancellationToken);
     }
 
-    private async Task<Lease> AcquireCoreAsync(string? session, string projectId, bool staged, Func<Copy, CancellationToken, Task> fill, CancellationToken cancellationToken)
+    private async Task<Lease> AcquireCoreAsync(string? session, string projectId, Func<Copy, CancellationToken, Task> fill, CancellationToken cancellationToken)
     {
         Copy copy;
         var made = false;
         lock (_gate)
         {
-            // Note: a staged copy whose plaintext was removed under it (a halt, the permit's end) is never reused.
+            // Note: a copy whose plaintext was removed under it (a halt, the permit's end) is never reused.
             if (session is null || !_sessions.TryGetValue(session, out copy!) || copy.Doomed || copy.Plaintext is { IsValid: false }
                 || time.GetUtcNow() - copy.Created > options.Value.MaxDeadline)
             {
@@ -104,7 +89,7 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IW
 
                 var work = halts.TryBeginWork(projectId)
                     ?? throw new FederatedAnalysisRefusedException(ErrorCodes.FederationHalted, "the project or this SPE is halted");
-                copy = new Copy(session, projectId, staged ? null : NewDirectory(), work, time.GetUtcNow());
+                copy = new Copy(session, projectId, work, time.GetUtcNow());
                 _all.Add(copy);
                 if (session is not null)
                 {
@@ -127,12 +112,9 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IW
             copy.HaltRegistration = copy.Work.Halted.Register(() =>
             {
                 Doom(created);
-                if (staged)
-                {
-                    // Note: a halt kills the project's sandboxes (a component still running among them) and removes its staged
-                    // plaintext at once, whatever leases are held (OPR-20).
-                    _ = runtime.StopProjectAsync(created.ProjectId, WorkspaceStopReason.Halted, CancellationToken.None);
-                }
+                // Note: a halt kills the project's sandboxes (a component still running among them) and removes its staged
+                // plaintext at once, whatever leases are held (OPR-20).
+                _ = runtime.StopProjectAsync(created.ProjectId, WorkspaceStopReason.Halted, CancellationToken.None);
             });
             copy.Filled = fill(copy, cancellationToken);
         }
@@ -164,15 +146,6 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IW
         {
             Delete(copy);
         }
-    }
-
-    private string NewDirectory()
-    {
-        var root = data.File("federation-work");
-        Directory.CreateDirectory(root, Private);
-        var directory = Path.Combine(root, "t-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory, Private);
-        return directory;
     }
 
     private void Release(Copy copy, bool failed)
@@ -249,29 +222,8 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IW
             copy.Plaintext = null;
         }
 
-        if (plaintext is not null)
-        {
-            // Note: waited for, so the staged plaintext is gone (when this was its last lease) before the copy counts as gone.
-            plaintext.DisposeAsync().AsTask().GetAwaiter().GetResult();
-        }
-
-        if (copy.Directory is null)
-        {
-            return;
-        }
-
-        try
-        {
-            Directory.Delete(copy.Directory, recursive: true);
-        }
-        catch (IOException ex)
-        {
-            FederationLog.ScratchNotDeleted(logger, ex, "decrypted copy");
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            FederationLog.ScratchNotDeleted(logger, ex, "decrypted copy");
-        }
+        // Note: waited for, so the staged plaintext is gone (when this was its last lease) before the copy counts as gone.
+        plaintext?.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>One round's use of a copy.</summary>
@@ -279,10 +231,7 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IW
     {
         private int _released;
 
-        /// <summary>The copy's directory (a scratch copy).</summary>
-        public string Directory => copy.Directory ?? throw new InvalidOperationException("a staged copy has no directory");
-
-        /// <summary>The project's staged plaintext (a staged copy).</summary>
+        /// <summary>The project's staged plaintext.</summary>
         public IPlaintextLease Plaintext => copy.Plaintext ?? throw new InvalidOperationException("the copy holds no staged plaintext");
 
         /// <summary>Ends the round's use; a failed round removes the copy.</summary>
@@ -295,13 +244,11 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, IW
         }
     }
 
-    internal sealed class Copy(string? session, string projectId, string? directory, HaltRegistry.ProjectWork work, DateTimeOffset created)
+    internal sealed class Copy(string? session, string projectId, HaltRegistry.ProjectWork work, DateTimeOffset created)
     {
         public string? Session { get; } = session;
 
         public string ProjectId { get; } = projectId;
-
-        public string? Directory { get; } = directory;
 
         public IPlaintextLease? Plaintext { get; set; }
 

@@ -29,9 +29,6 @@ internal static partial class FederationLog
     [LoggerMessage(EventId = 21008, Level = LogLevel.Error, Message = "SPE21008 a federation audit record could not be written")]
     public static partial void AuditFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 21020, Level = LogLevel.Error, Message = "SPE21020 a federated task's scratch directory ({Component}) could not be deleted")]
-    public static partial void ScratchNotDeleted(ILogger logger, Exception exception, string component);
-
     [LoggerMessage(EventId = 21022, Level = LogLevel.Error, Message = "SPE21022 federated components cannot run at this node: {Reason}")]
     public static partial void SandboxUnavailable(ILogger logger, string reason);
 
