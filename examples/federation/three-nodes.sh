@@ -13,7 +13,8 @@
 # script signs in with `spe login --password-stdin --otp CODE`, computing the code from that secret as an authenticator
 # app does (RFC 6238); no other way in is used.
 #
-# Needs: the .NET 10 SDK (or SPE set to a command that runs spe), python3, curl. SPE defaults to the Release build of
+# Needs: the .NET 10 SDK (or SPE set to a command that runs spe), python3, curl, and bubblewrap as root (each node runs the
+# GLM in its project's sandbox, as dev mode runs jobs). SPE defaults to the Release build of
 # src/OpenSpe.Cli (built here when missing).
 set -euo pipefail
 
@@ -93,7 +94,10 @@ federation = {
 }
 if issuer:
     federation["TrustedPermitIssuers"] = [{"Issuer": issuer, "KeysFile": keys}]
-print(json.dumps({"Federation": federation}, indent=2))
+# Each node runs the GLM in its projects' bubblewrap sandboxes (dev mode's runtime), so each gets a uid range of its own:
+# three SPEs on one machine must never give two projects one uid.
+workspaces = {"UidRangeStart": 210000 + 10000 * "abc".index(n), "UidRangeSize": 1000}
+print(json.dumps({"Federation": federation, "Workspaces": workspaces}, indent=2))
 PY
 }
 

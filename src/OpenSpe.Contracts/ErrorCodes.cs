@@ -195,6 +195,12 @@ public static class ErrorCodes
     /// <summary>404: the node has no analysis of the requested component.</summary>
     public const string FederatedAnalysisUnknownComponent = "SPE7055";
 
+    /// <summary>In a node's refusal: this node cannot run federated components in a sandbox (none configured, or it failed to start); it never runs them otherwise.</summary>
+    public const string FederatedComponentSandboxUnavailable = "SPE7056";
+
+    /// <summary>In a node's refusal: the component's answer in its sandbox was too long, malformed, not of its declared shape, or it ended without one; nothing of it left the node.</summary>
+    public const string FederatedComponentOutputRefused = "SPE7057";
+
     /// <summary>409: a federated learning round would exceed the permit's privacy budget; refused before any noise was drawn.</summary>
     public const string FederatedLearningBudgetExhausted = "SPE7080";
 

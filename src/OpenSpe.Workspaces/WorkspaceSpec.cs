@@ -29,7 +29,23 @@ public sealed record WorkspaceSpec
     /// connect to through <see cref="IWorkspaceProcess.ConnectSocketAsync"/> (the desktop's VNC socket). No TCP.
     /// </summary>
     public bool ExposeSockets { get; init; }
+
+    /// <summary>
+    /// Programs of the SPE's own installation that the command runs (the federated components' runner and the .NET runtime
+    /// it needs), each mounted read-only at its <see cref="ProgramMount.Target"/> under <c>/opt/openspe</c>. The single-node
+    /// runtime binds host directories; a cluster runtime would ship them in the image.
+    /// </summary>
+    /// <remarks>
+    /// Note: read-only and from the SPE's installation, never from the project's files, because whoever can write the
+    /// program decides what it prints, and the SPE trusts a component's output only as far as it trusts its build.
+    /// </remarks>
+    public IReadOnlyList<ProgramMount> Programs { get; init; } = [];
 }
+
+/// <summary>A directory of the SPE's installation that a sandbox sees read-only.</summary>
+/// <param name="Source">The directory on the host (absolute, no symbolic link at its end).</param>
+/// <param name="Target">Where the sandbox sees it: <c>/opt/openspe/&lt;name&gt;</c>.</param>
+public sealed record ProgramMount(string Source, string Target);
 
 /// <summary>Resource limits of one sandboxed process tree.</summary>
 /// <param name="MemoryBytes">Memory (cgroup memory limit, or address space through prlimit when no cgroup is usable).</param>

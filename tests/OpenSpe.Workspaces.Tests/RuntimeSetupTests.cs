@@ -66,6 +66,53 @@ public sealed class RuntimeSetupTests(SandboxFixture sandbox) : IClassFixture<Sa
         Assert.False(Directory.Exists(Path.Join(sandbox.Options.Root, "other")));
     }
 
+    [Theory]
+    [Trait("Requirement", "SPER-6")]
+    [Trait("Requirement", "FSPER-4")]
+    [InlineData("root", "/opt/openspe/x")]
+    [InlineData("workspace-root", "/opt/openspe/x")]
+    [InlineData("under-workspace-root", "/opt/openspe/x")]
+    [InlineData("plaintext-root", "/opt/openspe/x")]
+    [InlineData("usr", "/data")]
+    [InlineData("usr", "/opt/openspe/../../etc")]
+    [InlineData("relative", "/opt/openspe/x")]
+    public async Task Start_RefusesAProgramMountThatIsNotAPlainInstallDirectorySeenUnderOptOpenspe(string source, string target)
+    {
+        var host = source switch
+        {
+            "root" => "/",
+            "workspace-root" => sandbox.Options.Root,
+            "under-workspace-root" => Path.Join(sandbox.Options.Root, "projects"),
+            "plaintext-root" => sandbox.Options.PlaintextRoot,
+            "relative" => "usr/share",
+            _ => "/usr/share",
+        };
+        Directory.CreateDirectory(Path.Join(sandbox.Options.Root, "projects"));
+        var spec = new WorkspaceSpec { ProjectId = "prog-mount", Member = "alice", Command = ["true"], Programs = [new ProgramMount(host, target)] };
+
+        await Assert.ThrowsAsync<WorkspaceStartException>(() => sandbox.Runtime.StartAsync(spec, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    public async Task A_program_mount_is_seen_read_only_under_opt_openspe()
+    {
+        var spec = new WorkspaceSpec
+        {
+            ProjectId = "prog-mount-ok",
+            Member = "alice",
+            Command = ["/bin/sh", "-c", "test -r /opt/openspe/share/dpkg/cputable && (touch /opt/openspe/share/x 2>/dev/null && echo writable || echo read-only)"],
+            Programs = [new ProgramMount("/usr/share", "/opt/openspe/share")],
+        };
+
+        await using var process = await sandbox.Runtime.StartAsync(spec, TestContext.Current.CancellationToken);
+        await process.StandardInput.DisposeAsync();
+        var output = await new StreamReader(process.StandardOutput).ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.Completion;
+
+        Assert.Equal("read-only\n", output);
+    }
+
     [Fact]
     [Trait("Requirement", "SPER-6")]
     public void Identities_ArePerProjectAndSurviveARestart()

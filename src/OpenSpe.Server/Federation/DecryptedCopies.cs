@@ -1,28 +1,26 @@
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Permits;
+using OpenSpe.Workspaces;
 
 namespace OpenSpe.Server.Federation;
 
 /// <summary>
-/// The plaintext copies of a project's datasets the library analyses run on, one per analysis session: a GLM asks a node once
-/// per Fisher scoring round, and every round of one session (the coordinator's one analysis, see
-/// <see cref="FederatedAnalysisContext.Session"/>) reads the same copy, so the node decrypts its data once per analysis instead of
-/// once per round. A copy is a 0700 directory under <c>federation-work/</c> (files 0600) and is deleted when the session has been
-/// idle for <see cref="FederationOptions.DecryptedCopyIdle"/>, when a round of it fails or is refused, when the project or the SPE
-/// is halted, when it is older than <see cref="FederationOptions.MaxDeadline"/>, and when the node stops. A task without a session
-/// gets a copy of its own, deleted when it ends.
+/// The hold an analysis session keeps on a project's decrypted datasets: a lease on the project's plaintext staged for its sandbox
+/// (<see cref="IPlaintextStaging"/>, memory-backed, readable by the project's uid only). A GLM asks a node once per Fisher scoring
+/// round, and every round of one session (the coordinator's one analysis, see <see cref="FederatedAnalysisContext.Session"/>) uses
+/// the same copy, so the node decrypts its data once per analysis instead of once per round. A copy is released when the session
+/// has been idle for <see cref="FederationOptions.DecryptedCopyIdle"/>, when a round of it fails or is refused, when it is older
+/// than <see cref="FederationOptions.MaxDeadline"/>, and when the node stops; the plaintext goes with the project's last lease. A
+/// halt of the project or the SPE stops the project's sandboxes and removes its staged plaintext at once. A task without a session
+/// (a <c>Train</c> stream) gets a copy of its own, released when it ends.
 /// </summary>
 /// <remarks>
 /// Note: the copy is registered as the project's work (<see cref="HaltRegistry.TryBeginWork"/>) for its whole life, because a halt
 /// must remove plaintext that no task is using at that moment as well.
 /// </remarks>
-internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, TimeProvider time, IOptions<FederationOptions> options, ILogger<DecryptedCopies> logger)
+internal sealed class DecryptedCopies(HaltRegistry halts, IWorkspaceRuntime runtime, TimeProvider time, IOptions<FederationOptions> options)
     : IDisposable
 {
-    private const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Copy> _sessions = new(StringComparer.Ordinal);
     private readonly HashSet<Copy> _all = [];
@@ -31,7 +29,7 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
     /// <summary>Copies made since start (each one a decryption of the project's datasets).</summary>
     public long Made => Interlocked.Read(ref _made);
 
-    /// <summary>Copies on disk now.</summary>
+    /// <summary>Copies held now.</summary>
     public int Held
     {
         get
@@ -44,19 +42,45 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
     }
 
     /// <summary>
-    /// The copy for <paramref name="session"/> (null: a copy of its own) of <paramref name="projectId"/>'s data, made by
-    /// <paramref name="fill"/> (given the directory) when there is none yet. Dispose the lease when the round ends, saying whether it
-    /// failed; a failed round removes the copy.
+    /// The copy for <paramref name="session"/> (null: a copy of its own) of <paramref name="projectId"/>'s data: when there is none yet,
+    /// <paramref name="stage"/> takes a lease on the project's staged plaintext (decrypting it when nobody holds one yet), and the copy
+    /// holds that lease until it goes. Release the returned lease when the round ends, saying whether it failed; a failed round
+    /// releases the copy.
     /// </summary>
     /// <exception cref="FederatedAnalysisRefusedException">The project or the SPE is halted.</exception>
-    public async Task<Lease> AcquireAsync(string? session, string projectId, Func<string, CancellationToken, Task> fill, CancellationToken cancellationToken)
+    public Task<Lease> AcquireStagedAsync(string? session, string projectId, Func<CancellationToken, Task<IPlaintextLease>> stage, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(fill);
+        ArgumentNullException.ThrowIfNull(stage);
+        return AcquireCoreAsync(session, projectId, async (copy, token) =>
+        {
+            var plaintext = await stage(token);
+            bool attached;
+            lock (_gate)
+            {
+                attached = !copy.Deleted;
+                if (attached)
+                {
+                    copy.Plaintext = plaintext;
+                }
+            }
+
+            if (!attached)
+            {
+                await plaintext.DisposeAsync();
+                throw new FederatedAnalysisRefusedException(ErrorCodes.FederationHalted, "the project or this SPE is halted");
+            }
+        }, cancellationToken);
+    }
+
+    private async Task<Lease> AcquireCoreAsync(string? session, string projectId, Func<Copy, CancellationToken, Task> fill, CancellationToken cancellationToken)
+    {
         Copy copy;
         var made = false;
         lock (_gate)
         {
-            if (session is null || !_sessions.TryGetValue(session, out copy!) || copy.Doomed || time.GetUtcNow() - copy.Created > options.Value.MaxDeadline)
+            // Note: a copy whose plaintext was removed under it (a halt, the permit's end) is never reused.
+            if (session is null || !_sessions.TryGetValue(session, out copy!) || copy.Doomed || copy.Plaintext is { IsValid: false }
+                || time.GetUtcNow() - copy.Created > options.Value.MaxDeadline)
             {
                 if (session is not null && _sessions.Remove(session, out var old))
                 {
@@ -65,7 +89,7 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
 
                 var work = halts.TryBeginWork(projectId)
                     ?? throw new FederatedAnalysisRefusedException(ErrorCodes.FederationHalted, "the project or this SPE is halted");
-                copy = new Copy(session, NewDirectory(), work, time.GetUtcNow());
+                copy = new Copy(session, projectId, work, time.GetUtcNow());
                 _all.Add(copy);
                 if (session is not null)
                 {
@@ -85,8 +109,14 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
             Interlocked.Increment(ref _made);
             var created = copy;
             // Note: registered outside the lock, because a halt that came in between runs the callback at once.
-            copy.HaltRegistration = copy.Work.Halted.Register(() => Doom(created));
-            copy.Filled = fill(copy.Directory, cancellationToken);
+            copy.HaltRegistration = copy.Work.Halted.Register(() =>
+            {
+                Doom(created);
+                // Note: a halt kills the project's sandboxes (a component still running among them) and removes its staged
+                // plaintext at once, whatever leases are held (OPR-20).
+                _ = runtime.StopProjectAsync(created.ProjectId, WorkspaceStopReason.Halted, CancellationToken.None);
+            });
+            copy.Filled = fill(copy, cancellationToken);
         }
 
         try
@@ -116,15 +146,6 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
         {
             Delete(copy);
         }
-    }
-
-    private string NewDirectory()
-    {
-        var root = data.File("federation-work");
-        Directory.CreateDirectory(root, Private);
-        var directory = Path.Combine(root, "t-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory, Private);
-        return directory;
     }
 
     private void Release(Copy copy, bool failed)
@@ -193,18 +214,16 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
         copy.IdleTimer?.Dispose();
         copy.HaltRegistration.Dispose();
         copy.Work.Dispose();
-        try
+        IPlaintextLease? plaintext;
+        lock (_gate)
         {
-            Directory.Delete(copy.Directory, recursive: true);
+            copy.Deleted = true;
+            plaintext = copy.Plaintext;
+            copy.Plaintext = null;
         }
-        catch (IOException ex)
-        {
-            FederationLog.ScratchNotDeleted(logger, ex, "decrypted copy");
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            FederationLog.ScratchNotDeleted(logger, ex, "decrypted copy");
-        }
+
+        // Note: waited for, so the staged plaintext is gone (when this was its last lease) before the copy counts as gone.
+        plaintext?.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>One round's use of a copy.</summary>
@@ -212,8 +231,8 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
     {
         private int _released;
 
-        /// <summary>The copy's directory.</summary>
-        public string Directory => copy.Directory;
+        /// <summary>The project's staged plaintext.</summary>
+        public IPlaintextLease Plaintext => copy.Plaintext ?? throw new InvalidOperationException("the copy holds no staged plaintext");
 
         /// <summary>Ends the round's use; a failed round removes the copy.</summary>
         public void Release(bool failed)
@@ -225,11 +244,15 @@ internal sealed class DecryptedCopies(DataDirectory data, HaltRegistry halts, Ti
         }
     }
 
-    internal sealed class Copy(string? session, string directory, HaltRegistry.ProjectWork work, DateTimeOffset created)
+    internal sealed class Copy(string? session, string projectId, HaltRegistry.ProjectWork work, DateTimeOffset created)
     {
         public string? Session { get; } = session;
 
-        public string Directory { get; } = directory;
+        public string ProjectId { get; } = projectId;
+
+        public IPlaintextLease? Plaintext { get; set; }
+
+        public bool Deleted { get; set; }
 
         public HaltRegistry.ProjectWork Work { get; } = work;
 

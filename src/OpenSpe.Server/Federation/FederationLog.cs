@@ -29,8 +29,14 @@ internal static partial class FederationLog
     [LoggerMessage(EventId = 21008, Level = LogLevel.Error, Message = "SPE21008 a federation audit record could not be written")]
     public static partial void AuditFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 21020, Level = LogLevel.Error, Message = "SPE21020 a federated task's scratch directory ({Component}) could not be deleted")]
-    public static partial void ScratchNotDeleted(ILogger logger, Exception exception, string component);
+    [LoggerMessage(EventId = 21022, Level = LogLevel.Error, Message = "SPE21022 federated components cannot run at this node: {Reason}")]
+    public static partial void SandboxUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 21023, Level = LogLevel.Error, Message = "SPE21023 the sandbox of a federated component for project {ProjectId} could not be started")]
+    public static partial void SandboxStartFailed(ILogger logger, Exception exception, string projectId);
+
+    [LoggerMessage(EventId = 21024, Level = LogLevel.Warning, Message = "SPE21024 the answer of federated component {Component} for project {ProjectId} was refused: {Problem}")]
+    public static partial void ComponentOutputRefused(ILogger logger, string component, string projectId, string problem);
 
     [LoggerMessage(EventId = 21021, Level = LogLevel.Information, Message = "SPE21021 federated analysis {Component} for project {ProjectId} over {Nodes} nodes: {Outcome}")]
     public static partial void Coordinated(ILogger logger, string component, string projectId, int nodes, string outcome);

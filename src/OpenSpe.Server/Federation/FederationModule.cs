@@ -12,7 +12,7 @@ namespace OpenSpe.Server.Federation;
 /// <summary>
 /// The federation module (section <c>Federation</c>): off unless <c>Federation:Listen</c> is set; then its own mutual-TLS listener
 /// (<see cref="FederationListener"/>) serving <c>openspe.federation.v1.Federation</c>, the permit checks a node makes, the task
-/// runner, and the analyses registered as <see cref="IFederatedAnalysis"/> (built in: <see cref="RowCountAnalysis"/>, and the library's GLM and OMOP cohort counts through <see cref="LibraryAnalysis"/>).
+/// runner, and the analyses registered as <see cref="IFederatedAnalysis"/> (built in: <see cref="RowCountAnalysis"/>, and the library's GLM and OMOP cohort counts run in the project's sandbox through <see cref="SandboxedAnalysis"/>).
 /// </summary>
 internal static class FederationModule
 {
@@ -55,9 +55,10 @@ internal static class FederationModule
         services.AddSingleton<IFederatedData, FederatedData>();
         services.AddSingleton<IFederatedAnalysis, RowCountAnalysis>();
         services.AddSingleton<DecryptedCopies>();
-        foreach (var index in new[] { 0, 1 })
+        services.AddSingleton<FederatedComponentSandbox>();
+        foreach (var component in SandboxedAnalysis.BuiltIn)
         {
-            services.AddSingleton<IFederatedAnalysis>(sp => LibraryAnalysis.BuiltIn(sp.GetRequiredService<DecryptedCopies>())[index]);
+            services.AddSingleton<IFederatedAnalysis>(sp => new SandboxedAnalysis(component, sp.GetRequiredService<FederatedComponentSandbox>(), sp.GetRequiredService<DecryptedCopies>()));
         }
 
         services.AddSingleton<Learning.FedAvgComponent>();

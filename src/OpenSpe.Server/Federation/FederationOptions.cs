@@ -74,6 +74,17 @@ internal sealed class FederationOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan DecryptedCopyIdle { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// The most a federated component (<see cref="SandboxedAnalysis"/>) may print as its answer; a longer answer is refused and
+    /// nothing of it leaves the node. A GLM's aggregate of 50 columns is about 60 KB.
+    /// </summary>
+    [Range(1024, 64L << 20)]
+    public long ComponentOutputMaxBytes { get; set; } = 1 << 20;
+
+    /// <summary>Memory of one federated component's sandbox (the workspace operator's ceiling still applies).</summary>
+    [Range(64L << 20, 1L << 40)]
+    public long ComponentMemoryBytes { get; set; } = 2L << 30;
+
     /// <summary>Refusals of one peer (by name, or address without a certificate) within <see cref="RefusalWindow"/> that raise a security alert.</summary>
     [Range(1, 10_000)]
     public int RefusalAlertThreshold { get; set; } = 5;

@@ -48,3 +48,13 @@ internal interface IFederatedData
     /// <summary>Calls <paramref name="read"/> with each file of <paramref name="datasetId"/> (name, plaintext), in name order.</summary>
     Task ReadFilesAsync(string projectId, string datasetId, Func<string, Stream, CancellationToken, Task> read, CancellationToken cancellationToken);
 }
+
+/// <summary>A component declined to answer (a disclosure trap, bad parameters, an unusable dataset): its code and data-free reasons.</summary>
+internal sealed class FederatedAnalysisRefusedException(string code, string reasons) : Exception($"{code} {reasons}")
+{
+    /// <summary>The stable code.</summary>
+    public string Code { get; } = code;
+
+    /// <summary>The reasons, one line.</summary>
+    public string Reasons { get; } = reasons;
+}

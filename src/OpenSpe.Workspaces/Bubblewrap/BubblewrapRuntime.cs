@@ -60,6 +60,11 @@ internal sealed class BubblewrapRuntime : IWorkspaceRuntime, IAsyncDisposable
             throw new WorkspaceStartException("The command is empty or the working directory is not absolute.");
         }
 
+        foreach (var program in spec.Programs)
+        {
+            WorkspaceNames.CheckProgram(program, options);
+        }
+
         if (!Availability.IsAvailable)
         {
             throw new WorkspaceStartException(Availability.Reason);

@@ -118,6 +118,11 @@ internal static class SandboxCommand
             args.AddRange(["--bind", sockets, "/run/workspace"]);
         }
 
+        foreach (var program in spec.Programs)
+        {
+            args.AddRange(["--ro-bind", program.Source, program.Target]);
+        }
+
         // Note: the sandbox's root is a tmpfs owned by the sandbox user; remounting it read-only keeps an empty /data
         // and the system directories unwritable (only /tmp, /dev/shm, /project, /outputs and the home are writable).
         args.AddRange(["--remount-ro", "/"]);

@@ -124,6 +124,37 @@ public sealed class FedAvgTests : IDisposable
         Assert.Equal(new PrivacySpend(4 * RhoUnits.PerRho / 50, 0), (await ledger.Store.SpentAsync(Permit, Requester, Ct)));
     }
 
+    [Theory]
+    [Trait("Requirement", "FCR-9")]
+    [Trait("Requirement", "FSPER-4")]
+    [InlineData("beyond the bound", new long[] { 80, 61 })]
+    [InlineData("one coordinate past K", new long[] { 101, 0 })]
+    [InlineData("too short", new long[] { 1 })]
+    public async Task A_local_step_whose_update_breaks_the_clipping_bound_or_length_is_refused_before_any_noise_or_charge(string why, long[] units)
+    {
+        var ledger = new PrivacyLedger(new InMemoryPrivacyLedgerStore());
+        var spec = new FedAvgSpecification { Formula = "y ~ x", Rounds = 2, ClipUnits = 100, NoiseVariance = "1000000" };
+        var (session, _, _) = FedAvgNodeSession.Over(spec, new FixedSteps(units), LearningNodeSettings.Default, ledger,
+            new LedgerScope(Permit, Requester, PrivacyBudget.Default), new SeededRandomSource(1));
+
+        var round = await session!.RoundAsync(1, [0.0, 0.0], Ct);
+
+        Assert.True(round.Code == Contracts.ErrorCodes.FederatedComponentOutputRefused, $"{why}: {round.Code}");
+        Assert.Null(round.Update);
+        Assert.Equal(new PrivacySpend(0, 0), await ledger.Store.SpentAsync(Permit, null, Ct));
+    }
+
+    /// <summary>A local step (as a sandboxed one could be) that answers the same units every round.</summary>
+    private sealed class FixedSteps(long[] units) : IClippedUpdateSource
+    {
+        public IReadOnlyList<string> Columns { get; } = ["(Intercept)", "x"];
+
+        public int Rows => 100;
+
+        public Task<LearnerRound> ClippedUnitsAsync(int round, IReadOnlyList<double> parameters, CancellationToken cancellationToken) =>
+            Task.FromResult(new LearnerRound(units, null, null));
+    }
+
     [Fact]
     [Trait("Requirement", "FCR-9")]
     public async Task The_node_refuses_the_round_that_would_overspend_and_keeps_the_rounds_paid_for()

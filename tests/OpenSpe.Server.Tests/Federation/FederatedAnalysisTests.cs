@@ -100,6 +100,8 @@ public sealed class FederatedAnalysisTests(ThreeNodeFixture nodes) : IClassFixtu
         }
 
         Assert.Equal(0, copies[2].Held);
+        // The halt stopped node-c's sandboxes and removed its staged plaintext.
+        Assert.False(nodes.C.Server.Services.GetRequiredService<OpenSpe.Workspaces.IPlaintextStaging>().IsStaged(nodes.ProjectC));
         using (var resume = await hdabOnC.PostAsJsonAsync("/api/v1/halts/resume", new { projectId = nodes.ProjectC }))
         {
             Assert.True(resume.IsSuccessStatusCode, await resume.Content.ReadAsStringAsync());
@@ -112,6 +114,7 @@ public sealed class FederatedAnalysisTests(ThreeNodeFixture nodes) : IClassFixtu
         }
 
         Assert.All(copies, c => Assert.Equal(0, c.Held));
+        Assert.False(nodes.A.Server.Services.GetRequiredService<OpenSpe.Workspaces.IPlaintextStaging>().IsStaged(nodes.ProjectA));
         foreach (var node in all)
         {
             var work = node.Server.Services.GetRequiredService<DataDirectory>().File("federation-work");

@@ -8,16 +8,24 @@ using OpenSpe.Server.Permits;
 namespace OpenSpe.Server.Federation.Learning;
 
 /// <summary>
-/// The node's side of federated learning as a server component (<c>openspe.fedavg-logistic</c>, FCR-8, FCR-9, TIR-28): a
-/// <c>Train</c> stream's opening decrypts the permit's datasets held here into a private scratch copy for the stream's life, opens a
-/// <see cref="FedAvgNodeSession"/> on it under this node's policy and its own ledger (<see cref="PrivacyLedgerBooks.Node"/>), and each
-/// round releases one clipped, noised integer update. It runs only over <c>Train</c>; as a one-shot task it refuses.
+/// The node's side of federated learning as a server component (<c>openspe.fedavg-logistic</c>, FCR-8, FCR-9, TIR-28, FSPER-4): a
+/// <c>Train</c> stream's opening stages the permit's datasets held here as the project's plaintext (a lease held for the stream's
+/// life), starts the runner in the project's sandbox for the stream (<see cref="FederatedComponentSandbox.StartSessionAsync"/>), which
+/// builds the local model there; each round the node reserves the round's ρ on its own ledger (<see cref="PrivacyLedgerBooks.Node"/>),
+/// asks the sandbox for the clipped integer update, checks its length and exact L2 bound, draws the discrete Gaussian noise here, in
+/// the server, and releases the noised update (<see cref="FedAvgNodeSession.Over"/>). It runs only over <c>Train</c>; as a one-shot task it refuses.
 /// </summary>
-internal sealed class FedAvgComponent(DecryptedCopies copies, IFederatedData data, HaltRegistry halts, PrivacyLedgers ledgers, ILogger<FedAvgComponent> logger)
+/// <remarks>
+/// Note: the noise and the ledger stay outside the sandbox, because the privacy guarantee must not depend on what runs on the
+/// rows: whatever the local step answers, nothing beyond the clipping bound leaves, and never without its noise.
+/// </remarks>
+internal sealed class FedAvgComponent(DecryptedCopies copies, FederatedComponentSandbox sandbox, HaltRegistry halts, PrivacyLedgers ledgers, ILogger<FedAvgComponent> logger)
     : IFederatedAnalysis, IFederatedTrainer
 {
     /// <summary>The component's name, as a permit's <c>approvedComponents</c> and <c>Federation:AllowedComponents</c> list it.</summary>
-    public const string ComponentName = "openspe.fedavg-logistic";
+    public const string ComponentName = RunnerProtocol.LearningComponent;
+
+    private const int MaxColumns = 1000;
 
     /// <inheritdoc />
     public string Component => ComponentName;
@@ -48,55 +56,108 @@ internal sealed class FedAvgComponent(DecryptedCopies copies, IFederatedData dat
             return TrainingOpening.Refused(ErrorCodes.FederationHalted, "the project or this SPE is halted");
         }
 
-        DecryptedCopies.Lease lease;
+        DecryptedCopies.Lease? lease = null;
+        ComponentSession? process = null;
         try
         {
-            lease = await copies.AcquireAsync(null, task.ProjectId, LibraryAnalysis.Fill(data, task.ProjectId, task.Datasets), cancellationToken);
+            sandbox.EnsureAvailable();
+            lease = await copies.AcquireStagedAsync(null, task.ProjectId, token => sandbox.StageAsync(task.ProjectId, task.Datasets, token), cancellationToken);
+            process = await sandbox.StartSessionAsync(task.ProjectId, lease.Plaintext, cancellationToken);
+            var permit = task.Permit.Document;
+            var policy = NodePolicy.Default with { Disclosure = AirlockPolicy.Of(permit.Policies?.Airlock) };
+            var answer = await process.ExchangeAsync(new RunnerRequest
+            {
+                Component = ComponentName,
+                Parameters = JsonSerializer.Deserialize<JsonElement>(parametersJson),
+                Datasets = task.Datasets,
+                Policy = policy,
+            }, cancellationToken);
+            var (code, reason) = answer switch
+            {
+                { Refused: { } refused } => (refused.Code, string.Join("; ", refused.Reasons)),
+                { Opened: { } o } when o.Columns.Count is 0 or > MaxColumns || o.Columns.Any(c => string.IsNullOrEmpty(c) || c.Length > 200) || o.Rows < 0 =>
+                    (ErrorCodes.FederatedComponentOutputRefused, "the component's opening is not of its declared shape; nothing of it was released"),
+                // Note: checked again here, outside the sandbox, because the row count leaves the node with the opening.
+                { Opened: { } o } when o.Rows < policy.Disclosure.Threshold => (ErrorCodes.FederatedAnalysisDisclosureTrap, $"fewer complete rows than the threshold {policy.Disclosure.Threshold}"),
+                { Opened: not null } => (null, null),
+                _ => (ErrorCodes.FederatedComponentOutputRefused, "the component did not open a session; nothing was released"),
+            };
+            if (code is not null)
+            {
+                throw new FederatedAnalysisRefusedException(code, reason!);
+            }
+
+            var budget = PrivacyLedgers.BudgetOf(permit);
+            var (session, sessionCode, sessionReason) = FedAvgNodeSession.Over(spec, new SandboxSteps(process, answer.Opened!), LearningNodeSettings.Default, ledgers.Node,
+                new LedgerScope(permit.Reference, task.Requester, budget), CryptographicRandomSource.Instance, logger);
+            if (session is null)
+            {
+                throw new FederatedAnalysisRefusedException(sessionCode!, sessionReason!);
+            }
+
+            var opened = new TrainingOpening(new Session(session, answer.Opened!, process, lease, work), null, null);
+            (process, lease, work) = (null, null, null);
+            return opened;
         }
         catch (FederatedAnalysisRefusedException refused)
         {
-            work.Dispose();
             return TrainingOpening.Refused(refused.Code, refused.Reasons);
         }
-        catch
+        finally
         {
-            work.Dispose();
-            throw;
-        }
+            if (process is not null)
+            {
+                await process.DisposeAsync();
+            }
 
-        var permit = task.Permit.Document;
-        var policy = NodePolicy.Default with { Disclosure = AirlockPolicy.Of(permit.Policies?.Airlock) };
-        var budget = PrivacyLedgers.BudgetOf(permit);
-        var (session, code, reason) = FedAvgNodeSession.Open(spec, lease.Directory, policy, LearningNodeSettings.Default, ledgers.Node,
-            new LedgerScope(permit.Reference, task.Requester, budget), CryptographicRandomSource.Instance, logger);
-        if (session is null)
-        {
-            lease.Release(failed: true);
-            work.Dispose();
-            return TrainingOpening.Refused(code!, reason!);
+            lease?.Release(failed: true);
+            work?.Dispose();
         }
-
-        return new TrainingOpening(new Session(session, lease, work), null, null);
     }
 
-    /// <summary>A stream's session: the node's FedAvg session on its scratch copy, stopped by a halt, the copy removed at the end.</summary>
-    private sealed class Session(FedAvgNodeSession session, DecryptedCopies.Lease lease, HaltRegistry.ProjectWork work) : ITrainingSession
+    /// <summary>The local step in the sandbox: one exchange per round, its units or its refusal.</summary>
+    private sealed class SandboxSteps(ComponentSession process, RunnerOpened opened) : IClippedUpdateSource
     {
-        public IReadOnlyList<string> Columns => session.Columns;
+        public IReadOnlyList<string> Columns => opened.Columns;
 
-        public int Rows => session.Rows;
+        public int Rows => opened.Rows;
+
+        public async Task<LearnerRound> ClippedUnitsAsync(int round, IReadOnlyList<double> parameters, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await process.ExchangeAsync(new RunnerRound(round, parameters), cancellationToken) switch
+                {
+                    { Units: { } units } => new LearnerRound(units, null, null),
+                    { Refused: { } refused } => LearnerRound.Refused(refused.Code, string.Join("; ", refused.Reasons)),
+                    _ => LearnerRound.Refused(ErrorCodes.FederatedComponentOutputRefused, "the component's round answer is not an update; nothing of it was released"),
+                };
+            }
+            catch (FederatedAnalysisRefusedException refused)
+            {
+                return LearnerRound.Refused(refused.Code, refused.Reasons);
+            }
+        }
+    }
+
+    /// <summary>A stream's session: the node's FedAvg session over the sandbox's local step, stopped by a halt, the plaintext released at the end.</summary>
+    private sealed class Session(FedAvgNodeSession session, RunnerOpened opened, ComponentSession process, DecryptedCopies.Lease lease, HaltRegistry.ProjectWork work) : ITrainingSession
+    {
+        public IReadOnlyList<string> Columns => opened.Columns;
+
+        public int Rows => opened.Rows;
 
         public CancellationToken Halted => work.Halted;
 
         public Task<LearnerRound> RoundAsync(int round, IReadOnlyList<double> parameters, CancellationToken cancellationToken) =>
             session.RoundAsync(round, parameters, cancellationToken);
 
-        public ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync()
         {
-            // Note: the copy is the stream's alone, so it goes when the stream ends, whatever the outcome.
+            // Note: the sandbox and the lease are the stream's alone, so they go when the stream ends, whatever the outcome.
+            await process.DisposeAsync();
             lease.Release(failed: true);
             work.Dispose();
-            return ValueTask.CompletedTask;
         }
     }
 }

@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenSpe.Federation.Analyses;
+using OpenSpe.Federation.Glm;
+using OpenSpe.Federation.Omop;
+using OpenSpe.Server.Federation;
+using OpenSpe.Server.Tests.Infrastructure;
+using OpenSpe.Server.Workspaces;
+using OpenSpe.Workspaces;
+
+namespace OpenSpe.Server.Tests.Federation;
+
+/// <summary>
+/// Federated components run in the project's sandbox (FSPER-4, FCR-5), on node-a of <see cref="ThreeNodeFixture"/> with its real
+/// bubblewrap runtime: what runs there sees its project's staged data and nothing of the server (no network, no server files, its
+/// program read-only, not root); an answer that is too long, malformed, of an undeclared shape or below the threshold is refused and
+/// nothing of it leaves; a node without a sandbox refuses instead of running the component itself. A stand-in command takes the
+/// runner's place where a misbehaving component is needed; the sandbox, the reading and the checks are the node's own.
+/// </summary>
+public sealed class FederatedSandboxTests(ThreeNodeFixture nodes) : IClassFixture<ThreeNodeFixture>
+{
+    [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    [Trait("Requirement", "SPER-6")]
+    public async Task A_component_sees_its_projects_data_and_nothing_of_the_server_no_network_and_its_program_read_only()
+    {
+        var probe = "printf '{\"refused\":{\"code\":\"SPE7051\",\"reasons\":[\"uid=%s\",\"net=%s\",\"data=%s\",\"server=%s\",\"repository=%s\",\"runner=%s\"]}}\\n' "
+            + "\"$(id -u)\" \"$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ' ')\" \"$(ls /data | tr '\\n' ' ')\" "
+            + $"\"$(test -e '{nodes.A.Server.DataDirectory}' && echo visible || echo hidden)\" \"$(test -e '{RepositoryRoot.Path}' && echo visible || echo hidden)\" "
+            + "\"$(test -r /opt/openspe/federation-runner/OpenSpe.Federation.Runner.dll && (touch /opt/openspe/federation-runner/x 2>/dev/null && echo writable || echo read-only) || echo missing)\"";
+
+        var refused = await Assert.ThrowsAsync<FederatedAnalysisRefusedException>(() => RunAsync(GlmNodeAnalysis.ComponentName, ["/bin/sh", "-c", probe]));
+
+        Assert.Equal(ErrorCodes.FederatedAnalysisDatasetUnusable, refused.Code);
+        var seen = refused.Reasons.Split("; ").Select(r => r.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        Assert.NotEqual("0", seen["uid"]);
+        Assert.Equal("lo ", seen["net"]);
+        Assert.Equal("cnsim1 ", seen["data"]);
+        Assert.Equal("hidden", seen["server"]);
+        Assert.Equal("hidden", seen["repository"]);
+        Assert.Equal("read-only", seen["runner"]);
+    }
+
+    [Theory]
+    [Trait("Requirement", "FSPER-4")]
+    [Trait("Requirement", "FCR-5")]
+    [Trait("Requirement", "FCR-6")]
+    [InlineData("oversized", "openspe.glm", "head -c 1100000 /dev/zero | tr '\\0' 7")]
+    [InlineData("oversized but of the declared shape", "openspe.glm",
+        "awk 'BEGIN{p=800; printf \"{\\\"aggregate\\\":{\\\"columns\\\":[\"; for(i=0;i<p;i++) printf \"%s\\\"c%d\\\"\", (i?\",\":\"\"), i; "
+        + "printf \"],\\\"information\\\":[\"; for(i=0;i<p;i++){printf \"%s[\", (i?\",\":\"\"); for(j=0;j<p;j++) printf \"%s0\", (j?\",\":\"\"); printf \"]\"} "
+        + "printf \"],\\\"score\\\":[\"; for(i=0;i<p;i++) printf \"%s0\", (i?\",\":\"\"); printf \"],\\\"deviance\\\":1,\\\"pearsonChiSquare\\\":1,\\\"nValid\\\":12,\\\"nMissing\\\":0}}\\n\"}'")]
+    [InlineData("not JSON", "openspe.glm", "echo 'CNSIM rows: 1,2,3'")]
+    [InlineData("two answers", "openspe.glm", "echo '{\"refused\":{\"code\":\"SPE7052\",\"reasons\":[\"x\"]}}'; echo '{\"refused\":{\"code\":\"SPE7052\",\"reasons\":[\"y\"]}}'")]
+    [InlineData("undeclared member", "openspe.glm",
+        "echo '{\"aggregate\":{\"columns\":[\"a\"],\"information\":[[1]],\"score\":[1],\"deviance\":1,\"pearsonChiSquare\":1,\"nValid\":12,\"nMissing\":0,\"rows\":[[4242,1]]}}'")]
+    [InlineData("sizes that do not fit", "openspe.glm",
+        "echo '{\"aggregate\":{\"columns\":[\"a\",\"b\"],\"information\":[[1]],\"score\":[4242],\"deviance\":1,\"pearsonChiSquare\":1,\"nValid\":12,\"nMissing\":0}}'")]
+    [InlineData("count below the threshold", "openspe.omop-cohort-count", "echo '{\"aggregate\":{\"cells\":[{\"count\":2,\"suppressed\":false}],\"threshold\":5}}'")]
+    [InlineData("no answer, failed", "openspe.glm", "exit 3")]
+    public async Task A_component_answer_that_is_not_a_bounded_outcome_of_its_declared_shape_is_refused_and_nothing_of_it_leaves(string why, string component, string script)
+    {
+        var refused = await Assert.ThrowsAsync<FederatedAnalysisRefusedException>(() => RunAsync(component, ["/bin/sh", "-c", script]));
+
+        Assert.True(refused.Code == ErrorCodes.FederatedComponentOutputRefused, $"{why}: {refused.Code} {refused.Reasons}");
+        Assert.DoesNotContain("4242", refused.Reasons, StringComparison.Ordinal);
+        Assert.DoesNotContain("777", refused.Reasons, StringComparison.Ordinal);
+        Assert.DoesNotContain("CNSIM rows", refused.Reasons, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    public async Task A_well_formed_answer_passes_as_the_declared_aggregate_only()
+    {
+        var script = "echo '{\"aggregate\":{\"cells\":[{\"count\":7,\"suppressed\":false},{\"suppressed\":true}],\"threshold\":5}}'";
+
+        var aggregate = await RunAsync(CohortCountNodeAnalysis.ComponentName, ["/bin/sh", "-c", script]);
+
+        Assert.Equal(5, aggregate.GetProperty("threshold").GetInt32());
+        Assert.Equal(7, aggregate.GetProperty("cells")[0].GetProperty("count").GetInt64());
+        Assert.False(aggregate.GetProperty("cells")[1].TryGetProperty("count", out _));
+    }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    public async Task Without_a_sandbox_a_node_refuses_federated_components_and_decrypts_nothing()
+    {
+        var services = nodes.A.Server.Services;
+        var sandbox = new FederatedComponentSandbox(new UnavailableWorkspaceRuntime(), new UnavailablePlaintextStaging(), services.GetRequiredService<IServiceScopeFactory>(),
+            services.GetRequiredService<IOptions<FederationOptions>>(), services.GetRequiredService<ILogger<FederatedComponentSandbox>>());
+        var copies = services.GetRequiredService<DecryptedCopies>();
+        var analysis = new SandboxedAnalysis(GlmNodeAnalysis.ComponentName, sandbox, copies);
+        var (admitted, refusal) = await services.GetRequiredService<FederatedTaskChecks>().AdmitAsync(nodes.SignedPermit, "researcher", GlmNodeAnalysis.ComponentName, CancellationToken.None);
+        Assert.Null(refusal);
+        var made = copies.Made;
+        var context = new FederatedAnalysisContext(admitted!.Permit, admitted.ProjectId, admitted.Datasets,
+            JsonSerializer.SerializeToElement(new { formula = "DIS_DIAB ~ LAB_HDL", family = "binomial" }), 5, services.GetRequiredService<IFederatedData>(), (_, _) => ValueTask.CompletedTask);
+
+        var refused = await Assert.ThrowsAsync<FederatedAnalysisRefusedException>(() => analysis.RunAsync(context, CancellationToken.None));
+
+        Assert.Equal(ErrorCodes.FederatedComponentSandboxUnavailable, refused.Code);
+        Assert.Equal(made, copies.Made);
+    }
+
+    /// <summary>Runs <paramref name="command"/> as <paramref name="component"/> in node-a's sandbox of its project, on its staged data.</summary>
+    private async Task<JsonElement> RunAsync(string component, IReadOnlyList<string> command)
+    {
+        var services = nodes.A.Server.Services;
+        var real = services.GetRequiredService<FederatedComponentSandbox>();
+        var sandbox = new FederatedComponentSandbox(services.GetRequiredService<IWorkspaceRuntime>(), services.GetRequiredService<IPlaintextStaging>(),
+            services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<IOptions<FederationOptions>>(), services.GetRequiredService<ILogger<FederatedComponentSandbox>>())
+        {
+            RunnerDirectory = real.RunnerDirectory,
+            DotnetRoot = real.DotnetRoot,
+            Command = command,
+        };
+        await using var plaintext = await sandbox.StageAsync(nodes.ProjectA, ["cnsim1"], TestContext.Current.CancellationToken);
+        var request = new RunnerRequest
+        {
+            Component = component,
+            Parameters = JsonSerializer.SerializeToElement(new { }),
+            Datasets = ["cnsim1"],
+            Policy = NodePolicy.Default with { Disclosure = OpenSpe.Disclosure.DisclosurePolicy.Default with { Threshold = 5 } },
+        };
+        return await sandbox.RunAsync(nodes.ProjectA, plaintext, request, TestContext.Current.CancellationToken);
+    }
+}
