@@ -15,6 +15,13 @@ internal static class ReadinessChecks
     /// <summary>The key of a check's one-word state in its data (e.g. <c>ok</c>, <c>unreachable</c>).</summary>
     public const string StateKey = "state";
 
+    /// <summary>Runs the checks <c>/readyz</c> runs (those tagged <see cref="Tag"/>).</summary>
+    public static Task<HealthReport> RunAsync(HealthCheckService health, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(health);
+        return health.CheckHealthAsync(c => c.Tags.Contains(Tag), cancellationToken);
+    }
+
     /// <summary>A result with its one-word state.</summary>
     public static HealthCheckResult Result(bool healthy, string state, string? description = null) =>
         new(healthy ? HealthStatus.Healthy : HealthStatus.Unhealthy, description, data: new Dictionary<string, object> { [StateKey] = state });

@@ -28,7 +28,7 @@ internal static class ServerEndpoints
 
     private static async Task<Results<Ok<ReadinessView>, ProblemHttpResult>> ReadyAsync(HealthCheckService health, CancellationToken cancellationToken)
     {
-        var report = await health.CheckHealthAsync(c => c.Tags.Contains(ReadinessChecks.Tag), cancellationToken);
+        var report = await ReadinessChecks.RunAsync(health, cancellationToken);
         var database = ReadinessChecks.StateOf(report, DatabaseReadinessCheck.Name);
         // Note: with the database unreachable the audit log's own state cannot be known, whatever its check saw.
         var auditState = database == "ok" ? ReadinessChecks.StateOf(report, AuditReadinessCheck.Name) : "unknown";

@@ -123,7 +123,7 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, LatencyRecor
             return [];
         }
 
-        var report = await health.CheckHealthAsync(c => c.Tags.Contains(ReadinessChecks.Tag), cancellationToken);
+        var report = await ReadinessChecks.RunAsync(health, cancellationToken);
         return [.. report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => (e.Key, 0L, (string?)null)).OrderBy(e => e.Key, StringComparer.Ordinal)];
     }
 
