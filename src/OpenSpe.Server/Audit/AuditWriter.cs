@@ -158,7 +158,7 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
         var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         foreach (var observer in _observers)
         {
-            observer.Committed(entry, elapsed);
+            observer.Committed(entry, sequence, elapsed);
         }
 
         return sequence;

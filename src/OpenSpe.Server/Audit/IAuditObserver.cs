@@ -8,8 +8,8 @@ namespace OpenSpe.Server.Audit;
 /// </summary>
 internal interface IAuditObserver
 {
-    /// <summary><paramref name="entry"/> is durable; the append took <paramref name="elapsed"/>.</summary>
-    void Committed(AuditEntry entry, TimeSpan elapsed);
+    /// <summary><paramref name="entry"/> is durable as record <paramref name="sequence"/>; the append took <paramref name="elapsed"/>.</summary>
+    void Committed(AuditEntry entry, long sequence, TimeSpan elapsed);
 
     /// <summary><paramref name="entry"/> could not be written (its request was refused).</summary>
     void Failed(AuditEntry entry);

@@ -20,7 +20,7 @@ internal sealed class AuditMetrics(SpeMetrics metrics) : Audit.IAuditObserver
     public void Failed(AuditEntry entry) => metrics.AuditAppendFailed();
 
     /// <summary>Records the append's latency and what <paramref name="entry"/>, just committed, says happened.</summary>
-    public void Committed(AuditEntry entry, TimeSpan elapsed)
+    public void Committed(AuditEntry entry, long sequence, TimeSpan elapsed)
     {
         metrics.AuditAppended(elapsed);
         Observe(entry);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
@@ -257,6 +258,42 @@ public sealed class DefaultAlertRuleTests : IAsyncLifetime
     }
 
     /// <summary>The alert's <c>security.alert</c> audit record names its rule.</summary>
+    [Fact]
+    [Trait("Requirement", "OPR-2")]
+    [Trait("Requirement", "TIR-13")]
+    public async Task The_security_records_modules_write_themselves_are_notified_signed_and_listed_without_a_second_record()
+    {
+        await using var server = await SpeTestServer.StartAsync(settings: _receiver.Settings());
+        using var admin = await server.ClientForAccountAsync("admin");
+        using var op = await server.ClientForAccountAsync("operator");
+
+        // Note: a request for a high-privilege role (OPR-2) and a global emergency halt: each module writes its own
+        // security.alert record; the dispatcher must carry those to the webhook and the alert list as they are.
+        (await admin.PostAsJsonAsync("/api/v1/admin/users", new { username = "ops-new", roles = Array.Empty<string>() }, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        using (var pending = await admin.PutAsync("/api/v1/admin/users/ops-new/roles/operator", null, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
+        }
+
+        var grant = await _receiver.NextAsync("high-privilege-grant-requested");
+        using (var halted = await op.PostAsJsonAsync("/api/v1/halts", new { projectId = (string?)null, reason = "suspected breach" }, TestContext.Current.CancellationToken))
+        {
+            halted.EnsureSuccessStatusCode();
+        }
+
+        var halt = await _receiver.NextAsync("emergency-halt");
+
+        var records = await server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(Action: "security.alert"));
+        var grantRecord = Assert.Single(records, r => r.Sequence == grant.GetProperty("auditSequence").GetInt64());
+        var haltRecord = Assert.Single(records, r => r.Sequence == halt.GetProperty("auditSequence").GetInt64());
+        Assert.Equal(("account", "halt"), (grantRecord.ResourceType, haltRecord.ResourceType));
+        Assert.Equal(("account", "halt"), (grant.GetProperty("groupBy").GetString(), halt.GetProperty("groupBy").GetString()));
+        Assert.DoesNotContain(records, r => r.ResourceType == AlertDispatcher.RuleResource);
+        var listed = (await op.GetFromJsonAsync<JsonElement>("/api/v1/alerts?state=open", TestContext.Current.CancellationToken)).GetProperty("items").EnumerateArray().ToList();
+        Assert.Contains(listed, a => a.GetProperty("rule").GetString() == "high-privilege-grant-requested");
+        Assert.Contains(listed, a => a.GetProperty("rule").GetString() == "emergency-halt");
+    }
+
     private static async Task AssertAuditedAsync(SpeTestServer server, JsonElement alert, string rule)
     {
         var sequence = alert.GetProperty("auditSequence").GetInt64();

@@ -190,6 +190,38 @@ public sealed class LatencyAlertTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Requirement", "TIR-35")]
+    public async Task Slow_calls_this_node_made_to_one_peer_fire_for_that_peer_only_and_calls_served_or_streams_do_not_count()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock);
+        var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
+        await checks.StartRun;
+        var peer = "node-far-" + Guid.NewGuid().ToString("N")[..8];
+        // Note: the client interceptor records into these instruments when a call this node made ends
+        // (Monitoring/FederationClientMetricsTests checks that with live peers); here the durations are chosen.
+        var federation = new FederationMetrics(server.Services.GetRequiredService<IMeterFactory>(), [peer, peer + "-near", peer + "-streaming", peer + "-caller"]);
+        for (var i = 0; i < 30; i++)
+        {
+            federation.ClientCall(peer, "/openspe.federation.v1.Federation/SubmitTask", "OK", TimeSpan.FromMilliseconds(1500));
+            federation.ClientCall(peer + "-near", "/openspe.federation.v1.Federation/GetCapabilities", "OK", TimeSpan.FromMilliseconds(30));
+            federation.ClientCall(peer + "-streaming", "/openspe.federation.v1.Federation/Train", "OK", TimeSpan.FromMinutes(2));
+            // Note: a slow call another peer made to this node is the served side's objective, not this one's.
+            federation.Call(peer + "-caller", "/openspe.federation.v1.Federation/SubmitTask", "OK", TimeSpan.FromSeconds(3));
+        }
+
+        var fired = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+        var again = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        var alert = Assert.Single(fired, a => a.Rule == DefaultAlertRules.FederationClientLatency);
+        Assert.Equal((peer, 1500L, 1000L, TimeSpan.FromMinutes(15)), (alert.Key, alert.Value, alert.Threshold, alert.Window));
+        Assert.Equal(peer + "-caller", Assert.Single(fired, a => a.Rule == DefaultAlertRules.FederationLatency).Key);
+        Assert.DoesNotContain(again, a => a.Rule == DefaultAlertRules.FederationClientLatency);
+        var posted = await NextAsync(DefaultAlertRules.FederationClientLatency);
+        Assert.Equal(peer, posted.GetProperty("key").GetString());
+    }
+
+    [Fact]
     [Trait("Requirement", "TIR-15")]
     public async Task Slow_audit_commits_break_the_durability_objective_fire_once_and_are_posted_signed()
     {

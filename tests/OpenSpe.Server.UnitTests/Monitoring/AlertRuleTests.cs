@@ -18,12 +18,12 @@ public sealed class AlertRuleTests
 
         for (var i = 0; i < 4; i++)
         {
-            alerts.Committed(SignIn("alice", "203.0.113.7", "password-invalid"), TimeSpan.Zero);
+            alerts.Committed(SignIn("alice", "203.0.113.7", "password-invalid"), 1, TimeSpan.Zero);
             _clock.Advance(TimeSpan.FromMinutes(3));
         }
 
         Assert.Empty(Drain(alerts));
-        alerts.Committed(SignIn("alice", "203.0.113.7", "password-invalid"), TimeSpan.Zero);
+        alerts.Committed(SignIn("alice", "203.0.113.7", "password-invalid"), 1, TimeSpan.Zero);
         var fired = Assert.Single(Drain(alerts), a => a.Rule == "signin-failures-per-account");
         Assert.Equal("alice", fired.Key);
         Assert.Equal(5, fired.Value);
@@ -37,7 +37,7 @@ public sealed class AlertRuleTests
 
         for (var i = 0; i < 10; i++)
         {
-            alerts.Committed(SignIn("alice", "203.0.113.7", "password-invalid"), TimeSpan.Zero);
+            alerts.Committed(SignIn("alice", "203.0.113.7", "password-invalid"), 1, TimeSpan.Zero);
             _clock.Advance(TimeSpan.FromMinutes(4));
         }
 
@@ -50,9 +50,9 @@ public sealed class AlertRuleTests
     {
         var alerts = Evaluator();
 
-        alerts.Committed(SignIn("bob", "198.51.100.1", "otp-invalid"), TimeSpan.Zero);
-        alerts.Committed(SignIn("bob", "198.51.100.1", "otp-replayed"), TimeSpan.Zero);
-        alerts.Committed(SignIn("bob", "198.51.100.1", "otp-invalid"), TimeSpan.Zero);
+        alerts.Committed(SignIn("bob", "198.51.100.1", "otp-invalid"), 1, TimeSpan.Zero);
+        alerts.Committed(SignIn("bob", "198.51.100.1", "otp-replayed"), 1, TimeSpan.Zero);
+        alerts.Committed(SignIn("bob", "198.51.100.1", "otp-invalid"), 1, TimeSpan.Zero);
 
         Assert.Equal(["second-factor-failures"], Drain(alerts).Select(a => a.Rule));
     }
@@ -65,7 +65,7 @@ public sealed class AlertRuleTests
 
         for (var i = 0; i < 20; i++)
         {
-            alerts.Committed(SignIn($"user{i}", "192.0.2.9", "unknown-user"), TimeSpan.Zero);
+            alerts.Committed(SignIn($"user{i}", "192.0.2.9", "unknown-user"), 1, TimeSpan.Zero);
         }
 
         var fired = Assert.Single(Drain(alerts));
@@ -78,9 +78,9 @@ public sealed class AlertRuleTests
     {
         var alerts = Evaluator();
 
-        alerts.Committed(Record("rate-limit.summary", "system", "192.0.2.50", AuditOutcome.Denied, 429, ("refused", "99")), TimeSpan.Zero);
+        alerts.Committed(Record("rate-limit.summary", "system", "192.0.2.50", AuditOutcome.Denied, 429, ("refused", "99")), 1, TimeSpan.Zero);
         Assert.Empty(Drain(alerts));
-        alerts.Committed(Record("http.get /api/v1/permits", null, "192.0.2.50", AuditOutcome.Denied, 429), TimeSpan.Zero);
+        alerts.Committed(Record("http.get /api/v1/permits", null, "192.0.2.50", AuditOutcome.Denied, 429), 1, TimeSpan.Zero);
 
         Assert.Equal(["rate-limit-storm"], Drain(alerts).Select(a => a.Rule));
     }
@@ -91,11 +91,11 @@ public sealed class AlertRuleTests
     {
         var alerts = Evaluator();
 
-        alerts.Committed(Record("exports.download", "carol", "10.0.0.5", AuditOutcome.Success, 200, ("stream", "closed"), ("bytes", (700L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture))), TimeSpan.Zero);
+        alerts.Committed(Record("exports.download", "carol", "10.0.0.5", AuditOutcome.Success, 200, ("stream", "closed"), ("bytes", (700L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture))), 1, TimeSpan.Zero);
         _clock.Advance(TimeSpan.FromHours(20));
-        alerts.Committed(Record("exports.download", "carol", "10.0.0.5", AuditOutcome.Success, 200, ("stream", "opened")), TimeSpan.Zero);
+        alerts.Committed(Record("exports.download", "carol", "10.0.0.5", AuditOutcome.Success, 200, ("stream", "opened")), 1, TimeSpan.Zero);
         Assert.Empty(Drain(alerts));
-        alerts.Committed(Record("exports.download", "carol", "10.0.0.5", AuditOutcome.Success, 200, ("stream", "closed"), ("bytes", (400L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture))), TimeSpan.Zero);
+        alerts.Committed(Record("exports.download", "carol", "10.0.0.5", AuditOutcome.Success, 200, ("stream", "closed"), ("bytes", (400L << 20).ToString(System.Globalization.CultureInfo.InvariantCulture))), 1, TimeSpan.Zero);
 
         var fired = Assert.Single(Drain(alerts));
         Assert.Equal(("export-volume-per-person", "carol", 1100L << 20), (fired.Rule, fired.Key, fired.Value));
@@ -109,7 +109,7 @@ public sealed class AlertRuleTests
 
         for (var i = 0; i < 5; i++)
         {
-            alerts.Committed(Record(i % 2 == 0 ? "desktop.clipboard.out.dropped" : "terminal.clipboard.in.dropped", "dave", "10.0.0.6", AuditOutcome.Denied, null), TimeSpan.Zero);
+            alerts.Committed(Record(i % 2 == 0 ? "desktop.clipboard.out.dropped" : "terminal.clipboard.in.dropped", "dave", "10.0.0.6", AuditOutcome.Denied, null), 1, TimeSpan.Zero);
         }
 
         Assert.Equal(["clipboard-drops"], Drain(alerts).Select(a => a.Rule));
@@ -135,9 +135,25 @@ public sealed class AlertRuleTests
     {
         var alerts = Evaluator(new AlertOptions { Defaults = false, Rules = [new AlertRule { Name = "anything", Action = "*", GroupBy = AlertGroup.None, Threshold = 1 }] });
 
-        alerts.Committed(Record("security.alert", "system", null, AuditOutcome.Denied, null), TimeSpan.Zero);
+        alerts.Committed(Record("security.alert", "system", null, AuditOutcome.Denied, null) with { Resource = new AuditResource(AlertDispatcher.RuleResource, "anything", null) }, 1, TimeSpan.Zero);
 
         Assert.Empty(Drain(alerts));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-2")]
+    [Trait("Requirement", "TIR-13")]
+    public void A_security_record_a_module_wrote_is_handed_on_once_as_recorded_and_never_counted()
+    {
+        var alerts = Evaluator(new AlertOptions { Defaults = false, Rules = [new AlertRule { Name = "anything", Action = "*", GroupBy = AlertGroup.None, Threshold = 1 }] });
+        var grant = Record("security.alert", "admin", null, AuditOutcome.Success, null, ("kind", "high-privilege-grant-requested"), ("role", "operator"))
+            with
+        { Resource = new AuditResource("account", "u-42", null) };
+
+        alerts.Committed(grant, 17, TimeSpan.Zero);
+
+        var notice = Assert.Single(Drain(alerts));
+        Assert.Equal(("high-privilege-grant-requested", "account", "u-42", 17L), (notice.Rule, notice.GroupBy, notice.Key, notice.RecordedAs));
     }
 
     [Fact]
@@ -149,8 +165,8 @@ public sealed class AlertRuleTests
             Rules = [new AlertRule { Name = "signin-failures-per-account", Action = "auth.signin", Outcome = "denied", Threshold = 2, Window = TimeSpan.FromMinutes(1) }],
         });
 
-        alerts.Committed(SignIn("erin", "10.1.1.1", "password-invalid"), TimeSpan.Zero);
-        alerts.Committed(SignIn("erin", "10.1.1.1", "password-invalid"), TimeSpan.Zero);
+        alerts.Committed(SignIn("erin", "10.1.1.1", "password-invalid"), 1, TimeSpan.Zero);
+        alerts.Committed(SignIn("erin", "10.1.1.1", "password-invalid"), 1, TimeSpan.Zero);
 
         Assert.Equal(1, alerts.Rules.Count(r => r.Name == "signin-failures-per-account"));
         Assert.Equal(2, Assert.Single(Drain(alerts)).Value);
@@ -204,11 +220,11 @@ public sealed class AlertRuleTests
 
         for (var i = 0; i < 9; i++)
         {
-            alerts.Committed(Record("federation.peer.refused", "node-b", "192.0.2.44", AuditOutcome.Denied, null, ("reason", "certificate-revoked")), TimeSpan.Zero);
+            alerts.Committed(Record("federation.peer.refused", "node-b", "192.0.2.44", AuditOutcome.Denied, null, ("reason", "certificate-revoked")), 1, TimeSpan.Zero);
         }
 
         Assert.Empty(Drain(alerts));
-        alerts.Committed(Record("federation.peer.refused", "node-b", "192.0.2.44", AuditOutcome.Denied, null, ("reason", "certificate-revoked")), TimeSpan.Zero);
+        alerts.Committed(Record("federation.peer.refused", "node-b", "192.0.2.44", AuditOutcome.Denied, null, ("reason", "certificate-revoked")), 1, TimeSpan.Zero);
         var fired = Assert.Single(Drain(alerts));
         Assert.Equal(("federation-peer-refused", "192.0.2.44", 10L), (fired.Rule, fired.Key, fired.Value));
     }
@@ -223,7 +239,7 @@ public sealed class AlertRuleTests
 
         Assert.DoesNotContain(rules, r => r.Name == "signin-failures-per-account");
         Assert.Contains(rules, r => r.Name == "signin-failures-per-source");
-        Assert.Equal(["disk-free-reserve", "certificate-expiry", "witness-stale", "api-latency-objective", "federation-latency-objective", "audit-durability-objective", "not-ready"], rules.Where(r => r.Check != AlertCheck.None).Select(r => r.Name));
+        Assert.Equal(["disk-free-reserve", "certificate-expiry", "witness-stale", "api-latency-objective", "federation-latency-objective", "federation-client-latency-objective", "audit-durability-objective", "not-ready"], rules.Where(r => r.Check != AlertCheck.None).Select(r => r.Name));
         Assert.All(rules.Where(r => r.Check != AlertCheck.None), r => Assert.Null(r.Match(SignIn("alice", "203.0.113.7", "password-invalid"))));
     }
 

@@ -101,7 +101,7 @@ public sealed class AuditMetricsTests : IDisposable
         using var latency = Collect<double>("spe.audit.append.duration");
         using var failures = Collect<long>("spe.audit.append.failures");
 
-        _audit.Committed(Entry("anything", AuditOutcome.Success, []), TimeSpan.FromMilliseconds(3));
+        _audit.Committed(Entry("anything", AuditOutcome.Success, []), 1, TimeSpan.FromMilliseconds(3));
         _audit.Failed(Entry("anything", AuditOutcome.Success, []));
 
         Assert.Equal([0.003], latency.GetMeasurementSnapshot().Select(m => m.Value));
@@ -114,7 +114,7 @@ public sealed class AuditMetricsTests : IDisposable
     private void Commit(string action, params (string Key, string Value)[] details) => Commit(action, AuditOutcome.Success, details);
 
     private void Commit(string action, AuditOutcome outcome, params (string Key, string Value)[] details) =>
-        _audit.Committed(Entry(action, outcome, details), TimeSpan.FromMilliseconds(1));
+        _audit.Committed(Entry(action, outcome, details), 1, TimeSpan.FromMilliseconds(1));
 
     private static AuditEntry Entry(string action, AuditOutcome outcome, (string Key, string Value)[] details) =>
         new(new AuditActor("id", "someone", [], null, null, null), action, AuditResource.None, outcome, null, null,

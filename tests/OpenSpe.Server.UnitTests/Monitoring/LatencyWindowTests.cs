@@ -84,9 +84,12 @@ public sealed class LatencyWindowTests
 
         var api = Assert.Single(rules, r => r.Check == AlertCheck.RequestLatency);
         var federation = Assert.Single(rules, r => r.Check == AlertCheck.FederationLatency);
+        var client = Assert.Single(rules, r => r.Check == AlertCheck.FederationClientLatency);
 
         Assert.Equal((250L, TimeSpan.FromMinutes(5), 0.99, 100L), (api.Threshold, api.Window, api.LatencyQuantile, api.LatencyMinimumCount));
         Assert.Equal((1000L, TimeSpan.FromMinutes(15), 0.99, 20L), (federation.Threshold, federation.Window, federation.LatencyQuantile, federation.LatencyMinimumCount));
+        Assert.Equal((1000L, TimeSpan.FromMinutes(15), 0.99, 20L), (client.Threshold, client.Window, client.LatencyQuantile, client.LatencyMinimumCount));
+        Assert.Equal(["*/WatchTask", "*/Train"], client.Exclude);
         Assert.Empty(new AlertOptions().Validate(new ValidationContext(new AlertOptions())));
         Assert.All(rules, r => Assert.Empty(r.Validate(new ValidationContext(r))));
     }

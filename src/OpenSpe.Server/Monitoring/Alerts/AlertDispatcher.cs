@@ -27,20 +27,26 @@ internal sealed partial class AlertDispatcher(AlertEvaluator evaluator, IAuditLo
     /// <summary>The signature header.</summary>
     public const string SignatureHeader = "Spe-Signature";
 
+    /// <summary>The resource type of the records this dispatcher writes (a rule's firing).</summary>
+    public const string RuleResource = "alert-rule";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await foreach (var alert in evaluator.Fired.Reader.ReadAllAsync(stoppingToken))
         {
             LogFired(logger, alert.Rule, alert.GroupBy, alert.Key, alert.Value);
-            long? sequence = null;
-            try
+            var sequence = alert.RecordedAs;
+            if (sequence is null)
             {
-                sequence = await audit.AppendAsync(Entry(alert), stoppingToken);
-            }
-            catch (Exception ex) when (ex is AuditUnavailableException or InvalidOperationException)
-            {
-                // Note: an alert about the log failing cannot be written to it; the webhook still carries it.
-                LogNotAudited(logger, alert.Rule);
+                try
+                {
+                    sequence = await audit.AppendAsync(Entry(alert), stoppingToken);
+                }
+                catch (Exception ex) when (ex is AuditUnavailableException or InvalidOperationException)
+                {
+                    // Note: an alert about the log failing cannot be written to it; the webhook still carries it.
+                    LogNotAudited(logger, alert.Rule);
+                }
             }
 
             await StoreAsync(alert, sequence, stoppingToken);
@@ -98,7 +104,7 @@ internal sealed partial class AlertDispatcher(AlertEvaluator evaluator, IAuditLo
     /// <summary>The signature header's value: <c>sha256=</c> and the lowercase hex HMAC-SHA256 of <paramref name="body"/>.</summary>
     public static string Sign(byte[] body, string secret) => "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
 
-    private static AuditEntry Entry(FiredAlert alert) => new(AuditActor.System, "security.alert", new AuditResource("alert-rule", alert.Rule, alert.ProjectId),
+    private static AuditEntry Entry(FiredAlert alert) => new(AuditActor.System, "security.alert", new AuditResource(RuleResource, alert.Rule, alert.ProjectId),
         AuditOutcome.Denied, null, null, new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["kind"] = alert.Rule,

@@ -30,12 +30,17 @@ internal sealed class AlertEvaluator : IAuditObserver
     /// <summary>The rules in force.</summary>
     public IReadOnlyList<AlertRule> Rules => _rules.Select(r => r.Rule).ToList();
 
-    public void Committed(AuditEntry entry, TimeSpan elapsed)
+    public void Committed(AuditEntry entry, long sequence, TimeSpan elapsed)
     {
         ArgumentNullException.ThrowIfNull(entry);
         // Note: the alerts' own records never count, or one alert could feed another without end.
         if (entry.Action.StartsWith("security.alert", StringComparison.Ordinal))
         {
+            if (ModuleAlert(entry, sequence) is { } notice)
+            {
+                Fired.Writer.TryWrite(notice);
+            }
+
             return;
         }
 
@@ -59,6 +64,25 @@ internal sealed class AlertEvaluator : IAuditObserver
                     rule.GroupBy == AlertGroup.Project ? key : null));
             }
         }
+    }
+
+    /// <summary>
+    /// A <c>security.alert</c> record a module wrote itself (an emergency halt, a request for a high-privilege role, a
+    /// federation peer refused repeatedly, a role conflict found at start) as an alert to list and notify; it is already in
+    /// the log as record <paramref name="sequence"/>, so it is not written again. Null for the dispatcher's own records.
+    /// </summary>
+    private FiredAlert? ModuleAlert(AuditEntry entry, long sequence)
+    {
+        if (entry.Resource.Type == AlertDispatcher.RuleResource)
+        {
+            return null;
+        }
+
+        var kind = entry.Detail("kind") is { Length: > 0 } k ? k : "security-alert";
+        var key = entry.Resource.Id ?? entry.Resource.ProjectId ?? "*";
+        return new FiredAlert(kind, entry.Resource.Type ?? "none", key, 1, 1, TimeSpan.Zero, _time.GetUtcNow(),
+            $"A security event recorded by the SPE itself ({kind}, {entry.Resource.Type ?? "system"} {key}); see audit record {sequence}.",
+            entry.Resource.ProjectId, sequence);
     }
 
     /// <summary>Hands a firing from outside the audit stream (a periodic check, an incident reminder) to the dispatcher.</summary>

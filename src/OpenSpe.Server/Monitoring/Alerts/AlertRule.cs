@@ -50,6 +50,12 @@ internal enum AlertCheck
     FederationLatency,
 
     /// <summary>
+    /// The same for the federation calls this node makes, per peer called (TIR-35): the duration the caller waited,
+    /// network and the peer's work included; <see cref="AlertRule.Exclude"/> names gRPC methods.
+    /// </summary>
+    FederationClientLatency,
+
+    /// <summary>
     /// The audit log's durability objective (TIR-15): the <see cref="AlertRule.Quantile"/> of the time from handing a record
     /// to the writer to its durable commit, within <see cref="AlertRule.Window"/>, above <see cref="AlertRule.Threshold"/> ms.
     /// </summary>
@@ -121,7 +127,7 @@ internal sealed class AlertRule : IValidatableObject
     public List<string> Exclude { get; set; } = [];
 
     /// <summary>Whether this is a latency objective check (<see cref="Threshold"/> in milliseconds).</summary>
-    public bool IsLatency => Check is AlertCheck.RequestLatency or AlertCheck.FederationLatency or AlertCheck.AuditLatency;
+    public bool IsLatency => Check is AlertCheck.RequestLatency or AlertCheck.FederationLatency or AlertCheck.FederationClientLatency or AlertCheck.AuditLatency;
 
     /// <summary>The quantile in force.</summary>
     public double LatencyQuantile => Quantile ?? 0.99;
@@ -176,7 +182,7 @@ internal sealed class AlertRule : IValidatableObject
 
         if (!IsLatency && (Quantile is not null || MinimumCount is not null || Exclude.Count > 0))
         {
-            yield return new ValidationResult($"Alert rule '{Name}': Quantile, MinimumCount and Exclude apply only to Check=RequestLatency, FederationLatency or AuditLatency.", [nameof(Quantile)]);
+            yield return new ValidationResult($"Alert rule '{Name}': Quantile, MinimumCount and Exclude apply only to Check=RequestLatency, FederationLatency, FederationClientLatency or AuditLatency.", [nameof(Quantile)]);
         }
 
         if (Quantile is { } quantile && !(quantile >= 0.5 && quantile < 1))

@@ -12,6 +12,9 @@ internal static class DefaultAlertRules
     /// <summary>The rule on the federation calls' latency objective, per peer (TIR-35).</summary>
     public const string FederationLatency = "federation-latency-objective";
 
+    /// <summary>The rule on the latency of the federation calls this node makes, per peer called (TIR-35).</summary>
+    public const string FederationClientLatency = "federation-client-latency-objective";
+
     /// <summary>The rule on the audit log's durability objective (TIR-15).</summary>
     public const string AuditLatency = "audit-durability-objective";
 
@@ -88,6 +91,14 @@ internal static class DefaultAlertRules
             Name = FederationLatency, Check = AlertCheck.FederationLatency, GroupBy = AlertGroup.None, Threshold = 1000, Window = TimeSpan.FromMinutes(15),
             Quantile = 0.99, MinimumCount = 20, Exclude = ["*/WatchTask", "*/Train"],
             Description = "The p99 latency of the federation calls one peer made to this node over 15 minutes is above its 1 s objective (streams excluded).",
+        },
+        new()
+        {
+            // Note: the caller's view of the same objective: it adds the network and the peer's TLS and queueing, which the
+            // peer's own rule cannot see; a peer that answers slowly shows here even when its operator has no alerts.
+            Name = FederationClientLatency, Check = AlertCheck.FederationClientLatency, GroupBy = AlertGroup.None, Threshold = 1000, Window = TimeSpan.FromMinutes(15),
+            Quantile = 0.99, MinimumCount = 20, Exclude = ["*/WatchTask", "*/Train"],
+            Description = "The p99 latency of the federation calls this node made to one peer over 15 minutes is above the 1 s objective (streams excluded): the peer or the network to it is slow.",
         },
         new()
         {

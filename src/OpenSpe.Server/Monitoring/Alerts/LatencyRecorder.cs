@@ -10,9 +10,10 @@ namespace OpenSpe.Server.Monitoring.Alerts;
 
 /// <summary>
 /// Feeds the latency objective rules (<see cref="AlertCheck.RequestLatency"/>, <see cref="AlertCheck.FederationLatency"/>,
-/// <see cref="AlertCheck.AuditLatency"/>; TIR-15, TIR-35) from the durations the server already measures: a
-/// <see cref="MeterListener"/> on the platform's <c>http.server.request.duration</c> histogram of this host, on the federation
-/// module's call duration histogram and on the audit writer's append duration histogram.
+/// <see cref="AlertCheck.FederationClientLatency"/>, <see cref="AlertCheck.AuditLatency"/>; TIR-15, TIR-35) from the durations
+/// the server already measures: a <see cref="MeterListener"/> on the platform's <c>http.server.request.duration</c> histogram
+/// of this host, on the federation module's duration histograms of calls served and calls made, and on the audit writer's
+/// append duration histogram.
 /// Each rule keeps a <see cref="LatencyWindow"/> per key (<c>api</c>; a federation peer's name), so memory is fixed:
 /// at most <see cref="MaxKeys"/> keys per rule of a few kilobytes each. <see cref="PeriodicAlertChecks"/> reads them.
 /// </summary>
@@ -26,6 +27,9 @@ internal sealed class LatencyRecorder : IDisposable
 
     /// <summary>The federation call duration histogram's name (on <see cref="Federation.FederationMetrics.MeterName"/>).</summary>
     public const string FederationCallDuration = "openspe.federation.call.duration";
+
+    /// <summary>The duration histogram of the federation calls this node makes (on <see cref="Federation.FederationMetrics.MeterName"/>).</summary>
+    public const string FederationClientCallDuration = "openspe.federation.client.call.duration";
 
     /// <summary>The audit append duration histogram's name (on <see cref="SpeMetrics.MeterName"/>).</summary>
     public const string AuditAppendDuration = "spe.audit.append.duration";
@@ -44,6 +48,7 @@ internal sealed class LatencyRecorder : IDisposable
     private readonly TimeProvider _time;
     private readonly List<Tracked> _api;
     private readonly List<Tracked> _federation;
+    private readonly List<Tracked> _federationClient;
     private readonly List<Tracked> _audit;
     private readonly Lazy<HashSet<string>> _streamingRoutes;
 
@@ -54,6 +59,7 @@ internal sealed class LatencyRecorder : IDisposable
         _time = time;
         _api = [.. evaluator.Rules.Where(r => r.Check == AlertCheck.RequestLatency).Select(r => new Tracked(r))];
         _federation = [.. evaluator.Rules.Where(r => r.Check == AlertCheck.FederationLatency).Select(r => new Tracked(r))];
+        _federationClient = [.. evaluator.Rules.Where(r => r.Check == AlertCheck.FederationClientLatency).Select(r => new Tracked(r))];
         _audit = [.. evaluator.Rules.Where(r => r.Check == AlertCheck.AuditLatency).Select(r => new Tracked(r))];
         // Note: streaming answers (downloads, log follows, desktop and terminal connections, the audit export) last as long
         // as their transfer, so they are left out of the objective; the endpoints say so themselves (WithAuditStreaming).
@@ -75,6 +81,10 @@ internal sealed class LatencyRecorder : IDisposable
             {
                 listener.EnableMeasurementEvents(instrument, _federation);
             }
+            else if (_federationClient.Count > 0 && instrument.Name == FederationClientCallDuration && instrument.Meter.Name == Federation.FederationMetrics.MeterName)
+            {
+                listener.EnableMeasurementEvents(instrument, _federationClient);
+            }
             else if (_audit.Count > 0 && instrument.Name == AuditAppendDuration && instrument.Meter.Name == SpeMetrics.MeterName)
             {
                 listener.EnableMeasurementEvents(instrument, _audit);
@@ -87,7 +97,7 @@ internal sealed class LatencyRecorder : IDisposable
     /// <summary>What <paramref name="rule"/> holds for <paramref name="key"/> in the window ending now, or null when it has seen nothing for it.</summary>
     public LatencySummary? Read(string rule, string key)
     {
-        var tracked = _api.Concat(_federation).Concat(_audit).FirstOrDefault(t => t.Rule.Name == rule);
+        var tracked = All().FirstOrDefault(t => t.Rule.Name == rule);
         return tracked?.Read(key, _time.GetUtcNow());
     }
 
@@ -96,7 +106,7 @@ internal sealed class LatencyRecorder : IDisposable
     {
         ArgumentNullException.ThrowIfNull(rule);
         var now = _time.GetUtcNow();
-        var tracked = _api.Concat(_federation).Concat(_audit).FirstOrDefault(t => t.Rule.Name == rule.Name);
+        var tracked = All().FirstOrDefault(t => t.Rule.Name == rule.Name);
         if (tracked is null)
         {
             yield break;
@@ -114,6 +124,8 @@ internal sealed class LatencyRecorder : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
+    private IEnumerable<Tracked> All() => _api.Concat(_federation).Concat(_federationClient).Concat(_audit);
+
     private void OnMeasurement(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
         if (state is not List<Tracked> rules)
@@ -121,7 +133,7 @@ internal sealed class LatencyRecorder : IDisposable
             return;
         }
 
-        var federation = ReferenceEquals(rules, _federation);
+        var federation = ReferenceEquals(rules, _federation) || ReferenceEquals(rules, _federationClient);
         if (ReferenceEquals(rules, _audit))
         {
             foreach (var tracked in rules)

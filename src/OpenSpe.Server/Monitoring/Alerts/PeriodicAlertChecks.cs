@@ -77,7 +77,7 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, LatencyRecor
         }
     }
 
-    public void Committed(AuditEntry entry, TimeSpan elapsed) => Interlocked.Exchange(ref _lastCommitTicks, time.GetUtcNow().UtcTicks);
+    public void Committed(AuditEntry entry, long sequence, TimeSpan elapsed) => Interlocked.Exchange(ref _lastCommitTicks, time.GetUtcNow().UtcTicks);
 
     public void Failed(AuditEntry entry)
     {
@@ -111,7 +111,7 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, LatencyRecor
         AlertCheck.DiskFree => DiskBreaches(rule),
         AlertCheck.CertificateExpiry => CertificateBreaches(rule, now),
         AlertCheck.WitnessAge => WitnessBreaches(rule, now),
-        AlertCheck.RequestLatency or AlertCheck.FederationLatency or AlertCheck.AuditLatency => latency.Breaches(rule),
+        AlertCheck.RequestLatency or AlertCheck.FederationLatency or AlertCheck.FederationClientLatency or AlertCheck.AuditLatency => latency.Breaches(rule),
         _ => [],
     };
 
