@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Tests.Api;
 using OpenSpe.Server.Tests.Infrastructure;
 
 namespace OpenSpe.Server.Tests.Identity;
@@ -168,6 +169,32 @@ public sealed class ExternalIdentityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, ignored.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-2")]
+    [Trait("Requirement", "OPR-1")]
+    public async Task A_revoked_admin_can_neither_list_nor_remove_a_mapping_with_the_token_they_still_hold()
+    {
+        await using var server = await StartSpeAsync();
+        await MapAsync(server, "researcher", Subject);
+        await server.EnsureAccountAsync("admin-leaving", "admin");
+        using var leaving = await server.ClientForAccountAsync("admin-leaving");
+        using var admin = await server.ClientForAccountAsync("admin");
+        var query = $"issuer={Uri.EscapeDataString(ExternalIssuer)}&subject={Subject}";
+        Assert.Equal(HttpStatusCode.OK, (await leaving.GetAsync("/api/v1/admin/users")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/v1/admin/users/admin-leaving/disable", null)).StatusCode);
+        var listed = await leaving.GetAsync("/api/v1/admin/users");
+        var removed = await leaving.DeleteAsync("/api/v1/admin/users/researcher/external-identities?" + query);
+
+        await ProblemAssert.IsProblemAsync(listed, HttpStatusCode.Unauthorized);
+        await ProblemAssert.IsProblemAsync(removed, HttpStatusCode.Unauthorized);
+        var users = await admin.GetFromJsonAsync<List<UserView>>("/api/v1/admin/users");
+        Assert.Equal([new ExternalIdentityView(ExternalIssuer, Subject)], users!.Single(u => u.Username == "researcher").ExternalIdentities);
+        using var external = server.ClientWithToken(_issuer.Mint(Subject, Audience, Amr("pwd", "mfa")));
+        Assert.Equal(HttpStatusCode.OK, (await external.GetAsync("/api/v1/server/info")).StatusCode);
+        Assert.DoesNotContain(await RowsAsync(server), r => r.Action == "admin.external-identities.removed");
     }
 
     [Fact]
