@@ -2,39 +2,20 @@ using System.Text.Json;
 using OpenSpe.Federation.Analyses;
 using OpenSpe.Federation.Glm;
 using OpenSpe.Federation.Omop;
+using OpenSpe.Federation.Rows;
 
 namespace OpenSpe.Server.Federation;
 
 /// <summary>
-/// Reads a federated component's answer: at most a bounded number of bytes, one JSON line holding exactly one of
-/// <c>{"aggregate": {...}}</c> (of the component's declared shape, re-serialized from the parsed value so nothing undeclared
-/// travels) or <c>{"refused": {"code": "SPE7052", "reasons": [...]}}</c>. Anything else is refused.
+/// Reads a federated component's answer line (at most the node's bound, read by <see cref="ComponentSession"/>), per component
+/// kind: one JSON line holding exactly one of <c>{"aggregate": {...}}</c> (of the component's declared shape, re-serialized from the
+/// parsed value so nothing undeclared travels; counts checked against the threshold again) or
+/// <c>{"refused": {"code": "SPE7052", "reasons": [...]}}</c>. Anything else is refused.
 /// </summary>
 internal static class ComponentOutput
 {
     private const int MaxReasons = 32;
     private const int MaxReasonLength = 500;
-
-    /// <summary>Reads <paramref name="stream"/> to its end, keeping at most <paramref name="maxBytes"/>; says whether there was more.</summary>
-    public static async Task<(byte[] Bytes, bool TooLong)> ReadBoundedAsync(Stream stream, long maxBytes, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        using var kept = new MemoryStream();
-        var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            if (kept.Length + read > maxBytes)
-            {
-                // Note: what came so far is dropped, not truncated and parsed: a cut answer is no answer.
-                return ([], true);
-            }
-
-            kept.Write(buffer, 0, read);
-        }
-
-        return (kept.ToArray(), false);
-    }
 
     /// <summary>
     /// Parses <paramref name="output"/> as <paramref name="component"/>'s answer under <paramref name="policy"/>: true with the
@@ -92,6 +73,7 @@ internal static class ComponentOutput
         {
             GlmNodeAnalysis.ComponentName => Glm(outcome.Aggregate!.Value, out problem),
             CohortCountNodeAnalysis.ComponentName => Counts(outcome.Aggregate!.Value, policy, out problem),
+            RowCountNodeAnalysis.ComponentName => Rows(outcome.Aggregate!.Value, policy, out problem),
             _ => Unknown(out problem),
         };
         aggregate = released;
@@ -136,6 +118,25 @@ internal static class ComponentOutput
         }
 
         return JsonSerializer.SerializeToElement(counts, RunnerProtocol.Json);
+    }
+
+    private static JsonElement? Rows(JsonElement value, OpenSpe.Disclosure.DisclosurePolicy policy, out string problem)
+    {
+        var count = Parse<RowCountAggregate>(value, out problem);
+        if (count is null)
+        {
+            return null;
+        }
+
+        // Note: as for the cohort counts, checked again outside the sandbox: a count from 1 to below the threshold never leaves,
+        // whatever the runner answered; zero is released, as it discloses nobody.
+        if (count.Threshold != policy.Threshold || (count.Suppressed ? count.Rows is not null : count.Rows is not { } n || n < 0 || (n > 0 && n < policy.Threshold)))
+        {
+            problem = "a row count that releases a count below the node's threshold or suppresses inconsistently";
+            return null;
+        }
+
+        return JsonSerializer.SerializeToElement(count, RunnerProtocol.Json);
     }
 
     private static JsonElement? Unknown(out string problem)

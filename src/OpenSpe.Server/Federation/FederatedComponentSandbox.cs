@@ -28,6 +28,9 @@ internal sealed class FederatedComponentSandbox
     private readonly IOptions<FederationOptions> _options;
     private readonly ILogger<FederatedComponentSandbox> _logger;
     private readonly Lazy<(bool Available, string Reason)> _availability;
+    private readonly Lazy<RunnerManifest?> _manifest = new(RunnerManifest.Embedded);
+    private readonly List<ComponentSession> _sessions = [];
+    private long _started;
 
     public FederatedComponentSandbox(IWorkspaceRuntime runtime, IPlaintextStaging staging, IServiceScopeFactory scopes, IOptions<FederationOptions> options,
         ILogger<FederatedComponentSandbox> logger)
@@ -48,6 +51,22 @@ internal sealed class FederatedComponentSandbox
 
     /// <summary>What runs in the sandbox; the runner unless a test puts a stand-in there (the sandbox, the reading and the checks stay the same).</summary>
     internal IReadOnlyList<string> Command { get; init; } = [DotnetTarget + "/dotnet", RunnerTarget + "/" + RunnerAssembly];
+
+    /// <summary>Runners started in a sandbox since this node started.</summary>
+    public long Started => Interlocked.Read(ref _started);
+
+    /// <summary>Runners whose sandbox still runs now (kept for a session's next round, or busy).</summary>
+    public int Running
+    {
+        get
+        {
+            lock (_sessions)
+            {
+                _sessions.RemoveAll(s => s.Exited.IsCompleted);
+                return _sessions.Count;
+            }
+        }
+    }
 
     /// <summary>Whether components can run here, and if not why (for this node's operator; the peer hears only SPE7056).</summary>
     public (bool Available, string Reason) Availability => _availability.Value;
@@ -73,85 +92,47 @@ internal sealed class FederatedComponentSandbox
     }
 
     /// <summary>
-    /// Starts the runner in <paramref name="projectId"/>'s sandbox on <paramref name="plaintext"/>, sends <paramref name="request"/>, and
-    /// returns the aggregate it answers once <see cref="ComponentOutput"/> has accepted it.
+    /// Starts the runner in <paramref name="projectId"/>'s sandbox on <paramref name="plaintext"/> for one request, and returns the
+    /// aggregate it answers once the runner has ended cleanly (nothing more said, exit 0) and <see cref="ComponentOutput"/> has
+    /// accepted the answer.
     /// </summary>
     /// <exception cref="FederatedAnalysisRefusedException">The component refused, or its answer was refused; nothing of it leaves.</exception>
     public async Task<JsonElement> RunAsync(string projectId, IPlaintextLease plaintext, RunnerRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var options = _options.Value;
-        var process = await StartAsync(projectId, plaintext, cancellationToken);
-        await using (process)
-        {
-            // Note: any stop (halt, deadline, the peer gone) kills the whole sandbox at once.
-            await using var onStop = cancellationToken.UnsafeRegister(_ => _ = process.StopAsync(WorkspaceStopReason.Requested, CancellationToken.None), null);
-            // Note: standard error is drained and dropped, never logged or forwarded: an exception's text there may quote the data.
-            var drained = process.StandardError.CopyToAsync(Stream.Null, CancellationToken.None);
-            try
-            {
-                await using (var input = process.StandardInput)
-                {
-                    await input.WriteAsync(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(request, RunnerProtocol.Json) + "\n"), cancellationToken);
-                }
-            }
-            catch (IOException)
-            {
-                // The runner ended before reading its request; its (absent) answer below says so.
-            }
-
-            var (output, tooLong) = await ComponentOutput.ReadBoundedAsync(process.StandardOutput, options.ComponentOutputMaxBytes, cancellationToken);
-            if (tooLong)
-            {
-                await process.StopAsync(WorkspaceStopReason.Requested, CancellationToken.None);
-            }
-
-            var exit = await process.Completion.WaitAsync(cancellationToken);
-            await drained.WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            cancellationToken.ThrowIfCancellationRequested();
-            if (tooLong)
-            {
-                FederationLog.ComponentOutputRefused(_logger, request.Component, projectId, $"more than {options.ComponentOutputMaxBytes} bytes");
-                throw new FederatedAnalysisRefusedException(ErrorCodes.FederatedComponentOutputRefused, $"the component's answer is longer than this node allows ({options.ComponentOutputMaxBytes} bytes); nothing of it was released");
-            }
-
-            if (exit.ExitCode != 0 || exit.StoppedBy is not null)
-            {
-                FederationLog.ComponentOutputRefused(_logger, request.Component, projectId, exit.LimitHit ? $"exit {exit.ExitCode}, a resource limit was hit" : $"exit {exit.ExitCode}");
-                throw new FederatedAnalysisRefusedException(ErrorCodes.FederatedComponentOutputRefused,
-                    exit.LimitHit ? "the component hit its sandbox's resource limit; nothing was released" : "the component ended without an answer; nothing was released");
-            }
-
-            var policy = request.Policy.Disclosure;
-            if (ComponentOutput.Read(request.Component, output, policy, out var aggregate, out var refusal, out var problem))
-            {
-                return aggregate!.Value;
-            }
-
-            if (refusal is not null)
-            {
-                throw new FederatedAnalysisRefusedException(refusal.Code, string.Join("; ", refusal.Reasons));
-            }
-
-            FederationLog.ComponentOutputRefused(_logger, request.Component, projectId, problem);
-            throw new FederatedAnalysisRefusedException(ErrorCodes.FederatedComponentOutputRefused, $"the component's answer is not an outcome of its declared shape ({problem}); nothing of it was released");
-        }
+        await using var session = await StartSessionAsync(projectId, plaintext, cancellationToken);
+        var line = await session.ExchangeLineAsync(request, request.Component, cancellationToken);
+        // Note: the answer is read only once the runner has ended without saying more, so a second line cannot hide behind the first.
+        await session.EndAsync(request.Component, cancellationToken);
+        return session.Accept(request, line);
     }
 
     /// <summary>
-    /// Starts the runner in <paramref name="projectId"/>'s sandbox for a session of requests (federated learning: one request per
-    /// round over one process); the caller disposes it.
+    /// Starts the runner in <paramref name="projectId"/>'s sandbox for a series of requests (a GLM session's rounds, the row
+    /// count's datasets, a <c>Train</c> stream); the caller disposes it.
     /// </summary>
-    /// <exception cref="FederatedAnalysisRefusedException">The sandbox could not be started (<c>SPE7056</c>).</exception>
-    public async Task<ComponentSession> StartSessionAsync(string projectId, IPlaintextLease plaintext, CancellationToken cancellationToken) =>
-        new(await StartAsync(projectId, plaintext, cancellationToken), _options.Value.ComponentOutputMaxBytes, projectId, _logger);
+    /// <exception cref="FederatedAnalysisRefusedException">
+    /// The runner's files differ from the build's (<c>SPE7058</c>), or the sandbox could not be started (<c>SPE7056</c>).
+    /// </exception>
+    public async Task<ComponentSession> StartSessionAsync(string projectId, IPlaintextLease plaintext, CancellationToken cancellationToken)
+    {
+        var session = new ComponentSession(await StartAsync(projectId, plaintext, cancellationToken), _options.Value.ComponentOutputMaxBytes, projectId, _logger);
+        lock (_sessions)
+        {
+            _sessions.RemoveAll(s => s.Exited.IsCompleted);
+            _sessions.Add(session);
+        }
+
+        return session;
+    }
 
     private async Task<IWorkspaceProcess> StartAsync(string projectId, IPlaintextLease plaintext, CancellationToken cancellationToken)
     {
+        EnsureRunnerIntact();
         var options = _options.Value;
         try
         {
-            return await _runtime.StartAsync(new WorkspaceSpec
+            var process = await _runtime.StartAsync(new WorkspaceSpec
             {
                 ProjectId = projectId,
                 Member = Member,
@@ -170,11 +151,35 @@ internal sealed class FederatedComponentSandbox
                 },
                 Limits = new WorkspaceLimits(options.ComponentMemoryBytes, 1.0, 128, 64L << 20, options.MaxDeadline),
             }, cancellationToken);
+            Interlocked.Increment(ref _started);
+            return process;
         }
         catch (WorkspaceStartException ex)
         {
             FederationLog.SandboxStartFailed(_logger, ex, projectId);
             throw new FederatedAnalysisRefusedException(ErrorCodes.FederatedComponentSandboxUnavailable, "the component's sandbox could not be started at this node");
+        }
+    }
+
+    /// <summary>Refuses with <c>SPE7058</c> unless the runner's directory holds exactly the files the build wrote down, unchanged.</summary>
+    private void EnsureRunnerIntact()
+    {
+        // Note: checked before every start, right before the directory is mounted, because a file changed after the build must
+        // never run, whenever it was changed; hashing the runner costs about 0.1 s of CPU against the start's 0.5 s or more.
+        string? problem;
+        try
+        {
+            problem = _manifest.Value is { } manifest ? manifest.Verify(RunnerDirectory) : "the server was built without the runner's manifest";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problem = "the runner's files cannot be read: " + ex.GetType().Name;
+        }
+
+        if (problem is not null)
+        {
+            FederationLog.RunnerChanged(_logger, RunnerDirectory, problem);
+            throw new FederatedAnalysisRefusedException(ErrorCodes.FederatedComponentRunnerChanged, "this node's component runner is not the one it was built with; nothing was run");
         }
     }
 
