@@ -201,6 +201,9 @@ public static class ErrorCodes
     /// <summary>In a node's refusal: the component's answer in its sandbox was too long, malformed, not of its declared shape, or it ended without one; nothing of it left the node.</summary>
     public const string FederatedComponentOutputRefused = "SPE7057";
 
+    /// <summary>In a node's refusal: the node's component runner differs from the one its build wrote down (a file changed, added or missing), so nothing was run.</summary>
+    public const string FederatedComponentRunnerChanged = "SPE7058";
+
     /// <summary>409: a federated learning round would exceed the permit's privacy budget; refused before any noise was drawn.</summary>
     public const string FederatedLearningBudgetExhausted = "SPE7080";
 

@@ -1,5 +1,6 @@
 using OpenSpe.Federation.Glm;
 using OpenSpe.Federation.Omop;
+using OpenSpe.Federation.Rows;
 
 namespace OpenSpe.Federation.Analyses;
 
@@ -15,8 +16,8 @@ public sealed class FederatedAnalyses
         _byComponent = analyses.ToDictionary(a => a.Component, StringComparer.Ordinal);
     }
 
-    /// <summary>The built-in analyses: <c>openspe.glm</c> and <c>openspe.omop-cohort-count</c>.</summary>
-    public static FederatedAnalyses BuiltIn() => new([new GlmNodeAnalysis(), new CohortCountNodeAnalysis()]);
+    /// <summary>The built-in analyses: <c>openspe.glm</c>, <c>openspe.omop-cohort-count</c> and <c>openspe.row-count</c>.</summary>
+    public static FederatedAnalyses BuiltIn() => new([new GlmNodeAnalysis(), new CohortCountNodeAnalysis(), new RowCountNodeAnalysis()]);
 
     /// <summary>The component names offered.</summary>
     public IReadOnlyCollection<string> Components => _byComponent.Keys;

@@ -41,6 +41,18 @@ internal sealed class DecryptedCopies(HaltRegistry halts, IWorkspaceRuntime runt
         }
     }
 
+    /// <summary>The runners copies keep for their sessions' rounds now (started, not yet ended).</summary>
+    internal IReadOnlyList<ComponentSession> Runners
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _all.Select(c => c.Runner).OfType<Task<ComponentSession>>().Where(t => t.IsCompletedSuccessfully).Select(t => t.Result)];
+            }
+        }
+    }
+
     /// <summary>
     /// The copy for <paramref name="session"/> (null: a copy of its own) of <paramref name="projectId"/>'s data: when there is none yet,
     /// <paramref name="stage"/> takes a lease on the project's staged plaintext (decrypting it when nobody holds one yet), and the copy
@@ -148,6 +160,51 @@ internal sealed class DecryptedCopies(HaltRegistry halts, IWorkspaceRuntime runt
         }
     }
 
+    /// <summary>
+    /// The runner <paramref name="copy"/> keeps for its session (started by <paramref name="start"/> when it has none, or its last one
+    /// broke), or null when it has no session or this node keeps <see cref="FederationOptions.ComponentRunnersKept"/> already.
+    /// </summary>
+    private async Task<ComponentSession?> RunnerAsync(Copy copy, Func<CancellationToken, Task<ComponentSession>> start, CancellationToken cancellationToken)
+    {
+        Task<ComponentSession>? runner;
+        ComponentSession? broken = null;
+        lock (_gate)
+        {
+            if (copy.Deleted)
+            {
+                throw new FederatedAnalysisRefusedException(ErrorCodes.FederationHalted, "the project or this SPE is halted");
+            }
+
+            if (copy.Runner is { IsCompletedSuccessfully: true } done && done.Result.IsBroken)
+            {
+                broken = done.Result;
+                copy.Runner = null;
+            }
+
+            if (copy.Runner is { IsFaulted: true } or { IsCanceled: true })
+            {
+                copy.Runner = null;
+            }
+
+            // Note: no new runner for a copy that is going (a failed round, a halt): it would be killed at once.
+            if (copy.Runner is null && copy.Session is not null && !copy.Doomed && _all.Count(c => c.Runner is not null) < options.Value.ComponentRunnersKept)
+            {
+                // Note: started off the lock and without the round's token, because the runner serves the session's later rounds as
+                // well; the round waits for it with its own. It ends with the copy (idle, a failed round, a halt, its age, the node's stop).
+                copy.Runner = Task.Run(() => start(CancellationToken.None), CancellationToken.None);
+            }
+
+            runner = copy.Runner;
+        }
+
+        if (broken is not null)
+        {
+            await broken.DisposeAsync();
+        }
+
+        return runner is null ? null : await runner.WaitAsync(cancellationToken);
+    }
+
     private void Release(Copy copy, bool failed)
     {
         var delete = false;
@@ -215,11 +272,24 @@ internal sealed class DecryptedCopies(HaltRegistry halts, IWorkspaceRuntime runt
         copy.HaltRegistration.Dispose();
         copy.Work.Dispose();
         IPlaintextLease? plaintext;
+        Task<ComponentSession>? runner;
         lock (_gate)
         {
             copy.Deleted = true;
             plaintext = copy.Plaintext;
             copy.Plaintext = null;
+            runner = copy.Runner;
+            copy.Runner = null;
+        }
+
+        // Note: the session's runner is killed before its plaintext goes, and one still starting is killed once it has started.
+        if (runner is { IsCompletedSuccessfully: true })
+        {
+            runner.Result.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        else if (runner is not null)
+        {
+            _ = runner.ContinueWith(t => t.Result.DisposeAsync().AsTask(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default).Unwrap();
         }
 
         // Note: waited for, so the staged plaintext is gone (when this was its last lease) before the copy counts as gone.
@@ -233,6 +303,14 @@ internal sealed class DecryptedCopies(HaltRegistry halts, IWorkspaceRuntime runt
 
         /// <summary>The project's staged plaintext.</summary>
         public IPlaintextLease Plaintext => copy.Plaintext ?? throw new InvalidOperationException("the copy holds no staged plaintext");
+
+        /// <summary>
+        /// The runner the session keeps across its rounds (started with <paramref name="start"/> when needed), or null when the round
+        /// should start one of its own (no session, or this node keeps as many as it may).
+        /// </summary>
+        /// <exception cref="FederatedAnalysisRefusedException">The copy went (a halt).</exception>
+        public Task<ComponentSession?> RunnerAsync(Func<CancellationToken, Task<ComponentSession>> start, CancellationToken cancellationToken) =>
+            owner.RunnerAsync(copy, start, cancellationToken);
 
         /// <summary>Ends the round's use; a failed round removes the copy.</summary>
         public void Release(bool failed)
@@ -265,6 +343,8 @@ internal sealed class DecryptedCopies(HaltRegistry halts, IWorkspaceRuntime runt
         public bool Doomed { get; set; }
 
         public ITimer? IdleTimer { get; set; }
+
+        public Task<ComponentSession>? Runner { get; set; }
 
         public CancellationTokenRegistration HaltRegistration { get; set; }
     }

@@ -38,6 +38,9 @@ internal static partial class FederationLog
     [LoggerMessage(EventId = 21024, Level = LogLevel.Warning, Message = "SPE21024 the answer of federated component {Component} for project {ProjectId} was refused: {Problem}")]
     public static partial void ComponentOutputRefused(ILogger logger, string component, string projectId, string problem);
 
+    [LoggerMessage(EventId = 21025, Level = LogLevel.Error, Message = "SPE21025 the federated components' runner at {Directory} does not match the build's manifest ({Problem}); it is not run")]
+    public static partial void RunnerChanged(ILogger logger, string directory, string problem);
+
     [LoggerMessage(EventId = 21021, Level = LogLevel.Information, Message = "SPE21021 federated analysis {Component} for project {ProjectId} over {Nodes} nodes: {Outcome}")]
     public static partial void Coordinated(ILogger logger, string component, string projectId, int nodes, string outcome);
 }

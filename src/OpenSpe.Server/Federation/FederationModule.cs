@@ -12,7 +12,9 @@ namespace OpenSpe.Server.Federation;
 /// <summary>
 /// The federation module (section <c>Federation</c>): off unless <c>Federation:Listen</c> is set; then its own mutual-TLS listener
 /// (<see cref="FederationListener"/>) serving <c>openspe.federation.v1.Federation</c>, the permit checks a node makes, the task
-/// runner, and the analyses registered as <see cref="IFederatedAnalysis"/> (built in: <see cref="RowCountAnalysis"/>, and the library's GLM and OMOP cohort counts run in the project's sandbox through <see cref="SandboxedAnalysis"/>).
+/// runner, and the analyses registered as <see cref="IFederatedAnalysis"/> (built in, each run in the project's sandbox: the row count
+/// <see cref="RowCountAnalysis"/>, the library's GLM and OMOP cohort counts through <see cref="SandboxedAnalysis"/>, and federated
+/// learning's local step).
 /// </summary>
 internal static class FederationModule
 {
@@ -56,9 +58,9 @@ internal static class FederationModule
         services.AddSingleton<IFederatedAnalysis, RowCountAnalysis>();
         services.AddSingleton<DecryptedCopies>();
         services.AddSingleton<FederatedComponentSandbox>();
-        foreach (var component in SandboxedAnalysis.BuiltIn)
+        foreach (var (component, keepsRunner) in SandboxedAnalysis.BuiltIn)
         {
-            services.AddSingleton<IFederatedAnalysis>(sp => new SandboxedAnalysis(component, sp.GetRequiredService<FederatedComponentSandbox>(), sp.GetRequiredService<DecryptedCopies>()));
+            services.AddSingleton<IFederatedAnalysis>(sp => new SandboxedAnalysis(component, keepsRunner, sp.GetRequiredService<FederatedComponentSandbox>(), sp.GetRequiredService<DecryptedCopies>()));
         }
 
         services.AddSingleton<Learning.FedAvgComponent>();

@@ -81,6 +81,14 @@ internal sealed class FederationOptions : IValidatableObject
     [Range(1024, 64L << 20)]
     public long ComponentOutputMaxBytes { get; set; } = 1 << 20;
 
+    /// <summary>
+    /// How many runners this node keeps alive between the rounds of analysis sessions (a GLM's Fisher scoring rounds, see
+    /// <see cref="DecryptedCopies"/>); a session beyond them starts a runner per round instead. Each kept runner is a .NET process
+    /// in the project's sandbox (tens of MB resident) until its session's copy goes.
+    /// </summary>
+    [Range(0, 1000)]
+    public int ComponentRunnersKept { get; set; } = 8;
+
     /// <summary>Memory of one federated component's sandbox (the workspace operator's ceiling still applies).</summary>
     [Range(64L << 20, 1L << 40)]
     public long ComponentMemoryBytes { get; set; } = 2L << 30;

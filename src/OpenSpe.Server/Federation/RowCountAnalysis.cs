@@ -1,4 +1,7 @@
 using System.Text.Json;
+using OpenSpe.Federation.Analyses;
+using OpenSpe.Federation.Rows;
+using OpenSpe.Server.Airlock;
 
 namespace OpenSpe.Server.Federation;
 
@@ -7,11 +10,16 @@ namespace OpenSpe.Server.Federation;
 /// permit's datasets held here, per dataset, with counts from 1 to below the permit's threshold suppressed before they leave the
 /// node, and the total made of released counts only. Parameters: <c>{"dataset": "ID"}</c> (optional: one dataset).
 /// </summary>
-/// <remarks>It runs in the server process on a decrypting stream (nothing is written); components that run code of their own belong in the sandbox.</remarks>
-internal sealed class RowCountAnalysis : IFederatedAnalysis
+/// <remarks>
+/// The counting runs in the project's sandbox like every other component (<see cref="RowCountNodeAnalysis"/> in the runner, one
+/// request per dataset over one runner that must end cleanly): the datasets are staged as the project's plaintext, and each answer is
+/// read by <see cref="ComponentOutput"/>, which refuses a count below the threshold again outside the sandbox. Only then are the
+/// per-dataset answers put together here.
+/// </remarks>
+internal sealed class RowCountAnalysis(FederatedComponentSandbox sandbox, DecryptedCopies copies) : IFederatedAnalysis
 {
     /// <summary>The component name.</summary>
-    public const string Name = "openspe.row-count";
+    public const string Name = RowCountNodeAnalysis.ComponentName;
 
     /// <inheritdoc />
     public string Component => Name;
@@ -22,46 +30,48 @@ internal sealed class RowCountAnalysis : IFederatedAnalysis
         ArgumentNullException.ThrowIfNull(context);
         var only = context.Parameters.ValueKind == JsonValueKind.Object && context.Parameters.TryGetProperty("dataset", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
         var datasets = only is null ? context.Datasets : context.Datasets.Where(x => x == only).ToList();
-        var counts = new List<object>();
-        long total = 0;
-        foreach (var dataset in datasets)
+        sandbox.EnsureAvailable();
+        var policy = NodePolicy.Default with { Disclosure = AirlockPolicy.Of(context.Permit.Document.Policies?.Airlock) with { Threshold = context.Threshold } };
+        var requests = datasets.Select(dataset => new RunnerRequest
         {
-            long rows = 0;
-            await context.Data.ReadFilesAsync(context.ProjectId, dataset, async (name, stream, token) =>
+            Component = Name,
+            Parameters = JsonSerializer.SerializeToElement(new { }),
+            Datasets = [dataset],
+            Policy = policy,
+        }).ToList();
+        var lines = new List<byte[]>();
+        if (requests.Count > 0)
+        {
+            var lease = await copies.AcquireStagedAsync(null, context.ProjectId, token => sandbox.StageAsync(context.ProjectId, datasets, token), cancellationToken);
+            try
             {
-                if (name.EndsWith(".csv", StringComparison.OrdinalIgnoreCase))
+                await using var runner = await sandbox.StartSessionAsync(context.ProjectId, lease.Plaintext, cancellationToken);
+                foreach (var request in requests)
                 {
-                    rows += await CountDataRowsAsync(stream, token);
+                    lines.Add(await runner.ExchangeLineAsync(request, Name, cancellationToken));
+                    await context.Progress($"dataset {request.Datasets[0]} counted", cancellationToken);
                 }
-            }, cancellationToken);
-            await context.Progress($"dataset {dataset} counted", cancellationToken);
-            // Note: a count from 1 to below the threshold is withheld here, at the node, because it could single out people;
-            // zero is released (it discloses nobody) and the total adds released counts only, so it cannot be differenced.
-            var suppressed = rows > 0 && rows < context.Threshold;
-            counts.Add(suppressed ? new { dataset, rows = (long?)null, suppressed } : new { dataset, rows = (long?)rows, suppressed });
-            total += suppressed ? 0 : rows;
+
+                // Note: no answer is used before the runner has ended without saying more (see FederatedComponentSandbox.RunAsync).
+                await runner.EndAsync(Name, cancellationToken);
+                var counts = new List<object>();
+                long total = 0;
+                for (var i = 0; i < requests.Count; i++)
+                {
+                    var count = runner.Accept(requests[i], lines[i]).Deserialize<RowCountAggregate>(RunnerProtocol.Json)!;
+                    counts.Add(new { dataset = requests[i].Datasets[0], rows = count.Rows, suppressed = count.Suppressed });
+                    // Note: the total adds released counts only, so it cannot be differenced against a suppressed one.
+                    total += count.Rows ?? 0;
+                }
+
+                return JsonSerializer.SerializeToElement(new { counts, total, threshold = context.Threshold });
+            }
+            finally
+            {
+                lease.Release(failed: true);
+            }
         }
 
-        return JsonSerializer.SerializeToElement(new { counts, total, threshold = context.Threshold });
-    }
-
-    private static async Task<long> CountDataRowsAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[64 * 1024];
-        long lines = 0;
-        var last = (byte)'\n';
-        int read;
-        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            lines += buffer.AsSpan(0, read).Count((byte)'\n');
-            last = buffer[read - 1];
-        }
-
-        if (last != (byte)'\n')
-        {
-            lines++;
-        }
-
-        return Math.Max(0, lines - 1);
+        return JsonSerializer.SerializeToElement(new { counts = Array.Empty<object>(), total = 0L, threshold = context.Threshold });
     }
 }

@@ -123,6 +123,105 @@ public sealed class FederatedAnalysisTests(ThreeNodeFixture nodes) : IClassFixtu
     }
 
     [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    [Trait("Requirement", "FCR-5")]
+    public async Task A_GLMs_rounds_at_a_node_share_one_runner_in_the_sandbox_which_a_halt_kills_and_idleness_ends()
+    {
+        var all = new[] { nodes.A, nodes.B, nodes.C };
+        // Runners that earlier analyses of this fixture left waiting for a next round go first, so this analysis can keep its own.
+        foreach (var node in all)
+        {
+            node.Clock.Advance(node.Server.Services.GetRequiredService<IOptions<FederationOptions>>().Value.DecryptedCopyIdle + TimeSpan.FromSeconds(1));
+        }
+
+        var sandboxes = all.Select(n => n.Server.Services.GetRequiredService<FederatedComponentSandbox>()).ToArray();
+        var copies = all.Select(n => n.Server.Services.GetRequiredService<DecryptedCopies>()).ToArray();
+        Assert.All(copies, c => Assert.Empty(c.Runners));
+        Assert.All(sandboxes, s => Assert.Equal(0, s.Running));
+        var before = sandboxes.Select(s => s.Started).ToArray();
+        using var researcher = await nodes.A.Server.ClientForAccountAsync("researcher");
+
+        using var response = await researcher.PostAsJsonAsync($"/api/v1/projects/{nodes.ProjectA}/federation/glm", new { formula = CnsimFormula, family = "binomial" });
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        Assert.True(JsonDocument.Parse(body).RootElement.GetProperty("iterations").GetInt32() > 1);
+        // One runner started per node for all the rounds, still running for the analysis's next round.
+        Assert.Equal(before.Select(b => b + 1), sandboxes.Select(s => s.Started));
+        var runners = copies.Select(c => Assert.Single(c.Runners)).ToArray();
+        Assert.All(runners, r => Assert.False(r.Exited.IsCompleted));
+        Assert.All(sandboxes, s => Assert.Equal(1, s.Running));
+
+        using var operatorOnC = await nodes.C.Server.ClientForAccountAsync("operator");
+        using var hdabOnC = await nodes.C.Server.ClientForAccountAsync("hdab");
+        using (var halt = await operatorOnC.PostAsJsonAsync("/api/v1/halts", new { projectId = nodes.ProjectC, reason = "the runner must die" }))
+        {
+            Assert.Equal(HttpStatusCode.Created, halt.StatusCode);
+        }
+
+        try
+        {
+            // The halt killed node-c's runner (its sandbox); the other nodes' runners wait on.
+            var exit = await runners[2].Exited.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+            Assert.NotNull(exit.StoppedBy);
+            Assert.Empty(copies[2].Runners);
+            Assert.Equal(0, sandboxes[2].Running);
+            Assert.False(runners[0].Exited.IsCompleted);
+        }
+        finally
+        {
+            using var resume = await hdabOnC.PostAsJsonAsync("/api/v1/halts/resume", new { projectId = nodes.ProjectC });
+            Assert.True(resume.IsSuccessStatusCode, await resume.Content.ReadAsStringAsync());
+        }
+
+        foreach (var node in all)
+        {
+            node.Clock.Advance(node.Server.Services.GetRequiredService<IOptions<FederationOptions>>().Value.DecryptedCopyIdle + TimeSpan.FromSeconds(1));
+        }
+
+        // Idle for longer than the session's copy may wait: the runners went with the copies.
+        foreach (var runner in runners)
+        {
+            await runner.Exited.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        }
+
+        Assert.All(copies, c => Assert.Empty(c.Runners));
+        Assert.All(sandboxes, s => Assert.Equal(0, s.Running));
+    }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    public async Task A_round_refused_at_a_node_ends_that_nodes_runner_with_its_session()
+    {
+        var all = new[] { nodes.A, nodes.B, nodes.C };
+        foreach (var node in all)
+        {
+            node.Clock.Advance(node.Server.Services.GetRequiredService<IOptions<FederationOptions>>().Value.DecryptedCopyIdle + TimeSpan.FromSeconds(1));
+        }
+
+        var copies = all.Select(n => n.Server.Services.GetRequiredService<DecryptedCopies>()).ToArray();
+        var sandboxes = all.Select(n => n.Server.Services.GetRequiredService<FederatedComponentSandbox>()).ToArray();
+        Assert.All(sandboxes, s => Assert.Equal(0, s.Running));
+        var sandboxA = sandboxes[0];
+        var before = sandboxA.Started;
+        using var researcher = await nodes.A.Server.ClientForAccountAsync("researcher");
+
+        // Note: DIS_AMI is 1 in only 2 complete rows of CNSIM1 (node-a): its runner answers round 1 with a trap's refusal.
+        using var response = await researcher.PostAsJsonAsync($"/api/v1/projects/{nodes.ProjectA}/federation/glm", new { formula = "DIS_DIAB ~ DIS_AMI", family = "binomial" });
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnprocessableEntity);
+        Assert.Equal(before + 1, sandboxA.Started);
+        var status = problem.GetProperty("nodes").EnumerateArray().ToDictionary(n => n.GetProperty("name").GetString()!, n => n.GetProperty("status").GetString());
+        Assert.Equal("refused", status["node-a"]);
+        // A node that refused keeps no runner; one that answered keeps its runner for a next round until its copy goes.
+        foreach (var (node, i) in new[] { ("node-a", 0), ("node-b", 1), ("node-c", 2) })
+        {
+            Assert.Equal(status[node] == "refused" ? 0 : 1, copies[i].Runners.Count);
+            Assert.Equal(status[node] == "refused" ? 0 : 1, sandboxes[i].Running);
+        }
+    }
+
+    [Fact]
     [Trait("Requirement", "FCR-6")]
     [Trait("Requirement", "FSPER-5")]
     public async Task A_trap_that_fires_at_one_node_withholds_everything_and_the_answer_names_that_node()

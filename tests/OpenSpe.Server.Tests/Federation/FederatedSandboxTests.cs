@@ -59,6 +59,10 @@ public sealed class FederatedSandboxTests(ThreeNodeFixture nodes) : IClassFixtur
     [InlineData("sizes that do not fit", "openspe.glm",
         "echo '{\"aggregate\":{\"columns\":[\"a\",\"b\"],\"information\":[[1]],\"score\":[4242],\"deviance\":1,\"pearsonChiSquare\":1,\"nValid\":12,\"nMissing\":0}}'")]
     [InlineData("count below the threshold", "openspe.omop-cohort-count", "echo '{\"aggregate\":{\"cells\":[{\"count\":2,\"suppressed\":false}],\"threshold\":5}}'")]
+    [InlineData("row count below the threshold", "openspe.row-count", "echo '{\"aggregate\":{\"rows\":2,\"suppressed\":false,\"threshold\":5}}'")]
+    [InlineData("row count suppressed with its count", "openspe.row-count", "echo '{\"aggregate\":{\"rows\":3,\"suppressed\":true,\"threshold\":5}}'")]
+    [InlineData("row count under another threshold", "openspe.row-count", "echo '{\"aggregate\":{\"rows\":2,\"suppressed\":false,\"threshold\":2}}'")]
+    [InlineData("an answer, then more", "openspe.row-count", "echo '{\"aggregate\":{\"rows\":7,\"suppressed\":false,\"threshold\":5}}'; echo '{\"aggregate\":{\"rows\":2,\"suppressed\":false,\"threshold\":5}}'")]
     [InlineData("no answer, failed", "openspe.glm", "exit 3")]
     public async Task A_component_answer_that_is_not_a_bounded_outcome_of_its_declared_shape_is_refused_and_nothing_of_it_leaves(string why, string component, string script)
     {
@@ -83,39 +87,149 @@ public sealed class FederatedSandboxTests(ThreeNodeFixture nodes) : IClassFixtur
         Assert.False(aggregate.GetProperty("cells")[1].TryGetProperty("count", out _));
     }
 
-    [Fact]
+    [Theory]
     [Trait("Requirement", "FSPER-4")]
-    public async Task Without_a_sandbox_a_node_refuses_federated_components_and_decrypts_nothing()
+    [InlineData("openspe.glm")]
+    [InlineData("openspe.row-count")]
+    public async Task Without_a_sandbox_a_node_refuses_federated_components_and_decrypts_nothing(string component)
     {
         var services = nodes.A.Server.Services;
         var sandbox = new FederatedComponentSandbox(new UnavailableWorkspaceRuntime(), new UnavailablePlaintextStaging(), services.GetRequiredService<IServiceScopeFactory>(),
             services.GetRequiredService<IOptions<FederationOptions>>(), services.GetRequiredService<ILogger<FederatedComponentSandbox>>());
         var copies = services.GetRequiredService<DecryptedCopies>();
-        var analysis = new SandboxedAnalysis(GlmNodeAnalysis.ComponentName, sandbox, copies);
-        var (admitted, refusal) = await services.GetRequiredService<FederatedTaskChecks>().AdmitAsync(nodes.SignedPermit, "researcher", GlmNodeAnalysis.ComponentName, CancellationToken.None);
-        Assert.Null(refusal);
+        OpenSpe.Server.Federation.IFederatedAnalysis analysis = component == RowCountAnalysis.Name ? new RowCountAnalysis(sandbox, copies) : new SandboxedAnalysis(component, true, sandbox, copies);
         var made = copies.Made;
-        var context = new FederatedAnalysisContext(admitted!.Permit, admitted.ProjectId, admitted.Datasets,
-            JsonSerializer.SerializeToElement(new { formula = "DIS_DIAB ~ LAB_HDL", family = "binomial" }), 5, services.GetRequiredService<IFederatedData>(), (_, _) => ValueTask.CompletedTask);
 
-        var refused = await Assert.ThrowsAsync<FederatedAnalysisRefusedException>(() => analysis.RunAsync(context, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<FederatedAnalysisRefusedException>(async () => await analysis.RunAsync(await ContextAsync(), CancellationToken.None));
 
         Assert.Equal(ErrorCodes.FederatedComponentSandboxUnavailable, refused.Code);
         Assert.Equal(made, copies.Made);
     }
 
-    /// <summary>Runs <paramref name="command"/> as <paramref name="component"/> in node-a's sandbox of its project, on its staged data.</summary>
-    private async Task<JsonElement> RunAsync(string component, IReadOnlyList<string> command)
+    [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    public async Task The_row_count_runs_in_the_projects_sandbox()
+    {
+        var services = nodes.A.Server.Services;
+        var runtime = new CountingRuntime(services.GetRequiredService<IWorkspaceRuntime>());
+        var analysis = new RowCountAnalysis(Sandbox(runtime), services.GetRequiredService<DecryptedCopies>());
+
+        var result = await analysis.RunAsync(await ContextAsync(), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, runtime.Starts);
+        var count = Assert.Single(result.GetProperty("counts").EnumerateArray());
+        Assert.Equal("cnsim1", count.GetProperty("dataset").GetString());
+        Assert.Equal(2163, count.GetProperty("rows").GetInt64());
+        Assert.Equal(2163, result.GetProperty("total").GetInt64());
+    }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    [Trait("Requirement", "FCR-3")]
+    public void The_build_writes_down_every_file_of_the_runner_and_the_runner_here_matches_it()
+    {
+        var real = nodes.A.Server.Services.GetRequiredService<FederatedComponentSandbox>();
+
+        var manifest = RunnerManifest.Embedded();
+
+        Assert.NotNull(manifest);
+        Assert.Equal(Directory.GetFiles(real.RunnerDirectory, "*", SearchOption.AllDirectories).Length, manifest.Count);
+        Assert.Null(manifest.Verify(real.RunnerDirectory));
+    }
+
+    [Theory]
+    [Trait("Requirement", "FSPER-4")]
+    [Trait("Requirement", "FCR-3")]
+    [InlineData("a byte changed")]
+    [InlineData("a file added")]
+    [InlineData("a file removed")]
+    [InlineData("a file replaced by a link")]
+    public async Task A_runner_changed_after_the_build_is_refused_and_nothing_runs(string change)
     {
         var services = nodes.A.Server.Services;
         var real = services.GetRequiredService<FederatedComponentSandbox>();
-        var sandbox = new FederatedComponentSandbox(services.GetRequiredService<IWorkspaceRuntime>(), services.GetRequiredService<IPlaintextStaging>(),
+        using var temp = new TempDirectory();
+        var copy = Path.Combine(temp.Path, "federation-runner");
+        CopyReadable(real.RunnerDirectory, copy);
+        File.SetUnixFileMode(temp.Path, (UnixFileMode)Convert.ToInt32("755", 8));
+        var runtime = new CountingRuntime(services.GetRequiredService<IWorkspaceRuntime>());
+        var analysis = new RowCountAnalysis(Sandbox(runtime, copy), services.GetRequiredService<DecryptedCopies>());
+        // The intact copy runs: what refuses below is the change alone.
+        await analysis.RunAsync(await ContextAsync(), TestContext.Current.CancellationToken);
+        Assert.Equal(1, runtime.Starts);
+        var assembly = Path.Combine(copy, "OpenSpe.Federation.Runner.dll");
+        switch (change)
+        {
+            case "a byte changed":
+                var bytes = File.ReadAllBytes(assembly);
+                bytes[bytes.Length / 2] ^= 0x01;
+                File.WriteAllBytes(assembly, bytes);
+                break;
+            case "a file added":
+                File.WriteAllText(Path.Combine(copy, "OpenSpe.Extra.dll"), "not of the build");
+                break;
+            case "a file removed":
+                File.Delete(Path.Combine(copy, "OpenSpe.Federation.Runner.pdb"));
+                break;
+            default:
+                File.Move(assembly, assembly + ".moved");
+                File.CreateSymbolicLink(assembly, assembly + ".moved");
+                break;
+        }
+
+        var refused = await Assert.ThrowsAsync<FederatedAnalysisRefusedException>(async () => await analysis.RunAsync(await ContextAsync(), TestContext.Current.CancellationToken));
+
+        Assert.Equal(ErrorCodes.FederatedComponentRunnerChanged, refused.Code);
+        Assert.Equal(1, runtime.Starts);
+    }
+
+    /// <summary>A context for node-a's permit and its dataset there, as the task checks admit it.</summary>
+    private async Task<FederatedAnalysisContext> ContextAsync()
+    {
+        var services = nodes.A.Server.Services;
+        var (admitted, refusal) = await services.GetRequiredService<FederatedTaskChecks>().AdmitAsync(nodes.SignedPermit, "researcher", GlmNodeAnalysis.ComponentName, CancellationToken.None);
+        Assert.Null(refusal);
+        return new FederatedAnalysisContext(admitted!.Permit, admitted.ProjectId, admitted.Datasets,
+            JsonSerializer.SerializeToElement(new { formula = "DIS_DIAB ~ LAB_HDL", family = "binomial" }), 5, services.GetRequiredService<IFederatedData>(), (_, _) => ValueTask.CompletedTask);
+    }
+
+    /// <summary>Node-a's sandbox for components over <paramref name="runtime"/>, with the runner at <paramref name="runnerDirectory"/> (default: the build's).</summary>
+    private FederatedComponentSandbox Sandbox(IWorkspaceRuntime runtime, string? runnerDirectory = null, IReadOnlyList<string>? command = null)
+    {
+        var services = nodes.A.Server.Services;
+        var real = services.GetRequiredService<FederatedComponentSandbox>();
+        return new FederatedComponentSandbox(runtime, services.GetRequiredService<IPlaintextStaging>(),
             services.GetRequiredService<IServiceScopeFactory>(), services.GetRequiredService<IOptions<FederationOptions>>(), services.GetRequiredService<ILogger<FederatedComponentSandbox>>())
         {
-            RunnerDirectory = real.RunnerDirectory,
+            RunnerDirectory = runnerDirectory ?? real.RunnerDirectory,
             DotnetRoot = real.DotnetRoot,
-            Command = command,
+            Command = command ?? real.Command,
         };
+    }
+
+    private static void CopyReadable(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        File.SetUnixFileMode(to, (UnixFileMode)Convert.ToInt32("755", 8));
+        foreach (var directory in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, directory));
+            Directory.CreateDirectory(target);
+            File.SetUnixFileMode(target, (UnixFileMode)Convert.ToInt32("755", 8));
+        }
+
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            File.Copy(file, target);
+            File.SetUnixFileMode(target, (UnixFileMode)Convert.ToInt32("644", 8));
+        }
+    }
+
+    /// <summary>Runs <paramref name="command"/> as <paramref name="component"/> in node-a's sandbox of its project, on its staged data.</summary>
+    private async Task<JsonElement> RunAsync(string component, IReadOnlyList<string> command)
+    {
+        var sandbox = Sandbox(nodes.A.Server.Services.GetRequiredService<IWorkspaceRuntime>(), command: command);
         await using var plaintext = await sandbox.StageAsync(nodes.ProjectA, ["cnsim1"], TestContext.Current.CancellationToken);
         var request = new RunnerRequest
         {
@@ -125,5 +239,23 @@ public sealed class FederatedSandboxTests(ThreeNodeFixture nodes) : IClassFixtur
             Policy = NodePolicy.Default with { Disclosure = OpenSpe.Disclosure.DisclosurePolicy.Default with { Threshold = 5 } },
         };
         return await sandbox.RunAsync(nodes.ProjectA, plaintext, request, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>The runtime the node uses, counting the sandboxes started through it.</summary>
+    private sealed class CountingRuntime(IWorkspaceRuntime inner) : IWorkspaceRuntime
+    {
+        private int _starts;
+
+        public int Starts => Volatile.Read(ref _starts);
+
+        public WorkspaceAvailability Availability => inner.Availability;
+
+        public Task<IWorkspaceProcess> StartAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _starts);
+            return inner.StartAsync(spec, cancellationToken);
+        }
+
+        public Task StopProjectAsync(string projectId, WorkspaceStopReason reason, CancellationToken cancellationToken) => inner.StopProjectAsync(projectId, reason, cancellationToken);
     }
 }

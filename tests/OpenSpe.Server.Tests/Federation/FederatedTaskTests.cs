@@ -25,6 +25,8 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
     {
         var client = node.Client("node-b", out var channel);
         using var _ = channel;
+        var sandbox = node.Node.Server.Services.GetRequiredService<FederatedComponentSandbox>();
+        var started = sandbox.Started;
 
         var accepted = await client.SubmitTaskAsync(Request(RowCountAnalysis.Name), FederationNodeFixture.Deadline());
         var events = await WatchAllAsync(client, accepted.TaskId);
@@ -37,6 +39,8 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
         Assert.Equal(JsonValueKind.Null, counts["small"].GetProperty("rows").ValueKind);
         Assert.True(counts["small"].GetProperty("suppressed").GetBoolean());
         Assert.Equal(FederationNodeFixture.DataRows, result.GetProperty("total").GetInt64());
+        // Counted in the project's sandbox by one runner for both datasets, not in the server.
+        Assert.Equal(started + 1, sandbox.Started);
         Assert.DoesNotContain(FederationNodeFixture.SmallRows.ToString(System.Globalization.CultureInfo.InvariantCulture) + ",", done.ResultJson, StringComparison.Ordinal);
         var submitted = (await node.RecordsAsync("federation.call", where: r => r.DetailsJson.Contains(accepted.TaskId, StringComparison.Ordinal) && r.DetailsJson.Contains("SubmitTask", StringComparison.Ordinal))).Single();
         var details = JsonDocument.Parse(submitted.DetailsJson).RootElement;

@@ -31,6 +31,7 @@ public sealed class FederationNodeFixture : IAsyncLifetime
     public const string Researcher = "researcher";
 
     private readonly TempDirectory _temp = new();
+    private readonly FederationSandboxes _sandboxes = new();
     private readonly Dictionary<string, X509Certificate2> _certificates = new(StringComparer.Ordinal);
     private FederationCa _ca = null!;
 
@@ -85,6 +86,8 @@ public sealed class FederationNodeFixture : IAsyncLifetime
             ["Federation:AllowedComponents:2"] = "test.not-installed",
             ["Uploads:MaxUploadBytes"] = "10000000",
         };
+        // Note: the row count runs in the project's sandbox like every component, so this node has the real one.
+        _sandboxes.Configure(settings, "node-a");
         foreach (var (key, value) in extra)
         {
             settings[key] = value;
@@ -97,6 +100,7 @@ public sealed class FederationNodeFixture : IAsyncLifetime
             services?.Invoke(s);
         });
         Address = Node.Server.Services.GetRequiredService<FederationListener>().Address!;
+        FederationSandboxes.Require(Node);
 
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), users: [Researcher]);
         document["datasets"] = new[] { new { id = "cohort", title = "Cohort", holder = "holder" }, new { id = "small", title = "Small cohort", holder = "holder" } };
@@ -179,6 +183,7 @@ public sealed class FederationNodeFixture : IAsyncLifetime
         }
 
         _ca?.Dispose();
+        _sandboxes.Dispose();
         _temp.Dispose();
     }
 

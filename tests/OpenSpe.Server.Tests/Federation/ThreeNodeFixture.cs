@@ -30,9 +30,8 @@ namespace OpenSpe.Server.Tests.Federation;
 /// </summary>
 public class ThreeNodeFixture : IAsyncLifetime
 {
-    private static int sandboxes;
     private readonly TempDirectory _temp = new();
-    private readonly List<string> _sandboxDirectories = [];
+    private readonly FederationSandboxes _sandboxes = new();
 
     public PermitFixture A { get; private set; } = null!;
 
@@ -68,7 +67,9 @@ public class ThreeNodeFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         var notBefore = PermitFixture.Start.AddDays(-30);
-        using var ca = FederationCa.Create(_temp.File("ca"), "test federation CA", notBefore, TimeSpan.FromDays(400));
+        // Note: the CA (and its first revocation list, good for 30 days from then) is made at the clock's start, so tests may advance
+        // the nodes' clocks (idle copies) without the list going out of date under the next handshake.
+        using var ca = FederationCa.Create(_temp.File("ca"), "test federation CA", PermitFixture.Start, TimeSpan.FromDays(400));
         foreach (var name in new[] { "node-a", "node-b", "node-c" })
         {
             ca.Issue(name, _temp.File("certs"), notBefore, PermitFixture.Start.AddDays(300)).Dispose();
@@ -89,7 +90,7 @@ public class ThreeNodeFixture : IAsyncLifetime
         var keys = await A.Server.Client.GetStringAsync("/.well-known/spe-keys.json");
         var trust = new Dictionary<string, string?> { ["Federation:TrustedPermitIssuers:0:Issuer"] = issuer, ["Federation:TrustedPermitIssuers:0:Keys"] = keys };
         B = await PermitFixture.StartAsync(Settings(ca, "node-b", portB, ["node-a"], trust));
-        RequireSandbox(A);
+        FederationSandboxes.Require(A);
         C = await PermitFixture.StartAsync(Settings(ca, "node-c", portC, ["node-a"], trust, onlyGlm: !NodeCAllowsCounts));
 
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), "HDAB-FED-2026-1", "researcher");
@@ -128,23 +129,9 @@ public class ThreeNodeFixture : IAsyncLifetime
             }
         }
 
-        foreach (var directory in _sandboxDirectories.Where(Directory.Exists))
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-
+        _sandboxes.Dispose();
         _temp.Dispose();
         GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Skips (or fails under SPE_REQUIRE_ALL=1) when this machine cannot run the components' sandbox.</summary>
-    private static void RequireSandbox(PermitFixture node)
-    {
-        var (available, reason) = node.Server.Services.GetRequiredService<FederatedComponentSandbox>().Availability;
-        if (!available)
-        {
-            Requirements.Missing("federated components need the bubblewrap sandbox: " + reason + " (apt-get install bubblewrap)");
-        }
     }
 
     /// <summary>The audit records with <paramref name="action"/> at <paramref name="node"/>.</summary>
@@ -163,16 +150,7 @@ public class ThreeNodeFixture : IAsyncLifetime
             ["Federation:AllowedComponents:0"] = GlmNodeAnalysis.ComponentName,
             ["Uploads:MaxUploadBytes"] = "10000000",
         };
-        // Note: every node runs its components in the real bubblewrap sandbox (FSPER-4), on directories and a uid range of its own,
-        // so parallel fixtures and runs never share a project uid.
-        var sandbox = $"openspe-fed-test-{name}-{Guid.NewGuid().ToString("N")[..10]}";
-        _sandboxDirectories.Add(Path.Join(Path.GetTempPath(), sandbox));
-        _sandboxDirectories.Add(Path.Join("/dev/shm", sandbox));
-        settings["Workspaces:Runtime"] = "bubblewrap";
-        settings["Workspaces:Root"] = Path.Join(Path.GetTempPath(), sandbox);
-        settings["Workspaces:PlaintextRoot"] = Path.Join("/dev/shm", sandbox);
-        settings["Workspaces:UidRangeStart"] = (800_000 + (Environment.ProcessId % 1000 * 1000) + (Interlocked.Increment(ref sandboxes) % 100 * 10)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        settings["Workspaces:UidRangeSize"] = "10";
+        _sandboxes.Configure(settings, name);
         if (!onlyGlm)
         {
             settings["Federation:AllowedComponents:1"] = CohortCountNodeAnalysis.ComponentName;

@@ -71,7 +71,7 @@ internal sealed class FedAvgComponent(DecryptedCopies copies, FederatedComponent
                 Parameters = JsonSerializer.Deserialize<JsonElement>(parametersJson),
                 Datasets = task.Datasets,
                 Policy = policy,
-            }, cancellationToken);
+            }, ComponentName, cancellationToken);
             var (code, reason) = answer switch
             {
                 { Refused: { } refused } => (refused.Code, string.Join("; ", refused.Reasons)),
@@ -126,7 +126,7 @@ internal sealed class FedAvgComponent(DecryptedCopies copies, FederatedComponent
         {
             try
             {
-                return await process.ExchangeAsync(new RunnerRound(round, parameters), cancellationToken) switch
+                return await process.ExchangeAsync(new RunnerRound(round, parameters), ComponentName, cancellationToken) switch
                 {
                     { Units: { } units } => new LearnerRound(units, null, null),
                     { Refused: { } refused } => LearnerRound.Refused(refused.Code, string.Join("; ", refused.Reasons)),
