@@ -55,6 +55,32 @@ public sealed class AuditServerModeCliTests : IAsyncLifetime
         Assert.Equal((0, ""), (noneCode, none));
     }
 
+    [Fact]
+    [Trait("Requirement", "EHDSR-6")]
+    public async Task An_export_cut_by_the_server_midway_exits_1_and_leaves_no_file_that_looks_complete()
+    {
+        await using var harness = await HarnessAsync("auditor");
+        using var files = new TempDirectory();
+        var file = files.File("audit.jsonl");
+
+        int code, pipedCode;
+        string stdout, stderr, piped, pipedErr;
+        await using (await OpenSpe.Server.Tests.Audit.UnreadableAuditRecord.PlantAsync(_fixture.Server))
+        {
+            (code, stdout, stderr) = await harness.RunAsync("audit", "export", "--server", "-o", file);
+            (pipedCode, piped, pipedErr) = await harness.RunAsync("audit", "export", "--server");
+        }
+
+        Assert.True(code == 1, $"exit {code}: {stderr}");
+        Assert.Equal("", stdout);
+        Assert.StartsWith("spe: ", stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(files.Path));
+        // Note: on standard output the bytes that came are written as they come; the exit code and the message say it broke.
+        Assert.True(pipedCode == 1, $"exit {pipedCode}: {pipedErr}");
+        Assert.NotEmpty(piped);
+        Assert.StartsWith("spe: ", pipedErr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("researcher")]
     [InlineData("holder")]

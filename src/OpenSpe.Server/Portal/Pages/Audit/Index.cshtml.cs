@@ -10,6 +10,12 @@ namespace OpenSpe.Server.Portal.Pages.Audit;
 /// time, and the export of the records (<c>GET /api/v1/audit/export</c>, JSON Lines or CSV, by time) streamed through to the
 /// browser as a file.
 /// </summary>
+/// <remarks>
+/// Note: the export handler is a streaming answer for the audit middleware (opened and closed records), because a held answer
+/// would spool the whole export to a temporary file before the first byte, and a failure after its first byte is then cut in
+/// the browser as the API's stream is cut, never ended cleanly.
+/// </remarks>
+[global::OpenSpe.Server.Audit.AuditStreaming(Handler = "Export")]
 internal sealed class AuditModel : PortalPageModel
 {
     /// <summary>The chain's verification.</summary>
