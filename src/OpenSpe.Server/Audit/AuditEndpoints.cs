@@ -30,7 +30,7 @@ internal static class AuditEndpoints
             .WithSummary("The newest signed checkpoint with the public key that verifies it, for a witness to keep ('spe audit witness'); 404 before the first one.");
         // Note: streamed, not held: an export of the whole log can be far larger than memory (opened and closed records instead).
         group.MapGet("/export", ExportAsync).WithName("audit.export").RequireAuthorization(SpePolicies.Auditor).WithAuditStreaming().ProducesSignedInProblems()
-            .WithSummary("Streams records as JSON Lines or CSV.")
+            .WithSummary("Streams records as JSON Lines or CSV, filtered by actor, action, project and time as the records' search is.")
             .Produces(200, contentType: "application/jsonl").Produces(200, contentType: "text/csv");
         group.MapGet("/public-key", PublicKey).WithName("audit.public-key").AllowAnonymous()
             .WithSummary("The checkpoint-signing public key (SPKI PEM), to verify a copy of the log offline.");
@@ -45,9 +45,7 @@ internal static class AuditEndpoints
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        CheckLength(errors, "actor", actor);
-        CheckLength(errors, "action", action);
-        CheckLength(errors, "project", project);
+        CheckFilters(errors, actor, action, project, since, until);
         if (limit is < 1 or > MaxPage)
         {
             errors["limit"] = [$"limit must be between 1 and {MaxPage}."];
@@ -56,11 +54,6 @@ internal static class AuditEndpoints
         if (after is < 0)
         {
             errors["after"] = ["after must not be negative."];
-        }
-
-        if (since is not null && until is not null && since > until)
-        {
-            errors["until"] = ["until must not be before since."];
         }
 
         if (errors.Count > 0)
@@ -112,19 +105,27 @@ internal static class AuditEndpoints
     }
 
     private static async Task<Results<EmptyHttpResult, ValidationProblem>> ExportAsync(
-        HttpContext context, AuditService audit, string? format, DateTimeOffset? since, DateTimeOffset? until, CancellationToken cancellationToken)
+        HttpContext context, AuditService audit, string? format, string? actor, string? action, string? project, DateTimeOffset? since, DateTimeOffset? until,
+        CancellationToken cancellationToken)
     {
-        AuditExportFormat parsed;
+        // Note: every parameter is checked before the first byte, because once the stream has started no error can be answered.
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var parsed = AuditExportFormat.Jsonl;
         switch (format ?? "jsonl")
         {
-            case "jsonl": parsed = AuditExportFormat.Jsonl; break;
+            case "jsonl": break;
             case "csv": parsed = AuditExportFormat.Csv; break;
-            default:
-                return Problems.Invalid("format", "format must be jsonl or csv.");
+            default: errors["format"] = ["format must be jsonl or csv."]; break;
+        }
+
+        CheckFilters(errors, actor, action, project, since, until);
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors, "The export has invalid parameters.");
         }
 
         context.Response.ContentType = parsed == AuditExportFormat.Csv ? "text/csv; charset=utf-8" : "application/jsonl; charset=utf-8";
-        await audit.ExportAsync(new AuditQuery(SinceMicros: Micros(since), UntilMicros: Micros(until)), parsed, context.Response.Body, cancellationToken);
+        await audit.ExportAsync(new AuditQuery(actor, action, project, Micros(since), Micros(until)), parsed, context.Response.Body, cancellationToken);
         return TypedResults.Empty;
     }
 
@@ -145,6 +146,18 @@ internal static class AuditEndpoints
                 ["reason"] = request.Reason,
             }), cancellationToken);
         return TypedResults.Ok(result);
+    }
+
+    /// <summary>The filters the search and the export share, checked alike.</summary>
+    private static void CheckFilters(Dictionary<string, string[]> errors, string? actor, string? action, string? project, DateTimeOffset? since, DateTimeOffset? until)
+    {
+        CheckLength(errors, "actor", actor);
+        CheckLength(errors, "action", action);
+        CheckLength(errors, "project", project);
+        if (since is not null && until is not null && since > until)
+        {
+            errors["until"] = ["until must not be before since."];
+        }
     }
 
     private static void CheckLength(Dictionary<string, string[]> errors, string name, string? value)

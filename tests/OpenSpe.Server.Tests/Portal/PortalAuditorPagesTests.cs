@@ -74,7 +74,63 @@ public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClas
         Assert.NotEmpty((await all.Content.ReadAsStringAsync()).Trim());
     }
 
+    [Fact]
+    [Trait("Requirement", "EHDSR-6")]
+    public async Task The_export_keeps_the_actor_project_and_action_the_auditor_gives()
+    {
+        var project = "prj-portal-" + Guid.NewGuid().ToString("N")[..8];
+        using (var researcher = await Server.ClientForAccountAsync("researcher"))
+        {
+            using var first = await researcher.GetAsync($"/api/v1/projects/{project}/exports");
+            using var second = await researcher.GetAsync($"/api/v1/projects/{project}/imports");
+        }
+
+        using var portal = new PortalBrowser(Server);
+        using var _ = await portal.SignInAsync("auditor");
+        using var page = await portal.GetAsync("/audit");
+        var html = await page.Content.ReadAsStringAsync();
+
+        using var byProject = await portal.GetAsync($"/audit?handler=Export&format=jsonl&project={project}&actor=researcher&since=2000-01-01T00:00");
+        var records = (await byProject.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var action = records[0].GetProperty("action").GetString()!;
+        using var byAction = await portal.GetAsync($"/audit?handler=Export&format=jsonl&project={project}&action={Uri.EscapeDataString(action)}");
+        var oneAction = (await byAction.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        using var otherActor = await portal.GetAsync($"/audit?handler=Export&format=csv&project={project}&actor=auditor");
+
+        foreach (var name in new[] { "actor", "project", "action" })
+        {
+            Assert.Matches($"<input type=\"search\" id=\"export-{name}\" name=\"{name}\"", html);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, byProject.StatusCode);
+        Assert.Equal(2, records.Count);
+        Assert.All(records, r => Assert.Equal(project, r.GetProperty("resource").GetProperty("projectId").GetString()));
+        Assert.All(records, r => Assert.Equal("researcher", r.GetProperty("actor").GetProperty("username").GetString()));
+        Assert.Single(oneAction);
+        Assert.Equal(HttpStatusCode.OK, otherActor.StatusCode);
+        Assert.Equal("sequence,timestamp,actor_subject,actor_username,actor_roles,actor_client_id,source_ip,user_agent,action,resource_type,resource_id,project_id,outcome,http_status,trace_id,details,hash",
+            (await otherActor.Content.ReadAsStringAsync()).Trim());
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-6")]
+    public async Task A_filter_too_long_for_the_api_is_refused_with_400_at_its_field_and_nothing_downloads()
+    {
+        using var portal = new PortalBrowser(Server);
+        using var _ = await portal.SignInAsync("auditor");
+
+        using var response = await portal.GetAsync("/audit?handler=Export&format=jsonl&actor=" + new string('a', 201));
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Null(response.Content.Headers.ContentDisposition);
+        Assert.Contains("<p id=\"export-actor-error\" class=\"field-error\">actor must be at most 200 characters.", html, StringComparison.Ordinal);
+        Assert.Matches("aria-describedby=\"export-actor-error\" aria-invalid=\"true\"", html);
+        Assert.Contains("value=\"" + new string('a', 201) + "\"", html, StringComparison.Ordinal);
+    }
+
     [Theory]
+    [InlineData("format=jsonl&since=2026-02-01T00:00&until=2026-01-01T00:00", "until", "until must not be before since.")]
     [InlineData("format=xml", "format", "format must be jsonl or csv.")]
     [InlineData("format=csv&since=yesterday", "since", "A time is not a date and time")]
     [InlineData("format=csv&until=31.12.2026", "until", "A time is not a date and time")]
@@ -96,6 +152,8 @@ public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClas
 
     [Theory]
     [InlineData("researcher", "/audit?handler=Export&format=csv")]
+    [InlineData("researcher", "/audit?handler=Export&format=jsonl&actor=researcher&project=prj-x&action=audit.export")]
+    [InlineData("checker", "/audit?handler=Export&format=csv&action=audit.export")]
     [InlineData("operator", "/audit?handler=Export&format=jsonl")]
     [InlineData("admin", "/audit?handler=Export&format=csv")]
     [InlineData("hdab", "/compliance")]
@@ -128,6 +186,7 @@ public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClas
     [InlineData("/compliance")]
     [InlineData("/compliance?handler=Json")]
     [InlineData("/audit?handler=Export&format=csv")]
+    [InlineData("/audit?handler=Export&format=csv&actor=auditor&project=prj-x&action=audit.export")]
     [Trait("Requirement", "TIR-22")]
     public async Task A_signed_out_browser_is_sent_to_sign_in_and_gets_nothing(string path)
     {
