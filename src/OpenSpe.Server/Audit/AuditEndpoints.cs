@@ -22,7 +22,10 @@ internal static class AuditEndpoints
         group.MapGet("/records", ListRecordsAsync).WithName("audit.records.list").RequireAuthorization(SpePolicies.Auditor).ProducesSignedInProblems()
             .WithSummary("Pages through audit records, filtered by actor, action, project and time.");
         group.MapGet("/verify", VerifyAsync).WithName("audit.verify").RequireAuthorization(SpePolicies.Auditor).ProducesSignedInProblems()
-            .WithSummary("Verifies every record and checkpoint; reports the first bad sequence number.");
+            .WithSummary("Verifies every record and checkpoint; reports the first bad sequence number. The result is recorded in the log (audit.verified).");
+        group.MapGet("/verifications/latest", LatestVerificationAsync).WithName("audit.verifications.latest").RequireAuthorization(SpePolicies.Auditor)
+            .ProducesSignedInProblems().ProducesProblems(404)
+            .WithSummary("The last verification of the whole chain the log records (when, by whom, what it found), without verifying again; 404 before the first one.");
         group.MapGet("/checkpoints", ListCheckpointsAsync).WithName("audit.checkpoints.list").RequireAuthorization(SpePolicies.Auditor).ProducesSignedInProblems()
             .WithSummary("The most recent signed checkpoints (signed tree heads), newest last.");
         group.MapGet("/checkpoints/latest", LatestCheckpointAsync).WithName("audit.checkpoints.latest").RequireAuthorization(SpePolicies.Auditor)
@@ -67,8 +70,23 @@ internal static class AuditEndpoints
         return TypedResults.Ok(new AuditRecordPage(items, items.Count == pageSize ? items[^1].Sequence : null));
     }
 
-    private static async Task<Ok<AuditVerificationView>> VerifyAsync(AuditService audit, AuditSigningKey key, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await audit.VerifyAsync(cancellationToken)).ToView(key.KeyId));
+    private static async Task<Ok<AuditVerificationView>> VerifyAsync(HttpContext context, AuditService audit, AuditSigningKey key, IAuditLog log, CancellationToken cancellationToken)
+    {
+        var result = await audit.VerifyAsync(cancellationToken);
+        // Note: recorded in the log, so that the compliance report can show the last result and when it ran without verifying the
+        // whole chain on every view; a verification whose result cannot be recorded fails closed like any unaudited answer.
+        await log.AppendAsync(AuditVerificationRecord.Entry(AuditActors.From(context.User, context), TraceIds.Current(context), result), CancellationToken.None);
+        return TypedResults.Ok(result.ToView(key.KeyId));
+    }
+
+    private static async Task<Results<Ok<AuditLastVerificationView>, ProblemHttpResult>> LatestVerificationAsync(AuditService audit, CancellationToken cancellationToken)
+    {
+        var rows = await audit.QueryAsync(new AuditQuery(Action: AuditVerificationRecord.Action, Limit: 1, NewestFirst: true), cancellationToken);
+        return rows.Count == 0
+            ? Problems.Of(StatusCodes.Status404NotFound,
+                "No verification of the audit chain has been recorded yet; run one (Verify on the portal's /compliance, 'spe audit verify --server' or GET /api/v1/audit/verify).")
+            : TypedResults.Ok(AuditVerificationRecord.ToView(rows[0]));
+    }
 
     private static async Task<Results<Ok<List<AuditCheckpointView>>, ValidationProblem>> ListCheckpointsAsync(AuditService audit, int? limit, CancellationToken cancellationToken)
     {
