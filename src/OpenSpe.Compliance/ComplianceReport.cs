@@ -35,7 +35,7 @@ public sealed record ComplianceReport(DateTimeOffset GeneratedAt, string SpeVers
     /// <param name="version">The version of the program that makes it.</param>
     /// <param name="server">The server the evidence was read from, or null.</param>
     /// <param name="requirements">Every requirement (<see cref="RequirementCatalog.Load"/>).</param>
-    /// <param name="evidence">The live evidence (<see cref="EvidenceCollector.CollectAsync"/>), or none.</param>
+    /// <param name="evidence">The live evidence (<see cref="EvidenceCollector.CollectAsync(IEvidenceSource, bool, System.Threading.CancellationToken)"/>), or none.</param>
     public static ComplianceReport Create(DateTimeOffset at, string version, string? server, IReadOnlyList<RequirementEntry> requirements, IReadOnlyList<EvidenceItem> evidence)
     {
         ArgumentNullException.ThrowIfNull(requirements);

@@ -31,18 +31,30 @@ public sealed record EvidenceAnswer(int Status, string Body, string? Refusal)
 /// </summary>
 public static class EvidenceCollector
 {
-    /// <summary>Collects every evidence item, in a fixed order.</summary>
+    /// <summary>Collects every evidence item, in a fixed order, verifying the whole audit chain now.</summary>
     /// <param name="api">Reads the API as the signed-in person.</param>
     /// <param name="cancellationToken">Cancels the reads.</param>
-    public static async Task<IReadOnlyList<EvidenceItem>> CollectAsync(IEvidenceSource api, CancellationToken cancellationToken)
+    public static Task<IReadOnlyList<EvidenceItem>> CollectAsync(IEvidenceSource api, CancellationToken cancellationToken) =>
+        CollectAsync(api, verifyAuditNow: true, cancellationToken);
+
+    /// <summary>Collects every evidence item, in a fixed order.</summary>
+    /// <param name="api">Reads the API as the signed-in person.</param>
+    /// <param name="verifyAuditNow">
+    /// True to verify the whole audit chain now (the CLI's report, made on request); false to show the last verification the
+    /// log records and when it ran (a page viewed often, where verifying a large log on every view would be slow).
+    /// </param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    public static async Task<IReadOnlyList<EvidenceItem>> CollectAsync(IEvidenceSource api, bool verifyAuditNow, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(api);
         return
         [
-            await ItemAsync(api, "audit-verification", "api/v1/audit/verify", d =>
-                d.GetProperty("valid").GetBoolean()
-                    ? $"The audit chain verified now: {d.GetProperty("recordsChecked").GetInt64()} records and {d.GetProperty("checkpointsChecked").GetInt64()} checkpoints."
-                    : "The audit chain did NOT verify now; see the details.", cancellationToken),
+            verifyAuditNow
+                ? await ItemAsync(api, "audit-verification", "api/v1/audit/verify", d =>
+                    d.GetProperty("valid").GetBoolean()
+                        ? $"The audit chain verified now: {d.GetProperty("recordsChecked").GetInt64()} records and {d.GetProperty("checkpointsChecked").GetInt64()} checkpoints."
+                        : "The audit chain did NOT verify now; see the details.", cancellationToken)
+                : await ItemAsync(api, "audit-verification", "api/v1/audit/verifications/latest", LastVerification, cancellationToken),
             await ItemAsync(api, "audit-checkpoint", "api/v1/audit/checkpoints/latest", d =>
                 $"Latest signed checkpoint: sequence {d.GetProperty("sequence").GetInt64()} at {d.GetProperty("timestamp").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)} ({d.GetProperty("kind").GetString()}). Whether an external witness holds it is checked offline with 'spe audit verify --witness'.",
                 cancellationToken),
@@ -82,6 +94,18 @@ public static class EvidenceCollector
                     + (audit.GetProperty("enabled").GetBoolean() ? audit.GetProperty("mode").GetString() : "off") + ".";
             }, cancellationToken),
         ];
+    }
+
+    /// <summary>The last recorded verification in words: when it ran, who ran it, what it covered, and that it is not re-run here.</summary>
+    private static string LastVerification(JsonElement d)
+    {
+        var at = d.GetProperty("verifiedAt").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture);
+        var by = d.TryGetProperty("verifiedBy", out var who) && who.ValueKind == JsonValueKind.String ? who.GetString() : "unknown";
+        var through = d.TryGetProperty("lastSequence", out var last) && last.ValueKind == JsonValueKind.Number ? $" through sequence {last.GetInt64()}" : "";
+        return d.GetProperty("valid").GetBoolean()
+            ? $"The audit chain verified at {at} (run by {by}): {d.GetProperty("recordsChecked").GetInt64()} records{through} and {d.GetProperty("checkpointsChecked").GetInt64()} checkpoints. Records written since are not covered until the next verification."
+            : $"The audit chain did NOT verify at {at} (run by {by}): first bad sequence {(d.TryGetProperty("firstBadSequence", out var bad) && bad.ValueKind == JsonValueKind.Number ? bad.GetInt64().ToString(CultureInfo.InvariantCulture) : "unknown")}"
+                + $" ({(d.TryGetProperty("problem", out var problem) && problem.ValueKind == JsonValueKind.String ? problem.GetString() : "unknown")}); see the details.";
     }
 
     /// <summary>A backup or drill from the evidence endpoint, in words: its name, time and outcome, or "none recorded".</summary>

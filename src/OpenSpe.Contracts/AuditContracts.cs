@@ -28,6 +28,30 @@ public sealed record AuditRecordPage(IReadOnlyList<AuditRecordView> Items, long?
 /// <summary>A checkpoint as the API shows it.</summary>
 public sealed record AuditCheckpointView(long Sequence, string Hash, DateTimeOffset Timestamp, string Kind, string KeyId, string Signature);
 
+/// <summary>
+/// The last verification of the whole chain that the log records (<c>audit.verified</c>, written by every
+/// <c>GET /api/v1/audit/verify</c>): when it ran, who ran it, and what it found.
+/// </summary>
+/// <param name="Sequence">The sequence of the record that holds it.</param>
+/// <param name="VerifiedAt">When it was recorded, right after the verification finished.</param>
+/// <param name="VerifiedBy">Who asked for it (username, else subject or client id).</param>
+/// <param name="Valid">True when every record and checkpoint verified.</param>
+/// <param name="RecordsChecked">Records checked.</param>
+/// <param name="CheckpointsChecked">Checkpoints checked.</param>
+/// <param name="LastSequence">The last sequence it covered; records after it are not covered.</param>
+/// <param name="FirstBadSequence">The first bad sequence, when it failed.</param>
+/// <param name="Problem">The problem class, when it failed.</param>
+public sealed record AuditLastVerificationView(
+    long Sequence,
+    DateTimeOffset VerifiedAt,
+    string? VerifiedBy,
+    bool Valid,
+    long RecordsChecked,
+    long CheckpointsChecked,
+    long? LastSequence,
+    long? FirstBadSequence,
+    string? Problem);
+
 /// <summary>The result of a verification as the API and CLI show it.</summary>
 public sealed record AuditVerificationView(
     bool Valid,

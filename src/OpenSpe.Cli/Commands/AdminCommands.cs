@@ -330,9 +330,24 @@ internal static class AdminCommands
         }
     }
 
+    /// <summary>
+    /// One line per account with its first external identity (issuer, subject); each further identity on a line of its own
+    /// under it with the account's cells empty, so that an issuer or a subject is never split or joined with another.
+    /// </summary>
     private static void UserTable(TextWriter output, IEnumerable<UserView> users) =>
-        TableWriter.Write(output, ["USERNAME", "ROLES", "DISABLED", "MFA"],
-            users.Select(u => (IReadOnlyList<string?>)[u.Username, string.Join(",", u.Roles ?? []), u.Disabled ? "yes" : "no", u.MfaEnrolled ? "yes" : "no"]), "No accounts.");
+        TableWriter.Write(output, ["USERNAME", "ROLES", "DISABLED", "MFA", "EXTERNAL ISSUER", "EXTERNAL SUBJECT"], users.SelectMany(UserRows), "No accounts.");
+
+    private static IEnumerable<IReadOnlyList<string?>> UserRows(UserView user)
+    {
+        // Note: an older server leaves the list out of its answer; that account then has no identity to show.
+        var identities = user.ExternalIdentities ?? [];
+        var first = identities.Count > 0 ? identities[0] : null;
+        yield return [user.Username, string.Join(",", user.Roles ?? []), user.Disabled ? "yes" : "no", user.MfaEnrolled ? "yes" : "no", first?.Issuer, first?.Subject];
+        foreach (var identity in identities.Skip(1))
+        {
+            yield return ["", "", "", "", identity.Issuer, identity.Subject];
+        }
+    }
 
     /// <summary>For answers whose body the contract leaves open: the server's JSON when it sent some, else a summary.</summary>
     private static void WriteDone(TextWriter output, JsonElement? answer, bool json, IReadOnlyList<(string Field, string? Value)> summary)

@@ -50,8 +50,8 @@ internal static class AuditApiCommands
         });
     }
 
-    public static async Task<int> ExportAsync(ParseResult parse, Option<string?> server, DateTimeOffset? since, DateTimeOffset? until, string format, FileInfo? output,
-        ClientEnvironment env, CancellationToken cancellationToken)
+    public static async Task<int> ExportAsync(ParseResult parse, Option<string?> server, DateTimeOffset? since, DateTimeOffset? until, AuditExportFilters filters, string format,
+        FileInfo? output, ClientEnvironment env, CancellationToken cancellationToken)
     {
         return await ClientCommand.RunAsync(parse, async streams =>
         {
@@ -62,6 +62,14 @@ internal static class AuditApiCommands
 
             using var api = Open(parse, server, env);
             var query = new List<string> { "format=" + Uri.EscapeDataString(format) };
+            foreach (var (name, value) in new[] { ("actor", filters.Actor), ("action", filters.Action), ("project", filters.Project) })
+            {
+                if (value is not null)
+                {
+                    query.Add(name + "=" + Uri.EscapeDataString(value));
+                }
+            }
+
             if (since is { } s)
             {
                 query.Add("since=" + Uri.EscapeDataString(s.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture)));

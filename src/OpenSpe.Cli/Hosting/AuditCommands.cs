@@ -92,19 +92,24 @@ internal static class AuditCommands
         var database = CommonOptions.Database();
         var since = TimeText.Option("--since", "Only records at or after this time.");
         var until = TimeText.Option("--until", "Only records before this time.");
+        var actor = AuditExportFilters.Option("--actor", "Only records of this actor (username or subject id).", "name");
+        var action = AuditExportFilters.Option("--action", "Only records of this action (exact name, e.g. audit.export).", "name");
+        var project = AuditExportFilters.Option("--project", "Only records about this project (its id).", "id");
         var format = new Option<string>("--format") { Description = "jsonl or csv.", DefaultValueFactory = _ => "jsonl" };
         format.AcceptOnlyFromAmong("jsonl", "csv");
         var output = new Option<FileInfo?>("--output", "-o") { Description = "Write to this file instead of standard output." };
         var server = AuditApiCommands.ServerOption();
-        var command = new Command("export", "Export audit records as JSON Lines or CSV, from a data directory or with --server over the API (role auditor; streamed).")
+        var command = new Command("export", "Export audit records as JSON Lines or CSV, by time, actor, action and project, from a data directory or with --server over "
+            + "the API (role auditor; streamed).")
         {
-            dataDir, database, since, until, format, output, server,
+            dataDir, database, since, until, actor, action, project, format, output, server,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (!AuditApiCommands.Requested(parse, server))
             {
-                return await ExportOfflineAsync(parse, dataDir, database, since, until, format, output, cancellationToken);
+                return await ExportOfflineAsync(parse, dataDir, database, since, until, new(parse.GetValue(actor), parse.GetValue(action), parse.GetValue(project)), format, output,
+                    cancellationToken);
             }
 
             if (OfflineOnly(parse, dataDir, database) is { } offline)
@@ -112,13 +117,14 @@ internal static class AuditCommands
                 return await ClientCommand.RunAsync(parse, _ => throw new SpeUsageException($"--server exports from the server; {offline} is for the data-directory mode"));
             }
 
-            return await AuditApiCommands.ExportAsync(parse, server, parse.GetValue(since), parse.GetValue(until), parse.GetValue(format)!, parse.GetValue(output), env, cancellationToken);
+            return await AuditApiCommands.ExportAsync(parse, server, parse.GetValue(since), parse.GetValue(until),
+                new(parse.GetValue(actor), parse.GetValue(action), parse.GetValue(project)), parse.GetValue(format)!, parse.GetValue(output), env, cancellationToken);
         });
         return command;
     }
 
     private static async Task<int> ExportOfflineAsync(ParseResult parse, Option<string> dataDir, Option<string?> database, Option<DateTimeOffset?> since, Option<DateTimeOffset?> until,
-        Option<string> format, Option<FileInfo?> output, CancellationToken cancellationToken) =>
+        AuditExportFilters filters, Option<string> format, Option<FileInfo?> output, CancellationToken cancellationToken) =>
         await RunAsync(async () =>
         {
             using var log = OfflineAuditLog.Open(parse.GetValue(dataDir)!, parse.GetValue(database));
@@ -126,12 +132,12 @@ internal static class AuditCommands
             if (parse.GetValue(output) is { } file)
             {
                 await using var stream = file.Create();
-                await log.ExportAsync(parse.GetValue(since), parse.GetValue(until), csv, stream, cancellationToken);
+                await log.ExportAsync(filters.Actor, filters.Action, filters.Project, parse.GetValue(since), parse.GetValue(until), csv, stream, cancellationToken);
             }
             else
             {
                 await using var stdout = Console.OpenStandardOutput();
-                await log.ExportAsync(parse.GetValue(since), parse.GetValue(until), csv, stdout, cancellationToken);
+                await log.ExportAsync(filters.Actor, filters.Action, filters.Project, parse.GetValue(since), parse.GetValue(until), csv, stdout, cancellationToken);
             }
 
             return ExitCodes.Success;

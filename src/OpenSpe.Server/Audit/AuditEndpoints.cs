@@ -22,7 +22,10 @@ internal static class AuditEndpoints
         group.MapGet("/records", ListRecordsAsync).WithName("audit.records.list").RequireAuthorization(SpePolicies.Auditor).ProducesSignedInProblems()
             .WithSummary("Pages through audit records, filtered by actor, action, project and time.");
         group.MapGet("/verify", VerifyAsync).WithName("audit.verify").RequireAuthorization(SpePolicies.Auditor).ProducesSignedInProblems()
-            .WithSummary("Verifies every record and checkpoint; reports the first bad sequence number.");
+            .WithSummary("Verifies every record and checkpoint; reports the first bad sequence number. The result is recorded in the log (audit.verified).");
+        group.MapGet("/verifications/latest", LatestVerificationAsync).WithName("audit.verifications.latest").RequireAuthorization(SpePolicies.Auditor)
+            .ProducesSignedInProblems().ProducesProblems(404)
+            .WithSummary("The last verification of the whole chain the log records (when, by whom, what it found), without verifying again; 404 before the first one.");
         group.MapGet("/checkpoints", ListCheckpointsAsync).WithName("audit.checkpoints.list").RequireAuthorization(SpePolicies.Auditor).ProducesSignedInProblems()
             .WithSummary("The most recent signed checkpoints (signed tree heads), newest last.");
         group.MapGet("/checkpoints/latest", LatestCheckpointAsync).WithName("audit.checkpoints.latest").RequireAuthorization(SpePolicies.Auditor)
@@ -30,7 +33,7 @@ internal static class AuditEndpoints
             .WithSummary("The newest signed checkpoint with the public key that verifies it, for a witness to keep ('spe audit witness'); 404 before the first one.");
         // Note: streamed, not held: an export of the whole log can be far larger than memory (opened and closed records instead).
         group.MapGet("/export", ExportAsync).WithName("audit.export").RequireAuthorization(SpePolicies.Auditor).WithAuditStreaming().ProducesSignedInProblems()
-            .WithSummary("Streams records as JSON Lines or CSV.")
+            .WithSummary("Streams records as JSON Lines or CSV, filtered by actor, action, project and time as the records' search is.")
             .Produces(200, contentType: "application/jsonl").Produces(200, contentType: "text/csv");
         group.MapGet("/public-key", PublicKey).WithName("audit.public-key").AllowAnonymous()
             .WithSummary("The checkpoint-signing public key (SPKI PEM), to verify a copy of the log offline.");
@@ -45,9 +48,7 @@ internal static class AuditEndpoints
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        CheckLength(errors, "actor", actor);
-        CheckLength(errors, "action", action);
-        CheckLength(errors, "project", project);
+        CheckFilters(errors, actor, action, project, since, until);
         if (limit is < 1 or > MaxPage)
         {
             errors["limit"] = [$"limit must be between 1 and {MaxPage}."];
@@ -56,11 +57,6 @@ internal static class AuditEndpoints
         if (after is < 0)
         {
             errors["after"] = ["after must not be negative."];
-        }
-
-        if (since is not null && until is not null && since > until)
-        {
-            errors["until"] = ["until must not be before since."];
         }
 
         if (errors.Count > 0)
@@ -74,8 +70,23 @@ internal static class AuditEndpoints
         return TypedResults.Ok(new AuditRecordPage(items, items.Count == pageSize ? items[^1].Sequence : null));
     }
 
-    private static async Task<Ok<AuditVerificationView>> VerifyAsync(AuditService audit, AuditSigningKey key, CancellationToken cancellationToken) =>
-        TypedResults.Ok((await audit.VerifyAsync(cancellationToken)).ToView(key.KeyId));
+    private static async Task<Ok<AuditVerificationView>> VerifyAsync(HttpContext context, AuditService audit, AuditSigningKey key, IAuditLog log, CancellationToken cancellationToken)
+    {
+        var result = await audit.VerifyAsync(cancellationToken);
+        // Note: recorded in the log, so that the compliance report can show the last result and when it ran without verifying the
+        // whole chain on every view; a verification whose result cannot be recorded fails closed like any unaudited answer.
+        await log.AppendAsync(AuditVerificationRecord.Entry(AuditActors.From(context.User, context), TraceIds.Current(context), result), CancellationToken.None);
+        return TypedResults.Ok(result.ToView(key.KeyId));
+    }
+
+    private static async Task<Results<Ok<AuditLastVerificationView>, ProblemHttpResult>> LatestVerificationAsync(AuditService audit, CancellationToken cancellationToken)
+    {
+        var rows = await audit.QueryAsync(new AuditQuery(Action: AuditVerificationRecord.Action, Limit: 1, NewestFirst: true), cancellationToken);
+        return rows.Count == 0
+            ? Problems.Of(StatusCodes.Status404NotFound,
+                "No verification of the audit chain has been recorded yet; run one (Verify on the portal's /compliance, 'spe audit verify --server' or GET /api/v1/audit/verify).")
+            : TypedResults.Ok(AuditVerificationRecord.ToView(rows[0]));
+    }
 
     private static async Task<Results<Ok<List<AuditCheckpointView>>, ValidationProblem>> ListCheckpointsAsync(AuditService audit, int? limit, CancellationToken cancellationToken)
     {
@@ -112,19 +123,27 @@ internal static class AuditEndpoints
     }
 
     private static async Task<Results<EmptyHttpResult, ValidationProblem>> ExportAsync(
-        HttpContext context, AuditService audit, string? format, DateTimeOffset? since, DateTimeOffset? until, CancellationToken cancellationToken)
+        HttpContext context, AuditService audit, string? format, string? actor, string? action, string? project, DateTimeOffset? since, DateTimeOffset? until,
+        CancellationToken cancellationToken)
     {
-        AuditExportFormat parsed;
+        // Note: every parameter is checked before the first byte, because once the stream has started no error can be answered.
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var parsed = AuditExportFormat.Jsonl;
         switch (format ?? "jsonl")
         {
-            case "jsonl": parsed = AuditExportFormat.Jsonl; break;
+            case "jsonl": break;
             case "csv": parsed = AuditExportFormat.Csv; break;
-            default:
-                return Problems.Invalid("format", "format must be jsonl or csv.");
+            default: errors["format"] = ["format must be jsonl or csv."]; break;
+        }
+
+        CheckFilters(errors, actor, action, project, since, until);
+        if (errors.Count > 0)
+        {
+            return Problems.Invalid(errors, "The export has invalid parameters.");
         }
 
         context.Response.ContentType = parsed == AuditExportFormat.Csv ? "text/csv; charset=utf-8" : "application/jsonl; charset=utf-8";
-        await audit.ExportAsync(new AuditQuery(SinceMicros: Micros(since), UntilMicros: Micros(until)), parsed, context.Response.Body, cancellationToken);
+        await audit.ExportAsync(new AuditQuery(actor, action, project, Micros(since), Micros(until)), parsed, context.Response.Body, cancellationToken);
         return TypedResults.Empty;
     }
 
@@ -145,6 +164,18 @@ internal static class AuditEndpoints
                 ["reason"] = request.Reason,
             }), cancellationToken);
         return TypedResults.Ok(result);
+    }
+
+    /// <summary>The filters the search and the export share, checked alike.</summary>
+    private static void CheckFilters(Dictionary<string, string[]> errors, string? actor, string? action, string? project, DateTimeOffset? since, DateTimeOffset? until)
+    {
+        CheckLength(errors, "actor", actor);
+        CheckLength(errors, "action", action);
+        CheckLength(errors, "project", project);
+        if (since is not null && until is not null && since > until)
+        {
+            errors["until"] = ["until must not be before since."];
+        }
     }
 
     private static void CheckLength(Dictionary<string, string[]> errors, string name, string? value)

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Api;
 
@@ -20,9 +21,10 @@ namespace OpenSpe.Server.Audit;
 /// <remarks>
 /// Endpoints marked <see cref="AuditStreamingAttribute"/> are not held: a <c>stream opened</c> record is written before
 /// their first byte (if it cannot be, they get the same 503 and nothing of the stream is sent), and a <c>stream closed</c>
-/// record after their last, naming the opened record's sequence, the bytes sent, the duration and how it ended.
+/// record after their last, naming the opened record's sequence, the bytes sent, the duration and how it ended. A stream
+/// that fails after its first byte is aborted (SPE12107), so its client never takes what it got for the whole answer.
 /// </remarks>
-internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit, TimeProvider time)
+internal sealed partial class AuditMiddleware(RequestDelegate next, IAuditLog audit, TimeProvider time, ILogger<AuditMiddleware> logger)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -49,7 +51,7 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit, Tim
             }
         }
 
-        if (context.GetEndpoint()?.Metadata.GetMetadata<AuditStreamingAttribute>() is not null)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<AuditStreamingAttribute>() is { } streaming && streaming.AppliesTo(context.Request))
         {
             await StreamAsync(context, traceId);
             return;
@@ -150,8 +152,12 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit, Tim
             var end = await RecordClosedAsync(context, traceId, openedSequence, stream, time.GetElapsedTime(openedAt), failure is not null);
             if (end == AuditStreamEnd.Failed)
             {
-                // The exception handler outside logs it under the trace id; the response has started, so the connection is cut.
-                failure?.Throw();
+                // Note: the status and some bytes are gone, so no error can be answered any more; the response is aborted (HTTP/2
+                // RST_STREAM, HTTP/1.1 connection closed before the last chunk) because a clean end would let the client keep a
+                // truncated download as complete. Aborted here, not left to what the server does with an exception after the
+                // start, so that no middleware or server setting can turn a failed stream into a finished one.
+                StreamFailed(logger, failure!.SourceException, ActionName(context), stream.BytesSent, traceId);
+                context.Abort();
             }
 
             return;
@@ -214,6 +220,9 @@ internal sealed class AuditMiddleware(RequestDelegate next, IAuditLog audit, Tim
 
         return end;
     }
+
+    [LoggerMessage(EventId = 12107, Level = LogLevel.Error, Message = "SPE12107 the stream {Action} failed after {Bytes} bytes; the response was aborted (trace {TraceId})")]
+    private static partial void StreamFailed(ILogger logger, Exception exception, string action, long bytes, string traceId);
 
     private static async Task RefuseUnauditedAsync(HttpContext context)
     {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 
 namespace OpenSpe.Server.Audit;
 
@@ -12,7 +13,28 @@ namespace OpenSpe.Server.Audit;
 /// endpoint is covered when <c>UseWebSockets()</c> runs after the audit middleware (it takes the upgrade feature it finds).
 /// </remarks>
 [AttributeUsage(AttributeTargets.Method | AttributeTargets.Class)]
-internal sealed class AuditStreamingAttribute : Attribute;
+internal sealed class AuditStreamingAttribute : Attribute
+{
+    /// <summary>
+    /// On a Razor page (one endpoint whatever handler runs), only requests for this handler stream; the page's other answers
+    /// are held as any other. Null: every request to the endpoint streams.
+    /// </summary>
+    public string? Handler { get; init; }
+
+    /// <summary>True when <paramref name="request"/> is one this endpoint streams.</summary>
+    public bool AppliesTo(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (Handler is null)
+        {
+            return true;
+        }
+
+        // Note: Razor Pages take the handler from the route value first, then the query, and compare it ignoring case.
+        var named = request.RouteValues.TryGetValue("handler", out var route) && route is string r ? r : request.Query["handler"].ToString();
+        return string.Equals(named, Handler, StringComparison.OrdinalIgnoreCase);
+    }
+}
 
 /// <summary>Declares endpoints as streaming for the audit middleware.</summary>
 internal static class AuditStreamingExtensions
@@ -31,7 +53,7 @@ internal static class AuditStreamEnd
     /// <summary>The client went away before the end.</summary>
     public const string ClientAborted = "client-aborted";
 
-    /// <summary>The handler threw after the stream had started.</summary>
+    /// <summary>The handler threw after the stream had started; the response was aborted, so the client sees it broken.</summary>
     public const string Failed = "failed";
 
     /// <summary>An emergency halt of the project (or of everything) cut the stream (OPR-20).</summary>

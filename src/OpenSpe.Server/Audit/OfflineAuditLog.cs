@@ -60,10 +60,14 @@ public sealed class OfflineAuditLog : IDisposable
         return (await service.VerifyAsync(witnessed, cancellationToken)).ToView(key.KeyId) with { WitnessedCheckpoints = witnessed.Count };
     }
 
-    /// <summary>Writes the records in [<paramref name="since"/>, <paramref name="until"/>) as JSON Lines or CSV.</summary>
-    public Task ExportAsync(DateTimeOffset? since, DateTimeOffset? until, bool csv, Stream output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the records in [<paramref name="since"/>, <paramref name="until"/>) as JSON Lines or CSV; <paramref name="actor"/>
+    /// (username or subject), <paramref name="action"/> and <paramref name="project"/> narrow them as the API's export does.
+    /// </summary>
+    public Task ExportAsync(string? actor, string? action, string? project, DateTimeOffset? since, DateTimeOffset? until, bool csv, Stream output,
+        CancellationToken cancellationToken)
     {
-        var query = new AuditQuery(SinceMicros: Micros(since), UntilMicros: Micros(until));
+        var query = new AuditQuery(actor, action, project, Micros(since), Micros(until));
         return service.ExportAsync(query, csv ? AuditExportFormat.Csv : AuditExportFormat.Jsonl, output, cancellationToken);
     }
 

@@ -164,6 +164,8 @@ public sealed class CliTests
         var key = await SpeProcess.RunAsync("audit", "public-key", "--data-dir", data);
         var csv = await SpeProcess.RunAsync("audit", "export", "--data-dir", data, "--format", "csv");
         var jsonl = await SpeProcess.RunAsync("audit", "export", "--data-dir", data, "--since", "2000-01-01T00:00:00Z");
+        var filtered = await SpeProcess.RunAsync("audit", "export", "--data-dir", data, "--actor", "a", "--action", "server.info");
+        var otherActor = await SpeProcess.RunAsync("audit", "export", "--data-dir", data, "--actor", "b", "--action", "server.info");
 
         Assert.Equal(0, key.ExitCode);
         Assert.Equal(published.GetProperty("publicKeyPem").GetString()!.Trim(), key.Stdout.Trim());
@@ -171,6 +173,10 @@ public sealed class CliTests
         Assert.StartsWith("sequence,timestamp,", csv.Stdout, StringComparison.Ordinal);
         Assert.Contains("server.info", csv.Stdout, StringComparison.Ordinal);
         Assert.All(jsonl.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries), line => JsonDocument.Parse(line));
+        Assert.Equal(0, filtered.ExitCode);
+        var record = JsonDocument.Parse(Assert.Single(filtered.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))).RootElement;
+        Assert.Equal(("server.info", "a"), (record.GetProperty("action").GetString(), record.GetProperty("actor").GetProperty("username").GetString()));
+        Assert.Equal((0, ""), (otherActor.ExitCode, otherActor.Stdout));
     }
 
     [Fact]

@@ -260,6 +260,34 @@ public sealed class ClientVerbTests
         Assert.Equal(2, document.RootElement.GetArrayLength());
     }
 
+    [Fact]
+    [Trait("Requirement", "FSPER-2")]
+    public async Task Fake_server_admin_user_list_shows_each_external_identity_in_the_table_one_per_line()
+    {
+        using var harness = new ClientHarness();
+        harness.SignIn();
+        harness.Server.Routes["GET /api/v1/admin/users"] = (System.Net.HttpStatusCode.OK,
+            """
+            [{"username":"bob","roles":["researcher"],"disabled":false,"mfaEnrolled":true,"externalIdentities":[
+              {"issuer":"https://idp.example.org/realms/a","subject":"b0b-1"},{"issuer":"https://login.example.eu","subject":"bob with space"}]},
+             {"username":"carol","roles":["auditor"],"disabled":false,"mfaEnrolled":true,"externalIdentities":[]},
+             {"username":"dave","roles":[],"disabled":false,"mfaEnrolled":false}]
+            """);
+
+        var (code, table, stderr) = await harness.RunAsync("admin", "user", "list");
+
+        Assert.True(code == 0, stderr);
+        var lines = table.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(5, lines.Length);
+        Assert.Matches("^USERNAME +ROLES +DISABLED +MFA +EXTERNAL ISSUER +EXTERNAL SUBJECT$", lines[0]);
+        Assert.Matches(@"^bob +researcher +no +yes +https://idp\.example\.org/realms/a +b0b-1$", lines[1]);
+        // The second identity under its account, the account's cells empty, its subject whole with its space.
+        Assert.Matches(@"^ +https://login\.example\.eu +bob with space$", lines[2]);
+        Assert.Equal(lines[1].IndexOf("https://", StringComparison.Ordinal), lines[2].IndexOf("https://", StringComparison.Ordinal));
+        Assert.Matches("^carol +auditor +no +yes$", lines[3]);
+        Assert.Matches("^dave +no +no$", lines[4]);
+    }
+
     [Theory]
     [InlineData("GET /api/v1/admin/users", "No accounts.", "admin", "user", "list")]
     [InlineData("GET /api/v1/admin/clients", "No applications registered.", "admin", "client", "list")]

@@ -55,6 +55,79 @@ public sealed class AuditServerModeCliTests : IAsyncLifetime
         Assert.Equal((0, ""), (noneCode, none));
     }
 
+    [Fact]
+    [Trait("Requirement", "EHDSR-6")]
+    public async Task Auditor_exports_over_the_api_filtered_by_actor_action_and_project()
+    {
+        var project = "prj-cli-" + Guid.NewGuid().ToString("N")[..8];
+        using (var researcher = await _fixture.Server.ClientForAccountAsync("researcher"))
+        {
+            using var first = await researcher.GetAsync(new Uri($"/api/v1/projects/{project}/exports", UriKind.Relative));
+            using var second = await researcher.GetAsync(new Uri($"/api/v1/projects/{project}/imports", UriKind.Relative));
+        }
+
+        await using var harness = await HarnessAsync("auditor");
+        using var files = new TempDirectory();
+        var file = files.File("audit.jsonl");
+
+        var (code, _, stderr) = await harness.RunAsync("audit", "export", "--server", "--project", project, "--actor", "researcher", "-o", file);
+        var lines = File.ReadAllLines(file).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var action = lines[0].GetProperty("action").GetString()!;
+        var (oneCode, one, _) = await harness.RunAsync("audit", "export", "--server", "--project", project, "--action", action);
+        var (noneCode, none, _) = await harness.RunAsync("audit", "export", "--server", "--project", project, "--actor", "auditor");
+
+        Assert.True(code == 0, stderr);
+        Assert.Equal(2, lines.Count);
+        Assert.All(lines, l => Assert.Equal(project, l.GetProperty("resource").GetProperty("projectId").GetString()));
+        Assert.All(lines, l => Assert.Equal("researcher", l.GetProperty("actor").GetProperty("username").GetString()));
+        Assert.Equal(0, oneCode);
+        Assert.Equal(action, JsonDocument.Parse(Assert.Single(one.Split('\n', StringSplitOptions.RemoveEmptyEntries))).RootElement.GetProperty("action").GetString());
+        Assert.Equal((0, ""), (noneCode, none));
+    }
+
+    [Theory]
+    [InlineData("--actor", "")]
+    [InlineData("--project", " ")]
+    [InlineData("--action", "x")]
+    [Trait("Requirement", "EHDSR-6")]
+    public async Task A_blank_or_too_long_filter_exits_2_before_any_request(string option, string value)
+    {
+        await using var harness = await HarnessAsync("auditor");
+        // Note: "x" stands for a value one character longer than the server takes, made here (attribute arguments are constants).
+        var given = value == "x" ? new string('x', 201) : value;
+
+        var (code, stdout, stderr) = await harness.RunAsync("audit", "export", "--server", option, given);
+
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.Contains(value == "x" ? $"{option} must be at most 200 characters" : $"{option} must not be blank", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-6")]
+    public async Task An_export_cut_by_the_server_midway_exits_1_and_leaves_no_file_that_looks_complete()
+    {
+        await using var harness = await HarnessAsync("auditor");
+        using var files = new TempDirectory();
+        var file = files.File("audit.jsonl");
+
+        int code, pipedCode;
+        string stdout, stderr, piped, pipedErr;
+        await using (await OpenSpe.Server.Tests.Audit.UnreadableAuditRecord.PlantAsync(_fixture.Server))
+        {
+            (code, stdout, stderr) = await harness.RunAsync("audit", "export", "--server", "-o", file);
+            (pipedCode, piped, pipedErr) = await harness.RunAsync("audit", "export", "--server");
+        }
+
+        Assert.True(code == 1, $"exit {code}: {stderr}");
+        Assert.Equal("", stdout);
+        Assert.StartsWith("spe: ", stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(files.Path));
+        // Note: on standard output the bytes that came are written as they come; the exit code and the message say it broke.
+        Assert.True(pipedCode == 1, $"exit {pipedCode}: {pipedErr}");
+        Assert.NotEmpty(piped);
+        Assert.StartsWith("spe: ", pipedErr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("researcher")]
     [InlineData("holder")]
@@ -68,7 +141,7 @@ public sealed class AuditServerModeCliTests : IAsyncLifetime
         var file = files.File("audit.jsonl");
 
         var (verifyCode, verifyOut, verifyErr) = await harness.RunAsync("audit", "verify", "--server");
-        var (exportCode, exportOut, exportErr) = await harness.RunAsync("audit", "export", "--server", "-o", file);
+        var (exportCode, exportOut, exportErr) = await harness.RunAsync("audit", "export", "--server", "-o", file, "--actor", account, "--action", "audit.export");
 
         Assert.Equal((1, 1), (verifyCode, exportCode));
         Assert.Equal(("", ""), (verifyOut, exportOut));

@@ -132,6 +132,42 @@ public sealed class AuditTrailTests : IAsyncLifetime
         Assert.Equal(2, after.GetProperty("firstBadSequence").GetInt64());
     }
 
+    [Fact]
+    [Trait("Requirement", "EHDSR-6")]
+    [Trait("Requirement", "OPR-7")]
+    public async Task Each_verification_is_recorded_and_the_last_one_is_read_back_without_verifying_again()
+    {
+        using var auditor = await _server.ClientAsAsync("carol", "auditor");
+
+        using var none = await auditor.GetAsync("/api/v1/audit/verifications/latest");
+        var noneProblem = await none.Content.ReadFromJsonAsync<JsonElement>();
+        var verified = await auditor.GetFromJsonAsync<AuditVerificationView>("/api/v1/audit/verify");
+        var last = await auditor.GetFromJsonAsync<AuditLastVerificationView>("/api/v1/audit/verifications/latest");
+        var again = await auditor.GetFromJsonAsync<AuditLastVerificationView>("/api/v1/audit/verifications/latest");
+        await using (var connection = await _server.Database.OpenConnectionAsync())
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "UPDATE audit_records SET outcome = 'denied' WHERE sequence = 2";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var broken = await auditor.GetFromJsonAsync<AuditVerificationView>("/api/v1/audit/verify");
+        var lastBroken = await auditor.GetFromJsonAsync<AuditLastVerificationView>("/api/v1/audit/verifications/latest");
+
+        Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+        Assert.Contains("No verification of the audit chain has been recorded yet", noneProblem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True(verified!.Valid);
+        Assert.True(last!.Valid);
+        Assert.Equal((verified.RecordsChecked, verified.CheckpointsChecked, verified.LastSequence), (last.RecordsChecked, last.CheckpointsChecked, last.LastSequence));
+        Assert.Equal("carol", last.VerifiedBy);
+        Assert.True(last.Sequence > verified.LastSequence);
+        // Reading it back verifies nothing and records no new result.
+        Assert.Equal(last, again);
+        Assert.False(broken!.Valid);
+        Assert.False(lastBroken!.Valid);
+        Assert.Equal((2L, broken.Problem), (lastBroken.FirstBadSequence, lastBroken.Problem));
+    }
+
     [Theory]
     [InlineData("jsonl", "application/jsonl")]
     [InlineData("csv", "text/csv")]

@@ -7,9 +7,15 @@ namespace OpenSpe.Server.Portal.Pages.Audit;
 
 /// <summary>
 /// The auditor's page: the audit chain's verification (with witnessed checkpoints), a search by actor, project, action and
-/// time, and the export of the records (<c>GET /api/v1/audit/export</c>, JSON Lines or CSV, by time) streamed through to the
-/// browser as a file.
+/// time, and the export of the records (<c>GET /api/v1/audit/export</c>, JSON Lines or CSV, by actor, project, action and
+/// time) streamed through to the browser as a file.
 /// </summary>
+/// <remarks>
+/// Note: the export handler is a streaming answer for the audit middleware (opened and closed records), because a held answer
+/// would spool the whole export to a temporary file before the first byte, and a failure after its first byte is then cut in
+/// the browser as the API's stream is cut, never ended cleanly.
+/// </remarks>
+[global::OpenSpe.Server.Audit.AuditStreaming(Handler = "Export")]
 internal sealed class AuditModel : PortalPageModel
 {
     /// <summary>The chain's verification.</summary>
@@ -45,7 +51,19 @@ internal sealed class AuditModel : PortalPageModel
     /// <summary>The export's end (UTC).</summary>
     public string? ExportUntil { get; private set; }
 
-    /// <summary>Why the export was refused, by field (<c>format</c>, <c>since</c>, <c>until</c>, or <c>export</c> for the whole form).</summary>
+    /// <summary>The export's actor filter (username or subject id).</summary>
+    public string? ExportActor { get; private set; }
+
+    /// <summary>The export's project filter.</summary>
+    public string? ExportProject { get; private set; }
+
+    /// <summary>The export's action filter.</summary>
+    public string? ExportAction { get; private set; }
+
+    /// <summary>
+    /// Why the export was refused, by field (<c>format</c>, <c>actor</c>, <c>project</c>, <c>action</c>, <c>since</c>,
+    /// <c>until</c>, or <c>export</c> for the whole form).
+    /// </summary>
     public IReadOnlyDictionary<string, string> ExportErrors { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>Verifies the chain and searches.</summary>
@@ -57,10 +75,16 @@ internal sealed class AuditModel : PortalPageModel
     /// be far larger than memory), with the API's content type and a file name. The API audits it as it audits any export
     /// (a <c>stream opened</c> and a <c>stream closed</c> record naming the auditor), and refuses it to everyone else.
     /// </summary>
-    public async Task<IActionResult> OnGetExportAsync(string? format, string? since, string? until)
+    public async Task<IActionResult> OnGetExportAsync(string? format, string? actor, string? project, string? action, string? since, string? until)
     {
         (ExportFormat, ExportSince, ExportUntil) = (string.IsNullOrWhiteSpace(format) ? "jsonl" : format.Trim(), since, until);
+        (ExportActor, ExportProject, ExportAction) = (actor, project, action);
         var query = new Dictionary<string, string?>(StringComparer.Ordinal) { ["format"] = ExportFormat };
+        // Note: the filters go to the API as given (trimmed); the API checks them as it checks the search's, and its field
+        // errors come back to the fields here, so the portal keeps no second rule.
+        Add(query, "actor", actor);
+        Add(query, "project", project);
+        Add(query, "action", action);
         var errors = new Dictionary<string, string>(StringComparer.Ordinal);
         if (!AddTime(query, "since", since))
         {

@@ -9,7 +9,8 @@ namespace OpenSpe.Server.Portal.Pages.Compliance;
 
 /// <summary>
 /// The auditor's compliance report (OPR-6, OPR-7): the counts of the spec's requirements by status, the live evidence the
-/// API gives this person (each item available or why not), every requirement with its level, status, what is missing and the
+/// API gives this person (each item available or why not; the audit chain's last recorded verification with its time, and a
+/// form that verifies it now), every requirement with its level, status, what is missing and the
 /// tests that carry it, and the same report as HTML and JSON. The report is made by the code <c>spe compliance report</c>
 /// uses (OpenSpe.Compliance), with the evidence read through the backchannel instead of the CLI's client, so both hold the
 /// same content.
@@ -27,6 +28,18 @@ internal sealed class ComplianceModel : PortalPageModel
     {
         var refusal = await MakeAsync();
         return refusal ?? Page();
+    }
+
+    /// <summary>
+    /// Verifies the whole audit chain now (the API records the result), then shows the report with it. A form of its own, not
+    /// part of every view, because a verification reads every record and checkpoint and takes long on a large log.
+    /// </summary>
+    public async Task<IActionResult> OnPostVerifyAsync()
+    {
+        Title = PortalText.Get("NavCompliance");
+        var verification = await GetAsync<AuditVerificationView>("/api/v1/audit/verify");
+        // Note: a refusal (another role, a signed-out session) replaces the page, as the API's answer to this person.
+        return verification.Succeeded ? Redirect("/compliance") : ShowProblem(verification.Problem!);
     }
 
     /// <summary>Downloads the report as one HTML page (the text <c>spe compliance report --format html</c> writes).</summary>
@@ -55,7 +68,9 @@ internal sealed class ComplianceModel : PortalPageModel
         }
 
         var source = new PortalEvidenceSource(HttpContext.RequestServices.GetRequiredService<PortalBackchannel>(), HttpContext, await AccessTokenAsync());
-        var evidence = await EvidenceCollector.CollectAsync(source, HttpContext.RequestAborted);
+        // Note: the last verification the log records, not a new one: a view must stay fast on a large log; the page says when it
+        // ran and offers a new one (OnPostVerifyAsync).
+        var evidence = await EvidenceCollector.CollectAsync(source, verifyAuditNow: false, HttpContext.RequestAborted);
         var now = HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         // Note: the server named in the report is the one the browser reached, as the CLI names the one given to --server.
         Report = ComplianceReport.Create(now, Version, $"{Request.Scheme}://{Request.Host}", RequirementCatalog.Load(), evidence);
