@@ -14,7 +14,15 @@ public sealed class TusClient(HttpClient http, string projectId)
 
     public async Task<Crypt4ghPublicKey> ProjectKeyAsync()
     {
-        var view = await http.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}/public-key");
+        // Note: a refusal names the server's problem (its code and detail), so that a 503 in a loaded CI run says which one.
+        using var response = await http.GetAsync($"/api/v1/projects/{projectId}/public-key");
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"GET public-key answered {(int)response.StatusCode}: {body}", null, response.StatusCode);
+        }
+
+        var view = JsonSerializer.Deserialize<JsonElement>(body);
         return Crypt4ghPublicKey.Parse(view.GetProperty("publicKey").GetString()!);
     }
 
