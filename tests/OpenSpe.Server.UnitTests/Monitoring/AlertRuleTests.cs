@@ -239,7 +239,7 @@ public sealed class AlertRuleTests
 
         Assert.DoesNotContain(rules, r => r.Name == "signin-failures-per-account");
         Assert.Contains(rules, r => r.Name == "signin-failures-per-source");
-        Assert.Equal(["disk-free-reserve", "certificate-expiry", "witness-stale", "api-latency-objective", "federation-latency-objective", "federation-client-latency-objective", "audit-durability-objective", "not-ready"], rules.Where(r => r.Check != AlertCheck.None).Select(r => r.Name));
+        Assert.Equal(["disk-free-reserve", "certificate-expiry", "witness-stale", "api-latency-objective", "federation-latency-objective", "federation-client-latency-objective", "audit-durability-objective", "backup-overdue", "restore-drill-overdue", "not-ready"], rules.Where(r => r.Check != AlertCheck.None).Select(r => r.Name));
         Assert.All(rules.Where(r => r.Check != AlertCheck.None), r => Assert.Null(r.Match(SignIn("alice", "203.0.113.7", "password-invalid"))));
     }
 

@@ -66,6 +66,18 @@ internal enum AlertCheck
     /// availability objective is being spent (TIR-15). The key is the failing check's name; <see cref="AlertRule.Window"/> is unused.
     /// </summary>
     Readiness,
+
+    /// <summary>
+    /// Scheduled backups (<c>Backup:Interval</c>) overdue: the newest <c>backup.created</c> record, or the server's start when
+    /// there is none, is older than the interval plus <see cref="AlertRule.Window"/>. Never fires without scheduled backups.
+    /// </summary>
+    BackupAge,
+
+    /// <summary>
+    /// Restore drills overdue (OPR-27): the newest successful <c>backup.drill</c> record, or with none the oldest
+    /// <c>backup.created</c>, is older than <see cref="AlertRule.Window"/>.
+    /// </summary>
+    DrillAge,
 }
 
 /// <summary>

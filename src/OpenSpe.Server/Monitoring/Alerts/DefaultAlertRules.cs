@@ -21,6 +21,15 @@ internal static class DefaultAlertRules
     /// <summary>The rule on the readiness checks behind <c>/readyz</c> (TIR-15's availability objective).</summary>
     public const string NotReady = "not-ready";
 
+    /// <summary>The rule on a scheduled backup that failed (OPR-24).</summary>
+    public const string BackupFailed = "backup-failed";
+
+    /// <summary>The rule on scheduled backups that stopped happening (OPR-24).</summary>
+    public const string BackupOverdue = "backup-overdue";
+
+    /// <summary>The rule on restore drills not recorded for too long (OPR-27).</summary>
+    public const string DrillOverdue = "restore-drill-overdue";
+
     /// <summary>The shipped rules; <paramref name="options"/> gives the disk reserve.</summary>
     public static IReadOnlyList<AlertRule> Create(AlertOptions options) =>
     [
@@ -60,6 +69,11 @@ internal static class DefaultAlertRules
         {
             Name = "federation-peer-refused", Action = Federation.FederationAudit.PeerRefused, GroupBy = AlertGroup.Source, Threshold = 10,
             Window = TimeSpan.FromMinutes(15), Description = "A federation peer (or something posing as one) was refused repeatedly: a revoked, expired or unknown certificate, or probing.",
+        },
+        new()
+        {
+            Name = BackupFailed, Action = Operations.Backups.ScheduledBackups.FailedAction, GroupBy = AlertGroup.None, Threshold = 1, Window = TimeSpan.FromDays(1),
+            Description = "A scheduled backup could not be made (the record's reason says why): until one succeeds, a restore would lose everything since the last.",
         },
         new()
         {
@@ -107,6 +121,19 @@ internal static class DefaultAlertRules
             Name = AuditLatency, Check = AlertCheck.AuditLatency, GroupBy = AlertGroup.None, Threshold = 100, Window = TimeSpan.FromMinutes(5),
             Quantile = 0.99, MinimumCount = 100,
             Description = "The p99 time to make an audit record durable over 5 minutes is above its 100 ms objective: the data directory's disk or the database is slow.",
+        },
+        new()
+        {
+            // Note: twelve hours beyond the interval, so that a long backup of a large data directory is not yet overdue.
+            Name = BackupOverdue, Check = AlertCheck.BackupAge, GroupBy = AlertGroup.None, Threshold = 1, Window = TimeSpan.FromHours(12),
+            Description = "No scheduled backup was made for longer than Backup:Interval plus 12 hours: backups are failing or not running.",
+        },
+        new()
+        {
+            // Note: the server cannot run a drill (the backup secret key stays offline), so it watches that someone does:
+            // 'spe backup verify --record' where the key is kept, at least monthly.
+            Name = DrillOverdue, Check = AlertCheck.DrillAge, GroupBy = AlertGroup.None, Threshold = 1, Window = TimeSpan.FromDays(31),
+            Description = "No successful restore drill was recorded for 31 days while backups exist: run 'spe backup verify BACKUP --sk KEY --record' where the backup key is kept.",
         },
         new()
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Hosting;
+using OpenSpe.Server.Operations.Backups;
 using OpenSpe.Server.Operations.Certificates;
 
 namespace OpenSpe.Server.Monitoring.Alerts;
@@ -20,7 +21,7 @@ namespace OpenSpe.Server.Monitoring.Alerts;
 /// (<see cref="StateFileName"/>), so a restart does not fire them again.
 /// </summary>
 internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, LatencyRecorder latency, IServiceProvider services, DataDirectory directory, IOptions<AlertOptions> options,
-    IOptions<AuditOptions> audit, TimeProvider time) : BackgroundService, IAuditObserver
+    IOptions<AuditOptions> audit, IOptions<BackupOptions> backup, TimeProvider time) : BackgroundService, IAuditObserver
 {
     /// <summary>The file in the data directory that holds the conditions in force between runs and across restarts.</summary>
     public const string StateFileName = "alert-checks.json";
@@ -49,7 +50,13 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, LatencyRecor
             changed |= _active.RemoveWhere(a => !checkedRules.Any(r => r.Name == a.Rule)) > 0;
             foreach (var rule in checkedRules)
             {
-                var breaches = (rule.Check == AlertCheck.Readiness ? readiness! : Breaches(rule, now)).ToList();
+                var breaches = rule.Check switch
+                {
+                    AlertCheck.Readiness => readiness!,
+                    AlertCheck.BackupAge => await BackupEvidenceChecks.BackupBreachesAsync(services.GetRequiredService<AuditService>(), rule, backup.Value.Interval, _started, now, cancellationToken),
+                    AlertCheck.DrillAge => await BackupEvidenceChecks.DrillBreachesAsync(services.GetRequiredService<AuditService>(), rule, now, cancellationToken),
+                    _ => Breaches(rule, now).ToList(),
+                };
                 // Note: a condition that cleared is forgotten, so that its return fires again; one that persists fires once.
                 changed |= _active.RemoveWhere(a => a.Rule == rule.Name && !breaches.Any(b => b.Key == a.Key)) > 0;
                 foreach (var (key, value, projectId) in breaches)
