@@ -54,6 +54,19 @@ internal abstract class PortalPageModel : PageModel
         return Page();
     }
 
+    /// <summary>
+    /// Verifies the whole audit chain now through the API, which records the result (<c>audit.verified</c>), then sends the
+    /// browser back to <paramref name="page"/>, which shows that recorded result. The action of the form both /audit and
+    /// /compliance carry (<c>_AuditVerifyForm</c>); a view of either verifies nothing, because a verification reads every
+    /// record and checkpoint and takes long on a large log.
+    /// </summary>
+    protected async Task<IActionResult> VerifyAuditChainAsync(string page)
+    {
+        var verification = await GetAsync<AuditVerificationView>("/api/v1/audit/verify");
+        // Note: a refusal (another role, a halt) replaces the page, as the API's answer to this person.
+        return verification.Succeeded ? Redirect(page) : ShowProblem(verification.Problem!);
+    }
+
     /// <summary>Escapes one path segment of an API route.</summary>
     protected static string Segment(string value) => Uri.EscapeDataString(value);
 

@@ -11,16 +11,22 @@ namespace OpenSpe.Server.Tests.Audit;
 /// An audit export that fails after its first bytes must never look complete: the API's stream and the portal's pass-through
 /// are cut (the client reads an error, not a clean end), and each stream's closed record says it failed (EHDSR-6, SPER-9).
 /// The fault is real: a stored record the store cannot read, far enough into the log that hundreds of kilobytes left first
-/// (<see cref="UnreadableAuditRecord"/>).
+/// (<see cref="UnreadableAuditRecord"/>). On SQLite and on PostgreSQL.
 /// </summary>
-public sealed class AuditExportFailureTests : IAsyncLifetime
+public abstract class AuditExportFailureTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
     private SpeTestServer _server = null!;
 
-    public async ValueTask InitializeAsync() => _server = await SpeTestServer.StartAsync();
+    protected abstract TestBackend Backend { get; }
 
-    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+    public async ValueTask InitializeAsync() => _server = await SpeTestServer.StartAsync(Backend);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     [Trait("Requirement", "EHDSR-6")]
@@ -124,4 +130,14 @@ public sealed class AuditExportFailureTests : IAsyncLifetime
 
     private static string? Detail(OpenSpe.Core.Audit.AuditRow row, string key) =>
         JsonDocument.Parse(row.DetailsJson).RootElement.TryGetProperty(key, out var value) ? value.GetString() : null;
+}
+
+public sealed class SqliteAuditExportFailureTests : AuditExportFailureTests
+{
+    protected override TestBackend Backend => TestBackend.Sqlite;
+}
+
+public sealed class PostgresAuditExportFailureTests : AuditExportFailureTests
+{
+    protected override TestBackend Backend => TestBackend.PostgreSql;
 }

@@ -7,12 +7,17 @@ using OpenSpe.Server.Tests.Infrastructure;
 namespace OpenSpe.Server.Tests.Audit;
 
 /// <summary>
-/// A real fault in a real audit log for the export's failure tests: one stored record whose hash column holds text instead of
-/// bytes, so the store's reader throws when it reaches it. The record sits far enough into the log that an export has sent
-/// many kilobytes (past the export writer's buffer) before it gets there, so the failure comes after the first byte.
-/// Disposing puts the hash back, and the chain verifies again.
+/// A real fault in a real audit log for the export's failure tests: one stored record whose hash the store's reader cannot
+/// read as bytes, so it throws when it reaches it. The record sits far enough into the log that an export has sent many
+/// kilobytes (past the export writer's buffer) before it gets there, so the failure comes after the first byte. Disposing
+/// puts the hash back, and the chain verifies again.
 /// </summary>
-/// <remarks>SQLite only: its BLOB column stores the text as given, where PostgreSQL's bytea would refuse it.</remarks>
+/// <remarks>
+/// Note: the fault differs by store because each refuses the other's: SQLite's BLOB column stores text as given (the hash
+/// becomes text), where PostgreSQL's bytea refuses text; PostgreSQL's column can drop its NOT NULL for the test (the hash
+/// becomes NULL), where SQLite cannot alter a column. Either way the reader's cast to bytes fails on that one row. The
+/// constraint is put back on disposal, on a database of the test's own.
+/// </remarks>
 public sealed class UnreadableAuditRecord : IAsyncDisposable
 {
     private const int FillerDetailLength = 1_000;
@@ -60,7 +65,16 @@ public sealed class UnreadableAuditRecord : IAsyncDisposable
                 var sequence = System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("sequence").GetInt64();
                 var database = server.Services.GetRequiredService<SpeDatabase>();
                 var hash = (byte[])(await ExecuteAsync(database, "SELECT hash FROM audit_records WHERE sequence = @sequence", sequence, null, scalar: true))!;
-                await ExecuteAsync(database, "UPDATE audit_records SET hash = @hash WHERE sequence = @sequence", sequence, "not a hash", scalar: false);
+                if (database.Provider == DatabaseProvider.Sqlite)
+                {
+                    await ExecuteAsync(database, "UPDATE audit_records SET hash = @hash WHERE sequence = @sequence", sequence, "not a hash", scalar: false);
+                }
+                else
+                {
+                    await ExecuteAsync(database, "ALTER TABLE audit_records ALTER COLUMN hash DROP NOT NULL; UPDATE audit_records SET hash = NULL WHERE sequence = @sequence",
+                        sequence, null, scalar: false);
+                }
+
                 return new UnreadableAuditRecord(database, sequence, hash, before);
             }
 
@@ -70,9 +84,11 @@ public sealed class UnreadableAuditRecord : IAsyncDisposable
         throw new InvalidOperationException($"the export holds only {before} bytes after the filler records");
     }
 
-    /// <summary>Puts the record's hash back.</summary>
+    /// <summary>Puts the record's hash back (and, on PostgreSQL, the column's NOT NULL).</summary>
     public async ValueTask DisposeAsync() =>
-        await ExecuteAsync(_database, "UPDATE audit_records SET hash = @hash WHERE sequence = @sequence", Sequence, _hash, scalar: false);
+        await ExecuteAsync(_database, _database.Provider == DatabaseProvider.Sqlite
+            ? "UPDATE audit_records SET hash = @hash WHERE sequence = @sequence"
+            : "UPDATE audit_records SET hash = @hash WHERE sequence = @sequence; ALTER TABLE audit_records ALTER COLUMN hash SET NOT NULL", Sequence, _hash, scalar: false);
 
     private static async Task<object?> ExecuteAsync(SpeDatabase database, string sql, long sequence, object? hash, bool scalar)
     {

@@ -11,7 +11,9 @@ namespace OpenSpe.Server.Tests.Portal;
 /// <summary>
 /// The auditor's export and compliance report in the portal through the real HTTP pipeline: the audit export is the API's,
 /// streamed through with its content type and a file name and audited as the API audits it; the compliance page shows the
-/// requirement counts, the live evidence and every requirement, and downloads the report as HTML and JSON. Every other role
+/// requirement counts, the live evidence and every requirement, and downloads the report as HTML and JSON. Both /audit and
+/// /compliance show the audit chain's last recorded verification and verify nothing on a view; their verify form runs one
+/// full verification, recorded once. Every other role
 /// gets the API's 403 and nothing of either; a signed-out browser is sent to sign in (EHDSR-6, OPR-6, OPR-7, TIR-22).
 /// </summary>
 public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClassFixture<SharedServer>
@@ -186,6 +188,7 @@ public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClas
     [Theory]
     [InlineData("/compliance")]
     [InlineData("/compliance?handler=Json")]
+    [InlineData("/audit")]
     [InlineData("/audit?handler=Export&format=csv")]
     [InlineData("/audit?handler=Export&format=csv&actor=auditor&project=prj-x&action=audit.export")]
     [Trait("Requirement", "TIR-22")]
@@ -245,12 +248,7 @@ public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClas
     public async Task Auditor_downloads_the_report_as_json_and_as_html_without_script()
     {
         // The report shows the last recorded verification; record one so that item does not depend on test order.
-        using (var auditor = await Server.ClientForAccountAsync("auditor"))
-        using (var verify = await auditor.GetAsync("/api/v1/audit/verify", TestContext.Current.CancellationToken))
-        {
-            Assert.Equal(HttpStatusCode.OK, verify.StatusCode);
-        }
-
+        await RecordVerificationAsync();
         using var portal = new PortalBrowser(Server);
         using var _ = await portal.SignInAsync("auditor");
 
@@ -280,13 +278,7 @@ public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClas
     [Trait("Requirement", "OPR-7")]
     public async Task A_compliance_view_shows_the_last_recorded_verification_with_its_time_and_verifies_nothing()
     {
-        using var auditor = await Server.ClientForAccountAsync("auditor");
-        using (var verify = await auditor.GetAsync("/api/v1/audit/verify"))
-        {
-            Assert.Equal(HttpStatusCode.OK, verify.StatusCode);
-        }
-
-        var last = await auditor.GetFromJsonAsync<AuditLastVerificationView>("/api/v1/audit/verifications/latest", TestContext.Current.CancellationToken);
+        var last = await RecordVerificationAsync();
         using var portal = new PortalBrowser(Server);
         using var _ = await portal.SignInAsync("auditor");
         var watermark = await HeadAsync();
@@ -298,7 +290,7 @@ public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClas
         var verifications = await RecordsAsync(watermark, "audit.verify", "audit.verified");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True(last!.Valid);
+        Assert.True(last.Valid);
         Assert.Empty(verifications);
         Assert.Contains($"The audit chain verified at {last.VerifiedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture)} (run by auditor): {last.RecordsChecked} records through sequence {last.LastSequence}",
             evidence, StringComparison.Ordinal);
@@ -306,77 +298,178 @@ public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClas
         Assert.Equal(last.Sequence, item.GetProperty("data").GetProperty("sequence").GetInt64());
     }
 
-    [Fact]
-    [Trait("Requirement", "OPR-6")]
-    [Trait("Requirement", "OPR-7")]
-    public async Task The_verify_action_verifies_the_whole_chain_records_it_and_the_report_shows_the_new_result()
-    {
-        using var portal = new PortalBrowser(Server);
-        using var _ = await portal.SignInAsync("auditor");
-        using var page = await portal.GetAsync("/compliance");
-        var html = await page.Content.ReadAsStringAsync();
-        var watermark = await HeadAsync();
-
-        using var verify = await portal.SubmitAsync(html, "/compliance?handler=Verify");
-        using var after = await portal.Browser.FollowAsync(verify);
-        var evidence = Section(WebUtility.HtmlDecode(await after.Content.ReadAsStringAsync()), "compliance-evidence");
-        var runs = await RecordsAsync(watermark, "audit.verify");
-        var recorded = Assert.Single(await RecordsAsync(watermark, "audit.verified"));
-
-        Assert.Matches("<form method=\"post\"[^>]* action=\"/compliance\\?handler=Verify\"", html);
-        Assert.Equal(HttpStatusCode.Redirect, verify.StatusCode);
-        Assert.Equal("/compliance", portal.Browser.Location(verify).AbsolutePath);
-        var run = Assert.Single(runs);
-        Assert.Equal(200, run.HttpStatus);
-        Assert.Equal("auditor", recorded.ActorUsername);
-        Assert.Equal("true", Detail(recorded, "valid"));
-        Assert.Contains($"The audit chain verified at {OpenSpe.Core.Audit.AuditTime.FromMicros(recorded.TimestampMicros).ToString("u", System.Globalization.CultureInfo.InvariantCulture)} (run by auditor): {Detail(recorded, "recordsChecked")} records",
-            evidence, StringComparison.Ordinal);
-        Assert.True(long.Parse(Detail(recorded, "lastSequence")!, System.Globalization.CultureInfo.InvariantCulture) > watermark);
-    }
-
     [Theory]
-    [InlineData("researcher")]
-    [InlineData("operator")]
-    [InlineData("hdab")]
-    [InlineData("admin")]
+    [InlineData("researcher", "/compliance")]
+    [InlineData("operator", "/compliance")]
+    [InlineData("hdab", "/compliance")]
+    [InlineData("admin", "/compliance")]
+    [InlineData("researcher", "/audit")]
+    [InlineData("operator", "/audit")]
+    [InlineData("hdab", "/audit")]
+    [InlineData("admin", "/audit")]
+    [InlineData("checker", "/audit")]
     [Trait("Requirement", "OPR-6")]
     [Trait("Requirement", "TIR-22")]
-    public async Task The_verify_action_of_every_other_role_gets_the_apis_403_and_records_no_verification(string username)
+    public async Task The_view_and_the_verify_action_of_every_other_role_get_the_apis_403_and_record_no_verification(string username, string page)
     {
         using var portal = new PortalBrowser(Server);
         using var _ = await portal.SignInAsync(username);
-        // Note: the token of the person's own session, from a page every role has; the compliance page itself is refused them.
+        // Note: the token of the person's own session, from a page every role has; the auditor's pages are refused them.
         using var account = await portal.GetAsync("/account");
         var html = await account.Content.ReadAsStringAsync();
         var watermark = await HeadAsync();
 
-        using var response = await portal.SubmitAsync(html, "/compliance?handler=Verify");
+        using var view = await portal.GetAsync(page);
+        using var response = await portal.SubmitAsync(html, page + "?handler=Verify");
         var body = await response.Content.ReadAsStringAsync();
 
+        Assert.Equal(HttpStatusCode.Forbidden, view.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("Not allowed", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("chain-result", body, StringComparison.Ordinal);
         Assert.Empty(await RecordsAsync(watermark, "audit.verified"));
     }
 
-    [Fact]
+    [Theory]
+    [InlineData("/compliance")]
+    [InlineData("/audit")]
     [Trait("Requirement", "OPR-6")]
     [Trait("Requirement", "TIR-22")]
-    public async Task The_verify_action_without_its_antiforgery_token_or_signed_out_verifies_nothing()
+    public async Task The_verify_action_without_its_antiforgery_token_or_signed_out_verifies_nothing(string page)
     {
         using var signedOut = new PortalBrowser(Server);
         using var portal = new PortalBrowser(Server);
         using var _ = await portal.SignInAsync("auditor");
         var watermark = await HeadAsync();
 
-        using var noToken = await portal.Browser.PostFormAsync("/compliance?handler=Verify", []);
-        using var forged = await portal.Browser.PostFormAsync("/compliance?handler=Verify", [new("__RequestVerificationToken", "forged")]);
-        using var anonymous = await signedOut.Browser.PostFormAsync("/compliance?handler=Verify", []);
+        using var noToken = await portal.Browser.PostFormAsync(page + "?handler=Verify", []);
+        using var forged = await portal.Browser.PostFormAsync(page + "?handler=Verify", [new("__RequestVerificationToken", "forged")]);
+        using var anonymous = await signedOut.Browser.PostFormAsync(page + "?handler=Verify", []);
 
         Assert.Equal(HttpStatusCode.BadRequest, noToken.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
         Assert.True(anonymous.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.BadRequest, $"signed out: {anonymous.StatusCode}");
         Assert.Empty(await RecordsAsync(watermark, "audit.verify", "audit.verified"));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-7")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task An_audit_view_shows_the_last_recorded_verification_with_its_time_and_verifies_nothing()
+    {
+        var last = await RecordVerificationAsync();
+        using var portal = new PortalBrowser(Server);
+        using var _ = await portal.SignInAsync("auditor");
+        var watermark = await HeadAsync();
+
+        using var first = await portal.GetAsync("/audit");
+        using var second = await portal.GetAsync("/audit?actor=auditor");
+        var html = WebUtility.HtmlDecode(await first.Content.ReadAsStringAsync());
+        var chain = ChainSection(html);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Empty(await RecordsAsync(watermark, "audit.verify", "audit.verified"));
+        Assert.True(last.Valid);
+        Assert.Contains("At its last verification the audit chain was intact", chain, StringComparison.Ordinal);
+        Assert.Contains($"Verified at <time datetime=\"{last.VerifiedAt.ToString("yyyy-MM-dd'T'HH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture)}\">", chain, StringComparison.Ordinal);
+        Assert.Contains("(run by auditor).", chain, StringComparison.Ordinal);
+        Assert.Contains($"{last.RecordsChecked} records through sequence {last.LastSequence} and {last.CheckpointsChecked} signed checkpoints checked", chain, StringComparison.Ordinal);
+        Assert.Matches("<form method=\"post\"[^>]* action=\"/audit\\?handler=Verify\"", html);
+    }
+
+    [Theory]
+    [InlineData("/compliance")]
+    [InlineData("/audit")]
+    [Trait("Requirement", "OPR-6")]
+    [Trait("Requirement", "OPR-7")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task The_verify_action_verifies_the_whole_chain_records_it_once_and_the_page_shows_the_new_result(string path)
+    {
+        using var portal = new PortalBrowser(Server);
+        using var _ = await portal.SignInAsync("auditor");
+        using var page = await portal.GetAsync(path);
+        var html = await page.Content.ReadAsStringAsync();
+        var watermark = await HeadAsync();
+
+        using var verify = await portal.SubmitAsync(html, path + "?handler=Verify");
+        using var after = await portal.Browser.FollowAsync(verify);
+        var shown = WebUtility.HtmlDecode(await after.Content.ReadAsStringAsync());
+        var run = Assert.Single(await RecordsAsync(watermark, "audit.verify"));
+        var recorded = Assert.Single(await RecordsAsync(watermark, "audit.verified"));
+
+        Assert.Matches($"<form method=\"post\"[^>]* action=\"{path}\\?handler=Verify\"", html);
+        Assert.Equal(HttpStatusCode.Redirect, verify.StatusCode);
+        Assert.Equal(path, portal.Browser.Location(verify).AbsolutePath);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+        Assert.Equal(200, run.HttpStatus);
+        Assert.Equal("auditor", recorded.ActorUsername);
+        Assert.Equal("true", Detail(recorded, "valid"));
+        Assert.True(long.Parse(Detail(recorded, "lastSequence")!, System.Globalization.CultureInfo.InvariantCulture) > watermark);
+        var at = OpenSpe.Core.Audit.AuditTime.FromMicros(recorded.TimestampMicros);
+        // Note: the compliance report words it as the CLI's report does; /audit shows the time in the browser's zone.
+        if (path == "/compliance")
+        {
+            Assert.Contains($"The audit chain verified at {at.ToString("u", System.Globalization.CultureInfo.InvariantCulture)} (run by auditor): {Detail(recorded, "recordsChecked")} records",
+                Section(shown, "compliance-evidence"), StringComparison.Ordinal);
+        }
+        else
+        {
+            var chain = ChainSection(shown);
+            Assert.Contains($"Verified at <time datetime=\"{at.ToString("yyyy-MM-dd'T'HH:mm:ssK", System.Globalization.CultureInfo.InvariantCulture)}\">", chain, StringComparison.Ordinal);
+            Assert.Contains($"{Detail(recorded, "recordsChecked")} records through sequence {Detail(recorded, "lastSequence")}", chain, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-7")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task Before_any_verification_the_audit_page_says_none_is_recorded_and_shows_the_newest_checkpoint()
+    {
+        // Note: a server of its own, on which nothing has verified the chain yet, whatever the shared server's tests did.
+        await using var server = await SpeTestServer.StartAsync();
+        using var portal = new PortalBrowser(server);
+        using var _ = await portal.SignInAsync("auditor");
+        var service = server.Services.GetRequiredService<OpenSpe.Server.Audit.AuditService>();
+        var watermark = (await service.QueryAsync(new OpenSpe.Server.Audit.AuditQuery(Limit: 1, NewestFirst: true))).Single().Sequence;
+
+        using var none = await portal.GetAsync("/audit");
+        var noneHtml = WebUtility.HtmlDecode(await none.Content.ReadAsStringAsync());
+        await server.Services.GetRequiredService<OpenSpe.Server.Audit.AuditWriter>().SignCheckpointNowAsync(TestContext.Current.CancellationToken);
+        var signed = (await service.CheckpointsAsync(TestContext.Current.CancellationToken))[^1];
+        using var withCheckpoint = await portal.GetAsync("/audit");
+        var checkpointHtml = WebUtility.HtmlDecode(await withCheckpoint.Content.ReadAsStringAsync());
+        var newest = (await service.CheckpointsAsync(TestContext.Current.CancellationToken))[^1];
+
+        Assert.Equal(HttpStatusCode.OK, none.StatusCode);
+        Assert.Contains("No verification of the audit chain has been recorded yet", ChainSection(noneHtml), StringComparison.Ordinal);
+        Assert.DoesNotContain("Verified at", noneHtml, StringComparison.Ordinal);
+        Assert.Contains("Verify the audit chain now", noneHtml, StringComparison.Ordinal);
+        Assert.Empty(await service.QueryAsync(new OpenSpe.Server.Audit.AuditQuery(AfterSequence: watermark, Actions: ["audit.verify", "audit.verified"])));
+        // Note: a periodic checkpoint may be signed between the reads; the page shows the newest one at its time.
+        Assert.Matches($"sequence ({signed.Sequence} \\({signed.Kind}|{newest.Sequence} \\({newest.Kind}), key {signed.KeyId}\\), signed at <time", ChainSection(checkpointHtml));
+    }
+
+    /// <summary>
+    /// Verifies the chain through the API and returns the verification the log now records last, so that what a page shows
+    /// does not depend on what the other tests of this shared server did before.
+    /// </summary>
+    private async Task<AuditLastVerificationView> RecordVerificationAsync()
+    {
+        using var auditor = await Server.ClientForAccountAsync("auditor");
+        using (var verify = await auditor.GetAsync("/api/v1/audit/verify", TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, verify.StatusCode);
+        }
+
+        return (await auditor.GetFromJsonAsync<AuditLastVerificationView>("/api/v1/audit/verifications/latest", TestContext.Current.CancellationToken))!;
+    }
+
+    private static string ChainSection(string html)
+    {
+        var start = html.IndexOf("id=\"chain-result\"", StringComparison.Ordinal);
+        Assert.True(start >= 0, "the page has no #chain-result");
+        return html[start..html.IndexOf("<form method=\"post\"", start, StringComparison.Ordinal)];
     }
 
     private async Task<long> HeadAsync() =>

@@ -60,7 +60,7 @@ public sealed class PortalRolePagesTests : IAsyncLifetime
     [InlineData("hdab", "/halts", "No halt is in force.")]
     [InlineData("operator", "/halts", "No halt is in force.")]
     [InlineData("checker", "/review", "No export request is waiting for you.")]
-    [InlineData("auditor", "/audit", "The audit chain is intact")]
+    [InlineData("auditor", "/audit", "Verify the audit chain now")]
     [InlineData("hdab", "/exports", "No export has been requested yet.")]
     [InlineData("checker", "/exports", "No export has been requested yet.")]
     [InlineData("hdab", "/privacy", "HDAB-PORTAL-ROLES")]

@@ -6,8 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace OpenSpe.Server.Portal.Pages.Audit;
 
 /// <summary>
-/// The auditor's page: the audit chain's verification (with witnessed checkpoints), a search by actor, project, action and
-/// time, and the export of the records (<c>GET /api/v1/audit/export</c>, JSON Lines or CSV, by actor, project, action and
+/// The auditor's page: the audit chain's last recorded verification (when it ran, who ran it, what it covered and found) with
+/// a form that verifies the whole chain now, the newest signed checkpoint (what the witnesses receive), a search by actor,
+/// project, action and time, and the export of the records (<c>GET /api/v1/audit/export</c>, JSON Lines or CSV, by actor, project, action and
 /// time) streamed through to the browser as a file.
 /// </summary>
 /// <remarks>
@@ -18,8 +19,11 @@ namespace OpenSpe.Server.Portal.Pages.Audit;
 [global::OpenSpe.Server.Audit.AuditStreaming(Handler = "Export")]
 internal sealed class AuditModel : PortalPageModel
 {
-    /// <summary>The chain's verification.</summary>
-    public AuditVerificationView? Verification { get; private set; }
+    /// <summary>The last verification of the whole chain the log records; null before the first one.</summary>
+    public AuditLastVerificationView? LastVerification { get; private set; }
+
+    /// <summary>The newest signed checkpoint, the one pushed to the witnesses; null before the first one.</summary>
+    public OpenSpe.Core.Audit.AuditCheckpointDocument? LatestCheckpoint { get; private set; }
 
     /// <summary>The records found (at most 100, newest page as the API pages).</summary>
     public IReadOnlyList<AuditRecordView> Records { get; private set; } = [];
@@ -66,9 +70,16 @@ internal sealed class AuditModel : PortalPageModel
     /// </summary>
     public IReadOnlyDictionary<string, string> ExportErrors { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    /// <summary>Verifies the chain and searches.</summary>
+    /// <summary>Shows the last recorded verification and the newest checkpoint, and searches; verifies nothing.</summary>
     public Task<IActionResult> OnGetAsync(string? actor, string? project, string? action, string? since, string? until) =>
         ShowAsync(actor, project, action, since, until);
+
+    /// <summary>Verifies the whole chain now (the API records the result), then shows the page with it.</summary>
+    public Task<IActionResult> OnPostVerifyAsync()
+    {
+        Title = PortalText.Get("NavAudit");
+        return VerifyAuditChainAsync("/audit");
+    }
 
     /// <summary>
     /// Downloads the export: the API's answer streamed through as it comes (never held whole: an export of the whole log can
@@ -142,13 +153,21 @@ internal sealed class AuditModel : PortalPageModel
     {
         Title = PortalText.Get("NavAudit");
         (Actor, ProjectFilter, ActionFilter, Since, Until) = (actor, project, action, since, until);
-        var verification = await GetAsync<AuditVerificationView>("/api/v1/audit/verify");
-        if (!verification.Succeeded)
+        // Note: the last verification the log records and the newest checkpoint, both single reads; verifying the whole chain
+        // on every view was slow on a large log and left an audit.verified record per view. 404 is "none yet", shown as such.
+        var verification = await GetAsync<AuditLastVerificationView>("/api/v1/audit/verifications/latest");
+        if (!verification.Succeeded && verification.Status != 404)
         {
             return ShowProblem(verification.Problem!);
         }
 
-        Verification = verification.Value;
+        var checkpoint = await GetAsync<OpenSpe.Core.Audit.AuditCheckpointDocument>("/api/v1/audit/checkpoints/latest");
+        if (!checkpoint.Succeeded && checkpoint.Status != 404)
+        {
+            return ShowProblem(checkpoint.Problem!);
+        }
+
+        (LastVerification, LatestCheckpoint) = (verification.Value, checkpoint.Value);
         var query = new Dictionary<string, string?>(StringComparer.Ordinal) { ["limit"] = "100" };
         Add(query, "actor", actor);
         Add(query, "project", project);

@@ -34,12 +34,10 @@ internal sealed class ComplianceModel : PortalPageModel
     /// Verifies the whole audit chain now (the API records the result), then shows the report with it. A form of its own, not
     /// part of every view, because a verification reads every record and checkpoint and takes long on a large log.
     /// </summary>
-    public async Task<IActionResult> OnPostVerifyAsync()
+    public Task<IActionResult> OnPostVerifyAsync()
     {
         Title = PortalText.Get("NavCompliance");
-        var verification = await GetAsync<AuditVerificationView>("/api/v1/audit/verify");
-        // Note: a refusal (another role, a signed-out session) replaces the page, as the API's answer to this person.
-        return verification.Succeeded ? Redirect("/compliance") : ShowProblem(verification.Problem!);
+        return VerifyAuditChainAsync("/compliance");
     }
 
     /// <summary>Downloads the report as one HTML page (the text <c>spe compliance report --format html</c> writes).</summary>
