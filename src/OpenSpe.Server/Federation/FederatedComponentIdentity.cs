@@ -17,8 +17,9 @@ namespace OpenSpe.Server.Federation;
 /// library, their dependencies) and every one of them is code that reads the rows; the manifest has the SHA-256 of each, and
 /// <see cref="FederatedComponentSandbox"/> checks the files against it before each start (<c>SPE7058</c>), so the digest a permit
 /// pins is the content that actually runs. The version is checked as well, because the entry is the HDAB's record of what it
-/// approved: an entry with the right digest but another version misdescribes the build, and the version is the only name of the
-/// server's own part of a component (the output checks, federated learning's noise), which the runner's digest does not cover.
+/// approved: an entry with the right digest but another version misdescribes the build, and the release is the only name of the
+/// server's own part of a component (the output checks, federated learning's noise), which the runner's digest does not cover (it
+/// tells releases apart only as far as the build's version is raised).
 /// </remarks>
 /// <param name="Version">The SPE build's version, without the source commit (as <c>GET /api/v1/operations/components</c> shows it).</param>
 /// <param name="Sha256">The runner's content digest (64 lower-case hex digits).</param>
