@@ -4,7 +4,8 @@
 #   examples/federation/three-nodes.sh CSV1 CSV2 CSV3 --formula "Y ~ X1 + X2" --family binomial|gaussian|poisson
 #
 # Makes a federation CA and three node certificates, writes three configurations, starts three `spe server --dev` nodes
-# on loopback ports with their own data directories, issues a permit at node-a (one dataset per node, the GLM approved),
+# on loopback ports with their own data directories, reads what each node runs for the GLM (its version and runner SHA-256,
+# as the node's operator sees them), issues a permit at node-a (one dataset per node, that build of the GLM approved),
 # imports its signed document at node-b and node-c, uploads CSVn at node n as that node's data holder, runs
 # `spe federation glm --json` as the researcher at node-a, prints its JSON on standard output (progress on standard
 # error), and stops the nodes. Everything goes into a temporary directory, removed at the end (KEEP=1 keeps it).
@@ -169,12 +170,26 @@ for n in b c; do config "$n" "$issuer" "$work/node-a-keys.json"; start "$n"; don
 wait_ready b
 wait_ready c
 
+# What each node runs for the GLM (its runner's version and SHA-256), as each node's operator reads it: the permit approves
+# exactly that build, and a node whose build differs refuses the GLM (SPE7021).
+glm_identity=""
+for n in a b c; do
+  identity="$(as "$(login "$n" operator)" operations components --json | python3 -c '
+import json, sys
+glm = next(f for f in json.load(sys.stdin)["federated"] if f["name"] == "openspe.glm")
+print(glm["version"], glm["sha256"])')"
+  log "node-$n runs openspe.glm as version/SHA-256 $identity"
+  [ -z "$glm_identity" ] || [ "$identity" = "$glm_identity" ] || { log "node-$n runs another build of openspe.glm than node-a"; exit 1; }
+  glm_identity="$identity"
+done
+
 log "issuing the permit at node-a (hdab)"
 hdab_a="$(login a hdab)"
-python3 - "${csvs[@]}" > "$work/permit.json" <<'PY'
+python3 - "${csvs[@]}" $glm_identity > "$work/permit.json" <<'PY'
 import datetime, json, os, sys
 now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 names = [os.path.basename(p) for p in sys.argv[1:4]]
+glm_version, glm_sha256 = sys.argv[4:6]
 print(json.dumps({
     "reference": "FED-EXAMPLE-" + now.strftime("%Y%m%d%H%M%S"),
     "title": "Three-node federated GLM example",
@@ -191,9 +206,8 @@ print(json.dumps({
     "policies": {
         "fileTypes": {"upload": ["csv"]},
         "airlock": {"threshold": 5},
-        # Built-in components are matched by name (and each node's Federation:AllowedComponents); the digest is the
-        # permit format's required field.
-        "approvedComponents": [{"name": "openspe.glm", "version": "1.0.0", "sha256": "a" * 64}],
+        # The GLM as the nodes run it; each node also needs it in its Federation:AllowedComponents.
+        "approvedComponents": [{"name": "openspe.glm", "version": glm_version, "sha256": glm_sha256}],
     },
 }, indent=2))
 PY

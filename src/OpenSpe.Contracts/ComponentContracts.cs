@@ -10,8 +10,19 @@ namespace OpenSpe.Contracts;
 /// <param name="Audit">What the build's NuGet audit reported.</param>
 /// <param name="Packages">The NuGet packages, by name.</param>
 /// <param name="System">The system components the SPE uses, each with its version when found.</param>
+/// <param name="Federated">
+/// The built-in federated components with what this SPE runs for each (FCR-3, FCR-4): the identity a permit's
+/// <c>approvedComponents</c> entry must carry; empty when the build has no runner manifest.
+/// </param>
 public sealed record ComponentInventoryView(SpeBuildView Spe, RuntimeView Runtime, SbomView Sbom, PackageAuditView Audit, IReadOnlyList<PackageComponentView> Packages,
-    IReadOnlyList<SystemComponentView> System);
+    IReadOnlyList<SystemComponentView> System, IReadOnlyList<FederatedComponentView>? Federated = null);
+
+/// <summary>
+/// A built-in federated component as a permit's <c>approvedComponents</c> entry must name it for this SPE to run it: the SPE
+/// build's version and the SHA-256 of the runner's content; <see cref="Allowed"/> when this SPE's operator allows it
+/// (<c>Federation:AllowedComponents</c>).
+/// </summary>
+public sealed record FederatedComponentView(string Name, string Version, string Sha256, bool Allowed);
 
 /// <summary>The SPE build: its version and, when the build knew it, the source commit.</summary>
 public sealed record SpeBuildView(string Version, string? Commit);

@@ -270,6 +270,12 @@ public static class ErrorCodes
     /// <summary>422: an imported permit is not signed by an issuer this node trusts, is not in force, or names no dataset this node holds.</summary>
     public const string FederationImportRefused = "SPE7020";
 
+    /// <summary>
+    /// gRPC PERMISSION_DENIED: no <c>approvedComponents</c> entry of the component's name carries the version and SHA-256 of what this
+    /// node runs for it (its runner's identity, in <c>GetCapabilities</c>), or this node's build has no runner manifest.
+    /// </summary>
+    public const string FederationComponentIdentityMismatch = "SPE7021";
+
     /// <summary>In a node's refusal: the coordinator could not reach the node, or the call failed in transport (deadline, TLS, connection).</summary>
     public const string FederationPeerUnreachable = "SPE7060";
 

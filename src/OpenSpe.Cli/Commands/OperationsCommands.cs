@@ -12,7 +12,7 @@ internal static class OperationsCommands
         var env = environment ?? ClientEnvironment.System;
         var command = new Command("operations", "Operations views for operators and auditors.");
         var json = CommonOptions.Json();
-        var components = new Command("components", "The component inventory: SPE build, .NET runtime, system components, NuGet packages (SBOM made at build) and NuGet audit.") { json };
+        var components = new Command("components", "The component inventory: SPE build, .NET runtime, system components, NuGet packages (SBOM made at build), NuGet audit, and the federated components' version and SHA-256 for permits.") { json };
         components.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
             using var api = SpeApiClient.Open(env);
@@ -39,6 +39,10 @@ internal static class OperationsCommands
                 inventory.Packages.Select(p => (IReadOnlyList<string?>)[p.Name, p.Version, p.KnownVulnerable
                     ? "YES" + string.Concat((p.Advisories ?? []).Select(a => $" ({a.Severity}: {a.Advisory})"))
                     : "no"]), "No packages.");
+            await streams.Out.WriteLineAsync();
+            // Note: the full SHA-256, because an HDAB copies it into a permit's approvedComponents entry as it is.
+            TableWriter.Write(streams.Out, ["FEDERATED COMPONENT", "VERSION", "SHA-256", "ALLOWED HERE"],
+                (inventory.Federated ?? []).Select(f => (IReadOnlyList<string?>)[f.Name, f.Version, f.Sha256, f.Allowed ? "yes" : "no"]), "No runner manifest in this build.");
             return ExitCodes.Success;
         }));
         command.Subcommands.Add(components);

@@ -73,7 +73,7 @@ internal sealed class GrpcFederatedNode(string name, FederationApi.FederationCli
     }
 
     /// <summary>
-    /// A failed call as a refusal: a node's refusal (SPE7010–SPE7018, SPE705x, SPE7080) comes as a status with the code in its
+    /// A failed call as a refusal: a node's refusal (SPE7010–SPE7018, SPE7021, SPE705x, SPE7080) comes as a status with the code in its
     /// <c>spe-code</c> trailer; anything else is transport (SPE7060).
     /// </summary>
     internal static (string Code, string Reason) RefusalOf(RpcException ex)

@@ -22,8 +22,9 @@ internal sealed record TaskRefusal(StatusCode Status, string Code, string Messag
 /// the permit's signature (a trusted issuer) → the permit in force as signed (active, within its validity) → a local project
 /// for it here (issued or imported), active and not halted → the requester is a data user of the permit → this node holds a
 /// dataset of it → the component is in the permit's <c>approvedComponents</c> → and in this node's
-/// <c>Federation:AllowedComponents</c> → and this node has it. Identity, data and code are each checked here, whatever the
-/// coordinator checked.
+/// <c>Federation:AllowedComponents</c> → and this node has it → and an <c>approvedComponents</c> entry of its name carries the
+/// version and SHA-256 of what this node runs for it (<see cref="FederatedComponentIdentity"/>). Identity, data and code are each
+/// checked here, whatever the coordinator checked.
 /// </summary>
 internal sealed class FederatedTaskChecks(
     FederatedPermitVerifier verifier,
@@ -38,6 +39,12 @@ internal sealed class FederatedTaskChecks(
 
     /// <summary>The components this node runs: registered here and allowed by its operator.</summary>
     public IReadOnlyList<string> Components => [.. options.Value.AllowedComponents.Where(_analyses.ContainsKey).Order(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// What this node runs for each component (the runner's identity, which every registered component shares); null when the build
+    /// has no runner manifest, and then no task passes.
+    /// </summary>
+    public FederatedComponentIdentity? Identity { get; init; } = FederatedComponentIdentity.Runner;
 
     /// <summary>Verifies the permit alone (signature, in force); the datasets of it held here.</summary>
     public async Task<(FederatedPermit? Permit, IReadOnlyList<string> Held, TaskRefusal? Refusal)> PermitAsync(string jws)
@@ -106,6 +113,21 @@ internal sealed class FederatedTaskChecks(
         if (!_analyses.TryGetValue(component, out var analysis))
         {
             return (null, new(StatusCode.NotFound, ErrorCodes.FederationComponentUnknown, $"this node has no component '{component}'"));
+        }
+
+        // Note: a permit may list several builds of one name (an HDAB approving the next release ahead of an upgrade); any entry
+        // whose version and SHA-256 are this node's passes.
+        var entries = permit.Document.Policies!.ApprovedComponents!.Where(c => string.Equals(c.Name, component, StringComparison.Ordinal)).ToList();
+        if (Identity is not { } identity)
+        {
+            return (null, new(StatusCode.PermissionDenied, ErrorCodes.FederationComponentIdentityMismatch,
+                $"this node's build has no runner manifest, so it cannot show what it would run for '{component}'"));
+        }
+
+        if (!entries.Any(identity.IsApprovedBy))
+        {
+            return (null, new(StatusCode.PermissionDenied, ErrorCodes.FederationComponentIdentityMismatch,
+                $"the permit approves '{component}' as {string.Join(", ", entries.Select(e => $"version {e.Version} SHA-256 {e.Sha256}"))}; this node runs version {identity.Version} SHA-256 {identity.Sha256}"));
         }
 
         return (new AdmittedTask(permit, local.Value.ProjectId, held, analysis, requester), null);

@@ -21,6 +21,10 @@ internal sealed class FederationGrpcService(FederationNodeIdentity node, Federat
         ArgumentNullException.ThrowIfNull(context);
         var answer = new Capabilities { Node = node.Name, Version = Version };
         answer.Components.AddRange(checks.Components);
+        if (checks.Identity is { } identity)
+        {
+            answer.ComponentIdentities.AddRange(checks.Components.Select(c => new ComponentIdentity { Name = c, Version = identity.Version, Sha256 = identity.Sha256 }));
+        }
         if (!string.IsNullOrEmpty(request.Permit))
         {
             var (permit, held, refusal) = await checks.PermitAsync(request.Permit);

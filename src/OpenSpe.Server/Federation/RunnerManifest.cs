@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text;
 
 namespace OpenSpe.Server.Federation;
 
@@ -23,6 +24,29 @@ internal sealed class RunnerManifest
 
     /// <summary>How many files the build wrote down.</summary>
     public int Count => _sums.Count;
+
+    /// <summary>
+    /// The runner's content as one SHA-256 (lower-case hex): of the manifest in a canonical form, one <c>HEX  path</c> line per file
+    /// (lower-case hex, two spaces, the relative path, <c>\n</c>) in ordinal order of the paths. Two runners have the same digest
+    /// exactly when they have the same files with the same contents, whatever order the build listed them in.
+    /// </summary>
+    /// <remarks>
+    /// Note: canonical rather than the resource's own bytes, because the build writes the lines in the order its file glob met
+    /// them, which the file system decides; the identity a permit pins must not change with that.
+    /// </remarks>
+    public string Sha256
+    {
+        get
+        {
+            var canonical = new StringBuilder();
+            foreach (var (path, hex) in _sums.OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                canonical.Append(hex).Append("  ").Append(path).Append('\n');
+            }
+
+            return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical.ToString())));
+        }
+    }
 
     /// <summary>The manifest in the server assembly, or null when the build put none there.</summary>
     public static RunnerManifest? Embedded()

@@ -62,6 +62,7 @@ public sealed class OperationsCliRealServerTests : IAsyncLifetime
     [Fact]
     [Trait("Requirement", "OPR-4")]
     [Trait("Requirement", "OPR-28")]
+    [Trait("Requirement", "FCR-4")]
     public async Task An_operator_reads_the_component_inventory_and_a_researcher_is_refused()
     {
         await using var op = await HarnessAsync("operator");
@@ -74,6 +75,10 @@ public sealed class OperationsCliRealServerTests : IAsyncLifetime
         Assert.Matches($"(?m)^Runtime +{System.Text.RegularExpressions.Regex.Escape(System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription)}$", stdout);
         Assert.Matches("(?m)^PACKAGE +VERSION +KNOWN VULNERABLE$", stdout);
         Assert.Matches("(?m)^Pkcs11Interop +5\\.3\\.0 +no$", stdout);
+        // The identity a permit's approvedComponents entry must carry for this SPE to run a built-in federated component, in full.
+        var runner = OpenSpe.Server.Federation.FederatedComponentIdentity.Runner!;
+        Assert.Matches("(?m)^FEDERATED COMPONENT +VERSION +SHA-256 +ALLOWED HERE$", stdout);
+        Assert.Matches($"(?m)^openspe\\.glm +{System.Text.RegularExpressions.Regex.Escape(runner.Version)} +{runner.Sha256} +(yes|no)$", stdout);
         Assert.Equal((1, ""), (refusedCode, refusedOut));
         Assert.Matches(@"^spe: .+ \(SPE\d{4}, trace [0-9a-f]{32}\)\n$", refusedErr);
     }

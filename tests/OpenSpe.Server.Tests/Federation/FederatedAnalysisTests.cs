@@ -3,9 +3,11 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using OpenSpe.Federation.Glm;
 using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Federation;
 using OpenSpe.Server.Tests.Api;
+using OpenSpe.Server.Tests.Permits;
 
 namespace OpenSpe.Server.Tests.Federation;
 
@@ -258,6 +260,54 @@ public sealed class FederatedAnalysisTests(ThreeNodeFixture nodes) : IClassFixtu
         Assert.Equal("refused", c.GetProperty("status").GetString());
         Assert.Equal(ErrorCodes.FederationComponentNotAllowed, c.GetProperty("code").GetString());
         Assert.Contains("node-c: SPE7017", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FCR-3")]
+    [Trait("Requirement", "FCR-4")]
+    public async Task A_permit_approving_another_build_of_the_GLM_is_refused_by_the_coordinator_and_the_peer_naming_each_and_nothing_runs()
+    {
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), "HDAB-FED-2026-OTHER-BUILD", "researcher");
+        document["datasets"] = new object[]
+        {
+            new { id = "other1", title = "Other build site 1", holder = "holder" },
+            new { id = "other2", title = "Other build site 2", holder = "holder", node = "node-b" },
+        };
+        document["policies"] = new
+        {
+            fileTypes = new { upload = new[] { "csv" } },
+            airlock = new { threshold = 5 },
+            approvedComponents = new[] { ApprovedComponent.Other(GlmNodeAnalysis.ComponentName) },
+        };
+        var (permitId, projectA) = await nodes.A.IssueAsync(document);
+        using (var hdab = await nodes.A.Server.ClientForAccountAsync("hdab"))
+        {
+            await ThreeNodeFixture.ImportAsync(nodes.B, (await hdab.GetStringAsync($"/api/v1/permits/{permitId}/document")).Trim().Trim('"'));
+        }
+
+        var sandboxes = new[] { nodes.A, nodes.B }.Select(n => n.Server.Services.GetRequiredService<FederatedComponentSandbox>()).ToList();
+        var started = sandboxes.Select(s => s.Started).ToList();
+        using var researcher = await nodes.A.Server.ClientForAccountAsync("researcher");
+
+        using var response = await researcher.PostAsJsonAsync($"/api/v1/projects/{projectA}/federation/glm", new { formula = CnsimFormula, family = "binomial" });
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnprocessableEntity);
+        foreach (var name in new[] { "node-a", "node-b" })
+        {
+            var refused = problem.GetProperty("nodes").EnumerateArray().Single(n => n.GetProperty("name").GetString() == name);
+            Assert.Equal("refused", refused.GetProperty("status").GetString());
+            Assert.Equal(ErrorCodes.FederationComponentIdentityMismatch, refused.GetProperty("code").GetString());
+            Assert.Contains($"{name}: {ErrorCodes.FederationComponentIdentityMismatch}", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        // Refused before anything ran: no runner started at either node, and each refusal is in the audit where it was made.
+        Assert.Equal(started, sandboxes.Select(s => s.Started).ToList());
+        var sent = await ThreeNodeFixture.RecordsAsync(nodes.A, FederatedCoordinator.TaskSent);
+        Assert.Contains(sent, r => r.Outcome == "denied" && r.DetailsJson.Contains("\"node\":\"node-a\"", StringComparison.Ordinal)
+            && r.DetailsJson.Contains(ErrorCodes.FederationComponentIdentityMismatch, StringComparison.Ordinal));
+        var calls = await ThreeNodeFixture.RecordsAsync(nodes.B, "federation.call");
+        Assert.Contains(calls, r => r.Outcome == "denied" && r.DetailsJson.Contains("\"peer\":\"node-a\"", StringComparison.Ordinal)
+            && r.DetailsJson.Contains(ErrorCodes.FederationComponentIdentityMismatch, StringComparison.Ordinal));
     }
 
     [Fact]

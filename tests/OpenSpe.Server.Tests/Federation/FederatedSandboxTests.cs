@@ -183,6 +183,77 @@ public sealed class FederatedSandboxTests(ThreeNodeFixture nodes) : IClassFixtur
         Assert.Equal(1, runtime.Starts);
     }
 
+    [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    [Trait("Requirement", "FCR-3")]
+    public async Task Beyond_the_kept_runners_cap_a_sessions_rounds_get_runners_of_their_own_and_none_is_left_running()
+    {
+        var services = nodes.A.Server.Services;
+        var token = TestContext.Current.CancellationToken;
+        var runtime = new CountingRuntime(services.GetRequiredService<IWorkspaceRuntime>());
+        using var copies = Copies(keptRunners: 1);
+        var analysis = new SandboxedAnalysis(GlmNodeAnalysis.ComponentName, true, Sandbox(runtime), copies);
+        var first = await ContextAsync() with { Session = "cap-first" };
+        var second = first with { Session = "cap-second" };
+
+        await analysis.RunAsync(first, token);
+        var kept = Assert.Single(copies.Runners);
+        await analysis.RunAsync(second, token);
+        await analysis.RunAsync(second, token);
+        await analysis.RunAsync(first, token);
+
+        // One kept runner for the first session's two rounds; the second session, beyond the cap, one runner per round, each ended
+        // before its answer was used.
+        Assert.Equal(3, runtime.Starts);
+        Assert.Same(kept, Assert.Single(copies.Runners));
+        Assert.False(kept.IsBroken);
+        Assert.All(runtime.Processes.Skip(1), p => Assert.True(p.Completion.IsCompleted));
+        copies.Dispose();
+        await Task.WhenAll(runtime.Processes.Select(p => p.Completion)).WaitAsync(TimeSpan.FromMinutes(2), token);
+        Assert.Equal(0, copies.Held);
+        Assert.Empty(copies.Runners);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-4")]
+    [Trait("Requirement", "FCR-3")]
+    public async Task A_GLM_round_cancelled_in_the_middle_of_its_exchange_ends_the_kept_runner_and_the_decrypted_copy()
+    {
+        var services = nodes.A.Server.Services;
+        var runtime = new CountingRuntime(services.GetRequiredService<IWorkspaceRuntime>());
+        using var copies = Copies(keptRunners: 8);
+        // A stand-in that reads the request and never answers: the round waits in the exchange until it is cancelled.
+        var analysis = new SandboxedAnalysis(GlmNodeAnalysis.ComponentName, true, Sandbox(runtime, command: ["/bin/sh", "-c", "read request; exec sleep 3600"]), copies);
+        var context = await ContextAsync() with { Session = "cancelled-mid-exchange" };
+        using var cancel = new CancellationTokenSource();
+
+        var round = analysis.RunAsync(context, cancel.Token);
+        await runtime.RequestWritten.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        Assert.Single(copies.Runners);
+        Assert.Equal(1, copies.Held);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => round);
+        var process = Assert.Single(runtime.Processes);
+        await process.Completion.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        Assert.Equal(0, copies.Held);
+        Assert.Empty(copies.Runners);
+    }
+
+    /// <summary>Decrypted copies of node-a's own kind, keeping at most <paramref name="keptRunners"/> runners.</summary>
+    private DecryptedCopies Copies(int keptRunners)
+    {
+        var services = nodes.A.Server.Services;
+        var options = services.GetRequiredService<IOptions<FederationOptions>>().Value;
+        return new DecryptedCopies(services.GetRequiredService<OpenSpe.Server.Permits.HaltRegistry>(), services.GetRequiredService<IWorkspaceRuntime>(),
+            services.GetRequiredService<TimeProvider>(), Options.Create(new FederationOptions
+            {
+                ComponentRunnersKept = keptRunners,
+                DecryptedCopyIdle = options.DecryptedCopyIdle,
+                MaxDeadline = options.MaxDeadline,
+            }));
+    }
+
     /// <summary>A context for node-a's permit and its dataset there, as the task checks admit it.</summary>
     private async Task<FederatedAnalysisContext> ContextAsync()
     {
@@ -244,18 +315,132 @@ public sealed class FederatedSandboxTests(ThreeNodeFixture nodes) : IClassFixtur
     /// <summary>The runtime the node uses, counting the sandboxes started through it.</summary>
     private sealed class CountingRuntime(IWorkspaceRuntime inner) : IWorkspaceRuntime
     {
+        private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly List<IWorkspaceProcess> _processes = [];
         private int _starts;
 
         public int Starts => Volatile.Read(ref _starts);
 
+        /// <summary>The processes started, in order.</summary>
+        public IReadOnlyList<IWorkspaceProcess> Processes
+        {
+            get
+            {
+                lock (_processes)
+                {
+                    return [.. _processes];
+                }
+            }
+        }
+
+        /// <summary>Completes when a request has been written and flushed to a started process's standard input.</summary>
+        public Task RequestWritten => _written.Task;
+
         public WorkspaceAvailability Availability => inner.Availability;
 
-        public Task<IWorkspaceProcess> StartAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
+        public async Task<IWorkspaceProcess> StartAsync(WorkspaceSpec spec, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _starts);
-            return inner.StartAsync(spec, cancellationToken);
+            var process = new SignallingProcess(await inner.StartAsync(spec, cancellationToken), _written);
+            lock (_processes)
+            {
+                _processes.Add(process);
+            }
+
+            return process;
         }
 
         public Task StopProjectAsync(string projectId, WorkspaceStopReason reason, CancellationToken cancellationToken) => inner.StopProjectAsync(projectId, reason, cancellationToken);
+    }
+
+    /// <summary>A started process whose standard input tells when something written to it was flushed.</summary>
+    private sealed class SignallingProcess(IWorkspaceProcess inner, TaskCompletionSource flushed) : IWorkspaceProcess
+    {
+        public string ProjectId => inner.ProjectId;
+
+        public string Member => inner.Member;
+
+        public Stream StandardInput { get; } = new SignallingStream(inner.StandardInput, flushed);
+
+        public Stream StandardOutput => inner.StandardOutput;
+
+        public Stream StandardError => inner.StandardError;
+
+        public Task<WorkspaceExit> Completion => inner.Completion;
+
+        public Task StopAsync(WorkspaceStopReason reason, CancellationToken cancellationToken) => inner.StopAsync(reason, cancellationToken);
+
+        public Task<Stream> ConnectSocketAsync(string name, CancellationToken cancellationToken) => inner.ConnectSocketAsync(name, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
+    private sealed class SignallingStream(Stream inner, TaskCompletionSource flushed) : Stream
+    {
+        private long _written;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+            inner.Flush();
+            Signal();
+        }
+
+        public override async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            await inner.FlushAsync(cancellationToken);
+            Signal();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            inner.Write(buffer, offset, count);
+            Interlocked.Add(ref _written, count);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await inner.WriteAsync(buffer, cancellationToken);
+            Interlocked.Add(ref _written, buffer.Length);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await inner.DisposeAsync();
+            await base.DisposeAsync();
+        }
+
+        private void Signal()
+        {
+            if (Interlocked.Read(ref _written) > 0)
+            {
+                flushed.TrySetResult();
+            }
+        }
     }
 }

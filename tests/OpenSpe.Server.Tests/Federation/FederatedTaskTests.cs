@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -7,6 +8,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using OpenSpe.Federation.V1;
 using OpenSpe.Server.Federation;
+using OpenSpe.Server.Tests.Permits;
 
 namespace OpenSpe.Server.Tests.Federation;
 
@@ -18,6 +20,7 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
 {
     [Fact]
     [Trait("Requirement", "FCR-3")]
+    [Trait("Requirement", "FCR-4")]
     [Trait("Requirement", "FCR-5")]
     [Trait("Requirement", "FSPER-3")]
     [Trait("Requirement", "TIR-33")]
@@ -91,6 +94,74 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
         Assert.True(tasks.Count <= before, $"{tasks.Count} tasks after the refusal, {before} before");
         var records = await node.RecordsAsync("federation.call", where: r => r.DetailsJson.Contains(code, StringComparison.Ordinal));
         Assert.Contains(records, r => r.Outcome == "denied" && r.DetailsJson.Contains("\"peer\":\"node-b\"", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [Trait("Requirement", "FCR-3")]
+    [Trait("Requirement", "FCR-4")]
+    [InlineData("sha256")]
+    [InlineData("version")]
+    public async Task A_permit_approving_another_build_of_the_component_is_refused_audited_and_nothing_runs(string differs)
+    {
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), $"HDAB-OTHER-BUILD-{differs}", FederationNodeFixture.Researcher);
+        document["datasets"] = new[] { new { id = $"other-{differs}", title = "Cohort", holder = "holder" } };
+        var other = JsonSerializer.SerializeToElement(differs == "sha256"
+            ? ApprovedComponent.Other(RowCountAnalysis.Name)
+            : ApprovedComponent.Other(RowCountAnalysis.Name, version: "0.0.1-other", sha256: ApprovedComponent.Identity.Sha256));
+        document["policies"] = new
+        {
+            fileTypes = new { upload = new[] { "csv" } },
+            airlock = new { threshold = 5 },
+            approvedComponents = new[] { other },
+        };
+        var (permitId, _) = await node.Node.IssueAsync(document);
+        using var hdab = await node.Node.Server.ClientForAccountAsync("hdab");
+        var permit = (await hdab.GetStringAsync($"/api/v1/permits/{permitId}/document")).Trim().Trim('"');
+        var client = node.Client("node-b", out var channel);
+        using var _ = channel;
+        var sandbox = node.Node.Server.Services.GetRequiredService<FederatedComponentSandbox>();
+        var tasks = node.Node.Server.Services.GetRequiredService<FederatedTasks>();
+        var (started, before) = (sandbox.Started, tasks.Count);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.SubmitTaskAsync(Request(RowCountAnalysis.Name, permit: permit), FederationNodeFixture.Deadline()));
+
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        Assert.StartsWith(ErrorCodes.FederationComponentIdentityMismatch, refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(ErrorCodes.FederationComponentIdentityMismatch, refused.Trailers.GetValue("spe-code"));
+        Assert.Contains($"this node runs version {ApprovedComponent.Identity.Version} SHA-256 {ApprovedComponent.Identity.Sha256}", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(started, sandbox.Started);
+        Assert.True(tasks.Count <= before, $"{tasks.Count} tasks after the refusal, {before} before");
+        // The record's reason is the refusal's detail, which names the entry this permit approved (unique to this case).
+        var approved = differs == "sha256" ? $"SHA-256 {other.GetProperty("sha256").GetString()}" : "version 0.0.1-other";
+        var records = await node.RecordsAsync("federation.call", where: r => r.DetailsJson.Contains(ErrorCodes.FederationComponentIdentityMismatch, StringComparison.Ordinal)
+            && r.DetailsJson.Contains(approved, StringComparison.Ordinal));
+        Assert.Contains(records, r => r.Outcome == "denied" && r.DetailsJson.Contains("\"peer\":\"node-b\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Requirement", "FCR-3")]
+    [Trait("Requirement", "FCR-4")]
+    public async Task Capabilities_show_each_component_with_the_version_and_the_SHA_256_of_the_runner_files_this_node_runs()
+    {
+        var client = node.Client("node-b", out var channel);
+        using var _ = channel;
+
+        var capabilities = await client.GetCapabilitiesAsync(new CapabilitiesRequest(), FederationNodeFixture.Deadline());
+
+        // The digest is taken again here from the runner's files on disk, in the documented canonical form, not from the manifest.
+        var runner = node.Node.Server.Services.GetRequiredService<FederatedComponentSandbox>().RunnerDirectory;
+        var canonical = string.Concat(Directory.EnumerateFiles(runner, "*", SearchOption.AllDirectories)
+            .Select(f => (Path: Path.GetRelativePath(runner, f).Replace('\\', '/'), Hex: Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(f)))))
+            .OrderBy(f => f.Path, StringComparer.Ordinal).Select(f => $"{f.Hex}  {f.Path}\n"));
+        var expected = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+        var version = typeof(FederatedComponentSandbox).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
+        Assert.Equal(capabilities.Components, capabilities.ComponentIdentities.Select(c => c.Name));
+        Assert.Contains(RowCountAnalysis.Name, capabilities.Components);
+        Assert.All(capabilities.ComponentIdentities, c =>
+        {
+            Assert.Equal(expected, c.Sha256);
+            Assert.Equal(version, c.Version);
+        });
     }
 
     [Fact]

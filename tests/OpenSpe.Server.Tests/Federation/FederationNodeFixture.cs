@@ -108,9 +108,12 @@ public sealed class FederationNodeFixture : IAsyncLifetime
         {
             fileTypes = new { upload = new[] { "csv" } },
             airlock = new { threshold = 5 },
+            // Note: the row count is listed twice, once as a build this node does not run, as an HDAB approving a release ahead of an
+            // upgrade would: the entry with this node's identity is the one that lets it run.
             approvedComponents = new[]
             {
-                Component(RowCountAnalysis.Name), Component(FloodAnalysis.Name), Component("test.not-allowed-here"), Component("test.not-installed"),
+                ApprovedComponent.Other(RowCountAnalysis.Name, version: "0.9.0"), ApprovedComponent.Of(RowCountAnalysis.Name), ApprovedComponent.Of(FloodAnalysis.Name),
+                ApprovedComponent.Of("test.not-allowed-here"), ApprovedComponent.Of("test.not-installed"),
             },
         };
         (PermitId, ProjectId) = await Node.IssueAsync(document);
@@ -186,8 +189,6 @@ public sealed class FederationNodeFixture : IAsyncLifetime
         _sandboxes.Dispose();
         _temp.Dispose();
     }
-
-    private static object Component(string name) => new { name, version = "1.0.0", sha256 = new string('a', 64) };
 
     private static X509Certificate2 Load(FederationCa ca, string name, string directory, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {

@@ -123,7 +123,7 @@ public sealed class PermitImportTests : IAsyncLifetime
         {
             fileTypes = new { upload = new[] { "csv" } },
             airlock = new { threshold = 5 },
-            approvedComponents = new[] { new { name = RowCountAnalysis.Name, version = "1.0.0", sha256 = new string('a', 64) } },
+            approvedComponents = new[] { ApprovedComponent.Of(RowCountAnalysis.Name) },
         };
         return document;
     }

@@ -105,7 +105,7 @@ public class ThreeNodeFixture : IAsyncLifetime
         {
             fileTypes = new { upload = new[] { "csv" } },
             airlock = new { threshold = Threshold },
-            approvedComponents = new[] { GlmNodeAnalysis.ComponentName, CohortCountNodeAnalysis.ComponentName }.Concat(ExtraComponents).Select(Component).ToArray(),
+            approvedComponents = new[] { GlmNodeAnalysis.ComponentName, CohortCountNodeAnalysis.ComponentName }.Concat(ExtraComponents).Select(ApprovedComponent.Of).ToArray(),
             privacyBudget = PrivacyBudget,
         };
         (var permitId, ProjectA) = await A.IssueAsync(document);
@@ -174,7 +174,7 @@ public class ThreeNodeFixture : IAsyncLifetime
         return settings;
     }
 
-    private static async Task<string> ImportAsync(PermitFixture node, string signed)
+    internal static async Task<string> ImportAsync(PermitFixture node, string signed)
     {
         using var hdab = await node.Server.ClientForAccountAsync("hdab");
         using var response = await hdab.PostAsJsonAsync("/api/v1/permits/import", new { document = signed });
@@ -224,8 +224,6 @@ public class ThreeNodeFixture : IAsyncLifetime
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(certificate);
     }
-
-    private static object Component(string name) => new { name, version = "1.0.0", sha256 = new string('a', 64) };
 
     private static int FreePort()
     {

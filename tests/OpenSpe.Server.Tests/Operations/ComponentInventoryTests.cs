@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using OpenSpe.Contracts;
+using OpenSpe.Server.Federation;
 using OpenSpe.Server.Operations.Components;
 using OpenSpe.Server.Tests.Infrastructure;
 
@@ -22,6 +23,7 @@ public sealed class ComponentInventoryTests(SharedServer shared) : IClassFixture
     [Trait("Requirement", "OPR-4")]
     [Trait("Requirement", "OPR-28")]
     [Trait("Requirement", "OPR-29")]
+    [Trait("Requirement", "FCR-4")]
     public async Task Operators_and_auditors_read_the_build_runtime_packages_and_system_components(string who)
     {
         using var client = await shared.Server.ClientForAccountAsync(who);
@@ -48,6 +50,16 @@ public sealed class ComponentInventoryTests(SharedServer shared) : IClassFixture
         Assert.Matches(@"^\d+\.\d+", system["SQLite"].GetProperty("version").GetString());
         Assert.Equal(File.Exists("/usr/bin/bwrap"), system["bubblewrap"].GetProperty("found").GetBoolean());
         Assert.Equal(File.Exists("/usr/bin/softhsm2-util"), system["SoftHSM2"].GetProperty("found").GetBoolean());
+        // What a permit's approvedComponents entry must carry for this SPE to run each built-in federated component (FCR-4).
+        var federated = inventory.GetProperty("federated").EnumerateArray().ToList();
+        var runner = FederatedComponentIdentity.Runner!;
+        Assert.Equal(FederatedComponentIdentity.BuiltIn, federated.Select(f => f.GetProperty("name").GetString()));
+        Assert.All(federated, f =>
+        {
+            Assert.Equal(runner.Version, f.GetProperty("version").GetString());
+            Assert.Equal(runner.Sha256, f.GetProperty("sha256").GetString());
+            Assert.Matches("^[0-9a-f]{64}$", f.GetProperty("sha256").GetString());
+        });
     }
 
     [Theory]

@@ -4,7 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using OpenSpe.Server.Api;
+using Microsoft.Extensions.Options;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Federation;
 using OpenSpe.Server.Identity;
 
 namespace OpenSpe.Server.Operations.Components;
@@ -12,7 +14,8 @@ namespace OpenSpe.Server.Operations.Components;
 /// <summary>
 /// <c>GET /api/v1/operations/components</c> (OPR-3, OPR-4, OPR-28, OPR-29): the inventory an operator keeps and an auditor
 /// checks — the build, the runtime, the NuGet packages of the SBOM made at build, the system components with their versions,
-/// and what NuGet audit reported. Operators and auditors only (it tells an attacker what to aim at).
+/// what NuGet audit reported, and the built-in federated components with the version and SHA-256 a permit must approve for this SPE
+/// to run them (FCR-4). Operators and auditors only (it tells an attacker what to aim at).
 /// </summary>
 internal static class ComponentEndpoints
 {
@@ -25,11 +28,20 @@ internal static class ComponentEndpoints
         return routes;
     }
 
-    private static async Task<Ok<ComponentInventoryView>> InventoryAsync(SystemComponentProbe probe, CancellationToken cancellationToken) =>
-        TypedResults.Ok(Inventory(SbomDocument.Embedded, await probe.ProbeAsync(cancellationToken)));
+    private static async Task<Ok<ComponentInventoryView>> InventoryAsync(SystemComponentProbe probe, IOptions<FederationOptions> federation, CancellationToken cancellationToken) =>
+        TypedResults.Ok(Inventory(SbomDocument.Embedded, await probe.ProbeAsync(cancellationToken), Federated(federation.Value)));
 
-    /// <summary>The inventory from an SBOM and the probed system components.</summary>
-    public static ComponentInventoryView Inventory(SbomDocument sbom, IReadOnlyList<SystemComponentView> system)
+    /// <summary>The built-in federated components with this build's runner identity, and whether this SPE's operator allows each.</summary>
+    public static IReadOnlyList<FederatedComponentView> Federated(FederationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return FederatedComponentIdentity.Runner is { } identity
+            ? [.. FederatedComponentIdentity.BuiltIn.Select(c => new FederatedComponentView(c, identity.Version, identity.Sha256, options.AllowedComponents.Contains(c, StringComparer.Ordinal)))]
+            : [];
+    }
+
+    /// <summary>The inventory from an SBOM, the probed system components and the federated components.</summary>
+    public static ComponentInventoryView Inventory(SbomDocument sbom, IReadOnlyList<SystemComponentView> system, IReadOnlyList<FederatedComponentView>? federated = null)
     {
         ArgumentNullException.ThrowIfNull(sbom);
         var informational = typeof(ComponentEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
@@ -53,6 +65,6 @@ internal static class ComponentEndpoints
             return new PackageComponentView(p.Name, p.Version, p.Purl, unattributed || advisories.Count > 0, advisories.Count > 0 ? advisories : null);
         }).ToList();
         return new(spe, new RuntimeView(RuntimeInformation.FrameworkDescription, Environment.Version.ToString(), RuntimeInformation.OSDescription),
-            new SbomView("CycloneDX " + sbom.SpecVersion, sbom.Tool, packages.Count), audit, packages, system);
+            new SbomView("CycloneDX " + sbom.SpecVersion, sbom.Tool, packages.Count), audit, packages, system, federated ?? []);
     }
 }
