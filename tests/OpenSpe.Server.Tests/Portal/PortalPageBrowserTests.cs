@@ -69,6 +69,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [InlineData("researcher", "/projects/{project}/jobs", "researcher-jobs")]
     [InlineData("researcher", "/projects/{project}/exports", "researcher-exports")]
     [InlineData("holder", "/projects", "data-holder-projects")]
+    [InlineData("holder", "/projects/{project}/files", "data-holder-files")]
     [InlineData("checker", "/review", "output-checker-review-queue")]
     [InlineData("hdab", "/permits", "hdab-permits")]
     [InlineData("hdab", "/halts", "hdab-halts")]
@@ -95,7 +96,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     {
         var axe = PortalChromium.RequireBrowserAndAxe();
         var browser = await chromium.BrowserAsync();
-        var (_, projectId) = await f.IssueAsync();
+        var (_, projectId) = path.EndsWith("/files", StringComparison.Ordinal) ? await IssueWithFileAsync() : await f.IssueAsync();
         // Note: pages with content are what axe must see (forms, tables, banners), not only their empty states.
         await SeedAlertAsync(projectId, PermitFixture.Start.AddDays(-2));
         var incidentId = path.Contains("{incident}", StringComparison.Ordinal) ? await OpenIncidentAsync(projectId) : "";
@@ -191,6 +192,21 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         database.Add(alert);
         await database.SaveChangesAsync(TestContext.Current.CancellationToken);
         return alert.Id;
+    }
+
+    /// <summary>A project whose permit allows CSV uploads, with one verified dataset file for the holder's file list (uploaded over tus as <c>spe upload</c> does).</summary>
+    private async Task<(string PermitId, string ProjectId)> IssueWithFileAsync()
+    {
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(60), "HDAB-FILES-" + Guid.NewGuid().ToString("N")[..8]);
+        document["policies"] = new { workspaceKinds = new[] { "job" }, clipboard = "none", fileTypes = new { upload = new[] { "csv" } } };
+        var (permitId, projectId) = await f.Permits.IssueAsync(document);
+        var csv = "person_id,year_of_birth\n1,1970\n2,1985\n"u8.ToArray();
+        using var holder = await f.Server.ClientForAccountAsync("holder");
+        var tus = new OpenSpe.Server.Tests.Transfers.TusClient(holder, projectId);
+        var (_, last) = await tus.UploadAsync(OpenSpe.Server.Tests.Transfers.TusClient.Encrypt(csv, await tus.ProjectKeyAsync()), "omop-2026", "person.csv",
+            OpenSpe.Server.Tests.Transfers.TusClient.Sha256Hex(csv));
+        last.Dispose();
+        return (permitId, projectId);
     }
 
     private async Task<string> OpenIncidentAsync(string projectId)
