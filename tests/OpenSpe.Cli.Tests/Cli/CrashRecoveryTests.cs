@@ -85,7 +85,8 @@ public sealed class CrashRecoveryTests
     private static async Task<string> WaitForServingAsync(Process process)
     {
         string? fingerprint = null;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        // Note: 120 s, as SpeServerProcess waits: a clean-clone CI run at load 27 took over 60 s to start this server.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
             if (line.StartsWith("TLS SHA-256", StringComparison.Ordinal))
