@@ -26,7 +26,8 @@ namespace OpenSpe.Server.Federation;
 internal sealed record FederatedComponentIdentity(string Version, string Sha256)
 {
     /// <summary>The SPE build's version: the informational version without its <c>+commit</c> suffix.</summary>
-    public static string BuildVersion { get; } = VersionOf(typeof(FederatedComponentIdentity).Assembly);
+    public static string BuildVersion { get; } =
+        Operations.Components.BuildVersion.Split(typeof(FederatedComponentIdentity).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0").Version;
 
     private static readonly Lazy<FederatedComponentIdentity?> Built = new(() => RunnerManifest.Embedded() is { } manifest ? new(BuildVersion, manifest.Sha256) : null);
 
@@ -42,12 +43,5 @@ internal sealed record FederatedComponentIdentity(string Version, string Sha256)
     {
         ArgumentNullException.ThrowIfNull(entry);
         return string.Equals(entry.Version, Version, StringComparison.Ordinal) && string.Equals(entry.Sha256, Sha256, StringComparison.Ordinal);
-    }
-
-    private static string VersionOf(Assembly assembly)
-    {
-        var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
-        var plus = informational.IndexOf('+', StringComparison.Ordinal);
-        return plus < 0 ? informational : informational[..plus];
     }
 }

@@ -67,6 +67,30 @@ internal abstract class PortalPageModel : PageModel
         return verification.Succeeded ? Redirect(page) : ShowProblem(verification.Problem!);
     }
 
+    /// <summary>
+    /// The project's own answer first (a non-member's 404 and a halted project's 423 are the API's), then whether the person
+    /// holds one of <paramref name="roles"/> in it: null when they do, otherwise the refusal page (403 with the text named
+    /// <paramref name="refusedText"/>). For actions the API would refuse with a bare 404 to people who can see the project.
+    /// </summary>
+    protected async Task<IActionResult?> RequireProjectRoleAsync(string project, string refusedText, params string[] roles)
+    {
+        var shown = await GetAsync<ProjectView>($"/api/v1/projects/{Segment(project)}");
+        if (!shown.Succeeded)
+        {
+            return ShowProblem(shown.Problem!);
+        }
+
+        var mine = await GetAsync<List<ProjectSummary>>("/api/v1/projects");
+        if (!mine.Succeeded)
+        {
+            return ShowProblem(mine.Problem!);
+        }
+
+        return mine.Value!.Any(p => p.Id == project && roles.Any(p.MyRoles.Contains))
+            ? null
+            : ShowProblem(new ApiProblem(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, PortalText.Get(refusedText), new Dictionary<string, IReadOnlyList<string>>()));
+    }
+
     /// <summary>Escapes one path segment of an API route.</summary>
     protected static string Segment(string value) => Uri.EscapeDataString(value);
 

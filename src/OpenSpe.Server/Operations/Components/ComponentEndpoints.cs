@@ -44,9 +44,8 @@ internal static class ComponentEndpoints
     public static ComponentInventoryView Inventory(SbomDocument sbom, IReadOnlyList<SystemComponentView> system, IReadOnlyList<FederatedComponentView>? federated = null)
     {
         ArgumentNullException.ThrowIfNull(sbom);
-        var informational = typeof(ComponentEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-        var plus = informational.IndexOf('+', StringComparison.Ordinal);
-        var spe = plus < 0 ? new SpeBuildView(informational, null) : new SpeBuildView(informational[..plus], informational[(plus + 1)..]);
+        var (version, commit) = BuildVersion.Split(typeof(ComponentEndpoints).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown");
+        var spe = new SpeBuildView(version, commit);
         var enabled = string.Equals(sbom.Properties.GetValueOrDefault("openspe:nugetAudit"), "true", StringComparison.OrdinalIgnoreCase);
         var findings = string.Equals(sbom.Properties.GetValueOrDefault("openspe:nugetAuditFindings"), "true", StringComparison.OrdinalIgnoreCase);
         var audit = new PackageAuditView(enabled, sbom.Properties.GetValueOrDefault("openspe:nugetAuditMode") ?? "unknown", findings,

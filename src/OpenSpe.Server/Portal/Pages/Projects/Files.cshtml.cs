@@ -22,25 +22,11 @@ internal sealed class FilesModel : PortalPageModel
     {
         Project = project;
         Title = PortalText.Get("FilesLink");
-        // The project's own answer first: a non-member's 404 and a halted project's 423 are the API's.
-        var shown = await GetAsync<ProjectView>($"/api/v1/projects/{Segment(project)}");
-        if (!shown.Succeeded)
-        {
-            return ShowProblem(shown.Problem!);
-        }
-
         // Note: oversight roles (HDAB, operator, auditor) read the project's metadata but the API hides its files from them (404);
-        // the page has just shown them the project, so it says in words that the files are for its holders and researchers.
-        var mine = await GetAsync<List<ProjectSummary>>("/api/v1/projects");
-        if (!mine.Succeeded)
+        // the page says in words that the files are for its holders and researchers.
+        if (await RequireProjectRoleAsync(project, "FilesNotMember", SpeRoles.DataHolder, SpeRoles.Researcher) is { } refusal)
         {
-            return ShowProblem(mine.Problem!);
-        }
-
-        if (!mine.Value!.Any(p => p.Id == project && (p.MyRoles.Contains(SpeRoles.DataHolder) || p.MyRoles.Contains(SpeRoles.Researcher))))
-        {
-            return ShowProblem(new ApiProblem(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, PortalText.Get("FilesNotMember"),
-                new Dictionary<string, IReadOnlyList<string>>()));
+            return refusal;
         }
 
         var files = await GetAsync<List<ProjectFileView>>($"/api/v1/projects/{Segment(project)}/files");

@@ -54,23 +54,9 @@ internal sealed class ProjectModel(TimeProvider time) : PortalPageModel
     /// </summary>
     public async Task<IActionResult> OnPostUploadAsync(string project)
     {
-        // The project's own answer first: a non-member's 404 and a halted project's 423 are the API's.
-        var shown = await GetAsync<ProjectView>($"/api/v1/projects/{Segment(project)}");
-        if (!shown.Succeeded)
+        if (await RequireProjectRoleAsync(project, "UploadNotHolder", SpeRoles.DataHolder) is { } refusal)
         {
-            return ShowProblem(shown.Problem!);
-        }
-
-        var mine = await GetAsync<List<ProjectSummary>>("/api/v1/projects");
-        if (!mine.Succeeded)
-        {
-            return ShowProblem(mine.Problem!);
-        }
-
-        if (!mine.Value!.Any(p => p.Id == project && p.MyRoles.Contains(SpeRoles.DataHolder)))
-        {
-            return ShowProblem(new ApiProblem(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, PortalText.Get("UploadNotHolder"),
-                new Dictionary<string, IReadOnlyList<string>>()));
+            return refusal;
         }
 
         var ticket = await PostAsync<UploadTicketView>($"/api/v1/projects/{Segment(project)}/uploads/tickets", new { });
