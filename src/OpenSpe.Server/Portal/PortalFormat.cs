@@ -1,12 +1,25 @@
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Html;
 
 namespace OpenSpe.Server.Portal;
 
-/// <summary>How the portal writes values for people.</summary>
-internal static class PortalFormat
+/// <summary>How the portal writes values for people, and reads the times they type.</summary>
+internal static partial class PortalFormat
 {
+    /// <summary>
+    /// Reads a moment typed with its offset (<c>2026-12-05T09:30+01:00</c>, or <c>Z</c>). Note: a time without its offset
+    /// would be read in the server's zone, not the person's; the HDAB clock needs the instant, so the portal asks for the
+    /// offset rather than guessing it.
+    /// </summary>
+    public static bool TryParseInstant(string text, out DateTimeOffset instant)
+    {
+        instant = default;
+        var trimmed = text.Trim();
+        return WithOffset().IsMatch(trimmed) && DateTimeOffset.TryParse(trimmed, CultureInfo.InvariantCulture, DateTimeStyles.None, out instant);
+    }
+
     /// <summary>
     /// A moment with its offset shown (<c>2026-12-03 12:00 UTC+00:00</c>) in a <c>time</c> element; the portal's script
     /// rewrites it in the browser's time zone, again with the offset.
@@ -31,4 +44,7 @@ internal static class PortalFormat
             ? PortalText.Format("ValidityDaysLeft", (int)left.TotalDays, left.Hours)
             : PortalText.Format("ValidityHoursLeft", (int)left.TotalHours, left.Minutes);
     }
+
+    [GeneratedRegex(@"(Z|[+-]\d{2}:?\d{2})$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex WithOffset();
 }
