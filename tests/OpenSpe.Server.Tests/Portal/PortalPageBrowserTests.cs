@@ -92,7 +92,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [InlineData("admin", "/admin/applications", "admin-applications")]
     [Trait("Requirement", "TIR-22")]
     [Trait("Requirement", "EHDSR-5")]
-    public async Task Every_portal_page_passes_axe_sends_the_strict_policy_and_loads_nothing_from_another_origin(string? username, string path, string screenshot)
+    public async Task Every_portal_page_passes_axe_works_by_keyboard_fits_the_screen_sends_the_strict_policy_and_loads_nothing_from_another_origin(string? username, string path, string screenshot)
     {
         var axe = PortalChromium.RequireBrowserAndAxe();
         var browser = await chromium.BrowserAsync();
@@ -109,6 +109,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         var response = await page.GotoAsync(new Uri(f.Server.BaseAddress, path.Replace("{project}", projectId, StringComparison.Ordinal)
             .Replace("{incident}", incidentId, StringComparison.Ordinal)).ToString());
         await PortalChromium.CheckAsync(page, axe, screenshot);
+        await PortalKeyboard.CheckAsync(page);
 
         Assert.True(response!.Status == 200, $"{path} answered {response.Status}: {await page.Locator("main").TextContentAsync()}");
         Assert.Equal(OpenSpe.Server.Portal.PortalHeaders.ContentSecurityPolicy, await response.HeaderValueAsync("content-security-policy"));
