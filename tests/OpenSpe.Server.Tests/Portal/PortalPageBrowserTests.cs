@@ -97,7 +97,8 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     {
         var axe = PortalChromium.RequireBrowserAndAxe();
         var browser = await chromium.BrowserAsync();
-        var (_, projectId) = path.EndsWith("/files", StringComparison.Ordinal) ? await IssueWithFileAsync() : await f.IssueAsync();
+        var (_, projectId) = path.EndsWith("/files", StringComparison.Ordinal) ? await IssueWithFileAsync()
+            : path.Contains("{request}", StringComparison.Ordinal) ? await IssueWithExportsAsync() : await f.IssueAsync();
         var requestId = path.Contains("{request}", StringComparison.Ordinal) ? await RequestExportAsync(projectId) : "";
         // Note: pages with content are what axe must see (forms, tables, banners), not only their empty states.
         await SeedAlertAsync(projectId, PermitFixture.Start.AddDays(-2));
@@ -223,7 +224,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
 
     /// <summary>
     /// An export request of <paramref name="projectId"/> for the review page: a table, a PNG and a JPEG written by a real
-    /// sandbox job (the permit names no export types, so the default list allows them), asked for by the researcher.
+    /// sandbox job, asked for by the researcher.
     /// </summary>
     private async Task<string> RequestExportAsync(string projectId)
     {
@@ -238,6 +239,14 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         var body = await created.Content.ReadAsStringAsync();
         Assert.True(created.StatusCode == System.Net.HttpStatusCode.Created, body);
         return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>A project whose permit allows jobs and exports of tables and images.</summary>
+    private Task<(string PermitId, string ProjectId)> IssueWithExportsAsync()
+    {
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(60), "HDAB-REVIEW-" + Guid.NewGuid().ToString("N")[..8]);
+        document["policies"] = new { workspaceKinds = new[] { "job" }, clipboard = "none", fileTypes = new { export = new[] { "csv", "png", "jpg" } } };
+        return f.Permits.IssueAsync(document);
     }
 
     private async Task<string> OpenIncidentAsync(string projectId)
