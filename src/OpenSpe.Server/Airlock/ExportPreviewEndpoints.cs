@@ -1,9 +1,11 @@
+using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
@@ -12,9 +14,10 @@ using OpenSpe.Server.Persistence;
 namespace OpenSpe.Server.Airlock;
 
 /// <summary>
-/// What an output checker reads before deciding: the first 64 KiB of a text file of an export request (CSV, TSV, text,
-/// Markdown, JSON), decrypted from the outbox. Only the independent reviewers the access chain admits for
-/// <see cref="AirlockActions.ExportReview"/>; never the requester's way out (they download approved files only). Audited.
+/// What an output checker reads before deciding, decrypted from the outbox: the first 64 KiB of a text file of an export
+/// request (CSV, TSV, text, Markdown, JSON), or a whole image (PNG, JPEG, GIF, WebP; see <see cref="PreviewImages"/>). Only the
+/// independent reviewers the access chain admits for <see cref="AirlockActions.ExportReview"/>; never the requester's way out
+/// (they download approved files only). Audited.
 /// </summary>
 internal static class ExportPreviewEndpoints
 {
@@ -29,19 +32,23 @@ internal static class ExportPreviewEndpoints
             .WithMetadata(new AuditResourceAttribute("export")).WithMetadata(AirlockActions.ExportReview).RequireAuthorization()
             .ProducesProjectProblems().ProducesProblems(404, 415).Produces<string>(StatusCodes.Status200OK, "text/plain")
             .WithSummary("The first 64 KiB of a text file of an export request, for its independent output checkers (not the requester).");
+        // Note: a sibling route, not content negotiation on /preview, so each answers one kind of body that OpenAPI states
+        // exactly, and a client asking for text can never be handed an image (or the reverse).
+        routes.MapGet("/api/v1/projects/{projectId}/exports/{requestId}/files/{name}/image", ImageAsync).WithName("exports.preview-image").WithTags("Airlock")
+            .WithMetadata(new AuditResourceAttribute("export")).WithMetadata(AirlockActions.ExportReview).RequireAuthorization()
+            .ProducesProjectProblems().ProducesProblems(404, 415, 422)
+            .Produces(StatusCodes.Status200OK, contentType: PreviewImages.ContentTypes[0], additionalContentTypes: [.. PreviewImages.ContentTypes.Skip(1)])
+            .WithSummary("A whole PNG, JPEG, GIF or WebP image (at most 4 MiB, its first bytes matching its name) of an export request, for its independent output checkers (not the requester).");
         return routes;
     }
 
     private static async Task<Results<ContentHttpResult, ProblemHttpResult>> PreviewAsync(string projectId, string requestId, string name, HttpContext context,
         SpeDbContext database, FrozenFiles frozen, IAuditLog audit)
     {
-        var file = await database.AirlockFiles.AsNoTracking()
-            .Join(database.AirlockRequests.AsNoTracking().Where(r => r.Id == requestId && r.ProjectId == projectId && r.Direction == AirlockActions.Export),
-                f => f.RequestId, r => r.Id, (f, r) => f)
-            .FirstOrDefaultAsync(f => f.Name == name, context.RequestAborted);
+        var file = await FindAsync(database, projectId, requestId, name, context.RequestAborted);
         if (file is null)
         {
-            return Problems.Of(StatusCodes.Status404NotFound, $"Export request {requestId} of this project has no file '{name}'.", ErrorCodes.NotFound);
+            return NoSuchFile(requestId, name);
         }
 
         if (!TextExtensions.Contains(Path.GetExtension(name).ToLowerInvariant()))
@@ -49,9 +56,13 @@ internal static class ExportPreviewEndpoints
             return NotText(name);
         }
 
-        // Note: the whole file is decrypted and hashed (to prove it is the frozen copy), but only its start is kept.
+        // Note: the whole file is decrypted and hashed, to prove it is the frozen copy the checker is deciding on, but only its start is kept.
         using var head = new HeadStream(MaxPreviewBytes);
-        await frozen.ReadAsync(projectId, file.ObjectKey, head, context.RequestAborted);
+        if (await VerifyAsync(context, frozen, audit, file, projectId, requestId, head) is { } changed)
+        {
+            return changed;
+        }
+
         string text;
         try
         {
@@ -68,12 +79,99 @@ internal static class ExportPreviewEndpoints
             return NotText(name);
         }
 
-        await audit.AppendAsync(new AuditEntry(AuditActors.From(context.User, context), "export.previewed", new AuditResource("export", requestId, projectId),
-            AuditOutcome.Success, StatusCodes.Status200OK, TraceIds.Current(context),
-            new Dictionary<string, string> { ["file"] = name, ["sha256"] = file.Sha256, ["bytes"] = head.Bytes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
-            CancellationToken.None);
+        await AuditAsync(context, audit, requestId, projectId, file, "text", head.Bytes.Length);
         return TypedResults.Text(text, "text/plain", Encoding.UTF8);
     }
+
+    private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ImageAsync(string projectId, string requestId, string name, HttpContext context,
+        SpeDbContext database, FrozenFiles frozen, IAuditLog audit)
+    {
+        var file = await FindAsync(database, projectId, requestId, name, context.RequestAborted);
+        if (file is null)
+        {
+            return NoSuchFile(requestId, name);
+        }
+
+        // Note: only the four raster formats a browser decodes without running anything; SVG is a document that can carry script.
+        var claimed = PreviewImages.ClaimedBy(name);
+        if (claimed is null)
+        {
+            return NotImage($"'{name}' is not a PNG, JPEG, GIF or WebP image: it has no image preview; read the automatic report.");
+        }
+
+        if (file.Size > PreviewImages.MaxBytes)
+        {
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity,
+                $"'{name}' is {file.Size.ToString(CultureInfo.InvariantCulture)} bytes, more than the {PreviewImages.MaxBytes / (1024 * 1024)} MiB an image preview shows: read the automatic report; checkers cannot download a file under review.",
+                ErrorCodes.PortalPreviewTooLarge);
+        }
+
+        // Note: the limit is one byte more than the largest preview, so a frozen copy swapped for a larger one is kept no
+        // further than that before its hash refuses it.
+        using var whole = new HeadStream(PreviewImages.MaxBytes + 1);
+        if (await VerifyAsync(context, frozen, audit, file, projectId, requestId, whole) is { } changed)
+        {
+            return changed;
+        }
+
+        // Note: the name's claim is not enough: the bytes must be that format, so a page or script renamed .png is never served as an image.
+        var bytes = whole.Bytes;
+        var actual = PreviewImages.Detect(bytes);
+        if (!string.Equals(actual, claimed, StringComparison.Ordinal))
+        {
+            return NotImage($"'{name}' does not hold the {claimed} its name says ({(actual is null ? "not an image it can show" : actual)}): it has no image preview; read the automatic report.");
+        }
+
+        await AuditAsync(context, audit, requestId, projectId, file, "image", bytes.Length);
+        var headers = context.Response.Headers;
+        headers.XContentTypeOptions = "nosniff";
+        headers.ContentSecurityPolicy = PreviewImages.ContentSecurityPolicy;
+        headers.CacheControl = "no-store";
+        var disposition = new ContentDispositionHeaderValue("inline");
+        disposition.SetHttpFileName(name);
+        headers.ContentDisposition = disposition.ToString();
+        return TypedResults.File(bytes, claimed);
+    }
+
+    private static Task<AirlockFileEntity?> FindAsync(SpeDbContext database, string projectId, string requestId, string name, CancellationToken cancellationToken) =>
+        database.AirlockFiles.AsNoTracking()
+            .Join(database.AirlockRequests.AsNoTracking().Where(r => r.Id == requestId && r.ProjectId == projectId && r.Direction == AirlockActions.Export),
+                f => f.RequestId, r => r.Id, (f, r) => f)
+            .FirstOrDefaultAsync(f => f.Name == name, cancellationToken);
+
+    /// <summary>
+    /// Decrypts the frozen copy into <paramref name="sink"/>; a problem (recorded as <c>export.integrity-failed</c>) when its
+    /// SHA-256 is not the one it was submitted with.
+    /// </summary>
+    private static async Task<ProblemHttpResult?> VerifyAsync(HttpContext context, FrozenFiles frozen, IAuditLog audit, AirlockFileEntity file, string projectId,
+        string requestId, Stream sink)
+    {
+        var actual = await frozen.ReadAsync(projectId, file.ObjectKey, sink, context.RequestAborted);
+        // Note: a copy changed at rest is not what the requester submitted nor what the checker would approve: no preview of it.
+        if (string.Equals(actual, file.Sha256, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        AuditDenialReason.Set(context, "frozen-copy-changed");
+        await audit.AppendAsync(new AuditEntry(AuditActors.From(context.User, context), "export.integrity-failed", new AuditResource("export", requestId, projectId),
+            AuditOutcome.Error, StatusCodes.Status500InternalServerError, TraceIds.Current(context),
+            new Dictionary<string, string> { ["file"] = file.Name, ["frozen"] = file.Sha256, ["actual"] = actual }), CancellationToken.None);
+        return Problems.Of(StatusCodes.Status500InternalServerError, $"The outbox copy of '{file.Name}' no longer has the SHA-256 it was submitted with; it has no preview.",
+            ErrorCodes.AirlockIntegrity);
+    }
+
+    private static async Task AuditAsync(HttpContext context, IAuditLog audit, string requestId, string projectId, AirlockFileEntity file, string kind, int bytes) =>
+        await audit.AppendAsync(new AuditEntry(AuditActors.From(context.User, context), "export.previewed", new AuditResource("export", requestId, projectId),
+            AuditOutcome.Success, StatusCodes.Status200OK, TraceIds.Current(context),
+            new Dictionary<string, string> { ["file"] = file.Name, ["sha256"] = file.Sha256, ["kind"] = kind, ["bytes"] = bytes.ToString(CultureInfo.InvariantCulture) }),
+            CancellationToken.None);
+
+    private static ProblemHttpResult NoSuchFile(string requestId, string name) =>
+        Problems.Of(StatusCodes.Status404NotFound, $"Export request {requestId} of this project has no file '{name}'.", ErrorCodes.NotFound);
+
+    private static ProblemHttpResult NotImage(string detail) =>
+        Problems.Of(StatusCodes.Status415UnsupportedMediaType, detail, ErrorCodes.PortalPreviewNotImage);
 
     private static ProblemHttpResult NotText(string name) =>
         Problems.Of(StatusCodes.Status415UnsupportedMediaType, $"'{name}' is not a text file (CSV, TSV, text, Markdown or JSON in UTF-8): it has no preview; read the automatic report.",

@@ -1,16 +1,20 @@
 namespace OpenSpe.Server.Portal;
 
-/// <summary>A file's preview for an output checker: a table for CSV and TSV, text otherwise, or why there is none.</summary>
+/// <summary>A file's preview for an output checker: a table for CSV and TSV, an image, text otherwise, or why there is none.</summary>
 /// <param name="Text">The text (as the API gave it: at most its first 64 KiB).</param>
 /// <param name="Rows">The cells of a CSV or TSV file, the first row as its header.</param>
 /// <param name="Missing">Why there is no preview.</param>
 /// <param name="Truncated">True when the table stops before the file's end.</param>
-internal sealed record FilePreview(string? Text, IReadOnlyList<IReadOnlyList<string>>? Rows, string? Missing, bool Truncated)
+/// <param name="ImageUrl">The portal's address of an image's bytes (the page's handler that relays the API's image preview).</param>
+internal sealed record FilePreview(string? Text, IReadOnlyList<IReadOnlyList<string>>? Rows, string? Missing, bool Truncated, string? ImageUrl = null)
 {
     private const int MaxRows = 200;
 
     /// <summary>No preview, and why.</summary>
     public static FilePreview None(string? why) => new(null, null, why ?? PortalText.Get("NoPreview"), false);
+
+    /// <summary>An image shown from <paramref name="url"/>.</summary>
+    public static FilePreview Image(string url) => new(null, null, null, false, url);
 
     /// <summary>The preview of <paramref name="text"/>, the start of file <paramref name="name"/>.</summary>
     public static FilePreview Of(string name, string text)

@@ -161,6 +161,7 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("POST /api/v1/projects/{projectId}/exports/{requestId}/reviews", "U  F  H  P  H  H  H  H  H  F  F  F  F  L  E"),
         ("GET /api/v1/projects/{projectId}/exports/{requestId}/files/{name}", "U  F  H  H  H  H  H  H  H  P  F  F  F  L  E"),
         ("GET /api/v1/projects/{projectId}/exports/{requestId}/files/{name}/preview", "U  F  H  P  H  H  H  H  H  F  F  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/exports/{requestId}/files/{name}/image", "U  F  H  P  H  H  H  H  H  F  F  F  F  L  E"),
         ("POST /api/v1/projects/{projectId}/imports",                   "U  F  H  H  H  H  H  H  H  A  A  F  F  L  E"),
         ("GET /api/v1/projects/{projectId}/imports",                    "U  F  H  A  H  H  H  H  H  A  A  F  F  L  E"),
         ("GET /api/v1/projects/{projectId}/imports/{requestId}",        "U  F  H  P  H  H  H  H  H  P  P  F  F  L  E"),

@@ -71,6 +71,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [InlineData("holder", "/projects", "data-holder-projects")]
     [InlineData("holder", "/projects/{project}/files", "data-holder-files")]
     [InlineData("checker", "/review", "output-checker-review-queue")]
+    [InlineData("checker", "/review/{project}/{request}", "output-checker-review")]
     [InlineData("hdab", "/permits", "hdab-permits")]
     [InlineData("hdab", "/halts", "hdab-halts")]
     [InlineData("hdab", "/exports", "hdab-exports")]
@@ -96,7 +97,9 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     {
         var axe = PortalChromium.RequireBrowserAndAxe();
         var browser = await chromium.BrowserAsync();
-        var (_, projectId) = path.EndsWith("/files", StringComparison.Ordinal) ? await IssueWithFileAsync() : await f.IssueAsync();
+        var (_, projectId) = path.EndsWith("/files", StringComparison.Ordinal) ? await IssueWithFileAsync()
+            : path.Contains("{request}", StringComparison.Ordinal) ? await IssueWithExportsAsync() : await f.IssueAsync();
+        var requestId = path.Contains("{request}", StringComparison.Ordinal) ? await RequestExportAsync(projectId) : "";
         // Note: pages with content are what axe must see (forms, tables, banners), not only their empty states.
         await SeedAlertAsync(projectId, PermitFixture.Start.AddDays(-2));
         var incidentId = path.Contains("{incident}", StringComparison.Ordinal) ? await OpenIncidentAsync(projectId) : "";
@@ -107,14 +110,24 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         }
 
         var response = await page.GotoAsync(new Uri(f.Server.BaseAddress, path.Replace("{project}", projectId, StringComparison.Ordinal)
-            .Replace("{incident}", incidentId, StringComparison.Ordinal)).ToString());
+            .Replace("{incident}", incidentId, StringComparison.Ordinal).Replace("{request}", requestId, StringComparison.Ordinal)).ToString());
         await PortalChromium.CheckAsync(page, axe, screenshot);
         await PortalKeyboard.CheckAsync(page);
+        // Every image on the page was drawn: the review page's previews come through its handler under their own policy.
+        var broken = await page.EvaluateAsync<string[]>("() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.alt)");
+        var images = await page.EvaluateAsync<int>("() => document.images.length");
 
         Assert.True(response!.Status == 200, $"{path} answered {response.Status}: {await page.Locator("main").TextContentAsync()}");
         Assert.Equal(OpenSpe.Server.Portal.PortalHeaders.ContentSecurityPolicy, await response.HeaderValueAsync("content-security-policy"));
         Assert.Empty(foreign);
         Assert.Empty(errors);
+        Assert.Empty(broken);
+        if (requestId.Length > 0)
+        {
+            // The review page's PNG and JPEG (a positive control for the check above).
+            Assert.Equal(2, images);
+        }
+
         await page.Context.CloseAsync();
     }
 
@@ -208,6 +221,33 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
             OpenSpe.Server.Tests.Transfers.TusClient.Sha256Hex(csv));
         last.Dispose();
         return (permitId, projectId);
+    }
+
+    /// <summary>
+    /// An export request of <paramref name="projectId"/> for the review page: a table, a PNG and a JPEG written by a real
+    /// sandbox job, asked for by the researcher.
+    /// </summary>
+    private async Task<string> RequestExportAsync(string projectId)
+    {
+        using var researcher = await f.Server.ClientForAccountAsync("researcher");
+        var job = await OpenSpe.Server.Tests.Workspaces.JobsApi.StartAsync(researcher, projectId, "/bin/sh", "-c",
+            "printf 'group,count\\na,12\\nb,15\\n' > /outputs/table.csv && " + OpenSpe.Server.Tests.Airlock.TestImages.Write("figure.png", OpenSpe.Server.Tests.Airlock.TestImages.Png)
+            + " && " + OpenSpe.Server.Tests.Airlock.TestImages.Write("photo.jpg", OpenSpe.Server.Tests.Airlock.TestImages.Jpeg));
+        var log = await OpenSpe.Server.Tests.Workspaces.JobsApi.LogAsync(researcher, projectId, job);
+        Assert.True(log[^1].State == JobStates.Succeeded, string.Join(" | ", log.Select(e => e.Text)));
+        using var created = await researcher.PostAsJsonAsync($"/api/v1/projects/{projectId}/exports",
+            new { files = new[] { "table.csv", "figure.png", "photo.jpg" }, reason = "Counts per group and the figure of the paper." });
+        var body = await created.Content.ReadAsStringAsync();
+        Assert.True(created.StatusCode == System.Net.HttpStatusCode.Created, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+    }
+
+    /// <summary>A project whose permit allows jobs and exports of tables and images.</summary>
+    private Task<(string PermitId, string ProjectId)> IssueWithExportsAsync()
+    {
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(60), "HDAB-REVIEW-" + Guid.NewGuid().ToString("N")[..8]);
+        document["policies"] = new { workspaceKinds = new[] { "job" }, clipboard = "none", fileTypes = new { export = new[] { "csv", "png", "jpg" } } };
+        return f.Permits.IssueAsync(document);
     }
 
     private async Task<string> OpenIncidentAsync(string projectId)

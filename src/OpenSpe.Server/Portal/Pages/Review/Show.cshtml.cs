@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using OpenSpe.Server.Airlock;
 
 namespace OpenSpe.Server.Portal.Pages.Review;
 
@@ -45,6 +46,37 @@ internal sealed class ReviewModel : PortalPageModel
         return ShowProblem(answer.Problem);
     }
 
+    /// <summary>
+    /// An image of the request, as the API's image preview gives it to this person (a reviewer; the requester and everyone
+    /// else get the API's refusal as a page): the bytes relayed with the API's type and the image's own strict headers.
+    /// </summary>
+    public async Task<IActionResult> OnGetImageAsync(string project, string request, string file)
+    {
+        var backchannel = HttpContext.RequestServices.GetService(typeof(PortalBackchannel)) as PortalBackchannel
+            ?? throw new InvalidOperationException("The portal backchannel is not registered.");
+        var response = await backchannel.DownloadAsync(HttpContext, await AccessTokenAsync(),
+            $"/api/v1/projects/{Segment(project)}/exports/{Segment(request)}/files/{Segment(file ?? "")}/image");
+        var type = response.Content.Headers.ContentType?.MediaType;
+        // Note: only the four image types go on, whatever else answered: the portal's own origin must never serve a document
+        // from an export request.
+        if (!response.IsSuccessStatusCode || type is null || !PreviewImages.ContentTypes.Contains(type))
+        {
+            using (response)
+            {
+                return ShowProblem(ApiProblem.From(response.IsSuccessStatusCode ? StatusCodes.Status502BadGateway : (int)response.StatusCode,
+                    await PortalBackchannel.ReadJsonAsync(response, HttpContext.RequestAborted)));
+            }
+        }
+
+        HttpContext.Response.RegisterForDispose(response);
+        var headers = Response.Headers;
+        headers.ContentSecurityPolicy = PreviewImages.ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.CacheControl = "no-store";
+        headers.ContentDisposition = response.Content.Headers.ContentDisposition?.ToString() ?? "inline";
+        return File(await response.Content.ReadAsStreamAsync(HttpContext.RequestAborted), type);
+    }
+
     private async Task<IActionResult> ShowAsync(string project, string request)
     {
         var answer = await GetAsync<AirlockRequestView>($"/api/v1/projects/{Segment(project)}/exports/{Segment(request)}");
@@ -58,6 +90,15 @@ internal sealed class ReviewModel : PortalPageModel
         var previews = new Dictionary<string, FilePreview>(StringComparer.Ordinal);
         foreach (var file in Export.Files)
         {
+            if (PreviewImages.ClaimedBy(file.Name) is not null)
+            {
+                // Note: the API refuses a larger image too; its size is known here, so the page says why instead of a broken image.
+                previews[file.Name] = file.Size > PreviewImages.MaxBytes
+                    ? FilePreview.None(PortalText.Format("PreviewImageTooLarge", file.Name, PreviewImages.MaxBytes / (1024 * 1024)))
+                    : FilePreview.Image($"/review/{Segment(project)}/{Segment(request)}?handler=Image&file={Segment(file.Name)}");
+                continue;
+            }
+
             var preview = await GetAsync<string>($"/api/v1/projects/{Segment(project)}/exports/{Segment(request)}/files/{Segment(file.Name)}/preview");
             previews[file.Name] = preview.Succeeded ? FilePreview.Of(file.Name, preview.Value ?? "") : FilePreview.None(preview.Problem!.Detail);
         }
