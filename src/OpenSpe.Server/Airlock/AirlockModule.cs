@@ -26,9 +26,9 @@ internal static class AirlockModule
         return services;
     }
 
-    /// <summary>Maps the export, import and export-registry endpoints.</summary>
+    /// <summary>Maps the export, import, export-registry and import-queue endpoints.</summary>
     public static IEndpointRouteBuilder MapAirlockModule(this IEndpointRouteBuilder routes) =>
-        routes.MapExportEndpoints().MapImportEndpoints().MapExportRegistryEndpoints().MapExportPreviewEndpoints();
+        routes.MapExportEndpoints().MapImportEndpoints().MapExportRegistryEndpoints().MapImportQueueEndpoints().MapExportPreviewEndpoints();
 
     /// <summary>Project files when no runtime is configured: nothing can be read or placed.</summary>
     private sealed class UnavailableProjectFiles : IProjectFiles

@@ -26,6 +26,9 @@ internal static class SpePolicies
     /// <summary>Admins.</summary>
     public const string Admin = "role:" + SpeRoles.Admin;
 
+    /// <summary>Output checkers.</summary>
+    public const string OutputChecker = "role:" + SpeRoles.OutputChecker;
+
     /// <summary>HDAB officers.</summary>
     public const string Hdab = "role:" + SpeRoles.Hdab;
 

@@ -74,6 +74,19 @@ internal sealed class PortalBackchannel : IDisposable
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);
         }
 
+        return await AnswerAsync<T>(context, request);
+    }
+
+    /// <summary>Sends <paramref name="content"/> (a multipart body, streamed) to an API route with the person's <paramref name="accessToken"/>.</summary>
+    public async Task<ApiAnswer<T>> SendContentAsync<T>(HttpContext context, string accessToken, HttpMethod method, string path, HttpContent content)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(BaseFor(context), path)) { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return await AnswerAsync<T>(context, request);
+    }
+
+    private async Task<ApiAnswer<T>> AnswerAsync<T>(HttpContext context, HttpRequestMessage request)
+    {
         using var response = await _http.SendAsync(request, context.RequestAborted);
         if (response.IsSuccessStatusCode)
         {

@@ -34,6 +34,13 @@ internal abstract class PortalPageModel : PageModel
     /// <summary>POSTs <paramref name="body"/> as JSON to <paramref name="path"/> as the signed-in person.</summary>
     protected Task<ApiAnswer<T>> PostAsync<T>(string path, object body) => SendAsync<T>(HttpMethod.Post, path, body);
 
+    /// <summary>POSTs <paramref name="content"/> (a multipart body the backchannel streams) to <paramref name="path"/> as the signed-in person.</summary>
+    protected async Task<ApiAnswer<T>> PostContentAsync<T>(string path, HttpContent content)
+    {
+        var backchannel = HttpContext.RequestServices.GetRequiredService<PortalBackchannel>();
+        return await backchannel.SendContentAsync<T>(HttpContext, await AccessTokenAsync(), HttpMethod.Post, path, content);
+    }
+
     /// <summary>Sends <paramref name="method"/> to <paramref name="path"/> without a body, as the signed-in person.</summary>
     protected Task<ApiAnswer<T>> SendEmptyAsync<T>(HttpMethod method, string path) => SendAsync<T>(method, path, null);
 

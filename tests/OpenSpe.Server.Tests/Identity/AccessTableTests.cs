@@ -168,6 +168,8 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("POST /api/v1/projects/{projectId}/imports/{requestId}/reviews", "U  F  H  P  H  H  H  H  H  F  F  F  F  L  E"),
         // Every export's metadata and decisions: HDAB officers (EHDSR-13) and output checkers (their queue); nobody else.
         ("GET /api/v1/exports",                                         "U  F  A  A  F  F  F  F  F  F  F  F  F  F  F"),
+        // Every import's metadata and decisions: output checkers only (their queue); HDAB officers get no imports anywhere.
+        ("GET /api/v1/imports",                                         "U  F  F  A  F  F  F  F  F  F  F  F  F  F  F"),
         // Terminal: the same as the desktop (the terminal shows project data), with its own workspace kind and codes (SPE6204 without an upgrade).
         ("GET /api/v1/projects/{projectId}/terminal/terms",             "U  F  H  H  H  H  H  H  H  A  F  F  F  L  E"),
         ("POST /api/v1/projects/{projectId}/terminal/tickets",          "U  F  H  H  H  H  H  H  H  A  F  F  F  L  E"),

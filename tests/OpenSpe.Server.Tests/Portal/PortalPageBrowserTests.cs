@@ -68,10 +68,14 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     [InlineData("researcher", "/projects/{project}", "researcher-project")]
     [InlineData("researcher", "/projects/{project}/jobs", "researcher-jobs")]
     [InlineData("researcher", "/projects/{project}/exports", "researcher-exports")]
+    [InlineData("researcher", "/projects/{project}/imports", "researcher-imports")]
+    [InlineData("researcher", "/projects/{project}/imports/{import}", "researcher-import")]
     [InlineData("holder", "/projects", "data-holder-projects")]
     [InlineData("holder", "/projects/{project}/files", "data-holder-files")]
     [InlineData("checker", "/review", "output-checker-review-queue")]
     [InlineData("checker", "/review/{project}/{request}", "output-checker-review")]
+    [InlineData("checker", "/review/imports", "output-checker-import-queue")]
+    [InlineData("checker", "/review/imports/{project}/{import}", "output-checker-import-review")]
     [InlineData("hdab", "/permits", "hdab-permits")]
     [InlineData("hdab", "/halts", "hdab-halts")]
     [InlineData("hdab", "/exports", "hdab-exports")]
@@ -98,8 +102,10 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         var axe = PortalChromium.RequireBrowserAndAxe();
         var browser = await chromium.BrowserAsync();
         var (_, projectId) = path.EndsWith("/files", StringComparison.Ordinal) ? await IssueWithFileAsync()
-            : path.Contains("{request}", StringComparison.Ordinal) ? await IssueWithExportsAsync() : await f.IssueAsync();
+            : path.Contains("{request}", StringComparison.Ordinal) ? await IssueWithExportsAsync()
+            : path.Contains("imports", StringComparison.Ordinal) ? await IssueWithImportAsync() : await f.IssueAsync();
         var requestId = path.Contains("{request}", StringComparison.Ordinal) ? await RequestExportAsync(projectId) : "";
+        var importId = path.Contains("{import}", StringComparison.Ordinal) ? (await ImportsAsync(projectId))[0] : "";
         // Note: pages with content are what axe must see (forms, tables, banners), not only their empty states.
         await SeedAlertAsync(projectId, PermitFixture.Start.AddDays(-2));
         var incidentId = path.Contains("{incident}", StringComparison.Ordinal) ? await OpenIncidentAsync(projectId) : "";
@@ -110,7 +116,8 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         }
 
         var response = await page.GotoAsync(new Uri(f.Server.BaseAddress, path.Replace("{project}", projectId, StringComparison.Ordinal)
-            .Replace("{incident}", incidentId, StringComparison.Ordinal).Replace("{request}", requestId, StringComparison.Ordinal)).ToString());
+            .Replace("{incident}", incidentId, StringComparison.Ordinal).Replace("{request}", requestId, StringComparison.Ordinal)
+            .Replace("{import}", importId, StringComparison.Ordinal)).ToString());
         await PortalChromium.CheckAsync(page, axe, screenshot);
         await PortalKeyboard.CheckAsync(page);
         // Every image on the page was drawn: the review page's previews come through its handler under their own policy.
@@ -248,6 +255,30 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(60), "HDAB-REVIEW-" + Guid.NewGuid().ToString("N")[..8]);
         document["policies"] = new { workspaceKinds = new[] { "job" }, clipboard = "none", fileTypes = new { export = new[] { "csv", "png", "jpg" } } };
         return f.Permits.IssueAsync(document);
+    }
+
+    /// <summary>A project whose permit allows Python and CSV imports, with one pending import request the researcher made (multipart, as the form sends it).</summary>
+    private async Task<(string PermitId, string ProjectId)> IssueWithImportAsync()
+    {
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(60), "HDAB-IMPORTS-" + Guid.NewGuid().ToString("N")[..8]);
+        document["policies"] = new { workspaceKinds = new[] { "job" }, clipboard = "none", fileTypes = new { import = new[] { "py", "csv" } } };
+        var (permitId, projectId) = await f.Permits.IssueAsync(document);
+        using var researcher = await f.Server.ClientForAccountAsync("researcher");
+        using var body = new MultipartFormDataContent
+        {
+            { new StringContent("The cohort helper the analysis plan names."), "reason" },
+            { new ByteArrayContent("print('cohort helper v1')\n"u8.ToArray()), "files", "helper.py" },
+        };
+        using var created = await researcher.PostAsync($"/api/v1/projects/{projectId}/imports", body);
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        return (permitId, projectId);
+    }
+
+    private async Task<List<string>> ImportsAsync(string projectId)
+    {
+        using var researcher = await f.Server.ClientForAccountAsync("researcher");
+        var imports = await researcher.GetFromJsonAsync<List<JsonElement>>($"/api/v1/projects/{projectId}/imports", TestContext.Current.CancellationToken);
+        return imports!.Select(i => i.GetProperty("id").GetString()!).ToList();
     }
 
     private async Task<string> OpenIncidentAsync(string projectId)

@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using OpenSpe.Server.Api;
+using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Persistence;
+
+namespace OpenSpe.Server.Airlock;
+
+/// <summary>
+/// <c>GET /api/v1/imports</c>: every import request across projects with its files' hashes, type checks and decisions, for output
+/// checkers, as their queue of imports to review (SPER-3). Metadata only: no endpoint gives an import's file to anyone.
+/// </summary>
+/// <remarks>
+/// Note: the queue needs its own route because a checker named in no role of a permit cannot list that project (the project
+/// listing shows a caller only the projects naming them), so the per-project routes alone leave them nothing to start from.
+/// Unlike the export registry, HDAB officers are not admitted: no requirement gives them imports, and the per-project routes
+/// hide imports from every oversight role.
+/// </remarks>
+internal static class ImportQueueEndpoints
+{
+    public static IEndpointRouteBuilder MapImportQueueEndpoints(this IEndpointRouteBuilder routes)
+    {
+        routes.MapGet("/api/v1/imports", ListAsync).WithName("imports.all").WithTags("Airlock").RequireAuthorization(SpePolicies.OutputChecker)
+            .WithMetadata(new AuditResourceAttribute("import")).ProducesSignedInProblems()
+            .WithSummary("Every import request across projects with its decisions (output checkers, as their review queue; metadata, never content).");
+        return routes;
+    }
+
+    private static Task<Ok<List<AirlockRequestView>>> ListAsync(SpeDbContext database, CancellationToken cancellationToken) =>
+        AirlockViews.ListAsync(database, null, AirlockActions.Import, cancellationToken);
+}
