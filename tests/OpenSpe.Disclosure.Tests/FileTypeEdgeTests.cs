@@ -22,6 +22,16 @@ public sealed class FileTypeEdgeTests
     }
 
     [Fact]
+    public void Sniffer_KnowsWebpByItsRiffFormTypeAndNoOtherRiffForm()
+    {
+        Assert.Equal(ContentKind.Webp, ContentSniffer.Detect(Convert.FromHexString("524946462200000057454250565038")));
+        // A WAV file is a RIFF container too: unknown binary, not an image.
+        Assert.Equal(ContentKind.UnknownBinary, ContentSniffer.Detect(Convert.FromHexString("52494646220000005741564566")));
+        // RIFF with the form type cut short: plain ASCII then binary length bytes, so not WebP.
+        Assert.NotEqual(ContentKind.Webp, ContentSniffer.Detect(Convert.FromHexString("52494646220000005745")));
+    }
+
+    [Fact]
     public void Sniffer_ANulByteAnywhere_IsBinary()
     {
         Assert.Equal(ContentKind.UnknownBinary, ContentSniffer.Detect("\0a,b\n"u8));
@@ -93,9 +103,10 @@ public sealed class FileTypeEdgeTests
     [InlineData("fig.png", ContentKind.Text, "the name says 'png' but the content is text.")]
     [InlineData("t1.csv", ContentKind.Png, "the name says 'csv' but the content is png.")]
     [InlineData("photo.jpeg", ContentKind.Gif, "the name says 'jpeg' but the content is gif.")]
+    [InlineData("photo.webp", ContentKind.Png, "the name says 'webp' but the content is png.")]
     public void Mismatch_NamesBoth(string name, ContentKind kind, string reason)
     {
-        var finding = Assert.Single(FileTypeRule.Check(name, kind, ["png", "csv", "jpeg"]));
+        var finding = Assert.Single(FileTypeRule.Check(name, kind, ["png", "csv", "jpeg", "webp"]));
 
         Assert.Equal(("file-type.mismatch", reason), (finding.Rule, finding.Reason));
     }
@@ -105,9 +116,10 @@ public sealed class FileTypeEdgeTests
     [InlineData("a.jpg", ContentKind.Jpeg)]
     [InlineData("a.jpeg", ContentKind.Jpeg)]
     [InlineData("a.gif", ContentKind.Gif)]
+    [InlineData("a.webp", ContentKind.Webp)]
     [InlineData("notes.md", ContentKind.Text)]
     public void MatchingContent_HasNoFinding(string name, ContentKind kind) =>
-        Assert.Empty(FileTypeRule.Check(name, kind, ["png", "jpg", "jpeg", "gif", "md"]));
+        Assert.Empty(FileTypeRule.Check(name, kind, ["png", "jpg", "jpeg", "gif", "webp", "md"]));
 
     [Fact]
     public void Pdf_IsReviewWithItsReason()

@@ -44,7 +44,7 @@ public static class DescriptionDrafter
     {
         var bytes = File.ReadAllBytes(path);
         var kind = ContentSniffer.Detect(bytes);
-        if (kind is ContentKind.Png or ContentKind.Jpeg or ContentKind.Gif || FileTypeRule.Extension(path) == "svg")
+        if (kind is ContentKind.Png or ContentKind.Jpeg or ContentKind.Gif or ContentKind.Webp || FileTypeRule.Extension(path) == "svg")
         {
             json.WriteString("kind", "figure");
             json.WriteString("basedOn", "TABLE.csv");

@@ -15,6 +15,9 @@ public enum ContentKind
     /// <summary>GIF image (GIF87a, GIF89a).</summary>
     Gif,
 
+    /// <summary>WebP image (a RIFF container of form type WEBP).</summary>
+    Webp,
+
     /// <summary>PDF document (%PDF-).</summary>
     Pdf,
 

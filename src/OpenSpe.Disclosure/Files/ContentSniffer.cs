@@ -23,6 +23,12 @@ public static class ContentSniffer
             return ContentKind.Gif;
         }
 
+        // RIFF, the chunk's length (4 bytes), then the form type WEBP; other RIFF forms (WAV, AVI) stay unknown binary.
+        if (content.Length >= 12 && content.StartsWith("RIFF"u8) && content[8..12].SequenceEqual("WEBP"u8))
+        {
+            return ContentKind.Webp;
+        }
+
         if (content.StartsWith("%PDF-"u8))
         {
             return ContentKind.Pdf;

@@ -17,6 +17,7 @@ public static class FileTypeRule
         ["jpg"] = ContentKind.Jpeg,
         ["jpeg"] = ContentKind.Jpeg,
         ["gif"] = ContentKind.Gif,
+        ["webp"] = ContentKind.Webp,
         ["pdf"] = ContentKind.Pdf,
     };
 

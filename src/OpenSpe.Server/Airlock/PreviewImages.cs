@@ -1,3 +1,5 @@
+using OpenSpe.Disclosure.Files;
+
 namespace OpenSpe.Server.Airlock;
 
 /// <summary>
@@ -39,25 +41,19 @@ internal static class PreviewImages
     }
 
     /// <summary>The content type <paramref name="bytes"/> start with the signature of, or null when none.</summary>
-    /// <remarks>Note: its own four signatures, not the disclosure checks' sniffer, because that one knows no WebP and this list is exactly what a browser may be handed.</remarks>
-    public static string? Detect(ReadOnlySpan<byte> bytes)
+    /// <remarks>
+    /// Note: the disclosure checks' own sniffer, so the automatic file-type check and the preview agree on what an image
+    /// is; only its four image kinds may be handed to a browser.
+    /// </remarks>
+    public static string? Detect(ReadOnlySpan<byte> bytes) => ContentSniffer.Detect(bytes[..Math.Min(bytes.Length, SignatureBytes)]) switch
     {
-        if (bytes.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]))
-        {
-            return "image/png";
-        }
+        ContentKind.Png => "image/png",
+        ContentKind.Jpeg => "image/jpeg",
+        ContentKind.Gif => "image/gif",
+        ContentKind.Webp => "image/webp",
+        _ => null,
+    };
 
-        if (bytes.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF]))
-        {
-            return "image/jpeg";
-        }
-
-        if (bytes.StartsWith("GIF87a"u8) || bytes.StartsWith("GIF89a"u8))
-        {
-            return "image/gif";
-        }
-
-        // RIFF, the chunk's length (4 bytes), then the form type WEBP.
-        return bytes.Length >= 12 && bytes.StartsWith("RIFF"u8) && bytes[8..12].SequenceEqual("WEBP"u8) ? "image/webp" : null;
-    }
+    /// <summary>Enough of a file for every image signature (WebP's is the longest at 12 bytes).</summary>
+    private const int SignatureBytes = 16;
 }
