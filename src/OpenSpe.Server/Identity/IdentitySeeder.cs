@@ -54,7 +54,12 @@ internal sealed partial class IdentitySeeder(UserManager<SpeUser> users, RoleMan
             await applications.CreateAsync(cli, cancellationToken);
         }
 
-        if (await applications.FindByClientIdAsync(PortalClientId, cancellationToken) is null)
+        var portalCallback = new Uri(new Uri(issuer), "portal/callback");
+        if (await applications.FindByClientIdAsync(PortalClientId, cancellationToken) is { } existingPortal)
+        {
+            await FollowIssuerAsync(existingPortal, portalCallback, cancellationToken);
+        }
+        else
         {
             var portal = new OpenIddictApplicationDescriptor
             {
@@ -62,7 +67,7 @@ internal sealed partial class IdentitySeeder(UserManager<SpeUser> users, RoleMan
                 ClientType = ClientTypes.Public,
                 DisplayName = "OpenSPE portal",
             };
-            portal.RedirectUris.Add(new Uri(new Uri(issuer), "portal/callback"));
+            portal.RedirectUris.Add(portalCallback);
             portal.Permissions.UnionWith(
             [
                 Permissions.Endpoints.Authorization, Permissions.Endpoints.Token, Permissions.Endpoints.Revocation,
@@ -82,6 +87,27 @@ internal sealed partial class IdentitySeeder(UserManager<SpeUser> users, RoleMan
         }
 
         await ReportRoleConflictsAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Keeps the portal's one redirect URI at this server's own address. Note: it is stored with the application at the first
+    /// start; a server later moved to another address (a new host name or port) would otherwise refuse every portal sign-in
+    /// with a redirect URI mismatch, so the stored one follows the issuer, and only ever points at the server itself.
+    /// </summary>
+    private async Task FollowIssuerAsync(object portal, Uri callback, CancellationToken cancellationToken)
+    {
+        var descriptor = new OpenIddictApplicationDescriptor();
+        await applications.PopulateAsync(descriptor, portal, cancellationToken);
+        if (descriptor.RedirectUris.Count == 1 && descriptor.RedirectUris.Contains(callback))
+        {
+            return;
+        }
+
+        var previous = string.Join(" ", descriptor.RedirectUris);
+        descriptor.RedirectUris.Clear();
+        descriptor.RedirectUris.Add(callback);
+        await applications.UpdateAsync(portal, descriptor, cancellationToken);
+        LogPortalMoved(logger, previous, callback.AbsoluteUri);
     }
 
     // Accounts created before the separation-of-duties table may hold conflicting roles: the project gate refuses them, and operators hear of it here.
@@ -106,6 +132,10 @@ internal sealed partial class IdentitySeeder(UserManager<SpeUser> users, RoleMan
     [Microsoft.Extensions.Logging.LoggerMessage(EventId = 11102, Level = Microsoft.Extensions.Logging.LogLevel.Warning,
         Message = "SPE11102 account {Account} holds {First} and {Second}, which the separation-of-duties table forbids together; it has no project access until an admin revokes one")]
     private static partial void LogRoleConflict(Microsoft.Extensions.Logging.ILogger logger, string account, string first, string second);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(EventId = 11103, Level = Microsoft.Extensions.Logging.LogLevel.Information,
+        Message = "SPE11103 the portal's redirect URI moved from {Previous} to {Current}, this server's address")]
+    private static partial void LogPortalMoved(Microsoft.Extensions.Logging.ILogger logger, string previous, string current);
 
     /// <summary>Creates the dev accounts (password, enrolled TOTP secret, roles) when they do not exist.</summary>
     public async Task SeedDevAccountsAsync(IReadOnlyList<DevAccount> accounts)
