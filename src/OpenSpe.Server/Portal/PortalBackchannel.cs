@@ -173,6 +173,13 @@ internal sealed record ApiProblem(int Status, string? Code, string? Detail, IRea
         return new ApiProblem(status, Text("code"), Text("detail") ?? Text("error_description") ?? Text("title"), errors);
     }
 
+    /// <summary>
+    /// A refusal the portal makes itself before asking the API (a field it cannot send as typed), shaped as the API's own 400
+    /// validation problem so the page shows it the same way.
+    /// </summary>
+    public static ApiProblem ForField(string field, string message, string detail) =>
+        new(StatusCodes.Status400BadRequest, ErrorCodes.ValidationFailed, detail, new Dictionary<string, IReadOnlyList<string>> { [field] = [message] });
+
     /// <summary>The field errors by field name (lower case, as forms name their fields), each field's messages joined.</summary>
     public IReadOnlyDictionary<string, string> ByField() =>
         Errors.ToDictionary(e => e.Key.ToLowerInvariant(), e => string.Join(" ", e.Value), StringComparer.Ordinal);

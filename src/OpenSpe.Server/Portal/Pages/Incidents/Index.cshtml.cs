@@ -37,8 +37,7 @@ internal sealed class IncidentsModel : PortalPageModel
         {
             if (!PortalFormat.TryParseInstant(detectedAt, out var parsed))
             {
-                return await RefusedAsync(new ApiProblem(StatusCodes.Status400BadRequest, ErrorCodes.ValidationFailed, PortalText.Get("IncidentFormRefused"),
-                    new Dictionary<string, IReadOnlyList<string>> { ["detectedAt"] = [PortalText.Get("IncidentSentAtFormat")] }), typed);
+                return await RefusedAsync(ApiProblem.ForField("detectedAt", PortalText.Get("IncidentSentAtFormat"), PortalText.Get("IncidentFormRefused")), typed);
             }
 
             detected = parsed;

@@ -48,7 +48,7 @@ internal sealed class IncidentModel : PortalPageModel
         {
             if (!PortalFormat.TryParseInstant(sentAt, out var parsed))
             {
-                return await RefusedAsync(id, "notify", FieldProblem("sentAt", PortalText.Get("IncidentSentAtFormat")), typed);
+                return await RefusedAsync(id, "notify", ApiProblem.ForField("sentAt", PortalText.Get("IncidentSentAtFormat"), PortalText.Get("IncidentFormRefused")), typed);
             }
 
             sent = parsed;
@@ -124,8 +124,4 @@ internal sealed class IncidentModel : PortalPageModel
     }
 
     private static string? Choice(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
-
-    private static ApiProblem FieldProblem(string field, string message) =>
-        new(StatusCodes.Status400BadRequest, ErrorCodes.ValidationFailed, PortalText.Get("IncidentFormRefused"),
-            new Dictionary<string, IReadOnlyList<string>> { [field] = [message] });
 }
