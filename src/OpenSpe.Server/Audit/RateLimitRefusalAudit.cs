@@ -104,9 +104,18 @@ internal sealed class RateLimitRefusalAudit(IAuditLog audit, TimeProvider time) 
 /// <summary>Writes the anonymous refusal summaries once a minute, and the rest at shutdown.</summary>
 internal sealed class RateLimitSummaryService(RateLimitRefusalAudit refusals, TimeProvider time) : BackgroundService
 {
+    // Note: made with the service, not in ExecuteAsync, which since .NET 10 starts late on the thread pool.
+    private readonly PeriodicTimer _timer = new(TimeSpan.FromMinutes(1), time);
+
+    public override void Dispose()
+    {
+        _timer.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), time);
+        var timer = _timer;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

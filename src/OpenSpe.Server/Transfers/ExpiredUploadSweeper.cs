@@ -78,6 +78,10 @@ internal sealed partial class ExpiredUploadSweeper(IServiceScopeFactory scopes, 
         return (removed, orphans);
     }
 
+    // Note: made with the service, not in ExecuteAsync: since .NET 10 ExecuteAsync starts on the thread pool, so a timer made
+    // there starts late by however long the pool takes, and a clock moved in between (a test's fake clock) is missed.
+    private readonly PeriodicTimer _timer = new(options.Value.SweepInterval, time);
+
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -99,13 +103,22 @@ internal sealed partial class ExpiredUploadSweeper(IServiceScopeFactory scopes, 
 
             try
             {
-                await Task.Delay(options.Value.SweepInterval, time, stoppingToken);
+                if (!await _timer.WaitForNextTickAsync(stoppingToken))
+                {
+                    return;
+                }
             }
             catch (OperationCanceledException)
             {
                 return;
             }
         }
+    }
+
+    public override void Dispose()
+    {
+        _timer.Dispose();
+        base.Dispose();
     }
 
     [LoggerMessage(EventId = 15101, Level = LogLevel.Information, Message = "SPE15101 removed {Uploads} expired uploads and {Orphans} orphaned staging files")]

@@ -36,9 +36,13 @@ internal sealed partial class ScheduledBackups(IOptions<BackupOptions> options, 
 
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
+    // Note: made with the service, not in ExecuteAsync: since .NET 10 ExecuteAsync starts on the thread pool, so a timer made
+    // there starts late by however long the pool takes, and a clock moved in between (a test's fake clock) is missed.
+    private readonly PeriodicTimer? _timer = options.Value.Interval is { } interval ? new(interval, time) : null;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (options.Value.Interval is not { } interval)
+        if (_timer is not { } timer)
         {
             return;
         }
@@ -47,7 +51,10 @@ internal sealed partial class ScheduledBackups(IOptions<BackupOptions> options, 
         {
             try
             {
-                await Task.Delay(interval, time, stoppingToken);
+                if (!await timer.WaitForNextTickAsync(stoppingToken))
+                {
+                    return;
+                }
             }
             catch (OperationCanceledException)
             {
@@ -114,6 +121,7 @@ internal sealed partial class ScheduledBackups(IOptions<BackupOptions> options, 
     public override void Dispose()
     {
         _oneAtATime.Dispose();
+        _timer?.Dispose();
         base.Dispose();
     }
 

@@ -84,15 +84,20 @@ internal sealed partial class IncidentReminders(IServiceScopeFactory scopes, Ale
         }
     }
 
+    // Note: made with the service, not in ExecuteAsync: since .NET 10 ExecuteAsync starts on the thread pool, so a timer made
+    // there starts late by however long the pool takes, and a clock moved in between (a test's fake clock) is missed.
+    private readonly PeriodicTimer _timer = new(options.Value.CheckInterval, time);
+
     public override void Dispose()
     {
         _gate.Dispose();
+        _timer.Dispose();
         base.Dispose();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.CheckInterval, time);
+        var timer = _timer;
         try
         {
             do
