@@ -80,3 +80,58 @@ public sealed record AuditPurgeRequest(
 /// <param name="Algorithm">JOSE name of the signature algorithm.</param>
 /// <param name="PublicKeyPem">SubjectPublicKeyInfo PEM.</param>
 public sealed record AuditPublicKeyView(string KeyId, string Algorithm, string PublicKeyPem);
+
+/// <summary>
+/// The witnesses the server pushes its signed checkpoints to (<c>Audit:Witnesses:*</c>) and how far each has got, against
+/// the newest checkpoint the server signed (<c>GET /api/v1/audit/witnesses</c>).
+/// </summary>
+/// <param name="LatestSequence">The sequence of the newest signed checkpoint; null before the first one.</param>
+/// <param name="LatestTimestamp">Its time.</param>
+/// <param name="Witnesses">Every configured witness, files first, in configuration order; empty when none is configured.</param>
+public sealed record AuditWitnessesView(long? LatestSequence, DateTimeOffset? LatestTimestamp, IReadOnlyList<AuditWitnessView> Witnesses);
+
+/// <summary>One witness and its state.</summary>
+/// <param name="Kind"><c>file</c> or <c>endpoint</c>.</param>
+/// <param name="Name">The file's path, or the endpoint's URL without its query (which may hold a credential).</param>
+/// <param name="State">One of <see cref="AuditWitnessStates"/>.</param>
+/// <param name="Sequence">The newest checkpoint the witness holds: read from the file, or the last one the endpoint accepted from this server process.</param>
+/// <param name="Hash">That checkpoint's hash.</param>
+/// <param name="AcceptedAt">When the witness took it: the file's last write, or the endpoint's answer.</param>
+/// <param name="RecordsBehind">Records signed since the checkpoint it holds (0 when current).</param>
+/// <param name="LastFailureAt">When the last push to it failed, if that came after the last one it accepted.</param>
+/// <param name="LastFailure">Why, in words without secrets.</param>
+public sealed record AuditWitnessView(
+    string Kind,
+    string Name,
+    string State,
+    long? Sequence,
+    string? Hash,
+    DateTimeOffset? AcceptedAt,
+    long? RecordsBehind,
+    DateTimeOffset? LastFailureAt,
+    string? LastFailure);
+
+/// <summary>The states of <see cref="AuditWitnessView.State"/>.</summary>
+public static class AuditWitnessStates
+{
+    /// <summary>It holds the newest signed checkpoint.</summary>
+    public const string Current = "current";
+
+    /// <summary>It holds an older checkpoint that the newest one extends; the next push brings it up to date.</summary>
+    public const string Behind = "behind";
+
+    /// <summary>The last push to it failed (unreachable, refused, not writable); see <see cref="AuditWitnessView.LastFailure"/>.</summary>
+    public const string Failing = "failing";
+
+    /// <summary>
+    /// It holds a checkpoint the server's log contradicts (another hash for a sequence, a newer sequence, another key): the
+    /// log was truncated or rewritten, or the witness was tampered with. An auditor investigates.
+    /// </summary>
+    public const string Disagrees = "disagrees";
+
+    /// <summary>It holds no checkpoint yet (a file not yet written; an endpoint that accepted none since this server process started).</summary>
+    public const string Empty = "empty";
+
+    /// <summary>The witness file cannot be read or is not a witness file.</summary>
+    public const string Unreadable = "unreadable";
+}

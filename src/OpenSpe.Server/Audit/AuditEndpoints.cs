@@ -31,6 +31,8 @@ internal static class AuditEndpoints
         group.MapGet("/checkpoints/latest", LatestCheckpointAsync).WithName("audit.checkpoints.latest").RequireAuthorization(SpePolicies.Auditor)
             .ProducesSignedInProblems().ProducesProblems(404)
             .WithSummary("The newest signed checkpoint with the public key that verifies it, for a witness to keep ('spe audit witness'); 404 before the first one.");
+        group.MapGet("/witnesses", AuditWitnessReport.GetAsync).WithName("audit.witnesses.list").RequireAuthorization(SpePolicies.Auditor).ProducesSignedInProblems()
+            .WithSummary("Every configured witness of the signed checkpoints and how far it has got: the checkpoint it holds, when it took it, the records signed since, and the last failed push.");
         // Note: streamed, not held: an export of the whole log can be far larger than memory (opened and closed records instead).
         group.MapGet("/export", ExportAsync).WithName("audit.export").RequireAuthorization(SpePolicies.Auditor).WithAuditStreaming().ProducesSignedInProblems()
             .WithSummary("Streams records as JSON Lines or CSV, filtered by actor, action, project and time as the records' search is.")
@@ -102,6 +104,16 @@ internal static class AuditEndpoints
     private static async Task<Results<Ok<AuditCheckpointDocument>, ProblemHttpResult>> LatestCheckpointAsync(
         AuditCheckpointLedger ledger, AuditStore store, AuditSigningKey key, CancellationToken cancellationToken)
     {
+        var latest = await ReadLatestCheckpointAsync(ledger, store, key, cancellationToken);
+        return latest is null
+            ? Problems.Of(StatusCodes.Status404NotFound, "No checkpoint has been signed yet; one is signed at least every Audit:CheckpointInterval.")
+            : TypedResults.Ok(latest);
+    }
+
+    /// <summary>The newest checkpoint this server signed, as it is handed to witnesses; null before the first one.</summary>
+    internal static async Task<AuditCheckpointDocument?> ReadLatestCheckpointAsync(
+        AuditCheckpointLedger ledger, AuditStore store, AuditSigningKey key, CancellationToken cancellationToken)
+    {
         AuditCheckpoint? stored;
         await using (var connection = await store.OpenAsync(cancellationToken))
         {
@@ -117,9 +129,7 @@ internal static class AuditEndpoints
             latest = AuditCheckpointDocument.From(stored, key);
         }
 
-        return latest is null
-            ? Problems.Of(StatusCodes.Status404NotFound, "No checkpoint has been signed yet; one is signed at least every Audit:CheckpointInterval.")
-            : TypedResults.Ok(latest);
+        return latest;
     }
 
     private static async Task<Results<EmptyHttpResult, ValidationProblem>> ExportAsync(

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Text;
@@ -18,7 +19,7 @@ internal sealed partial class AuditWitnessPublisher : IDisposable
     private readonly ILogger _logger;
     private readonly HttpClient[] _clients;
     private readonly TimeProvider _time;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _pushed = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AuditWitnessPushState> _pushed = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private AuditCheckpointDocument? _next;
     private Task _pump = Task.CompletedTask;
@@ -37,7 +38,10 @@ internal sealed partial class AuditWitnessPublisher : IDisposable
     public bool HasWitnesses => _options.Files.Count > 0 || _options.Endpoints.Count > 0;
 
     /// <summary>When the endpoint <paramref name="url"/> last accepted a checkpoint from this process; null when never.</summary>
-    public DateTimeOffset? LastPushed(string url) => _pushed.TryGetValue(url, out var at) ? at : null;
+    public DateTimeOffset? LastPushed(string url) => State(url).AcceptedAt;
+
+    /// <summary>What the witness <paramref name="witness"/> (a file path or an endpoint URL as configured) last did with a push from this process.</summary>
+    public AuditWitnessPushState State(string witness) => _pushed.TryGetValue(witness, out var state) ? state : AuditWitnessPushState.None;
 
     /// <summary>Queues <paramref name="checkpoint"/> for every witness, replacing one still waiting.</summary>
     public void Publish(AuditCheckpointDocument checkpoint)
@@ -108,15 +112,22 @@ internal sealed partial class AuditWitnessPublisher : IDisposable
                 if (refusal is not null)
                 {
                     LogWitnessRefused(_logger, file, refusal);
+                    Failed(file, "it refuses the checkpoint: " + refusal);
                 }
-                else if (!unchanged)
+                else
                 {
-                    AuditWitnessFile.Append(file, checkpoint);
+                    if (!unchanged)
+                    {
+                        AuditWitnessFile.Append(file, checkpoint);
+                    }
+
+                    Accepted(file, checkpoint);
                 }
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
             {
                 LogPushFailed(_logger, file, ex.GetType().Name, ex.Message);
+                Failed(file, ex is FormatException ? "the file is not a witness file" : "the file could not be written (" + ex.GetType().Name + ")");
             }
         }
 
@@ -130,18 +141,28 @@ internal sealed partial class AuditWitnessPublisher : IDisposable
                 if (!response.IsSuccessStatusCode)
                 {
                     LogPushFailed(_logger, url, "HTTP " + (int)response.StatusCode, response.ReasonPhrase ?? "");
+                    Failed(url, string.Create(CultureInfo.InvariantCulture, $"it answered HTTP {(int)response.StatusCode}"));
                 }
                 else
                 {
-                    _pushed[url] = _time.GetUtcNow();
+                    Accepted(url, checkpoint);
                 }
             }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
                 LogPushFailed(_logger, url, ex.GetType().Name, ex.Message);
+                // Note: the exception's message is not kept, because it may carry the URL with its query.
+                Failed(url, ex is TaskCanceledException ? "it did not answer in time" : "it could not be reached (connection or TLS failed)");
             }
         }
     }
+
+    private void Accepted(string witness, AuditCheckpointDocument checkpoint) =>
+        _pushed[witness] = new AuditWitnessPushState(_time.GetUtcNow(), checkpoint, null, null);
+
+    private void Failed(string witness, string reason) =>
+        _pushed.AddOrUpdate(witness, _ => AuditWitnessPushState.None with { FailedAt = _time.GetUtcNow(), Failure = reason },
+            (_, before) => before with { FailedAt = _time.GetUtcNow(), Failure = reason });
 
     private static HttpClient CreateClient(AuditWitnessEndpointOptions endpoint, TimeSpan timeout)
     {
@@ -167,4 +188,18 @@ internal sealed partial class AuditWitnessPublisher : IDisposable
 
     [LoggerMessage(EventId = 12104, Level = LogLevel.Critical, Message = "SPE12104 witness {Witness} refuses the new checkpoint: {Reason}")]
     private static partial void LogWitnessRefused(ILogger logger, string witness, string reason);
+}
+
+/// <summary>What one witness last did with a push from this server process.</summary>
+/// <param name="AcceptedAt">When it last took a checkpoint (null: never since start).</param>
+/// <param name="Accepted">The checkpoint it last took.</param>
+/// <param name="FailedAt">When the last push failed, if none succeeded after it.</param>
+/// <param name="Failure">Why it failed, in words without secrets.</param>
+internal sealed record AuditWitnessPushState(DateTimeOffset? AcceptedAt, AuditCheckpointDocument? Accepted, DateTimeOffset? FailedAt, string? Failure)
+{
+    /// <summary>No push yet.</summary>
+    public static AuditWitnessPushState None { get; } = new(null, null, null, null);
+
+    /// <summary>True when the last push failed.</summary>
+    public bool Failing => FailedAt is not null;
 }

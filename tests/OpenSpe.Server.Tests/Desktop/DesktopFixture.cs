@@ -66,6 +66,8 @@ public sealed class DesktopFixture : IAsyncLifetime
 
     public bool Available { get; private set; }
 
+    private string WitnessFile => Path.Join(Path.GetTempPath(), _name + "-witness.jsonl");
+
     public async ValueTask InitializeAsync()
     {
         Available = File.Exists("/usr/bin/Xtigervnc") && File.Exists("/usr/bin/xclip") && File.Exists("/usr/bin/twm");
@@ -83,6 +85,8 @@ public sealed class DesktopFixture : IAsyncLifetime
             // Note: a uid range per fixture and process, so parallel test classes and runs never share a project uid.
             ["Workspaces:UidRangeStart"] = (600_000 + (Environment.ProcessId % 1000 * 100) + (Interlocked.Increment(ref instances) % 10 * 10_000)).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Workspaces:UidRangeSize"] = "100",
+            // Note: a witness file, so that the auditor's page in the browser tests shows (and axe checks) the witnesses' table.
+            ["Audit:Witnesses:Files:0"] = WitnessFile,
         });
         Available = Available && Server.Services.GetRequiredService<IWorkspaceRuntime>().Availability.IsAvailable;
     }
@@ -90,6 +94,7 @@ public sealed class DesktopFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         await Permits.DisposeAsync();
+        File.Delete(WitnessFile);
         foreach (var directory in new[] { Path.Join(Path.GetTempPath(), _name), Path.Join("/dev/shm", _name) })
         {
             if (Directory.Exists(directory))

@@ -183,6 +183,7 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("GET /api/v1/audit/checkpoints",                               "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
         // The last recorded verification: auditors (404 before the first verification, hence P).
         ("GET /api/v1/audit/verifications/latest",                      "U  F  F  F  F  F  F  P  F  F  F  F  F  F  F"),
+        ("GET /api/v1/audit/witnesses",                                 "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
         ("GET /api/v1/audit/export",                                    "U  F  F  F  F  F  F  A  F  F  F  F  F  F  F"),
         ("GET /api/v1/audit/public-key",                                "A  A  A  A  A  A  A  A  A  A  A  A  A  A  A"),
         ("POST /api/v1/audit/purge",                                    "U  F  F  F  F  F  A  F  F  F  F  F  F  F  F"),

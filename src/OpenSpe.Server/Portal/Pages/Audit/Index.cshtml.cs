@@ -7,7 +7,8 @@ namespace OpenSpe.Server.Portal.Pages.Audit;
 
 /// <summary>
 /// The auditor's page: the audit chain's last recorded verification (when it ran, who ran it, what it covered and found) with
-/// a form that verifies the whole chain now, the newest signed checkpoint (what the witnesses receive), a search by actor,
+/// a form that verifies the whole chain now, the newest signed checkpoint and each witness's state (the checkpoint it holds, the
+/// records signed since, its last failed push, a contradiction with the log), a search by actor,
 /// project, action and time, and the export of the records (<c>GET /api/v1/audit/export</c>, JSON Lines or CSV, by actor, project, action and
 /// time) streamed through to the browser as a file.
 /// </summary>
@@ -24,6 +25,9 @@ internal sealed class AuditModel : PortalPageModel
 
     /// <summary>The newest signed checkpoint, the one pushed to the witnesses; null before the first one.</summary>
     public OpenSpe.Core.Audit.AuditCheckpointDocument? LatestCheckpoint { get; private set; }
+
+    /// <summary>The configured witnesses and how far each has got (never null once shown).</summary>
+    public AuditWitnessesView? Witnesses { get; private set; }
 
     /// <summary>The records found (at most 100, newest page as the API pages).</summary>
     public IReadOnlyList<AuditRecordView> Records { get; private set; } = [];
@@ -167,7 +171,13 @@ internal sealed class AuditModel : PortalPageModel
             return ShowProblem(checkpoint.Problem!);
         }
 
-        (LastVerification, LatestCheckpoint) = (verification.Value, checkpoint.Value);
+        var witnesses = await GetAsync<AuditWitnessesView>("/api/v1/audit/witnesses");
+        if (!witnesses.Succeeded)
+        {
+            return ShowProblem(witnesses.Problem!);
+        }
+
+        (LastVerification, LatestCheckpoint, Witnesses) = (verification.Value, checkpoint.Value, witnesses.Value);
         var query = new Dictionary<string, string?>(StringComparer.Ordinal) { ["limit"] = "100" };
         Add(query, "actor", actor);
         Add(query, "project", project);
