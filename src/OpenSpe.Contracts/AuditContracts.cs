@@ -94,7 +94,7 @@ public sealed record AuditWitnessesView(long? LatestSequence, DateTimeOffset? La
 /// <param name="Kind"><c>file</c> or <c>endpoint</c>.</param>
 /// <param name="Name">The file's path, or the endpoint's URL without its query (which may hold a credential).</param>
 /// <param name="State">One of <see cref="AuditWitnessStates"/>.</param>
-/// <param name="Sequence">The newest checkpoint the witness holds: read from the file, or the last one the endpoint accepted from this server process.</param>
+/// <param name="Sequence">The newest checkpoint the witness holds: read from the file, or the last one the endpoint accepted from this server (a record kept across restarts).</param>
 /// <param name="Hash">That checkpoint's hash.</param>
 /// <param name="AcceptedAt">When the witness took it: the file's last write, or the endpoint's answer.</param>
 /// <param name="RecordsBehind">Records signed since the checkpoint it holds (0 when current).</param>
@@ -129,7 +129,7 @@ public static class AuditWitnessStates
     /// </summary>
     public const string Disagrees = "disagrees";
 
-    /// <summary>It holds no checkpoint yet (a file not yet written; an endpoint that accepted none since this server process started).</summary>
+    /// <summary>It holds no checkpoint yet (a file not yet written; an endpoint that has accepted none from this server).</summary>
     public const string Empty = "empty";
 
     /// <summary>The witness file cannot be read or is not a witness file.</summary>

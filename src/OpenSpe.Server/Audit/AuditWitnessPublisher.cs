@@ -11,7 +11,8 @@ namespace OpenSpe.Server.Audit;
 /// Pushes each new checkpoint to the configured witnesses, off the writer's path: a slow volume or
 /// endpoint never holds up an audit commit. Only the newest checkpoint waits; one that is replaced
 /// before it went out is covered by its successor. A failed push is logged (SPE12102) and the next
-/// checkpoint tries again.
+/// checkpoint tries again. What each witness last did is kept in <see cref="StateFileName"/> in the data directory, so that
+/// its state (and the witness-age alert) runs from its last accepted push, not from the server's last start.
 /// </summary>
 internal sealed partial class AuditWitnessPublisher : IDisposable
 {
@@ -19,19 +20,25 @@ internal sealed partial class AuditWitnessPublisher : IDisposable
     private readonly ILogger _logger;
     private readonly HttpClient[] _clients;
     private readonly TimeProvider _time;
+    private readonly OpenSpe.Server.Hosting.DataDirectory? _directory;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, AuditWitnessPushState> _pushed = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
     private AuditCheckpointDocument? _next;
     private Task _pump = Task.CompletedTask;
     private bool _running;
 
-    /// <summary>Creates the publisher.</summary>
-    public AuditWitnessPublisher(AuditWitnessOptions options, ILogger logger, TimeProvider? time = null)
+    /// <summary>The file in the data directory that keeps each witness's last push outcome.</summary>
+    public const string StateFileName = "audit-witness-pushes.json";
+
+    /// <summary>Creates the publisher; <paramref name="directory"/> null keeps the witnesses' state in memory only.</summary>
+    public AuditWitnessPublisher(AuditWitnessOptions options, ILogger logger, TimeProvider? time = null, OpenSpe.Server.Hosting.DataDirectory? directory = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _time = time ?? TimeProvider.System;
+        _directory = directory;
         _clients = [.. options.Endpoints.Select(e => CreateClient(e, options.Timeout))];
+        Load();
     }
 
     /// <summary>True when at least one witness is configured.</summary>
@@ -99,6 +106,54 @@ internal sealed partial class AuditWitnessPublisher : IDisposable
             }
 
             await PushAsync(checkpoint);
+            Save();
+        }
+    }
+
+    // Note: the state file names each witness by the SHA-256 of its configured path or URL, because an endpoint's URL may
+    // carry a credential in its query; a witness no longer configured is simply not loaded.
+    private static string StateKey(string witness) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(witness)));
+
+    private void Load()
+    {
+        if (_directory?.File(StateFileName) is not { } path || !File.Exists(path))
+        {
+            return;
+        }
+
+        try
+        {
+            var saved = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, AuditWitnessPushState>>(File.ReadAllText(path), AuditJson.Options) ?? [];
+            foreach (var witness in _options.Files.Concat(_options.Endpoints.Select(e => e.Url)))
+            {
+                if (saved.TryGetValue(StateKey(witness), out var state) && state is not null)
+                {
+                    _pushed[witness] = state;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or IOException or UnauthorizedAccessException)
+        {
+            // Note: an unreadable record only means the states start again from this process's pushes.
+            LogStateUnreadable(_logger, ex.GetType().Name);
+        }
+    }
+
+    private void Save()
+    {
+        if (_directory is null)
+        {
+            return;
+        }
+
+        try
+        {
+            var states = _pushed.ToDictionary(p => StateKey(p.Key), p => p.Value, StringComparer.Ordinal);
+            _directory.WritePublic(StateFileName, System.Text.Json.JsonSerializer.Serialize(states, AuditJson.Options));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogStateUnreadable(_logger, ex.GetType().Name);
         }
     }
 
@@ -186,12 +241,15 @@ internal sealed partial class AuditWitnessPublisher : IDisposable
     [LoggerMessage(EventId = 12102, Level = LogLevel.Warning, Message = "SPE12102 audit checkpoint not pushed to witness {Witness} ({ErrorType}: {Reason}); the next checkpoint tries again")]
     private static partial void LogPushFailed(ILogger logger, string witness, string errorType, string reason);
 
+    [LoggerMessage(EventId = 12108, Level = LogLevel.Warning, Message = "SPE12108 the witnesses' push record (audit-witness-pushes.json) could not be read or written ({ErrorType}); their states run from this process's pushes")]
+    private static partial void LogStateUnreadable(ILogger logger, string errorType);
+
     [LoggerMessage(EventId = 12104, Level = LogLevel.Critical, Message = "SPE12104 witness {Witness} refuses the new checkpoint: {Reason}")]
     private static partial void LogWitnessRefused(ILogger logger, string witness, string reason);
 }
 
-/// <summary>What one witness last did with a push from this server process.</summary>
-/// <param name="AcceptedAt">When it last took a checkpoint (null: never since start).</param>
+/// <summary>What one witness last did with a push from this server (kept across restarts in the data directory).</summary>
+/// <param name="AcceptedAt">When it last took a checkpoint (null: never).</param>
 /// <param name="Accepted">The checkpoint it last took.</param>
 /// <param name="FailedAt">When the last push failed, if none succeeded after it.</param>
 /// <param name="Failure">Why it failed, in words without secrets.</param>
@@ -201,5 +259,6 @@ internal sealed record AuditWitnessPushState(DateTimeOffset? AcceptedAt, AuditCh
     public static AuditWitnessPushState None { get; } = new(null, null, null, null);
 
     /// <summary>True when the last push failed.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool Failing => FailedAt is not null;
 }

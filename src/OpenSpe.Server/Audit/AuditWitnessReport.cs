@@ -33,7 +33,7 @@ internal static class AuditWitnessReport
         foreach (var endpoint in options.Endpoints)
         {
             var push = publisher.State(endpoint.Url);
-            // Note: without the query, which may hold a credential; what an endpoint holds is known only from this process's pushes.
+            // Note: without the query, which may hold a credential; what an endpoint holds is known only from what it answered this server.
             witnesses.Add(Judge("endpoint", new Uri(endpoint.Url).GetLeftPart(UriPartial.Path), push.Accepted, push.AcceptedAt, push, key, latest));
         }
 

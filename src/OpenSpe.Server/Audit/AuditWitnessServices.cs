@@ -15,7 +15,7 @@ internal static class AuditWitnessServices
         ArgumentNullException.ThrowIfNull(directory);
         services.AddSingleton(sp => new AuditWitnessPublisher(
             sp.GetRequiredService<IOptions<AuditOptions>>().Value.Witnesses, sp.GetRequiredService<ILoggerFactory>().CreateLogger<AuditWitnessPublisher>(),
-            sp.GetRequiredService<TimeProvider>()));
+            sp.GetRequiredService<TimeProvider>(), directory));
         services.AddSingleton(sp =>
         {
             var files = sp.GetRequiredService<IOptions<AuditOptions>>().Value.Witnesses.Files;

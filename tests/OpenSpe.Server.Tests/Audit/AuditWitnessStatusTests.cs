@@ -104,6 +104,40 @@ public sealed class AuditWitnessStatusTests : IAsyncDisposable
 
     [Fact]
     [Trait("Requirement", "OPR-7")]
+    public async Task An_endpoints_last_accepted_checkpoint_is_remembered_across_a_restart_without_its_credential()
+    {
+        var (accepting, pin) = await StartHttpsWitnessAsync();
+        using var directory = new TempDirectory();
+        var settings = new Dictionary<string, string?>
+        {
+            ["Audit:Witnesses:Endpoints:0:Url"] = accepting + "?token=" + Credential,
+            ["Audit:Witnesses:Endpoints:0:CertificateSha256"] = pin,
+        };
+        long accepted;
+        await using (var first = await SpeTestServer.StartAsync(settings: settings, reuseDirectory: directory.Path))
+        {
+            await SignAsync(first);
+            using var auditor = await first.ClientForAccountAsync("auditor");
+            var before = await auditor.GetFromJsonAsync<AuditWitnessesView>("/api/v1/audit/witnesses", TestContext.Current.CancellationToken);
+            accepted = Assert.Single(before!.Witnesses).Sequence!.Value;
+        }
+
+        // Note: an endpoint that answers nothing after the restart, so that only the kept record can say what it took.
+        await _witness!.StopAsync(TestContext.Current.CancellationToken);
+        await using var second = await SpeTestServer.StartAsync(settings: settings, reuseDirectory: directory.Path);
+        using var again = await second.ClientForAccountAsync("auditor");
+        var after = Assert.Single((await again.GetFromJsonAsync<AuditWitnessesView>("/api/v1/audit/witnesses", TestContext.Current.CancellationToken))!.Witnesses);
+        var record = await File.ReadAllTextAsync(Path.Combine(directory.Path, "data", AuditWitnessPublisher.StateFileName), TestContext.Current.CancellationToken);
+
+        Assert.NotEqual(AuditWitnessStates.Empty, after.State);
+        Assert.True(after.Sequence >= accepted, $"{after.Sequence} < {accepted}");
+        Assert.NotNull(after.AcceptedAt);
+        Assert.DoesNotContain(Credential, record, StringComparison.Ordinal);
+        Assert.DoesNotContain("127.0.0.1", record, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-7")]
     public async Task Without_witnesses_the_list_is_empty_and_the_page_says_to_configure_one()
     {
         await using var server = await SpeTestServer.StartAsync();

@@ -164,8 +164,8 @@ internal sealed class PeriodicAlertChecks(AlertEvaluator evaluator, LatencyRecor
         var witnesses = audit.Value.Witnesses;
         // Note: a file not there yet counts as written at start (the first checkpoint creates it), so a new server does not alarm, while one that never gets written still does a day later.
         var files = witnesses.Files.Select(f => (Key: f, Written: File.Exists(f) ? new DateTimeOffset(File.GetLastWriteTimeUtc(f), TimeSpan.Zero) : _started));
-        // Note: an HTTPS witness counts from this process's last accepted push (or its start); its key is the URL without
-        // the query, which may hold a credential.
+        // Note: an HTTPS witness counts from its last accepted push, kept across restarts (or this process's start when it
+        // never took one); its key is the URL without the query, which may hold a credential.
         var publisher = services.GetService<AuditWitnessPublisher>();
         var endpoints = witnesses.Endpoints.Select(e => (Key: new Uri(e.Url).GetLeftPart(UriPartial.Path), Written: publisher?.LastPushed(e.Url) ?? _started));
         foreach (var (key, written) in files.Concat(endpoints))
