@@ -180,9 +180,13 @@ internal sealed record ApiProblem(int Status, string? Code, string? Detail, IRea
     public static ApiProblem ForField(string field, string message, string detail) =>
         new(StatusCodes.Status400BadRequest, ErrorCodes.ValidationFailed, detail, new Dictionary<string, IReadOnlyList<string>> { [field] = [message] });
 
-    /// <summary>The field errors by field name (lower case, as forms name their fields), each field's messages joined.</summary>
-    public IReadOnlyDictionary<string, string> ByField() =>
-        Errors.ToDictionary(e => e.Key.ToLowerInvariant(), e => string.Join(" ", e.Value), StringComparer.Ordinal);
+    /// <summary>
+    /// The field errors by field name in lower case, as forms name their fields (two names that differ only in case are one
+    /// field, with the messages of both).
+    /// </summary>
+    public FieldErrors ByField() =>
+        new(Errors.GroupBy(e => e.Key.ToLowerInvariant(), StringComparer.Ordinal)
+            .Select(g => KeyValuePair.Create(g.Key, (IReadOnlyList<string>)[.. g.SelectMany(e => e.Value)])));
 
     /// <summary>The whole refusal as one text: the detail, then every field's messages.</summary>
     public string Sentence() => string.Join(" ", new[] { Detail }.Concat(Errors.Values.SelectMany(e => e)).Where(t => !string.IsNullOrEmpty(t)));

@@ -4,7 +4,8 @@ namespace OpenSpe.Server.UnitTests.Hosting;
 
 /// <summary>
 /// The server is internal by default (issue #12): only what the <c>spe</c> executable uses to host the server and to
-/// work on a data directory offline is public, and each such type is named in <c>src/OpenSpe.Server/PublicSurface.cs</c>.
+/// work on a data directory offline is public, and the portal's tag helpers (Razor finds public ones only); each such type
+/// is named in <c>src/OpenSpe.Server/PublicSurface.cs</c>.
 /// A type made public without that decision fails here.
 /// </summary>
 public sealed class PublicSurfaceTests
@@ -21,6 +22,9 @@ public sealed class PublicSurfaceTests
         "OpenSpe.Server.Operations.Backups.BackupException",
         "OpenSpe.Server.Operations.Backups.BackupReport",
         "OpenSpe.Server.Operations.Backups.OfflineBackup",
+        "OpenSpe.Server.Portal.FieldErrorTagHelper",
+        "OpenSpe.Server.Portal.FieldErrorsTagHelper",
+        "OpenSpe.Server.Portal.FieldTagHelper",
     ];
 
     [Fact]

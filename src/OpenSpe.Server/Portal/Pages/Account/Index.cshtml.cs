@@ -26,7 +26,7 @@ internal sealed class AccountModel : PortalPageModel
     public IReadOnlyList<string>? RecoveryCodes { get; private set; }
 
     /// <summary>Field errors of the last form, by field name.</summary>
-    public IReadOnlyDictionary<string, string> FieldErrors { get; private set; } = new Dictionary<string, string>();
+    public FieldErrors FieldErrors { get; private set; } = FieldErrors.None;
 
     /// <summary>What the last change did (or why it was refused, without a field).</summary>
     public string? Notice { get; private set; }
@@ -122,7 +122,7 @@ internal sealed class AccountModel : PortalPageModel
         var errors = problem.ByField();
         if (errors.Count == 0 && field is not null)
         {
-            errors = new Dictionary<string, string> { [field] = problem.Detail ?? PortalText.Get("ProblemUnknown") };
+            errors = FieldErrors.For(field, problem.Detail ?? PortalText.Get("ProblemUnknown"));
         }
 
         FieldErrors = errors;

@@ -36,7 +36,7 @@ internal sealed class AccountsModel : PortalPageModel
     public string? FormError { get; private set; }
 
     /// <summary>The refused form's errors by field.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> FieldErrors { get; private set; } = new Dictionary<string, IReadOnlyList<string>>();
+    public FieldErrors FieldErrors { get; private set; } = FieldErrors.None;
 
     /// <summary>The issuers of the configured external identity providers, for the mapping form's select.</summary>
     public IReadOnlyList<string> Issuers { get; private set; } = [];
@@ -45,7 +45,7 @@ internal sealed class AccountsModel : PortalPageModel
     public string? ExternalFor { get; private set; }
 
     /// <summary>The refused external-identity form's errors by field (<c>issuer</c>, <c>subject</c>).</summary>
-    public IReadOnlyDictionary<string, string> ExternalErrors { get; private set; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    public FieldErrors ExternalErrors { get; private set; } = FieldErrors.None;
 
     /// <summary>The refused form's issuer and subject, to show them again.</summary>
     public (string? Issuer, string? Subject) ExternalValues { get; private set; }
@@ -187,7 +187,7 @@ internal sealed class AccountsModel : PortalPageModel
             return ShowProblem(problem);
         }
 
-        FieldErrors = problem.Errors;
+        FieldErrors = new FieldErrors(problem.Errors);
         return await RefusedAsync(problem.Detail ?? problem.Sentence(), problem.Status);
     }
 

@@ -22,7 +22,7 @@ internal sealed class ExportsModel : PortalPageModel
     public string? Description { get; private set; }
 
     /// <summary>Field errors by field name (<c>files</c>, <c>reason</c>, <c>description</c>).</summary>
-    public IReadOnlyDictionary<string, string> FieldErrors { get; private set; } = new Dictionary<string, string>();
+    public FieldErrors FieldErrors { get; private set; } = FieldErrors.None;
 
     /// <summary>A refusal that belongs to no one field.</summary>
     public string? FormError { get; private set; }
@@ -48,7 +48,7 @@ internal sealed class ExportsModel : PortalPageModel
             catch (JsonException e)
             {
                 return await RefusedAsync(project, files, reason, description, 400,
-                    new Dictionary<string, string> { ["description"] = PortalText.Format("ExportDescriptionNotJson", (e.LineNumber ?? 0) + 1) }, null);
+                    FieldErrors.For("description", PortalText.Format("ExportDescriptionNotJson", (e.LineNumber ?? 0) + 1)), null);
             }
         }
 
@@ -68,7 +68,7 @@ internal sealed class ExportsModel : PortalPageModel
     }
 
     private async Task<IActionResult> RefusedAsync(string project, string? files, string? reason, string? description, int status,
-        IReadOnlyDictionary<string, string> fieldErrors, string? formError)
+        FieldErrors fieldErrors, string? formError)
     {
         Files = files;
         Reason = reason;

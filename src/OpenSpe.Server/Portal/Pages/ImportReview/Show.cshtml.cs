@@ -22,7 +22,7 @@ internal sealed class ImportReviewModel : PortalPageModel
     public string? Comment { get; private set; }
 
     /// <summary>Field errors by field name.</summary>
-    public IReadOnlyDictionary<string, string> FieldErrors { get; private set; } = new Dictionary<string, string>();
+    public FieldErrors FieldErrors { get; private set; } = FieldErrors.None;
 
     /// <summary>A refusal that belongs to no one field.</summary>
     public string? FormError { get; private set; }

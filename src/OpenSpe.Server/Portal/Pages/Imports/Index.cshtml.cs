@@ -27,7 +27,7 @@ internal sealed class ImportsModel : PortalPageModel
     public string? Reason { get; private set; }
 
     /// <summary>Field errors by field name (<c>files</c>, <c>reason</c>).</summary>
-    public IReadOnlyDictionary<string, string> FieldErrors { get; private set; } = new Dictionary<string, string>();
+    public FieldErrors FieldErrors { get; private set; } = FieldErrors.None;
 
     /// <summary>A refusal that belongs to no one field.</summary>
     public string? FormError { get; private set; }
@@ -58,7 +58,7 @@ internal sealed class ImportsModel : PortalPageModel
             var tooLarge = e is Microsoft.AspNetCore.Http.BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
             var error = tooLarge ? PortalText.Format("ImportTooLarge", MaxRequestBodySize()) : PortalText.Get("ImportFormUnreadable");
             return await GateAsync(project) ?? await RefusedAsync(project, null, tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
-                new Dictionary<string, string> { ["files"] = error }, null);
+                FieldErrors.For("files", error), null);
         }
 
         // Note: the page opts out of the automatic anti-forgery filter only so that an oversized body is answered in words above;
@@ -105,7 +105,7 @@ internal sealed class ImportsModel : PortalPageModel
         return ShowProblem(problem);
     }
 
-    private async Task<IActionResult> RefusedAsync(string project, string? reason, int status, IReadOnlyDictionary<string, string> fieldErrors, string? formError)
+    private async Task<IActionResult> RefusedAsync(string project, string? reason, int status, FieldErrors fieldErrors, string? formError)
     {
         Reason = reason;
         FieldErrors = fieldErrors;

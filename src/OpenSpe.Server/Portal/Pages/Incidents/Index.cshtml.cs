@@ -17,7 +17,7 @@ internal sealed class IncidentsModel : PortalPageModel
     public string? FormError { get; private set; }
 
     /// <summary>The refused opening's field errors, by field name in lower case.</summary>
-    public IReadOnlyDictionary<string, string> FieldErrors { get; private set; } = new Dictionary<string, string>();
+    public FieldErrors FieldErrors { get; private set; } = FieldErrors.None;
 
     /// <summary>What the person typed into the refused form, to show it again.</summary>
     public IReadOnlyDictionary<string, string?> Values { get; private set; } = new Dictionary<string, string?>();
@@ -48,9 +48,6 @@ internal sealed class IncidentsModel : PortalPageModel
             new IncidentOpenRequest(title?.Trim() ?? "", description ?? "", severity ?? "", detected, projectIds.Length == 0 ? null : projectIds));
         return answer.Succeeded ? Redirect($"/incidents/{Segment(answer.Value!.Id)}") : await RefusedAsync(answer.Problem!, typed);
     }
-
-    /// <summary>The error of <paramref name="field"/> of the refused opening, if any.</summary>
-    public string? ErrorOf(string field) => FieldErrors.TryGetValue(field, out var error) ? error : null;
 
     /// <summary>What was typed into <paramref name="field"/> before the opening was refused.</summary>
     public string? ValueOf(string field) => Values.TryGetValue(field, out var value) ? value : null;

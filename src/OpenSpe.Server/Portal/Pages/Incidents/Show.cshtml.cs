@@ -20,7 +20,7 @@ internal sealed class IncidentModel : PortalPageModel
     public string? FormError { get; private set; }
 
     /// <summary>The refused form's field errors, by field name in lower case.</summary>
-    public IReadOnlyDictionary<string, string> FieldErrors { get; private set; } = new Dictionary<string, string>();
+    public FieldErrors FieldErrors { get; private set; } = FieldErrors.None;
 
     /// <summary>What the person typed into the refused form, to show it again.</summary>
     public IReadOnlyDictionary<string, string?> Values { get; private set; } = new Dictionary<string, string?>();
@@ -80,8 +80,8 @@ internal sealed class IncidentModel : PortalPageModel
         return answer.Succeeded ? Done(id) : await RefusedAsync(id, "close", answer.Problem!, ("summary", summary));
     }
 
-    /// <summary>The error of <paramref name="field"/> in <paramref name="form"/>, if that form was refused.</summary>
-    public string? ErrorOf(string form, string field) => RefusedForm == form && FieldErrors.TryGetValue(field, out var error) ? error : null;
+    /// <summary>The field errors of <paramref name="form"/>: none unless that form was the one refused.</summary>
+    public FieldErrors ErrorsOf(string form) => RefusedForm == form ? FieldErrors : FieldErrors.None;
 
     /// <summary>What was typed into <paramref name="field"/> of <paramref name="form"/> before it was refused.</summary>
     public string? ValueOf(string form, string field) => RefusedForm == form && Values.TryGetValue(field, out var value) ? value : null;

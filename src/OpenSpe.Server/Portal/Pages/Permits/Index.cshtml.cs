@@ -20,7 +20,7 @@ internal sealed class PermitsModel : PortalPageModel
     public string? FormError { get; private set; }
 
     /// <summary>The refused document's errors by field path.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> FieldErrors { get; private set; } = new Dictionary<string, IReadOnlyList<string>>();
+    public FieldErrors FieldErrors { get; private set; } = FieldErrors.None;
 
     /// <summary>What the last change did.</summary>
     public string? Notice { get; private set; }
@@ -128,7 +128,7 @@ internal sealed class PermitsModel : PortalPageModel
     private async Task<IActionResult> RefusedAsync(int status, string message, IReadOnlyDictionary<string, IReadOnlyList<string>> errors)
     {
         FormError = message;
-        FieldErrors = errors;
+        FieldErrors = new FieldErrors(errors);
         var shown = await ShowAsync();
         Response.StatusCode = status;
         return shown;

@@ -20,16 +20,13 @@ internal sealed class NewPermitModel : PortalPageModel
     public PermitForm Form { get; set; } = new();
 
     /// <summary>Errors by input name; <c>form</c> for those that belong to no one input.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> FieldErrors { get; private set; } = new Dictionary<string, IReadOnlyList<string>>();
+    public FieldErrors FieldErrors { get; private set; } = FieldErrors.None;
 
     /// <summary>The purposes a permit may name.</summary>
     public static IReadOnlyList<string> Purposes { get; } = [.. PermitDefaults.Purposes.Order(StringComparer.Ordinal)];
 
     /// <summary>The workspace kinds a permit may allow.</summary>
     public static IReadOnlyList<string> WorkspaceKinds { get; } = [.. PermitDefaults.WorkspaceKinds.Order(StringComparer.Ordinal)];
-
-    /// <summary>The errors of one input.</summary>
-    public IReadOnlyList<string> ErrorsOf(string field) => FieldErrors.TryGetValue(field, out var errors) ? errors : [];
 
     /// <summary>Shows the empty form (HDAB officers only).</summary>
     public IActionResult OnGet()
@@ -75,7 +72,7 @@ internal sealed class NewPermitModel : PortalPageModel
 
     private PageResult Refused(int status, Dictionary<string, List<string>> errors)
     {
-        FieldErrors = errors.ToDictionary(e => e.Key, e => (IReadOnlyList<string>)e.Value, StringComparer.Ordinal);
+        FieldErrors = new FieldErrors(errors.Select(e => KeyValuePair.Create(e.Key, (IReadOnlyList<string>)e.Value)));
         Response.StatusCode = status;
         return Page();
     }
