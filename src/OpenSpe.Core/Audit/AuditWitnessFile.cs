@@ -44,12 +44,83 @@ public static class AuditWitnessFile
         return result;
     }
 
-    /// <summary>The newest checkpoint in the file, or null when it has none.</summary>
+    /// <summary>The longest last line <see cref="Last"/> reads; a checkpoint line is about 1 KiB.</summary>
+    public const int MaxLineBytes = 64 * 1024;
+
+    /// <summary>The newest checkpoint in the file (its last non-blank line), or null when it has none.</summary>
+    /// <exception cref="FormatException">The last line is not a checkpoint document, or is longer than <see cref="MaxLineBytes"/>.</exception>
+    /// <remarks>
+    /// Note: read from the end, because the file grows by a line per checkpoint for as long as the server runs (gigabytes over
+    /// a year on a busy server) and the newest line is read at every push and every view of the witnesses' state; the whole
+    /// file is checked by <see cref="ReadAll"/>, which <c>spe audit verify --witness</c> uses.
+    /// </remarks>
     public static AuditCheckpointDocument? Last(string path)
     {
-        var all = ReadAll(path);
-        return all.Count == 0 ? null : all[^1].Checkpoint;
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        string? line;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+        {
+            line = LastLine(stream, path);
+        }
+
+        if (line is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var document = AuditCheckpointDocument.Parse(line);
+            _ = document.ToCheckpoint();
+            return document;
+        }
+        catch (FormatException ex)
+        {
+            throw new FormatException($"witness file {path} last line: {ex.Message}", ex);
+        }
     }
+
+    private static string? LastLine(FileStream stream, string path)
+    {
+        var tail = new List<byte>();
+        var position = stream.Length;
+        var block = new byte[4096];
+        while (position > 0)
+        {
+            var size = (int)Math.Min(block.Length, position);
+            position -= size;
+            stream.Position = position;
+            stream.ReadExactly(block, 0, size);
+            tail.InsertRange(0, block.AsSpan(0, size).ToArray());
+            var end = tail.FindLastIndex(b => !IsBlank(b));
+            if (end < 0)
+            {
+                // Note: only blank bytes so far; they are dropped so that the tail kept holds the line alone.
+                tail.Clear();
+                continue;
+            }
+
+            var start = tail.LastIndexOf((byte)'\n', end) + 1;
+            if (start > 0 || position == 0)
+            {
+                return Encoding.UTF8.GetString([.. tail[start..(end + 1)]]);
+            }
+
+            if (tail.Count > MaxLineBytes)
+            {
+                throw new FormatException($"witness file {path} last line is longer than {MaxLineBytes} bytes: not a checkpoint");
+            }
+        }
+
+        return null;
+    }
+
+    private static bool IsBlank(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
 
     /// <summary>Appends one line and flushes it to disk before returning.</summary>
     public static void Append(string path, AuditCheckpointDocument checkpoint)
