@@ -65,8 +65,15 @@ internal static class SpePolicies
     /// </summary>
     public const string OperationsReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor;
 
+    /// <summary>
+    /// Those who may read the component inventory: operators, auditors and HDAB officers. It holds no project data (the build,
+    /// versions, digests, the SBOM), and the HDAB must read the federated runner's identity from it to approve that build in a
+    /// permit's <c>approvedComponents</c> (FCR-4).
+    /// </summary>
+    public const string ComponentReaders = "roles:" + SpeRoles.Operator + "," + SpeRoles.Auditor + "," + SpeRoles.Hdab;
+
     /// <summary>Multi-role policies: any of the listed roles, with MFA.</summary>
-    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders, OperationsReaders, TrainingRecorders, TrainingReaders];
+    public static IReadOnlyList<string> AnyOfRoles { get; } = [HaltOperators, PermitReaders, VisaReaders, ExportRegistryReaders, IncidentReaders, OperationsReaders, ComponentReaders, TrainingRecorders, TrainingReaders];
 
     /// <summary>The policy that requires <paramref name="role"/> (with MFA).</summary>
     public static string ForRole(string role) => "role:" + role;

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
@@ -94,6 +95,36 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
         Assert.True(tasks.Count <= before, $"{tasks.Count} tasks after the refusal, {before} before");
         var records = await node.RecordsAsync("federation.call", where: r => r.DetailsJson.Contains(code, StringComparison.Ordinal));
         Assert.Contains(records, r => r.Outcome == "denied" && r.DetailsJson.Contains("\"peer\":\"node-b\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    [Trait("Requirement", "FCR-3")]
+    [Trait("Requirement", "FCR-4")]
+    public async Task An_hdab_officer_reads_the_runner_identity_from_the_inventory_and_a_permit_carrying_it_runs()
+    {
+        using var hdab = await node.Node.Server.ClientForAccountAsync("hdab");
+        var inventory = await hdab.GetFromJsonAsync<JsonElement>("/api/v1/operations/components", TestContext.Current.CancellationToken);
+        var entry = inventory.GetProperty("federated").EnumerateArray().Single(c => c.GetProperty("name").GetString() == RowCountAnalysis.Name);
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), "HDAB-READ-IDENTITY", FederationNodeFixture.Researcher);
+        document["datasets"] = new[] { new { id = "read-identity", title = "Cohort", holder = "holder" } };
+        document["policies"] = new
+        {
+            fileTypes = new { upload = new[] { "csv" } },
+            airlock = new { threshold = 5 },
+            // Note: the entry is what the officer read, as they would paste it: name, version and sha256, nothing from the server's code.
+            approvedComponents = new[] { new { name = RowCountAnalysis.Name, version = entry.GetProperty("version").GetString(), sha256 = entry.GetProperty("sha256").GetString() } },
+        };
+        var (permitId, projectId) = await node.Node.IssueAsync(document);
+        await node.UploadAsync("read-identity", "cohort.csv", FederationNodeFixture.Csv(FederationNodeFixture.DataRows), projectId);
+        var permit = (await hdab.GetStringAsync($"/api/v1/permits/{permitId}/document")).Trim().Trim('"');
+        var client = node.Client("node-b", out var channel);
+        using var _ = channel;
+
+        var accepted = await client.SubmitTaskAsync(Request(RowCountAnalysis.Name, permit: permit), FederationNodeFixture.Deadline());
+        var done = (await WatchAllAsync(client, accepted.TaskId))[^1];
+
+        Assert.True(done.State == "done", done.ToString());
+        Assert.Equal(FederationNodeFixture.DataRows, JsonDocument.Parse(done.ResultJson).RootElement.GetProperty("total").GetInt64());
     }
 
     [Theory]

@@ -108,10 +108,11 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("POST /api/v1/alerts/{id}/acknowledge",                        "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
         ("POST /api/v1/alerts/{id}/incident",                           "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
 
-        // Training (OPR-23): recorded by HDAB officers and admins, read by them and auditors. Components: operators and auditors.
+        // Training (OPR-23): recorded by HDAB officers and admins, read by them and auditors. Components: operators, auditors and
+        // HDAB officers (who copy the federated runner's identity into permits). Certificates: operators and auditors.
         ("POST /api/v1/training",                                       "U  F  A  F  F  F  F  F  A  F  F  F  F  F  F"),
         ("GET /api/v1/training",                                        "U  F  A  F  F  F  F  A  A  F  F  F  F  F  F"),
-        ("GET /api/v1/operations/components",                           "U  F  F  F  F  F  A  A  F  F  F  F  F  F  F"),
+        ("GET /api/v1/operations/components",                           "U  F  A  F  F  F  A  A  F  F  F  F  F  F  F"),
         ("GET /api/v1/operations/certificates",                         "U  F  F  F  F  F  A  A  F  F  F  F  F  F  F"),
 
         // Projects: the list (filtered) for any person with a second factor or application; a project only for the people

@@ -12,19 +12,21 @@ namespace OpenSpe.Server.Tests.Operations;
 /// <summary>
 /// The component inventory (OPR-3, OPR-4, OPR-28, OPR-29) through the real pipeline: operators and auditors read the build,
 /// the runtime, the NuGet packages of the CycloneDX SBOM made at build, the system components with their versions and what
-/// NuGet audit reported; every other role is refused.
+/// NuGet audit reported; HDAB officers read the same (the federated runner's identity goes into their permits); every other
+/// role is refused.
 /// </summary>
 public sealed class ComponentInventoryTests(SharedServer shared) : IClassFixture<SharedServer>
 {
     [Theory]
     [InlineData("operator")]
     [InlineData("auditor")]
+    [InlineData("hdab")]
     [Trait("Requirement", "OPR-3")]
     [Trait("Requirement", "OPR-4")]
     [Trait("Requirement", "OPR-28")]
     [Trait("Requirement", "OPR-29")]
     [Trait("Requirement", "FCR-4")]
-    public async Task Operators_and_auditors_read_the_build_runtime_packages_and_system_components(string who)
+    public async Task Operators_auditors_and_hdab_officers_read_the_build_runtime_packages_and_system_components(string who)
     {
         using var client = await shared.Server.ClientForAccountAsync(who);
 
@@ -63,12 +65,12 @@ public sealed class ComponentInventoryTests(SharedServer shared) : IClassFixture
     }
 
     [Theory]
-    [InlineData("hdab")]
     [InlineData("researcher")]
     [InlineData("holder")]
     [InlineData("checker")]
     [InlineData("admin")]
     [Trait("Requirement", "OPR-4")]
+    [Trait("Requirement", "FCR-4")]
     public async Task Other_roles_are_refused(string who)
     {
         using var client = await shared.Server.ClientForAccountAsync(who);

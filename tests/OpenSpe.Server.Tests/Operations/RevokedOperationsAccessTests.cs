@@ -67,6 +67,22 @@ public sealed class RevokedOperationsAccessTests(SharedServer shared) : IClassFi
         Assert.DoesNotContain(evidence.GetProperty("events").EnumerateArray(), e => e.GetProperty("backup").GetString() == "spe-backup-20261129T120000Z");
     }
 
+    [Fact]
+    [Trait("Requirement", "OPR-1")]
+    [Trait("Requirement", "FCR-4")]
+    public async Task A_revoked_hdab_officer_no_longer_reads_the_component_inventory()
+    {
+        await _server.EnsureAccountAsync("revoked-hdab-components", "hdab");
+        using var officer = await _server.ClientForAccountAsync("revoked-hdab-components");
+        Assert.Equal(HttpStatusCode.OK, (await officer.GetAsync("/api/v1/operations/components")).StatusCode);
+
+        await DisableAsync("revoked-hdab-components");
+        var response = await officer.GetAsync("/api/v1/operations/components");
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.Unauthorized);
+        Assert.DoesNotContain("sha256", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     private async Task DisableAsync(string username)
     {
         using var admin = await _server.ClientForAccountAsync("admin");

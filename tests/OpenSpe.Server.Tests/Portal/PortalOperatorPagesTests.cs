@@ -38,6 +38,7 @@ public sealed class PortalOperatorPagesTests : IAsyncLifetime
     [InlineData("auditor", "/backups", "Scheduled backups")]
     [InlineData("auditor", "/components", "OpenSPE build")]
     [InlineData("hdab", "/incidents", "No incident is recorded that you may read.")]
+    [InlineData("hdab", "/components", "OpenSPE build")]
     [Trait("Requirement", "TIR-22")]
     public async Task Operations_pages_answer_their_roles_under_the_strict_policy(string username, string path, string expected)
     {

@@ -15,7 +15,8 @@ namespace OpenSpe.Server.Operations.Components;
 /// <c>GET /api/v1/operations/components</c> (OPR-3, OPR-4, OPR-28, OPR-29): the inventory an operator keeps and an auditor
 /// checks — the build, the runtime, the NuGet packages of the SBOM made at build, the system components with their versions,
 /// what NuGet audit reported, and the built-in federated components with the version and SHA-256 a permit must approve for this SPE
-/// to run them (FCR-4). Operators and auditors only (it tells an attacker what to aim at).
+/// to run them (FCR-4). Operators, auditors and HDAB officers only (it tells an attacker what to aim at; the HDAB copies the
+/// federated runner's identity from it into the permits it issues).
 /// </summary>
 internal static class ComponentEndpoints
 {
@@ -23,7 +24,7 @@ internal static class ComponentEndpoints
     public static IEndpointRouteBuilder MapComponentEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/api/v1/operations/components", InventoryAsync).WithName("operations.components").WithTags("Operations")
-            .RequireAuthorization(SpePolicies.OperationsReaders).WithMetadata(new AuditResourceAttribute("components")).ProducesSignedInProblems()
+            .RequireAuthorization(SpePolicies.ComponentReaders).WithMetadata(new AuditResourceAttribute("components")).ProducesSignedInProblems()
             .WithSummary("The component inventory: SPE build, .NET runtime, NuGet packages (CycloneDX SBOM made at build), system components, NuGet audit at build.");
         return routes;
     }

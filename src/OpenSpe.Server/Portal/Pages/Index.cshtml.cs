@@ -74,8 +74,8 @@ internal sealed class IndexModel : PortalPageModel
             places.Add(("/exports", PortalText.Get("NavExportRegistry"), PortalText.Get("PlaceExportRegistry")));
         }
 
-        // Note: the same roles as the API's: alerts, backups and components for operators and auditors (OperationsReaders),
-        // incidents for them and HDAB officers (IncidentReaders); the API refuses anyone else whatever the links say.
+        // Note: the same roles as the API's: alerts and backups for operators and auditors (OperationsReaders), incidents and
+        // components for them and HDAB officers (IncidentReaders, ComponentReaders); the API refuses anyone else whatever the links say.
         if (user.IsInRole(SpeRoles.Operator) || user.IsInRole(SpeRoles.Auditor))
         {
             places.Add(("/alerts", PortalText.Get("NavAlerts"), PortalText.Get("PlaceAlerts")));
@@ -89,6 +89,10 @@ internal sealed class IndexModel : PortalPageModel
         if (user.IsInRole(SpeRoles.Operator) || user.IsInRole(SpeRoles.Auditor))
         {
             places.Add(("/backups", PortalText.Get("NavBackups"), PortalText.Get("PlaceBackups")));
+        }
+
+        if (user.IsInRole(SpeRoles.Operator) || user.IsInRole(SpeRoles.Auditor) || user.IsInRole(SpeRoles.Hdab))
+        {
             places.Add(("/components", PortalText.Get("NavComponents"), PortalText.Get("PlaceComponents")));
         }
 

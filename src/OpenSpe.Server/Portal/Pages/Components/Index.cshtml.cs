@@ -5,7 +5,7 @@ namespace OpenSpe.Server.Portal.Pages.Components;
 /// <summary>
 /// The component inventory (OPR-3, OPR-4, OPR-28, OPR-29): the SPE build, the runtime, the system components and the NuGet
 /// packages of the SBOM made at build, with what NuGet audit reported, as <c>/api/v1/operations/components</c> gives it to
-/// operators and auditors.
+/// operators, auditors and HDAB officers (who copy the federated runner's identity from it into permits).
 /// </summary>
 internal sealed class ComponentsModel : PortalPageModel
 {
