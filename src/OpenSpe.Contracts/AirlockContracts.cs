@@ -64,7 +64,13 @@ public sealed record AirlockRequestView(
 /// <param name="Findings">The checks' findings (rule, reason, positions; never values).</param>
 /// <param name="State"><c>pending</c>, <c>approved</c> or <c>rejected</c>.</param>
 /// <param name="Approvals">Distinct approvals so far.</param>
-public sealed record AirlockFileView(string Name, long Size, string Sha256, string CheckStatus, JsonElement Findings, string State, int Approvals);
+/// <param name="Placement">
+/// An approved import file's placement in <c>/project/imports</c>: <c>placed</c>, or <c>failed</c> (nothing was placed; a member
+/// may ask again once the cause is gone); null for exports and files not approved.
+/// </param>
+/// <param name="PlacementProblem">Why the last placement failed, in words, or null.</param>
+public sealed record AirlockFileView(string Name, long Size, string Sha256, string CheckStatus, JsonElement Findings, string State, int Approvals,
+    string? Placement = null, string? PlacementProblem = null);
 
 /// <summary>One reviewer's decision on one file.</summary>
 /// <param name="File">The file.</param>
@@ -92,6 +98,16 @@ public static class AirlockStates
 
     /// <summary>A file a checker rejected: it never leaves (or enters).</summary>
     public const string Rejected = "rejected";
+}
+
+/// <summary>Where an approved import file stands in <c>/project/imports</c>.</summary>
+public static class AirlockPlacements
+{
+    /// <summary>Placed read-only at <c>/project/imports/&lt;request&gt;/&lt;name&gt;</c>, with the SHA-256 that was reviewed.</summary>
+    public const string Placed = "placed";
+
+    /// <summary>Approved but not placed: the frozen copy failed its hash check, or the project's files refused it.</summary>
+    public const string Failed = "failed";
 }
 
 /// <summary>Names and headers of the airlock API.</summary>

@@ -177,6 +177,9 @@ public static class ErrorCodes
     /// <summary>403: the permit allows no exports (<c>fileTypes.export</c> is empty) or no imports (<c>fileTypes.import</c>).</summary>
     public const string AirlockDirectionClosed = "SPE6308";
 
+    /// <summary>409: an import request has no approved file waiting to be placed again.</summary>
+    public const string AirlockNothingToPlace = "SPE6309";
+
     /// <summary>400: a federated analysis's parameters are malformed (JSON, family, formula syntax, β length).</summary>
     public const string FederatedAnalysisInvalidParameters = "SPE7050";
 

@@ -23,10 +23,11 @@ public interface IProjectFiles
     Task<ProjectFileCopy> CopyOutputAsync(string projectId, string relativeName, Stream destination, long maxBytes, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Places <paramref name="content"/> read-only at <c>/project/imports/&lt;<paramref name="folder"/>&gt;/&lt;<paramref name="fileName"/>&gt;</c>;
-    /// the file must not exist yet. Returns the size and SHA-256 written.
+    /// Places <paramref name="content"/> read-only at <c>/project/imports/&lt;<paramref name="folder"/>&gt;/&lt;<paramref name="fileName"/>&gt;</c>
+    /// and returns the size and SHA-256 written. Asked again after a failure, it replaces an incomplete earlier copy, and returns a
+    /// complete one's size and SHA-256 without writing (the caller compares them with what was reviewed).
     /// </summary>
-    /// <exception cref="ProjectFileException">The names are refused, a path step is not a plain directory, or the file exists.</exception>
+    /// <exception cref="ProjectFileException">The names are refused, a path step is not a plain directory, or an entry the airlock did not write is there.</exception>
     Task<ProjectFileCopy> PlaceImportAsync(string projectId, string folder, string fileName, Stream content, CancellationToken cancellationToken);
 }
 

@@ -26,6 +26,9 @@ internal static class AirlockActions
     /// <summary>Ask for an import.</summary>
     public static readonly ProjectActionAttribute ImportRequest = new("project.imports.request", SpeRoles.Researcher, SpeRoles.DataHolder);
 
+    /// <summary>Place again an approved import file whose placement failed (the roles that may ask for imports).</summary>
+    public static readonly ProjectActionAttribute ImportPlace = new("project.imports.place", SpeRoles.Researcher, SpeRoles.DataHolder);
+
     /// <summary>List and show import requests.</summary>
     public static readonly ProjectActionAttribute ImportRead = new("project.imports.read", SpeRoles.Researcher, SpeRoles.DataHolder) { Reviewers = true };
 

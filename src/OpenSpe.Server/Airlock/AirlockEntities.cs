@@ -66,6 +66,15 @@ internal sealed class AirlockFileEntity
 
     /// <summary>pending, approved or rejected.</summary>
     public string State { get; set; } = AirlockStates.Pending;
+
+    /// <summary>
+    /// An approved import file's placement in <c>/project/imports</c> (<see cref="AirlockPlacements"/>); null for exports and
+    /// files not approved.
+    /// </summary>
+    public string? Placement { get; set; }
+
+    /// <summary>Why the last placement failed, in words (never content), or null.</summary>
+    public string? PlacementProblem { get; set; }
 }
 
 /// <summary>Row of <c>airlock_reviews</c>: one output checker's decision on one file.</summary>

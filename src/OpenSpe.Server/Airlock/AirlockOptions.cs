@@ -12,6 +12,13 @@ internal sealed class AirlockOptions
     [Range(1, 1L << 34)]
     public long MaxFileBytes { get; set; } = 256L << 20;
 
+    /// <summary>
+    /// Largest body of one import request (all its files and fields), in bytes. Raised above <c>Api:MaxRequestBodyBytes</c> only
+    /// for a member the access chain admitted to ask for imports.
+    /// </summary>
+    [Range(1024, 1L << 36)]
+    public long MaxImportRequestBytes { get; set; } = 256L << 20;
+
     /// <summary>Distinct approvals an import file needs (SPER-3: one reviewer unless the operator asks for more).</summary>
     [Range(1, 5)]
     public int ImportReviewersRequired { get; set; } = 1;

@@ -113,10 +113,60 @@ internal sealed class AirlockReviews(SpeDbContext database, FrozenFiles frozen, 
             }
         }
 
+        if (decided.Any(f => f.Placement is not null))
+        {
+            await database.SaveChangesAsync(CancellationToken.None);
+        }
+
         AirlockLog.Reviewed(logger, direction, requestId, review.Decision, added.Count);
         return TypedResults.Ok(AirlockViews.Of(request, all, [.. reviews, .. added]));
     }
 
+    /// <summary>
+    /// Places again the request's approved files whose placement failed (the cause, such as a symlink planted at
+    /// <c>/project/imports</c>, is gone): the same reviewed bytes, checked against the same SHA-256, so nothing new comes in.
+    /// </summary>
+    public async Task<Results<Ok<AirlockRequestView>, ProblemHttpResult>> PlaceAgainAsync(HttpContext context, string projectId, string requestId)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var request = await database.AirlockRequests.AsNoTracking()
+            .FirstOrDefaultAsync(r => r.Id == requestId && r.ProjectId == projectId && r.Direction == AirlockActions.Import, context.RequestAborted);
+        if (request is null)
+        {
+            return AirlockViews.NotFound(AirlockActions.Import, requestId);
+        }
+
+        var all = await database.AirlockFiles.Where(f => f.RequestId == requestId).OrderBy(f => f.Position).ToListAsync(context.RequestAborted);
+        var waiting = all.Where(f => f.State == AirlockStates.Approved && f.Placement != AirlockPlacements.Placed).ToList();
+        if (waiting.Count == 0)
+        {
+            AuditDenialReason.Set(context, "nothing-to-place");
+            return Problems.Of(StatusCodes.Status409Conflict,
+                $"Import request {requestId} has no approved file waiting to be placed: every approved file is in /project/imports/{requestId}/ already, or none is approved.",
+                ErrorCodes.AirlockNothingToPlace);
+        }
+
+        if (!projectFiles.Availability.IsAvailable)
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "This server cannot reach workspace files: " + projectFiles.Availability.Reason + ".", ErrorCodes.AirlockUnavailable);
+        }
+
+        var actor = AuditActors.From(context.User, context);
+        var trace = TraceIds.Current(context);
+        foreach (var file in waiting)
+        {
+            await PlaceAsync(projectId, requestId, file, actor, trace);
+        }
+
+        await database.SaveChangesAsync(CancellationToken.None);
+        var reviews = await database.AirlockReviews.AsNoTracking().Where(r => r.RequestId == requestId).ToListAsync(CancellationToken.None);
+        return TypedResults.Ok(AirlockViews.Of(request, all, reviews));
+    }
+
+    /// <summary>
+    /// Places an approved import file and records the outcome on <paramref name="file"/> (saved by the caller): placed, or failed
+    /// with the reason in words, so the request shows what happened and a member can ask again.
+    /// </summary>
     private async Task PlaceAsync(string projectId, string requestId, AirlockFileEntity file, AuditActor actor, string? trace)
     {
         // Note: the frozen copy is decrypted and hashed again on its way in: what lands in /project/imports is exactly what
@@ -125,23 +175,49 @@ internal sealed class AirlockReviews(SpeDbContext database, FrozenFiles frozen, 
         var actual = await frozen.ReadAsync(projectId, file.ObjectKey, buffer, CancellationToken.None);
         if (!string.Equals(actual, file.Sha256, StringComparison.Ordinal))
         {
+            Failed(file, "The frozen copy no longer has the SHA-256 it was reviewed with, so nothing was placed. Tell the operator: the object store may be damaged.");
             await audit.AppendAsync(new AuditEntry(actor, "import.integrity-failed", new AuditResource("import", requestId, projectId), AuditOutcome.Error, null, trace,
                 new Dictionary<string, string> { ["file"] = file.Name, ["frozen"] = file.Sha256, ["actual"] = actual }), CancellationToken.None);
             return;
         }
 
         buffer.Position = 0;
+        string reason;
         try
         {
             var placed = await projectFiles.PlaceImportAsync(projectId, requestId, file.Name, buffer, CancellationToken.None);
-            await audit.AppendAsync(new AuditEntry(actor, "import.placed", new AuditResource("import", requestId, projectId), AuditOutcome.Success, null, trace,
-                new Dictionary<string, string> { ["file"] = file.Name, ["sha256"] = placed.Sha256, ["path"] = $"/project/imports/{requestId}/{file.Name}" }), CancellationToken.None);
+            if (string.Equals(placed.Sha256, file.Sha256, StringComparison.Ordinal))
+            {
+                file.Placement = AirlockPlacements.Placed;
+                file.PlacementProblem = null;
+                await audit.AppendAsync(new AuditEntry(actor, "import.placed", new AuditResource("import", requestId, projectId), AuditOutcome.Success, null, trace,
+                    new Dictionary<string, string> { ["file"] = file.Name, ["sha256"] = placed.Sha256, ["path"] = $"/project/imports/{requestId}/{file.Name}" }), CancellationToken.None);
+                return;
+            }
+
+            Failed(file, $"/project/imports/{requestId}/{file.Name} holds other bytes than were reviewed (SHA-256 {placed.Sha256}). Tell the operator.");
+            reason = "Mismatch";
         }
         catch (ProjectFileException e)
         {
-            AirlockLog.PlacementFailed(logger, requestId, e.Error.ToString());
-            await audit.AppendAsync(new AuditEntry(actor, "import.placement-failed", new AuditResource("import", requestId, projectId), AuditOutcome.Error, null, trace,
-                new Dictionary<string, string> { ["file"] = file.Name, ["reason"] = e.Error.ToString() }), CancellationToken.None);
+            Failed(file, e.Message + " Nothing was placed; remove the cause and ask again.");
+            reason = e.Error.ToString();
         }
+        catch (IOException)
+        {
+            // Note: an I/O error (a full disk) names host paths in its message; the person gets words, the log the kind.
+            Failed(file, "The project's files could not be written (the disk may be full). Nothing was placed; ask again later or tell the operator.");
+            reason = "IOError";
+        }
+
+        AirlockLog.PlacementFailed(logger, requestId, reason);
+        await audit.AppendAsync(new AuditEntry(actor, "import.placement-failed", new AuditResource("import", requestId, projectId), AuditOutcome.Error, null, trace,
+            new Dictionary<string, string> { ["file"] = file.Name, ["reason"] = reason }), CancellationToken.None);
+    }
+
+    private static void Failed(AirlockFileEntity file, string problem)
+    {
+        file.Placement = AirlockPlacements.Failed;
+        file.PlacementProblem = problem.Length <= 500 ? problem : problem[..500];
     }
 }

@@ -34,6 +34,8 @@ internal sealed class AirlockFileConfiguration : IEntityTypeConfiguration<Airloc
         builder.Property(x => x.ObjectKey).HasMaxLength(251);
         builder.Property(x => x.CheckStatus).HasMaxLength(8);
         builder.Property(x => x.State).HasMaxLength(24);
+        builder.Property(x => x.Placement).HasMaxLength(24);
+        builder.Property(x => x.PlacementProblem).HasMaxLength(500);
     }
 }
 

@@ -21,7 +21,7 @@ internal static class AirlockViews
         return new AirlockRequestView(request.Id, request.ProjectId, request.Direction, request.State, request.RequestedByName, request.Reason, request.ReviewersRequired,
             ordered.Count == 0 ? "review" : status.ToName(),
             [.. ordered.Select(f => new AirlockFileView(f.Name, f.Size, f.Sha256, f.CheckStatus, JsonDocument.Parse(f.FindingsJson).RootElement.Clone(), f.State,
-                ReviewRules.Approvals(reviews, f.Name)))],
+                ReviewRules.Approvals(reviews, f.Name), f.Placement, f.PlacementProblem))],
             [.. reviews.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id, StringComparer.Ordinal)
                 .Select(r => new AirlockReviewView(r.FileName, r.ReviewerName, r.Decision, r.Comment, r.Override, r.CreatedAt))],
             request.CreatedAt, request.DecidedAt);

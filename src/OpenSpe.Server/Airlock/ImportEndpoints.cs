@@ -10,6 +10,7 @@ using OpenSpe.Disclosure;
 using OpenSpe.Disclosure.Files;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Operations.Backups;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
 using OpenSpe.Workspaces;
@@ -40,6 +41,8 @@ internal static class ImportEndpoints
         group.MapPost("/{requestId}/reviews", ReviewAsync).WithName("imports.review").WithMetadata(AirlockActions.ImportReview).Validate<AirlockReviewRequest>()
             .ProducesProblems(403, 404, 409, 422)
             .WithSummary("An output checker's decision on one file or every pending file; an approved file is placed read-only in /project/imports/<request>/.");
+        group.MapPost("/{requestId}/placement", PlaceAgainAsync).WithName("imports.place").WithMetadata(AirlockActions.ImportPlace).ProducesProblems(404, 409, 503)
+            .WithSummary("Places again the approved files whose placement in /project/imports failed (each file's 'placement' says why), once the cause is gone: the same reviewed bytes, checked against the same SHA-256.");
         return routes;
     }
 
@@ -54,9 +57,14 @@ internal static class ImportEndpoints
         }
 
         IFormCollection form;
+        var limit = options.Value.MaxImportRequestBytes;
         try
         {
-            form = await context.Request.ReadFormAsync(context.RequestAborted);
+            form = await ImportForms.ReadAsync(context, limit);
+        }
+        catch (Microsoft.AspNetCore.Http.BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problems.Of(StatusCodes.Status413PayloadTooLarge, $"The files together are larger than the {limit} bytes an import request may carry (Airlock:MaxImportRequestBytes): send fewer or smaller files, or several requests.");
         }
         catch (InvalidDataException e)
         {
@@ -94,19 +102,18 @@ internal static class ImportEndpoints
         }
 
         var max = options.Value.MaxFileBytes;
-        var contents = new List<(string Name, byte[] Bytes, FileReport Report)>();
+        var reports = new List<FileReport>();
         foreach (var upload in uploads)
         {
             if (upload.Length > max)
             {
-                return Problems.Of(StatusCodes.Status413PayloadTooLarge, $"'{upload.FileName}' is larger than {max} bytes.");
+                return Problems.Of(StatusCodes.Status413PayloadTooLarge, $"'{upload.FileName}' is larger than the {max} bytes one file may have (Airlock:MaxFileBytes).");
             }
 
-            using var buffer = new MemoryStream();
-            await upload.CopyToAsync(buffer, context.RequestAborted);
-            var bytes = buffer.ToArray();
             // Note: by extension AND content (a .py is text, a .png a PNG); archives, executables and unknown binaries are
-            // refused whatever their name, because nothing could check what they carry in.
+            // refused whatever their name, because nothing could check what they carry in. One file at a time is held in
+            // memory to be judged (text is judged on every byte); the form keeps them spooled on disk meanwhile.
+            var bytes = await ReadWholeAsync(upload, context.RequestAborted);
             var report = new FileReport(upload.FileName, FileTypeRule.Check(upload.FileName, ContentSniffer.Detect(bytes), [.. allowed]));
             if (report.Status == DisclosureStatus.Fail)
             {
@@ -116,7 +123,7 @@ internal static class ImportEndpoints
                     ErrorCodes.AirlockImportTypeRefused);
             }
 
-            contents.Add((upload.FileName, bytes, report));
+            reports.Add(report);
         }
 
         var id = "imp-" + RandomNumberGenerator.GetHexString(20, lowercase: true);
@@ -132,25 +139,28 @@ internal static class ImportEndpoints
             CreatedAt = time.GetUtcNow(),
         };
         var rows = new List<AirlockFileEntity>();
-        for (var i = 0; i < contents.Count; i++)
+        for (var i = 0; i < uploads.Count; i++)
         {
-            var (name, bytes, report) = contents[i];
             var key = FrozenFiles.KeyFor(projectId, id, i);
-            using (var plaintext = new MemoryStream(bytes, writable: false))
+            // Note: hashed in the pass that encrypts it, so the SHA-256 recorded and reviewed is that of the bytes frozen.
+            long size;
+            string sha256;
+            await using (var plaintext = new HashingStream(uploads[i].OpenReadStream()))
             {
                 await frozen.FreezeAsync(projectId, key, plaintext, CancellationToken.None);
+                (size, sha256) = (plaintext.Count, plaintext.FinishHex());
             }
 
             rows.Add(new AirlockFileEntity
             {
                 RequestId = id,
-                Name = name,
+                Name = uploads[i].FileName,
                 Position = i,
-                Size = bytes.Length,
-                Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+                Size = size,
+                Sha256 = sha256,
                 ObjectKey = key,
-                CheckStatus = report.Status.ToName(),
-                FindingsJson = AirlockViews.FindingsJson(report),
+                CheckStatus = reports[i].Status.ToName(),
+                FindingsJson = AirlockViews.FindingsJson(reports[i]),
             });
         }
 
@@ -163,11 +173,22 @@ internal static class ImportEndpoints
         return TypedResults.Created($"/api/v1/projects/{projectId}/imports/{id}", AirlockViews.Of(entity, rows, []));
     }
 
+    private static async Task<byte[]> ReadWholeAsync(IFormFile upload, CancellationToken cancellationToken)
+    {
+        var bytes = new byte[upload.Length];
+        await using var source = upload.OpenReadStream();
+        await source.ReadExactlyAsync(bytes, cancellationToken);
+        return bytes;
+    }
+
     private static Task<Ok<List<AirlockRequestView>>> ListAsync(string projectId, SpeDbContext database, CancellationToken cancellationToken) =>
         AirlockViews.ListAsync(database, projectId, AirlockActions.Import, cancellationToken);
 
     private static Task<Results<Ok<AirlockRequestView>, ProblemHttpResult>> ShowAsync(string projectId, string requestId, SpeDbContext database, CancellationToken cancellationToken) =>
         AirlockViews.ShowAsync(database, projectId, AirlockActions.Import, requestId, cancellationToken);
+
+    private static Task<Results<Ok<AirlockRequestView>, ProblemHttpResult>> PlaceAgainAsync(string projectId, string requestId, HttpContext context, AirlockReviews reviews) =>
+        reviews.PlaceAgainAsync(context, projectId, requestId);
 
     private static Task<Results<Ok<AirlockRequestView>, ProblemHttpResult, ValidationProblem>> ReviewAsync(string projectId, string requestId, AirlockReviewRequest review,
         HttpContext context, AirlockReviews reviews) =>

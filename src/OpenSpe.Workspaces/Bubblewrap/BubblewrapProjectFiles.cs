@@ -107,6 +107,11 @@ internal sealed partial class BubblewrapProjectFiles(WorkspaceOptions options, P
             }
 
             directories.Add(NoFollowFiles.EnsureDirectory(directories[^1], folder, HostFiles.Mode0755, mustBeNew: false));
+            if (await EarlierPlacementAsync(directories[^1], fileName, cancellationToken) is { } earlier)
+            {
+                return earlier;
+            }
+
             using var handle = NoFollowFiles.CreateFile(directories[^1], fileName);
             using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long total;
@@ -134,6 +139,50 @@ internal sealed partial class BubblewrapProjectFiles(WorkspaceOptions options, P
             {
                 directory.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// What an earlier placement of <paramref name="fileName"/> left, when it is asked again: a complete copy (0444) is hashed and
+    /// returned for the caller to compare with what was reviewed; an incomplete one (still 0600: its write failed) is removed.
+    /// </summary>
+    /// <remarks>
+    /// Note: the request's folder belongs to root and is 0755, so only the airlock writes in it; an entry of another kind, owner or
+    /// link count there is refused rather than trusted.
+    /// </remarks>
+    private static async Task<ProjectFileCopy?> EarlierPlacementAsync(SafeFileHandle folder, string fileName, CancellationToken cancellationToken)
+    {
+        if (NoFollowFiles.TryStatAt(folder, fileName) is not { } existing)
+        {
+            return null;
+        }
+
+        if (!existing.IsRegular || existing.Owner != 0 || existing.Links != 1)
+        {
+            throw new ProjectFileException(ProjectFileError.Foreign, $"'{fileName}' is in the request's folder already and was not placed by the airlock.");
+        }
+
+        if (existing.Mode != HostFiles.Mode0444)
+        {
+            NoFollowFiles.RemoveFile(folder, fileName);
+            return null;
+        }
+
+        var (handle, _) = NoFollowFiles.OpenRegularFile(folder, fileName);
+        using (handle)
+        {
+            await using var placed = new FileStream(handle, FileAccess.Read, bufferSize: 0);
+            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var buffer = new byte[BufferSize];
+            long total = 0;
+            int read;
+            while ((read = await placed.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                sha.AppendData(buffer, 0, read);
+                total += read;
+            }
+
+            return new ProjectFileCopy(total, Convert.ToHexStringLower(sha.GetHashAndReset()));
         }
     }
 

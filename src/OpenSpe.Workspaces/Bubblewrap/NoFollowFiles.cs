@@ -44,6 +44,9 @@ internal static partial class NoFollowFiles
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int Statx(int directory, string name, int flags, uint mask, [Out] byte[] buffer);
 
+    [LibraryImport("libc", EntryPoint = "unlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int UnlinkAt(int directory, string name, int flags);
+
     [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
     private static partial int Fchmod(int fd, uint mode);
 
@@ -140,6 +143,28 @@ internal static partial class NoFollowFiles
         if (Fchmod(Fd(handle), (uint)mode) != 0)
         {
             throw new IOException($"fchmod failed (errno {Marshal.GetLastPInvokeError()})");
+        }
+    }
+
+    /// <summary>What the entry <paramref name="name"/> in <paramref name="parent"/> is (a symlink itself, never its target), or null when there is none.</summary>
+    public static FileFacts? TryStatAt(SafeFileHandle parent, string name)
+    {
+        try
+        {
+            return StatAt(parent, name);
+        }
+        catch (ProjectFileException e) when (e.Error == ProjectFileError.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Removes the file <paramref name="name"/> (one component, never a directory) from <paramref name="parent"/>.</summary>
+    public static void RemoveFile(SafeFileHandle parent, string name)
+    {
+        if (UnlinkAt(Fd(parent), name, 0) != 0)
+        {
+            throw Refusal(Marshal.GetLastPInvokeError(), name);
         }
     }
 

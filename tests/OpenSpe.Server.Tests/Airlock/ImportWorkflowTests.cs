@@ -18,7 +18,12 @@ public sealed class ImportWorkflowTests : IAsyncLifetime
     private const string Script = "print('cohort helper v1')\n";
     private AirlockSandbox _w = null!;
 
-    public async ValueTask InitializeAsync() => _w = await AirlockSandbox.StartAsync(reviewersRequired: 2);
+    // Note: an import request may carry more than the API's 1 MiB request limit; 4 MiB here, so the tests can cross both.
+    private const long ImportLimit = 4L << 20;
+
+    public async ValueTask InitializeAsync() =>
+        _w = await AirlockSandbox.StartAsync(new Dictionary<string, string?> { ["Airlock:MaxImportRequestBytes"] = ImportLimit.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            reviewersRequired: 2);
 
     public async ValueTask DisposeAsync() => await _w.DisposeAsync();
 
@@ -96,18 +101,103 @@ public sealed class ImportWorkflowTests : IAsyncLifetime
     [Fact]
     [Trait("Requirement", "SPER-3")]
     [Trait("Requirement", "SDR-1")]
-    public async Task An_imports_directory_planted_as_a_symlink_receives_nothing()
+    public async Task An_imports_directory_planted_as_a_symlink_receives_nothing_and_the_file_is_placed_again_once_it_is_gone()
     {
         await _w.RunAsync("ln -s /outputs /project/imports");
         var request = await ImportOkAsync(_w.Researcher, "helper.py", Encoding.UTF8.GetBytes(Script));
 
         var review = await ReviewAsync("checker", request.Id);
         var outputs = await _w.RunAsync("ls -A /outputs | wc -l");
+        var failed = await review.Content.ReadFromJsonAsync<AirlockRequestView>(JsonSerializerOptions.Web);
 
         Assert.Equal(HttpStatusCode.OK, review.StatusCode);
         Assert.Equal("0\n", outputs);
         var records = await _w.F.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(), TestContext.Current.CancellationToken);
         Assert.Contains(records, r => r.Action == "import.placement-failed" && r.ResourceId == request.Id && r.DetailsJson.Contains("SymbolicLink", StringComparison.Ordinal));
+        // The request says so, in words, rather than "approved" alone: the file is approved and not placed.
+        var file = Assert.Single(failed!.Files);
+        Assert.Equal((AirlockStates.Approved, AirlockPlacements.Failed), (file.State, file.Placement));
+        Assert.Contains("symbolic link", file.PlacementProblem, StringComparison.Ordinal);
+        var shown = await _w.Researcher.GetFromJsonAsync<AirlockRequestView>($"{Imports}/{request.Id}", JsonSerializerOptions.Web);
+        Assert.Equal(AirlockPlacements.Failed, shown!.Files[0].Placement);
+
+        // Asked again while the link is still there: nothing is placed, and the answer says why again.
+        using var again = await _w.Researcher.PostAsync($"{Imports}/{request.Id}/placement", null);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(AirlockPlacements.Failed, (await again.Content.ReadFromJsonAsync<AirlockRequestView>(JsonSerializerOptions.Web))!.Files[0].Placement);
+        Assert.Equal("0\n", await _w.RunAsync("ls -A /outputs | wc -l"));
+
+        // The researcher removes the link from inside; the other member (the holder) asks again: the reviewed bytes land.
+        await _w.RunAsync("rm /project/imports");
+        using var holder = await _w.F.Server.ClientForAccountAsync("holder");
+        using var placed = await holder.PostAsync($"{Imports}/{request.Id}/placement", null);
+        var view = await placed.Content.ReadFromJsonAsync<AirlockRequestView>(JsonSerializerOptions.Web);
+        var inside = await _w.RunAsync($"sha256sum /project/imports/{request.Id}/helper.py | cut -c1-64");
+
+        Assert.Equal(HttpStatusCode.OK, placed.StatusCode);
+        Assert.Equal((AirlockPlacements.Placed, null), (view!.Files[0].Placement, view.Files[0].PlacementProblem));
+        Assert.Equal(request.Files[0].Sha256 + "\n", inside);
+        records = await _w.F.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(), TestContext.Current.CancellationToken);
+        Assert.Contains(records, r => r.Action == "import.placed" && r.ResourceId == request.Id && r.ActorUsername == "holder");
+
+        // Nothing waits any more: a third ask is a conflict with its own code, and changes nothing.
+        using var third = await _w.Researcher.PostAsync($"{Imports}/{request.Id}/placement", null);
+        var problem = await ProblemAssert.IsProblemAsync(third, HttpStatusCode.Conflict);
+        Assert.Equal(ErrorCodes.AirlockNothingToPlace, problem.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "SPER-3")]
+    [Trait("Requirement", "EHDSR-13")]
+    public async Task Only_the_projects_members_may_ask_for_a_placement_and_only_of_an_approved_file()
+    {
+        var request = await ImportOkAsync(_w.Researcher, "helper.py", Encoding.UTF8.GetBytes(Script));
+        var path = $"{Imports}/{request.Id}/placement";
+
+        // Pending: nothing approved, nothing to place.
+        var pending = await ProblemAssert.IsProblemAsync(await _w.Researcher.PostAsync(path, null), HttpStatusCode.Conflict);
+        Assert.Equal(ErrorCodes.AirlockNothingToPlace, pending.GetProperty("code").GetString());
+        // The reviewing checker, the HDAB and the operator are no members: the request is hidden from them.
+        foreach (var account in new[] { "checker", "hdab", "operator" })
+        {
+            using var client = await _w.F.Server.ClientForAccountAsync(account);
+            await ProblemAssert.IsProblemAsync(await client.PostAsync(path, null), HttpStatusCode.NotFound);
+        }
+
+        await ProblemAssert.IsProblemAsync(await _w.Researcher.PostAsync($"{Imports}/imp-0000000000000000000000000000000000000000/placement", null), HttpStatusCode.NotFound);
+        Assert.Equal(HttpStatusCode.Created, (await _w.F.PostAsAsync("operator", "/api/v1/halts", new { projectId = _w.ProjectId, reason = "incident" })).StatusCode);
+        await ProblemAssert.IsProblemAsync(await _w.Researcher.PostAsync(path, null), HttpStatusCode.Locked);
+        var records = await _w.F.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(), TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(records, r => r.Action is "import.placed" or "import.placement-failed");
+    }
+
+    [Fact]
+    [Trait("Requirement", "SPER-3")]
+    [Trait("Requirement", "TIR-5")]
+    public async Task An_import_larger_than_the_APIs_request_limit_is_taken_up_to_the_airlocks_and_a_larger_one_changes_nothing()
+    {
+        // 3 MiB of CSV: over Api:MaxRequestBodyBytes (1 MiB), under Airlock:MaxImportRequestBytes (4 MiB here).
+        var row = Encoding.UTF8.GetBytes("region,year,count\n");
+        var csv = new byte[3 << 20];
+        for (var i = 0; i < csv.Length; i++)
+        {
+            csv[i] = row[i % row.Length];
+        }
+
+        var taken = await ImportOkAsync(_w.Researcher, "reference.csv", csv);
+        var file = Assert.Single(taken.Files);
+        Assert.Equal((csv.LongLength, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(csv))), (file.Size, file.Sha256));
+
+        // A stranger's large body is refused by the project's answer before a byte of it is spooled, not judged on size.
+        using var hdab = await _w.F.Server.ClientForAccountAsync("hdab");
+        await ProblemAssert.IsProblemAsync(await ImportAsync(hdab, "reference.csv", csv), HttpStatusCode.NotFound);
+
+        // Over the airlock's limit: 413 in words, and nothing is stored.
+        var response = await ImportAsync(_w.Researcher, "reference.csv", new byte[(int)ImportLimit + 1]);
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Contains("Airlock:MaxImportRequestBytes", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var listed = await _w.Researcher.GetFromJsonAsync<List<AirlockRequestView>>(Imports, JsonSerializerOptions.Web);
+        Assert.Equal([taken.Id], listed!.Select(r => r.Id));
     }
 
     [Fact]

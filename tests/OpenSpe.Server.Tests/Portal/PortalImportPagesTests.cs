@@ -22,7 +22,11 @@ public sealed class PortalImportPagesTests : IAsyncLifetime
     private const string Justification = "The cohort helper and the ICD-10 labels the analysis plan names.";
     private AirlockSandbox _w = null!;
 
-    public async ValueTask InitializeAsync() => _w = await AirlockSandbox.StartAsync();
+    // Note: 3 MiB, so a form can be over the API's own request limit (1 MiB) and under the import's, or over both.
+    private const long ImportLimit = 3L << 20;
+
+    public async ValueTask InitializeAsync() =>
+        _w = await AirlockSandbox.StartAsync(new Dictionary<string, string?> { ["Airlock:MaxImportRequestBytes"] = ImportLimit.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
     public async ValueTask DisposeAsync() => await _w.DisposeAsync();
 
@@ -275,20 +279,59 @@ public sealed class PortalImportPagesTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "SPER-3")]
-    public async Task Files_larger_than_the_servers_request_limit_are_refused_in_words_and_make_nothing()
+    public async Task Files_over_the_APIs_request_limit_come_in_and_files_over_the_imports_limit_are_refused_in_words_and_make_nothing()
     {
         using var researcher = new PortalBrowser(_w.F.Server);
         using var _ = await researcher.SignInAsync("researcher");
         using var page = await researcher.GetAsync($"/projects/{Project}/imports");
         var html = await page.Content.ReadAsStringAsync();
+        var large = "code,label\n" + new string('x', 2 << 20);
 
-        using var refused = await SubmitImportAsync(researcher, html, Justification, ("big.csv", "code,label\n" + new string('x', 2 << 20)));
+        using var taken = await SubmitImportAsync(researcher, html, Justification, ("large.csv", large));
+        using var refused = await SubmitImportAsync(researcher, html, Justification, ("big.csv", large), ("bigger.csv", large));
         var refusedHtml = await refused.Content.ReadAsStringAsync();
 
-        Assert.Contains("at most 1,048,576 bytes (this server&#x27;s request limit)", html, StringComparison.Ordinal);
+        Assert.Contains("all of them together at most 3,145,728 bytes", html, StringComparison.Ordinal);
+        Assert.True(taken.StatusCode == HttpStatusCode.Redirect, await taken.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, refused.StatusCode);
-        Assert.Contains("id=\"files-error\" class=\"field-error\" role=\"alert\">The files together are larger than this server takes in one request (1,048,576 bytes)", refusedHtml, StringComparison.Ordinal);
-        Assert.Empty((await _w.Researcher.GetFromJsonAsync<List<AirlockRequestView>>(ImportsApi, JsonSerializerOptions.Web))!);
+        Assert.Contains("id=\"files-error\" class=\"field-error\" role=\"alert\">The files together are larger than an import request may carry (3,145,728 bytes)", refusedHtml, StringComparison.Ordinal);
+        var listed = Assert.Single((await _w.Researcher.GetFromJsonAsync<List<AirlockRequestView>>(ImportsApi, JsonSerializerOptions.Web))!);
+        Assert.Equal((Sha256(large), (long)Encoding.UTF8.GetByteCount(large)), (listed.Files[0].Sha256, listed.Files[0].Size));
+    }
+
+    [Fact]
+    [Trait("Requirement", "SPER-3")]
+    [Trait("Requirement", "TIR-22")]
+    public async Task An_approved_file_that_could_not_be_placed_says_why_and_is_placed_again_from_the_page_once_the_cause_is_gone()
+    {
+        await _w.RunAsync("ln -s /outputs /project/imports");
+        var requestId = await ImportByApiAsync(_w.Researcher);
+        using var checker = await _w.F.Server.ClientForAccountAsync("checker");
+        Assert.Equal(HttpStatusCode.OK, (await checker.PostAsJsonAsync($"{ImportsApi}/{requestId}/reviews", new { decision = "approve", comment = "ok" })).StatusCode);
+        using var researcher = new PortalBrowser(_w.F.Server);
+        using var _ = await researcher.SignInAsync("researcher");
+
+        using var failed = await researcher.GetAsync($"/projects/{Project}/imports/{requestId}");
+        var failedHtml = await failed.Content.ReadAsStringAsync();
+        using var stillThere = await researcher.SubmitAsync(failedHtml, $"/projects/{Project}/imports/{requestId}?handler=Place");
+        using var stillFailed = await researcher.Browser.FollowAsync(stillThere);
+        await _w.RunAsync("rm /project/imports");
+        using var placed = await researcher.SubmitAsync(failedHtml, $"/projects/{Project}/imports/{requestId}?handler=Place");
+        using var after = await researcher.Browser.FollowAsync(placed);
+        var afterHtml = await after.Content.ReadAsStringAsync();
+        using var again = await researcher.SubmitAsync(failedHtml, $"/projects/{Project}/imports/{requestId}?handler=Place");
+        var againHtml = await again.Content.ReadAsStringAsync();
+
+        Assert.Contains("<li data-placement=\"failed\">", failedHtml, StringComparison.Ordinal);
+        Assert.Contains("approved, but not placed.</strong> &#x27;imports&#x27; is a symbolic link", failedHtml, StringComparison.Ordinal);
+        Assert.Contains("handler=Place", failedHtml, StringComparison.Ordinal);
+        Assert.Contains("<li data-placement=\"failed\">", await stillFailed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains($"<li data-placement=\"placed\"><code>/project/imports/{requestId}/helper.py</code></li>", afterHtml, StringComparison.Ordinal);
+        Assert.DoesNotContain("handler=Place", afterHtml, StringComparison.Ordinal);
+        Assert.Equal(Script, await _w.RunAsync($"cat /project/imports/{requestId}/helper.py"));
+        // A stale page's button, pressed once more: the API's conflict in words above the request, nothing placed twice.
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("has no approved file waiting to be placed", againHtml, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -386,6 +386,14 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
                         .HasMaxLength(251)
                         .HasColumnType("character varying(251)");
 
+                    b.Property<string>("Placement")
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)");
+
+                    b.Property<string>("PlacementProblem")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
                     b.Property<int>("Position")
                         .HasColumnType("integer");
 

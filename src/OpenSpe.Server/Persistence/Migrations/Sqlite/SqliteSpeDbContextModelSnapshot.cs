@@ -377,6 +377,14 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
                         .HasMaxLength(251)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Placement")
+                        .HasMaxLength(24)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PlacementProblem")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Position")
                         .HasColumnType("INTEGER");
 

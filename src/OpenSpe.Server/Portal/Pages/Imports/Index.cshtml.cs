@@ -2,7 +2,6 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Identity;
@@ -32,8 +31,8 @@ internal sealed class ImportsModel : PortalPageModel
     /// <summary>A refusal that belongs to no one field.</summary>
     public string? FormError { get; private set; }
 
-    /// <summary>The largest request body this server reads, in bytes (null: no limit), for the form's help text.</summary>
-    public long? MaxRequestBytes { get; private set; }
+    /// <summary>The largest import request (all files together), in bytes, for the form's help text.</summary>
+    public long MaxRequestBytes { get; private set; }
 
     /// <summary>The largest file the airlock takes, in bytes.</summary>
     public long MaxFileBytes { get; private set; }
@@ -46,19 +45,25 @@ internal sealed class ImportsModel : PortalPageModel
     {
         // Note: read from the route, not bound: model binding reads the form too and, when the body is too large, binds nothing.
         var project = RouteData.Values["project"] as string ?? "";
+        // Note: the project's own answer (a non-member's 404, a halt's 423) and the role check come before a byte of the body is
+        // read, because only an admitted member's form may be larger than the server's request limit.
+        if (await GateAsync(project) is { } refusal)
+        {
+            return refusal;
+        }
+
         IFormCollection form;
         try
         {
-            form = await Request.ReadFormAsync(HttpContext.RequestAborted);
+            form = await ImportForms.ReadAsync(HttpContext, ImportRequestLimit());
         }
         catch (Exception e) when (e is Microsoft.AspNetCore.Http.BadHttpRequestException or InvalidDataException)
         {
             // Note: nothing was asked of the API and nothing changed, so the form is shown again with the reason in words, before
-            // any anti-forgery check (which cannot read the form either); the project's own answer still comes first.
+            // any anti-forgery check (which cannot read the form either).
             var tooLarge = e is Microsoft.AspNetCore.Http.BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge };
-            var error = tooLarge ? PortalText.Format("ImportTooLarge", MaxRequestBodySize()) : PortalText.Get("ImportFormUnreadable");
-            return await GateAsync(project) ?? await RefusedAsync(project, null, tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest,
-                FieldErrors.For("files", error), null);
+            var error = tooLarge ? PortalText.Format("ImportTooLarge", ImportRequestLimit()) : PortalText.Get("ImportFormUnreadable");
+            return await RefusedAsync(project, null, tooLarge ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, FieldErrors.For("files", error), null);
         }
 
         // Note: the page opts out of the automatic anti-forgery filter only so that an oversized body is answered in words above;
@@ -70,11 +75,6 @@ internal sealed class ImportsModel : PortalPageModel
         catch (AntiforgeryValidationException)
         {
             return BadRequest();
-        }
-
-        if (await GateAsync(project) is { } refusal)
-        {
-            return refusal;
         }
 
         var reason = form["reason"].ToString();
@@ -116,7 +116,7 @@ internal sealed class ImportsModel : PortalPageModel
         return shown;
     }
 
-    private long? MaxRequestBodySize() => HttpContext.RequestServices.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits.MaxRequestBodySize;
+    private long ImportRequestLimit() => HttpContext.RequestServices.GetRequiredService<IOptions<AirlockOptions>>().Value.MaxImportRequestBytes;
 
     private async Task<IActionResult> ShowAsync(string project) => await GateAsync(project) ?? await ListAsync(project);
 
@@ -140,7 +140,7 @@ internal sealed class ImportsModel : PortalPageModel
         }
 
         Imports = answer.Value!;
-        MaxRequestBytes = MaxRequestBodySize();
+        MaxRequestBytes = ImportRequestLimit();
         MaxFileBytes = HttpContext.RequestServices.GetRequiredService<IOptions<AirlockOptions>>().Value.MaxFileBytes;
         return Page();
     }

@@ -1,3 +1,4 @@
+using System.Net.Http;
 using Microsoft.AspNetCore.Mvc;
 using OpenSpe.Core.Identity;
 
@@ -12,16 +13,49 @@ internal sealed class ImportModel : PortalPageModel
     /// <summary>The request.</summary>
     public AirlockRequestView? Import { get; private set; }
 
+    /// <summary>A refusal of "place again" that is shown above the request (the API's sentence).</summary>
+    public string? FormError { get; private set; }
+
     /// <summary>Shows the request.</summary>
-    public async Task<IActionResult> OnGetAsync(string project, string request)
+    public async Task<IActionResult> OnGetAsync(string project, string request) => await GateAsync(project) ?? await ShowAsync(project, request);
+
+    /// <summary>
+    /// Places again the approved files whose placement failed (<c>POST …/imports/{request}/placement</c>); the request is shown
+    /// with each file's new placement, or the API's refusal above it.
+    /// </summary>
+    public async Task<IActionResult> OnPostPlaceAsync(string project, string request)
     {
-        Project = project;
-        Title = PortalText.Get("ImportsLink");
-        if (await RequireProjectRoleAsync(project, "ImportsNotMember", SpeRoles.Researcher, SpeRoles.DataHolder) is { } refusal)
+        if (await GateAsync(project) is { } refusal)
         {
             return refusal;
         }
 
+        var answer = await SendEmptyAsync<AirlockRequestView>(HttpMethod.Post, $"/api/v1/projects/{Segment(project)}/imports/{Segment(request)}/placement");
+        if (answer.Succeeded)
+        {
+            return Redirect($"/projects/{Segment(project)}/imports/{Segment(request)}");
+        }
+
+        if (answer.Problem!.Status is not (409 or 503))
+        {
+            return ShowProblem(answer.Problem);
+        }
+
+        FormError = answer.Problem.Detail;
+        var shown = await ShowAsync(project, request);
+        Response.StatusCode = Problem?.Status ?? answer.Problem.Status;
+        return shown;
+    }
+
+    private async Task<IActionResult?> GateAsync(string project)
+    {
+        Project = project;
+        Title = PortalText.Get("ImportsLink");
+        return await RequireProjectRoleAsync(project, "ImportsNotMember", SpeRoles.Researcher, SpeRoles.DataHolder);
+    }
+
+    private async Task<IActionResult> ShowAsync(string project, string request)
+    {
         var answer = await GetAsync<AirlockRequestView>($"/api/v1/projects/{Segment(project)}/imports/{Segment(request)}");
         if (!answer.Succeeded)
         {

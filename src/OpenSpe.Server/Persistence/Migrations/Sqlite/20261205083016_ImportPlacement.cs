@@ -1,0 +1,40 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace OpenSpe.Server.Persistence.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class ImportPlacement : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "Placement",
+                table: "airlock_files",
+                type: "TEXT",
+                maxLength: 24,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "PlacementProblem",
+                table: "airlock_files",
+                type: "TEXT",
+                maxLength: 500,
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "Placement",
+                table: "airlock_files");
+
+            migrationBuilder.DropColumn(
+                name: "PlacementProblem",
+                table: "airlock_files");
+        }
+    }
+}
