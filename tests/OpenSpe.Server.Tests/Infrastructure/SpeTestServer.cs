@@ -156,6 +156,7 @@ public sealed class SpeTestServer : IAsyncDisposable
                 }
 
                 MemoizingPasswordHasher.Install(registered);
+                registered.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(new TestErrorLog(values["Server:Urls"]!));
 
                 services?.Invoke(registered);
             });
