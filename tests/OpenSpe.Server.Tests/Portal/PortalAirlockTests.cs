@@ -105,6 +105,13 @@ public sealed class PortalAirlockTests
         Assert.Contains("Counts per group.", notJsonHtml, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.BadRequest, unknownKind.StatusCode);
         Assert.Contains("horoscope", unknownKindHtml, StringComparison.Ordinal);
+        // Both refusals are at the description field, and the textarea names them (WCAG 3.3.1).
+        foreach (var refused in new[] { notJsonHtml, unknownKindHtml })
+        {
+            Assert.Contains("<textarea id=\"description\" name=\"description\" rows=\"5\" aria-describedby=\"description-help description-error\" aria-invalid=\"true\">", refused, StringComparison.Ordinal);
+            Assert.Contains("<p id=\"description-error\" class=\"field-error\" role=\"alert\">", refused, StringComparison.Ordinal);
+        }
+
         Assert.Equal("[]", before);
         Assert.True(described.StatusCode == HttpStatusCode.Redirect, await described.Content.ReadAsStringAsync());
         // The rule judged the table: the cell of 2 is below the permit's threshold.

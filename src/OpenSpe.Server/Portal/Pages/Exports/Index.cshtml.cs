@@ -60,11 +60,40 @@ internal sealed class ExportsModel : PortalPageModel
 
         if (answer.Problem!.Status is 400 or 409 or 413 or 422)
         {
-            var byField = answer.Problem.ByField();
+            var byField = DescriptionErrorsTogether(answer.Problem.ByField());
             return await RefusedAsync(project, files, reason, description, answer.Problem.Status, byField, byField.Count == 0 ? answer.Problem.Detail : null);
         }
 
         return ShowProblem(answer.Problem);
+    }
+
+    /// <summary>
+    /// The API names a description's errors by their path inside it (<c>outputs[0].kind</c>); the form has one description
+    /// field, so every error that is not the files' or the reason's is shown there, each after its path, and the textarea
+    /// names them (aria-describedby, aria-invalid).
+    /// </summary>
+    private static FieldErrors DescriptionErrorsTogether(FieldErrors errors)
+    {
+        var description = new List<string>();
+        var kept = new List<KeyValuePair<string, IReadOnlyList<string>>>();
+        foreach (var field in errors.Keys)
+        {
+            if (field is "files" or "reason")
+            {
+                kept.Add(KeyValuePair.Create(field, errors.MessagesOf(field)));
+            }
+            else
+            {
+                description.AddRange(errors.MessagesOf(field).Select(m => field is "description" or "" ? m : $"{field}: {m}"));
+            }
+        }
+
+        if (description.Count > 0)
+        {
+            kept.Add(KeyValuePair.Create("description", (IReadOnlyList<string>)description));
+        }
+
+        return new FieldErrors(kept);
     }
 
     private async Task<IActionResult> RefusedAsync(string project, string? files, string? reason, string? description, int status,
