@@ -31,7 +31,7 @@ public sealed class PortalStoryBrowserTests(DesktopFixture f, SharedChromium chr
     [Trait("Requirement", "TIR-18")]
     [Trait("Requirement", "TIR-25")]
     [Trait("Requirement", "SPER-7")]
-    public async Task Permit_upload_desktop_job_export_two_checkers_and_download_in_one_browser()
+    public async Task Permit_upload_desktop_job_import_export_two_checkers_and_download_in_one_browser()
     {
         f.RequireDesktop();
         var axe = PortalChromium.RequireBrowserAndAxe();
@@ -50,7 +50,7 @@ public sealed class PortalStoryBrowserTests(DesktopFixture f, SharedChromium chr
         {
             workspaceKinds = new[] { "desktop", "job" },
             clipboard = "none",
-            fileTypes = new { upload = new[] { "csv" }, export = new[] { "csv" } },
+            fileTypes = new { upload = new[] { "csv" }, export = new[] { "csv" }, import = new[] { "py" } },
             airlock = new { reviewersRequired = 2 },
         };
         var permitFile = work.File("permit.json");
@@ -135,6 +135,30 @@ public sealed class PortalStoryBrowserTests(DesktopFixture f, SharedChromium chr
         await researcher.WaitForURLAsync($"**/projects/{projectId}/jobs/*");
         await researcher.Locator("#job-state").GetByText("succeeded").WaitForAsync(new() { Timeout = 60_000 });
         await PortalChromium.CheckAsync(researcher, axe, "story-researcher-job");
+
+        // 5b. ...brings a helper script in through the airlock: chosen in the browser's file dialog, approved by an output
+        // checker from the import queue, and placed read-only in the project, the page says where.
+        var script = work.File("helper.py");
+        await File.WriteAllTextAsync(script, "print('cohort helper v1')\n", TestContext.Current.CancellationToken);
+        await researcher.GotoAsync(Url($"/projects/{projectId}/imports"));
+        await researcher.Locator("#files").SetInputFilesAsync(script);
+        await researcher.Locator("#reason").FillAsync("The cohort helper the analysis plan names.");
+        await researcher.GetByRole(AriaRole.Button, new() { Name = "Request the import" }).ClickAsync();
+        await researcher.WaitForURLAsync($"**/projects/{projectId}/imports/imp-*");
+        var importId = new Uri(researcher.Url).Segments[^1];
+        await researcher.Locator("#import-state").GetByText("pending").WaitForAsync();
+        await PortalChromium.CheckAsync(researcher, axe, "story-researcher-import");
+        var importChecker = await PageAsync(browser, "checker", foreign, errors);
+        await importChecker.GotoAsync(Url("/review/imports"));
+        await importChecker.GetByRole(AriaRole.Link, new() { Name = importId }).ClickAsync();
+        await importChecker.WaitForURLAsync($"**/review/imports/{projectId}/{importId}");
+        await importChecker.GetByLabel("Approve: the files may come in").CheckAsync();
+        await importChecker.Locator("#comment").FillAsync("Plain Python, nothing personal.");
+        await importChecker.GetByRole(AriaRole.Button, new() { Name = "Record the decision" }).ClickAsync();
+        await importChecker.Locator("#import-state").GetByText("decided").WaitForAsync();
+        await importChecker.Context.CloseAsync();
+        await researcher.GotoAsync(Url($"/projects/{projectId}/imports/{importId}"));
+        Assert.Equal($"/project/imports/{importId}/helper.py", await researcher.Locator("li[data-placement=placed] code").TextContentAsync());
 
         // 6. ...and asks for its export with a reason.
         await researcher.GotoAsync(Url($"/projects/{projectId}/exports"));
