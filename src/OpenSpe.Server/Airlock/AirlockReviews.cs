@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using OpenSpe.Core.Audit;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Hosting;
 using OpenSpe.Server.Persistence;
 using OpenSpe.Workspaces;
 
@@ -20,7 +21,8 @@ namespace OpenSpe.Server.Airlock;
 /// the permit, the project not halted, the permit in force), so a halted, suspended, revoked or expired project's pending
 /// requests cannot be decided: they are frozen until the permit is in force again.
 /// </remarks>
-internal sealed class AirlockReviews(SpeDbContext database, FrozenFiles frozen, IProjectFiles projectFiles, TimeProvider time, IAuditLog audit, ILogger<AirlockReviews> logger)
+internal sealed class AirlockReviews(SpeDbContext database, FrozenFiles frozen, IProjectFiles projectFiles, DataDirectory data, TimeProvider time, IAuditLog audit,
+    ILogger<AirlockReviews> logger)
 {
     public async Task<Results<Ok<AirlockRequestView>, ProblemHttpResult, ValidationProblem>> DecideAsync(HttpContext context, string projectId, string direction,
         string requestId, AirlockReviewRequest review)
@@ -170,8 +172,10 @@ internal sealed class AirlockReviews(SpeDbContext database, FrozenFiles frozen, 
     private async Task PlaceAsync(string projectId, string requestId, AirlockFileEntity file, AuditActor actor, string? trace)
     {
         // Note: the frozen copy is decrypted and hashed again on its way in: what lands in /project/imports is exactly what
-        // was reviewed, or nothing (the partial file is left unreadable to nobody but root, and the failure is audited).
-        using var buffer = new MemoryStream();
+        // was reviewed, or nothing (the partial file is left unreadable to nobody but root, and the failure is audited). It is
+        // decrypted to a private spool first (the server's data directory, 0700, removed on close), because an import may be
+        // hundreds of MiB and only bytes whose hash matched may reach the project.
+        await using var buffer = Spool();
         var actual = await frozen.ReadAsync(projectId, file.ObjectKey, buffer, CancellationToken.None);
         if (!string.Equals(actual, file.Sha256, StringComparison.Ordinal))
         {
@@ -213,6 +217,19 @@ internal sealed class AirlockReviews(SpeDbContext database, FrozenFiles frozen, 
         AirlockLog.PlacementFailed(logger, requestId, reason);
         await audit.AppendAsync(new AuditEntry(actor, "import.placement-failed", new AuditResource("import", requestId, projectId), AuditOutcome.Error, null, trace,
             new Dictionary<string, string> { ["file"] = file.Name, ["reason"] = reason }), CancellationToken.None);
+    }
+
+    private FileStream Spool()
+    {
+        var work = data.File("airlock-work");
+        Directory.CreateDirectory(work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return new FileStream(Path.Combine(work, "place-" + RandomNumberGenerator.GetHexString(16, lowercase: true)), new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Options = FileOptions.DeleteOnClose | FileOptions.Asynchronous,
+            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
     }
 
     private static void Failed(AirlockFileEntity file, string problem)

