@@ -124,6 +124,26 @@ public sealed class BackupTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Requirement", "OPR-21")]
+    [Trait("Requirement", "SDR-2")]
+    public async Task Plaintext_the_airlock_is_checking_or_placing_at_that_moment_is_left_out()
+    {
+        await UploadAsync(0, 1);
+        // What an export's intake and an import's placement hold for a moment: plaintext, under the data directory.
+        var work = Path.Combine(DataDirectory, "airlock-work");
+        Directory.CreateDirectory(Path.Combine(work, "exp-0123"));
+        await File.WriteAllTextAsync(Path.Combine(work, "exp-0123", "table.csv"), "gender,count\nF,3\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(work, "place-0123"), "print('helper')\n", TestContext.Current.CancellationToken);
+
+        var manifest = await CreateBackupAsync(_work.File("backup"));
+
+        Assert.DoesNotContain(manifest.Pieces, p => p.Name.StartsWith("airlock-work", StringComparison.Ordinal));
+        // The walk is real: the dataset's object and the data directory's own files are in it.
+        Assert.Contains(manifest.Pieces, p => p.Name.StartsWith("objects/", StringComparison.Ordinal));
+        Assert.Contains(manifest.Pieces, p => p.Kind == BackupPieceKind.File);
+    }
+
+    [Fact]
     [Trait("Requirement", "OPR-27")]
     public async Task Verify_restores_into_scratch_checks_every_hash_the_audit_chain_and_that_the_server_answers_readyz()
     {

@@ -24,7 +24,9 @@ internal sealed record BackupSource(string DataDirectory, string? DatabaseConnec
 internal static class BackupWriter
 {
     /// <summary>Data-directory entries never backed up: the process lock, partial uploads (the client resumes them from its own copy), and our own work folder.</summary>
-    private static readonly string[] Skipped = [DataDirectoryLock.FileName, "uploads"];
+    // Note: "airlock-work" holds plaintext for a moment (an export's files while they are checked, an import's decrypted copy
+    // while it is placed); a backup, which the operator can restore and read, must never carry project data in clear (SDR-2).
+    private static readonly string[] Skipped = [DataDirectoryLock.FileName, "uploads", "airlock-work"];
 
     private const string WorkPrefix = "backup-work-";
 
