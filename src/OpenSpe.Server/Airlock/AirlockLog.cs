@@ -13,4 +13,7 @@ internal static partial class AirlockLog
 
     [LoggerMessage(EventId = 19003, Level = LogLevel.Error, Message = "SPE19003 an approved file of import request {RequestId} could not be placed in /project/imports ({Reason})")]
     public static partial void PlacementFailed(ILogger logger, string requestId, string reason);
+
+    [LoggerMessage(EventId = 19004, Level = LogLevel.Warning, Message = "SPE19004 removed {Entries} entries of airlock-work/ left by an earlier run (the plaintext of a check or placement a stop interrupted)")]
+    public static partial void LeftoversRemoved(ILogger logger, int entries);
 }

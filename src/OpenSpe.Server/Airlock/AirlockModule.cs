@@ -23,6 +23,7 @@ internal static class AirlockModule
         services.TryAddSingleton<IProjectFiles, UnavailableProjectFiles>();
         services.AddSingleton<FrozenFiles>();
         services.AddScoped<AirlockReviews>();
+        services.AddSingleton<IModuleStart, AirlockWorkSweep>();
         return services;
     }
 

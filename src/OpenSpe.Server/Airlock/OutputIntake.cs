@@ -28,7 +28,7 @@ internal sealed class OutputIntake : IDisposable
     public static OutputIntake Create(DataDirectory data, string requestId)
     {
         ArgumentNullException.ThrowIfNull(data);
-        var root = data.File("airlock-work");
+        var root = data.File(AirlockWorkSweep.DirectoryName);
         Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var directory = Path.Combine(root, requestId);
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

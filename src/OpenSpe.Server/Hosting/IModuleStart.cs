@@ -28,6 +28,9 @@ internal static class ModuleStartOrder
     /// <summary>Halts and permit keys are loaded.</summary>
     public const int Permits = 30;
 
+    /// <summary>The airlock removes the plaintext an interrupted check or placement left behind.</summary>
+    public const int Airlock = 40;
+
     /// <summary>In dev mode, the demo permit and its dataset (after accounts, permits and keys are ready).</summary>
     public const int Demo = 100;
 }

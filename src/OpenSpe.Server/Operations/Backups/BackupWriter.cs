@@ -26,7 +26,7 @@ internal static class BackupWriter
     /// <summary>Data-directory entries never backed up: the process lock, partial uploads (the client resumes them from its own copy), and our own work folder.</summary>
     // Note: "airlock-work" holds plaintext for a moment (an export's files while they are checked, an import's decrypted copy
     // while it is placed); a backup, which the operator can restore and read, must never carry project data in clear (SDR-2).
-    private static readonly string[] Skipped = [DataDirectoryLock.FileName, "uploads", "airlock-work"];
+    private static readonly string[] Skipped = [DataDirectoryLock.FileName, "uploads", Airlock.AirlockWorkSweep.DirectoryName];
 
     private const string WorkPrefix = "backup-work-";
 
