@@ -36,6 +36,7 @@ internal static class ExportCommands
             ImportRequest(env),
             List(env, "import"),
             Review(env, "import"),
+            Place(env),
         };
     }
 
@@ -176,6 +177,29 @@ internal static class ExportCommands
         return verb;
     }
 
+    private static Command Place(ClientEnvironment env)
+    {
+        var project = Project(required: false);
+        var request = new Argument<string>("request") { Description = "The import request's id." };
+        var json = CommonOptions.Json();
+        var verb = new Command("place", "Place again the approved files of an import request that could not be placed (the PLACEMENT column says why), "
+            + "once the cause is gone: the same reviewed bytes, checked against the same SHA-256.")
+        {
+            project, request, json,
+        };
+        verb.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var id = parse.GetValue(request)!.Trim();
+            var projectId = parse.GetValue(project)?.Trim() ?? await FindProjectAsync(api, "import", id, cancellationToken);
+            var (raw, view) = await api.CallAsync<AirlockRequestView>(HttpMethod.Post, $"api/v1/projects/{Segment(projectId)}/imports/{Segment(id)}/placement", null, cancellationToken);
+            Print(streams, raw, view, parse.GetValue(json));
+            // Note: the call succeeds when it tried; a file still not placed is a failure of what was asked.
+            return view.Files.Any(f => f.Placement == AirlockPlacements.Failed) ? ExitCodes.Failure : ExitCodes.Success;
+        }));
+        return verb;
+    }
+
     private static Command Download(ClientEnvironment env)
     {
         var project = Project(required: false);
@@ -280,13 +304,23 @@ internal static class ExportCommands
         }
 
         streams.Out.WriteLine($"{view.Direction} request {view.Id} ({view.ProjectId}): {view.State}, automatic check {view.CheckStatus}, {view.ReviewersRequired} approval(s) needed per file");
-        TableWriter.Write(streams.Out, ["FILE", "SIZE", "SHA-256", "CHECK", "STATE", "APPROVALS"],
-            view.Files.Select(f => (IReadOnlyList<string?>)[f.Name, f.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), f.Sha256, f.CheckStatus, f.State,
-                f.Approvals.ToString(System.Globalization.CultureInfo.InvariantCulture)]),
+        var import = view.Direction == "import";
+        TableWriter.Write(streams.Out, import ? ["FILE", "SIZE", "SHA-256", "CHECK", "STATE", "APPROVALS", "PLACEMENT"] : ["FILE", "SIZE", "SHA-256", "CHECK", "STATE", "APPROVALS"],
+            view.Files.Select(f =>
+            {
+                IReadOnlyList<string?> row = [f.Name, f.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), f.Sha256, f.CheckStatus, f.State,
+                    f.Approvals.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+                return import ? [.. row, f.Placement ?? "-"] : row;
+            }),
             "No files.");
         foreach (var finding in view.Files.SelectMany(f => f.Findings.EnumerateArray().Select(x => (f.Name, x))))
         {
             streams.Out.WriteLine($"  {finding.Name}: {finding.x.GetProperty("rule").GetString()}: {finding.x.GetProperty("reason").GetString()}");
+        }
+
+        foreach (var file in view.Files.Where(f => f.Placement == AirlockPlacements.Failed))
+        {
+            streams.Out.WriteLine($"  {file.Name}: not placed: {file.PlacementProblem} ('spe import place {view.Id}' asks again)");
         }
     }
 }

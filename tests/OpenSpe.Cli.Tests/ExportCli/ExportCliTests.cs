@@ -83,4 +83,37 @@ public sealed class ExportCliTests : IAsyncLifetime
         Assert.True(review.Code == 0, review.Stderr);
         Assert.Equal("print('hi')\n", inside);
     }
+
+    [Fact]
+    [Trait("Requirement", "SPER-3")]
+    public async Task An_approved_import_that_could_not_be_placed_says_why_and_spe_import_place_places_it_once_the_cause_is_gone()
+    {
+        await _w.RunAsync("ln -s /outputs /project/imports");
+        var local = _researcher.WriteFile("helper.py", Encoding.UTF8.GetBytes("print('hi')\n"));
+        await using var checker = await AsAsync("checker");
+        await using var stranger = await AsAsync("hdab");
+        var request = await _researcher.RunAsync("import", "request", "--project", _w.ProjectId, local, "--reason", "helper", "--json");
+        Assert.True(request.Code == 0, request.Stderr);
+        var id = JsonDocument.Parse(request.Stdout).RootElement.GetProperty("id").GetString()!;
+
+        var review = await checker.RunAsync("import", "review", "--project", _w.ProjectId, id, "--approve", "--comment", "code read");
+        var stillLinked = await _researcher.RunAsync("import", "place", id);
+        var refused = await stranger.RunAsync("import", "place", "--project", _w.ProjectId, id);
+        await _w.RunAsync("rm /project/imports");
+        var placed = await _researcher.RunAsync("import", "place", id);
+        var again = await _researcher.RunAsync("import", "place", "--project", _w.ProjectId, id);
+
+        Assert.True(review.Code == 0, review.Stderr);
+        Assert.Contains("PLACEMENT", review.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"helper.py: not placed: 'imports' is a symbolic link", review.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, stillLinked.Code);
+        Assert.Contains("not placed", stillLinked.Stdout, StringComparison.Ordinal);
+        Assert.Equal(1, refused.Code);
+        Assert.True(placed.Code == 0, placed.Stderr + placed.Stdout);
+        Assert.DoesNotContain("not placed", placed.Stdout, StringComparison.Ordinal);
+        Assert.Contains(" placed", placed.Stdout, StringComparison.Ordinal);
+        Assert.Equal("print('hi')\n", await _w.RunAsync($"cat /project/imports/{id}/helper.py"));
+        Assert.Equal(1, again.Code);
+        Assert.Contains("SPE6309", again.Stderr, StringComparison.Ordinal);
+    }
 }
