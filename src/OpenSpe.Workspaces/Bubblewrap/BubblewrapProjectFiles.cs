@@ -56,23 +56,7 @@ internal sealed partial class BubblewrapProjectFiles(WorkspaceOptions options, P
                 // Note: the hash is of the bytes copied, in the same pass, so what is frozen is what was hashed even if the
                 // sandbox rewrites the file while it is read; a file that grows past the limit while read is refused.
                 await using var source = new FileStream(handle, FileAccess.Read, bufferSize: 0);
-                using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var buffer = new byte[BufferSize];
-                long total = 0;
-                int read;
-                while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    total += read;
-                    if (total > maxBytes)
-                    {
-                        throw new ProjectFileException(ProjectFileError.TooLarge, $"'{relativeName}' is larger than {maxBytes} bytes.");
-                    }
-
-                    sha.AppendData(buffer, 0, read);
-                    await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                }
-
-                return new ProjectFileCopy(total, Convert.ToHexStringLower(sha.GetHashAndReset()));
+                return await CopyHashingAsync(source, destination, maxBytes, relativeName, cancellationToken);
             }
         }
         finally
@@ -113,25 +97,15 @@ internal sealed partial class BubblewrapProjectFiles(WorkspaceOptions options, P
             }
 
             using var handle = NoFollowFiles.CreateFile(directories[^1], fileName);
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            long total;
+            ProjectFileCopy copy;
             await using (var target = new FileStream(handle, FileAccess.Write, bufferSize: 0))
             {
-                var buffer = new byte[BufferSize];
-                total = 0;
-                int read;
-                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
-                {
-                    sha.AppendData(buffer, 0, read);
-                    await target.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                    total += read;
-                }
-
+                copy = await CopyHashingAsync(content, target, long.MaxValue, fileName, cancellationToken);
                 await target.FlushAsync(cancellationToken);
                 NoFollowFiles.SetMode(handle, HostFiles.Mode0444);
             }
 
-            return new ProjectFileCopy(total, Convert.ToHexStringLower(sha.GetHashAndReset()));
+            return copy;
         }
         finally
         {
@@ -172,18 +146,36 @@ internal sealed partial class BubblewrapProjectFiles(WorkspaceOptions options, P
         using (handle)
         {
             await using var placed = new FileStream(handle, FileAccess.Read, bufferSize: 0);
-            using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[BufferSize];
-            long total = 0;
-            int read;
-            while ((read = await placed.ReadAsync(buffer, cancellationToken)) > 0)
+            return await CopyHashingAsync(placed, null, long.MaxValue, fileName, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Copies <paramref name="source"/> to <paramref name="destination"/> (null: only reads it) and hashes the bytes in the
+    /// same pass; more than <paramref name="maxBytes"/> is refused as it is read, whatever the file said its size was.
+    /// </summary>
+    private static async Task<ProjectFileCopy> CopyHashingAsync(Stream source, Stream? destination, long maxBytes, string shownName, CancellationToken cancellationToken)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[BufferSize];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            total += read;
+            if (total > maxBytes)
             {
-                sha.AppendData(buffer, 0, read);
-                total += read;
+                throw new ProjectFileException(ProjectFileError.TooLarge, $"'{shownName}' is larger than {maxBytes} bytes.");
             }
 
-            return new ProjectFileCopy(total, Convert.ToHexStringLower(sha.GetHashAndReset()));
+            sha.AppendData(buffer, 0, read);
+            if (destination is not null)
+            {
+                await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
         }
+
+        return new ProjectFileCopy(total, Convert.ToHexStringLower(sha.GetHashAndReset()));
     }
 
     /// <summary>The path's components, each a plain name; anything else is refused before the disk is touched.</summary>
