@@ -221,9 +221,7 @@ internal sealed class AirlockReviews(SpeDbContext database, FrozenFiles frozen, 
 
     private FileStream Spool()
     {
-        var work = data.File(AirlockWorkSweep.DirectoryName);
-        Directory.CreateDirectory(work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return new FileStream(Path.Combine(work, "place-" + RandomNumberGenerator.GetHexString(16, lowercase: true)), new FileStreamOptions
+        return new FileStream(Path.Combine(AirlockWorkSweep.Ensure(data), "place-" + RandomNumberGenerator.GetHexString(16, lowercase: true)), new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.ReadWrite,

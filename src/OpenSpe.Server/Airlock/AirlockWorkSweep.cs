@@ -19,6 +19,15 @@ internal sealed class AirlockWorkSweep : IModuleStart
 
     public int Order => ModuleStartOrder.Airlock;
 
+    /// <summary>The work directory (0700, made if missing): where the airlock's plaintext may be for a moment.</summary>
+    public static string Ensure(DataDirectory data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var work = data.File(DirectoryName);
+        Directory.CreateDirectory(work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return work;
+    }
+
     public Task StartAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
         var work = services.GetRequiredService<DataDirectory>().File(DirectoryName);

@@ -27,10 +27,7 @@ internal sealed class OutputIntake : IDisposable
     /// <summary>Creates an empty intake directory for <paramref name="requestId"/>.</summary>
     public static OutputIntake Create(DataDirectory data, string requestId)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        var root = data.File(AirlockWorkSweep.DirectoryName);
-        Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var directory = Path.Combine(root, requestId);
+        var directory = Path.Combine(AirlockWorkSweep.Ensure(data), requestId);
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return new OutputIntake(directory);
     }
