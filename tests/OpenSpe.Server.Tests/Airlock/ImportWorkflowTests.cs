@@ -194,6 +194,11 @@ public sealed class ImportWorkflowTests : IAsyncLifetime
         }
 
         await ProblemAssert.IsProblemAsync(await _w.Researcher.PostAsync($"{Imports}/imp-0000000000000000000000000000000000000000/placement", null), HttpStatusCode.NotFound);
+        // Signed out, and a member whose account was disabled (a leaver): 401, before anything about the request is said.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _w.F.Server.Client.PostAsync(path, null)).StatusCode);
+        using var leaver = await _w.F.Server.ClientForAccountAsync("researcher2");
+        Assert.Equal(HttpStatusCode.OK, (await _w.F.PostAsAsync("admin", "/api/v1/admin/users/researcher2/disable", new { })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await leaver.PostAsync(path, null)).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await _w.F.PostAsAsync("operator", "/api/v1/halts", new { projectId = _w.ProjectId, reason = "incident" })).StatusCode);
         await ProblemAssert.IsProblemAsync(await _w.Researcher.PostAsync(path, null), HttpStatusCode.Locked);
         var records = await _w.F.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(), TestContext.Current.CancellationToken);
