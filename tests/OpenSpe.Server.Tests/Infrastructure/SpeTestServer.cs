@@ -131,6 +131,13 @@ public sealed class SpeTestServer : IAsyncDisposable
                 // Note: training gates project access outside dev mode (OPR-23); the suite's servers default to off, even those
                 // outside dev mode, so tests about other things need no training records. TrainingGateTests turn it on.
                 ["Training:Required"] = "false",
+                // Note: the fake clock fires a periodic timer once for every period it jumps over, each tick running the
+                // service's work (a database query) inline in Advance: a 31-day jump cost about 27,000 queries at the shipped
+                // 5- and 10-minute periods, 10 s of CPU alone and minutes on a loaded machine. The longest periods the
+                // options allow cut that twelvefold; tests of these services set their own.
+                ["Alerts:CheckInterval"] = "01:00:00",
+                ["Incidents:Reminders:CheckInterval"] = "01:00:00",
+                ["Uploads:SweepInterval"] = "01:00:00",
             };
             if (settings?.ContainsKey("Database:ConnectionString") != true)
             {

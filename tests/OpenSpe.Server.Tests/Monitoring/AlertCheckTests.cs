@@ -65,6 +65,7 @@ public sealed class AlertCheckTests : IAsyncLifetime
         {
             ["Tls:CertificatePath"] = certificates.File(TlsCertificates.DevCertificateName),
             ["Tls:KeyPath"] = certificates.File(TlsCertificates.DevKeyName),
+            ["Alerts:CheckInterval"] = "00:05:00",
         });
         var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
         var notAfter = new DateTimeOffset(server.Services.GetRequiredService<X509Certificate2>().NotAfter.ToUniversalTime());
