@@ -149,7 +149,14 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
         {
             foreach (var observer in _observers)
             {
-                observer.Failed(entry);
+                try
+                {
+                    observer.Failed(entry);
+                }
+                catch (Exception failure)
+                {
+                    LogObserverFailed(_logger, failure, observer.GetType().Name);
+                }
             }
 
             throw;
@@ -158,7 +165,16 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
         var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
         foreach (var observer in _observers)
         {
-            observer.Committed(entry, sequence, elapsed);
+            // Note: the record is durable by now, so the action it records happened; an observer that throws (an alert rule,
+            // a metric) must not turn that into a 500 the client would retry, doing the action twice. It is logged instead.
+            try
+            {
+                observer.Committed(entry, sequence, elapsed);
+            }
+            catch (Exception ex)
+            {
+                LogObserverFailed(_logger, ex, observer.GetType().Name);
+            }
         }
 
         return sequence;
@@ -427,6 +443,9 @@ internal sealed partial class AuditWriter : IAuditLog, IAsyncDisposable
 
     [LoggerMessage(EventId = 12101, Level = LogLevel.Error, Message = "SPE12101 audit write failed ({ErrorType}); requests fail closed until it recovers")]
     private static partial void LogWriteFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(EventId = 12109, Level = LogLevel.Error, Message = "SPE12109 the audit observer {Observer} failed on a record; the record stands and its request goes on")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception, string observer);
 
     [LoggerMessage(EventId = 12103, Level = LogLevel.Critical, Message = "SPE12103 refusing to sign over the audit log: {Reason}")]
     private static partial void LogRegression(ILogger logger, string reason);

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using OpenSpe.Core.Audit;
 
 namespace OpenSpe.Server.Monitoring.Alerts;
@@ -147,7 +146,7 @@ internal sealed class AlertRule : IValidatableObject
     /// <summary>The minimum count in force.</summary>
     public long LatencyMinimumCount => MinimumCount ?? 100;
 
-    private Regex? _action;
+    private Wildcard? _action;
 
     /// <summary>The value <paramref name="entry"/> adds to this rule's count, or null when it does not match.</summary>
     public long? Match(AuditEntry entry)
@@ -157,7 +156,7 @@ internal sealed class AlertRule : IValidatableObject
             return null;
         }
 
-        _action ??= new Regex("^" + string.Join(".*", Action.Split('*').Select(Regex.Escape)) + "$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50));
+        _action ??= new Wildcard(Action);
         if (!_action.IsMatch(entry.Action)
             || (Outcome is { Length: > 0 } outcome && !string.Equals(outcome, OutcomeName(entry.Outcome), StringComparison.Ordinal))
             || (HttpStatus is { } status && entry.HttpStatus != status)

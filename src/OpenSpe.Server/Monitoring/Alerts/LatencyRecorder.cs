@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -189,8 +188,7 @@ internal sealed class LatencyRecorder : IDisposable
     {
         private readonly Dictionary<string, LatencyWindow> _windows = new(StringComparer.Ordinal);
         private readonly Lock _gate = new();
-        private readonly Regex[] _exclude = [.. rule.Exclude.Select(p =>
-            new Regex("^" + string.Join(".*", p.Split('*').Select(Regex.Escape)) + "$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(50)))];
+        private readonly Wildcard[] _exclude = [.. rule.Exclude.Select(p => new Wildcard(p))];
 
         public AlertRule Rule => rule;
 
