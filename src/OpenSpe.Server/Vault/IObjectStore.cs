@@ -93,9 +93,11 @@ internal static partial class ObjectKeys
         }
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    // Note: no match timeouts: a segment's characters and '/' are disjoint, so neither pattern backtracks, and keys are at
+    // most MaxLength long; a wall-clock timeout can fire on a loaded machine when the matching thread is descheduled.
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$", RegexOptions.CultureInvariant)]
     private static partial Regex KeyPattern();
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*/?$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*/?$", RegexOptions.CultureInvariant)]
     private static partial Regex PrefixPattern();
 }

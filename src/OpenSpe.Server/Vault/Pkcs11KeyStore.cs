@@ -241,7 +241,9 @@ internal sealed partial class Pkcs11KeyStore : WrappedKeyStore
             attributes.Create(CKA.CKA_KEY_TYPE, CKK.CKK_AES),
             attributes.Create(CKA.CKA_TOKEN, true),
         ];
-        var pattern = new Regex("^" + Regex.Escape(_keyLabel) + "-v([1-9][0-9]{0,8})$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+        // Note: no match timeout: a literal then at most nine digits cannot backtrack, and a wall-clock timeout can fire on a
+        // loaded machine when the matching thread is descheduled.
+        var pattern = new Regex("^" + Regex.Escape(_keyLabel) + "-v([1-9][0-9]{0,8})$", RegexOptions.CultureInvariant);
         foreach (var handle in _session.FindAllObjects(search))
         {
             var label = _session.GetAttributeValue(handle, [CKA.CKA_LABEL])[0].GetValueAsString();

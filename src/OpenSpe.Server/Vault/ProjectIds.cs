@@ -34,6 +34,8 @@ internal static partial class ProjectIds
         return "projects/" + projectId + "/";
     }
 
-    [GeneratedRegex(Pattern, RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 100)]
+    // Note: no match timeout: the pattern cannot backtrack, and a wall-clock timeout can fire on a loaded machine when the
+    // matching thread is descheduled, failing a valid request.
+    [GeneratedRegex(Pattern, RegexOptions.CultureInvariant)]
     private static partial Regex Regex();
 }
