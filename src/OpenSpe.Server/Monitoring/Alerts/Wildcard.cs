@@ -18,16 +18,16 @@ internal sealed class Wildcard(string pattern)
     /// <summary>Whether <paramref name="text"/>, all of it, matches.</summary>
     public bool IsMatch(ReadOnlySpan<char> text)
     {
-        var pattern = Pattern.AsSpan();
+        var glob = Pattern.AsSpan();
         int p = 0, t = 0, star = -1, resume = 0;
         while (t < text.Length)
         {
-            if (p < pattern.Length && pattern[p] == '*')
+            if (p < glob.Length && glob[p] == '*')
             {
                 star = p++;
                 resume = t;
             }
-            else if (p < pattern.Length && pattern[p] == text[t])
+            else if (p < glob.Length && glob[p] == text[t])
             {
                 p++;
                 t++;
@@ -44,11 +44,11 @@ internal sealed class Wildcard(string pattern)
             }
         }
 
-        while (p < pattern.Length && pattern[p] == '*')
+        while (p < glob.Length && glob[p] == '*')
         {
             p++;
         }
 
-        return p == pattern.Length;
+        return p == glob.Length;
     }
 }
