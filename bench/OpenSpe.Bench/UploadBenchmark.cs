@@ -245,7 +245,7 @@ internal static class UploadBenchmark
     }
 
     /// <summary>Writes <paramref name="size"/> pseudo-random bytes with constant memory; returns their SHA-256.</summary>
-    private static async Task<string> WriteFileAsync(string path, long size)
+    internal static async Task<string> WriteFileAsync(string path, long size)
     {
         var block = new byte[4 << 20];
         RandomNumberGenerator.Fill(block);
@@ -325,7 +325,7 @@ internal static class UploadBenchmark
     }
 
     /// <summary>utime + stime of /proc/<paramref name="pid"/>/stat in seconds (0 once the process is gone).</summary>
-    private static double CpuSeconds(string pid)
+    internal static double CpuSeconds(string pid)
     {
         try
         {
@@ -340,9 +340,9 @@ internal static class UploadBenchmark
     }
 
     /// <summary>VmHWM of /proc/<paramref name="pid"/>/status in bytes (0 once the process is gone).</summary>
-    private static long PeakRss(string pid) => Status(pid, "VmHWM:");
+    internal static long PeakRss(string pid) => Status(pid, "VmHWM:");
 
-    private static long Status(string pid, string field) => Field(ReadStatus(pid), field);
+    internal static long Status(string pid, string field) => Field(ReadStatus(pid), field);
 
     /// <summary>The lines of /proc/<paramref name="pid"/>/status (none once the process is gone).</summary>
     private static string[] ReadStatus(string pid)
@@ -364,7 +364,7 @@ internal static class UploadBenchmark
             : 0;
 
     /// <summary>Resets the server's VmHWM to its current RSS (Linux: write 5 to clear_refs), so its peak is the upload's.</summary>
-    private static void ResetPeakRss(string pid)
+    internal static void ResetPeakRss(string pid)
     {
         try
         {

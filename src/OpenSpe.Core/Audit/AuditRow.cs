@@ -82,6 +82,23 @@ public sealed class AuditRow
         };
     }
 
+    /// <summary>
+    /// The entry this row stores (the inverse of <see cref="FromEntry"/>), for a reader that judges records as they were
+    /// written, such as the alert rules counting again the records of their windows after a restart.
+    /// </summary>
+    public AuditEntry ToEntry()
+    {
+        var details = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(DetailsJson);
+        return new AuditEntry(
+            new AuditActor(ActorSubject, ActorUsername, ActorRoles.Length == 0 ? [] : ActorRoles.Split(' '), ActorClientId, SourceIp, UserAgent),
+            Action,
+            new AuditResource(ResourceType, ResourceId, ProjectId),
+            AuditOutcomeNames.TryParse(Outcome, out var outcome) ? outcome : throw new FormatException($"audit record {Sequence} has an unknown outcome"),
+            HttpStatus,
+            TraceId,
+            details is { Count: > 0 } ? details : null);
+    }
+
     /// <summary>Returns an independent copy (the verifier reuses one instance while reading).</summary>
     public AuditRow Clone() => (AuditRow)MemberwiseClone();
 }

@@ -1,12 +1,98 @@
+using System.Buffers;
 using System.Text.Unicode;
 
 namespace OpenSpe.Disclosure.Files;
 
-/// <summary>Recognises a file's kind by its magic number, and text by being valid UTF-8 without NUL bytes.</summary>
+/// <summary>
+/// Recognises a file's kind by its magic number, and text by being valid UTF-8 without NUL bytes. Note: text is judged
+/// on the whole file, because a CSV with binary appended after a clean first block would otherwise pass as text and
+/// carry anything out.
+/// </summary>
 public static class ContentSniffer
 {
+    /// <summary>Leading bytes every magic number fits in (a tar's "ustar" ends at offset 262).</summary>
+    private const int MagicBytes = 262;
+
+    private const int BlockBytes = 64 * 1024;
+
     /// <summary>The kind of <paramref name="content"/> (the whole file: text is judged on every byte).</summary>
-    public static ContentKind Detect(ReadOnlySpan<byte> content)
+    public static ContentKind Detect(ReadOnlySpan<byte> content) =>
+        Magic(content) ?? (content.IndexOf((byte)0) < 0 && Utf8.IsValid(content) ? ContentKind.Text : ContentKind.UnknownBinary);
+
+    /// <summary>
+    /// As <see cref="Detect"/>, reading <paramref name="content"/> to its end in blocks, so a file of any size is judged
+    /// on every byte while only one block is held in memory.
+    /// </summary>
+    public static async Task<ContentKind> DetectAsync(Stream content, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        var buffer = ArrayPool<byte>.Shared.Rent(BlockBytes);
+        var chars = ArrayPool<char>.Shared.Rent(BlockBytes);
+        try
+        {
+            var length = await content.ReadAtLeastAsync(buffer.AsMemory(0, BlockBytes), MagicBytes, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (Magic(buffer.AsSpan(0, length)) is { } kind)
+            {
+                return kind;
+            }
+
+            while (true)
+            {
+                var pending = TextBlock(buffer.AsSpan(0, length), chars);
+                if (pending < 0)
+                {
+                    return ContentKind.UnknownBinary;
+                }
+
+                // Note: a character split across two reads is carried to the front and completed by the next one.
+                buffer.AsSpan(length - pending, pending).CopyTo(buffer);
+                var read = await content.ReadAsync(buffer.AsMemory(pending, BlockBytes - pending), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    return pending == 0 ? ContentKind.Text : ContentKind.UnknownBinary;
+                }
+
+                length = pending + read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<char>.Shared.Return(chars);
+        }
+    }
+
+    /// <summary>
+    /// Checks one block as text: -1 when it holds a NUL byte or malformed UTF-8, else how many bytes at its end begin a
+    /// character the next block must complete.
+    /// </summary>
+    private static int TextBlock(ReadOnlySpan<byte> block, Span<char> chars)
+    {
+        if (block.IndexOf((byte)0) >= 0)
+        {
+            return -1;
+        }
+
+        while (true)
+        {
+            var status = Utf8.ToUtf16(block, chars, out var read, out _, replaceInvalidSequences: false, isFinalBlock: false);
+            block = block[read..];
+            switch (status)
+            {
+                case OperationStatus.Done:
+                    return 0;
+                case OperationStatus.NeedMoreData:
+                    return block.Length;
+                case OperationStatus.DestinationTooSmall:
+                    continue;
+                default:
+                    return -1;
+            }
+        }
+    }
+
+    /// <summary>The kind a magic number names, or null for content that is text or unknown binary.</summary>
+    private static ContentKind? Magic(ReadOnlySpan<byte> content)
     {
         if (Starts(content, 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A))
         {
@@ -44,9 +130,7 @@ public static class ContentSniffer
             return ContentKind.Executable;
         }
 
-        // Note: text is judged on the whole file, because a CSV with binary appended after a clean first block would
-        // otherwise pass as text and carry anything out.
-        return content.IndexOf((byte)0) < 0 && Utf8.IsValid(content) ? ContentKind.Text : ContentKind.UnknownBinary;
+        return null;
     }
 
     private static bool IsArchive(ReadOnlySpan<byte> c) =>

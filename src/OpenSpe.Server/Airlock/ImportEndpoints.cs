@@ -111,10 +111,15 @@ internal static class ImportEndpoints
             }
 
             // Note: by extension AND content (a .py is text, a .png a PNG); archives, executables and unknown binaries are
-            // refused whatever their name, because nothing could check what they carry in. One file at a time is held in
-            // memory to be judged (text is judged on every byte); the form keeps them spooled on disk meanwhile.
-            var bytes = await ReadWholeAsync(upload, context.RequestAborted);
-            var report = new FileReport(upload.FileName, FileTypeRule.Check(upload.FileName, ContentSniffer.Detect(bytes), [.. allowed]));
+            // refused whatever their name, because nothing could check what they carry in. Text is judged on every byte,
+            // read from the form's spool on disk a block at a time.
+            ContentKind kind;
+            await using (var content = upload.OpenReadStream())
+            {
+                kind = await ContentSniffer.DetectAsync(content, context.RequestAborted);
+            }
+
+            var report = new FileReport(upload.FileName, FileTypeRule.Check(upload.FileName, kind, [.. allowed]));
             if (report.Status == DisclosureStatus.Fail)
             {
                 AuditDenialReason.Set(context, "import-file-type");
@@ -171,14 +176,6 @@ internal static class ImportEndpoints
             AuditOutcome.Success, StatusCodes.Status201Created, TraceIds.Current(context), AirlockViews.HashDetails(rows)), CancellationToken.None);
         AirlockLog.Submitted(loggers.CreateLogger(typeof(ImportEndpoints)), AirlockActions.Import, id, rows.Count, "file-type");
         return TypedResults.Created($"/api/v1/projects/{projectId}/imports/{id}", AirlockViews.Of(entity, rows, []));
-    }
-
-    private static async Task<byte[]> ReadWholeAsync(IFormFile upload, CancellationToken cancellationToken)
-    {
-        var bytes = new byte[upload.Length];
-        await using var source = upload.OpenReadStream();
-        await source.ReadExactlyAsync(bytes, cancellationToken);
-        return bytes;
     }
 
     private static Task<Ok<List<AirlockRequestView>>> ListAsync(string projectId, SpeDbContext database, CancellationToken cancellationToken) =>

@@ -52,6 +52,21 @@ internal sealed class AuditService(AuditStore store, AuditSigningKey verificatio
         return AuditStore.ReadRows(connection, query).Select(r => r.Clone()).ToList();
     }
 
+    /// <summary>
+    /// Hands each record matching <paramref name="query"/> to <paramref name="each"/> in sequence order, one at a time (the
+    /// row is reused: copy what is kept), so a long range is read without holding it.
+    /// </summary>
+    public async Task ForEachAsync(AuditQuery query, Action<AuditRow> each, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(each);
+        await using var connection = await store.OpenAsync(cancellationToken);
+        foreach (var row in AuditStore.ReadRows(connection, query))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            each(row);
+        }
+    }
+
     /// <summary>All checkpoints, oldest first.</summary>
     public async Task<List<AuditCheckpoint>> CheckpointsAsync(CancellationToken cancellationToken = default)
     {

@@ -31,6 +31,7 @@ internal static class MonitoringModule
         services.AddSingleton<AlertEvaluator>();
         services.AddSingleton<Audit.IAuditObserver>(sp => sp.GetRequiredService<AlertEvaluator>());
         services.AddHostedService<AlertDispatcher>();
+        services.AddHostedService<AlertWindowReplay>();
         services.AddSingleton<AlertMailer>();
         services.AddSingleton<LatencyRecorder>();
         services.AddSingleton<PeriodicAlertChecks>();

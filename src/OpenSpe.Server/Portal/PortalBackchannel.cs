@@ -39,9 +39,23 @@ internal sealed class PortalBackchannel : IDisposable
         {
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
-            Timeout = TimeSpan.FromSeconds(60),
+            // Note: each call sets its own deadline (AnswerAsync), since an upload's may be longer than a page's.
+            Timeout = Timeout.InfiniteTimeSpan,
         };
     }
+
+    /// <summary>How long one call to the API may take, an upload's body aside.</summary>
+    internal static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The slowest the API is allowed to take in an upload's body (spooled, type-checked, encrypted and stored) before the
+    /// portal gives up: 4 MiB/s, a fraction of what a slow disk does.
+    /// </summary>
+    internal const long UploadFloorBytesPerSecond = 4L << 20;
+
+    /// <summary>The deadline of a call that sends <paramref name="bodyBytes"/>: <see cref="CallTimeout"/> plus the body at the floor rate.</summary>
+    internal static TimeSpan DeadlineFor(long? bodyBytes) =>
+        CallTimeout + TimeSpan.FromSeconds((double)Math.Max(0, bodyBytes ?? 0) / UploadFloorBytesPerSecond);
 
     /// <summary>The listener that took <paramref name="context"/>'s request: always this server.</summary>
     public static Uri BaseFor(HttpContext context)
@@ -60,8 +74,9 @@ internal sealed class PortalBackchannel : IDisposable
     public async Task<(HttpStatusCode Status, JsonElement Body)> PostFormAsync(HttpContext context, string path, IEnumerable<KeyValuePair<string, string>> fields)
     {
         using var content = new FormUrlEncodedContent(fields);
-        using var response = await _http.PostAsync(new Uri(BaseFor(context), path), content, context.RequestAborted);
-        return (response.StatusCode, await ReadJsonAsync(response, context.RequestAborted));
+        using var timeout = Deadline(context, CallTimeout);
+        using var response = await _http.PostAsync(new Uri(BaseFor(context), path), content, timeout.Token);
+        return (response.StatusCode, await ReadJsonAsync(response, timeout.Token));
     }
 
     /// <summary>Sends an API request with the person's <paramref name="accessToken"/>.</summary>
@@ -80,26 +95,29 @@ internal sealed class PortalBackchannel : IDisposable
     /// <summary>Sends <paramref name="content"/> (a multipart body, streamed) to an API route with the person's <paramref name="accessToken"/>.</summary>
     public async Task<ApiAnswer<T>> SendContentAsync<T>(HttpContext context, string accessToken, HttpMethod method, string path, HttpContent content)
     {
+        ArgumentNullException.ThrowIfNull(content);
         using var request = new HttpRequestMessage(method, new Uri(BaseFor(context), path)) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return await AnswerAsync<T>(context, request);
+        return await AnswerAsync<T>(context, request, DeadlineFor(content.Headers.ContentLength));
     }
 
-    private async Task<ApiAnswer<T>> AnswerAsync<T>(HttpContext context, HttpRequestMessage request)
+    private async Task<ApiAnswer<T>> AnswerAsync<T>(HttpContext context, HttpRequestMessage request, TimeSpan? deadline = null)
     {
-        using var response = await _http.SendAsync(request, context.RequestAborted);
+        using var timeout = Deadline(context, deadline ?? CallTimeout);
+        var cancellation = timeout.Token;
+        using var response = await _http.SendAsync(request, cancellation);
         if (response.IsSuccessStatusCode)
         {
             if (typeof(T) == typeof(string))
             {
-                return new ApiAnswer<T>((T)(object)await response.Content.ReadAsStringAsync(context.RequestAborted), (int)response.StatusCode, null);
+                return new ApiAnswer<T>((T)(object)await response.Content.ReadAsStringAsync(cancellation), (int)response.StatusCode, null);
             }
 
-            return new ApiAnswer<T>(response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<T>(Json, context.RequestAborted),
+            return new ApiAnswer<T>(response.StatusCode == HttpStatusCode.NoContent ? default : await response.Content.ReadFromJsonAsync<T>(Json, cancellation),
                 (int)response.StatusCode, null);
         }
 
-        var problem = await ReadJsonAsync(response, context.RequestAborted);
+        var problem = await ReadJsonAsync(response, cancellation);
         return new ApiAnswer<T>(default, (int)response.StatusCode, ApiProblem.From((int)response.StatusCode, problem));
     }
 
@@ -108,8 +126,9 @@ internal sealed class PortalBackchannel : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseFor(context), path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        using var response = await _http.SendAsync(request, context.RequestAborted);
-        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(context.RequestAborted));
+        using var timeout = Deadline(context, CallTimeout);
+        using var response = await _http.SendAsync(request, timeout.Token);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(timeout.Token));
     }
 
     /// <summary>Opens a download from the API with the person's token; the caller disposes the response.</summary>
@@ -117,7 +136,17 @@ internal sealed class PortalBackchannel : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseFor(context), path));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
+        // Note: the deadline covers the answer's headers only; the body is then the browser's to read at its own pace.
+        using var timeout = Deadline(context, CallTimeout);
+        return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+    }
+
+    /// <summary>The browser's request's cancellation, or <paramref name="after"/>, whichever comes first.</summary>
+    private static CancellationTokenSource Deadline(HttpContext context, TimeSpan after)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        timeout.CancelAfter(after);
+        return timeout;
     }
 
     public void Dispose() => _http.Dispose();

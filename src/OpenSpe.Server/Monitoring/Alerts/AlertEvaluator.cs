@@ -16,6 +16,7 @@ internal sealed class AlertEvaluator : IAuditObserver
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private DateTimeOffset _lastWriteFailureAlert = DateTimeOffset.MinValue;
+    private long _firstLiveSequence;
 
     public AlertEvaluator(IOptions<AlertOptions> options, TimeProvider time)
     {
@@ -44,6 +45,7 @@ internal sealed class AlertEvaluator : IAuditObserver
             return;
         }
 
+        Interlocked.CompareExchange(ref _firstLiveSequence, sequence, 0);
         var now = _time.GetUtcNow();
         foreach (var (rule, windows) in _rules)
         {
@@ -83,6 +85,46 @@ internal sealed class AlertEvaluator : IAuditObserver
         return new FiredAlert(kind, entry.Resource.Type ?? "none", key, 1, 1, TimeSpan.Zero, _time.GetUtcNow(),
             $"A security event recorded by the SPE itself ({kind}, {entry.Resource.Type ?? "system"} {key}); see audit record {sequence}.",
             entry.Resource.ProjectId, sequence);
+    }
+
+    /// <summary>
+    /// Counts again, after a restart, the records still within each rule's window, so that a restart does not reset the
+    /// counts (five failed sign-ins before it and five after are ten). Nothing fires from the replay: a threshold reached
+    /// in it was reached, and alerted, before the restart, and the count starts again as it did then. Records this process
+    /// has already counted live are skipped.
+    /// </summary>
+    public async Task<long> ReplayAsync(AuditService audit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        var now = _time.GetUtcNow();
+        long counted = 0;
+        foreach (var (rule, windows) in _rules.Where(r => r.Rule.Check == AlertCheck.None))
+        {
+            // Note: an action without a wildcard is asked of the log by name (indexed); a pattern reads the window whole.
+            var query = new AuditQuery(Action: rule.Action.Contains('*', StringComparison.Ordinal) ? null : rule.Action,
+                SinceMicros: AuditTime.ToMicros(now - rule.Window));
+            await audit.ForEachAsync(query, row =>
+            {
+                var live = Interlocked.Read(ref _firstLiveSequence);
+                if ((live != 0 && row.Sequence >= live) || row.Action.StartsWith("security.alert", StringComparison.Ordinal))
+                {
+                    return;
+                }
+
+                var entry = row.ToEntry();
+                if (rule.Match(entry) is { } value && rule.KeyOf(entry) is { } key)
+                {
+                    lock (_gate)
+                    {
+                        windows.Add(key, value, AuditTime.FromMicros(row.TimestampMicros));
+                    }
+
+                    counted++;
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return counted;
     }
 
     /// <summary>Hands a firing from outside the audit stream (a periodic check, an incident reminder) to the dispatcher.</summary>
