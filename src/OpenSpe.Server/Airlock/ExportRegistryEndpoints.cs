@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using OpenSpe.Core.Identity;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
+using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
 
 namespace OpenSpe.Server.Airlock;
@@ -18,7 +20,7 @@ internal static class ExportRegistryEndpoints
     public static IEndpointRouteBuilder MapExportRegistryEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/api/v1/exports", ListAsync).WithName("exports.all").WithTags("Airlock").RequireAuthorization(SpePolicies.ExportRegistryReaders)
-            .WithMetadata(new AuditResourceAttribute("export")).ProducesSignedInProblems()
+            .WithMetadata(new AuditResourceAttribute("export")).ProducesSignedInProblems().RequireTraining(SpeRoles.Hdab, SpeRoles.OutputChecker)
             .WithSummary("Every export request across projects with its decisions (HDAB officers and output checkers; metadata, never content).");
         return routes;
     }

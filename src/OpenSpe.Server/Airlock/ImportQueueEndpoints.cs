@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using OpenSpe.Core.Identity;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Identity;
+using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
 
 namespace OpenSpe.Server.Airlock;
@@ -23,7 +25,7 @@ internal static class ImportQueueEndpoints
     public static IEndpointRouteBuilder MapImportQueueEndpoints(this IEndpointRouteBuilder routes)
     {
         routes.MapGet("/api/v1/imports", ListAsync).WithName("imports.all").WithTags("Airlock").RequireAuthorization(SpePolicies.OutputChecker)
-            .WithMetadata(new AuditResourceAttribute("import")).ProducesSignedInProblems()
+            .WithMetadata(new AuditResourceAttribute("import")).ProducesSignedInProblems().RequireTraining(SpeRoles.OutputChecker)
             .WithSummary("Every import request across projects with its decisions (output checkers, as their review queue; metadata, never content).");
         return routes;
     }

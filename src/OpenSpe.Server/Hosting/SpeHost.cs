@@ -196,6 +196,7 @@ public static class SpeHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseProjectAccess();
+        app.UseMiddleware<BodyCharsetMiddleware>();
         // After the audit middleware, which wraps the upgrade feature the WebSocket middleware takes (opened/closed records).
         app.UseWebSockets();
         app.UseAntiforgery();

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using OpenSpe.Core.Access;
 using OpenSpe.Core.Identity;
 using OpenSpe.Core.Permits;
 using OpenSpe.Server.Api;
@@ -36,11 +37,42 @@ internal static class ProjectEndpoints
         return routes;
     }
 
-    private static async Task<Ok<List<ProjectSummary>>> ListAsync(HttpContext context, PermitService permits, HaltRegistry halts, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<List<ProjectSummary>>, ProblemHttpResult>> ListAsync(HttpContext context, PermitService permits, HaltRegistry halts, CancellationToken cancellationToken)
     {
-        var visible = await permits.VisibleAsync(ProjectAccessSetup.PrincipalOf(context.User), cancellationToken);
-        return TypedResults.Ok(visible.Select(v => new ProjectSummary(v.Permit.ProjectId, v.Permit.Id, v.Permit.Reference, v.Permit.Title, v.Permit.State,
-            v.Permit.ValidFrom, v.Permit.ValidUntil, v.Roles.Order(StringComparer.Ordinal).ToList(), halts.IsHalted(v.Permit.ProjectId))).ToList());
+        var principal = ProjectAccessSetup.PrincipalOf(context.User);
+        var visible = await permits.VisibleAsync(principal, cancellationToken);
+        // Note: the training step (OPR-23) as for each project on its own: a project listed only where the person may open it
+        // in the role they have there; when training hides every one, the refusal says why instead of an empty list.
+        var refusals = new Dictionary<string, AccessRefusal?>(StringComparer.Ordinal);
+        var shown = new List<ProjectSummary>();
+        AccessRefusal? hiding = null;
+        foreach (var v in visible)
+        {
+            IReadOnlyCollection<string> acting = v.Roles.Count > 0 ? [.. v.Roles.Order(StringComparer.Ordinal)] : [.. SpeRoles.Oversight.Where(principal.Roles.Contains)];
+            var key = string.Join(' ', acting);
+            if (!refusals.TryGetValue(key, out var refusal))
+            {
+                refusal = await CrossProjectTraining.RefusalAsync(context, principal, acting);
+                refusals[key] = refusal;
+            }
+
+            if (refusal is not null)
+            {
+                hiding ??= refusal;
+                continue;
+            }
+
+            shown.Add(new ProjectSummary(v.Permit.ProjectId, v.Permit.Id, v.Permit.Reference, v.Permit.Title, v.Permit.State,
+                v.Permit.ValidFrom, v.Permit.ValidUntil, v.Roles.Order(StringComparer.Ordinal).ToList(), halts.IsHalted(v.Permit.ProjectId)));
+        }
+
+        if (shown.Count == 0 && hiding is not null)
+        {
+            AuditDenialReason.Set(context, hiding.Reason);
+            return Problems.Of(StatusCodes.Status403Forbidden, hiding.Message, ErrorCodes.TrainingRequired);
+        }
+
+        return TypedResults.Ok(shown);
     }
 
     private static async Task<Ok<ProjectView>> ShowAsync(HttpContext context, PermitService permits, HaltRegistry halts, CancellationToken cancellationToken)

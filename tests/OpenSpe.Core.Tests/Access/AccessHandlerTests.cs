@@ -124,6 +124,25 @@ public sealed class AccessHandlerTests
     }
 
     [Fact]
+    [Trait("Requirement", "SPER-3")]
+    public async Task An_output_checker_reviews_only_projects_whose_permit_names_them_in_no_role()
+    {
+        using var world = new AccessWorld();
+        var review = new ProjectAction("project.exports.review", [], Reviewers: true);
+        // Note: named as a data user but without the researcher account role (never granted, or revoked since): the permit
+        // still names them, so they belong to the project and are no independent reviewer of it.
+        world.Source.Names(PermitId, "id-named-checker", "researcher");
+        var named = Context(AccessPrincipal.Person("id-named-checker", true, ["output-checker"]), review, source: world.Source);
+        var independent = Context(AccessPrincipal.Person("id-checker", true, ["output-checker"]), review, source: world.Source);
+        var handler = new MembershipHandler(world.Source);
+
+        Assert.Equal("not-a-member", (await handler.HandleAsync(named, CancellationToken.None))?.Reason);
+        Assert.False(named.AsReviewer);
+        Assert.Null(await handler.HandleAsync(independent, CancellationToken.None));
+        Assert.True(independent.AsReviewer);
+    }
+
+    [Fact]
     public async Task A_member_who_also_oversees_acts_as_a_member()
     {
         using var world = new AccessWorld();

@@ -103,6 +103,24 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
     }
 
+    [Theory]
+    [InlineData("application/json; charset=bogus", "/api/v1/account/activate", false)]
+    [InlineData("application/json; charset=utf-16", "/api/v1/account/activate", false)]
+    [InlineData("application/json; charset=\"no-such-set\"", "/api/v1/audit/purge", true)]
+    [InlineData("application/problem+json; charset=bogus", "/api/v1/audit/purge", true)]
+    [Trait("Requirement", "TIR-10")]
+    [Trait("Requirement", "TIR-4")]
+    public async Task A_body_in_a_charset_the_server_does_not_read_is_a_415_problem_signed_in_or_not(string contentType, string path, bool signedIn)
+    {
+        using var client = signedIn ? await _server.ClientAsAsync("operator1", "operator") : null;
+        using var content = new ByteArrayContent("{}"u8.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        var response = await (client ?? _server.Client).PostAsync(new Uri(path, UriKind.Relative), content, TestContext.Current.CancellationToken);
+
+        await ProblemAssert.IsProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+    }
+
     [Fact]
     [Trait("Requirement", "TIR-10")]
     public async Task Expired_token_is_401_problem_that_says_so()

@@ -42,6 +42,7 @@ public abstract class TrainingGateTests : IAsyncLifetime
 
         var recorded = await RecordAsync("hdab", "researcher", "researcher", "2026-11-01", "2026-12-01");
         var inside = await researcher.GetAsync($"/api/v1/projects/{_projectId}", TestContext.Current.CancellationToken);
+        var listed = await researcher.GetFromJsonAsync<List<JsonElement>>("/api/v1/projects", TestContext.Current.CancellationToken);
         _f.Clock.Advance(TimeSpan.FromDays(2));
         // Note: a new sign-in, since the first token expired with the two days.
         using var later = await _f.Server.ClientForAccountAsync("researcher");
@@ -49,6 +50,7 @@ public abstract class TrainingGateTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.Created, recorded.StatusCode);
         Assert.Equal(HttpStatusCode.OK, inside.StatusCode);
+        Assert.Contains(listed!, p => p.GetProperty("id").GetString() == _projectId);
         Assert.Equal(HttpStatusCode.Forbidden, after.StatusCode);
         var problem = await after.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         Assert.Equal("SPE8200", problem.GetProperty("code").GetString());

@@ -66,6 +66,26 @@ public abstract class TrainingRefusalTests(TrainingServer shared) : IAsyncLifeti
     }
 
     [Theory]
+    [InlineData("researcher", "/api/v1/projects")]
+    [InlineData("holder", "/api/v1/projects")]
+    [InlineData("hdab", "/api/v1/projects")]
+    [InlineData("checker", "/api/v1/exports")]
+    [InlineData("hdab", "/api/v1/exports")]
+    [InlineData("checker", "/api/v1/imports")]
+    [Trait("Requirement", "OPR-23")]
+    public async Task Lists_across_projects_refuse_an_untrained_person_as_each_project_would(string who, string path)
+    {
+        using var client = await F.Server.ClientForAccountAsync(who);
+
+        var response = await client.GetAsync(new Uri(path, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal("SPE8200", problem.GetProperty("code").GetString());
+        Assert.Contains("No completed training is recorded for you", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("researcher")]
     [InlineData("holder")]
     [InlineData("checker")]

@@ -15,13 +15,14 @@ public sealed class MembershipHandler(IProjectAccessSource source) : IAccessHand
         var principal = context.Request.Principal;
         var action = context.Action;
         var permit = await source.FindPermitAsync(context.Request.ProjectId, cancellationToken);
-        var effective = permit is null
-            ? new HashSet<string>(StringComparer.Ordinal)
-            : Membership.Effective(principal, await source.NamedRolesAsync(permit, principal, cancellationToken));
+        IReadOnlySet<string> named = permit is null ? new HashSet<string>(StringComparer.Ordinal) : await source.NamedRolesAsync(permit, principal, cancellationToken);
+        var effective = Membership.Effective(principal, named);
         var oversight = action.Oversight && Membership.IsOversight(principal);
-        // Note: an independent reviewer is an output checker named in no role of the permit; a member who also holds the
-        // output-checker role is admitted as a member, and the role step then refuses them (a member never reviews).
-        var reviewer = action.Reviewers && effective.Count == 0 && !principal.IsApplication && principal.Roles.Contains(SpeRoles.OutputChecker);
+        // Note: an independent reviewer is an output checker the permit names in no role at all, whether or not the account
+        // still holds that role: a checker named as a data user (without the researcher account role, or after losing it)
+        // belongs to the project and never reviews it. A member who also holds the output-checker role is admitted as a
+        // member, and the role step then refuses them (a member never reviews).
+        var reviewer = action.Reviewers && named.Count == 0 && !principal.IsApplication && principal.Roles.Contains(SpeRoles.OutputChecker);
         if (permit is null || (effective.Count == 0 && !oversight && !reviewer))
         {
             // Note: the same answer as for a project that does not exist, so a stranger cannot learn that it does.

@@ -12,19 +12,27 @@ public sealed class TrainingHandler(ITrainingRecords? training, TimeProvider tim
     public async ValueTask<AccessRefusal?> HandleAsync(AccessContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
-        if (training is null || !training.Required)
-        {
-            return null;
-        }
+        return training is null || !training.Required
+            ? null
+            : await CheckAsync(training, context.Request.Principal, ActingRoles(context), time, cancellationToken);
+    }
 
-        var principal = context.Request.Principal;
+    /// <summary>
+    /// The same step for a person acting in <paramref name="roles"/> outside one project (a list across projects, a review
+    /// queue): null when no training is required, the principal is an application, or the person's training is valid.
+    /// </summary>
+    public static async ValueTask<AccessRefusal?> CheckAsync(ITrainingRecords? training, AccessPrincipal principal, IReadOnlyCollection<string> roles, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(principal);
+        ArgumentNullException.ThrowIfNull(roles);
+        ArgumentNullException.ThrowIfNull(time);
         // Note: an application is not a person and takes no course; the HDAB names it in a permit for a reviewed purpose.
-        if (principal.IsApplication)
+        if (training is null || !training.Required || principal.IsApplication)
         {
             return null;
         }
 
-        var roles = ActingRoles(context);
         // Note: fail closed: a person with no account id, or acting in no role we can name, cannot show training.
         var standing = principal.AccountId is null || roles.Count == 0
             ? TrainingStanding.Missing
