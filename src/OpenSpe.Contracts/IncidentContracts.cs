@@ -39,8 +39,13 @@ public sealed record IncidentAffectedView(string ProjectId, string PermitId);
 /// </summary>
 public sealed record IncidentDeadlineView(string Stage, DateTimeOffset DueAt, string Status, DateTimeOffset? SentAt, DateTimeOffset? RemindAt = null, bool DueSoon = false);
 
-/// <summary>A notification sent to the HDAB: to whom, when, and the SHA-256 of what was sent (with the content itself).</summary>
-public sealed record IncidentNotificationView(string Stage, string Recipient, DateTimeOffset SentAt, string ContentSha256, string RecordedBy, string Content);
+/// <summary>
+/// A notification sent to the HDAB: to whom, when (as the operator states it), and the SHA-256 of what was sent (with the
+/// content itself); <see cref="RecordedAt"/> is when the SPE recorded it, so a notification entered long after the date it
+/// claims shows as such (null for notifications recorded before the SPE kept that time).
+/// </summary>
+public sealed record IncidentNotificationView(string Stage, string Recipient, DateTimeOffset SentAt, string ContentSha256, string RecordedBy, string Content,
+    DateTimeOffset? RecordedAt = null);
 
 /// <summary>An entry of an incident's history (update, notification, halt, close).</summary>
 public sealed record IncidentEventView(string Kind, DateTimeOffset At, string By, string? Note);

@@ -178,7 +178,7 @@ internal static class IncidentCommands
     private static Argument<string> IdArgument() => new("id") { Description = "The incident id (inc-...)." };
 
     private static string NextDeadline(IncidentView incident) =>
-        incident.Deadlines.FirstOrDefault(d => d.Status is "pending" or "overdue") is { } next ? $"{next.Stage} {Time(next.DueAt)}{(next.DueSoon ? " (due soon)" : "")}" : "-";
+        incident.State != "closed" && incident.Deadlines.FirstOrDefault(d => d.Status is "pending" or "overdue") is { } next ? $"{next.Stage} {Time(next.DueAt)}{(next.DueSoon ? " (due soon)" : "")}" : "-";
 
     private static void WriteIncident(ClientCommand.Streams streams, bool json, System.Text.Json.JsonElement raw, IncidentView incident)
     {
@@ -205,8 +205,8 @@ internal static class IncidentCommands
         if (incident.Notifications.Count > 0)
         {
             streams.Out.WriteLine();
-            TableWriter.Write(streams.Out, ["STAGE", "TO", "SENT", "CONTENT SHA-256"],
-                incident.Notifications.Select(n => (IReadOnlyList<string?>)[n.Stage, n.Recipient, Time(n.SentAt), n.ContentSha256]), "No notifications.");
+            TableWriter.Write(streams.Out, ["STAGE", "TO", "SENT", "RECORDED", "CONTENT SHA-256"],
+                incident.Notifications.Select(n => (IReadOnlyList<string?>)[n.Stage, n.Recipient, Time(n.SentAt), Time(n.RecordedAt) ?? "-", n.ContentSha256]), "No notifications.");
         }
     }
 }

@@ -139,25 +139,50 @@ public abstract class IncidentTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "OPR-19")]
-    public async Task Closing_is_refused_until_the_final_report_and_a_closed_incident_takes_nothing_more()
+    public async Task Closing_is_refused_until_all_three_notifications_and_a_closed_incident_takes_nothing_more_and_never_turns_overdue()
     {
         var id = await OpenAsync(Start, _projectId);
 
         var early = await _operator.PostAsJsonAsync($"/api/v1/incidents/{id}/close", new { summary = "contained and resolved" });
         await NotifyAsync(id, "final", "Final report.");
+        await NotifyAsync(id, "early-warning", "Early warning.");
+        // Note: the detailed notification is still missing: closing now would leave it unrecordable for good.
+        var withoutDetailed = await _operator.PostAsJsonAsync($"/api/v1/incidents/{id}/close", new { summary = "contained and resolved" });
+        await NotifyAsync(id, "detailed", "Detailed notification.");
         var closed = await _operator.PostAsJsonAsync($"/api/v1/incidents/{id}/close", new { summary = "contained and resolved" });
         var update = await _operator.PostAsJsonAsync($"/api/v1/incidents/{id}/updates", new { note = "one more thing" });
         var notify = await _operator.PostAsJsonAsync($"/api/v1/incidents/{id}/notifications", Notification("detailed", "late"));
         var again = await _operator.PostAsJsonAsync($"/api/v1/incidents/{id}/close", new { summary = "again" });
 
         Assert.Equal(ErrorCodes.IncidentFinalReportMissing, (await ProblemAssert.IsProblemAsync(early, HttpStatusCode.Conflict)).GetProperty("code").GetString());
+        var missing = await ProblemAssert.IsProblemAsync(withoutDetailed, HttpStatusCode.Conflict);
+        Assert.Equal(ErrorCodes.IncidentFinalReportMissing, missing.GetProperty("code").GetString());
+        Assert.StartsWith("Record the detailed notification(s)", missing.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, closed.StatusCode);
         Assert.Equal(ErrorCodes.IncidentClosed, (await ProblemAssert.IsProblemAsync(update, HttpStatusCode.Conflict)).GetProperty("code").GetString());
         Assert.Equal(ErrorCodes.IncidentClosed, (await ProblemAssert.IsProblemAsync(notify, HttpStatusCode.Conflict)).GetProperty("code").GetString());
         Assert.Equal(ErrorCodes.IncidentClosed, (await ProblemAssert.IsProblemAsync(again, HttpStatusCode.Conflict)).GetProperty("code").GetString());
+        await AdvanceAsync(TimeSpan.FromDays(40));
         var incident = await ShowAsync(id);
         Assert.Equal("closed", incident.GetProperty("state").GetString());
-        Assert.Equal(2, incident.GetProperty("events").GetArrayLength());
+        Assert.Equal(4, incident.GetProperty("events").GetArrayLength());
+        Assert.False(incident.GetProperty("overdue").GetBoolean());
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-19")]
+    public async Task A_notification_entered_long_after_the_time_it_claims_shows_when_it_was_recorded()
+    {
+        var id = await OpenAsync(Start.AddDays(-10), _projectId);
+        var claimed = Start.AddDays(-10).AddHours(2);
+
+        var response = await _operator.PostAsJsonAsync($"/api/v1/incidents/{id}/notifications",
+            new { stage = "early-warning", recipient = "hdab-incidents@hdab.example", content = "Early warning.", sentAt = claimed });
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var notification = Assert.Single((await ShowAsync(id)).GetProperty("notifications").EnumerateArray());
+        Assert.Equal(claimed, notification.GetProperty("sentAt").GetDateTimeOffset());
+        Assert.Equal(Start, notification.GetProperty("recordedAt").GetDateTimeOffset());
     }
 
     [Fact]

@@ -133,7 +133,7 @@ public sealed class PortalIncidentFormsTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "OPR-19")]
-    public async Task Closing_is_refused_at_the_form_until_the_final_report_is_recorded_then_the_forms_are_gone()
+    public async Task Closing_is_refused_at_the_form_until_every_notification_is_recorded_then_the_forms_are_gone()
     {
         var id = await OpenAsync([]);
         using var portal = new PortalBrowser(_f.Server);
@@ -144,16 +144,20 @@ public sealed class PortalIncidentFormsTests : IAsyncLifetime
 
         using var early = await portal.SubmitAsync(html, $"/incidents/{id}?handler=Close", ("summary", "Nothing was accessed."));
         var earlyHtml = await early.Content.ReadAsStringAsync();
-        using var final = await portal.SubmitAsync(html, $"/incidents/{id}?handler=Notify", ("stage", "final"), ("recipient", "hdab-incidents@example.org"), ("content", "Final report."));
+        foreach (var stage in new[] { "early-warning", "detailed", "final" })
+        {
+            using var sent = await portal.SubmitAsync(html, $"/incidents/{id}?handler=Notify", ("stage", stage), ("recipient", "hdab-incidents@example.org"), ("content", stage + " notification."));
+            Assert.Equal(HttpStatusCode.Redirect, sent.StatusCode);
+        }
+
         using var closed = await portal.SubmitAsync(html, $"/incidents/{id}?handler=Close", ("summary", "Nothing was accessed."));
         using var after = await portal.GetAsync("/incidents/" + id);
         var afterHtml = await after.Content.ReadAsStringAsync();
         using var late = await portal.SubmitAsync(afterHtml, $"/incidents/{id}?handler=Update", ("note", "one more thing"));
 
         Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
-        Assert.Contains("Record the final report to the HDAB (stage final) before closing the incident.", earlyHtml, StringComparison.Ordinal);
+        Assert.Contains("Record the early-warning, detailed, final notification(s) to the HDAB before closing the incident", earlyHtml, StringComparison.Ordinal);
         Assert.Contains("Nothing was accessed.", earlyHtml, StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Redirect, final.StatusCode);
         Assert.Equal(HttpStatusCode.Redirect, closed.StatusCode);
         Assert.DoesNotContain("Record on this incident", afterHtml, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Conflict, late.StatusCode);

@@ -228,10 +228,13 @@ internal static class IncidentEndpoints
             return await ClosedOrMissingAsync(id, context, store, cancellationToken);
         }
 
-        if (!(await store.EventsAsync(incident.Id, cancellationToken)).Any(e => e.Kind == IncidentEventKinds.Notification && e.Stage == IncidentStages.Final))
+        var sent = (await store.EventsAsync(incident.Id, cancellationToken)).Where(e => e.Kind == IncidentEventKinds.Notification).Select(e => e.Stage).ToHashSet(StringComparer.Ordinal);
+        if (IncidentStages.All.Where(s => !sent.Contains(s)).ToList() is { Count: > 0 } missing)
         {
-            // Note: an incident cannot leave the books before the HDAB had its final report (OPR-19).
-            return Problems.Of(409, "Record the final report to the HDAB (stage final) before closing the incident.", ErrorCodes.IncidentFinalReportMissing);
+            // Note: an incident cannot leave the books before the HDAB had every notification OPR-19 asks for: a closed
+            // incident records nothing more, so a stage missing at the close could never be recorded afterwards.
+            return Problems.Of(409, $"Record the {string.Join(", ", missing)} notification(s) to the HDAB before closing the incident: each of early-warning, detailed and final must be sent and recorded.",
+                ErrorCodes.IncidentFinalReportMissing);
         }
 
         incident.State = IncidentStates.Closed;
@@ -261,7 +264,8 @@ internal static class IncidentEndpoints
     private static async Task<ProblemHttpResult?> SaveWithEventAsync(IncidentStore store, IncidentEntity incident, string kind, TimeProvider time, HttpContext context, Action<IncidentEventEntity> fill,
         CancellationToken cancellationToken)
     {
-        var entry = new IncidentEventEntity { IncidentId = incident.Id, Kind = kind, At = time.GetUtcNow(), By = UserName(context) };
+        var now = time.GetUtcNow();
+        var entry = new IncidentEventEntity { IncidentId = incident.Id, Kind = kind, At = now, RecordedAt = now, By = UserName(context) };
         fill(entry);
         incident.Revision = Guid.NewGuid();
         store.Database.Add(entry);

@@ -49,8 +49,11 @@ internal sealed class IncidentEventEntity
     /// <summary>Kind (<see cref="IncidentEventKinds"/>).</summary>
     public string Kind { get; set; } = "";
 
-    /// <summary>When it happened (for a notification: when it was sent).</summary>
+    /// <summary>When it happened (for a notification: when it was sent, as the operator states it).</summary>
     public DateTimeOffset At { get; set; }
+
+    /// <summary>When the SPE recorded it (null for events recorded before this was kept).</summary>
+    public DateTimeOffset? RecordedAt { get; set; }
 
     /// <summary>Account id of the operator who recorded it.</summary>
     public string By { get; set; } = "";

@@ -66,9 +66,10 @@ internal sealed class IncidentStore(SpeDbContext database, PermitService permits
 
     private IncidentView View(IncidentEntity incident, List<IncidentEventEntity> events)
     {
-        var deadlines = IncidentClock.Deadlines(incident.DetectedAt, events, time.GetUtcNow(), reminders.Value);
+        // Note: a closed incident's clock stopped at its closing: nothing can be recorded on it afterwards.
+        var deadlines = IncidentClock.Deadlines(incident.DetectedAt, events, incident.ClosedAt ?? time.GetUtcNow(), reminders.Value);
         var notifications = events.Where(e => e.Kind == IncidentEventKinds.Notification)
-            .Select(e => new IncidentNotificationView(e.Stage!, e.Recipient!, e.At, e.ContentSha256!, e.By, e.Content ?? "")).ToList();
+            .Select(e => new IncidentNotificationView(e.Stage!, e.Recipient!, e.At, e.ContentSha256!, e.By, e.Content ?? "", e.RecordedAt)).ToList();
         var history = events.Select(e => new IncidentEventView(e.Kind, e.At, e.By, e.Kind switch
         {
             IncidentEventKinds.Notification => $"{e.Stage} to {e.Recipient}",

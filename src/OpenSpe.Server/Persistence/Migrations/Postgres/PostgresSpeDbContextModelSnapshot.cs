@@ -831,6 +831,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
 
+                    b.Property<DateTimeOffset?>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Stage")
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");

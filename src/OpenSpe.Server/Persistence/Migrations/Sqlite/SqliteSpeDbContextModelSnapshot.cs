@@ -820,6 +820,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTimeOffset?>("RecordedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Stage")
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
