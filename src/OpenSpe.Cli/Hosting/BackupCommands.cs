@@ -104,8 +104,11 @@ internal static class BackupCommands
             {
                 using var api = SpeApiClient.Open(env);
                 var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(parse.GetValue(backup)!)));
+                // Note: a drill that failed on /readyz sends that as its problem too, because the server refuses a failed drill that
+                // does not say what failed.
+                var problem = report.Passed ? null : report.AuditProblem ?? $"the restored server is not ready (/readyz answered {report.ReadyStatus})";
                 await api.CallAsync<BackupEventView>(HttpMethod.Post, "api/v1/operations/backups/drills",
-                    new BackupDrillRecordRequest(name, report.Passed, report.CreatedAt, report.AuditRecords ?? 0, report.ReadyStatus ?? 0, report.AuditProblem), cancellationToken);
+                    new BackupDrillRecordRequest(name, report.Passed, report.CreatedAt, report.AuditRecords ?? 0, report.ReadyStatus ?? 0, problem), cancellationToken);
                 await Console.Error.WriteLineAsync($"spe backup verify: the drill of {name} is recorded in the audit log.");
             }
 
