@@ -154,7 +154,7 @@ internal static class ExportCommands
         var comment = new Option<string>("--comment") { Description = "Why (required; the requester and the audit trail see it).", Required = true, HelpName = "text" };
         var overrideReason = new Option<string?>("--override") { Description = "Approve a file whose automatic check failed, and say why it may leave anyway.", HelpName = "text" };
         var json = CommonOptions.Json();
-        var verb = new Command("review", $"Decide on a {direction} request as an output checker (never one of the project's members, never the requester).")
+        var verb = new Command("review", $"Decide on an {direction} request as an output checker (never one of the project's members, never the requester).")
         {
             project, request, file, approve, reject, changes, comment, overrideReason, json,
         };

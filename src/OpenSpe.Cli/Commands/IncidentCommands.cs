@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using OpenSpe.Cli.Client;
 using OpenSpe.Cli.Output;
 using static OpenSpe.Cli.Client.PermitClient;
@@ -11,6 +12,8 @@ namespace OpenSpe.Cli.Commands;
 /// </summary>
 internal static class IncidentCommands
 {
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     public static Command Create(ClientEnvironment? environment = null)
     {
         var env = environment ?? ClientEnvironment.System;
@@ -112,7 +115,13 @@ internal static class IncidentCommands
         var stage = new Option<string>("--stage") { Description = "early-warning (24 h), detailed (72 h) or final (one month).", Required = true };
         stage.AcceptOnlyFromAmong("early-warning", "detailed", "final");
         var to = new Option<string>("--to") { Description = "Who it was sent to (an address or office).", Required = true, HelpName = "recipient" };
-        var file = new Option<FileInfo>("--content-file") { Description = "The notification as sent (its SHA-256 is recorded with it).", Required = true, HelpName = "file" };
+        var file = new Option<FileInfo>("--content-file")
+        {
+            Description = "The notification as sent, UTF-8 text (a byte-order mark is kept; another encoding is refused); the SHA-256 recorded with it is "
+                + "the file's own ('sha256sum file').",
+            Required = true,
+            HelpName = "file",
+        };
         var sent = TimeText.Option("--sent", "When it was sent (default now).");
         var json = CommonOptions.Json();
         var command = new Command("notify", "Record a notification sent to the HDAB (role operator).") { id, stage, to, file, sent, json };
@@ -124,13 +133,36 @@ internal static class IncidentCommands
                 throw new SpeUsageException($"--content-file {content.FullName} does not exist");
             }
 
+            var text = Utf8Content(content, await File.ReadAllBytesAsync(content.FullName, cancellationToken));
             using var api = SpeApiClient.Open(env);
-            var request = new IncidentNotifyRequest(parse.GetValue(stage)!, NotBlank(parse.GetValue(to), "--to"), await File.ReadAllTextAsync(content.FullName, cancellationToken), parse.GetValue(sent));
+            var request = new IncidentNotifyRequest(parse.GetValue(stage)!, NotBlank(parse.GetValue(to), "--to"), text, parse.GetValue(sent));
             var (raw, incident) = await api.CallAsync<IncidentView>(HttpMethod.Post, $"api/v1/incidents/{Uri.EscapeDataString(parse.GetValue(id)!)}/notifications", request, cancellationToken);
             WriteIncident(streams, parse.GetValue(json), raw, incident);
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>The file's text, decoded so that the server's SHA-256 of its UTF-8 bytes is the SHA-256 of the file.</summary>
+    private static string Utf8Content(FileInfo file, byte[] bytes)
+    {
+        // Note: the bytes are decoded strictly and a byte-order mark is kept (as U+FEFF, which encodes back to EF BB BF),
+        // because the server hashes the text's UTF-8 bytes and that hash must be the one of the file the HDAB received;
+        // File.ReadAllText would drop the mark and read FF FE as UTF-16, recording the hash of another byte string.
+        // A NUL is refused too, because UTF-16 text without a byte-order mark is valid UTF-8 full of NULs, and no text has one.
+        string? text;
+        try
+        {
+            text = StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException)
+        {
+            text = null;
+        }
+
+        return text is not null && !text.Contains('\0', StringComparison.Ordinal)
+            ? text
+            : throw new SpeUsageException($"--content-file {file.FullName} is not UTF-8 text; save the notification as UTF-8 and record that file");
     }
 
     private static Command Halt(ClientEnvironment env)

@@ -35,7 +35,12 @@ internal static class BackupCommands
     private static Command CreateVerb()
     {
         var dataDir = new Option<string>("--data-dir") { Description = "The server's data directory.", Required = true };
-        var output = new Option<string>("--out") { Description = "The new (or empty) backup directory.", HelpName = "dir", Required = true };
+        var output = new Option<string>("--out")
+        {
+            Description = "The new (or empty) backup directory, outside the data directory (and the object store); symbolic links are followed.",
+            HelpName = "dir",
+            Required = true,
+        };
         var recipient = new Option<string>("--recipient-pk") { Description = "The backup public key ('spe crypt4gh keygen --pk').", HelpName = "file", Required = true };
         var database = CommonOptions.Database();
         var config = new Option<FileInfo?>("--config") { Description = "The server's configuration file: read for the database and object store, and backed up with the rest." };
@@ -47,10 +52,18 @@ internal static class BackupCommands
         };
         command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async () =>
         {
-            var key = Crypt4ghIo.LoadPublicKey(parse.GetValue(recipient)!);
             var configFile = parse.GetValue(config);
             var configuration = ServerCommand.BuildConfiguration(configFile, dev: false, parse.GetValue(dataDir), urls: null, parse.GetValue(database));
-            var report = await OfflineBackup.CreateAsync(parse.GetValue(dataDir)!, configuration["Database:ConnectionString"], configuration["Vault:ObjectStore:Root"], configFile?.FullName,
+            var objectRoot = configuration["Vault:ObjectStore:Root"];
+            if (OfflineBackup.OutputProblem(parse.GetValue(dataDir)!, objectRoot, parse.GetValue(output)!) is { } problem)
+            {
+                // Note: checked before anything is read or written, because --out inside --data-dir is a mistake in the
+                // command line (exit 2), not a failure of the backup.
+                throw new SpeUsageException("--out " + problem);
+            }
+
+            var key = Crypt4ghIo.LoadPublicKey(parse.GetValue(recipient)!);
+            var report = await OfflineBackup.CreateAsync(parse.GetValue(dataDir)!, configuration["Database:ConnectionString"], objectRoot, configFile?.FullName,
                 parse.GetValue(output)!, key, cancellationToken);
             Write(parse.GetValue(json), report);
             return ExitCodes.Success;
@@ -91,8 +104,11 @@ internal static class BackupCommands
             {
                 using var api = SpeApiClient.Open(env);
                 var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(parse.GetValue(backup)!)));
+                // Note: a drill that failed on /readyz sends that as its problem too, because the server refuses a failed drill that
+                // does not say what failed.
+                var problem = report.Passed ? null : report.AuditProblem ?? $"the restored server is not ready (/readyz answered {report.ReadyStatus})";
                 await api.CallAsync<BackupEventView>(HttpMethod.Post, "api/v1/operations/backups/drills",
-                    new BackupDrillRecordRequest(name, report.Passed, report.CreatedAt, report.AuditRecords ?? 0, report.ReadyStatus ?? 0, report.AuditProblem), cancellationToken);
+                    new BackupDrillRecordRequest(name, report.Passed, report.CreatedAt, report.AuditRecords ?? 0, report.ReadyStatus ?? 0, problem), cancellationToken);
                 await Console.Error.WriteLineAsync($"spe backup verify: the drill of {name} is recorded in the audit log.");
             }
 

@@ -10,7 +10,7 @@ using OpenSpe.Server.Tests.Permits;
 namespace OpenSpe.Cli.Tests.Cli;
 
 /// <summary>
-/// <c>spe training record|list</c>, <c>spe operations components</c> and <c>spe alert incident</c> against the real server
+/// <c>spe training record|list</c>, <c>spe operations components</c>, <c>spe alert incident</c> and <c>spe incident notify</c> against the real server
 /// (HTTPS on loopback, a real sign-in): each verb's success as a person reads it, and a refusal each with the server's
 /// code and nothing changed.
 /// </summary>
@@ -106,6 +106,58 @@ public sealed class OperationsCliRealServerTests : IAsyncLifetime
         Assert.Matches(@"^spe: .+ \(SPE\d{4}, trace [0-9a-f]{32}\)\n$", auditorErr);
         var incident = Assert.Single(JsonDocument.Parse(incidents).RootElement.EnumerateArray());
         Assert.Equal("Many failed sign-ins", incident.GetProperty("title").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-18")]
+    public async Task A_notification_file_with_a_byte_order_mark_is_recorded_with_the_sha256_of_the_file_itself()
+    {
+        await using var op = await HarnessAsync("operator");
+        using var work = new TempDirectory();
+        byte[] file = [0xEF, 0xBB, 0xBF, .. "Early warning: unusual downloads.\r\nAccount disabled; café closed.\n"u8];
+        await File.WriteAllBytesAsync(work.File("early-warning.txt"), file, TestContext.Current.CancellationToken);
+        var id = await OpenIncidentAsync(op);
+
+        var (code, _, stderr) = await op.RunAsync("incident", "notify", id, "--stage", "early-warning", "--to", "hdab-incidents@hdab.example", "--content-file", work.File("early-warning.txt"));
+        var (_, shown, _) = await op.RunAsync("incident", "show", id, "--json");
+
+        Assert.True(code == 0, stderr);
+        var notification = Assert.Single(JsonDocument.Parse(shown).RootElement.GetProperty("notifications").EnumerateArray());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file)), notification.GetProperty("contentSha256").GetString());
+    }
+
+    [Theory]
+    [Trait("Requirement", "OPR-18")]
+    [InlineData("utf-16 with its byte-order mark")]
+    [InlineData("utf-16 without one")]
+    [InlineData("latin-1")]
+    public async Task A_notification_file_that_is_not_utf8_is_refused_as_bad_usage_and_nothing_is_recorded(string encoding)
+    {
+        await using var op = await HarnessAsync("operator");
+        using var work = new TempDirectory();
+        var text = "Early warning: unusual downloads; café closed.\n";
+        byte[] file = encoding switch
+        {
+            "utf-16 with its byte-order mark" => [.. System.Text.Encoding.Unicode.GetPreamble(), .. System.Text.Encoding.Unicode.GetBytes(text)],
+            "utf-16 without one" => System.Text.Encoding.Unicode.GetBytes(text),
+            _ => System.Text.Encoding.Latin1.GetBytes(text),
+        };
+        await File.WriteAllBytesAsync(work.File("early-warning.txt"), file, TestContext.Current.CancellationToken);
+        var id = await OpenIncidentAsync(op);
+
+        var (code, stdout, stderr) = await op.RunAsync("incident", "notify", id, "--stage", "early-warning", "--to", "hdab-incidents@hdab.example", "--content-file", work.File("early-warning.txt"));
+        var (_, shown, _) = await op.RunAsync("incident", "show", id, "--json");
+
+        Assert.Equal((2, ""), (code, stdout));
+        Assert.StartsWith($"spe: --content-file {work.File("early-warning.txt")} is not UTF-8 text", stderr, StringComparison.Ordinal);
+        Assert.Equal(0, JsonDocument.Parse(shown).RootElement.GetProperty("notifications").GetArrayLength());
+    }
+
+    private static async Task<string> OpenIncidentAsync(UploadHarness op)
+    {
+        var (code, opened, stderr) = await op.RunAsync("incident", "open", "--title", "Unusual downloads", "--description", "Many downloads in an hour", "--severity", "high", "--json");
+        Assert.True(code == 0, stderr);
+        return JsonDocument.Parse(opened).RootElement.GetProperty("id").GetString()!;
     }
 
     private async Task<UploadHarness> HarnessAsync(string account) => UploadHarness.ForServer(_f.Server, await _f.Server.TokenForAccountAsync(account));

@@ -12,7 +12,8 @@ namespace OpenSpe.Server.Tests.Operations;
 
 /// <summary>
 /// The refusals around the backup evidence (OPR-27): every role but operators and auditors neither reads it nor records a
-/// drill, auditors do not record one, no token or no second factor gets nothing, malformed records are a 400 problem; in
+/// drill, auditors do not record one, no token or no second factor gets nothing, malformed records and drills whose outcome
+/// disagrees with their facts are a 400 problem; in
 /// each case no drill is recorded. Note: nothing here records, so the cases share one server (<see cref="BackupEvidenceServer"/>);
 /// the cases that back up or record are in <see cref="ScheduledBackupTests"/>, a server each.
 /// </summary>
@@ -78,6 +79,29 @@ public sealed class BackupEvidenceRefusalTests(BackupEvidenceServer shared) : IA
             await ProblemAssert.IsProblemAsync(invalid, HttpStatusCode.BadRequest);
         }
 
+        Assert.Empty(await Audit(BackupEvidenceEndpoints.DrillAction));
+    }
+
+    [Theory]
+    [Trait("Requirement", "OPR-27")]
+    [InlineData(true, 1234, 503, null, "readyStatus")]
+    [InlineData(true, 1234, 0, null, "readyStatus")]
+    [InlineData(true, 0, 200, null, "auditRecords")]
+    [InlineData(true, 1234, 200, "record 4: hash does not match", "problem")]
+    [InlineData(true, 0, 503, "readyz answered 503", "readyStatus")]
+    [InlineData(false, 1234, 200, null, "problem")]
+    [InlineData(false, 1234, 200, "  ", "problem")]
+    public async Task A_drill_whose_outcome_disagrees_with_its_facts_is_a_400_at_the_field_and_records_nothing(bool passed, long auditRecords, int readyStatus, string? problem,
+        string field)
+    {
+        using var op = await F.Server.ClientForAccountAsync("operator");
+
+        var response = await op.PostAsJsonAsync("/api/v1/operations/backups/drills",
+            new OpenSpe.Contracts.BackupDrillRecordRequest("spe-backup-20261129T120000Z", passed, PermitFixture.Start.AddHours(-1), auditRecords, readyStatus, problem));
+
+        var body = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(OpenSpe.Contracts.ErrorCodes.ValidationFailed, body.GetProperty("code").GetString());
+        Assert.True(body.GetProperty("errors").TryGetProperty(field, out _), body.ToString());
         Assert.Empty(await Audit(BackupEvidenceEndpoints.DrillAction));
     }
 

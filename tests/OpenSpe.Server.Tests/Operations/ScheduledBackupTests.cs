@@ -138,6 +138,34 @@ public sealed class ScheduledBackupTests : IAsyncLifetime
         Assert.Equal(name, seenByAuditor.GetProperty("lastBackup").GetProperty("backup").GetString());
     }
 
+    [Fact]
+    [Trait("Requirement", "OPR-27")]
+    public async Task The_drills_spe_backup_verify_posts_are_recorded_with_their_outcome()
+    {
+        using var op = await _f.Server.ClientForAccountAsync("operator");
+        var at = PermitFixture.Start.AddHours(-1);
+        // What 'spe backup verify --record' posts: a pass; a chain that does not verify (the server is then not started, so
+        // /readyz is 0); a server not ready, with the problem it sends now and without one as it sent before.
+        OpenSpe.Contracts.BackupDrillRecordRequest[] drills =
+        [
+            new("spe-backup-a", true, at, 57, 200),
+            new("spe-backup-b", false, at, 3, 0, "record 4: hash does not match"),
+            new("spe-backup-c", false, at, 57, 503, "the restored server is not ready (/readyz answered 503)"),
+            new("spe-backup-d", false, at, 57, 503),
+        ];
+
+        var statuses = new List<HttpStatusCode>();
+        foreach (var drill in drills)
+        {
+            using var response = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", drill);
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.Created, s));
+        var recorded = (await Audit(BackupEvidenceEndpoints.DrillAction)).OrderBy(r => r.Sequence).Select(r => (r.ResourceId, r.Outcome)).ToList();
+        Assert.Equal([("spe-backup-a", "success"), ("spe-backup-b", "error"), ("spe-backup-c", "error"), ("spe-backup-d", "error")], recorded);
+    }
+
     private ScheduledBackups Scheduler => _f.Server.Services.GetRequiredService<ScheduledBackups>();
 
     private static OpenSpe.Contracts.BackupDrillRecordRequest Drill(string backup) => new(backup, true, PermitFixture.Start.AddHours(-1), 1234, 200);

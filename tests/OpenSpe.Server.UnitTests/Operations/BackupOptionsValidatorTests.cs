@@ -5,7 +5,7 @@ namespace OpenSpe.Server.UnitTests.Operations;
 
 /// <summary>
 /// A backup schedule the server would run badly stops its start (OPR-21): a directory inside the data directory (lost with
-/// it, and copied into the next backup), a key that is not a Crypt4GH public key, an interval out of range.
+/// it, and copied into the next backup), also through a symbolic link, or around it, a key that is not a Crypt4GH public key, an interval out of range.
 /// </summary>
 public sealed class BackupOptionsValidatorTests : IDisposable
 {
@@ -22,6 +22,7 @@ public sealed class BackupOptionsValidatorTests : IDisposable
     [Trait("Requirement", "OPR-21")]
     [InlineData("01:00:00", "data/backups", "backup.pub", "outside the data directory")]
     [InlineData("01:00:00", "data", "backup.pub", "outside the data directory")]
+    [InlineData("01:00:00", "", "backup.pub", "outside the data directory (and must not contain it)")]
     [InlineData("01:00:00", "elsewhere", "missing.pub", "is not a Crypt4GH public key")]
     [InlineData("01:00:00", "elsewhere", "not-a-key.pub", "is not a Crypt4GH public key")]
     [InlineData("00:00:10", "elsewhere", "backup.pub", "Backup:Interval")]
@@ -61,6 +62,23 @@ public sealed class BackupOptionsValidatorTests : IDisposable
         });
 
         Assert.Contains("Backup:Directory must be an absolute path", result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    public void A_directory_reached_through_a_link_into_the_data_directory_is_refused()
+    {
+        Directory.CreateDirectory(Path.Join(_root, "data"));
+        Directory.CreateSymbolicLink(Path.Join(_root, "to-data"), Path.Join(_root, "data"));
+
+        var result = new BackupOptionsValidator(Path.Join(_root, "data")).Validate(null, new BackupOptions
+        {
+            Interval = TimeSpan.FromHours(1),
+            Directory = Path.Join(_root, "to-data", "backups"),
+            RecipientPublicKeyPath = Path.Join(_root, "backup.pub"),
+        });
+
+        Assert.Contains("Backup:Directory must be outside the data directory", result.FailureMessage, StringComparison.Ordinal);
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);

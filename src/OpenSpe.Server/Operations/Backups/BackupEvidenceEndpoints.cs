@@ -69,6 +69,11 @@ internal static class BackupEvidenceEndpoints
             return Problems.Invalid("backupCreatedAt", "Must not be in the future.");
         }
 
+        if (Disagreements(request) is { Count: > 0 } disagreements)
+        {
+            return Problems.Invalid(disagreements, "The drill's outcome (passed) disagrees with what it reports.");
+        }
+
         var details = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["backupCreatedAt"] = request.BackupCreatedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
@@ -86,6 +91,40 @@ internal static class BackupEvidenceEndpoints
         var view = new BackupEventView(sequence, time.GetUtcNow(), "drill", request.Backup, request.Passed ? "success" : "error", entry.Actor.Username ?? entry.Actor.SubjectId ?? "",
             details);
         return TypedResults.Created($"/api/v1/operations/backups?limit=1", view);
+    }
+
+    /// <summary>The fields that contradict the drill's <c>passed</c>, each with what it must be.</summary>
+    private static Dictionary<string, string[]> Disagreements(BackupDrillRecordRequest request)
+    {
+        // Note: a drill is evidence an auditor relies on (and a passed one silences restore-drill-overdue), so its outcome must
+        // follow from its own facts because otherwise "passed" could be recorded for a server that never became ready. The
+        // facts are those 'spe backup verify' reports: a pass is a verified chain (a data directory that started once holds
+        // at least its server.started record), /readyz 200 and no problem; a failure names a problem or a status other than 200.
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var hasProblem = !string.IsNullOrWhiteSpace(request.Problem);
+        if (request.Passed)
+        {
+            if (request.ReadyStatus != 200)
+            {
+                errors["readyStatus"] = ["Must be 200 for a passed drill: the restored server answered /readyz 200."];
+            }
+
+            if (request.AuditRecords < 1)
+            {
+                errors["auditRecords"] = ["Must be at least 1 for a passed drill: the restored audit chain was verified, and it holds the server's start record."];
+            }
+
+            if (hasProblem)
+            {
+                errors["problem"] = ["Must be empty for a passed drill."];
+            }
+        }
+        else if (!hasProblem && request.ReadyStatus == 200)
+        {
+            errors["problem"] = ["Must say what failed for a drill that did not pass (or readyStatus must be the /readyz status other than 200)."];
+        }
+
+        return errors;
     }
 
     private static BackupEventView View(AuditRow row)

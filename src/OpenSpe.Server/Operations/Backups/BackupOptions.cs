@@ -59,10 +59,11 @@ internal sealed class BackupOptionsValidator(string dataDirectory) : IValidateOp
             {
                 failures.Add("Backup:Directory must be an absolute path when Backup:Interval is set.");
             }
-            else if (IsInside(Path.GetFullPath(options.Directory), Path.GetFullPath(dataDirectory)))
+            else if (BackupPaths.Overlap(options.Directory, dataDirectory) is not null)
             {
-                // Note: a backup inside the data directory is lost with it, and the next backup would copy the last one.
-                failures.Add("Backup:Directory must be outside the data directory.");
+                // Note: refused because a backup inside the data directory is lost with it and the next backup would copy the
+                // last one (and one around it would copy itself); the same check refuses 'spe backup create --out'.
+                failures.Add("Backup:Directory must be outside the data directory (and must not contain it).");
             }
 
             if (string.IsNullOrEmpty(options.RecipientPublicKeyPath) || !Path.IsPathRooted(options.RecipientPublicKeyPath))
@@ -76,12 +77,6 @@ internal sealed class BackupOptionsValidator(string dataDirectory) : IValidateOp
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-    }
-
-    private static bool IsInside(string path, string root)
-    {
-        var withSeparator = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
-        return path == root || path.StartsWith(withSeparator, StringComparison.Ordinal);
     }
 
     private static bool Readable(string file)

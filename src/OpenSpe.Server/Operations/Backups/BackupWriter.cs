@@ -41,6 +41,11 @@ internal static class BackupWriter
             throw new BackupException($"{directory.Path} is not a server data directory (it has no {AuditKeyFile.PrivateKeyName}; start the server on it once)");
         }
 
+        if (BackupPaths.OutputProblem(output, directory.Path, source.ObjectRoot) is { } problem)
+        {
+            throw new BackupException(problem);
+        }
+
         var target = PrepareOutput(output);
         var database = SpeDatabase.Resolve(new DatabaseOptions { ConnectionString = source.DatabaseConnectionString }, directory.Path);
         var createdAt = time.GetUtcNow();

@@ -34,6 +34,12 @@ public static class OfflineBackup
         return new BackupReport(manifest.CreatedAt, manifest.Database, manifest.Pieces.Count, manifest.Pieces.Sum(p => p.Size), 0, manifest.Shredded.Count, 0);
     }
 
+    /// <summary>
+    /// Why <paramref name="output"/> cannot hold a backup of <paramref name="dataDirectory"/> (it is the data directory,
+    /// lies inside it or contains it, or overlaps <paramref name="objectRoot"/>), symbolic links followed; null when it can.
+    /// </summary>
+    public static string? OutputProblem(string dataDirectory, string? objectRoot, string output) => BackupPaths.OutputProblem(output, dataDirectory, objectRoot);
+
     /// <summary>Restores a backup into a new, empty data directory.</summary>
     /// <exception cref="BackupException">A piece is missing, altered or does not decrypt; or the target is not empty.</exception>
     public static async Task<BackupReport> RestoreAsync(string backup, Crypt4ghPrivateKey key, string target, string? postgres, IReadOnlyList<string> shredLedgers, string? auditPublicKeyPem,
