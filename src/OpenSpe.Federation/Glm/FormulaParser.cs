@@ -83,6 +83,13 @@ internal sealed class FormulaParser
             throw new FormatException("The response cannot also be a term of the model.");
         }
 
+        // Note: refused here because a model without an intercept or a term has no coefficient to estimate; left to the
+        // nodes, each one answered a zero-length result that was refused as a misbehaving component (SPE7057).
+        if (!intercept && terms.Count == 0)
+        {
+            throw new FormatException("The model has no coefficients: keep the intercept or add a term.");
+        }
+
         // Note: R lists main effects first, then two-way interactions and so on, each group in order of appearance;
         // the coefficient names and their order must match R's so results can be compared with glm() one for one.
         var ordered = terms.Where(t => t != 0UL)

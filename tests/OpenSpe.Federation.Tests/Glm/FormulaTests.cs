@@ -90,6 +90,10 @@ public sealed class FormulaTests
     [InlineData("factor(y) ~ x", "one column name")]
     [InlineData("y ~ 2", "the number 2")]
     [InlineData("y ~ a*b*c*d*e*f*g*h*i", "more than 256 terms")]
+    [InlineData("y ~ 0", "no coefficients: keep the intercept or add a term")]
+    [InlineData("y ~ -1", "no coefficients")]
+    [InlineData("y ~ x - x - 1", "no coefficients")]
+    [InlineData("y ~ 1 + 0", "no coefficients")]
     public void Formulas_outside_the_supported_subset_are_refused_with_the_reason(string formula, string reason)
     {
         var error = Assert.Throws<FormatException>(() => FormulaParser.Parse(formula));

@@ -399,6 +399,8 @@ public sealed class FederatedAnalysisTests(ThreeNodeFixture nodes) : IClassFixtu
     [InlineData("DIS_DIAB ~ log(LAB_HDL)", "binomial")]
     [InlineData("DIS_DIAB ~", "binomial")]
     [InlineData("DIS_DIAB ~ LAB_HDL", "gamma")]
+    [InlineData("DIS_DIAB ~ 0", "binomial")]
+    [InlineData("DIS_DIAB ~ -1", "binomial")]
     [Trait("Requirement", "FCR-5")]
     public async Task A_malformed_formula_or_family_is_a_400_and_no_node_is_asked(string formula, string family)
     {
