@@ -5,7 +5,7 @@ namespace OpenSpe.Cli.Tests.FederationCli;
 
 /// <summary>
 /// How <c>spe federation glm</c> shows a result the server answered, from the answer alone: a fit that did not converge is
-/// printed with R's warning.
+/// printed with R's warning, and <c>--levels</c> is read into the request's <c>levels</c>.
 /// </summary>
 public sealed class GlmOutputTests
 {
@@ -42,5 +42,25 @@ public sealed class GlmOutputTests
 
         Assert.Null(FederationAnalysisCommands.ConvergenceWarning(Answer(converged: true, iterations: 6)));
         Assert.DoesNotContain("warning", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FCR-5")]
+    public void Levels_are_read_per_column_and_a_malformed_one_is_named()
+    {
+        var levels = FactorLevelsOption.Parse(["GENDER=1,0", "BMI = a, b ,c"], out var bad);
+
+        Assert.Null(bad);
+        Assert.Equal(["1", "0"], levels!["GENDER"]);
+        Assert.Equal(["a", "b", "c"], levels["BMI"]);
+        Assert.Null(FactorLevelsOption.Parse([], out _));
+        foreach (var malformed in new[] { "GENDER", "=1,0", " =1,0", "GENDER=", "GENDER=1,,0", "GENDER=1,1" })
+        {
+            Assert.Null(FactorLevelsOption.Parse([malformed], out bad));
+            Assert.Equal(malformed, bad);
+        }
+
+        Assert.Null(FactorLevelsOption.Parse(["GENDER=1,0", "GENDER=0,1"], out bad));
+        Assert.Equal("GENDER=0,1", bad);
     }
 }
