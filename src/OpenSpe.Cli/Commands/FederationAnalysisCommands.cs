@@ -38,19 +38,35 @@ internal static class FederationAnalysisCommands
         var family = new Option<string>("--family") { Description = "gaussian, binomial or poisson.", HelpName = "family", Required = true };
         family.AcceptOnlyFromAmong("gaussian", "binomial", "poisson");
         var table = new Option<string?>("--table") { Description = "The CSV file in each node's dataset (when a node holds more than one).", HelpName = "file" };
+        var levels = FactorLevelsOption.Create();
         var json = CommonOptions.Json();
         var command = new Command("glm", "Fit an exact federated GLM over every node of the project's permit: each node checks the permit, you and the component itself, "
-            + "applies its disclosure traps and returns only sums; the coordinating SPE combines them. " + ExitHelp)
+            + "applies its disclosure traps and returns only sums; the coordinating SPE combines them. A fit that did not converge is still printed, as R's glm() "
+            + "prints it, with a warning on standard error (and under the table), and the exit status stays 0. " + ExitHelp)
         {
-            project, formula, family, table, json,
+            project, formula, family, table, levels, json,
         };
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
+            var fixedLevels = FactorLevelsOption.Parse(parse.GetValue(levels), out var bad);
+            if (bad is not null)
+            {
+                streams.Error.WriteLine($"federation glm: --levels '{bad}' is not COLUMN=LEVEL,LEVEL,... with distinct levels and each column once");
+                return ExitCodes.Usage;
+            }
+
             using var api = SpeApiClient.Open(env);
             streams.Error.WriteLine($"federation glm: asking the nodes of project {parse.GetValue(project)}...");
             var raw = await FederatedProgressReader.RunAsync(api, $"api/v1/projects/{Segment(parse.GetValue(project)!)}/federation/glm",
-                new { formula = parse.GetValue(formula), family = parse.GetValue(family), table = parse.GetValue(table) }, streams.Error, cancellationToken);
+                new { formula = parse.GetValue(formula), family = parse.GetValue(family), table = parse.GetValue(table), levels = fixedLevels }, streams.Error, cancellationToken);
             NodeStatus(streams.Error, raw);
+            // Note: the warning goes to standard error in both forms because --json keeps the issue's fixed members, which do
+            // not include 'converged', and a script reading standard output alone must not take a failed fit for a good one.
+            if (ConvergenceWarning(raw) is { } warning)
+            {
+                streams.Error.WriteLine(warning);
+            }
+
             if (parse.GetValue(json))
             {
                 var shaped = new JsonObject();
@@ -121,8 +137,18 @@ internal static class FederationAnalysisCommands
         }
     }
 
+    /// <summary>
+    /// R's warning for a fit that stopped at the iteration limit without converging (<c>glm.fit: algorithm did not converge</c>),
+    /// with what usually causes it; null when the fit converged or the answer does not say.
+    /// </summary>
+    internal static string? ConvergenceWarning(JsonElement raw) =>
+        raw.TryGetProperty("converged", out var converged) && converged.ValueKind == JsonValueKind.False
+            ? $"warning: the algorithm did not converge in {raw.GetProperty("iterations").GetInt32().ToString(CultureInfo.InvariantCulture)} iterations; "
+                + "estimates may be unreliable (e.g. perfect separation, or a factor level with all outcomes alike)"
+            : null;
+
     /// <summary>The coefficients as R's <c>summary(glm(...))</c> prints them.</summary>
-    private static void WriteGlmTable(TextWriter output, JsonElement raw)
+    internal static void WriteGlmTable(TextWriter output, JsonElement raw)
     {
         var dispersionEstimated = raw.GetProperty("family").GetString() == "gaussian";
         output.WriteLine($"Call: glm(formula = {raw.GetProperty("formula").GetString()}, family = {raw.GetProperty("family").GetString()}) over {raw.GetProperty("nodes").GetArrayLength()} nodes");
@@ -141,6 +167,11 @@ internal static class FederationAnalysisCommands
         output.WriteLine($"Residual deviance: {raw.GetProperty("deviance").GetDouble().ToString("F3", CultureInfo.InvariantCulture)} on {raw.GetProperty("df").GetInt32()} degrees of freedom");
         output.WriteLine($"Observations used: {raw.GetProperty("nValid").GetInt32()} ({raw.GetProperty("nMissing").GetInt32()} deleted due to missingness)");
         output.WriteLine($"Number of Fisher scoring iterations: {raw.GetProperty("iterations").GetInt32()}");
+        if (ConvergenceWarning(raw) is { } warning)
+        {
+            output.WriteLine();
+            output.WriteLine(warning);
+        }
     }
 
     private static string Number(JsonElement element, string name)

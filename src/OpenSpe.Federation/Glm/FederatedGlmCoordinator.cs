@@ -56,7 +56,7 @@ public sealed class FederatedGlmCoordinator
 
             if (Combine(nodes, outcomes, beta?.Length) is not { } sum)
             {
-                return Fail(FederationAnalysisCodes.CombineFailed, "the nodes' answers are malformed or their model columns differ (fix factor levels with 'levels')", []);
+                return Fail(FederationAnalysisCodes.CombineFailed, "the nodes' answers are malformed or their model columns differ (fix each factor's levels for every node: spe federation glm --levels COLUMN=A,B,..., the request's 'levels')", []);
             }
 
             var p = sum.Columns.Count;

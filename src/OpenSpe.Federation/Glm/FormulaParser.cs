@@ -12,9 +12,19 @@ internal sealed class FormulaParser
     /// <summary>The most terms a formula may expand to. Note: bounded because <c>a*b*c*…</c> doubles with each variable and
     /// a node must not be made to spend unbounded time or memory on a request.</summary>
     internal const int MaxTerms = 256;
+
+    /// <summary>The most parentheses a formula may nest. Note: bounded because the parser recurses once per level and a
+    /// formula of tens of thousands of '(' overflowed the stack, which .NET cannot catch: it killed the coordinating server
+    /// and aborted the runner at each node; 32 levels is far beyond any model a person writes.</summary>
+    internal const int MaxDepth = 32;
+
+    /// <summary>The longest formula accepted, in characters. Note: bounded so that the work a request costs the coordinator
+    /// and every node stays small whatever is sent; 63 variables of long names with their interactions fit well within it.</summary>
+    internal const int MaxLength = 16_384;
     private readonly string _text;
     private readonly List<FormulaVariable> _variables = [];
     private int _position;
+    private int _depth;
 
     private FormulaParser(string text) => _text = text;
 
@@ -23,6 +33,11 @@ internal sealed class FormulaParser
     public static Formula Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (text.Length > MaxLength)
+        {
+            throw new FormatException($"The formula is longer than {MaxLength} characters: shorten it (for many terms, a*b expands to a + b + a:b).");
+        }
+
         return new FormulaParser(text).ParseFormula();
     }
 
@@ -66,6 +81,13 @@ internal sealed class FormulaParser
         if (terms.Any(t => (t & 1UL) != 0))
         {
             throw new FormatException("The response cannot also be a term of the model.");
+        }
+
+        // Note: refused here because a model without an intercept or a term has no coefficient to estimate; left to the
+        // nodes, each one answered a zero-length result that was refused as a misbehaving component (SPE7057).
+        if (!intercept && terms.Count == 0)
+        {
+            throw new FormatException("The model has no coefficients: keep the intercept or add a term.");
         }
 
         // Note: R lists main effects first, then two-way interactions and so on, each group in order of appearance;
@@ -178,6 +200,11 @@ internal sealed class FormulaParser
         var c = _text[_position];
         if (c == '(')
         {
+            if (++_depth > MaxDepth)
+            {
+                throw Error($"parentheses nest more than {MaxDepth} deep: remove the ones that group nothing");
+            }
+
             _position++;
             var inner = new List<ulong>();
             var intercept = true;
@@ -195,6 +222,7 @@ internal sealed class FormulaParser
                 if (next == ')')
                 {
                     _position++;
+                    _depth--;
                     return new Operand(inner);
                 }
 

@@ -43,7 +43,7 @@ public sealed class FedAvgCoordinator(ILogger? logger = null)
         var columns = openings[0].Columns!;
         if (openings.Any(o => !o.Columns!.SequenceEqual(columns, StringComparer.Ordinal)))
         {
-            return Failed(FederationAnalysisCodes.CombineFailed, "the nodes' model columns differ (fix factor levels with levels)", []);
+            return Failed(FederationAnalysisCodes.CombineFailed, "the nodes' model columns differ (fix each factor's levels for every node with the request's 'levels' member)", []);
         }
 
         var weights = openings.Select(o => (double)o.Rows).ToArray();

@@ -54,6 +54,26 @@ public sealed class FederationAnalysisCliTests(ThreeNodeFixture nodes) : IClassF
         Assert.Equal(3, root.GetProperty("nodes").GetArrayLength());
     }
 
+    [Fact]
+    [Trait("Requirement", "FCR-5")]
+    public async Task Glm_levels_fix_a_factors_levels_for_every_node_and_a_malformed_one_is_a_usage_error()
+    {
+        await using var researcher = await AsAsync("researcher");
+
+        var run = await researcher.RunAsync("federation", "glm", "--project", nodes.ProjectA, "--formula", "LAB_HDL ~ factor(GENDER)", "--family", "gaussian",
+            "--levels", "GENDER=1,0", "--json");
+        var malformed = await researcher.RunAsync("federation", "glm", "--project", nodes.ProjectA, "--formula", "LAB_HDL ~ factor(GENDER)", "--family", "gaussian",
+            "--levels", "GENDER");
+
+        Assert.True(run.Code == 0, run.Stderr);
+        // Note: the first level given is the reference, so level 0, not 1, has the coefficient.
+        Assert.Equal(["(Intercept)", "factor(GENDER)0"], JsonDocument.Parse(run.Stdout).RootElement.GetProperty("coefficients").EnumerateObject().Select(p => p.Name));
+        Assert.DoesNotContain("warning", run.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, malformed.Code);
+        Assert.Contains("--levels 'GENDER'", malformed.Stderr, StringComparison.Ordinal);
+        Assert.Empty(malformed.Stdout);
+    }
+
     [Theory]
     [Trait("Requirement", "FCR-3")]
     [InlineData("researcher2", "(" + ErrorCodes.NotFound)]

@@ -90,6 +90,10 @@ public sealed class FormulaTests
     [InlineData("factor(y) ~ x", "one column name")]
     [InlineData("y ~ 2", "the number 2")]
     [InlineData("y ~ a*b*c*d*e*f*g*h*i", "more than 256 terms")]
+    [InlineData("y ~ 0", "no coefficients: keep the intercept or add a term")]
+    [InlineData("y ~ -1", "no coefficients")]
+    [InlineData("y ~ x - x - 1", "no coefficients")]
+    [InlineData("y ~ 1 + 0", "no coefficients")]
     public void Formulas_outside_the_supported_subset_are_refused_with_the_reason(string formula, string reason)
     {
         var error = Assert.Throws<FormatException>(() => FormulaParser.Parse(formula));
@@ -106,5 +110,44 @@ public sealed class FormulaTests
             DesignMatrix.Build(FormulaParser.Parse("y ~ factor(f):factor(g)"), LocalTable.Read(new StringReader(csv), "t"), GlmFamily.Parse("gaussian")!));
 
         Assert.Contains("more than 1000 columns", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [Trait("Requirement", "FCR-5")]
+    [InlineData(100_000, "longer than")]
+    [InlineData(5_000, "parentheses nest more than 32 deep: remove")]
+    [InlineData(FormulaParser.MaxDepth + 1, "parentheses nest more than 32 deep")]
+    public void Parentheses_nested_too_deep_are_refused_with_the_reason_instead_of_overflowing_the_stack(int depth, string reason)
+    {
+        // Note: before the bounds 65,000 levels overflowed the stack, which no catch stops: it ended the whole process.
+        var formula = "y ~ " + new string('(', depth) + "x" + new string(')', depth);
+
+        var error = Assert.Throws<FormatException>(() => FormulaParser.Parse(formula));
+
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FCR-5")]
+    public void Parentheses_nested_to_the_bound_still_parse_and_the_bound_counts_depth_not_pairs()
+    {
+        var deepest = "y ~ " + new string('(', FormulaParser.MaxDepth) + "a + b" + new string(')', FormulaParser.MaxDepth);
+        var many = "y ~ " + string.Join(" + ", Enumerable.Repeat("((a))", FormulaParser.MaxDepth * 4));
+
+        Assert.Equal(["a", "b"], Labels(deepest));
+        Assert.Equal(["a"], Labels(many));
+        Assert.Equal(["a"], Labels("((y)) ~ " + new string('(', FormulaParser.MaxDepth) + "a" + new string(')', FormulaParser.MaxDepth)));
+    }
+
+    [Fact]
+    [Trait("Requirement", "FCR-5")]
+    public void A_formula_longer_than_the_bound_is_refused_before_it_is_parsed()
+    {
+        var formula = "y ~ x" + new string(' ', FormulaParser.MaxLength);
+
+        var error = Assert.Throws<FormatException>(() => FormulaParser.Parse(formula));
+
+        Assert.Contains($"longer than {FormulaParser.MaxLength} characters", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["x"], Labels("y ~ x" + new string(' ', FormulaParser.MaxLength - 5)));
     }
 }

@@ -399,7 +399,25 @@ public sealed class FederatedAnalysisTests(ThreeNodeFixture nodes) : IClassFixtu
     [InlineData("DIS_DIAB ~ log(LAB_HDL)", "binomial")]
     [InlineData("DIS_DIAB ~", "binomial")]
     [InlineData("DIS_DIAB ~ LAB_HDL", "gamma")]
+    [InlineData("DIS_DIAB ~ 0", "binomial")]
+    [InlineData("DIS_DIAB ~ -1", "binomial")]
+    [Trait("Requirement", "FCR-5")]
     public async Task A_malformed_formula_or_family_is_a_400_and_no_node_is_asked(string formula, string family)
+    {
+        await AssertRefusedAsync(formula, family);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FCR-5")]
+    public async Task A_formula_nested_65000_deep_is_a_400_and_the_coordinator_lives_on()
+    {
+        // Note: this formula once overflowed the coordinator's stack and ended its process; the second is within the
+        // length bound, so it is the depth bound that refuses it.
+        await AssertRefusedAsync("DIS_DIAB ~ " + new string('(', 65_000) + "LAB_HDL" + new string(')', 65_000), "binomial");
+        await AssertRefusedAsync("DIS_DIAB ~ " + new string('(', 5_000) + "LAB_HDL" + new string(')', 5_000), "binomial");
+    }
+
+    private async Task AssertRefusedAsync(string formula, string family)
     {
         using var researcher = await nodes.A.Server.ClientForAccountAsync("researcher");
         var before = (await ThreeNodeFixture.RecordsAsync(nodes.A, FederatedCoordinator.TaskSent)).Count;
