@@ -15,6 +15,12 @@ public interface IPlaintextStaging
 
     /// <summary>Whether the project has plaintext staged now (for tests and the operator's status).</summary>
     bool IsStaged(string projectId);
+
+    /// <summary>
+    /// Removes the project's staged plaintext now, whatever leases are held (they become invalid), so that the next lease
+    /// decrypts the datasets as they are stored: after a holder deleted a file, nothing may read it again.
+    /// </summary>
+    Task RemoveAsync(string projectId, CancellationToken cancellationToken);
 }
 
 /// <summary>A hold on a project's staged plaintext; disposing releases it.</summary>

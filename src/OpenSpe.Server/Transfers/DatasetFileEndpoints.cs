@@ -58,7 +58,7 @@ internal static class DatasetFileEndpoints
     }
 
     private static async Task<IResult> DeleteAsync(string projectId, string datasetId, string fileId, HttpContext context, SpeDbContext database, AccessChain chain,
-        IObjectStore objects, HaltRegistry halts, IAuditLog audit)
+        IObjectStore objects, HaltRegistry halts, IAuditLog audit, OpenSpe.Workspaces.IPlaintextStaging staging)
     {
         var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
 
@@ -88,6 +88,9 @@ internal static class DatasetFileEndpoints
         database.ProjectFiles.Remove(file);
         await database.SaveChangesAsync(context.RequestAborted);
         await objects.DeleteAsync(file.ObjectKey, CancellationToken.None);
+        // Note: a decrypted copy staged for the project's sandboxes (a desktop, a job, a federated analysis) still holds the file;
+        // it goes now, so nothing reads the deleted data again, and the next lease decrypts what is stored.
+        await staging.RemoveAsync(projectId, CancellationToken.None);
         await audit.AppendAsync(new AuditEntry(
             AuditActors.From(context.User, context),
             "dataset.file.deleted",

@@ -23,4 +23,6 @@ internal sealed class UnavailablePlaintextStaging : IPlaintextStaging
         throw new WorkspaceStartException("no plaintext staging is configured on this server");
 
     public bool IsStaged(string projectId) => false;
+
+    public Task RemoveAsync(string projectId, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
@@ -99,6 +100,36 @@ public sealed class SandboxJobTests : IAsyncLifetime
         Assert.Equal(["data-read-only", "outputs-writable", "/project"], lines[2..]);
         Assert.Equal(new JobLogEntry(JobLogStreams.End, State: JobStates.Succeeded, ExitCode: 0), log[^1]);
         // The lease ended with the job: no plaintext stays staged.
+        Assert.False(_f.Server.Services.GetRequiredService<IPlaintextStaging>().IsStaged(_projectId));
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-1")]
+    [Trait("Requirement", "SDR-4")]
+    public async Task A_file_the_holder_deletes_is_gone_at_once_from_the_plaintext_a_running_job_holds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // Note: the job says when it sees the file, then waits (bounded) for it to go.
+        var id = await JobsApi.StartAsync(_researcher, _projectId, "/bin/sh", "-c",
+            "test -e /data/omop-2026/cohort.csv && echo present; i=0; while [ -e /data/omop-2026/cohort.csv ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; "
+            + "test -e /data/omop-2026/cohort.csv && echo still-there || echo gone");
+        using var log = await _researcher.GetAsync($"/api/v1/projects/{_projectId}/jobs/{id}/logs?follow=true", HttpCompletionOption.ResponseHeadersRead, ct);
+        using var lines = new StreamReader(await log.Content.ReadAsStreamAsync(ct));
+        var seen = new List<string>();
+        while (await lines.ReadLineAsync(ct) is { } line && !line.Contains("present", StringComparison.Ordinal))
+        {
+            seen.Add(line);
+        }
+
+        using var holder = await _f.Server.ClientForAccountAsync("holder");
+        var files = await holder.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{_projectId}/files", ct);
+        var fileId = files.EnumerateArray().Single().GetProperty("id").GetString();
+        using var deleted = await holder.DeleteAsync(new Uri($"/api/v1/projects/{_projectId}/datasets/omop-2026/files/{fileId}", UriKind.Relative), ct);
+        var rest = await lines.ReadToEndAsync(ct);
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.True(rest.Contains("\"gone", StringComparison.Ordinal) || rest.Contains("gone\\n", StringComparison.Ordinal), string.Join(" | ", seen) + " | " + rest);
+        Assert.DoesNotContain("still-there", rest, StringComparison.Ordinal);
         Assert.False(_f.Server.Services.GetRequiredService<IPlaintextStaging>().IsStaged(_projectId));
     }
 

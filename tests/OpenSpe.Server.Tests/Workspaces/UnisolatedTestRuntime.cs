@@ -87,6 +87,16 @@ internal sealed class UnisolatedTestRuntime : IWorkspaceRuntime, IPlaintextStagi
         }
     }
 
+    public Task RemoveAsync(string projectId, CancellationToken cancellationToken)
+    {
+        if (_staged.TryRemove(projectId, out var staged))
+        {
+            staged.Remove();
+        }
+
+        return Task.CompletedTask;
+    }
+
     public bool IsStaged(string projectId) => _staged.TryGetValue(projectId, out var s) && s.Filled && Directory.Exists(s.Path);
 
     public void Dispose()
