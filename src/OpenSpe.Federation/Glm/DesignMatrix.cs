@@ -13,14 +13,21 @@ internal sealed class DesignMatrix
     /// <summary>The most model matrix columns a node builds.</summary>
     internal const int MaxColumns = 1000;
 
-    private DesignMatrix(IReadOnlyList<string> columns, double[] x, double[] y, int nValid, int nMissing)
+    private DesignMatrix(IReadOnlyList<string> columns, double[] x, double[] y, int nValid, int nMissing, IReadOnlyList<FactorLevelCount> factorLevels)
     {
         ColumnNames = columns;
         X = x;
         Y = y;
         NValid = nValid;
         NMissing = nMissing;
+        FactorLevelCounts = factorLevels;
     }
+
+    /// <summary>
+    /// The complete rows of each level of each factor of the model, the reference level (which has no column) included, so
+    /// the traps can judge a level that no column shows.
+    /// </summary>
+    public IReadOnlyList<FactorLevelCount> FactorLevelCounts { get; }
 
     /// <summary>The coefficient names, exactly as R prints them.</summary>
     public IReadOnlyList<string> ColumnNames { get; }
@@ -105,7 +112,19 @@ internal sealed class DesignMatrix
         }
 
         names.AddRange(coding.SelectMany(c => c.Names));
-        return new DesignMatrix(names, x, y, n, table.Rows.Count - n);
+        var counts = new List<FactorLevelCount>();
+        foreach (var (v, factor) in factorLevels.OrderBy(f => f.Key))
+        {
+            var perLevel = new int[factor.Count];
+            foreach (var row in values)
+            {
+                perLevel[(int)row[v]]++;
+            }
+
+            counts.AddRange(perLevel.Select((count, level) => new FactorLevelCount(variables[v].Label, factor[level], count)));
+        }
+
+        return new DesignMatrix(names, x, y, n, table.Rows.Count - n, counts);
     }
 
     /// <summary>
@@ -294,3 +313,9 @@ internal sealed class DesignMatrix
         }
     }
 }
+
+/// <summary>How many complete rows a node has at one level of a factor of the model.</summary>
+/// <param name="Factor">The factor as the formula names it (<c>factor(x)</c>).</param>
+/// <param name="Level">The level.</param>
+/// <param name="Count">Complete rows at that level.</param>
+internal sealed record FactorLevelCount(string Factor, string Level, int Count);

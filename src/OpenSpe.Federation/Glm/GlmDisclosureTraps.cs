@@ -6,7 +6,7 @@ namespace OpenSpe.Federation.Glm;
 /// DataSHIELD's GLM disclosure traps, checked at a node before anything is computed: a saturated model (more parameters
 /// than <see cref="NodePolicy.GlmMaxParameterShare"/> of the rows), and any binary variable (the response or any column of
 /// the model matrix, so 0/1 covariates and each factor level's indicator) whose smaller category has fewer than
-/// <see cref="NodePolicy.GlmMinCategoryCount"/> rows.
+/// <see cref="NodePolicy.GlmMinCategoryCount"/> rows, and any level of a factor (the reference level too) with fewer rows.
 /// </summary>
 /// <remarks>
 /// Note: each column is judged on its own values and gets its own flag, because dsBase 6.3.3 set the flags with a loop
@@ -34,6 +34,13 @@ internal static class GlmDisclosureTraps
             {
                 reasons.Add($"column '{design.ColumnNames[j]}' is binary with a category of fewer than {policy.GlmMinCategoryCount} rows");
             }
+        }
+
+        // Note: a factor's reference level has no column, yet the score of the intercept minus those of the other levels
+        // is the sum over its rows: one person at the reference level would be released exactly. Every level counts.
+        foreach (var level in design.FactorLevelCounts.Where(l => l.Count > 0 && l.Count < policy.GlmMinCategoryCount))
+        {
+            reasons.Add($"level '{level.Level}' of {level.Factor} has fewer than {policy.GlmMinCategoryCount} rows");
         }
 
         return reasons;

@@ -84,7 +84,26 @@ public sealed class DisclosureTrapTests : IDisposable
         // g: level 1 on 10 rows, level 2 on 2, level 3 on 18; factor(g)2 is small, factor(g)3 (the last column) is not.
         var outcome = await Run("y ~ x + factor(g)", Table(aOnes: 5, g2: 2));
 
-        Assert.Equal(["column 'factor(g)2' is binary with a category of fewer than 3 rows"], outcome.Refusal!.Reasons);
+        Assert.Equal(["column 'factor(g)2' is binary with a category of fewer than 3 rows", "level '2' of factor(g) has fewer than 3 rows"], outcome.Refusal!.Reasons);
+    }
+
+    [Fact]
+    [Trait("Requirement", "FCR-6")]
+    public async Task A_small_reference_level_which_has_no_column_is_caught()
+    {
+        // g: level 1 (the reference, no column of its own) on one row; the intercept's score minus those of factor(g)2 and
+        // factor(g)3 would be that one person's response.
+        var csv = new StringBuilder("y,g\n");
+        for (var i = 0; i < 41; i++)
+        {
+            csv.Append(CultureInfo.InvariantCulture, $"{(i * 37 % 101) / 10.0},{(i == 0 ? 1 : i <= 20 ? 2 : 3)}\n");
+        }
+
+        var outcome = await _nodes.FromCsv("n", csv.ToString()).RunAsync(GlmNodeAnalysis.ComponentName, Request("y ~ factor(g)", "gaussian"), TestContext.Current.CancellationToken);
+
+        Assert.True(outcome.IsRefused);
+        Assert.Null(outcome.AggregateJson);
+        Assert.Equal(["level '1' of factor(g) has fewer than 3 rows"], outcome.Refusal!.Reasons);
     }
 
     [Fact]
