@@ -71,9 +71,46 @@ internal static partial class OpenApiSetup
                 Identity.OAuthOpenApi.Describe(document);
                 return Task.CompletedTask;
             });
+
+            // Note: answers leave out null members (JsonSetup: WhenWritingNull), so a nullable member is optional in the
+            // document; marked required, a valid answer (the last page's nextBefore) would fail a client's schema check.
+            // The document's components too: a nullable member whose type is another schema is only marked nullable there.
+            options.AddSchemaTransformer((schema, _, _) =>
+            {
+                OptionalWhenNullable(schema);
+                return Task.CompletedTask;
+            });
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                foreach (var schema in document.Components?.Schemas?.Values ?? [])
+                {
+                    OptionalWhenNullable(schema);
+                }
+
+                return Task.CompletedTask;
+            });
         });
         return services;
     }
+
+    private static void OptionalWhenNullable(IOpenApiSchema schema)
+    {
+        if (schema is { Required.Count: > 0, Properties: { } properties })
+        {
+            foreach (var (name, property) in properties)
+            {
+                if (IsNullable(property))
+                {
+                    schema.Required.Remove(name);
+                }
+            }
+        }
+    }
+
+    private static bool IsNullable(IOpenApiSchema schema) =>
+        (schema.Type is { } type && type.HasFlag(JsonSchemaType.Null))
+        || (schema.OneOf?.Any(IsNullable) ?? false)
+        || (schema.AnyOf?.Any(IsNullable) ?? false);
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\{([A-Za-z0-9_]+)")]
     private static partial System.Text.RegularExpressions.Regex RouteParameter();

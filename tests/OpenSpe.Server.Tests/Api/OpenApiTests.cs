@@ -200,6 +200,39 @@ public sealed partial class OpenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Requirement", "TIR-6")]
+    public async Task No_property_the_server_leaves_out_when_null_is_marked_required()
+    {
+        // Note: answers leave out null members (JsonIgnoreCondition.WhenWritingNull), so a nullable member marked required
+        // would make a valid answer fail a client's schema check (e.g. AlertPage.nextBefore on the last page).
+        var schemas = (await DocumentAsync()).GetProperty("components").GetProperty("schemas");
+        var wrong = new List<string>();
+        foreach (var schema in schemas.EnumerateObject())
+        {
+            if (!schema.Value.TryGetProperty("required", out var required) || !schema.Value.TryGetProperty("properties", out var properties))
+            {
+                continue;
+            }
+
+            foreach (var name in required.EnumerateArray().Select(r => r.GetString()!))
+            {
+                if (properties.TryGetProperty(name, out var property) && IsNullable(property))
+                {
+                    wrong.Add($"{schema.Name}.{name}");
+                }
+            }
+        }
+
+        Assert.Empty(wrong);
+        Assert.True(schemas.TryGetProperty("AlertPage", out var page) && page.GetProperty("properties").TryGetProperty("nextBefore", out _));
+    }
+
+    private static bool IsNullable(JsonElement property) =>
+        (property.TryGetProperty("type", out var type) && (type.ValueKind == JsonValueKind.Array ? type.EnumerateArray().Any(t => t.GetString() == "null") : type.GetString() == "null"))
+        || (property.TryGetProperty("oneOf", out var oneOf) && oneOf.EnumerateArray().Any(IsNullable))
+        || (property.TryGetProperty("anyOf", out var anyOf) && anyOf.EnumerateArray().Any(IsNullable));
+
+    [Fact]
     [Trait("Requirement", "TIR-2")]
     public void Every_endpoint_declares_authorization_or_is_explicitly_anonymous()
     {

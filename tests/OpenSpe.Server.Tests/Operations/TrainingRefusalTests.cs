@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Tests.Api;
 using OpenSpe.Server.Tests.Infrastructure;
 using OpenSpe.Server.Tests.Permits;
 
@@ -83,6 +84,22 @@ public abstract class TrainingRefusalTests(TrainingServer shared) : IAsyncLifeti
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
         Assert.Equal("SPE8200", problem.GetProperty("code").GetString());
         Assert.Contains("No completed training is recorded for you", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("x")]
+    [Trait("Requirement", "OPR-23")]
+    public async Task An_empty_or_overlong_account_filter_is_a_400_at_its_field_that_echoes_nothing(string filler)
+    {
+        using var auditor = await F.Server.ClientForAccountAsync("auditor");
+        var account = filler.Length == 0 ? "" : new string('x', 3000);
+
+        var response = await auditor.GetAsync(new Uri("/api/v1/training?account=" + account, UriKind.Relative), TestContext.Current.CancellationToken);
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("account", out _), problem.ToString());
+        Assert.DoesNotContain(new string('x', 300), problem.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]

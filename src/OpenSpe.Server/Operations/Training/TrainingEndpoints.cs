@@ -33,7 +33,7 @@ internal static class TrainingEndpoints
             .WithMetadata(new AuditResourceAttribute("training")).ProducesSignedInProblems();
         group.MapPost("", RecordAsync).WithName("training.record").RequireAuthorization(SpePolicies.TrainingRecorders).Validate<TrainingRecordRequest>().ProducesProblems(404)
             .WithSummary("Records a person's completed role-specific training (HDAB officer or admin; never one's own).");
-        group.MapGet("", ListAsync).WithName("training.list").ProducesProblems(404)
+        group.MapGet("", ListAsync).WithName("training.list").ProducesProblems(400, 404)
             .WithSummary("Training records, all or of one account (?account=name), with their status today.");
         return routes;
     }
@@ -105,12 +105,19 @@ internal static class TrainingEndpoints
         return TypedResults.Created($"/api/v1/training?account={Uri.EscapeDataString(user.UserName ?? "")}", View(entity, user.UserName ?? "", today));
     }
 
-    private static async Task<Results<Ok<List<TrainingRecordView>>, ProblemHttpResult>> ListAsync(string? account, SpeDbContext database, UserManager<SpeUser> users, TimeProvider time,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok<List<TrainingRecordView>>, ValidationProblem, ProblemHttpResult>> ListAsync(string? account, SpeDbContext database, UserManager<SpeUser> users,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var query = database.Set<TrainingRecordEntity>().AsNoTracking();
         if (account is not null)
         {
+            // Note: an account name is 1 to 256 characters; anything else is a malformed filter, not an unknown account, and is
+            // never echoed back.
+            if (account.Length is 0 or > 256)
+            {
+                return Problems.Invalid("account", "Give an account name of 1 to 256 characters, or leave the filter out for all records.");
+            }
+
             var user = await users.FindByNameAsync(account);
             if (user is null)
             {
