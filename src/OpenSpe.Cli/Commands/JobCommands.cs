@@ -139,7 +139,7 @@ internal static class JobCommands
         using var response = await api.GetStreamingAsync($"api/v1/projects/{Segment(projectId)}/jobs/{Segment(jobId)}/logs?follow={(follow ? "true" : "false")}", cancellationToken);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
         JobLogEntry? end = null;
-        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        while (await ReadLineOrCutAsync(reader, cancellationToken) is { } line)
         {
             if (line.Length == 0)
             {
@@ -170,6 +170,20 @@ internal static class JobCommands
         }
 
         return end;
+    }
+
+    /// <summary>The next line, or null at the end of the stream or when the server cut it (a halt resets the connection).</summary>
+    internal static async Task<string?> ReadLineOrCutAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await reader.ReadLineAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            // Note: reported by the caller as a log cut off before the job's end, in words, not as the transport's error.
+            return null;
+        }
     }
 
     private static int ExitCodeOf(JobLogEntry? end, string jobId, ClientCommand.Streams streams)
