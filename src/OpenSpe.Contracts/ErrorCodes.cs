@@ -240,6 +240,12 @@ public static class ErrorCodes
     /// <summary>gRPC RESOURCE_EXHAUSTED: the peer's call rate, its open streams or the node's open tasks are at their limit.</summary>
     public const string FederationExhausted = "SPE7002";
 
+    /// <summary>
+    /// gRPC UNAUTHENTICATED: the peer's certificate, admitted at its connection's handshake, is no longer admitted on this call
+    /// (revoked or expired since, or the revocation list is unusable); the reason follows the code.
+    /// </summary>
+    public const string FederationPeerNotAdmitted = "SPE7003";
+
     /// <summary>gRPC PERMISSION_DENIED: the permit is not a JWS of an issuer this node trusts, or its signature does not verify.</summary>
     public const string FederationPermitUntrusted = "SPE7010";
 

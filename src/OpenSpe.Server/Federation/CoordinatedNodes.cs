@@ -80,7 +80,16 @@ internal sealed class GrpcFederatedNode(string name, FederationApi.FederationCli
     {
         ArgumentNullException.ThrowIfNull(ex);
         var code = ex.Trailers.GetValue("spe-code");
-        return code is not null ? (code, Text(ex.Status.Detail)) : (ErrorCodes.FederationPeerUnreachable, $"{ex.StatusCode}: {Text(ex.Status.Detail)}");
+        if (code is not null)
+        {
+            return (code, Text(ex.Status.Detail));
+        }
+
+        // Note: a failure of this node's own client (connection, TLS handshake) carries the exception's text in its detail, which
+        // names types and internals; the researcher gets the status and what it means, not that text.
+        return ex.Status.DebugException is not null
+            ? (ErrorCodes.FederationPeerUnreachable, $"{ex.StatusCode}: the connection to the node failed (network or TLS handshake)")
+            : (ErrorCodes.FederationPeerUnreachable, $"{ex.StatusCode}: {Text(ex.Status.Detail)}");
     }
 
     private static string Text(string detail)

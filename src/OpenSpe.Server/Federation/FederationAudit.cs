@@ -34,13 +34,21 @@ internal sealed class FederationAudit(IAuditLog audit, IOptions<FederationOption
     private readonly Lock _gate = new();
     private long _dropped;
 
-    /// <summary>Records a refused peer (handshake or call) without waiting; raises the alert on repeated refusals.</summary>
-    public void Refused(string? peer, EndPoint? remote, string reason, string stage)
+    /// <summary>Records a refused peer (a handshake, or a call refused before it began) without waiting; raises the alert on repeated refusals.</summary>
+    public void Refused(string? peer, EndPoint? remote, string reason, string stage) => Enqueue(Refusal(peer, remote, reason, stage));
+
+    /// <summary>
+    /// Records a peer refused on a call over a connection its handshake admitted, and waits until the record is durable; raises the
+    /// alert on repeated refusals as <see cref="Refused"/> does.
+    /// </summary>
+    /// <remarks>Note: waited for, because a call (unlike a handshake) can wait, and its refusal should leave only once on record.</remarks>
+    public Task RefusedAsync(string? peer, EndPoint? remote, string reason, string stage, CancellationToken cancellationToken) =>
+        audit.AppendAsync(Refusal(peer, remote, reason, stage), cancellationToken);
+
+    private AuditEntry Refusal(string? peer, EndPoint? remote, string reason, string stage)
     {
         var who = FederationPeerAdmission.Describe(peer, remote);
         FederationLog.PeerRefused(logger, who, Address(remote), reason);
-        Enqueue(new AuditEntry(Actor(peer, remote), PeerRefused, new AuditResource("federation-peer", who, null), AuditOutcome.Denied, null, null,
-            new Dictionary<string, string> { ["peer"] = who, ["reason"] = reason, ["stage"] = stage }));
         if (CountRefusal(who) is { } count)
         {
             FederationLog.RepeatedRefusals(logger, who, count, options.Value.RefusalWindow);
@@ -53,6 +61,9 @@ internal sealed class FederationAudit(IAuditLog audit, IOptions<FederationOption
                     ["window"] = options.Value.RefusalWindow.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
                 }));
         }
+
+        return new AuditEntry(Actor(peer, remote), PeerRefused, new AuditResource("federation-peer", who, null), AuditOutcome.Denied, null, null,
+            new Dictionary<string, string> { ["peer"] = who, ["reason"] = reason, ["stage"] = stage });
     }
 
     /// <summary>Writes one call's record and waits until it is durable.</summary>

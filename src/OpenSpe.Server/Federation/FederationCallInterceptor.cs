@@ -36,13 +36,15 @@ internal sealed class FederationCall(string peer, EndPoint? remote, string? thum
 }
 
 /// <summary>
-/// Runs around every federation call (TIR-33, TIR-35, TIR-36): names the peer by its certificate (admitted at the handshake), requires
+/// Runs around every federation call (TIR-31, TIR-33, TIR-35, TIR-36): admits the peer's certificate again (the one its connection
+/// presented at the handshake) against the current revocation list and clock, refusing it with UNAUTHENTICATED when it is no longer
+/// admitted, names the peer by it, requires
 /// a deadline no longer than <see cref="FederationOptions.MaxDeadline"/>, takes from the peer's call rate and, for streams, its
 /// stream cap (RESOURCE_EXHAUSTED otherwise), writes the call's audit record (peer certificate, permit, component, requester,
 /// status) before the answer's end leaves, and a record of each stream message: one read is handed to the service only once
 /// recorded, one written leaves only once recorded.
 /// </summary>
-internal sealed class FederationCallInterceptor(FederationPeerLimits limits, FederationAudit audit, FederationMetrics metrics, IOptions<FederationOptions> options,
+internal sealed class FederationCallInterceptor(FederationPeerAdmission admission, FederationPeerLimits limits, FederationAudit audit, FederationMetrics metrics, IOptions<FederationOptions> options,
     Microsoft.Extensions.Logging.ILogger<FederationCallInterceptor> logger) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -68,6 +70,25 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
             await continuation(request, new CountingWriter<TResponse>(responseStream, bytes => audit.ServedMessageAsync(call, "sent", ++sent, bytes),
                 bytes => metrics.Sent(call.Peer, call.Method, bytes)), context);
             return true;
+        });
+    }
+
+    // Note: the service has no client-streaming method today; this override exists so one added later cannot skip the admission
+    // and the records, which the base class would let it do.
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context,
+        ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        return RunAsync(context, stream: true, async call =>
+        {
+            var received = 0L;
+            var response = await continuation(new CountingReader<TRequest>(requestStream, bytes =>
+            {
+                metrics.Received(call.Peer, call.Method, bytes);
+                return audit.ServedMessageAsync(call, "received", ++received, bytes);
+            }), context);
+            metrics.Sent(call.Peer, call.Method, Size(response));
+            return response;
         });
     }
 
@@ -98,14 +119,21 @@ internal sealed class FederationCallInterceptor(FederationPeerLimits limits, Fed
         var http = context.GetHttpContext();
         var certificate = http.Connection.ClientCertificate;
         var method = context.Method;
-        // Note: the handshake admitted only allowed peers; a call without a certificate name cannot happen, and is refused if it does.
-        var peer = certificate is null ? null : FederationPeerAdmission.NodeName(certificate);
-        if (peer is null)
+        var remote = http.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, http.Connection.RemotePort) : null;
+        // Note: the whole admission again on every call, because an HTTP/2 connection outlives its handshake (keepalive, no
+        // lifetime): a certificate revoked (the list is re-read when its file changes, as at a handshake) or expired since then
+        // must not keep calling over the connection it opened before.
+        var admitted = admission.Admit(certificate);
+        if (!admitted.Admitted || admitted.Peer is not { } peer)
         {
-            throw Refuse(null, http.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, http.Connection.RemotePort) : null, StatusCode.Unauthenticated, ErrorCodes.FederationPermitUntrusted, "no peer certificate");
+            var reason = admitted.Refusal ?? PeerRefusalReasons.NoName;
+            metrics.Refused(admitted.Peer, reason);
+            // Note: not cancelled with the call, because the refusal must be on record whether or not the peer waits for it.
+            await audit.RefusedAsync(admitted.Peer, remote, reason, "call", CancellationToken.None);
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"{ErrorCodes.FederationPeerNotAdmitted} {reason}"),
+                new Metadata { { "spe-code", ErrorCodes.FederationPeerNotAdmitted } });
         }
 
-        var remote = http.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, http.Connection.RemotePort) : null;
         var call = new FederationCall(peer, remote, certificate!.GetCertHashString(HashAlgorithmName.SHA256), method);
         context.UserState[FederationCall.Key] = call;
         // Note: the system clock, because the deadline arrives relative (grpc-timeout) and the gRPC server made it absolute with it.

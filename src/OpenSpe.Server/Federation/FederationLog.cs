@@ -43,4 +43,7 @@ internal static partial class FederationLog
 
     [LoggerMessage(EventId = 21021, Level = LogLevel.Information, Message = "SPE21021 federated analysis {Component} for project {ProjectId} over {Nodes} nodes: {Outcome}")]
     public static partial void Coordinated(ILogger logger, string component, string projectId, int nodes, string outcome);
+
+    [LoggerMessage(EventId = 21026, Level = LogLevel.Warning, Message = "SPE21026 the channel to federation peer {Peer} was closed: the certificate it presented is no longer admitted ({Reason})")]
+    public static partial void PeerChannelClosed(ILogger logger, string peer, string reason);
 }

@@ -105,6 +105,13 @@ internal sealed class FederationOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan KeepAlivePing { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a connection this node opened to a peer is used for new calls (it closes once its calls end); a bound beside the
+    /// check of the peer's certificate before each call.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
+    public TimeSpan PeerConnectionLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
     /// <summary>True when the listener is configured.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(Listen);
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Grpc.Core;
 using OpenSpe.Core.Federation;
 using OpenSpe.Federation.V1;
@@ -7,8 +8,9 @@ using OpenSpe.Server.Tests.Permits;
 namespace OpenSpe.Server.Tests.Federation;
 
 /// <summary>
-/// What changes while a node runs: a certificate revoked at the CA is refused from the next handshake without a restart; a
-/// halted project and an expired permit refuse tasks.
+/// What changes while a node runs: a certificate revoked at the CA is refused from the next handshake without a restart, and from
+/// the next call over a connection it opened before, as is one that expired since; a halted project and an expired permit refuse
+/// tasks.
 /// </summary>
 public sealed class FederationLifecycleTests : IAsyncLifetime
 {
@@ -38,6 +40,57 @@ public sealed class FederationLifecycleTests : IAsyncLifetime
         await Assert.ThrowsAsync<RpcException>(async () => await after.GetCapabilitiesAsync(new CapabilitiesRequest(), FederationNodeFixture.Deadline()));
         Assert.NotEmpty(await _node.RecordsAsync("federation.peer.refused", where: r => r.DetailsJson.Contains("certificate-revoked", StringComparison.Ordinal)
             && r.DetailsJson.Contains("node-b", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-30")]
+    [Trait("Requirement", "TIR-31")]
+    public async Task A_peer_revoked_while_its_connection_is_open_is_refused_on_its_next_call_over_that_connection_and_audited()
+    {
+        var client = _node.Client("node-b", out var channel);
+        using var _ = channel;
+        Assert.Equal("node-a", (await client.GetCapabilitiesAsync(new CapabilitiesRequest(), FederationNodeFixture.Deadline())).Node);
+
+        using (var ca = FederationCa.Open(_node.CaDirectory))
+        {
+            ca.Revoke("node-b", DateTimeOffset.UtcNow);
+        }
+
+        // The same channel, so the same connection: its handshake admitted node-b before the revocation.
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.GetCapabilitiesAsync(new CapabilitiesRequest(), FederationNodeFixture.Deadline()));
+
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        Assert.Equal($"{ErrorCodes.FederationPeerNotAdmitted} {PeerRefusalReasons.Revoked}", refused.Status.Detail);
+        Assert.Equal(ErrorCodes.FederationPeerNotAdmitted, refused.Trailers.GetValue("spe-code"));
+        await AssertRefusedOnCallAsync(PeerRefusalReasons.Revoked);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-31")]
+    public async Task A_peer_whose_certificate_expired_while_its_connection_is_open_is_refused_on_its_next_call()
+    {
+        var client = _node.Client("node-b", out var channel);
+        using var _ = channel;
+        Assert.Equal("node-a", (await client.GetCapabilitiesAsync(new CapabilitiesRequest(), FederationNodeFixture.Deadline())).Node);
+
+        // node-b's certificate is valid until 300 days after the clock's start.
+        _node.Node.Clock.Advance(TimeSpan.FromDays(301));
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.GetCapabilitiesAsync(new CapabilitiesRequest(), FederationNodeFixture.Deadline()));
+
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        Assert.Equal($"{ErrorCodes.FederationPeerNotAdmitted} {PeerRefusalReasons.Expired}", refused.Status.Detail);
+        await AssertRefusedOnCallAsync(PeerRefusalReasons.Expired);
+    }
+
+    /// <summary>node-b's refusal is on record as a handshake's would be, at the stage <c>call</c>.</summary>
+    private async Task AssertRefusedOnCallAsync(string reason)
+    {
+        var records = await _node.RecordsAsync("federation.peer.refused", where: r => r.DetailsJson.Contains(reason, StringComparison.Ordinal));
+        var details = JsonDocument.Parse(Assert.Single(records).DetailsJson).RootElement;
+        Assert.Equal("node-b", details.GetProperty("peer").GetString());
+        Assert.Equal(reason, details.GetProperty("reason").GetString());
+        Assert.Equal("call", details.GetProperty("stage").GetString());
     }
 
     [Fact]

@@ -46,6 +46,9 @@ public class ThreeNodeFixture : IAsyncLifetime
     /// <summary>The permit as node-a's HDAB signed it.</summary>
     public string SignedPermit { get; private set; } = "";
 
+    /// <summary>The federation CA's directory (its key, certificate and revocation list), for tests that revoke a node.</summary>
+    internal string CaDirectory => _temp.File("ca");
+
     /// <summary>The permit's small-cell threshold (airlock <c>threshold</c>).</summary>
     protected virtual int Threshold => 5;
 
