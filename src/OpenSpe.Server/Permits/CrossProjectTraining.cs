@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Core.Access;
 using OpenSpe.Core.Access.Handlers;
@@ -22,14 +23,16 @@ internal static class CrossProjectTraining
             var context = invocation.HttpContext;
             var principal = ProjectAccessSetup.PrincipalOf(context.User);
             var acting = roles.Where(principal.Roles.Contains).ToList();
-            if (await RefusalAsync(context, principal, acting) is { } refusal)
-            {
-                AuditDenialReason.Set(context, refusal.Reason);
-                return Problems.Of(StatusCodes.Status403Forbidden, refusal.Message, ErrorCodes.TrainingRequired);
-            }
-
-            return await next(invocation);
+            return await RefusalAsync(context, principal, acting) is { } refusal ? Refuse(context, refusal) : await next(invocation);
         });
+
+    /// <summary>The 403 <c>SPE8200</c> problem of a training refusal, its reason noted for the audit record.</summary>
+    public static ProblemHttpResult Refuse(HttpContext context, AccessRefusal refusal)
+    {
+        ArgumentNullException.ThrowIfNull(refusal);
+        AuditDenialReason.Set(context, refusal.Reason);
+        return Problems.Of(StatusCodes.Status403Forbidden, refusal.Message, ErrorCodes.TrainingRequired);
+    }
 
     /// <summary>The refusal for a person acting in <paramref name="roles"/>, or null (valid, not required, or an application).</summary>
     public static ValueTask<AccessRefusal?> RefusalAsync(HttpContext context, AccessPrincipal principal, IReadOnlyCollection<string> roles)

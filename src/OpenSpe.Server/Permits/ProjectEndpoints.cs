@@ -48,7 +48,8 @@ internal static class ProjectEndpoints
         AccessRefusal? hiding = null;
         foreach (var v in visible)
         {
-            IReadOnlyCollection<string> acting = v.Roles.Count > 0 ? [.. v.Roles.Order(StringComparer.Ordinal)] : [.. SpeRoles.Oversight.Where(principal.Roles.Contains)];
+            var roles = v.Roles.Order(StringComparer.Ordinal).ToList();
+            IReadOnlyCollection<string> acting = roles.Count > 0 ? roles : [.. SpeRoles.Oversight.Where(principal.Roles.Contains)];
             var key = string.Join(' ', acting);
             if (!refusals.TryGetValue(key, out var refusal))
             {
@@ -63,16 +64,10 @@ internal static class ProjectEndpoints
             }
 
             shown.Add(new ProjectSummary(v.Permit.ProjectId, v.Permit.Id, v.Permit.Reference, v.Permit.Title, v.Permit.State,
-                v.Permit.ValidFrom, v.Permit.ValidUntil, v.Roles.Order(StringComparer.Ordinal).ToList(), halts.IsHalted(v.Permit.ProjectId)));
+                v.Permit.ValidFrom, v.Permit.ValidUntil, roles, halts.IsHalted(v.Permit.ProjectId)));
         }
 
-        if (shown.Count == 0 && hiding is not null)
-        {
-            AuditDenialReason.Set(context, hiding.Reason);
-            return Problems.Of(StatusCodes.Status403Forbidden, hiding.Message, ErrorCodes.TrainingRequired);
-        }
-
-        return TypedResults.Ok(shown);
+        return shown.Count == 0 && hiding is not null ? CrossProjectTraining.Refuse(context, hiding) : TypedResults.Ok(shown);
     }
 
     private static async Task<Ok<ProjectView>> ShowAsync(HttpContext context, PermitService permits, HaltRegistry halts, CancellationToken cancellationToken)
