@@ -36,8 +36,17 @@ public sealed record WhoAmIView(string SubjectId, string Username, IReadOnlyList
 /// <summary>A new TOTP secret.</summary>
 public sealed record TotpEnrolmentView(string Secret, string OtpauthUri);
 
-/// <summary>Recovery codes, shown once.</summary>
-public sealed record RecoveryCodesView(IReadOnlyList<string> RecoveryCodes);
+/// <summary>
+/// Starts TOTP enrolment; <paramref name="Password"/> is the account's current password, required when a second factor is
+/// enrolled already (replacing it), because a signed-in session alone must not be able to swap the factor.
+/// </summary>
+public sealed record TotpBeginRequest(string? Password);
+
+/// <summary>
+/// Recovery codes, shown once; <paramref name="SessionsEnded"/> is true when the confirmed factor replaced an enrolled one, which
+/// ended every session of the account, this one included.
+/// </summary>
+public sealed record RecoveryCodesView(IReadOnlyList<string> RecoveryCodes, bool SessionsEnded = false);
 
 /// <summary>What a recovery code looks like: the server makes them so and the help texts describe them so.</summary>
 public static class RecoveryCodeFormat

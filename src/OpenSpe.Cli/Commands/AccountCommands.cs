@@ -24,12 +24,18 @@ internal static class AccountCommands
             Description = "Confirm the enrolment started by an earlier 'spe account enrol-totp' with the current 6-digit code, and print the recovery codes. "
                 + "Without it a new secret is issued and, on a terminal, the code is prompted for.",
         };
+        var passwordStdin = new Option<bool>("--password-stdin")
+        {
+            Description = "Read your current password from the first line of standard input: replacing an enrolled second factor needs it "
+                + "(on a terminal it is prompted for when needed).",
+        };
         var json = CommonOptions.Json();
         var command = new Command("enrol-totp", "Enrol an authenticator app (TOTP, RFC 6238: SHA-1, 30 s, 6 digits) as your second factor. "
             + "Prints the secret and an otpauth:// URI to add to the app, then confirms with a code from it and prints the recovery codes, once. "
-            + "With --json (or without a terminal) it stops after the secret; finish with 'spe account enrol-totp --code CODE'.")
+            + "With --json (or without a terminal) it stops after the secret; finish with 'spe account enrol-totp --code CODE'. "
+            + "Replacing an enrolled factor needs your current password, and confirming it ends every session of yours, this one too.")
         {
-            code, json,
+            code, passwordStdin, json,
         };
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
@@ -41,7 +47,18 @@ internal static class AccountCommands
                 return ExitCodes.Success;
             }
 
-            var enrolment = await api.SendAsync<TotpEnrolmentView>(HttpMethod.Post, "api/v1/account/totp", null, cancellationToken);
+            var password = parse.GetValue(passwordStdin) ? env.Input.ReadLine() ?? "" : null;
+            TotpEnrolmentView enrolment;
+            try
+            {
+                enrolment = await api.SendAsync<TotpEnrolmentView>(HttpMethod.Post, "api/v1/account/totp", new TotpBeginRequest(password), cancellationToken);
+            }
+            catch (ApiProblemException ex) when (password is null && env.Input.IsTerminal && ex.Problem?.Errors?.ContainsKey("password") == true)
+            {
+                password = env.Input.Prompt("Current password (replacing your second factor needs it): ", echo: false);
+                enrolment = await api.SendAsync<TotpEnrolmentView>(HttpMethod.Post, "api/v1/account/totp", new TotpBeginRequest(password), cancellationToken);
+            }
+
             if (asJson)
             {
                 JsonOutput.Write(streams.Out, enrolment);
@@ -197,7 +214,9 @@ internal static class AccountCommands
         }
 
         streams.Hint("Second factor enrolled. The recovery codes are shown only now: keep them offline; each signs in once with 'spe login --recovery-code'.");
-        streams.Hint("Run 'spe login' again with --otp to get a session that uses the second factor.");
+        streams.Hint(codes.SessionsEnded
+            ? "It replaced your old one, so every session of yours has ended, this one too: run 'spe login' again with a code from the new authenticator."
+            : "Run 'spe login' again with --otp to get a session that uses the second factor.");
     }
 
     private static string NormalizeCode(string value)

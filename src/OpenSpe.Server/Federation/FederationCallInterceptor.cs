@@ -50,7 +50,7 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        return RunAsync(context, stream: false, async call =>
+        return RunAsync(context, stream: false, async (call, _) =>
         {
             metrics.Received(call.Peer, call.Method, Size(request));
             var response = await continuation(request, context);
@@ -63,12 +63,12 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
         ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        return RunAsync(context, stream: true, async call =>
+        return RunAsync(context, stream: true, async (call, cut) =>
         {
             metrics.Received(call.Peer, call.Method, Size(request));
             var sent = 0L;
             await continuation(request, new CountingWriter<TResponse>(responseStream, bytes => audit.ServedMessageAsync(call, "sent", ++sent, bytes),
-                bytes => metrics.Sent(call.Peer, call.Method, bytes)), context);
+                bytes => metrics.Sent(call.Peer, call.Method, bytes), cut), context);
             return true;
         });
     }
@@ -79,14 +79,14 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
         ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        return RunAsync(context, stream: true, async call =>
+        return RunAsync(context, stream: true, async (call, cut) =>
         {
             var received = 0L;
             var response = await continuation(new CountingReader<TRequest>(requestStream, bytes =>
             {
                 metrics.Received(call.Peer, call.Method, bytes);
                 return audit.ServedMessageAsync(call, "received", ++received, bytes);
-            }), context);
+            }, cut), context);
             metrics.Sent(call.Peer, call.Method, Size(response));
             return response;
         });
@@ -96,7 +96,7 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
         ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        return RunAsync(context, stream: true, async call =>
+        return RunAsync(context, stream: true, async (call, cut) =>
         {
             // Note: a stream's reads and writes each come one at a time (gRPC allows one pending of each), so the counters need no lock.
             var (received, sent) = (0L, 0L);
@@ -104,8 +104,8 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
                 {
                     metrics.Received(call.Peer, call.Method, bytes);
                     return audit.ServedMessageAsync(call, "received", ++received, bytes);
-                }),
-                new CountingWriter<TResponse>(responseStream, bytes => audit.ServedMessageAsync(call, "sent", ++sent, bytes), bytes => metrics.Sent(call.Peer, call.Method, bytes)),
+                }, cut),
+                new CountingWriter<TResponse>(responseStream, bytes => audit.ServedMessageAsync(call, "sent", ++sent, bytes), bytes => metrics.Sent(call.Peer, call.Method, bytes), cut),
                 context);
             return true;
         });
@@ -114,7 +114,7 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
     /// <summary>A message's serialized size (the gRPC frame's payload; framing, HTTP/2 and TLS overhead are not counted).</summary>
     private static int Size(object? message) => message is IMessage m ? m.CalculateSize() : 0;
 
-    private async Task<T> RunAsync<T>(ServerCallContext context, bool stream, Func<FederationCall, Task<T>> handler)
+    private async Task<T> RunAsync<T>(ServerCallContext context, bool stream, Func<FederationCall, CancellationToken, Task<T>> handler)
     {
         var http = context.GetHttpContext();
         var certificate = http.Connection.ClientCertificate;
@@ -155,11 +155,22 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
         }
 
         var started = Stopwatch.GetTimestamp();
+        using var guard = stream ? new StreamGuard(context.CancellationToken) : null;
+        var watching = guard is null ? Task.CompletedTask : WatchAdmissionAsync(certificate!, call, guard, http);
         try
         {
-            var result = await handler(call);
+            var result = await handler(call, guard?.Cut.Token ?? CancellationToken.None);
             await EndAsync(call, StatusCode.OK, started);
             return result;
+        }
+        catch (Exception) when (guard?.Refusal is { } refusal)
+        {
+            // Note: whatever the service made of the cut (a cancellation, its own status for it, or the reset stream), the peer learns
+            // the reason when it can still be told.
+            call.Reason = $"{ErrorCodes.FederationPeerNotAdmitted} {refusal} (stream cut)";
+            await EndAsync(call, StatusCode.Unauthenticated, started);
+            throw new RpcException(new Status(StatusCode.Unauthenticated, $"{ErrorCodes.FederationPeerNotAdmitted} {refusal}"),
+                new Metadata { { "spe-code", ErrorCodes.FederationPeerNotAdmitted } });
         }
         catch (RpcException ex)
         {
@@ -172,6 +183,70 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
             call.Reason ??= "cancelled by the peer or its deadline";
             await EndAsync(call, StatusCode.Cancelled, started);
             throw;
+        }
+        finally
+        {
+            if (guard is not null)
+            {
+                await guard.Done.CancelAsync();
+                await watching;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Judges the certificate of a peer with a stream open again every <see cref="FederationOptions.StreamRecheckInterval"/>, and
+    /// cuts the stream (audited as a refusal at stage <c>stream</c>) once it is no longer admitted: revoked, expired, or its CA's
+    /// list unusable.
+    /// </summary>
+    /// <remarks>
+    /// Note: a timer rather than a check per message, because a stream can sit between messages for as long as its deadline (an
+    /// hour at most) while the task behind it goes on, and a revoked peer must not receive what it produces then either.
+    /// </remarks>
+    private async Task WatchAdmissionAsync(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, FederationCall call, StreamGuard guard,
+        Microsoft.AspNetCore.Http.HttpContext http)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(options.Value.StreamRecheckInterval, guard.Done.Token);
+                var again = admission.Admit(certificate);
+                if (!again.Admitted)
+                {
+                    var reason = again.Refusal ?? PeerRefusalReasons.NoName;
+                    metrics.Refused(call.Peer, reason);
+                    FederationLog.StreamCut(logger, call.Method, call.Peer, reason);
+                    await audit.RefusedAsync(call.Peer, call.Remote, reason, "stream", CancellationToken.None);
+                    guard.Refusal = reason;
+                    await guard.Cut.CancelAsync();
+                    // Note: the cut reaches the service at its next read or write; one waiting for its task's next event (a long
+                    // computation) is not in either, so the stream is reset if it has not ended by the next check.
+                    await Task.Delay(options.Value.StreamRecheckInterval, guard.Done.Token);
+                    http.Abort();
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (guard.Done.IsCancellationRequested)
+        {
+            // The call ended first.
+        }
+    }
+
+    /// <summary>One guarded stream: the token its service sees (the call's own, and the cut), and why it was cut.</summary>
+    private sealed class StreamGuard(CancellationToken call) : IDisposable
+    {
+        public CancellationTokenSource Cut { get; } = CancellationTokenSource.CreateLinkedTokenSource(call);
+
+        public CancellationTokenSource Done { get; } = new();
+
+        public volatile string? Refusal;
+
+        public void Dispose()
+        {
+            Cut.Dispose();
+            Done.Dispose();
         }
     }
 
@@ -199,13 +274,14 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
 /// A stream reader that counts each message's serialized size as it is read (TIR-34) and hands it on only once
 /// <paramref name="observe"/> (its audit record, TIR-33) is done.
 /// </summary>
-internal sealed class CountingReader<T>(IAsyncStreamReader<T> inner, Func<long, Task> observe) : IAsyncStreamReader<T>
+internal sealed class CountingReader<T>(IAsyncStreamReader<T> inner, Func<long, Task> observe, CancellationToken cut) : IAsyncStreamReader<T>
 {
     public T Current => inner.Current;
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {
-        var moved = await inner.MoveNext(cancellationToken);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, cut);
+        var moved = await inner.MoveNext(either.Token);
         if (moved)
         {
             await observe(inner.Current is IMessage message ? message.CalculateSize() : 0);
@@ -219,7 +295,7 @@ internal sealed class CountingReader<T>(IAsyncStreamReader<T> inner, Func<long, 
 /// A stream writer that writes a message only once <paramref name="before"/> (its audit record, TIR-33) is done, so nothing
 /// leaves unrecorded, and counts its serialized size once it is written (TIR-34).
 /// </summary>
-internal sealed class CountingWriter<T>(IServerStreamWriter<T> inner, Func<long, Task> before, Action<long> count) : IServerStreamWriter<T>
+internal sealed class CountingWriter<T>(IServerStreamWriter<T> inner, Func<long, Task> before, Action<long> count, CancellationToken cut) : IServerStreamWriter<T>
 {
     public WriteOptions? WriteOptions
     {
@@ -232,9 +308,11 @@ internal sealed class CountingWriter<T>(IServerStreamWriter<T> inner, Func<long,
     public async Task WriteAsync(T message, CancellationToken cancellationToken)
     {
         var size = message is IMessage m ? m.CalculateSize() : 0;
+        cut.ThrowIfCancellationRequested();
         await before(size);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, cut);
         // Note: the inner writer's own overload, because the interface's default one refuses a token that can be cancelled.
-        await inner.WriteAsync(message, cancellationToken);
+        await inner.WriteAsync(message, either.Token);
         count(size);
     }
 }

@@ -46,4 +46,7 @@ internal static partial class FederationLog
 
     [LoggerMessage(EventId = 21026, Level = LogLevel.Warning, Message = "SPE21026 the channel to federation peer {Peer} was closed: the certificate it presented is no longer admitted ({Reason})")]
     public static partial void PeerChannelClosed(ILogger logger, string peer, string reason);
+
+    [LoggerMessage(EventId = 21027, Level = LogLevel.Warning, Message = "SPE21027 the {Method} stream of federation peer {Peer} was cut: its certificate is no longer admitted ({Reason})")]
+    public static partial void StreamCut(ILogger logger, string method, string peer, string reason);
 }

@@ -112,6 +112,13 @@ internal sealed class FederationOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00")]
     public TimeSpan PeerConnectionLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// How often the certificate of a peer with a stream open, served here or called from here, is judged again; a stream whose
+    /// peer is no longer admitted is cut.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan StreamRecheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>True when the listener is configured.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(Listen);
 

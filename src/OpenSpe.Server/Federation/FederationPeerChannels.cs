@@ -21,6 +21,8 @@ internal sealed class FederationPeerChannels(FederationNodeIdentity node, Federa
     IOptions<FederationOptions> options, ILogger<FederationPeerChannels> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<string, PeerChannel> _channels = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private ITimer? _sweep;
 
     /// <summary>
     /// A client for <paramref name="peer"/>, or null when <c>Federation:Peers</c> has no address for it; its stream messages are
@@ -66,8 +68,30 @@ internal sealed class FederationPeerChannels(FederationNodeIdentity node, Federa
         }
     }
 
+    /// <summary>
+    /// Closes every kept channel whose peer is no longer admitted, cancelling its calls still running: called every
+    /// <see cref="FederationOptions.StreamRecheckInterval"/> while channels are kept, because a stream already open (a task's
+    /// events, a training session) makes no new call that would judge the channel again.
+    /// </summary>
+    internal void Sweep()
+    {
+        foreach (var (peer, kept) in _channels)
+        {
+            if (kept.Refusal(admission, peer) is { } refusal && _channels.TryRemove(new KeyValuePair<string, PeerChannel>(peer, kept)))
+            {
+                FederationLog.PeerChannelClosed(logger, peer, refusal);
+                kept.Channel.Dispose();
+            }
+        }
+    }
+
     public void Dispose()
     {
+        lock (_gate)
+        {
+            _sweep?.Dispose();
+        }
+
         foreach (var kept in _channels.Values)
         {
             kept.Channel.Dispose();
@@ -76,6 +100,12 @@ internal sealed class FederationPeerChannels(FederationNodeIdentity node, Federa
 
     private PeerChannel Open(string peer, Uri address)
     {
+        lock (_gate)
+        {
+            var every = options.Value.StreamRecheckInterval;
+            _sweep ??= TimeProvider.System.CreateTimer(_ => Sweep(), null, every, every);
+        }
+
         var presented = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
         var handler = new SocketsHttpHandler
         {

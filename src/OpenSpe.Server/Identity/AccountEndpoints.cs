@@ -20,7 +20,9 @@ internal static class AccountEndpoints
         group.MapGet("", WhoAmIAsync).WithName("account.whoami").RequireAuthorization(SpePolicies.SignedIn).ProducesSignedInProblems()
             .WithSummary("The caller as the server sees them: account, roles, how they signed in.");
         group.MapPost("/totp", BeginTotpAsync).WithName("account.totp.begin").RequireAuthorization(SpePolicies.Enrolment).ProducesSignedInProblems().ProducesProblems(404)
-            .WithSummary("Starts TOTP enrolment: returns a new secret to load into an authenticator app.");
+            .ProducesValidationProblem().ProducesJsonBodyProblems()
+            .WithSummary("Starts TOTP enrolment: returns a new secret to load into an authenticator app. Replacing an enrolled second factor needs the "
+                + "current password in the body; confirming the replacement ends every session of the account.");
         group.MapPost("/totp/confirm", ConfirmTotpAsync).WithName("account.totp.confirm").RequireAuthorization(SpePolicies.Enrolment).ProducesSignedInProblems().ProducesProblems(404)
             .Validate<TotpConfirmRequest>()
             .WithSummary("Confirms enrolment with a code from the new secret; returns recovery codes once.");
@@ -44,7 +46,8 @@ internal static class AccountEndpoints
             user?.MfaEnrolled ?? false));
     }
 
-    private static async Task<Results<Ok<TotpEnrolmentView>, ProblemHttpResult>> BeginTotpAsync(HttpContext context, UserManager<SpeUser> users, SignInService signIn, IAuditLog audit)
+    private static async Task<Results<Ok<TotpEnrolmentView>, ProblemHttpResult, ValidationProblem>> BeginTotpAsync(TotpBeginRequest? request, HttpContext context,
+        UserManager<SpeUser> users, SignInService signIn, IAuditLog audit)
     {
         var user = await CurrentAsync(context, users);
         if (user is null)
@@ -57,13 +60,24 @@ internal static class AccountEndpoints
             return Problem(403, "A second factor is already enrolled; sign in with it to replace it.");
         }
 
+        // Note: replacing an enrolled factor needs the password as well as the signed-in session, because a session (a stolen
+        // token, an unlocked screen) that could swap the factor would lock the person out and keep the account.
+        // The body is optional (a first enrolment needs none), so its length is judged here rather than by a body filter.
+        if (user.MfaEnrolled && (request?.Password is not { Length: > 0 and <= 1024 } password || !await users.CheckPasswordAsync(user, password)))
+        {
+            AuditDenialReason.Set(context, "password-rejected");
+            return Problems.Invalid(new Dictionary<string, string[]> { ["password"] = ["Give your current password to replace your second factor."] },
+                "A second factor is enrolled already; replacing it needs your current password. Nothing was changed.");
+        }
+
         var secret = await signIn.BeginTotpEnrolmentAsync(user);
         var uri = $"otpauth://totp/OpenSPE:{Uri.EscapeDataString(user.UserName!)}?secret={secret}&issuer=OpenSPE&algorithm=SHA1&digits=6&period=30";
         await AuditAccountAsync(audit, context, user, "account.mfa.enrolment-started");
         return TypedResults.Ok(new TotpEnrolmentView(secret, uri));
     }
 
-    private static async Task<Results<Ok<RecoveryCodesView>, ProblemHttpResult>> ConfirmTotpAsync(TotpConfirmRequest request, HttpContext context, UserManager<SpeUser> users, SignInService signIn, IAuditLog audit)
+    private static async Task<Results<Ok<RecoveryCodesView>, ProblemHttpResult>> ConfirmTotpAsync(TotpConfirmRequest request, HttpContext context, UserManager<SpeUser> users, SignInService signIn, IAuditLog audit,
+        AccountStateCache states)
     {
         var user = await CurrentAsync(context, users);
         if (user is null)
@@ -71,6 +85,7 @@ internal static class AccountEndpoints
             return Problem(404, "The account no longer exists.");
         }
 
+        var replacing = user.MfaEnrolled;
         var codes = await signIn.ConfirmTotpEnrolmentAsync(user, request.Code);
         if (codes is null)
         {
@@ -78,8 +93,16 @@ internal static class AccountEndpoints
             return Problem(400, "The code does not match the new secret (or no enrolment was started).");
         }
 
-        await AuditAccountAsync(audit, context, user, "account.mfa.enrolled");
-        return TypedResults.Ok(new RecoveryCodesView(codes));
+        if (replacing)
+        {
+            // Note: a new factor ends every session, this one included, as a password change does: whoever held a session of the
+            // old factor must sign in again with the new one.
+            await users.UpdateSecurityStampAsync(user);
+            states.Invalidate(user.Id);
+        }
+
+        await AuditAccountAsync(audit, context, user, replacing ? "account.mfa.replaced" : "account.mfa.enrolled");
+        return TypedResults.Ok(new RecoveryCodesView(codes, replacing));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> ActivateAsync(ActivateRequest request, HttpContext context, UserManager<SpeUser> users, IAuditLog audit, TimeProvider time, AccountStateCache states)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Core.Federation;
 using OpenSpe.Federation.V1;
 using OpenSpe.Server.Federation;
@@ -16,7 +17,8 @@ public sealed class FederationLifecycleTests : IAsyncLifetime
 {
     private readonly FederationNodeFixture _node = new();
 
-    public async ValueTask InitializeAsync() => await _node.StartAsync(new Dictionary<string, string?>());
+    // Note: streams are judged again every 200 ms here (5 s by default), so a cut stream is seen without waiting long.
+    public async ValueTask InitializeAsync() => await _node.StartAsync(new Dictionary<string, string?> { ["Federation:StreamRecheckInterval"] = "00:00:00.200" });
 
     public ValueTask DisposeAsync() => _node.DisposeAsync();
 
@@ -81,6 +83,51 @@ public sealed class FederationLifecycleTests : IAsyncLifetime
         Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
         Assert.Equal($"{ErrorCodes.FederationPeerNotAdmitted} {PeerRefusalReasons.Expired}", refused.Status.Detail);
         await AssertRefusedOnCallAsync(PeerRefusalReasons.Expired);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-30")]
+    [Trait("Requirement", "TIR-31")]
+    [Trait("Requirement", "TIR-33")]
+    public async Task A_stream_open_when_its_peer_is_revoked_is_cut_with_unauthenticated_and_audited()
+    {
+        var client = _node.Client("node-b", out var channel);
+        using var _ = channel;
+        var accepted = await client.SubmitTaskAsync(
+            new TaskRequest { Component = FloodAnalysis.Name, Requester = FederationNodeFixture.Researcher, Permit = _node.SignedPermit, ParametersJson = "{}" },
+            FederationNodeFixture.Deadline());
+        using var watch = client.WatchTask(new WatchRequest { TaskId = accepted.TaskId }, FederationNodeFixture.Deadline());
+        Assert.True(await watch.ResponseStream.MoveNext());
+
+        using (var ca = FederationCa.Open(_node.CaDirectory))
+        {
+            ca.Revoke("node-b", DateTimeOffset.UtcNow);
+        }
+
+        // The watcher reads nothing until the node has judged node-b again; the flood's task is still running then.
+        var records = await _node.RecordsAsync("federation.peer.refused", where: r => r.DetailsJson.Contains("\"stream\"", StringComparison.Ordinal));
+        var details = JsonDocument.Parse(Assert.Single(records).DetailsJson).RootElement;
+        Assert.Equal("node-b", details.GetProperty("peer").GetString());
+        Assert.Equal(PeerRefusalReasons.Revoked, details.GetProperty("reason").GetString());
+
+        // What the node had sent before the cut is still read, then the stream ends. Note: the node's write was waiting on flow
+        // control (this watcher read nothing), and a cancelled write resets the stream, so the peer may learn only that it was
+        // cancelled; a stream cut between writes ends with the reason (UNAUTHENTICATED, SPE7003). The node's records say why either way.
+        var cut = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await watch.ResponseStream.MoveNext())
+            {
+            }
+        });
+        Assert.Contains(cut.StatusCode, new[] { StatusCode.Unauthenticated, StatusCode.Cancelled });
+        if (cut.StatusCode == StatusCode.Unauthenticated)
+        {
+            Assert.Equal($"{ErrorCodes.FederationPeerNotAdmitted} {PeerRefusalReasons.Revoked}", cut.Status.Detail);
+        }
+
+        Assert.True(_node.Node.Server.Services.GetRequiredService<FloodAnalysis>().Emitted < FloodAnalysis.Events);
+        var call = await _node.RecordsAsync("federation.call", where: r => r.DetailsJson.Contains("WatchTask", StringComparison.Ordinal));
+        Assert.Contains("Unauthenticated", Assert.Single(call).DetailsJson, StringComparison.Ordinal);
     }
 
     /// <summary>node-b's refusal is on record as a handshake's would be, at the stage <c>call</c>.</summary>

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using OpenSpe.Core.Federation;
 using OpenSpe.Server.Federation;
 using OpenSpe.Server.Tests.Api;
@@ -30,7 +32,16 @@ public sealed class RevokedPeerTests(ThreeNodeFixture nodes) : IClassFixture<Thr
         }
 
         var callsAtC = (await ThreeNodeFixture.RecordsAsync(nodes.C, "federation.call")).Count;
+        var channels = nodes.A.Server.Services.GetRequiredService<FederationPeerChannels>();
+        var addressC = new Uri(nodes.A.Server.Services.GetRequiredService<IOptions<FederationOptions>>().Value.Peers.Single(p => p.Name == "node-c").Address);
+        var keptToC = channels.Channel("node-c", addressC);
         Revoke("node-c");
+
+        // The sweep (every Federation:StreamRecheckInterval) closes the kept channel without waiting for a next call, which
+        // cancels a stream still open on it.
+        channels.Sweep();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () =>
+            await new OpenSpe.Federation.V1.Federation.FederationClient(keptToC).GetCapabilitiesAsync(new OpenSpe.Federation.V1.CapabilitiesRequest(), deadline: DateTime.UtcNow.AddSeconds(30)));
 
         using (var second = await GlmAsync(researcher))
         {

@@ -81,11 +81,15 @@ public sealed partial class PortalAccountPageTests(SharedServer shared) : IClass
     public async Task New_second_factor_shows_its_uri_and_a_qr_code_and_a_wrong_code_is_refused_at_the_field()
     {
         await _server.EnsureAccountAsync("pacc-totp", "researcher");
+        var (_, cliRefresh) = await _server.SignInAsync("pacc-totp");
         using var portal = new PortalBrowser(_server);
         using var home = await portal.SignInAsync("pacc-totp", "/account");
         var html = await home.Content.ReadAsStringAsync();
 
-        using var begun = await portal.SubmitAsync(html, "/account?handler=BeginTotp");
+        // An enrolled factor is replaced only with the current password as well as the session.
+        using var noPassword = await portal.SubmitAsync(html, "/account?handler=BeginTotp", ("password", "not-the-password-at-all"));
+        var noPasswordHtml = await noPassword.Content.ReadAsStringAsync();
+        using var begun = await portal.SubmitAsync(noPasswordHtml, "/account?handler=BeginTotp", ("password", _server.Credentials("pacc-totp").Password));
         var begunHtml = await begun.Content.ReadAsStringAsync();
         var uri = WebUtility.HtmlDecode(OtpauthPattern().Match(begunHtml).Groups["uri"].Value);
         var secret = SecretOf(uri);
@@ -94,6 +98,9 @@ public sealed partial class PortalAccountPageTests(SharedServer shared) : IClass
         using var right = await portal.SubmitAsync(wrongHtml, "/account?handler=ConfirmTotp", ("code", CodeFor(secret)));
         var rightHtml = await right.Content.ReadAsStringAsync();
 
+        Assert.Equal(HttpStatusCode.BadRequest, noPassword.StatusCode);
+        Assert.Matches("id=\"totpPassword-error\" class=\"field-error\"[^>]*>[^<]+</p>", noPasswordHtml);
+        Assert.DoesNotMatch(OtpauthPattern(), noPasswordHtml);
         Assert.Equal(HttpStatusCode.OK, begun.StatusCode);
         Assert.StartsWith("otpauth://totp/OpenSPE:pacc-totp?secret=", uri, StringComparison.Ordinal);
         Assert.Contains("<img src=\"data:image/png;base64,", begunHtml, StringComparison.Ordinal);
@@ -102,6 +109,11 @@ public sealed partial class PortalAccountPageTests(SharedServer shared) : IClass
         Assert.Matches("id=\"code-error\" class=\"field-error\">[^<]+</p>", wrongHtml);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.Equal(10, CodePattern().Count(rightHtml));
+        // The new factor ended every session: the page says so, the portal session and the CLI's refresh token are gone.
+        Assert.Contains("/portal/signin", rightHtml, StringComparison.Ordinal);
+        using var after = await portal.GetAsync("/account");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await RefreshAsync(cliRefresh)).StatusCode);
     }
 
     [Fact]

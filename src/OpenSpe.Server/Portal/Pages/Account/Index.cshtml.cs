@@ -40,13 +40,19 @@ internal sealed class AccountModel : PortalPageModel
     /// <summary>Shows the account.</summary>
     public Task<IActionResult> OnGetAsync() => ShowAsync();
 
-    /// <summary>Starts enrolling a new second factor (the current one stays until the new one is confirmed).</summary>
-    public async Task<IActionResult> OnPostBeginTotpAsync()
+    /// <summary>True after a confirmed factor replaced the enrolled one: every session, this one included, has ended.</summary>
+    public bool FactorReplaced { get; private set; }
+
+    /// <summary>
+    /// Starts enrolling a new second factor (the current one stays until the new one is confirmed); replacing an enrolled one needs
+    /// the current password.
+    /// </summary>
+    public async Task<IActionResult> OnPostBeginTotpAsync(string? password)
     {
-        var answer = await PostAsync<TotpEnrolmentView>("/api/v1/account/totp", new { });
+        var answer = await PostAsync<TotpEnrolmentView>("/api/v1/account/totp", new TotpBeginRequest(string.IsNullOrEmpty(password) ? null : password));
         if (!answer.Succeeded)
         {
-            return await RefusedAsync(answer.Problem!);
+            return await RefusedAsync(answer.Problem!, "password");
         }
 
         Enrolment = answer.Value!;
@@ -66,6 +72,16 @@ internal sealed class AccountModel : PortalPageModel
         }
 
         RecoveryCodes = answer.Value!.RecoveryCodes;
+        if (answer.Value.SessionsEnded)
+        {
+            // Note: as after a password change, this portal session has ended too, so the page shows the codes without asking the
+            // API again with a token that no longer works.
+            Title = PortalText.Get("NavAccount");
+            FactorReplaced = true;
+            Notice = PortalText.Get("AccountTotpReplaced");
+            return Page();
+        }
+
         Notice = PortalText.Get("AccountTotpDone");
         return await ShowAsync();
     }
