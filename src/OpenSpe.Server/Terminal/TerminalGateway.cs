@@ -25,7 +25,6 @@ internal sealed class TerminalGateway(
     IWorkspaceRuntime runtime,
     IPlaintextStaging staging,
     DatasetStager stager,
-    PermitService permits,
     DesktopPolicies policies,
     TerminalSessions sessions,
     TerminalAudit audit,
@@ -48,13 +47,12 @@ internal sealed class TerminalGateway(
         var user = context.User;
         var member = DesktopGateway.MemberName(user);
         var policy = await policies.ReadAsync(access.Permit, context.RequestAborted, TerminalEndpoints.WorkspaceKind);
-        var datasets = (await permits.CurrentDocumentAsync(access.Permit, context.RequestAborted)).Datasets.Select(d => d.Id).ToList();
 
         IPlaintextLease? lease = null;
         IWorkspaceProcess shell;
         try
         {
-            lease = await stager.LeaseAsync(staging, projectId, datasets, context.RequestAborted);
+            lease = await stager.LeaseAsync(staging, projectId, context.RequestAborted);
             shell = await runtime.StartAsync(Spec(projectId, member, lease), context.RequestAborted);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)

@@ -100,11 +100,8 @@ internal sealed partial class JobRunner(
     private async Task<IPlaintextLease> StageAsync(JobRun run)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var permits = scope.ServiceProvider.GetRequiredService<PermitService>();
-        var permit = await permits.FindByProjectAsync(run.ProjectId, run.Stopping) ?? throw new InvalidOperationException("the project has no permit");
-        var datasets = (await permits.CurrentDocumentAsync(permit, run.Stopping)).Datasets.Select(d => d.Id).ToList();
         var stager = scope.ServiceProvider.GetRequiredService<DatasetStager>();
-        return await stager.LeaseAsync(staging, run.ProjectId, datasets, run.Stopping);
+        return await stager.LeaseAsync(staging, run.ProjectId, run.Stopping);
     }
 
     [LoggerMessage(EventId = 16001, Level = LogLevel.Error, Message = "SPE16001 job {JobId} of project {ProjectId} could not start ({ErrorType})")]
