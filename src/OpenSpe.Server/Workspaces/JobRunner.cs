@@ -29,7 +29,9 @@ internal sealed partial class JobRunner(
         string state;
         int? exitCode = null;
         string? reason = null;
-        var writer = logs.Create(run.ProjectId, run.Id);
+        // Note: output past the limit would fill the data directory that holds the database and the audit log, so the job is
+        // stopped there; the stop is recorded and audited as any other (end reason log-limit).
+        var writer = logs.Create(run.ProjectId, run.Id, options.Value.MaxLogBytes, () => run.Stop(WorkspaceStopReason.OutputLimit));
         // Note: the job is the project's work, so a halt of the project or of everything stops it at once (OPR-20); a project
         // halted already never starts it.
         using var work = halts.TryBeginWork(run.ProjectId);

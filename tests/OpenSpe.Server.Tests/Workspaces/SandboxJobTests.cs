@@ -22,6 +22,7 @@ public sealed class SandboxJobTests : IAsyncLifetime
 {
     private static readonly byte[] Csv = Encoding.UTF8.GetBytes("id,age\n" + string.Join('\n', Enumerable.Range(0, 500).Select(i => $"{i},{20 + i % 60}")) + "\n");
     private static readonly byte[] Component = Encoding.UTF8.GetBytes("#!/bin/sh\necho \"counted $1 in $(wc -l < /data/omop-2026/cohort.csv) lines\"\n");
+    private const long LogLimit = 64 * 1024;
     private static int instances;
 
     private readonly string _root = Path.Join(Path.GetTempPath(), "openspe-jobs-test-" + Guid.NewGuid().ToString("N")[..12]);
@@ -42,6 +43,8 @@ public sealed class SandboxJobTests : IAsyncLifetime
             // Note: a uid range per server and process, so parallel tests never share a project uid.
             ["Workspaces:UidRangeStart"] = (600_000 + (Environment.ProcessId % 1000 * 100) + (Interlocked.Increment(ref instances) % 10 * 10)).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Workspaces:UidRangeSize"] = "10",
+            // Note: small, so the log-limit test fills it at once; the other tests print far less.
+            ["Jobs:MaxLogBytes"] = LogLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         var runtime = _f.Server.Services.GetRequiredService<IWorkspaceRuntime>();
         if (!runtime.Availability.IsAvailable)
@@ -180,6 +183,29 @@ public sealed class SandboxJobTests : IAsyncLifetime
         Assert.DoesNotContain("withdrawn", laterLog, StringComparison.Ordinal);
         Assert.DoesNotContain("WITHDRAWN-ROW", laterLog, StringComparison.Ordinal);
         Assert.DoesNotContain("extra", laterLog, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "SPER-1")]
+    public async Task A_job_whose_output_passes_the_log_limit_is_stopped_and_its_log_ends_with_a_marker()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // Note: 5 MB of 0x01 bytes is 30 MB escaped; without the limit the job then sleeps a minute.
+        var id = await JobsApi.StartAsync(_researcher, _projectId, "/bin/sh", "-c", "head -c 5000000 /dev/zero | tr '\\0' '\\1'; sleep 60; echo not-stopped");
+        var watch = Stopwatch.StartNew();
+
+        var log = await JobsApi.LogAsync(_researcher, _projectId, id);
+        var job = await JobsApi.ShowAsync(_researcher, _projectId, id);
+        var stored = new FileInfo(_f.Server.Services.GetRequiredService<OpenSpe.Server.Workspaces.JobLogStore>().PathOf(_projectId, id)).Length;
+        var records = await _f.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(), ct);
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"the job ran {watch.Elapsed}");
+        Assert.Equal((JobStates.Stopped, "log-limit"), (job.State, job.EndReason));
+        Assert.True(stored <= LogLimit + 512, $"{stored} bytes stored");
+        Assert.Contains("Jobs:MaxLogBytes", log.Last(e => e.Stream == JobLogStreams.StandardError).Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-stopped", JobsApi.Text(log, JobLogStreams.StandardOutput), StringComparison.Ordinal);
+        Assert.Equal(new JobLogEntry(JobLogStreams.End, State: JobStates.Stopped, ExitCode: log[^1].ExitCode, Reason: "log-limit"), log[^1]);
+        Assert.Contains(records, r => r.Action == "job.ended" && r.ResourceId == id && r.DetailsJson.Contains("\"reason\":\"log-limit\"", StringComparison.Ordinal));
     }
 
     [Fact]
