@@ -91,7 +91,7 @@ internal sealed class TerminalGateway(
 
         var o = options.Value;
         using var session = new TerminalSession(new BracketedPasteFilter(policy.Rfb.ClipboardIn), policy.IdleTimeout, o.MaxSessionLength, o.MaxInputMessageBytes, time);
-        sessions.Add(sessionId, new GatedSession(projectId, member, ProjectAccessSetup.PrincipalOf(user), user, session.End), shell);
+        sessions.Add(sessionId, new GatedSession(projectId, member, ProjectAccessSetup.PrincipalOf(user), user, session.End, policy.Rfb), shell);
         try
         {
             using var halted = access.Grant.Halted.Register(() => session.End(DesktopEnd.Halted));
