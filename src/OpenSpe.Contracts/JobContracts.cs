@@ -51,7 +51,8 @@ public sealed record JobView(
 /// <param name="Text">The output (UTF-8 text as the job wrote it, cut where a read ended), or null for <c>end</c>.</param>
 /// <param name="State">The final state (<c>end</c> only).</param>
 /// <param name="ExitCode">The exit code (<c>end</c> only; null when the job never ran).</param>
-public sealed record JobLogEntry(string Stream, string? Text = null, string? State = null, int? ExitCode = null);
+/// <param name="Reason">Why the SPE ended the job (<c>end</c> only; e.g. <c>log-limit</c>, <c>halted</c>), or null when it ended by itself.</param>
+public sealed record JobLogEntry(string Stream, string? Text = null, string? State = null, int? ExitCode = null, string? Reason = null);
 
 /// <summary>The states of a job.</summary>
 public static class JobStates

@@ -8,10 +8,20 @@ namespace OpenSpe.Workspaces;
 public interface IPlaintextStaging
 {
     /// <summary>
-    /// Takes a lease on the project's plaintext. When none is staged, <paramref name="populate"/> is called once to
-    /// write the files (concurrent callers wait for it); if it throws, nothing stays staged and the error propagates.
+    /// Takes a lease on the project's plaintext. <paramref name="datasets"/> is called under the project's lock and says which
+    /// datasets the project may see now (the permit's, read at that moment): staged datasets it no longer names are removed
+    /// first (from the sandboxes that hold them too), and <paramref name="populate"/> is called with those it names that are
+    /// not staged yet, to write their files as <c>&lt;dataset&gt;/&lt;file&gt;</c> (concurrent callers wait for it). If it
+    /// throws, what it wrote is removed and the error propagates.
     /// </summary>
-    Task<IPlaintextLease> AcquireAsync(string projectId, Func<IPlaintextWriter, CancellationToken, Task> populate, CancellationToken cancellationToken);
+    Task<IPlaintextLease> AcquireAsync(string projectId, Func<CancellationToken, Task<IReadOnlyCollection<string>>> datasets,
+        Func<IPlaintextWriter, IReadOnlyCollection<string>, CancellationToken, Task> populate, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes now the staged plaintext of every dataset of the project that <paramref name="datasets"/> does not name (a permit
+    /// amendment withdrew it): sandboxes holding a lease lose those files at once and keep the others.
+    /// </summary>
+    Task RetainAsync(string projectId, IReadOnlyCollection<string> datasets, CancellationToken cancellationToken);
 
     /// <summary>Whether the project has plaintext staged now (for tests and the operator's status).</summary>
     bool IsStaged(string projectId);

@@ -74,4 +74,6 @@ public enum WorkspaceStopReason
     TimedOut,
     /// <summary>The server is shutting down.</summary>
     Shutdown,
+    /// <summary>The job's output reached the limit of what is stored of it.</summary>
+    OutputLimit,
 }

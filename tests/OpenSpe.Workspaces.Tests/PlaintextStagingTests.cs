@@ -116,6 +116,58 @@ public sealed class PlaintextStagingTests(SandboxFixture sandbox) : IClassFixtur
 
     [Fact]
     [Trait("Requirement", "SDR-4")]
+    public async Task Acquire_WithADatasetNoLongerPermitted_RemovesItAndFillsOnlyWhatIsMissing()
+    {
+        var permitted = new[] { "keep", "gone" };
+        var filled = new List<string>();
+        Task<IPlaintextLease> Acquire() => sandbox.Staging.AcquireAsync("stage-withdraw", _ => Task.FromResult<IReadOnlyCollection<string>>(permitted),
+            async (writer, datasets, ct) =>
+            {
+                foreach (var dataset in datasets)
+                {
+                    filled.Add(dataset);
+                    await using var stream = writer.Create($"{dataset}/rows.csv");
+                    await stream.WriteAsync(Encoding.UTF8.GetBytes(dataset), ct);
+                }
+            }, TestContext.Current.CancellationToken);
+        var directory = sandbox.Staging.DirectoryOf("stage-withdraw");
+
+        await using var first = await Acquire();
+        Assert.True(File.Exists(Path.Join(directory, "gone", "rows.csv")));
+        permitted = ["keep", "added"];
+        await using var second = await Acquire();
+
+        Assert.False(Directory.Exists(Path.Join(directory, "gone")));
+        Assert.Equal("keep", File.ReadAllText(Path.Join(directory, "keep", "rows.csv")));
+        Assert.Equal("added", File.ReadAllText(Path.Join(directory, "added", "rows.csv")));
+        Assert.Equal(["keep", "gone", "added"], filled);
+        Assert.True(first.IsValid);
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-4")]
+    public async Task Retain_RemovesWithdrawnDatasetsAtOnceAndKeepsTheOthers()
+    {
+        await using var lease = await sandbox.Staging.AcquireAsync("stage-retain", _ => Task.FromResult<IReadOnlyCollection<string>>(["keep", "gone"]),
+            async (writer, datasets, ct) =>
+            {
+                foreach (var dataset in datasets)
+                {
+                    await using var stream = writer.Create($"{dataset}/rows.csv");
+                    await stream.WriteAsync(Encoding.UTF8.GetBytes(dataset), ct);
+                }
+            }, TestContext.Current.CancellationToken);
+        var directory = sandbox.Staging.DirectoryOf("stage-retain");
+
+        await sandbox.Staging.RetainAsync("stage-retain", ["keep"], TestContext.Current.CancellationToken);
+
+        Assert.False(Directory.Exists(Path.Join(directory, "gone")));
+        Assert.True(File.Exists(Path.Join(directory, "keep", "rows.csv")));
+        Assert.True(lease.IsValid);
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-4")]
     public async Task StaleLease_AfterRemovalDoesNotReleaseTheNextStaging()
     {
         var old = await sandbox.StageAsync("stage-stale", "a.csv", "1");

@@ -160,3 +160,11 @@ public sealed partial class SandboxFixture : IAsyncDisposable
 }
 
 public sealed record SandboxResult(WorkspaceExit Exit, string Output, string Error);
+
+/// <summary>Staging for tests that do not care about datasets: the project may see no dataset, and everything written stays.</summary>
+internal static class PlaintextStagingTestExtensions
+{
+    public static Task<IPlaintextLease> AcquireAsync(this IPlaintextStaging staging, string projectId,
+        Func<IPlaintextWriter, CancellationToken, Task> populate, CancellationToken cancellationToken) =>
+        staging.AcquireAsync(projectId, _ => Task.FromResult<IReadOnlyCollection<string>>([]), (writer, _, token) => populate(writer, token), cancellationToken);
+}

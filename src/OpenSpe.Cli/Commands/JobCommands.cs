@@ -190,7 +190,7 @@ internal static class JobCommands
     {
         if (end?.State is JobStates.Cancelled or JobStates.Stopped || end?.ExitCode is null)
         {
-            streams.Hint($"spe: job {jobId} ended {end?.State ?? "without a state"}" + (end?.ExitCode is { } c ? $" (exit code {c})" : ""));
+            streams.Hint($"spe: job {jobId} ended {end?.State ?? "without a state"}" + (end?.Reason is { } r ? $" ({r})" : "") + (end?.ExitCode is { } c ? $" (exit code {c})" : ""));
         }
 
         return end?.ExitCode ?? NoExitCode;

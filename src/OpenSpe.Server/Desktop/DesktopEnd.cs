@@ -24,6 +24,14 @@ internal sealed record DesktopEnd(string Reason, WebSocketCloseStatus Status, st
 
     public static readonly DesktopEnd AccessEnded = new("access-ended", (WebSocketCloseStatus)DesktopProtocol.CloseAccessEnded, "your access to the project ended", true);
 
+    /// <summary>A permit amendment took the session's kind out of <c>policies.workspaceKinds</c>.</summary>
+    public static readonly DesktopEnd KindWithdrawn = new("workspace-kind-withdrawn", (WebSocketCloseStatus)DesktopProtocol.CloseAccessEnded,
+        "the permit no longer allows this kind of session", true);
+
+    /// <summary>A permit amendment closed a clipboard direction the session was opened with; it reopens under the new rule.</summary>
+    public static readonly DesktopEnd ClipboardTightened = new("clipboard-policy-changed", (WebSocketCloseStatus)DesktopProtocol.CloseAccessEnded,
+        "the permit's clipboard rule changed: open the session again", true);
+
     public static readonly DesktopEnd RecordingFailed = new("recording-failed", (WebSocketCloseStatus)DesktopProtocol.CloseRecordingFailed, "the session cannot be recorded", true);
 
     public static readonly DesktopEnd AuditFailed = new("audit-failed", WebSocketCloseStatus.InternalServerError, "the session cannot be audited", true);

@@ -53,6 +53,7 @@ internal sealed class DesktopGateway(
         desktop.Principal = ProjectAccessSetup.PrincipalOf(user);
         desktop.User = user;
         desktop.IdleTimeout = policy.IdleTimeout;
+        desktop.Clipboard = policy.Rfb;
         var sessionId = Guid.CreateVersion7().ToString("N");
         DesktopRecording recording;
         try

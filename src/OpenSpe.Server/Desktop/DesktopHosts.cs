@@ -245,6 +245,9 @@ internal sealed class RunningDesktop(string projectId, string accountId, string 
     /// <summary>The permit's idle timeout, applied to the desktop while no session is attached.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>The permit's clipboard rule the attached session was opened with (the reaper compares the permit's current one).</summary>
+    public OpenSpe.Core.Desktop.RfbPolicy Clipboard { get; set; } = new();
+
     /// <summary>When the last session detached (server clock), or null while one is attached.</summary>
     public DateTimeOffset? DetachedAt { get; private set; }
 

@@ -29,6 +29,25 @@ internal sealed class DesktopPolicies(PermitService permits, DesktopHosts hosts)
             TimeSpan.FromMinutes(policies?.IdleTimeoutMinutes is > 0 and var minutes ? minutes : 15));
     }
 
+    /// <summary>
+    /// The current policy of <paramref name="projectId"/>'s permit for a session of <paramref name="kind"/>; with no permit, nothing is
+    /// allowed (the reaper's re-check of open sessions).
+    /// </summary>
+    public async Task<DesktopPermitPolicy> ReadAsync(string projectId, string kind, CancellationToken cancellationToken)
+    {
+        var permit = await permits.FindByProjectAsync(projectId, cancellationToken);
+        if (permit is null)
+        {
+            return new DesktopPermitPolicy(false, RfbPolicy.ForClipboardMode(null), TimeSpan.FromMinutes(15));
+        }
+
+        var policies = (await permits.CurrentDocumentAsync(permit, cancellationToken)).Policies;
+        return new DesktopPermitPolicy(
+            policies?.WorkspaceKinds?.Contains(kind, StringComparer.Ordinal) == true,
+            RfbPolicy.ForClipboardMode(policies?.Clipboard),
+            TimeSpan.FromMinutes(policies?.IdleTimeoutMinutes is > 0 and var minutes ? minutes : 15));
+    }
+
     /// <summary>A refusal when the permit does not allow desktops or none can run here; null to go on.</summary>
     public async Task<ProblemHttpResult?> RefuseAsync(HttpContext context, ProjectAccess access)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenSpe.Core.Access;
+using OpenSpe.Core.Desktop;
 using OpenSpe.Server.Identity;
 using OpenSpe.Server.Permits;
 using OpenSpe.Workspaces;
@@ -12,7 +13,8 @@ namespace OpenSpe.Server.Desktop;
 /// <summary>
 /// Asks again, every <see cref="DesktopOptions.AccessRecheckInterval"/> (0.5 s), for every running desktop whether its member
 /// may still have it: the access chain (project halted, permit suspended, revoked or ended, member removed from the permit or
-/// their role revoked) and the sign-in (account disabled, password or second factor changed, signed out). A desktop that may not
+/// their role revoked), the sign-in (account disabled, password or second factor changed, signed out) and the permit's policy (its
+/// kind still in <c>policies.workspaceKinds</c>, no clipboard direction closed since it was opened). A desktop that may not
 /// is stopped and its session closed, within one second (OPR-20). A desktop with no session attached is stopped once it has
 /// been idle for the permit's idle timeout (TIR-24).
 /// </summary>
@@ -56,7 +58,7 @@ internal sealed class DesktopReaper(
                 {
                     try
                     {
-                        if (await VerdictAsync(session.ProjectId, session.Principal, session.User, source.Action, stoppingToken) is { } end)
+                        if (await VerdictAsync(session.ProjectId, session.Principal, session.User, source.Action, source.Kind, session.Clipboard, stoppingToken) is { } end)
                         {
                             session.End(end);
                         }
@@ -83,11 +85,11 @@ internal sealed class DesktopReaper(
             return null;
         }
 
-        return await VerdictAsync(desktop.ProjectId, principal, user, DesktopEndpoints.OpenAction, cancellationToken);
+        return await VerdictAsync(desktop.ProjectId, principal, user, DesktopEndpoints.OpenAction, DesktopEndpoints.WorkspaceKind, desktop.Clipboard, cancellationToken);
     }
 
     private async Task<DesktopEnd?> VerdictAsync(string projectId, AccessPrincipal principal, System.Security.Claims.ClaimsPrincipal user, ProjectAction action,
-        CancellationToken cancellationToken)
+        string kind, RfbPolicy openedWith, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var chain = scope.ServiceProvider.GetRequiredService<AccessChain>();
@@ -98,6 +100,22 @@ internal sealed class DesktopReaper(
             return refusal.Kind is AccessRefusalKind.Halted or AccessRefusalKind.HaltStateUnknown ? DesktopEnd.Halted : DesktopEnd.AccessEnded;
         }
 
-        return await SessionValidation.IsPersonSessionAliveAsync(user, scope.ServiceProvider, cancellationToken) ? null : DesktopEnd.AccessEnded;
+        if (!await SessionValidation.IsPersonSessionAliveAsync(user, scope.ServiceProvider, cancellationToken))
+        {
+            return DesktopEnd.AccessEnded;
+        }
+
+        // Note: the permit's policy is read again too, because an amendment can take the session's kind out of
+        // policies.workspaceKinds or close a clipboard direction while the access chain still admits the member.
+        var policy = await scope.ServiceProvider.GetRequiredService<DesktopPolicies>().ReadAsync(projectId, kind, cancellationToken);
+        if (!policy.Allowed)
+        {
+            return DesktopEnd.KindWithdrawn;
+        }
+
+        // Note: a tightened clipboard rule ends the session rather than changing it in place, because the page was told the rule
+        // in its first message and applies it itself (the terminal's copy-out, the desktop's clipboard buttons); the session is
+        // opened again under the new rule. A loosened rule waits for the next opening.
+        return (openedWith.ClipboardIn && !policy.Rfb.ClipboardIn) || (openedWith.ClipboardOut && !policy.Rfb.ClipboardOut) ? DesktopEnd.ClipboardTightened : null;
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using OpenSpe.Core.Access;
+using OpenSpe.Core.Desktop;
 
 namespace OpenSpe.Server.Desktop;
 
@@ -11,6 +12,9 @@ internal interface IGatedSessions
 {
     /// <summary>The chain's action the sessions were opened with.</summary>
     ProjectAction Action { get; }
+
+    /// <summary>The workspace kind the permit's <c>policies.workspaceKinds</c> must keep naming (<c>terminal</c>).</summary>
+    string Kind { get; }
 
     /// <summary>The sessions open now.</summary>
     IReadOnlyList<GatedSession> Open { get; }
@@ -25,4 +29,5 @@ internal interface IGatedSessions
 /// <param name="Principal">Who it runs for, as the access chain knows them.</param>
 /// <param name="User">Who it runs for, as signed in.</param>
 /// <param name="End">Ends it (the first reason wins); its process is stopped by its gateway.</param>
-internal sealed record GatedSession(string ProjectId, string Member, AccessPrincipal Principal, ClaimsPrincipal User, Action<DesktopEnd> End);
+/// <param name="Clipboard">The permit's clipboard rule it was opened with.</param>
+internal sealed record GatedSession(string ProjectId, string Member, AccessPrincipal Principal, ClaimsPrincipal User, Action<DesktopEnd> End, RfbPolicy Clipboard);

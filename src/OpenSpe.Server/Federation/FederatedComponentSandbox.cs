@@ -85,10 +85,16 @@ internal sealed class FederatedComponentSandbox
     }
 
     /// <summary>A lease on the project's staged plaintext holding <paramref name="datasets"/> (decrypted now when nobody holds one).</summary>
+    /// <remarks>
+    /// Note: the lease holds every dataset the project's permit names now, of which the admitted task's <paramref name="datasets"/>
+    /// are some, because the project's staging is one directory shared by its jobs, terminals and analyses and keyed on the
+    /// permit's list: a narrower list would withdraw the others from a running job.
+    /// </remarks>
     public async Task<IPlaintextLease> StageAsync(string projectId, IReadOnlyCollection<string> datasets, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(datasets);
         await using var scope = _scopes.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<DatasetStager>().LeaseAsync(_staging, projectId, datasets, cancellationToken);
+        return await scope.ServiceProvider.GetRequiredService<DatasetStager>().LeaseAsync(_staging, projectId, cancellationToken);
     }
 
     /// <summary>

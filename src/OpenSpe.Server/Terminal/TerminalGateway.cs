@@ -25,7 +25,6 @@ internal sealed class TerminalGateway(
     IWorkspaceRuntime runtime,
     IPlaintextStaging staging,
     DatasetStager stager,
-    PermitService permits,
     DesktopPolicies policies,
     TerminalSessions sessions,
     TerminalAudit audit,
@@ -48,13 +47,12 @@ internal sealed class TerminalGateway(
         var user = context.User;
         var member = DesktopGateway.MemberName(user);
         var policy = await policies.ReadAsync(access.Permit, context.RequestAborted, TerminalEndpoints.WorkspaceKind);
-        var datasets = (await permits.CurrentDocumentAsync(access.Permit, context.RequestAborted)).Datasets.Select(d => d.Id).ToList();
 
         IPlaintextLease? lease = null;
         IWorkspaceProcess shell;
         try
         {
-            lease = await stager.LeaseAsync(staging, projectId, datasets, context.RequestAborted);
+            lease = await stager.LeaseAsync(staging, projectId, context.RequestAborted);
             shell = await runtime.StartAsync(Spec(projectId, member, lease), context.RequestAborted);
         }
         catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
@@ -93,7 +91,7 @@ internal sealed class TerminalGateway(
 
         var o = options.Value;
         using var session = new TerminalSession(new BracketedPasteFilter(policy.Rfb.ClipboardIn), policy.IdleTimeout, o.MaxSessionLength, o.MaxInputMessageBytes, time);
-        sessions.Add(sessionId, new GatedSession(projectId, member, ProjectAccessSetup.PrincipalOf(user), user, session.End), shell);
+        sessions.Add(sessionId, new GatedSession(projectId, member, ProjectAccessSetup.PrincipalOf(user), user, session.End, policy.Rfb), shell);
         try
         {
             using var halted = access.Grant.Halted.Register(() => session.End(DesktopEnd.Halted));

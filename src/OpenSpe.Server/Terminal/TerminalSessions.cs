@@ -18,6 +18,9 @@ internal sealed class TerminalSessions : IGatedSessions
     public ProjectAction Action => TerminalEndpoints.OpenAction;
 
     /// <inheritdoc />
+    public string Kind => TerminalEndpoints.WorkspaceKind;
+
+    /// <inheritdoc />
     public IReadOnlyList<GatedSession> Open => _open.Values.Select(t => t.Gate).ToList();
 
     /// <summary>The shells running now (tests use them to see a stop).</summary>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using OpenSpe.Crypt4gh;
+using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
 using OpenSpe.Server.Vault;
 using OpenSpe.Workspaces;
@@ -15,18 +16,27 @@ namespace OpenSpe.Server.Workspaces;
 /// file's header is opened, as at ingest (TIR-8); a file that fails to decrypt fails the whole staging, so a job never sees
 /// a dataset half there.
 /// </remarks>
-internal sealed class DatasetStager(SpeDbContext database, IObjectStore objects, IProjectKeyStore keys)
+internal sealed class DatasetStager(SpeDbContext database, IObjectStore objects, IProjectKeyStore keys, PermitService permits)
 {
     private const int BufferSize = 1 << 20;
 
     /// <summary>
-    /// A lease on <paramref name="projectId"/>'s plaintext in <paramref name="staging"/>: the files of <paramref name="datasets"/>,
-    /// decrypted by the first lease and shared by the later ones (jobs, terminals).
+    /// A lease on <paramref name="projectId"/>'s plaintext in <paramref name="staging"/>: the files of every dataset the project's
+    /// permit names at the moment the staging is taken (read under the staging's lock), decrypted by the first lease that needs
+    /// them and shared by the later ones (jobs, terminals, federated analyses).
     /// </summary>
-    public Task<IPlaintextLease> LeaseAsync(IPlaintextStaging staging, string projectId, IReadOnlyCollection<string> datasets, CancellationToken cancellationToken)
+    public Task<IPlaintextLease> LeaseAsync(IPlaintextStaging staging, string projectId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(staging);
-        return staging.AcquireAsync(projectId, (writer, token) => PopulateAsync(projectId, datasets, writer, token), cancellationToken);
+        return staging.AcquireAsync(projectId, token => PermittedAsync(projectId, token),
+            (writer, datasets, token) => PopulateAsync(projectId, datasets, writer, token), cancellationToken);
+    }
+
+    /// <summary>The datasets the project's permit names now; none when it has no permit.</summary>
+    public async Task<IReadOnlyCollection<string>> PermittedAsync(string projectId, CancellationToken cancellationToken)
+    {
+        var permit = await permits.FindByProjectAsync(projectId, cancellationToken);
+        return permit is null ? [] : [.. (await permits.CurrentDocumentAsync(permit, cancellationToken)).Datasets.Select(d => d.Id)];
     }
 
     /// <summary>Decrypts the files of <paramref name="datasets"/> of <paramref name="projectId"/> into <paramref name="writer"/>; returns how many.</summary>

@@ -216,7 +216,7 @@ internal static class JobEndpoints
         var final = await FindAsync(database, projectId, jobId, cancellationToken);
         if (final is not null && JobStates.IsFinal(final.State))
         {
-            await context.Response.Body.WriteAsync(JobLogJson.Line(new JobLogEntry(JobLogStreams.End, State: final.State, ExitCode: final.ExitCode)), cancellationToken);
+            await context.Response.Body.WriteAsync(JobLogJson.Line(new JobLogEntry(JobLogStreams.End, State: final.State, ExitCode: final.ExitCode, Reason: final.EndReason)), cancellationToken);
         }
 
         return TypedResults.Empty;

@@ -26,8 +26,11 @@ internal sealed class JobLogStore(DataDirectory directory)
     /// <summary>The log file of a job.</summary>
     public string PathOf(string projectId, string jobId) => Path.Combine(ProjectDirectory(projectId), Safe(jobId), "log.ndjson");
 
-    /// <summary>Creates the job's log for writing (the runner's).</summary>
-    public JobLogWriter Create(string projectId, string jobId)
+    /// <summary>
+    /// Creates the job's log for writing (the runner's): at most <paramref name="maxBytes"/> bytes of output lines are stored;
+    /// the line that would pass it is replaced by a marker, nothing after it is kept, and <paramref name="onLimit"/> is called once.
+    /// </summary>
+    public JobLogWriter Create(string projectId, string jobId, long maxBytes = long.MaxValue, Action? onLimit = null)
     {
         var path = PathOf(projectId, jobId);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!, DirectoryMode);
@@ -39,7 +42,7 @@ internal sealed class JobLogStore(DataDirectory directory)
             UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             BufferSize = 0,
         });
-        return new JobLogWriter(stream, SignalOf(jobId));
+        return new JobLogWriter(stream, SignalOf(jobId), maxBytes, onLimit);
     }
 
     /// <summary>Opens the job's log for reading, or null when it has none (yet).</summary>
@@ -94,18 +97,44 @@ internal sealed class JobLogSignal
 }
 
 /// <summary>Appends a job's output, one entry a line; each line is written whole with one write, so readers see whole lines.</summary>
-internal sealed class JobLogWriter(FileStream stream, JobLogSignal signal) : IAsyncDisposable
+/// <remarks>
+/// Note: the log lives in the server's data directory, beside the database and the audit log, so what a job prints is capped
+/// (counted on the bytes stored, escaping included, because that is what fills the disk): past the cap nothing more is written,
+/// whatever the job goes on printing, and the runner stops the job.
+/// </remarks>
+internal sealed class JobLogWriter(FileStream stream, JobLogSignal signal, long maxBytes = long.MaxValue, Action? onLimit = null) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
+    private long _stored;
+    private bool _cut;
 
-    /// <summary>Appends one entry of the stream <paramref name="streamName"/>.</summary>
+    /// <summary>True once output was cut at the limit.</summary>
+    public bool Cut => Volatile.Read(ref _cut);
+
+    /// <summary>Appends one entry of the stream <paramref name="streamName"/>; dropped once the log was cut at its limit.</summary>
     public async Task WriteAsync(string streamName, string text, CancellationToken cancellationToken)
     {
         var buffer = JobLogJson.Line(new JobLogEntry(streamName, text));
+        var limitReached = false;
         await _lock.WaitAsync(cancellationToken);
         try
         {
+            if (_cut)
+            {
+                return;
+            }
+
+            if (_stored + buffer.Length > maxBytes)
+            {
+                // Note: the marker itself is not counted, so the job's members always learn why the output ends here.
+                _cut = true;
+                limitReached = true;
+                buffer = JobLogJson.Line(new JobLogEntry(JobLogStreams.StandardError,
+                    $"spe: the job's output reached the limit of {maxBytes} bytes (Jobs:MaxLogBytes); nothing after this was kept and the job was stopped.\n"));
+            }
+
             await stream.WriteAsync(buffer, cancellationToken);
+            _stored += buffer.Length;
         }
         finally
         {
@@ -113,6 +142,10 @@ internal sealed class JobLogWriter(FileStream stream, JobLogSignal signal) : IAs
         }
 
         signal.Pulse();
+        if (limitReached)
+        {
+            onLimit?.Invoke();
+        }
     }
 
     /// <summary>Copies a process's output stream into the log until it ends, decoding UTF-8 across reads.</summary>

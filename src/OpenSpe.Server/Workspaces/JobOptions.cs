@@ -40,6 +40,13 @@ internal sealed class JobOptions
     [Range(1L << 20, 1L << 42)]
     public long MaxFileBytes { get; set; } = WorkspaceLimits.Default.MaxFileBytes;
 
+    /// <summary>
+    /// Bytes of one job's log (its output as stored, one JSON line per read, escaping included); past it the output is no longer
+    /// kept and the job is stopped (end reason <c>log-limit</c>), because the log is written into the server's data directory.
+    /// </summary>
+    [Range(4L << 10, 1L << 40)]
+    public long MaxLogBytes { get; set; } = 64L << 20;
+
     /// <summary>CPU time of one job; none when unset.</summary>
     public TimeSpan? CpuTime { get; set; }
 

@@ -67,6 +67,9 @@ internal static class JobEndReasons
     /// <summary>The sandbox could not be set up, or the plaintext could not be staged.</summary>
     public const string StartFailed = "start-failed";
 
+    /// <summary>The job's output reached <c>Jobs:MaxLogBytes</c>; the rest was not kept and the job was stopped.</summary>
+    public const string LogLimit = "log-limit";
+
     /// <summary>The end reason of <paramref name="reason"/>.</summary>
     public static string Of(WorkspaceStopReason reason) => reason switch
     {
@@ -76,6 +79,7 @@ internal static class JobEndReasons
         WorkspaceStopReason.AccessRevoked => "access-revoked",
         WorkspaceStopReason.TimedOut => "timed-out",
         WorkspaceStopReason.Shutdown => "shutdown",
+        WorkspaceStopReason.OutputLimit => LogLimit,
         _ => "stopped",
     };
 

@@ -29,7 +29,9 @@ internal sealed partial class JobRunner(
         string state;
         int? exitCode = null;
         string? reason = null;
-        var writer = logs.Create(run.ProjectId, run.Id);
+        // Note: output past the limit would fill the data directory that holds the database and the audit log, so the job is
+        // stopped there; the stop is recorded and audited as any other (end reason log-limit).
+        var writer = logs.Create(run.ProjectId, run.Id, options.Value.MaxLogBytes, () => run.Stop(WorkspaceStopReason.OutputLimit));
         // Note: the job is the project's work, so a halt of the project or of everything stops it at once (OPR-20); a project
         // halted already never starts it.
         using var work = halts.TryBeginWork(run.ProjectId);
@@ -100,11 +102,8 @@ internal sealed partial class JobRunner(
     private async Task<IPlaintextLease> StageAsync(JobRun run)
     {
         await using var scope = scopes.CreateAsyncScope();
-        var permits = scope.ServiceProvider.GetRequiredService<PermitService>();
-        var permit = await permits.FindByProjectAsync(run.ProjectId, run.Stopping) ?? throw new InvalidOperationException("the project has no permit");
-        var datasets = (await permits.CurrentDocumentAsync(permit, run.Stopping)).Datasets.Select(d => d.Id).ToList();
         var stager = scope.ServiceProvider.GetRequiredService<DatasetStager>();
-        return await stager.LeaseAsync(staging, run.ProjectId, datasets, run.Stopping);
+        return await stager.LeaseAsync(staging, run.ProjectId, run.Stopping);
     }
 
     [LoggerMessage(EventId = 16001, Level = LogLevel.Error, Message = "SPE16001 job {JobId} of project {ProjectId} could not start ({ErrorType})")]

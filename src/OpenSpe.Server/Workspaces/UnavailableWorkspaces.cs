@@ -19,8 +19,11 @@ internal sealed class UnavailableWorkspaceRuntime : IWorkspaceRuntime
 /// <summary>The plaintext staging when no runtime is configured: nothing can be staged.</summary>
 internal sealed class UnavailablePlaintextStaging : IPlaintextStaging
 {
-    public Task<IPlaintextLease> AcquireAsync(string projectId, Func<IPlaintextWriter, CancellationToken, Task> populate, CancellationToken cancellationToken) =>
+    public Task<IPlaintextLease> AcquireAsync(string projectId, Func<CancellationToken, Task<IReadOnlyCollection<string>>> datasets,
+        Func<IPlaintextWriter, IReadOnlyCollection<string>, CancellationToken, Task> populate, CancellationToken cancellationToken) =>
         throw new WorkspaceStartException("no plaintext staging is configured on this server");
+
+    public Task RetainAsync(string projectId, IReadOnlyCollection<string> datasets, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public bool IsStaged(string projectId) => false;
 

@@ -59,6 +59,7 @@ internal static class WorkspacesModule
         services.AddSingleton<JobAccessWatch>();
         services.AddHostedService(s => s.GetRequiredService<JobAccessWatch>());
         services.AddSingleton<IPermitChangeHook>(s => s.GetRequiredService<JobAccessWatch>());
+        services.AddSingleton<IPermitChangeHook, PlaintextDatasetWatch>();
         services.AddSingleton<IAccountChangeHook>(s => s.GetRequiredService<JobAccessWatch>());
         services.AddSingleton<IProjectErasureHook, JobLogEraser>();
         return services;

@@ -42,4 +42,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 16511, Level = LogLevel.Warning, Message = "SPE16511 removed leftovers of an earlier run: {Plaintexts} plaintext directories, {Runs} run directories, {Cgroups} sandbox cgroups")]
     public static partial void LeftoversRemoved(ILogger logger, int plaintexts, int runs, int cgroups);
+
+    [LoggerMessage(EventId = 16512, Level = LogLevel.Warning, Message = "SPE16512 plaintext of {Count} datasets withdrawn from project {ProjectId} removed")]
+    public static partial void PlaintextDatasetsWithdrawn(ILogger logger, string projectId, int count);
 }

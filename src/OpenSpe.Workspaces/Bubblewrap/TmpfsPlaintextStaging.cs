@@ -23,18 +23,29 @@ internal sealed class TmpfsPlaintextStaging : IPlaintextStaging
         this.logger = logger;
     }
 
-    public async Task<IPlaintextLease> AcquireAsync(string projectId, Func<IPlaintextWriter, CancellationToken, Task> populate, CancellationToken cancellationToken)
+    public async Task<IPlaintextLease> AcquireAsync(string projectId, Func<CancellationToken, Task<IReadOnlyCollection<string>>> datasets,
+        Func<IPlaintextWriter, IReadOnlyCollection<string>, CancellationToken, Task> populate, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(datasets);
         ArgumentNullException.ThrowIfNull(populate);
         WorkspaceNames.CheckProject(projectId);
         var entry = entries.GetOrAdd(projectId, _ => new Entry());
         await entry.Gate.WaitAsync(cancellationToken);
         try
         {
+            // Note: the list is read under the project's lock, and a permit change removes withdrawn datasets under the same
+            // lock (RetainAsync) after it is stored, because a list read before the change and used after it would stage a
+            // withdrawn dataset again.
+            var current = (await datasets(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+            foreach (var dataset in current)
+            {
+                WorkspaceNames.CheckDataset(dataset);
+            }
+
             var directory = DirectoryOf(projectId);
+            var uid = identities.UidOf(projectId);
             if (!entry.Staged)
             {
-                var uid = identities.UidOf(projectId);
                 EnsureRoot();
                 if (Directory.Exists(directory))
                 {
@@ -44,9 +55,10 @@ internal sealed class TmpfsPlaintextStaging : IPlaintextStaging
 
                 // Note: 0750 owned by the project uid and its own gid: only that project's sandboxes can read it.
                 HostFiles.Directory(directory, HostFiles.Mode0750, uid);
+                entry.Datasets.Clear();
                 try
                 {
-                    await populate(new PlaintextDirectoryWriter(directory, uid), cancellationToken);
+                    await populate(new PlaintextDirectoryWriter(directory, uid), current, cancellationToken);
                 }
                 catch
                 {
@@ -54,12 +66,59 @@ internal sealed class TmpfsPlaintextStaging : IPlaintextStaging
                     throw;
                 }
 
+                entry.Datasets.UnionWith(current);
                 entry.Staged = true;
                 Log.PlaintextStaged(logger, projectId);
+            }
+            else
+            {
+                // Note: the staging is shared by every lease of the project and mounted whole at /data, so it must never hold
+                // a dataset the project may no longer see: one withdrawn since it was filled goes now, from the running
+                // sandboxes too, before this lease is given.
+                WithdrawLocked(projectId, entry, current);
+                var missing = current.Where(d => !entry.Datasets.Contains(d)).ToList();
+                if (missing.Count > 0)
+                {
+                    EnsureRoot();
+                    try
+                    {
+                        await populate(new PlaintextDirectoryWriter(directory, uid), missing, cancellationToken);
+                    }
+                    catch
+                    {
+                        RemoveDatasets(directory, missing);
+                        throw;
+                    }
+
+                    entry.Datasets.UnionWith(missing);
+                }
             }
 
             entry.Leases++;
             return new Lease(this, projectId, entry, entry.Generation, directory);
+        }
+        finally
+        {
+            entry.Gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task RetainAsync(string projectId, IReadOnlyCollection<string> datasets, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(datasets);
+        if (!entries.TryGetValue(projectId, out var entry))
+        {
+            return;
+        }
+
+        await entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (entry.Staged)
+            {
+                WithdrawLocked(projectId, entry, datasets.ToHashSet(StringComparer.Ordinal));
+            }
         }
         finally
         {
@@ -118,6 +177,31 @@ internal sealed class TmpfsPlaintextStaging : IPlaintextStaging
         }
     }
 
+    private void WithdrawLocked(string projectId, Entry entry, HashSet<string> current)
+    {
+        var withdrawn = entry.Datasets.Where(d => !current.Contains(d)).ToList();
+        if (withdrawn.Count == 0)
+        {
+            return;
+        }
+
+        RemoveDatasets(DirectoryOf(projectId), withdrawn);
+        entry.Datasets.ExceptWith(withdrawn);
+        Log.PlaintextDatasetsWithdrawn(logger, projectId, withdrawn.Count);
+    }
+
+    private static void RemoveDatasets(string directory, IEnumerable<string> datasets)
+    {
+        foreach (var dataset in datasets)
+        {
+            var path = Path.Join(directory, dataset);
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+        }
+    }
+
     private void RemoveLocked(string projectId, Entry entry)
     {
         var directory = DirectoryOf(projectId);
@@ -128,6 +212,7 @@ internal sealed class TmpfsPlaintextStaging : IPlaintextStaging
 
         var wasStaged = entry.Staged;
         entry.Staged = false;
+        entry.Datasets.Clear();
         entry.Leases = 0;
         entry.Generation++;
         if (wasStaged)
@@ -141,6 +226,9 @@ internal sealed class TmpfsPlaintextStaging : IPlaintextStaging
         public SemaphoreSlim Gate { get; } = new(1, 1);
 
         public bool Staged { get; set; }
+
+        /// <summary>The datasets staged now (guarded by <see cref="Gate"/>).</summary>
+        public HashSet<string> Datasets { get; } = new(StringComparer.Ordinal);
 
         public int Leases { get; set; }
 

@@ -50,6 +50,15 @@ internal static partial class WorkspaceNames
         }
     }
 
+    /// <summary>Checks a dataset id before it names a directory of the staged plaintext.</summary>
+    public static void CheckDataset(string dataset)
+    {
+        if (dataset is null || !ProjectPattern().IsMatch(dataset) || dataset.Contains("..", StringComparison.Ordinal))
+        {
+            throw new WorkspaceStartException("The dataset id is not usable as a directory name.");
+        }
+    }
+
     public static void CheckMember(string member)
     {
         if (member is null || !MemberPattern().IsMatch(member) || member.Contains("..", StringComparison.Ordinal))

@@ -311,4 +311,23 @@ public sealed class DesktopGatewayTests(DesktopFixture f) : IClassFixture<Deskto
         Assert.Equal((WebSocketCloseStatus)DesktopProtocol.CloseAccessEnded, status);
         Assert.DoesNotContain(f.Server.Services.GetRequiredService<DesktopHosts>().Running, d => d.ProjectId == projectId);
     }
+
+    [Fact]
+    [Trait("Requirement", "SPER-2")]
+    public async Task An_amendment_that_takes_desktops_out_of_the_permit_closes_an_open_session_and_stops_the_desktop()
+    {
+        f.RequireDesktop();
+        var reference = "HDAB-DESK-" + Guid.NewGuid().ToString("N")[..8];
+        var (permitId, projectId) = await f.IssueAsync(reference: reference);
+        using var client = await f.OpenAsync("researcher", projectId);
+        await client.HandshakeAsync();
+        await client.RequestFrameAsync();
+
+        await f.AmendAsync(permitId, reference, "none", ["job"]);
+        var status = await client.WaitForCloseAsync().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Equal((WebSocketCloseStatus)DesktopProtocol.CloseAccessEnded, status);
+        Assert.Equal("workspace-kind-withdrawn", DesktopFixture.Detail(await f.ClosedRecordAsync(projectId), "end"));
+        Assert.DoesNotContain(f.Server.Services.GetRequiredService<DesktopHosts>().Running, d => d.ProjectId == projectId);
+    }
 }

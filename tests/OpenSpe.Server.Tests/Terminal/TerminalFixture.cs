@@ -80,11 +80,21 @@ public sealed class TerminalFixture : IAsyncLifetime
     }
 
     /// <summary>Issues a permit naming researcher and researcher2 that allows the <paramref name="kinds"/> with <paramref name="clipboard"/>.</summary>
-    public async Task<(string PermitId, string ProjectId)> IssueAsync(string clipboard = "none", string[]? kinds = null, int idleMinutes = 15)
+    public async Task<(string PermitId, string ProjectId)> IssueAsync(string clipboard = "none", string[]? kinds = null, int idleMinutes = 15, string? reference = null) =>
+        await Permits.IssueAsync(PolicyDocument(reference ?? "HDAB-TERM-" + Guid.NewGuid().ToString("N")[..8], clipboard, kinds, idleMinutes));
+
+    /// <summary>Amends the permit of <paramref name="reference"/> (issued by <see cref="IssueAsync"/>) to other policies, as the HDAB.</summary>
+    public async Task AmendAsync(string permitId, string reference, string clipboard, string[] kinds)
     {
-        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(60), "HDAB-TERM-" + Guid.NewGuid().ToString("N")[..8]);
+        using var response = await Permits.PostAsAsync("hdab", $"/api/v1/permits/{permitId}/amendments", PolicyDocument(reference, clipboard, kinds, 15));
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    private static Dictionary<string, object?> PolicyDocument(string reference, string clipboard, string[]? kinds, int idleMinutes)
+    {
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(60), reference);
         document["policies"] = new { workspaceKinds = kinds ?? ["terminal", "desktop"], clipboard, idleTimeoutMinutes = idleMinutes, fileTypes = new { upload = new[] { "csv" } } };
-        return await Permits.IssueAsync(document);
+        return document;
     }
 
     /// <summary>Uploads <see cref="Csv"/> as the holder through the real encrypted upload path (dataset omop-2026, cohort.csv).</summary>

@@ -179,6 +179,46 @@ public sealed class TerminalGatewayTests(TerminalFixture f) : IClassFixture<Term
     }
 
     [Fact]
+    [Trait("Requirement", "SPER-2")]
+    public async Task An_amendment_that_takes_terminals_out_of_the_permit_closes_an_open_terminal_and_stops_its_shell()
+    {
+        f.RequireTerminal();
+        var reference = "HDAB-TERM-" + Guid.NewGuid().ToString("N")[..8];
+        var (permitId, projectId) = await f.IssueAsync(kinds: ["terminal", "job"], reference: reference);
+        using var client = await f.OpenAsync("researcher", projectId);
+        await client.SendAsync("echo K-$((4+4))\r");
+        await client.WaitForAsync("K-8");
+        var shell = Assert.Single(f.Shells(projectId));
+
+        await f.AmendAsync(permitId, reference, "none", ["job"]);
+        var status = await client.WaitForCloseAsync().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        var exit = await shell.Completion.WaitAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal((WebSocketCloseStatus)DesktopProtocol.CloseAccessEnded, status);
+        Assert.NotNull(exit.StoppedBy);
+        Assert.Equal("workspace-kind-withdrawn", TerminalFixture.Detail(await f.ClosedRecordAsync(projectId), "end"));
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-25")]
+    public async Task An_amendment_that_closes_the_clipboard_ends_an_open_terminal_so_it_reopens_under_the_new_rule()
+    {
+        f.RequireTerminal();
+        var reference = "HDAB-TERM-" + Guid.NewGuid().ToString("N")[..8];
+        var (permitId, projectId) = await f.IssueAsync(clipboard: "both", reference: reference);
+        using var client = await f.OpenAsync("researcher", projectId);
+        await client.SendAsync("echo C-$((3+3))\r");
+        await client.WaitForAsync("C-6");
+
+        await f.AmendAsync(permitId, reference, "none", ["terminal", "desktop"]);
+        var status = await client.WaitForCloseAsync().WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+        Assert.Equal((WebSocketCloseStatus)DesktopProtocol.CloseAccessEnded, status);
+        Assert.Equal("clipboard-policy-changed", TerminalFixture.Detail(await f.ClosedRecordAsync(projectId), "end"));
+        Assert.Empty(f.Shells(projectId));
+    }
+
+    [Fact]
     [Trait("Requirement", "TIR-26")]
     public async Task The_recording_decrypts_with_the_project_key_and_holds_the_sessions_output_and_input()
     {

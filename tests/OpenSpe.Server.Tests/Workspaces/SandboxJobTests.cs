@@ -22,12 +22,15 @@ public sealed class SandboxJobTests : IAsyncLifetime
 {
     private static readonly byte[] Csv = Encoding.UTF8.GetBytes("id,age\n" + string.Join('\n', Enumerable.Range(0, 500).Select(i => $"{i},{20 + i % 60}")) + "\n");
     private static readonly byte[] Component = Encoding.UTF8.GetBytes("#!/bin/sh\necho \"counted $1 in $(wc -l < /data/omop-2026/cohort.csv) lines\"\n");
+    private const long LogLimit = 64 * 1024;
     private static int instances;
 
     private readonly string _root = Path.Join(Path.GetTempPath(), "openspe-jobs-test-" + Guid.NewGuid().ToString("N")[..12]);
     private readonly string _plaintext = Path.Join("/dev/shm", "openspe-jobs-test-" + Guid.NewGuid().ToString("N")[..12]);
     private PermitFixture _f = null!;
     private string _projectId = "";
+    private string _permitId = "";
+    private Dictionary<string, object?> _document = null!;
     private HttpClient _researcher = null!;
 
     public async ValueTask InitializeAsync()
@@ -40,6 +43,8 @@ public sealed class SandboxJobTests : IAsyncLifetime
             // Note: a uid range per server and process, so parallel tests never share a project uid.
             ["Workspaces:UidRangeStart"] = (600_000 + (Environment.ProcessId % 1000 * 100) + (Interlocked.Increment(ref instances) % 10 * 10)).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Workspaces:UidRangeSize"] = "10",
+            // Note: small, so the log-limit test fills it at once; the other tests print far less.
+            ["Jobs:MaxLogBytes"] = LogLimit.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         var runtime = _f.Server.Services.GetRequiredService<IWorkspaceRuntime>();
         if (!runtime.Availability.IsAvailable)
@@ -58,7 +63,8 @@ public sealed class SandboxJobTests : IAsyncLifetime
                 new { name = "cohort-count", version = "2.0.0", sha256 = new string('0', 64) },
             },
         };
-        (_, _projectId) = await _f.IssueAsync(document);
+        _document = document;
+        (_permitId, _projectId) = await _f.IssueAsync(document);
         using (var holder = await _f.Server.ClientForAccountAsync("holder"))
         {
             var tus = new TusClient(holder, _projectId);
@@ -131,6 +137,75 @@ public sealed class SandboxJobTests : IAsyncLifetime
         Assert.True(rest.Contains("\"gone", StringComparison.Ordinal) || rest.Contains("gone\\n", StringComparison.Ordinal), string.Join(" | ", seen) + " | " + rest);
         Assert.DoesNotContain("still-there", rest, StringComparison.Ordinal);
         Assert.False(_f.Server.Services.GetRequiredService<IPlaintextStaging>().IsStaged(_projectId));
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-4")]
+    public async Task A_dataset_an_amendment_withdraws_is_gone_at_once_from_a_running_job_and_never_staged_for_a_later_one()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var withdrawn = Encoding.UTF8.GetBytes("id,secret\n1,WITHDRAWN-ROW\n");
+        _document["datasets"] = new[] { new { id = "omop-2026", title = "OMOP CDM extract", holder = "holder" }, new { id = "extra", title = "Extra", holder = "holder" } };
+        using (var added = await _f.PostAsAsync("hdab", $"/api/v1/permits/{_permitId}/amendments", _document))
+        {
+            Assert.True(added.IsSuccessStatusCode, await added.Content.ReadAsStringAsync(ct));
+        }
+
+        using (var holder = await _f.Server.ClientForAccountAsync("holder"))
+        {
+            var tus = new TusClient(holder, _projectId);
+            await tus.UploadAsync(TusClient.Encrypt(withdrawn, await tus.ProjectKeyAsync()), "extra", "withdrawn.csv", TusClient.Sha256Hex(withdrawn));
+        }
+
+        // Note: the first job holds the staging through the amendment and until the second job has listed /data.
+        var holding = await JobsApi.StartAsync(_researcher, _projectId, "/bin/sh", "-c",
+            "test -e /data/extra/withdrawn.csv && echo present; i=0; while [ -e /data/extra/withdrawn.csv ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; "
+            + "test -e /data/extra/withdrawn.csv && echo still-there || echo gone; i=0; while [ ! -e /project/later-done ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done");
+        using var log = await _researcher.GetAsync($"/api/v1/projects/{_projectId}/jobs/{holding}/logs?follow=true", HttpCompletionOption.ResponseHeadersRead, ct);
+        using var lines = new StreamReader(await log.Content.ReadAsStreamAsync(ct));
+        var seen = new List<string>();
+        while (await lines.ReadLineAsync(ct) is { } line && !line.Contains("present", StringComparison.Ordinal))
+        {
+            seen.Add(line);
+        }
+
+        _document["datasets"] = new[] { new { id = "omop-2026", title = "OMOP CDM extract", holder = "holder" } };
+        using var amended = await _f.PostAsAsync("hdab", $"/api/v1/permits/{_permitId}/amendments", _document);
+        using var researcher2 = await _f.Server.ClientForAccountAsync("researcher2");
+        var later = await JobsApi.StartAsync(researcher2, _projectId, "/bin/sh", "-c", "ls -R /data; cat /data/extra/withdrawn.csv 2>/dev/null; touch /project/later-done");
+        var laterLog = JobsApi.Text(await JobsApi.LogAsync(researcher2, _projectId, later), JobLogStreams.StandardOutput);
+        var rest = await lines.ReadToEndAsync(ct);
+
+        Assert.True(amended.IsSuccessStatusCode, await amended.Content.ReadAsStringAsync(ct));
+        Assert.True(rest.Contains("gone", StringComparison.Ordinal), string.Join(" | ", seen) + " | " + rest);
+        Assert.DoesNotContain("still-there", rest, StringComparison.Ordinal);
+        Assert.Contains("cohort.csv", laterLog, StringComparison.Ordinal);
+        Assert.DoesNotContain("withdrawn", laterLog, StringComparison.Ordinal);
+        Assert.DoesNotContain("WITHDRAWN-ROW", laterLog, StringComparison.Ordinal);
+        Assert.DoesNotContain("extra", laterLog, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "SPER-1")]
+    public async Task A_job_whose_output_passes_the_log_limit_is_stopped_and_its_log_ends_with_a_marker()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        // Note: 5 MB of 0x01 bytes is 30 MB escaped; without the limit the job then sleeps a minute.
+        var id = await JobsApi.StartAsync(_researcher, _projectId, "/bin/sh", "-c", "head -c 5000000 /dev/zero | tr '\\0' '\\1'; sleep 60; echo not-stopped");
+        var watch = Stopwatch.StartNew();
+
+        var log = await JobsApi.LogAsync(_researcher, _projectId, id);
+        var job = await JobsApi.ShowAsync(_researcher, _projectId, id);
+        var stored = new FileInfo(_f.Server.Services.GetRequiredService<OpenSpe.Server.Workspaces.JobLogStore>().PathOf(_projectId, id)).Length;
+        var records = await _f.Server.Services.GetRequiredService<AuditService>().QueryAsync(new AuditQuery(), ct);
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"the job ran {watch.Elapsed}");
+        Assert.Equal((JobStates.Stopped, "log-limit"), (job.State, job.EndReason));
+        Assert.True(stored <= LogLimit + 512, $"{stored} bytes stored");
+        Assert.Contains("Jobs:MaxLogBytes", log.Last(e => e.Stream == JobLogStreams.StandardError).Text, StringComparison.Ordinal);
+        Assert.DoesNotContain("not-stopped", JobsApi.Text(log, JobLogStreams.StandardOutput), StringComparison.Ordinal);
+        Assert.Equal(new JobLogEntry(JobLogStreams.End, State: JobStates.Stopped, ExitCode: log[^1].ExitCode, Reason: "log-limit"), log[^1]);
+        Assert.Contains(records, r => r.Action == "job.ended" && r.ResourceId == id && r.DetailsJson.Contains("\"reason\":\"log-limit\"", StringComparison.Ordinal));
     }
 
     [Fact]

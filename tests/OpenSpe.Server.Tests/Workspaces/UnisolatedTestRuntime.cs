@@ -65,7 +65,8 @@ internal sealed class UnisolatedTestRuntime : IWorkspaceRuntime, IPlaintextStagi
         }
     }
 
-    public async Task<IPlaintextLease> AcquireAsync(string projectId, Func<IPlaintextWriter, CancellationToken, Task> populate, CancellationToken cancellationToken)
+    public async Task<IPlaintextLease> AcquireAsync(string projectId, Func<CancellationToken, Task<IReadOnlyCollection<string>>> datasets,
+        Func<IPlaintextWriter, IReadOnlyCollection<string>, CancellationToken, Task> populate, CancellationToken cancellationToken)
     {
         var staged = _staged.GetOrAdd(projectId, p => new Staged(Path.Combine(_root, p, "data")));
         await staged.Fill.WaitAsync(cancellationToken);
@@ -74,7 +75,7 @@ internal sealed class UnisolatedTestRuntime : IWorkspaceRuntime, IPlaintextStagi
             if (!staged.Filled)
             {
                 Directory.CreateDirectory(staged.Path);
-                await populate(new Writer(staged.Path), cancellationToken);
+                await populate(new Writer(staged.Path), await datasets(cancellationToken), cancellationToken);
                 staged.Filled = true;
             }
 
@@ -85,6 +86,19 @@ internal sealed class UnisolatedTestRuntime : IWorkspaceRuntime, IPlaintextStagi
         {
             staged.Fill.Release();
         }
+    }
+
+    public Task RetainAsync(string projectId, IReadOnlyCollection<string> datasets, CancellationToken cancellationToken)
+    {
+        if (_staged.TryGetValue(projectId, out var staged) && Directory.Exists(staged.Path))
+        {
+            foreach (var directory in Directory.GetDirectories(staged.Path).Where(d => !datasets.Contains(Path.GetFileName(d))))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task RemoveAsync(string projectId, CancellationToken cancellationToken)
