@@ -2,16 +2,18 @@ using System.Text;
 using System.Text.Json;
 using OpenSpe.Disclosure.Descriptions;
 using OpenSpe.Disclosure.Files;
-using OpenSpe.Disclosure.Identifiers;
+using OpenSpe.Disclosure.Images;
 using OpenSpe.Disclosure.Rules;
 using OpenSpe.Disclosure.Tables;
 
 namespace OpenSpe.Disclosure;
 
 /// <summary>
-/// Checks output files against their descriptions and a policy: file type by extension and content, direct identifiers in
-/// every text file, then the rules of the file's described kind. A file without a description, or whose description does not
-/// fit its content, is <see cref="DisclosureStatus.Review"/>, never <see cref="DisclosureStatus.Pass"/>.
+/// Checks output files against their descriptions and a policy: file type by extension and content, the file's own content
+/// whatever it is described as (direct identifiers in every text file; an image's structure, metadata and any bytes after
+/// its end), then the rules of the file's described kind. A file without a description, or whose description does not fit
+/// its content (a table described as text, regression or figure), is <see cref="DisclosureStatus.Review"/>, never
+/// <see cref="DisclosureStatus.Pass"/>.
 /// </summary>
 /// <param name="policy">The rule parameters.</param>
 /// <param name="allowedTypes">The extension allow-list (lower case, no dot); null: <see cref="FileTypeRule.DefaultExportTypes"/>.</param>
@@ -53,8 +55,14 @@ public sealed class OutputChecker(DisclosurePolicy policy, IReadOnlyCollection<s
         string? text = null;
         if (kind == ContentKind.Text)
         {
-            findings.AddRange(IdentifierFindings(bytes));
+            findings.AddRange(IdentifierRule.Check([(null, bytes)]));
             text = Encoding.UTF8.GetString(bytes);
+        }
+        else
+        {
+            // Note: an image is judged on its own bytes whatever its description says, because the preview shows only its
+            // pixels: data after its end marker or in its metadata would otherwise leave unread.
+            findings.AddRange(ImageRule.Check(kind, bytes));
         }
 
         if (descriptions.OfType<MagnitudeDescription>().Any(m => m.Contributions == name))
@@ -72,6 +80,7 @@ public sealed class OutputChecker(DisclosurePolicy policy, IReadOnlyCollection<s
 
         if (description is FigureDescription figure)
         {
+            findings.AddRange(FigureContent(text));
             findings.AddRange(Figure(path, figure, descriptions));
         }
         else
@@ -103,16 +112,47 @@ public sealed class OutputChecker(DisclosurePolicy policy, IReadOnlyCollection<s
         return Rules(tablePath, text, table).Select(f => f with { Reason = $"in {figure.BasedOn}, the table the figure is based on: {f.Reason}" });
     }
 
+    /// <summary>
+    /// A figure's own content: an image (judged above, with its metadata) or SVG. Note: the figure is checked as its basedOn
+    /// table too, but that says nothing about what the figure file itself holds, so text that is no SVG is not a figure.
+    /// </summary>
+    private static IEnumerable<Finding> FigureContent(string? text)
+    {
+        if (text is null)
+        {
+            return [];
+        }
+
+        if (!text.Contains("<svg", StringComparison.OrdinalIgnoreCase))
+        {
+            return [Findings.Review("description.fit", "described as a figure, but the content is text, not an image or SVG."), .. NotATable(text, "a figure")];
+        }
+
+        return NotATable(text, "a figure");
+    }
+
+    /// <summary>
+    /// Note: a file described as text or figure is only scanned for identifiers, so a table under such a description would
+    /// leave with its cells unchecked; it goes to review with the words that fix it.
+    /// </summary>
+    private static IEnumerable<Finding> NotATable(string text, string described) =>
+        TableShape.Find(text) is { } table
+            ? [Findings.Review("description.table",
+                $"described as {described}, but its content is {table.Form}; describe it as a table (frequency, magnitude, survival or records) so its cells are checked.")]
+            : [];
+
     private IEnumerable<Finding> Rules(string path, string? text, OutputDescription description)
     {
         if (description is RegressionDescription regression)
         {
-            return RegressionRule.Check(regression, policy);
+            return text is null
+                ? [Findings.Review("description.fit", "described as a regression, but the content is not text (a regression's results are a table or text of coefficients).")]
+                : [.. RegressionRule.Check(regression, policy), .. RegressionRule.CheckShape(text, regression)];
         }
 
         if (description is TextDescription)
         {
-            return text is null ? [Findings.Review("description.fit", "described as text, but the content is not text.")] : [];
+            return text is null ? [Findings.Review("description.fit", "described as text, but the content is not text.")] : NotATable(text, "text");
         }
 
         if (text is null)
@@ -155,18 +195,6 @@ public sealed class OutputChecker(DisclosurePolicy policy, IReadOnlyCollection<s
         var contributions = CsvTable.Parse(Encoding.UTF8.GetString(bytes), CsvTable.DelimiterFor(contributionsPath));
         return [.. MagnitudeRule.Check(CsvTable.Parse(text, delimiter), contributions, magnitude, policy)];
     }
-
-    private static IEnumerable<Finding> IdentifierFindings(byte[] bytes) =>
-        IdentifierScanner.Scan(bytes)
-            .GroupBy(m => m.Kind)
-            .Select(g =>
-            {
-                var positions = g.Select(m => Findings.Text(m.Line, m.Column)).ToList();
-                var reason = $"{positions.Count} × {g.Key.Description}.";
-
-                // Note: only the position is reported, never the value: the report itself leaves the SPE.
-                return g.Key == IdentifierKind.DanishCprUnchecked ? Findings.Review(g.Key.Rule, reason, positions) : Findings.Fail(g.Key.Rule, reason, positions);
-            });
 
     private static string Kind(OutputDescription description) =>
         JsonNamingPolicy.CamelCase.ConvertName(description.GetType().Name.Replace("Description", "", StringComparison.Ordinal));

@@ -26,7 +26,7 @@ public sealed class FileTypeTests : IDisposable
     public void Png_NamedPng_PassesAsFigureOfAPassingTable()
     {
         _files.Write("t1.csv", "sex,n\nF,12\nM,15\n");
-        _files.Write("fig1.png", PngHeader);
+        _files.Write("fig1.png", TestImages.Png);
 
         var report = _files.Check("fig1.png", """
             {"outputs": [{"file": "t1.csv", "kind": "frequency", "labelColumns": ["sex"]}, {"file": "fig1.png", "kind": "figure", "basedOn": "t1.csv"}]}
@@ -39,7 +39,7 @@ public sealed class FileTypeTests : IDisposable
     public void Figure_IsCheckedAsTheTableItIsBasedOn()
     {
         _files.Write("t1.csv", "sex,n\nF,3\nM,15\n");
-        _files.Write("fig1.png", PngHeader);
+        _files.Write("fig1.png", TestImages.Png);
 
         var report = _files.Check("fig1.png", """
             {"outputs": [{"file": "t1.csv", "kind": "frequency", "labelColumns": ["sex"]}, {"file": "fig1.png", "kind": "figure", "basedOn": "t1.csv"}]}
