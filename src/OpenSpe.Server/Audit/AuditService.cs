@@ -149,8 +149,9 @@ internal static class AuditCsv
 
     private static string Quote(string value)
     {
-        // Note: a leading formula character is neutralised so a spreadsheet never executes audit content.
-        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@')
+        // Note: a leading formula character is neutralised so a spreadsheet never executes audit content; a tab or carriage
+        // return too, because some spreadsheets skip it and read the formula after it.
+        if (value.Length > 0 && value[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
         {
             value = "'" + value;
         }
