@@ -138,7 +138,12 @@ internal static class JobEndpoints
 
         scheduler.Enqueue(new JobRun
         {
-            Id = job.Id, ProjectId = projectId, AccountId = accountId, Member = member, Command = command, CommandName = commandName,
+            Id = job.Id,
+            ProjectId = projectId,
+            AccountId = accountId,
+            Member = member,
+            Command = command,
+            CommandName = commandName,
             ExternalSignIn = IdentitySetup.ExternalSignIn(context.User),
         });
         return TypedResults.Accepted($"/api/v1/projects/{projectId}/jobs/{job.Id}", ViewOf(job));
