@@ -51,6 +51,9 @@ public static class ErrorCodes
     /// <summary>The body is well formed but its content cannot be processed.</summary>
     public const string UnprocessableContent = "SPE1014";
 
+    /// <summary>The account changed while an admin's change to it ran (another admin's change at the same time): nothing was changed.</summary>
+    public const string AccountChanged = "SPE1100";
+
     /// <summary>The project (or the whole SPE) is halted.</summary>
     public const string ProjectHalted = "SPE3001";
 

@@ -97,10 +97,13 @@ public sealed record EnrolmentLinkView(string Username, string EnrolmentUrl, Dat
 /// <summary>A registered application.</summary>
 public sealed record ClientView(string ClientId, string? DisplayName, string? RegisteredBy);
 
-/// <summary>The result of a role change: <c>granted</c>, or <c>pending-approval</c> with the id a second admin approves.</summary>
-public sealed record RoleChangeView(string Status, string? ApprovalId);
+/// <summary>
+/// The result of a role change or of a new enrolment link's request: <c>granted</c>, <c>revoked</c>, or <c>pending-approval</c> with the
+/// id a second admin approves. The approval of a new enrolment link carries the link (<paramref name="Enrolment"/>), shown once to the approver.
+/// </summary>
+public sealed record RoleChangeView(string Status, string? ApprovalId, EnrolmentLinkView? Enrolment = null);
 
-/// <summary>A pending high-privilege grant.</summary>
+/// <summary>A change waiting for a second admin: a high-privilege grant, or a new enrolment link (role <c>enrolment</c>).</summary>
 public sealed record RoleGrantView(string Id, string Username, string Role, string RequestedBy, DateTimeOffset RequestedAt);
 
 /// <summary>A new application and its secret, shown once.</summary>

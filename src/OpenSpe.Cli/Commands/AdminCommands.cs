@@ -116,23 +116,25 @@ internal static class AdminCommands
     {
         var username = Username();
         var json = CommonOptions.Json();
-        var command = new Command("enrolment", "Issue a new one-time enrolment link for an account whose person lost their password "
-            + "(after verifying them out of band): the password and second factor are removed and every session ends.")
+        var command = new Command("enrolment", "Ask for a new one-time enrolment link for an account whose person lost their password "
+            + "(after verifying them out of band). A second admin approves it ('spe admin role-grants approve ID') and receives the link; "
+            + "only then are the password and second factor removed and every session ended.")
         {
             username, json,
         };
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
             using var api = SpeApiClient.Open(env);
-            var link = await api.SendAsync<EnrolmentLinkView>(HttpMethod.Post, $"api/v1/admin/users/{Segment(parse.GetValue(username)!)}/enrolment", null, cancellationToken);
+            var name = parse.GetValue(username)!;
+            var result = await api.SendAsync<RoleChangeView>(HttpMethod.Post, $"api/v1/admin/users/{Segment(name)}/enrolment", null, cancellationToken);
             if (parse.GetValue(json))
             {
-                JsonOutput.Write(streams.Out, link);
+                JsonOutput.Write(streams.Out, new { username = name, status = result.Status, approvalId = result.ApprovalId });
             }
             else
             {
-                TableWriter.WriteFields(streams.Out, [("Username", link.Username), ("Enrolment link", link.EnrolmentUrl), ("Link expires", Time(link.EnrolmentExpiresAt))]);
-                streams.Hint("The enrolment link works once and is shown only now: hand it to the person over a separate channel.");
+                TableWriter.WriteFields(streams.Out, [("Username", name), ("Status", result.Status), ("Approval id", result.ApprovalId)]);
+                streams.Hint($"A second admin must approve it and then receives the link: spe admin role-grants approve {result.ApprovalId}");
             }
 
             return ExitCodes.Success;
@@ -217,12 +219,21 @@ internal static class AdminCommands
     {
         var id = new Argument<string>("id") { Description = "The grant's id, from 'spe admin role-grants list'." };
         var json = CommonOptions.Json();
-        var command = new Command("approve", "Approve a pending privileged grant requested by another admin (never your own request, never your own account).") { id, json };
+        var command = new Command("approve", "Approve a pending privileged grant or new enrolment link requested by another admin (never your own request, "
+            + "never your own account). Approving a new enrolment link prints the link: hand it to the person over a separate channel.") { id, json };
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {
             using var api = SpeApiClient.Open(env);
             var grant = parse.GetValue(id)!;
             var answer = await api.SendOptionalAsync(HttpMethod.Post, $"api/v1/admin/role-grants/{Segment(grant)}/approve", null, cancellationToken);
+            if (!parse.GetValue(json) && answer is { } body && body.TryGetProperty("enrolment", out var link))
+            {
+                TableWriter.WriteFields(streams.Out, [("Grant", grant), ("Status", "approved"), ("Username", link.GetProperty("username").GetString()),
+                    ("Enrolment link", link.GetProperty("enrolmentUrl").GetString()), ("Link expires", Time(link.GetProperty("enrolmentExpiresAt").GetDateTimeOffset()))]);
+                streams.Hint("The enrolment link works once and is shown only now: hand it to the person over a separate channel.");
+                return ExitCodes.Success;
+            }
+
             WriteDone(streams.Out, answer, parse.GetValue(json), [("Grant", grant), ("Status", "approved")]);
             return ExitCodes.Success;
         }));

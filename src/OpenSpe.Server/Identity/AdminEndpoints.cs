@@ -31,20 +31,20 @@ internal static class AdminEndpoints
         group.MapGet("/users", ListAsync).WithName("admin.users.list").WithSummary("All accounts with their roles and state.");
         group.MapPost("/users", CreateAsync).WithName("admin.users.create").Validate<CreateUserRequest>().ProducesProblems(409)
             .WithSummary("Creates an account without a password and returns its one-time enrolment link, to hand to the person out of band: they set their own password and enrol a second factor. Privileged roles wait for a second admin.");
-        group.MapPost("/users/{username}/enrolment", ReissueEnrolmentAsync).WithName("admin.users.enrolment").ProducesProblems(404)
-            .WithSummary("Issues a new one-time enrolment link (not for yourself): the password and second factor are removed and every session ends.");
+        group.MapPost("/users/{username}/enrolment", ReissueEnrolmentAsync).WithName("admin.users.enrolment").ProducesProblems(404, 409)
+            .WithSummary("Asks for a new one-time enrolment link (not for yourself); a second admin approves it and receives the link: then the password and second factor are removed and every session ends.");
         group.MapPost("/users/{username}/disable", (string username, HttpContext c, AdminContext a) => SetDisabledAsync(username, true, c, a))
-            .WithName("admin.users.disable").ProducesProblems(404).WithSummary("Disables an account (not your own).");
+            .WithName("admin.users.disable").ProducesProblems(404, 409).WithSummary("Disables an account (not your own).");
         group.MapPost("/users/{username}/enable", (string username, HttpContext c, AdminContext a) => SetDisabledAsync(username, false, c, a))
-            .WithName("admin.users.enable").ProducesProblems(404).WithSummary("Enables an account (not your own).");
-        group.MapPost("/users/{username}/reset-mfa", ResetMfaAsync).WithName("admin.users.reset-mfa").ProducesProblems(404)
+            .WithName("admin.users.enable").ProducesProblems(404, 409).WithSummary("Enables an account (not your own).");
+        group.MapPost("/users/{username}/reset-mfa", ResetMfaAsync).WithName("admin.users.reset-mfa").ProducesProblems(404, 409)
             .WithSummary("Removes an account's second factor (not your own): it can then only enrol again.");
-        group.MapPut("/users/{username}/roles/{role}", GrantAsync).WithName("admin.roles.grant").ProducesProblems(404)
+        group.MapPut("/users/{username}/roles/{role}", GrantAsync).WithName("admin.roles.grant").ProducesProblems(404, 409)
             .WithSummary("Grants a role (not to yourself, never one the separation-of-duties table forbids with the roles held); admin, operator, hdab, auditor and output-checker wait for a second admin's approval.");
-        group.MapDelete("/users/{username}/roles/{role}", RevokeAsync).WithName("admin.roles.revoke").ProducesProblems(404).WithSummary("Revokes a role (not your own).");
-        group.MapGet("/role-grants", ListGrantsAsync).WithName("admin.role-grants.list").WithSummary("Pending high-privilege grants.");
-        group.MapPost("/role-grants/{id}/approve", ApproveAsync).WithName("admin.role-grants.approve").ProducesProblems(404)
-            .WithSummary("Approves a pending grant: a different admin from the one who asked, and not the grantee.");
+        group.MapDelete("/users/{username}/roles/{role}", RevokeAsync).WithName("admin.roles.revoke").ProducesProblems(404, 409).WithSummary("Revokes a role (not your own).");
+        group.MapGet("/role-grants", ListGrantsAsync).WithName("admin.role-grants.list").WithSummary("Changes waiting for a second admin: high-privilege grants and new enrolment links (role 'enrolment').");
+        group.MapPost("/role-grants/{id}/approve", ApproveAsync).WithName("admin.role-grants.approve").ProducesProblems(404, 409)
+            .WithSummary("Approves a pending grant or new enrolment link: a different admin from the one who asked, and not the account's own person. The approval of a new enrolment link answers with the link.");
         group.MapPost("/clients", CreateClientAsync).WithName("admin.clients.create").Validate<CreateClientRequest>().ProducesProblems(409)
             .WithSummary("Registers an application (client credentials), a principal of its own that acts for nobody; the secret is shown once. It reaches a project only when the HDAB names it in a permit.");
         group.MapGet("/clients", ListClientsAsync).WithName("admin.clients.list").WithSummary("Registered applications and who registered them.");
@@ -86,19 +86,28 @@ internal static class AdminEndpoints
         }
 
         var direct = request.Roles.Where(r => !SeparationOfDuties.NeedsApproval.Contains(r)).Distinct().ToList();
-        await admin.Users.AddToRolesAsync(user, direct);
+        if (direct.Count > 0 && !(await admin.Users.AddToRolesAsync(user, direct)).Succeeded)
+        {
+            // Note: the account exists but without the roles asked for; nothing is reported or audited as granted because it did not happen.
+            return admin.Changed(context);
+        }
+
         await admin.AuditAsync(context, "admin.users.created", user, new() { ["roles"] = string.Join(' ', direct), ["enrolmentExpires"] = link.ExpiresAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
         var pending = new List<string>();
         foreach (var role in request.Roles.Where(SeparationOfDuties.NeedsApproval.Contains).Distinct())
         {
-            await admin.RequestApprovalAsync(context, user, role);
+            if (await admin.RequestApprovalAsync(context, user, role) is null)
+            {
+                return admin.Changed(context);
+            }
+
             pending.Add(role);
         }
 
         return TypedResults.Created($"/api/v1/admin/users/{user.UserName}", new CreatedUserView(user.UserName!, link.Url, link.ExpiresAt, direct, pending));
     }
 
-    private static async Task<Results<Ok<EnrolmentLinkView>, ProblemHttpResult>> ReissueEnrolmentAsync(string username, HttpContext context, AdminContext admin)
+    private static async Task<Results<Accepted<RoleChangeView>, ProblemHttpResult>> ReissueEnrolmentAsync(string username, HttpContext context, AdminContext admin)
     {
         var (user, refusal) = await admin.TargetAsync(context, username);
         if (user is null)
@@ -106,15 +115,16 @@ internal static class AdminEndpoints
             return refusal!;
         }
 
-        // Note: a new link takes away the password and the second factor, and ends every session: whoever holds the link sets new ones.
-        var link = admin.Enrolment.Issue(user);
-        SignInService.ResetSecondFactor(user);
-        user.PasswordHash = null;
-        await admin.Users.UpdateAsync(user);
-        await admin.Users.UpdateSecurityStampAsync(user);
-        await admin.AccountChangedAsync(user);
-        await admin.AuditAsync(context, "admin.users.enrolment-reissued", user, new() { ["enrolmentExpires"] = link.ExpiresAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture) });
-        return TypedResults.Ok(new EnrolmentLinkView(user.UserName!, link.Url, link.ExpiresAt));
+        // Note: whoever holds a new link sets the account's password and second factor, so a link issued by one admin alone would let
+        // that admin take over any account, a second admin's or a permit's researcher, and defeat four eyes. So every new link waits for
+        // a different admin, even for an account never activated, because that state is no proof: an account used only through an
+        // external provider never has a password, and an approved link leaves the account without one again. Nothing changes until then.
+        var existing = await admin.Database.RoleGrantRequests
+            .Where(r => r.UserId == user.Id && r.Role == AdminContext.EnrolmentChange && r.Status == "pending").Select(r => r.Id).FirstOrDefaultAsync();
+        var id = existing ?? await admin.RequestApprovalAsync(context, user, AdminContext.EnrolmentChange);
+        return id is null
+            ? admin.Changed(context)
+            : TypedResults.Accepted($"/api/v1/admin/role-grants/{id}", new RoleChangeView("pending-approval", id));
     }
 
     private static async Task<Results<Ok<UserView>, ProblemHttpResult>> SetDisabledAsync(string username, bool disabled, HttpContext context, AdminContext admin)
@@ -126,8 +136,12 @@ internal static class AdminEndpoints
         }
 
         user.Disabled = disabled;
-        await admin.Users.UpdateAsync(user);
-        await admin.Users.UpdateSecurityStampAsync(user);
+        AdminContext.RenewSecurityStamp(user);
+        if (!(await admin.Users.UpdateAsync(user)).Succeeded)
+        {
+            return admin.Changed(context);
+        }
+
         await admin.AccountChangedAsync(user);
         await admin.AuditAsync(context, disabled ? "admin.users.disabled" : "admin.users.enabled", user);
         return TypedResults.Ok(await admin.ViewAsync(user));
@@ -142,9 +156,13 @@ internal static class AdminEndpoints
         }
 
         SignInService.ResetSecondFactor(user);
-        await admin.Users.UpdateAsync(user);
         // Note: every token and session that proved the old factor ends with it (within a second).
-        await admin.Users.UpdateSecurityStampAsync(user);
+        AdminContext.RenewSecurityStamp(user);
+        if (!(await admin.Users.UpdateAsync(user)).Succeeded)
+        {
+            return admin.Changed(context);
+        }
+
         await admin.AccountChangedAsync(user);
         await admin.AuditAsync(context, "admin.users.mfa-reset", user);
         return TypedResults.Ok(await admin.ViewAsync(user));
@@ -174,13 +192,22 @@ internal static class AdminEndpoints
             return AdminContext.SeparationOfDutiesRefusal(context, conflict);
         }
 
+        // Note: the check above and the change below are one decision: the change saves the account with a new concurrency stamp on the
+        // condition that the stamp is still the one read before the check, so of two concurrent changes to one account (here, or on
+        // another instance sharing the database) one fails and nothing of it is kept (409) because the other may have made the pair forbidden.
         if (SeparationOfDuties.NeedsApproval.Contains(role))
         {
             var id = await admin.RequestApprovalAsync(context, user, role);
-            return TypedResults.Accepted($"/api/v1/admin/role-grants/{id}", new RoleChangeView("pending-approval", id));
+            return id is null
+                ? admin.Changed(context)
+                : TypedResults.Accepted($"/api/v1/admin/role-grants/{id}", new RoleChangeView("pending-approval", id));
         }
 
-        await admin.Users.AddToRoleAsync(user, role);
+        if (!(await admin.Users.AddToRoleAsync(user, role)).Succeeded)
+        {
+            return admin.Changed(context);
+        }
+
         await admin.AuditAsync(context, "admin.roles.granted", user, new() { ["role"] = role });
         return TypedResults.Ok(new RoleChangeView("granted", null));
     }
@@ -198,8 +225,14 @@ internal static class AdminEndpoints
             return Problem(404, $"{username} does not hold '{role}'.");
         }
 
-        await admin.Users.RemoveFromRoleAsync(user, role);
-        await admin.Users.UpdateSecurityStampAsync(user);
+        // Note: the role and the security stamp (which ends the sessions that carried the role) change in one save, checked against the
+        // account's concurrency stamp: a concurrent change makes it fail whole, and then nothing is answered or audited as revoked.
+        AdminContext.RenewSecurityStamp(user);
+        if (!(await admin.Users.RemoveFromRoleAsync(user, role)).Succeeded)
+        {
+            return admin.Changed(context);
+        }
+
         await admin.AccountChangedAsync(user);
         await admin.AuditAsync(context, "admin.roles.revoked", user, new() { ["role"] = role });
         return TypedResults.Ok(new RoleChangeView("revoked", null));
@@ -241,7 +274,10 @@ internal static class AdminEndpoints
             return Problem(404, "The account no longer exists.");
         }
 
-        if (SeparationOfDuties.Within([.. await admin.Users.GetRolesAsync(user), request.Role]) is { } conflict)
+        // Note: the request's approval is saved with the account's change in one save, checked against the account's concurrency stamp
+        // read above (before the separation-of-duties check): two concurrent approvals, or an approval beside another change to the
+        // account, cannot both succeed, and a failed one keeps nothing, not even the approval (409).
+        if (request.Role != AdminContext.EnrolmentChange && SeparationOfDuties.Within([.. await admin.Users.GetRolesAsync(user), request.Role]) is { } conflict)
         {
             // Note: the table is checked again at approval: a conflicting role may have been granted since the request.
             return AdminContext.SeparationOfDutiesRefusal(context, conflict);
@@ -250,10 +286,41 @@ internal static class AdminEndpoints
         request.Status = "approved";
         request.DecidedBy = approver;
         request.DecidedAt = admin.Time.GetUtcNow();
-        await admin.Database.SaveChangesAsync();
-        await admin.Users.AddToRoleAsync(user, request.Role);
+        if (request.Role == AdminContext.EnrolmentChange)
+        {
+            return await ApproveEnrolmentAsync(request, user, context, admin);
+        }
+
+        if (!(await admin.Users.AddToRoleAsync(user, request.Role)).Succeeded)
+        {
+            return admin.Changed(context);
+        }
+
         await admin.AuditAsync(context, "admin.roles.granted", user, new() { ["role"] = request.Role, ["approvalOf"] = request.Id, ["highPrivilege"] = "true" });
         return TypedResults.Ok(new RoleChangeView("granted", request.Id));
+    }
+
+    private static async Task<Results<Ok<RoleChangeView>, ProblemHttpResult>> ApproveEnrolmentAsync(RoleGrantRequestEntity request, SpeUser user, HttpContext context, AdminContext admin)
+    {
+        // Note: a new link takes away the password and the second factor, and ends every session: whoever holds the link sets new ones.
+        // It is issued only now, to the approving admin, because the admin who asked must never hold a link that works on their own word.
+        var link = admin.Enrolment.Issue(user);
+        SignInService.ResetSecondFactor(user);
+        user.PasswordHash = null;
+        AdminContext.RenewSecurityStamp(user);
+        if (!(await admin.Users.UpdateAsync(user)).Succeeded)
+        {
+            return admin.Changed(context);
+        }
+
+        await admin.AccountChangedAsync(user);
+        await admin.AuditAsync(context, "admin.users.enrolment-reissued", user, new()
+        {
+            ["enrolmentExpires"] = link.ExpiresAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            ["approvalOf"] = request.Id,
+            ["requestedBy"] = request.RequestedBy,
+        });
+        return TypedResults.Ok(new RoleChangeView("approved", request.Id, new EnrolmentLinkView(user.UserName!, link.Url, link.ExpiresAt)));
     }
 
     private static async Task<Results<Created<CreatedClientView>, ProblemHttpResult, ValidationProblem>> CreateClientAsync(CreateClientRequest request, HttpContext context, AdminContext admin, IdentitySeeder seeder, IOpenIddictApplicationManager applications)
@@ -372,7 +439,7 @@ internal static class AdminEndpoints
 
     private static ValidationProblem Invalid(string field, string message) => Problems.Invalid(field, message);
 
-    internal static ProblemHttpResult Problem(int status, string detail) => Problems.Of(status, detail);
+    internal static ProblemHttpResult Problem(int status, string detail, string? code = null) => Problems.Of(status, detail, code);
 }
 
 /// <summary>What admin handlers share: the account store, the database, the clock and the audit log.</summary>
@@ -402,11 +469,38 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
         }
     }
 
-    /// <summary>Roles of <paramref name="user"/> still waiting for approval.</summary>
+    /// <summary>What a pending request holds in place of a role when it asks for a new enrolment link (no role has this name).</summary>
+    public const string EnrolmentChange = "enrolment";
+
+    /// <summary>Roles of <paramref name="user"/> still waiting for approval (not a new enrolment link waiting).</summary>
     public async Task<List<string>> PendingRolesAsync(SpeUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return await Database.RoleGrantRequests.Where(r => r.UserId == user.Id && r.Status == "pending").Select(r => r.Role).ToListAsync();
+        return await Database.RoleGrantRequests.Where(r => r.UserId == user.Id && r.Status == "pending" && r.Role != EnrolmentChange).Select(r => r.Role).ToListAsync();
+    }
+
+    /// <summary>
+    /// A new security stamp, saved with the change that needs it: tokens carry its digest, so every session of the account ends within a
+    /// second. Set on the entity rather than with <c>UserManager.UpdateSecurityStampAsync</c> so the change and the stamp are one save.
+    /// </summary>
+    public static void RenewSecurityStamp(SpeUser user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        user.SecurityStamp = Convert.ToHexString(RandomNumberGenerator.GetBytes(20));
+    }
+
+    /// <summary>
+    /// The 409 answer when the account's save failed (Identity's concurrency failure: another admin changed the account since it was read,
+    /// here or on another instance): nothing of the change was kept, and nothing is reported or audited as done.
+    /// </summary>
+    public ProblemHttpResult Changed(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        AuditDenialReason.Set(context, "concurrent-change");
+        // Note: the failed save's entities stay tracked in this request's context; they are dropped so nothing later saves them by accident.
+        Database.ChangeTracker.Clear();
+        return AdminEndpoints.Problem(409, "The account changed while this ran (another change at the same time); nothing was changed. Read it again and retry.",
+            ErrorCodes.AccountChanged);
     }
 
     /// <summary>The 403 answer to a change the separation-of-duties table forbids.</summary>
@@ -443,8 +537,11 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
         return (user, null);
     }
 
-    /// <summary>Records a privileged grant request for a second admin and raises a security alert; returns its id.</summary>
-    public async Task<string> RequestApprovalAsync(HttpContext context, SpeUser user, string role)
+    /// <summary>
+    /// Records a privileged grant request (or a new enrolment link's, <see cref="EnrolmentChange"/>) for a second admin and raises a
+    /// security alert; returns its id, or null when the account changed since it was read (nothing was recorded).
+    /// </summary>
+    public async Task<string?> RequestApprovalAsync(HttpContext context, SpeUser user, string role)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(user);
@@ -457,9 +554,22 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
             RequestedAt = Time.GetUtcNow(),
         };
         Database.RoleGrantRequests.Add(request);
-        await Database.SaveChangesAsync();
-        await AuditAsync(context, "admin.roles.grant-requested", user, new() { ["role"] = role, ["approvalId"] = request.Id });
-        await AuditAsync(context, "security.alert", user, new() { ["kind"] = "high-privilege-grant-requested", ["role"] = role, ["approvalId"] = request.Id });
+        // Note: the request is saved with the account itself, whose concurrency stamp changes on the condition that it is still the one
+        // read before the separation-of-duties check (a conditional UPDATE, so it holds across instances sharing PostgreSQL): of two
+        // concurrent requests for one account, one fails whole, so a pair the table forbids is never pending together.
+        if (!(await Users.UpdateAsync(user)).Succeeded)
+        {
+            return null;
+        }
+
+        var enrolment = role == EnrolmentChange;
+        await AuditAsync(context, enrolment ? "admin.users.enrolment-requested" : "admin.roles.grant-requested", user, new() { ["role"] = role, ["approvalId"] = request.Id });
+        await AuditAsync(context, "security.alert", user, new()
+        {
+            ["kind"] = enrolment ? "enrolment-link-requested" : "high-privilege-grant-requested",
+            ["role"] = role,
+            ["approvalId"] = request.Id,
+        });
         return request.Id;
     }
 

@@ -51,6 +51,7 @@ internal static class ExternalIdentity
             new("sub", user.Id),
             new("preferred_username", user.UserName!),
             new("idp", provider.Issuer),
+            new(SpeClaims.ExternalSubject, subject!),
             new("amr", "ext"),
         };
         if (mfa)

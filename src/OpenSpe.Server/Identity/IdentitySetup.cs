@@ -164,8 +164,21 @@ internal static class IdentitySetup
     public static bool IsClient(System.Security.Claims.ClaimsPrincipal user) =>
         user.HasClaim(c => c.Type == "client_id") && !user.HasClaim(c => c.Type == "amr");
 
+    /// <summary>
+    /// The external provider's issuer and the subject its token carried when <paramref name="user"/> signed in through one; null for a
+    /// local sign-in. Read only from the identity an external scheme built, never from a token the SPE issues.
+    /// </summary>
+    public static (string Issuer, string Subject)? ExternalSignIn(System.Security.Claims.ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var identity = user.Identities.FirstOrDefault(i => i.AuthenticationType?.StartsWith(ExternalSchemePrefix, StringComparison.Ordinal) == true);
+        return identity?.FindFirst("idp")?.Value is { } issuer && identity.FindFirst(SpeClaims.ExternalSubject)?.Value is { } subject ? (issuer, subject) : null;
+    }
+
     /// <summary>Scheme name of the <paramref name="index"/>th external provider.</summary>
-    public static string ExternalScheme(int index) => "external-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public static string ExternalScheme(int index) => ExternalSchemePrefix + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private const string ExternalSchemePrefix = "external-";
 
     /// <summary>Sets a JwtBearer scheme to validate with <paramref name="parameters"/> and answer refusals with problem details.</summary>
     internal static void ConfigureBearer(JwtBearerOptions options, TokenValidationParameters parameters, TimeProvider time)

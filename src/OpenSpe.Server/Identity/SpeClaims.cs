@@ -21,6 +21,12 @@ internal static class SpeClaims
     /// <summary>On a scoped token: the one project it opens.</summary>
     public const string ScopeProject = "spe_scope_project";
 
+    /// <summary>
+    /// On the principal of an external provider's token (never in a token the SPE issues): the subject the provider's token carried,
+    /// beside <c>idp</c>, its issuer. A permit's external identity names only such a sign-in (see <c>ProjectAccessSource</c>).
+    /// </summary>
+    public const string ExternalSubject = "spe_ext_sub";
+
     /// <summary>On an application's token: the person who registered the application, for the audit log.</summary>
     public const string RegisteredBy = "spe_registered_by";
 }

@@ -21,14 +21,20 @@ internal static class ProjectAccessSetup
 
     /// <summary>
     /// The principal of a bearer token: an application by <c>client_id</c>, a person by <c>sub</c> (never by
-    /// <c>preferred_username</c>) with their <c>role</c> claims and whether <c>amr</c> names a second factor.
+    /// <c>preferred_username</c>) with their <c>role</c> claims, whether <c>amr</c> names a second factor, and the external provider's
+    /// issuer and subject when they signed in through one.
     /// </summary>
     public static AccessPrincipal PrincipalOf(ClaimsPrincipal user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return IdentitySetup.IsClient(user)
-            ? AccessPrincipal.Application(user.FindFirst("client_id")?.Value)
-            : AccessPrincipal.Person(user.FindFirst("sub")?.Value, IdentitySetup.HasSecondFactor(user), user.FindAll("role").Select(c => c.Value));
+        if (IdentitySetup.IsClient(user))
+        {
+            return AccessPrincipal.Application(user.FindFirst("client_id")?.Value);
+        }
+
+        var external = IdentitySetup.ExternalSignIn(user);
+        return AccessPrincipal.Person(user.FindFirst("sub")?.Value, IdentitySetup.HasSecondFactor(user), user.FindAll("role").Select(c => c.Value),
+            external?.Issuer, external?.Subject);
     }
 
     /// <summary>The stable error code of a refusal.</summary>

@@ -89,13 +89,22 @@ internal sealed class ProjectAccessSource(SpeDbContext database, UserManager<Spe
                 : database.PermitMembers.Where(m => m.ClientId == clientId && m.Role == PermitRoles.Application);
         }
 
-        // Note: a person is named by account id, or by an external identity (issuer, subject) linked to that account; never by name.
+        // Note: a person is named by account id, or by an external identity (issuer, subject); never by name. An external identity names
+        // only a sign-in through that provider with that subject (the principal's external sign-in), still mapped to the account, because
+        // a mapping alone is one admin's word: an admin who mapped a permit's identity to an account of their own and signed that account in
+        // locally would otherwise reach the project's data (SDR-2). The provider, not the admin, vouches for the person.
         var accountId = principal.AccountId;
-        return accountId is null
-            ? database.PermitMembers.Where(m => false)
+        if (accountId is null)
+        {
+            return database.PermitMembers.Where(m => false);
+        }
+
+        var (issuer, subject) = (principal.ExternalIssuer, principal.ExternalSubject);
+        return issuer is null || subject is null
+            ? database.PermitMembers.Where(m => m.ClientId == null && m.AccountId == accountId)
             : database.PermitMembers.Where(m => m.ClientId == null
                 && (m.AccountId == accountId
-                    || (m.AccountId == null && m.Issuer != null
-                        && database.UserLogins.Any(l => l.UserId == accountId && l.LoginProvider == m.Issuer && l.ProviderKey == m.Subject))));
+                    || (m.AccountId == null && m.Issuer == issuer && m.Subject == subject
+                        && database.UserLogins.Any(l => l.UserId == accountId && l.LoginProvider == issuer && l.ProviderKey == subject))));
     }
 }

@@ -44,7 +44,7 @@ internal sealed partial class JobAccessWatch(
         var chain = scope.ServiceProvider.GetRequiredService<AccessChain>();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<SpeUser>>();
         var stoppedProjects = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var member in runs.Select(r => (r.ProjectId, r.AccountId)).Distinct())
+        foreach (var member in runs.Select(r => (r.ProjectId, r.AccountId, r.ExternalSignIn)).Distinct())
         {
             if (stoppedProjects.Contains(member.ProjectId))
             {
@@ -59,9 +59,10 @@ internal sealed partial class JobAccessWatch(
                 continue;
             }
 
-            // Note: the job's starter is judged as a person who signed in with a second factor, as when they submitted it:
+            // Note: the job's starter is judged as a person who signed in with a second factor (through the same provider, if any), as when they submitted it:
             // what can change since is the account's roles, the permit, its members and the halts.
-            var principal = AccessPrincipal.Person(member.AccountId, hasSecondFactor: true, await users.GetRolesAsync(user));
+            var principal = AccessPrincipal.Person(member.AccountId, hasSecondFactor: true, await users.GetRolesAsync(user),
+                member.ExternalSignIn?.Issuer, member.ExternalSignIn?.Subject);
             var decision = await chain.DecideAsync(new AccessRequest(principal, member.ProjectId, JobActions.Run.Action), cancellationToken);
             decision.Grant?.Dispose();
             switch (decision.Refusal?.Kind)

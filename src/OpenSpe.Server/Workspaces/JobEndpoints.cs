@@ -9,6 +9,7 @@ using OpenSpe.Core.Audit;
 using OpenSpe.Core.Permits;
 using OpenSpe.Server.Api;
 using OpenSpe.Server.Audit;
+using OpenSpe.Server.Identity;
 using OpenSpe.Server.Permits;
 using OpenSpe.Server.Persistence;
 using OpenSpe.Workspaces;
@@ -135,7 +136,16 @@ internal static class JobEndpoints
             throw;
         }
 
-        scheduler.Enqueue(new JobRun { Id = job.Id, ProjectId = projectId, AccountId = accountId, Member = member, Command = command, CommandName = commandName });
+        scheduler.Enqueue(new JobRun
+        {
+            Id = job.Id,
+            ProjectId = projectId,
+            AccountId = accountId,
+            Member = member,
+            Command = command,
+            CommandName = commandName,
+            ExternalSignIn = IdentitySetup.ExternalSignIn(context.User),
+        });
         return TypedResults.Accepted($"/api/v1/projects/{projectId}/jobs/{job.Id}", ViewOf(job));
     }
 

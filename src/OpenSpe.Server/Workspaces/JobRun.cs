@@ -19,6 +19,12 @@ internal sealed class JobRun : IDisposable
     /// <summary>Account id of who submitted it.</summary>
     public required string AccountId { get; init; }
 
+    /// <summary>
+    /// The external provider's issuer and subject when its starter signed in through one (null for a local sign-in): the job is judged
+    /// again as that sign-in, because a permit's external identity names only a sign-in through that provider.
+    /// </summary>
+    public (string Issuer, string Subject)? ExternalSignIn { get; init; }
+
     /// <summary>User name of who submitted it (the sandbox's member).</summary>
     public required string Member { get; init; }
 

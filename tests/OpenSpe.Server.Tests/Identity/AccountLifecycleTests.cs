@@ -94,7 +94,7 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "SDR-2")]
-    public async Task Enrolment_link_expires_and_a_reissued_link_ends_the_old_password_and_sessions()
+    public async Task Enrolment_link_expires_and_a_reissued_link_a_second_admin_approved_ends_the_old_password_and_sessions()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var server = await SpeTestServer.StartAsync(time: time);
@@ -107,13 +107,18 @@ public sealed class AccountLifecycleTests : IAsyncLifetime
         var expired = await server.Client.PostAsJsonAsync("/api/v1/account/activate", new { token, password = "Late-Person-Passphrase-1" });
         using var admin2 = server.ClientWithToken((await SignInAtAsync(server, "admin", time)).Access);
         var (researcherAccess, researcherRefresh) = await SignInAtAsync(server, "researcher", time);
-        var reissued = await admin2.PostAsync("/api/v1/admin/users/researcher/enrolment", null);
+        var requested = await admin2.PostAsync("/api/v1/admin/users/researcher/enrolment", null);
+        await server.EnsureAccountAsync("second-admin", "admin");
+        using var secondAdmin = await server.ClientForAccountAsync("second-admin");
+        var approvalId = (await requested.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("approvalId").GetString();
+        var reissued = await secondAdmin.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
         using var researcher = server.ClientWithToken(researcherAccess);
         var afterReissue = await researcher.GetAsync("/api/v1/projects");
         var refresh = await identity.RefreshAsync(researcherRefresh);
         var oldPassword = await identity.PasswordGrantAsync("researcher", identity.Account("researcher").Password, null);
 
         Assert.Equal(HttpStatusCode.BadRequest, expired.StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, requested.StatusCode);
         Assert.Equal(HttpStatusCode.OK, reissued.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, afterReissue.StatusCode);
         Assert.Equal("invalid_grant", await IdentityClient.OAuthErrorAsync(refresh));

@@ -8,8 +8,8 @@ namespace OpenSpe.Server.Portal.Pages.Admin;
 
 /// <summary>
 /// The admin's accounts (SDR-2, OPR-2): every account with its roles and state, a new account (its one-time enrolment link
-/// shown once, to hand over out of band), disable and enable, a new enrolment link, a reset second factor, role grants and
-/// revocations, the pending high-privilege grants a second admin approves, and each account's external identities (FSPER-2:
+/// shown once, to hand over out of band), disable and enable, a new enrolment link (asked for here, approved and received by a
+/// second admin), a reset second factor, role grants and revocations, the pending high-privilege grants and links a second admin approves, and each account's external identities (FSPER-2:
 /// the (issuer, subject) pairs mapped to it, mapped from an issuer the server trusts and removed again). Every change is the API's
 /// (<c>/api/v1/admin</c>), so its rules hold here: nobody changes their own account, no account holds two roles the
 /// separation-of-duties table forbids together, and the admin, operator, HDAB, auditor and output-checker roles wait for
@@ -26,7 +26,7 @@ internal sealed class AccountsModel : PortalPageModel
     /// <summary>The account just created, with its enrolment link (shown once).</summary>
     public CreatedUserView? Created { get; private set; }
 
-    /// <summary>A new enrolment link just issued (shown once).</summary>
+    /// <summary>A new enrolment link just issued by this admin's approval (shown once).</summary>
     public EnrolmentLinkView? Enrolment { get; private set; }
 
     /// <summary>What the last change did.</summary>
@@ -77,13 +77,14 @@ internal sealed class AccountsModel : PortalPageModel
         var path = $"/api/v1/admin/users/{Segment(username)}/{change}";
         if (change == "enrolment")
         {
-            var link = await SendEmptyAsync<EnrolmentLinkView>(HttpMethod.Post, path);
-            if (!link.Succeeded)
+            // Note: a new link waits for a second admin, who receives it on approval; the admin who asked never sees it.
+            var requested = await SendEmptyAsync<RoleChangeView>(HttpMethod.Post, path);
+            if (!requested.Succeeded)
             {
-                return await RefusedAsync(link.Problem!);
+                return await RefusedAsync(requested.Problem!);
             }
 
-            Enrolment = link.Value;
+            Notice = PortalText.Format("AdminEnrolmentPending", username);
             return await ShowAsync();
         }
 
@@ -140,7 +141,9 @@ internal sealed class AccountsModel : PortalPageModel
             return await RefusedAsync(answer.Problem!);
         }
 
-        Notice = PortalText.Get("AdminGrantApproved");
+        // Note: the approval of a new enrolment link answers with the link, shown once here to the approving admin.
+        Enrolment = answer.Value?.Enrolment;
+        Notice = PortalText.Get(Enrolment is null ? "AdminGrantApproved" : "AdminEnrolmentApproved");
         return await ShowAsync();
     }
 

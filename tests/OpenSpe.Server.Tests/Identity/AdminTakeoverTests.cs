@@ -1,0 +1,249 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using OpenSpe.Server.Identity;
+using OpenSpe.Server.Persistence;
+using OpenSpe.Server.Tests.Api;
+using OpenSpe.Server.Tests.Infrastructure;
+using OpenSpe.Server.Tests.Permits;
+
+namespace OpenSpe.Server.Tests.Identity;
+
+/// <summary>
+/// What one admin alone must never achieve (SDR-2, OPR-2), each as an attack through the real HTTP pipeline: reach a permit's
+/// project through an external identity mapped to an account of their own, take over another account with a new enrolment link,
+/// be told a change happened when a concurrent change undid it, or leave a pair of roles the table forbids pending together.
+/// </summary>
+public sealed class AdminTakeoverTests : IAsyncLifetime
+{
+    private const string ExternalIssuer = "https://idp.takeover.example/";
+    private const string Audience = "openspe";
+
+    private LocalTokenIssuer _idp = null!;
+    private SpeTestServer _server = null!;
+    private IdentityClient _identity = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        _idp = await LocalTokenIssuer.StartAsync(ExternalIssuer);
+        _server = await SpeTestServer.StartAsync(settings: new Dictionary<string, string?>
+        {
+            ["ExternalIdentity:Providers:0:Issuer"] = ExternalIssuer,
+            ["ExternalIdentity:Providers:0:Audience"] = Audience,
+            ["ExternalIdentity:Providers:0:JwksUrl"] = _idp.JwksUrl.AbsoluteUri,
+            ["ExternalIdentity:Providers:0:JwksCertificateFingerprint"] = _idp.CertificateFingerprint,
+        });
+        _identity = new IdentityClient(_server);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        await _idp.DisposeAsync();
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "FSPER-2")]
+    public async Task An_admin_who_maps_a_permits_external_identity_to_an_account_of_their_own_reaches_no_project()
+    {
+        await _server.EnsureAccountAsync("alice", "researcher");
+        using var admin = await _identity.ClientForAsync("admin");
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync("/api/v1/admin/users/alice/external-identities", new { issuer = ExternalIssuer, subject = "alice-ext" })).StatusCode);
+        var projectId = await IssueNamingExternalAsync("alice-ext");
+        using var alice = _server.ClientWithToken(_idp.Mint("alice-ext", Audience, new Dictionary<string, object> { ["amr"] = new[] { "pwd", "mfa" } }));
+        var aliceSees = await alice.GetAsync($"/api/v1/projects/{projectId}");
+
+        // The attack: a local account of the admin's making, enrolled by the admin, then given the permit's external identity.
+        var created = await (await admin.PostAsJsonAsync("/api/v1/admin/users", new { username = "puppet", roles = new[] { "researcher" } })).Content.ReadFromJsonAsync<JsonElement>();
+        using var puppet = await ActivateAsync(created.GetProperty("enrolmentUrl").GetString()!, "puppet");
+        var unmapped = await admin.DeleteAsync($"/api/v1/admin/users/alice/external-identities?issuer={Uri.EscapeDataString(ExternalIssuer)}&subject=alice-ext");
+        var mapped = await admin.PostAsJsonAsync("/api/v1/admin/users/puppet/external-identities", new { issuer = ExternalIssuer, subject = "alice-ext" });
+        var shown = await puppet.GetAsync($"/api/v1/projects/{projectId}");
+        var listed = await puppet.GetFromJsonAsync<JsonElement>("/api/v1/projects");
+        var datasets = await puppet.GetAsync($"/api/v1/projects/{projectId}/datasets");
+
+        Assert.Equal(HttpStatusCode.OK, aliceSees.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, unmapped.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, mapped.StatusCode);
+        await ProblemAssert.IsProblemAsync(shown, HttpStatusCode.NotFound);
+        await ProblemAssert.IsProblemAsync(datasets, HttpStatusCode.NotFound);
+        Assert.DoesNotContain(projectId, listed.EnumerateArray().Select(p => p.GetProperty("id").GetString()));
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "OPR-2")]
+    public async Task One_admin_cannot_take_over_another_account_with_a_new_enrolment_link()
+    {
+        await _server.EnsureAccountAsync("admin2", "admin");
+        await _server.EnsureAccountAsync("admin3", "admin");
+        using var admin = await _identity.ClientForAsync("admin");
+        using var admin2 = await _server.ClientForAccountAsync("admin2");
+        using var admin3 = await _server.ClientForAccountAsync("admin3");
+
+        var requested = await admin.PostAsync("/api/v1/admin/users/admin2/enrolment", null);
+        var body = await requested.Content.ReadFromJsonAsync<JsonElement>();
+        var approvalId = body.GetProperty("approvalId").GetString()!;
+        var admin2StillWorks = await admin2.GetAsync("/api/v1/admin/users");
+        var byRequester = await admin.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
+        var byTarget = await admin2.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
+        var listed = await admin3.GetFromJsonAsync<JsonElement>("/api/v1/admin/role-grants");
+        var approved = await admin3.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
+        var approval = await approved.Content.ReadFromJsonAsync<JsonElement>();
+        var admin2AfterApproval = await admin2.GetAsync("/api/v1/admin/users");
+
+        Assert.Equal(HttpStatusCode.Accepted, requested.StatusCode);
+        Assert.Equal("pending-approval", body.GetProperty("status").GetString());
+        Assert.False(body.TryGetProperty("enrolment", out _), body.ToString());
+        Assert.DoesNotContain("token=", body.ToString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, admin2StillWorks.StatusCode);
+        await ProblemAssert.IsProblemAsync(byRequester, HttpStatusCode.Forbidden);
+        await ProblemAssert.IsProblemAsync(byTarget, HttpStatusCode.Forbidden);
+        Assert.Contains(listed.EnumerateArray(), g => g.GetProperty("id").GetString() == approvalId && g.GetProperty("role").GetString() == "enrolment");
+        Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        Assert.Equal("admin2", approval.GetProperty("enrolment").GetProperty("username").GetString());
+        Assert.Contains("/account/activate?token=", approval.GetProperty("enrolment").GetProperty("enrolmentUrl").GetString(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, admin2AfterApproval.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "OPR-2")]
+    public async Task Concurrent_revocations_answer_revoked_only_for_a_role_that_is_gone()
+    {
+        using var admin = await _identity.ClientForAsync("admin");
+        for (var round = 0; round < 8; round++)
+        {
+            var name = $"revoke-racer-{round}";
+            await _server.EnsureAccountAsync(name, "researcher", "data-holder");
+
+            var answers = await Task.WhenAll(
+                admin.DeleteAsync($"/api/v1/admin/users/{name}/roles/researcher"),
+                admin.DeleteAsync($"/api/v1/admin/users/{name}/roles/data-holder"));
+
+            var held = await RolesAsync(name);
+            await AssertAnsweredAsAppliedAsync(answers[0], "researcher", held, HttpStatusCode.OK, gone: true);
+            await AssertAnsweredAsAppliedAsync(answers[1], "data-holder", held, HttpStatusCode.OK, gone: true);
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "OPR-2")]
+    public async Task Concurrent_approvals_answer_granted_only_for_a_role_that_is_held()
+    {
+        await _server.EnsureAccountAsync("approver2", "admin");
+        using var admin = await _identity.ClientForAsync("admin");
+        using var approver = await _server.ClientForAccountAsync("approver2");
+        for (var round = 0; round < 8; round++)
+        {
+            var name = $"approve-racer-{round}";
+            await _server.EnsureAccountAsync(name);
+            var hdab = await (await admin.PutAsync($"/api/v1/admin/users/{name}/roles/hdab", null)).Content.ReadFromJsonAsync<JsonElement>();
+            var checker = await (await admin.PutAsync($"/api/v1/admin/users/{name}/roles/output-checker", null)).Content.ReadFromJsonAsync<JsonElement>();
+
+            var answers = await Task.WhenAll(
+                approver.PostAsync($"/api/v1/admin/role-grants/{hdab.GetProperty("approvalId").GetString()}/approve", null),
+                approver.PostAsync($"/api/v1/admin/role-grants/{checker.GetProperty("approvalId").GetString()}/approve", null));
+
+            var held = await RolesAsync(name);
+            var pending = await PendingAsync(name);
+            await AssertAnsweredAsAppliedAsync(answers[0], "hdab", held, HttpStatusCode.OK, gone: false);
+            await AssertAnsweredAsAppliedAsync(answers[1], "output-checker", held, HttpStatusCode.OK, gone: false);
+            // Note: a refused approval keeps nothing, not even the request's approval: it stays pending for another try.
+            Assert.Equal(answers[0].IsSuccessStatusCode, !pending.Contains("hdab"));
+            Assert.Equal(answers[1].IsSuccessStatusCode, !pending.Contains("output-checker"));
+        }
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "OPR-2")]
+    public async Task Concurrent_requests_for_two_roles_the_table_forbids_together_never_leave_both_pending()
+    {
+        using var admin = await _identity.ClientForAsync("admin");
+        for (var round = 0; round < 8; round++)
+        {
+            var name = $"pair-racer-{round}";
+            await _server.EnsureAccountAsync(name);
+
+            var answers = await Task.WhenAll(
+                admin.PutAsync($"/api/v1/admin/users/{name}/roles/operator", null),
+                admin.PutAsync($"/api/v1/admin/users/{name}/roles/hdab", null));
+
+            var pending = await PendingAsync(name);
+            Assert.False(pending.Contains("operator") && pending.Contains("hdab"), $"round {round}: both operator and hdab are pending");
+            Assert.False(answers.All(a => a.StatusCode == HttpStatusCode.Accepted), $"round {round}: both requests were accepted");
+            foreach (var (answer, role) in answers.Zip(["operator", "hdab"]))
+            {
+                Assert.Equal(answer.StatusCode == HttpStatusCode.Accepted, pending.Contains(role));
+                if (answer.StatusCode == HttpStatusCode.Conflict)
+                {
+                    Assert.Equal(ErrorCodes.AccountChanged, (await ProblemAssert.IsProblemAsync(answer, HttpStatusCode.Conflict)).GetProperty("code").GetString());
+                }
+                else if (answer.StatusCode != HttpStatusCode.Accepted)
+                {
+                    await ProblemAssert.IsProblemAsync(answer, HttpStatusCode.Forbidden);
+                }
+            }
+        }
+    }
+
+    /// <summary>A success answer only for a change that happened; otherwise the 409 with its own code and the change not made.</summary>
+    private static async Task AssertAnsweredAsAppliedAsync(HttpResponseMessage answer, string role, string[] held, HttpStatusCode success, bool gone)
+    {
+        if (answer.StatusCode == success)
+        {
+            Assert.True(gone != held.Contains(role), $"answered {(int)success} for {role}, but the account holds [{string.Join(", ", held)}]");
+        }
+        else
+        {
+            var problem = await ProblemAssert.IsProblemAsync(answer, HttpStatusCode.Conflict);
+            Assert.Equal(ErrorCodes.AccountChanged, problem.GetProperty("code").GetString());
+            Assert.True(gone == held.Contains(role), $"refused {role}, but the change was made: [{string.Join(", ", held)}]");
+        }
+    }
+
+    /// <summary>Uses a new account's enrolment link as whoever holds it would: sets a password, enrols TOTP, signs in with both.</summary>
+    private async Task<HttpClient> ActivateAsync(string enrolmentUrl, string username)
+    {
+        var token = System.Web.HttpUtility.ParseQueryString(new Uri(enrolmentUrl).Query)["token"]!;
+        const string password = "Violet-Ledger-Orchard-Nine-58";
+        Assert.Equal(HttpStatusCode.NoContent, (await _server.Client.PostAsJsonAsync("/api/v1/account/activate", new { token, password })).StatusCode);
+        var (passwordOnly, _) = await IdentityClient.TokensAsync(await _identity.PasswordGrantAsync(username, password, null));
+        using var enrolling = _server.ClientWithToken(passwordOnly);
+        var secret = (await (await enrolling.PostAsync("/api/v1/account/totp", null)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
+        Assert.Equal(HttpStatusCode.OK, (await enrolling.PostAsJsonAsync("/api/v1/account/totp/confirm", new { code = _identity.NextCode(secret) })).StatusCode);
+        var (access, _) = await IdentityClient.TokensAsync(await _identity.PasswordGrantAsync(username, password, _identity.NextCode(secret)));
+        return _server.ClientWithToken(access);
+    }
+
+    private async Task<string> IssueNamingExternalAsync(string subject)
+    {
+        using var hdab = await _server.ClientForAccountAsync("hdab");
+        var document = PermitFixture.Document(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30), "HDAB-TAKEOVER-1");
+        document["dataUsers"] = new[] { new { issuer = ExternalIssuer, subject } };
+        var response = await hdab.PostAsJsonAsync("/api/v1/permits", document);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, body);
+        return JsonDocument.Parse(body).RootElement.GetProperty("projectId").GetString()!;
+    }
+
+    private async Task<string[]> RolesAsync(string username)
+    {
+        await using var scope = _server.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>();
+        return [.. (await users.GetRolesAsync((await users.FindByNameAsync(username))!)).Order(StringComparer.Ordinal)];
+    }
+
+    private async Task<HashSet<string>> PendingAsync(string username)
+    {
+        await using var scope = _server.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>();
+        var id = (await users.FindByNameAsync(username))!.Id;
+        var database = scope.ServiceProvider.GetRequiredService<SpeDbContext>();
+        return [.. database.RoleGrantRequests.Where(r => r.UserId == id && r.Status == "pending").Select(r => r.Role)];
+    }
+}
