@@ -179,6 +179,8 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         await PortalChromium.SignInAsync(page, f.Server, "auditor");
         var account = await page.GotoAsync(new Uri(f.Server.BaseAddress, "/account").ToString());
         await PortalChromium.CheckAsync(page, axe, "everyone-account");
+        // Replacing the enrolled factor needs the current password as well as the session.
+        await page.GetByLabel("Current password (needed to replace your authenticator)").FillAsync(f.Server.Credentials("auditor").Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Set up a new authenticator app" }).ClickAsync();
         await page.Locator("#otpauth").WaitForAsync();
         var qrWidth = await page.EvaluateAsync<int>("() => document.querySelector('main img').naturalWidth");
