@@ -55,15 +55,9 @@ internal sealed class FederationPeerChannels(FederationNodeIdentity node, Federa
         while (true)
         {
             var kept = _channels.GetOrAdd(peer, name => Open(name, address));
-            if (kept.Refusal(admission, peer) is not { } refusal)
+            if (!CloseIfRefused(peer, kept))
             {
                 return kept.Channel;
-            }
-
-            if (_channels.TryRemove(new KeyValuePair<string, PeerChannel>(peer, kept)))
-            {
-                FederationLog.PeerChannelClosed(logger, peer, refusal);
-                kept.Channel.Dispose();
             }
         }
     }
@@ -77,12 +71,28 @@ internal sealed class FederationPeerChannels(FederationNodeIdentity node, Federa
     {
         foreach (var (peer, kept) in _channels)
         {
-            if (kept.Refusal(admission, peer) is { } refusal && _channels.TryRemove(new KeyValuePair<string, PeerChannel>(peer, kept)))
-            {
-                FederationLog.PeerChannelClosed(logger, peer, refusal);
-                kept.Channel.Dispose();
-            }
+            CloseIfRefused(peer, kept);
         }
+    }
+
+    /// <summary>
+    /// True when <paramref name="kept"/> is no longer admitted as <paramref name="peer"/>; it is then closed and forgotten, once,
+    /// by whichever caller finds it first.
+    /// </summary>
+    private bool CloseIfRefused(string peer, PeerChannel kept)
+    {
+        if (kept.Refusal(admission, peer) is not { } refusal)
+        {
+            return false;
+        }
+
+        if (_channels.TryRemove(new KeyValuePair<string, PeerChannel>(peer, kept)))
+        {
+            FederationLog.PeerChannelClosed(logger, peer, refusal);
+            kept.Channel.Dispose();
+        }
+
+        return true;
     }
 
     public void Dispose()
