@@ -135,6 +135,12 @@ public static class ErrorCodes
     /// <summary>503: the desktop did not start in the sandbox in time.</summary>
     public const string DesktopStartFailed = "SPE6105";
 
+    /// <summary>429: the account holds as many unused desktop and terminal tickets as it may; use one or let them expire.</summary>
+    public const string SessionTicketsOutstanding = "SPE6106";
+
+    /// <summary>503: this server instance holds as many session tickets as it keeps; try again within a minute.</summary>
+    public const string SessionTicketsFull = "SPE6107";
+
     /// <summary>503: terminals cannot run on this server (no sandbox runtime, or the PTY helper's Python or the shell is missing).</summary>
     public const string TerminalUnavailable = "SPE6200";
 

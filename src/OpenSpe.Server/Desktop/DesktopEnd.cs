@@ -34,6 +34,10 @@ internal sealed record DesktopEnd(string Reason, WebSocketCloseStatus Status, st
 
     public static readonly DesktopEnd RecordingFailed = new("recording-failed", (WebSocketCloseStatus)DesktopProtocol.CloseRecordingFailed, "the session cannot be recorded", true);
 
+    /// <summary>The session's recording reached its limit; it is stored, and the desktop (not the terminal's shell) keeps running.</summary>
+    public static readonly DesktopEnd RecordingFull = new("recording-limit", (WebSocketCloseStatus)DesktopProtocol.CloseMaxLength,
+        "the session's recording is full: open the session again", false);
+
     public static readonly DesktopEnd AuditFailed = new("audit-failed", WebSocketCloseStatus.InternalServerError, "the session cannot be audited", true);
 
     public static readonly DesktopEnd DesktopEnded = new("desktop-ended", (WebSocketCloseStatus)DesktopProtocol.CloseDesktopEnded, "the desktop ended", false);

@@ -66,7 +66,11 @@ internal static class DesktopEndpoints
         }
 
         await audit.TermsAcceptedAsync(context, projectId, options.Value.TermsVersion);
-        var (ticket, expiresAt) = tickets.Issue(context.User, projectId, WorkspaceKind);
+        if (TicketNotIssued(context, tickets.TryIssue(context.User, projectId, WorkspaceKind, out var ticket, out var expiresAt)) is { } notIssued)
+        {
+            return notIssued;
+        }
+
         await audit.AppendAsync(context, context.User, "desktop.ticket.issued", projectId, AuditOutcome.Success, new Dictionary<string, string>
         {
             ["expiresAt"] = expiresAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
@@ -101,6 +105,24 @@ internal static class DesktopEndpoints
         }
 
         return await gateway.RunAsync(context, access);
+    }
+
+    /// <summary>The problem answer when no session ticket was issued (shared with the terminal's ticket endpoint), or null when one was.</summary>
+    internal static ProblemHttpResult? TicketNotIssued(HttpContext context, DesktopTicketIssueRefusal refusal)
+    {
+        switch (refusal)
+        {
+            case DesktopTicketIssueRefusal.AccountLimit:
+                AuditDenialReason.Set(context, "tickets-outstanding");
+                return Problems.Of(StatusCodes.Status429TooManyRequests,
+                    $"You hold {DesktopTickets.MaxOutstandingPerAccount} session tickets you have not used: open a session with one of them, or wait "
+                    + "for them to expire and ask again.", ErrorCodes.SessionTicketsOutstanding);
+            case DesktopTicketIssueRefusal.Full:
+                return Problems.Of(StatusCodes.Status503ServiceUnavailable,
+                    "This server holds as many session tickets as it keeps: ask again within a minute.", ErrorCodes.SessionTicketsFull);
+            default:
+                return null;
+        }
     }
 
     private static ProblemHttpResult TermsNotAccepted(HttpContext context, DesktopOptions options)

@@ -58,7 +58,7 @@ internal sealed class DesktopGateway(
         DesktopRecording recording;
         try
         {
-            recording = await DesktopRecording.StartAsync(objects, keys, projectId, sessionId, time, context.RequestAborted);
+            recording = await DesktopRecording.StartAsync(objects, keys, projectId, sessionId, options.Value.MaxRecordingBytes, time, context.RequestAborted);
         }
         catch
         {

@@ -16,6 +16,13 @@ internal sealed class DesktopOptions
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan MaxSessionLength { get; set; } = TimeSpan.FromHours(8);
 
+    /// <summary>
+    /// The most plaintext bytes one desktop session's recording holds (default 16 GiB, hours of a busy screen); at the limit the
+    /// session ends (<c>recording-limit</c>) with its recording stored, and the desktop keeps running for the next session.
+    /// </summary>
+    [Range(64L * 1024, 1L << 40)]
+    public long MaxRecordingBytes { get; set; } = 16L << 30;
+
     /// <summary>How often an open session asks the access chain again (permit ended, member removed): within one second.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:00:01")]
     public TimeSpan AccessRecheckInterval { get; set; } = TimeSpan.FromMilliseconds(500);

@@ -40,14 +40,17 @@ internal sealed class DesktopRecording : IAsyncDisposable
     private readonly Crypt4ghEncryptingStream _encryptor;
     private readonly Task<StoredObject> _store;
     private readonly TimeProvider _time;
+    private readonly long _maxBytes;
     private readonly long _started;
     private readonly byte[] _header = new byte[13];
     private bool _completed;
+    private bool _full;
 
-    private DesktopRecording(IObjectStore objects, Crypt4ghPublicKey projectKey, string key, TimeProvider time)
+    private DesktopRecording(IObjectStore objects, Crypt4ghPublicKey projectKey, string key, long maxBytes, TimeProvider time)
     {
         Key = key;
         _time = time;
+        _maxBytes = maxBytes;
         _started = time.GetTimestamp();
         var reader = _pipe.Reader;
         _store = Task.Run(async () =>
@@ -78,17 +81,20 @@ internal sealed class DesktopRecording : IAsyncDisposable
     /// <summary>The object key of a terminal session's recording.</summary>
     public static string TerminalKeyFor(string projectId, string sessionId) => KeyFor(projectId, "terminal", sessionId);
 
-    /// <summary>Starts a recording for the desktop session.</summary>
-    public static Task<DesktopRecording> StartAsync(IObjectStore objects, IProjectKeyStore keys, string projectId, string sessionId, TimeProvider time,
+    /// <summary>Starts a recording for the desktop session that holds at most <paramref name="maxBytes"/> plaintext bytes.</summary>
+    public static Task<DesktopRecording> StartAsync(IObjectStore objects, IProjectKeyStore keys, string projectId, string sessionId, long maxBytes, TimeProvider time,
         CancellationToken cancellationToken) =>
-        StartAsync(objects, keys, projectId, KeyFor(projectId, sessionId), Magic, time, cancellationToken);
+        StartAsync(objects, keys, projectId, KeyFor(projectId, sessionId), Magic, maxBytes, time, cancellationToken);
 
-    /// <summary>Starts a recording for the terminal session.</summary>
-    public static Task<DesktopRecording> StartTerminalAsync(IObjectStore objects, IProjectKeyStore keys, string projectId, string sessionId, TimeProvider time,
-        CancellationToken cancellationToken) =>
-        StartAsync(objects, keys, projectId, TerminalKeyFor(projectId, sessionId), TerminalMagic, time, cancellationToken);
+    /// <summary>Starts a recording for the terminal session that holds at most <paramref name="maxBytes"/> plaintext bytes.</summary>
+    public static Task<DesktopRecording> StartTerminalAsync(IObjectStore objects, IProjectKeyStore keys, string projectId, string sessionId, long maxBytes,
+        TimeProvider time, CancellationToken cancellationToken) =>
+        StartAsync(objects, keys, projectId, TerminalKeyFor(projectId, sessionId), TerminalMagic, maxBytes, time, cancellationToken);
 
-    /// <summary>Records one chunk of a desktop session; throws when it cannot be written (the session must then end).</summary>
+    /// <summary>
+    /// Records one chunk of a desktop session; throws <see cref="RecordingFullException"/> when the chunk would pass the recording's
+    /// limit (nothing of it is written), or another exception when it cannot be written (the session must end either way).
+    /// </summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> chunk, CancellationToken cancellationToken) => WriteRecordAsync(null, chunk, cancellationToken);
 
     /// <summary>Records one chunk of a terminal session's <paramref name="stream"/>; throws when it cannot be written (the session must then end).</summary>
@@ -96,11 +102,11 @@ internal sealed class DesktopRecording : IAsyncDisposable
 
     private static string KeyFor(string projectId, string kind, string sessionId) => $"{ProjectIds.ObjectPrefix(projectId)}recordings/{kind}/{sessionId}.c4gh";
 
-    private static async Task<DesktopRecording> StartAsync(IObjectStore objects, IProjectKeyStore keys, string projectId, string key, byte[] magic, TimeProvider time,
-        CancellationToken cancellationToken)
+    private static async Task<DesktopRecording> StartAsync(IObjectStore objects, IProjectKeyStore keys, string projectId, string key, byte[] magic, long maxBytes,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var projectKey = await keys.GetPublicKeyAsync(projectId, cancellationToken);
-        var recording = new DesktopRecording(objects, projectKey, key, time);
+        var recording = new DesktopRecording(objects, projectKey, key, maxBytes, time);
         await recording.WriteRawAsync(magic, cancellationToken);
         return recording;
     }
@@ -112,11 +118,20 @@ internal sealed class DesktopRecording : IAsyncDisposable
             await _store;
         }
 
+        var headerLength = stream is null ? 12 : 13;
+        if (_full || Bytes + headerLength + chunk.Length > _maxBytes)
+        {
+            // Note: once full it stays full, so a smaller chunk after a refused one is not recorded out of order.
+            _full = true;
+            // Note: the session ends here rather than going on unrecorded (fail closed); what was recorded is kept whole.
+            throw new RecordingFullException(_maxBytes);
+        }
+
         var micros = (long)_time.GetElapsedTime(_started).TotalMicroseconds;
         BinaryPrimitives.WriteInt64BigEndian(_header, micros);
         BinaryPrimitives.WriteInt32BigEndian(_header.AsSpan(8), chunk.Length);
         _header[12] = stream ?? 0;
-        await WriteRawAsync(_header.AsMemory(0, stream is null ? 12 : 13), cancellationToken);
+        await WriteRawAsync(_header.AsMemory(0, headerLength), cancellationToken);
         await WriteRawAsync(chunk, cancellationToken);
     }
 
@@ -164,3 +179,6 @@ internal sealed class DesktopRecording : IAsyncDisposable
         Bytes += bytes.Length;
     }
 }
+
+/// <summary>A session's recording reached its limit (<c>Desktop:MaxRecordingBytes</c>, <c>Terminal:MaxRecordingBytes</c>); the session ends.</summary>
+internal sealed class RecordingFullException(long maxBytes) : Exception($"The session's recording reached its limit of {maxBytes} bytes.");

@@ -165,6 +165,11 @@ internal sealed class DesktopSession : IRfbSessionObserver, IDisposable
                         // Note: recorded before it is sent, so nothing reaches the screen unrecorded (fail closed).
                         await recording.WriteAsync(output.WrittenMemory, stop);
                     }
+                    catch (RecordingFullException)
+                    {
+                        End(DesktopEnd.RecordingFull);
+                        return;
+                    }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         RecordingError = ex;

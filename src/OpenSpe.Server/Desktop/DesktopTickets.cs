@@ -27,6 +27,19 @@ internal enum DesktopTicketRefusal
     OtherKind,
 }
 
+/// <summary>Why no ticket was issued.</summary>
+internal enum DesktopTicketIssueRefusal
+{
+    /// <summary>It was issued.</summary>
+    None,
+
+    /// <summary>The account holds <see cref="DesktopTickets.MaxOutstandingPerAccount"/> tickets it has not used and that have not expired.</summary>
+    AccountLimit,
+
+    /// <summary>This instance holds as many tickets as it keeps in memory.</summary>
+    Full,
+}
+
 /// <summary>
 /// Session tickets of the desktop and the terminal: short-lived (<see cref="DesktopOptions.TicketLifetime"/>, at most 60 s),
 /// single-use, 256 random bits, bound to the account, the project and the kind of session (<c>desktop</c>, <c>terminal</c>), kept
@@ -39,19 +52,46 @@ internal enum DesktopTicketRefusal
 /// </remarks>
 internal sealed class DesktopTickets(TimeProvider time, IOptions<DesktopOptions> options)
 {
+    /// <summary>Unused, unexpired tickets one account may hold; a page needs one at a time, a few tabs a few.</summary>
+    public const int MaxOutstandingPerAccount = 8;
+
     private const int MaxOutstanding = 10_000;
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Lock _issuing = new();
 
-    /// <summary>Issues a ticket for <paramref name="user"/> (the claims the session needs are copied), <paramref name="projectId"/> and a session of <paramref name="kind"/>.</summary>
-    public (string Ticket, DateTimeOffset ExpiresAt) Issue(ClaimsPrincipal user, string projectId, string kind)
+    /// <summary>
+    /// Issues a ticket for <paramref name="user"/> (the claims the session needs are copied), <paramref name="projectId"/> and a session of
+    /// <paramref name="kind"/>, unless the account already holds <see cref="MaxOutstandingPerAccount"/> unused ones or the store is full.
+    /// </summary>
+    /// <remarks>
+    /// Note: the cap is per account so that one member asking for tickets in a loop (the rate limiter lets 50 a second through) fills
+    /// only their own share, not the store every other researcher's desktop needs.
+    /// </remarks>
+    public DesktopTicketIssueRefusal TryIssue(ClaimsPrincipal user, string projectId, string kind, out string ticket, out DateTimeOffset expiresAt)
     {
-        Sweep();
-        var ticket = Base64Url(RandomNumberGenerator.GetBytes(32));
-        var expiresAt = time.GetUtcNow() + options.Value.TicketLifetime;
-        string[] kept = ["sub", "preferred_username", "role", "amr", Identity.SpeClaims.Stamp];
-        var claims = user.Claims.Where(c => kept.Contains(c.Type)).Select(c => new Claim(c.Type, c.Value)).ToList();
-        _entries[Hash(ticket)] = new Entry(projectId, kind, claims, expiresAt);
-        return (ticket, expiresAt);
+        var subject = user.FindFirst("sub")?.Value ?? throw new InvalidOperationException("A ticket is issued to a signed-in account.");
+        ticket = "";
+        var now = time.GetUtcNow();
+        expiresAt = now + options.Value.TicketLifetime;
+        lock (_issuing)
+        {
+            Sweep(now);
+            if (_entries.Values.Count(e => e.Subject == subject && Volatile.Read(ref e.Used) == 0 && e.ExpiresAt > now) >= MaxOutstandingPerAccount)
+            {
+                return DesktopTicketIssueRefusal.AccountLimit;
+            }
+
+            if (_entries.Count >= MaxOutstanding)
+            {
+                return DesktopTicketIssueRefusal.Full;
+            }
+
+            ticket = Base64Url(RandomNumberGenerator.GetBytes(32));
+            string[] kept = ["sub", "preferred_username", "role", "amr", Identity.SpeClaims.Stamp];
+            var claims = user.Claims.Where(c => kept.Contains(c.Type)).Select(c => new Claim(c.Type, c.Value)).ToList();
+            _entries[Hash(ticket)] = new Entry(subject, projectId, kind, claims, expiresAt);
+            return DesktopTicketIssueRefusal.None;
+        }
     }
 
     /// <summary>Redeems a ticket for a session of <paramref name="kind"/> in <paramref name="projectId"/>: the claims it was issued with, or why not.</summary>
@@ -95,9 +135,9 @@ internal sealed class DesktopTickets(TimeProvider time, IOptions<DesktopOptions>
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>Drops tickets past their lifetime (kept a lifetime longer, so a late reuse is still told apart from a forgery).</summary>
-    private void Sweep()
+    private void Sweep(DateTimeOffset now)
     {
-        var cutoff = time.GetUtcNow() - options.Value.TicketLifetime;
+        var cutoff = now - options.Value.TicketLifetime;
         foreach (var (hash, entry) in _entries)
         {
             if (entry.ExpiresAt < cutoff)
@@ -105,17 +145,13 @@ internal sealed class DesktopTickets(TimeProvider time, IOptions<DesktopOptions>
                 _entries.TryRemove(hash, out _);
             }
         }
-
-        if (_entries.Count >= MaxOutstanding)
-        {
-            // Note: a bound on memory; the rate limiter keeps honest callers far below it.
-            throw new InvalidOperationException("Too many outstanding session tickets.");
-        }
     }
 
-    private sealed class Entry(string projectId, string kind, IReadOnlyList<Claim> claims, DateTimeOffset expiresAt)
+    private sealed class Entry(string subject, string projectId, string kind, IReadOnlyList<Claim> claims, DateTimeOffset expiresAt)
     {
         public int Used;
+
+        public string Subject { get; } = subject;
 
         public string ProjectId { get; } = projectId;
 

@@ -70,7 +70,11 @@ internal static class TerminalEndpoints
         }
 
         await audit.TermsAcceptedAsync(context, projectId, desktop.Value.TermsVersion);
-        var (ticket, expiresAt) = tickets.Issue(context.User, projectId, WorkspaceKind);
+        if (DesktopEndpoints.TicketNotIssued(context, tickets.TryIssue(context.User, projectId, WorkspaceKind, out var ticket, out var expiresAt)) is { } notIssued)
+        {
+            return notIssued;
+        }
+
         await audit.TicketIssuedAsync(context, projectId, expiresAt);
         return TypedResults.Ok(new DesktopTicketView(ticket, expiresAt));
     }

@@ -81,7 +81,8 @@ internal sealed class TerminalGateway(
         var projectId = access.Permit.ProjectId;
         var user = context.User;
         var sessionId = Guid.CreateVersion7().ToString("N");
-        await using var recording = await DesktopRecording.StartTerminalAsync(objects, keys, projectId, sessionId, time, context.RequestAborted);
+        await using var recording = await DesktopRecording.StartTerminalAsync(objects, keys, projectId, sessionId, options.Value.MaxRecordingBytes, time,
+            context.RequestAborted);
 
         // Note: the opening is durable before the WebSocket is accepted; if it cannot be written nothing is shown (fail closed).
         await audit.SessionOpenedAsync(context, projectId, sessionId, recording.Key);

@@ -19,6 +19,13 @@ internal sealed class TerminalOptions
     [Required]
     public string Python { get; set; } = "/usr/bin/python3";
 
+    /// <summary>
+    /// The most plaintext bytes one terminal session's recording holds (default 1 GiB of text); at the limit the session ends
+    /// (<c>recording-limit</c>) with its recording stored.
+    /// </summary>
+    [Range(64L * 1024, 1L << 40)]
+    public long MaxRecordingBytes { get; set; } = 1L << 30;
+
     /// <summary>The longest a terminal session lasts, input or not; the shell is then stopped.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
     public TimeSpan MaxSessionLength { get; set; } = TimeSpan.FromHours(8);

@@ -246,6 +246,11 @@ internal sealed class TerminalSession : IDisposable
         {
             await recording.WriteAsync(stream, bytes, CancellationToken.None);
         }
+        catch (RecordingFullException ex)
+        {
+            End(DesktopEnd.RecordingFull);
+            throw new IOException("The recording is full.", ex);
+        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             RecordingError = ex;

@@ -208,6 +208,32 @@ public sealed class DesktopGatewayTests(DesktopFixture f) : IClassFixture<Deskto
     }
 
     [Fact]
+    [Trait("Requirement", "TIR-22")]
+    public async Task An_account_holds_at_most_eight_unused_tickets_and_another_account_is_not_held_back()
+    {
+        var (_, projectId) = await f.IssueAsync();
+        // Every ticket an earlier test left unused expires, so the count starts at none.
+        f.Permits.Clock.Advance(TimeSpan.FromSeconds(61));
+        for (var i = 0; i < DesktopTickets.MaxOutstandingPerAccount; i++)
+        {
+            await f.TicketAsync("researcher", projectId);
+        }
+
+        using var refused = await f.Permits.PostAsAsync("researcher", $"/api/v1/projects/{projectId}/desktop/tickets",
+            new { acceptTerms = true, termsVersion = DesktopFixture.TermsVersion });
+        var refusedBody = await refused.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        await f.TicketAsync("researcher2", projectId);
+        f.Permits.Clock.Advance(TimeSpan.FromSeconds(31));
+        await f.TicketAsync("researcher", projectId);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal(ErrorCodes.SessionTicketsOutstanding, refusedBody.GetProperty("code").GetString());
+        var denied = Assert.Single(await f.AuditAsync(projectId, "desktop.tickets.create"), r => r.Outcome == "denied");
+        Assert.Equal("tickets-outstanding", DesktopFixture.Detail(denied, "reason"));
+        Assert.Equal(DesktopTickets.MaxOutstandingPerAccount + 2, (await f.AuditAsync(projectId, "desktop.ticket.issued")).Count);
+    }
+
+    [Fact]
     [Trait("Requirement", "SPER-7")]
     public async Task A_ticket_needs_the_current_terms_accepted()
     {

@@ -5,8 +5,10 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using OpenSpe.Crypt4gh;
 using OpenSpe.Server.Desktop;
+using OpenSpe.Server.Terminal;
 using OpenSpe.Server.Vault;
 using OpenSpe.Workspaces;
 
@@ -235,18 +237,7 @@ public sealed class TerminalGatewayTests(TerminalFixture f) : IClassFixture<Term
             received = client.Received;
         }
 
-        var closed = await f.ClosedRecordAsync(projectId);
-        var key = DesktopRecording.TerminalKeyFor(projectId, TerminalFixture.Detail(closed, "session"));
-        var objects = f.Server.Services.GetRequiredService<IObjectStore>();
-        var keys = f.Server.Services.GetRequiredService<IProjectKeyStore>();
-        var plaintext = await keys.UsePrivateKeyAsync(projectId, async privateKey =>
-        {
-            await using var encrypted = await objects.OpenReadAsync(key, TestContext.Current.CancellationToken);
-            await using var decrypting = new Crypt4ghDecryptingStream(encrypted, privateKey);
-            using var plain = new MemoryStream();
-            await decrypting.CopyToAsync(plain, TestContext.Current.CancellationToken);
-            return plain.ToArray();
-        }, TestContext.Current.CancellationToken);
+        var plaintext = await RecordingAsync(projectId, await f.ClosedRecordAsync(projectId));
 
         Assert.Equal(DesktopRecording.TerminalMagic, plaintext[..DesktopRecording.TerminalMagic.Length]);
         var streams = new Dictionary<byte, MemoryStream> { [DesktopRecording.TerminalOutput] = new(), [DesktopRecording.TerminalInput] = new(), [DesktopRecording.TerminalResize] = new() };
@@ -260,6 +251,50 @@ public sealed class TerminalGatewayTests(TerminalFixture f) : IClassFixture<Term
         Assert.Equal(received, streams[DesktopRecording.TerminalOutput].ToArray());
         Assert.Equal("echo REC-$((6*7))\rexit\r", Encoding.UTF8.GetString(streams[DesktopRecording.TerminalInput].ToArray()));
         Assert.Equal(TerminalPtyResize(30, 100), streams[DesktopRecording.TerminalResize].ToArray());
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-26")]
+    public async Task A_session_whose_recording_reaches_its_limit_ends_and_the_recording_up_to_it_is_stored()
+    {
+        f.RequireTerminal();
+        var options = f.Server.Services.GetRequiredService<IOptions<TerminalOptions>>().Value;
+        var configured = options.MaxRecordingBytes;
+        options.MaxRecordingBytes = 64 * 1024;
+        try
+        {
+            var (_, projectId) = await f.IssueAsync();
+            using var client = await f.OpenAsync("researcher", projectId);
+            await client.SendAsync("head -c 300000 /dev/zero | od -v | head -c 200000; echo NOT-SHOWN-$((2*3))\r");
+            var status = await client.WaitForCloseAsync().WaitAsync(TimeSpan.FromSeconds(20), TestContext.Current.CancellationToken);
+
+            var closed = await f.ClosedRecordAsync(projectId);
+            var plaintext = await RecordingAsync(projectId, closed);
+            Assert.Equal((WebSocketCloseStatus)DesktopProtocol.CloseMaxLength, status);
+            Assert.Equal("recording-limit", TerminalFixture.Detail(closed, "end"));
+            Assert.InRange(plaintext.Length, DesktopRecording.TerminalMagic.Length + 1, 64 * 1024);
+            Assert.Contains("0000000 000000", client.Text, StringComparison.Ordinal);
+            Assert.DoesNotContain("NOT-SHOWN-6", client.Text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            options.MaxRecordingBytes = configured;
+        }
+    }
+
+    /// <summary>The plaintext of the closed session's recording, decrypted with the project key.</summary>
+    private Task<byte[]> RecordingAsync(string projectId, OpenSpe.Core.Audit.AuditRow closed)
+    {
+        var key = DesktopRecording.TerminalKeyFor(projectId, TerminalFixture.Detail(closed, "session"));
+        var objects = f.Server.Services.GetRequiredService<IObjectStore>();
+        return f.Server.Services.GetRequiredService<IProjectKeyStore>().UsePrivateKeyAsync(projectId, async privateKey =>
+        {
+            await using var encrypted = await objects.OpenReadAsync(key, TestContext.Current.CancellationToken);
+            await using var decrypting = new Crypt4ghDecryptingStream(encrypted, privateKey);
+            using var plain = new MemoryStream();
+            await decrypting.CopyToAsync(plain, TestContext.Current.CancellationToken);
+            return plain.ToArray();
+        }, TestContext.Current.CancellationToken);
     }
 
     private static byte[] TerminalPtyResize(int rows, int cols) => OpenSpe.Server.Terminal.TerminalPty.ResizeBody(rows, cols);
