@@ -27,9 +27,9 @@ internal sealed partial class SpeExceptionHandler(ILogger<SpeExceptionHandler> l
             case BadHttpRequestException bad when bad.StatusCode == StatusCodes.Status415UnsupportedMediaType:
                 await ProblemDetailsSetup.WriteProblemAsync(httpContext, 415, ErrorCodes.UnsupportedMediaType, "Send the body as application/json.");
                 return true;
-            case BadHttpRequestException bad:
+            case BadHttpRequestException:
                 // Note: the framework's message can name parameter types; only the status goes out.
-                await ProblemDetailsSetup.WriteProblemAsync(httpContext, bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : 400, ErrorCodes.BadRequest,
+                await ProblemDetailsSetup.WriteProblemAsync(httpContext, StatusOf(exception), ErrorCodes.BadRequest,
                     "The request is malformed: check the parameters and body against the API document at /openapi/v1.json.");
                 return true;
             case AuditUnavailableException:
@@ -43,6 +43,18 @@ internal sealed partial class SpeExceptionHandler(ILogger<SpeExceptionHandler> l
                 return true;
         }
     }
+
+    /// <summary>
+    /// The status this handler answers <paramref name="exception"/> with, so the audit record written before it runs (the audit
+    /// middleware sits inside it) says the same: a malformed body is the caller's 4xx, not the server's 500.
+    /// </summary>
+    public static int StatusOf(Exception exception) => exception switch
+    {
+        BadHttpRequestException { InnerException: JsonException } => StatusCodes.Status400BadRequest,
+        BadHttpRequestException bad => bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : StatusCodes.Status400BadRequest,
+        AuditUnavailableException => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
 
     [LoggerMessage(EventId = 10000, Level = LogLevel.Error, Message = "SPE10000 unhandled exception for trace {TraceId}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string traceId);

@@ -67,8 +67,10 @@ internal sealed partial class AuditMiddleware(RequestDelegate next, IAuditLog au
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             context.Response.Body = original;
-            // The exception handler outside answers 500; the record of it must exist first.
-            await audit.AppendAsync(Entry(context, ActionName(context), AuditOutcome.Error, 500, traceId), CancellationToken.None);
+            // The exception handler outside answers it (a malformed body 400, anything unexpected 500); the record of it must exist
+            // first and say the status the caller gets.
+            var status = SpeExceptionHandler.StatusOf(ex);
+            await audit.AppendAsync(Entry(context, ActionName(context), OutcomeOf(status), status, traceId), CancellationToken.None);
             throw;
         }
         finally

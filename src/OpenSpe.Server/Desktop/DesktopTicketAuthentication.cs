@@ -62,6 +62,15 @@ internal sealed class DesktopTicketAuthentication(
         }
 
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, Scheme.Name, "preferred_username", "role"));
+        // Note: judged now, not only when the ticket was issued, because a ticket lives up to a minute and a sign-in can end within
+        // it (signed out, disabled); the reaper would cut the session a moment later, but by then a shell has run commands.
+        if (!await SessionValidation.IsPersonSessionAliveAsync(principal, Context.RequestServices, Context.RequestAborted))
+        {
+            _refusal = DesktopTicketRefusal.SessionEnded;
+            await AuditAsync(principal, Options.Kind + ".ticket.refused", projectId, AuditOutcome.Denied, ReasonOf(_refusal));
+            return AuthenticateResult.Fail("The sign-in the session ticket was issued from has ended.");
+        }
+
         // Note: the use is durable before the session goes on (fail closed: an audit failure refuses the upgrade).
         await AuditAsync(principal, Options.Kind + ".ticket.used", projectId, AuditOutcome.Success, null);
         return AuthenticateResult.Success(new AuthenticationTicket(principal, Scheme.Name));
@@ -71,7 +80,9 @@ internal sealed class DesktopTicketAuthentication(
     {
         AuditDenialReason.Set(Context, _refusal == DesktopTicketRefusal.None ? "unauthenticated" : ReasonOf(_refusal));
         return ProblemDetailsSetup.WriteProblemAsync(Context, StatusCodes.Status401Unauthorized, Options.InvalidTicketCode,
-            $"The {Options.Kind} ticket is unknown, expired, already used, for another project or for another kind of session: ask for a new one (POST .../{Options.Kind}/tickets).");
+            _refusal == DesktopTicketRefusal.SessionEnded
+                ? $"The sign-in this {Options.Kind} ticket was issued from has ended (signed out, disabled, or its password or second factor changed): sign in again."
+                : $"The {Options.Kind} ticket is unknown, expired, already used, for another project or for another kind of session: ask for a new one (POST .../{Options.Kind}/tickets).");
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
@@ -83,6 +94,7 @@ internal sealed class DesktopTicketAuthentication(
         DesktopTicketRefusal.Reused => "ticket-reused",
         DesktopTicketRefusal.OtherProject => "ticket-other-project",
         DesktopTicketRefusal.OtherKind => "ticket-other-kind",
+        DesktopTicketRefusal.SessionEnded => "session-ended",
         _ => "ticket-unknown",
     };
 

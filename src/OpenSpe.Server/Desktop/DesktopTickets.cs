@@ -25,6 +25,9 @@ internal enum DesktopTicketRefusal
 
     /// <summary>It was issued for another kind of session (a desktop ticket presented to the terminal, or the reverse; spent all the same).</summary>
     OtherKind,
+
+    /// <summary>The sign-in it was issued from has ended since (signed out, disabled, password or factor changed; spent all the same).</summary>
+    SessionEnded,
 }
 
 /// <summary>Why no ticket was issued.</summary>

@@ -85,6 +85,28 @@ public sealed class AuditTrailTests : IAsyncLifetime
         Assert.Equal(200, records[2].HttpStatus);
     }
 
+    [Theory]
+    [InlineData("{not json")]
+    [InlineData("{\"reason\":\"routine\",\"reason\":\"again\"}")]
+    [InlineData("{\"reason\":\"routine\",\"extra\":1}")]
+    [Trait("Requirement", "TIR-12")]
+    [Trait("Requirement", "EHDSR-7")]
+    public async Task A_malformed_body_is_recorded_as_the_callers_400_not_a_server_error(string body)
+    {
+        using var client = await _server.ClientAsAsync("oscar", "operator");
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
+        var request = WithTrace(HttpMethod.Post, "/api/v1/audit/purge", traceId);
+        request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+
+        using var response = await client.SendAsync(request);
+        var records = await ByTraceAsync(traceId);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(["request.received", "audit.purge"], records.Select(r => r.Action));
+        Assert.Equal(("denied", 400), (records[1].Outcome, records[1].HttpStatus));
+        Assert.Contains("\"reason\":\"invalid-input\"", records[1].DetailsJson, StringComparison.Ordinal);
+    }
+
     [Fact]
     [Trait("Requirement", "EHDSR-6")]
     public async Task Auditor_pages_and_filters_records()

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using OpenSpe.Server.Tests.Permits;
 
 namespace OpenSpe.Server.Tests.Terminal;
 
@@ -46,6 +47,58 @@ public sealed class TerminalAccessTests(TerminalFixture f) : IClassFixture<Termi
         }
 
         Assert.Empty(await f.AuditAsync(projectId, "terminal.session.opened"));
+        Assert.Empty(f.Shells(projectId));
+    }
+
+    [Theory]
+    [InlineData("disabled", "terminal")]
+    [InlineData("signed-out", "terminal")]
+    [InlineData("signed-out", "desktop")]
+    [Trait("Requirement", "TIR-22")]
+    [Trait("Requirement", "OPR-1")]
+    public async Task A_ticket_issued_before_its_sign_in_ended_opens_nothing(string how, string kind)
+    {
+        var name = $"leaver-{how}-{kind}";
+        await f.Server.EnsureAccountAsync(name, "researcher");
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(60), "HDAB-LEAVE-" + Guid.NewGuid().ToString("N")[..8],
+            "researcher", name);
+        document["policies"] = new { workspaceKinds = new[] { "terminal", "desktop" }, clipboard = "none" };
+        var (_, projectId) = await f.Permits.IssueAsync(document);
+        var (token, refresh) = await f.Server.SignInAsync(name);
+        using var client = f.Server.ClientWithToken(token);
+        using var issued = await client.PostAsJsonAsync($"/api/v1/projects/{projectId}/{kind}/tickets", new { acceptTerms = true, termsVersion = TerminalFixture.TermsVersion },
+            TestContext.Current.CancellationToken);
+        var ticket = (await issued.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("ticket").GetString()!;
+
+        if (how == "disabled")
+        {
+            using var admin = await f.Server.ClientForAccountAsync("admin");
+            Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/v1/admin/users/{name}/disable", null, TestContext.Current.CancellationToken)).StatusCode);
+        }
+        else
+        {
+            using var revoke = await f.Server.Client.PostAsync("/connect/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["client_id"] = "spe-cli",
+                ["token"] = refresh,
+            }), TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);
+        }
+
+        // The sign-in has ended once its bearer token is refused (within a second); the ticket is tried after that.
+        for (var attempt = 0; (await client.GetAsync("/api/v1/account", TestContext.Current.CancellationToken)).StatusCode != HttpStatusCode.Unauthorized; attempt++)
+        {
+            Assert.True(attempt < 250, "the bearer token still works 5 s after the sign-in ended");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+
+        var status = await f.TryOpenAsync(f.TerminalUri(projectId, ticket, kind), null, acceptTerms: false);
+
+        Assert.Equal(401, status);
+        var refused = Assert.Single(await f.AuditAsync(projectId, kind + ".ticket.refused"));
+        Assert.Equal("session-ended", TerminalFixture.Detail(refused, "reason"));
+        Assert.Empty(await f.AuditAsync(projectId, kind + ".ticket.used"));
+        Assert.Empty(await f.AuditAsync(projectId, kind + ".session.opened"));
         Assert.Empty(f.Shells(projectId));
     }
 
