@@ -141,6 +141,9 @@ public static class ErrorCodes
     /// <summary>503: this server instance holds as many session tickets as it keeps; try again within a minute.</summary>
     public const string SessionTicketsFull = "SPE6107";
 
+    /// <summary>403: a browser opened the desktop or terminal WebSocket from a page of another origin.</summary>
+    public const string SessionCrossOrigin = "SPE6108";
+
     /// <summary>503: terminals cannot run on this server (no sandbox runtime, or the PTY helper's Python or the shell is missing).</summary>
     public const string TerminalUnavailable = "SPE6200";
 

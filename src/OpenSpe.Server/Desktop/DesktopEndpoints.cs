@@ -88,6 +88,11 @@ internal static class DesktopEndpoints
                 ErrorCodes.DesktopNotWebSocket);
         }
 
+        if (CrossOrigin(context) is { } crossOrigin)
+        {
+            return crossOrigin;
+        }
+
         if (await policies.RefuseAsync(context, access) is { } refusal)
         {
             return refusal;
@@ -105,6 +110,27 @@ internal static class DesktopEndpoints
         }
 
         return await gateway.RunAsync(context, access);
+    }
+
+    /// <summary>
+    /// A 403 when a browser opens a session WebSocket from a page of another origin (shared with the terminal), or null. Clients that
+    /// send no <c>Origin</c> (the CLI) pass: a browser always sends it on a WebSocket upgrade, and cannot leave it out.
+    /// </summary>
+    /// <remarks>
+    /// Note: defence in depth. Neither tickets nor bearer tokens ride on cookies, so another site cannot open a session in the
+    /// victim's name today; this keeps it so if a cookie session is ever accepted here.
+    /// </remarks>
+    internal static ProblemHttpResult? CrossOrigin(HttpContext context)
+    {
+        var origin = context.Request.Headers.Origin.ToString();
+        if (origin.Length == 0 || string.Equals(origin, $"{context.Request.Scheme}://{context.Request.Host}", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        AuditDenialReason.Set(context, "cross-origin");
+        return Problems.Of(StatusCodes.Status403Forbidden, "This session can be opened only from the SPE's own pages: open it from the portal.",
+            ErrorCodes.SessionCrossOrigin);
     }
 
     /// <summary>The problem answer when no session ticket was issued (shared with the terminal's ticket endpoint), or null when one was.</summary>

@@ -88,6 +88,11 @@ internal static class TerminalEndpoints
             return Problems.Of(StatusCodes.Status400BadRequest, "This is a WebSocket endpoint: open it with a WebSocket upgrade.", ErrorCodes.TerminalNotWebSocket);
         }
 
+        if (DesktopEndpoints.CrossOrigin(context) is { } crossOrigin)
+        {
+            return crossOrigin;
+        }
+
         if (await RefuseAsync(context, access, policies, runtime, options.Value) is { } refusal)
         {
             return refusal;

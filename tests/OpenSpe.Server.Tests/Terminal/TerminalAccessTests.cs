@@ -51,6 +51,32 @@ public sealed class TerminalAccessTests(TerminalFixture f) : IClassFixture<Termi
     }
 
     [Theory]
+    [InlineData("terminal", "https://evil.example", 403)]
+    [InlineData("desktop", "https://evil.example", 403)]
+    [InlineData("terminal", "http://127.0.0.1", 403)]
+    [InlineData("terminal", "same", 101)]
+    [Trait("Requirement", "TIR-22")]
+    public async Task A_session_opened_from_another_origins_page_is_refused(string kind, string origin, int status)
+    {
+        if (status == 101)
+        {
+            f.RequireTerminal();
+        }
+
+        var (_, projectId) = await f.IssueAsync();
+        var ticket = await f.TicketAsync("researcher", projectId, kind);
+        var sent = origin == "same" ? $"https://{f.Server.BaseAddress.Authority}" : origin;
+
+        Assert.Equal(status, await f.TryOpenAsync(f.TerminalUri(projectId, ticket, kind), null, acceptTerms: false, origin: sent));
+        if (status == 403)
+        {
+            var denied = Assert.Single(await f.AuditAsync(projectId, kind + ".open"), r => r.Outcome == "denied");
+            Assert.Equal("cross-origin", TerminalFixture.Detail(denied, "reason"));
+            Assert.Empty(await f.AuditAsync(projectId, kind + ".session.opened"));
+        }
+    }
+
+    [Theory]
     [InlineData("disabled", "terminal")]
     [InlineData("signed-out", "terminal")]
     [InlineData("signed-out", "desktop")]

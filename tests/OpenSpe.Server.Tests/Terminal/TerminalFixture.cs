@@ -128,9 +128,14 @@ public sealed class TerminalFixture : IAsyncLifetime
     }
 
     /// <summary>Tries to open <paramref name="uri"/>; returns the HTTP status the upgrade got (101 when it opened, then closed at once).</summary>
-    public async Task<int> TryOpenAsync(Uri uri, string? token, bool acceptTerms = true)
+    public async Task<int> TryOpenAsync(Uri uri, string? token, bool acceptTerms = true, string? origin = null)
     {
         using var socket = NewSocket();
+        if (origin is not null)
+        {
+            socket.Options.SetRequestHeader("Origin", origin);
+        }
+
         if (token is not null)
         {
             socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
