@@ -130,18 +130,25 @@ internal sealed class SignInThrottle
         var now = _time.GetUtcNow();
         lock (_lock)
         {
-            var pair = Touch(new Key(SignInThrottleKey.AccountAndAddress, name, source), now);
-            var known = pair.TrustedUntil > now;
-            var byAccount = known ? null : Touch(new Key(SignInThrottleKey.Account, name, ""), now);
-            var byAddress = Touch(new Key(SignInThrottleKey.Address, "", source), now);
+            var pairKey = new Key(SignInThrottleKey.AccountAndAddress, name, source);
+            var accountKey = new Key(SignInThrottleKey.Account, name, "");
+            var addressKey = new Key(SignInThrottleKey.Address, "", source);
+            var pair = Touch(pairKey, now, create: false);
+            var known = pair is not null && pair.TrustedUntil > now;
+            var byAccount = known ? null : Touch(accountKey, now, create: false);
+            var byAddress = Touch(addressKey, now, create: false);
 
-            // Note: held back before the password is looked at, so a guess inside a delay proves nothing.
+            // Note: held back before the password is looked at, so a guess inside a delay proves nothing. A held-back attempt
+            // adds no entry, so a source inside its delay cannot fill the table with invented names to push others' delays out.
             var (wait, heldBy) = Longest(now, (pair, SignInThrottleKey.AccountAndAddress), (byAccount, SignInThrottleKey.Account), (byAddress, SignInThrottleKey.Address));
             if (wait > TimeSpan.Zero)
             {
-                Evict();
                 return new SignInAttempt(name, source, wait, heldBy);
             }
+
+            pair ??= Touch(pairKey, now, create: true)!;
+            byAccount ??= known ? null : Touch(accountKey, now, create: true);
+            byAddress ??= Touch(addressKey, now, create: true)!;
 
             var attempt = new SignInAttempt(name, source, null, SignInThrottleKey.None)
             {
@@ -156,7 +163,7 @@ internal sealed class SignInThrottle
 
             Fail(byAddress, now, _options.FreeFailuresPerAddress, _options.MaxDelayPerAddress);
             attempt.AddressNotBeforeSet = byAddress.NotBefore;
-            Evict();
+            Evict(now);
             return attempt;
         }
     }
@@ -176,7 +183,7 @@ internal sealed class SignInThrottle
         var now = _time.GetUtcNow();
         lock (_lock)
         {
-            var pair = Touch(new Key(SignInThrottleKey.AccountAndAddress, attempt.Account, attempt.Address), now);
+            var pair = Touch(new Key(SignInThrottleKey.AccountAndAddress, attempt.Account, attempt.Address), now, create: true)!;
             pair.Failures = 0;
             pair.NotBefore = DateTimeOffset.MinValue;
             pair.TrustedUntil = now + _options.KnownAddressTrustedFor;
@@ -196,7 +203,7 @@ internal sealed class SignInThrottle
                 }
             }
 
-            Evict();
+            Evict(now);
         }
     }
 
@@ -239,12 +246,16 @@ internal sealed class SignInThrottle
         return longest;
     }
 
-    private Entry Touch(Key key, DateTimeOffset now)
+    private Entry? Touch(Key key, DateTimeOffset now, bool create)
     {
         if (_entries.TryGetValue(key, out var node))
         {
             _byLastUse.Remove(node);
             _byLastUse.AddLast(node);
+        }
+        else if (!create)
+        {
+            return null;
         }
         else
         {
@@ -270,12 +281,26 @@ internal sealed class SignInThrottle
         }
     }
 
-    // Note: bounded, so that an attacker inventing names and addresses cannot grow the server's memory; the entry used longest ago goes first.
-    private void Evict()
+    // Note: bounded, so that an attacker inventing names and addresses cannot grow the server's memory. The quiet entry used
+    // longest ago goes first; an entry holding a delay or a trusted address is passed over (moved to the back), so a flood of
+    // fresh names and addresses pushes out only other quiet entries, never the delay it is trying to escape. Only when every
+    // entry in a run of 64 holds something does the oldest go regardless (a bound on the work under the lock).
+    private void Evict(DateTimeOffset now)
     {
+        const int MaxPassedOver = 64;
+        var passedOver = 0;
         while (_entries.Count > _options.SignInThrottleMaxEntries && _byLastUse.First is { } oldest)
         {
-            _entries.Remove(oldest.Value.Key);
+            var entry = oldest.Value;
+            if ((entry.NotBefore > now || entry.TrustedUntil > now) && passedOver < MaxPassedOver)
+            {
+                _byLastUse.RemoveFirst();
+                _byLastUse.AddLast(oldest);
+                passedOver++;
+                continue;
+            }
+
+            _entries.Remove(entry.Key);
             _byLastUse.RemoveFirst();
         }
     }

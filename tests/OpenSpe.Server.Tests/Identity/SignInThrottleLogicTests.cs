@@ -160,17 +160,39 @@ public sealed class SignInThrottleLogicTests
     }
 
     [Fact]
-    public void Entries_stay_within_the_bound_and_the_least_recently_used_go_first()
+    [Trait("Requirement", "EHDSR-5")]
+    public void Entries_stay_within_the_bound_and_a_flood_of_fresh_names_pushes_out_quiet_entries_not_delays()
     {
         var throttle = Throttle(maxEntries: 1_000);
         Fail(throttle, "ALICE", Owner, 4);
+        Fail(throttle, "BOB", Owner, 2);
         for (var i = 0; i < 10_000; i++)
         {
             throttle.Begin("NAME" + i, IPAddress.Parse("10.3." + (i / 250) + "." + (i % 250)));
             Assert.InRange(throttle.Count, 0, 1_000);
         }
 
-        Assert.Null(throttle.Begin("ALICE", Owner).RetryAfter);
+        // ALICE's pair key holds a delay and stays; BOB's two failures held none and went with the other quiet entries.
+        Assert.Equal(SignInThrottleKey.AccountAndAddress, throttle.Begin("ALICE", Owner).HeldBy);
+        Assert.All(Enumerable.Range(0, 3), _ => Assert.Null(throttle.Begin("BOB", Owner).RetryAfter));
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-5")]
+    public void A_source_inside_its_delay_adds_no_entries_whatever_names_it_invents()
+    {
+        var throttle = Throttle();
+        // The address key's free allowance is 20 failures; the 21st goes ahead and starts its delay.
+        for (var i = 0; i < 21; i++)
+        {
+            Admitted(throttle, "SPRAY" + i, Stranger);
+        }
+
+        var before = throttle.Count;
+        var held = Enumerable.Range(0, 500).Select(i => throttle.Begin("INVENTED" + i, Stranger)).ToList();
+
+        Assert.All(held, a => Assert.Equal(SignInThrottleKey.Address, a.HeldBy));
+        Assert.Equal(before, throttle.Count);
     }
 
     [Fact]
