@@ -94,7 +94,8 @@ federation = {
     "Peers": [{"Name": f"node-{p}", "Address": f"https://127.0.0.1:{ports[p]}"} for p in peers],
 }
 if issuer:
-    federation["TrustedPermitIssuers"] = [{"Issuer": issuer, "KeysFile": keys}]
+    # node-a's HDAB issues the permit, so node-a coordinates it: its tasks are the only ones node-b and node-c run for it.
+    federation["TrustedPermitIssuers"] = [{"Issuer": issuer, "KeysFile": keys, "Node": "node-a"}]
 # Each node runs the GLM in its projects' bubblewrap sandboxes (dev mode's runtime), so each gets a uid range of its own:
 # three SPEs on one machine must never give two projects one uid.
 workspaces = {"UidRangeStart": 210000 + 10000 * "abc".index(n), "UidRangeSize": 1000}

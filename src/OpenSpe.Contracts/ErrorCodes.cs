@@ -297,6 +297,12 @@ public static class ErrorCodes
     /// </summary>
     public const string FederationComponentIdentityMismatch = "SPE7021";
 
+    /// <summary>
+    /// gRPC PERMISSION_DENIED: the calling node does not coordinate this permit: only the federation node of the SPE whose HDAB
+    /// signed it does (<c>Federation:TrustedPermitIssuers</c>' <c>Node</c>; this SPE alone for a permit its own HDAB signed).
+    /// </summary>
+    public const string FederationNotCoordinator = "SPE7022";
+
     /// <summary>In a node's refusal: the coordinator could not reach the node, or the call failed in transport (deadline, TLS, connection).</summary>
     public const string FederationPeerUnreachable = "SPE7060";
 

@@ -103,7 +103,7 @@ internal sealed class GrpcFederatedNode(string name, FederationApi.FederationCli
 /// This node as one of the nodes of its own analysis: the same checks a peer's task passes (<see cref="FederatedTaskChecks"/>:
 /// permit, halt, requester, dataset, component approved and allowed), then the component on the datasets held here.
 /// </summary>
-internal sealed class LocalServerNode(string name, FederatedTaskChecks checks, IFederatedData data, string permit, string requester,
+internal sealed class LocalServerNode(string name, FederatedTaskChecks checks, FederatedComponentGate gate, IFederatedData data, string permit, string requester,
     Func<NodeTaskRecord, CancellationToken, Task> record, string? session = null) : Library.IFederatedNode
 {
     /// <inheritdoc />
@@ -119,7 +119,7 @@ internal sealed class LocalServerNode(string name, FederatedTaskChecks checks, I
 
     private async Task<AnalysisOutcome> RunCheckedAsync(string component, string parametersJson, CancellationToken cancellationToken)
     {
-        var (admitted, refusal) = await checks.AdmitAsync(permit, requester, component, cancellationToken);
+        var (admitted, refusal) = await checks.AdmitAsync(TaskCaller.ThisNode, permit, requester, component, cancellationToken);
         if (refusal is not null)
         {
             return AnalysisOutcome.Refused(refusal.Code, refusal.Message);
@@ -129,8 +129,16 @@ internal sealed class LocalServerNode(string name, FederatedTaskChecks checks, I
         using var parameters = JsonDocument.Parse(parametersJson);
         var context = new FederatedAnalysisContext(admitted.Permit, admitted.ProjectId, admitted.Datasets, parameters.RootElement, threshold, data,
             (_, _) => ValueTask.CompletedTask, session is null ? null : "local\n" + session);
+        // Note: this SPE's own share takes a component slot like a peer's task, so the node-wide cap holds whoever asks.
+        using var ticket = gate.TryEnter();
+        if (ticket is null)
+        {
+            return AnalysisOutcome.Refused(ErrorCodes.FederationExhausted, "this node's federated components are all at work and its queue for them is full");
+        }
+
         try
         {
+            await ticket.WaitAsync(cancellationToken);
             var result = await admitted.Analysis.RunAsync(context, cancellationToken);
             return AnalysisOutcome.Aggregate(result.GetRawText());
         }

@@ -18,7 +18,7 @@ namespace OpenSpe.Server.Federation;
 /// <c>datasets[].node</c> names over its mutual-TLS channel (<see cref="GrpcFederatedNode"/>) — with the permit as this SPE's
 /// HDAB signed it and the caller as the requester. Each node checks everything again itself.
 /// </summary>
-internal sealed class FederatedCoordinator(FederationNodeIdentity node, FederationPeerChannels channels, FederatedTaskChecks checks, IFederatedData data, IAuditLog audit,
+internal sealed class FederatedCoordinator(FederationNodeIdentity node, FederationPeerChannels channels, FederatedTaskChecks checks, FederatedComponentGate gate, IFederatedData data, IAuditLog audit,
     IOptions<FederationOptions> options, ILogger<FederatedCoordinator> logger)
 {
     /// <summary>The audit action of each task this node sends to a node (itself included).</summary>
@@ -40,7 +40,7 @@ internal sealed class FederatedCoordinator(FederationNodeIdentity node, Federati
         {
             if (name == node.Name)
             {
-                nodes.Add(new LocalServerNode(name, checks, data, plan.Signed, plan.Requester, plan.Record, session));
+                nodes.Add(new LocalServerNode(name, checks, gate, data, plan.Signed, plan.Requester, plan.Record, session));
             }
             else if (channels.Client(name, plan.Scope) is { } client)
             {

@@ -7,8 +7,12 @@ using OpenSpe.Server.Permits;
 
 namespace OpenSpe.Server.Federation;
 
-/// <summary>A signed permit as a node verified it: who signed it, which permit and version, its state then, and the document.</summary>
-internal sealed record FederatedPermit(string Issuer, string PermitId, int Version, string State, PermitDocument Document);
+/// <summary>
+/// A signed permit as a node verified it: who signed it, which permit and version, its state then, and the document; and the
+/// federation node that coordinates it (<paramref name="Coordinator"/>: the trusted issuer's <see cref="TrustedPermitIssuer.Node"/>,
+/// or null for a permit this SPE's own HDAB signed, which only this SPE coordinates).
+/// </summary>
+internal sealed record FederatedPermit(string Issuer, string PermitId, int Version, string State, PermitDocument Document, string? Coordinator = null);
 
 /// <summary>
 /// Verifies a permit document signed as a compact JWS (ES256, <c>typ</c> <c>openspe-permit+jws</c>, as
@@ -20,7 +24,7 @@ internal sealed class FederatedPermitVerifier
     /// <summary>The JWS type of a signed permit.</summary>
     public const string PermitType = "openspe-permit+jws";
 
-    private readonly Dictionary<string, IReadOnlyList<SecurityKey>> _issuers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (IReadOnlyList<SecurityKey> Keys, string? Coordinator)> _issuers = new(StringComparer.Ordinal);
     private readonly JsonWebTokenHandler _handler = new();
 
     public FederatedPermitVerifier(IOptions<FederationOptions> options, IOptions<Identity.TokenOptions> tokens, PermitSigningKey own)
@@ -28,15 +32,18 @@ internal sealed class FederatedPermitVerifier
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(own);
-        if (tokens.Value.Issuer is { Length: > 0 } self)
-        {
-            _issuers[self] = [own.SecurityKey];
-        }
-
         foreach (var trusted in options.Value.TrustedPermitIssuers)
         {
             var jwks = trusted.Keys ?? File.ReadAllText(trusted.KeysFile!);
-            _issuers[trusted.Issuer] = [.. new JsonWebKeySet(jwks).GetSigningKeys()];
+            // Note: an entry without a node (start-up validation refuses one) is coordinated by no peer rather than by this SPE.
+            _issuers[trusted.Issuer] = ([.. new JsonWebKeySet(jwks).GetSigningKeys()], trusted.Node ?? "");
+        }
+
+        // Note: this SPE's own issuer is set last, so a trusted entry naming it can neither replace this SPE's key nor hand the
+        // coordination of its permits to a peer: they are coordinated here (null) and nowhere else.
+        if (tokens.Value.Issuer is { Length: > 0 } self)
+        {
+            _issuers[self] = ([own.SecurityKey], null);
         }
     }
 
@@ -61,7 +68,7 @@ internal sealed class FederatedPermitVerifier
             return (null, "the permit is not a compact JWS");
         }
 
-        if (!unverified.TryGetPayloadValue<string>("iss", out var issuer) || !_issuers.TryGetValue(issuer, out var keys))
+        if (!unverified.TryGetPayloadValue<string>("iss", out var issuer) || !_issuers.TryGetValue(issuer, out var trusted))
         {
             return (null, "the permit's issuer is not trusted by this node");
         }
@@ -71,7 +78,7 @@ internal sealed class FederatedPermitVerifier
         var result = await _handler.ValidateTokenAsync(jws, new TokenValidationParameters
         {
             ValidIssuer = issuer,
-            IssuerSigningKeys = keys,
+            IssuerSigningKeys = trusted.Keys,
             ValidateAudience = false,
             ValidateLifetime = false,
             RequireExpirationTime = false,
@@ -92,7 +99,7 @@ internal sealed class FederatedPermitVerifier
                 return (null, "the signed permit lacks its document, id or state");
             }
 
-            return (new FederatedPermit(issuer, signed.PermitId, signed.Version, signed.State, signed.Permit), null);
+            return (new FederatedPermit(issuer, signed.PermitId, signed.Version, signed.State, signed.Permit, trusted.Coordinator), null);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException)
         {

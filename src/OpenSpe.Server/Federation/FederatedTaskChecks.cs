@@ -18,8 +18,30 @@ internal sealed record TaskRefusal(StatusCode Status, string Code, string Messag
 }
 
 /// <summary>
+/// Who asks a node for a task: a peer, by the node name its admitted certificate carries, or this SPE itself
+/// (<see cref="ThisNode"/>) for its own share of an analysis it coordinates (<see cref="LocalServerNode"/>).
+/// </summary>
+internal readonly record struct TaskCaller
+{
+    private TaskCaller(string? peer) => Peer = peer;
+
+    /// <summary>The calling peer's node name; null for this SPE.</summary>
+    public string? Peer { get; }
+
+    /// <summary>This SPE, coordinating.</summary>
+    public static TaskCaller ThisNode => default;
+
+    /// <summary>A peer, by its certificate's node name.</summary>
+    public static TaskCaller FromPeer(string peer) => new(string.IsNullOrEmpty(peer) ? throw new ArgumentException("a peer has a name", nameof(peer)) : peer);
+
+    /// <inheritdoc />
+    public override string ToString() => Peer is null ? "this node" : $"node '{Peer}'";
+}
+
+/// <summary>
 /// What a node checks before it runs anything for a peer (FSPER-3, FSPER-4, FCR-3, FCR-4), in order, the first failure refusing:
-/// the permit's signature (a trusted issuer) → the permit in force as signed (active, within its validity) → a local project
+/// the permit's signature (a trusted issuer) → the caller is the permit's coordinator (the node of the issuer's SPE,
+/// <see cref="TrustedPermitIssuer.Node"/>; this SPE alone for a permit its own HDAB signed) → the permit in force as signed (active, within its validity) → a local project
 /// for it here (issued or imported), active and not halted → the requester is a data user of the permit → this node holds a
 /// dataset of it → the component is in the permit's <c>approvedComponents</c> → and in this node's
 /// <c>Federation:AllowedComponents</c> → and this node has it → and an <c>approvedComponents</c> entry of its name carries the
@@ -55,25 +77,33 @@ internal sealed class FederatedTaskChecks(
             return (null, [], new(StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted, reason!));
         }
 
-        var now = time.GetUtcNow();
-        if (permit.State != PermitStates.Active || now < permit.Document.ValidFrom || now >= permit.Document.ValidUntil)
-        {
-            return (permit, [], new(StatusCode.FailedPrecondition, ErrorCodes.FederationPermitNotInForce, $"the permit is {permit.State} and valid {permit.Document.ValidFrom:u} to {permit.Document.ValidUntil:u}"));
-        }
-
-        return (permit, HeldHere(permit), null);
+        return InForce(permit) is { } refusal ? (permit, [], refusal) : (permit, HeldHere(permit), null);
     }
 
-    /// <summary>Runs every check for a task; the admitted task, or the first refusal.</summary>
-    public async Task<(AdmittedTask? Task, TaskRefusal? Refusal)> AdmitAsync(string jws, string requester, string component, CancellationToken cancellationToken)
+    /// <summary>Runs every check for a task <paramref name="caller"/> asks for; the admitted task, or the first refusal.</summary>
+    public async Task<(AdmittedTask? Task, TaskRefusal? Refusal)> AdmitAsync(TaskCaller caller, string jws, string requester, string component, CancellationToken cancellationToken)
     {
-        var (permit, held, refusal) = await PermitAsync(jws);
-        if (refusal is not null)
+        var (permit, reason) = await verifier.VerifyAsync(jws);
+        if (permit is null)
         {
-            return (null, refusal);
+            return (null, new(StatusCode.PermissionDenied, ErrorCodes.FederationPermitUntrusted, reason!));
         }
 
-        var local = await LocalPermitAsync(permit!.Document.Reference, cancellationToken);
+        // Note: right after the signature and before anything else is looked at, because only the SPE whose HDAB signed the permit
+        // coordinates it (its researchers sign in there): a peer that merely holds a copy of the JWS (every node of the permit
+        // does) must not run this node's share under a requester it chose, nor learn more about the permit here than that.
+        if (CoordinatorRefusal(caller, permit) is { } notCoordinator)
+        {
+            return (null, notCoordinator);
+        }
+
+        if (InForce(permit) is { } notInForce)
+        {
+            return (null, notInForce);
+        }
+
+        var held = HeldHere(permit);
+        var local = await LocalPermitAsync(permit.Document.Reference, cancellationToken);
         if (local is null)
         {
             return (null, new(StatusCode.FailedPrecondition, ErrorCodes.FederationPermitNotHere, "the permit has no project at this node (import it with 'spe permit import')"));
@@ -131,6 +161,28 @@ internal sealed class FederatedTaskChecks(
         }
 
         return (new AdmittedTask(permit, local.Value.ProjectId, held, analysis, requester), null);
+    }
+
+    /// <summary>Null when <paramref name="caller"/> is the node that coordinates <paramref name="permit"/>; the refusal otherwise.</summary>
+    private static TaskRefusal? CoordinatorRefusal(TaskCaller caller, FederatedPermit permit)
+    {
+        if (string.Equals(caller.Peer, permit.Coordinator, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var message = permit.Coordinator is null
+            ? $"the calling {caller} does not coordinate this permit: this SPE's own HDAB issued it, so only this SPE coordinates it"
+            : $"the calling {caller} does not coordinate this permit: its issuer {permit.Issuer} is coordinated by node '{permit.Coordinator}' (Federation:TrustedPermitIssuers)";
+        return new(StatusCode.PermissionDenied, ErrorCodes.FederationNotCoordinator, message);
+    }
+
+    private TaskRefusal? InForce(FederatedPermit permit)
+    {
+        var now = time.GetUtcNow();
+        return permit.State != PermitStates.Active || now < permit.Document.ValidFrom || now >= permit.Document.ValidUntil
+            ? new(StatusCode.FailedPrecondition, ErrorCodes.FederationPermitNotInForce, $"the permit is {permit.State} and valid {permit.Document.ValidFrom:u} to {permit.Document.ValidUntil:u}")
+            : null;
     }
 
     /// <summary>The permit's datasets this node holds: named with this node's name, or unnamed in a permit this SPE issued.</summary>

@@ -14,33 +14,52 @@ namespace OpenSpe.Server.Federation;
 /// The tasks a node runs for its peers. Each task's events wait in a bounded queue (<see cref="FederationOptions.TaskEventBuffer"/>)
 /// until its one watcher takes them; when the queue is full the analysis waits, so a slow or absent watcher costs a fixed amount
 /// of memory, never more (TIR-36). A task is watched only by the peer that submitted it, and runs at most until
-/// <see cref="FederationOptions.MaxDeadline"/>.
+/// <see cref="FederationOptions.MaxDeadline"/>. One peer holds at most <see cref="FederationOptions.PeerMaxTasks"/> tasks, the node
+/// at most 1000, and a task's component works only with a slot of <see cref="FederatedComponentGate"/>, its place in whose queue is
+/// taken when the task is accepted.
 /// </summary>
-internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IOptions<FederationOptions> options, ILogger<FederatedTasks> logger) : IDisposable
+internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, FederatedComponentGate gate, IOptions<FederationOptions> options, ILogger<FederatedTasks> logger)
+    : IDisposable
 {
     private const int MaxTasks = 1000;
 
     private readonly ConcurrentDictionary<string, RunningTask> _tasks = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _starting = new();
 
     /// <summary>Starts an admitted task for <paramref name="peer"/> (one round of <paramref name="session"/>, if any); its id.</summary>
     public string Start(string peer, AdmittedTask admitted, JsonElement parameters, string? session = null)
     {
         ArgumentNullException.ThrowIfNull(admitted);
-        if (_tasks.Count >= MaxTasks)
+        var id = "ftk-" + RandomNumberGenerator.GetHexString(20, lowercase: true);
+        RunningTask task;
+        FederatedComponentGate.Ticket? ticket;
+        lock (_starting)
         {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"{ErrorCodes.FederationExhausted} this node runs {MaxTasks} tasks already"));
+            if (_tasks.Count >= MaxTasks)
+            {
+                throw Exhausted($"this node holds {MaxTasks} tasks already");
+            }
+
+            // Note: counted per peer (by its certificate's name) and checked with the insert under one lock, because the node-wide
+            // bounds alone would let one allowed peer fill them and starve the others.
+            var limit = options.Value.PeerMaxTasks;
+            if (_tasks.Values.Count(t => string.Equals(t.Peer, peer, StringComparison.Ordinal)) >= limit)
+            {
+                throw Exhausted($"this peer holds its maximum of {limit} tasks at this node (running, waiting or not yet watched to the end)");
+            }
+
+            ticket = gate.TryEnter() ?? throw Exhausted("this node's federated components are all at work and its queue for them is full");
+            task = new RunningTask(id, peer, Channel.CreateBounded<TaskEvent>(new BoundedChannelOptions(options.Value.TaskEventBuffer)
+            {
+                FullMode = BoundedChannelFullMode.Wait,
+                SingleReader = true,
+                SingleWriter = true,
+            }));
+            _tasks[id] = task;
         }
 
-        var id = "ftk-" + RandomNumberGenerator.GetHexString(20, lowercase: true);
-        var task = new RunningTask(id, peer, Channel.CreateBounded<TaskEvent>(new BoundedChannelOptions(options.Value.TaskEventBuffer)
-        {
-            FullMode = BoundedChannelFullMode.Wait,
-            SingleReader = true,
-            SingleWriter = true,
-        }));
-        _tasks[id] = task;
-        _ = Task.Run(() => RunAsync(task, admitted, parameters, session));
+        _ = Task.Run(() => RunAsync(task, ticket, admitted, parameters, session));
         return id;
     }
 
@@ -68,14 +87,18 @@ internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IO
     /// <summary>Tasks held now (running, or ended and not yet watched to the end).</summary>
     public int Count => _tasks.Count;
 
+    private static RpcException Exhausted(string message) =>
+        new(new Status(StatusCode.ResourceExhausted, $"{ErrorCodes.FederationExhausted} {message}"), new Metadata { { "spe-code", ErrorCodes.FederationExhausted } });
+
     public void Dispose()
     {
         _stopping.Cancel();
         _stopping.Dispose();
     }
 
-    private async Task RunAsync(RunningTask task, AdmittedTask admitted, JsonElement parameters, string? session)
+    private async Task RunAsync(RunningTask task, FederatedComponentGate.Ticket ticket, AdmittedTask admitted, JsonElement parameters, string? session)
     {
+        using var slot = ticket;
         var writer = task.Events.Writer;
         long sequence = 0;
         TaskEvent Event(string state, string message = "", string result = "") =>
@@ -94,11 +117,16 @@ internal sealed class FederatedTasks(IFederatedData data, HaltRegistry halts, IO
             }
 
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, work.Halted);
+            // Note: "running" only once the component has a slot, so a peer can tell a queued task from one at work.
+            await ticket.WaitAsync(linked.Token);
             await writer.WriteAsync(Event("running"), linked.Token);
             var threshold = admitted.Permit.Document.Policies?.Airlock?.Threshold ?? new Core.Permits.PermitAirlockRules().Threshold;
             var context = new FederatedAnalysisContext(admitted.Permit, admitted.ProjectId, admitted.Datasets, parameters, threshold, data,
                 (message, token) => writer.WriteAsync(Event("progress", message), token), session);
             var result = await admitted.Analysis.RunAsync(context, linked.Token);
+            // Note: the slot goes back before the result waits for its watcher, so a peer that never watches holds its task's
+            // place (PeerMaxTasks) but no component slot.
+            ticket.Dispose();
             await writer.WriteAsync(Event("done", result: result.GetRawText()), linked.Token);
         }
         catch (FederatedAnalysisRefusedException refused)

@@ -68,7 +68,7 @@ internal sealed class FederationGrpcService(FederationNodeIdentity node, Federat
                 new Metadata { { "spe-code", ErrorCodes.FederationSessionMalformed } });
         }
 
-        var (admitted, refusal) = await checks.AdmitAsync(request.Permit, request.Requester, request.Component, context.CancellationToken);
+        var (admitted, refusal) = await checks.AdmitAsync(TaskCaller.FromPeer(call.Peer), request.Permit, request.Requester, request.Component, context.CancellationToken);
         if (refusal is not null)
         {
             throw refusal.ToException();
@@ -121,7 +121,7 @@ internal sealed class FederationGrpcService(FederationNodeIdentity node, Federat
         var open = requestStream.Current;
         call.Component = open.Component;
         call.Requester = open.Requester;
-        var (admitted, refusal) = await checks.AdmitAsync(open.Permit, open.Requester, open.Component, context.CancellationToken);
+        var (admitted, refusal) = await checks.AdmitAsync(TaskCaller.FromPeer(call.Peer), open.Permit, open.Requester, open.Component, context.CancellationToken);
         if (refusal is not null)
         {
             throw refusal.ToException();
@@ -136,7 +136,7 @@ internal sealed class FederationGrpcService(FederationNodeIdentity node, Federat
         var opening = await trainer.OpenAsync(admitted, open.ParametersJson, context.CancellationToken);
         if (opening.Session is not { } session)
         {
-            throw Refused(StatusCode.FailedPrecondition, opening.Code!, opening.Reason!);
+            throw Refused(opening.Code == ErrorCodes.FederationExhausted ? StatusCode.ResourceExhausted : StatusCode.FailedPrecondition, opening.Code!, opening.Reason!);
         }
 
         await using (session)
@@ -167,7 +167,8 @@ internal sealed class FederationGrpcService(FederationNodeIdentity node, Federat
                     if (update.IsRefused)
                     {
                         call.Reason = $"{rounds} rounds, then {update.Code}";
-                        throw Refused(update.Code == ErrorCodes.FederatedLearningBudgetExhausted ? StatusCode.ResourceExhausted : StatusCode.FailedPrecondition, update.Code!, update.Reason!);
+                        throw Refused(update.Code is ErrorCodes.FederatedLearningBudgetExhausted or ErrorCodes.FederationExhausted ? StatusCode.ResourceExhausted : StatusCode.FailedPrecondition,
+                            update.Code!, update.Reason!);
                     }
 
                     var answer = new TrainMessage { Kind = "update", Round = message.Round };

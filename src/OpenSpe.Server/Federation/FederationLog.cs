@@ -29,6 +29,10 @@ internal static partial class FederationLog
     [LoggerMessage(EventId = 21008, Level = LogLevel.Error, Message = "SPE21008 a federation audit record could not be written")]
     public static partial void AuditFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(EventId = 21028, Level = LogLevel.Error,
+        Message = "SPE21028 the federation revocation list {Path} is refused: its number {Number} is lower than {Highest}, the highest this node has accepted (rolled back); every peer is refused until a list at least that new is in place")]
+    public static partial void CrlRolledBack(ILogger logger, string path, string number, string highest);
+
     [LoggerMessage(EventId = 21022, Level = LogLevel.Error, Message = "SPE21022 federated components cannot run at this node: {Reason}")]
     public static partial void SandboxUnavailable(ILogger logger, string reason);
 

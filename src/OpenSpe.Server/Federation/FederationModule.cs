@@ -33,6 +33,13 @@ internal static class FederationModule
         }
 
         var identity = LoadIdentity(options);
+        // Note: a trusted issuer coordinated by this very node would make this node accept its own peers' tasks as if it had sent
+        // them, and a permit of another HDAB is never coordinated here; so this is a configuration error, not a trust to honour.
+        if (options.TrustedPermitIssuers.FirstOrDefault(t => string.Equals(t.Node, identity.Name, StringComparison.Ordinal)) is { } self)
+        {
+            throw new SpeConfigurationException($"Federation:TrustedPermitIssuers: the entry for '{self.Issuer}' names this node ({identity.Name}) as its Node; name the federation node of that issuer's SPE");
+        }
+
         try
         {
             _ = FederationListener.ParseListen(options.Listen!);
@@ -43,8 +50,11 @@ internal static class FederationModule
         }
 
         services.AddSingleton(sp => new FederationNodeIdentity(identity.Name, sp.GetRequiredService<IOptions<TokenOptions>>().Value.Issuer, identity.Certificate, identity.Authority));
+        // Note: the highest accepted CRL number is kept in a file of the data directory rather than the database, because it is read
+        // inside the TLS handshake (no database round trip there, and no database needed to refuse), and each instance judges the
+        // list file it reads itself; the file is written atomically with fsync, and only when a newer list arrives.
         services.AddSingleton(sp => new FederationRevocations(options.Crl!, sp.GetRequiredService<FederationNodeIdentity>().Authority, sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ILogger<FederationRevocations>>()));
+            sp.GetRequiredService<ILogger<FederationRevocations>>(), sp.GetRequiredService<DataDirectory>().File(FederationRevocations.StateFileName)));
         services.AddSingleton(sp => new FederationPeerAdmission(sp.GetRequiredService<FederationNodeIdentity>().Authority, sp.GetRequiredService<FederationRevocations>(),
             options.AllowedPeers.ToHashSet(StringComparer.Ordinal), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<FederationAudit>();
@@ -65,6 +75,7 @@ internal static class FederationModule
 
         services.AddSingleton<Learning.FedAvgComponent>();
         services.AddSingleton<IFederatedAnalysis>(sp => sp.GetRequiredService<Learning.FedAvgComponent>());
+        services.AddSingleton<FederatedComponentGate>();
         services.AddSingleton<FederatedTaskChecks>();
         services.AddSingleton<FederatedTasks>();
         services.AddSingleton<FederationPeerChannels>();

@@ -59,6 +59,25 @@ internal sealed class FederationOptions : IValidatableObject
     [Range(1, 10_000)]
     public int PeerMaxStreams { get; set; } = 16;
 
+    /// <summary>
+    /// Tasks one peer may hold at this node at once (running, waiting for a component slot, or ended and not yet watched to the
+    /// end); more are refused with RESOURCE_EXHAUSTED, so one peer cannot take the node's task table from the others.
+    /// </summary>
+    [Range(1, 1000)]
+    public int PeerMaxTasks { get; set; } = 16;
+
+    /// <summary>
+    /// Federated components at work at once at this node, whoever asked (a task's run, a <c>Train</c> stream's opening or round):
+    /// each stages data and works a sandboxed runner (up to <see cref="ComponentMemoryBytes"/> and a core); the others wait
+    /// (<see cref="FederatedComponentGate"/>).
+    /// </summary>
+    [Range(1, 1000)]
+    public int MaxRunningComponents { get; set; } = 4;
+
+    /// <summary>Components that may wait for one of <see cref="MaxRunningComponents"/>; beyond them a task is refused with RESOURCE_EXHAUSTED.</summary>
+    [Range(0, 10_000)]
+    public int ComponentQueue { get; set; } = 64;
+
     /// <summary>Events a task holds for its watcher; when full, the task waits for the watcher (bounded memory whatever the peer reads).</summary>
     [Range(1, 10_000)]
     public int TaskEventBuffer { get; set; } = 16;
@@ -157,6 +176,15 @@ internal sealed class FederationOptions : IValidatableObject
             {
                 yield return new ValidationResult("Federation:TrustedPermitIssuers: each needs Issuer and Keys (a JWK set) or KeysFile.", [nameof(TrustedPermitIssuers)]);
             }
+
+            // Note: required, with no default, because the node named here is the only peer whose tasks for this issuer's permits
+            // run here; a missing name must stop the start rather than leave every peer (or none) trusted to coordinate them.
+            if (!Core.Federation.FederationNames.IsValid(issuer.Node))
+            {
+                yield return new ValidationResult(
+                    $"Federation:TrustedPermitIssuers: the entry for '{issuer.Issuer}' needs Node, the federation node name of the SPE whose HDAB it is (the peer that coordinates its permits).",
+                    [nameof(TrustedPermitIssuers)]);
+            }
         }
     }
 }
@@ -172,6 +200,12 @@ internal sealed class TrustedPermitIssuer
 
     /// <summary>A file holding the issuer's JWK set.</summary>
     public string? KeysFile { get; set; }
+
+    /// <summary>
+    /// The federation node name (its certificate's DNS name) of the SPE whose HDAB this is: the one peer that coordinates this
+    /// issuer's permits, so the only one whose tasks (<c>SubmitTask</c>, <c>Train</c>) for them this node runs. Required.
+    /// </summary>
+    public string? Node { get; set; }
 }
 
 /// <summary>A peer this node calls: its node name and its federation listener's address.</summary>

@@ -12,6 +12,7 @@ internal static class PeerRefusalReasons
     public const string Expired = "certificate-not-valid-now";
     public const string Revoked = "certificate-revoked";
     public const string RevocationUnknown = "revocation-list-unusable";
+    public const string RevocationRolledBack = "revocation-list-rolled-back";
     public const string NoName = "certificate-names-no-node";
     public const string NotAllowed = "peer-not-on-allow-list";
     public const string NamesDisagree = "certificate-names-disagree";
@@ -26,7 +27,7 @@ internal readonly record struct PeerAdmission(string? Peer, string? Refusal)
 /// <summary>
 /// Who may open a federation connection (TIR-30, TIR-31), decided at the TLS handshake as an ordered chain:
 /// a client certificate → chained to the federation CA and nothing else, valid now → not on the revocation list (which must be
-/// usable) → names one node, the same in its subject and its SAN → that node is on this node's allow-list. The first failure refuses.
+/// usable, and numbered no lower than the highest this node accepted) → names one node, the same in its subject and its SAN → that node is on this node's allow-list. The first failure refuses.
 /// </summary>
 internal sealed class FederationPeerAdmission(X509Certificate2 authority, FederationRevocations revocations, IReadOnlySet<string> allowedPeers, TimeProvider time)
 {
@@ -61,9 +62,10 @@ internal sealed class FederationPeerAdmission(X509Certificate2 authority, Federa
             return new(name, PeerRefusalReasons.Untrusted);
         }
 
-        if (revocations.Current() is not { } list)
+        var (list, unusable) = revocations.Judge();
+        if (list is null)
         {
-            return new(name, PeerRefusalReasons.RevocationUnknown);
+            return new(name, unusable ?? PeerRefusalReasons.RevocationUnknown);
         }
 
         if (list.IsRevoked(certificate))

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OpenSpe.Federation.Glm;
@@ -18,6 +19,36 @@ namespace OpenSpe.Server.Tests.Federation;
 public sealed class FederatedAnalysisTests(ThreeNodeFixture nodes) : IClassFixture<ThreeNodeFixture>
 {
     private const string CnsimFormula = "DIS_DIAB ~ GENDER*PM_BMI_CONTINUOUS + LAB_HDL";
+
+    [Fact]
+    [Trait("Requirement", "FSPER-3")]
+    [Trait("Requirement", "FSPER-4")]
+    [Trait("Requirement", "TIR-31")]
+    public async Task A_node_of_the_permit_holding_its_JWS_cannot_run_the_GLM_at_the_node_that_coordinates_it()
+    {
+        // The review's repro: node-a's own permit (its HDAB signed it), node-b on node-a's allow-list and holding the JWS (it
+        // imported it), asking node-a for a GLM round on node-a's data in a data user's name.
+        var client = nodes.PeerClient(nodes.A, "node-b", out var channel);
+        using var _ = channel;
+        var sandbox = nodes.A.Server.Services.GetRequiredService<FederatedComponentSandbox>();
+        var started = sandbox.Started;
+        var request = new OpenSpe.Federation.V1.TaskRequest
+        {
+            Permit = nodes.SignedPermit,
+            Requester = "researcher",
+            Component = GlmNodeAnalysis.ComponentName,
+            ParametersJson = JsonSerializer.Serialize(new { formula = CnsimFormula, family = "binomial" }),
+        };
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.SubmitTaskAsync(request, FederationNodeFixture.Deadline()));
+
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        Assert.Equal(ErrorCodes.FederationNotCoordinator, refused.Trailers.GetValue("spe-code"));
+        Assert.Equal(started, sandbox.Started);
+        var records = await ThreeNodeFixture.RecordsAsync(nodes.A, "federation.call");
+        Assert.Contains(records, r => r.Outcome == "denied" && r.DetailsJson.Contains(ErrorCodes.FederationNotCoordinator, StringComparison.Ordinal)
+            && r.DetailsJson.Contains("\"peer\":\"node-b\"", StringComparison.Ordinal));
+    }
 
     [Fact]
     [Trait("Requirement", "FCR-1")]

@@ -258,7 +258,7 @@ public sealed class FederatedSandboxTests(ThreeNodeFixture nodes) : IClassFixtur
     private async Task<FederatedAnalysisContext> ContextAsync()
     {
         var services = nodes.A.Server.Services;
-        var (admitted, refusal) = await services.GetRequiredService<FederatedTaskChecks>().AdmitAsync(nodes.SignedPermit, "researcher", GlmNodeAnalysis.ComponentName, CancellationToken.None);
+        var (admitted, refusal) = await services.GetRequiredService<FederatedTaskChecks>().AdmitAsync(TaskCaller.ThisNode, nodes.SignedPermit, "researcher", GlmNodeAnalysis.ComponentName, CancellationToken.None);
         Assert.Null(refusal);
         return new FederatedAnalysisContext(admitted!.Permit, admitted.ProjectId, admitted.Datasets,
             JsonSerializer.SerializeToElement(new { formula = "DIS_DIAB ~ LAB_HDL", family = "binomial" }), 5, services.GetRequiredService<IFederatedData>(), (_, _) => ValueTask.CompletedTask);

@@ -97,6 +97,82 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
         Assert.Contains(records, r => r.Outcome == "denied" && r.DetailsJson.Contains("\"peer\":\"node-b\"", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [Trait("Requirement", "FSPER-3")]
+    [Trait("Requirement", "FSPER-4")]
+    [Trait("Requirement", "FSPER-9")]
+    [Trait("Requirement", "TIR-31")]
+    [InlineData("own-permit", "SubmitTask")]
+    [InlineData("own-permit", "Train")]
+    [InlineData("coordinated-by-another-node", "SubmitTask")]
+    [InlineData("coordinated-by-another-node", "Train")]
+    public async Task A_peer_admitted_at_TLS_that_does_not_coordinate_the_permit_is_refused_audited_and_nothing_is_decrypted_or_run(string permitKind, string method)
+    {
+        // Arrange: a permit with data at node-a that node-b does not coordinate: node-a's own (its HDAB signed it, so only node-a
+        // coordinates it), or one of a trusted issuer whose node is node-c. node-b is on node-a's allow-list and holds the JWS.
+        var reference = $"HDAB-NOT-COORDINATOR-{permitKind}-{method}";
+        var dataset = $"nc-{(permitKind == "own-permit" ? "own" : "other")}-{method.ToLowerInvariant()}";
+        var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), reference, FederationNodeFixture.Researcher, "researcher2");
+        document["policies"] = new
+        {
+            fileTypes = new { upload = new[] { "csv" } },
+            airlock = new { threshold = 5 },
+            approvedComponents = new[] { ApprovedComponent.Of(RowCountAnalysis.Name) },
+        };
+        string permit;
+        string projectId;
+        if (permitKind == "own-permit")
+        {
+            document["datasets"] = new[] { new { id = dataset, title = "Cohort", holder = "holder" } };
+            string permitId;
+            (permitId, projectId) = await node.Node.IssueAsync(document);
+            using var hdab = await node.Node.Server.ClientForAccountAsync("hdab");
+            permit = (await hdab.GetStringAsync($"/api/v1/permits/{permitId}/document")).Trim().Trim('"');
+        }
+        else
+        {
+            document["datasets"] = new[] { new { id = dataset, title = "Cohort", holder = "holder", node = "node-a" } };
+            var imported = await node.IssueAsync(document, other: true);
+            (projectId, permit) = (imported.ProjectId, imported.Signed);
+        }
+
+        await node.UploadAsync(dataset, "cohort.csv", FederationNodeFixture.Csv(FederationNodeFixture.DataRows), projectId);
+        var services = node.Node.Server.Services;
+        var sandbox = services.GetRequiredService<FederatedComponentSandbox>();
+        var copies = services.GetRequiredService<DecryptedCopies>();
+        var tasks = services.GetRequiredService<FederatedTasks>();
+        var (started, made, before) = (sandbox.Started, copies.Made, tasks.Count);
+        var client = node.Client("node-b", out var channel);
+        using var _ = channel;
+
+        // Act: as the review's repro, in the name of a data user node-b chose.
+        RpcException refused;
+        if (method == "SubmitTask")
+        {
+            refused = await Assert.ThrowsAsync<RpcException>(async () =>
+                await client.SubmitTaskAsync(Request(RowCountAnalysis.Name, requester: "researcher2", permit: permit), FederationNodeFixture.Deadline()));
+        }
+        else
+        {
+            using var train = client.Train(FederationNodeFixture.Deadline());
+            await train.RequestStream.WriteAsync(new TrainMessage { Kind = "open", Permit = permit, Requester = "researcher2", Component = RowCountAnalysis.Name, ParametersJson = "{}" });
+            refused = await Assert.ThrowsAsync<RpcException>(async () => await train.ResponseStream.MoveNext());
+        }
+
+        // Assert
+        Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        Assert.StartsWith(ErrorCodes.FederationNotCoordinator, refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(ErrorCodes.FederationNotCoordinator, refused.Trailers.GetValue("spe-code"));
+        Assert.Contains("node 'node-b'", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(started, sandbox.Started);
+        Assert.Equal(made, copies.Made);
+        Assert.True(tasks.Count <= before, $"{tasks.Count} tasks after the refusal, {before} before");
+        var records = await node.RecordsAsync("federation.call", where: r => r.DetailsJson.Contains(ErrorCodes.FederationNotCoordinator, StringComparison.Ordinal)
+            && r.DetailsJson.Contains($"/{method}", StringComparison.Ordinal) && r.DetailsJson.Contains(permitKind == "own-permit" ? "only this SPE" : FederationNodeFixture.OtherIssuer, StringComparison.Ordinal));
+        Assert.Contains(records, r => r.Outcome == "denied" && r.DetailsJson.Contains("\"peer\":\"node-b\"", StringComparison.Ordinal)
+            && r.DetailsJson.Contains("\"requester\":\"researcher2\"", StringComparison.Ordinal));
+    }
+
     [Fact]
     [Trait("Requirement", "FCR-3")]
     [Trait("Requirement", "FCR-4")]
@@ -106,7 +182,7 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
         var inventory = await hdab.GetFromJsonAsync<JsonElement>("/api/v1/operations/components", TestContext.Current.CancellationToken);
         var entry = inventory.GetProperty("federated").EnumerateArray().Single(c => c.GetProperty("name").GetString() == RowCountAnalysis.Name);
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), "HDAB-READ-IDENTITY", FederationNodeFixture.Researcher);
-        document["datasets"] = new[] { new { id = "read-identity", title = "Cohort", holder = "holder" } };
+        document["datasets"] = new[] { new { id = "read-identity", title = "Cohort", holder = "holder", node = "node-a" } };
         document["policies"] = new
         {
             fileTypes = new { upload = new[] { "csv" } },
@@ -114,9 +190,8 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
             // Note: the entry is what the officer read, as they would paste it: name, version and sha256, nothing from the server's code.
             approvedComponents = new[] { new { name = RowCountAnalysis.Name, version = entry.GetProperty("version").GetString(), sha256 = entry.GetProperty("sha256").GetString() } },
         };
-        var (permitId, projectId) = await node.Node.IssueAsync(document);
+        var (_, projectId, permit) = await node.IssueAsync(document);
         await node.UploadAsync("read-identity", "cohort.csv", FederationNodeFixture.Csv(FederationNodeFixture.DataRows), projectId);
-        var permit = (await hdab.GetStringAsync($"/api/v1/permits/{permitId}/document")).Trim().Trim('"');
         var client = node.Client("node-b", out var channel);
         using var _ = channel;
 
@@ -135,7 +210,7 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
     public async Task A_permit_approving_another_build_of_the_component_is_refused_audited_and_nothing_runs(string differs)
     {
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), $"HDAB-OTHER-BUILD-{differs}", FederationNodeFixture.Researcher);
-        document["datasets"] = new[] { new { id = $"other-{differs}", title = "Cohort", holder = "holder" } };
+        document["datasets"] = new[] { new { id = $"other-{differs}", title = "Cohort", holder = "holder", node = "node-a" } };
         var other = JsonSerializer.SerializeToElement(differs == "sha256"
             ? ApprovedComponent.Other(RowCountAnalysis.Name)
             : ApprovedComponent.Other(RowCountAnalysis.Name, version: "0.0.1-other", sha256: ApprovedComponent.Identity.Sha256));
@@ -145,9 +220,7 @@ public sealed class FederatedTaskTests(FederationNodeFixture node) : IClassFixtu
             airlock = new { threshold = 5 },
             approvedComponents = new[] { other },
         };
-        var (permitId, _) = await node.Node.IssueAsync(document);
-        using var hdab = await node.Node.Server.ClientForAccountAsync("hdab");
-        var permit = (await hdab.GetStringAsync($"/api/v1/permits/{permitId}/document")).Trim().Trim('"');
+        var (_, _, permit) = await node.IssueAsync(document);
         var client = node.Client("node-b", out var channel);
         using var _ = channel;
         var sandbox = node.Node.Server.Services.GetRequiredService<FederatedComponentSandbox>();

@@ -8,6 +8,8 @@ using System.Text.Json;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using OpenSpe.Core.Federation;
 using OpenSpe.Server.Audit;
 using OpenSpe.Server.Federation;
@@ -21,14 +23,30 @@ namespace OpenSpe.Server.Tests.Federation;
 /// <summary>
 /// A federation node on loopback with real TLS (node-a: a dev SPE with its federation listener), a federation CA with the
 /// certificates of its peers — allowed (node-b), not on the allow-list (node-c), revoked, expired, and one from a rogue CA —
-/// a permit issued at node-a whose dataset node-a holds (a CSV of <see cref="DataRows"/> rows, uploaded by its holder), and
-/// clients that call node-a as any of them.
+/// a permit issued by node-b's HDAB (<see cref="CoordinatorIssuer"/>, trusted here as coordinated by node-b) and imported at
+/// node-a, whose dataset node-a holds (a CSV of <see cref="DataRows"/> rows, uploaded by its holder), and clients that call
+/// node-a as any of them. node-a also trusts <see cref="OtherIssuer"/>, whose permits node-c coordinates.
 /// </summary>
+/// <remarks>
+/// The permit is node-b's, not node-a's own, because a node runs a peer's task only when that peer coordinates the task's permit
+/// (the node of the SPE whose HDAB signed it), and these tests call node-a as node-b.
+/// </remarks>
 public sealed class FederationNodeFixture : IAsyncLifetime
 {
     public const int DataRows = 12;
     public const int SmallRows = 3;
     public const string Researcher = "researcher";
+
+    /// <summary>The issuer (HDAB) of node-b's SPE: trusted at node-a, its permits coordinated by node-b.</summary>
+    public const string CoordinatorIssuer = "https://spe-b.example.org";
+
+    /// <summary>Another trusted issuer, whose permits node-c coordinates (node-c is not on node-a's allow-list).</summary>
+    public const string OtherIssuer = "https://spe-c.example.org";
+
+    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+
+    private readonly ECDsa _coordinatorKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    private readonly ECDsa _otherKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
     private readonly TempDirectory _temp = new();
     private readonly FederationSandboxes _sandboxes = new();
@@ -85,6 +103,12 @@ public sealed class FederationNodeFixture : IAsyncLifetime
             ["Federation:AllowedComponents:1"] = FloodAnalysis.Name,
             ["Federation:AllowedComponents:2"] = "test.not-installed",
             ["Uploads:MaxUploadBytes"] = "10000000",
+            ["Federation:TrustedPermitIssuers:0:Issuer"] = CoordinatorIssuer,
+            ["Federation:TrustedPermitIssuers:0:Keys"] = Jwks(_coordinatorKey),
+            ["Federation:TrustedPermitIssuers:0:Node"] = "node-b",
+            ["Federation:TrustedPermitIssuers:1:Issuer"] = OtherIssuer,
+            ["Federation:TrustedPermitIssuers:1:Keys"] = Jwks(_otherKey),
+            ["Federation:TrustedPermitIssuers:1:Node"] = "node-c",
         };
         // Note: the row count runs in the project's sandbox like every component, so this node has the real one.
         _sandboxes.Configure(settings, "node-a");
@@ -103,7 +127,7 @@ public sealed class FederationNodeFixture : IAsyncLifetime
         FederationSandboxes.Require(Node);
 
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), users: [Researcher]);
-        document["datasets"] = new[] { new { id = "cohort", title = "Cohort", holder = "holder" }, new { id = "small", title = "Small cohort", holder = "holder" } };
+        document["datasets"] = new[] { new { id = "cohort", title = "Cohort", holder = "holder", node = "node-a" }, new { id = "small", title = "Small cohort", holder = "holder", node = "node-a" } };
         document["policies"] = new
         {
             fileTypes = new { upload = new[] { "csv" } },
@@ -116,11 +140,53 @@ public sealed class FederationNodeFixture : IAsyncLifetime
                 ApprovedComponent.Of("test.not-allowed-here"), ApprovedComponent.Of("test.not-installed"),
             },
         };
-        (PermitId, ProjectId) = await Node.IssueAsync(document);
+        (PermitId, ProjectId, SignedPermit) = await IssueAsync(document);
         await UploadAsync("cohort", "cohort.csv", Csv(DataRows));
         await UploadAsync("small", "small.csv", Csv(SmallRows));
-        using var hdab = await Node.Server.ClientForAccountAsync("hdab");
-        SignedPermit = (await hdab.GetStringAsync($"/api/v1/permits/{PermitId}/document")).Trim().Trim('"');
+    }
+
+    /// <summary>
+    /// A permit signed by node-b's HDAB (<see cref="CoordinatorIssuer"/>; with <paramref name="other"/>, by <see cref="OtherIssuer"/>,
+    /// coordinated by node-c) and imported at node-a, as node-b's SPE would issue it and node-a's HDAB import it; its datasets
+    /// must name <c>node-a</c>. The permit's id (as signed), node-a's local project, and the signed permit.
+    /// </summary>
+    public async Task<(string PermitId, string ProjectId, string Signed)> IssueAsync(Dictionary<string, object?> document, bool other = false)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        var permitId = "pmt-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        var signed = Sign(document, other ? OtherIssuer : CoordinatorIssuer, other ? _otherKey : _coordinatorKey, permitId);
+        var projectId = await ThreeNodeFixture.ImportAsync(Node, signed);
+        return (permitId, projectId, signed);
+    }
+
+    /// <summary>A permit document signed as a compact JWS by <paramref name="issuer"/>'s HDAB key, as an SPE's permit document endpoint signs it.</summary>
+    public static string Sign(Dictionary<string, object?> document, string issuer, ECDsa key, string permitId)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var payload = JsonSerializer.Serialize(new
+        {
+            iss = issuer,
+            iat = PermitFixture.Start.ToUnixTimeSeconds(),
+            jti = Guid.NewGuid().ToString("N"),
+            permitId,
+            projectId = "prj-" + permitId,
+            version = 1,
+            state = "active",
+            permit = document,
+        }, WebJson);
+        return new JsonWebTokenHandler().CreateToken(payload, new SigningCredentials(new ECDsaSecurityKey(key) { KeyId = "hdab-1" }, SecurityAlgorithms.EcdsaSha256),
+            new Dictionary<string, object> { ["typ"] = FederatedPermitVerifier.PermitType });
+    }
+
+    /// <summary>The JWK set of <paramref name="key"/>'s public half, as an SPE's <c>/.well-known/spe-keys.json</c> serves it.</summary>
+    public static string Jwks(ECDsa key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var parameters = key.ExportParameters(false);
+        return JsonSerializer.Serialize(new
+        {
+            keys = new[] { new { kty = "EC", crv = "P-256", x = Base64UrlEncoder.Encode(parameters.Q.X), y = Base64UrlEncoder.Encode(parameters.Q.Y), kid = "hdab-1", use = "sig", alg = "ES256" } },
+        });
     }
 
     public static string Csv(int rows) => "id,age\n" + string.Concat(Enumerable.Range(1, rows).Select(i => $"{i},{20 + i}\n"));
@@ -186,6 +252,8 @@ public sealed class FederationNodeFixture : IAsyncLifetime
         }
 
         _ca?.Dispose();
+        _coordinatorKey.Dispose();
+        _otherKey.Dispose();
         _sandboxes.Dispose();
         _temp.Dispose();
     }

@@ -32,8 +32,10 @@ public sealed class PermitImportTests : IAsyncLifetime
         });
         await _node.StartAsync(new Dictionary<string, string?>
         {
-            ["Federation:TrustedPermitIssuers:0:Issuer"] = Issuer,
-            ["Federation:TrustedPermitIssuers:0:Keys"] = jwks,
+            // Note: entries 0 and 1 are the fixture's own issuers; this HDAB's permits are coordinated by node-b, which calls below.
+            ["Federation:TrustedPermitIssuers:2:Issuer"] = Issuer,
+            ["Federation:TrustedPermitIssuers:2:Keys"] = jwks,
+            ["Federation:TrustedPermitIssuers:2:Node"] = "node-b",
         });
     }
 

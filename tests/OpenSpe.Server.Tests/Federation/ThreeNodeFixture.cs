@@ -91,7 +91,13 @@ public class ThreeNodeFixture : IAsyncLifetime
         }));
         var issuer = A.Server.Services.GetRequiredService<IOptions<TokenOptions>>().Value.Issuer!;
         var keys = await A.Server.Client.GetStringAsync("/.well-known/spe-keys.json");
-        var trust = new Dictionary<string, string?> { ["Federation:TrustedPermitIssuers:0:Issuer"] = issuer, ["Federation:TrustedPermitIssuers:0:Keys"] = keys };
+        // Note: node-a's HDAB issues the permit, so node-a is its coordinator: the only peer whose tasks for it node-b and node-c run.
+        var trust = new Dictionary<string, string?>
+        {
+            ["Federation:TrustedPermitIssuers:0:Issuer"] = issuer,
+            ["Federation:TrustedPermitIssuers:0:Keys"] = keys,
+            ["Federation:TrustedPermitIssuers:0:Node"] = "node-a",
+        };
         B = await PermitFixture.StartAsync(Settings(ca, "node-b", portB, ["node-a"], trust));
         FederationSandboxes.Require(A);
         C = await PermitFixture.StartAsync(Settings(ca, "node-c", portC, ["node-a"], trust, onlyGlm: !NodeCAllowsCounts));

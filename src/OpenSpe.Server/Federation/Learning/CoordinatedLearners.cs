@@ -195,7 +195,7 @@ internal sealed class LocalServerLearner(string name, FederatedTaskChecks checks
 
     protected override async Task<LearnerOpening> OpenCoreAsync(FedAvgSpecification specification, string requester, CancellationToken cancellationToken)
     {
-        var (admitted, refusal) = await checks.AdmitAsync(permit, requester, FedAvgComponent.ComponentName, cancellationToken);
+        var (admitted, refusal) = await checks.AdmitAsync(TaskCaller.ThisNode, permit, requester, FedAvgComponent.ComponentName, cancellationToken);
         if (refusal is not null)
         {
             return LearnerOpening.Refused(refusal.Code, refusal.Message);

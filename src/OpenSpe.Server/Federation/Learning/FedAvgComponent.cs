@@ -19,7 +19,8 @@ namespace OpenSpe.Server.Federation.Learning;
 /// Note: the noise and the ledger stay outside the sandbox, because the privacy guarantee must not depend on what runs on the
 /// rows: whatever the local step answers, nothing beyond the clipping bound leaves, and never without its noise.
 /// </remarks>
-internal sealed class FedAvgComponent(DecryptedCopies copies, FederatedComponentSandbox sandbox, HaltRegistry halts, PrivacyLedgers ledgers, ILogger<FedAvgComponent> logger)
+internal sealed class FedAvgComponent(DecryptedCopies copies, FederatedComponentSandbox sandbox, FederatedComponentGate gate, HaltRegistry halts, PrivacyLedgers ledgers,
+    ILogger<FedAvgComponent> logger)
     : IFederatedAnalysis, IFederatedTrainer
 {
     /// <summary>The component's name, as a permit's <c>approvedComponents</c> and <c>Federation:AllowedComponents</c> list it.</summary>
@@ -58,8 +59,17 @@ internal sealed class FedAvgComponent(DecryptedCopies copies, FederatedComponent
 
         DecryptedCopies.Lease? lease = null;
         ComponentSession? process = null;
+        // Note: the opening (decryption, the runner's start, the local model) holds a component slot like a task; each round takes
+        // one again (SandboxSteps), and between rounds the stream's runner holds none (PeerMaxStreams bounds those streams).
+        using var ticket = gate.TryEnter();
         try
         {
+            if (ticket is null)
+            {
+                throw new FederatedAnalysisRefusedException(ErrorCodes.FederationExhausted, "this node's federated components are all at work and its queue for them is full");
+            }
+
+            await ticket.WaitAsync(cancellationToken);
             sandbox.EnsureAvailable();
             lease = await copies.AcquireStagedAsync(null, task.ProjectId, token => sandbox.StageAsync(task.ProjectId, task.Datasets, token), cancellationToken);
             process = await sandbox.StartSessionAsync(task.ProjectId, lease.Plaintext, cancellationToken);
@@ -88,7 +98,7 @@ internal sealed class FedAvgComponent(DecryptedCopies copies, FederatedComponent
             }
 
             var budget = PrivacyLedgers.BudgetOf(permit);
-            var (session, sessionCode, sessionReason) = FedAvgNodeSession.Over(spec, new SandboxSteps(process, answer.Opened!), LearningNodeSettings.Default, ledgers.Node,
+            var (session, sessionCode, sessionReason) = FedAvgNodeSession.Over(spec, new SandboxSteps(process, answer.Opened!, gate), LearningNodeSettings.Default, ledgers.Node,
                 new LedgerScope(permit.Reference, task.Requester, budget), CryptographicRandomSource.Instance, logger);
             if (session is null)
             {
@@ -116,7 +126,7 @@ internal sealed class FedAvgComponent(DecryptedCopies copies, FederatedComponent
     }
 
     /// <summary>The local step in the sandbox: one exchange per round, its units or its refusal.</summary>
-    private sealed class SandboxSteps(ComponentSession process, RunnerOpened opened) : IClippedUpdateSource
+    private sealed class SandboxSteps(ComponentSession process, RunnerOpened opened, FederatedComponentGate gate) : IClippedUpdateSource
     {
         public IReadOnlyList<string> Columns => opened.Columns;
 
@@ -124,8 +134,15 @@ internal sealed class FedAvgComponent(DecryptedCopies copies, FederatedComponent
 
         public async Task<LearnerRound> ClippedUnitsAsync(int round, IReadOnlyList<double> parameters, CancellationToken cancellationToken)
         {
+            using var ticket = gate.TryEnter();
+            if (ticket is null)
+            {
+                return LearnerRound.Refused(ErrorCodes.FederationExhausted, "this node's federated components are all at work and its queue for them is full");
+            }
+
             try
             {
+                await ticket.WaitAsync(cancellationToken);
                 return await process.ExchangeAsync(new RunnerRound(round, parameters), ComponentName, cancellationToken) switch
                 {
                     { Units: { } units } => new LearnerRound(units, null, null),
