@@ -321,13 +321,13 @@ public static class ErrorCodes
     /// <summary>400: the portal's sign-in did not complete (the sign-in was refused, took too long, or its state did not match): sign in again.</summary>
     public const string PortalSignInFailed = "SPE6400";
 
-    /// <summary>415: the export's file has no preview for output checkers: it is not a text file (CSV, TSV, text, Markdown, JSON) in UTF-8.</summary>
+    /// <summary>415: the export's or import's file has no preview for output checkers: it is not a text file (CSV, TSV, text, Markdown, JSON) in UTF-8.</summary>
     public const string PortalPreviewNotText = "SPE6401";
 
-    /// <summary>415: the export's file has no image preview: its name is not a PNG, JPEG, GIF or WebP image, or its bytes are not the format its name says.</summary>
+    /// <summary>415: the export's or import's file has no image preview: its name is not a PNG, JPEG, GIF or WebP image, or its bytes are not the format its name says.</summary>
     public const string PortalPreviewNotImage = "SPE6402";
 
-    /// <summary>422: the export's image is larger than an image preview shows (4 MiB): the checker reads its automatic report.</summary>
+    /// <summary>422: the export's or import's image is larger than an image preview shows (4 MiB): the checker reads its automatic report.</summary>
     public const string PortalPreviewTooLarge = "SPE6403";
 
     /// <summary>403: project access needs a valid role-specific training record (OPR-23), and the person has none, or it expired.</summary>

@@ -27,9 +27,9 @@ internal static class AirlockModule
         return services;
     }
 
-    /// <summary>Maps the export, import, export-registry and import-queue endpoints.</summary>
+    /// <summary>Maps the export, import, export-registry and import-queue endpoints, and the checkers' previews of both directions.</summary>
     public static IEndpointRouteBuilder MapAirlockModule(this IEndpointRouteBuilder routes) =>
-        routes.MapExportEndpoints().MapImportEndpoints().MapExportRegistryEndpoints().MapImportQueueEndpoints().MapExportPreviewEndpoints();
+        routes.MapExportEndpoints().MapImportEndpoints().MapExportRegistryEndpoints().MapImportQueueEndpoints().MapAirlockPreviewEndpoints();
 
     /// <summary>Project files when no runtime is configured: nothing can be read or placed.</summary>
     private sealed class UnavailableProjectFiles : IProjectFiles

@@ -37,7 +37,7 @@ internal sealed class AirlockSandbox : IAsyncDisposable
     public string Exports => $"/api/v1/projects/{ProjectId}/exports";
 
     public static async Task<AirlockSandbox> StartAsync(IDictionary<string, string?>? settings = null, int reviewersRequired = 2, TestBackend backend = TestBackend.Sqlite,
-        string[]? exportTypes = null)
+        string[]? exportTypes = null, string[]? importTypes = null)
     {
         var world = new AirlockSandbox();
         var all = new Dictionary<string, string?>
@@ -62,18 +62,19 @@ internal sealed class AirlockSandbox : IAsyncDisposable
         }
 
         await world.F.Server.EnsureAccountAsync("researcher3", "researcher", "output-checker");
-        (world.PermitId, world.ProjectId) = await world.F.IssueAsync(Document(reviewersRequired, exportTypes: exportTypes));
+        (world.PermitId, world.ProjectId) = await world.F.IssueAsync(Document(reviewersRequired, exportTypes: exportTypes, importTypes: importTypes));
         world.Researcher = await world.F.Server.ClientForAccountAsync("researcher");
         return world;
     }
 
-    public static Dictionary<string, object?> Document(int reviewersRequired, string reference = "HDAB-FI-2026-0042", string[]? exportTypes = null)
+    public static Dictionary<string, object?> Document(int reviewersRequired, string reference = "HDAB-FI-2026-0042", string[]? exportTypes = null,
+        string[]? importTypes = null)
     {
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), reference, "researcher", "researcher2", "researcher3");
         document["policies"] = new
         {
             workspaceKinds = new[] { "job" },
-            fileTypes = new { upload = new[] { "csv" }, export = exportTypes ?? ["csv", "txt", "md", "png"], import = new[] { "py", "csv" } },
+            fileTypes = new { upload = new[] { "csv" }, export = exportTypes ?? ["csv", "txt", "md", "png"], import = importTypes ?? ["py", "csv"] },
             airlock = new { reviewersRequired },
         };
         return document;

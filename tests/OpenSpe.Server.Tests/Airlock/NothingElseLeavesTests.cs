@@ -71,7 +71,7 @@ public sealed class NothingElseLeavesTests : IAsyncLifetime
             ["projectId"] = [_w.ProjectId],
             ["id"] = [_w.PermitId],
             ["requestId"] = [export.Id, importId],
-            ["name"] = ["released.csv", "pending.csv"],
+            ["name"] = ["released.csv", "pending.csv", "helper.py"],
             ["jobId"] = [jobId],
             ["datasetId"] = ["omop-2026"],
             ["fileId"] = [fileId],

@@ -168,6 +168,8 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("GET /api/v1/projects/{projectId}/imports/{requestId}",        "U  F  H  P  H  H  H  H  H  P  P  F  F  L  E"),
         ("POST /api/v1/projects/{projectId}/imports/{requestId}/reviews", "U  F  H  P  H  H  H  H  H  F  F  F  F  L  E"),
         ("POST /api/v1/projects/{projectId}/imports/{requestId}/placement", "U  F  H  H  H  H  H  H  H  P  P  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/imports/{requestId}/files/{name}/preview", "U  F  H  P  H  H  H  H  H  F  F  F  F  L  E"),
+        ("GET /api/v1/projects/{projectId}/imports/{requestId}/files/{name}/image", "U  F  H  P  H  H  H  H  H  F  F  F  F  L  E"),
         // Every export's metadata and decisions: HDAB officers (EHDSR-13) and output checkers (their queue); nobody else.
         ("GET /api/v1/exports",                                         "U  F  A  A  F  F  F  F  F  F  F  F  F  F  F"),
         // Every import's metadata and decisions: output checkers only (their queue); HDAB officers get no imports anywhere.

@@ -3,17 +3,20 @@ using Microsoft.AspNetCore.Mvc;
 namespace OpenSpe.Server.Portal.Pages.ImportReview;
 
 /// <summary>
-/// One import request as its reviewer sees it: the justification, each file's size, SHA-256 and type check, the decisions so
-/// far, and the decision form, which is offered only where the API would take the decision.
+/// One import request as its reviewer sees it: the justification, each file's size, SHA-256 and type check, a preview of each
+/// file (text or image, as on the export review page, from the API's import previews), the decisions so far, and the decision
+/// form, which is offered only where the API would take the decision.
 /// </summary>
-/// <remarks>No preview of an import's content: the API gives nobody an import's file before it is placed.</remarks>
-internal sealed class ImportReviewModel : PortalPageModel
+internal sealed class ImportReviewModel : AirlockReviewPageModel
 {
     /// <summary>The project id.</summary>
     public string Project { get; private set; } = "";
 
     /// <summary>The request.</summary>
     public AirlockRequestView? Import { get; private set; }
+
+    /// <summary>True when the person is named in the project's permit, so the page asks the API for no preview.</summary>
+    public bool PreviewsWithheld { get; private set; }
 
     /// <summary>Why the form is not offered (the text's name), or null when it is.</summary>
     public string? NotOffered { get; private set; }
@@ -35,6 +38,9 @@ internal sealed class ImportReviewModel : PortalPageModel
 
     /// <summary>Shows the request.</summary>
     public Task<IActionResult> OnGetAsync(string project, string request) => ShowAsync(project, request);
+
+    /// <summary>An image of the request, relayed from the API's image preview (a reviewer's; anyone else gets its refusal as a page).</summary>
+    public Task<IActionResult> OnGetImageAsync(string project, string request, string file) => RelayImageAsync("imports", project, request, file);
 
     /// <summary>Records the decision (approve, reject, ask for changes) with its comment, on every pending file.</summary>
     public async Task<IActionResult> OnPostDecideAsync(string project, string request, string? decision, string? comment)
@@ -99,7 +105,17 @@ internal sealed class ImportReviewModel : PortalPageModel
 
         Import = answer.Value!;
         Title = PortalText.Format("ImportReviewTitle", Import.Id);
-        NotOffered = WhyNotOffered(Import, mine.Value!.Select(p => p.Id).ToHashSet(StringComparer.Ordinal), User.Identity?.Name);
+        var own = mine.Value!.Select(p => p.Id).ToHashSet(StringComparer.Ordinal);
+        NotOffered = WhyNotOffered(Import, own, User.Identity?.Name);
+        // Note: the API refuses a member every preview (they are for independent checkers only, EHDSR-13); the page does not
+        // ask for them, so a member reading the request leaves no refusal per file in the audit log. The API still decides
+        // for everyone else, and the Image handler asks it whoever calls.
+        PreviewsWithheld = own.Contains(Import.ProjectId);
+        if (!PreviewsWithheld)
+        {
+            await LoadPreviewsAsync("imports", $"/review/imports/{Segment(project)}/{Segment(request)}", project, Import, "PreviewImageAltImport");
+        }
+
         return Page();
     }
 }
