@@ -64,7 +64,7 @@ internal static class BackupCommands
 
             var key = Crypt4ghIo.LoadPublicKey(parse.GetValue(recipient)!);
             var report = await OfflineBackup.CreateAsync(parse.GetValue(dataDir)!, configuration["Database:ConnectionString"], objectRoot, configFile?.FullName,
-                parse.GetValue(output)!, key, cancellationToken);
+                parse.GetValue(output)!, key, configuration, cancellationToken);
             Write(parse.GetValue(json), report);
             return ExitCodes.Success;
         }));
@@ -212,6 +212,7 @@ internal static class BackupCommands
             ("Restored", report.Restored == 0 ? null : report.Restored.ToString(CultureInfo.InvariantCulture)),
             ("Shredded projects", report.ShreddedProjects.ToString(CultureInfo.InvariantCulture)),
             ("Skipped (shredded)", report.SkippedPieces == 0 ? null : report.SkippedPieces.ToString(CultureInfo.InvariantCulture)),
+            ("Stale restores removed", report.StaleStagingRemoved == 0 ? null : report.StaleStagingRemoved.ToString(CultureInfo.InvariantCulture)),
             ("Audit chain", report.AuditValid is null ? null : report.AuditValid.Value ? $"valid ({report.AuditRecords} records)" : $"INVALID: {report.AuditProblem}"),
             ("Ready", report.ReadyStatus is null ? null : report.ReadyStatus == 200 ? "yes (/readyz 200)" : $"NO (/readyz {report.ReadyStatus})"),
         ]);

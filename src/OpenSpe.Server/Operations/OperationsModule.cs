@@ -29,6 +29,7 @@ internal static class OperationsModule
         services.AddSingleton<ScheduledBackups>();
         services.AddHostedService(s => s.GetRequiredService<ScheduledBackups>());
         services.AddSingleton<IProjectErasureHook, ShredLedgerHook>();
+        services.AddSingleton<IModuleStart, RestoredProjectFiles>();
         services.AddScoped<IncidentStore>();
         services.AddValidatedOptions<IncidentReminderOptions>(IncidentReminderOptions.Section);
         services.AddSingleton<IncidentReminders>();

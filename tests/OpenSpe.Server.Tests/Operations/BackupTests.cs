@@ -206,7 +206,7 @@ public sealed class BackupTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "OPR-21")]
-    public async Task A_manifest_signed_by_another_audit_key_is_refused()
+    public async Task A_manifest_signed_by_another_audit_key_is_refused_before_anything_is_written()
     {
         await CreateBackupAsync(_work.File("backup"));
         using var stranger = OpenSpe.Core.Audit.AuditSigningKey.Generate();
@@ -215,7 +215,98 @@ public sealed class BackupTests : IAsyncLifetime
             BackupReader.RestoreAsync(_work.File("backup"), _backupSecret, _work.File("restored"), null, [], stranger.ExportPublicKeyPem(), CancellationToken.None));
 
         Assert.Contains("signature does not verify", error.Message, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_work.File("restored")));
+        Assert.Empty(StagingDirectories());
     }
+
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    [Trait("Requirement", "OPR-24")]
+    public async Task A_truncated_piece_leaves_no_target_and_the_restore_works_once_the_piece_is_whole_again()
+    {
+        var manifest = await CreateBackupAsync(_work.File("backup"));
+        // The last piece, so every piece before it (the database, the keys, master.key) was written when it fails.
+        var victim = Path.Combine(_work.File("backup"), manifest.Pieces[^1].FileName);
+        var whole = await File.ReadAllBytesAsync(victim);
+        await File.WriteAllBytesAsync(victim, whole[..(whole.Length / 2)]);
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() =>
+            BackupReader.RestoreAsync(_work.File("backup"), _backupSecret, _work.File("restored/data"), null, [], null, CancellationToken.None));
+        var afterFailure = Directory.Exists(_work.File("restored/data"));
+        await File.WriteAllBytesAsync(victim, whole);
+        var again = await BackupReader.RestoreAsync(_work.File("backup"), _backupSecret, _work.File("restored/data"), null, [], null, CancellationToken.None);
+
+        Assert.True(error is BackupException or IOException, error.ToString());
+        Assert.False(afterFailure, "a failed restore left the target behind");
+        Assert.Equal(manifest.Pieces.Count, again.Restored);
+        Assert.True(File.Exists(_work.File("restored/data/spe.db")));
+        Assert.False(File.Exists(_work.File($"restored/data/{BackupReader.IncompleteMarker}")));
+        Assert.Empty(StagingDirectories());
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    [Trait("Requirement", "OPR-24")]
+    public async Task A_restore_that_fails_midway_leaves_no_target_and_a_crashed_restores_staging_is_removed_by_the_next()
+    {
+        var manifest = await CreateBackupAsync(_work.File("backup"));
+        var restored = _work.File("restored/data");
+
+        // A failure in the middle (the disk, a signal): the staging directory goes and the target never appears.
+        BackupReader.AfterPieceForTests = piece =>
+        {
+            if (piece.Sequence == 3)
+            {
+                throw new IOException("injected failure after piece 3");
+            }
+        };
+        try
+        {
+            await Assert.ThrowsAsync<IOException>(() => BackupReader.RestoreAsync(_work.File("backup"), _backupSecret, restored, null, [], null, CancellationToken.None));
+        }
+        finally
+        {
+            BackupReader.AfterPieceForTests = null;
+        }
+
+        Assert.False(Directory.Exists(restored));
+        Assert.Empty(StagingDirectories());
+
+        // A crash (kill -9) leaves the staging directory with its marker, unlocked: the next restore removes it. One whose
+        // marker is locked belongs to a restore still running, and the next restore refuses rather than race it.
+        var crashed = Path.Combine(_work.File("restored"), ".data.spe-restore-0123456789ab");
+        Directory.CreateDirectory(Path.Combine(crashed, "keys"));
+        await File.WriteAllTextAsync(Path.Combine(crashed, BackupReader.IncompleteMarker), "openspe restore in progress\n");
+        await File.WriteAllTextAsync(Path.Combine(crashed, "master.key"), "half a key");
+        await using (new FileStream(Path.Combine(crashed, BackupReader.IncompleteMarker), FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            var running = await Assert.ThrowsAsync<BackupException>(() => BackupReader.RestoreAsync(_work.File("backup"), _backupSecret, restored, null, [], null, CancellationToken.None));
+            Assert.Contains("another restore", running.Message, StringComparison.Ordinal);
+        }
+
+        var restore = await BackupReader.RestoreAsync(_work.File("backup"), _backupSecret, restored, null, [], null, CancellationToken.None);
+
+        Assert.Equal(1, restore.StaleStagingRemoved);
+        Assert.False(Directory.Exists(crashed));
+        Assert.Equal(manifest.Pieces.Count, restore.Restored);
+        Assert.Empty(StagingDirectories());
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    public async Task A_server_refuses_to_start_on_a_directory_that_carries_the_incomplete_restore_marker()
+    {
+        await CreateBackupAsync(_work.File("backup"));
+        await BackupReader.RestoreAsync(_work.File("backup"), _backupSecret, _work.File("restored/data"), null, [], null, CancellationToken.None);
+        await File.WriteAllTextAsync(_work.File($"restored/data/{BackupReader.IncompleteMarker}"), "openspe restore in progress\n");
+
+        var error = await Assert.ThrowsAsync<OpenSpe.Server.Hosting.SpeConfigurationException>(() => SpeTestServer.StartAsync(reuseDirectory: _work.File("restored")));
+
+        Assert.Contains("incomplete restore", error.Message, StringComparison.Ordinal);
+    }
+
+    private IEnumerable<string> StagingDirectories() =>
+        Directory.Exists(_work.File("restored")) ? Directory.EnumerateDirectories(_work.File("restored"), ".*spe-restore-*") : [];
 
     [Fact]
     [Trait("Requirement", "OPR-21")]

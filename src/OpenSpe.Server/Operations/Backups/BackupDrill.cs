@@ -54,36 +54,73 @@ internal static class BackupDrill
         }
     }
 
+    /// <summary>
+    /// The only parts of the restored configuration the drill's server takes over: how the project keys are kept, because the
+    /// drill must open them as the server does (the local keyring reads <c>master.key</c> of the scratch copy or
+    /// <c>SPE_MASTER_KEY</c>; a PKCS#11 token is read, and only a token without any master key would get a new one).
+    /// Everything else is the drill's own (<see cref="DrillSettings"/>) or the built-in default.
+    /// </summary>
+    internal static readonly string[] AllowedSections = [Vault.KeyManagementOptions.Section];
+
+    /// <summary>
+    /// The configuration the drill's server runs with: the allow-list of <paramref name="restored"/> and the drill's own
+    /// settings, every one of them inside <paramref name="data"/> or the loopback interface.
+    /// </summary>
+    internal static IConfiguration DrillConfiguration(string data, string database, IConfiguration? restored)
+    {
+        // Note: an allow-list, not a deny-list, because the drill's server runs on a copy of production with production's
+        // keys: every setting that reaches outside the scratch directory (witness files and endpoints, the alert webhook and
+        // e-mail, the backup schedule and shred ledger, an object store root, federation, external identity providers,
+        // metrics networks, workspace roots, a TLS key path) would act on production with production's identity, as the
+        // shutdown checkpoint appended to production's witness file did. A setting not named here is left at its default,
+        // and every default is off or inside the data directory.
+        var settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        if (restored is not null)
+        {
+            foreach (var section in AllowedSections)
+            {
+                foreach (var (key, value) in restored.GetSection(section).AsEnumerable())
+                {
+                    if (value is not null)
+                    {
+                        settings[key] = value;
+                    }
+                }
+            }
+        }
+
+        foreach (var (key, value) in DrillSettings(data, database))
+        {
+            settings[key] = value;
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+    }
+
+    private static Dictionary<string, string?> DrillSettings(string data, string database) => new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Server:DataDirectory"] = data,
+        ["Server:Urls"] = $"https://127.0.0.1:{FreePort()}",
+        // Note: always dev TLS, on the self-signed certificate of the restored directory (or a new one there): production's
+        // certificate and key are paths outside the scratch directory, and the drill is reached only by itself.
+        ["Server:Dev"] = "true",
+        ["Server:DevDemo"] = "false",
+        ["Database:ConnectionString"] = database,
+        ["Vault:ObjectStore:Root"] = Path.Combine(data, "objects"),
+        // Note: the drill proves the server starts on its data; it runs no workloads, so no sandbox runtime is needed (the
+        // workspace folders keep dev mode's defaults, named after the scratch directory, not production's).
+        ["Workspaces:Runtime"] = "none",
+        ["Metrics:Enabled"] = "false",
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+    };
+
     /// <summary>Starts the SPE on the restored directory, on a free loopback port, and asks <c>/readyz</c>.</summary>
     private static async Task<int> StartAndProbeAsync(string data, string database, CancellationToken cancellationToken)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Server:DataDirectory"] = data,
-            ["Server:Urls"] = $"https://127.0.0.1:{FreePort()}",
-            ["Database:ConnectionString"] = database,
-            // Note: the drill proves the server starts on its data; it runs no workloads, so no sandbox runtime is needed.
-            ["Workspaces:Runtime"] = "none",
-            ["Server:DevDemo"] = "false",
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
-        };
-        var builder = new ConfigurationBuilder();
         var restoredConfiguration = Path.Combine(data, BackupLayout.RestoredConfigurationName);
-        if (File.Exists(restoredConfiguration))
-        {
-            builder.AddJsonFile(restoredConfiguration, optional: false, reloadOnChange: false);
-        }
-
-        var partial = builder.Build();
-        if (string.IsNullOrEmpty(partial["Tls:CertificatePath"]))
-        {
-            // Note: without a configured certificate the drill runs in dev mode, on the self-signed certificate of the
-            // restored directory (or a new one); only the scratch copy is touched.
-            settings["Server:Dev"] = "true";
-        }
-
-        var configuration = builder.AddInMemoryCollection(settings).Build();
+        var restored = File.Exists(restoredConfiguration) ? new ConfigurationBuilder().AddJsonFile(restoredConfiguration, optional: false, reloadOnChange: false).Build() : null;
+        var configuration = DrillConfiguration(data, database, restored);
         await using var app = SpeHost.Build(configuration);
         var info = await SpeHost.StartAsync(app, cancellationToken).ConfigureAwait(false);
         using var handler = new SocketsHttpHandler

@@ -52,6 +52,12 @@ internal static class BackupPieceKind
 
     /// <summary>The server's configuration file (<c>--config</c>).</summary>
     public const string Configuration = "configuration";
+
+    /// <summary>
+    /// A project's own file under <c>projects/&lt;project&gt;/</c> (job output), Crypt4GH-encrypted to that project's key before
+    /// it is encrypted to the backup key; its sums are those of the project-key ciphertext, which is what a restore writes.
+    /// </summary>
+    public const string ProjectFile = "project-file";
 }
 
 /// <summary>Names inside a backup directory.</summary>

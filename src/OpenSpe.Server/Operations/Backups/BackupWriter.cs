@@ -14,7 +14,10 @@ namespace OpenSpe.Server.Operations.Backups;
 /// <param name="DatabaseConnectionString">The server's database (null: SQLite in the data directory).</param>
 /// <param name="ObjectRoot">The object store's root when configured outside <c>&lt;data&gt;/objects</c>; null for the default.</param>
 /// <param name="ConfigurationFile">The server's configuration file, to back up with the rest; null when there is none.</param>
-internal sealed record BackupSource(string DataDirectory, string? DatabaseConnectionString, string? ObjectRoot, string? ConfigurationFile);
+/// <param name="KeyManagement">How the project keys are kept (<c>Vault:KeyManagement</c>), for an offline backup to open them; null: the local keyring.</param>
+/// <param name="ProjectKeys">The running server's project key store (scheduled backups); null: opened offline from <paramref name="KeyManagement"/>.</param>
+internal sealed record BackupSource(string DataDirectory, string? DatabaseConnectionString, string? ObjectRoot, string? ConfigurationFile,
+    Vault.KeyManagementOptions? KeyManagement = null, Vault.IProjectKeyStore? ProjectKeys = null);
 
 /// <summary>
 /// Writes an encrypted backup of a data directory, safe while the server runs on it: every piece (the database copy, the
@@ -29,6 +32,9 @@ internal static class BackupWriter
     private static readonly string[] Skipped = [DataDirectoryLock.FileName, "uploads", Airlock.AirlockWorkSweep.DirectoryName];
 
     private const string WorkPrefix = "backup-work-";
+
+    /// <summary>The data-directory folder that holds each project's own files (job output) under <c>projects/&lt;project&gt;/</c>.</summary>
+    public const string ProjectsFolder = "projects";
 
     /// <summary>Makes the backup in <paramref name="output"/> (absent or empty); returns its manifest.</summary>
     public static async Task<BackupManifest> CreateAsync(BackupSource source, string output, Crypt4ghPublicKey recipient, TimeProvider time, CancellationToken cancellationToken)
@@ -52,6 +58,7 @@ internal static class BackupWriter
         var pieces = new List<BackupPiece>();
         var work = Path.Combine(directory.Path, WorkPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)));
         Directory.CreateDirectory(work, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        using var projectKeys = new BackupProjectKeys(directory, source, Path.Combine(work, "vault"), time);
         try
         {
             // Note: the audit log's record of its last signed checkpoint is read before the database is copied, because a
@@ -79,7 +86,19 @@ internal static class BackupWriter
                     continue;
                 }
 
-                var piece = await TryWriteFileAsync(target, pieces.Count + 1, name.StartsWith("objects/", StringComparison.Ordinal) ? BackupPieceKind.Object : BackupPieceKind.File, name, path, recipient, cancellationToken).ConfigureAwait(false);
+                BackupPiece? piece;
+                if (name.StartsWith(ProjectsFolder + "/", StringComparison.Ordinal))
+                {
+                    // Note: a project's own files (job output, derived from its datasets) are encrypted to the project's key
+                    // before the backup key, because a backup is readable by whoever holds the backup key, and crypto-shredding
+                    // the project key must leave them unreadable in every backup as it does the project's objects (SDR-2).
+                    piece = await TryWriteProjectFileAsync(target, pieces.Count + 1, name, path, projectKeys, recipient, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    piece = await TryWriteFileAsync(target, pieces.Count + 1, name.StartsWith("objects/", StringComparison.Ordinal) ? BackupPieceKind.Object : BackupPieceKind.File, name, path, recipient, cancellationToken).ConfigureAwait(false);
+                }
+
                 if (piece is not null)
                 {
                     pieces.Add(piece);
@@ -188,6 +207,43 @@ internal static class BackupWriter
         }
 
         return await WritePieceAsync(target, sequence, kind, name, source, recipient, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A file of <c>projects/&lt;project&gt;/</c>, encrypted to the project's key into a work file, then written as a piece;
+    /// null when it vanished or its project has no key any more (erased: nothing of it goes into the backup).
+    /// </summary>
+    private static async Task<BackupPiece?> TryWriteProjectFileAsync(string target, int sequence, string name, string path, BackupProjectKeys projectKeys, Crypt4ghPublicKey recipient,
+        CancellationToken cancellationToken)
+    {
+        var parts = name.Split('/');
+        var projectKey = parts.Length > 2 ? await projectKeys.PublicKeyAsync(parts[1], cancellationToken).ConfigureAwait(false) : null;
+        if (projectKey is null)
+        {
+            // Note: a file under projects/ that names no project with a key is left out rather than backed up in clear.
+            return null;
+        }
+
+        var sealedCopy = projectKeys.WorkFile();
+        try
+        {
+            try
+            {
+                await using var plain = new FileStream(path, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete, Options = FileOptions.SequentialScan });
+                await using var sealedStream = new FileStream(sealedCopy, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite });
+                await Crypt4ghFile.EncryptAsync(plain, sealedStream, [projectKey], cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+            {
+                return null;
+            }
+
+            return await WritePieceAsync(target, sequence, BackupPieceKind.ProjectFile, name, sealedCopy, recipient, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(sealedCopy);
+        }
     }
 
     private static Task<BackupPiece> WritePieceAsync(string target, int sequence, string kind, string name, string path, Crypt4ghPublicKey recipient, CancellationToken cancellationToken) =>

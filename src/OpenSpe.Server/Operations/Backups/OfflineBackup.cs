@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using OpenSpe.Core.Audit;
 using OpenSpe.Crypt4gh;
 
@@ -18,6 +19,9 @@ namespace OpenSpe.Server.Operations.Backups;
 public sealed record BackupReport(DateTimeOffset CreatedAt, string Database, int Pieces, long Bytes, int Restored, int ShreddedProjects, int SkippedPieces,
     bool? AuditValid = null, long? AuditRecords = null, string? AuditProblem = null, int? ReadyStatus = null)
 {
+    /// <summary>For restore: staging directories of earlier restores into the same target that had stopped part-way and were removed first.</summary>
+    public int StaleStagingRemoved { get; init; }
+
     /// <summary>True unless a verification found a problem.</summary>
     public bool Passed => AuditValid is not false && ReadyStatus is null or 200;
 }
@@ -26,11 +30,22 @@ public sealed record BackupReport(DateTimeOffset CreatedAt, string Database, int
 public static class OfflineBackup
 {
     /// <summary>Backs up a data directory (the server may be running on it) into <paramref name="output"/>.</summary>
+    /// <param name="dataDirectory">The server's data directory.</param>
+    /// <param name="database">The server's database (null: SQLite in the data directory).</param>
+    /// <param name="objectRoot">The object store's root when configured outside the data directory.</param>
+    /// <param name="configurationFile">The configuration file to back up with the rest.</param>
+    /// <param name="output">The new backup directory.</param>
+    /// <param name="recipient">The backup public key.</param>
+    /// <param name="configuration">The server's configuration, for <c>Vault:KeyManagement</c> (the project keys a project's own files are encrypted to).</param>
+    /// <param name="cancellationToken">Cancels the backup.</param>
     /// <exception cref="BackupException">The backup cannot be made.</exception>
     public static async Task<BackupReport> CreateAsync(string dataDirectory, string? database, string? objectRoot, string? configurationFile, string output, Crypt4ghPublicKey recipient,
-        CancellationToken cancellationToken)
+        Microsoft.Extensions.Configuration.IConfiguration? configuration, CancellationToken cancellationToken)
     {
-        var manifest = await BackupWriter.CreateAsync(new BackupSource(dataDirectory, database, objectRoot, configurationFile), output, recipient, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        var keyManagement = new Vault.KeyManagementOptions();
+        configuration?.GetSection(Vault.KeyManagementOptions.Section).Bind(keyManagement);
+        var source = new BackupSource(dataDirectory, database, objectRoot, configurationFile, keyManagement);
+        var manifest = await BackupWriter.CreateAsync(source, output, recipient, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         return new BackupReport(manifest.CreatedAt, manifest.Database, manifest.Pieces.Count, manifest.Pieces.Sum(p => p.Size), 0, manifest.Shredded.Count, 0);
     }
 
@@ -65,5 +80,8 @@ public static class OfflineBackup
     }
 
     private static BackupReport Report(BackupRestore restore) =>
-        new(restore.Manifest.CreatedAt, restore.Manifest.Database, restore.Manifest.Pieces.Count, restore.Bytes, restore.Restored, restore.Shredded.Count, restore.SkippedPieces);
+        new(restore.Manifest.CreatedAt, restore.Manifest.Database, restore.Manifest.Pieces.Count, restore.Bytes, restore.Restored, restore.Shredded.Count, restore.SkippedPieces)
+        {
+            StaleStagingRemoved = restore.StaleStagingRemoved,
+        };
 }

@@ -20,7 +20,7 @@ namespace OpenSpe.Server.Operations.Backups;
 /// and keeps the newest <see cref="BackupOptions.Keep"/>.
 /// </summary>
 internal sealed partial class ScheduledBackups(IOptions<BackupOptions> options, IOptions<DatabaseOptions> database, IOptions<ObjectStoreOptions> objects,
-    DataDirectory directory, IAuditLog audit, TimeProvider time, ILogger<ScheduledBackups> logger) : BackgroundService
+    DataDirectory directory, IAuditLog audit, TimeProvider time, ILogger<ScheduledBackups> logger, Vault.IProjectKeyStore projectKeys) : BackgroundService
 {
     /// <summary>The audit action of a scheduled backup that was made.</summary>
     public const string CreatedAction = "backup.created";
@@ -84,7 +84,7 @@ internal sealed partial class ScheduledBackups(IOptions<BackupOptions> options, 
                 var recipient = LoadKey(keyPath);
                 Directory.CreateDirectory(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
                 name = Unused(root, name);
-                var source = new BackupSource(directory.Path, database.Value.ConnectionString, objects.Value.Root, settings.ConfigurationFile);
+                var source = new BackupSource(directory.Path, database.Value.ConnectionString, objects.Value.Root, settings.ConfigurationFile, ProjectKeys: projectKeys);
                 var manifest = await BackupWriter.CreateAsync(source, Path.Combine(root, name), recipient, time, cancellationToken);
                 var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
                 await audit.AppendAsync(Entry(CreatedAction, name, AuditOutcome.Success, new()
