@@ -75,8 +75,12 @@ internal static class DatasetFileEndpoints
         }
 
         // Partial uploads carry no name of their own (their final upload declares it); an expired upload is gone, whether or not the sweep removed it yet.
+        // Note: only the caller's own uploads count. The caller passed the dataset step as the dataset's holder, and only its holder
+        // can complete an upload to it, so an upload another account made (before an amendment gave the dataset to the caller) can
+        // never complete: it must not hold the name from the new holder until it expires.
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var inFlight = (await database.Uploads.Where(u => u.ProjectId == projectId && u.DatasetId == dataset && u.Filename == filename && !u.Partial)
+        var caller = context.User.FindFirst("sub")?.Value ?? "";
+        var inFlight = (await database.Uploads.Where(u => u.ProjectId == projectId && u.DatasetId == dataset && u.Filename == filename && !u.Partial && u.CreatedBy == caller)
             .Select(u => new { u.Id, u.ExpiresAt }).ToListAsync(context.RequestAborted)).FirstOrDefault(u => u.ExpiresAt > now);
         if (inFlight is null)
         {

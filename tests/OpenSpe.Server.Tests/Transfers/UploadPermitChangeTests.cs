@@ -200,6 +200,23 @@ public abstract class UploadPermitChangeTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "EHDSR-11")]
+    [Trait("Requirement", "SDR-1")]
+    public async Task An_upload_the_former_holder_left_unfinished_does_not_keep_the_name_from_the_new_holder()
+    {
+        var ciphertext = TusClient.Encrypt(Csv, await _tus.ProjectKeyAsync());
+        var abandoned = await _tus.CreateAsync(ciphertext.Length, "ds-y", "y.csv", TusClient.Sha256Hex(Csv));
+        await AmendAsync(Document(("omop-2026", "holder"), ("ds-y", "holder2")));
+        using var holder2 = await _f.Server.ClientForAccountAsync("holder2");
+
+        var (_, last) = await new TusClient(holder2, _projectId).UploadAsync(ciphertext, "ds-y", "y.csv", TusClient.Sha256Hex(Csv), chunk: ciphertext.Length);
+
+        Assert.Equal(HttpStatusCode.Created, abandoned.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, last.StatusCode);
+        Assert.Equal(1, await StoredFilesAsync());
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-11")]
     public async Task Of_two_uploads_of_one_name_the_second_to_complete_is_refused_and_discarded()
     {
         var key = await _tus.ProjectKeyAsync();
