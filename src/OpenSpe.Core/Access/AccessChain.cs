@@ -16,6 +16,7 @@ public sealed class AccessChain
     private readonly IProjectAccessSource _source;
     private readonly IAccessHandler[] _project;
     private readonly IAccessHandler[] _resource;
+    private readonly IAccessHandler[] _commit;
 
     /// <summary>The chain over the SPE's records, halts and clock, and the training records when the SPE keeps them.</summary>
     public AccessChain(IProjectAccessSource source, IProjectHalts halts, TimeProvider time, ITrainingRecords? training = null)
@@ -36,6 +37,7 @@ public sealed class AccessChain
             new TrainingHandler(training, time),
         ];
         _resource = [new DatasetHolderHandler(source), new FileTypeHandler()];
+        _commit = [new ActionDeclaredHandler(), new MembershipHandler(source), new PermitInForceHandler(time), new RoleAllowsHandler(), new DatasetHolderHandler(source)];
     }
 
     /// <summary>The handlers in the order they run.</summary>
@@ -66,6 +68,21 @@ public sealed class AccessChain
         ArgumentNullException.ThrowIfNull(grant);
         var context = grant.Context.Narrow(grant.Context.Request with { DatasetId = datasetId, Transfer = transfer });
         return await RunAsync(_resource, context, cancellationToken);
+    }
+
+    /// <summary>
+    /// The re-decision for a change admitted earlier that is about to become durable (an upload's completion): membership,
+    /// permit in force, role and the dataset step, read afresh from the permit's state and version in force now. Null when allowed.
+    /// </summary>
+    /// <remarks>
+    /// Note: the second-factor, role-conflict and training steps judged the request that carried the credential; the halt step is the
+    /// caller's commit lease. What this re-reads is what the HDAB changes while an upload runs (an amendment that gives the dataset to
+    /// another holder or drops it, a suspension, a revocation), because the upload was admitted against the permit of its creation.
+    /// </remarks>
+    public async Task<AccessRefusal?> DecideCommitAsync(AccessRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return await RunAsync(_commit, new AccessContext(request, _source), cancellationToken);
     }
 
     /// <summary>The ids of the permit's datasets the granted caller holds (SDR-1: a holder sees only those files).</summary>

@@ -10,11 +10,16 @@ namespace OpenSpe.Core.Permits;
 /// </summary>
 public static partial class PermitValidator
 {
-    /// <summary>Account lookups the validator needs (existence and roles).</summary>
+    /// <summary>An account as the validator reads it: its id (the one key people are compared by) and its roles.</summary>
+    /// <param name="Id">The account id.</param>
+    /// <param name="Roles">The account's roles.</param>
+    public sealed record Account(string Id, IReadOnlyList<string> Roles);
+
+    /// <summary>Account lookups the validator needs (existence, id and roles).</summary>
     public interface IAccounts
     {
-        /// <summary>Roles of the named account, or null when it does not exist.</summary>
-        Task<IReadOnlyList<string>?> RolesOfAsync(string username);
+        /// <summary>The named account, found as a sign-in finds it (so <c>RESEARCHER</c> is <c>researcher</c>), or null when it does not exist.</summary>
+        Task<Account?> FindAsync(string username);
 
         /// <summary>True when an application (a confidential OAuth client) with this client id is registered.</summary>
         Task<bool> ApplicationExistsAsync(string clientId);
@@ -30,6 +35,9 @@ public static partial class PermitValidator
         ArgumentNullException.ThrowIfNull(permit);
         ArgumentNullException.ThrowIfNull(accounts);
         var errors = new Errors();
+        // Note: people are compared by account id, never by the name as typed, because a name spelt in another case signs in as the
+        // same account: the officer named in their own permit, or one person listed twice, must be found whatever the spelling.
+        var officerId = string.IsNullOrEmpty(officer) ? null : (await accounts.FindAsync(officer))?.Id;
         Text(errors, "reference", permit.Reference, 3, 64, ReferencePattern());
         Text(errors, "title", permit.Title, 3, 300);
         Text(errors, "legalBasis", permit.LegalBasis, 3, 300);
@@ -85,12 +93,13 @@ public static partial class PermitValidator
                     continue;
                 }
 
-                var roles = string.IsNullOrEmpty(dataset.Holder) ? null : await accounts.RolesOfAsync(dataset.Holder);
+                var holder = string.IsNullOrEmpty(dataset.Holder) ? null : await accounts.FindAsync(dataset.Holder);
+                var roles = holder?.Roles;
                 if (roles is null)
                 {
                     errors.Add(path + ".holder", $"there is no account '{dataset.Holder}'.");
                 }
-                else if (string.Equals(dataset.Holder, officer, StringComparison.Ordinal))
+                else if (officerId is not null && string.Equals(holder!.Id, officerId, StringComparison.Ordinal))
                 {
                     // Note: the officer who issues or amends a permit is never one of its holders (separation of duties, SDR-2).
                     errors.Add(path + ".holder", "the HDAB officer issuing or amending a permit cannot be one of its data holders.");
@@ -102,12 +111,12 @@ public static partial class PermitValidator
             }
         }
 
-        await ValidateUsersAsync(permit, accounts, officer, errors);
+        await ValidateUsersAsync(permit, accounts, officerId, errors);
         ValidatePolicies(permit.Policies, errors);
         return errors.ToDictionary();
     }
 
-    private static async Task ValidateUsersAsync(PermitDocument permit, IAccounts accounts, string? officer, Errors errors)
+    private static async Task ValidateUsersAsync(PermitDocument permit, IAccounts accounts, string? officerId, Errors errors)
     {
         if (permit.DataUsers is not { Count: > 0 and <= 200 })
         {
@@ -138,13 +147,15 @@ public static partial class PermitValidator
             }
             else if (user.Account is not null)
             {
-                key = "account:" + user.Account;
-                var roles = await accounts.RolesOfAsync(user.Account);
+                var account = await accounts.FindAsync(user.Account);
+                // An account that does not exist is refused at its field; its key is the name, so it is not also a duplicate of a real one.
+                key = account is null ? "missing-account:" + user.Account : "account:" + account.Id;
+                var roles = account?.Roles;
                 if (roles is null)
                 {
                     errors.Add(path + ".account", $"there is no account '{user.Account}'.");
                 }
-                else if (string.Equals(user.Account, officer, StringComparison.Ordinal))
+                else if (officerId is not null && string.Equals(account!.Id, officerId, StringComparison.Ordinal))
                 {
                     // Note: the officer who issues or amends a permit is never one of its data users (separation of duties, SDR-2).
                     errors.Add(path + ".account", "the HDAB officer issuing or amending a permit cannot be one of its data users.");

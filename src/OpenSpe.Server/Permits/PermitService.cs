@@ -81,9 +81,33 @@ internal sealed class PermitService(
         database.Permits.Add(permit);
         database.PermitVersions.Add(Version(permit, 1, normalized, actor, "issued"));
         await ReplaceMembersAsync(permit.Id, normalized, cancellationToken);
-        // Note: the project's key pair exists before any holder can upload, and only wrapped (TIR-8).
+        // Note: the project's key pair exists before any holder can upload, and only wrapped (TIR-8): made before the permit's row,
+        // so a permit never exists without its key. A save that fails destroys it again; one a crash interrupted is destroyed at
+        // the next start (KeysWithoutPermit), so no key outlives a permit that was never issued, out of erasure's reach.
         await keys.CreateProjectKeyAsync(permit.ProjectId, cancellationToken);
-        await database.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await database.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException ex)
+        {
+            await DestroyUnissuedKeyAsync(permit.ProjectId);
+            database.ChangeTracker.Clear();
+            if (DatabaseErrors.IsUniqueViolation(ex))
+            {
+                // Note: another issue of the same reference was saved first (the unique index decides): the same answer as when it
+                // had been saved a moment earlier, so the HDAB reads one refusal for one cause, whatever the timing.
+                return PermitResult.Failed(PermitFailure.Invalid("reference", $"A permit with reference {document.Reference} already exists."));
+            }
+
+            throw;
+        }
+        catch
+        {
+            await DestroyUnissuedKeyAsync(permit.ProjectId);
+            throw;
+        }
+
         await AuditAsync(actor, "permit.issued", permit, traceId, new() { ["reference"] = permit.Reference, ["version"] = "1" });
         await AuditAsync(actor, "project.created", permit, traceId, new() { ["permit"] = permit.Id });
         signal.Notify();
@@ -115,7 +139,9 @@ internal sealed class PermitService(
         }
         var normalized = PermitDefaults.Normalize(document);
         var previous = await CurrentDocumentAsync(permit, cancellationToken);
-        var summary = DescribeChanges(previous, normalized);
+        var accountIds = await access.AccountIdsAsync(
+            previous.DataUsers.Concat(normalized.DataUsers).Select(u => u.Account).OfType<string>().Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
+        var summary = DescribeChanges(previous, normalized, accountIds);
         permit.CurrentVersion++;
         permit.Title = normalized.Title;
         permit.ValidFrom = normalized.ValidFrom;
@@ -123,7 +149,11 @@ internal sealed class PermitService(
         permit.Revision = Guid.NewGuid();
         database.PermitVersions.Add(Version(permit, permit.CurrentVersion, normalized, actor, summary));
         await ReplaceMembersAsync(permit.Id, normalized, cancellationToken);
-        await database.SaveChangesAsync(cancellationToken);
+        if (await SaveOrConflictAsync(cancellationToken) is { } conflict)
+        {
+            return PermitResult.Failed(conflict);
+        }
+
         await AuditAsync(actor, "permit.amended", permit, traceId, new() { ["version"] = permit.CurrentVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), ["changes"] = summary });
         signal.Notify();
         await NotifyChangedAsync(permit.ProjectId, cancellationToken);
@@ -277,15 +307,17 @@ internal sealed class PermitService(
         var logins = self is null ? [] : await users.GetLoginsAsync(self);
         foreach (var user in document.DataUsers.Where(u => u.Application is null))
         {
-            // Note: only the HDAB and the person a visa names may read it: a visa is a credential a peer SPE accepts.
-            var own = self is not null && (string.Equals(user.Account, self.UserName, StringComparison.Ordinal)
+            var accountId = user.Account is not null ? (await users.FindByNameAsync(user.Account))?.Id : null;
+            // Note: only the HDAB and the person a visa names may read it: a visa is a credential a peer SPE accepts. The person is
+            // matched by account id, as access is, so a name spelt in another case is still (only) that person.
+            var own = self is not null && ((accountId is not null && string.Equals(accountId, self.Id, StringComparison.Ordinal))
                 || (user.Issuer is not null && logins.Any(l => l.LoginProvider == user.Issuer && l.ProviderKey == user.Subject)));
             if (!everyone && !own)
             {
                 continue;
             }
 
-            var subject = user.Account is not null ? (await users.FindByNameAsync(user.Account))?.Id ?? user.Account : user.Subject!;
+            var subject = user.Account is not null ? accountId ?? user.Account : user.Subject!;
             var label = user.Account ?? $"{user.Issuer}#{user.Subject}";
             foreach (var dataset in document.Datasets)
             {
@@ -330,11 +362,48 @@ internal sealed class PermitService(
         permit.StateChangedAt = time.GetUtcNow();
         permit.StateReason = reason;
         permit.Revision = Guid.NewGuid();
-        await database.SaveChangesAsync(cancellationToken);
+        if (await SaveOrConflictAsync(cancellationToken) is { } conflict)
+        {
+            return PermitResult.Failed(conflict);
+        }
+
         await AuditAsync(actor, action, permit, traceId, new() { ["reason"] = reason ?? "" });
         signal.Notify();
         await NotifyChangedAsync(permit.ProjectId, cancellationToken);
         return PermitResult.Done(permit);
+    }
+
+    /// <summary>
+    /// Saves a caller's change to a permit; when another change of the same permit was saved since it was read (its revision, the
+    /// concurrency token, moved on; or the same version number was taken), nothing is kept and the refusal is returned (409 <c>SPE3003</c>).
+    /// </summary>
+    private async Task<PermitFailure?> SaveOrConflictAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await database.SaveChangesAsync(cancellationToken);
+            return null;
+        }
+        catch (DbUpdateException ex) when (ex is DbUpdateConcurrencyException || DatabaseErrors.IsUniqueViolation(ex))
+        {
+            // Note: the loser of two changes at once is refused whole, never merged: each change was decided on the version its
+            // sender read, so the HDAB reads the permit again and decides on what is in force now. Nothing of it was audited.
+            database.ChangeTracker.Clear();
+            return PermitFailure.State("The permit changed while this change was made (another amendment or state change was saved first); nothing of this one was kept. Read the permit again.");
+        }
+    }
+
+    /// <summary>Destroys the key made for a permit whose row was not saved; a failure here is left to the sweep at the next start.</summary>
+    private async Task DestroyUnissuedKeyAsync(string projectId)
+    {
+        try
+        {
+            await keys.DestroyProjectKeyAsync(projectId, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is IOException or ProjectKeyException or UnauthorizedAccessException)
+        {
+            // Note: left for KeysWithoutPermit at the next start.
+        }
     }
 
     private async Task TerminateAsync(PermitEntity permit, string cause, string? traceId, CancellationToken cancellationToken)
@@ -426,10 +495,17 @@ internal sealed class PermitService(
             database.PermitMembers.Add(new PermitMemberEntity { PermitId = permitId, Role = SpeRoles.Researcher, AccountId = account?.Id, Issuer = user.Issuer, Subject = user.Subject });
         }
 
-        foreach (var holder in document.Datasets.Select(d => d.Holder).Distinct(StringComparer.Ordinal))
+        // Note: only the holders of datasets held here are members here. A dataset another node holds names an account of that
+        // node (DatasetHolders: it has no holder here), so a local account of the same name must not become a member of the
+        // project (see its members, datasets and public key) through it.
+        var holderIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var holder in document.Datasets.Where(d => d.Node is null).Select(d => d.Holder).Distinct(StringComparer.Ordinal))
         {
             var account = await users.FindByNameAsync(holder);
-            database.PermitMembers.Add(new PermitMemberEntity { PermitId = permitId, Role = SpeRoles.DataHolder, AccountId = account?.Id });
+            if (account is not null && holderIds.Add(account.Id))
+            {
+                database.PermitMembers.Add(new PermitMemberEntity { PermitId = permitId, Role = SpeRoles.DataHolder, AccountId = account.Id });
+            }
         }
     }
 
@@ -443,12 +519,20 @@ internal sealed class PermitService(
         Summary = summary.Length > 500 ? summary[..500] : summary,
     };
 
-    private static string DescribeChanges(PermitDocument before, PermitDocument after)
+    /// <summary>The amendment's summary; people are compared by account id (<paramref name="accountIds"/>, by name as written), never by the name as typed.</summary>
+    private static string DescribeChanges(PermitDocument before, PermitDocument after, IReadOnlyDictionary<string, string> accountIds)
     {
-        static string Key(PermitDataUser u) => u.Application is not null ? "application " + u.Application : u.Account ?? $"{u.Issuer}#{u.Subject}";
+        // Note: by account id, because "RESEARCHER" for "researcher" names the same person: the record must not say they were
+        // removed while their access stays (nor added when nothing changed).
+        string Key(PermitDataUser u) => u.Application is not null ? "application:" + u.Application
+            : u.Account is not null ? "account:" + (accountIds.TryGetValue(u.Account, out var id) ? id : u.Account)
+            : $"external:{u.Issuer}#{u.Subject}";
+        static string Label(PermitDataUser u) => u.Application is not null ? "application " + u.Application : u.Account ?? $"{u.Issuer}#{u.Subject}";
         var changes = new List<string>();
-        var added = after.DataUsers.Select(Key).Except(before.DataUsers.Select(Key)).ToList();
-        var removed = before.DataUsers.Select(Key).Except(after.DataUsers.Select(Key)).ToList();
+        var beforeKeys = before.DataUsers.Select(Key).ToHashSet(StringComparer.Ordinal);
+        var afterKeys = after.DataUsers.Select(Key).ToHashSet(StringComparer.Ordinal);
+        var added = after.DataUsers.Where(u => !beforeKeys.Contains(Key(u))).Select(Label).Distinct(StringComparer.Ordinal).ToList();
+        var removed = before.DataUsers.Where(u => !afterKeys.Contains(Key(u))).Select(Label).Distinct(StringComparer.Ordinal).ToList();
         if (added.Count > 0)
         {
             changes.Add("added " + string.Join(", ", added));
@@ -499,10 +583,11 @@ internal sealed class PermitService(
             await applications.FindByClientIdAsync(clientId) is { } application
             && await applications.HasClientTypeAsync(application, OpenIddict.Abstractions.OpenIddictConstants.ClientTypes.Confidential);
 
-        public async Task<IReadOnlyList<string>?> RolesOfAsync(string username)
+        public async Task<PermitValidator.Account?> FindAsync(string username)
         {
+            // Found as a sign-in finds it (the normalized name), so every spelling of a name is the one account it means.
             var user = await users.FindByNameAsync(username);
-            return user is null ? null : (await users.GetRolesAsync(user)).ToList();
+            return user is null ? null : new PermitValidator.Account(user.Id, (await users.GetRolesAsync(user)).ToList());
         }
     }
 }

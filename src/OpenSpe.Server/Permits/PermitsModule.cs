@@ -40,7 +40,7 @@ internal static class PermitsModule
         return routes;
     }
 
-    /// <summary>The halts in force before the first request; the permit signing key made before the first permit.</summary>
+    /// <summary>The halts in force before the first request; the permit signing key made before the first permit; keys no permit names destroyed.</summary>
     private sealed class PermitsStart : IModuleStart
     {
         public int Order => ModuleStartOrder.Permits;
@@ -53,6 +53,7 @@ internal static class PermitsModule
             }
 
             _ = services.GetRequiredService<PermitSigningKey>();
+            await KeysWithoutPermit.SweepAsync(services, cancellationToken);
         }
     }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Core.Access;
 using OpenSpe.Core.Audit;
 using OpenSpe.Core.Identity;
@@ -35,8 +36,22 @@ internal static class DatasetFileEndpoints
         return project;
     }
 
-    /// <summary>The problem for a second upload of <paramref name="filename"/> to <paramref name="dataset"/>, or null when the name is free.</summary>
-    internal static async Task<IResult?> DuplicateAsync(HttpContext context, SpeDbContext database, string projectId, string dataset, string? filename)
+    /// <summary>
+    /// The problem for a second upload of <paramref name="filename"/> to <paramref name="dataset"/>: the dataset holds a file of that
+    /// name, or an upload of that name is in progress (created, not finished, not expired). Null when the name is free.
+    /// </summary>
+    /// <remarks>
+    /// Note: two uploads of one name created before either finished would both store a file of that name, and every job of the
+    /// project would then fail to stage the dataset; the in-progress check refuses the second at creation, and the unique index on
+    /// (project, dataset, file name) refuses whichever completes second when two instances created them at once.
+    /// </remarks>
+    /// <param name="context">The request.</param>
+    /// <param name="database">The database.</param>
+    /// <param name="projectId">The project.</param>
+    /// <param name="dataset">The dataset.</param>
+    /// <param name="filename">The file name, or null (a partial upload without one: nothing to check).</param>
+    /// <param name="inProgress">False for the browser page's admission question, which a page resuming its own upload asks again.</param>
+    internal static async Task<IResult?> DuplicateAsync(HttpContext context, SpeDbContext database, string projectId, string dataset, string? filename, bool inProgress = true)
     {
         if (filename is null)
         {
@@ -45,16 +60,38 @@ internal static class DatasetFileEndpoints
 
         var existing = await database.ProjectFiles.Where(f => f.ProjectId == projectId && f.DatasetId == dataset && f.Filename == filename)
             .Select(f => f.Id).FirstOrDefaultAsync(context.RequestAborted);
-        if (existing is null)
+        if (existing is not null)
+        {
+            AuditDenialReason.Set(context, "file-exists");
+            context.Response.Headers[TusHeaders.Resumable] = TusProtocol.Version;
+            return Problems.Of(StatusCodes.Status409Conflict,
+                $"Dataset {dataset} already holds a file named '{filename}' ({existing}). Delete it first ('spe dataset rm', "
+                + $"DELETE /api/v1/projects/{projectId}/datasets/{dataset}/files/{existing}) to replace it.", ErrorCodes.DatasetFileExists);
+        }
+
+        if (!inProgress)
         {
             return null;
         }
 
-        AuditDenialReason.Set(context, "file-exists");
+        // Partial uploads carry no name of their own (their final upload declares it); an expired upload is gone, whether or not the sweep removed it yet.
+        // Note: only the caller's own uploads count. The caller passed the dataset step as the dataset's holder, and only its holder
+        // can complete an upload to it, so an upload another account made (before an amendment gave the dataset to the caller) can
+        // never complete: it must not hold the name from the new holder until it expires.
+        var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var caller = context.User.FindFirst("sub")?.Value ?? "";
+        var inFlight = (await database.Uploads.Where(u => u.ProjectId == projectId && u.DatasetId == dataset && u.Filename == filename && !u.Partial && u.CreatedBy == caller)
+            .Select(u => new { u.Id, u.ExpiresAt }).ToListAsync(context.RequestAborted)).FirstOrDefault(u => u.ExpiresAt > now);
+        if (inFlight is null)
+        {
+            return null;
+        }
+
+        AuditDenialReason.Set(context, "upload-in-progress");
         context.Response.Headers[TusHeaders.Resumable] = TusProtocol.Version;
         return Problems.Of(StatusCodes.Status409Conflict,
-            $"Dataset {dataset} already holds a file named '{filename}' ({existing}). Delete it first ('spe dataset rm', "
-            + $"DELETE /api/v1/projects/{projectId}/datasets/{dataset}/files/{existing}) to replace it.", ErrorCodes.DatasetFileExists);
+            $"An upload of '{filename}' to dataset {dataset} is in progress ({inFlight.Id}, until {inFlight.ExpiresAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'}). Finish it, "
+            + $"terminate it (DELETE /api/v1/projects/{projectId}/uploads/{inFlight.Id}) or let it expire before uploading the name again.", ErrorCodes.DatasetFileExists);
     }
 
     private static async Task<IResult> DeleteAsync(string projectId, string datasetId, string fileId, HttpContext context, SpeDbContext database, AccessChain chain,

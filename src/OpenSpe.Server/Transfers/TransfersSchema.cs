@@ -36,5 +36,8 @@ internal sealed class ProjectFileConfiguration : IEntityTypeConfiguration<Projec
         builder.Property(x => x.ObjectKey).HasMaxLength(300);
         builder.Property(x => x.UploadedBy).HasMaxLength(450);
         builder.HasIndex(x => x.ProjectId);
+        // Note: one file per name in a dataset, decided by the database, because two uploads of one name can complete at once (on
+        // two instances, too) and a second file of a name would fail the staging of every job of the project.
+        builder.HasIndex(x => new { x.ProjectId, x.DatasetId, x.Filename }).IsUnique();
     }
 }

@@ -45,7 +45,9 @@ internal static partial class TusEndpoints
             return forbidden;
         }
 
-        if (await DatasetFileEndpoints.DuplicateAsync(context, database, projectId, request.Dataset!, request.Filename) is { } exists)
+        // Note: uploads in progress are not counted here, because the page asks again before it resumes its own upload after a
+        // reload; a second upload of a name in progress is refused by its creation (409 SPE5109), whose text the page shows.
+        if (await DatasetFileEndpoints.DuplicateAsync(context, database, projectId, request.Dataset!, request.Filename, inProgress: false) is { } exists)
         {
             return exists;
         }

@@ -151,17 +151,18 @@ internal static partial class TusEndpoints
                 throw;
             }
 
-            if (completion.Halted)
+            if (completion.Halted || completion.Kept)
             {
                 // Note: nothing was committed; the partial uploads stay as they were, and the copy's row is left for the sweep
-                // (no row of a halted project changes), only its bytes go now.
+                // (no row of a halted project changes), only its bytes go now. The same when the permit is not in force at
+                // completion (suspended): the final upload is sent again once it is.
                 database.ChangeTracker.Clear();
                 if (copied)
                 {
                     service.DeleteStaged(whole.Id);
                 }
 
-                return Halted(context);
+                return completion.Halted ? Halted(context) : CompletionRefused(context, completion.Refusal!, kept: true);
             }
 
             if (copied)
@@ -170,6 +171,12 @@ internal static partial class TusEndpoints
                 {
                     service.DeleteStaged(partial.Id);
                 }
+            }
+
+            if (completion.Refusal is { } refused)
+            {
+                // The permit refused it at completion, or a file of the name was stored first: it and its partial uploads are gone.
+                return CompletionRefused(context, refused, kept: false);
             }
 
             var stored = completion.File;

@@ -176,6 +176,13 @@ internal static partial class TusEndpoints
                 return Refused(context, storageRefusal);
             }
 
+            // Note: asked again while this creation holds the admission (creations are admitted one at a time), so of two
+            // creations of one name at once the second sees the first's row; across instances the unique index decides at completion.
+            if (!partial && await DatasetFileEndpoints.DuplicateAsync(context, database, projectId, metadata.Dataset, metadata.Filename) is { } racing)
+            {
+                return racing;
+            }
+
             using var commit = halts.TryBeginCommit(projectId);
             if (commit is null)
             {
@@ -324,6 +331,24 @@ internal static partial class TusEndpoints
         if (upload is null)
         {
             return Problem(context, 404, ErrorCodes.NotFound, "There is no such upload (finished, terminated or expired).");
+        }
+
+        // Note: the PATCH's action names no dataset, so the gate ran no dataset step: it runs here with the upload's dataset, against
+        // the permit of this request, because an amendment since the creation may have given the dataset to another holder or dropped
+        // it (SDR-1, EHDSR-3). Such an upload can never complete, so it is discarded with its staged bytes; the creation's 403 answers.
+        var access = (ProjectAccess)context.Items[typeof(ProjectAccess)]!;
+        if (await context.RequestServices.GetRequiredService<AccessChain>().DecideResourceAsync(access.Grant, upload.DatasetId, null, context.RequestAborted) is { } withdrawn)
+        {
+            using (var commit = context.RequestServices.GetRequiredService<HaltRegistry>().TryBeginCommit(projectId))
+            {
+                if (commit is not null)
+                {
+                    await service.DiscardAsync(upload, CancellationToken.None);
+                }
+            }
+
+            AuditDenialReason.Set(context, withdrawn.Reason);
+            return Problem(context, withdrawn.Status, ProjectAccessSetup.CodeOf(withdrawn), withdrawn.Message + " The upload was discarded.");
         }
 
         if (!long.TryParse(context.Request.Headers[TusHeaders.UploadOffset], NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
@@ -530,7 +555,18 @@ internal static partial class TusEndpoints
             }
 
             upload.Offset = start + written;
-            await database.SaveChangesAsync(CancellationToken.None);
+            try
+            {
+                await database.SaveChangesAsync(CancellationToken.None);
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                // Note: the row went while the body arrived; only a project's termination removes an upload without its lock (the
+                // termination hook, after a revocation or expiry). Nothing of this PATCH is kept, and the answer is the permit's.
+                database.Entry(upload).State = EntityState.Detached;
+                service.DeleteStaged(upload.Id);
+                return await GoneAsync(context, upload);
+            }
         }
 
         context.RequestServices.GetRequiredService<Monitoring.SpeMetrics>().UploadBytes(written);
@@ -553,6 +589,11 @@ internal static partial class TusEndpoints
             if (completion.Halted)
             {
                 return Halted(context);
+            }
+
+            if (completion.Refusal is { } refusal)
+            {
+                return CompletionRefused(context, refusal, completion.Kept);
             }
 
             if (completion.File is null)
@@ -594,6 +635,33 @@ internal static partial class TusEndpoints
         }
 
         return upload;
+    }
+
+    /// <summary>
+    /// The answer for an upload whose row went while a PATCH ran (the project was terminated): the permit's refusal when the chain
+    /// gives one now (403 <c>SPE3002</c> for a revoked or expired permit), else 404 as for any upload that is gone.
+    /// </summary>
+    private static async Task<IResult> GoneAsync(HttpContext context, UploadEntity upload)
+    {
+        var request = new AccessRequest(ProjectAccessSetup.PrincipalOf(context.User), upload.ProjectId, UploadService.CompletionAction, upload.DatasetId);
+        if (await context.RequestServices.GetRequiredService<AccessChain>().DecideCommitAsync(request, CancellationToken.None) is { } refusal)
+        {
+            AuditDenialReason.Set(context, refusal.Reason);
+            return Problem(context, refusal.Status, ProjectAccessSetup.CodeOf(refusal), refusal.Message + " The upload was discarded; nothing of it was kept.");
+        }
+
+        AuditDenialReason.Set(context, "upload-gone");
+        return Problem(context, 404, ErrorCodes.NotFound, "The upload was removed while this request ran; nothing of it was kept.");
+    }
+
+    /// <summary>The answer for a completion the permit in force (or a file of the same name stored first) refused.</summary>
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult CompletionRefused(HttpContext context, UploadRefusal refusal, bool kept)
+    {
+        AuditDenialReason.Set(context, refusal.Access.Reason);
+        var what = kept
+            ? " Nothing was stored and the upload is kept: once the permit is in force again, an empty PATCH at its end (a final upload: the final upload sent again) completes it."
+            : " Nothing was stored and the upload was discarded.";
+        return Problem(context, refusal.Status, refusal.Code, refusal.Access.Message + what);
     }
 
     private static IResult NoContentWithOffset(HttpContext context, UploadEntity upload)

@@ -17,6 +17,9 @@ internal interface IProjectKeyStore
     /// <exception cref="ProjectKeyException"><see cref="ProjectKeyError.AlreadyExists"/> if the project has a key.</exception>
     Task<Crypt4ghPublicKey> CreateProjectKeyAsync(string projectId, CancellationToken cancellationToken = default);
 
+    /// <summary>Project ids that have a key, in ordinal order.</summary>
+    IReadOnlyList<string> ListProjects();
+
     /// <summary>True when the project has a key.</summary>
     Task<bool> ExistsAsync(string projectId, CancellationToken cancellationToken = default);
 

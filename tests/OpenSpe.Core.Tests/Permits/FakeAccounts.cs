@@ -2,10 +2,13 @@ using OpenSpe.Core.Permits;
 
 namespace OpenSpe.Core.Tests.Permits;
 
-/// <summary>In-memory accounts and applications for the permit validator: existence and roles only.</summary>
+/// <summary>
+/// In-memory accounts and applications for the permit validator: existence, id and roles. Names are found in any case, as
+/// Identity finds a sign-in name (normalized), and each account's id is its name as registered.
+/// </summary>
 internal sealed class FakeAccounts : PermitValidator.IAccounts
 {
-    private readonly Dictionary<string, string[]> _roles = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string[]> _roles = new(StringComparer.OrdinalIgnoreCase);
     private readonly HashSet<string> _applications = new(StringComparer.Ordinal);
 
     public FakeAccounts Account(string name, params string[] roles)
@@ -20,8 +23,10 @@ internal sealed class FakeAccounts : PermitValidator.IAccounts
         return this;
     }
 
-    public Task<IReadOnlyList<string>?> RolesOfAsync(string username) =>
-        Task.FromResult<IReadOnlyList<string>?>(_roles.TryGetValue(username, out var roles) ? roles : null);
+    public Task<PermitValidator.Account?> FindAsync(string username) =>
+        Task.FromResult(_roles.TryGetValue(username, out var roles)
+            ? new PermitValidator.Account("id-" + _roles.Keys.First(k => string.Equals(k, username, StringComparison.OrdinalIgnoreCase)), roles)
+            : null);
 
     public Task<bool> ApplicationExistsAsync(string clientId) => Task.FromResult(_applications.Contains(clientId));
 }

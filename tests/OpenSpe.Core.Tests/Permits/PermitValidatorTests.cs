@@ -353,7 +353,9 @@ public sealed class PermitValidatorTests
 
         Assert.Equal(["datasets[0].holder"], errors.Keys);
         Assert.Equal(["the HDAB officer issuing or amending a permit cannot be one of its data holders."], errors["datasets[0].holder"]);
-        Assert.Empty(await PermitValidator.ValidateAsync(permit, Accounts, Now, officer: "Officer-holder"));
+        // The same account whatever the case its name is written in; another account is not the officer.
+        Assert.Equal(["datasets[0].holder"], (await PermitValidator.ValidateAsync(permit, Accounts, Now, officer: "Officer-holder")).Keys);
+        Assert.Empty(await PermitValidator.ValidateAsync(permit, Accounts, Now, officer: "holder"));
     }
 
     // ---- data users
@@ -441,7 +443,10 @@ public sealed class PermitValidatorTests
 
         Assert.Equal(["dataUsers[0].account"], errors.Keys);
         Assert.Equal(["the HDAB officer issuing or amending a permit cannot be one of its data users."], errors["dataUsers[0].account"]);
-        Assert.Empty(await PermitValidator.ValidateAsync(permit, Accounts, Now, officer: "Alice"));
+        // The same account whatever the case its name is written in.
+        Assert.Equal(["dataUsers[0].account"], (await PermitValidator.ValidateAsync(permit, Accounts, Now, officer: "Alice")).Keys);
+        Assert.Equal(["dataUsers[0].account"], (await PermitValidator.ValidateAsync(Valid with { DataUsers = [new PermitDataUser(Account: "ALICE")] }, Accounts, Now, officer: "alice")).Keys);
+        Assert.Empty(await PermitValidator.ValidateAsync(permit, Accounts, Now, officer: "bob"));
     }
 
     [Theory]
@@ -559,6 +564,9 @@ public sealed class PermitValidatorTests
     public static TheoryData<PermitDataUser, PermitDataUser> Twice() => new()
     {
         { new PermitDataUser(Account: "alice"), new PermitDataUser(Account: "alice", Name: "Alice") },
+        // One account, whatever the case its name is written in: people are compared by account id, never by the name as typed.
+        { new PermitDataUser(Account: "alice"), new PermitDataUser(Account: "ALICE") },
+        { new PermitDataUser(Account: "Alice"), new PermitDataUser(Account: "alice") },
         { new PermitDataUser(Application: "analysis-app"), new PermitDataUser(Application: "analysis-app") },
         { new PermitDataUser(Issuer: "https://idp.example.org/", Subject: "s"), new PermitDataUser(Issuer: "https://idp.example.org/", Subject: "s") },
     };

@@ -53,6 +53,8 @@ internal sealed class CheckpointKeyStore(IProjectKeyStore inner, Checkpoint chec
 
     public Task<Crypt4ghPublicKey> CreateProjectKeyAsync(string projectId, CancellationToken cancellationToken = default) => inner.CreateProjectKeyAsync(projectId, cancellationToken);
 
+    public IReadOnlyList<string> ListProjects() => inner.ListProjects();
+
     public Task<bool> ExistsAsync(string projectId, CancellationToken cancellationToken = default) => inner.ExistsAsync(projectId, cancellationToken);
 
     public Task<Crypt4ghPublicKey> GetPublicKeyAsync(string projectId, CancellationToken cancellationToken = default) => inner.GetPublicKeyAsync(projectId, cancellationToken);

@@ -1335,6 +1335,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Postgres
 
                     b.HasIndex("ProjectId");
 
+                    b.HasIndex("ProjectId", "DatasetId", "Filename")
+                        .IsUnique();
+
                     b.ToTable("project_files", (string)null);
                 });
 

@@ -1318,6 +1318,9 @@ namespace OpenSpe.Server.Persistence.Migrations.Sqlite
 
                     b.HasIndex("ProjectId");
 
+                    b.HasIndex("ProjectId", "DatasetId", "Filename")
+                        .IsUnique();
+
                     b.ToTable("project_files", (string)null);
                 });
 
