@@ -8,14 +8,14 @@ namespace OpenSpe.Contracts;
 /// </summary>
 /// <param name="Backup">The backup's directory name (no path).</param>
 /// <param name="Passed">True when every hash matched, the audit chain verified and the restored server was ready.</param>
-/// <param name="BackupCreatedAt">When the backup was made (from its manifest).</param>
+/// <param name="BackupCreatedAt">When the backup was made (from its manifest); null only for a drill that failed before its manifest could be read.</param>
 /// <param name="AuditRecords">Audit records the drill verified.</param>
 /// <param name="ReadyStatus">What <c>/readyz</c> answered on the restored server.</param>
 /// <param name="Problem">What failed, when it did.</param>
 public sealed record BackupDrillRecordRequest(
     [property: Required, StringLength(128, MinimumLength = 1)] string Backup,
     bool Passed,
-    DateTimeOffset BackupCreatedAt,
+    DateTimeOffset? BackupCreatedAt,
     [property: Range(0, long.MaxValue)] long AuditRecords,
     [property: Range(0, 999)] int ReadyStatus,
     [property: StringLength(1000)] string? Problem = null);
@@ -23,7 +23,7 @@ public sealed record BackupDrillRecordRequest(
 /// <summary>One backup or restore drill, read from its audit record.</summary>
 /// <param name="AuditSequence">The audit record's sequence number.</param>
 /// <param name="At">When it was recorded.</param>
-/// <param name="Kind"><c>backup</c> (scheduled backup made), <c>backup-failed</c> or <c>drill</c>.</param>
+/// <param name="Kind"><c>backup</c> (scheduled backup made), <c>backup-failed</c>, <c>backup-pruned</c> (an old scheduled backup deleted: more than <c>Backup:Keep</c>) or <c>drill</c>.</param>
 /// <param name="Backup">The backup's directory name.</param>
 /// <param name="Outcome">The audit outcome: <c>success</c> or <c>error</c>.</param>
 /// <param name="RecordedBy">Who recorded it (<c>system</c> for scheduled backups).</param>

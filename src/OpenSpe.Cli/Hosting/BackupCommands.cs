@@ -65,7 +65,7 @@ internal static class BackupCommands
             var key = Crypt4ghIo.LoadPublicKey(parse.GetValue(recipient)!);
             var report = await OfflineBackup.CreateAsync(parse.GetValue(dataDir)!, configuration["Database:ConnectionString"], objectRoot, configFile?.FullName,
                 parse.GetValue(output)!, key, configuration, cancellationToken);
-            Write(parse.GetValue(json), report);
+            Write(parse, parse.GetValue(json), report);
             return ExitCodes.Success;
         }));
         return command;
@@ -98,23 +98,41 @@ internal static class BackupCommands
         {
             using var key = Crypt4ghIo.LoadPrivateKey(parse.GetValue(sk)!);
             var witnesses = AuditCommands.ReadWitnesses(parse.GetValue(witness) ?? []);
-            var report = await OfflineBackup.VerifyAsync(parse.GetValue(backup)!, key, witnesses, ReadPem(parse.GetValue(publicKey)), parse.GetValue(database), cancellationToken);
-            Write(parse.GetValue(json), report);
+            var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(parse.GetValue(backup)!)));
+            BackupReport report;
+            try
+            {
+                report = await OfflineBackup.VerifyAsync(parse.GetValue(backup)!, key, witnesses, ReadPem(parse.GetValue(publicKey)), parse.GetValue(database), cancellationToken);
+            }
+            catch (BackupException ex) when (parse.GetValue(record))
+            {
+                // Note: a backup that cannot even be restored (a piece altered or missing, a manifest that does not verify) is the
+                // drill's most important finding, so it is recorded as a failed drill before the command fails with it.
+                try
+                {
+                    await RecordDrillAsync(env, parse, new BackupDrillRecordRequest(name, false, null, 0, 0, Limit(ProblemText.OneLine(ex.Message))), cancellationToken);
+                }
+                catch (SpeClientException recordFailed)
+                {
+                    await parse.InvocationConfiguration.Error.WriteLineAsync($"spe backup verify: the failed drill could not be recorded: {ProblemText.OneLine(recordFailed.Message)}");
+                }
+
+                throw;
+            }
+
+            Write(parse, parse.GetValue(json), report);
             if (parse.GetValue(record))
             {
-                using var api = SpeApiClient.Open(env);
-                var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(parse.GetValue(backup)!)));
                 // Note: a drill that failed on /readyz sends that as its problem too, because the server refuses a failed drill that
                 // does not say what failed.
                 var problem = report.Passed ? null : report.AuditProblem ?? $"the restored server is not ready (/readyz answered {report.ReadyStatus})";
-                await api.CallAsync<BackupEventView>(HttpMethod.Post, "api/v1/operations/backups/drills",
-                    new BackupDrillRecordRequest(name, report.Passed, report.CreatedAt, report.AuditRecords ?? 0, report.ReadyStatus ?? 0, problem), cancellationToken);
-                await Console.Error.WriteLineAsync($"spe backup verify: the drill of {name} is recorded in the audit log.");
+                await RecordDrillAsync(env, parse, new BackupDrillRecordRequest(name, report.Passed, report.CreatedAt, report.AuditRecords ?? 0, report.ReadyStatus ?? 0, problem),
+                    cancellationToken);
             }
 
             if (!report.Passed)
             {
-                await Console.Error.WriteLineAsync(report.AuditValid is false
+                await parse.InvocationConfiguration.Error.WriteLineAsync(report.AuditValid is false
                     ? $"spe backup verify: the restored audit chain does not verify: {report.AuditProblem}"
                     : $"spe backup verify: the restored server is not ready (/readyz answered {report.ReadyStatus})");
             }
@@ -123,6 +141,16 @@ internal static class BackupCommands
         }));
         return command;
     }
+
+    private static async Task RecordDrillAsync(ClientEnvironment env, ParseResult parse, BackupDrillRecordRequest drill, CancellationToken cancellationToken)
+    {
+        using var api = SpeApiClient.Open(env);
+        await api.CallAsync<BackupEventView>(HttpMethod.Post, "api/v1/operations/backups/drills", drill, cancellationToken);
+        await parse.InvocationConfiguration.Error.WriteLineAsync($"spe backup verify: the drill of {drill.Backup} is recorded in the audit log{(drill.Passed ? "" : " as failed")}.");
+    }
+
+    /// <summary>The server keeps a drill's problem to 1000 characters.</summary>
+    private static string Limit(string problem) => problem.Length <= 1000 ? problem : problem[..999] + "…";
 
     private static Command Restore()
     {
@@ -148,7 +176,7 @@ internal static class BackupCommands
             using var key = Crypt4ghIo.LoadPrivateKey(parse.GetValue(sk)!);
             var ledgers = (parse.GetValue(ledger) ?? []).Select(f => f.Exists ? f.FullName : throw new SpeUsageException($"shred ledger {f.FullName} does not exist")).ToList();
             var report = await OfflineBackup.RestoreAsync(parse.GetValue(backup)!, key, parse.GetValue(dataDir)!, parse.GetValue(database), ledgers, ReadPem(parse.GetValue(publicKey)), cancellationToken);
-            Write(parse.GetValue(json), report);
+            Write(parse, parse.GetValue(json), report);
             return ExitCodes.Success;
         }));
         return command;
@@ -195,15 +223,15 @@ internal static class BackupCommands
 
     private static string? ReadPem(FileInfo? file) => file is null ? null : File.ReadAllText(file.FullName);
 
-    private static void Write(bool json, BackupReport report)
+    private static void Write(ParseResult parse, bool json, BackupReport report)
     {
         if (json)
         {
-            JsonOutput.Write(Console.Out, report);
+            JsonOutput.Write(parse.InvocationConfiguration.Output, report);
             return;
         }
 
-        TableWriter.WriteFields(Console.Out,
+        TableWriter.WriteFields(parse.InvocationConfiguration.Output,
         [
             ("Created", TimeText.ForPeople(report.CreatedAt)),
             ("Database", report.Database),
@@ -227,18 +255,18 @@ internal static class BackupCommands
         }
         catch (SpeUsageException ex)
         {
-            await Console.Error.WriteLineAsync($"{verb}: {ProblemText.OneLine(ex.Message)}");
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"{verb}: {ProblemText.OneLine(ex.Message)}");
             return ExitCodes.Usage;
         }
         catch (SpeClientException ex)
         {
-            await Console.Error.WriteLineAsync($"{verb}: {ProblemText.OneLine(ex.Message)}");
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"{verb}: {ProblemText.OneLine(ex.Message)}");
             return ex.ExitCode;
         }
         catch (Exception ex) when (ex is BackupException or SpeConfigurationException or Crypt4ghException or IOException or UnauthorizedAccessException or FormatException
             or System.Data.Common.DbException or System.Security.Cryptography.CryptographicException)
         {
-            await Console.Error.WriteLineAsync($"{verb}: {ProblemText.OneLine(ex.Message)}");
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"{verb}: {ProblemText.OneLine(ex.Message)}");
             return ExitCodes.Failure;
         }
     }

@@ -71,10 +71,12 @@ public sealed class BackupEvidenceRefusalTests(BackupEvidenceServer shared) : IA
         var empty = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill(""));
         var future = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-x") with { BackupCreatedAt = PermitFixture.Start.AddDays(1) });
         var negative = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-x") with { AuditRecords = -1 });
+        // Only a drill that failed before its manifest was read may leave out when the backup was made.
+        var passedWithoutManifest = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", Drill("spe-backup-x") with { BackupCreatedAt = null });
         var notJson = await op.PostAsync("/api/v1/operations/backups/drills", new StringContent("{not json", Encoding.UTF8, "application/json"));
         var badLimit = await op.GetAsync("/api/v1/operations/backups?limit=0");
 
-        foreach (var invalid in new[] { path, empty, future, negative, notJson, badLimit })
+        foreach (var invalid in new[] { path, empty, future, negative, passedWithoutManifest, notJson, badLimit })
         {
             await ProblemAssert.IsProblemAsync(invalid, HttpStatusCode.BadRequest);
         }

@@ -66,12 +66,17 @@ public sealed class BackupShreddedJobOutputTests : IAsyncLifetime
         // The backup key alone does not read the output: a restore of the whole backup (no ledger) holds it only sealed.
         await BackupReader.RestoreAsync(_work.File("backup"), backupKey, _work.File("unguarded/data"), null, [], null, CancellationToken.None);
         Assert.Empty(FilesHolding(_work.File("unguarded"), secretOutput));
+        var pending = _work.File("unguarded/data/" + RestoredProjectFiles.PendingMarker);
+        Assert.True(File.Exists(pending));
         // ... and a server on it, holding the project key, opens it again: the output is kept, not lost.
         await using (var unguarded = await SpeTestServer.StartAsync(reuseDirectory: _work.File("unguarded")))
         {
             using var researcher = await unguarded.ClientForAccountAsync("researcher");
             Assert.Contains(secretOutput, JobsApi.Text(await JobsApi.LogAsync(researcher, projectId, jobId, follow: false), JobLogStreams.StandardOutput), StringComparison.Ordinal);
         }
+
+        // Once every sealed file was opened the marker is gone, so a later start does not walk the project files again.
+        Assert.False(File.Exists(pending));
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         // The permit ends and, after the grace period, its project is erased (key destroyed, ledger written outside).
@@ -92,6 +97,23 @@ public sealed class BackupShreddedJobOutputTests : IAsyncLifetime
         Assert.Contains(log.StatusCode, new[] { HttpStatusCode.NotFound, HttpStatusCode.Gone });
         Assert.Contains(job.StatusCode, new[] { HttpStatusCode.NotFound, HttpStatusCode.Gone });
         Assert.DoesNotContain(secretOutput, await log.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    public async Task A_start_without_a_restores_marker_does_not_look_for_sealed_project_files()
+    {
+        // A file that only looks sealed (a name a researcher's job could choose) is left as it is: only a restore, which leaves
+        // the marker, makes the start open files.
+        var (_, projectId) = await _f.IssueAsync(PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(10)));
+        var directory = _work.File("plain");
+        var data = Path.Combine(directory, "data");
+        Directory.CreateDirectory(Path.Combine(data, "projects", projectId));
+        var lookalike = Path.Combine(data, "projects", projectId, "notes" + RestoredProjectFiles.Suffix);
+        await File.WriteAllTextAsync(lookalike, "not a Crypt4GH file");
+        await (await SpeTestServer.StartAsync(reuseDirectory: directory)).DisposeAsync();
+
+        Assert.Equal("not a Crypt4GH file", await File.ReadAllTextAsync(lookalike));
     }
 
     /// <summary>Every file under <paramref name="root"/> whose bytes hold <paramref name="needle"/> (SQLite's WAL and journal included).</summary>

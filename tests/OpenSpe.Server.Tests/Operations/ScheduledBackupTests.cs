@@ -81,6 +81,8 @@ public sealed class ScheduledBackupTests : IAsyncLifetime
 
         Assert.Equal(names.Skip(1).Order(StringComparer.Ordinal), Directory.GetDirectories(BackupRoot).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal(3, (await Audit(ScheduledBackups.CreatedAction)).Count);
+        var pruned = Assert.Single(await Audit(ScheduledBackups.PrunedAction));
+        Assert.Equal((names[0], "success"), (pruned.ResourceId, pruned.Outcome));
         var title = Encoding.UTF8.GetBytes("HDAB-SCHEDULED-BACKUP-TITLE");
         foreach (var file in Directory.EnumerateFiles(BackupRoot, "*", SearchOption.AllDirectories))
         {

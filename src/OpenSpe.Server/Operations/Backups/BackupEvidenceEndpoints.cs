@@ -45,7 +45,7 @@ internal static class BackupEvidenceEndpoints
         }
 
         // Note: each read is newest first and limited in SQL, so the cost does not grow with every backup and drill ever made.
-        string[] all = [ScheduledBackups.CreatedAction, ScheduledBackups.FailedAction, DrillAction];
+        string[] all = [ScheduledBackups.CreatedAction, ScheduledBackups.FailedAction, ScheduledBackups.PrunedAction, DrillAction];
         var events = (await audit.QueryAsync(new AuditQuery(Actions: all, Limit: limit ?? DefaultLimit, NewestFirst: true), cancellationToken)).Select(View).ToList();
         var lastBackup = events.FirstOrDefault(e => e.Kind == "backup") ?? await LastAsync(audit, ScheduledBackups.CreatedAction, cancellationToken);
         var lastDrill = events.FirstOrDefault(e => e.Kind == "drill") ?? await LastAsync(audit, DrillAction, cancellationToken);
@@ -76,10 +76,14 @@ internal static class BackupEvidenceEndpoints
 
         var details = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["backupCreatedAt"] = request.BackupCreatedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
             ["auditRecords"] = request.AuditRecords.ToString(CultureInfo.InvariantCulture),
             ["readyStatus"] = request.ReadyStatus.ToString(CultureInfo.InvariantCulture),
         };
+        if (request.BackupCreatedAt is { } createdAt)
+        {
+            details["backupCreatedAt"] = createdAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        }
+
         if (!string.IsNullOrWhiteSpace(request.Problem))
         {
             details["problem"] = request.Problem;
@@ -118,6 +122,11 @@ internal static class BackupEvidenceEndpoints
             {
                 errors["problem"] = ["Must be empty for a passed drill."];
             }
+
+            if (request.BackupCreatedAt is null)
+            {
+                errors["backupCreatedAt"] = ["Must be the backup manifest's time for a passed drill: its manifest was read."];
+            }
         }
         else if (!hasProblem && request.ReadyStatus == 200)
         {
@@ -134,6 +143,7 @@ internal static class BackupEvidenceEndpoints
         {
             ScheduledBackups.CreatedAction => "backup",
             ScheduledBackups.FailedAction => "backup-failed",
+            ScheduledBackups.PrunedAction => "backup-pruned",
             _ => "drill",
         };
         return new BackupEventView(row.Sequence, AuditTime.FromMicros(row.TimestampMicros), kind, row.ResourceId ?? "", row.Outcome, row.ActorUsername ?? row.ActorSubject ?? "",

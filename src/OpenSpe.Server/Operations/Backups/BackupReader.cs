@@ -162,6 +162,12 @@ internal static class BackupReader
             bytes += piece.Size;
         }
 
+        if (manifest.Pieces.Any(p => p.Kind == BackupPieceKind.ProjectFile && !BelongsToShredded(p, shreddedIds)))
+        {
+            // Tells the server's start to open the sealed project files (RestoredProjectFiles); without it a start does not look.
+            await File.WriteAllTextAsync(Path.Combine(staging, RestoredProjectFiles.PendingMarker), "sealed project files from a backup wait to be opened\n", cancellationToken).ConfigureAwait(false);
+        }
+
         // The merged ledger goes into the new data directory, so every later backup carries it forward.
         var ledgerPath = Path.Combine(staging, ShredLedger.FileName);
         File.Delete(ledgerPath);

@@ -10,12 +10,16 @@ namespace OpenSpe.Server.Operations.Backups;
 /// Start-up work on a restored data directory (OPR-21, SDR-2): refuses a directory that carries the marker of a restore
 /// that did not finish; removes the files of every project the shred ledger names; and opens each project file a restore
 /// left encrypted to its project's key (<c>*.from-backup.c4gh</c> under <c>projects/</c>) with that key, so the job output
-/// comes back only for projects whose key still exists.
+/// comes back only for projects whose key still exists. The sealed files are looked for only while the restore's
+/// <see cref="PendingMarker"/> is there, so an ordinary start does not walk every project file.
 /// </summary>
 internal sealed partial class RestoredProjectFiles(DataDirectory directory, IProjectKeyStore keys, ILogger<RestoredProjectFiles> logger) : IModuleStart
 {
     /// <summary>What a restore appends to a project file's name while it is still encrypted to the project key.</summary>
     public const string Suffix = ".from-backup.c4gh";
+
+    /// <summary>What a restore leaves in the data directory when it wrote sealed project files; removed once all were opened.</summary>
+    public const string PendingMarker = "RESTORED-PROJECT-FILES";
 
     /// <summary>Before the audit log opens: a directory that is not a whole restore must not get as far as a single write.</summary>
     public int Order => ModuleStartOrder.AuditLog - 100;
@@ -31,9 +35,16 @@ internal sealed partial class RestoredProjectFiles(DataDirectory directory, IPro
                 + "run 'spe backup restore' again into a new directory");
         }
 
+        var marker = directory.File(PendingMarker);
+        var pending = File.Exists(marker);
         var projects = directory.File(BackupWriter.ProjectsFolder);
         if (!Directory.Exists(projects))
         {
+            if (pending)
+            {
+                File.Delete(marker);
+            }
+
             return;
         }
 
@@ -50,10 +61,21 @@ internal sealed partial class RestoredProjectFiles(DataDirectory directory, IPro
                 continue;
             }
 
-            foreach (var sealedFile in Directory.EnumerateFiles(project, "*" + Suffix, SearchOption.AllDirectories))
+            if (pending)
             {
-                await OpenAsync(projectId, sealedFile, cancellationToken).ConfigureAwait(false);
+                foreach (var sealedFile in Directory.EnumerateFiles(project, "*" + Suffix, SearchOption.AllDirectories))
+                {
+                    await OpenAsync(projectId, sealedFile, cancellationToken).ConfigureAwait(false);
+                }
             }
+        }
+
+        if (pending)
+        {
+            // Note: the marker goes only after every sealed file was handled, so a start stopped part-way looks again next time
+            // (opening is idempotent: an opened file no longer has the suffix).
+            File.Delete(marker);
+            DurableFiles.SyncDirectory(directory.Path);
         }
     }
 

@@ -28,6 +28,9 @@ internal sealed partial class ScheduledBackups(IOptions<BackupOptions> options, 
     /// <summary>The audit action of a scheduled backup that could not be made.</summary>
     public const string FailedAction = "backup.failed";
 
+    /// <summary>The audit action of a scheduled backup deleted because more than <see cref="BackupOptions.Keep"/> were kept.</summary>
+    public const string PrunedAction = "backup.pruned";
+
     private const string NamePrefix = "spe-backup-";
 
     /// <summary>Only directories named like this are ever deleted by the pruning: nothing else in the backup directory is touched.</summary>
@@ -95,13 +98,13 @@ internal sealed partial class ScheduledBackups(IOptions<BackupOptions> options, 
                     ["seconds"] = seconds.ToString("0.###", CultureInfo.InvariantCulture),
                 }), cancellationToken);
                 LogCreated(logger, name, manifest.Pieces.Count, seconds);
-                Prune(root, settings.Keep);
+                await PruneAsync(root, settings.Keep, cancellationToken);
                 return name;
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not AuditUnavailableException)
             {
                 LogFailed(logger, ex, name);
-                TryDelete(Path.Combine(root, name));
+                _ = TryDelete(Path.Combine(root, name));
                 await audit.AppendAsync(Entry(FailedAction, name, AuditOutcome.Error, new() { ["reason"] = Reason(ex) }), cancellationToken);
                 return null;
             }
@@ -163,18 +166,25 @@ internal sealed partial class ScheduledBackups(IOptions<BackupOptions> options, 
         return candidate;
     }
 
-    private void Prune(string root, int keep)
+    private async Task PruneAsync(string root, int keep, CancellationToken cancellationToken)
     {
         var own = new DirectoryInfo(root).EnumerateDirectories().Where(d => OwnName().IsMatch(d.Name))
             .OrderByDescending(d => d.Name, StringComparer.Ordinal).ToList();
         foreach (var old in own.Skip(keep))
         {
-            TryDelete(old.FullName);
-            LogPruned(logger, old.Name);
+            // Note: a deleted backup is evidence too: an auditor sees which restore points went and when, not only which exist.
+            var deleted = TryDelete(old.FullName);
+            if (deleted)
+            {
+                LogPruned(logger, old.Name);
+            }
+
+            await audit.AppendAsync(Entry(PrunedAction, old.Name, deleted ? AuditOutcome.Success : AuditOutcome.Error,
+                new() { ["keep"] = keep.ToString(CultureInfo.InvariantCulture) }), cancellationToken);
         }
     }
 
-    private void TryDelete(string path)
+    private bool TryDelete(string path)
     {
         try
         {
@@ -182,10 +192,13 @@ internal sealed partial class ScheduledBackups(IOptions<BackupOptions> options, 
             {
                 Directory.Delete(path, recursive: true);
             }
+
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             LogNotDeleted(logger, ex, Path.GetFileName(path));
+            return false;
         }
     }
 

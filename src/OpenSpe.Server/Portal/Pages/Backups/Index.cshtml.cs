@@ -30,6 +30,7 @@ internal sealed class BackupsModel : PortalPageModel
     {
         "backup" => PortalText.Get("BackupKindBackup"),
         "backup-failed" => PortalText.Get("BackupKindFailed"),
+        "backup-pruned" => PortalText.Get("BackupKindPruned"),
         "drill" => PortalText.Get("BackupKindDrill"),
         _ => kind,
     };
