@@ -54,6 +54,9 @@ public static class ErrorCodes
     /// <summary>The account changed while an admin's change to it ran (another admin's change at the same time): nothing was changed.</summary>
     public const string AccountChanged = "SPE1100";
 
+    /// <summary>The admin who asked for a change waiting for approval is no longer an enabled admin: the request is withdrawn, not approved.</summary>
+    public const string RequesterNoLongerAdmin = "SPE1101";
+
     /// <summary>The project (or the whole SPE) is halted.</summary>
     public const string ProjectHalted = "SPE3001";
 

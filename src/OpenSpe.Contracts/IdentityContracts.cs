@@ -103,8 +103,11 @@ public sealed record ClientView(string ClientId, string? DisplayName, string? Re
 /// </summary>
 public sealed record RoleChangeView(string Status, string? ApprovalId, EnrolmentLinkView? Enrolment = null);
 
-/// <summary>A change waiting for a second admin: a high-privilege grant, or a new enrolment link (role <c>enrolment</c>).</summary>
-public sealed record RoleGrantView(string Id, string Username, string Role, string RequestedBy, DateTimeOffset RequestedAt);
+/// <summary>
+/// A change waiting for a second admin: a high-privilege grant, a new enrolment link (role <c>enrolment</c>), or the mapping of an
+/// external identity (role <c>external-identity</c>, with <paramref name="ExternalIdentity"/> the identity that would be mapped).
+/// </summary>
+public sealed record RoleGrantView(string Id, string Username, string Role, string RequestedBy, DateTimeOffset RequestedAt, ExternalIdentityView? ExternalIdentity = null);
 
 /// <summary>A new application and its secret, shown once.</summary>
 public sealed record CreatedClientView(string ClientId, string ClientSecret, string RegisteredBy);

@@ -32,6 +32,12 @@ internal sealed partial class SpeExceptionHandler(ILogger<SpeExceptionHandler> l
                 await ProblemDetailsSetup.WriteProblemAsync(httpContext, StatusOf(exception), ErrorCodes.BadRequest,
                     "The request is malformed: check the parameters and body against the API document at /openapi/v1.json.");
                 return true;
+            case Exception when IsUnreadableForm(exception):
+                // Note: a form body the framework cannot decode (a NUL in a value, a value or key over the form limits, broken multipart)
+                // is the caller's mistake, anonymous at /connect/token and the sign-in page: a 400, never a 500 and an error in the log.
+                await ProblemDetailsSetup.WriteProblemAsync(httpContext, StatusCodes.Status400BadRequest, ErrorCodes.MalformedBody,
+                    "The form body cannot be read: a value holds a character a form may not carry (such as NUL), or the form is over its limits.");
+                return true;
             case AuditUnavailableException:
                 await ProblemDetailsSetup.WriteProblemAsync(httpContext, 503, ErrorCodes.AuditUnavailable,
                     "The audit log cannot be written, so nothing was done. Try again later.");
@@ -52,9 +58,19 @@ internal sealed partial class SpeExceptionHandler(ILogger<SpeExceptionHandler> l
     {
         BadHttpRequestException { InnerException: JsonException } => StatusCodes.Status400BadRequest,
         BadHttpRequestException bad => bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : StatusCodes.Status400BadRequest,
+        _ when IsUnreadableForm(exception) => StatusCodes.Status400BadRequest,
         AuditUnavailableException => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
+
+    /// <summary>
+    /// True when the framework's form or multipart reader threw, directly or inside the exception of whoever read the form (anti-forgery
+    /// wraps it): the body, not the server, is at fault.
+    /// </summary>
+    private static bool IsUnreadableForm(Exception? exception) =>
+        exception is not null
+        && ((exception is InvalidDataException && exception.TargetSite?.DeclaringType?.Namespace == "Microsoft.AspNetCore.WebUtilities")
+            || IsUnreadableForm(exception.InnerException));
 
     [LoggerMessage(EventId = 10000, Level = LogLevel.Error, Message = "SPE10000 unhandled exception for trace {TraceId}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string traceId);

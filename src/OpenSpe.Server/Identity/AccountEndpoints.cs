@@ -47,7 +47,7 @@ internal static class AccountEndpoints
     }
 
     private static async Task<Results<Ok<TotpEnrolmentView>, ProblemHttpResult, ValidationProblem>> BeginTotpAsync(TotpBeginRequest? request, HttpContext context,
-        UserManager<SpeUser> users, SignInService signIn, IAuditLog audit)
+        UserManager<SpeUser> users, SignInService signIn, IAuditLog audit, SignInThrottle throttle)
     {
         var user = await CurrentAsync(context, users);
         if (user is null)
@@ -63,11 +63,24 @@ internal static class AccountEndpoints
         // Note: replacing an enrolled factor needs the password as well as the signed-in session, because a session (a stolen
         // token, an unlocked screen) that could swap the factor would lock the person out and keep the account.
         // The body is optional (a first enrolment needs none), so its length is judged here rather than by a body filter.
-        if (user.MfaEnrolled && (request?.Password is not { Length: > 0 and <= 1024 } password || !await users.CheckPasswordAsync(user, password)))
+        if (user.MfaEnrolled)
         {
-            AuditDenialReason.Set(context, "password-rejected");
-            return Problems.Invalid(new Dictionary<string, string[]> { ["password"] = ["Give your current password to replace your second factor."] },
-                "A second factor is enrolled already; replacing it needs your current password. Nothing was changed.");
+            // Note: the password is judged under the sign-in throttle, as at sign-in: otherwise a stolen session could guess it here at
+            // the API's rate, then replace the factor and keep the account.
+            var attempt = BeginPasswordCheck(context, users, user, throttle);
+            if (attempt.RetryAfter is not null)
+            {
+                return Throttled(context, attempt);
+            }
+
+            if (request?.Password is not { Length: > 0 and <= 1024 } password || !await users.CheckPasswordAsync(user, password))
+            {
+                AuditDenialReason.Set(context, "password-rejected");
+                return Problems.Invalid(new Dictionary<string, string[]> { ["password"] = ["Give your current password to replace your second factor."] },
+                    "A second factor is enrolled already; replacing it needs your current password. Nothing was changed.");
+            }
+
+            throttle.Succeeded(attempt);
         }
 
         var secret = await signIn.BeginTotpEnrolmentAsync(user);
@@ -135,7 +148,8 @@ internal static class AccountEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> ChangePasswordAsync(PasswordChangeRequest request, HttpContext context, UserManager<SpeUser> users, IAuditLog audit, AccountStateCache states)
+    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> ChangePasswordAsync(PasswordChangeRequest request, HttpContext context, UserManager<SpeUser> users, IAuditLog audit, AccountStateCache states,
+        SignInThrottle throttle)
     {
         var user = await CurrentAsync(context, users);
         if (user is null)
@@ -143,11 +157,24 @@ internal static class AccountEndpoints
             return Problem(404, "The account no longer exists.");
         }
 
+        // Note: the current password is judged under the sign-in throttle, as at sign-in, so a stolen session cannot guess it here.
+        var attempt = BeginPasswordCheck(context, users, user, throttle);
+        if (attempt.RetryAfter is not null)
+        {
+            return Throttled(context, attempt);
+        }
+
         var result = await users.ChangePasswordAsync(user, request.CurrentPassword, request.NewPassword);
+        var mismatch = result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch));
+        if (!mismatch)
+        {
+            // The current password was right (whether or not the new one passed the policy): the attempt is given back.
+            throttle.Succeeded(attempt);
+        }
+
         if (!result.Succeeded)
         {
             AuditDenialReason.Set(context, "password-rejected");
-            var mismatch = result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch));
             return Problems.Invalid(
                 new Dictionary<string, string[]> { [mismatch ? "currentPassword" : "newPassword"] = result.Errors.Select(e => e.Description).ToArray() },
                 "The password was not changed.");
@@ -157,6 +184,20 @@ internal static class AccountEndpoints
         states.Invalidate(user.Id);
         await AuditAccountAsync(audit, context, user, "account.password.changed");
         return TypedResults.NoContent();
+    }
+
+    /// <summary>Counts a check of the account's password in the sign-in throttle (the same account and address keys as a sign-in).</summary>
+    private static SignInAttempt BeginPasswordCheck(HttpContext context, UserManager<SpeUser> users, SpeUser user, SignInThrottle throttle) =>
+        throttle.Begin(users.NormalizeName(user.UserName) ?? "", context.Connection.RemoteIpAddress);
+
+    /// <summary>The 429 answer while the throttle holds the account's password checks back; the password was not looked at.</summary>
+    private static ProblemHttpResult Throttled(HttpContext context, SignInAttempt attempt)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(attempt.RetryAfter!.Value.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        AuditDenialReason.Set(context, "throttled");
+        return Problems.Of(429, $"Too many wrong passwords: try again in {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s. Nothing was changed.",
+            ErrorCodes.RateLimited);
     }
 
     internal static async Task<SpeUser?> CurrentAsync(HttpContext context, UserManager<SpeUser> users) =>

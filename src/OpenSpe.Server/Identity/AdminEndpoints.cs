@@ -42,9 +42,11 @@ internal static class AdminEndpoints
         group.MapPut("/users/{username}/roles/{role}", GrantAsync).WithName("admin.roles.grant").ProducesProblems(404, 409)
             .WithSummary("Grants a role (not to yourself, never one the separation-of-duties table forbids with the roles held); admin, operator, hdab, auditor and output-checker wait for a second admin's approval.");
         group.MapDelete("/users/{username}/roles/{role}", RevokeAsync).WithName("admin.roles.revoke").ProducesProblems(404, 409).WithSummary("Revokes a role (not your own).");
-        group.MapGet("/role-grants", ListGrantsAsync).WithName("admin.role-grants.list").WithSummary("Changes waiting for a second admin: high-privilege grants and new enrolment links (role 'enrolment').");
+        group.MapGet("/role-grants", ListGrantsAsync).WithName("admin.role-grants.list")
+            .WithSummary("Changes waiting for a second admin: high-privilege grants, new enrolment links (role 'enrolment') and external identities to map (role 'external-identity').");
         group.MapPost("/role-grants/{id}/approve", ApproveAsync).WithName("admin.role-grants.approve").ProducesProblems(404, 409)
-            .WithSummary("Approves a pending grant or new enrolment link: a different admin from the one who asked, and not the account's own person. The approval of a new enrolment link answers with the link.");
+            .WithSummary("Approves a pending grant, new enrolment link or external identity's mapping: a different admin from the one who asked, and not the account's own "
+                + "person, while the one who asked is still an enabled admin. The approval of a new enrolment link answers with the link.");
         group.MapPost("/clients", CreateClientAsync).WithName("admin.clients.create").Validate<CreateClientRequest>().ProducesProblems(409)
             .WithSummary("Registers an application (client credentials), a principal of its own that acts for nobody; the secret is shown once. It reaches a project only when the HDAB names it in a permit.");
         group.MapGet("/clients", ListClientsAsync).WithName("admin.clients.list").WithSummary("Registered applications and who registered them.");
@@ -52,7 +54,8 @@ internal static class AdminEndpoints
             .WithSummary("Deletes an application; its tokens stop working within a second.");
         group.MapPost("/users/{username}/external-identities", LinkExternalAsync).WithName("admin.external-identities.add").Validate<ExternalIdentityRequest>()
             .ProducesProblems(404, 409)
-            .WithSummary("Maps an external identity (issuer, subject) to the account; the issuer must be one of the configured providers.");
+            .WithSummary("Asks to map an external identity (issuer, subject) to the account (not your own); the issuer must be one of the configured providers. "
+                + "A second admin approves it (role 'external-identity'); only then do the provider's tokens for it act as the account.");
         group.MapDelete("/users/{username}/external-identities", UnlinkExternalAsync).WithName("admin.external-identities.remove").ProducesProblems(400, 404, 409)
             .WithSummary("Removes the mapping of an external identity (issuer and subject in the query) from the account (not your own): the provider's tokens for it stop working at once.");
         return routes;
@@ -246,7 +249,9 @@ internal static class AdminEndpoints
         {
             var user = await admin.Users.FindByIdAsync(request.UserId);
             var requester = await admin.Users.FindByIdAsync(request.RequestedBy);
-            views.Add(new RoleGrantView(request.Id, user?.UserName ?? request.UserId, request.Role, requester?.UserName ?? request.RequestedBy, request.RequestedAt));
+            var external = request.Role == AdminContext.ExternalIdentityChange ? await admin.PendingExternalIdentityAsync(request) : null;
+            views.Add(new RoleGrantView(request.Id, user?.UserName ?? request.UserId, request.Role, requester?.UserName ?? request.RequestedBy, request.RequestedAt,
+                external is { } e ? new ExternalIdentityView(e.Issuer, e.Subject) : null));
         }
 
         return TypedResults.Ok(views);
@@ -268,6 +273,21 @@ internal static class AdminEndpoints
             return Problem(403, "A different admin must approve: not the one who asked and not the grantee.");
         }
 
+        // Note: a request stands only while the admin who asked still is one: a request of an admin since disabled or demoted (perhaps
+        // for the very reason that they abused the role) is withdrawn, not approved, because nothing expires a pending request and a
+        // second admin approving it later would complete a change nobody in office still stands behind (OPR-2).
+        var requester = await admin.Users.FindByIdAsync(request.RequestedBy);
+        if (requester is null || requester.Disabled || !await admin.Users.IsInRoleAsync(requester, SpeRoles.Admin))
+        {
+            request.Status = "withdrawn";
+            request.DecidedBy = approver;
+            request.DecidedAt = admin.Time.GetUtcNow();
+            await admin.Database.SaveChangesAsync(context.RequestAborted);
+            AuditDenialReason.Set(context, "requester-no-longer-admin");
+            return Problem(409, "The admin who asked for this change is no longer an enabled admin: the request is withdrawn. Ask for the change again if it is still needed.",
+                ErrorCodes.RequesterNoLongerAdmin);
+        }
+
         var user = await admin.Users.FindByIdAsync(request.UserId);
         if (user is null)
         {
@@ -277,7 +297,7 @@ internal static class AdminEndpoints
         // Note: the request's approval is saved with the account's change in one save, checked against the account's concurrency stamp
         // read above (before the separation-of-duties check): two concurrent approvals, or an approval beside another change to the
         // account, cannot both succeed, and a failed one keeps nothing, not even the approval (409).
-        if (request.Role != AdminContext.EnrolmentChange && SeparationOfDuties.Within([.. await admin.Users.GetRolesAsync(user), request.Role]) is { } conflict)
+        if (request.Role is not (AdminContext.EnrolmentChange or AdminContext.ExternalIdentityChange) && SeparationOfDuties.Within([.. await admin.Users.GetRolesAsync(user), request.Role]) is { } conflict)
         {
             // Note: the table is checked again at approval: a conflicting role may have been granted since the request.
             return AdminContext.SeparationOfDutiesRefusal(context, conflict);
@@ -289,6 +309,11 @@ internal static class AdminEndpoints
         if (request.Role == AdminContext.EnrolmentChange)
         {
             return await ApproveEnrolmentAsync(request, user, context, admin);
+        }
+
+        if (request.Role == AdminContext.ExternalIdentityChange)
+        {
+            return await ApproveExternalIdentityAsync(request, user, context, admin);
         }
 
         if (!(await admin.Users.AddToRoleAsync(user, request.Role)).Succeeded)
@@ -321,6 +346,38 @@ internal static class AdminEndpoints
             ["requestedBy"] = request.RequestedBy,
         });
         return TypedResults.Ok(new RoleChangeView("approved", request.Id, new EnrolmentLinkView(user.UserName!, link.Url, link.ExpiresAt)));
+    }
+
+    private static async Task<Results<Ok<RoleChangeView>, ProblemHttpResult>> ApproveExternalIdentityAsync(RoleGrantRequestEntity request, SpeUser user, HttpContext context, AdminContext admin)
+    {
+        if (await admin.PendingExternalIdentityAsync(request) is not { } pending)
+        {
+            return Problem(404, "The external identity of this request is missing.");
+        }
+
+        if (await admin.Users.FindByLoginAsync(pending.Issuer, pending.Subject) is not null)
+        {
+            AuditDenialReason.Set(context, "external-identity-taken");
+            return Problem(409, "This external identity has been mapped to an account since it was asked for; nothing was changed.");
+        }
+
+        // Note: the approval, the removal of the kept identity and the mapping are one save (AddLoginAsync saves the account, checked
+        // against its concurrency stamp), so a concurrent change to the account keeps none of them (409).
+        admin.Database.UserTokens.Remove(pending.Row);
+        var added = await admin.Users.AddLoginAsync(user, new UserLoginInfo(pending.Issuer, pending.Subject, pending.Issuer));
+        if (!added.Succeeded)
+        {
+            return admin.Changed(context);
+        }
+
+        await admin.AuditAsync(context, "admin.external-identities.added", user, new()
+        {
+            ["issuer"] = pending.Issuer,
+            ["subject"] = pending.Subject,
+            ["approvalOf"] = request.Id,
+            ["requestedBy"] = request.RequestedBy,
+        });
+        return TypedResults.Ok(new RoleChangeView("approved", request.Id));
     }
 
     private static async Task<Results<Created<CreatedClientView>, ProblemHttpResult, ValidationProblem>> CreateClientAsync(CreateClientRequest request, HttpContext context, AdminContext admin, IdentitySeeder seeder, IOpenIddictApplicationManager applications)
@@ -369,7 +426,7 @@ internal static class AdminEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<Results<Ok<UserView>, ValidationProblem, ProblemHttpResult>> LinkExternalAsync(string username, ExternalIdentityRequest request, HttpContext context, AdminContext admin, ExternalIdentityOptions external)
+    private static async Task<Results<Accepted<RoleChangeView>, ValidationProblem, ProblemHttpResult>> LinkExternalAsync(string username, ExternalIdentityRequest request, HttpContext context, AdminContext admin, ExternalIdentityOptions external)
     {
         if (!external.Providers.Any(p => string.Equals(p.Issuer, request.Issuer, StringComparison.Ordinal)))
         {
@@ -383,14 +440,26 @@ internal static class AdminEndpoints
             return refusal!;
         }
 
-        var added = await admin.Users.AddLoginAsync(user, new UserLoginInfo(request.Issuer, request.Subject, request.Issuer));
-        if (!added.Succeeded)
+        if (await admin.Users.FindByLoginAsync(request.Issuer, request.Subject) is not null)
         {
             return Problem(409, "This external identity is already mapped to an account.");
         }
 
-        await admin.AuditAsync(context, "admin.external-identities.added", user, new() { ["issuer"] = request.Issuer, ["subject"] = request.Subject });
-        return TypedResults.Ok(await admin.ViewAsync(user));
+        // Note: whoever signs in at the provider with a mapped identity acts as the account, with its roles and every permit that names
+        // the account, so a mapping is a credential as a new enrolment link is: one admin alone could map an identity they hold at the
+        // provider onto a second admin's account and approve their own grants as that admin, or onto a permit's researcher and reach the
+        // data (SDR-2, OPR-2). So it waits for a different admin; the identity is kept with the request, in the account's token store
+        // (saved with it), and becomes a mapping only on approval.
+        var id = await admin.RequestApprovalAsync(context, user, AdminContext.ExternalIdentityChange, pending => admin.Database.UserTokens.Add(new IdentityUserToken<string>
+        {
+            UserId = user.Id,
+            LoginProvider = AdminContext.PendingExternalIdentity,
+            Name = pending.Id,
+            Value = System.Text.Json.JsonSerializer.Serialize(new ExternalIdentityView(request.Issuer, request.Subject)),
+        }), new() { ["issuer"] = request.Issuer, ["subject"] = request.Subject });
+        return id is null
+            ? admin.Changed(context)
+            : TypedResults.Accepted($"/api/v1/admin/role-grants/{id}", new RoleChangeView("pending-approval", id));
     }
 
     private static async Task<Results<Ok<UserView>, ValidationProblem, ProblemHttpResult>> UnlinkExternalAsync(string username, string? issuer, string? subject, HttpContext context, AdminContext admin)
@@ -472,11 +541,28 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
     /// <summary>What a pending request holds in place of a role when it asks for a new enrolment link (no role has this name).</summary>
     public const string EnrolmentChange = "enrolment";
 
-    /// <summary>Roles of <paramref name="user"/> still waiting for approval (not a new enrolment link waiting).</summary>
+    /// <summary>What a pending request holds in place of a role when it asks to map an external identity (no role has this name).</summary>
+    public const string ExternalIdentityChange = "external-identity";
+
+    /// <summary>The token store's provider name under which an external identity waiting for approval is kept (its name is the request's id).</summary>
+    public const string PendingExternalIdentity = "OpenSpe:pending-external-identity";
+
+    /// <summary>Roles of <paramref name="user"/> still waiting for approval (not a new enrolment link or an external identity waiting).</summary>
     public async Task<List<string>> PendingRolesAsync(SpeUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return await Database.RoleGrantRequests.Where(r => r.UserId == user.Id && r.Status == "pending" && r.Role != EnrolmentChange).Select(r => r.Role).ToListAsync();
+        return await Database.RoleGrantRequests.Where(r => r.UserId == user.Id && r.Status == "pending" && r.Role != EnrolmentChange && r.Role != ExternalIdentityChange)
+            .Select(r => r.Role).ToListAsync();
+    }
+
+    /// <summary>The external identity a pending mapping request would map, with its stored row; null when it is missing.</summary>
+    public async Task<(string Issuer, string Subject, IdentityUserToken<string> Row)?> PendingExternalIdentityAsync(RoleGrantRequestEntity request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var row = await Database.UserTokens.FirstOrDefaultAsync(t => t.UserId == request.UserId && t.LoginProvider == PendingExternalIdentity && t.Name == request.Id);
+        return row?.Value is { } value && System.Text.Json.JsonSerializer.Deserialize<ExternalIdentityView>(value) is { } identity
+            ? (identity.Issuer, identity.Subject, row)
+            : null;
     }
 
     /// <summary>
@@ -541,7 +627,8 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
     /// Records a privileged grant request (or a new enrolment link's, <see cref="EnrolmentChange"/>) for a second admin and raises a
     /// security alert; returns its id, or null when the account changed since it was read (nothing was recorded).
     /// </summary>
-    public async Task<string?> RequestApprovalAsync(HttpContext context, SpeUser user, string role)
+    public async Task<string?> RequestApprovalAsync(HttpContext context, SpeUser user, string role, Action<RoleGrantRequestEntity>? alongside = null,
+        Dictionary<string, string>? details = null)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(user);
@@ -554,6 +641,7 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
             RequestedAt = Time.GetUtcNow(),
         };
         Database.RoleGrantRequests.Add(request);
+        alongside?.Invoke(request);
         // Note: the request is saved with the account itself, whose concurrency stamp changes on the condition that it is still the one
         // read before the separation-of-duties check (a conditional UPDATE, so it holds across instances sharing PostgreSQL): of two
         // concurrent requests for one account, one fails whole, so a pair the table forbids is never pending together.
@@ -562,14 +650,15 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
             return null;
         }
 
-        var enrolment = role == EnrolmentChange;
-        await AuditAsync(context, enrolment ? "admin.users.enrolment-requested" : "admin.roles.grant-requested", user, new() { ["role"] = role, ["approvalId"] = request.Id });
-        await AuditAsync(context, "security.alert", user, new()
+        var (action, kind) = role switch
         {
-            ["kind"] = enrolment ? "enrolment-link-requested" : "high-privilege-grant-requested",
-            ["role"] = role,
-            ["approvalId"] = request.Id,
-        });
+            EnrolmentChange => ("admin.users.enrolment-requested", "enrolment-link-requested"),
+            ExternalIdentityChange => ("admin.external-identities.requested", "external-identity-requested"),
+            _ => ("admin.roles.grant-requested", "high-privilege-grant-requested"),
+        };
+        var requested = new Dictionary<string, string>(details ?? new Dictionary<string, string>(), StringComparer.Ordinal) { ["role"] = role, ["approvalId"] = request.Id };
+        await AuditAsync(context, action, user, requested);
+        await AuditAsync(context, "security.alert", user, new Dictionary<string, string>(requested, StringComparer.Ordinal) { ["kind"] = kind });
         return request.Id;
     }
 

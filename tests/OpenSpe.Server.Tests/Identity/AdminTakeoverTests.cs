@@ -49,8 +49,10 @@ public sealed class AdminTakeoverTests : IAsyncLifetime
     public async Task An_admin_who_maps_a_permits_external_identity_to_an_account_of_their_own_reaches_no_project()
     {
         await _server.EnsureAccountAsync("alice", "researcher");
+        await _server.EnsureAccountAsync("admin5", "admin");
         using var admin = await _identity.ClientForAsync("admin");
-        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync("/api/v1/admin/users/alice/external-identities", new { issuer = ExternalIssuer, subject = "alice-ext" })).StatusCode);
+        using var admin5 = await _server.ClientForAccountAsync("admin5");
+        await MapApprovedAsync(admin, admin5, "alice", "alice-ext");
         var projectId = await IssueNamingExternalAsync("alice-ext");
         using var alice = _server.ClientWithToken(_idp.Mint("alice-ext", Audience, new Dictionary<string, object> { ["amr"] = new[] { "pwd", "mfa" } }));
         var aliceSees = await alice.GetAsync($"/api/v1/projects/{projectId}");
@@ -59,14 +61,14 @@ public sealed class AdminTakeoverTests : IAsyncLifetime
         var created = await (await admin.PostAsJsonAsync("/api/v1/admin/users", new { username = "puppet", roles = new[] { "researcher" } })).Content.ReadFromJsonAsync<JsonElement>();
         using var puppet = await ActivateAsync(created.GetProperty("enrolmentUrl").GetString()!, "puppet");
         var unmapped = await admin.DeleteAsync($"/api/v1/admin/users/alice/external-identities?issuer={Uri.EscapeDataString(ExternalIssuer)}&subject=alice-ext");
-        var mapped = await admin.PostAsJsonAsync("/api/v1/admin/users/puppet/external-identities", new { issuer = ExternalIssuer, subject = "alice-ext" });
+        // Note: even with a second admin's approval of the mapping (the mapping is a credential, so it waits for one).
+        await MapApprovedAsync(admin, admin5, "puppet", "alice-ext");
         var shown = await puppet.GetAsync($"/api/v1/projects/{projectId}");
         var listed = await puppet.GetFromJsonAsync<JsonElement>("/api/v1/projects");
         var datasets = await puppet.GetAsync($"/api/v1/projects/{projectId}/datasets");
 
         Assert.Equal(HttpStatusCode.OK, aliceSees.StatusCode);
         Assert.Equal(HttpStatusCode.OK, unmapped.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, mapped.StatusCode);
         await ProblemAssert.IsProblemAsync(shown, HttpStatusCode.NotFound);
         await ProblemAssert.IsProblemAsync(datasets, HttpStatusCode.NotFound);
         Assert.DoesNotContain(projectId, listed.EnumerateArray().Select(p => p.GetProperty("id").GetString()));
@@ -106,6 +108,93 @@ public sealed class AdminTakeoverTests : IAsyncLifetime
         Assert.Equal("admin2", approval.GetProperty("enrolment").GetProperty("username").GetString());
         Assert.Contains("/account/activate?token=", approval.GetProperty("enrolment").GetProperty("enrolmentUrl").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.Unauthorized, admin2AfterApproval.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "OPR-2")]
+    public async Task One_admin_cannot_map_an_identity_of_their_own_onto_another_account_and_act_as_it()
+    {
+        await _server.EnsureAccountAsync("admin4", "admin");
+        using var admin = await _identity.ClientForAsync("admin");
+        using var admin4 = await _server.ClientForAccountAsync("admin4");
+        await _server.EnsureAccountAsync("crony");
+
+        // The attack: the admin asks for a privileged grant, then maps an identity they hold at the provider onto a second admin's
+        // account, signs in at the provider and approves their own request as that admin.
+        var requested = await (await admin.PutAsync("/api/v1/admin/users/crony/roles/operator", null)).Content.ReadFromJsonAsync<JsonElement>();
+        var mapped = await admin.PostAsJsonAsync("/api/v1/admin/users/admin4/external-identities", new { issuer = ExternalIssuer, subject = "mallory-ext" });
+        var mapping = await mapped.Content.ReadFromJsonAsync<JsonElement>();
+        using var asAdmin4 = _server.ClientWithToken(_idp.Mint("mallory-ext", Audience, new Dictionary<string, object> { ["amr"] = new[] { "pwd", "mfa" } }));
+        var approved = await asAdmin4.PostAsync($"/api/v1/admin/role-grants/{requested.GetProperty("approvalId").GetString()}/approve", null);
+        var ownMappingApproved = await admin.PostAsync($"/api/v1/admin/role-grants/{mapping.GetProperty("approvalId").GetString()}/approve", null);
+        var listed = await admin4.GetFromJsonAsync<JsonElement>("/api/v1/admin/role-grants");
+
+        Assert.Equal(HttpStatusCode.Accepted, mapped.StatusCode);
+        Assert.Equal("pending-approval", mapping.GetProperty("status").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, approved.StatusCode);
+        await ProblemAssert.IsProblemAsync(ownMappingApproved, HttpStatusCode.Forbidden);
+        Assert.DoesNotContain("operator", await RolesAsync("crony"));
+        Assert.Empty(await LoginsAsync("admin4"));
+        var shown = listed.EnumerateArray().Single(g => g.GetProperty("id").GetString() == mapping.GetProperty("approvalId").GetString());
+        Assert.Equal("external-identity", shown.GetProperty("role").GetString());
+        Assert.Equal("mallory-ext", shown.GetProperty("externalIdentity").GetProperty("subject").GetString());
+    }
+
+    [Fact]
+    [Trait("Requirement", "SDR-2")]
+    [Trait("Requirement", "FSPER-2")]
+    public async Task A_mapping_a_second_admin_approved_acts_as_the_account_and_a_pair_maps_to_one_account()
+    {
+        await _server.EnsureAccountAsync("admin6", "admin");
+        await _server.EnsureAccountAsync("federated", "researcher");
+        await _server.EnsureAccountAsync("federated2", "researcher");
+        using var admin = await _identity.ClientForAsync("admin");
+        using var admin6 = await _server.ClientForAccountAsync("admin6");
+
+        var first = await (await admin.PostAsJsonAsync("/api/v1/admin/users/federated/external-identities", new { issuer = ExternalIssuer, subject = "federated-ext" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        var second = await (await admin.PostAsJsonAsync("/api/v1/admin/users/federated2/external-identities", new { issuer = ExternalIssuer, subject = "federated-ext" }))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        using var federated = _server.ClientWithToken(_idp.Mint("federated-ext", Audience, new Dictionary<string, object> { ["amr"] = new[] { "pwd", "mfa" } }));
+        var beforeApproval = await federated.GetAsync("/api/v1/account");
+        var approved = await admin6.PostAsync($"/api/v1/admin/role-grants/{first.GetProperty("approvalId").GetString()}/approve", null);
+        var me = await federated.GetFromJsonAsync<JsonElement>("/api/v1/account");
+        var secondApproved = await admin6.PostAsync($"/api/v1/admin/role-grants/{second.GetProperty("approvalId").GetString()}/approve", null);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, beforeApproval.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        Assert.Equal("federated", me.GetProperty("username").GetString());
+        await ProblemAssert.IsProblemAsync(secondApproved, HttpStatusCode.Conflict);
+        Assert.Equal([(ExternalIssuer, "federated-ext")], await LoginsAsync("federated"));
+        Assert.Empty(await LoginsAsync("federated2"));
+    }
+
+    [Theory]
+    [InlineData("disable")]
+    [InlineData("demote")]
+    [Trait("Requirement", "OPR-2")]
+    public async Task A_request_of_an_admin_who_is_no_longer_one_cannot_be_approved(string change)
+    {
+        await _server.EnsureAccountAsync("asker-" + change, "admin");
+        await _server.EnsureAccountAsync("approver-" + change, "admin");
+        await _server.EnsureAccountAsync("target-" + change);
+        using var asker = await _server.ClientForAccountAsync("asker-" + change);
+        using var approver = await _server.ClientForAccountAsync("approver-" + change);
+        using var admin = await _identity.ClientForAsync("admin");
+
+        var requested = await (await asker.PutAsync($"/api/v1/admin/users/target-{change}/roles/admin", null)).Content.ReadFromJsonAsync<JsonElement>();
+        var removed = change == "disable"
+            ? await admin.PostAsync($"/api/v1/admin/users/asker-{change}/disable", null)
+            : await admin.DeleteAsync($"/api/v1/admin/users/asker-{change}/roles/admin");
+        var approved = await approver.PostAsync($"/api/v1/admin/role-grants/{requested.GetProperty("approvalId").GetString()}/approve", null);
+        var listed = await approver.GetFromJsonAsync<JsonElement>("/api/v1/admin/role-grants");
+
+        Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        var problem = await ProblemAssert.IsProblemAsync(approved, HttpStatusCode.Conflict);
+        Assert.Equal(ErrorCodes.RequesterNoLongerAdmin, problem.GetProperty("code").GetString());
+        Assert.DoesNotContain("admin", await RolesAsync("target-" + change));
+        Assert.DoesNotContain(listed.EnumerateArray(), g => g.GetProperty("id").GetString() == requested.GetProperty("approvalId").GetString());
     }
 
     [Fact]
@@ -229,6 +318,22 @@ public sealed class AdminTakeoverTests : IAsyncLifetime
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, body);
         return JsonDocument.Parse(body).RootElement.GetProperty("projectId").GetString()!;
+    }
+
+    /// <summary>Maps an external identity as <paramref name="admin"/> asks and <paramref name="approver"/> approves.</summary>
+    private static async Task MapApprovedAsync(HttpClient admin, HttpClient approver, string username, string subject)
+    {
+        var requested = await admin.PostAsJsonAsync($"/api/v1/admin/users/{username}/external-identities", new { issuer = ExternalIssuer, subject });
+        Assert.Equal(HttpStatusCode.Accepted, requested.StatusCode);
+        var id = (await requested.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("approvalId").GetString();
+        Assert.Equal(HttpStatusCode.OK, (await approver.PostAsync($"/api/v1/admin/role-grants/{id}/approve", null)).StatusCode);
+    }
+
+    private async Task<List<(string Issuer, string Subject)>> LoginsAsync(string username)
+    {
+        await using var scope = _server.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<SpeUser>>();
+        return [.. (await users.GetLoginsAsync((await users.FindByNameAsync(username))!)).Select(l => (l.LoginProvider, l.ProviderKey))];
     }
 
     private async Task<string[]> RolesAsync(string username)

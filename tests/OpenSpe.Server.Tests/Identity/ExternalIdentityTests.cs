@@ -299,7 +299,13 @@ public sealed class ExternalIdentityTests : IAsyncLifetime
     {
         using var admin = await new IdentityClient(server).ClientForAsync("admin");
         var mapped = await admin.PostAsJsonAsync($"/api/v1/admin/users/{username}/external-identities", new { issuer = ExternalIssuer, subject });
-        Assert.True(mapped.StatusCode == HttpStatusCode.OK, await mapped.Content.ReadAsStringAsync());
+        Assert.True(mapped.StatusCode == HttpStatusCode.Accepted, await mapped.Content.ReadAsStringAsync());
+        // Note: a mapping is a credential, so a second admin approves it (AdminTakeoverTests); only then does it act as the account.
+        await server.EnsureAccountAsync("ext-approver", "admin");
+        using var approver = await server.ClientForAccountAsync("ext-approver");
+        var approvalId = (await mapped.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("approvalId").GetString();
+        var approved = await approver.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
+        Assert.True(approved.StatusCode == HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
         if (thenAsAdmin is not null)
         {
             await thenAsAdmin(admin);

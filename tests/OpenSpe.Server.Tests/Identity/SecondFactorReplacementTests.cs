@@ -50,6 +50,34 @@ public sealed class SecondFactorReplacementTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Requirement", "TIR-22")]
+    public async Task A_stolen_session_guessing_the_password_is_held_back_as_a_sign_in_is_and_then_even_the_right_one_is_not_looked_at()
+    {
+        var account = _identity.Account("researcher2");
+        var (access, _) = await _identity.SignInAsync("researcher2");
+        using var stolen = _server.ClientWithToken(access);
+
+        var answers = new List<HttpResponseMessage>();
+        for (var i = 0; i < 8; i++)
+        {
+            answers.Add(await stolen.PostAsJsonAsync("/api/v1/account/password", new { currentPassword = $"guess-number-{i}-of-many", newPassword = "Violet-Ledger-Orchard-Nine-77" }));
+        }
+
+        using var replace = await stolen.PostAsJsonAsync("/api/v1/account/totp", new { password = account.Password });
+
+        await ProblemAssert.IsProblemAsync(answers[0], HttpStatusCode.BadRequest);
+        var held = answers.FirstOrDefault(a => a.StatusCode == HttpStatusCode.TooManyRequests);
+        Assert.True(held is not null, string.Join(", ", answers.Select(a => (int)a.StatusCode)));
+        Assert.Equal(ErrorCodes.RateLimited, (await ProblemAssert.IsProblemAsync(held, HttpStatusCode.TooManyRequests)).GetProperty("code").GetString());
+        Assert.NotNull(held.Headers.RetryAfter);
+        await ProblemAssert.IsProblemAsync(replace, HttpStatusCode.TooManyRequests);
+        foreach (var answer in answers)
+        {
+            answer.Dispose();
+        }
+    }
+
+    [Fact]
     [Trait("Requirement", "EHDSR-5")]
     [Trait("Requirement", "TIR-22")]
     [Trait("Requirement", "TIR-24")]

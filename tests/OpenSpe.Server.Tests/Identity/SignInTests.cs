@@ -43,6 +43,21 @@ public sealed class SignInTests : IAsyncLifetime
         Assert.InRange(lifetime.ValidTo - lifetime.IssuedAt, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(15));
     }
 
+    [Theory]
+    [InlineData("/connect/token", "grant_type=password&client_id=spe-cli&username=admin&password=x&recovery_code=%00%00")]
+    [InlineData("/connect/token", "grant_type=password&client_id=spe-cli&username=ad%00min&password=x")]
+    [InlineData("/account/login", "username=admin&password=x%00&otp=123456")]
+    [Trait("Requirement", "TIR-10")]
+    public async Task A_form_with_a_NUL_in_a_value_is_a_400_problem_not_a_server_error(string path, string form)
+    {
+        using var content = new StringContent(form, System.Text.Encoding.ASCII, "application/x-www-form-urlencoded");
+
+        using var response = await _server.Client.PostAsync(path, content);
+
+        var problem = await Api.ProblemAssert.IsProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(ErrorCodes.MalformedBody, problem.GetProperty("code").GetString());
+    }
+
     [Fact]
     [Trait("Requirement", "EHDSR-5")]
     [Trait("Requirement", "EHDSR-7")]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Server.Identity;
@@ -37,9 +38,12 @@ public sealed class PortalExternalIdentityTests : IAsyncLifetime
         using var _ = await portal.SignInAsync("admin");
         var page = await PageAsync(portal);
 
-        using var mapped = await portal.SubmitAsync(page, "/admin/accounts?handler=External",
+        using var requested = await portal.SubmitAsync(page, "/admin/accounts?handler=External",
             ("username", "portal-ext-person"), ("issuer", Issuer), ("subject", "person-at-idp"), ("change", "map"));
-        var mappedHtml = WebUtility.HtmlDecode(await mapped.Content.ReadAsStringAsync());
+        var requestedHtml = WebUtility.HtmlDecode(await requested.Content.ReadAsStringAsync());
+        var loginsBeforeApproval = await LoginsAsync("portal-ext-person");
+        await ApprovePendingMappingsAsync();
+        var mappedHtml = await PageAsync(portal);
         var logins = await LoginsAsync("portal-ext-person");
         using var removed = await portal.SubmitAsync(mappedHtml, "/admin/accounts?handler=External",
             ("username", "portal-ext-person"), ("issuer", Issuer), ("subject", "person-at-idp"), ("change", "unmap"));
@@ -47,8 +51,10 @@ public sealed class PortalExternalIdentityTests : IAsyncLifetime
 
         Assert.Contains($"<option value=\"{Issuer}\">{Issuer}</option>", page, StringComparison.Ordinal);
         Assert.Contains("<label for=\"subject-u-portal-ext-person\">", page, StringComparison.Ordinal);
-        Assert.True(mapped.StatusCode == HttpStatusCode.OK, mappedHtml);
-        Assert.Contains($"The external identity person-at-idp at {Issuer} is mapped to portal-ext-person", mappedHtml, StringComparison.Ordinal);
+        Assert.True(requested.StatusCode == HttpStatusCode.OK, requestedHtml);
+        Assert.Contains($"Mapping the external identity person-at-idp at {Issuer} to portal-ext-person waits for a second admin's approval", requestedHtml, StringComparison.Ordinal);
+        Assert.Contains($"external-identity: person-at-idp at {Issuer}", requestedHtml, StringComparison.Ordinal);
+        Assert.Empty(loginsBeforeApproval);
         Assert.Contains("aria-label=\"Remove the external identity person-at-idp at " + Issuer + " from portal-ext-person\"", mappedHtml, StringComparison.Ordinal);
         Assert.Equal([(Issuer, "person-at-idp")], logins);
         Assert.True(removed.StatusCode == HttpStatusCode.OK, removedHtml);
@@ -95,6 +101,7 @@ public sealed class PortalExternalIdentityTests : IAsyncLifetime
         var page = await PageAsync(portal);
         using var first = await portal.SubmitAsync(page, "/admin/accounts?handler=External",
             ("username", "portal-ext-first"), ("issuer", Issuer), ("subject", "shared-subject"), ("change", "map"));
+        await ApprovePendingMappingsAsync();
 
         using var second = await portal.SubmitAsync(page, "/admin/accounts?handler=External",
             ("username", "portal-ext-second"), ("issuer", Issuer), ("subject", "shared-subject"), ("change", "map"));
@@ -138,6 +145,19 @@ public sealed class PortalExternalIdentityTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, map.StatusCode);
         Assert.DoesNotContain(Issuer, await map.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Empty(await LoginsAsync("portal-ext-target"));
+    }
+
+    /// <summary>A second admin approves every mapping waiting (one admin alone never maps an identity).</summary>
+    private async Task ApprovePendingMappingsAsync()
+    {
+        await _server.EnsureAccountAsync("portal-ext-approver", "admin");
+        using var approver = await _server.ClientForAccountAsync("portal-ext-approver");
+        var pending = await approver.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/v1/admin/role-grants");
+        foreach (var grant in pending.EnumerateArray().Where(g => g.GetProperty("role").GetString() == "external-identity"))
+        {
+            using var approved = await approver.PostAsync($"/api/v1/admin/role-grants/{grant.GetProperty("id").GetString()}/approve", null);
+            Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        }
     }
 
     private static async Task<string> PageAsync(PortalBrowser portal)

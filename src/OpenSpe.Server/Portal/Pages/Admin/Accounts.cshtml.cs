@@ -143,7 +143,7 @@ internal sealed class AccountsModel : PortalPageModel
 
         // Note: the approval of a new enrolment link answers with the link, shown once here to the approving admin.
         Enrolment = answer.Value?.Enrolment;
-        Notice = PortalText.Get(Enrolment is null ? "AdminGrantApproved" : "AdminEnrolmentApproved");
+        Notice = PortalText.Get(Enrolment is not null ? "AdminEnrolmentApproved" : answer.Value?.Status == "approved" ? "AdminExternalApproved" : "AdminGrantApproved");
         return await ShowAsync();
     }
 
@@ -156,16 +156,18 @@ internal sealed class AccountsModel : PortalPageModel
         }
 
         var path = $"/api/v1/admin/users/{Segment(username)}/external-identities";
+        // Note: a mapping waits for a second admin (it is a credential: the provider's tokens for it act as the account), so the
+        // map answer is the request to approve; a removal takes effect at once.
         var answer = change == "map"
-            ? await PostAsync<UserView>(path, new ExternalIdentityRequest((issuer ?? "").Trim(), (subject ?? "").Trim()))
-            : await DeleteAsync<UserView>(QueryHelpers.AddQueryString(path, new Dictionary<string, string?>(StringComparer.Ordinal)
+            ? (await PostAsync<RoleChangeView>(path, new ExternalIdentityRequest((issuer ?? "").Trim(), (subject ?? "").Trim()))).Problem
+            : (await DeleteAsync<UserView>(QueryHelpers.AddQueryString(path, new Dictionary<string, string?>(StringComparer.Ordinal)
             {
                 ["issuer"] = issuer ?? "",
                 ["subject"] = subject ?? "",
-            }));
-        if (!answer.Succeeded)
+            }))).Problem;
+        if (answer is not null)
         {
-            var problem = answer.Problem!;
+            var problem = answer;
             if (change == "map" && problem.Status == 400 && problem.Errors.Count > 0)
             {
                 // Note: the API's field errors are shown at the inputs of the account's own form, with what was typed.
@@ -176,7 +178,7 @@ internal sealed class AccountsModel : PortalPageModel
             return await RefusedAsync(problem);
         }
 
-        Notice = PortalText.Format(change == "map" ? "AdminExternalMapped" : "AdminExternalUnmapped", subject, issuer, username);
+        Notice = PortalText.Format(change == "map" ? "AdminExternalPending" : "AdminExternalUnmapped", subject, issuer, username);
         return await ShowAsync();
     }
 
