@@ -111,7 +111,23 @@ public static class EvidenceCollector
     /// <summary>A backup or drill from the evidence endpoint, in words: its name, time and outcome, or "none recorded".</summary>
     private static string Event(JsonElement evidence, string name) => !evidence.TryGetProperty(name, out var e) || e.ValueKind != JsonValueKind.Object
         ? "none recorded"
-        : $"{e.GetProperty("backup").GetString()} at {e.GetProperty("at").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)}, {e.GetProperty("outcome").GetString()}";
+        : $"{e.GetProperty("backup").GetString()} at {e.GetProperty("at").GetDateTimeOffset().ToString("u", CultureInfo.InvariantCulture)}, {e.GetProperty("outcome").GetString()}"
+            + (e.GetProperty("kind").GetString() == "drill" ? DrillSource(e) : "");
+
+    /// <summary>
+    /// Whose word a drill's outcome is. Note: the server cannot run a drill (the backup key is offline), so the report says who
+    /// recorded it and, when the server has no record of making the backup drilled, says that too, because otherwise a drill of
+    /// a made-up backup would read as evidence.
+    /// </summary>
+    private static string DrillSource(JsonElement drill)
+    {
+        var by = drill.TryGetProperty("recordedBy", out var who) && who.ValueKind == JsonValueKind.String ? who.GetString() : "unknown";
+        var madeHere = drill.TryGetProperty("details", out var details) && details.ValueKind == JsonValueKind.Object
+            && details.TryGetProperty("madeHere", out var made) && made.ValueKind == JsonValueKind.String ? made.GetString() : null;
+        return madeHere == "false"
+            ? $" as recorded by {by}; this server has NO record of making that backup, so the drill is not evidence of its own backups"
+            : $" as recorded by {by}";
+    }
 
     private static async Task<EvidenceItem> ItemAsync(IEvidenceSource api, string name, string path, Func<JsonElement, string> summarize, CancellationToken cancellationToken)
     {

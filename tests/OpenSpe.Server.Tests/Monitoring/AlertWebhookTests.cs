@@ -73,5 +73,49 @@ public sealed class AlertWebhookTests : IAsyncLifetime
         Assert.True(_receiver.FailFirst < 0, "the first attempt was refused");
     }
 
+    [Fact]
+    [Trait("Requirement", "TIR-13")]
+    [Trait("Requirement", "EHDSR-9")]
+    public async Task An_alert_is_audited_at_once_while_the_webhook_still_retries_an_earlier_one()
+    {
+        // Note: the receiver refuses every post, so the dispatcher keeps retrying the first alert on the server's clock, which
+        // the test never moves; the second alert must reach the audit log all the same, not wait (or be dropped) behind it.
+        _receiver.FailFirst = int.MaxValue;
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await StartServerAsync(clock);
+        var identity = new IdentityClient(server);
+        var audit = server.Services.GetRequiredService<AuditService>();
+
+        for (var i = 0; i < 5; i++)
+        {
+            (await identity.PasswordGrantAsync("holder", "wrong-password-" + i, null)).Dispose();
+        }
+
+        await AlertAuditedAsync(audit, "holder");
+        while (_receiver.FailFirst == int.MaxValue)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            (await identity.PasswordGrantAsync("researcher", "wrong-password-" + i, null)).Dispose();
+        }
+
+        await AlertAuditedAsync(audit, "researcher");
+        Assert.False(_receiver.HasPending);
+    }
+
+    /// <summary>Waits (30 s at most, real time) for the <c>security.alert</c> record of a rule that fired for <paramref name="key"/>.</summary>
+    private static async Task AlertAuditedAsync(AuditService audit, string key)
+    {
+        var until = DateTimeOffset.UtcNow.AddSeconds(30);
+        while (!(await audit.QueryAsync(new AuditQuery(Action: "security.alert"))).Any(r => r.ToEntry().Detail("key") == key))
+        {
+            Assert.True(DateTimeOffset.UtcNow < until, $"no security.alert record for {key}");
+            await Task.Delay(100, TestContext.Current.CancellationToken);
+        }
+    }
+
     private Task<SpeTestServer> StartServerAsync(TimeProvider? time = null) => SpeTestServer.StartAsync(time: time, settings: _receiver.Settings());
 }

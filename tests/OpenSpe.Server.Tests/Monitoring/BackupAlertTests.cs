@@ -126,6 +126,63 @@ public sealed class BackupAlertTests : IAsyncLifetime
         Assert.Equal(BackupEvidenceChecks.DrillKey, again.GetProperty("key").GetString());
     }
 
+    [Fact]
+    [Trait("Requirement", "OPR-27")]
+    public async Task A_passed_drill_of_a_backup_the_server_never_made_neither_clears_restore_drill_overdue_nor_reads_as_evidence_in_the_report()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await StartAsync(clock, _work.File("backups"), new()
+        {
+            ["Alerts:Rules:0:Name"] = DefaultAlertRules.DrillOverdue,
+            ["Alerts:Rules:0:Check"] = nameof(AlertCheck.DrillAge),
+            ["Alerts:Rules:0:Window"] = "01:00:00",
+        });
+        var audit = server.Services.GetRequiredService<AuditService>();
+        var rule = Rule(server, DefaultAlertRules.DrillOverdue);
+        var backup = await server.Services.GetRequiredService<ScheduledBackups>().RunOnceAsync(CancellationToken.None);
+        var backupAt = clock.GetUtcNow();
+        clock.Advance(TimeSpan.FromMinutes(65));
+        using var op = await server.ClientForAccountAsync("operator");
+        using var auditor = await server.ClientForAccountAsync("auditor");
+
+        // Note: a name the server never backed up to, as an operator who never ran a drill could post it.
+        using (var madeUp = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", new BackupDrillRecordRequest("spe-backup-never-made", true, backupAt, 10, 200),
+            TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Created, madeUp.StatusCode);
+        }
+
+        var afterMadeUp = await BackupEvidenceChecks.DrillBreachesAsync(audit, rule, clock.GetUtcNow(), CancellationToken.None);
+        var evidence = await OpenSpe.Compliance.EvidenceCollector.CollectAsync(new ClientEvidence(auditor), verifyAuditNow: false, TestContext.Current.CancellationToken);
+        using (var real = await op.PostAsJsonAsync("/api/v1/operations/backups/drills", new BackupDrillRecordRequest(backup!, true, backupAt, 10, 200),
+            TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.Created, real.StatusCode);
+        }
+
+        var afterReal = await BackupEvidenceChecks.DrillBreachesAsync(audit, rule, clock.GetUtcNow(), CancellationToken.None);
+        var drills = (await audit.QueryAsync(new AuditQuery(Action: BackupEvidenceEndpoints.DrillAction), TestContext.Current.CancellationToken)).OrderBy(r => r.Sequence)
+            .Select(r => (r.ResourceId, r.ToEntry().Detail(BackupEvidenceEndpoints.MadeHereDetail))).ToList();
+
+        Assert.Equal(BackupEvidenceChecks.DrillKey, Assert.Single(afterMadeUp).Key);
+        var summary = Assert.Single(evidence, e => e.Name == "backup-and-restore-drill").Summary;
+        Assert.Contains("spe-backup-never-made", summary, StringComparison.Ordinal);
+        Assert.Contains("as recorded by operator; this server has NO record of making that backup", summary, StringComparison.Ordinal);
+        Assert.Empty(afterReal);
+        Assert.Equal([("spe-backup-never-made", "false"), (backup, "true")], drills);
+    }
+
+    /// <summary>The report's evidence read with a test client's token, as the CLI reads it with its own.</summary>
+    private sealed class ClientEvidence(HttpClient client) : OpenSpe.Compliance.IEvidenceSource
+    {
+        public async Task<OpenSpe.Compliance.EvidenceAnswer> GetAsync(string path, CancellationToken cancellationToken)
+        {
+            using var response = await client.GetAsync(new Uri(path, UriKind.Relative), cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            return response.IsSuccessStatusCode ? new((int)response.StatusCode, body, null) : new((int)response.StatusCode, "", body);
+        }
+    }
+
     private static AlertRule Rule(SpeTestServer server, string name) =>
         server.Services.GetRequiredService<AlertEvaluator>().Rules.Single(r => r.Name == name);
 

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -18,9 +19,18 @@ namespace OpenSpe.Server.Monitoring.Alerts;
 /// Records each fired alert as a <c>security.alert</c> audit record and posts it to the webhook, signed with
 /// HMAC-SHA256 over the body (header <c>Spe-Signature: sha256=HEX</c>) and retried with doubling waits.
 /// </summary>
+/// <remarks>
+/// Note: recording (audit record, alert list) and notifying (webhook, e-mail) run in two loops joined by a queue. Notifying
+/// one alert can take minutes (a webhook that is down is retried with doubling waits); were it on the recording loop, every
+/// alert fired meanwhile would wait unrecorded behind it, and once the evaluator's queue filled, the oldest would be dropped
+/// without ever reaching the audit log, so a flood of alerts while the webhook is down would hide the one that matters.
+/// </remarks>
 internal sealed partial class AlertDispatcher(AlertEvaluator evaluator, IAuditLog audit, IHttpClientFactory http, IOptions<AlertOptions> options,
     TimeProvider time, IServiceScopeFactory scopes, AlertMailer mailer, ILogger<AlertDispatcher> logger) : BackgroundService
 {
+    /// <summary>Recorded alerts waiting for their webhook post and e-mail; bounded, since the receivers may be down for long.</summary>
+    private const int NotificationQueue = 1000;
+
     /// <summary>The named HTTP client of the webhook.</summary>
     public const string HttpClientName = "alerts-webhook";
 
@@ -31,6 +41,25 @@ internal sealed partial class AlertDispatcher(AlertEvaluator evaluator, IAuditLo
     public const string RuleResource = "alert-rule";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Note: a notification dropped because the queue is full is logged; the alert itself is already in the audit log and the list.
+        var notifications = Channel.CreateBounded<(FiredAlert Alert, long? Sequence)>(
+            new BoundedChannelOptions(NotificationQueue) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true },
+            dropped => LogNotificationDropped(logger, dropped.Alert.Rule, dropped.Alert.Key));
+        var notifier = NotifyLoopAsync(notifications.Reader, stoppingToken);
+        try
+        {
+            await RecordLoopAsync(notifications.Writer, stoppingToken);
+        }
+        finally
+        {
+            notifications.Writer.TryComplete();
+            await notifier;
+        }
+    }
+
+    /// <summary>Writes each fired alert to the audit log and the alert list as it comes, never waiting on a receiver.</summary>
+    private async Task RecordLoopAsync(ChannelWriter<(FiredAlert Alert, long? Sequence)> notifications, CancellationToken stoppingToken)
     {
         await foreach (var alert in evaluator.Fired.Reader.ReadAllAsync(stoppingToken))
         {
@@ -50,9 +79,24 @@ internal sealed partial class AlertDispatcher(AlertEvaluator evaluator, IAuditLo
             }
 
             await StoreAsync(alert, sequence, stoppingToken);
-            // Note: webhook and e-mail run beside each other, so a slow mail server does not hold back the webhook;
-            // neither is on a request's path (this loop reads the evaluator's queue), and both come after the audit record.
-            await Task.WhenAll(NotifyAsync(alert, sequence, stoppingToken), mailer.SendAsync(alert, sequence, stoppingToken));
+            notifications.TryWrite((alert, sequence));
+        }
+    }
+
+    /// <summary>Posts and e-mails each recorded alert in turn, with the webhook's retries.</summary>
+    private async Task NotifyLoopAsync(ChannelReader<(FiredAlert Alert, long? Sequence)> notifications, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var (alert, sequence) in notifications.ReadAllAsync(stoppingToken))
+            {
+                // Note: webhook and e-mail run beside each other, so a slow mail server does not hold back the webhook;
+                // neither is on a request's path, and both come after the audit record.
+                await Task.WhenAll(NotifyAsync(alert, sequence, stoppingToken), mailer.SendAsync(alert, sequence, stoppingToken));
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
         }
     }
 
@@ -154,6 +198,9 @@ internal sealed partial class AlertDispatcher(AlertEvaluator evaluator, IAuditLo
 
         LogWebhookGaveUp(logger, alert.Rule, settings.WebhookAttempts);
     }
+
+    [LoggerMessage(EventId = 23017, Level = LogLevel.Error, Message = "SPE23017 alert {Rule} for {Key} was not posted nor e-mailed: too many alerts were waiting for the receivers; it is in the audit log and the alert list")]
+    private static partial void LogNotificationDropped(ILogger logger, string rule, string key);
 
     [LoggerMessage(EventId = 23012, Level = LogLevel.Error, Message = "SPE23012 alert {Rule} could not be stored for listing ({Error}); its audit record and notifications stand")]
     private static partial void LogNotStored(ILogger logger, string rule, string error);

@@ -38,7 +38,8 @@ internal static class BackupEvidenceChecks
     }
 
     /// <summary>
-    /// Restore drills overdue: the newest successful <c>backup.drill</c> is older than the rule's window; with none recorded,
+    /// Restore drills overdue: the newest successful <c>backup.drill</c> (of a backup this server made, once it has made any) is
+    /// older than the rule's window; with none recorded,
     /// the oldest <c>backup.created</c> is (a backup that has waited a whole window without a drill). With neither, the
     /// server knows of no backup to drill and stays quiet. The value is the whole days since.
     /// </summary>
@@ -46,10 +47,14 @@ internal static class BackupEvidenceChecks
         CancellationToken cancellationToken)
     {
         var drills = await audit.QueryAsync(new AuditQuery(Action: BackupEvidenceEndpoints.DrillAction, Limit: DrillsRead, NewestFirst: true), cancellationToken);
-        var passed = drills.FirstOrDefault(d => d.Outcome == "success");
-        var since = passed is not null
-            ? AuditTime.FromMicros(passed.TimestampMicros)
-            : (await audit.QueryAsync(new AuditQuery(Action: ScheduledBackups.CreatedAction, Limit: 1), cancellationToken)).Select(r => (DateTimeOffset?)AuditTime.FromMicros(r.TimestampMicros)).FirstOrDefault();
+        var oldestBackup = (await audit.QueryAsync(new AuditQuery(Action: ScheduledBackups.CreatedAction, Limit: 1), cancellationToken))
+            .Select(r => (DateTimeOffset?)AuditTime.FromMicros(r.TimestampMicros)).FirstOrDefault();
+        // Note: while the server makes backups itself, only a passed drill of one of them counts: a drill naming a backup the
+        // server never recorded making is the operator's word about something the server cannot see, and a made-up name must
+        // not silence this rule. Without backups of its own (manual ones only), every passed drill counts, as before.
+        var passed = drills.FirstOrDefault(d => d.Outcome == "success"
+            && (oldestBackup is null || d.ToEntry().Detail(BackupEvidenceEndpoints.MadeHereDetail) != "false"));
+        var since = passed is not null ? AuditTime.FromMicros(passed.TimestampMicros) : oldestBackup;
         return since is { } from && now - from > rule.Window ? [(DrillKey, (long)(now - from).TotalDays, null)] : [];
     }
 

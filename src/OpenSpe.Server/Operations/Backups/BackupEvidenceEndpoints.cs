@@ -21,6 +21,15 @@ internal static class BackupEvidenceEndpoints
     /// <summary>The audit action of a recorded restore drill.</summary>
     public const string DrillAction = "backup.drill";
 
+    /// <summary>
+    /// The detail of a drill record that says whether its backup is one this server recorded making (<c>backup.created</c>):
+    /// <c>true</c> or <c>false</c>. Drill records written before it existed lack it.
+    /// </summary>
+    public const string MadeHereDetail = "madeHere";
+
+    /// <summary>How many of the newest <c>backup.created</c> records a drill's backup is looked for in (the most <c>Backup:Keep</c> can keep).</summary>
+    private const int BackupsSearched = 1000;
+
     private const int DefaultLimit = 50;
     private const int MaxLimit = 500;
 
@@ -57,7 +66,7 @@ internal static class BackupEvidenceEndpoints
         (await audit.QueryAsync(new AuditQuery(Action: action, Limit: 1, NewestFirst: true), cancellationToken)).Select(View).FirstOrDefault();
 
     private static async Task<Results<Created<BackupEventView>, ValidationProblem>> RecordDrillAsync(BackupDrillRecordRequest request, HttpContext context, IAuditLog audit,
-        TimeProvider time, CancellationToken cancellationToken)
+        AuditService records, TimeProvider time, CancellationToken cancellationToken)
     {
         if (!BackupNames.IsValid(request.Backup))
         {
@@ -88,6 +97,13 @@ internal static class BackupEvidenceEndpoints
         {
             details["problem"] = request.Problem;
         }
+
+        // Note: the server cannot run the drill (the key is offline), so its outcome is the operator's word. What the server can
+        // say is whether the backup named is one it made: a drill of a backup it never recorded (a manual one, or a name made
+        // up) is kept and shown as such, and does not clear restore-drill-overdue while the server makes backups of its own.
+        var made = (await records.QueryAsync(new AuditQuery(Action: ScheduledBackups.CreatedAction, Limit: BackupsSearched, NewestFirst: true), cancellationToken))
+            .FirstOrDefault(r => r.Outcome == "success" && string.Equals(r.ResourceId, request.Backup, StringComparison.Ordinal));
+        details[MadeHereDetail] = made is null ? "false" : "true";
 
         var entry = new AuditEntry(AuditActors.From(context.User, context), DrillAction, new AuditResource("backup", request.Backup, null),
             request.Passed ? AuditOutcome.Success : AuditOutcome.Error, null, null, details);
