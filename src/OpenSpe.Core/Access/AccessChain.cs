@@ -37,7 +37,8 @@ public sealed class AccessChain
             new TrainingHandler(training, time),
         ];
         _resource = [new DatasetHolderHandler(source), new FileTypeHandler()];
-        _commit = [new ActionDeclaredHandler(), new MembershipHandler(source), new PermitInForceHandler(time), new RoleAllowsHandler(), new DatasetHolderHandler(source)];
+        _commit = [new ActionDeclaredHandler(), new MembershipHandler(source), new PermitInForceHandler(time), new RoleAllowsHandler(), new TrainingHandler(training, time),
+            new DatasetHolderHandler(source)];
     }
 
     /// <summary>The handlers in the order they run.</summary>
@@ -72,10 +73,11 @@ public sealed class AccessChain
 
     /// <summary>
     /// The re-decision for a change admitted earlier that is about to become durable (an upload's completion): membership,
-    /// permit in force, role and the dataset step, read afresh from the permit's state and version in force now. Null when allowed.
+    /// permit in force, role, training and the dataset step, read afresh from the permit's state and version in force now and the
+    /// training records as of now. Null when allowed.
     /// </summary>
     /// <remarks>
-    /// Note: the second-factor, role-conflict and training steps judged the request that carried the credential; the halt step is the
+    /// Note: the second-factor and role-conflict steps judged the request that carried the credential; the halt step is the
     /// caller's commit lease. What this re-reads is what the HDAB changes while an upload runs (an amendment that gives the dataset to
     /// another holder or drops it, a suspension, a revocation), because the upload was admitted against the permit of its creation.
     /// </remarks>

@@ -57,7 +57,8 @@ internal sealed class UploadService(SpeDbContext database, UploadStaging staging
             // Note: a suspended permit (or one not valid yet) keeps the upload as it is, because a suspension deletes nothing and may
             // be lifted: an empty PATCH at the end completes it then, and termination discards it. Any other refusal (revoked or
             // expired, the dataset given to another holder or dropped, the holder no longer named) cannot pass later: it is discarded.
-            return await RefusedAsync(upload, actor, traceId, result, refused, keep: refused.Reason is "permit-suspended" or "permit-not-yet-valid");
+            // Training that lapsed is the same: it can be renewed, and the upload then completes.
+            return await RefusedAsync(upload, actor, traceId, result, refused, keep: refused.Reason is "permit-suspended" or "permit-not-yet-valid" or "training-expired" or "training-missing");
         }
 
         string? stored = null;
