@@ -217,6 +217,13 @@ internal static class AdminEndpoints
 
     private static async Task<Results<Ok<RoleChangeView>, ProblemHttpResult>> RevokeAsync(string username, string role, HttpContext context, AdminContext admin)
     {
+        // Note: the role is named exactly as a grant names it, because the store matches names regardless of case and the audit
+        // record must say the role that went ('ADMIN' would revoke admin and be recorded as a role that does not exist).
+        if (!SpeRoles.All.Contains(role))
+        {
+            return Problem(404, $"There is no role '{role}'.");
+        }
+
         var (user, refusal) = await admin.TargetAsync(context, username);
         if (user is null)
         {

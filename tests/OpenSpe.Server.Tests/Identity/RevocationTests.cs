@@ -80,6 +80,21 @@ public sealed class RevocationTests(SharedServer shared) : IClassFixture<SharedS
 
     [Fact]
     [Trait("Requirement", "OPR-1")]
+    public async Task A_role_named_in_another_case_is_no_role_and_revokes_nothing()
+    {
+        await _server.EnsureAccountAsync("rev-case", "auditor");
+        using var admin = await _server.ClientForAccountAsync("admin");
+
+        var wrongCase = await admin.DeleteAsync("/api/v1/admin/users/rev-case/roles/AUDITOR");
+        using var scope = _server.Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<OpenSpe.Server.Identity.SpeUser>>();
+
+        await Api.ProblemAssert.IsProblemAsync(wrongCase, HttpStatusCode.NotFound);
+        Assert.Equal(["auditor"], await users.GetRolesAsync((await users.FindByNameAsync("rev-case"))!));
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-1")]
     public async Task Logout_by_revoking_the_refresh_token_ends_the_access_token_too()
     {
         await _server.EnsureAccountAsync("rev-logout", "researcher");
