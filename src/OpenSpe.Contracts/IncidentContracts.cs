@@ -67,5 +67,5 @@ public sealed record IncidentView(
     IReadOnlyList<IncidentNotificationView> Notifications,
     IReadOnlyList<IncidentEventView> Events);
 
-/// <summary>The halts an incident started.</summary>
+/// <summary>The halts in force on the incident's projects after its halt step (a project already halted gets no second halt).</summary>
 public sealed record IncidentHaltView(IReadOnlyList<string> Halts, IReadOnlyList<string> ProjectIds);

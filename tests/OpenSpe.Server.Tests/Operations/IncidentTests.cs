@@ -126,10 +126,18 @@ public abstract class IncidentTests : IAsyncLifetime
         var id = await OpenAsync(Start, _projectId, second);
 
         var response = await _operator.PostAsJsonAsync($"/api/v1/incidents/{id}/halt", new { reason = "possible breach" });
+        // The step again (a retry): the projects are halted already, so no second halt and no second emergency-halt alert.
+        var again = await _operator.PostAsJsonAsync($"/api/v1/incidents/{id}/halt", new { reason = "possible breach" });
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var halted = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(2, halted.GetProperty("halts").GetArrayLength());
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var haltsAgain = (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("halts").EnumerateArray().Select(h => h.GetString()).Order(StringComparer.Ordinal);
+        Assert.Equal(halted.GetProperty("halts").EnumerateArray().Select(h => h.GetString()).Order(StringComparer.Ordinal), haltsAgain);
+        var audit = _f.Server.Services.GetRequiredService<AuditService>();
+        Assert.Equal(2, (await audit.QueryAsync(new AuditQuery(Action: "halt.started"))).Count);
+        Assert.Single(await audit.QueryAsync(new AuditQuery(Action: "incident.halted")));
         using var researcher = await _f.Server.ClientForAccountAsync("researcher");
         await ProblemAssert.IsProblemAsync(await researcher.GetAsync($"/api/v1/projects/{_projectId}/datasets"), HttpStatusCode.Locked);
         await ProblemAssert.IsProblemAsync(await researcher.GetAsync($"/api/v1/projects/{second}/datasets"), HttpStatusCode.Locked);

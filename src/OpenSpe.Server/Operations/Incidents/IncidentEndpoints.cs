@@ -208,16 +208,25 @@ internal static class IncidentEndpoints
             return Problems.Of(409, "The incident names no project; to halt everything use the halts endpoint (spe halt --all).", ErrorCodes.IncidentNothingToHalt);
         }
 
+        // Note: a project already halted is not halted again, so a repeated step (a double click, a retry after a lost answer) starts
+        // no second halt and raises no second emergency-halt alert; the answer lists the halts in force either way.
+        var inForce = await store.Database.Halts.Where(h => h.ResumedAt == null && h.ProjectId != null && projects.Contains(h.ProjectId)).ToListAsync(cancellationToken);
+        var toHalt = projects.Where(p => inForce.All(h => h.ProjectId != p)).ToList();
+        if (toHalt.Count == 0)
+        {
+            return TypedResults.Ok(new IncidentHaltView([.. inForce.Select(h => h.Id)], projects));
+        }
+
         // Note: one step for the operator, but each project gets a halt of its own, lifted by the halts' two-person rule.
-        var started = await HaltEndpoints.StartAsync([.. projects], $"incident {incident.Id}: {request.Reason}", context, store.Database, halts, time, audit);
-        if (await SaveWithEventAsync(store, incident, IncidentEventKinds.Halt, time, context, e => e.Note = string.Join(",", projects), cancellationToken) is { } conflict)
+        var started = await HaltEndpoints.StartAsync([.. toHalt], $"incident {incident.Id}: {request.Reason}", context, store.Database, halts, time, audit);
+        if (await SaveWithEventAsync(store, incident, IncidentEventKinds.Halt, time, context, e => e.Note = string.Join(",", toHalt), cancellationToken) is { } conflict)
         {
             return conflict;
         }
 
-        IncidentLog.Halted(logger, incident.Id, projects.Count);
-        await AuditAsync(audit, context, "incident.halted", incident, new() { ["halts"] = string.Join(",", started.Select(h => h.Id)), ["projects"] = string.Join(",", projects) });
-        return TypedResults.Ok(new IncidentHaltView([.. started.Select(h => h.Id)], projects));
+        IncidentLog.Halted(logger, incident.Id, toHalt.Count);
+        await AuditAsync(audit, context, "incident.halted", incident, new() { ["halts"] = string.Join(",", started.Select(h => h.Id)), ["projects"] = string.Join(",", toHalt) });
+        return TypedResults.Ok(new IncidentHaltView([.. inForce.Concat(started).Select(h => h.Id)], projects));
     }
 
     private static async Task<Results<Ok<IncidentView>, ProblemHttpResult>> CloseAsync(string id, IncidentCloseRequest request, HttpContext context, IncidentStore store, TimeProvider time,
