@@ -8,7 +8,8 @@ namespace OpenSpe.Disclosure.Tests;
 /// <summary>
 /// Small hostile outputs must not make the automatic check run for minutes or hold gigabytes (the offline
 /// <c>spe airlock check</c> and the server's export check run the same code): a review found a 1 MB PNG of compressed
-/// chunks that held 2.2 GB, an 800 KB line of e-mail addresses that took 95 s and 2 MB of colons that took 145 s.
+/// chunks that held 2.2 GB, an 800 KB line of e-mail addresses that took 95 s, 2 MB of colons that took 145 s and a description of
+/// 100,000 outputs that took 42 s.
 /// </summary>
 [Trait("Requirement", "EHDSR-13")]
 [Trait("Requirement", "SPER-4")]
@@ -51,6 +52,23 @@ public sealed class HostileInputLimitTests
         Assert.Equal(new IdentifierMatch(IdentifierKind.Email, 1, (8 * (count - 1)) + 1), matches[count - 1]);
         Assert.Equal(new IdentifierMatch(IdentifierKind.Email, 2, 3), matches[count]);
         Assert.True(watch.Elapsed < Quick, $"scanning took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public void ADescriptionOfManyOutputs_IsParsedInLinearTime_AndADuplicateAtItsEndIsStillFound()
+    {
+        const int count = 100_000;
+        var outputs = string.Join(",", Enumerable.Range(0, count).Select(i => "{\"file\": \"f" + i + ".txt\", \"kind\": \"text\"}"));
+
+        var watch = Stopwatch.StartNew();
+        var parsed = Descriptions.OutputDescriptionParser.Parse("{\"outputs\": [" + outputs + "]}");
+        var duplicate = Assert.Throws<Descriptions.DescriptionException>(() =>
+            Descriptions.OutputDescriptionParser.Parse("{\"outputs\": [" + outputs + ", {\"file\": \"f7.txt\", \"kind\": \"text\"}]}"));
+        watch.Stop();
+
+        Assert.Equal(count, parsed.Count);
+        Assert.Equal($"outputs[{count}]: 'f7.txt' is described twice.", duplicate.Message);
+        Assert.True(watch.Elapsed < Quick, $"parsing took {watch.Elapsed}");
     }
 
     [Fact]
