@@ -42,11 +42,12 @@ public sealed class Crypt4ghHeader
     internal long[]? EditListArray => _editList;
 
     /// <summary>Makes a header with fresh random data keys.</summary>
-    /// <param name="dataKeyCount">How many data keys (at least one).</param>
+    /// <param name="dataKeyCount">How many data keys (one to sixteen).</param>
     /// <param name="editList">An optional data edit list (non-negative lengths, skip first).</param>
     public static Crypt4ghHeader Create(int dataKeyCount = 1, IReadOnlyList<long>? editList = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dataKeyCount, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(dataKeyCount, Format.MaxDataKeys);
         var keys = new byte[dataKeyCount][];
         for (var i = 0; i < keys.Length; i++)
         {
@@ -57,7 +58,7 @@ public sealed class Crypt4ghHeader
     }
 
     /// <summary>Makes a header with the given data keys.</summary>
-    /// <param name="dataKeys">One or more 32-byte keys.</param>
+    /// <param name="dataKeys">One to sixteen 32-byte keys.</param>
     /// <param name="editList">An optional data edit list (non-negative lengths, skip first).</param>
     public static Crypt4ghHeader Create(IEnumerable<ReadOnlyMemory<byte>> dataKeys, IReadOnlyList<long>? editList = null)
     {
@@ -68,6 +69,11 @@ public sealed class Crypt4ghHeader
         if (keys.Length == 0)
         {
             throw new ArgumentException("A header needs at least one data key.", nameof(dataKeys));
+        }
+
+        if (keys.Length > Format.MaxDataKeys)
+        {
+            throw new ArgumentException($"A header holds at most {Format.MaxDataKeys} data keys.", nameof(dataKeys));
         }
 
         return new Crypt4ghHeader(keys, CheckEditList(editList), 0, []);
@@ -185,6 +191,12 @@ public sealed class Crypt4ghHeader
             }
 
             packets.AddRange(keptPackets);
+            if (packets.Count > Format.MaxHeaderPackets)
+            {
+                // A header this library (and so the SPE) would refuse to read is not written.
+                throw new ArgumentException($"The header would hold {packets.Count} packets; at most {Format.MaxHeaderPackets} are written (fewer recipients).", nameof(recipients));
+            }
+
             return RawHeader.Serialize(packets);
         }
         finally
@@ -251,6 +263,11 @@ public sealed class Crypt4ghHeader
                     if (payload.Length < 8 + Format.KeySize)
                     {
                         throw Malformed("A data encryption parameters packet is too short to hold a 32-byte key.");
+                    }
+
+                    if (keys.Count == Format.MaxDataKeys)
+                    {
+                        throw Malformed($"The header gives this reader more than {Format.MaxDataKeys} data keys; more are not accepted, because every segment would be tried with each.");
                     }
 
                     keys.Add(payload.AsSpan(8, Format.KeySize).ToArray()); // any bytes after the key are padding

@@ -24,5 +24,20 @@ internal static class Format
     /// <summary>The largest header packet accepted when reading (an edit list of about two million lengths).</summary>
     public const int MaxPacketLength = 16 << 20;
 
+    /// <summary>
+    /// The most header packets accepted when reading or written (two per reader in practice). Note: every packet is held
+    /// in memory and each X25519 one costs a key agreement, so a header of millions of packets was a way to exhaust both.
+    /// </summary>
+    public const int MaxHeaderPackets = 4096;
+
+    /// <summary>The most bytes a header may occupy (a few of the largest packets): the header is read whole into memory.</summary>
+    public const long MaxHeaderBytes = 64L << 20;
+
+    /// <summary>
+    /// The most data keys one reader's packets may give. Note: a segment is tried with each key in turn, so a header of
+    /// thousands of keys made every segment cost thousands of decryptions (a 13 MB file took 20 s instead of 0.2 s).
+    /// </summary>
+    public const int MaxDataKeys = 16;
+
     public static ReadOnlySpan<byte> Magic => "crypt4gh"u8;
 }

@@ -28,7 +28,7 @@ internal sealed class RawHeader(List<byte[]> packets, long length)
                 throw TruncatedPacket(i, count);
             }
 
-            var packet = NewPacket(lengthBytes, i);
+            var packet = NewPacket(lengthBytes, i, length);
             if (input.ReadAtLeast(packet.AsSpan(4), packet.Length - 4, throwOnEndOfStream: false) < packet.Length - 4)
             {
                 throw TruncatedPacket(i, count);
@@ -57,7 +57,7 @@ internal sealed class RawHeader(List<byte[]> packets, long length)
                 throw TruncatedPacket(i, count);
             }
 
-            var packet = NewPacket(lengthBytes, i);
+            var packet = NewPacket(lengthBytes, i, length);
             if (await input.ReadAtLeastAsync(packet.AsMemory(4), packet.Length - 4, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false) < packet.Length - 4)
             {
                 throw TruncatedPacket(i, count);
@@ -107,15 +107,27 @@ internal sealed class RawHeader(List<byte[]> packets, long length)
             throw new Crypt4ghException(Crypt4ghErrorKind.UnsupportedVersion, $"Crypt4GH version {version} is not supported; only version 1 is.");
         }
 
-        return BinaryPrimitives.ReadUInt32LittleEndian(preamble[12..]);
+        var count = BinaryPrimitives.ReadUInt32LittleEndian(preamble[12..]);
+        if (count > Format.MaxHeaderPackets)
+        {
+            throw new Crypt4ghException(Crypt4ghErrorKind.MalformedHeader, $"The Crypt4GH header declares {count} packets; at most {Format.MaxHeaderPackets} are accepted.");
+        }
+
+        return count;
     }
 
-    private static byte[] NewPacket(ReadOnlySpan<byte> lengthBytes, uint index)
+    private static byte[] NewPacket(ReadOnlySpan<byte> lengthBytes, uint index, long headerSoFar)
     {
         var packetLength = BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
         if (packetLength < 8 || packetLength > Format.MaxPacketLength)
         {
             throw new Crypt4ghException(Crypt4ghErrorKind.MalformedHeader, $"Header packet {index} declares a length of {packetLength} bytes; 8 to {Format.MaxPacketLength} are accepted.");
+        }
+
+        // Checked before the packet is allocated: the whole header is held in memory, so it must not grow with the input.
+        if (headerSoFar + packetLength > Format.MaxHeaderBytes)
+        {
+            throw new Crypt4ghException(Crypt4ghErrorKind.MalformedHeader, $"The Crypt4GH header grows beyond {Format.MaxHeaderBytes} bytes at packet {index}; larger headers are not accepted.");
         }
 
         var packet = new byte[packetLength];

@@ -44,10 +44,11 @@ public sealed class HeaderReadingTests
     [Trait("Requirement", "SDR-3")]
     public async Task A_packet_count_far_beyond_the_stream_is_a_truncation_not_an_allocation()
     {
-        // Note: the count is attacker-controlled, so it must not size anything before the packets are there.
+        // Note: the count is attacker-controlled, so it must not size anything before the packets are there (a count above
+        // Format.MaxHeaderPackets is refused outright: HeaderLimitTests).
         var file = Sample.Value[..HeaderLength];
-        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(12), uint.MaxValue);
-        const string message = "The Crypt4GH header ends inside header packet 1 of 4294967295.";
+        BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(12), (uint)Format.MaxHeaderPackets);
+        const string message = "The Crypt4GH header ends inside header packet 1 of 4096.";
 
         var sync = Assert.Throws<Crypt4ghException>(() => Crypt4ghHeader.Read(Short(file), TestData.Project));
         var async = await Assert.ThrowsAsync<Crypt4ghException>(() => Crypt4ghHeader.ReadAsync(Short(file), TestData.Project, cancellationToken: TestContext.Current.CancellationToken));

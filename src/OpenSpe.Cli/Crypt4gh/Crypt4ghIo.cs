@@ -47,14 +47,28 @@ internal static class Crypt4ghIo
     public static Crypt4ghPublicKey LoadPublicKey(string path)
     {
         var text = ReadKeyText(path, "public key");
+        Crypt4ghPublicKey key;
         try
         {
-            return Crypt4ghPublicKey.Parse(text);
+            key = Crypt4ghPublicKey.Parse(text);
         }
         catch (Crypt4ghException ex)
         {
             throw new SpeClientException($"{path}: {ex.Message}", ex);
         }
+
+        try
+        {
+            // Note: tried once here, because a low-order point (32 zero bytes, say) parses as a key but gives no shared key:
+            // encrypting to it failed later with an unhandled ArgumentException and a stack trace instead of one line.
+            _ = Crypt4ghHeader.Create().Encrypt([key]);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new SpeClientException($"{path}: the public key is a low-order point, to which nothing can be encrypted", ex);
+        }
+
+        return key;
     }
 
     /// <summary>

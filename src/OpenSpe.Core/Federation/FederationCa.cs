@@ -54,6 +54,7 @@ public sealed class FederationCa : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         OwnerOnly.CreateDirectory(directory);
+        OwnerOnly.RefuseShared(directory);
         if (File.Exists(Path.Combine(directory, CertificateFile)) || File.Exists(Path.Combine(directory, KeyFile)))
         {
             throw new FederationCaException($"{directory} already holds a federation CA; it is never overwritten");
@@ -86,6 +87,8 @@ public sealed class FederationCa : IDisposable
         {
             throw new FederationCaException($"{directory} holds no federation CA (run 'spe federation ca init --dir {directory}')");
         }
+
+        OwnerOnly.RefuseShared(directory);
 
         var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath));
         var key = ECDsa.Create();
@@ -127,6 +130,7 @@ public sealed class FederationCa : IDisposable
         }
 
         OwnerOnly.CreateDirectory(outDirectory);
+        OwnerOnly.RefuseShared(outDirectory);
         var keyPath = Path.Combine(outDirectory, name + ".key");
         if (File.Exists(keyPath))
         {
@@ -254,6 +258,25 @@ public sealed class FederationCa : IDisposable
     {
         public const UnixFileMode File = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         public const UnixFileMode Directory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+        /// <summary>
+        /// Refuses a directory that other users can write to. Note: <see cref="CreateDirectory"/> leaves the mode of an existing
+        /// directory as it is, and in a shared one another user could plant a symbolic link at <c>ca.crl.tmp</c> (the CRL was
+        /// then written over the file it named) or replace the certificate and revocation list the nodes are given.
+        /// </summary>
+        public static void RefuseShared(string path)
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                return;
+            }
+
+            var mode = System.IO.File.GetUnixFileMode(path);
+            if ((mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+            {
+                throw new FederationCaException($"{path} can be written by other users (mode {System.Convert.ToString((int)mode, 8)}); a CA's files go in a directory only its owner can write to (chmod go-w)");
+            }
+        }
 
         public static void CreateDirectory(string path)
         {

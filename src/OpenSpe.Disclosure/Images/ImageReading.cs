@@ -15,8 +15,11 @@ internal sealed record ImageSegment(string Where, byte[] Bytes, bool Text);
 /// </summary>
 internal sealed class ImageReading(string format, string endMarker)
 {
-    /// <summary>Inflated metadata beyond this is not read (a compressed chunk can inflate a thousandfold).</summary>
+    /// <summary>Inflated metadata beyond this, over all of an image's compressed chunks, is not read (a compressed chunk can inflate a thousandfold).</summary>
     internal const int MaxInflatedBytes = 16 << 20;
+
+    /// <summary>Bytes the image's compressed chunks may still inflate to: <see cref="MaxInflatedBytes"/> for all of them together.</summary>
+    public int InflateBudget { get; set; } = MaxInflatedBytes;
 
     /// <summary>The format's name, for example <c>PNG</c>.</summary>
     public string Format { get; } = format;

@@ -102,9 +102,24 @@ internal static class PngReader
                 return;
         }
 
+        // Note: the limit is one budget for the whole image, not one per chunk, because every inflated chunk is kept for the
+        // identifier scan: a thousand 16 KiB chunks that each inflate to the per-chunk limit held gigabytes from a 1 MB PNG.
+        if (reading.InflateBudget <= 0)
+        {
+            if (reading.InflateBudget == 0)
+            {
+                // Reported once (the budget then goes below zero), so a million small chunks do not make a million findings.
+                reading.Malformed($"the {type} chunk is not inflated: the image's compressed chunks already inflated to the {ImageReading.MaxInflatedBytes >> 20} MiB the check reads", position);
+                reading.InflateBudget = -1;
+            }
+
+            return;
+        }
+
         try
         {
-            var (bytes, truncated) = Inflater.Inflate(data[start..].ToArray(), ImageReading.MaxInflatedBytes);
+            var (bytes, truncated) = Inflater.Inflate(data[start..].ToArray(), reading.InflateBudget);
+            reading.InflateBudget -= bytes.Length;
             reading.Segments.Add(new ImageSegment(where + " (inflated)", bytes, type != "iCCP"));
             if (truncated)
             {

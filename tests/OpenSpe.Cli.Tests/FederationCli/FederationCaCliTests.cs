@@ -112,4 +112,40 @@ public sealed class FederationCaCliTests
         Assert.Throws<CryptographicException>(() => FederationCrl.Parse(File.ReadAllText(theirs.CrlPath), ours.Certificate));
         Assert.Throws<CryptographicException>(() => FederationCrl.Parse(der, ours.Certificate));
     }
+
+    [Fact]
+    [Trait("Requirement", "FSPER-1")]
+    public async Task A_ca_or_node_directory_other_users_can_write_to_is_refused_and_no_file_is_written_through_a_planted_link()
+    {
+        // A review found init accepted an existing 0777 directory, and wrote the revocation list through a symbolic link another
+        // user had planted at ca.crl.tmp, over the file it named.
+        using var temp = new TempDirectory();
+        var shared = temp.File("shared");
+        Directory.CreateDirectory(shared);
+        File.SetUnixFileMode(shared, (UnixFileMode)0b111_111_111);
+        var victim = temp.File("victim");
+        await File.WriteAllTextAsync(victim, "important", TestContext.Current.CancellationToken);
+        File.CreateSymbolicLink(Path.Combine(shared, "ca.crl.tmp"), victim);
+        var ca = temp.File("CA");
+        Assert.Equal(0, (await SpeProcess.RunAsync("federation", "ca", "init", "--dir", ca)).ExitCode);
+        var node = temp.File("node");
+        Directory.CreateDirectory(node);
+        File.SetUnixFileMode(node, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupWrite);
+
+        var init = await SpeProcess.RunAsync("federation", "ca", "init", "--dir", shared);
+        var issue = await SpeProcess.RunAsync("federation", "cert", "issue", "--ca", ca, "--name", "node-a", "--out", node);
+        File.SetUnixFileMode(ca, (UnixFileMode)0b111_101_111);
+        var issueFromShared = await SpeProcess.RunAsync("federation", "cert", "issue", "--ca", ca, "--name", "node-b", "--out", temp.File("node-b"));
+
+        Assert.Equal(1, init.ExitCode);
+        Assert.Equal($"spe federation ca init: {shared} can be written by other users (mode 777); a CA's files go in a directory only its owner can write to (chmod go-w)",
+            init.Stderr.TrimEnd());
+        Assert.Equal("important", await File.ReadAllTextAsync(victim, TestContext.Current.CancellationToken));
+        Assert.False(File.Exists(Path.Combine(shared, "ca.key")));
+        Assert.Equal(1, issue.ExitCode);
+        Assert.Contains("can be written by other users (mode 720)", issue.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(node));
+        Assert.Equal(1, issueFromShared.ExitCode);
+        Assert.Contains("can be written by other users (mode 757)", issueFromShared.Stderr, StringComparison.Ordinal);
+    }
 }

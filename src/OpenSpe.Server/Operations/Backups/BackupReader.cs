@@ -314,8 +314,22 @@ internal static class BackupReader
         try
         {
             var signed = JsonSerializer.Deserialize<SignedManifest>(plain.ToArray(), BackupManifest.Json) ?? throw new JsonException("empty");
+
+            // Note: every field is checked for null here, before the signature, because anyone holding the backup public key
+            // can encrypt a manifest, and a null one crashed the restore with a stack trace instead of this message.
+            if (signed.Manifest is null || signed.KeyId is null || signed.Signature is null)
+            {
+                throw new JsonException("the signed manifest lacks its manifest, key id or signature");
+            }
+
             var bytes = Convert.FromBase64String(signed.Manifest);
             var manifest = JsonSerializer.Deserialize<BackupManifest>(bytes, BackupManifest.Json) ?? throw new JsonException("empty");
+            if (manifest.Format is null || manifest.Database is null || manifest.Pieces is null || manifest.Shredded is null
+                || manifest.Pieces.Any(p => p is null || p.Kind is null || p.Name is null || p.Sha256 is null || p.CipherSha256 is null) || manifest.Shredded.Any(e => e is null))
+            {
+                throw new JsonException("a field of the manifest or of one of its pieces is missing");
+            }
+
             if (manifest.Format != BackupManifest.CurrentFormat)
             {
                 throw new BackupException($"the manifest format is '{manifest.Format}', not '{BackupManifest.CurrentFormat}'");
