@@ -18,12 +18,22 @@ public sealed class AuditChainVerifier
     /// <summary>The default smallest range: below it, another thread costs more than it saves.</summary>
     public const long DefaultMinimumRecordsPerRange = 50_000;
 
-    private readonly AuditSigningKey _publicKey;
+    /// <summary>The least time records are kept (EHDSR-8, OPR-17): no purge may remove a record younger than this.</summary>
+    public const int MinimumRetentionDays = 365;
 
-    /// <summary>Creates a verifier that trusts checkpoints signed by <paramref name="publicKey"/>.</summary>
-    public AuditChainVerifier(AuditSigningKey publicKey)
+    /// <summary>What a checkpoint's signing time may lag behind the newest record it covers (a checkpoint is signed after its records).</summary>
+    private const long CheckpointLagMicros = 86_400_000_000L;
+
+    private const long RetentionMicros = MinimumRetentionDays * 86_400_000_000L;
+
+    private readonly AuditSigningKey _publicKey;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a verifier that trusts checkpoints signed by <paramref name="publicKey"/>, on <paramref name="time"/> (the system clock when null).</summary>
+    public AuditChainVerifier(AuditSigningKey publicKey, TimeProvider? time = null)
     {
         _publicKey = publicKey ?? throw new ArgumentNullException(nameof(publicKey));
+        _time = time ?? TimeProvider.System;
     }
 
     /// <summary>Verifies rows (ordered by sequence, as stored) against the checkpoints.</summary>
@@ -99,6 +109,7 @@ public sealed class AuditChainVerifier
         var failure = new FailureTracker();
         long? latestCheckpoint = null;
         var anchorSequence = 0L;
+        var anchorMicros = 0L;
         var anchorHash = AuditCanonicalForm.GenesisHash.ToArray();
         var bySequence = new Dictionary<long, List<AuditCheckpoint>>();
 
@@ -116,6 +127,7 @@ public sealed class AuditChainVerifier
             {
                 // Note: a purge checkpoint is the trusted starting point because the records before it are gone by rule.
                 anchorSequence = checkpoint.Sequence;
+                anchorMicros = checkpoint.TimestampMicros;
                 anchorHash = checkpoint.Hash;
             }
 
@@ -127,6 +139,11 @@ public sealed class AuditChainVerifier
             list.Add(checkpoint);
         }
 
+        // Note: the purge anchor is signed with the same key as everything else, so whoever holds the key could sign one over recent
+        // records and delete them. A witness outside the database bounds that: a record a witness saw may go only once it is older
+        // than the minimum retention, counted from the anchor's time but never from later than now (an anchor dated in the future
+        // buys nothing).
+        var purgeBound = Math.Min(anchorMicros, AuditTime.ToMicros(_time.GetUtcNow())) - RetentionMicros + CheckpointLagMicros;
         var witnessedBySequence = new Dictionary<long, List<AuditWitnessedCheckpoint>>();
         var notStored = new List<AuditWitnessedCheckpoint>();
         foreach (var kept in witnessed ?? [])
@@ -150,7 +167,15 @@ public sealed class AuditChainVerifier
 
             if (checkpoint.Sequence < anchorSequence || (checkpoint.Sequence == anchorSequence && checkpoint.Hash.AsSpan().SequenceEqual(anchorHash)))
             {
-                // Records before the purge anchor are gone by rule; the stored check above still applies.
+                // Records before the purge anchor are gone by rule; the stored check above still applies. A purge checkpoint is
+                // signed when it is made, long after the old records it covers, so its own time says nothing about theirs.
+                if (checkpoint.Kind != AuditCheckpointKinds.Purge && checkpoint.TimestampMicros > purgeBound)
+                {
+                    failure.Report(Math.Max(checkpoint.Sequence, 1), AuditVerificationProblems.WitnessPurgedEarly,
+                        $"{kept.Witness} holds the checkpoint at {kept.Describe()} but the log was purged past it (anchor at {anchorSequence}) before it was "
+                        + $"{MinimumRetentionDays} days old: records were removed before their time.");
+                }
+
                 continue;
             }
 

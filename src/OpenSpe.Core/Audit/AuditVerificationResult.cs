@@ -56,4 +56,7 @@ public static class AuditVerificationProblems
 
     /// <summary>A witnessed checkpoint's signature does not verify with the trusted key.</summary>
     public const string WitnessForged = "witness-forged";
+
+    /// <summary>A purge anchor lies past a witnessed checkpoint younger than the minimum retention: records were removed before their time.</summary>
+    public const string WitnessPurgedEarly = "witness-purged-early";
 }

@@ -24,7 +24,7 @@ internal sealed class AuditService(AuditStore store, AuditSigningKey verificatio
     {
         await using var connection = await store.OpenAsync(cancellationToken);
         var checkpoints = await AuditStore.ReadCheckpointsAsync(connection, cancellationToken);
-        var verifier = new AuditChainVerifier(verificationKey);
+        var verifier = new AuditChainVerifier(verificationKey, time);
         if (store.Database.Provider == DatabaseProvider.Sqlite)
         {
             var last = await AuditStore.ReadLastSequenceAsync(connection, cancellationToken);

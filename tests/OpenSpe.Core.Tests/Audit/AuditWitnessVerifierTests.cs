@@ -10,6 +10,8 @@ namespace OpenSpe.Core.Tests.Audit;
 /// </summary>
 public sealed class AuditWitnessVerifierTests
 {
+    private const long Day = 86_400_000_000L;
+
     [Fact]
     [Trait("Requirement", "EHDSR-6")]
     public void Verify_WithWitnessedCheckpointsOfAnUntouchedLog_IsValid()
@@ -118,11 +120,34 @@ public sealed class AuditWitnessVerifierTests
     {
         using var chain = TestChain.Create(25);
         var witnessed = Witnessed(chain.Checkpoints);
-        chain.Purge(12);
+        // A purge as the server makes it: more than a year after the records it removes.
+        chain.Purge(12, atMicros: TestChain.BaseMicros + (400 * Day));
 
         var result = chain.Verify(witnessed: witnessed);
 
         Assert.True(result.Valid, result.Message);
+    }
+
+    [Theory]
+    [Trait("Requirement", "EHDSR-8")]
+    [Trait("Requirement", "EHDSR-6")]
+    [InlineData(0, 1826)]
+    [InlineData(400, 300)]
+    public void Verify_WithAPurgeAnchorPastAWitnessedCheckpointYoungerThanAYear_ReportsRecordsRemovedBeforeTheirTime(int anchorDays, int nowDays)
+    {
+        // Whoever holds the signing key can sign a purge anchor over recent records; the witness outside the database shows the
+        // records it saw were younger than the minimum retention. An anchor dated in the future (400 days on, with the clock at
+        // day 300) buys nothing: the bound is counted from now.
+        using var chain = TestChain.Create(25);
+        var witnessed = Witnessed(chain.Checkpoints);
+        chain.Purge(12, atMicros: TestChain.BaseMicros + (anchorDays * Day) + 5_000);
+        chain.Now = AuditTime.FromMicros(TestChain.BaseMicros).AddDays(nowDays);
+
+        var result = chain.Verify(witnessed: witnessed);
+
+        Assert.False(result.Valid);
+        Assert.Equal((AuditVerificationProblems.WitnessPurgedEarly, 10L), (result.Problem, result.FirstBadSequence));
+        Assert.Contains("before it was 365 days old", result.Message, StringComparison.Ordinal);
     }
 
     private static List<AuditWitnessedCheckpoint> Witnessed(IEnumerable<AuditCheckpoint> checkpoints) =>

@@ -22,6 +22,9 @@ internal sealed class TestChain : IDisposable
 
     public AuditSigningKey Key { get; } = AuditSigningKey.Generate();
 
+    /// <summary>The verifier's "now": years after the chain's records unless a test sets it.</summary>
+    public DateTimeOffset Now { get; set; } = AuditTime.FromMicros(BaseMicros).AddYears(5);
+
     public List<AuditRow> Rows { get; } = [];
 
     public List<AuditCheckpoint> Checkpoints { get; } = [];
@@ -90,11 +93,11 @@ internal sealed class TestChain : IDisposable
     /// Removes records up to and including <paramref name="anchor"/> and stores a signed purge
     /// checkpoint over the last removed record, as <c>AuditStore.PurgeAsync</c> does.
     /// </summary>
-    public AuditCheckpoint Purge(long anchor, AuditSigningKey? key = null)
+    public AuditCheckpoint Purge(long anchor, AuditSigningKey? key = null, long? atMicros = null)
     {
         var hash = Row(anchor).Hash;
         Rows.RemoveAll(r => r.Sequence <= anchor);
-        var checkpoint = (key ?? Key).Sign(anchor, hash, BaseMicros + (HeadSequence * 1_000) + 2, AuditCheckpointKinds.Purge);
+        var checkpoint = (key ?? Key).Sign(anchor, hash, atMicros ?? BaseMicros + (HeadSequence * 1_000) + 2, AuditCheckpointKinds.Purge);
         Checkpoints.Add(checkpoint);
         return checkpoint;
     }
@@ -120,7 +123,7 @@ internal sealed class TestChain : IDisposable
         IReadOnlyList<AuditWitnessedCheckpoint>? witnessed = null)
     {
         var list = (rows ?? Rows).ToList();
-        var verifier = new AuditChainVerifier(trusted ?? Key);
+        var verifier = new AuditChainVerifier(trusted ?? Key, new FixedClock(Now));
         var result = verifier.Verify(Streamed(list), checkpoints ?? Checkpoints, witnessed);
         AssertRangesAgree(verifier, list, checkpoints ?? Checkpoints, witnessed);
         return result;
@@ -188,4 +191,10 @@ internal sealed class InMemoryRowSource(List<AuditRow> rows) : IAuditRowSource
         var matches = Sorted.Where(r => r.Sequence == sequence).ToList();
         return matches.Count == 1 ? matches[0].Hash : null;
     }
+}
+
+/// <summary>A clock that always reads one time.</summary>
+internal sealed class FixedClock(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
 }
