@@ -249,6 +249,9 @@ public static class ErrorCodes
     /// <summary>409: the alert changed since it was read (another operator acknowledged it or opened its incident); read it again.</summary>
     public const string AlertChanged = "SPE8102";
 
+    /// <summary>403: the alert is about the caller's own account; another operator acknowledges it (separation of duties).</summary>
+    public const string AlertAboutSelf = "SPE8103";
+
     /// <summary>gRPC INVALID_ARGUMENT: a federation call without a deadline, or with one longer than the node allows.</summary>
     public const string FederationDeadline = "SPE7001";
 

@@ -101,6 +101,23 @@ public abstract class AlertEndpointTests(AlertServer shared) : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "EHDSR-9")]
+    public async Task An_operator_cannot_acknowledge_an_alert_about_their_own_account_and_another_operator_can()
+    {
+        var id = await SeedAsync("signin-failures-per-account", "OPERATOR", null);
+        await _f.Server.EnsureAccountAsync("operator2", "operator");
+        using var second = await _f.Server.ClientForAccountAsync("operator2");
+
+        var own = await _operator.PostAsJsonAsync($"/api/v1/alerts/{id}/acknowledge", new { note = "that was me" });
+        var unchanged = (await _operator.GetFromJsonAsync<JsonElement>($"/api/v1/alerts?state=open")).GetProperty("items");
+        var other = await second.PostAsJsonAsync($"/api/v1/alerts/{id}/acknowledge", new { note = "Checked with the operator: a mistyped password." });
+
+        Assert.Equal(ErrorCodes.AlertAboutSelf, (await ProblemAssert.IsProblemAsync(own, HttpStatusCode.Forbidden)).GetProperty("code").GetString());
+        Assert.Contains(unchanged.EnumerateArray(), a => a.GetProperty("id").GetString() == id);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
     public async Task Auditor_reads_alerts_but_can_neither_acknowledge_nor_open_an_incident()
     {
         var id = await SeedAsync("signin-failures-per-account", "researcher", _projectId);

@@ -32,7 +32,7 @@ internal static partial class AlertEndpoints
             .WithMetadata(new AuditResourceAttribute("alert")).ProducesSignedInProblems();
         group.MapGet("", ListAsync).WithName("alerts.list").ProducesProblems(400).WithSummary("Fired alerts, newest first, a page at a time (limit 1-500, default 100; before = the previous page's nextBefore); state=open for those not yet acknowledged.");
         group.MapPost("/{id}/acknowledge", AcknowledgeAsync).WithName("alerts.acknowledge").RequireAuthorization(SpePolicies.Operator).Validate<AlertAcknowledgeRequest>()
-            .ProducesProblems(404, 409).WithSummary("Acknowledges an alert with a note (operator); audited.");
+            .ProducesProblems(403, 404, 409).WithSummary("Acknowledges an alert with a note (operator; not one about their own account); audited.");
         group.MapPost("/{id}/incident", OpenIncidentAsync).WithName("alerts.incident").RequireAuthorization(SpePolicies.Operator).Validate<AlertIncidentRequest>()
             .ProducesProblems(404, 409).WithSummary("Opens an incident from an alert (operator): detected when the alert fired, naming the alert's project; linked both ways.");
         return routes;
@@ -103,6 +103,13 @@ internal static partial class AlertEndpoints
         if (alert.State == AlertStates.Acknowledged)
         {
             return Problems.Of(409, $"The alert was already acknowledged by {alert.AcknowledgedBy}.", ErrorCodes.AlertAlreadyAcknowledged);
+        }
+
+        // Note: acknowledging silences an alert, so an operator whose own account it is about (failed sign-ins, a day's downloads)
+        // leaves it to another operator; opening an incident from it stays open to them, because that escalates.
+        if (IsAbout(alert, context))
+        {
+            return Problems.Of(403, "This alert is about your own account: another operator acknowledges it.", ErrorCodes.AlertAboutSelf);
         }
 
         alert.State = AlertStates.Acknowledged;
@@ -204,6 +211,11 @@ internal static partial class AlertEndpoints
     private static ProblemHttpResult NotFound() => Problems.Of(404, "There is no such alert.");
 
     private static string Truncate(string text, int length) => text.Length > length ? text[..length] : text;
+
+    private static bool IsAbout(AlertEntity alert, HttpContext context) =>
+        string.Equals(alert.GroupBy, "account", StringComparison.Ordinal)
+        && (string.Equals(alert.Key, context.User.FindFirst("preferred_username")?.Value, StringComparison.OrdinalIgnoreCase)
+            || string.Equals(alert.Key, context.User.FindFirst("sub")?.Value, StringComparison.Ordinal));
 
     private static string UserName(HttpContext context) => context.User.FindFirst("preferred_username")?.Value ?? context.User.FindFirst("sub")?.Value ?? "";
 
