@@ -75,7 +75,14 @@ public static class EvidenceCollector
                 // Note: one page of the largest size; past it the report says "at least", because it does not walk every page.
                 var count = d.GetProperty("items").GetArrayLength();
                 var more = d.TryGetProperty("nextBefore", out var next) && next.ValueKind == JsonValueKind.String;
-                return $"{(more ? "At least " : "")}{count} alert(s) fired and not yet acknowledged (the rules in force are the server's configuration, docs/monitoring.md).";
+                return $"{(more ? "At least " : "")}{count} alert(s) fired and not yet acknowledged (the rules in force are the next item).";
+            }, cancellationToken),
+            await ItemAsync(api, "alert-rules", "api/v1/alerts/rules", d =>
+            {
+                var rules = d.EnumerateArray().Select(r =>
+                    $"{r.GetProperty("name").GetString()} ({(r.TryGetProperty("check", out var check) && check.ValueKind == JsonValueKind.String ? "check " + check.GetString() : "counts " + r.GetProperty("action").GetString())}, "
+                    + $"threshold {r.GetProperty("threshold").GetInt64()} per {r.GetProperty("groupBy").GetString()} in {r.GetProperty("window").GetString()})").ToList();
+                return $"{rules.Count} alert rule(s) in force: {string.Join("; ", rules)}.";
             }, cancellationToken),
             await ItemAsync(api, "certificates", "api/v1/operations/certificates", d =>
             {

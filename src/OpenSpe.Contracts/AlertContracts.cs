@@ -37,3 +37,17 @@ public sealed record AlertView(
 /// <c>before</c> for the next page; it is null on the last page.
 /// </summary>
 public sealed record AlertPage(IReadOnlyList<AlertView> Items, string? NextBefore);
+
+/// <summary>
+/// An alert rule in force (the shipped defaults not switched off, and the operator's own): what it counts (an audit action with
+/// its outcome) or checks on a timer (<paramref name="Check"/>), per what key, and the count within the window that fires it.
+/// </summary>
+/// <param name="Name">The rule's name, as fired alerts carry it.</param>
+/// <param name="Check">The periodic check as configuration names it (<c>DiskFree</c>, <c>CertificateExpiry</c>, ...), or null for a rule counting audit records.</param>
+/// <param name="Action">The audit action counted (exactly or with <c>*</c>); null for a check.</param>
+/// <param name="Outcome">The outcome counted (<c>success</c>, <c>denied</c>, <c>error</c>), or null for any.</param>
+/// <param name="GroupBy"><c>account</c>, <c>source</c>, <c>project</c> or <c>none</c>.</param>
+/// <param name="Threshold">The count (or sum, or for latency checks the milliseconds) that fires it.</param>
+/// <param name="Window">The sliding window.</param>
+/// <param name="Description">What a person reads when it fires.</param>
+public sealed record AlertRuleView(string Name, string? Check, string? Action, string? Outcome, string GroupBy, long Threshold, TimeSpan Window, string? Description);

@@ -78,6 +78,9 @@ public sealed class ComplianceReportTests : IAsyncLifetime
         Assert.True(evidence["backup-and-restore-drill"].GetProperty("available").GetBoolean(), evidence["backup-and-restore-drill"].GetProperty("summary").GetString());
         Assert.Contains("Last restore drill: none recorded", evidence["backup-and-restore-drill"].GetProperty("summary").GetString(), StringComparison.Ordinal);
         Assert.True(evidence["open-alerts"].GetProperty("available").GetBoolean());
+        Assert.True(evidence["alert-rules"].GetProperty("available").GetBoolean(), evidence["alert-rules"].GetProperty("summary").GetString());
+        Assert.Contains("signin-failures-per-account (counts auth.signin, threshold 5 per account in 00:15:00)", evidence["alert-rules"].GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Contains("(check DiskFree,", evidence["alert-rules"].GetProperty("summary").GetString(), StringComparison.Ordinal);
         var certificates = evidence["certificates"];
         Assert.True(certificates.GetProperty("available").GetBoolean(), certificates.GetProperty("summary").GetString());
         var tls = _server.Services.GetRequiredService<X509Certificate2>();

@@ -105,6 +105,7 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         ("POST /api/v1/incidents/{id}/close",                           "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
         // Alerts: operators list, acknowledge and open an incident from one; auditors read; nobody else.
         ("GET /api/v1/alerts",                                          "U  F  F  F  F  F  A  A  F  F  F  F  F  F  F"),
+        ("GET /api/v1/alerts/rules",                                    "U  F  F  F  F  F  A  A  F  F  F  F  F  F  F"),
         ("POST /api/v1/alerts/{id}/acknowledge",                        "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
         ("POST /api/v1/alerts/{id}/incident",                           "U  F  F  F  F  F  P  F  F  F  F  F  F  F  F"),
 

@@ -124,10 +124,15 @@ public abstract class AlertEndpointTests(AlertServer shared) : IAsyncLifetime
         using var auditor = await _f.Server.ClientForAccountAsync("auditor");
 
         var list = await auditor.GetAsync("/api/v1/alerts");
+        var rules = await auditor.GetFromJsonAsync<JsonElement>("/api/v1/alerts/rules");
         var ack = await auditor.PostAsJsonAsync($"/api/v1/alerts/{id}/acknowledge", new { note = "mine now" });
         var incident = await auditor.PostAsJsonAsync($"/api/v1/alerts/{id}/incident", new { severity = "low" });
 
         Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        // The rules in force: none here, because this server switches the shipped defaults off (Alerts:Defaults=false); the
+        // compliance report's test reads them on a server with the defaults.
+        Assert.Equal(JsonValueKind.Array, rules.ValueKind);
+        Assert.Empty(rules.EnumerateArray());
         await ProblemAssert.IsProblemAsync(ack, HttpStatusCode.Forbidden);
         await ProblemAssert.IsProblemAsync(incident, HttpStatusCode.Forbidden);
         await AssertUnchangedAsync(id);
@@ -269,6 +274,7 @@ public abstract class AlertEndpointTests(AlertServer shared) : IAsyncLifetime
     private static async Task AssertAllRefusedAsync(HttpClient client, string id, HttpStatusCode status)
     {
         await ProblemAssert.IsProblemAsync(await client.GetAsync("/api/v1/alerts"), status);
+        await ProblemAssert.IsProblemAsync(await client.GetAsync("/api/v1/alerts/rules"), status);
         await ProblemAssert.IsProblemAsync(await client.PostAsJsonAsync($"/api/v1/alerts/{id}/acknowledge", new { note = "not mine" }), status);
         await ProblemAssert.IsProblemAsync(await client.PostAsJsonAsync($"/api/v1/alerts/{id}/incident", new { severity = "low" }), status);
     }

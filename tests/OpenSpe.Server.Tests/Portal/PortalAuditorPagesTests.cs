@@ -224,7 +224,7 @@ public sealed partial class PortalAuditorPagesTests(SharedServer shared) : IClas
         var summary = Section(html, "compliance-summary");
         Assert.Contains("<td>119</td>", summary, StringComparison.Ordinal);
         var evidence = Section(html, "compliance-evidence");
-        foreach (var name in new[] { "audit-verification", "audit-checkpoint", "backup-and-restore-drill", "open-incidents", "open-alerts", "certificates", "components" })
+        foreach (var name in new[] { "audit-verification", "audit-checkpoint", "backup-and-restore-drill", "open-incidents", "open-alerts", "alert-rules", "certificates", "components" })
         {
             Assert.Contains($"<th scope=\"row\">{name}</th>", evidence, StringComparison.Ordinal);
         }

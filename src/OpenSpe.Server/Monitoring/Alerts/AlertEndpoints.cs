@@ -31,6 +31,7 @@ internal static partial class AlertEndpoints
         var group = routes.MapGroup("/api/v1/alerts").WithTags("Monitoring").RequireAuthorization(SpePolicies.OperationsReaders)
             .WithMetadata(new AuditResourceAttribute("alert")).ProducesSignedInProblems();
         group.MapGet("", ListAsync).WithName("alerts.list").ProducesProblems(400).WithSummary("Fired alerts, newest first, a page at a time (limit 1-500, default 100; before = the previous page's nextBefore); state=open for those not yet acknowledged.");
+        group.MapGet("/rules", Rules).WithName("alerts.rules").WithSummary("The alert rules in force: the shipped defaults not switched off and the operator's own (Alerts:Rules).");
         group.MapPost("/{id}/acknowledge", AcknowledgeAsync).WithName("alerts.acknowledge").RequireAuthorization(SpePolicies.Operator).Validate<AlertAcknowledgeRequest>()
             .ProducesProblems(403, 404, 409).WithSummary("Acknowledges an alert with a note (operator; not one about their own account); audited.");
         group.MapPost("/{id}/incident", OpenIncidentAsync).WithName("alerts.incident").RequireAuthorization(SpePolicies.Operator).Validate<AlertIncidentRequest>()
@@ -88,6 +89,11 @@ internal static partial class AlertEndpoints
         var items = rows.Take(pageSize).Select(View).ToList();
         return TypedResults.Ok(new AlertPage(items, rows.Count > pageSize ? items[^1].Id : null));
     }
+
+    private static Ok<List<AlertRuleView>> Rules(Microsoft.Extensions.Options.IOptions<AlertOptions> options) =>
+        TypedResults.Ok(options.Value.InForce().Select(r => new AlertRuleView(r.Name, r.Check == AlertCheck.None ? null : r.Check.ToString(),
+            r.Check == AlertCheck.None ? r.Action : null, r.Check == AlertCheck.None ? r.Outcome : null, r.GroupBy.ToString().ToLowerInvariant(), r.Threshold, r.Window,
+            r.Description)).ToList());
 
     /// <summary>Alert ids as they travel: <c>alt-</c> and lower-case hex, at most 64 characters.</summary>
     private static bool IsAlertId(string id) => id.Length is > 4 and <= 64 && id.StartsWith("alt-", StringComparison.Ordinal) && !id.AsSpan(4).ContainsAnyExcept(HexDigits);
