@@ -58,7 +58,7 @@ internal sealed class UploadService(SpeDbContext database, UploadStaging staging
             // be lifted: an empty PATCH at the end completes it then, and termination discards it. Any other refusal (revoked or
             // expired, the dataset given to another holder or dropped, the holder no longer named) cannot pass later: it is discarded.
             // Training that lapsed is the same: it can be renewed, and the upload then completes.
-            return await RefusedAsync(upload, actor, traceId, result, refused, keep: refused.Reason is "permit-suspended" or "permit-not-yet-valid" or "training-expired" or "training-missing");
+            return await RefusedAsync(upload, actor, traceId, result, refused, keep: refused.Reason is "permit-suspended" or "permit-not-yet-valid" || refused.Kind == AccessRefusalKind.TrainingMissing);
         }
 
         string? stored = null;
