@@ -41,7 +41,7 @@ internal static class AccountSessionEndpoints
         TypedResults.Ok(await LiveAsync(context, authorizations, tokens, applications, time));
 
     private static async Task<Results<NoContent, ProblemHttpResult>> EndAsync(string id, HttpContext context, IOpenIddictAuthorizationManager authorizations,
-        IOpenIddictTokenManager tokens, IOpenIddictApplicationManager applications, TimeProvider time, IAuditLog audit)
+        IOpenIddictTokenManager tokens, IOpenIddictApplicationManager applications, TimeProvider time, IAuditLog audit, SessionStateCache sessions)
     {
         var live = await LiveAsync(context, authorizations, tokens, applications, time);
         // Note: only a live session of the caller's own is found: another person's session id, an ended one and an unknown
@@ -52,18 +52,18 @@ internal static class AccountSessionEndpoints
             return Problems.Of(404, "No live session of yours has this id. List your sessions to see their ids.");
         }
 
-        await RevokeAsync(id, authorizations, tokens, context.RequestAborted);
+        await RevokeAsync(id, authorizations, tokens, sessions, context.RequestAborted);
         await AuditAsync(audit, context, "account.session.ended", 1);
         return TypedResults.NoContent();
     }
 
     private static async Task<Ok<SessionsEndedView>> EndOthersAsync(HttpContext context, IOpenIddictAuthorizationManager authorizations,
-        IOpenIddictTokenManager tokens, IOpenIddictApplicationManager applications, TimeProvider time, IAuditLog audit)
+        IOpenIddictTokenManager tokens, IOpenIddictApplicationManager applications, TimeProvider time, IAuditLog audit, SessionStateCache sessions)
     {
         var others = (await LiveAsync(context, authorizations, tokens, applications, time)).Where(s => !s.Current).ToList();
         foreach (var session in others)
         {
-            await RevokeAsync(session.Id, authorizations, tokens, context.RequestAborted);
+            await RevokeAsync(session.Id, authorizations, tokens, sessions, context.RequestAborted);
         }
 
         await AuditAsync(audit, context, "account.sessions.others-ended", others.Count);
@@ -124,7 +124,8 @@ internal static class AccountSessionEndpoints
         return [.. sessions.OrderByDescending(s => s.Current).ThenByDescending(s => s.CreatedAt)];
     }
 
-    private static async Task RevokeAsync(string id, IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, CancellationToken cancellationToken)
+    private static async Task RevokeAsync(string id, IOpenIddictAuthorizationManager authorizations, IOpenIddictTokenManager tokens, SessionStateCache sessions,
+        CancellationToken cancellationToken)
     {
         if (await authorizations.FindByIdAsync(id, cancellationToken) is { } authorization)
         {
@@ -132,6 +133,7 @@ internal static class AccountSessionEndpoints
         }
 
         await tokens.RevokeByAuthorizationIdAsync(id, cancellationToken);
+        sessions.Invalidate(id);
     }
 
     private static Task<long> AuditAsync(IAuditLog audit, HttpContext context, string action, int count) =>

@@ -98,3 +98,27 @@ internal sealed class ApplicationStateCache(IServiceScopeFactory scopes, IOption
             && await applications.HasClientTypeAsync(application, OpenIddictConstants.ClientTypes.Confidential, cancellationToken);
     }
 }
+
+/// <summary>
+/// Whether sign-in sessions (OpenIddict authorizations) are still valid, so that ending one session stops its access
+/// tokens and the portal cookie built on it within one second, as a logout does for all of them.
+/// </summary>
+internal sealed class SessionStateCache(IServiceScopeFactory scopes, IOptions<TokenOptions> options)
+{
+    private readonly FreshnessCache<bool> _cache = new(options.Value.AccountStateCacheTime);
+
+    /// <summary>True while the authorization with this id exists and is valid.</summary>
+    public ValueTask<bool> IsValidAsync(string authorizationId, CancellationToken cancellationToken) =>
+        _cache.GetAsync(authorizationId, LoadAsync, cancellationToken);
+
+    /// <summary>Forgets the cached state after a session ended on this instance.</summary>
+    public void Invalidate(string authorizationId) => _cache.Invalidate(authorizationId);
+
+    private async Task<bool> LoadAsync(string authorizationId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
+        return await authorizations.FindByIdAsync(authorizationId, cancellationToken) is { } authorization
+            && await authorizations.HasStatusAsync(authorization, OpenIddictConstants.Statuses.Valid, cancellationToken);
+    }
+}

@@ -60,6 +60,7 @@ internal static class IdentitySetup
         services.AddScoped<SignInService>();
         services.AddSingleton<EnrolmentLinks>();
         services.AddSingleton<AccountStateCache>();
+        services.AddSingleton<SessionStateCache>();
         services.AddSingleton<ApplicationStateCache>();
         services.AddScoped<IdentitySeeder>();
         services.AddScoped<AdminContext>();

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
 
 namespace OpenSpe.Server.Identity;
 
@@ -58,8 +59,16 @@ internal static class SessionValidation
         var stamp = principal.FindFirst(SpeClaims.Stamp)?.Value;
         var state = subject is null ? null : await services.GetRequiredService<AccountStateCache>().GetAsync(subject, cancellationToken);
         // Note: a token issued before a password change, factor reset, role revocation, disabling or logout carries an older stamp and is refused (revocation within a second).
-        return state is not null && !state.Disabled && stamp is not null
-            && CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(stamp.AsSpan()), MemoryMarshal.AsBytes(state.Stamp.AsSpan()));
+        if (state is null || state.Disabled || stamp is null
+            || !CryptographicOperations.FixedTimeEquals(MemoryMarshal.AsBytes(stamp.AsSpan()), MemoryMarshal.AsBytes(state.Stamp.AsSpan())))
+        {
+            return false;
+        }
+
+        // Note: a token of one sign-in session names it; once that session is ended (by its owner, from the sessions list) the token
+        // is refused within a second, rather than living to its expiry while the owner believes the session is gone.
+        var session = principal.FindFirst(OpenIddictConstants.Claims.Private.AuthorizationId)?.Value;
+        return session is null || await services.GetRequiredService<SessionStateCache>().IsValidAsync(session, cancellationToken);
     }
 }
 

@@ -52,7 +52,7 @@ internal static class PortalSession
     public static ClaimsPrincipal PrincipalOf(string accessToken)
     {
         var token = new JsonWebTokenHandler().ReadJsonWebToken(accessToken);
-        string[] kept = ["sub", "preferred_username", "role", "amr", SpeClaims.Stamp, SpeClaims.SessionStart];
+        string[] kept = ["sub", "preferred_username", "role", "amr", SpeClaims.Stamp, SpeClaims.SessionStart, OpenIddict.Abstractions.OpenIddictConstants.Claims.Private.AuthorizationId];
         var identity = new ClaimsIdentity(token.Claims.Where(c => kept.Contains(c.Type)).Select(c => new Claim(c.Type, c.Value)), Scheme, "preferred_username", "role");
         return new ClaimsPrincipal(identity);
     }

@@ -6,7 +6,7 @@ namespace OpenSpe.Server.Tests.Identity;
 
 /// <summary>
 /// A person's own sign-in sessions (<c>/api/v1/account/sessions</c>): they see theirs only, the current one marked, and end
-/// one or all the others; an ended session can no longer be renewed; another person's session cannot be seen or ended.
+/// one or all the others; an ended session can no longer be renewed and its access tokens stop; another person's session cannot be seen or ended.
 /// </summary>
 public sealed class AccountSessionTests(SharedServer shared) : IClassFixture<SharedServer>
 {
@@ -18,14 +18,17 @@ public sealed class AccountSessionTests(SharedServer shared) : IClassFixture<Sha
     public async Task Person_lists_own_sessions_and_ending_one_stops_its_renewal()
     {
         await _server.EnsureAccountAsync("sess-list", "researcher");
-        var (_, otherRefresh) = await _server.SignInAsync("sess-list");
+        var (otherToken, otherRefresh) = await _server.SignInAsync("sess-list");
         var (token, _) = await _server.SignInAsync("sess-list");
         using var client = _server.ClientWithToken(token);
+        using var otherClient = _server.ClientWithToken(otherToken);
+        using var otherBefore = await otherClient.GetAsync("/api/v1/account");
 
         var before = await client.GetFromJsonAsync<List<AccountSessionView>>("/api/v1/account/sessions");
         var other = Assert.Single(before!, s => !s.Current);
         var ended = await client.DeleteAsync("/api/v1/account/sessions/" + Uri.EscapeDataString(other.Id));
         var after = await client.GetFromJsonAsync<List<AccountSessionView>>("/api/v1/account/sessions");
+        using var otherAfter = await otherClient.GetAsync("/api/v1/account");
 
         Assert.Single(before!, s => s.Current);
         Assert.Equal(2, before!.Count);
@@ -34,6 +37,10 @@ public sealed class AccountSessionTests(SharedServer shared) : IClassFixture<Sha
         Assert.Equal(HttpStatusCode.BadRequest, (await RefreshAsync(otherRefresh)).StatusCode);
         Assert.True(Assert.Single(after!).Current);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/account")).StatusCode);
+        // The ended session's access token, still within its lifetime, stops at once: its owner ended it because it was not theirs.
+        Assert.Equal(HttpStatusCode.OK, otherBefore.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, otherAfter.StatusCode);
+        Assert.Contains("session has ended", otherAfter.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -58,7 +65,7 @@ public sealed class AccountSessionTests(SharedServer shared) : IClassFixture<Sha
     public async Task End_others_ends_every_other_session_and_keeps_the_current_one()
     {
         await _server.EnsureAccountAsync("sess-others", "researcher");
-        var (_, first) = await _server.SignInAsync("sess-others");
+        var (firstToken, first) = await _server.SignInAsync("sess-others");
         var (_, second) = await _server.SignInAsync("sess-others");
         var (token, currentRefresh) = await _server.SignInAsync("sess-others");
         using var client = _server.ClientWithToken(token);
@@ -71,6 +78,9 @@ public sealed class AccountSessionTests(SharedServer shared) : IClassFixture<Sha
         Assert.Equal(HttpStatusCode.BadRequest, (await RefreshAsync(first)).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await RefreshAsync(second)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(currentRefresh)).StatusCode);
+        using var firstClient = _server.ClientWithToken(firstToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await firstClient.GetAsync("/api/v1/account")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/account")).StatusCode);
     }
 
     [Fact]

@@ -187,6 +187,7 @@ public sealed class AdminTakeoverTests : IAsyncLifetime
         var removed = change == "disable"
             ? await admin.PostAsync($"/api/v1/admin/users/asker-{change}/disable", null)
             : await admin.DeleteAsync($"/api/v1/admin/users/asker-{change}/roles/admin");
+        var offered = await approver.GetFromJsonAsync<JsonElement>("/api/v1/admin/role-grants");
         var approved = await approver.PostAsync($"/api/v1/admin/role-grants/{requested.GetProperty("approvalId").GetString()}/approve", null);
         var listed = await approver.GetFromJsonAsync<JsonElement>("/api/v1/admin/role-grants");
 
@@ -195,6 +196,8 @@ public sealed class AdminTakeoverTests : IAsyncLifetime
         Assert.Equal(ErrorCodes.RequesterNoLongerAdmin, problem.GetProperty("code").GetString());
         Assert.DoesNotContain("admin", await RolesAsync("target-" + change));
         Assert.DoesNotContain(listed.EnumerateArray(), g => g.GetProperty("id").GetString() == requested.GetProperty("approvalId").GetString());
+        // Not offered for approval once its asker left office, before anyone tries it.
+        Assert.DoesNotContain(offered.EnumerateArray(), g => g.GetProperty("id").GetString() == requested.GetProperty("approvalId").GetString());
     }
 
     [Fact]

@@ -155,6 +155,29 @@ public sealed partial class PortalAccessTests : IAsyncLifetime
 
     [Fact]
     [Trait("Requirement", "TIR-22")]
+    [Trait("Requirement", "EHDSR-5")]
+    public async Task A_portal_session_ended_from_another_sign_in_loses_the_portal_at_the_next_request()
+    {
+        await _f.Server.EnsureAccountAsync("portal-ended", "researcher");
+        using var portal = new PortalBrowser(_f.Server);
+        using var _ = await portal.SignInAsync("portal-ended");
+        using var before = await portal.GetAsync("/projects");
+        using var cli = await _f.Server.ClientForAccountAsync("portal-ended");
+        var sessions = await cli.GetFromJsonAsync<List<AccountSessionView>>("/api/v1/account/sessions");
+        var portalSession = Assert.Single(sessions!, s => s.ClientId == "spe-portal");
+        using var ended = await cli.DeleteAsync("/api/v1/account/sessions/" + Uri.EscapeDataString(portalSession.Id));
+
+        using var after = await portal.GetAsync("/projects");
+
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, ended.StatusCode);
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.Equal("/portal/signin", portal.Browser.Location(after).AbsolutePath);
+        Assert.Equal(HttpStatusCode.OK, (await cli.GetAsync("/api/v1/account")).StatusCode);
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-22")]
     public async Task Sign_out_ends_the_session_on_the_server_so_a_copied_cookie_is_refused()
     {
         using var portal = new PortalBrowser(_f.Server);
