@@ -98,8 +98,10 @@ public sealed record EnrolmentLinkView(string Username, string EnrolmentUrl, Dat
 public sealed record ClientView(string ClientId, string? DisplayName, string? RegisteredBy);
 
 /// <summary>
-/// The result of a role change or of a new enrolment link's request: <c>granted</c>, <c>revoked</c>, or <c>pending-approval</c> with the
-/// id a second admin approves. The approval of a new enrolment link carries the link (<paramref name="Enrolment"/>), shown once to the approver.
+/// The result of a role change or of a request for a second admin (new enrolment link, external identity, second-factor reset):
+/// <c>granted</c>, <c>revoked</c>, or <c>pending-approval</c> with the id a second admin approves; an approval answers <c>granted</c>
+/// (a role), <c>approved</c> (a link or an identity) or <c>factor-removed</c> (a second-factor reset). The approval of a new enrolment
+/// link carries the link (<paramref name="Enrolment"/>), shown once to the approver.
 /// </summary>
 public sealed record RoleChangeView(string Status, string? ApprovalId, EnrolmentLinkView? Enrolment = null);
 

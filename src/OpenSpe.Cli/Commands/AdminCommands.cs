@@ -18,9 +18,12 @@ internal static class AdminCommands
         user.Subcommands.Add(UserState(env, "enable", "Enable a disabled account again."));
         user.Subcommands.Add(UserGrant(env));
         user.Subcommands.Add(UserRevoke(env));
-        user.Subcommands.Add(UserState(env, "reset-mfa", "Remove an account's second factor and recovery codes (after verifying the person out of band); "
-            + "every session of the account ends, and its next sign-in can only enrol a new one."));
-        user.Subcommands.Add(UserEnrolment(env));
+        user.Subcommands.Add(UserApprovalRequest(env, "reset-mfa", "Ask to remove an account's second factor and recovery codes (after verifying the person "
+            + "out of band). A second admin approves it ('spe admin role-grants approve ID'); only then is the factor removed, every session of the account "
+            + "ended, and its next sign-in can only enrol a new one.", "removes the second factor"));
+        user.Subcommands.Add(UserApprovalRequest(env, "enrolment", "Ask for a new one-time enrolment link for an account whose person lost their password "
+            + "(after verifying them out of band). A second admin approves it ('spe admin role-grants approve ID') and receives the link; "
+            + "only then are the password and second factor removed and every session ended.", "receives the link"));
 
         var grants = new Command("role-grants", "Grants of privileged roles (admin, operator, hdab, auditor, output-checker) waiting for a second admin's approval.");
         grants.Subcommands.Add(GrantsList(env));
@@ -96,7 +99,7 @@ internal static class AdminCommands
         return command;
     }
 
-    /// <summary><c>disable</c>, <c>enable</c> and <c>reset-mfa</c>: a POST on the account that answers with it.</summary>
+    /// <summary><c>disable</c> and <c>enable</c>: a POST on the account that answers with it.</summary>
     private static Command UserState(ClientEnvironment env, string verb, string description)
     {
         var username = Username();
@@ -112,13 +115,12 @@ internal static class AdminCommands
         return command;
     }
 
-    private static Command UserEnrolment(ClientEnvironment env)
+    /// <summary><c>reset-mfa</c> and <c>enrolment</c>: a POST on the account that files a change for a second admin's approval.</summary>
+    private static Command UserApprovalRequest(ClientEnvironment env, string verb, string description, string onApproval)
     {
         var username = Username();
         var json = CommonOptions.Json();
-        var command = new Command("enrolment", "Ask for a new one-time enrolment link for an account whose person lost their password "
-            + "(after verifying them out of band). A second admin approves it ('spe admin role-grants approve ID') and receives the link; "
-            + "only then are the password and second factor removed and every session ended.")
+        var command = new Command(verb, description)
         {
             username, json,
         };
@@ -126,7 +128,7 @@ internal static class AdminCommands
         {
             using var api = SpeApiClient.Open(env);
             var name = parse.GetValue(username)!;
-            var result = await api.SendAsync<RoleChangeView>(HttpMethod.Post, $"api/v1/admin/users/{Segment(name)}/enrolment", null, cancellationToken);
+            var result = await api.SendAsync<RoleChangeView>(HttpMethod.Post, $"api/v1/admin/users/{Segment(name)}/{verb}", null, cancellationToken);
             if (parse.GetValue(json))
             {
                 JsonOutput.Write(streams.Out, new { username = name, status = result.Status, approvalId = result.ApprovalId });
@@ -134,7 +136,7 @@ internal static class AdminCommands
             else
             {
                 TableWriter.WriteFields(streams.Out, [("Username", name), ("Status", result.Status), ("Approval id", result.ApprovalId)]);
-                streams.Hint($"A second admin must approve it and then receives the link: spe admin role-grants approve {result.ApprovalId}");
+                streams.Hint($"A second admin must approve it and then {onApproval}: spe admin role-grants approve {result.ApprovalId}");
             }
 
             return ExitCodes.Success;
@@ -219,7 +221,7 @@ internal static class AdminCommands
     {
         var id = new Argument<string>("id") { Description = "The grant's id, from 'spe admin role-grants list'." };
         var json = CommonOptions.Json();
-        var command = new Command("approve", "Approve a pending privileged grant or new enrolment link requested by another admin (never your own request, "
+        var command = new Command("approve", "Approve a pending privileged grant, new enrolment link, external identity or second-factor reset requested by another admin (never your own request, "
             + "never your own account). Approving a new enrolment link prints the link: hand it to the person over a separate channel.") { id, json };
         command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
         {

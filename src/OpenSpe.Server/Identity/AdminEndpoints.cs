@@ -38,14 +38,15 @@ internal static class AdminEndpoints
         group.MapPost("/users/{username}/enable", (string username, HttpContext c, AdminContext a) => SetDisabledAsync(username, false, c, a))
             .WithName("admin.users.enable").ProducesProblems(404, 409).WithSummary("Enables an account (not your own).");
         group.MapPost("/users/{username}/reset-mfa", ResetMfaAsync).WithName("admin.users.reset-mfa").ProducesProblems(404, 409)
-            .WithSummary("Removes an account's second factor (not your own): it can then only enrol again.");
+            .WithSummary("Asks to remove an account's second factor (not your own). A second admin approves it (role 'mfa-reset'); only then is the factor "
+                + "removed, every session ended, and the account can only enrol again.");
         group.MapPut("/users/{username}/roles/{role}", GrantAsync).WithName("admin.roles.grant").ProducesProblems(404, 409)
             .WithSummary("Grants a role (not to yourself, never one the separation-of-duties table forbids with the roles held); admin, operator, hdab, auditor and output-checker wait for a second admin's approval.");
         group.MapDelete("/users/{username}/roles/{role}", RevokeAsync).WithName("admin.roles.revoke").ProducesProblems(404, 409).WithSummary("Revokes a role (not your own).");
         group.MapGet("/role-grants", ListGrantsAsync).WithName("admin.role-grants.list")
-            .WithSummary("Changes waiting for a second admin: high-privilege grants, new enrolment links (role 'enrolment') and external identities to map (role 'external-identity').");
+            .WithSummary("Changes waiting for a second admin: high-privilege grants, new enrolment links (role 'enrolment'), external identities to map (role 'external-identity') and second-factor resets (role 'mfa-reset').");
         group.MapPost("/role-grants/{id}/approve", ApproveAsync).WithName("admin.role-grants.approve").ProducesProblems(404, 409)
-            .WithSummary("Approves a pending grant, new enrolment link or external identity's mapping: a different admin from the one who asked, and not the account's own "
+            .WithSummary("Approves a pending grant, new enrolment link, external identity's mapping or second-factor reset: a different admin from the one who asked, and not the account's own "
                 + "person, while the one who asked is still an enabled admin. The approval of a new enrolment link answers with the link.");
         group.MapPost("/clients", CreateClientAsync).WithName("admin.clients.create").Validate<CreateClientRequest>().ProducesProblems(409)
             .WithSummary("Registers an application (client credentials), a principal of its own that acts for nobody; the secret is shown once. It reaches a project only when the HDAB names it in a permit.");
@@ -150,7 +151,7 @@ internal static class AdminEndpoints
         return TypedResults.Ok(await admin.ViewAsync(user));
     }
 
-    private static async Task<Results<Ok<UserView>, ProblemHttpResult>> ResetMfaAsync(string username, HttpContext context, AdminContext admin)
+    private static async Task<Results<Accepted<RoleChangeView>, ProblemHttpResult>> ResetMfaAsync(string username, HttpContext context, AdminContext admin)
     {
         var (user, refusal) = await admin.TargetAsync(context, username);
         if (user is null)
@@ -158,6 +159,19 @@ internal static class AdminEndpoints
             return refusal!;
         }
 
+        // Note: without its second factor an account is guarded by its password alone, and its next sign-in enrols a factor of the
+        // signer's choosing: one admin alone, who has learnt or guessed a second admin's or a researcher's password, could take the
+        // account over. So a reset waits for a different admin, as a new enrolment link does. Nothing changes until then.
+        var existing = await admin.Database.RoleGrantRequests
+            .Where(r => r.UserId == user.Id && r.Role == AdminContext.MfaResetChange && r.Status == "pending").Select(r => r.Id).FirstOrDefaultAsync();
+        var id = existing ?? await admin.RequestApprovalAsync(context, user, AdminContext.MfaResetChange);
+        return id is null
+            ? admin.Changed(context)
+            : TypedResults.Accepted($"/api/v1/admin/role-grants/{id}", new RoleChangeView("pending-approval", id));
+    }
+
+    private static async Task<Results<Ok<RoleChangeView>, ProblemHttpResult>> ApproveMfaResetAsync(RoleGrantRequestEntity request, SpeUser user, HttpContext context, AdminContext admin)
+    {
         SignInService.ResetSecondFactor(user);
         // Note: every token and session that proved the old factor ends with it (within a second).
         AdminContext.RenewSecurityStamp(user);
@@ -167,8 +181,8 @@ internal static class AdminEndpoints
         }
 
         await admin.AccountChangedAsync(user);
-        await admin.AuditAsync(context, "admin.users.mfa-reset", user);
-        return TypedResults.Ok(await admin.ViewAsync(user));
+        await admin.AuditAsync(context, "admin.users.mfa-reset", user, new() { ["approvalOf"] = request.Id, ["requestedBy"] = request.RequestedBy });
+        return TypedResults.Ok(new RoleChangeView("factor-removed", request.Id));
     }
 
     private static async Task<Results<Ok<RoleChangeView>, Accepted<RoleChangeView>, ProblemHttpResult>> GrantAsync(string username, string role, HttpContext context, AdminContext admin)
@@ -310,7 +324,7 @@ internal static class AdminEndpoints
         // Note: the request's approval is saved with the account's change in one save, checked against the account's concurrency stamp
         // read above (before the separation-of-duties check): two concurrent approvals, or an approval beside another change to the
         // account, cannot both succeed, and a failed one keeps nothing, not even the approval (409).
-        if (request.Role is not (AdminContext.EnrolmentChange or AdminContext.ExternalIdentityChange) && SeparationOfDuties.Within([.. await admin.Users.GetRolesAsync(user), request.Role]) is { } conflict)
+        if (request.Role is not (AdminContext.EnrolmentChange or AdminContext.ExternalIdentityChange or AdminContext.MfaResetChange) && SeparationOfDuties.Within([.. await admin.Users.GetRolesAsync(user), request.Role]) is { } conflict)
         {
             // Note: the table is checked again at approval: a conflicting role may have been granted since the request.
             return AdminContext.SeparationOfDutiesRefusal(context, conflict);
@@ -327,6 +341,11 @@ internal static class AdminEndpoints
         if (request.Role == AdminContext.ExternalIdentityChange)
         {
             return await ApproveExternalIdentityAsync(request, user, context, admin);
+        }
+
+        if (request.Role == AdminContext.MfaResetChange)
+        {
+            return await ApproveMfaResetAsync(request, user, context, admin);
         }
 
         if (!(await admin.Users.AddToRoleAsync(user, request.Role)).Succeeded)
@@ -557,14 +576,17 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
     /// <summary>What a pending request holds in place of a role when it asks to map an external identity (no role has this name).</summary>
     public const string ExternalIdentityChange = "external-identity";
 
+    /// <summary>What a pending request holds in place of a role when it asks to remove the account's second factor (no role has this name).</summary>
+    public const string MfaResetChange = "mfa-reset";
+
     /// <summary>The token store's provider name under which an external identity waiting for approval is kept (its name is the request's id).</summary>
     public const string PendingExternalIdentity = "OpenSpe:pending-external-identity";
 
-    /// <summary>Roles of <paramref name="user"/> still waiting for approval (not a new enrolment link or an external identity waiting).</summary>
+    /// <summary>Roles of <paramref name="user"/> still waiting for approval (not a new enrolment link, an external identity or a second-factor reset waiting).</summary>
     public async Task<List<string>> PendingRolesAsync(SpeUser user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        return await Database.RoleGrantRequests.Where(r => r.UserId == user.Id && r.Status == "pending" && r.Role != EnrolmentChange && r.Role != ExternalIdentityChange)
+        return await Database.RoleGrantRequests.Where(r => r.UserId == user.Id && r.Status == "pending" && r.Role != EnrolmentChange && r.Role != ExternalIdentityChange && r.Role != MfaResetChange)
             .Select(r => r.Role).ToListAsync();
     }
 
@@ -667,6 +689,7 @@ internal sealed class AdminContext(UserManager<SpeUser> users, SpeDbContext data
         {
             EnrolmentChange => ("admin.users.enrolment-requested", "enrolment-link-requested"),
             ExternalIdentityChange => ("admin.external-identities.requested", "external-identity-requested"),
+            MfaResetChange => ("admin.users.mfa-reset-requested", "mfa-reset-requested"),
             _ => ("admin.roles.grant-requested", "high-privilege-grant-requested"),
         };
         var requested = new Dictionary<string, string>(details ?? new Dictionary<string, string>(), StringComparer.Ordinal) { ["role"] = role, ["approvalId"] = request.Id };

@@ -170,6 +170,46 @@ public sealed class AdminTakeoverTests : IAsyncLifetime
         Assert.Empty(await LoginsAsync("federated2"));
     }
 
+    [Fact]
+    [Trait("Requirement", "OPR-2")]
+    [Trait("Requirement", "SDR-2")]
+    public async Task One_admin_alone_cannot_remove_a_second_factor()
+    {
+        await _server.EnsureAccountAsync("mfa-asker", "admin");
+        await _server.EnsureAccountAsync("mfa-second", "admin");
+        await _server.EnsureAccountAsync("mfa-victim", "admin");
+        using var asker = await _server.ClientForAccountAsync("mfa-asker");
+        using var second = await _server.ClientForAccountAsync("mfa-second");
+        using var victim = await _server.ClientForAccountAsync("mfa-victim");
+
+        using var requested = await asker.PostAsync("/api/v1/admin/users/mfa-victim/reset-mfa", null);
+        var approvalId = (await requested.Content.ReadFromJsonAsync<RoleChangeView>())!.ApprovalId!;
+        using var again = await asker.PostAsync("/api/v1/admin/users/mfa-victim/reset-mfa", null);
+        var afterRequest = await asker.GetFromJsonAsync<List<UserView>>("/api/v1/admin/users");
+        using var victimStillIn = await victim.GetAsync("/api/v1/account");
+        var listed = await second.GetFromJsonAsync<JsonElement>("/api/v1/admin/role-grants");
+        using var byAsker = await asker.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
+        using var byVictim = await victim.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
+        var afterRefusals = await asker.GetFromJsonAsync<List<UserView>>("/api/v1/admin/users");
+        using var approved = await second.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null);
+        var afterApproval = await asker.GetFromJsonAsync<List<UserView>>("/api/v1/admin/users");
+        using var victimAfter = await victim.GetAsync("/api/v1/account");
+
+        Assert.Equal(HttpStatusCode.Accepted, requested.StatusCode);
+        Assert.Equal(approvalId, (await again.Content.ReadFromJsonAsync<RoleChangeView>())!.ApprovalId);
+        Assert.True(afterRequest!.Single(u => u.Username == "mfa-victim").MfaEnrolled);
+        Assert.Equal(HttpStatusCode.OK, victimStillIn.StatusCode);
+        Assert.Contains(listed.EnumerateArray(), g => g.GetProperty("id").GetString() == approvalId && g.GetProperty("role").GetString() == "mfa-reset");
+        Assert.Equal(HttpStatusCode.Forbidden, byAsker.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byVictim.StatusCode);
+        Assert.True(afterRefusals!.Single(u => u.Username == "mfa-victim").MfaEnrolled);
+        Assert.Equal(HttpStatusCode.OK, approved.StatusCode);
+        Assert.Equal("factor-removed", (await approved.Content.ReadFromJsonAsync<RoleChangeView>())!.Status);
+        Assert.False(afterApproval!.Single(u => u.Username == "mfa-victim").MfaEnrolled);
+        Assert.Equal(HttpStatusCode.Unauthorized, victimAfter.StatusCode);
+        Assert.DoesNotContain("mfa-reset", await RolesAsync("mfa-victim"));
+    }
+
     [Theory]
     [InlineData("disable")]
     [InlineData("demote")]

@@ -44,10 +44,15 @@ public sealed class RevocationTests(SharedServer shared) : IClassFixture<SharedS
     public async Task Second_factor_reset_ends_every_session_of_the_person()
     {
         await _server.EnsureAccountAsync("rev-mfa", "researcher");
+        await _server.EnsureAccountAsync("rev-mfa-approver", "admin");
         var (token, refresh) = await _server.SignInAsync("rev-mfa");
         using var admin = await _server.ClientForAccountAsync("admin");
+        using var approver = await _server.ClientForAccountAsync("rev-mfa-approver");
+        using var requested = await admin.PostAsync("/api/v1/admin/users/rev-mfa/reset-mfa", null);
+        var approvalId = (await requested.Content.ReadFromJsonAsync<RoleChangeView>())!.ApprovalId;
 
-        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync("/api/v1/admin/users/rev-mfa/reset-mfa", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Accepted, requested.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await approver.PostAsync($"/api/v1/admin/role-grants/{approvalId}/approve", null)).StatusCode);
 
         await AssertEndsWithinAsync("second-factor reset", token, refresh);
     }

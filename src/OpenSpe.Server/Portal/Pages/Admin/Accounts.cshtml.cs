@@ -66,7 +66,7 @@ internal sealed class AccountsModel : PortalPageModel
         return await ShowAsync();
     }
 
-    /// <summary>Disables or enables an account, resets its second factor, or issues a new enrolment link.</summary>
+    /// <summary>Disables or enables an account, or asks for a second-factor reset or a new enrolment link (both wait for a second admin).</summary>
     public async Task<IActionResult> OnPostAccountAsync(string? username, string? change)
     {
         if (string.IsNullOrWhiteSpace(username) || change is not ("disable" or "enable" or "reset-mfa" or "enrolment"))
@@ -75,16 +75,16 @@ internal sealed class AccountsModel : PortalPageModel
         }
 
         var path = $"/api/v1/admin/users/{Segment(username)}/{change}";
-        if (change == "enrolment")
+        if (change is "enrolment" or "reset-mfa")
         {
-            // Note: a new link waits for a second admin, who receives it on approval; the admin who asked never sees it.
+            // Note: a new link and a second-factor reset wait for a second admin; a new link goes to the approving admin only.
             var requested = await SendEmptyAsync<RoleChangeView>(HttpMethod.Post, path);
             if (!requested.Succeeded)
             {
                 return await RefusedAsync(requested.Problem!);
             }
 
-            Notice = PortalText.Format("AdminEnrolmentPending", username);
+            Notice = PortalText.Format(change == "enrolment" ? "AdminEnrolmentPending" : "AdminMfaResetPending", username);
             return await ShowAsync();
         }
 
@@ -94,12 +94,7 @@ internal sealed class AccountsModel : PortalPageModel
             return await RefusedAsync(answer.Problem!);
         }
 
-        Notice = PortalText.Format(change switch
-        {
-            "disable" => "AdminDisabledNotice",
-            "enable" => "AdminEnabledNotice",
-            _ => "AdminMfaResetNotice",
-        }, username);
+        Notice = PortalText.Format(change == "disable" ? "AdminDisabledNotice" : "AdminEnabledNotice", username);
         return await ShowAsync();
     }
 
@@ -143,7 +138,12 @@ internal sealed class AccountsModel : PortalPageModel
 
         // Note: the approval of a new enrolment link answers with the link, shown once here to the approving admin.
         Enrolment = answer.Value?.Enrolment;
-        Notice = PortalText.Get(Enrolment is not null ? "AdminEnrolmentApproved" : answer.Value?.Status == "approved" ? "AdminExternalApproved" : "AdminGrantApproved");
+        Notice = PortalText.Get(Enrolment is not null ? "AdminEnrolmentApproved" : answer.Value?.Status switch
+        {
+            "approved" => "AdminExternalApproved",
+            "factor-removed" => "AdminMfaResetApproved",
+            _ => "AdminGrantApproved",
+        });
         return await ShowAsync();
     }
 
