@@ -61,6 +61,7 @@ public sealed class FederatedTrainingFigures(WideBudgetLearningFixture nodes) : 
         using (channel)
         {
             var calls = new List<AsyncDuplexStreamingCall<TrainMessage, TrainMessage>>();
+            var runnersBefore = RunnerProcesses.Snapshot();
             var before = GC.GetTotalMemory(forceFullCollection: true);
             try
             {
@@ -83,6 +84,17 @@ public sealed class FederatedTrainingFigures(WideBudgetLearningFixture nodes) : 
                 var open = GC.GetTotalMemory(forceFullCollection: true);
                 TestContext.Current.TestOutputHelper?.WriteLine(
                     $"{Streams} open Train streams at node-b (each with its session's model of CNSIM2, 2,432 complete rows): {(open - before) / Streams / 1024.0:F0} KiB managed each (this process holds all three nodes and the peer client)");
+
+                // Each stream also holds a runner in its sandbox, outside the server's heap: its processes' memory is the larger part.
+                var opened = RunnerProcesses.Snapshot().Where(p => !runnersBefore.Any(b => b.Pid == p.Pid)).ToList();
+                var runners = opened.Where(p => !p.IsSandbox).ToList();
+                var wrappers = opened.Where(p => p.IsSandbox).ToList();
+                // Note: not asserted equal to the streams: other classes' tests in this process may start or end runners meanwhile, and
+                // the count is printed with the figure.
+                Assert.NotEmpty(runners);
+                TestContext.Current.TestOutputHelper?.WriteLine(
+                    $"their sandboxes: {runners.Count} runner processes, {runners.Average(p => p.RssKiB) / 1024.0:F1} MiB resident ({runners.Average(p => p.PssKiB) / 1024.0:F1} MiB proportional) each; "
+                    + $"{wrappers.Count} bwrap processes around them, {wrappers.Sum(p => p.PssKiB) / (double)Streams / 1024.0:F1} MiB proportional per stream");
             }
             finally
             {
@@ -92,5 +104,80 @@ public sealed class FederatedTrainingFigures(WideBudgetLearningFixture nodes) : 
                 }
             }
         }
+    }
+}
+
+/// <summary>
+/// The federated component runners this test process started (its descendants whose command line names the runner), read from
+/// /proc: resident and proportional set sizes, and whether the process is the sandbox around a runner (bwrap, or setpriv or prlimit
+/// before they exec) rather than the runner.
+/// </summary>
+internal static class RunnerProcesses
+{
+    internal sealed record Runner(int Pid, bool IsSandbox, long RssKiB, long PssKiB);
+
+    public static List<Runner> Snapshot()
+    {
+        var self = Environment.ProcessId;
+        var found = new List<Runner>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid) || pid == self)
+            {
+                continue;
+            }
+
+            try
+            {
+                var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline"));
+                if (!commandLine.Contains("OpenSpe.Federation.Runner", StringComparison.Ordinal) || !DescendsFrom(pid, self))
+                {
+                    continue;
+                }
+
+                var isSandbox = File.ReadAllText(Path.Combine(directory, "comm")).Trim() is "bwrap" or "setpriv" or "prlimit";
+                found.Add(new Runner(pid, isSandbox, KiB(Path.Combine(directory, "status"), "VmRSS:"), KiB(Path.Combine(directory, "smaps_rollup"), "Pss:")));
+            }
+            catch (IOException)
+            {
+                // Note: a process that ended while it was read is not one of the open streams' runners.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return found;
+    }
+
+    private static bool DescendsFrom(int pid, int ancestor)
+    {
+        for (var hops = 0; pid > 1 && hops < 64; hops++)
+        {
+            var parent = KiB($"/proc/{pid}/status", "PPid:");
+            if (parent == ancestor)
+            {
+                return true;
+            }
+
+            pid = (int)parent;
+        }
+
+        return false;
+    }
+
+    /// <summary>The number after <paramref name="key"/> on its line (kB for the sizes); 0 when there is none.</summary>
+    private static long KiB(string file, string key)
+    {
+        foreach (var line in File.ReadLines(file))
+        {
+            if (line.StartsWith(key, StringComparison.Ordinal))
+            {
+                var value = line[key.Length..].Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+                return long.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
     }
 }

@@ -1,17 +1,20 @@
 using System.Text.Json;
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using OpenSpe.Core.Federation;
+using OpenSpe.Core.Permits;
 using OpenSpe.Federation.V1;
 using OpenSpe.Server.Federation;
+using OpenSpe.Server.Persistence;
 using OpenSpe.Server.Tests.Permits;
 
 namespace OpenSpe.Server.Tests.Federation;
 
 /// <summary>
 /// What changes while a node runs: a certificate revoked at the CA is refused from the next handshake without a restart, and from
-/// the next call over a connection it opened before, as is one that expired since; a halted project and an expired permit refuse
-/// tasks.
+/// the next call over a connection it opened before, as is one that expired since; a halted project, an expired permit and a permit
+/// its HDAB suspended or revoked at the node refuse tasks.
 /// </summary>
 public sealed class FederationLifecycleTests : IAsyncLifetime
 {
@@ -164,6 +167,34 @@ public sealed class FederationLifecycleTests : IAsyncLifetime
 
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.StartsWith(ErrorCodes.FederationPermitNotInForce, refused.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [Trait("Requirement", "FSPER-3")]
+    [InlineData("suspend", PermitStates.Suspended)]
+    [InlineData("revoke", PermitStates.Terminated)]
+    public async Task A_permit_its_HDAB_suspended_or_revoked_at_the_node_refuses_tasks_even_with_its_signature_intact_and_is_audited(string change, string state)
+    {
+        // Note: the signed permit the peer presents is unchanged and in force; only this node's own record of it says otherwise,
+        // so the refusal can come only from the node checking its local permit's state (a revoked permit is terminated at once).
+        string local;
+        await using (var scope = _node.Node.Server.Services.CreateAsyncScope())
+        {
+            local = await scope.ServiceProvider.GetRequiredService<SpeDbContext>().Permits.Where(p => p.ProjectId == _node.ProjectId).Select(p => p.Id).SingleAsync();
+        }
+
+        var changed = await _node.Node.PostAsAsync("hdab", $"/api/v1/permits/{local}/{change}", new { reason = "investigation" });
+        Assert.True(changed.IsSuccessStatusCode, await changed.Content.ReadAsStringAsync());
+        var tasks = _node.Node.Server.Services.GetRequiredService<FederatedTasks>();
+        var before = tasks.Count;
+
+        var refused = await SubmitAsync();
+
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.Equal($"{ErrorCodes.FederationPermitNotInForce} the permit is {state} at this node", refused.Status.Detail);
+        Assert.True(tasks.Count <= before, $"{tasks.Count} tasks after the refusal, {before} before");
+        var records = await _node.RecordsAsync("federation.call", where: r => r.DetailsJson.Contains(ErrorCodes.FederationPermitNotInForce, StringComparison.Ordinal));
+        Assert.Contains(records, r => r.Outcome == "denied" && r.DetailsJson.Contains("\"peer\":\"node-b\"", StringComparison.Ordinal));
     }
 
     private async Task<RpcException> SubmitAsync()
