@@ -6,8 +6,8 @@ using static OpenSpe.Cli.Client.PermitClient;
 namespace OpenSpe.Cli.Commands;
 
 /// <summary>
-/// <c>spe alert list|ack|incident</c> (EHDSR-9, TIR-13, OPR-18): the fired alerts over <c>/api/v1/alerts</c>. Operators
-/// acknowledge and open incidents; auditors read.
+/// <c>spe alert list|rules|ack|incident</c> (EHDSR-9, TIR-13, OPR-18): the fired alerts over <c>/api/v1/alerts</c> and the
+/// rules in force over <c>/api/v1/alerts/rules</c>. Operators acknowledge and open incidents; auditors read.
 /// </summary>
 internal static class AlertCommands
 {
@@ -16,6 +16,7 @@ internal static class AlertCommands
         var env = environment ?? ClientEnvironment.System;
         var command = new Command("alert", "Alerts the SPE raised (rules over the audit log, periodic checks, incident deadlines). Role operator acknowledges; auditor reads.");
         command.Subcommands.Add(List(env));
+        command.Subcommands.Add(Rules(env));
         command.Subcommands.Add(Ack(env));
         command.Subcommands.Add(Incident(env));
         return command;
@@ -72,6 +73,40 @@ internal static class AlertCommands
         }));
         return command;
     }
+
+    private static Command Rules(ClientEnvironment env)
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("rules", "The alert rules in force: the shipped defaults not switched off and the operator's own (Alerts:Rules). "
+            + "Roles operator and auditor.") { json };
+        command.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var (raw, rules) = await api.CallAsync<List<AlertRuleView>>(HttpMethod.Get, "api/v1/alerts/rules", null, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, raw);
+                return ExitCodes.Success;
+            }
+
+            // Note: a rule counts audit records (its action and outcome) or is a periodic check; the WHAT column says which.
+            TableWriter.Write(streams.Out, ["RULE", "WHAT", "PER", "THRESHOLD", "WINDOW"],
+                rules.Select(r => (IReadOnlyList<string?>)[r.Name, r.Check is { } check ? "check " + check : r.Action + (r.Outcome is { } outcome ? " " + outcome : ""),
+                    r.GroupBy, r.Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture), Window(r.Window)]), "No alert rules in force.");
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    /// <summary>A window as a person reads it: whole days, hours, minutes or seconds when it is one, else the exact span.</summary>
+    internal static string Window(TimeSpan window) => window switch
+    {
+        { Ticks: > 0 } when window.Ticks % TimeSpan.TicksPerDay == 0 => $"{window.Ticks / TimeSpan.TicksPerDay} d",
+        { Ticks: > 0 } when window.Ticks % TimeSpan.TicksPerHour == 0 => $"{window.Ticks / TimeSpan.TicksPerHour} h",
+        { Ticks: > 0 } when window.Ticks % TimeSpan.TicksPerMinute == 0 => $"{window.Ticks / TimeSpan.TicksPerMinute} min",
+        { Ticks: > 0 } when window.Ticks % TimeSpan.TicksPerSecond == 0 => $"{window.Ticks / TimeSpan.TicksPerSecond} s",
+        _ => window.ToString("c", System.Globalization.CultureInfo.InvariantCulture),
+    };
 
     private static Command Ack(ClientEnvironment env)
     {

@@ -96,6 +96,7 @@ internal static class BackupCommands
         };
         command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async () =>
         {
+            await WarnIfOthersCanReadAsync(parse, parse.GetValue(sk)!);
             using var key = Crypt4ghIo.LoadPrivateKey(parse.GetValue(sk)!);
             var witnesses = AuditCommands.ReadWitnesses(parse.GetValue(witness) ?? []);
             var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(parse.GetValue(backup)!)));
@@ -121,6 +122,7 @@ internal static class BackupCommands
             }
 
             Write(parse, parse.GetValue(json), report);
+            await WarnIfKeyFromBackupAsync(parse, parse.GetValue(publicKey));
             if (parse.GetValue(record))
             {
                 // Note: a drill that failed on /readyz sends that as its problem too, because the server refuses a failed drill that
@@ -173,13 +175,49 @@ internal static class BackupCommands
         };
         command.SetAction(async (parse, cancellationToken) => await RunAsync(parse, async () =>
         {
+            await WarnIfOthersCanReadAsync(parse, parse.GetValue(sk)!);
             using var key = Crypt4ghIo.LoadPrivateKey(parse.GetValue(sk)!);
             var ledgers = (parse.GetValue(ledger) ?? []).Select(f => f.Exists ? f.FullName : throw new SpeUsageException($"shred ledger {f.FullName} does not exist")).ToList();
             var report = await OfflineBackup.RestoreAsync(parse.GetValue(backup)!, key, parse.GetValue(dataDir)!, parse.GetValue(database), ledgers, ReadPem(parse.GetValue(publicKey)), cancellationToken);
             Write(parse, parse.GetValue(json), report);
+            await WarnIfKeyFromBackupAsync(parse, parse.GetValue(publicKey));
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Without <c>--public-key</c> the manifest's signature is checked with the audit key the backup itself carries, which
+    /// shows the pieces are whole but not that this SPE made them: whoever can write the backup directory can sign a forged
+    /// one with a key of their own (the backup public key is public). Said on standard error after the result, so the
+    /// operator knows what the check was worth.
+    /// </summary>
+    private static async Task WarnIfKeyFromBackupAsync(ParseResult parse, FileInfo? publicKey)
+    {
+        if (publicKey is null)
+        {
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"spe backup {parse.CommandResult.Command.Name}: warning: the manifest's signature was "
+                + "checked with the audit key inside the backup, which shows the backup is whole but not that your SPE made it; give --public-key "
+                + "with the key from 'spe audit public-key' kept apart from the server.");
+        }
+    }
+
+    /// <summary>
+    /// The backup secret key opens every backup, so a copy others on the machine can read is said at once (as ssh does for
+    /// its keys). A warning rather than a refusal: a key may sit on a medium whose modes mean nothing (a FAT stick), and a
+    /// locked key still needs its passphrase.
+    /// </summary>
+    private static async Task WarnIfOthersCanReadAsync(ParseResult parse, string path)
+    {
+        const UnixFileMode OthersRead = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        if (OperatingSystem.IsWindows() || !File.Exists(path) || (File.GetUnixFileMode(path) & OthersRead) == 0)
+        {
+            return;
+        }
+
+        await parse.InvocationConfiguration.Error.WriteLineAsync($"spe backup {parse.CommandResult.Command.Name}: warning: the secret key {path} can be read "
+            + "or written by others on this machine (mode " + Convert.ToString((int)File.GetUnixFileMode(path), 8) + "); keep it readable by its owner only "
+            + $"(chmod 600 {path}).");
     }
 
     private static Command History(ClientEnvironment env)

@@ -28,6 +28,8 @@ public sealed class BackupCliTests
         var verify = await SpeProcess.RunAsync("backup", "verify", work.File("backup"), "--sk", work.File("backup.sec"), "--json");
         var restore = await SpeProcess.RunAsync("backup", "restore", work.File("backup"), "--sk", work.File("backup.sec"), "--data-dir", work.File("restored"));
         var again = await SpeProcess.RunAsync("backup", "restore", work.File("backup"), "--sk", work.File("backup.sec"), "--data-dir", work.File("restored"));
+        await File.WriteAllTextAsync(work.File("audit.pub"), (await SpeProcess.RunAsync("audit", "public-key", "--data-dir", data)).Stdout);
+        var pinned = await SpeProcess.RunAsync("backup", "verify", work.File("backup"), "--sk", work.File("backup.sec"), "--public-key", work.File("audit.pub"));
         var piece = Directory.EnumerateFiles(work.File("backup/pieces")).Order(StringComparer.Ordinal).Last();
         var bytes = await File.ReadAllBytesAsync(piece);
         bytes[^5] ^= 0x40;
@@ -43,11 +45,56 @@ public sealed class BackupCliTests
         Assert.Equal(report.GetProperty("pieces").GetInt32(), report.GetProperty("restored").GetInt32());
         Assert.True(restore.ExitCode == 0, restore.Stderr);
         Assert.True(File.Exists(work.File("restored/spe.db")));
+        // Without --public-key the signature was checked with the key the backup carries, and each verb says what that is worth;
+        // the secret key keygen wrote is its owner's alone, so nothing is said about it.
+        Assert.Equal(KeyFromBackupWarning("verify"), verify.Stderr.ReplaceLineEndings("\n"));
+        Assert.Equal(KeyFromBackupWarning("restore"), restore.Stderr.ReplaceLineEndings("\n"));
+        Assert.True(pinned.ExitCode == 0, pinned.Stderr);
+        Assert.Empty(pinned.Stderr);
         Assert.Equal(1, again.ExitCode);
         Assert.StartsWith("spe backup restore: ", again.Stderr, StringComparison.Ordinal);
         Assert.Contains("not empty", again.Stderr, StringComparison.Ordinal);
         Assert.Equal(1, tampered.ExitCode);
         Assert.Contains($"({Path.Combine("pieces", Path.GetFileName(piece))})", tampered.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "OPR-21")]
+    [Trait("Requirement", "OPR-27")]
+    public async Task A_backup_secret_key_others_can_read_is_warned_about_and_a_backup_signed_by_another_audit_key_is_refused_with_public_key()
+    {
+        await using var server = await SpeTestServer.StartAsync();
+        await using var other = await SpeTestServer.StartAsync();
+        using var work = new TempDirectory();
+        var data = Path.Combine(server.DataDirectory, "data");
+        var keygen = await SpeProcess.RunAsync("crypt4gh", "keygen", "--sk", work.File("backup.sec"), "--pk", work.File("backup.pub"), "--nocrypt");
+        // A backup of another SPE, encrypted to the same (public) backup key: what someone who can write the backup directory could leave there.
+        var forged = await SpeProcess.RunAsync("backup", "create", "--data-dir", Path.Combine(other.DataDirectory, "data"), "--out", work.File("forged"),
+            "--recipient-pk", work.File("backup.pub"));
+        await File.WriteAllTextAsync(work.File("audit.pub"), (await SpeProcess.RunAsync("audit", "public-key", "--data-dir", data)).Stdout);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(work.File("backup.sec"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        var trusting = await SpeProcess.RunAsync("backup", "restore", work.File("forged"), "--sk", work.File("backup.sec"), "--data-dir", work.File("trusting"));
+        var refused = await SpeProcess.RunAsync("backup", "verify", work.File("forged"), "--sk", work.File("backup.sec"), "--public-key", work.File("audit.pub"));
+
+        Assert.Equal(0, keygen.ExitCode);
+        Assert.True(forged.ExitCode == 0, forged.Stderr);
+        // Without --public-key the forged backup restores, and the warning is the operator's only hint.
+        Assert.True(trusting.ExitCode == 0, trusting.Stderr);
+        Assert.EndsWith(KeyFromBackupWarning("restore"), trusting.Stderr.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.DoesNotContain("warning: the manifest", refused.Stderr, StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            foreach (var (result, verb) in new[] { (trusting, "restore"), (refused, "verify") })
+            {
+                Assert.StartsWith($"spe backup {verb}: warning: the secret key {work.File("backup.sec")} can be read or written by others on this machine (mode 644); "
+                    + $"keep it readable by its owner only (chmod 600 {work.File("backup.sec")}).\n", result.Stderr.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+            }
+        }
     }
 
     [Fact]
@@ -83,6 +130,10 @@ public sealed class BackupCliTests
 
         Assert.True(outside.ExitCode == 0, outside.Stderr);
     }
+
+    private static string KeyFromBackupWarning(string verb) =>
+        $"spe backup {verb}: warning: the manifest's signature was checked with the audit key inside the backup, which shows the backup is whole but not "
+        + "that your SPE made it; give --public-key with the key from 'spe audit public-key' kept apart from the server.\n";
 
     private static Task<(int ExitCode, string Stdout, string Stderr)> Create(string data, string output, string key) =>
         SpeProcess.RunAsync("backup", "create", "--data-dir", data, "--out", output, "--recipient-pk", key);

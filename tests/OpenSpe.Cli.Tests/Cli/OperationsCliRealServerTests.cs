@@ -19,8 +19,18 @@ public sealed class OperationsCliRealServerTests : IAsyncLifetime
     private PermitFixture _f = null!;
 
     public async ValueTask InitializeAsync() =>
-        // Note: no shipped alert rules, so that only the alert a test stores is there.
-        _f = await PermitFixture.StartAsync(new Dictionary<string, string?> { ["Alerts:Defaults"] = "false" });
+        // Note: no shipped alert rules, so that only the alert a test stores is there; one rule of the operator's own, on an
+        // action nothing here does, so that the rules in force are exactly it.
+        _f = await PermitFixture.StartAsync(new Dictionary<string, string?>
+        {
+            ["Alerts:Defaults"] = "false",
+            ["Alerts:Rules:0:Name"] = "night-exports",
+            ["Alerts:Rules:0:Action"] = "exports.never-done-here",
+            ["Alerts:Rules:0:Outcome"] = "success",
+            ["Alerts:Rules:0:GroupBy"] = "Project",
+            ["Alerts:Rules:0:Threshold"] = "3",
+            ["Alerts:Rules:0:Window"] = "02:00:00",
+        });
 
     public async ValueTask DisposeAsync() => await _f.DisposeAsync();
 
@@ -79,6 +89,30 @@ public sealed class OperationsCliRealServerTests : IAsyncLifetime
         var runner = OpenSpe.Server.Federation.FederatedComponentIdentity.Runner!;
         Assert.Matches("(?m)^FEDERATED COMPONENT +VERSION +SHA-256 +ALLOWED HERE$", stdout);
         Assert.Matches($"(?m)^openspe\\.glm +{System.Text.RegularExpressions.Regex.Escape(runner.Version)} +{runner.Sha256} +(yes|no)$", stdout);
+        Assert.Equal((1, ""), (refusedCode, refusedOut));
+        Assert.Matches(@"^spe: .+ \(SPE\d{4}, trace [0-9a-f]{32}\)\n$", refusedErr);
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
+    [Trait("Requirement", "TIR-13")]
+    public async Task Operators_and_auditors_list_the_alert_rules_in_force_and_a_researcher_is_refused()
+    {
+        await using var op = await HarnessAsync("operator");
+        await using var auditor = await HarnessAsync("auditor");
+        await using var researcher = await HarnessAsync("researcher");
+
+        var (code, stdout, stderr) = await op.RunAsync("alert", "rules");
+        var (auditorCode, auditorOut, auditorErr) = await auditor.RunAsync("alert", "rules", "--json");
+        var (refusedCode, refusedOut, refusedErr) = await researcher.RunAsync("alert", "rules");
+
+        Assert.True(code == 0, stderr);
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches("^RULE +WHAT +PER +THRESHOLD +WINDOW$", lines[0]);
+        Assert.Matches("^night-exports +exports\\.never-done-here success +project +3 +2 h$", Assert.Single(lines[1..]));
+        Assert.True(auditorCode == 0, auditorErr);
+        var rule = Assert.Single(JsonDocument.Parse(auditorOut).RootElement.EnumerateArray());
+        Assert.Equal(("night-exports", "02:00:00"), (rule.GetProperty("name").GetString(), rule.GetProperty("window").GetString()));
         Assert.Equal((1, ""), (refusedCode, refusedOut));
         Assert.Matches(@"^spe: .+ \(SPE\d{4}, trace [0-9a-f]{32}\)\n$", refusedErr);
     }

@@ -72,6 +72,48 @@ public sealed class AlertCliTests : IDisposable
 
     [Fact]
     [Trait("Requirement", "EHDSR-9")]
+    public async Task Alert_rules_shows_what_each_rule_counts_or_checks_per_what_and_its_window()
+    {
+        _harness.Server.Routes["GET /api/v1/alerts/rules"] = (HttpStatusCode.OK, """
+            [{"name":"signin-failures-per-account","check":null,"action":"auth.signin","outcome":"denied","groupBy":"account","threshold":5,"window":"00:15:00","description":"d"},
+             {"name":"witness-stale","check":"WitnessAge","action":null,"outcome":null,"groupBy":"none","threshold":1,"window":"1.00:00:00","description":null},
+             {"name":"odd","check":null,"action":"exports.*","outcome":null,"groupBy":"project","threshold":2,"window":"00:01:30.5000000","description":null}]
+            """);
+
+        var (code, stdout, _) = await RunAsync("alert", "rules");
+
+        Assert.Equal(0, code);
+        Assert.Equal("/api/v1/alerts/rules", _harness.Server.PathsWithQuery.Single());
+        var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches("^RULE +WHAT +PER +THRESHOLD +WINDOW$", lines[0]);
+        Assert.Matches("^signin-failures-per-account +auth\\.signin denied +account +5 +15 min$", lines[1]);
+        Assert.Matches("^witness-stale +check WitnessAge +none +1 +1 d$", lines[2]);
+        Assert.Matches("^odd +exports\\.\\* +project +2 +00:01:30\\.5000000$", lines[3]);
+    }
+
+    [Fact]
+    public async Task Alert_rules_with_none_in_force_says_so()
+    {
+        _harness.Server.Routes["GET /api/v1/alerts/rules"] = (HttpStatusCode.OK, "[]");
+
+        var (code, stdout, _) = await RunAsync("alert", "rules");
+
+        Assert.Equal((0, "No alert rules in force.\n"), (code, stdout.ReplaceLineEndings("\n")));
+    }
+
+    [Fact]
+    public async Task Alert_rules_refused_by_the_server_shows_its_code()
+    {
+        _harness.Server.Routes["GET /api/v1/alerts/rules"] = (HttpStatusCode.Forbidden, PermitCli.Problem(403, "SPE1003", "Your roles do not allow this."));
+
+        var (code, stdout, stderr) = await RunAsync("alert", "rules");
+
+        Assert.Equal((1, ""), (code, stdout));
+        Assert.Contains("SPE1003", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-9")]
     public async Task Alert_ack_posts_the_note_and_shows_who_acknowledged()
     {
         _harness.Server.Routes["POST /api/v1/alerts/alt-1/acknowledge"] = (HttpStatusCode.OK, Acked);

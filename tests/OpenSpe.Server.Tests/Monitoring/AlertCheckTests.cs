@@ -84,6 +84,31 @@ public sealed class AlertCheckTests : IAsyncLifetime
     [Fact]
     [Trait("Requirement", "TIR-34")]
     [Trait("Requirement", "EHDSR-9")]
+    public async Task A_federation_certificate_within_14_days_of_expiry_fires_once_under_its_own_key()
+    {
+        // Note: the node's federation identity is put in place directly (a certificate ending in 10 days), because the rule
+        // reads the certificates the server presents; the federation listener and its peers are the federation tests' part.
+        var now = DateTimeOffset.UtcNow;
+        using var nodeKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=node-a", nodeKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var certificate = request.CreateSelfSigned(now.AddDays(-355), now.AddDays(10));
+        var clock = new FakeTimeProvider(now);
+        await using var server = await SpeTestServer.StartAsync(time: clock, settings: _receiver.Settings(null),
+            services: s => s.AddSingleton(new OpenSpe.Server.Federation.FederationNodeIdentity("node-a", null, certificate, certificate)));
+        var checks = server.Services.GetRequiredService<PeriodicAlertChecks>();
+
+        var alert = await NextAsync("certificate-expiry");
+        var again = await checks.RunOnceAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("federation", alert.GetProperty("key").GetString());
+        Assert.InRange(alert.GetProperty("value").GetInt64(), 9, 10);
+        Assert.DoesNotContain(again, a => a.Rule == "certificate-expiry");
+        Assert.DoesNotContain(await checks.StartRun, a => a.Rule == "certificate-expiry" && a.Key == "tls");
+    }
+
+    [Fact]
+    [Trait("Requirement", "TIR-34")]
+    [Trait("Requirement", "EHDSR-9")]
     public async Task A_witness_not_written_for_a_day_fires_once_clears_when_written_and_fires_again_when_stale_again()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
