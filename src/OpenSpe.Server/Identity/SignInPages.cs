@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Routing;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
+using OpenSpe.Server.Portal;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace OpenSpe.Server.Identity;
@@ -34,7 +35,7 @@ internal static class SignInPages
     }
 
     private static IResult LoginFormAsync(HttpContext context, IAntiforgery antiforgery, string? returnUrl) =>
-        Page(context, "Sign in", LoginForm(context, antiforgery, returnUrl, null));
+        Page(context, PortalText.Get("SignInTitle"), LoginForm(context, antiforgery, returnUrl, null));
 
     private static async Task<IResult> LoginAsync(HttpContext context, IAntiforgery antiforgery, SignInService signIn, TokenPrincipals principals)
     {
@@ -48,9 +49,9 @@ internal static class SignInPages
         var outcome = await signIn.SignInAsync(form["username"], form["password"], form["otp"], null, context);
         if (!outcome.Succeeded || !IdentitySetup.SecondFactors.Overlaps(outcome.AuthenticationMethods))
         {
-            var message = outcome.Succeeded ? "Enrol a second factor first (spe account enrol-totp)." : SignInService.RefusalMessage(outcome);
+            var message = outcome.Succeeded ? PortalText.Get("SignInEnrolFirst") : SignInService.RefusalMessage(outcome);
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-            return Page(context, "Sign in", LoginForm(context, antiforgery, returnUrl, message));
+            return Page(context, PortalText.Get("SignInTitle"), LoginForm(context, antiforgery, returnUrl, message));
         }
 
         await context.SignInAsync(IdentitySetup.SessionCookie, await principals.ForSessionAsync(outcome.User!, outcome.AuthenticationMethods));
@@ -142,10 +143,10 @@ internal static class SignInPages
         body.Append("<form method=\"post\" action=\"/account/login\">")
             .Append(Antiforgery(context, antiforgery))
             .Append("<input type=\"hidden\" name=\"returnUrl\" value=\"").Append(WebUtility.HtmlEncode(LocalOnly(returnUrl))).Append("\">")
-            .Append("<p><label>Account <input name=\"username\" autocomplete=\"username\" required></label></p>")
-            .Append("<p><label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>")
-            .Append("<p><label>One-time code <input name=\"otp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" required></label></p>")
-            .Append("<p><button type=\"submit\">Sign in</button></p></form>");
+            .Append("<p><label>").Append(WebUtility.HtmlEncode(PortalText.Get("SignInAccount"))).Append(" <input name=\"username\" autocomplete=\"username\" required></label></p>")
+            .Append("<p><label>").Append(WebUtility.HtmlEncode(PortalText.Get("SignInPassword"))).Append(" <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>")
+            .Append("<p><label>").Append(WebUtility.HtmlEncode(PortalText.Get("SignInOtp"))).Append(" <input name=\"otp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" required></label></p>")
+            .Append("<p><button type=\"submit\">").Append(WebUtility.HtmlEncode(PortalText.Get("SignInSubmit"))).Append("</button></p></form>");
         return body.ToString();
     }
 
@@ -169,7 +170,7 @@ internal static class SignInPages
     {
         context.Response.Headers.ContentSecurityPolicy = "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
         var html = $"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>OpenSPE — {WebUtility.HtmlEncode(title)}</title></head>" +
-            $"<body><h1>{WebUtility.HtmlEncode(title)}</h1>{body}</body></html>";
+            $"<body><main><h1>{WebUtility.HtmlEncode(title)}</h1>{body}</main></body></html>";
         return Results.Content(html, "text/html; charset=utf-8", Encoding.UTF8, context.Response.StatusCode);
     }
 }

@@ -109,6 +109,17 @@ public sealed partial class PortalAccessTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
         Assert.Equal(MainOf(await none.Content.ReadAsStringAsync()), MainOf(theirsHtml));
         Assert.DoesNotContain("HDAB-PORTAL-THEIRS", theirsHtml, StringComparison.Ordinal);
+        // Every page under the project answers the same: no trace of it, as for one that does not exist.
+        foreach (var path in new[] { "/jobs", "/jobs/job-none", "/exports", "/exports/exp-none", "/imports", "/imports/imp-none", "/files" })
+        {
+            using var theirsPage = await portal.GetAsync($"/projects/{_theirs}{path}");
+            using var nonePage = await portal.GetAsync($"/projects/no-such-project{path}");
+            var theirsPageHtml = await theirsPage.Content.ReadAsStringAsync();
+
+            Assert.True(theirsPage.StatusCode == HttpStatusCode.NotFound, $"{path}: {(int)theirsPage.StatusCode}");
+            Assert.Equal(MainOf(await nonePage.Content.ReadAsStringAsync()), MainOf(theirsPageHtml));
+            Assert.DoesNotContain("HDAB-PORTAL-THEIRS", theirsPageHtml, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

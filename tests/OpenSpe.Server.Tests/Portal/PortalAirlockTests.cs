@@ -117,4 +117,36 @@ public sealed class PortalAirlockTests
         // The rule judged the table: the cell of 2 is below the permit's threshold.
         Assert.Contains("failed the automatic checks", shownHtml, StringComparison.Ordinal);
     }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-12")]
+    [Trait("Requirement", "TIR-25")]
+    public async Task The_review_page_marks_in_the_preview_table_the_cell_the_automatic_checks_failed()
+    {
+        await using var world = await AirlockSandbox.StartAsync();
+        var project = world.ProjectId;
+        await world.RunAsync("printf 'group,count\\na,2\\nb,15\\n' > /outputs/small.csv");
+        using var researcher = new PortalBrowser(world.F.Server);
+        using var _ = await researcher.SignInAsync("researcher", $"/projects/{project}/exports");
+        using var page = await researcher.GetAsync($"/projects/{project}/exports");
+        using var created = await researcher.SubmitAsync(await page.Content.ReadAsStringAsync(), $"/projects/{project}/exports?handler=Create",
+            ("files", "small.csv"), ("reason", "Counts per group."),
+            ("description", "{\"outputs\": [{\"file\": \"small.csv\", \"kind\": \"frequency\", \"labelColumns\": [\"group\"], \"countColumns\": [\"count\"]}]}"));
+        Assert.True(created.StatusCode == HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());
+        var requestId = researcher.Browser.Location(created).Segments[^1];
+        var report = await world.ShowAsync(requestId);
+        var rule = report.Files[0].Findings.EnumerateArray().Single().GetProperty("rule").GetString();
+
+        using var checker = new PortalBrowser(world.F.Server);
+        using var __ = await checker.SignInAsync("checker");
+        using var review = await checker.GetAsync($"/review/{project}/{requestId}");
+        var html = await review.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, review.StatusCode);
+        // The cell of 2 (data row 1, column count) is marked with the rule that failed it, in words; the cell of 15 is not.
+        Assert.Contains($"<td class=\"flagged\" data-flagged=\"{rule}\"><mark>2</mark> <small>(flagged: {rule})</small></td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td>15</td>", html, StringComparison.Ordinal);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(html, "<td class=\"flagged\""));
+        Assert.Contains("Cells the automatic checks flagged are marked", html, StringComparison.Ordinal);
+    }
 }

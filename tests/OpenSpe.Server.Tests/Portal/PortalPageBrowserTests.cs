@@ -193,6 +193,97 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         Assert.Empty(errors);
     }
 
+    /// <summary>
+    /// The pages a person reaches from the portal that are not built on its layout: the SPE's sign-in page, the holder's upload
+    /// page, the researcher's desktop. Each passes axe, every document the browser loads carries a strict policy (no inline
+    /// script, no eval), and nothing loads from another origin. The terminal page gets the same axe check in
+    /// <c>TerminalPageBrowserTests</c>.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "TIR-22")]
+    [Trait("Requirement", "EHDSR-5")]
+    public async Task The_sign_in_upload_and_desktop_pages_pass_axe_send_a_strict_policy_and_load_nothing_from_another_origin()
+    {
+        f.RequireDesktop();
+        var axe = PortalChromium.RequireBrowserAndAxe();
+        var browser = await chromium.BrowserAsync();
+        var (_, projectId) = await f.IssueAsync();
+        var policies = new List<(string Url, int Status, string? Policy)>();
+
+        // The sign-in page, reached from the front page's link through the code + PKCE flow.
+        var (holder, holderForeign, holderErrors) = await PortalChromium.NewPageAsync(browser, f.Server);
+        holder.Response += (_, response) => Record(policies, response);
+        await holder.GotoAsync(f.Server.BaseAddress.ToString());
+        await holder.GetByRole(AriaRole.Link, new() { Name = "Sign in to the portal" }).ClickAsync();
+        await holder.WaitForURLAsync("**/account/login**");
+        await PortalChromium.CheckAsync(holder, axe, "signed-out-sign-in");
+
+        // The upload page, opened by the holder from the project page.
+        await PortalChromium.SignInAsync(holder, f.Server, "holder");
+        await holder.GotoAsync(new Uri(f.Server.BaseAddress, $"/projects/{projectId}").ToString());
+        await holder.GetByRole(AriaRole.Button, new() { Name = "Upload data (encrypted in this browser)" }).ClickAsync();
+        await holder.WaitForURLAsync($"**/upload/{projectId}*");
+        await holder.Locator("#form-section").WaitForAsync(new() { State = WaitForSelectorState.Visible });
+        await PortalChromium.CheckAsync(holder, axe, "data-holder-upload");
+
+        // The desktop, opened by the researcher from the project page, once its first frame is drawn.
+        var (researcher, researcherForeign, researcherErrors) = await PortalChromium.NewPageAsync(browser, f.Server);
+        researcher.Response += (_, response) => Record(policies, response);
+        await PortalChromium.SignInAsync(researcher, f.Server, "researcher");
+        await researcher.GotoAsync(new Uri(f.Server.BaseAddress, $"/projects/{projectId}").ToString());
+        await researcher.GetByRole(AriaRole.Button, new() { Name = "Accept the terms and open the desktop" }).ClickAsync();
+        await researcher.WaitForURLAsync($"**/desktop/{projectId}");
+        await researcher.WaitForFunctionAsync(DesktopFixture.CanvasHasAFrame, null, new() { Timeout = 60_000, PollingInterval = 100 });
+        await PortalChromium.CheckAsync(researcher, axe, "researcher-desktop");
+
+        var pages = policies.Where(p => p.Status == 200).ToList();
+        Assert.Contains(pages, p => p.Url.Contains("/account/login", StringComparison.Ordinal));
+        Assert.Contains(pages, p => p.Url.Contains($"/upload/{projectId}", StringComparison.Ordinal));
+        Assert.Contains(pages, p => p.Url.Contains($"/desktop/{projectId}", StringComparison.Ordinal));
+        Assert.All(pages, p => Assert.True(p.Policy is { } policy && policy.StartsWith("default-src 'none'", StringComparison.Ordinal)
+            && policy.Contains("frame-ancestors 'none'", StringComparison.Ordinal) && !policy.Contains("unsafe", StringComparison.Ordinal)
+            && (!policy.Contains("script-src", StringComparison.Ordinal) || policy.Contains("script-src 'self';", StringComparison.Ordinal)),
+            $"{p.Url}: {p.Policy}"));
+        Assert.Empty(holderForeign.Concat(researcherForeign));
+        Assert.Empty(holderErrors.Concat(researcherErrors));
+    }
+
+    /// <summary>
+    /// A date on a page is shown in the browser's time zone with its offset (issue #18 item 3): the same permit's validity reads
+    /// in Kolkata's time (UTC+05:30, a zone with no daylight saving) once the portal's script has run.
+    /// </summary>
+    [Fact]
+    [Trait("Requirement", "TIR-22")]
+    public async Task Dates_are_shown_in_the_browsers_time_zone_with_the_offset()
+    {
+        PortalChromium.RequireBrowserAndAxe();
+        var browser = await chromium.BrowserAsync();
+        var (_, projectId) = await f.IssueAsync();
+        var context = await browser.NewContextAsync(new() { IgnoreHTTPSErrors = true, TimezoneId = "Asia/Kolkata" });
+        var page = await context.NewPageAsync();
+
+        await PortalChromium.SignInAsync(page, f.Server, "researcher");
+        await page.GotoAsync(new Uri(f.Server.BaseAddress, $"/projects/{projectId}").ToString());
+        var time = page.Locator("main time[datetime]").First;
+        var datetime = await time.GetAttributeAsync("datetime");
+        var shown = await time.TextContentAsync();
+        await context.CloseAsync();
+
+        var local = DateTimeOffset.Parse(datetime!, System.Globalization.CultureInfo.InvariantCulture).ToOffset(TimeSpan.FromMinutes(330));
+        Assert.Equal(local.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture) + " UTC+05:30", shown);
+    }
+
+    private static void Record(List<(string Url, int Status, string? Policy)> policies, IResponse response)
+    {
+        if (response.Request.ResourceType == "document")
+        {
+            lock (policies)
+            {
+                policies.Add((response.Url, response.Status, response.Headers.GetValueOrDefault("content-security-policy")));
+            }
+        }
+    }
+
     /// <summary>Stores an alert as the dispatcher does after a rule fired (the firing itself is covered by the alert tests).</summary>
     private async Task<string> SeedAlertAsync(string? projectId, DateTimeOffset firedAt)
     {

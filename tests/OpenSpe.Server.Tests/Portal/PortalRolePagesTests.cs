@@ -138,6 +138,34 @@ public sealed class PortalRolePagesTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Requirement", "TIR-22")]
+    [Trait("Requirement", "OPR-20")]
+    public async Task Every_page_of_a_halted_project_says_it_is_halted_and_the_project_list_marks_it()
+    {
+        using var operatorPortal = new PortalBrowser(_f.Server);
+        using var halts = await operatorPortal.SignInAsync("operator", "/halts");
+        using var halted = await operatorPortal.SubmitAsync(await halts.Content.ReadAsStringAsync(), "/halts?handler=Halt", ("project", _project), ("reason", "suspected exfiltration"));
+        Assert.Equal(HttpStatusCode.Redirect, halted.StatusCode);
+        using var researcher = new PortalBrowser(_f.Server);
+        using var _ = await researcher.SignInAsync("researcher");
+
+        using var list = await researcher.GetAsync("/projects");
+        var listHtml = await list.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        Assert.Contains($"<strong> — {PortalText.Get("HaltedShort")}</strong>", listHtml, StringComparison.Ordinal);
+        foreach (var path in new[] { "", "/jobs", "/jobs/job-none", "/exports", "/exports/exp-none", "/imports", "/imports/imp-none", "/files" })
+        {
+            using var page = await researcher.GetAsync($"/projects/{_project}{path}");
+            var html = await page.Content.ReadAsStringAsync();
+            // The page is replaced by the API's own 423 sentence in the halted banner, titled as a halt: nothing else of it shows.
+            Assert.True((HttpStatusCode)423 == page.StatusCode, $"{path}: {(int)page.StatusCode}");
+            Assert.Contains("<div class=\"banner halted\" role=\"alert\">", html, StringComparison.Ordinal);
+            Assert.Contains($"<h1>{PortalText.Get("StatusHalted")}</h1>", html, StringComparison.Ordinal);
+            Assert.Contains("halted", html[html.IndexOf("banner halted", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     [Trait("Requirement", "TIR-12")]
     public async Task Auditor_searches_the_log_by_actor_and_action()
     {

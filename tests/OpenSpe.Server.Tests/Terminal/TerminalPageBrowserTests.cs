@@ -15,7 +15,7 @@ public sealed class TerminalPageBrowserTests(TerminalFixture f) : IClassFixture<
     public async Task The_terminal_page_shows_the_terms_then_runs_a_typed_command_and_shows_its_output_in_Chromium()
     {
         f.RequireTerminal();
-        TestChromium.Require();
+        var axe = OpenSpe.Server.Tests.Portal.PortalChromium.RequireBrowserAndAxe();
 
         if (!File.Exists("/usr/local/share/openspe/xterm/lib/xterm.mjs"))
         {
@@ -47,6 +47,8 @@ public sealed class TerminalPageBrowserTests(TerminalFixture f) : IClassFixture<
         Assert.DoesNotContain("token", page.Url, StringComparison.Ordinal);
         await page.Locator("#accept").ClickAsync();
         await page.WaitForFunctionAsync("() => (document.querySelector('#status')?.textContent || '').startsWith('Connected')", null, new() { Timeout = 20_000, PollingInterval = 100 });
+        // The page the portal's "open the terminal" leads to passes axe like every portal page (issue #18 item 3).
+        await OpenSpe.Server.Tests.Portal.PortalChromium.CheckAsync(page, axe, "researcher-terminal");
         await page.Locator("#screen").ClickAsync();
         await page.Keyboard.TypeAsync("echo PAGE-$((20+3))");
         await page.Keyboard.PressAsync("Enter");
