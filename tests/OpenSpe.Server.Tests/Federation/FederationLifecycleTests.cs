@@ -83,6 +83,15 @@ public sealed class FederationLifecycleTests : IAsyncLifetime
 
         var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.GetCapabilitiesAsync(new CapabilitiesRequest(), FederationNodeFixture.Deadline()));
 
+        // Note: on a machine loaded enough that the client's HTTP/2 connection was dropped and opened again, the new handshake
+        // refuses the expired certificate before any call (UNAVAILABLE, audited at stage "handshake"): refused either way, for
+        // the same reason; the open-connection path is what an unloaded run checks.
+        if (refused.StatusCode == StatusCode.Unavailable)
+        {
+            await AssertRefusedAsync(PeerRefusalReasons.Expired, "handshake");
+            return;
+        }
+
         Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
         Assert.Equal($"{ErrorCodes.FederationPeerNotAdmitted} {PeerRefusalReasons.Expired}", refused.Status.Detail);
         await AssertRefusedOnCallAsync(PeerRefusalReasons.Expired);
@@ -135,13 +144,20 @@ public sealed class FederationLifecycleTests : IAsyncLifetime
     }
 
     /// <summary>node-b's refusal is on record as a handshake's would be, at the stage <c>call</c>.</summary>
-    private async Task AssertRefusedOnCallAsync(string reason)
+    private Task AssertRefusedOnCallAsync(string reason) => AssertRefusedAsync(reason, "call");
+
+    private async Task AssertRefusedAsync(string reason, string stage)
     {
         var records = await _node.RecordsAsync("federation.peer.refused", where: r => r.DetailsJson.Contains(reason, StringComparison.Ordinal));
-        var details = JsonDocument.Parse(Assert.Single(records).DetailsJson).RootElement;
-        Assert.Equal("node-b", details.GetProperty("peer").GetString());
-        Assert.Equal(reason, details.GetProperty("reason").GetString());
-        Assert.Equal("call", details.GetProperty("stage").GetString());
+        // Note: one call is refused once; a client may try the handshake more than once before it gives up.
+        Assert.True(stage == "handshake" ? records.Count >= 1 : records.Count == 1, $"{records.Count} refusal records");
+        Assert.All(records, record =>
+        {
+            var details = JsonDocument.Parse(record.DetailsJson).RootElement;
+            Assert.Equal("node-b", details.GetProperty("peer").GetString());
+            Assert.Equal(reason, details.GetProperty("reason").GetString());
+            Assert.Equal(stage, details.GetProperty("stage").GetString());
+        });
     }
 
     [Fact]
