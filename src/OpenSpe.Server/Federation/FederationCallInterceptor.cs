@@ -117,6 +117,8 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
     private async Task<T> RunAsync<T>(ServerCallContext context, bool stream, Func<FederationCall, CancellationToken, Task<T>> handler)
     {
         var http = context.GetHttpContext();
+        // Note: every path below writes the call's record, so the listener's fallback (for calls gRPC ends before this runs) must not.
+        http.Items[FederationUnrecordedCalls.Recorded] = true;
         var certificate = http.Connection.ClientCertificate;
         var method = context.Method;
         var remote = http.Connection.RemoteIpAddress is { } address ? new IPEndPoint(address, http.Connection.RemotePort) : null;
@@ -255,12 +257,15 @@ internal sealed class FederationCallInterceptor(FederationPeerAdmission admissio
         var name = status == StatusCode.OK ? "OK" : status.ToString();
         metrics.Call(call.Peer, call.Method, name, Stopwatch.GetElapsedTime(started));
         FederationLog.Call(logger, call.Method, call.Peer, name);
-        var denied = status is StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.FailedPrecondition or StatusCode.ResourceExhausted
-            or StatusCode.InvalidArgument or StatusCode.NotFound;
+        var denied = IsDenied(status);
         // Note: not cancelled with the call, because a record of a call the peer abandoned must still be written.
         await audit.CallAsync(new FederationCallRecord(call.Peer, call.Remote, call.Thumbprint, call.Method, name, denied, call.Permit, call.Component, call.Requester,
             call.TaskId, call.Reason), CancellationToken.None);
     }
+
+    /// <summary>Whether a call that ended with <paramref name="status"/> was refused (its record's outcome is denied, not error).</summary>
+    public static bool IsDenied(StatusCode status) => status is StatusCode.PermissionDenied or StatusCode.Unauthenticated or StatusCode.FailedPrecondition
+        or StatusCode.ResourceExhausted or StatusCode.InvalidArgument or StatusCode.NotFound;
 
     private RpcException Refuse(string? peer, EndPoint? remote, StatusCode status, string code, string message)
     {

@@ -83,6 +83,10 @@ internal sealed class FederationListener(IServiceProvider services, IOptions<Fed
         builder.Services.AddSingleton(services.GetRequiredService<FederationGrpcService>());
         builder.Services.AddSingleton(services.GetRequiredService<FederationCallInterceptor>());
         var app = builder.Build();
+        // Note: around the gRPC endpoint, because gRPC reads a unary call's request (and refuses one over MaxMessageBytes) before
+        // the interceptor runs; such a call is recorded here instead.
+        var unrecorded = new FederationUnrecordedCalls(admission, audit, metrics, logger);
+        app.Use(unrecorded.InvokeAsync);
         app.MapGrpcService<FederationGrpcService>();
         await app.StartAsync(cancellationToken);
         _app = app;
