@@ -217,6 +217,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         await holder.GetByRole(AriaRole.Link, new() { Name = "Sign in to the portal" }).ClickAsync();
         await holder.WaitForURLAsync("**/account/login**");
         await PortalChromium.CheckAsync(holder, axe, "signed-out-sign-in");
+        await PortalKeyboard.CheckAsync(holder, skipLink: false);
 
         // The upload page, opened by the holder from the project page.
         await PortalChromium.SignInAsync(holder, f.Server, "holder");
@@ -225,6 +226,7 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
         await holder.WaitForURLAsync($"**/upload/{projectId}*");
         await holder.Locator("#form-section").WaitForAsync(new() { State = WaitForSelectorState.Visible });
         await PortalChromium.CheckAsync(holder, axe, "data-holder-upload");
+        await PortalKeyboard.CheckAsync(holder, skipLink: false);
 
         // The desktop, opened by the researcher from the project page, once its first frame is drawn.
         var (researcher, researcherForeign, researcherErrors) = await PortalChromium.NewPageAsync(browser, f.Server);
