@@ -116,3 +116,18 @@ public static class AirlockProtocol
     /// <summary>The header of a download with the SHA-256 (lower-case hex) of the bytes sent, frozen at submission.</summary>
     public const string Sha256Header = "Spe-Content-Sha256";
 }
+
+/// <summary>
+/// The files a project's workspaces wrote to <c>/outputs</c> (<c>GET /api/v1/projects/{projectId}/outputs</c>), to pick for an
+/// export request: only regular files whose names an export accepts; never their content.
+/// </summary>
+/// <param name="Files">Each file, sorted by name.</param>
+/// <param name="Truncated">True when the listing stopped at <paramref name="Limit"/> files, the depth an export name may have, or the entries walked: more may exist.</param>
+/// <param name="Limit">The most files one listing returns.</param>
+public sealed record OutputListView(IReadOnlyList<OutputFileView> Files, bool Truncated, int Limit);
+
+/// <summary>A file of <c>/outputs</c>.</summary>
+/// <param name="Name">Its name relative to <c>/outputs</c>, <c>/</c>-separated: what an export request names.</param>
+/// <param name="Size">Its size in bytes now.</param>
+/// <param name="Modified">When it last changed, with its offset.</param>
+public sealed record OutputFileView(string Name, long Size, DateTimeOffset Modified);

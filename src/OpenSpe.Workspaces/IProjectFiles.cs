@@ -29,7 +29,21 @@ public interface IProjectFiles
     /// </summary>
     /// <exception cref="ProjectFileException">The names are refused, a path step is not a plain directory, or an entry the airlock did not write is there.</exception>
     Task<ProjectFileCopy> PlaceImportAsync(string projectId, string folder, string fileName, Stream content, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The regular files under the project's <c>/outputs</c> whose names an export request accepts: relative name, size and
+    /// last change, sorted by name, at most <paramref name="maxFiles"/> of them and never deeper than an export name may be.
+    /// Symbolic links are neither listed nor followed, and no file is opened: only directory entries are read.
+    /// </summary>
+    /// <exception cref="ProjectFileException">The project's files cannot be reached on this server (<see cref="ProjectFileError.Unavailable"/>).</exception>
+    Task<ProjectOutputListing> ListOutputsAsync(string projectId, int maxFiles, CancellationToken cancellationToken);
 }
+
+/// <summary>One file of <c>/outputs</c>: its name relative to <c>/outputs</c> (<c>/</c>-separated), size in bytes and last change.</summary>
+public sealed record ProjectOutputFile(string Name, long Size, DateTimeOffset Modified);
+
+/// <summary>The files of <c>/outputs</c>; <see cref="Truncated"/> is true when there were more than the bound, or more entries than were walked.</summary>
+public sealed record ProjectOutputListing(IReadOnlyList<ProjectOutputFile> Files, bool Truncated);
 
 /// <summary>What was copied: its size and the SHA-256 (lower-case hex) of exactly those bytes.</summary>
 public sealed record ProjectFileCopy(long Size, string Sha256);

@@ -20,6 +20,7 @@ internal static class ExportCommands
         return new Command("export", "Take results out of a project through the airlock: files of the workspace's /outputs are frozen, checked "
             + "automatically (statistical disclosure control, as 'spe airlock check') and released only after independent output checkers approve.")
         {
+            Outputs(env),
             Request(env),
             List(env, "export"),
             Review(env, "export"),
@@ -44,6 +45,37 @@ internal static class ExportCommands
         new("--project") { Description = "The project's id (see 'spe project list').", Required = required, HelpName = "id" };
 
     private static Option<string> Reason() => new("--reason") { Description = "Why, for the output checkers (required).", Required = true, HelpName = "text" };
+
+    private static Command Outputs(ClientEnvironment env)
+    {
+        var project = new Argument<string>("project") { Description = "The project's id (see 'spe project list')." };
+        var json = CommonOptions.Json();
+        var verb = new Command("outputs", "List the files the project's workspaces wrote to /outputs (name, size, last change), the names 'spe export request' takes.")
+        {
+            project, json,
+        };
+        verb.SetAction((parse, cancellationToken) => ClientCommand.RunAsync(parse, async streams =>
+        {
+            using var api = SpeApiClient.Open(env);
+            var (raw, listing) = await api.CallAsync<OutputListView>(HttpMethod.Get, $"api/v1/projects/{Segment(parse.GetValue(project)!.Trim())}/outputs", null, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                JsonOutput.Write(streams.Out, raw);
+                return ExitCodes.Success;
+            }
+
+            TableWriter.Write(streams.Out, ["NAME", "SIZE", "MODIFIED"],
+                listing.Files.Select(f => (IReadOnlyList<string?>)[f.Name, f.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), Time(f.Modified)]),
+                "No files in /outputs.");
+            if (listing.Truncated)
+            {
+                streams.Out.WriteLine($"Only the first {listing.Files.Count} files are shown (at most {listing.Limit}, never deeper than an export name may be): more exist.");
+            }
+
+            return ExitCodes.Success;
+        }));
+        return verb;
+    }
 
     private static Command Request(ClientEnvironment env)
     {

@@ -14,6 +14,12 @@ internal static class AirlockActions
     /// <summary>Ask for an export.</summary>
     public static readonly ProjectActionAttribute ExportRequest = new("project.exports.request", SpeRoles.Researcher);
 
+    /// <summary>
+    /// List the files of <c>/outputs</c> to pick for an export: exactly who may ask for one (the project's researchers), a
+    /// separate name so the audit trail tells a look from a request.
+    /// </summary>
+    public static readonly ProjectActionAttribute OutputList = new("project.outputs.read", SpeRoles.Researcher);
+
     /// <summary>List and show export requests (members, and the independent checkers who review them).</summary>
     public static readonly ProjectActionAttribute ExportRead = new("project.exports.read", SpeRoles.Researcher) { Reviewers = true };
 

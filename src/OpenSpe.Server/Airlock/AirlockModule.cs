@@ -41,5 +41,8 @@ internal static class AirlockModule
 
         public Task<ProjectFileCopy> PlaceImportAsync(string projectId, string folder, string fileName, Stream content, CancellationToken cancellationToken) =>
             throw new ProjectFileException(ProjectFileError.Unavailable, Availability.Reason);
+
+        public Task<ProjectOutputListing> ListOutputsAsync(string projectId, int maxFiles, CancellationToken cancellationToken) =>
+            throw new ProjectFileException(ProjectFileError.Unavailable, Availability.Reason);
     }
 }

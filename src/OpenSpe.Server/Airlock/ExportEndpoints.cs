@@ -26,8 +26,14 @@ namespace OpenSpe.Server.Airlock;
 /// </summary>
 internal static class ExportEndpoints
 {
+    /// <summary>The most files one listing of <c>/outputs</c> returns (an export request names at most 50).</summary>
+    public const int MaxListedOutputs = 1000;
+
     public static IEndpointRouteBuilder MapExportEndpoints(this IEndpointRouteBuilder routes)
     {
+        routes.MapGet("/api/v1/projects/{projectId}/outputs", ListOutputsAsync).WithTags("Airlock").WithMetadata(new AuditResourceAttribute("outputs"))
+            .WithName("outputs.list").WithMetadata(AirlockActions.OutputList).RequireAuthorization().ProducesProjectProblems().ProducesProblems(503)
+            .WithSummary($"The files under /outputs an export request can name (name, size, last change), sorted by name, at most {MaxListedOutputs}; symlinks are neither listed nor followed, and no content is read.");
         var group = routes.MapGroup("/api/v1/projects/{projectId}/exports").WithTags("Airlock").WithMetadata(new AuditResourceAttribute("export")).ProducesProjectProblems()
             .RequireAuthorization(); // Note: the default policy, a person with a second factor: applications neither export nor review.
         group.MapPost("", CreateAsync).WithName("exports.create").WithMetadata(AirlockActions.ExportRequest).Validate<ExportCreateRequest>()
@@ -161,6 +167,17 @@ internal static class ExportEndpoints
             AuditOutcome.Success, StatusCodes.Status201Created, TraceIds.Current(context), AirlockViews.HashDetails(rows, report.Status.ToName())), CancellationToken.None);
         AirlockLog.Submitted(loggers.CreateLogger(typeof(ExportEndpoints)), AirlockActions.Export, id, rows.Count, report.Status.ToName());
         return TypedResults.Created($"/api/v1/projects/{projectId}/exports/{id}", AirlockViews.Of(entity, rows, []));
+    }
+
+    private static async Task<Results<Ok<OutputListView>, ProblemHttpResult>> ListOutputsAsync(string projectId, IProjectFiles files, CancellationToken cancellationToken)
+    {
+        if (!files.Availability.IsAvailable)
+        {
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "This server cannot reach workspace outputs: " + files.Availability.Reason + ".", ErrorCodes.AirlockUnavailable);
+        }
+
+        var listing = await files.ListOutputsAsync(projectId, MaxListedOutputs, cancellationToken);
+        return TypedResults.Ok(new OutputListView([.. listing.Files.Select(f => new OutputFileView(f.Name, f.Size, f.Modified))], listing.Truncated, MaxListedOutputs));
     }
 
     private static Task<Ok<List<AirlockRequestView>>> ListAsync(string projectId, SpeDbContext database, CancellationToken cancellationToken) =>

@@ -20,6 +20,7 @@ internal sealed partial class BubblewrapProjectFiles(WorkspaceOptions options, P
 {
     private const int MaxDepth = 8;
     private const int BufferSize = 1 << 16;
+    private const int WalkFactor = 10;
 
     /// <inheritdoc />
     public WorkspaceAvailability Availability { get; } = new(true, "");
@@ -114,6 +115,134 @@ internal sealed partial class BubblewrapProjectFiles(WorkspaceOptions options, P
                 directory.Dispose();
             }
         }
+    }
+
+    /// <inheritdoc />
+    public Task<ProjectOutputListing> ListOutputsAsync(string projectId, int maxFiles, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxFiles);
+        WorkspaceNames.CheckProject(projectId);
+        if (identities.Find(projectId) is not { } uid)
+        {
+            return Task.FromResult(new ProjectOutputListing([], false));
+        }
+
+        var opened = new List<SafeFileHandle>();
+        try
+        {
+            SafeFileHandle outputs;
+            try
+            {
+                outputs = OpenProjectDirectory(projectId, "outputs", opened);
+            }
+            catch (ProjectFileException e) when (e.Error == ProjectFileError.NotFound)
+            {
+                return Task.FromResult(new ProjectOutputListing([], false)); // no workspace has run yet
+            }
+
+            opened.Add(outputs);
+            return Task.FromResult(Walk(outputs, (uint)uid, maxFiles, cancellationToken));
+        }
+        finally
+        {
+            foreach (var directory in opened)
+            {
+                directory.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Walks <c>/outputs</c> depth first, one directory open at a time below it, listing what an export would accept. The walk
+    /// reads at most <see cref="WalkFactor"/> times <paramref name="maxFiles"/> entries, so a tree of millions of empty directories
+    /// or refused names costs a bounded time; anything cut off by a bound sets <see cref="ProjectOutputListing.Truncated"/>.
+    /// </summary>
+    private static ProjectOutputListing Walk(SafeFileHandle outputs, uint uid, int maxFiles, CancellationToken cancellationToken)
+    {
+        var files = new List<ProjectOutputFile>();
+        var budget = (long)maxFiles * WalkFactor;
+        var truncated = false;
+        var full = false; // a bound was reached: the walk stops (a folder too deep only skips that folder)
+        var pending = new Stack<(string Prefix, string[] Steps)>();
+        pending.Push(("", []));
+        while (pending.Count > 0 && !full)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (prefix, steps) = pending.Pop();
+            var directories = new List<SafeFileHandle>();
+            try
+            {
+                // Note: every step is opened again from /outputs without following links, so a directory swapped for a symlink
+                // between the walk's visits is refused, not entered.
+                var current = outputs;
+                foreach (var step in steps)
+                {
+                    directories.Add(NoFollowFiles.OpenDirectory(current, step));
+                    current = directories[^1];
+                }
+
+                var names = NoFollowFiles.ListNames(current, (int)Math.Min(int.MaxValue, budget + 1));
+                budget -= names.Count;
+                if (budget < 0)
+                {
+                    truncated = full = true;
+                }
+
+                names.Sort(StringComparer.Ordinal);
+                var subdirectories = new List<string>();
+                foreach (var name in names)
+                {
+                    var relative = prefix + name;
+                    if (!ComponentPattern().IsMatch(name) || relative.Length > 1024 || NoFollowFiles.TryStatAt(current, name) is not { } facts)
+                    {
+                        continue;
+                    }
+
+                    if (facts.IsDirectory)
+                    {
+                        if (steps.Length + 1 < MaxDepth)
+                        {
+                            subdirectories.Add(name);
+                        }
+                        else
+                        {
+                            truncated = true;
+                        }
+                    }
+                    else if (facts.IsRegular && facts.Owner == uid && facts.Links == 1)
+                    {
+                        if (files.Count == maxFiles)
+                        {
+                            truncated = full = true;
+                            break;
+                        }
+
+                        files.Add(new ProjectOutputFile(relative, facts.Size, facts.Modified));
+                    }
+                }
+
+                // Pushed in reverse so that the walk visits them in name order.
+                for (var i = subdirectories.Count - 1; i >= 0; i--)
+                {
+                    pending.Push((prefix + subdirectories[i] + "/", [.. steps, subdirectories[i]]));
+                }
+            }
+            catch (ProjectFileException)
+            {
+                // A directory that vanished or was swapped for a link while walked is skipped: the listing is a hint for the
+                // researcher's choice, and the export request checks each chosen file again.
+            }
+            finally
+            {
+                foreach (var directory in directories)
+                {
+                    directory.Dispose();
+                }
+            }
+        }
+
+        files.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return new ProjectOutputListing(files, truncated);
     }
 
     /// <summary>

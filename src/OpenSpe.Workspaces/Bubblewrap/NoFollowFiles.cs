@@ -51,7 +51,8 @@ internal static partial class NoFollowFiles
     private static partial int Fchmod(int fd, uint mode);
 
     /// <summary>The type, links, owner, size and identity of an open file (from <c>struct statx</c>, whose layout is the same on every architecture).</summary>
-    public readonly record struct FileFacts(UnixFileMode Mode, bool IsRegular, bool IsDirectory, bool IsSymbolicLink, uint Links, uint Owner, long Size, ulong Inode, ulong Device);
+    public readonly record struct FileFacts(UnixFileMode Mode, bool IsRegular, bool IsDirectory, bool IsSymbolicLink, uint Links, uint Owner, long Size, ulong Inode, ulong Device,
+        DateTimeOffset Modified);
 
     /// <summary>Opens the directory <paramref name="path"/> (trusted: the operator's configuration), following nothing below it.</summary>
     public static SafeFileHandle OpenTrustedDirectory(string path)
@@ -168,6 +169,18 @@ internal static partial class NoFollowFiles
         }
     }
 
+    /// <summary>
+    /// The names in the open directory <paramref name="directory"/> (never <c>.</c> or <c>..</c>), at most <paramref name="max"/>
+    /// of them; what each is must then be asked with <see cref="TryStatAt"/>, which follows nothing.
+    /// </summary>
+    /// <remarks>
+    /// Note: read through the descriptor's <c>/proc/self/fd</c> entry, which names the directory already opened without following
+    /// links, so a name swapped for a symlink after the open is never listed through.
+    /// </remarks>
+    public static List<string> ListNames(SafeFileHandle directory, int max) =>
+        [.. Directory.EnumerateFileSystemEntries("/proc/self/fd/" + Fd(directory).ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Select(Path.GetFileName).OfType<string>().Take(max)];
+
     /// <summary>What an open descriptor is.</summary>
     public static FileFacts Stat(SafeFileHandle handle) => StatCore(Fd(handle), "", AtEmptyPath, "(open file)");
 
@@ -182,7 +195,7 @@ internal static partial class NoFollowFiles
         }
 
         // struct statx: stx_nlink u32 @16, stx_uid u32 @20, stx_mode u16 @28, stx_ino u64 @32, stx_size u64 @40,
-        // stx_dev_major u32 @136, stx_dev_minor u32 @140.
+        // stx_mtime (tv_sec i64 @112, tv_nsec u32 @120), stx_dev_major u32 @136, stx_dev_minor u32 @140.
         var mode = BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(28));
         var type = mode & 0xF000;
         return new FileFacts(
@@ -194,7 +207,9 @@ internal static partial class NoFollowFiles
             BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(20)),
             (long)BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(40)),
             BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(32)),
-            ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(136)) << 32) | BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(140)));
+            ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(136)) << 32) | BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(140)),
+            DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64LittleEndian(buffer.AsSpan(112)))
+                .AddTicks(BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(120)) / 100));
     }
 
     private static ProjectFileException Classify(SafeFileHandle parent, string name, int errno)

@@ -67,6 +67,36 @@ public sealed class ExportCliTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait("Requirement", "EHDSR-12")]
+    public async Task Spe_export_outputs_lists_the_files_a_job_wrote_says_when_there_are_none_and_is_refused_to_a_holder()
+    {
+        var empty = await _researcher.RunAsync("export", "outputs", _w.ProjectId);
+        await _w.RunAsync("printf 'sex,yes,no\\nf,12,15\\nm,20,11\\n' > /outputs/t1.csv; mkdir -p /outputs/figs && printf 'x' > /outputs/figs/a.txt; ln -s /etc/passwd /outputs/pw.txt");
+        await using var holder = await AsAsync("holder");
+
+        var table = await _researcher.RunAsync("export", "outputs", _w.ProjectId);
+        var json = await _researcher.RunAsync("export", "outputs", _w.ProjectId, "--json");
+        var refused = await holder.RunAsync("export", "outputs", _w.ProjectId);
+
+        Assert.True(empty.Code == 0, empty.Stderr);
+        Assert.Equal("No files in /outputs.\n", empty.Stdout);
+        Assert.True(table.Code == 0, table.Stderr);
+        var lines = table.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("NAME", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("figs/a.txt", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("t1.csv", lines[2], StringComparison.Ordinal);
+        Assert.Contains(" 27 ", lines[2], StringComparison.Ordinal);
+        Assert.DoesNotContain("pw.txt", table.Stdout, StringComparison.Ordinal);
+        Assert.True(json.Code == 0, json.Stderr);
+        var files = JsonDocument.Parse(json.Stdout).RootElement.GetProperty("files");
+        Assert.Equal(["figs/a.txt", "t1.csv"], files.EnumerateArray().Select(f => f.GetProperty("name").GetString()));
+        Assert.Equal(27, files[1].GetProperty("size").GetInt64());
+        Assert.Equal(1, refused.Code);
+        Assert.DoesNotContain("t1.csv", refused.Stdout + refused.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     [Trait("Requirement", "SPER-3")]
     public async Task An_import_is_requested_and_once_reviewed_is_read_only_in_the_workspace()
     {

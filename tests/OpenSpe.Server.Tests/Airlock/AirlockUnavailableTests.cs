@@ -24,4 +24,19 @@ public sealed class AirlockUnavailableTests
         Assert.Contains("Workspaces:Runtime", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("[]", await researcher.GetStringAsync($"/api/v1/projects/{projectId}/exports", TestContext.Current.CancellationToken));
     }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-12")]
+    public async Task Without_a_runtime_the_outputs_listing_is_503_with_the_airlock_code()
+    {
+        await using var f = await PermitFixture.StartAsync(new Dictionary<string, string?> { ["Workspaces:Runtime"] = "none" });
+        var (_, projectId) = await f.IssueAsync(AirlockSandbox.Document(2, "HDAB-FI-2026-0051").Also(d => d["dataUsers"] = new[] { new { account = "researcher" } }));
+        using var researcher = await f.Server.ClientForAccountAsync("researcher");
+
+        var response = await researcher.GetAsync($"/api/v1/projects/{projectId}/outputs");
+
+        var problem = await ProblemAssert.IsProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(ErrorCodes.AirlockUnavailable, problem.GetProperty("code").GetString());
+        Assert.Contains("Workspaces:Runtime", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
 }

@@ -157,6 +157,7 @@ public sealed class AccessTableTests(AccessTableFixture fixture) : IClassFixture
         // output checkers named in no role of the permit (chk) read and review requests; members never review (403, even a
         // researcher who also holds output-checker); oversight roles get nothing of a project's requests (404). Imports also
         // for the permit's holders. A halted project is 423 and an expired permit 403 for everyone, reviewers included.
+        ("GET /api/v1/projects/{projectId}/outputs",                    "U  F  H  H  H  H  H  H  H  A  F  F  F  L  E"),
         ("POST /api/v1/projects/{projectId}/exports",                   "U  F  H  H  H  H  H  H  H  A  F  F  F  L  E"),
         ("GET /api/v1/projects/{projectId}/exports",                    "U  F  H  A  H  H  H  H  H  A  F  F  F  L  E"),
         ("GET /api/v1/projects/{projectId}/exports/{requestId}",        "U  F  H  P  H  H  H  H  H  P  F  F  F  L  E"),

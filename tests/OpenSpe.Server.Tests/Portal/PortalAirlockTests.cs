@@ -77,6 +77,36 @@ public sealed class PortalAirlockTests
     [Fact]
     [Trait("Requirement", "EHDSR-12")]
     [Trait("Requirement", "TIR-25")]
+    public async Task The_export_page_lists_the_files_of_outputs_to_tick_and_a_ticked_file_is_requested_without_typing_its_name()
+    {
+        await using var world = await AirlockSandbox.StartAsync();
+        var project = world.ProjectId;
+        using var researcher = new PortalBrowser(world.F.Server);
+        using var _ = await researcher.SignInAsync("researcher", $"/projects/{project}/exports");
+        using var before = await researcher.GetAsync($"/projects/{project}/exports");
+        var beforeHtml = await before.Content.ReadAsStringAsync();
+        await world.RunAsync($"printf '{Table.Replace("\n", "\\n", StringComparison.Ordinal)}' > /outputs/table.csv && mkdir -p /outputs/figs && printf 'n\\n' > /outputs/figs/notes.txt && ln -s /etc/passwd /outputs/passwd.txt");
+
+        using var exportsPage = await researcher.GetAsync($"/projects/{project}/exports");
+        var html = await exportsPage.Content.ReadAsStringAsync();
+        using var created = await researcher.SubmitAsync(html, $"/projects/{project}/exports?handler=Create",
+            ("picked", "table.csv"), ("files", ""), ("reason", "Counts per group for table 2 of the paper."));
+        Assert.True(created.StatusCode == HttpStatusCode.Redirect, await created.Content.ReadAsStringAsync());
+        var requestId = researcher.Browser.Location(created).Segments[^1];
+        var request = await world.ShowAsync(requestId);
+
+        Assert.Contains("There is no file in /outputs yet", beforeHtml, StringComparison.Ordinal);
+        Assert.Contains("<input type=\"checkbox\" id=\"pick-0\" name=\"picked\" value=\"figs/notes.txt\" />", html, StringComparison.Ordinal);
+        Assert.Contains("<input type=\"checkbox\" id=\"pick-1\" name=\"picked\" value=\"table.csv\" />", html, StringComparison.Ordinal);
+        Assert.Contains("<label for=\"pick-1\">table.csv</label>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("passwd", html, StringComparison.Ordinal);
+        Assert.Equal("table.csv", Assert.Single(request.Files).Name);
+        Assert.Equal(Table.Length, request.Files[0].Size);
+    }
+
+    [Fact]
+    [Trait("Requirement", "EHDSR-12")]
+    [Trait("Requirement", "TIR-25")]
     public async Task An_export_with_an_output_description_is_judged_by_the_rules_and_a_malformed_one_is_refused_at_its_field_asking_nothing()
     {
         await using var world = await AirlockSandbox.StartAsync();

@@ -101,10 +101,17 @@ public sealed class PortalPageBrowserTests(DesktopFixture f, SharedChromium chro
     {
         var axe = PortalChromium.RequireBrowserAndAxe();
         var browser = await chromium.BrowserAsync();
+        // Note: the researcher's export page is seen with files in /outputs to tick and a request in its list.
+        var withOutputs = path == "/projects/{project}/exports";
         var (_, projectId) = path.EndsWith("/files", StringComparison.Ordinal) ? await IssueWithFileAsync()
-            : path.Contains("{request}", StringComparison.Ordinal) ? await IssueWithExportsAsync()
+            : path.Contains("{request}", StringComparison.Ordinal) || withOutputs ? await IssueWithExportsAsync()
             : path.Contains("imports", StringComparison.Ordinal) ? await IssueWithImportAsync() : await f.IssueAsync();
         var requestId = path.Contains("{request}", StringComparison.Ordinal) ? await RequestExportAsync(projectId) : "";
+        if (withOutputs)
+        {
+            await RequestExportAsync(projectId);
+        }
+
         var importId = path.Contains("{import}", StringComparison.Ordinal) ? (await ImportsAsync(projectId))[0] : "";
         // Note: pages with content are what axe must see (forms, tables, banners), not only their empty states.
         await SeedAlertAsync(projectId, PermitFixture.Start.AddDays(-2));

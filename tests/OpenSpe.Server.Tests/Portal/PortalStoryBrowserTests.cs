@@ -161,8 +161,9 @@ public sealed class PortalStoryBrowserTests(DesktopFixture f, SharedChromium chr
         Assert.Equal($"/project/imports/{importId}/helper.py", await researcher.Locator("li[data-placement=placed] code").TextContentAsync());
 
         // 6. ...and asks for its export with a reason.
+        // The researcher ticks the file the job wrote in the page's list of /outputs instead of typing its name.
         await researcher.GotoAsync(Url($"/projects/{projectId}/exports"));
-        await researcher.Locator("#files").FillAsync("table.csv");
+        await researcher.GetByLabel("table.csv", new() { Exact = true }).CheckAsync();
         await researcher.Locator("#reason").FillAsync("Counts by gender for table 1 of the paper; every cell is 20.");
         await researcher.Locator("#description").FillAsync(
             """{"outputs": [{"file": "table.csv", "kind": "frequency", "labelColumns": ["gender"], "countColumns": ["count"]}]}""");

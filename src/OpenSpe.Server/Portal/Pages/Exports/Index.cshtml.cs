@@ -12,6 +12,15 @@ internal sealed class ExportsModel : PortalPageModel
     /// <summary>The requests.</summary>
     public IReadOnlyList<AirlockRequestView> Exports { get; private set; } = [];
 
+    /// <summary>The files of /outputs to pick from, or null when they could not be listed (<see cref="OutputsProblem"/> says why).</summary>
+    public OutputListView? Outputs { get; private set; }
+
+    /// <summary>The API's sentence when /outputs could not be listed (no workspace runtime on this server, for one).</summary>
+    public string? OutputsProblem { get; private set; }
+
+    /// <summary>The files ticked (kept after a refusal).</summary>
+    public IReadOnlySet<string> Picked { get; private set; } = new HashSet<string>(StringComparer.Ordinal);
+
     /// <summary>The file names as typed (kept after a refusal).</summary>
     public string? Files { get; private set; }
 
@@ -31,12 +40,16 @@ internal sealed class ExportsModel : PortalPageModel
     public Task<IActionResult> OnGetAsync(string project) => ShowAsync(project);
 
     /// <summary>
-    /// Asks for an export of the named /outputs files with a justification and, optionally, their output description (the
-    /// JSON of docs/disclosure.md), without which no automatic rule can judge a file and every file waits for a person.
+    /// Asks for an export of the /outputs files ticked in the list or typed by name, with a justification and, optionally,
+    /// their output description (the JSON of docs/disclosure.md), without which no automatic rule can judge a file and every
+    /// file waits for a person.
     /// </summary>
-    public async Task<IActionResult> OnPostCreateAsync(string project, string? files, string? reason, string? description)
+    public async Task<IActionResult> OnPostCreateAsync(string project, string[]? picked, string? files, string? reason, string? description)
     {
-        var names = (files ?? "").Split(['\n', ','], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Picked = new HashSet<string>(picked ?? [], StringComparer.Ordinal);
+        // Note: a name both ticked and typed is asked for once; the API checks every name again (the list is only a help).
+        var names = (picked ?? []).Concat((files ?? "").Split(['\n', ','], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Distinct(StringComparer.Ordinal).ToArray();
         JsonElement? described = null;
         if (!string.IsNullOrWhiteSpace(description))
         {
@@ -119,6 +132,9 @@ internal sealed class ExportsModel : PortalPageModel
         }
 
         Exports = answer.Value!;
+        var outputs = await GetAsync<OutputListView>($"/api/v1/projects/{Segment(project)}/outputs");
+        Outputs = outputs.Value;
+        OutputsProblem = outputs.Problem?.Detail;
         return Page();
     }
 }
