@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -19,31 +20,38 @@ internal sealed record FederatedPermit(string Issuer, string PermitId, int Versi
 /// <c>GET /api/v1/permits/{id}/document</c> returns it) against the issuers this node trusts
 /// (<see cref="FederationOptions.TrustedPermitIssuers"/>, and this SPE's own permit key) (FSPER-2, FSPER-3).
 /// </summary>
-internal sealed class FederatedPermitVerifier
+internal sealed class FederatedPermitVerifier : IDisposable
 {
     /// <summary>The JWS type of a signed permit.</summary>
     public const string PermitType = "openspe-permit+jws";
 
-    private readonly Dictionary<string, (IReadOnlyList<SecurityKey> Keys, string? Coordinator)> _issuers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (IReadOnlyList<SecurityKey> Keys, string? Coordinator, IssuerKeysUrl? Remote)> _issuers = new(StringComparer.Ordinal);
     private readonly JsonWebTokenHandler _handler = new();
 
-    public FederatedPermitVerifier(IOptions<FederationOptions> options, IOptions<Identity.TokenOptions> tokens, PermitSigningKey own)
+    public FederatedPermitVerifier(IOptions<FederationOptions> options, IOptions<Identity.TokenOptions> tokens, PermitSigningKey own, TimeProvider time,
+        ILogger<FederatedPermitVerifier> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(own);
         foreach (var trusted in options.Value.TrustedPermitIssuers)
         {
-            var jwks = trusted.Keys ?? File.ReadAllText(trusted.KeysFile!);
             // Note: an entry without a node (start-up validation refuses one) is coordinated by no peer rather than by this SPE.
-            _issuers[trusted.Issuer] = ([.. new JsonWebKeySet(jwks).GetSigningKeys()], trusted.Node ?? "");
+            if (!string.IsNullOrWhiteSpace(trusted.KeysUrl))
+            {
+                _issuers[trusted.Issuer] = ([], trusted.Node ?? "", new IssuerKeysUrl(trusted.Issuer, trusted.KeysUrl, trusted.KeysCertificateFingerprint!, time, logger));
+                continue;
+            }
+
+            var jwks = trusted.Keys ?? File.ReadAllText(trusted.KeysFile!);
+            _issuers[trusted.Issuer] = ([.. new JsonWebKeySet(jwks).GetSigningKeys()], trusted.Node ?? "", null);
         }
 
         // Note: this SPE's own issuer is set last, so a trusted entry naming it can neither replace this SPE's key nor hand the
         // coordination of its permits to a peer: they are coordinated here (null) and nowhere else.
         if (tokens.Value.Issuer is { Length: > 0 } self)
         {
-            _issuers[self] = ([own.SecurityKey], null);
+            _issuers[self] = ([own.SecurityKey], null, null);
         }
     }
 
@@ -73,12 +81,23 @@ internal sealed class FederatedPermitVerifier
             return (null, "the permit's issuer is not trusted by this node");
         }
 
+        var keys = trusted.Keys;
+        if (trusted.Remote is { } remote)
+        {
+            keys = await remote.KeysForAsync(string.IsNullOrEmpty(unverified.Kid) ? null : unverified.Kid);
+            if (keys.Count == 0)
+            {
+                // Note: fail closed: an issuer whose keys cannot be fetched (unreachable, wrong certificate, garbage) vouches for nothing.
+                return (null, "the permit's signature cannot be checked: its issuer's keys could not be fetched from its KeysUrl");
+            }
+        }
+
         // Note: the signature is checked with the keys of the issuer the document names, and only those, because a key
         // trusted for one HDAB must not vouch for a document claiming another.
         var result = await _handler.ValidateTokenAsync(jws, new TokenValidationParameters
         {
             ValidIssuer = issuer,
-            IssuerSigningKeys = trusted.Keys,
+            IssuerSigningKeys = keys,
             ValidateAudience = false,
             ValidateLifetime = false,
             RequireExpirationTime = false,
@@ -104,6 +123,14 @@ internal sealed class FederatedPermitVerifier
         catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException)
         {
             return (null, "the signed permit's payload is not a permit");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, _, remote) in _issuers.Values)
+        {
+            remote?.Dispose();
         }
     }
 

@@ -33,6 +33,10 @@ internal static partial class FederationLog
         Message = "SPE21028 the federation revocation list {Path} is refused: its number {Number} is lower than {Highest}, the highest this node has accepted (rolled back); every peer is refused until a list at least that new is in place")]
     public static partial void CrlRolledBack(ILogger logger, string path, string number, string highest);
 
+    [LoggerMessage(EventId = 21029, Level = LogLevel.Warning,
+        Message = "SPE21029 the keys of trusted permit issuer {Issuer} could not be fetched from {Url} ({Reason}); its permits signed with a key not cached here are refused")]
+    public static partial void IssuerKeysFetchFailed(ILogger logger, string issuer, string url, string reason);
+
     [LoggerMessage(EventId = 21022, Level = LogLevel.Error, Message = "SPE21022 federated components cannot run at this node: {Reason}")]
     public static partial void SandboxUnavailable(ILogger logger, string reason);
 

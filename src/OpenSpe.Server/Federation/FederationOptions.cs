@@ -172,9 +172,31 @@ internal sealed class FederationOptions : IValidatableObject
 
         foreach (var issuer in TrustedPermitIssuers)
         {
-            if (string.IsNullOrWhiteSpace(issuer.Issuer) || (string.IsNullOrWhiteSpace(issuer.Keys) && string.IsNullOrWhiteSpace(issuer.KeysFile)))
+            var sources = new[] { issuer.Keys, issuer.KeysFile, issuer.KeysUrl }.Count(s => !string.IsNullOrWhiteSpace(s));
+            if (string.IsNullOrWhiteSpace(issuer.Issuer) || sources != 1)
             {
-                yield return new ValidationResult("Federation:TrustedPermitIssuers: each needs Issuer and Keys (a JWK set) or KeysFile.", [nameof(TrustedPermitIssuers)]);
+                // Note: two sources are refused, not ranked, because which keys a node trusts must be read off its configuration.
+                yield return new ValidationResult(
+                    $"Federation:TrustedPermitIssuers: the entry for '{issuer.Issuer}' needs Issuer and exactly one of Keys (a JWK set), KeysFile or KeysUrl; it has {sources}.",
+                    [nameof(TrustedPermitIssuers)]);
+            }
+
+            if (!string.IsNullOrWhiteSpace(issuer.KeysUrl))
+            {
+                if (!Uri.TryCreate(issuer.KeysUrl, UriKind.Absolute, out var keysUrl) || keysUrl.Scheme != Uri.UriSchemeHttps)
+                {
+                    yield return new ValidationResult(
+                        $"Federation:TrustedPermitIssuers: the KeysUrl of '{issuer.Issuer}' must be an absolute https:// URL (the issuer SPE's /.well-known/spe-keys.json).",
+                        [nameof(TrustedPermitIssuers)]);
+                }
+
+                // Note: required because a key URL alone is only as strong as DNS and the public CAs; the pin makes it the issuer SPE's own certificate.
+                if (!Hosting.PinnedHttpClient.IsFingerprint(issuer.KeysCertificateFingerprint))
+                {
+                    yield return new ValidationResult(
+                        $"Federation:TrustedPermitIssuers: the entry for '{issuer.Issuer}' has KeysUrl and needs KeysCertificateFingerprint, the SHA-256 (64 hex digits) of the issuer SPE's TLS certificate.",
+                        [nameof(TrustedPermitIssuers)]);
+                }
             }
 
             // Note: required, with no default, because the node named here is the only peer whose tasks for this issuer's permits
@@ -200,6 +222,15 @@ internal sealed class TrustedPermitIssuer
 
     /// <summary>A file holding the issuer's JWK set.</summary>
     public string? KeysFile { get; set; }
+
+    /// <summary>
+    /// Where the issuer SPE serves its JWK set (https only: its <c>/.well-known/spe-keys.json</c>), fetched at the first permit,
+    /// cached, and fetched again (at most once a minute) when a permit names a key id not among them.
+    /// </summary>
+    public string? KeysUrl { get; set; }
+
+    /// <summary>The SHA-256 fingerprint of the TLS certificate <see cref="KeysUrl"/> must present; required with it.</summary>
+    public string? KeysCertificateFingerprint { get; set; }
 
     /// <summary>
     /// The federation node name (its certificate's DNS name) of the SPE whose HDAB this is: the one peer that coordinates this

@@ -1,5 +1,4 @@
 using System.Security.Claims;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,7 +18,7 @@ internal static class ExternalIdentity
     public static void Configure(JwtBearerOptions options, ExternalProviderOptions provider, TimeProvider time, IHttpClientFactory http)
     {
         IdentitySetup.ConfigureBearer(options, AccessTokenValidation.ForExternalProvider(provider.Issuer, provider.Audience, time), time);
-        var client = provider.JwksCertificateFingerprint is { Length: > 0 } pin ? PinnedClient(pin) : http.CreateClient("external-jwks");
+        var client = provider.JwksCertificateFingerprint is { Length: > 0 } pin ? Hosting.PinnedHttpClient.Create(pin, TimeSpan.FromSeconds(10)) : http.CreateClient("external-jwks");
         options.ConfigurationManager = new ConfigurationManager<OpenIdConnectConfiguration>(
             provider.JwksUrl, new JwksRetriever(), new HttpDocumentRetriever(client) { RequireHttps = true })
         {
@@ -62,20 +61,6 @@ internal static class ExternalIdentity
 
         claims.AddRange((await users.GetRolesAsync(user)).Select(r => new Claim("role", r)));
         context.Principal = new ClaimsPrincipal(new ClaimsIdentity(claims, context.Scheme.Name, "preferred_username", "role"));
-    }
-
-    private static HttpClient PinnedClient(string fingerprint)
-    {
-        var expected = fingerprint.Replace(":", "", StringComparison.Ordinal).ToLowerInvariant();
-        var handler = new SocketsHttpHandler
-        {
-            SslOptions =
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                    certificate is not null && Convert.ToHexStringLower(SHA256.HashData(certificate.GetRawCertData())) == expected,
-            },
-        };
-        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
     }
 
     /// <summary>Reads a bare JWKS document into a configuration holding only signing keys.</summary>

@@ -18,7 +18,7 @@ namespace OpenSpe.Server.Tests.Federation;
 /// </summary>
 public sealed class PermitImportTests : IAsyncLifetime
 {
-    private const string Issuer = "https://hdab.example.org";
+    internal const string Issuer = "https://hdab.example.org";
     private static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
     private readonly FederationNodeFixture _node = new();
     private readonly ECDsa _hdabKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -113,7 +113,7 @@ public sealed class PermitImportTests : IAsyncLifetime
         Assert.Equal(before, (await hdab.GetFromJsonAsync<JsonElement>("/api/v1/permits")).GetArrayLength());
     }
 
-    private static Dictionary<string, object?> Document(string node)
+    internal static Dictionary<string, object?> Document(string node)
     {
         var document = PermitFixture.Document(PermitFixture.Start.AddDays(-1), PermitFixture.Start.AddDays(30), "HDAB-EU-2026-7", "alice");
         document["datasets"] = new[]
@@ -130,7 +130,7 @@ public sealed class PermitImportTests : IAsyncLifetime
         return document;
     }
 
-    private static string Sign(Dictionary<string, object?> document, ECDsa key)
+    internal static string Sign(Dictionary<string, object?> document, ECDsa key)
     {
         var payload = JsonSerializer.Serialize(new
         {
