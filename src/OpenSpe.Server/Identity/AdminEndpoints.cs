@@ -123,12 +123,7 @@ internal static class AdminEndpoints
         // that admin take over any account, a second admin's or a permit's researcher, and defeat four eyes. So every new link waits for
         // a different admin, even for an account never activated, because that state is no proof: an account used only through an
         // external provider never has a password, and an approved link leaves the account without one again. Nothing changes until then.
-        var existing = await admin.Database.RoleGrantRequests
-            .Where(r => r.UserId == user.Id && r.Role == AdminContext.EnrolmentChange && r.Status == "pending").Select(r => r.Id).FirstOrDefaultAsync();
-        var id = existing ?? await admin.RequestApprovalAsync(context, user, AdminContext.EnrolmentChange);
-        return id is null
-            ? admin.Changed(context)
-            : TypedResults.Accepted($"/api/v1/admin/role-grants/{id}", new RoleChangeView("pending-approval", id));
+        return await AwaitSecondAdminAsync(context, admin, user, AdminContext.EnrolmentChange);
     }
 
     private static async Task<Results<Ok<UserView>, ProblemHttpResult>> SetDisabledAsync(string username, bool disabled, HttpContext context, AdminContext admin)
@@ -162,9 +157,15 @@ internal static class AdminEndpoints
         // Note: without its second factor an account is guarded by its password alone, and its next sign-in enrols a factor of the
         // signer's choosing: one admin alone, who has learnt or guessed a second admin's or a researcher's password, could take the
         // account over. So a reset waits for a different admin, as a new enrolment link does. Nothing changes until then.
+        return await AwaitSecondAdminAsync(context, admin, user, AdminContext.MfaResetChange);
+    }
+
+    /// <summary>Files <paramref name="change"/> of <paramref name="user"/> for a second admin, or answers the one already pending.</summary>
+    private static async Task<Results<Accepted<RoleChangeView>, ProblemHttpResult>> AwaitSecondAdminAsync(HttpContext context, AdminContext admin, SpeUser user, string change)
+    {
         var existing = await admin.Database.RoleGrantRequests
-            .Where(r => r.UserId == user.Id && r.Role == AdminContext.MfaResetChange && r.Status == "pending").Select(r => r.Id).FirstOrDefaultAsync();
-        var id = existing ?? await admin.RequestApprovalAsync(context, user, AdminContext.MfaResetChange);
+            .Where(r => r.UserId == user.Id && r.Role == change && r.Status == "pending").Select(r => r.Id).FirstOrDefaultAsync();
+        var id = existing ?? await admin.RequestApprovalAsync(context, user, change);
         return id is null
             ? admin.Changed(context)
             : TypedResults.Accepted($"/api/v1/admin/role-grants/{id}", new RoleChangeView("pending-approval", id));
