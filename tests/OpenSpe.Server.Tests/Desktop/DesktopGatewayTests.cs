@@ -174,7 +174,15 @@ public sealed class DesktopGatewayTests(DesktopFixture f) : IClassFixture<Deskto
             await socket.ConnectAsync(f.DesktopUri(projectId, ticket), TestContext.Current.CancellationToken);
             using var client = new RfbTestClient(socket);
             await client.HandshakeAsync();
-            await client.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+            try
+            {
+                await client.Socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, TestContext.Current.CancellationToken);
+            }
+            catch (WebSocketException)
+            {
+                // Note: seen once on a loaded machine: the server ended the connection before its close frame was read. The
+                // session still ended; what this test is about (the ticket opens once) is checked below.
+            }
         }
 
         var reused = await f.TryOpenAsync(f.DesktopUri(projectId, ticket), null, acceptTerms: false);
